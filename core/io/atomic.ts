@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FocalError } from '../errors.js';
+
+/**
+ * Writes `data` to `path` atomically: the bytes go to a temporary file in the same
+ * folder, are flushed to disk, and the temporary file is renamed over `path`.
+ * A reader never sees a half-written file; on failure the temporary file is removed
+ * and any previous file at `path` is left untouched.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<Uint8Array>, options: { mkdir?: boolean } = {}): Promise<void> {
+  const dir = dirname(path);
+  if (options.mkdir) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`cannot create folder ${dir}`, dir, err);
+    }
+  }
+  const tmp = join(dir, `.${basename(path)}.focal-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let handle;
+  try {
+    handle = await open(tmp, 'wx');
+  } catch (err) {
+    throw ioError(`cannot write ${path}`, path, err);
+  }
+  try {
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      await handle.writeFile(data);
+    } else {
+      for (const chunk of data) await handle.write(chunk);
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, path);
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw ioError(`cannot write ${path}`, path, err);
+  }
+}
+
+function ioError(message: string, file: string, cause: unknown): FocalError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'folder does not exist' : code === 'ENOSPC' ? 'disk full' : code === 'EROFS' ? 'read-only file system' : (cause as Error | undefined)?.message ?? String(cause);
+  return new FocalError('E_IO', `${message}: ${reason}`, { file }, { cause });
+}

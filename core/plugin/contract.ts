@@ -1,0 +1,97 @@
+import type { InjectionToken } from 'tsyringe';
+import type { z } from 'zod';
+import type { Image } from '../data/image.js';
+import type { JsonValue, ModelRef } from '../data/model.js';
+import type { Stack } from '../data/stack.js';
+import type { Table } from '../data/table.js';
+
+/** The kinds of value that flow between pipeline nodes. */
+export type PortType = 'image' | 'stack' | 'table' | 'model' | 'json';
+export const PORT_TYPES: readonly PortType[] = ['image', 'stack', 'table', 'model', 'json'];
+
+export interface PortValueMap {
+  image: Image;
+  stack: Stack;
+  table: Table;
+  model: ModelRef;
+  json: JsonValue;
+}
+
+export interface PortSpec {
+  type: PortType;
+  description?: string;
+  /** An optional input may be left unconnected; an optional output may be absent from the result. */
+  optional?: boolean;
+}
+
+export type Ports = Record<string, PortSpec>;
+
+export type PortValues<P extends Ports> = {
+  [K in keyof P as P[K]['optional'] extends true ? never : K]: PortValueMap[P[K]['type']];
+} & {
+  [K in keyof P as P[K]['optional'] extends true ? K : never]?: PortValueMap[P[K]['type']];
+};
+
+/** Whether a value of type `from` may feed a port of type `to` (an image feeds a stack as one plane). */
+export function portAccepts(to: PortType, from: PortType): boolean {
+  return to === from || (to === 'stack' && from === 'image');
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Resolves services registered in Focal's tsyringe container (I/O, compute, and those plugins add). */
+export interface ServiceProvider {
+  resolve<T>(token: InjectionToken<T>): T;
+}
+
+/** What an operation's `run` receives besides its inputs and parameters. */
+export interface OpContext {
+  /** Tagged with plugin, op and node. */
+  readonly log: Logger;
+  /** Reports progress of this operation, fraction in [0, 1]. */
+  progress(fraction: number, label?: string): void;
+  /** Aborted when the run is cancelled; long loops check it between slices (`throwIfAborted`). */
+  readonly signal: AbortSignal;
+  readonly services: ServiceProvider;
+  /** Pipeline node id when run from a pipeline. */
+  readonly nodeId?: string;
+}
+
+export type ParamsSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends Ports = Ports, O extends Ports = Ports> {
+  /** `<pluginId>.<name>`, lower-case words joined by '-', e.g. `deconvolution.richardson-lucy`. */
+  id: string;
+  title: string;
+  description: string;
+  inputs: I;
+  outputs: O;
+  /** zod object: defaults, bounds and enums; units in names (`sigmaPx`, `defocusUm`); `.describe()` each field. */
+  params: P;
+  run(ctx: OpContext, inputs: PortValues<I>, params: z.output<P>): Promise<PortValues<O>> | PortValues<O>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyOperationDef = OperationDef<any, any, any>;
+
+export interface PluginDef {
+  /** Short unique id; every op id starts with `<id>.`. */
+  id: string;
+  version: string;
+  description: string;
+  operations: readonly AnyOperationDef[];
+}
+
+/** Identity helper that keeps the literal port types so `run` is type-checked. */
+export function defineOperation<P extends ParamsSchema, const I extends Ports, const O extends Ports>(op: OperationDef<P, I, O>): OperationDef<P, I, O> {
+  return op;
+}
+
+export function definePlugin<T extends PluginDef>(plugin: T): T {
+  return plugin;
+}

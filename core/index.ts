@@ -1,0 +1,44 @@
+/**
+ * Focal's public API: what plugins, the CLI and embedding applications import.
+ * Plugins import from here only (`import { ... } from 'focal'`).
+ */
+import 'reflect-metadata';
+
+// errors
+export { FocalError, isFocalError, throwIfAborted, USAGE_ERROR_CODES, type FocalErrorCode, type FocalErrorDetails } from './errors.js';
+
+// data
+export { DTYPES, allocate, dtypeOf, bytesPerSample, integerRange, type DType, type PixelArray, type ArrayFor } from './data/dtype.js';
+export { createImage, isImage, type Image, type ImageInit, type Calibration } from './data/image.js';
+export {
+  createStack, isStack, planeCount, planeIndex, planePosition, getPlane, stackFromImage, imageFromStack, withPlanes,
+  type Stack, type StackInit,
+} from './data/stack.js';
+export { createTable, isTable, tableToCsv, tableToJson, type Table, type Cell } from './data/table.js';
+export { isModelRef, type ModelRef, type JsonValue } from './data/model.js';
+export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type ConvertOptions } from './data/convert.js';
+
+// plugin contract
+export {
+  PORT_TYPES, portAccepts, defineOperation, definePlugin,
+  type PortType, type PortSpec, type Ports, type PortValues, type PortValueMap, type Logger, type ServiceProvider,
+  type OpContext, type ParamsSchema, type OperationDef, type AnyOperationDef, type PluginDef,
+} from './plugin/contract.js';
+export {
+  PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
+  manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
+} from './plugin/manifest.js';
+export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
+
+// services
+export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, type IoService, type ComputeService } from './runtime/services.js';
+export { writeFileAtomic } from './io/atomic.js';
+
+// zod, so that plugins share the host's copy
+export { z } from 'zod';
+
+// --- io (TIFF, PNG) ---
+
+// --- registry and discovery ---
+
+// --- pipelines ---

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import { FocalError } from '../errors.js';
+import type { AnyOperationDef, PluginDef } from './contract.js';
+import { manifestFromOperation, type OperationManifest } from './manifest.js';
+
+/** One operation as the host knows it: its static manifest, and its code on demand. */
+export interface CatalogEntry {
+  readonly pluginId: string;
+  readonly pluginVersion: string;
+  readonly manifest: OperationManifest;
+  /** Schema that validates (and fills defaults of) the op's params: the op's own zod schema when its code is loaded, else one built from the manifest's JSON Schema. */
+  paramsSchema(): z.ZodType;
+  /** The operation's code; a third-party plugin's module is imported on the first call. */
+  load(): Promise<AnyOperationDef>;
+}
+
+/** What the pipeline validator and executor need from the plugin registry. */
+export interface OperationCatalog {
+  get(opId: string): CatalogEntry | undefined;
+  /** All operation ids, sorted. */
+  ids(): string[];
+}
+
+/** An in-memory catalog over plugins whose code is already loaded (built-ins, tests). */
+export function catalogFromPlugins(plugins: readonly PluginDef[]): OperationCatalog {
+  const entries = new Map<string, CatalogEntry>();
+  for (const plugin of plugins) {
+    for (const op of plugin.operations) {
+      if (entries.has(op.id)) throw new FocalError('E_MANIFEST', `operation '${op.id}' is declared twice`, { op: op.id });
+      entries.set(op.id, entryFromOperation(plugin, op));
+    }
+  }
+  return { get: (id) => entries.get(id), ids: () => [...entries.keys()].sort() };
+}
+
+export function entryFromOperation(plugin: Pick<PluginDef, 'id' | 'version'>, op: AnyOperationDef): CatalogEntry {
+  let manifest: OperationManifest | undefined;
+  return {
+    pluginId: plugin.id,
+    pluginVersion: plugin.version,
+    get manifest() {
+      return (manifest ??= manifestFromOperation(op));
+    },
+    paramsSchema: () => op.params,
+    load: async () => op,
+  };
+}

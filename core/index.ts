@@ -40,5 +40,27 @@ export { z } from 'zod';
 // --- io (TIFF, PNG) ---
 
 // --- registry and discovery ---
+export {
+  PluginRegistry, importPluginEntry, manifestForPackage,
+  type FocalApi, type PluginFactory, type PluginSource, type PluginLocation, type PluginInfo, type PluginRegistryOptions, type RegistryDiscoverResult,
+} from './plugin/registry.js';
+export {
+  discoverPlugins, formatDiscoveryProblem, readFocalConfig, satisfiesRange, hostFocalVersion, CONFIG_FILE_NAME, PLUGIN_KEYWORD,
+  type DiscoverOptions, type DiscoveredPlugin, type DiscoveryProblem, type DiscoveryResult, type FocalConfig,
+} from './plugin/discovery.js';
 
 // --- pipelines ---
+export {
+  PipelineSchema, PipelineInputSchema, PipelineNodeSchema, PortRefSchema, PortTypeSchema, PIPELINE_NAME_PATTERN, PIPELINE_REF_PATTERN,
+  pipelineJsonSchema, parseRef,
+  type Pipeline, type PipelineDocument, type PipelineNode, type PipelineInput, type PortRef,
+} from './pipeline/schema.js';
+export {
+  validatePipeline, assertValidPipeline, formatProblems, pipelineError,
+  type PipelineProblem, type PipelineProblemCode, type ValidationResult, type ValidateOptions,
+} from './pipeline/validate.js';
+export { loadPipelineFile, readPipelineJson, resolveInputDefaults, type LoadedPipeline } from './pipeline/load.js';
+export {
+  runPipeline, valueKind, DEFAULT_CONCURRENCY,
+  type RunOptions, type RunEvent, type PipelineResult, type PipelineOutput,
+} from './pipeline/executor.js';

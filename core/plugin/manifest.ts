@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PORT_TYPES, type AnyOperationDef, type PluginDef } from './contract.js';
+import { PORT_TYPES, type AnyOperationDef, type PluginDef, type PortType } from './contract.js';
 
 /**
  * The static manifest of a plugin: everything the host needs to list a plugin's
@@ -11,7 +11,7 @@ export const OP_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z][a-z0-9]*(-[a-z
 export const PLUGIN_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export const PortSpecSchema = z.object({
-  type: z.enum(PORT_TYPES as [string, ...string[]]),
+  type: z.enum(PORT_TYPES as unknown as [PortType, ...PortType[]]),
   description: z.string().optional(),
   optional: z.boolean().optional(),
 });

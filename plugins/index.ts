@@ -1,0 +1,10 @@
+/**
+ * Focal's built-in plugins, registered by the host as loaded code
+ * (`registry.registerPlugin(p)` for each). Add new built-ins to this list.
+ */
+import type { PluginDef } from '../core/index.js';
+import { filterPlugin } from './filter/index.js';
+import { mathPlugin } from './math/index.js';
+import { stackPlugin } from './stack/index.js';
+
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin];

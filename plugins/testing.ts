@@ -1,0 +1,43 @@
+/**
+ * Test helpers for operation tests (not a plugin; imported only by *.test.ts files).
+ * A minimal OpContext that records progress and log calls, and `runOp`, which parses
+ * params through the op's own zod schema (defaults filled, as the executor does).
+ */
+import { FocalError, type AnyOperationDef, type Logger, type OpContext } from '../core/index.js';
+
+export interface TestContext extends OpContext {
+  readonly progressCalls: { fraction: number; label?: string }[];
+  readonly logs: { level: keyof Logger; message: string }[];
+}
+
+export function testContext(options: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {}): TestContext {
+  const progressCalls: { fraction: number; label?: string }[] = [];
+  const logs: { level: keyof Logger; message: string }[] = [];
+  const log: Logger = {
+    debug: (message) => void logs.push({ level: 'debug', message }),
+    info: (message) => void logs.push({ level: 'info', message }),
+    warn: (message) => void logs.push({ level: 'warn', message }),
+    error: (message) => void logs.push({ level: 'error', message }),
+  };
+  return {
+    log,
+    progressCalls,
+    logs,
+    progress(fraction, label) {
+      progressCalls.push({ fraction, ...(label !== undefined ? { label } : {}) });
+      options.onProgress?.(fraction);
+    },
+    signal: options.signal ?? new AbortController().signal,
+    services: {
+      resolve() {
+        throw new FocalError('E_ARGUMENT', 'no services are registered in this test context');
+      },
+    },
+  };
+}
+
+/** Parses `params` with the op's schema (throws the zod error on invalid params) and runs the op. */
+export async function runOp(op: AnyOperationDef, inputs: Record<string, unknown>, params: Record<string, unknown> = {}, ctx: OpContext = testContext()): Promise<Record<string, unknown>> {
+  const parsed = op.params.parse(params);
+  return (await op.run(ctx, inputs, parsed)) as Record<string, unknown>;
+}

@@ -34,6 +34,9 @@ export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type Operati
 export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, type IoService, type ComputeService } from './runtime/services.js';
 export { writeFileAtomic } from './io/atomic.js';
 
+// test helpers for operation authors
+export { testContext, runOp, type TestContext } from './testing/index.js';
+
 // zod, so that plugins share the host's copy
 export { z } from 'zod';
 

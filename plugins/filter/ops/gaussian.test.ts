@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStack, isFocalError, type Stack } from '../../../core/index.js';
-import { runOp, testContext } from '../../testing.js';
+import { runOp, testContext } from '../../../core/index.js';
 import { gaussianBlur2d } from '../gaussian.js';
 import { gaussian } from './gaussian.js';
 

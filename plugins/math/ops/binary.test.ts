@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStack, isFocalError, planeIndex, type Stack } from '../../../core/index.js';
-import { runOp, testContext } from '../../testing.js';
+import { runOp, testContext } from '../../../core/index.js';
 import { binary } from './binary.js';
 
 function stackOf(dtype: 'uint8' | 'uint16' | 'float32', planes: number[][], dims: { sizeC?: number; sizeZ?: number; sizeT?: number } = {}, width = 2): Stack {

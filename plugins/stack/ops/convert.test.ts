@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convertStack, createStack, type Stack } from '../../../core/index.js';
-import { runOp } from '../../testing.js';
+import { runOp } from '../../../core/index.js';
 import { convert } from './convert.js';
 
 function uint16Stack(): Stack {

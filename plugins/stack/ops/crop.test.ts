@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStack, type Stack } from '../../../core/index.js';
-import { runOp, testContext } from '../../testing.js';
+import { runOp, testContext } from '../../../core/index.js';
 import { crop, cropPlane } from './crop.js';
 
 /** 5×4 float32 stack with 2 slices; value = 100·z + 10·y + x. */

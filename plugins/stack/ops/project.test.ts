@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStack, isFocalError, planeIndex, type Stack } from '../../../core/index.js';
-import { runOp, testContext } from '../../testing.js';
+import { runOp, testContext } from '../../../core/index.js';
 import { project, projectPlanes, projectStack } from './project.js';
 
 /** c=2, z=3, t=2 uint16 stack, 2×1 px; pixel value encodes (c, z, t, x). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FocalError, createStack, planeIndex, type Stack } from '../../../core/index.js';
-import { runOp } from '../../testing.js';
+import { runOp } from '../../../core/index.js';
 import { parseIndexList, substack } from './substack.js';
 
 /** c=3, z=5, t=2 uint8 stack, 1×1 px; value = 100·t + 10·z + c. */

@@ -1,9 +1,10 @@
 /**
- * Test helpers for operation tests (not a plugin; imported only by *.test.ts files).
+ * Test helpers for operation tests, for built-in and third-party plugin authors alike.
  * A minimal OpContext that records progress and log calls, and `runOp`, which parses
  * params through the op's own zod schema (defaults filled, as the executor does).
  */
-import { FocalError, type AnyOperationDef, type Logger, type OpContext } from '../core/index.js';
+import { FocalError } from '../errors.js';
+import type { AnyOperationDef, Logger, OpContext } from '../plugin/contract.js';
 
 export interface TestContext extends OpContext {
   readonly progressCalls: { fraction: number; label?: string }[];

@@ -1,0 +1,440 @@
+import pLimit from 'p-limit';
+import { stackFromImage } from '../data/stack.js';
+import type { Image } from '../data/image.js';
+import { FocalError, isFocalError, throwIfAborted } from '../errors.js';
+import type { OperationCatalog } from '../plugin/catalog.js';
+import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
+import { parseRef, type Pipeline } from './schema.js';
+import { pipelineError, pointerOf, validatePipeline, type PipelineProblem } from './validate.js';
+
+/** Events a run reports, in order of occurrence; all are plain JSON-serialisable objects. */
+export type RunEvent =
+  | { type: 'node-start'; node: string; op: string }
+  /** `fraction` is in [0, 1] and never decreases for a node. */
+  | { type: 'node-progress'; node: string; op: string; fraction: number; label?: string }
+  | { type: 'node-done'; node: string; op: string; ms: number }
+  /** A node ended without result: it failed, or was aborted because the run was cancelled or another node failed. */
+  | { type: 'node-error'; node: string; op: string; code: string; message: string }
+  /** Mean progress over all nodes (a finished node counts 1); never decreases. */
+  | { type: 'run-progress'; fraction: number; done: number; total: number };
+
+export interface RunOptions {
+  catalog: OperationCatalog;
+  /** Values of the pipeline inputs (Stack, Image, Table, ModelRef, or JSON), already loaded. */
+  inputs: Record<string, unknown>;
+  /** Handed to every operation as `ctx.services`. */
+  services: ServiceProvider;
+  /** Operations get a child tagged with their node, op and plugin. */
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Most nodes running at once (default 2). */
+  concurrency?: number;
+  /** Progress listener; an exception it throws is logged and otherwise ignored. */
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface PipelineOutput {
+  type: PortType;
+  value: unknown;
+}
+
+export interface PipelineResult {
+  /** Pipeline output name → value. An output naming an optional port its node did not produce is absent. */
+  outputs: Record<string, PipelineOutput>;
+  /** Node id → wall-clock milliseconds its operation ran. */
+  timings: Record<string, number>;
+}
+
+export const DEFAULT_CONCURRENCY = 2;
+
+/** The kind of a port value: its `kind` field when it is one of Focal's data types, else json. */
+export function valueKind(value: unknown): PortType {
+  if (typeof value === 'object' && value !== null) {
+    const kind = (value as { kind?: unknown }).kind;
+    if (kind === 'image' || kind === 'stack' || kind === 'table' || kind === 'model') return kind;
+  }
+  return 'json';
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+/** A value for a port of type `to`: an image given to a stack port becomes a one-plane stack. */
+function coerce(value: unknown, to: PortType): unknown {
+  return to === 'stack' && valueKind(value) === 'image' ? stackFromImage(value as Image) : value;
+}
+
+interface PreparedNode {
+  id: string;
+  opId: string;
+  pluginId: string;
+  op: AnyOperationDef;
+  params: unknown;
+  /** port → reference */
+  in: Record<string, string>;
+  /** Distinct nodes this node reads from. */
+  producers: string[];
+}
+
+/**
+ * Runs a pipeline.
+ *
+ * - The pipeline is validated first (FocalError `E_PIPELINE` listing every problem), and
+ *   every declared input must be given with a value of its type (`E_USAGE` when missing
+ *   or unknown, `E_PORT` when of the wrong kind); an image given for a `stack` input, or
+ *   fed to a `stack` port, becomes a one-plane stack.
+ * - Every node runs, whether or not an output needs it (simple and predictable: a node
+ *   never silently does nothing), in dependency order; independent nodes run concurrently,
+ *   at most `concurrency` at a time.
+ * - Each node's params are parsed by its loaded operation's own zod schema (defaults filled),
+ *   and its results are checked against the operation's declared output ports: a missing
+ *   required output or one of the wrong kind is FocalError `E_PLUGIN` naming node, op and port.
+ * - An intermediate value is dropped as soon as no pending node and no pipeline output
+ *   needs it, so large stacks do not pile up in memory.
+ * - Cancellation through `signal` (before or during the run): no further node starts, the
+ *   running nodes' `ctx.signal` is aborted, and the promise rejects with `E_CANCELLED` once
+ *   they have returned. A failing node is reported as `E_NODE_FAILED` (details `node`, `op`,
+ *   `cause` the original error) and stops the run in the same way. The promise settles only
+ *   when no node is running any more.
+ */
+export async function runPipeline(pipeline: Pipeline, options: RunOptions): Promise<PipelineResult> {
+  const { catalog, signal } = options;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1))) {
+    throw new FocalError('E_ARGUMENT', `concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const { pipeline: valid, problems } = validatePipeline(pipeline, catalog);
+  if (!valid) throw pipelineError(problems);
+  throwIfAborted(signal);
+  const inputs = checkInputs(valid, options.inputs);
+  const nodes = await prepareNodes(valid, catalog);
+  throwIfAborted(signal);
+  return execute(valid, nodes, inputs, { ...options, concurrency });
+}
+
+function checkInputs(pipeline: Pipeline, given: Record<string, unknown>): Map<string, unknown> {
+  const declared = Object.keys(pipeline.inputs);
+  for (const name of Object.keys(given)) {
+    if (!(name in pipeline.inputs)) {
+      throw new FocalError('E_USAGE', `pipeline '${pipeline.name}' has no input '${name}' (inputs: ${declared.length ? declared.join(', ') : 'none'})`, { field: `/inputs/${name}` });
+    }
+  }
+  const values = new Map<string, unknown>();
+  for (const [name, spec] of Object.entries(pipeline.inputs)) {
+    const value = given[name];
+    if (value === undefined) {
+      throw new FocalError('E_USAGE', `pipeline input '${name}' (${spec.type}) was not given`, { field: `/inputs/${name}` });
+    }
+    const kind = valueKind(value);
+    if (!portAccepts(spec.type, kind)) {
+      throw new FocalError('E_PORT', `pipeline input '${name}' must be ${article(spec.type)}, but was given ${article(kind)}`, { field: `/inputs/${name}` });
+    }
+    values.set(name, coerce(value, spec.type));
+  }
+  return values;
+}
+
+/** Loads every node's operation and parses its params with the operation's own schema. */
+async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Promise<PreparedNode[]> {
+  const loaded = new Map<string, Promise<AnyOperationDef>>();
+  const entries = Object.entries(pipeline.nodes);
+  const ops = await Promise.all(
+    entries.map(async ([id, node]) => {
+      const entry = catalog.get(node.op)!; // validated
+      if (!loaded.has(node.op)) loaded.set(node.op, entry.load());
+      try {
+        return { op: await loaded.get(node.op)!, pluginId: entry.pluginId };
+      } catch (err) {
+        if (isFocalError(err)) throw err;
+        throw new FocalError('E_PLUGIN', `cannot load operation '${node.op}' of node '${id}': ${(err as Error)?.message ?? String(err)}`, { node: id, op: node.op }, { cause: err });
+      }
+    }),
+  );
+  const prepared = entries.map(([id, node], i) => {
+    const { op, pluginId } = ops[i];
+    const parsed = (op.params as ParamsSchema).safeParse(node.params ?? {});
+    if (!parsed.success) {
+      const problems: PipelineProblem[] = parsed.error.issues.map((issue) => ({
+        code: 'E_PARAMS',
+        pointer: pointerOf(['nodes', id, 'params', ...(issue.path as PropertyKey[])]),
+        node: id,
+        ...(issue.path.length ? { field: issue.path.map(String).join('.') } : {}),
+        message: issue.message,
+      }));
+      throw new FocalError('E_PARAMS', `node '${id}' (${node.op}): invalid params: ${problems.map((p) => `${p.pointer}: ${p.message}`).join('; ')}`,
+        { node: id, op: node.op, field: problems[0]?.pointer, problems });
+    }
+    for (const port of Object.keys(node.in)) {
+      if (!op.inputs[port]) {
+        throw new FocalError('E_PLUGIN', `operation '${node.op}' has no input port '${port}' in its code, though its manifest declares it (node '${id}')`, { node: id, op: node.op, port });
+      }
+    }
+    const producers = [...new Set(Object.values(node.in).map(parseRef).flatMap((r) => (r.kind === 'node' ? [r.node] : [])))];
+    return { id, opId: node.op, pluginId, op, params: parsed.data, in: node.in, producers };
+  });
+  // The validator read ports from the manifests; the loaded code must have the ones used.
+  const byId = new Map(prepared.map((n) => [n.id, n]));
+  const refs = [...prepared.flatMap((n) => Object.values(n.in)), ...Object.values(pipeline.outputs)];
+  for (const ref of refs) {
+    const r = parseRef(ref);
+    if (r.kind !== 'node') continue;
+    const producer = byId.get(r.node)!;
+    if (!producer.op.outputs[r.port]) {
+      throw new FocalError('E_PLUGIN', `operation '${producer.opId}' has no output port '${r.port}' in its code, though its manifest declares it (node '${r.node}')`, { node: r.node, op: producer.opId, port: r.port });
+    }
+  }
+  return prepared;
+}
+
+function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
+  const child = (logger as Logger & { child?: (f: Record<string, unknown>) => Logger }).child;
+  if (typeof child === 'function') return child.call(logger, fields);
+  const merge = (f?: Record<string, unknown>) => ({ ...fields, ...f });
+  return {
+    debug: (m, f) => logger.debug(m, merge(f)),
+    info: (m, f) => logger.info(m, merge(f)),
+    warn: (m, f) => logger.warn(m, merge(f)),
+    error: (m, f) => logger.error(m, merge(f)),
+  };
+}
+
+function isCancellation(err: unknown, signal: AbortSignal): boolean {
+  if (isFocalError(err)) return err.code === 'E_CANCELLED';
+  return signal.aborted && (err as { name?: unknown } | null)?.name === 'AbortError';
+}
+
+function execute(
+  pipeline: Pipeline,
+  nodes: PreparedNode[],
+  inputs: Map<string, unknown>,
+  options: RunOptions & { concurrency: number },
+): Promise<PipelineResult> {
+  const { logger, signal, services } = options;
+  const total = nodes.length;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+
+  // Reference counts: how many pending node connections still need each value; values that
+  // pipeline outputs name are pinned until the end.
+  const pending = new Map<string, number>();
+  for (const n of nodes) for (const ref of Object.values(n.in)) pending.set(ref, (pending.get(ref) ?? 0) + 1);
+  const pinned = new Set(Object.values(pipeline.outputs));
+  const values = new Map<string, unknown>();
+  const keep = (ref: string) => pinned.has(ref) || (pending.get(ref) ?? 0) > 0;
+  for (const [name, value] of inputs) if (keep(name)) values.set(name, value);
+
+  const release = (ref: string) => {
+    const left = (pending.get(ref) ?? 0) - 1;
+    pending.set(ref, left);
+    if (left <= 0 && !pinned.has(ref) && values.delete(ref)) logger.debug('released intermediate value', { ref });
+  };
+
+  const dependents = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+  const waiting = new Map<string, number>();
+  for (const n of nodes) {
+    waiting.set(n.id, n.producers.length);
+    for (const p of n.producers) dependents.get(p)!.push(n.id);
+  }
+
+  const controller = new AbortController();
+  const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
+  const progress = new Map<string, number>();
+  const timings: Record<string, number> = {};
+  let done = 0;
+  let running = 0;
+  let stopped = false;
+  let failure: unknown;
+  let lastFraction = 0;
+
+  const emit = (event: RunEvent) => {
+    if (!options.onEvent) return;
+    try {
+      options.onEvent(event);
+    } catch (err) {
+      logger.warn('run event listener threw', { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  const emitRunProgress = () => {
+    let sum = done;
+    for (const f of progress.values()) sum += f;
+    const fraction = total === 0 || done === total ? 1 : Math.max(lastFraction, Math.min(1, sum / total));
+    lastFraction = fraction;
+    emit({ type: 'run-progress', fraction, done, total });
+  };
+
+  return new Promise<PipelineResult>((resolve, reject) => {
+    const onAbort = () => stop(new FocalError('E_CANCELLED', 'cancelled'));
+    const finish = () => {
+      if (stopped) {
+        if (running === 0) {
+          signal?.removeEventListener('abort', onAbort);
+          values.clear();
+          reject(failure);
+        }
+        return;
+      }
+      if (done < total) return;
+      signal?.removeEventListener('abort', onAbort);
+      const outputs: Record<string, PipelineOutput> = {};
+      for (const [name, ref] of Object.entries(pipeline.outputs)) {
+        const r = parseRef(ref);
+        const type = r.kind === 'input' ? pipeline.inputs[r.input].type : byId.get(r.node)!.op.outputs[r.port].type;
+        const value = values.get(ref);
+        if (value === undefined) {
+          logger.warn(`pipeline output '${name}' is absent: '${ref}' is an optional output its node did not produce`, { output: name, ref });
+          continue;
+        }
+        outputs[name] = { type, value };
+      }
+      values.clear();
+      resolve({ outputs, timings });
+    };
+    const stop = (reason: unknown) => {
+      if (stopped) return;
+      stopped = true;
+      failure = reason;
+      // Operations see a cancellation whatever the reason (signal.throwIfAborted() throws it).
+      const why = isFocalError(reason) && reason.code !== 'E_CANCELLED' && reason.details.node ? `cancelled: node '${reason.details.node}' failed` : 'cancelled';
+      controller.abort(new FocalError('E_CANCELLED', why));
+      limit.clearQueue();
+      finish();
+    };
+
+    const schedule = (id: string) => {
+      limit(runNode, id).catch((err: unknown) => {
+        // Only queue clearing rejects here (runNode handles its own errors).
+        if (!stopped) stop(err);
+      });
+    };
+
+    /** Records why a node ended without result, and stops the run unless it is already stopping. */
+    const nodeFailed = (node: PreparedNode, error: FocalError) => {
+      progress.delete(node.id);
+      running--;
+      if (stopped) {
+        // A node ending because the run is already stopping (cancelled, or another node failed).
+        emit({ type: 'node-error', node: node.id, op: node.opId, code: 'E_CANCELLED', message: 'run stopped' });
+        finish();
+        return;
+      }
+      emit({ type: 'node-error', node: node.id, op: node.opId, code: error.code, message: error.message });
+      logger.debug('node failed', { node: node.id, op: node.opId, code: error.code });
+      stop(error);
+    };
+
+    const runNode = async (id: string): Promise<void> => {
+      if (stopped) return;
+      const node = byId.get(id)!;
+      const { op, opId } = node;
+      running++;
+      progress.set(id, 0);
+      emit({ type: 'node-start', node: id, op: opId });
+
+      const nodeInputs: Record<string, unknown> = {};
+      for (const [port, ref] of Object.entries(node.in)) {
+        const spec = (op.inputs as Ports)[port];
+        const value = values.get(ref);
+        if (value !== undefined) nodeInputs[port] = coerce(value, spec.type);
+        else if (!spec.optional) {
+          const r = parseRef(ref);
+          const producer = r.kind === 'node' ? r.node : ref;
+          return nodeFailed(node, new FocalError('E_PORT',
+            `node '${id}' (${opId}): input port '${port}' needs '${ref}', which node '${producer}' did not produce (it is an optional output)`,
+            { node: id, op: opId, port }));
+        }
+      }
+      // The node now holds what it needs; the run keeps only what others still need.
+      for (const ref of Object.values(node.in)) release(ref);
+
+      const ctx: OpContext = {
+        log: childLogger(logger, { plugin: node.pluginId, op: opId, node: id }),
+        progress: (fraction: number, label?: string) => {
+          const previous = progress.get(id);
+          if (previous === undefined || typeof fraction !== 'number' || Number.isNaN(fraction)) return; // finished, or nonsense
+          const f = Math.max(previous, Math.min(1, Math.max(0, fraction)));
+          progress.set(id, f);
+          emit({ type: 'node-progress', node: id, op: opId, fraction: f, ...(label !== undefined ? { label } : {}) });
+          emitRunProgress();
+        },
+        signal: controller.signal,
+        services,
+        nodeId: id,
+      };
+      const started = performance.now();
+      let result: unknown;
+      try {
+        result = await op.run(ctx, nodeInputs, node.params);
+      } catch (err) {
+        if (isCancellation(err, controller.signal)) {
+          return nodeFailed(node, isFocalError(err) ? err : new FocalError('E_CANCELLED', 'cancelled', { node: id, op: opId }, { cause: err }));
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        return nodeFailed(node, new FocalError('E_NODE_FAILED', `node '${id}' (${opId}) failed: ${message}`, { node: id, op: opId }, { cause: err }));
+      }
+      const ms = performance.now() - started;
+      let outputs: Record<string, unknown>;
+      try {
+        outputs = checkOutputs(node, result);
+      } catch (err) {
+        return nodeFailed(node, err as FocalError);
+      }
+      progress.delete(id);
+      running--;
+      if (stopped) {
+        emit({ type: 'node-error', node: id, op: opId, code: 'E_CANCELLED', message: 'run stopped' });
+        finish();
+        return;
+      }
+      for (const [port, value] of Object.entries(outputs)) {
+        const ref = `${id}.${port}`;
+        if (keep(ref)) values.set(ref, value);
+      }
+      timings[id] = ms;
+      done++;
+      logger.debug('node done', { node: id, op: opId, ms: Math.round(ms) });
+      emit({ type: 'node-done', node: id, op: opId, ms });
+      emitRunProgress();
+      for (const next of dependents.get(id)!) {
+        const left = waiting.get(next)! - 1;
+        waiting.set(next, left);
+        if (left === 0) schedule(next);
+      }
+      finish();
+    };
+
+    if (signal?.aborted) {
+      stop(new FocalError('E_CANCELLED', 'cancelled'));
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    emitRunProgress();
+    if (total === 0) {
+      finish();
+      return;
+    }
+    for (const n of nodes) if (n.producers.length === 0) schedule(n.id);
+  });
+}
+
+/** Checks an operation's result against its declared output ports; returns the outputs to keep (coerced). */
+function checkOutputs(node: PreparedNode, result: unknown): Record<string, unknown> {
+  const { id, opId, op } = node;
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): the operation returned ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result} instead of an object of outputs`, { node: id, op: opId });
+  }
+  const out: Record<string, unknown> = {};
+  for (const [port, spec] of Object.entries(op.outputs as Ports)) {
+    const value = (result as Record<string, unknown>)[port];
+    if (value === undefined) {
+      if (spec.optional) continue;
+      throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): the operation did not return its output '${port}' (${spec.type})`, { node: id, op: opId, port });
+    }
+    const kind = valueKind(value);
+    const bad = !portAccepts(spec.type, kind) || (kind === 'json' && (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint'));
+    if (bad) {
+      throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): output '${port}' is declared ${article(spec.type)} but the operation returned ${kind === 'json' ? `a ${typeof value}` : article(kind)}`, { node: id, op: opId, port });
+    }
+    out[port] = coerce(value, spec.type);
+  }
+  return out;
+}

@@ -6,8 +6,10 @@ describe('builtinPlugins', () => {
   it('register into one registry with the documented ids, ports and params', () => {
     const registry = new PluginRegistry();
     for (const p of builtinPlugins) registry.registerPlugin(p);
-    expect(registry.plugins().map((p) => p.id)).toEqual(['filter', 'math', 'stack']);
-    expect(registry.ids()).toEqual(['filter.gaussian', 'math.binary', 'stack.convert', 'stack.crop', 'stack.project', 'stack.substack']);
+    const pluginIds = registry.plugins().map((p) => p.id);
+    expect(new Set(pluginIds).size).toBe(builtinPlugins.length);
+    for (const id of ['filter', 'math', 'stack']) expect(pluginIds).toContain(id);
+    for (const id of ['filter.gaussian', 'math.binary', 'stack.convert', 'stack.crop', 'stack.project', 'stack.substack']) expect(registry.ids()).toContain(id);
     const ports = (id: string) => {
       const m = registry.get(id)!.manifest;
       return [Object.fromEntries(Object.entries(m.inputs).map(([k, v]) => [k, v.type + (v.optional ? '?' : '')])), Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, v.type + (v.optional ? '?' : '')]))];

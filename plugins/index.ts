@@ -4,7 +4,9 @@
  */
 import type { PluginDef } from '../core/index.js';
 import { filterPlugin } from './filter/index.js';
+import { focusPlugin } from './focus/index.js';
 import { mathPlugin } from './math/index.js';
+import { metricsPlugin } from './metrics/index.js';
 import { stackPlugin } from './stack/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin];

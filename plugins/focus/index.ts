@@ -1,0 +1,19 @@
+/**
+ * Built-in plugin `focus`: focus criteria (Deep-R's Vollath F4/F5, STD, NVAR; Brenner; Tenengrad),
+ * sharpest-plane selection and Deep-R's row-wise relative sharpness coefficient.
+ */
+import { definePlugin } from '../../core/index.js';
+import { bestPlane } from './ops/best-plane.js';
+import { rowSharpness } from './ops/row-sharpness.js';
+
+export { FOCUS_CRITERIA, brenner, focusScore, normalizedVariance, stdDev, tenengrad, vollath4, vollath5, type FocusCriterion } from './criteria.js';
+export { rowSharpness, sobelSharpnessMap, type RowSharpness } from './sharpness.js';
+
+export const focusPlugin = definePlugin({
+  id: 'focus',
+  version: '0.1.0',
+  description: 'Focus criteria (Vollath F4/F5, STD, NVAR, Brenner, Tenengrad), sharpest z plane, row-wise relative sharpness (Deep-R).',
+  operations: [bestPlane, rowSharpness],
+});
+
+export default focusPlugin;

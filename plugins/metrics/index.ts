@@ -1,0 +1,22 @@
+/**
+ * Built-in plugin `metrics`: full-reference image quality (PSNR, SSIM, MS-SSIM, RMSE, MAE,
+ * BerHu, Pearson r) and YCbCr colour differences. The numeric functions are public so that
+ * other plugins (deconvolution, deepr, staining) report the same numbers.
+ */
+import { definePlugin } from '../../core/index.js';
+import { compare } from './ops/compare.js';
+import { compareColour } from './ops/compare-colour.js';
+
+export { psnr, mse, rmse, mae, pearson, berhu, cropBorder, resolveDataRange, standardDeviation } from './pixelwise.js';
+export { ssim, ssimMap, msSsim, msSsimMinSize, ssimWindowSize, MS_SSIM_WEIGHTS, type SsimOptions } from './ssim.js';
+export { rgbToYCbCr, ycbcrDifference, cbcrHistograms, type RgbPlanes, type YCbCrOptions, type YCbCrPlanes } from './colour.js';
+export { COMPARE_COLUMNS } from './ops/compare.js';
+
+export const metricsPlugin = definePlugin({
+  id: 'metrics',
+  version: '0.1.0',
+  description: 'Image quality metrics against a reference: PSNR, SSIM, MS-SSIM, RMSE, MAE, BerHu, Pearson r; YCbCr colour differences.',
+  operations: [compare, compareColour],
+});
+
+export default metricsPlugin;

@@ -31,7 +31,8 @@ export {
 export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
 
 // services
-export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, type IoService, type ComputeService } from './runtime/services.js';
+export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, CATALOG, SERVICE_PROVIDER, type IoService, type ComputeService } from './runtime/services.js';
+export { ConsoleLogger, MemoryLogger, type LogLevel, type LogRecord } from './runtime/logger.js';
 export { writeFileAtomic } from './io/atomic.js';
 
 // test helpers for operation authors
@@ -41,6 +42,11 @@ export { testContext, runOp, type TestContext } from './testing/index.js';
 export { z } from 'zod';
 
 // --- io (TIFF, PNG) ---
+export { readTiff, inspectTiff, type ReadTiffOptions, type TiffInfo, type TiffFormat } from './io/tiff/read.js';
+export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from './io/tiff/write.js';
+export type { SampleType } from './io/tiff/decode.js';
+export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
+export { DefaultIoService } from './io/io-service.js';
 
 // --- registry and discovery ---
 export {
@@ -67,3 +73,7 @@ export {
   runPipeline, valueKind, DEFAULT_CONCURRENCY,
   type RunOptions, type RunEvent, type PipelineResult, type PipelineOutput,
 } from './pipeline/executor.js';
+
+// --- host runtime: DI container and the files-in/files-out pipeline runner ---
+export { createContainer, defaultThreads, type ContainerOptions } from './runtime/container.js';
+export { PipelineRunner, ensureWritableFolder, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord } from './runtime/runner.js';

@@ -3,7 +3,8 @@ import type { Image } from '../data/image.js';
 import type { JsonValue } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
-import type { Logger } from '../plugin/contract.js';
+import type { OperationCatalog } from '../plugin/catalog.js';
+import type { Logger, ServiceProvider } from '../plugin/contract.js';
 
 /** Reading and writing of images, tables and JSON; every write is atomic. */
 export interface IoService {
@@ -27,3 +28,8 @@ export interface ComputeService {
 export const IO_SERVICE: InjectionToken<IoService> = Symbol.for('focal.IoService');
 export const COMPUTE_SERVICE: InjectionToken<ComputeService> = Symbol.for('focal.ComputeService');
 export const LOGGER: InjectionToken<Logger> = Symbol.for('focal.Logger');
+
+/** The operation catalog (the plugin registry) of this host. */
+export const CATALOG: InjectionToken<OperationCatalog> = Symbol.for('focal.Catalog');
+/** Resolves services from the host's container; handed to every operation as `ctx.services`. */
+export const SERVICE_PROVIDER: InjectionToken<ServiceProvider> = Symbol.for('focal.ServiceProvider');

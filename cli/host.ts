@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { ConsoleLogger, createContainer, formatDiscoveryProblem, loadPipelineFile, PluginRegistry, type DiscoveryProblem, type LoadedPipeline } from '../core/index.js';
+import { builtinPlugins } from '../plugins/index.js';
+import type { GlobalOptions } from './main.js';
+import { printJsonLine } from './output.js';
+
+export interface Host {
+  registry: PluginRegistry;
+  container: DependencyContainer;
+  problems: DiscoveryProblem[];
+  loadPipeline(file: string): Promise<LoadedPipeline>;
+}
+
+/**
+ * The CLI's composition root: a registry with the built-in plugins plus those discovered
+ * in ./node_modules, focal.config.json and --plugin paths, and a DI container around it.
+ * Discovery problems are warnings (on stderr, or JSON lines with --json), never fatal.
+ */
+export async function createHost(globals: GlobalOptions, options: { json?: boolean; cwd?: string } = {}): Promise<Host> {
+  const logger = new ConsoleLogger({ level: globals.verbose ? 'debug' : 'info' });
+  const registry = new PluginRegistry();
+  for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
+  const cwd = options.cwd ?? process.cwd();
+  const { problems } = await registry.discover({
+    cwd,
+    configFile: globals.config ? resolve(globals.config) : undefined,
+    pluginPaths: (globals.plugin ?? []).map((p) => resolve(p)),
+  });
+  for (const p of problems) {
+    if (options.json) printJsonLine({ event: 'warning', kind: 'plugin', ...p });
+    else process.stderr.write(`focal: warning: ${formatDiscoveryProblem(p)}\n`);
+  }
+  const container = createContainer({ catalog: registry, logger });
+  return { registry, container, problems, loadPipeline: (file) => loadPipelineFile(file, registry) };
+}

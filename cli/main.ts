@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { FocalError, hostFocalVersion } from '../core/index.js';
+import { EXIT, errorJson, exitCodeFor, formatError, printJsonLine } from './output.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { pluginsCommand } from './commands/plugins.js';
+import { schemaCommand } from './commands/schema.js';
+import { infoCommand } from './commands/info.js';
+
+export interface GlobalOptions {
+  plugin?: string[];
+  config?: string;
+  verbose?: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('focal')
+    .description('Focal: plugin-based image processing for microscopy')
+    .version(await hostFocalVersion(), '-V, --version')
+    .option('--plugin <path>', 'load a plugin package from this folder (repeatable)', collect)
+    .option('--config <file>', 'focal.config.json to read (default: ./focal.config.json when present)')
+    .option('--verbose', 'print stack traces and debug logs')
+    .showHelpAfterError('(run focal --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a pipeline and write its outputs')
+    .argument('<pipeline>', 'pipeline JSON file')
+    .option('-i, --input <name=file>', 'bind a pipeline input to a file (repeatable); a lone file binds the only input', collect)
+    .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
+    .option('--preview', 'also write an 8-bit PNG preview of every image output')
+    .option('--json', 'print progress and the result as JSON lines on stdout')
+    .option('-q, --quiet', 'no progress output')
+    .addOption(new Option('--concurrency <n>', 'nodes run at once (default: cores)').argParser((v) => positiveInt(v, '--concurrency')))
+    .action(async (pipeline: string, opts, cmd: Command) => runCommand(pipeline, opts, cmd.optsWithGlobals()));
+
+  program
+    .command('validate')
+    .description('check a pipeline without running it; lists every problem')
+    .argument('<pipeline>', 'pipeline JSON file')
+    .option('--json', 'print the result as JSON')
+    .action(async (pipeline: string, opts, cmd: Command) => validateCommand(pipeline, opts, cmd.optsWithGlobals()));
+
+  program
+    .command('plugins')
+    .description('list plugins and their operations, with ports and parameters')
+    .option('--json', 'print as JSON')
+    .action(async (opts, cmd: Command) => pluginsCommand(opts, cmd.optsWithGlobals()));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of pipeline files (with every installed op\'s params)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--core', 'only the document shape, without per-op params')
+    .action(async (opts, cmd: Command) => schemaCommand(opts, cmd.optsWithGlobals()));
+
+  program
+    .command('info')
+    .description('show dimensions, pixel type, calibration and metadata of an image file')
+    .argument('<file>', 'TIFF / OME-TIFF file')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, opts, cmd: Command) => infoCommand(file, opts, cmd.optsWithGlobals()));
+
+  return program;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new FocalError('E_USAGE', `${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram();
+  const wantsJson = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage; // commander already printed the message
+    }
+    if (wantsJson) printJsonLine(errorJson(err));
+    process.stderr.write(`${formatError(err, verbose)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invokedPath === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { DefaultIoService } from '../io/io-service.js';
+import type { OperationCatalog } from '../plugin/catalog.js';
+import type { Logger, ServiceProvider } from '../plugin/contract.js';
+import { ConsoleLogger } from './logger.js';
+import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
+
+export interface ContainerOptions {
+  catalog: OperationCatalog;
+  logger?: Logger;
+  /** Parallelism; default FOCAL_THREADS or the number of available cores. */
+  threads?: number;
+  /** Replace the file I/O service (tests, embedding applications). */
+  io?: IoService;
+}
+
+/** Threads from FOCAL_THREADS, else the cores this process may use. */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number.parseInt(env.FOCAL_THREADS ?? '', 10);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, availableParallelism());
+}
+
+/**
+ * A child of tsyringe's root container with Focal's services registered under
+ * explicit tokens (no decorator metadata needed). Each host gets its own child,
+ * so two hosts in one process never share state.
+ */
+export function createContainer(options: ContainerOptions): DependencyContainer {
+  const c = rootContainer.createChildContainer();
+  const compute: ComputeService = { threads: options.threads ?? defaultThreads() };
+  c.register(LOGGER, { useValue: options.logger ?? new ConsoleLogger() });
+  c.register(COMPUTE_SERVICE, { useValue: compute });
+  c.register(CATALOG, { useValue: options.catalog });
+  if (options.io) c.register(IO_SERVICE, { useValue: options.io });
+  else c.registerSingleton(IO_SERVICE, DefaultIoService);
+  const provider: ServiceProvider = { resolve: (token) => c.resolve(token) };
+  c.register(SERVICE_PROVIDER, { useValue: provider });
+  return c;
+}

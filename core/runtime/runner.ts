@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
+import { isImage, type Image } from '../data/image.js';
+import { createTable, isTable, type Cell, type Table } from '../data/table.js';
+import type { JsonValue } from '../data/model.js';
+import { FocalError } from '../errors.js';
+import type { OperationCatalog } from '../plugin/catalog.js';
+import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
+import { loadPipelineFile } from '../pipeline/load.js';
+import { hostFocalVersion } from '../plugin/discovery.js';
+import { runPipeline, type RunEvent } from '../pipeline/executor.js';
+import type { Pipeline } from '../pipeline/schema.js';
+import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
+
+export interface RunRequest {
+  pipelineFile: string;
+  /** Pipeline input name → file; inputs not given here use the pipeline's `default` file. */
+  inputs?: Record<string, string>;
+  outDir: string;
+  /** Also write an 8-bit PNG preview beside every image/stack output. */
+  preview?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Max nodes at once; default: the compute service's threads. */
+  concurrency?: number;
+}
+
+export interface OutputRecord {
+  name: string;
+  type: PortType;
+  files: string[];
+}
+
+export interface RunSummary {
+  pipeline: string;
+  outputs: OutputRecord[];
+  timingsMs: Record<string, number>;
+  totalMs: number;
+  provenanceFile: string;
+}
+
+/**
+ * Runs a pipeline file end to end: validates it, loads the input files, executes the
+ * graph, and writes every output atomically into the output folder, with a `run.json`
+ * provenance record. Nothing is written until the whole pipeline has succeeded, and
+ * input files are only ever opened for reading.
+ */
+@injectable()
+export class PipelineRunner {
+  constructor(
+    @inject(CATALOG) private readonly catalog: OperationCatalog,
+    @inject(IO_SERVICE) private readonly io: IoService,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(COMPUTE_SERVICE) private readonly compute: ComputeService,
+    @inject(SERVICE_PROVIDER) private readonly services: ServiceProvider,
+  ) {}
+
+  async run(request: RunRequest): Promise<RunSummary> {
+    const started = Date.now();
+    const { pipeline, inputDefaults } = await loadPipelineFile(request.pipelineFile, this.catalog);
+    const inputFiles = this.resolveInputFiles(pipeline, request, inputDefaults);
+    const outDir = resolve(request.outDir);
+    await ensureWritableFolder(outDir);
+
+    const inputs: Record<string, unknown> = {};
+    for (const [name, file] of Object.entries(inputFiles)) {
+      inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
+    }
+
+    const result = await runPipeline(pipeline, {
+      catalog: this.catalog,
+      inputs,
+      services: this.services,
+      logger: this.logger,
+      signal: request.signal,
+      concurrency: request.concurrency ?? this.compute.threads,
+      onEvent: request.onEvent,
+    });
+
+    const outputs: OutputRecord[] = [];
+    for (const [name, { type, value }] of Object.entries(result.outputs)) {
+      outputs.push(await this.writeOutput(outDir, name, type, value, request.preview ?? false));
+    }
+    const provenanceFile = join(outDir, 'run.json');
+    const totalMs = Date.now() - started;
+    await this.io.writeJson(provenanceFile, await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs));
+    return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile };
+  }
+
+  private resolveInputFiles(pipeline: Pipeline, request: RunRequest, defaults: Record<string, string>): Record<string, string> {
+    const given = request.inputs ?? {};
+    for (const name of Object.keys(given)) {
+      if (!(name in pipeline.inputs)) {
+        const known = Object.keys(pipeline.inputs);
+        throw new FocalError('E_USAGE', `pipeline '${pipeline.name}' has no input '${name}' (inputs: ${known.length ? known.join(', ') : 'none'})`, { file: request.pipelineFile, field: `/inputs/${name}` });
+      }
+    }
+    const files: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(pipeline.inputs)) {
+      const file = given[name] !== undefined ? resolve(given[name]) : defaults[name];
+      if (file === undefined) {
+        throw new FocalError('E_USAGE', `pipeline input '${name}' (${spec.type}) needs a file: --input ${name}=<file>`, { file: request.pipelineFile, field: `/inputs/${name}` });
+      }
+      files[name] = isAbsolute(file) ? file : resolve(file);
+    }
+    return files;
+  }
+
+  private async loadInput(name: string, type: PortType, file: string, signal?: AbortSignal): Promise<unknown> {
+    switch (type) {
+      case 'stack':
+      case 'image': {
+        const stack = await this.io.readStack(file, { signal, onWarning: (m) => this.logger.warn(m, { input: name, file }) });
+        if (type === 'stack') return stack;
+        if (planeCount(stack) !== 1) {
+          throw new FocalError('E_PORT', `input '${name}' is an image but ${file} holds ${planeCount(stack)} planes (c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT})`, { file, field: `/inputs/${name}` });
+        }
+        return imageFromStack(stack);
+      }
+      case 'table':
+        return readTableFile(file);
+      case 'json':
+        return readJsonFile(file);
+      case 'model':
+        throw new FocalError('E_UNSUPPORTED', `input '${name}': model inputs need the deep-learning runtime, which this version of Focal does not have yet`, { file });
+      default:
+        throw new FocalError('E_PORT', `input '${name}' has unknown type '${String(type)}'`);
+    }
+  }
+
+  private async writeOutput(outDir: string, name: string, type: PortType, value: unknown, preview: boolean): Promise<OutputRecord> {
+    const files: string[] = [];
+    if (isStack(value) || isImage(value)) {
+      const tif = join(outDir, `${name}.tif`);
+      await this.io.writeStack(tif, value as Stack | Image);
+      files.push(tif);
+      if (preview) {
+        const png = join(outDir, `${name}.png`);
+        await this.io.writePreview(png, value as Stack | Image);
+        files.push(png);
+      }
+    } else if (isTable(value)) {
+      const base = join(outDir, name);
+      await this.io.writeTable(base, value);
+      files.push(`${base}.csv`, `${base}.json`);
+    } else {
+      const file = join(outDir, `${name}.json`);
+      await this.io.writeJson(file, value as JsonValue);
+      files.push(file);
+    }
+    return { name, type, files };
+  }
+
+  private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number): Promise<JsonValue> {
+    const inputs: Record<string, JsonValue> = {};
+    for (const [name, file] of Object.entries(inputFiles)) {
+      const info = await stat(file);
+      inputs[name] = { file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+    }
+    const nodes: Record<string, JsonValue> = {};
+    for (const [id, node] of Object.entries(pipeline.nodes)) {
+      const entry = this.catalog.get(node.op);
+      const params = entry ? (entry.paramsSchema().parse(node.params ?? {}) as JsonValue) : ((node.params ?? {}) as JsonValue);
+      nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null };
+    }
+    return {
+      focal: await hostFocalVersion(),
+      date: new Date().toISOString(),
+      pipeline: { name: pipeline.name, file: resolve(request.pipelineFile) },
+      inputs,
+      nodes,
+      outputs: outputs.map((o) => ({ name: o.name, type: o.type, files: o.files })),
+      totalMs,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    } as JsonValue;
+  }
+}
+
+/** Creates the folder if needed and checks that files can be created in it. */
+export async function ensureWritableFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'read-only file system' : (err as Error).message;
+    throw new FocalError('E_IO', `output folder ${dir} is not writable: ${reason}`, { file: dir }, { cause: err });
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FocalError('E_IO', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, { file }, { cause: err });
+  }
+}
+
+async function readJsonFile(file: string): Promise<JsonValue> {
+  const text = await readText(file);
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (err) {
+    throw new FocalError('E_FORMAT', `${file} is not valid JSON: ${(err as Error).message}`, { file });
+  }
+}
+
+/** A table from a CSV file with a header row, or a JSON array of row objects. */
+export async function readTableFile(file: string): Promise<Table> {
+  if (file.toLowerCase().endsWith('.json')) {
+    const rows = await readJsonFile(file);
+    if (!Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) {
+      throw new FocalError('E_FORMAT', `${file} must hold a JSON array of row objects to be read as a table`, { file });
+    }
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(r as object)))];
+    return createTable(columns, rows as Record<string, Cell>[]);
+  }
+  return parseCsv(await readText(file), file);
+}
+
+/** RFC 4180 CSV with a header row; numeric-looking cells become numbers, empty cells null. */
+export function parseCsv(text: string, file = '<csv>'): Table {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += ch;
+  }
+  if (quoted) throw new FocalError('E_FORMAT', `${file}: unterminated quoted field`, { file });
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  if (records.length === 0) throw new FocalError('E_FORMAT', `${file} is empty: a table needs a header row`, { file });
+  const [header, ...body] = records;
+  const rows = body
+    .filter((r) => !(r.length === 1 && r[0] === ''))
+    .map((r, i) => {
+      if (r.length !== header.length) throw new FocalError('E_FORMAT', `${file}: row ${i + 2} has ${r.length} fields, the header has ${header.length}`, { file });
+      return Object.fromEntries(header.map((h, j) => [h, csvValue(r[j])]));
+    });
+  return createTable(header, rows);
+}
+
+function csvValue(s: string): Cell {
+  if (s === '') return null;
+  const n = Number(s);
+  return s.trim() !== '' && Number.isFinite(n) ? n : s;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

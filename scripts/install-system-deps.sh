@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Focal's tests use: ImageJ (to prove ImageJ opens what Focal
+# writes), Xvfb (ImageJ 1.x needs a display even in batch mode), libtiff-tools and
+# python3-tifffile (independent TIFF writers/readers for fixtures and benchmarks).
+# Runs as root or through sudo; does nothing when everything is already there.
+set -euo pipefail
+pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present (${pkgs[*]})"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system packages: installed ${missing[*]}"

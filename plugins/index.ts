@@ -3,10 +3,11 @@
  * (`registry.registerPlugin(p)` for each). Add new built-ins to this list.
  */
 import type { PluginDef } from '../core/index.js';
+import { cellcountPlugin } from './cellcount/index.js';
 import { filterPlugin } from './filter/index.js';
 import { focusPlugin } from './focus/index.js';
 import { mathPlugin } from './math/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { stackPlugin } from './stack/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin];

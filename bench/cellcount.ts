@@ -1,0 +1,267 @@
+/**
+ * Cell counting benchmark: Focal's threshold + Analyze Particles against ImageJ 1.53t headless
+ * on the same 4096 × 4096 synthetic nuclei image, on the same machine in the same run.
+ * ImageJ is timed inside its macro with getTime() (so JVM start-up and file opening are
+ * reported separately); Focal is timed in-process. Both use Otsu ("dark") and the same size
+ * range, and the counts and total areas are checked to be equal.
+ * Writes the section between <!-- bench:cellcount --> markers in docs/benchmarks.md.
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/cellcount.js [--size N] [--reps N] [--no-docs]
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { createStack, runOp, testContext, writeTiff, type Table } from '../core/index.js';
+import { count } from '../plugins/cellcount/ops/count.js';
+import { analyzeParticles } from '../plugins/cellcount/particles.js';
+import { applyThreshold, thresholdLimits } from '../plugins/cellcount/threshold.js';
+
+const run = promisify(execFile);
+
+export interface CellcountBenchOptions {
+  /** Image side, px (default 4096). */
+  size?: number;
+  /** Repetitions of each timed step (default 3; the median is reported). */
+  repetitions?: number;
+  dataDir?: string;
+  docsPath?: string;
+  writeDocs?: boolean;
+  imagejJar?: string;
+  log?: (message: string) => void;
+}
+
+export interface CellcountBenchResult {
+  date: string;
+  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; load: string };
+  size: number;
+  nuclei: number;
+  focal: { thresholdAndParticlesS: number[]; thresholdAndParticlesCpuS: number[]; opS: number[]; count: number; totalArea: number; lower: number };
+  imagej?: { startupAndOpenS: number; thresholdAndParticlesS: number[]; count: number; totalArea: number; lower: number; wallS: number };
+  ratio?: number;
+  markdown: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A synthetic fluorescence nuclei image (uint8): dark noisy background (mean 20), elliptical
+ * nuclei of semi-axes 3–9 px with a soft rim and texture, about one per 700 px², some touching.
+ */
+export function syntheticNuclei(size: number, seed = 5): { data: Uint8Array; nuclei: number } {
+  const r = rng(seed);
+  const data = new Uint8Array(size * size);
+  for (let i = 0; i < data.length; i++) data[i] = 12 + Math.floor(r() * 17);
+  const nuclei = Math.round((size * size) / 700);
+  for (let k = 0; k < nuclei; k++) {
+    const cx = r() * size;
+    const cy = r() * size;
+    const a = 3 + r() * 6;
+    const b = a * (0.6 + r() * 0.4);
+    const th = r() * Math.PI;
+    const c = Math.cos(th);
+    const s = Math.sin(th);
+    const peak = 110 + r() * 120;
+    const ext = Math.ceil(a + 2);
+    for (let y = Math.max(0, Math.floor(cy - ext)); y <= Math.min(size - 1, Math.ceil(cy + ext)); y++) {
+      for (let x = Math.max(0, Math.floor(cx - ext)); x <= Math.min(size - 1, Math.ceil(cx + ext)); x++) {
+        const dx = x + 0.5 - cx;
+        const dy = y + 0.5 - cy;
+        const u = (dx * c + dy * s) / a;
+        const v = (-dx * s + dy * c) / b;
+        const d = Math.sqrt(u * u + v * v);
+        if (d > 1.25) continue;
+        const w = d <= 1 ? 1 : (1.25 - d) / 0.25;
+        const val = data[y * size + x] + peak * w * (0.85 + 0.3 * r());
+        data[y * size + x] = val > 255 ? 255 : val;
+      }
+    }
+  }
+  return { data, nuclei };
+}
+
+async function machine(): Promise<CellcountBenchResult['machine']> {
+  let load = '';
+  try {
+    load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  } catch {
+    load = 'unknown';
+  }
+  return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, os: `${osType()} ${release()}`, load };
+}
+
+const MIN_SIZE_PX = 20;
+
+export async function runCellcountBench(options: CellcountBenchOptions = {}): Promise<CellcountBenchResult> {
+  const size = options.size ?? 4096;
+  const reps = options.repetitions ?? 3;
+  const log = options.log ?? ((m: string) => console.log(m));
+  const dataDir = resolve(options.dataDir ?? join('bench', 'data', 'cellcount'));
+  const jar = options.imagejJar ?? process.env.IMAGEJ_JAR ?? '/usr/share/java/ij.jar';
+  await mkdir(dataDir, { recursive: true });
+
+  log(`making a ${size}² synthetic nuclei image`);
+  const { data, nuclei } = syntheticNuclei(size);
+  const image = createStack({ width: size, height: size, dtype: 'uint8', planes: [data] });
+  const file = join(dataDir, `nuclei-${size}.tif`);
+  await writeTiff(file, image);
+
+  // Focal: the numeric path (threshold + particles) and the whole op (+ labels, overlay, tables)
+  const direct: number[] = [];
+  const directCpu: number[] = [];
+  let fCount = 0;
+  let fArea = 0;
+  let fLower = 0;
+  for (let k = 0; k < reps; k++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const { lower, upper } = thresholdLimits(data, 'uint8', 'Otsu', { darkBackground: true });
+    const mask = applyThreshold(data, lower, upper);
+    const { particles } = analyzeParticles(mask, size, size, data, { minAreaPx: MIN_SIZE_PX, labels: false }); // ImageJ's show=Nothing makes no label image either
+    direct.push((performance.now() - t0) / 1000);
+    const c1 = process.cpuUsage(c0);
+    directCpu.push((c1.user + c1.system) / 1e6);
+    fCount = particles.length;
+    fArea = particles.reduce((s, p) => s + p.areaPx, 0);
+    fLower = lower;
+  }
+  log(`Focal threshold + particles: ${direct.map((s) => s.toFixed(3)).join(', ')} s; ${fCount} particles`);
+  const opTimes: number[] = [];
+  for (let k = 0; k < reps; k++) {
+    const t0 = performance.now();
+    const out = await runOp(count, { image }, { method: 'Otsu', darkBackground: true, minAreaPx: MIN_SIZE_PX }, testContext());
+    opTimes.push((performance.now() - t0) / 1000);
+    if ((out.summary as Table).rows[0].count !== fCount) throw new Error('cellcount.count and the direct path disagree');
+  }
+  log(`Focal cellcount.count op: ${opTimes.map((s) => s.toFixed(3)).join(', ')} s`);
+
+  // ImageJ: one JVM; times inside the macro
+  let imagej: CellcountBenchResult['imagej'];
+  const macro = join(dataDir, 'bench.ijm');
+  const results = join(dataDir, 'imagej.txt');
+  await writeFile(macro, [
+    'args = split(getArgument(), "|");',
+    't0 = getTime();',
+    'setBatchMode(true);',
+    'open(args[0]);',
+    'id = getImageID();',
+    'tOpen = getTime();',
+    'run("Set Measurements...", "area mean min centroid perimeter bounding shape redirect=None decimal=3");',
+    's = "open\\t" + (tOpen - t0);',
+    `for (k = 0; k < ${reps}; k++) {`,
+    '  selectImage(id);',
+    '  t1 = getTime();',
+    '  setAutoThreshold("Otsu dark");',
+    `  run("Analyze Particles...", "size=${MIN_SIZE_PX}-Infinity pixel show=Nothing display clear");`,
+    '  t2 = getTime();',
+    '  getThreshold(lower, upper);',
+    '  total = 0; for (i = 0; i < nResults; i++) total += getResult("Area", i);',
+    '  s = s + "\\nrun\\t" + (t2 - t1) + "\\t" + nResults + "\\t" + total + "\\t" + lower;',
+    '}',
+    'File.saveString(s + "\\n", args[1]);',
+  ].join('\n'));
+  try {
+    await rm(results, { force: true });
+    const t0 = performance.now();
+    await run('xvfb-run', ['-a', 'java', '-jar', jar, '-batch', macro, `${file}|${results}`], { timeout: 600_000, maxBuffer: 1 << 26 });
+    const wallS = (performance.now() - t0) / 1000;
+    const lines = (await readFile(results, 'utf8')).trim().split('\n').map((l) => l.split('\t'));
+    const openS = Number(lines[0][1]) / 1000;
+    const runs = lines.slice(1);
+    const times = runs.map((l) => Number(l[1]) / 1000);
+    imagej = {
+      startupAndOpenS: wallS - times.reduce((a, b) => a + b, 0),
+      thresholdAndParticlesS: times,
+      count: Number(runs[0][2]),
+      totalArea: Number(runs[0][3]),
+      lower: Number(runs[0][4]),
+      wallS,
+    };
+    log(`ImageJ threshold + particles: ${times.map((s) => s.toFixed(3)).join(', ')} s; ${imagej.count} particles; open ${openS.toFixed(2)} s; wall ${wallS.toFixed(2)} s`);
+  } catch (e) {
+    log(`ImageJ not run: ${(e as Error).message}`);
+  }
+
+  const m = await machine();
+  const date = new Date().toISOString().slice(0, 10);
+  const fMed = median(direct);
+  const ratio = imagej ? median(imagej.thresholdAndParticlesS) / fMed : undefined;
+  const fmt = (xs: number[]) => xs.map((s) => s.toFixed(3)).join(', ');
+  const md = [
+    '## Cell counting (bench/cellcount.ts)',
+    '',
+    `Image: ${size} × ${size} uint8 synthetic fluorescence nuclei (${nuclei} ellipses, some touching; \`syntheticNuclei\` in bench/cellcount.ts). Task: Otsu threshold (dark background) + Analyze Particles (8-connected, size ≥ ${MIN_SIZE_PX} px, area, mean/min/max, centroid, perimeter, bounding box, circularity). Median of ${reps} runs; ImageJ timed inside its macro with getTime(), after opening the image, in one JVM.`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}, Node ${m.node}. Date: ${date}. Load average at the end: ${m.load} — measured while other jobs shared the machine.`,
+    '',
+    '| Step | Median (s) | Runs (s) | Particles | Total area (px) | Otsu lower limit |',
+    '|---|---:|---|---:|---:|---:|',
+    `| Focal: thresholdLimits + applyThreshold + analyzeParticles (no label image, as ImageJ's show=Nothing) | ${fMed.toFixed(3)} | ${fmt(direct)} | ${fCount} | ${fArea} | ${fLower} |`,
+    `| Focal: cellcount.count op (also labels, RGB overlay, tables) | ${median(opTimes).toFixed(3)} | ${fmt(opTimes)} | ${fCount} | ${fArea} | ${fLower} |`,
+    imagej
+      ? `| ImageJ 1.53t: setAutoThreshold("Otsu dark") + Analyze Particles | ${median(imagej.thresholdAndParticlesS).toFixed(3)} | ${fmt(imagej.thresholdAndParticlesS)} | ${imagej.count} | ${imagej.totalArea} | ${imagej.lower} |`
+      : '| ImageJ | not run (xvfb-run/java/ImageJ missing) | | | | |',
+    '',
+    imagej
+      ? `ImageJ JVM start-up + opening the file + macro overhead: ${imagej.startupAndOpenS.toFixed(2)} s (wall ${imagej.wallS.toFixed(2)} s in all), not included above. Counts and areas ${imagej.count === fCount && imagej.totalArea === fArea ? 'are equal' : 'DIFFER'}. ImageJ time / Focal time: ${ratio!.toFixed(2)}× (above 1 = Focal faster).`
+      : '',
+    '',
+    `Focal's CPU time (process.cpuUsage) for the threshold + particles step: ${fmt(directCpu)} s — the gap to its wall-clock time is the time the shared machine gave to other jobs.`,
+    '',
+    'Reproduce: `npx tsc -p tsconfig.build.json && node dist/bench/cellcount.js`',
+  ].join('\n');
+
+  if (options.writeDocs !== false) {
+    const docs = resolve(options.docsPath ?? join('docs', 'benchmarks.md'));
+    let text = '';
+    try {
+      text = await readFile(docs, 'utf8');
+    } catch {
+      text = '# Benchmarks\n';
+    }
+    const begin = '<!-- bench:cellcount -->';
+    const end = '<!-- /bench:cellcount -->';
+    const block = `${begin}\n${md}\n${end}`;
+    const i = text.indexOf(begin);
+    const j = text.indexOf(end);
+    text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+    await writeFile(docs, text);
+    log(`wrote ${docs}`);
+  }
+  return {
+    date, machine: m, size, nuclei,
+    focal: { thresholdAndParticlesS: direct, thresholdAndParticlesCpuS: directCpu, opS: opTimes, count: fCount, totalArea: fArea, lower: fLower },
+    ...(imagej ? { imagej } : {}),
+    ...(ratio !== undefined ? { ratio } : {}),
+    markdown: md,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const get = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  runCellcountBench({ size: get('--size'), repetitions: get('--reps'), writeDocs: !args.includes('--no-docs') }).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

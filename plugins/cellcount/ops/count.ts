@@ -1,0 +1,268 @@
+import {
+  FocalError, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z,
+  type Cell, type PixelArray, type Stack,
+} from '../../../core/index.js';
+import { watershed as watershedMask } from '../binary.js';
+import { analyzeParticles, tracedPerimeter, type Particle } from '../particles.js';
+import { THRESHOLD_METHODS, applyThreshold, finiteRange, thresholdLimits, type ThresholdMethod } from '../threshold.js';
+
+const METHODS = [...THRESHOLD_METHODS, 'manual'] as unknown as [ThresholdMethod | 'manual', ...(ThresholdMethod | 'manual')[]];
+
+/** Colour of the outlines drawn on the overlay (RGB). */
+export const OUTLINE_RGB: readonly [number, number, number] = [255, 255, 0];
+
+export const countParams = z
+  .strictObject({
+    method: z.enum(METHODS).default('Otsu').describe("Threshold: one of ImageJ's Auto Threshold methods (computed per plane as ImageJ's setAutoThreshold), or 'manual' with lower/upper"),
+    lower: z.number().optional().describe("Lowest pixel value that belongs to an object, in the image's pixel units (method 'manual' only)"),
+    upper: z.number().optional().describe("Highest pixel value that belongs to an object, in the image's pixel units (method 'manual' only)"),
+    darkBackground: z.boolean().default(true).describe('true: bright objects on a dark background (fluorescence; ImageJ\'s "dark"); false: dark objects on a light background (brightfield)'),
+    minAreaPx: z.number().min(0).optional().describe('Smallest object kept, px (inclusive; give px or µm² limits, not both)'),
+    maxAreaPx: z.number().min(0).optional().describe('Largest object kept, px (inclusive)'),
+    minAreaUm2: z.number().min(0).optional().describe('Smallest object kept, µm²; needs pixel size calibration'),
+    maxAreaUm2: z.number().min(0).optional().describe('Largest object kept, µm²; needs pixel size calibration'),
+    minCircularity: z.number().min(0).max(1).default(0).describe('Smallest circularity 4π·area/perimeter² kept (0…1)'),
+    maxCircularity: z.number().min(0).max(1).default(1).describe('Largest circularity kept (0…1)'),
+    excludeEdges: z.boolean().default(false).describe('Drop objects touching the image border'),
+    includeHoles: z.boolean().default(false).describe('Count interior holes (and anything inside them) as part of the object, as ImageJ\'s "include holes"'),
+    watershed: z.boolean().default(false).describe("Split touching objects with the distance-map watershed (ImageJ's Process › Binary › Watershed) before counting"),
+  })
+  .superRefine((p, ctx) => {
+    for (const issue of countParamProblems(p)) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.message });
+  });
+
+export type CountParams = z.infer<typeof countParams>;
+
+type RawCountParams = Partial<CountParams>;
+
+/** Cross-field problems of the count params (used by the schema and again in run). */
+export function countParamProblems(p: RawCountParams): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const manual = p.method === 'manual';
+  if (manual && (p.lower === undefined || p.upper === undefined)) out.push({ field: p.lower === undefined ? 'lower' : 'upper', message: "method 'manual' needs both lower and upper" });
+  if (!manual && (p.lower !== undefined || p.upper !== undefined)) out.push({ field: p.lower !== undefined ? 'lower' : 'upper', message: "lower/upper are only used with method 'manual'" });
+  if (manual && p.lower !== undefined && p.upper !== undefined && p.lower > p.upper) out.push({ field: 'lower', message: `lower ${p.lower} is above upper ${p.upper}` });
+  const px = p.minAreaPx !== undefined || p.maxAreaPx !== undefined;
+  const um = p.minAreaUm2 !== undefined || p.maxAreaUm2 !== undefined;
+  if (px && um) out.push({ field: p.minAreaUm2 !== undefined ? 'minAreaUm2' : 'maxAreaUm2', message: 'give the size range in px (minAreaPx/maxAreaPx) or in µm² (minAreaUm2/maxAreaUm2), not both' });
+  if (p.minAreaPx !== undefined && p.maxAreaPx !== undefined && p.minAreaPx > p.maxAreaPx) out.push({ field: 'minAreaPx', message: `minAreaPx ${p.minAreaPx} is above maxAreaPx ${p.maxAreaPx}` });
+  if (p.minAreaUm2 !== undefined && p.maxAreaUm2 !== undefined && p.minAreaUm2 > p.maxAreaUm2) out.push({ field: 'minAreaUm2', message: `minAreaUm2 ${p.minAreaUm2} is above maxAreaUm2 ${p.maxAreaUm2}` });
+  if ((p.minCircularity ?? 0) > (p.maxCircularity ?? 1)) out.push({ field: 'minCircularity', message: `minCircularity ${p.minCircularity} is above maxCircularity ${p.maxCircularity}` });
+  return out;
+}
+
+/** Pixel width and height, µm, when the stack is calibrated. */
+function pixelSize(stack: Stack): { pw: number; ph: number } | undefined {
+  const pw = stack.calibration.pixelWidthUm ?? stack.calibration.pixelHeightUm;
+  const ph = stack.calibration.pixelHeightUm ?? stack.calibration.pixelWidthUm;
+  return pw !== undefined && ph !== undefined && pw > 0 && ph > 0 ? { pw, ph } : undefined;
+}
+
+/**
+ * Display range as ImageJ's Enhance Contrast (0.35 % saturated): integer images through a
+ * histogram (fast path), float32 through core's autoContrastRange (NaN/±Infinity ignored).
+ */
+function contrastRange(data: PixelArray): [number, number] {
+  if (!(data instanceof Uint8Array || data instanceof Uint16Array)) return autoContrastRange(data);
+  const hist = new Uint32Array(data instanceof Uint8Array ? 256 : 65536);
+  for (let i = 0; i < data.length; i++) hist[data[i]]++;
+  let lo = 0;
+  while (hist[lo] === 0) lo++;
+  let hi = hist.length - 1;
+  while (hist[hi] === 0) hi--;
+  if (lo === hi) return [lo, hi];
+  const k = Math.floor((data.length * 0.35) / 200);
+  let acc = 0;
+  let a = lo;
+  for (; a < hi && acc + hist[a] <= k; a++) acc += hist[a];
+  acc = 0;
+  let b = hi;
+  for (; b > lo && acc + hist[b] <= k; b--) acc += hist[b];
+  return b >= a ? [a, b] : [a, a];
+}
+
+/** The image as 8-bit grey, auto-contrasted as ImageJ's Enhance Contrast (0.35 % saturated); NaN → 0. */
+export function autoContrast8(data: PixelArray): Uint8Array {
+  const [lo, hi] = contrastRange(data);
+  const out = new Uint8Array(data.length);
+  if (!(hi > lo)) {
+    for (let i = 0; i < data.length; i++) out[i] = data[i] >= hi && hi > 0 ? 255 : 0;
+    return out;
+  }
+  const scale = 255 / (hi - lo);
+  if (data instanceof Uint8Array || data instanceof Uint16Array) {
+    const lut = new Uint8Array(data instanceof Uint8Array ? 256 : 65536);
+    for (let v = 0; v < lut.length; v++) {
+      const g = (v - lo) * scale;
+      lut[v] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0;
+    }
+    for (let i = 0; i < data.length; i++) out[i] = lut[data[i]];
+    return out;
+  }
+  for (let i = 0; i < data.length; i++) {
+    const g = (data[i] - lo) * scale;
+    out[i] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0; // NaN → 0
+  }
+  return out;
+}
+
+/**
+ * Draws each particle's inner border (its pixels with a 4-neighbour outside it or on the image
+ * border) into `rgb` in `colour`, working within each bounding box only.
+ */
+export function drawOutlines(rgb: [Uint8Array, Uint8Array, Uint8Array], labels: ArrayLike<number>, particles: readonly Particle[], width: number, height: number, colour: readonly [number, number, number] = OUTLINE_RGB): void {
+  for (const p of particles) {
+    const k = p.label;
+    for (let y = p.by; y < p.by + p.height; y++) {
+      for (let x = p.bx; x < p.bx + p.width; x++) {
+        const i = y * width + x;
+        if (labels[i] !== k) continue;
+        if (x === 0 || y === 0 || x === width - 1 || y === height - 1 || labels[i - 1] !== k || labels[i + 1] !== k || labels[i - width] !== k || labels[i + width] !== k) {
+          rgb[0][i] = colour[0];
+          rgb[1][i] = colour[1];
+          rgb[2][i] = colour[2];
+        }
+      }
+    }
+  }
+}
+
+/** Result of counting one plane. */
+export interface PlaneCount {
+  particles: Particle[];
+  labels: Uint16Array | Int32Array;
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Thresholds one grey plane and analyses its particles (the numeric core of `cellcount.count`).
+ * A constant plane with an automatic method has no objects (nothing differs from the background).
+ * @throws FocalError `E_PORT` when the plane has no finite pixel value.
+ */
+export function countPlane(
+  data: PixelArray, width: number, height: number, dtype: Stack['dtype'],
+  params: Pick<CountParams, 'method' | 'lower' | 'upper' | 'darkBackground' | 'minCircularity' | 'maxCircularity' | 'excludeEdges' | 'includeHoles' | 'watershed'> & { minAreaPx?: number; maxAreaPx?: number },
+): PlaneCount {
+  const [min, max] = finiteRange(data);
+  if (Number.isNaN(min)) throw new FocalError('E_PORT', 'image: the plane has no finite pixel value (all NaN) to threshold');
+  let lower: number;
+  let upper: number;
+  if (params.method === 'manual') {
+    lower = params.lower!;
+    upper = params.upper!;
+  } else if (min === max) {
+    return { particles: [], labels: new Uint16Array(width * height), lower: NaN, upper: NaN };
+  } else {
+    ({ lower, upper } = thresholdLimits(data, dtype, params.method, { darkBackground: params.darkBackground }));
+  }
+  let mask = applyThreshold(data, lower, upper);
+  if (params.watershed) mask = watershedMask(mask, width, height);
+  const { particles, labels } = analyzeParticles(mask, width, height, data, {
+    minAreaPx: params.minAreaPx,
+    maxAreaPx: params.maxAreaPx,
+    minCircularity: params.minCircularity,
+    maxCircularity: params.maxCircularity,
+    excludeEdges: params.excludeEdges,
+    includeHoles: params.includeHoles,
+  });
+  return { particles, labels, lower, upper };
+}
+
+const num = (v: number): Cell => (Number.isFinite(v) ? v : null);
+
+export const count = defineOperation({
+  id: 'cellcount.count',
+  title: 'Count particles',
+  description:
+    "Thresholds a grey image and counts its particles as ImageJ's Analyze Particles: 8-connected, size and circularity ranges, exclude on edges, include holes, optional watershed. Per object: area, perimeter (ImageJ's traced-outline definition), circularity, centroid, bounding box, mean/min/max intensity; summary: count, total and mean area, area fraction. Each plane of a single-channel stack is counted on its own.",
+  inputs: { image: { type: 'stack', description: 'Grey image (uint8, uint16 or float32; one channel; each z/t plane counted separately). RGB must be converted first (cellcount.rgb-to-grey or colour deconvolution)' } },
+  outputs: {
+    objects: { type: 'table', description: 'One row per object: plane, label, areaPx, perimeterPx, circularity, centroidXPx, centroidYPx, bx, by, width, height, mean, min, max (+ areaUm2, perimeterUm, centroidXUm, centroidYUm when calibrated)' },
+    summary: { type: 'table', description: 'One row per plane: plane, count, totalAreaPx, meanAreaPx, areaFraction, lower, upper (+ totalAreaUm2, meanAreaUm2 when calibrated)' },
+    labels: { type: 'stack', description: 'Label image (0 = background, k = object k of its plane), uint16 (float32 beyond 65535 objects)' },
+    overlay: { type: 'stack', description: 'RGB: the image auto-contrasted to 8-bit grey with the object outlines in yellow' },
+  },
+  params: countParams,
+  run(ctx, { image }, params) {
+    const problems = countParamProblems(params);
+    if (problems.length > 0) throw new FocalError('E_PARAMS', `${problems[0].field}: ${problems[0].message}`, { field: problems[0].field });
+    if (image.rgb) throw new FocalError('E_PORT', 'image: cellcount.count needs a grey image, got RGB; convert it first (cellcount.rgb-to-grey, or cellcount.colour-deconvolution for stained tissue)');
+    if (image.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${image.sizeC}; pick one with stack.substack (e.g. c = 0)`);
+    const cal = pixelSize(image);
+    let minAreaPx = params.minAreaPx;
+    let maxAreaPx = params.maxAreaPx;
+    if (params.minAreaUm2 !== undefined || params.maxAreaUm2 !== undefined) {
+      if (!cal) {
+        const field = params.minAreaUm2 !== undefined ? 'minAreaUm2' : 'maxAreaUm2';
+        throw new FocalError('E_PARAMS', `${field}: the image has no pixel size calibration, so a size in µm² cannot be converted to pixels; give minAreaPx/maxAreaPx instead`, { field });
+      }
+      const um2 = cal.pw * cal.ph;
+      if (params.minAreaUm2 !== undefined) minAreaPx = params.minAreaUm2 / um2;
+      if (params.maxAreaUm2 !== undefined) maxAreaPx = params.maxAreaUm2 / um2;
+    }
+    const { width, height } = image;
+    const n = width * height;
+    const total = planeCount(image);
+    const counts: PlaneCount[] = [];
+    for (let k = 0; k < total; k++) {
+      throwIfAborted(ctx.signal);
+      counts.push(countPlane(image.planes[k], width, height, image.dtype, { ...params, minAreaPx, maxAreaPx }));
+      if (Number.isNaN(counts[k].lower)) ctx.log.warn('constant plane: an automatic threshold cannot separate objects from the background; no objects', { plane: k });
+      ctx.progress((k + 1) / total, `plane ${k + 1}/${total}`);
+    }
+
+    const objectColumns = ['plane', 'label', 'areaPx', 'perimeterPx', 'circularity', 'centroidXPx', 'centroidYPx', 'bx', 'by', 'width', 'height', 'mean', 'min', 'max'];
+    if (cal) objectColumns.push('areaUm2', 'perimeterUm', 'centroidXUm', 'centroidYUm');
+    const summaryColumns = ['plane', 'count', 'totalAreaPx', 'meanAreaPx', 'areaFraction', 'lower', 'upper'];
+    if (cal) summaryColumns.push('totalAreaUm2', 'meanAreaUm2');
+    const objectRows: Record<string, Cell>[] = [];
+    const summaryRows: Record<string, Cell>[] = [];
+    counts.forEach(({ particles, lower, upper }, plane) => {
+      let totalArea = 0;
+      for (const p of particles) {
+        totalArea += p.areaPx;
+        const row: Record<string, Cell> = {
+          plane, label: p.label, areaPx: p.areaPx, perimeterPx: p.perimeterPx, circularity: p.circularity,
+          centroidXPx: p.centroidXPx, centroidYPx: p.centroidYPx, bx: p.bx, by: p.by, width: p.width, height: p.height,
+          mean: num(p.mean), min: num(p.min), max: num(p.max),
+        };
+        if (cal) {
+          row.areaUm2 = p.areaPx * cal.pw * cal.ph;
+          row.perimeterUm = tracedPerimeter(p.outline, cal.pw, cal.ph);
+          row.centroidXUm = p.centroidXPx * cal.pw;
+          row.centroidYUm = p.centroidYPx * cal.ph;
+        }
+        objectRows.push(row);
+      }
+      const c = particles.length;
+      const srow: Record<string, Cell> = {
+        plane, count: c, totalAreaPx: totalArea, meanAreaPx: c > 0 ? totalArea / c : null, areaFraction: totalArea / n, lower: num(lower), upper: num(upper),
+      };
+      if (cal) {
+        srow.totalAreaUm2 = totalArea * cal.pw * cal.ph;
+        srow.meanAreaUm2 = c > 0 ? (totalArea * cal.pw * cal.ph) / c : null;
+      }
+      summaryRows.push(srow);
+    });
+
+    const maxLabel = counts.reduce((m, c) => Math.max(m, c.particles.length), 0);
+    const labelPlanes = counts.map(({ labels }) => (maxLabel <= 65535 ? (labels instanceof Uint16Array ? labels : new Uint16Array(labels)) : new Float32Array(labels)));
+    const labels = withPlanes(image, labelPlanes);
+
+    const overlayPlanes: Uint8Array[] = [];
+    counts.forEach(({ labels: lab, particles }, k) => {
+      const grey = autoContrast8(image.planes[k]);
+      const rgb: [Uint8Array, Uint8Array, Uint8Array] = [grey, grey.slice(), grey.slice()];
+      drawOutlines(rgb, lab, particles, width, height);
+      overlayPlanes.push(...rgb);
+    });
+    const overlay = createStack({
+      width, height, dtype: 'uint8', sizeC: 3, sizeZ: image.sizeZ, sizeT: image.sizeT, planes: overlayPlanes,
+      calibration: image.calibration, channelNames: ['red', 'green', 'blue'], rgb: true, metadata: image.metadata,
+    });
+    const counted = summaryRows.reduce((s, r) => s + (r.count as number), 0);
+    ctx.log.info('counted particles', { planes: total, objects: counted });
+    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels, overlay };
+  },
+});

@@ -8,6 +8,7 @@ import { filterPlugin } from './filter/index.js';
 import { focusPlugin } from './focus/index.js';
 import { mathPlugin } from './math/index.js';
 import { metricsPlugin } from './metrics/index.js';
+import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin];

@@ -4,6 +4,7 @@
  */
 import type { PluginDef } from '../core/index.js';
 import { cellcountPlugin } from './cellcount/index.js';
+import { elasticPlugin } from './elastic/index.js';
 import { filterPlugin } from './filter/index.js';
 import { focusPlugin } from './focus/index.js';
 import { mathPlugin } from './math/index.js';
@@ -11,4 +12,4 @@ import { metricsPlugin } from './metrics/index.js';
 import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin];

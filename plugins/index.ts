@@ -11,5 +11,6 @@ import { mathPlugin } from './math/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
+import { stackregPlugin } from './stackreg/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin];

@@ -1,0 +1,19 @@
+/**
+ * Built-in plugin `dataset`: training-data preparation. `dataset.autofocus-pairs` is Deep-R's
+ * pre-processing (patches, in-focus plane by SSIM to the EDOF image, defocus-labelled pairs);
+ * its folder format is described in docs/autofocus-dataset.md.
+ */
+import { definePlugin } from '../../core/index.js';
+import { autofocusPairs } from './ops/autofocus-pairs.js';
+
+export { planAutofocusPairs, cropPatch, FOCUS_SELECTIONS, type FocusSelection, type AutofocusPairsOptions, type PatchPlan, type PairPlan } from './pairs.js';
+export { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, PAIR_COLUMNS } from './ops/autofocus-pairs.js';
+
+export const datasetPlugin = definePlugin({
+  id: 'dataset',
+  version: '0.1.0',
+  description: "Training-data preparation: Deep-R autofocus input/target pairs with defocus distances from aligned z-stacks and their EDOF images.",
+  operations: [autofocusPairs],
+});
+
+export default datasetPlugin;

@@ -1,0 +1,19 @@
+/**
+ * Built-in plugin `edof`: extended depth of field — fuse a z-stack into an all-in-focus
+ * image and a height map (sharpness-based and wavelet-based methods, colour support).
+ */
+import { definePlugin } from '../../core/index.js';
+import { fuse } from './ops/fuse.js';
+
+export { edofFuse, atrousSmooth, principalComponent, defaultWaveletLevels, EDOF_METHODS, type EdofMethod, type EdofOptions, type EdofResult } from './fuse.js';
+export { boxSum, squaredLaplacian, weightedSmooth, majority3x3 } from './filters.js';
+export { texturedSpecimen, curvedSurface, gaussianDefocusStack, seededRandom } from './synthetic.js';
+
+export const edofPlugin = definePlugin({
+  id: 'edof',
+  version: '0.1.0',
+  description: 'Extended depth of field: all-in-focus fusion of z-stacks (sharpness and wavelet methods, colour) with a height map.',
+  operations: [fuse],
+});
+
+export default edofPlugin;

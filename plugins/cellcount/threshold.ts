@@ -177,7 +177,7 @@ function isBimodal(y: Float64Array): boolean {
 /** Smooths bins lo…hi until exactly two local maxima remain; undefined when that never happens. */
 function smoothUntilBimodal(h: ArrayLike<number>, lo: number, hi: number): Float64Array | undefined {
   let y: Float64Array = Float64Array.from(h);
-  let spare = new Float64Array(y.length);
+  let spare: Float64Array = new Float64Array(y.length);
   let iter = 0;
   while (!isBimodal(y)) {
     const next = smooth3(y, spare, lo, hi);

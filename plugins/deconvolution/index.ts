@@ -1,0 +1,33 @@
+/**
+ * Built-in plugin `deconvolution`: Richardson–Lucy (with optional TV regularisation) and
+ * Landweber deconvolution, 2D and 3D. 2D FFTs run on PFFFT (WebAssembly SIMD), 3D on a
+ * mixed-radix real FFT of its own (fft.ts), which other plugins may use too.
+ */
+import { definePlugin } from '../../core/index.js';
+import { landweberOp } from './ops/landweber.js';
+import { richardsonLucyOp } from './ops/richardson-lucy.js';
+
+export {
+  richardsonLucy,
+  landweber,
+  convolve,
+  type DeconvolutionOptions,
+  type RichardsonLucyOptions,
+  type LandweberOptions,
+  type DeconvolutionResult,
+  type StatsRow,
+  type Boundary,
+  type Dims,
+} from './deconvolve.js';
+export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from './fft.js';
+export { pffftStatus, type BackendChoice } from './spectral.js';
+export { MAX_TV_LAMBDA } from './engine.js';
+
+export const deconvolutionPlugin = definePlugin({
+  id: 'deconvolution',
+  version: '0.1.0',
+  description: 'Richardson–Lucy (RL-TV) and Landweber deconvolution with a known PSF, 2D and 3D, FFT-based, tiled for large images.',
+  operations: [richardsonLucyOp, landweberOp],
+});
+
+export default deconvolutionPlugin;

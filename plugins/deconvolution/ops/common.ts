@@ -1,0 +1,132 @@
+import {
+  FocalError, createTable, isFocalError, planeCount, planeIndex, throwIfAborted, withPlanes, z,
+  type Cell, type OpContext, type PixelArray, type Stack, type Table,
+} from '../../../core/index.js';
+import { BOUNDARIES } from '../engine.js';
+import type { DeconvolutionOptions, DeconvolutionResult, Dims } from '../deconvolve.js';
+
+export const commonFields = {
+  iterations: z.number().int().min(1).default(50).describe('Number of iterations (≥ 1)'),
+  boundary: z
+    .enum(BOUNDARIES as unknown as ['reflect-taper', 'zero'])
+    .default('reflect-taper')
+    .describe("Edge handling: 'reflect-taper' (mirrored neighbours blended into the mean; no edge artefacts) or 'zero' (zero padding, as scikit-image's richardson_lucy)"),
+  memoryBudgetMb: z
+    .number()
+    .positive()
+    .default(1024)
+    .describe('Working-set budget of one FFT box, MiB; larger images are processed in overlapping tiles (results equal the untiled run to ~1e-4 of the peak)'),
+};
+
+export const commonInputs = {
+  image: { type: 'stack', description: 'Image or hyperstack to deconvolve (any pixel type; each channel/frame separately)' },
+  psf: {
+    type: 'stack',
+    description: 'PSF (normalised to unit sum here): one plane = 2D deconvolution of every plane; several z planes = 3D deconvolution of each z-stack. One channel, or one per image channel; one frame.',
+  },
+  reference: { type: 'stack', optional: true, description: 'Ground truth of the same size as image: PSNR and SSIM after every iteration go to stats' },
+} as const;
+
+export const commonOutputs = {
+  image: { type: 'stack', description: 'Deconvolved hyperstack, float32, same geometry and calibration' },
+  stats: { type: 'table', optional: true, description: 'Present when reference is connected: iteration, psnr, ssim per iteration (with c, z, t when there are several volumes)' },
+} as const;
+
+type Solver = (image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: DeconvolutionOptions) => DeconvolutionResult;
+
+/** Maps the numeric code's E_ARGUMENT errors onto op errors: inputs → E_PORT, params → E_PARAMS. */
+function asOpError(e: unknown): unknown {
+  if (!isFocalError(e) || e.code !== 'E_ARGUMENT') return e;
+  const field = e.details.field;
+  const code = field === 'image' || field === 'psf' || field === 'reference' ? 'E_PORT' : 'E_PARAMS';
+  return new FocalError(code, e.message, { field }, { cause: e });
+}
+
+/**
+ * Runs `solve` on every volume of the image: each plane (2D PSF) or each (c, t) z-stack
+ * (3D PSF), reporting progress per iteration and stats when a reference is connected.
+ */
+export function deconvolveStack(
+  ctx: OpContext,
+  inputs: { image: Stack; psf: Stack; reference?: Stack },
+  params: { iterations: number; boundary: 'reflect-taper' | 'zero'; memoryBudgetMb: number },
+  solve: Solver,
+  extra: Record<string, unknown>,
+): { image: Stack; stats?: Table } {
+  const { image, psf, reference } = inputs;
+  if (!Number.isInteger(params.iterations) || params.iterations < 1) {
+    throw new FocalError('E_PARAMS', `iterations: must be an integer ≥ 1, got ${params.iterations}`, { field: 'iterations' });
+  }
+  if (psf.sizeT !== 1) throw new FocalError('E_PORT', `psf: must have one frame, got ${psf.sizeT}`, { field: 'psf' });
+  if (psf.sizeC !== 1 && psf.sizeC !== image.sizeC) {
+    throw new FocalError('E_PORT', `psf: has ${psf.sizeC} channels; give one, or one per image channel (${image.sizeC})`, { field: 'psf' });
+  }
+  if (psf.rgb || image.rgb) throw new FocalError('E_PORT', `${image.rgb ? 'image' : 'psf'}: RGB colour cannot be deconvolved; split the channels first`, { field: image.rgb ? 'image' : 'psf' });
+  if (reference) {
+    const same = reference.width === image.width && reference.height === image.height && reference.sizeC === image.sizeC && reference.sizeZ === image.sizeZ && reference.sizeT === image.sizeT;
+    if (!same) {
+      throw new FocalError(
+        'E_PORT',
+        `reference: must have the image's size (${image.width}×${image.height}, c=${image.sizeC} z=${image.sizeZ} t=${image.sizeT}), got ${reference.width}×${reference.height}, c=${reference.sizeC} z=${reference.sizeZ} t=${reference.sizeT}`,
+        { field: 'reference' },
+      );
+    }
+  }
+  const is3d = psf.sizeZ > 1;
+  const W = image.width;
+  const H = image.height;
+  const plane = W * H;
+  const out: PixelArray[] = new Array(planeCount(image));
+  const volumes: { c: number; t: number; z: number[] }[] = [];
+  for (let t = 0; t < image.sizeT; t++) {
+    for (let c = 0; c < image.sizeC; c++) {
+      if (is3d) volumes.push({ c, t, z: Array.from({ length: image.sizeZ }, (_, k) => k) });
+      else for (let zz = 0; zz < image.sizeZ; zz++) volumes.push({ c, t, z: [zz] });
+    }
+  }
+  const columns = volumes.length > 1 ? (is3d ? ['c', 't', 'iteration', 'psnr', 'ssim'] : ['c', 'z', 't', 'iteration', 'psnr', 'ssim']) : ['iteration', 'psnr', 'ssim'];
+  const rows: Record<string, Cell>[] = [];
+  const total = volumes.length * params.iterations;
+  volumes.forEach((vol, v) => {
+    throwIfAborted(ctx.signal);
+    const depth = vol.z.length;
+    const gather = (s: Stack) => {
+      const data = new Float32Array(plane * depth);
+      vol.z.forEach((zz, k) => data.set(s.planes[planeIndex(s, vol.c, zz, vol.t)], k * plane));
+      return data;
+    };
+    const pc = psf.sizeC === 1 ? 0 : vol.c;
+    const psfData = new Float32Array(psf.width * psf.height * psf.sizeZ);
+    for (let zz = 0; zz < psf.sizeZ; zz++) psfData.set(psf.planes[planeIndex(psf, pc, zz, 0)], zz * psf.width * psf.height);
+    let result: DeconvolutionResult;
+    try {
+      result = solve(gather(image), { width: W, height: H, depth }, psfData, { width: psf.width, height: psf.height, depth: psf.sizeZ }, {
+        ...extra,
+        iterations: params.iterations,
+        boundary: params.boundary,
+        memoryBudgetMb: params.memoryBudgetMb,
+        signal: ctx.signal,
+        ...(reference ? { reference: gather(reference) } : {}),
+        onIteration: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
+      });
+    } catch (e) {
+      throw asOpError(e);
+    }
+    if (v === 0) ctx.log.debug('deconvolution geometry', { box: result.box, tiles: result.tiles, volumes: volumes.length });
+    vol.z.forEach((zz, k) => {
+      out[planeIndex(image, vol.c, zz, vol.t)] = result.image.slice(k * plane, (k + 1) * plane);
+    });
+    for (const s of result.stats ?? []) {
+      const row: Record<string, Cell> = { iteration: s.iteration, psnr: s.psnr, ssim: s.ssim };
+      if (volumes.length > 1) {
+        row.c = vol.c;
+        row.t = vol.t;
+        if (!is3d) row.z = vol.z[0];
+      }
+      rows.push(row);
+    }
+  });
+  const result: { image: Stack; stats?: Table } = { image: withPlanes(image, out) };
+  if (reference) result.stats = createTable(columns, rows);
+  return result;
+}

@@ -354,8 +354,16 @@ describe('runPipeline: inputs', () => {
     expect(await rejection(runPipeline(doc, options({ s: createTable(['x']) })))).toMatchObject({ code: 'E_PORT', message: "pipeline input 's' must be a stack, but was given a table", details: { field: '/inputs/s' } });
     expect(await rejection(runPipeline(doc, options({ s: { some: 'json' } })))).toMatchObject({ code: 'E_PORT', message: expect.stringContaining('given a json') });
     const img = pipeline({ name: 'i', inputs: { i: { type: 'image' } }, outputs: { i: 'i' } });
-    expect(await rejection(runPipeline(img, options({ i: stackOf(1) })))).toMatchObject({ code: 'E_PORT', message: "pipeline input 'i' must be an image, but was given a stack" });
+    expect(await rejection(runPipeline(img, options({ i: stackOf(1, 3) })))).toMatchObject({ code: 'E_PORT', message: expect.stringContaining("pipeline input 'i' takes a single image plane, but got a stack of c=1, z=3, t=1") });
     expect(trace.started).toEqual([]);
+  });
+
+  it('accepts a one-plane stack for an image port, as that plane', async () => {
+    const img = pipeline({ name: 'i', inputs: { i: { type: 'image' } }, outputs: { i: 'i' } });
+    const result = await runPipeline(img, options({ i: stackOf(7) }));
+    expect(result.outputs.i.type).toBe('image');
+    expect((result.outputs.i.value as { kind: string; data: Float32Array }).kind).toBe('image');
+    expect(Array.from((result.outputs.i.value as { data: Float32Array }).data)).toEqual([7, 7, 7, 7]);
   });
 
   it('validates the pipeline first (E_PIPELINE with the problems)', async () => {

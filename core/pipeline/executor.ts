@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
-import { stackFromImage } from '../data/stack.js';
+import { imageFromStack, planeCount, stackFromImage, type Stack } from '../data/stack.js';
 import type { Image } from '../data/image.js';
-import { FocalError, isFocalError, throwIfAborted } from '../errors.js';
+import { FocalError, isFocalError, throwIfAborted, type FocalErrorDetails } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
 import { parseRef, type Pipeline } from './schema.js';
@@ -60,9 +60,22 @@ function article(type: string): string {
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
-/** A value for a port of type `to`: an image given to a stack port becomes a one-plane stack. */
-function coerce(value: unknown, to: PortType): unknown {
-  return to === 'stack' && valueKind(value) === 'image' ? stackFromImage(value as Image) : value;
+/**
+ * A value for a port of type `to`: an image given to a stack port becomes a one-plane
+ * stack; a stack given to an image port must hold exactly one plane, which becomes the image.
+ * `where` names the port in the error (e.g. "node 'blur' (filter.gaussian) input 'image'").
+ */
+function coerce(value: unknown, to: PortType, where: string, code: 'E_PORT' | 'E_PLUGIN' = 'E_PORT', details: FocalErrorDetails = {}): unknown {
+  const kind = valueKind(value);
+  if (to === 'stack' && kind === 'image') return stackFromImage(value as Image);
+  if (to === 'image' && kind === 'stack') {
+    const stack = value as Stack;
+    if (planeCount(stack) !== 1) {
+      throw new FocalError(code, `${where} takes a single image plane, but got a stack of c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT}; select one plane first (stack.substack, stack.project or focus.best-plane)`, details);
+    }
+    return imageFromStack(stack);
+  }
+  return value;
 }
 
 interface PreparedNode {
@@ -130,7 +143,7 @@ function checkInputs(pipeline: Pipeline, given: Record<string, unknown>): Map<st
     if (!portAccepts(spec.type, kind)) {
       throw new FocalError('E_PORT', `pipeline input '${name}' must be ${article(spec.type)}, but was given ${article(kind)}`, { field: `/inputs/${name}` });
     }
-    values.set(name, coerce(value, spec.type));
+    values.set(name, coerce(value, spec.type, `pipeline input '${name}'`, 'E_PORT', { field: `/inputs/${name}` }));
   }
   return values;
 }
@@ -334,8 +347,13 @@ function execute(
       for (const [port, ref] of Object.entries(node.in)) {
         const spec = (op.inputs as Ports)[port];
         const value = values.get(ref);
-        if (value !== undefined) nodeInputs[port] = coerce(value, spec.type);
-        else if (!spec.optional) {
+        if (value !== undefined) {
+          try {
+            nodeInputs[port] = coerce(value, spec.type, `node '${id}' (${opId}) input '${port}'`, 'E_PORT', { node: id, op: opId, port });
+          } catch (err) {
+            return nodeFailed(node, err as FocalError);
+          }
+        } else if (!spec.optional) {
           const r = parseRef(ref);
           const producer = r.kind === 'node' ? r.node : ref;
           return nodeFailed(node, new FocalError('E_PORT',
@@ -434,7 +452,7 @@ function checkOutputs(node: PreparedNode, result: unknown): Record<string, unkno
     if (bad) {
       throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): output '${port}' is declared ${article(spec.type)} but the operation returned ${kind === 'json' ? `a ${typeof value}` : article(kind)}`, { node: id, op: opId, port });
     }
-    out[port] = coerce(value, spec.type);
+    out[port] = coerce(value, spec.type, `node '${id}' (${opId}) output '${port}'`, 'E_PLUGIN', { node: id, op: opId, port });
   }
   return out;
 }

@@ -32,9 +32,13 @@ export type PortValues<P extends Ports> = {
   [K in keyof P as P[K]['optional'] extends true ? K : never]?: PortValueMap[P[K]['type']];
 };
 
-/** Whether a value of type `from` may feed a port of type `to` (an image feeds a stack as one plane). */
+/**
+ * Whether a value of type `from` may feed a port of type `to`: the same type; an image
+ * into a stack port (it becomes a one-plane stack); or a stack into an image port, which
+ * the executor checks at run time to hold exactly one plane (else a clear E_PORT error).
+ */
 export function portAccepts(to: PortType, from: PortType): boolean {
-  return to === from || (to === 'stack' && from === 'image');
+  return to === from || (to === 'stack' && from === 'image') || (to === 'image' && from === 'stack');
 }
 
 export interface Logger {

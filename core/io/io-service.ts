@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { injectable } from 'tsyringe';
+import type { Image } from '../data/image.js';
+import type { JsonValue } from '../data/model.js';
+import type { Stack } from '../data/stack.js';
+import { tableToCsv, tableToJson, type Table } from '../data/table.js';
+import type { IoService } from '../runtime/services.js';
+import { writeFileAtomic } from './atomic.js';
+import { writePng } from './png.js';
+import { readTiff } from './tiff/read.js';
+import { writeTiff } from './tiff/write.js';
+
+/** Focal's IoService: TIFF in and out, PNG previews, CSV + JSON tables, JSON; every write is atomic. */
+@injectable()
+export class DefaultIoService implements IoService {
+  readStack(path: string, options?: { signal?: AbortSignal; onWarning?: (message: string) => void }): Promise<Stack> {
+    return readTiff(path, options);
+  }
+
+  writeStack(path: string, value: Stack | Image): Promise<void> {
+    return writeTiff(path, value);
+  }
+
+  writePreview(path: string, value: Stack | Image): Promise<void> {
+    return writePng(path, value);
+  }
+
+  async writeTable(basePath: string, table: Table): Promise<void> {
+    await writeFileAtomic(`${basePath}.csv`, tableToCsv(table));
+    await writeFileAtomic(`${basePath}.json`, JSON.stringify(tableToJson(table), null, 2) + '\n');
+  }
+
+  writeJson(path: string, value: JsonValue): Promise<void> {
+    return writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+  }
+}

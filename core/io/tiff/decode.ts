@@ -1,0 +1,320 @@
+import { getDecoder } from 'geotiff';
+import { FocalError, throwIfAborted } from '../../errors.js';
+import type { DType, PixelArray } from '../../data/dtype.js';
+import { decodeLzw } from './lzw.js';
+import { compressionName, SUPPORTED_COMPRESSIONS, type TiffPage } from './ifd.js';
+import type { FileSource } from './source.js';
+
+/** The sample type stored in the file (before Focal converts it to a DType). */
+export type SampleType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * How file sample types become Focal dtypes:
+ * uint8 → uint8, uint16 → uint16, float32 → float32 (unchanged);
+ * int8, int16 → float32 (exact); int32, uint32 → float32 (exact up to ±2^24, a warning
+ * names the file when larger values are rounded); float64 → float32 (with a warning).
+ */
+export function dtypeForSample(t: SampleType): DType {
+  return t === 'uint8' ? 'uint8' : t === 'uint16' ? 'uint16' : 'float32';
+}
+
+function unsupported(src: FileSource, page: TiffPage, feature: string): FocalError {
+  return new FocalError('E_UNSUPPORTED', `${src.path}: ${feature} (IFD ${page.index}) is not supported`, { file: src.path, feature });
+}
+
+/** Checks that Focal can decode `page` and returns its sample type; E_UNSUPPORTED otherwise. */
+export function sampleTypeOf(src: FileSource, page: TiffPage): SampleType {
+  const bps = page.bitsPerSample[0];
+  const fmt = page.sampleFormat[0];
+  if (page.bitsPerSample.some((b) => b !== bps)) throw unsupported(src, page, `mixed BitsPerSample [${page.bitsPerSample.join(', ')}]`);
+  if (page.sampleFormat.some((f) => f !== fmt)) throw unsupported(src, page, `mixed SampleFormat [${page.sampleFormat.join(', ')}]`);
+  if (!SUPPORTED_COMPRESSIONS.has(page.compression)) throw unsupported(src, page, `compression ${compressionName(page.compression)}`);
+  if (page.planar !== 1 && page.planar !== 2) throw unsupported(src, page, `PlanarConfiguration ${page.planar}`);
+  if (page.fillOrder !== 1) throw unsupported(src, page, `FillOrder ${page.fillOrder}`);
+  if (page.predictor !== 1 && page.predictor !== 2 && page.predictor !== 3) throw unsupported(src, page, `predictor ${page.predictor}`);
+  const ph = page.photometric;
+  if (ph !== undefined && ph !== 0 && ph !== 1 && ph !== 2 && ph !== 3) {
+    const names: Record<number, string> = { 4: 'transparency mask', 5: 'CMYK', 6: 'YCbCr', 8: 'CIELab', 9: 'ICCLab', 10: 'ITULab', 32844: 'LogL', 32845: 'LogLuv' };
+    throw unsupported(src, page, `photometric interpretation ${names[ph] ?? ph}`);
+  }
+  if (fmt === 5 || fmt === 6) throw unsupported(src, page, `complex ${bps}-bit samples`);
+  let type: SampleType | undefined;
+  if (fmt === 1 || fmt === 4) type = bps === 8 ? 'uint8' : bps === 16 ? 'uint16' : bps === 32 ? 'uint32' : undefined;
+  else if (fmt === 2) type = bps === 8 ? 'int8' : bps === 16 ? 'int16' : bps === 32 ? 'int32' : undefined;
+  else if (fmt === 3) type = bps === 32 ? 'float32' : bps === 64 ? 'float64' : undefined;
+  if (!type) {
+    const kind = fmt === 2 ? 'signed integer' : fmt === 3 ? 'floating-point' : fmt === 1 || fmt === 4 ? 'unsigned integer' : `SampleFormat ${fmt}`;
+    throw unsupported(src, page, `${bps}-bit ${kind} samples`);
+  }
+  if (page.predictor === 3 && fmt !== 3) throw unsupported(src, page, 'floating-point predictor on integer samples');
+  if (page.predictor === 2 && fmt === 3) throw unsupported(src, page, 'horizontal predictor on floating-point samples');
+  return type;
+}
+
+export function bytesOf(t: SampleType): number {
+  return t === 'uint8' || t === 'int8' ? 1 : t === 'uint16' || t === 'int16' ? 2 : t === 'float64' ? 8 : 4;
+}
+
+/** Largest decoded/compressed ratio accepted before allocating (deflate tops out near 1032, LZW near 1400, PackBits at 64). */
+export const MAX_COMPRESSION_RATIO = 4096;
+
+interface Layout {
+  across: number;
+  down: number;
+  perPlane: number;
+  blocks: number;
+  chunky: boolean;
+  /** Samples interleaved in each block. */
+  spb: number;
+  sampleBytes: number;
+}
+
+function layoutOf(page: TiffPage, type: SampleType): Layout {
+  const across = Math.ceil(page.width / page.blockWidth);
+  const down = Math.ceil(page.height / page.blockHeight);
+  const chunky = page.planar === 1 || page.samplesPerPixel === 1;
+  const perPlane = across * down;
+  return { across, down, perPlane, blocks: perPlane * (chunky ? 1 : page.samplesPerPixel), chunky, spb: chunky ? page.samplesPerPixel : 1, sampleBytes: bytesOf(type) };
+}
+
+/**
+ * Checks a page's block table against the file before anything is allocated: enough
+ * offsets, every block inside the file, and for compressed data a plausible expansion
+ * ratio. Returns the number of bytes the page decodes to.
+ */
+export function validateBlocks(src: FileSource, page: TiffPage, type: SampleType): number {
+  const L = layoutOf(page, type);
+  const where = `IFD ${page.index}`;
+  if (page.offsets.length < L.blocks) {
+    throw new FocalError('E_FORMAT', `${src.path}: ${where} lists ${page.offsets.length} ${page.tiled ? 'tiles' : 'strips'}, ${L.blocks} needed for ${page.width}×${page.height}`, { file: src.path });
+  }
+  const compressed = page.compression !== 1;
+  if (compressed && (!page.byteCounts || page.byteCounts.length < L.blocks)) {
+    throw new FocalError('E_FORMAT', `${src.path}: ${where} is compressed but lacks byte counts`, { file: src.path });
+  }
+  const decoded = page.width * page.height * page.samplesPerPixel * L.sampleBytes;
+  let stored = 0;
+  for (let b = 0; b < L.blocks; b++) {
+    const off = page.offsets[b];
+    const count = page.byteCounts?.[b];
+    if (count === 0) continue; // sparse block: zeros
+    if (compressed) {
+      src.check(off, count!, `${page.tiled ? 'tile' : 'strip'} ${b} of ${where}`);
+      stored += count!;
+    } else {
+      const need = blockBytesNeeded(page, L, b);
+      src.check(off, need, `${page.tiled ? 'tile' : 'strip'} ${b} of ${where}`);
+      stored += need;
+    }
+  }
+  if (compressed && decoded > stored * MAX_COMPRESSION_RATIO + 1024 * 1024) {
+    throw new FocalError('E_FORMAT', `${src.path}: ${where} claims ${page.width}×${page.height} pixels but holds only ${stored} compressed bytes; the file is corrupt`, { file: src.path });
+  }
+  return decoded;
+}
+
+function blockGeometry(page: TiffPage, L: Layout, b: number): { sample: number; x0: number; y0: number; cols: number; rows: number } {
+  const sample = L.chunky ? -1 : Math.floor(b / L.perPlane);
+  const bi = b % L.perPlane;
+  const x0 = (bi % L.across) * page.blockWidth;
+  const y0 = Math.floor(bi / L.across) * page.blockHeight;
+  return { sample, x0, y0, cols: Math.min(page.blockWidth, page.width - x0), rows: Math.min(page.blockHeight, page.height - y0) };
+}
+
+/** Bytes a decoded block must hold at least: full rows of the block, the last one only up to the image edge. */
+function blockBytesNeeded(page: TiffPage, L: Layout, b: number): number {
+  const g = blockGeometry(page, L, b);
+  return ((g.rows - 1) * page.blockWidth + g.cols) * L.spb * L.sampleBytes;
+}
+
+const decoders = new Map<number, Promise<{ decode(buffer: ArrayBufferLike): Promise<ArrayBufferLike> }>>();
+
+function decoderFor(compression: number): Promise<{ decode(buffer: ArrayBufferLike): Promise<ArrayBufferLike> }> {
+  let d = decoders.get(compression);
+  if (!d) {
+    // Focal applies the predictor itself (after byte-swapping), so geotiff gets predictor 1.
+    d = getDecoder(compression, { tileWidth: 1, tileHeight: 1, predictor: 1, bitsPerSample: 8, planarConfiguration: 1 });
+    decoders.set(compression, d);
+  }
+  return d;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): void {
+  if (size === 2) {
+    for (let i = 0; i + 1 < bytes.length; i += 2) {
+      const a = bytes[i];
+      bytes[i] = bytes[i + 1];
+      bytes[i + 1] = a;
+    }
+  } else if (size === 4) {
+    for (let i = 0; i + 3 < bytes.length; i += 4) {
+      let a = bytes[i];
+      bytes[i] = bytes[i + 3];
+      bytes[i + 3] = a;
+      a = bytes[i + 1];
+      bytes[i + 1] = bytes[i + 2];
+      bytes[i + 2] = a;
+    }
+  } else if (size === 8) {
+    for (let i = 0; i + 7 < bytes.length; i += 8) {
+      for (let k = 0; k < 4; k++) {
+        const a = bytes[i + k];
+        bytes[i + k] = bytes[i + 7 - k];
+        bytes[i + 7 - k] = a;
+      }
+    }
+  }
+}
+
+function horizontalPredictor(bytes: Uint8Array, sampleBytes: number, rowSamples: number, stride: number): void {
+  const arr = sampleBytes === 1 ? bytes : sampleBytes === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1) : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const rows = Math.ceil(arr.length / rowSamples);
+  for (let r = 0; r < rows; r++) {
+    const start = r * rowSamples;
+    const end = Math.min(start + rowSamples, arr.length);
+    for (let i = start + stride; i < end; i++) arr[i] += arr[i - stride];
+  }
+}
+
+/** TIFF floating-point predictor (3): byte-wise differencing of byte planes; the result is little-endian. */
+function floatPredictor(bytes: Uint8Array, sampleBytes: number, rowSamples: number, stride: number): void {
+  const rowBytes = rowSamples * sampleBytes;
+  const rows = Math.floor(bytes.length / rowBytes);
+  const tmp = new Uint8Array(rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const row = bytes.subarray(r * rowBytes, (r + 1) * rowBytes);
+    for (let i = stride; i < rowBytes; i++) row[i] = (row[i] + row[i - stride]) & 0xff;
+    tmp.set(row);
+    for (let i = 0; i < rowSamples; i++) {
+      for (let b = 0; b < sampleBytes; b++) row[sampleBytes * i + b] = tmp[(sampleBytes - b - 1) * rowSamples + i];
+    }
+  }
+}
+
+type AnyTyped = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+function view(type: SampleType, bytes: Uint8Array): AnyTyped {
+  const b = bytes.buffer;
+  const o = bytes.byteOffset;
+  switch (type) {
+    case 'uint8': return bytes;
+    case 'int8': return new Int8Array(b, o, bytes.byteLength);
+    case 'uint16': return new Uint16Array(b, o, bytes.byteLength >> 1);
+    case 'int16': return new Int16Array(b, o, bytes.byteLength >> 1);
+    case 'uint32': return new Uint32Array(b, o, bytes.byteLength >> 2);
+    case 'int32': return new Int32Array(b, o, bytes.byteLength >> 2);
+    case 'float32': return new Float32Array(b, o, bytes.byteLength >> 2);
+    case 'float64': return new Float64Array(b, o, bytes.byteLength >> 3);
+  }
+}
+
+export interface DecodeStats {
+  /** Integer values beyond ±2^24 were rounded when converted to float32. */
+  rounded: boolean;
+}
+
+/**
+ * Decodes one page into `targets` (one plane per sample, in sample order; a target may be
+ * undefined to drop that sample). Targets must already have width·height elements of
+ * dtypeForSample(type). `validateBlocks` must have been called for the page.
+ */
+export async function decodePage(src: FileSource, page: TiffPage, type: SampleType, littleEndian: boolean, targets: (PixelArray | undefined)[], stats: DecodeStats, signal?: AbortSignal): Promise<void> {
+  const L = layoutOf(page, type);
+  const sb = L.sampleBytes;
+  const sameType = dtypeForSample(type) === type;
+  const nativeOrder = littleEndian === HOST_LE;
+  const compressed = page.compression !== 1;
+
+  // Fast path: uncompressed, one sample per pixel, strips, file byte order = host byte order,
+  // no type conversion: the strips are read straight into the plane's memory, and runs of
+  // contiguous strips in one read.
+  if (!compressed && !page.tiled && page.samplesPerPixel === 1 && nativeOrder && sameType && targets[0]) {
+    const t = targets[0];
+    const dst = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+    const stripBytes = page.width * page.blockHeight * sb;
+    let b = 0;
+    while (b < L.blocks) {
+      throwIfAborted(signal);
+      let e = b + 1;
+      while (e < L.blocks && page.offsets[e] === page.offsets[e - 1] + stripBytes && page.byteCounts?.[e] !== 0) e++;
+      if (page.byteCounts?.[b] === 0) {
+        b = e;
+        continue;
+      }
+      const start = b * stripBytes;
+      const end = Math.min(e * stripBytes, dst.byteLength);
+      await src.readInto(dst.subarray(start, end), page.offsets[b], `strips ${b}–${e - 1} of IFD ${page.index}`);
+      b = e;
+    }
+    return;
+  }
+
+  const rowSamples = page.blockWidth * L.spb;
+  for (let b = 0; b < L.blocks; b++) {
+    throwIfAborted(signal);
+    const g = blockGeometry(page, L, b);
+    const count = page.byteCounts?.[b];
+    if (count === 0) continue;
+    const need = blockBytesNeeded(page, L, b);
+    let bytes: Uint8Array;
+    if (!compressed) {
+      bytes = await src.readNew(page.offsets[b], need, `${page.tiled ? 'tile' : 'strip'} ${b} of IFD ${page.index}`);
+    } else {
+      const raw = await src.readNew(page.offsets[b], count!, `${page.tiled ? 'tile' : 'strip'} ${b} of IFD ${page.index}`);
+      let out: ArrayBufferLike | Uint8Array;
+      try {
+        if (page.compression === 5) {
+          out = decodeLzw(raw, page.blockWidth * page.blockHeight * L.spb * sb);
+        } else {
+          const dec = await decoderFor(page.compression);
+          out = await dec.decode(raw.buffer);
+        }
+      } catch (err) {
+        if (err instanceof FocalError) throw err;
+        throw new FocalError('E_FORMAT', `${src.path}: cannot decode ${compressionName(page.compression)} ${page.tiled ? 'tile' : 'strip'} ${b} of IFD ${page.index}: ${(err as Error)?.message ?? String(err)}`, { file: src.path }, { cause: err });
+      }
+      bytes = out instanceof Uint8Array ? out : new Uint8Array(out);
+      if (bytes.byteLength < need) {
+        throw new FocalError('E_FORMAT', `${src.path}: ${page.tiled ? 'tile' : 'strip'} ${b} of IFD ${page.index} decodes to ${bytes.byteLength} bytes, ${need} expected; the data is corrupt`, { file: src.path });
+      }
+      if (bytes.byteLength % sb !== 0 || bytes.byteOffset % sb !== 0) bytes = bytes.slice(0, bytes.byteLength - (bytes.byteLength % sb));
+    }
+    if (page.predictor === 3) {
+      // Byte planes are reassembled in little-endian order whatever the file's byte order.
+      floatPredictor(bytes, sb, rowSamples, L.spb);
+      if (!HOST_LE) swapBytes(bytes, sb);
+    } else {
+      if (!nativeOrder && sb > 1) swapBytes(bytes, sb);
+      if (page.predictor === 2) horizontalPredictor(bytes, sb, rowSamples, L.spb);
+    }
+    const src32 = view(type, bytes);
+    const samples = L.chunky ? page.samplesPerPixel : 1;
+    for (let s = 0; s < samples; s++) {
+      const target = targets[L.chunky ? s : g.sample];
+      if (!target) continue;
+      for (let r = 0; r < g.rows; r++) {
+        const srcRow = r * rowSamples;
+        const dstRow = (g.y0 + r) * page.width + g.x0;
+        if (samples === 1) {
+          target.set(src32.subarray(srcRow, srcRow + g.cols), dstRow);
+        } else {
+          for (let x = 0; x < g.cols; x++) target[dstRow + x] = src32[srcRow + x * samples + s];
+        }
+      }
+    }
+  }
+  if ((type === 'uint32' || type === 'int32') && !stats.rounded) {
+    for (const t of targets) {
+      if (!t) continue;
+      for (let i = 0; i < t.length; i++) {
+        const v = t[i];
+        if (v > 16777216 || v < -16777216) {
+          stats.rounded = true;
+          break;
+        }
+      }
+    }
+  }
+}

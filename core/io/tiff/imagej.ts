@@ -1,0 +1,160 @@
+import type { Calibration } from '../../data/image.js';
+import { lengthUnitToUm, positive, timeUnitToS } from './units.js';
+
+/** The ImageJ version Focal claims in the descriptions it writes. */
+export const IMAGEJ_VERSION = '1.53t';
+
+/** An ImageJ ImageDescription (`ImageJ=1.53t\nimages=…\n…`), parsed. Every key=value line is kept in `fields`. */
+export interface ImageJDescription {
+  version: string;
+  images?: number;
+  channels?: number;
+  slices?: number;
+  frames?: number;
+  hyperstack?: boolean;
+  mode?: string;
+  unit?: string;
+  yunit?: string;
+  zunit?: string;
+  spacing?: number;
+  finterval?: number;
+  tunit?: string;
+  loop?: boolean;
+  min?: number;
+  max?: number;
+  /** All key=value lines as text (unknown keys included). */
+  fields: Record<string, string>;
+}
+
+export function isImageJDescription(text: string | undefined): text is string {
+  return text !== undefined && text.startsWith('ImageJ=');
+}
+
+/** ImageJ writes non-ASCII units as Java escapes (`\u00B5m`). */
+function unescape(v: string): string {
+  return v.replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+function int(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function num(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function parseImageJDescription(text: string): ImageJDescription {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    if (!(key in fields)) fields[key] = unescape(line.slice(eq + 1).trim());
+  }
+  const bool = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v.trim().toLowerCase() === 'true');
+  return {
+    version: fields.ImageJ ?? '',
+    images: int(fields.images),
+    channels: int(fields.channels),
+    slices: int(fields.slices),
+    frames: int(fields.frames),
+    hyperstack: bool(fields.hyperstack),
+    mode: fields.mode,
+    unit: fields.unit,
+    yunit: fields.yunit,
+    zunit: fields.zunit,
+    spacing: num(fields.spacing),
+    finterval: num(fields.finterval),
+    tunit: fields.tunit,
+    loop: bool(fields.loop),
+    min: num(fields.min),
+    max: num(fields.max),
+    fields,
+  };
+}
+
+/**
+ * Sizes from an ImageJ description. ImageJ's rule: channels·slices·frames must equal
+ * images; a plain `images=N` stack is N slices.
+ */
+export function imageJSizes(d: ImageJDescription): { sizeC: number; sizeZ: number; sizeT: number; images: number } {
+  const c = d.channels ?? 1;
+  const z = d.slices ?? 1;
+  const t = d.frames ?? 1;
+  const images = d.images ?? c * z * t;
+  if (c * z * t === images) return { sizeC: c, sizeZ: z, sizeT: t, images };
+  return { sizeC: 1, sizeZ: images, sizeT: 1, images };
+}
+
+/**
+ * Calibration of an ImageJ TIFF: pixel size = 1 / X/YResolution in the description's unit
+ * (or the ResolutionUnit tag, inch or cm, when the description names none); z step from
+ * `spacing` (in `zunit`, else `unit`); time step from `finterval` (in `tunit`, default seconds).
+ * "pixel" or no unit = spatially uncalibrated.
+ */
+export function imageJCalibration(d: ImageJDescription, xRes: number | undefined, yRes: number | undefined, resolutionUnit: number): Calibration {
+  const cal: Calibration = {};
+  const unit = d.unit ?? (resolutionUnit === 2 ? 'inch' : resolutionUnit === 3 ? 'cm' : undefined);
+  const ux = lengthUnitToUm(unit);
+  const uy = d.yunit !== undefined ? lengthUnitToUm(d.yunit) : ux;
+  const uz = d.zunit !== undefined ? lengthUnitToUm(d.zunit) : ux;
+  const xr = positive(xRes);
+  const yr = positive(yRes) ?? xr;
+  if (ux !== undefined && xr !== undefined) cal.pixelWidthUm = ux / xr;
+  if (uy !== undefined && yr !== undefined) cal.pixelHeightUm = uy / yr;
+  const spacing = positive(d.spacing);
+  if (uz !== undefined && spacing !== undefined) cal.zStepUm = spacing * uz;
+  const ts = timeUnitToS(d.tunit ?? 'sec');
+  const fi = positive(d.finterval);
+  if (fi !== undefined && ts !== undefined) cal.timeStepS = fi * ts;
+  return cal;
+}
+
+export interface ImageJDescriptionInit {
+  sizeC: number;
+  sizeZ: number;
+  sizeT: number;
+  /** RGB stacks: sizeC is 3 samples per pixel, not 3 ImageJ channels. */
+  rgb: boolean;
+  calibration: { zStepUm?: number; timeStepS?: number; pixelWidthUm?: number; pixelHeightUm?: number };
+  /** Display range (written for 16- and 32-bit data). */
+  min?: number;
+  max?: number;
+}
+
+function fmt(n: number): string {
+  // ImageJ parses with Double.parseDouble; keep integers recognisably floating.
+  return Number.isInteger(n) ? n.toFixed(1) : String(n);
+}
+
+/**
+ * The ImageDescription ImageJ writes for a hyperstack. Only fields that apply are
+ * written; `hyperstack=true` only when more than one of c, z, t is above 1.
+ */
+export function formatImageJDescription(init: ImageJDescriptionInit): string {
+  const c = init.rgb ? 1 : init.sizeC;
+  const z = init.sizeZ;
+  const t = init.sizeT;
+  const images = c * z * t;
+  const lines = [`ImageJ=${IMAGEJ_VERSION}`];
+  if (images > 1) lines.push(`images=${images}`);
+  if (c > 1) lines.push(`channels=${c}`);
+  if (z > 1) lines.push(`slices=${z}`);
+  if (t > 1) lines.push(`frames=${t}`);
+  if ([c, z, t].filter((n) => n > 1).length > 1) lines.push('hyperstack=true');
+  if (c > 1) lines.push(`mode=${c <= 7 ? 'composite' : 'grayscale'}`);
+  const cal = init.calibration;
+  const spatial = positive(cal.pixelWidthUm) !== undefined || positive(cal.pixelHeightUm) !== undefined || positive(cal.zStepUm) !== undefined;
+  if (spatial) lines.push('unit=micron');
+  if (spatial && positive(cal.zStepUm) !== undefined) lines.push(`spacing=${fmt(cal.zStepUm!)}`);
+  if (positive(cal.timeStepS) !== undefined) lines.push(`finterval=${fmt(cal.timeStepS!)}`);
+  if (images > 1) lines.push('loop=false');
+  if (init.min !== undefined && init.max !== undefined && Number.isFinite(init.min) && Number.isFinite(init.max)) {
+    lines.push(`min=${fmt(init.min)}`, `max=${fmt(init.max)}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -10,6 +10,8 @@ import { validateCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { schemaCommand } from './commands/schema.js';
 import { infoCommand } from './commands/info.js';
+import { tuiCommand } from './commands/tui.js';
+import { watchCommand } from './commands/watch.js';
 
 export interface GlobalOptions {
   plugin?: string[];
@@ -70,6 +72,31 @@ export async function buildProgram(): Promise<Command> {
     .option('--json', 'print as JSON')
     .action(async (file: string, opts, cmd: Command) => infoCommand(file, opts, cmd.optsWithGlobals()));
 
+  program
+    .command('watch')
+    .description('process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)')
+    .argument('<dir>', 'folder to watch (recursively)')
+    .requiredOption('-p, --pipeline <file>', 'pipeline JSON file')
+    .requiredOption('-o, --out <dir>', 'output folder: one subfolder per input, failed/ reports, the ledger')
+    .option('--input-name <name>', 'pipeline input that receives each file (default: the only input)')
+    .option('--pattern <glob>', 'which files to take, relative to <dir> (default: **/*.{tif,tiff}, case-insensitive)')
+    .addOption(new Option('--concurrency <n>', 'jobs at once (default 1)').argParser((v) => positiveInt(v, '--concurrency')))
+    .addOption(new Option('--max-queue <n>', 'most jobs queued or running; more complete files wait (default 64)').argParser((v) => positiveInt(v, '--max-queue')))
+    .option('--once', 'process what is there (waiting for it to be complete), then exit')
+    .option('--polling', 'poll the folder (every 0.5 s) instead of file-system events, for network shares')
+    .option('--json', 'print one JSON event per line on stdout')
+    .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
+    .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
+    .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
+    .action(async (dir: string, opts, cmd: Command) => watchCommand(dir, opts, cmd.optsWithGlobals()));
+
+  program
+    .command('tui')
+    .description('terminal UI: browse, edit and run pipelines, see results, watch a folder (also: focal with no arguments on a terminal)')
+    .argument('[pipeline]', 'pipeline JSON file to open')
+    .option('-o, --out <dir>', 'output folder of runs (default: out/<pipeline name>)')
+    .action(async (pipeline: string | undefined, opts, cmd: Command) => tuiCommand(pipeline, opts, cmd.optsWithGlobals()));
+
   return program;
 }
 
@@ -80,6 +107,7 @@ function positiveInt(value: string, name: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY) argv = ['tui'];
   const program = await buildProgram();
   const wantsJson = argv.includes('--json');
   const verbose = argv.includes('--verbose');

@@ -3,10 +3,11 @@
 # opens what Focal writes and to compare thresholds and particle counts), Xvfb (ImageJ 1.x
 # needs a display even in batch mode), libtiff-tools and python3-tifffile (independent TIFF
 # writers/readers for fixtures and benchmarks), python3-skimage (reference metrics and
-# deconvolution) and elastix (registration benchmark reference).
+# deconvolution), elastix (registration benchmark reference) and tmux (drives `focal tui`
+# end to end in test/tui-tmux.test.ts).
 # Runs as root or through sudo; does nothing when everything is already there.
 set -euo pipefail
-pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage elastix)
+pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage elastix tmux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

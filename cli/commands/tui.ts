@@ -1,0 +1,17 @@
+import { FocalError } from '../../core/index.js';
+import type { GlobalOptions } from '../main.js';
+import { createHost } from '../host.js';
+
+export interface TuiOptions {
+  out?: string;
+}
+
+/** `focal tui [pipeline]`: the terminal UI. Ink and React are imported here, lazily, so other commands stay headless. */
+export async function tuiCommand(pipeline: string | undefined, opts: TuiOptions, globals: GlobalOptions): Promise<void> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new FocalError('E_USAGE', 'focal tui needs an interactive terminal (stdin and stdout must be a TTY); use focal run or focal watch in scripts');
+  }
+  const host = await createHost(globals);
+  const { startTui } = await import('../tui/index.js');
+  await startTui({ catalog: host.registry, loadPipeline: host.loadPipeline, pipeline, outDir: opts.out });
+}

@@ -1,0 +1,115 @@
+import { relative } from 'node:path';
+import { FocalError, PipelineRunner } from '../../core/index.js';
+import type { GlobalOptions } from '../main.js';
+import { createHost } from '../host.js';
+import { EXIT, printJsonLine } from '../output.js';
+import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
+
+export interface WatchCliOptions {
+  pipeline: string;
+  out: string;
+  inputName?: string;
+  pattern?: string;
+  concurrency?: number;
+  maxQueue?: number;
+  once?: boolean;
+  json?: boolean;
+  settleMs?: number;
+  acquisitionTimeoutS?: number;
+  graceS?: number;
+  polling?: boolean;
+}
+
+/**
+ * `focal watch <dir>`: processes every dataset that lands in the folder, once. Exit codes:
+ * 0 after a clean stop (and with --once when every job succeeded), 1 with --once when a job
+ * failed, 130 when in-flight jobs had to be aborted (forced stop: second signal or grace period over).
+ */
+export async function watchCommand(dir: string, opts: WatchCliOptions, globals: GlobalOptions): Promise<void> {
+  const host = await createHost(globals, { json: opts.json });
+  const { pipeline } = await host.loadPipeline(opts.pipeline);
+  const names = Object.keys(pipeline.inputs);
+  let inputName = opts.inputName;
+  if (inputName === undefined) {
+    const required = names.filter((n) => pipeline.inputs[n].default === undefined);
+    if (names.length === 1) inputName = names[0];
+    else if (required.length === 1) inputName = required[0];
+    else throw new FocalError('E_USAGE', `pipeline '${pipeline.name}' has ${names.length} inputs (${names.join(', ') || 'none'}); name the one that receives each file with --input-name`, { file: opts.pipeline });
+  } else if (!names.includes(inputName)) {
+    throw new FocalError('E_USAGE', `--input-name ${inputName}: pipeline '${pipeline.name}' has no such input (inputs: ${names.join(', ') || 'none'})`, { file: opts.pipeline, field: `/inputs/${inputName}` });
+  }
+  const type = pipeline.inputs[inputName].type;
+  if (type !== 'stack' && type !== 'image') {
+    throw new FocalError('E_USAGE', `--input-name ${inputName}: focal watch feeds image files, but input '${inputName}' is a ${type}`, { file: opts.pipeline, field: `/inputs/${inputName}` });
+  }
+
+  const print = opts.json ? (e: WatchEvent) => printJsonLine(e) : (e: WatchEvent) => printHuman(e, opts.out);
+  const watcher = new FolderWatcher({
+    dir,
+    pipelineFile: opts.pipeline,
+    outDir: opts.out,
+    inputName,
+    pattern: opts.pattern,
+    concurrency: opts.concurrency,
+    maxQueue: opts.maxQueue,
+    once: opts.once,
+    usePolling: opts.polling,
+    settleMs: opts.settleMs,
+    acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
+    runner: host.container.resolve(PipelineRunner),
+    onEvent: print,
+  });
+
+  const graceMs = (opts.graceS ?? 30) * 1000;
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      if (!opts.json) process.stderr.write(`focal watch: stopping; waiting up to ${graceMs / 1000} s for running jobs (press Ctrl-C again to abort them)\n`);
+      void watcher.stop(graceMs);
+    } else watcher.abortAll();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await watcher.start();
+    const summary = await watcher.finished;
+    if (summary.abandoned > 0) process.exitCode = EXIT.interrupted;
+    else if (opts.once && summary.failed > 0) process.exitCode = EXIT.failure;
+    else process.exitCode = EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function printHuman(e: WatchEvent, out: string): void {
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r === '' || r.startsWith('..') ? p : r;
+  };
+  switch (e.event) {
+    case 'watch-ready':
+      process.stderr.write(`focal watch: watching ${rel(e.dir)} → ${rel(e.out)}${e.recovered ? ` (${e.recovered} job(s) recovered)` : ''}\n`);
+      break;
+    case 'job-queued':
+      process.stdout.write(`queued  ${rel(e.input)}\n`);
+      break;
+    case 'job-started':
+      break;
+    case 'job-done':
+      process.stdout.write(`done    ${rel(e.input)} → ${rel(e.output)}${e.recovered ? ' (recovered)' : ` (${(e.ms / 1000).toFixed(2)} s)`}\n`);
+      break;
+    case 'job-failed':
+      process.stdout.write(`failed  ${rel(e.input)}: ${e.code}: ${e.message}${e.node ? ` (node ${e.node}${e.op ? `, op ${e.op}` : ''})` : ''}; report ${rel(e.report)}\n`);
+      break;
+    case 'job-skipped':
+      break;
+    case 'warning':
+      process.stderr.write(`focal watch: warning: ${e.message}\n`);
+      break;
+    case 'watch-stopped':
+      process.stderr.write(`focal watch: stopped (${e.done} done, ${e.failed} failed${e.abandoned ? `, ${e.abandoned} abandoned` : ''}${e.queued ? `, ${e.queued} left queued` : ''}) — ledger in ${rel(out)}/.focal-watch/\n`);
+      break;
+  }
+}

@@ -1,0 +1,120 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { App } from './App.js';
+import { KEY, renderTui, testServices } from './test-utils/render.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'focal-tui-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function openDemo(t: ReturnType<typeof renderTui>, services: ReturnType<typeof testServices>) {
+  const list = await services.listPipelines();
+  const at = list.findIndex((e) => e.name === 'demo');
+  expect(at).toBeGreaterThanOrEqual(0);
+  await t.waitFor('demo');
+  await t.press(...Array<string>(at).fill(KEY.down), KEY.enter);
+  return t.waitFor('pipeline demo');
+}
+
+describe('focal tui', () => {
+  it('navigates: pipeline list → graph → params → back, and help', async () => {
+    const services = testServices(dir);
+    const t = renderTui(<App services={services} />);
+    const list = await t.waitFor('bundled');
+    expect(list).toContain('Focal · pipelines');
+    expect(list).toContain('q quit');
+    const graph = await openDemo(t, services);
+    expect(graph).toContain('input stack (stack) ←');
+    expect(graph).toMatch(/denoise\s+filter\.gaussian\s+stack ← stack/);
+    expect(graph).toMatch(/mip\s+stack\.project\s+stack ← denoise\.stack/);
+    expect(graph).toContain('outputs: mip ← mip.stack, nuclei ← nuclei8bit.stack');
+    // the selected node's params, defaults resolved
+    expect(graph).toContain('sigmaUm = 0.4');
+    await t.press(KEY.down);
+    expect(t.frame()).toContain('axis = z');
+    await t.press(KEY.enter);
+    expect(await t.waitFor('params mip (stack.project)')).toContain('method');
+    await t.press(KEY.esc);
+    await t.waitFor('pipeline demo');
+    await t.press('?');
+    expect(await t.waitFor('Focal · keys')).toContain('backspace up');
+    await t.press('x');
+    await t.waitFor('pipeline demo');
+    await t.press(KEY.esc);
+    await t.waitFor('Focal · pipelines');
+    // every line fits 80 columns, and the screen 24 rows
+    const lines = t.frame().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    t.unmount();
+  });
+
+  it('shows zod\'s message under a bad parameter and clears it for a good one', async () => {
+    const services = testServices(dir);
+    const out = join(dir, 'edited-out');
+    const t = renderTui(<App services={services} outDir={out} />);
+    await openDemo(t, services);
+    await t.press(KEY.enter); // the first node: denoise (filter.gaussian)
+    await t.waitFor('params denoise (filter.gaussian)');
+    await t.press(KEY.down, KEY.down); // sigmaPx, sigmaUm, truncate
+    expect(t.frame()).toContain('› truncate         = 4');
+    await t.press(KEY.enter, KEY.backspace);
+    await t.type('-2');
+    await t.press(KEY.enter);
+    const bad = await t.waitFor('✗');
+    expect(bad).toContain('truncate         = -2');
+    const expected = services.validateParams('filter.gaussian', { sigmaUm: 0.4, truncate: -2 }).truncate;
+    expect(expected).toMatch(/too small/i);
+    expect(bad).toContain(`✗ ${expected}`);
+    // the graph marks the node, and run is refused
+    await t.press(KEY.esc);
+    await t.waitFor('pipeline demo');
+    expect(t.frame()).toMatch(/denoise .*✗/);
+    await t.press('r');
+    expect(await t.waitFor('fix the params of denoise first')).toContain('pipeline demo');
+    await t.press(KEY.enter);
+    await t.waitFor('params denoise');
+    await t.press(KEY.down, KEY.down, KEY.enter, KEY.backspace, KEY.backspace);
+    await t.type('3');
+    await t.press(KEY.enter);
+    const good = await t.waitFor('truncate         = 3');
+    expect(good).not.toContain('✗');
+    await t.press(KEY.esc);
+    expect(await t.waitFor('pipeline demo')).not.toContain('fix the params');
+    // the edited pipeline is what runs: saved beside the outputs, and run.json points to it
+    await t.press('r');
+    await t.waitFor('done in', 30_000);
+    const edited = JSON.parse(readFileSync(join(out, 'demo.edited.json'), 'utf8')) as { nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { default?: string }> };
+    expect(edited.nodes.denoise.params).toEqual({ sigmaUm: 0.4, truncate: 3 });
+    expect(edited.inputs.stack.default).toBeUndefined();
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { pipeline: { file: string }; nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { file: string }> };
+    expect(run.pipeline.file).toBe(join(out, 'demo.edited.json'));
+    expect(run.nodes.denoise.params.truncate).toBe(3);
+    expect(run.inputs.stack.file).toMatch(/samples\/cells-zstack\.tif$/);
+    t.unmount();
+  });
+
+  it('runs the demo pipeline to completion and lists its outputs', async () => {
+    const services = testServices(dir);
+    const out = join(dir, 'demo-out');
+    const t = renderTui(<App services={services} outDir={out} />);
+    await openDemo(t, services);
+    await t.press('r');
+    await t.waitFor('Focal · run demo');
+    const done = await t.waitFor('done in', 30_000);
+    expect(done).toContain('4/4 nodes');
+    expect(done).toMatch(/nuclei8bit\s+stack\.convert\s+█{20}\s+100%/);
+    expect(done).toContain('2 outputs written');
+    expect(done).toContain('done nuclei8bit');
+    await t.press(KEY.enter);
+    const results = await t.waitFor('Focal · results demo');
+    expect(results).toMatch(/mip \(stack\): .*mip\.tif/);
+    expect(results).toMatch(/preview: .*mip\.png/);
+    expect(results).toMatch(/nuclei \(stack\): .*nuclei\.tif/);
+    for (const f of ['mip.tif', 'mip.png', 'nuclei.tif', 'nuclei.png', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    await t.press('p');
+    await t.waitFor('Focal · pipelines');
+    t.unmount();
+  });
+});

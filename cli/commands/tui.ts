@@ -12,6 +12,10 @@ export async function tuiCommand(pipeline: string | undefined, opts: TuiOptions,
     throw new FocalError('E_USAGE', 'focal tui needs an interactive terminal (stdin and stdout must be a TTY); use focal run or focal watch in scripts');
   }
   const host = await createHost(globals);
+  // Ink renders nothing until exit when it believes it runs in CI (the CI or
+  // CONTINUOUS_INTEGRATION variable is set). Here stdin and stdout are a TTY, so a person
+  // (or tmux) is watching: switch that detection off before Ink is first imported.
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   const { startTui } = await import('../tui/index.js');
   await startTui({ catalog: host.registry, loadPipeline: host.loadPipeline, pipeline, outDir: opts.out });
 }

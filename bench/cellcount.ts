@@ -10,14 +10,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { createStack, runOp, testContext, writeTiff, type Table } from '../core/index.js';
+import { createStack, mulberry32, runOp, testContext, writeTiff, type Table } from '../core/index.js';
 import { count } from '../plugins/cellcount/ops/count.js';
 import { analyzeParticles } from '../plugins/cellcount/particles.js';
 import { applyThreshold, thresholdLimits } from '../plugins/cellcount/threshold.js';
+import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +34,7 @@ export interface CellcountBenchOptions {
 
 export interface CellcountBenchResult {
   date: string;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; load: string };
+  machine: MachineInfo;
   size: number;
   nuclei: number;
   focal: { thresholdAndParticlesS: number[]; thresholdAndParticlesCpuS: number[]; opS: number[]; count: number; totalArea: number; lower: number };
@@ -44,29 +43,12 @@ export interface CellcountBenchResult {
   markdown: string;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A synthetic fluorescence nuclei image (uint8): dark noisy background (mean 20), elliptical
  * nuclei of semi-axes 3–9 px with a soft rim and texture, about one per 700 px², some touching.
  */
 export function syntheticNuclei(size: number, seed = 5): { data: Uint8Array; nuclei: number } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const data = new Uint8Array(size * size);
   for (let i = 0; i < data.length; i++) data[i] = 12 + Math.floor(r() * 17);
   const nuclei = Math.round((size * size) / 700);
@@ -95,16 +77,6 @@ export function syntheticNuclei(size: number, seed = 5): { data: Uint8Array; nuc
     }
   }
   return { data, nuclei };
-}
-
-async function machine(): Promise<CellcountBenchResult['machine']> {
-  let load = '';
-  try {
-    load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  } catch {
-    load = 'unknown';
-  }
-  return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, os: `${osType()} ${release()}`, load };
 }
 
 const MIN_SIZE_PX = 20;
@@ -199,8 +171,8 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     log(`ImageJ not run: ${(e as Error).message}`);
   }
 
-  const m = await machine();
-  const date = new Date().toISOString().slice(0, 10);
+  const m = machineInfo();
+  const date = isoDate();
   const fMed = median(direct);
   const ratio = imagej ? median(imagej.thresholdAndParticlesS) / fMed : undefined;
   const fmt = (xs: number[]) => xs.map((s) => s.toFixed(3)).join(', ');
@@ -209,7 +181,7 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     '',
     `Image: ${size} × ${size} uint8 synthetic fluorescence nuclei (${nuclei} ellipses, some touching; \`syntheticNuclei\` in bench/cellcount.ts). Task: Otsu threshold (dark background) + Analyze Particles (8-connected, size ≥ ${MIN_SIZE_PX} px, area, mean/min/max, centroid, perimeter, bounding box, circularity). Median of ${reps} runs; ImageJ timed inside its macro with getTime(), after opening the image, in one JVM.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}, Node ${m.node}. Date: ${date}. Load average at the end: ${m.load} — measured while other jobs shared the machine.`,
+    `Machine: ${describeMachine(m)}. Date: ${date}. Load average at the end: ${formatLoad(m.load, 2)} — measured while other jobs shared the machine.`,
     '',
     '| Step | Median (s) | Runs (s) | Particles | Total area (px) | Otsu lower limit |',
     '|---|---:|---|---:|---:|---:|',
@@ -228,23 +200,7 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     'Reproduce: `npx tsc -p tsconfig.build.json && node dist/bench/cellcount.js`',
   ].join('\n');
 
-  if (options.writeDocs !== false) {
-    const docs = resolve(options.docsPath ?? join('docs', 'benchmarks.md'));
-    let text = '';
-    try {
-      text = await readFile(docs, 'utf8');
-    } catch {
-      text = '# Benchmarks\n';
-    }
-    const begin = '<!-- bench:cellcount -->';
-    const end = '<!-- /bench:cellcount -->';
-    const block = `${begin}\n${md}\n${end}`;
-    const i = text.indexOf(begin);
-    const j = text.indexOf(end);
-    text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
-    await writeFile(docs, text);
-    log(`wrote ${docs}`);
-  }
+  await writeBenchDocs(options, 'cellcount', md, log);
   return {
     date, machine: m, size, nuclei,
     focal: { thresholdAndParticlesS: direct, thresholdAndParticlesCpuS: directCpu, opS: opTimes, count: fCount, totalArea: fArea, lower: fLower },
@@ -254,14 +210,6 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const get = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  runCellcountBench({ size: get('--size'), repetitions: get('--reps'), writeDocs: !args.includes('--no-docs') }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runCellcountBench({ size: a.number('--size'), repetitions: a.number('--reps'), writeDocs: !a.has('--no-docs') }));
 }

@@ -9,14 +9,11 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/edof.js [--size N] [--planes N] [--reps N] [--no-docs]
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createStack, runOp, testContext, writePng, type Image, type Stack } from '../core/index.js';
+import { createStack, mulberry32, runOp, testContext, writePng, type Image, type Stack } from '../core/index.js';
 import { psnr } from '../plugins/metrics/index.js';
 import { fuse } from '../plugins/edof/ops/fuse.js';
-import { curvedSurface, gaussianDefocusStack, seededRandom, texturedSpecimen } from '../plugins/edof/synthetic.js';
+import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../plugins/edof/synthetic.js';
+import { describeMachine, formatLoad, isMain, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 /** Deep-R (Luo et al.), Methods, "Data pre-processing": Fiji EDOF, ~180 s per FOV, i9-7900X, 64 GB. */
 export const PAPER_FIJI_EDOF_S = 180;
@@ -41,18 +38,12 @@ export interface EdofMethodResult {
 
 export interface EdofBenchResult {
   date: string;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; load: string };
+  machine: MachineInfo;
   size: number;
   planes: number;
   bestSinglePlanePsnrDb: number;
   methods: EdofMethodResult[];
   markdown: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function runEdofBench(options: EdofBenchOptions = {}): Promise<EdofBenchResult> {
@@ -72,7 +63,7 @@ export async function runEdofBench(options: EdofBenchOptions = {}): Promise<Edof
   const truth = texturedSpecimen(size, size, 2024, 0.01);
   const heightUm = curvedSurface(size, size, { tiltUm: 3, domeUm: 4, offsetUm: -3 });
   const blurred = gaussianDefocusStack(truth, size, size, heightUm, zUm, { sigmaPerUm: 0.42 / pixelUm, levelStepPx: 0.5 });
-  const rnd = seededRandom(7);
+  const rnd = mulberry32(7);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const peak = 4000;
   const planes = blurred.map((p) => {
@@ -115,8 +106,7 @@ export async function runEdofBench(options: EdofBenchOptions = {}): Promise<Edof
   }
 
   const date = new Date().toISOString();
-  const load = (await readFile('/proc/loadavg', 'utf8').catch(() => '? ? ?')).split(' ').slice(0, 3).join(' ');
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: Math.round(totalmem() / 2 ** 30), node: process.version, load };
+  const machine = machineInfo();
   const rows = methods.map((m) => {
     const t = median(m.seconds);
     const c = median(m.cpuSeconds);
@@ -133,35 +123,16 @@ export async function runEdofBench(options: EdofBenchOptions = {}): Promise<Edof
     '',
     `Reference: the Deep-R paper (Methods, "Data pre-processing") reports ~${PAPER_FIJI_EDOF_S} s per field of view for Fiji's Extended Depth of Field plugin on an i9-7900X with 64 GB. That plugin is not part of Debian's imagej package, so it was **not** run here: the ratio compares our measured time with the paper's figure, on different machines, and the paper does not state the frame size there, so it is indicative only.`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}; ${date.slice(0, 10)}. Load average at the end: ${load} — measured while other jobs shared the machine.`,
+    `Machine: ${describeMachine(machine)}; ${date.slice(0, 10)}. Load average at the end: ${formatLoad(machine.load, 2)} — measured while other jobs shared the machine.`,
     '',
     'Command: `npx tsc -p tsconfig.build.json && node dist/bench/edof.js`',
   ].join('\n');
 
-  if (options.writeDocs !== false) {
-    const docs = resolve(options.docsPath ?? join('docs', 'benchmarks.md'));
-    let text = await readFile(docs, 'utf8').catch(() => '# Benchmarks\n');
-    const begin = '<!-- bench:edof -->';
-    const end = '<!-- /bench:edof -->';
-    const block = `${begin}\n${markdown}\n${end}`;
-    const i = text.indexOf(begin);
-    const j = text.indexOf(end);
-    text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
-    await writeFile(docs, text);
-    log(`wrote ${docs}`);
-  }
+  await writeBenchDocs(options, 'edof', markdown, log);
   log(markdown);
   return { date, machine, size, planes: nz, bestSinglePlanePsnrDb: bestSingle, methods, markdown };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const get = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  runEdofBench({ size: get('--size'), planes: get('--planes'), repetitions: get('--reps'), writeDocs: !args.includes('--no-docs') }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runEdofBench({ size: a.number('--size'), planes: a.number('--planes'), repetitions: a.number('--reps'), writeDocs: !a.has('--no-docs') }));
 }

@@ -6,16 +6,14 @@
  *   npx tsc -p tsconfig.build.json && node dist/bench/io.js [--planes N] [--reps N] [--no-docs]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { fromFile } from 'geotiff';
 import { createStack, type Stack } from '../core/data/stack.js';
-import { writeFileAtomic } from '../core/io/atomic.js';
 import { readTiff } from '../core/io/tiff/read.js';
 import { writeTiff } from '../core/io/tiff/write.js';
+import { describeMachine, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const run = promisify(execFile);
 
@@ -46,7 +44,7 @@ export interface Timing {
 
 export interface IoBenchResult {
   date: string;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; loadAtStart: number };
+  machine: MachineInfo & { loadAtStart: number };
   shape: { width: number; height: number; planes: number; dtype: 'uint16' };
   bytes: number;
   fileBytes: number;
@@ -57,12 +55,6 @@ export interface IoBenchResult {
   /** Focal MB/s ÷ tifffile MB/s (above 1 = Focal faster). */
   ratio?: { write: number; read: number };
   markdown: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function timing(seconds: number[], bytes: number): Timing {
@@ -130,7 +122,7 @@ function markdown(r: IoBenchResult): string {
     '',
     `Stack: ${r.shape.width} × ${r.shape.height} × ${r.shape.planes} ${r.shape.dtype} (${fmt(mb, 1)} MB of pixels, file ${fmt(r.fileBytes / 1e6, 1)} MB), uncompressed; median of ${r.repetitions} runs; files in the page cache (written just before).`,
     '',
-    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.ramGiB, 1)} GiB RAM, ${r.machine.os}, Node ${r.machine.node}; 1-minute load average at start ${r.machine.loadAtStart.toFixed(1)} (other work on the machine makes the runs vary). Date: ${r.date}.`,
+    `Machine: ${describeMachine(r.machine)}; 1-minute load average at start ${r.machine.loadAtStart.toFixed(1)} (other work on the machine makes the runs vary). Date: ${r.date}.`,
     '',
     '| Operation | Median (s) | MB/s | Runs (s) |',
     '|---|---:|---:|---|',
@@ -153,20 +145,6 @@ function markdown(r: IoBenchResult): string {
   return lines.join('\n');
 }
 
-async function updateDocs(path: string, section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    text = '# Benchmarks\n\nMeasured with the scripts in bench/. Each section is rewritten by its script.\n';
-  }
-  const start = text.indexOf('<!-- bench:io -->');
-  const end = text.indexOf('<!-- /bench:io -->');
-  if (start >= 0 && end > start) text = text.slice(0, start) + section + text.slice(end + '<!-- /bench:io -->'.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  await writeFileAtomic(path, text, { mkdir: true });
-}
-
 export async function runIoBench(options: IoBenchOptions = {}): Promise<IoBenchResult> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const width = options.width ?? 1024;
@@ -177,7 +155,7 @@ export async function runIoBench(options: IoBenchOptions = {}): Promise<IoBenchR
   await mkdir(dataDir, { recursive: true });
   const focalFile = join(dataDir, 'io-focal.tif');
   const pyFile = join(dataDir, 'io-tifffile.tif');
-  const loadAtStart = loadavg()[0];
+  const machine = machineInfo();
   const stack = makeStack(width, height, planes);
   const bytes = width * height * planes * 2;
   log(`bench:io ${width}×${height}×${planes} uint16 = ${(bytes / 1e6).toFixed(1)} MB, ${reps} repetitions`);
@@ -237,10 +215,9 @@ export async function runIoBench(options: IoBenchOptions = {}): Promise<IoBenchR
   await rm(pyFile, { force: true });
 
   const focal = { write: timing(writes, bytes), read: timing(reads, bytes) };
-  const cpu = cpus();
   const result: IoBenchResult = {
-    date: new Date().toISOString().slice(0, 10),
-    machine: { cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, ramGiB: totalmem() / 2 ** 30, node: process.version, os: `${osType()} ${release()}`, loadAtStart },
+    date: isoDate(),
+    machine: { ...machine, loadAtStart: machine.load[0] },
     shape: { width, height, planes, dtype: 'uint16' },
     bytes,
     fileBytes,
@@ -252,25 +229,10 @@ export async function runIoBench(options: IoBenchOptions = {}): Promise<IoBenchR
     markdown: '',
   };
   result.markdown = markdown(result);
-  if (options.writeDocs ?? true) {
-    const docs = resolve(options.docsPath ?? join(process.cwd(), 'docs', 'benchmarks.md'));
-    await updateDocs(docs, result.markdown);
-    log(`  wrote ${docs}`);
-  }
+  await writeBenchDocs(options, 'io', result.markdown, log);
   return result;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const num = (flag: string): number | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  runIoBench({ planes: num('--planes'), repetitions: num('--reps'), writeDocs: !args.includes('--no-docs') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runIoBench({ planes: a.number('--planes'), repetitions: a.number('--reps'), writeDocs: !a.has('--no-docs') }), (r) => r.markdown);
 }

@@ -8,22 +8,16 @@
  *   npx tsc -p tsconfig.build.json && node dist/bench/optics.js [--no-docs]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { bornWolfPsf, defocusSeries, Rng } from '../plugins/optics/index.js';
+import { Xoshiro128 } from '../core/index.js';
+import { bornWolfPsf, defocusSeries } from '../plugins/optics/index.js';
 import { MirrorConvolver, mirrorConvolveDirect } from '../plugins/optics/fft2.js';
+import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs } from './common.js';
 
 const run = promisify(execFile);
 const SETTINGS = { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.447, pixelSizeUm: 0.325 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function time<T>(fn: () => T, reps: number): { s: number[]; value: T } {
   const s: number[] = [];
@@ -37,7 +31,7 @@ function time<T>(fn: () => T, reps: number): { s: number[]; value: T } {
 }
 
 function image(size: number): Float32Array {
-  const rng = new Rng(7);
+  const rng = new Xoshiro128(7);
   const img = new Float32Array(size * size).fill(10);
   for (let k = 0; k < 400; k++) {
     const cx = rng.uniform() * size;
@@ -100,14 +94,14 @@ export async function runOpticsBench(options: { writeDocs?: boolean; docsPath?: 
   };
   log(`scipy ${py.scipy}: ndimage.convolve ${py.ndimage[0].toFixed(2)} s, fftconvolve ${py.fftconvolve.map((s) => s.toFixed(3)).join(', ')} s`);
 
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const machine = machineInfo();
   const f = (xs: number[]) => xs.map((s) => s.toFixed(3)).join(', ');
   const md = `<!-- bench:optics -->
 ## Optics: Born & Wolf PSF and defocus convolution (bench/optics.ts)
 
 Image: 512 × 512 float synthetic discs; PSF: Born & Wolf, 20×/0.75 NA dry, λ = 0.447 µm, 0.325 µm pixels, 4 µm defocus, 65 × 65 px. Convolution with half-sample mirror boundaries (SciPy \`mode='reflect'\`). Focal's FFT time includes padding and the image's FFT (fft.js 4.0.4, radix-4, padded to 1024 × 1024 here, float64).
 
-Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}. Load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')} — measured while other jobs shared the machine.
+Machine: ${describeMachine(machine)}. Date: ${isoDate()}. Load average at the end: ${formatLoad(machine.load, 2)} — measured while other jobs shared the machine.
 
 | Step | Median (s) | Runs (s) |
 |---|---:|---|
@@ -123,19 +117,10 @@ Largest difference from Focal's FFT result (image max ${py.max.toFixed(1)}): dir
 
 Reproduce: \`npx tsc -p tsconfig.build.json && node dist/bench/optics.js\`
 <!-- /bench:optics -->`;
-  if (options.writeDocs ?? true) {
-    const docs = resolve(options.docsPath ?? join('docs', 'benchmarks.md'));
-    const text = await readFile(docs, 'utf8');
-    const re = /<!-- bench:optics -->[\s\S]*?<!-- \/bench:optics -->/;
-    await writeFile(docs, re.test(text) ? text.replace(re, md) : `${text.trimEnd()}\n\n${md}\n`);
-    log(`wrote ${docs}`);
-  }
+  await writeBenchDocs(options, 'optics', md, log);
   return md;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runOpticsBench({ writeDocs: !process.argv.includes('--no-docs') }).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runOpticsBench({ writeDocs: !a.has('--no-docs') }));
 }

@@ -13,14 +13,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { endpointError, registerElastic, syntheticPair, type ElasticOptions } from '../plugins/elastic/index.js';
+import { describeMachine, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const run = promisify(execFile);
-const MARK = 'bench:elastic';
+const TOPIC = 'elastic';
+const MARK = `bench:${TOPIC}`;
 const MARGIN_PX = 16;
 
 export interface ElasticBenchOptions {
@@ -51,7 +53,7 @@ export interface ElasticCase {
 
 export interface ElasticBenchResult {
   date: string;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; loadBefore: number[]; loadAfter: number[] };
+  machine: MachineInfo & { loadBefore: number[]; loadAfter: number[] };
   sizePx: number;
   elastixVersion?: string;
   cases: ElasticCase[];
@@ -104,7 +106,7 @@ function markdown(r: ElasticBenchResult): string {
       + 'Error: mean / max endpoint error of the recovered field against the truth, pixels ≥ 16 px from the border (elastix: `transformix -def all`). '
       + `Focal: registerElastic, 4 levels, final grid 16 px, bending weight 100, L-BFGS ≤ 100 iterations per level, one thread; dense (every pixel), and with maxSamples = 2^18 (levels above 512² use every second pixel). elastix ${r.elastixVersion ?? ''}: bench/elastix/bspline-{ssd,mi}.txt (4 levels, final grid 16 px, adaptive stochastic gradient descent, 500 iterations × 4096 random samples per level, no result image), timed as the elastix process (wall clock).`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}. Date: ${r.date}. Load average before/after: ${m.loadBefore.map((v) => fmt(v, 1)).join(', ')} / ${m.loadAfter.map((v) => fmt(v, 1)).join(', ')}${m.loadBefore[0] > 1 ? ' (the machine was shared with other jobs while this ran: absolute times are inflated, ratios less so)' : ''}.`,
+    `Machine: ${describeMachine(m)}. Date: ${r.date}. Load average before/after: ${m.loadBefore.map((v) => fmt(v, 1)).join(', ')} / ${m.loadAfter.map((v) => fmt(v, 1)).join(', ')}${m.loadBefore[0] > 1 ? ' (the machine was shared with other jobs while this ran: absolute times are inflated, ratios less so)' : ''}.`,
     '',
     '| Pair | Tool | Time (s) | Mean EPE (px) | Max EPE (px) |',
     '|---|---|---:|---:|---:|',
@@ -127,22 +129,6 @@ function markdown(r: ElasticBenchResult): string {
   return lines.join('\n');
 }
 
-async function updateDocs(path: string, section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    text = '# Benchmarks\n\nMeasured with the scripts in bench/. Each section is rewritten by its script.\n';
-  }
-  const open = `<!-- ${MARK} -->`, close = `<!-- /${MARK} -->`;
-  const start = text.indexOf(open);
-  const end = text.indexOf(close);
-  if (start >= 0 && end > start) text = text.slice(0, start) + section + text.slice(end + close.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-}
-
 async function hasElastix(): Promise<string | undefined> {
   try {
     const { stdout } = await run('elastix', ['--version']);
@@ -158,7 +144,7 @@ export async function runRegistrationElasticBench(options: ElasticBenchOptions =
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const paramDir = existsSync(join(root, 'bench', 'elastix')) ? join(root, 'bench', 'elastix') : join(process.cwd(), 'bench', 'elastix');
   const elastixVersion = options.elastix === false ? undefined : await hasElastix();
-  const loadBefore = loadavg();
+  const machine = machineInfo();
   const dir = await mkdtemp(join(tmpdir(), 'focal-bench-elastic-'));
   const cases: ElasticCase[] = [];
   try {
@@ -197,31 +183,19 @@ export async function runRegistrationElasticBench(options: ElasticBenchOptions =
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const cpu = cpus();
   const result: ElasticBenchResult = {
-    date: new Date().toISOString().slice(0, 10),
-    machine: { cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, ramGiB: totalmem() / 2 ** 30, node: process.version, os: `${osType()} ${release()}`, loadBefore, loadAfter: loadavg() },
+    date: isoDate(),
+    machine: { ...machine, loadBefore: machine.load, loadAfter: loadavg() },
     sizePx: n,
     elastixVersion,
     cases,
     markdown: '',
   };
   result.markdown = markdown(result);
-  if (options.writeDocs !== false) await updateDocs(resolve(options.docsPath ?? join(root, 'docs', 'benchmarks.md')), result.markdown);
+  await writeBenchDocs(options, TOPIC, result.markdown, log, root);
   return result;
 }
 
-if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
-  const args = process.argv.slice(2);
-  const sizeAt = args.indexOf('--size');
-  runRegistrationElasticBench({
-    sizePx: sizeAt >= 0 ? Number(args[sizeAt + 1]) : undefined,
-    elastix: args.includes('--no-elastix') ? false : undefined,
-    writeDocs: !args.includes('--no-docs'),
-  })
-    .then((r) => console.log(r.markdown))
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runRegistrationElasticBench({ sizePx: a.number('--size'), elastix: a.has('--no-elastix') ? false : undefined, writeDocs: !a.has('--no-docs') }), (r) => r.markdown);
 }

@@ -11,14 +11,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { alignSlices, blobScene, cornerError, invert, mulberry32, renderScene, warpPlane, type Affine, type TransformType } from '../plugins/stackreg/index.js';
+import { describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const run = promisify(execFile);
-const MARK = 'bench:stackreg';
+const TOPIC = 'stackreg';
+const MARK = `bench:${TOPIC}`;
 
 export interface StackregBenchOptions {
   slices?: number;
@@ -47,7 +49,7 @@ export interface CaseResult {
 
 export interface StackregBenchResult {
   date: string;
-  machine: { cpu: string; cores: number; ramGiB: number; node: string; os: string; load: number[] };
+  machine: MachineInfo;
   slices: number;
   sizePx: number;
   noiseSigma: number;
@@ -122,7 +124,7 @@ function markdown(r: StackregBenchResult): string {
     '',
     `stackreg: \`alignSlices\` (reference first), registration time; resampling all slices afterwards is listed apart. elastix ${r.elastixVersion ?? '(not run)'}: one \`elastix -f slice0 -m slice_i -threads ${r.elastixThreads}\` per slice with bench/elastix/rigid.txt or affine.txt (AdvancedMeanSquares, 4 resolutions, 250 ASGD iterations, 2048 random samples, WriteResultImage false); time includes process start and reading the two .mhd files (written beforehand, not timed). Both run single-threaded.`,
     '',
-    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.ramGiB, 1)} GiB RAM, ${r.machine.os}, Node ${r.machine.node}. Date: ${r.date}. Load average at start ${r.machine.load.map((l) => l.toFixed(1)).join(' / ')}: measured while other jobs shared the machine, so times are upper bounds.`,
+    `Machine: ${describeMachine(r.machine)}. Date: ${r.date}. Load average at start ${formatLoad(r.machine.load)}: measured while other jobs shared the machine, so times are upper bounds.`,
     '',
     '| transform | tool | time (s) | per slice (ms) | mean corner error (px) | max corner error (px) |',
     '|---|---|---:|---:|---:|---:|',
@@ -141,22 +143,6 @@ function markdown(r: StackregBenchResult): string {
   }
   lines.push('', 'Reproduce: `npx tsc -p tsconfig.build.json && node dist/bench/registration-stackreg.js`', `<!-- /${MARK} -->`);
   return lines.join('\n');
-}
-
-async function updateDocs(path: string, section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    text = '# Benchmarks\n\nMeasured with the scripts in bench/. Each section is rewritten by its script.\n';
-  }
-  const start = text.indexOf(`<!-- ${MARK} -->`);
-  const endMark = `<!-- /${MARK} -->`;
-  const end = text.indexOf(endMark);
-  if (start >= 0 && end > start) text = text.slice(0, start) + section + text.slice(end + endMark.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
 }
 
 function paramFile(name: string): string {
@@ -182,7 +168,7 @@ export async function runStackregBench(options: StackregBenchOptions = {}): Prom
       log('elastix not found: comparison skipped');
     }
   }
-  const load = (await import('node:os')).loadavg();
+  const machine = machineInfo();
   const scene = blobScene(size, size, { seed: 2026 });
   const work = await mkdtemp(join(tmpdir(), 'focal-stackreg-bench-'));
   const cases: CaseResult[] = [];
@@ -228,8 +214,8 @@ export async function runStackregBench(options: StackregBenchOptions = {}): Prom
     await rm(work, { recursive: true, force: true });
   }
   const result: StackregBenchResult = {
-    date: new Date().toISOString().slice(0, 10),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, ramGiB: totalmem() / 2 ** 30, node: process.version, os: `${osType()} ${release()}`, load },
+    date: isoDate(),
+    machine,
     slices: n,
     sizePx: size,
     noiseSigma,
@@ -239,25 +225,10 @@ export async function runStackregBench(options: StackregBenchOptions = {}): Prom
     markdown: '',
   };
   result.markdown = markdown(result);
-  if (options.writeDocs ?? true) {
-    const docs = resolve(options.docsPath ?? join(process.cwd(), 'docs', 'benchmarks.md'));
-    await updateDocs(docs, result.markdown);
-    log(`wrote ${docs}`);
-  }
+  await writeBenchDocs(options, TOPIC, result.markdown, log);
   return result;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const num = (flag: string): number | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  runStackregBench({ slices: num('--slices'), sizePx: num('--size'), elastix: !args.includes('--no-elastix'), writeDocs: !args.includes('--no-docs') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runStackregBench({ slices: a.number('--slices'), sizePx: a.number('--size'), elastix: !a.has('--no-elastix'), writeDocs: !a.has('--no-docs') }), (r) => r.markdown);
 }

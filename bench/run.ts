@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here)
-  .filter((f) => f.endsWith('.js') && f !== 'run.js')
+  .filter((f) => f.endsWith('.js') && f !== 'run.js' && f !== 'common.js') // common.js: shared helpers, not a benchmark
   .map((f) => f.slice(0, -3))
   .sort();
 const wanted = process.argv.slice(2);

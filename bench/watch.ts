@@ -10,9 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { describeMachine, isMain, isoDate, machineInfo, percentile as pct, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -79,11 +80,6 @@ async function waitDone(events: Ev[], n: number, timeoutMs: number): Promise<voi
   if (events.some((e) => e.event === 'job-failed')) throw new Error('bench:watch: a job failed');
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-
 async function burst(sample: Uint8Array, files: number, settleMs: number, concurrency: number): Promise<{ seconds: number; filesPerMin: number }> {
   const root = mkdtempSync(join(tmpdir(), 'focal-bench-watch-'));
   const inDir = join(root, 'in');
@@ -107,7 +103,7 @@ export async function runWatchBench(options: WatchBenchOptions = {}): Promise<Wa
   const intervalMs = options.intervalMs ?? 1000;
   const settleMs = options.settleMs ?? 500;
   const sample = await readFile(SAMPLE);
-  const load = loadavg()[0];
+  const machine = machineInfo();
 
   log(`bench:watch burst: ${files} files at once, concurrency 1`);
   const b1 = await burst(sample, files, settleMs, 1);
@@ -156,17 +152,12 @@ export async function runWatchBench(options: WatchBenchOptions = {}): Promise<Wa
     latency: { files: paced, intervalMs, settleMs, p50: pct(lat, 50), p95: pct(lat, 95), max: Math.max(...lat), jobMsP50: pct(jobMs, 50) },
     markdown: '',
   };
-  result.markdown = markdown(result, load);
-  if (options.writeDocs ?? true) {
-    const docs = resolve(options.docsPath ?? join(ROOT, 'docs', 'benchmarks.md'));
-    await updateDocs(docs, result.markdown);
-    log(`  wrote ${docs}`);
-  }
+  result.markdown = markdown(result, machine);
+  await writeBenchDocs(options, 'watch', result.markdown, log, ROOT);
   return result;
 }
 
-function markdown(r: WatchBenchResult, load: number): string {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+function markdown(r: WatchBenchResult, machine: MachineInfo): string {
   const f1 = (x: number) => x.toFixed(1);
   return [
     '<!-- bench:watch -->',
@@ -174,7 +165,7 @@ function markdown(r: WatchBenchResult, load: number): string {
     '',
     `Pipeline: pipelines/demo.json (Gaussian σ 0.4 µm, z max projection, 8-bit nuclei channel) on copies of samples/cells-zstack.tif (256 × 256 × 2 c × 11 z uint16, 2.9 MB). Watcher: the built CLI, \`focal watch --json --settle-ms ${r.latency.settleMs}\`, ledger fsynced on every state change.`,
     '',
-    `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${osType()} ${release()}, Node ${process.version}; 1-minute load average at start ${load.toFixed(1)} — measured while other engineers' jobs ran on the same 2 cores, so figures vary between runs. Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${describeMachine(machine)}; 1-minute load average at start ${machine.load[0].toFixed(1)} — measured while other engineers' jobs ran on the same 2 cores, so figures vary between runs. Date: ${isoDate()}.`,
     '',
     '| Run | Files | Time (s) | Files / min |',
     '|---|---:|---:|---:|',
@@ -191,32 +182,6 @@ function markdown(r: WatchBenchResult, load: number): string {
   ].join('\n');
 }
 
-async function updateDocs(path: string, section: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    text = '# Benchmarks\n\nMeasured with the scripts in bench/. Each section is rewritten by its script.\n';
-  }
-  const start = text.indexOf('<!-- bench:watch -->');
-  const end = text.indexOf('<!-- /bench:watch -->');
-  if (start >= 0 && end > start) text = text.slice(0, start) + section + text.slice(end + '<!-- /bench:watch -->'.length);
-  else text = text.replace(/\s*$/, '\n\n') + section + '\n';
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const num = (flag: string): number | undefined => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  runWatchBench({ files: num('--files'), paced: num('--paced'), intervalMs: num('--interval-ms'), writeDocs: !args.includes('--no-docs') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+if (isMain(import.meta.url)) {
+  runBenchMain((a) => runWatchBench({ files: a.number('--files'), paced: a.number('--paced'), intervalMs: a.number('--interval-ms'), writeDocs: !a.has('--no-docs') }), (r) => r.markdown);
 }

@@ -38,6 +38,9 @@ export { writeFileAtomic } from './io/atomic.js';
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';
 
+// numeric helpers
+export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial } from './numeric/random.js';
+
 // zod, so that plugins share the host's copy
 export { z } from 'zod';
 

@@ -21,8 +21,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, writeTiff, type Stack } from '../core/index.js';
-import { defocusSeries, Rng } from '../plugins/optics/index.js';
+import { createStack, writeTiff, Xoshiro128, type Stack } from '../core/index.js';
+import { defocusSeries } from '../plugins/optics/index.js';
 
 export const BEADS_SAMPLE = {
   seed: 2024,
@@ -42,7 +42,7 @@ export const BEADS_SAMPLE = {
 /** Bead centres, px (pixel centres at integers), and their expected photo-electrons. */
 export function beadPositions(): { x: number; y: number; photons: number }[] {
   const { seed, sizePx, beadPhotons } = BEADS_SAMPLE;
-  const rng = new Rng(seed, 1000);
+  const rng = new Xoshiro128(seed, 1000);
   const beads: { x: number; y: number; photons: number }[] = [];
   const grid = 4;
   const margin = 16;
@@ -79,7 +79,7 @@ export function makeBeadsZStack(): Stack {
     defocusUm: [...s.zUm],
   });
   const planes = blurred.map(({ image }, z) => {
-    const rng = new Rng(s.seed, z);
+    const rng = new Xoshiro128(s.seed, z);
     const out = new Uint16Array(n * n);
     for (let i = 0; i < out.length; i++) {
       const electrons = rng.poisson(Math.max(0, image[i]) + s.backgroundPhotons) + s.readNoiseE * rng.normal();

@@ -16,29 +16,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, writeTiff, type Stack } from '../core/index.js';
+import { createStack, gaussianRandom, mulberry32, writeTiff, type Stack } from '../core/index.js';
 import { stainMatrix } from '../plugins/cellcount/index.js';
 
 export const HE_WIDTH = 512;
 export const HE_HEIGHT = 512;
 export const HE_PIXEL_UM = 0.5;
-
-/** mulberry32: a small seeded PRNG so that the sample is identical on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 /** Smooth random field in [−1, 1]: a sum of random plane waves (cheap, seamless, deterministic). */
 function waveField(rand: () => number, w: number, h: number, waves: number, minPeriodPx: number, maxPeriodPx: number): Float32Array {
@@ -117,7 +100,7 @@ function placeNuclei(rand: () => number, w: number, h: number): Nucleus[] {
 export function makeHeTissue(seed = 20261121): { stack: Stack; nuclei: Nucleus[] } {
   const w = HE_WIDTH;
   const h = HE_HEIGHT;
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const [hv, ev] = stainMatrix('H&E');
   const n = w * h;
   const H = new Float32Array(n);
@@ -165,7 +148,7 @@ export function makeHeTissue(seed = 20261121): { stack: Stack; nuclei: Nucleus[]
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < 3; ch++) {
       const od = H[i] * hv[ch] + E[i] * ev[ch];
-      const v = Math.round(255 * Math.pow(10, -od) + 2 * normal(rand));
+      const v = Math.round(255 * Math.pow(10, -od) + 2 * gaussianRandom(rand));
       planes[ch][i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }

@@ -19,8 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack } from '../core/index.js';
-import { writeTiff } from '../core/index.js';
+import { createStack, gaussianRandom, mulberry32, poissonRandom, writeTiff } from '../core/index.js';
 import { gaussianBlur2d } from '../plugins/filter/index.js';
 
 const WIDTH = 256;
@@ -33,35 +32,6 @@ const PEAK_PHOTONS = [900, 350];
 const READ_NOISE_E = 2.0;
 const OFFSET_ADU = 100;
 const HEIGHT_LAYERS_UM = [-1.5, -0.5, 0.5, 1.5];
-
-/** Small seeded PRNG (mulberry32) so the sample is identical on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussianRandom(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
-
-function poisson(lambda: number, rand: () => number): number {
-  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * gaussianRandom(rand)));
-  const l = Math.exp(-lambda);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
 
 interface Cell {
   x: number;
@@ -117,7 +87,7 @@ function renderLayer(cells: Cell[], layer: number, channel: number, rand: () => 
 }
 
 export function makeCellsZStack() {
-  const rand = rng(20261121);
+  const rand = mulberry32(20261121);
   const cells = makeCells(rand);
   const layers = [0, 1].map((c) => HEIGHT_LAYERS_UM.map((_, l) => renderLayer(cells, l, c, rand)));
   const planes: Uint16Array[] = [];
@@ -133,7 +103,7 @@ export function makeCellsZStack() {
       });
       const plane = new Uint16Array(WIDTH * HEIGHT);
       for (let i = 0; i < plane.length; i++) {
-        const v = poisson(photons[i], rand) + READ_NOISE_E * gaussianRandom(rand) + OFFSET_ADU;
+        const v = poissonRandom(photons[i], rand) + READ_NOISE_E * gaussianRandom(rand) + OFFSET_ADU;
         plane[i] = Math.min(65535, Math.max(0, Math.round(v)));
       }
       planes.push(plane); // XYCZT: channel varies fastest

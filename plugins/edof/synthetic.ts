@@ -4,19 +4,11 @@
  * fast Gaussian defocus model (σ ∝ |z − h(x, y)|). Tests use the optics plugin's Born & Wolf
  * simulator instead where it is fast enough; the benchmark's 1024² × 41 stack uses this one.
  */
+import { mulberry32 } from '../../core/index.js';
 import { gaussianBlur2d } from '../filter/index.js';
 
-/** Deterministic 32-bit PRNG (mulberry32), uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic 32-bit PRNG (mulberry32), uniform in [0, 1): core's {@link mulberry32}, under this plugin's former name. */
+export const seededRandom = mulberry32;
 
 /**
  * A textured fluorescent specimen in [0, 1]: Gaussian spots (σ 0.7–3 px) densely covering

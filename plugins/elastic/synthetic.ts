@@ -2,27 +2,16 @@
  * Deterministic synthetic data for testing and benchmarking registration: a textured
  * image, a smooth displacement field (sum of Gaussian bumps), and the endpoint error.
  */
+import { gaussianRandom, mulberry32 } from '../../core/index.js';
 import { gaussianBlur2d } from '../filter/index.js';
 import { warpImage } from './register.js';
 
-/** mulberry32: a small seeded PRNG returning [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded PRNG returning [0, 1) (core's {@link mulberry32}, under this plugin's former name). */
+export const seededRandom = mulberry32;
 
-/** Standard normal deviates (Box–Muller) from a uniform generator. */
+/** Standard normal deviates (Box–Muller, core's {@link gaussianRandom}) from a uniform generator. */
 export function gaussianNoise(rand: () => number): () => number {
-  return () => {
-    const u = Math.max(rand(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  };
+  return () => gaussianRandom(rand);
 }
 
 /**

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
+import { isFocalError, Xoshiro128 } from '../../core/index.js';
 import { psfFromBeadStack, psfFromBeads } from './beads.js';
 import { fitGaussian1d } from './fit.js';
 import { FWHM_PER_SIGMA, gaussianPsf } from './psf.js';
-import { Rng } from './random.js';
 
 interface TrueBead {
   x: number;
@@ -13,7 +12,7 @@ interface TrueBead {
 
 /** Beads = Gaussians (σ = sigmaPx laterally, sigmaZ planes axially) on a background of 100 with N(0, noise²) noise. */
 function beadPlanes(w: number, h: number, beads: TrueBead[], o: { sigmaPx: number; sigmaZ: number; planes: number; noise: number; seed: number }): Float32Array[] {
-  const rng = new Rng(o.seed);
+  const rng = new Xoshiro128(o.seed);
   return Array.from({ length: o.planes }, (_, z) => {
     const img = new Float32Array(w * h);
     for (let y = 0; y < h; y++) {
@@ -32,7 +31,7 @@ function beadPlanes(w: number, h: number, beads: TrueBead[], o: { sigmaPx: numbe
 }
 
 function grid(seed: number): TrueBead[] {
-  const rng = new Rng(seed);
+  const rng = new Xoshiro128(seed);
   const beads: TrueBead[] = [];
   for (let j = 0; j < 4; j++) for (let i = 0; i < 4; i++) beads.push({ x: 16 + 24 * i + rng.uniform() - 0.5, y: 16 + 24 * j + rng.uniform() - 0.5, z: 3 + (rng.uniform() - 0.5) });
   return beads;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
+import { isFocalError, Xoshiro128 } from '../../core/index.js';
 import { defocus, defocusImage, defocusMap, defocusSeries } from './defocus.js';
 import { LayeredConvolver, MirrorConvolver, mirrorConvolveDirect } from './fft2.js';
 import { bornWolfPsf } from './psf.js';
-import { Rng } from './random.js';
 
 const optics = { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.5, pixelSizeUm: 0.325 };
 const sum = (a: ArrayLike<number>): number => {
@@ -14,7 +13,7 @@ const sum = (a: ArrayLike<number>): number => {
 
 /** Deterministic textured test image: random bright discs on a dim background. */
 function cells(w: number, h: number, seed = 3): Float32Array {
-  const rng = new Rng(seed);
+  const rng = new Xoshiro128(seed);
   const img = new Float32Array(w * h).fill(10);
   for (let k = 0; k < 25; k++) {
     const cx = rng.uniform() * w;
@@ -131,7 +130,7 @@ describe('defocus', () => {
   });
 
   it('large photon counts (PTRS branch) have Poisson mean and variance', () => {
-    const rng = new Rng(42);
+    const rng = new Xoshiro128(42);
     for (const lam of [3, 15, 400]) {
       let s = 0;
       let s2 = 0;

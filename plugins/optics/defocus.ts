@@ -2,10 +2,9 @@
  * Defocus simulator: blur an in-focus image with the Born & Wolf PSF of a uniform or
  * spatially varying defocus, then optionally add Poisson–Gaussian camera noise.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, Xoshiro128 } from '../../core/index.js';
 import { LayeredConvolver, MirrorConvolver } from './fft2.js';
 import { bornWolfHalfSizePx, bornWolfPsfStack, validateOptics, type OpticsOptions } from './psf.js';
-import { Rng } from './random.js';
 
 /** Options of {@link defocus}. Lengths in µm. */
 export interface DefocusOptions extends OpticsOptions {
@@ -158,7 +157,7 @@ function maxAbsDefocus(o: DefocusOptions, defocusValues: number[], width: number
 
 /** Adds Poisson–Gaussian noise to a blurred image in input units; returns photo-electrons. */
 function addNoise(blurred: Float64Array, scale: number, o: DefocusOptions, stream: number): Float32Array {
-  const rng = new Rng(o.seed ?? 0, stream);
+  const rng = new Xoshiro128(o.seed ?? 0, stream);
   const bg = o.backgroundPhotons ?? 0;
   const read = o.readNoiseE ?? 0;
   const out = new Float32Array(blurred.length);

@@ -24,7 +24,8 @@ export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions }
 export { psfFromBeads, psfFromBeadStack, robustStats, type Bead, type PsfFromBeadsOptions, type PsfFromBeadsResult, type PsfFromBeadStackResult } from './beads.js';
 export { fitGaussian1d, fitGaussian2d, levenbergMarquardt, type Gaussian2d } from './fit.js';
 export { besselJ0, besselJ1 } from './bessel.js';
-export { Rng } from './random.js';
+/** The optics simulator's seeded generator (core's Xoshiro128), under its former name. */
+export { Xoshiro128 as Rng } from '../../core/index.js';
 
 export const opticsPlugin = definePlugin({
   id: 'optics',

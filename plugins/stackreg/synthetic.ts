@@ -3,21 +3,16 @@
  * Gaussian blobs of various sizes on a smooth background) sampled through an affine map,
  * so a "warped slice" is sampled analytically rather than interpolated, plus seeded noise.
  */
+import { mulberry32 } from '../../core/index.js';
 import { applyAffine, type Affine } from './affine.js';
 
-/** Deterministic PRNG (mulberry32), uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
-/** Standard normal samples from a uniform generator (Box–Muller). */
+/**
+ * Standard normal samples from a uniform generator (Box–Muller with log(1 − u), which differs
+ * from core's `gaussianRandom` in its first uniform; kept so that the synthetic scenes
+ * the tests and benchmark use stay the same).
+ */
 export function gaussianNoise(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isFocalError } from '../../errors.js';
+import { mulberry32 } from '../../numeric/random.js';
 import { readStructure } from './ifd.js';
 import { inspectTiff, readTiff } from './read.js';
 import { FileSource } from './source.js';
@@ -141,18 +142,6 @@ async function patchTag(bytes: Uint8Array, tag: number, value: number): Promise<
   }
 }
 
-/** mulberry32: a small seeded PRNG so that every run tests the same mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('fuzzing: mutated TIFFs resolve or fail with a FocalError, quickly', () => {
@@ -172,7 +161,7 @@ describe('fuzzing: mutated TIFFs resolve or fail with a FocalError, quickly', ()
         const src = await FileSource.open(fx(name));
         const st = await readStructure(src);
         await src.close();
-        const random = rng(1234 + b);
+        const random = mulberry32(1234 + b); // seeded: every run tests the same mutations
         const pick = (n: number): number => Math.floor(random() * n);
         for (let m = 0; m < PER_FILE; m++) {
           let bytes = original.slice();

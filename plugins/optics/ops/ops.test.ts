@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, isFocalError, runOp, testContext, type Stack, type Table } from '../../../core/index.js';
+import { createImage, createStack, isFocalError, runOp, testContext, type Stack, type Table, Xoshiro128 } from '../../../core/index.js';
 import { defocusSeries } from '../defocus.js';
 import { bornWolfPsf, gaussianPsf } from '../psf.js';
-import { Rng } from '../random.js';
 import { defocusOp, zValues } from './defocus.js';
 import { psfBornWolf } from './psf-born-wolf.js';
 import { psfFromBeadsOp } from './psf-from-beads.js';
@@ -64,7 +63,7 @@ describe('optics.psf-gaussian', () => {
 });
 
 function texture(w: number, h: number): Uint16Array {
-  const rng = new Rng(5);
+  const rng = new Xoshiro128(5);
   const img = new Uint16Array(w * h).fill(110);
   for (let k = 0; k < 12; k++) {
     const cx = rng.uniform() * w;
@@ -133,7 +132,7 @@ describe('optics.defocus', () => {
 describe('optics.psf-from-beads', () => {
   it('returns the averaged PSF and a bead table', async () => {
     const w = 64;
-    const rng = new Rng(1);
+    const rng = new Xoshiro128(1);
     const centres = [
       [16.3, 15.8],
       [47.6, 16.2],

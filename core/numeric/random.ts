@@ -1,11 +1,63 @@
 /**
- * Seeded pseudo-random numbers (no Math.random): xoshiro128** seeded through splitmix32,
- * uniform doubles with 53 random bits, standard normals (Marsaglia's polar method) and
- * Poisson variates (inversion for λ < 10, Hörmann's PTRS transformed rejection for
- * λ ≥ 10, as NumPy does). Written here rather than imported: the maintained npm package
- * with a seeded Poisson sampler, @stdlib/random-base-poisson 0.2.2, has about 20 direct
- * @stdlib dependencies for what is ~100 lines.
+ * Seeded pseudo-random numbers for synthetic data, samples, tests and benchmarks (never
+ * Math.random: every sample in samples/ and every synthetic test input must be identical on
+ * every machine and every run).
+ *
+ * Two generators, both pinned by committed samples, so both are kept:
+ * - {@link mulberry32}: a 32-bit-state generator returning a plain `() => number`, with the
+ *   free samplers {@link gaussianRandom} (Box–Muller) and {@link poissonRandom} (Knuth's
+ *   product method, normal approximation above λ = 30). Used by scripts/make-samples.ts,
+ *   scripts/make-sample-he.ts, the plugins' synthetic data and the benchmarks.
+ * - {@link Xoshiro128}: xoshiro128** seeded through splitmix32, with 53-bit uniforms, exact
+ *   Poisson variates (inversion below λ = 10, Hörmann's PTRS above, as NumPy does) and
+ *   independent streams. Used by the optics simulator (plugins/optics) and
+ *   scripts/make-sample-beads.ts. Written here rather than imported: the maintained npm
+ *   package with a seeded Poisson sampler, @stdlib/random-base-poisson 0.2.2, has about 20
+ *   direct @stdlib dependencies for what is ~100 lines.
  */
+
+/**
+ * mulberry32 (Tommy Ettinger's 32-bit generator): a small, fast seeded PRNG.
+ * @param seed any number; it is reduced to an unsigned 32-bit integer (`seed >>> 0`).
+ * @returns a generator of uniform doubles in [0, 1) (32 random bits each).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One standard normal deviate (mean 0, variance 1) by the Box–Muller transform, cosine branch
+ * only: it draws exactly two uniforms from `rand` per call (the first clamped to ≥ 1e-12 so
+ * that log(0) cannot occur).
+ */
+export function gaussianRandom(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * One Poisson deviate with mean `lambda` (photon shot noise). For λ ≤ 30: Knuth's product of
+ * uniforms (exact; draws about λ + 1 uniforms). For λ > 30: the normal approximation
+ * round(λ + √λ·N(0, 1)), clamped at 0 (two uniforms). λ ≤ 0 gives 0.
+ */
+export function poissonRandom(lambda: number, rand: () => number): number {
+  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * gaussianRandom(rand)));
+  const l = Math.exp(-lambda);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}
 
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
@@ -31,7 +83,12 @@ export function logFactorial(k: number): number {
   return (n - 0.5) * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * n) - 1 / (360 * n ** 3) + 1 / (1260 * n ** 5);
 }
 
-export class Rng {
+/**
+ * xoshiro128** (Blackman & Vigna) seeded through splitmix32, with uniform, normal (Marsaglia's
+ * polar method, the spare deviate cached) and Poisson (inversion for λ < 10, Hörmann's PTRS
+ * for λ ≥ 10) samplers.
+ */
+export class Xoshiro128 {
   private a: number;
   private b: number;
   private c: number;

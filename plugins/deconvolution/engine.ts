@@ -278,6 +278,8 @@ export function runDeconvolution(
   for (let i = 0; i < image.length; i++) sum += image[i];
   const mean = sum / image.length;
   const tiles: TileState[] = [];
+  const wX = mapX.weight;
+  const sX = mapX.src;
   for (const y0 of startsY) {
     for (const x0 of startsX) {
       const obs = new Float32Array(n);
@@ -293,9 +295,15 @@ export function runDeconvolution(
             if (bz < D && by < th) for (let bx = 0; bx < tw; bx++) obs[drow + bx] = image[srow + bx];
             continue;
           }
-          for (let bx = 0; bx < nx; bx++) {
-            const w = wzy * mapX.weight[bx];
-            obs[drow + bx] = w === 1 ? image[srow + mapX.src[bx]] : mean + w * (image[srow + mapX.src[bx]] - mean);
+          // the image part of the row (weight 1) is a plain copy; the gap is mirrored and tapered
+          let bx = 0;
+          if (wzy === 1) {
+            obs.set(image.subarray(srow, srow + tw), drow);
+            bx = tw;
+          }
+          for (; bx < nx; bx++) {
+            const w = wzy * wX[bx];
+            obs[drow + bx] = w === 1 ? image[srow + sX[bx]] : mean + w * (image[srow + sX[bx]] - mean);
           }
         }
       }
@@ -321,48 +329,69 @@ export function runDeconvolution(
     }
   }
 
-  const multiplyOtf = (conjugate: boolean) => fft.multiply(otf, conjugate);
-
-  const stepTile = (t: TileState) => {
+  // Every iteration is one or two fused filter passes (forward FFT, filter, inverse FFT),
+  // with the pointwise steps done on each output row as it comes out of the inverse FFT.
+  const inRegion = (r: number) => r % ny < th && Math.floor(r / ny) < D;
+  const stepTile = (t: TileState, last: boolean) => {
     const est = t.est;
-    if (algorithm.kind === 'rl') {
+    if (algorithm.kind === 'rl' && !tvDenom && boundary !== 'zero' && fft.fusedRl) {
+      // one fused pass per iteration (PFFFT); with one tile the next iteration's forward
+      // transform of the estimate is done while its rows are in cache
+      fft.rlIteration!(est, t.obs!, otf, tiles.length === 1 && !last);
+    } else if (algorithm.kind === 'rl') {
       const obs = t.obs!;
       if (tvDenom) tvDenominators(est, nx, ny, nz, boundary === 'zero' ? [tw, th, D] : [nx, ny, nz], tvLambda, tvDenom);
-      fft.forward(est);
-      multiplyOtf(false);
-      fft.inverse(scratch);
-      if (boundary === 'zero') maskedRatio(obs, scratch, nx, ny, nz, tw, th, D);
-      else {
-        for (let i = 0; i < n; i++) {
-          const c = scratch[i] + 1e-12;
-          scratch[i] = c > 0 ? obs[i] / c : 0;
-        }
+      // scratch ← y / (K u + 1e-12) (scikit-image's regularised ratio); zero boundary: 0 outside the image
+      if (boundary === 'zero') {
+        fft.filterPass(est, otf, false, (r, d, o) => {
+          const b = r * nx;
+          if (!inRegion(r)) {
+            scratch.fill(0, b, b + nx);
+            return;
+          }
+          for (let x = 0; x < tw; x++) {
+            const c = d[o + x] + 1e-12;
+            scratch[b + x] = c > 0 ? obs[b + x] / c : 0;
+          }
+          scratch.fill(0, b + tw, b + nx);
+        });
+      } else {
+        fft.filterPass(est, otf, false, (r, d, o, math) => math.ratio(d, o, obs, scratch, r * nx, nx));
       }
-      fft.forward(scratch);
-      multiplyOtf(true);
-      fft.inverse(scratch);
-      if (tvDenom) for (let i = 0; i < n; i++) est[i] = (est[i] * scratch[i]) / tvDenom[i];
-      else for (let i = 0; i < n; i++) est[i] *= scratch[i];
+      // u ← u · Kᵀ(ratio) (RL-TV: / (1 − λ div(∇u/|∇u|)))
+      if (tvDenom) {
+        fft.filterPass(scratch, otf, true, (r, d, o) => {
+          for (let x = 0, b = r * nx; x < nx; x++) est[b + x] = (est[b + x] * d[o + x]) / tvDenom[b + x];
+        });
+      } else {
+        fft.filterPass(scratch, otf, true, (r, d, o, math) => math.mul(d, o, est, r * nx, nx));
+      }
     } else if (t.lwB) {
-      fft.forward(est);
-      fft.multiply(lwA!, false);
-      fft.add(t.lwB);
-      fft.inverse(est);
-      if (algorithm.nonNegative) for (let i = 0; i < n; i++) if (est[i] < 0) est[i] = 0;
+      // U ← A·U + B in Fourier space, then the projection
+      const nn = algorithm.nonNegative;
+      fft.filterPass(est, lwA!, false, (r, d, o, math) => {
+        if (nn) math.clampTo(d, o, est, r * nx, nx);
+        else est.set(d.subarray(o, o + nx), r * nx);
+      }, t.lwB);
     } else {
       // zero boundary: x ← x + γ Kᵀ M (y − K x), x kept on the image region
       const obs = t.obs!;
-      fft.forward(est);
-      multiplyOtf(false);
-      fft.inverse(scratch);
-      forRegionRows(nx, ny, nz, tw, th, D, scratch, (i) => (scratch[i] = obs[i] - scratch[i]));
-      fft.forward(scratch);
-      multiplyOtf(true);
-      fft.inverse(scratch);
+      fft.filterPass(est, otf, false, (r, d, o) => {
+        const b = r * nx;
+        if (!inRegion(r)) {
+          scratch.fill(0, b, b + nx);
+          return;
+        }
+        for (let x = 0; x < tw; x++) scratch[b + x] = obs[b + x] - d[o + x];
+        scratch.fill(0, b + tw, b + nx);
+      });
       const nn = algorithm.nonNegative;
-      forRegion(nx, ny, nz, tw, th, D, (i) => {
-        const v = est[i] + gamma * scratch[i];
-        est[i] = nn && v < 0 ? 0 : v;
+      fft.filterPass(scratch, otf, true, (r, d, o) => {
+        if (!inRegion(r)) return;
+        for (let x = 0, b = r * nx; x < tw; x++) {
+          const v = est[b + x] + gamma * d[o + x];
+          est[b + x] = nn && v < 0 ? 0 : v;
+        }
       });
     }
   };
@@ -375,11 +404,12 @@ export function runDeconvolution(
       for (let ix = 0; ix < startsX.length; ix++, ti++) {
         const [fx, tx] = ownedRange(startsX, ix, tw, W);
         const t = tiles[ti];
+        const est = t.est;
         for (let z = 0; z < D; z++) {
           for (let y = fy; y < ty; y++) {
             const src = (z * ny + (y - t.y0)) * nx - t.x0;
             const dst = (z * H + y) * W;
-            for (let x = fx; x < tx; x++) out[dst + x] = t.est[src + x];
+            out.set(est.subarray(src + fx, src + tx), dst + fx);
           }
         }
       }
@@ -390,7 +420,7 @@ export function runDeconvolution(
   for (let it = 1; it <= options.iterations; it++) {
     for (const t of tiles) {
       throwIfAborted(options.signal);
-      stepTile(t);
+      stepTile(t, it === options.iterations);
     }
     if (options.onIteration) {
       if (options.needEstimate !== false) {
@@ -411,29 +441,6 @@ function forRegion(nx: number, ny: number, _nz: number, w: number, h: number, d:
       for (let x = 0; x < w; x++) f(row + x);
     }
   }
-}
-
-/** Applies f inside the region and zeroes the rest of `buf`. */
-function forRegionRows(nx: number, ny: number, nz: number, w: number, h: number, d: number, buf: Float32Array, f: (i: number) => void): void {
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      const row = (z * ny + y) * nx;
-      if (z >= d || y >= h) {
-        buf.fill(0, row, row + nx);
-        continue;
-      }
-      for (let x = 0; x < w; x++) f(row + x);
-      buf.fill(0, row + w, row + nx);
-    }
-  }
-}
-
-/** scratch ← obs / (scratch + 1e-12) inside the region (scikit-image's regularised ratio), 0 outside. */
-function maskedRatio(obs: Float32Array, scratch: Float32Array, nx: number, ny: number, nz: number, w: number, h: number, d: number): void {
-  forRegionRows(nx, ny, nz, w, h, d, scratch, (i) => {
-    const c = scratch[i] + 1e-12;
-    scratch[i] = c > 0 ? obs[i] / c : 0;
-  });
 }
 
 /**

@@ -7,12 +7,20 @@
  *   SIMD (npm `@echogarden/pffft-wasm`), float32: real row transforms (ordered output),
  *   a blocked transpose, complex column transforms. Box sizes: x a multiple of 32, y a
  *   multiple of 16, both 2^a·3^b·5^c (PFFFT's SIMD constraints).
+ *   The iterations use filterPass / rlIteration: column panels filtered in cache instead
+ *   of transposes, unordered column transforms, and the pointwise steps in a small
+ *   WebAssembly SIMD module on PFFFT's memory (wasm-kernels.ts; JavaScript loops if it
+ *   cannot load).
  * - 'js': any box (3D included), this plugin's own mixed-radix float64 FFT (fft.ts).
  *
  * Both transforms are unnormalised (inverse(forward(x)) = N·x); filters carry the 1/N.
  */
 import { FocalError } from '../../core/index.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { RealFft3d, nextFastMultiple, nextFastSize } from './fft.js';
+import { createKernels, wasmApi, type Kernels, type WasmMemory } from './wasm-kernels.js';
 
 /** An OTF-like filter: true frequency values in a backend-specific order. */
 export interface Filter {
@@ -39,11 +47,62 @@ export interface SpectralBackend {
   add(snapshot: Float32Array): void;
   /** Spectrum ← s · spectrum. */
   scale(s: number): void;
+  /**
+   * Fused filtering of a real box: N · IFFT(FFT(input) · H (conj H when `conjugate`) + add),
+   * delivered row by row: `emit(r, data, offset)` receives box row r (z·ny + y) as the nx
+   * values data[offset … offset + nx) and must consume them before it returns. `add` is a
+   * {@link snapshot}. The spectrum is destroyed; `input` is only read, and is read
+   * completely before the first `emit`, so `emit` may overwrite it.
+   */
+  filterPass(input: Float32Array, filter: Filter, conjugate: boolean, emit: RowSink, add?: Float32Array): void;
+  /** Whether {@link rlIteration} is available (PFFFT with the SIMD kernels). */
+  readonly fusedRl?: boolean;
+  /**
+   * One fused Richardson–Lucy iteration est ← est · Kᵀ(obs / (K est + 10⁻¹²)) on the box
+   * (PFFFT only). `carry`: also transform the new estimate for the next call with the same `est`.
+   */
+  rlIteration?(est: Float32Array, obs: Float32Array, filter: Filter, carry: boolean): void;
   /** Bytes held. */
   readonly bytes: number;
   /** Frees native memory (wasm heap); the backend is unusable afterwards. */
   dispose(): void;
 }
+
+/**
+ * Receives one row of a filtered box (see {@link SpectralBackend.filterPass}): nx values
+ * data[offset …]; `math` does the common pointwise steps on it (in WebAssembly SIMD on
+ * the PFFFT backend).
+ */
+export type RowSink = (row: number, data: Float32Array, offset: number, math: RowMath) => void;
+
+/** Pointwise steps on a row delivered to a {@link RowSink} (n values from `offset`). */
+export interface RowMath {
+  /** out[b …] ← obs[b …] / (row + 10⁻¹²), 0 where that denominator is ≤ 0 (float32 arithmetic). */
+  ratio(data: Float32Array, offset: number, obs: Float32Array, out: Float32Array, b: number, n: number): void;
+  /** est[b …] ← est[b …] · row. */
+  mul(data: Float32Array, offset: number, est: Float32Array, b: number, n: number): void;
+  /** est[b …] ← row, negative values set to 0. */
+  clampTo(data: Float32Array, offset: number, est: Float32Array, b: number, n: number): void;
+}
+
+/** RowMath in plain JavaScript. */
+export const jsRowMath: RowMath = {
+  ratio(d, o, obs, out, b, n) {
+    for (let x = 0; x < n; x++) {
+      const c = d[o + x] + 1e-12;
+      out[b + x] = c > 0 ? obs[b + x] / c : 0;
+    }
+  },
+  mul(d, o, est, b, n) {
+    for (let x = 0; x < n; x++) est[b + x] *= d[o + x];
+  },
+  clampTo(d, o, est, b, n) {
+    for (let x = 0; x < n; x++) {
+      const v = d[o + x];
+      est[b + x] = v < 0 ? 0 : v;
+    }
+  },
+};
 
 // ---------------------------------------------------------------- JS backend
 
@@ -53,7 +112,7 @@ class JsBackend implements SpectralBackend {
   readonly bytes: number;
   constructor(readonly nx: number, readonly ny: number, readonly nz: number) {
     this.fft = new RealFft3d(nx, ny, nz);
-    this.bytes = RealFft3d.bytes(nx, ny, nz);
+    this.bytes = jsBackendBytes(nx, ny, nz);
   }
   forward(x: Float32Array): void {
     this.fft.forward(x);
@@ -105,6 +164,17 @@ class JsBackend implements SpectralBackend {
       specIm[i] *= s;
     }
   }
+  private tmp: Float32Array | undefined;
+  filterPass(input: Float32Array, filter: Filter, conjugate: boolean, emit: RowSink, add?: Float32Array): void {
+    const { nx } = this;
+    const rows = this.ny * this.nz;
+    this.forward(input);
+    this.multiply(filter, conjugate);
+    if (add) this.add(add);
+    const tmp = (this.tmp ??= new Float32Array(nx * rows));
+    this.inverse(tmp);
+    for (let r = 0; r < rows; r++) emit(r, tmp, r * nx, jsRowMath);
+  }
   dispose(): void {}
 }
 
@@ -118,6 +188,8 @@ interface PffftModule {
   _pffft_aligned_malloc(bytes: number): number;
   _pffft_aligned_free(ptr: number): void;
   _pffft_transform_ordered(setup: number, input: number, output: number, work: number, direction: number): void;
+  _pffft_transform(setup: number, input: number, output: number, work: number, direction: number): void;
+  _pffft_zreorder(setup: number, input: number, output: number, direction: number): void;
 }
 
 const PFFFT_REAL = 0;
@@ -127,19 +199,59 @@ const PFFFT_BACKWARD = 1;
 
 let pffft: PffftModule | undefined;
 let pffftError: string | undefined;
+/** SIMD pointwise kernels on PFFFT's memory (undefined: JavaScript loops are used). */
+let kernels: Kernels | undefined;
+let loadedKernels: Kernels | undefined;
 try {
-  const factory = (await import('@echogarden/pffft-wasm/simd')).default as () => Promise<PffftModule>;
-  pffft = await factory();
+  type Factory = (options?: object) => Promise<PffftModule>;
+  const factory = (await import('@echogarden/pffft-wasm/simd')).default as Factory;
+  // Instantiate PFFFT through Emscripten's `instantiateWasm` hook to get hold of its
+  // memory, which the kernels import; if that fails, load it the plain way without kernels.
+  try {
+    const binary = readFileSync(join(dirname(createRequire(import.meta.url).resolve('@echogarden/pffft-wasm/simd')), 'pffft.wasm'));
+    let memory: WasmMemory | undefined;
+    pffft = await factory({
+      instantiateWasm(imports: object, receive: (instance: object, module: object) => void) {
+        const module = new wasmApi.Module(binary);
+        const instance = new wasmApi.Instance(module, imports);
+        memory = Object.values(instance.exports).find((e): e is WasmMemory => e instanceof wasmApi.Memory);
+        receive(instance, module);
+        return instance.exports;
+      },
+    });
+    if (memory) kernels = loadedKernels = createKernels(memory);
+  } catch {
+    kernels = undefined;
+    pffft = await factory();
+  }
 } catch (e) {
   pffftError = (e as Error).message;
 }
 
+/**
+ * Turns the SIMD kernels off (JavaScript loops and ordered column transforms instead) or
+ * back on (if they loaded), for tests of the fallback; toggle only between runs. Returns
+ * whether they are in use.
+ */
+export function setSimdKernels(enabled: boolean): boolean {
+  kernels = enabled ? loadedKernels : undefined;
+  return kernels !== undefined;
+}
+
 /** Whether the WebAssembly PFFFT backend loaded (WebAssembly SIMD is needed), and why not. */
-export function pffftStatus(): { available: boolean; error?: string } {
-  return pffft ? { available: true } : { available: false, error: pffftError };
+export function pffftStatus(): { available: boolean; error?: string; simdKernels?: boolean } {
+  return pffft ? { available: true, simdKernels: kernels !== undefined } : { available: false, error: pffftError };
 }
 
 const TRANSPOSE_TILE = 32;
+/** Spectrum columns per panel in filterPass: 8 complex float32 = one 64-byte cache line of a row. */
+const PANEL = 8;
+
+/** Heap bytes of a PFFFT backend: rows and spectrum boxes, work area, column panel. */
+function pffftBytes(nx: number, ny: number): number {
+  // + up to two float32 filter copies (RL: the OTF; Landweber: OTF and A) and a row
+  return 4 * (2 * nx * ny + 2 * Math.max(nx, ny)) + 8 * PANEL * ny + 2 * 4 * nx * ny + 4 * nx;
+}
 
 /** dst[c·rows + r] = src[r·cols + c] for an rows × cols matrix at element offsets src, dst. */
 function transpose(a: Float64Array, src: number, dst: number, rows: number, cols: number): void {
@@ -172,6 +284,10 @@ class PffftBackend implements SpectralBackend {
   private readonly rows: number;
   private readonly spec: number;
   private readonly work: number;
+  /** PANEL spectrum columns for filterPass */
+  private readonly panel: number;
+  /** one row of float32 for RowMath */
+  private readonly tmpRow: number;
   private disposed = false;
 
   constructor(readonly nx: number, readonly ny: number) {
@@ -189,23 +305,27 @@ class PffftBackend implements SpectralBackend {
     this.rows = mod._pffft_aligned_malloc(4 * n);
     this.spec = mod._pffft_aligned_malloc(4 * n);
     this.work = mod._pffft_aligned_malloc(4 * 2 * Math.max(nx, ny));
-    this.bytes = 4 * (2 * n + 2 * Math.max(nx, ny));
+    this.panel = mod._pffft_aligned_malloc(8 * PANEL * ny);
+    this.tmpRow = mod._pffft_aligned_malloc(4 * nx);
+    this.bytes = pffftBytes(nx, ny);
   }
 
   forward(x: Float32Array): void {
+    this.carried = undefined;
     const { mod, nx, ny, m } = this;
     mod.HEAPF32.set(x.subarray(0, nx * ny), this.rows >> 2);
     for (let y = 0; y < ny; y++) mod._pffft_transform_ordered(this.setupR, this.rows + 4 * y * nx, this.rows + 4 * y * nx, this.work, PFFFT_FORWARD);
     // transpose ny × m complex → m × ny complex, in tiles; one float32 pair moved as one
     // float64 (8-byte aligned; finite data never forms a NaN bit pattern, so bits are kept)
-    transpose(mod.HEAPF64, this.rows >> 3, this.spec >> 3, ny, m);
+    this.transpose(this.rows, this.spec, ny, m);
     for (let k = 0; k < m; k++) mod._pffft_transform_ordered(this.setupC, this.spec + 8 * k * ny, this.spec + 8 * k * ny, this.work, PFFFT_FORWARD);
   }
 
   inverse(out: Float32Array): void {
+    this.carried = undefined;
     const { mod, nx, ny, m } = this;
     for (let k = 0; k < m; k++) mod._pffft_transform_ordered(this.setupC, this.spec + 8 * k * ny, this.spec + 8 * k * ny, this.work, PFFFT_BACKWARD);
-    transpose(mod.HEAPF64, this.spec >> 3, this.rows >> 3, m, ny);
+    this.transpose(this.spec, this.rows, m, ny);
     for (let y = 0; y < ny; y++) mod._pffft_transform_ordered(this.setupR, this.rows + 4 * y * nx, this.rows + 4 * y * nx, this.work, PFFFT_BACKWARD);
     const rows = this.rows >> 2;
     out.set(mod.HEAPF32.subarray(rows, rows + nx * ny));
@@ -237,17 +357,28 @@ class PffftBackend implements SpectralBackend {
   }
 
   multiply(f: Filter, conjugate: boolean): void {
-    const { ny, m } = this;
     const H = this.mod.HEAPF32;
     const spec = this.spec >> 2;
-    const s = conjugate ? -1 : 1;
+    for (let k = 0; k < this.m; k++) this.filterColumn(H, spec + 2 * k * this.ny, k, f, conjugate ? -1 : 1);
+  }
+
+  /**
+   * Spectrum column k (slot k: kx = k, or the packed DC/Nyquist pair for k = 0), ny complex
+   * values from float index `spec`, ← · H (s = −1: conj H).
+   */
+  private filterColumn(H: Float32Array, spec: number, k: number, f: Filter, s: number): void {
+    const { ny, m } = this;
     const hr = f.re;
     const hi = f.im;
-    for (let i = ny, p = spec + 2 * ny; i < m * ny; i++, p += 2) {
-      const ar = H[p], ai = H[p + 1];
-      const br = hr[i], bi = s * hi[i];
-      H[p] = ar * br - ai * bi;
-      H[p + 1] = ar * bi + ai * br;
+    if (k > 0) {
+      const end = (k + 1) * ny;
+      for (let i = k * ny, p = spec; i < end; i++, p += 2) {
+        const ar = H[p], ai = H[p + 1];
+        const br = hr[i], bi = s * hi[i];
+        H[p] = ar * br - ai * bi;
+        H[p + 1] = ar * bi + ai * br;
+      }
+      return;
     }
     // slot 0: separate D (kx = 0) and Q (kx = nx/2), filter each, pack again; pairs (j, −j) together
     const dOff = m * ny;
@@ -280,6 +411,196 @@ class PffftBackend implements SpectralBackend {
     return this.pair;
   }
 
+  /**
+   * Fused: rows are copied in and transformed one at a time; then the spectrum columns are
+   * processed in panels of PANEL columns (one 64-byte cache line of each row): gathered
+   * from the rows into a small buffer, transformed, filtered and transformed back while in
+   * cache, and scattered back (no full transposes); then each row is transformed back and
+   * goes to `emit`. Same arithmetic as forward, multiply, add, inverse.
+   */
+  filterPass(input: Float32Array, f: Filter, conjugate: boolean, emit: RowSink, add?: Float32Array): void {
+    this.carried = undefined;
+    const math = kernels && this.nx % 4 === 0 ? this.rowMath() : jsRowMath;
+    this.rowsForward(input);
+    this.columnPhase(f, conjugate, add);
+    const { mod, nx, ny, setupR, work } = this;
+    const H = mod.HEAPF32;
+    const rows = this.rows >> 2;
+    for (let y = 0, off = 0; y < ny; y++, off += nx) {
+      mod._pffft_transform_ordered(setupR, this.rows + 4 * off, this.rows + 4 * off, work, PFFFT_BACKWARD);
+      emit(y, H, rows + off, math);
+    }
+  }
+
+  /** Rows ← real FFT of each row of `input`. */
+  private rowsForward(input: Float32Array): void {
+    const { mod, nx, ny, setupR, work } = this;
+    const H = mod.HEAPF32;
+    const rows = this.rows >> 2;
+    for (let y = 0, off = 0; y < ny; y++, off += nx) {
+      H.set(input.subarray(off, off + nx), rows + off);
+      mod._pffft_transform_ordered(setupR, this.rows + 4 * off, this.rows + 4 * off, work, PFFFT_FORWARD);
+    }
+  }
+
+  /** The column half of filterPass on the row spectra in `rows`: panels of columns transformed, filtered (+ add), transformed back. */
+  private columnPhase(f: Filter, conjugate: boolean, add?: Float32Array): void {
+    const { mod, ny, m, setupC, work } = this;
+    // Without `add`, columns k ≥ 1 use PFFFT's unordered transforms (no reordering pass)
+    // and a filter copy in that layout; `add` (a snapshot) is in the ordered layout.
+    const unordered = kernels !== undefined && !add;
+    const hf = kernels ? this.heapFilter(f, unordered) : 0; // may grow the heap: take the views after it
+    const H = mod.HEAPF32;
+    const F = mod.HEAPF64;
+    const s = conjugate ? -1 : 1;
+    // complex values (float32 pairs) moved as float64: 8-byte aligned, and finite data never
+    // forms a NaN bit pattern, so the bits are kept
+    const r64 = this.rows >> 3;
+    const p64 = this.panel >> 3;
+    for (let k0 = 0; k0 < m; k0 += PANEL) {
+      const pw = Math.min(PANEL, m - k0);
+      if (kernels && pw === 8) kernels.gather8(this.rows + 8 * k0, this.panel, ny, m, ny);
+      else {
+        for (let y = 0; y < ny; y++) {
+          const src = r64 + y * m + k0;
+          for (let p = 0, d = p64 + y; p < pw; p++, d += ny) F[d] = F[src + p];
+        }
+      }
+      for (let p = 0; p < pw; p++) {
+        const col = this.panel + 8 * p * ny;
+        const k = k0 + p;
+        if (k > 0 && unordered) {
+          mod._pffft_transform(setupC, col, col, work, PFFFT_FORWARD);
+          kernels!.cmulSplit(col, hf + 8 * k * ny, ny, conjugate ? 1 : 0);
+          mod._pffft_transform(setupC, col, col, work, PFFFT_BACKWARD);
+          continue;
+        }
+        mod._pffft_transform_ordered(setupC, col, col, work, PFFFT_FORWARD);
+        if (k > 0 && kernels) kernels.cmul(col, hf + 8 * k * ny, ny, conjugate ? 1 : 0);
+        else this.filterColumn(H, col >> 2, k, f, s);
+        if (add) for (let i = col >> 2, j = 2 * k * ny, end = j + 2 * ny; j < end; i++, j++) H[i] += add[j];
+        mod._pffft_transform_ordered(setupC, col, col, work, PFFFT_BACKWARD);
+      }
+      if (kernels && pw === 8) kernels.scatter8(this.panel, this.rows + 8 * k0, ny, m, ny);
+      else {
+        for (let y = 0; y < ny; y++) {
+          const dst = r64 + y * m + k0;
+          for (let p = 0, q = p64 + y; p < pw; p++, q += ny) F[dst + p] = F[q];
+        }
+      }
+    }
+  }
+
+  /** Rows whose real FFT `rows` holds after the last rlIteration (its estimate), if any. */
+  private carried: Float32Array | undefined;
+
+  /**
+   * One fused Richardson–Lucy iteration, est ← est · Kᵀ(obs / (K est + 10⁻¹²)), with the
+   * same arithmetic as two filterPass calls with RowMath.ratio and RowMath.mul, but each
+   * row's ratio is transformed forward right after it is computed (no scratch box), and
+   * with `carry` the updated estimate's rows are transformed for the next call (which
+   * must then get the same `est`, unchanged).
+   */
+  rlIteration(est: Float32Array, obs: Float32Array, f: Filter, carry: boolean): void {
+    const k = kernels!;
+    const { mod, nx, ny, setupR, work } = this;
+    if (this.carried !== est) this.rowsForward(est);
+    this.carried = undefined;
+    this.columnPhase(f, false);
+    const tmp = this.tmpRow;
+    const t4 = tmp >> 2;
+    for (let y = 0, off = 0; y < ny; y++, off += nx) {
+      const row = this.rows + 4 * off;
+      mod._pffft_transform_ordered(setupR, row, row, work, PFFFT_BACKWARD);
+      mod.HEAPF32.set(obs.subarray(off, off + nx), t4);
+      k.ratio(row, tmp, nx);
+      mod._pffft_transform_ordered(setupR, row, row, work, PFFFT_FORWARD);
+    }
+    this.columnPhase(f, true);
+    const H = mod.HEAPF32;
+    for (let y = 0, off = 0; y < ny; y++, off += nx) {
+      const row = this.rows + 4 * off;
+      mod._pffft_transform_ordered(setupR, row, row, work, PFFFT_BACKWARD);
+      H.set(est.subarray(off, off + nx), t4);
+      k.mul(tmp, row, nx);
+      est.set(H.subarray(t4, t4 + nx), off);
+      if (carry) {
+        H.copyWithin(row >> 2, t4, t4 + nx);
+        mod._pffft_transform_ordered(setupR, row, row, work, PFFFT_FORWARD);
+      }
+    }
+    if (carry) this.carried = est;
+  }
+
+  /** Whether {@link rlIteration} can run (the SIMD kernels loaded). */
+  get fusedRl(): boolean {
+    return kernels !== undefined && this.nx % 4 === 0;
+  }
+
+  /**
+   * Float32 copy of a filter's columns k ≥ 1 in the heap, in the ordered spectrum layout
+   * or (`unordered`) in PFFFT's unordered complex layout (made once per filter and layout).
+   */
+  private heapFilter(f: Filter, unordered: boolean): number {
+    let entry = this.filters.get(f);
+    if (!entry) this.filters.set(f, (entry = {}));
+    const have = unordered ? entry.unordered : entry.ordered;
+    if (have !== undefined) return have;
+    const { ny, m } = this;
+    const ptr = this.mod._pffft_aligned_malloc(8 * m * ny);
+    const H = this.mod.HEAPF32;
+    for (let i = ny, p = (ptr >> 2) + 2 * ny; i < m * ny; i++, p += 2) {
+      H[p] = f.re[i];
+      H[p + 1] = f.im[i];
+    }
+    if (unordered) {
+      // ordered → unordered, one column at a time through the work area
+      for (let k = 1; k < m; k++) {
+        const col = ptr + 8 * k * ny;
+        this.mod._pffft_zreorder(this.setupC, col, this.work, PFFFT_BACKWARD);
+        H.copyWithin(col >> 2, this.work >> 2, (this.work >> 2) + 2 * ny);
+      }
+      entry.unordered = ptr;
+    } else entry.ordered = ptr;
+    return ptr;
+  }
+  private readonly filters = new Map<Filter, { ordered?: number; unordered?: number }>();
+
+  private math: RowMath | undefined;
+  /** RowMath on the SIMD kernels: rows of the JS arrays are copied through a heap row. */
+  private rowMath(): RowMath {
+    if (this.math) return this.math;
+    const mod = this.mod;
+    const k = kernels!;
+    const tmp = this.tmpRow;
+    this.math = {
+      ratio(d, o, obs, out, b, n) {
+        const H = mod.HEAPF32;
+        H.set(obs.subarray(b, b + n), tmp >> 2);
+        k.ratio(4 * o, tmp, n);
+        out.set(H.subarray(o, o + n), b);
+      },
+      mul(d, o, est, b, n) {
+        const H = mod.HEAPF32;
+        H.set(est.subarray(b, b + n), tmp >> 2);
+        k.mul(tmp, 4 * o, n);
+        est.set(H.subarray(tmp >> 2, (tmp >> 2) + n), b);
+      },
+      clampTo(d, o, est, b, n) {
+        k.clamp0(4 * o, n);
+        est.set(mod.HEAPF32.subarray(o, o + n), b);
+      },
+    };
+    return this.math;
+  }
+
+  /** Transpose of a rows × cols matrix of complex float32 pairs between two heap buffers (byte addresses). */
+  private transpose(src: number, dst: number, rows: number, cols: number): void {
+    // one float32 pair moved as one float64 (8-byte aligned; finite data never forms a
+    // NaN bit pattern, so the bits are kept)
+    transpose(this.mod.HEAPF64, src >> 3, dst >> 3, rows, cols);
+  }
+
   snapshot(): Float32Array {
     const spec = this.spec >> 2;
     return this.mod.HEAPF32.slice(spec, spec + this.nx * this.ny);
@@ -305,6 +626,9 @@ class PffftBackend implements SpectralBackend {
     mod._pffft_aligned_free(this.rows);
     mod._pffft_aligned_free(this.spec);
     mod._pffft_aligned_free(this.work);
+    mod._pffft_aligned_free(this.panel);
+    mod._pffft_aligned_free(this.tmpRow);
+    for (const e of this.filters.values()) for (const ptr of [e.ordered, e.unordered]) if (ptr !== undefined) mod._pffft_aligned_free(ptr);
     mod._pffft_destroy_setup(this.setupR);
     mod._pffft_destroy_setup(this.setupC);
   }
@@ -337,6 +661,11 @@ export function createBackend(choice: BackendChoice, nx: number, ny: number, nz:
 
 /** Bytes a backend for this box would hold. */
 export function backendBytes(choice: BackendChoice, nx: number, ny: number, nz: number): number {
-  if (usePffft(choice, nz)) return 4 * (2 * nx * ny + 2 * Math.max(nx, ny));
-  return RealFft3d.bytes(nx, ny, nz);
+  if (usePffft(choice, nz)) return pffftBytes(nx, ny);
+  return jsBackendBytes(nx, ny, nz);
+}
+
+/** The JS FFT plus filterPass's float32 output box. */
+function jsBackendBytes(nx: number, ny: number, nz: number): number {
+  return RealFft3d.bytes(nx, ny, nz) + 4 * nx * ny * nz;
 }

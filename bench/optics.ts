@@ -11,9 +11,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Xoshiro128 } from '../core/index.js';
+import { FftConvolver, ImageConvolver, Xoshiro128, convolveDirect } from '../core/index.js';
 import { bornWolfPsf, defocusSeries } from '../plugins/optics/index.js';
-import { MirrorConvolver, mirrorConvolveDirect } from '../plugins/optics/fft2.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs } from './common.js';
 
 const run = promisify(execFile);
@@ -72,9 +71,10 @@ export async function runOpticsBench(options: { writeDocs?: boolean; docsPath?: 
   const psfT = time(() => bornWolfPsf({ ...SETTINGS, defocusUm: 4, sizePx: k }), 3);
   const psf = psfT.value;
   log(`Born & Wolf PSF 65×65: ${psfT.s.map((s) => s.toFixed(3)).join(', ')} s`);
-  const fftT = time(() => new MirrorConvolver(img, n, n, (k - 1) / 2).convolve(psf, k), 3);
+  const fftT = time(() => new ImageConvolver(img, n, n, (k - 1) / 2, (k - 1) / 2, { boundary: 'reflect' }).convolve(psf, k), 3);
+  const grid = new FftConvolver(n, n, (k - 1) / 2);
   log(`FFT convolution: ${fftT.s.map((s) => s.toFixed(3)).join(', ')} s`);
-  const directT = time(() => mirrorConvolveDirect(img, n, n, psf, k), 1);
+  const directT = time(() => convolveDirect(img, n, n, psf, k, k, { boundary: 'reflect' }), 1);
   log(`direct convolution: ${directT.s[0].toFixed(2)} s`);
   let diffDirect = 0;
   for (let i = 0; i < n * n; i++) diffDirect = Math.max(diffDirect, Math.abs(directT.value[i] - fftT.value[i]));
@@ -99,15 +99,15 @@ export async function runOpticsBench(options: { writeDocs?: boolean; docsPath?: 
   const md = `<!-- bench:optics -->
 ## Optics: Born & Wolf PSF and defocus convolution (bench/optics.ts)
 
-Image: 512 × 512 float synthetic discs; PSF: Born & Wolf, 20×/0.75 NA dry, λ = 0.447 µm, 0.325 µm pixels, 4 µm defocus, 65 × 65 px. Convolution with half-sample mirror boundaries (SciPy \`mode='reflect'\`). Focal's FFT time includes padding and the image's FFT (fft.js 4.0.4, radix-4, padded to 1024 × 1024 here, float64).
+Image: 512 × 512 float synthetic discs; PSF: Born & Wolf, 20×/0.75 NA dry, λ = 0.447 µm, 0.325 µm pixels, 4 µm defocus, 65 × 65 px. Convolution with half-sample mirror boundaries (SciPy \`mode='reflect'\`). Focal's FFT time includes padding, the image's and the PSF's FFTs and the inverse (core's \`ImageConvolver\`, core/numeric/fft: float64 mixed-radix real FFT, padded to ${grid.nx} × ${grid.ny} here, 5-smooth sizes).
 
 Machine: ${describeMachine(machine)}. Date: ${isoDate()}. Load average at the end: ${formatLoad(machine.load, 2)} — measured while other jobs shared the machine.
 
 | Step | Median (s) | Runs (s) |
 |---|---:|---|
 | Focal: bornWolfPsf 65 × 65 (3×3 oversampling, adaptive Gauss–Legendre) | ${median(psfT.s).toFixed(3)} | ${f(psfT.s)} |
-| Focal: FFT convolution (MirrorConvolver) | ${median(fftT.s).toFixed(3)} | ${f(fftT.s)} |
-| Focal: direct convolution (mirrorConvolveDirect) | ${directT.s[0].toFixed(3)} | ${f(directT.s)} |
+| Focal: FFT convolution (core ImageConvolver, reflect) | ${median(fftT.s).toFixed(3)} | ${f(fftT.s)} |
+| Focal: direct convolution (core convolveDirect, reflect) | ${directT.s[0].toFixed(3)} | ${f(directT.s)} |
 | SciPy ${py.scipy}: ndimage.convolve(mode='reflect') (direct) | ${py.ndimage[0].toFixed(3)} | ${f(py.ndimage)} |
 | SciPy ${py.scipy}: signal.fftconvolve on np.pad(…, 'symmetric') | ${median(py.fftconvolve).toFixed(3)} | ${f(py.fftconvolve)} |
 | Focal: defocusSeries, 13 planes −3…+3 µm with noise (PSFs included) | ${zT.s[0].toFixed(3)} | ${f(zT.s)} |

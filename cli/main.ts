@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { FocalError, hostFocalVersion } from '../core/index.js';
+import { BACKEND_NAMES, FocalError, hostFocalVersion, parseBackendName } from '../core/index.js';
 import { EXIT, errorJson, exitCodeFor, formatError, printJsonLine } from './output.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -12,11 +12,15 @@ import { schemaCommand } from './commands/schema.js';
 import { infoCommand } from './commands/info.js';
 import { tuiCommand } from './commands/tui.js';
 import { watchCommand } from './commands/watch.js';
+import { doctorCommand } from './commands/doctor.js';
+import { registerTrainCommand } from './commands/train.js';
 
 export interface GlobalOptions {
   plugin?: string[];
   config?: string;
   verbose?: boolean;
+  /** TensorFlow.js backend for deep-learning ops; exported as FOCAL_BACKEND before the command runs. */
+  backend?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -30,8 +34,16 @@ export async function buildProgram(): Promise<Command> {
     .option('--plugin <path>', 'load a plugin package from this folder (repeatable)', collect)
     .option('--config <file>', 'focal.config.json to read (default: ./focal.config.json when present)')
     .option('--verbose', 'print stack traces and debug logs')
+    .addOption(
+      new Option('--backend <name>', `TensorFlow.js backend for deep learning: auto, ${BACKEND_NAMES.join(', ')} (default: FOCAL_BACKEND, else the best available)`)
+        .argParser((v) => parseBackendName(v, '--backend') ?? 'auto'),
+    )
     .showHelpAfterError('(run focal --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (root) => {
+      const backend = (root.opts() as GlobalOptions).backend;
+      if (backend) process.env.FOCAL_BACKEND = backend;
+    });
 
   program
     .command('run')
@@ -96,6 +108,14 @@ export async function buildProgram(): Promise<Command> {
     .argument('[pipeline]', 'pipeline JSON file to open')
     .option('-o, --out <dir>', 'output folder of runs (default: out/<pipeline name>)')
     .action(async (pipeline: string | undefined, opts, cmd: Command) => tuiCommand(pipeline, opts, cmd.optsWithGlobals()));
+
+  program
+    .command('doctor')
+    .description('show the machine, the deep-learning backends found (and why others are not), the default, and onnxruntime')
+    .option('--json', 'print as JSON')
+    .action(async (opts, cmd: Command) => doctorCommand(opts, cmd.optsWithGlobals()));
+
+  registerTrainCommand(program);
 
   return program;
 }

@@ -40,6 +40,17 @@ export { testContext, runOp, type TestContext } from './testing/index.js';
 
 // numeric helpers
 export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial } from './numeric/random.js';
+export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from './numeric/fft/plan.js';
+export {
+  FftConvolver, ImageConvolver, KernelConvolver, LayeredConvolver, fftConvolve, convolveDirect, mirrorIndex, extendIndex, CONVOLVE_BOUNDARIES,
+  type ConvolveBoundary, type ConvolveOptions, type Spectrum2d,
+} from './numeric/fft/convolve.js';
+export {
+  loadPffft, pffftStatus, setSimdKernels, simdKernels, createBackend as createSpectralBackend, boxSizes as spectralBoxSizes, backendBytes as spectralBackendBytes,
+  jsRowMath, PffftBackend, PFFFT_FORWARD, PFFFT_BACKWARD,
+  type SpectralBackend, type Filter as SpectralFilter, type BackendChoice as SpectralBackendChoice, type RowSink, type RowMath, type PffftStatus, type PffftModule,
+} from './numeric/fft/spectral.js';
+export { type Kernels as SimdKernels } from './numeric/fft/wasm-kernels.js';
 
 // zod, so that plugins share the host's copy
 export { z } from 'zod';
@@ -80,3 +91,20 @@ export {
 // --- host runtime: DI container and the files-in/files-out pipeline runner ---
 export { createContainer, defaultThreads, type ContainerOptions } from './runtime/container.js';
 export { PipelineRunner, ensureWritableFolder, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord } from './runtime/runner.js';
+
+// --- deep learning runtime ---
+// (every module exported here loads TensorFlow.js / onnxruntime lazily, so importing core never does)
+export { ML_SERVICE, type MlService } from './runtime/services.js';
+export { createMlService } from './runtime/container.js';
+export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES, type BackendName, type BackendReport, type Tf } from './ml/backend.js';
+export { registerWasmTrainingKernels, conv2dBackpropFilterComposed, WASM_TRAINING_KERNELS } from './ml/wasm-kernels.js';
+export {
+  ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
+  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, sha256File,
+  type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions,
+} from './ml/model-package.js';
+export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
+export {
+  createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, planAxis, AUTO_ENGINE_ORDER,
+  type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
+} from './ml/inference.js';

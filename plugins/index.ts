@@ -6,6 +6,7 @@ import type { PluginDef } from '../core/index.js';
 import { cellcountPlugin } from './cellcount/index.js';
 import { datasetPlugin } from './dataset/index.js';
 import { deconvolutionPlugin } from './deconvolution/index.js';
+import { deeprPlugin } from './deepr/index.js';
 import { edofPlugin } from './edof/index.js';
 import { elasticPlugin } from './elastic/index.js';
 import { filterPlugin } from './filter/index.js';
@@ -16,4 +17,4 @@ import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
 import { stackregPlugin } from './stackreg/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin];

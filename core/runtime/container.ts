@@ -5,7 +5,7 @@ import { DefaultIoService } from '../io/io-service.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, ServiceProvider } from '../plugin/contract.js';
 import { ConsoleLogger } from './logger.js';
-import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
+import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, ML_SERVICE, SERVICE_PROVIDER, type ComputeService, type IoService, type MlService } from './services.js';
 
 export interface ContainerOptions {
   catalog: OperationCatalog;
@@ -14,6 +14,22 @@ export interface ContainerOptions {
   threads?: number;
   /** Replace the file I/O service (tests, embedding applications). */
   io?: IoService;
+  /** Replace the deep-learning runtime (tests, embedding applications). */
+  ml?: MlService;
+}
+
+/**
+ * The default deep-learning runtime: delegates to core/ml through dynamic
+ * imports, so that hosts running pipelines without deep learning never load
+ * TensorFlow.js or onnxruntime.
+ */
+export function createMlService(): MlService {
+  return {
+    loadTf: async (options) => (await import('../ml/backend.js')).loadTf(options),
+    detectBackends: async () => (await import('../ml/backend.js')).detectBackends(),
+    loadModelPackage: async (dir) => (await import('../ml/model-package.js')).loadModelPackage(dir),
+    createInferenceEngine: async (pkg, options) => (await import('../ml/inference.js')).createInferenceEngine(pkg, options),
+  };
 }
 
 /** Threads from FOCAL_THREADS, else the cores this process may use. */
@@ -35,6 +51,7 @@ export function createContainer(options: ContainerOptions): DependencyContainer 
   c.register(CATALOG, { useValue: options.catalog });
   if (options.io) c.register(IO_SERVICE, { useValue: options.io });
   else c.registerSingleton(IO_SERVICE, DefaultIoService);
+  c.register(ML_SERVICE, { useValue: options.ml ?? createMlService() });
   const provider: ServiceProvider = { resolve: (token) => c.resolve(token) };
   c.register(SERVICE_PROVIDER, { useValue: provider });
   return c;

@@ -5,6 +5,9 @@ import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, ServiceProvider } from '../plugin/contract.js';
+import type { BackendName, BackendReport, Tf } from '../ml/backend.js';
+import type { ModelPackage } from '../ml/model-package.js';
+import type { InferenceEngine, InferenceEngineOptions } from '../ml/inference.js';
 
 /** Reading and writing of images, tables and JSON; every write is atomic. */
 export interface IoService {
@@ -25,8 +28,25 @@ export interface ComputeService {
   readonly threads: number;
 }
 
+/**
+ * The deep-learning runtime (core/ml): TensorFlow.js backends, model packages,
+ * inference engines. Every method loads its module lazily, so resolving this
+ * service never loads TensorFlow.js or onnxruntime.
+ */
+export interface MlService {
+  /** TensorFlow.js on the best (or the requested, or FOCAL_BACKEND's) backend; one instance per process. */
+  loadTf(options?: { backend?: BackendName; threads?: number }): Promise<{ tf: Tf; backend: BackendName; reports: BackendReport[] }>;
+  /** Which backends can run here, best first, with the reason for each one that cannot. */
+  detectBackends(): Promise<BackendReport[]>;
+  /** Reads and validates a model folder (manifest and every weights file's sha256). */
+  loadModelPackage(dir: string): Promise<ModelPackage>;
+  /** An inference engine for a model package (onnxruntime or tfjs). */
+  createInferenceEngine(pkg: ModelPackage, options?: InferenceEngineOptions): Promise<InferenceEngine>;
+}
+
 export const IO_SERVICE: InjectionToken<IoService> = Symbol.for('focal.IoService');
 export const COMPUTE_SERVICE: InjectionToken<ComputeService> = Symbol.for('focal.ComputeService');
+export const ML_SERVICE: InjectionToken<MlService> = Symbol.for('focal.MlService');
 export const LOGGER: InjectionToken<Logger> = Symbol.for('focal.Logger');
 
 /** The operation catalog (the plugin registry) of this host. */

@@ -3,9 +3,8 @@
  * deconvolution of 2D images and 3D volumes, FFT-based, with per-iteration PSNR/SSIM
  * against an optional reference (DeconvolutionLab2's `-stats`).
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, RealFft3d, nextFastSize } from '../../core/index.js';
 import { psnr, ssim } from '../metrics/index.js';
-import { RealFft3d, nextFastSize } from './fft.js';
 import type { BackendChoice } from './spectral.js';
 import { MAX_TV_LAMBDA, BOUNDARIES, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';
 

@@ -15,6 +15,7 @@
  * `richardson_lucy` (scipy `convolve(mode='same')`), reproduced for testing.
  */
 import { FocalError, throwIfAborted } from '../../core/index.js';
+import { canFuseRl, rlIterationFused } from './rl-fused.js';
 import { backendBytes, boxSizes, createBackend, type BackendChoice, type Filter } from './spectral.js';
 
 /** Image dimensions in pixels (depth 1 or absent = 2D). */
@@ -334,10 +335,10 @@ export function runDeconvolution(
   const inRegion = (r: number) => r % ny < th && Math.floor(r / ny) < D;
   const stepTile = (t: TileState, last: boolean) => {
     const est = t.est;
-    if (algorithm.kind === 'rl' && !tvDenom && boundary !== 'zero' && fft.fusedRl) {
+    if (algorithm.kind === 'rl' && !tvDenom && boundary !== 'zero' && canFuseRl(fft)) {
       // one fused pass per iteration (PFFFT); with one tile the next iteration's forward
       // transform of the estimate is done while its rows are in cache
-      fft.rlIteration!(est, t.obs!, otf, tiles.length === 1 && !last);
+      rlIterationFused(fft, est, t.obs!, otf, tiles.length === 1 && !last);
     } else if (algorithm.kind === 'rl') {
       const obs = t.obs!;
       if (tvDenom) tvDenominators(est, nx, ny, nz, boundary === 'zero' ? [tw, th, D] : [nx, ny, nz], tvLambda, tvDenom);

@@ -19,7 +19,8 @@ export {
   type Boundary,
   type Dims,
 } from './deconvolve.js';
-export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from './fft.js';
+// the FFTs moved to core (core/numeric/fft); re-exported for existing users of this plugin
+export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from '../../core/index.js';
 export { pffftStatus, type BackendChoice } from './spectral.js';
 export { MAX_TV_LAMBDA } from './engine.js';
 

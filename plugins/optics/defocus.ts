@@ -2,8 +2,7 @@
  * Defocus simulator: blur an in-focus image with the Born & Wolf PSF of a uniform or
  * spatially varying defocus, then optionally add Poisson–Gaussian camera noise.
  */
-import { FocalError, Xoshiro128 } from '../../core/index.js';
-import { LayeredConvolver, MirrorConvolver } from './fft2.js';
+import { FocalError, ImageConvolver, LayeredConvolver, Xoshiro128 } from '../../core/index.js';
 import { bornWolfHalfSizePx, bornWolfPsfStack, validateOptics, type OpticsOptions } from './psf.js';
 
 /** Options of {@link defocus}. Lengths in µm. */
@@ -123,7 +122,7 @@ function blurVarying(image: ArrayLike<number>, map: Float64Array, step: number, 
   }
   const k0 = Math.floor(lo / step);
   const k1 = Math.max(k0 + 1, Math.ceil(hi / step));
-  const conv = new LayeredConvolver(width, height, (psfSize - 1) / 2);
+  const conv = new LayeredConvolver(width, height, (psfSize - 1) / 2, (psfSize - 1) / 2, { boundary: 'reflect' });
   const layer = new Float64Array(map.length);
   for (let k = k0; k <= k1; k++) {
     const center = k * step;
@@ -248,12 +247,9 @@ export function defocusSeries(
     options.onPlane?.(i + 1, values.length);
   };
   if (uniform) {
-    // one FFT of the image; two planes per pair of FFTs
-    const conv = new MirrorConvolver(image, width, height, (psfSize - 1) / 2);
-    for (let i = 0; i < values.length; i += 2) {
-      const pair = values.slice(i, i + 2);
-      conv.convolveMany(pair.map((d) => psfAt(Math.abs(d))), psfSize).forEach((b, j) => finishPlane(b, i + j));
-    }
+    // one FFT of the image (core's FFT convolver, half-sample mirror = SciPy 'reflect'); per plane one PSF FFT and one inverse
+    const conv = new ImageConvolver(image, width, height, (psfSize - 1) / 2, (psfSize - 1) / 2, { boundary: 'reflect' });
+    values.forEach((d, i) => finishPlane(conv.convolve(psfAt(Math.abs(d)), psfSize), i));
   } else {
     values.forEach((d, i) => finishPlane(blurVarying(image, defocusMap(width, height, { ...base, defocusUm: d })!, base.binStepUm ?? 0.1, psfAt, psfSize, width, height), i));
   }

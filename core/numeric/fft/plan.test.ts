@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize } from './fft.js';
+import { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize } from './plan.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

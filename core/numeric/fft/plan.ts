@@ -14,7 +14,7 @@
  * Conventions: forward X[k] = Σ x[j]·e^{−2πi jk/N}; the inverse functions here are
  * unnormalised (they return N × the inverse DFT) unless they say otherwise.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../../errors.js';
 
 /** Whether n factors into 2, 3 and 5 only (n ≥ 1). */
 export function isFastSize(n: number): boolean {

@@ -1,0 +1,159 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { FocalError, readTiff } from '../../core/index.js';
+import type { GlobalOptions } from '../main.js';
+import { printJsonLine } from '../output.js';
+
+export interface TrainDeepROptions {
+  dataset?: string;
+  synthetic?: string[];
+  validation?: string[];
+  out: string;
+  iterations: number;
+  baseChannels: number;
+  patch: number;
+  batch: number;
+  validateEvery: number;
+  validationPairs: number;
+  maxDefocus?: number;
+  dpmIterations: number;
+  seed: number;
+  resume?: boolean;
+  name: string;
+  onnx: boolean;
+  na: number;
+  json?: boolean;
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new FocalError('E_USAGE', `${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new FocalError('E_USAGE', `${name} must be an integer ≥ 0, got '${v}'`);
+    return n;
+  };
+}
+
+/** Registers `focal train deepr …` on the program (sub-commands of `train`, one per trainable model). */
+export function registerTrainCommand(program: Command): void {
+  const train = program.command('train').description('train a deep-learning model (deepr: Deep-R autofocus)');
+  train
+    .command('deepr')
+    .description('train Deep-R (single-shot autofocus) from an autofocus dataset or synthetic defocus; writes <out>/model (model package) and training logs')
+    .option('--dataset <dir>', 'autofocus dataset folder (docs/autofocus-dataset.md): FOV sub-folders of input/target pairs')
+    .option('--synthetic <images...>', 'in-focus TIFFs: pairs are made on the fly (Born & Wolf PSF, NA 0.75, n 1.0, 0.53 µm, 0.325 µm px, defocus −5…+5 µm, Poisson–Gaussian noise); every plane is a source')
+    .option('--validation <images...>', 'with --synthetic: in-focus TIFFs for the validation pairs (default: the training images, other crops and noise)')
+    .requiredOption('-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, checkpoint/')
+    .addOption(new Option('--iterations <n>', 'iterations (each: 6 generator + 3 discriminator updates)').default(100000).argParser(positiveInt('--iterations')))
+    .addOption(new Option('--base-channels <c>', 'channels of the first U-Net level (paper: 32)').default(32).argParser(positiveInt('--base-channels')))
+    .addOption(new Option('--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches)').default(256).argParser(positiveInt('--patch')))
+    .addOption(new Option('--batch <n>', 'batch size').default(5).argParser(positiveInt('--batch')))
+    .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
+    .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
+    .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))
+    .addOption(new Option('--dpm-iterations <n>', 'then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)').default(0).argParser(nonNegativeInt('--dpm-iterations')))
+    .addOption(new Option('--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise').default(1).argParser(nonNegativeInt('--seed')))
+    .addOption(new Option('--na <value>', 'objective NA recorded in the manifest (synthetic pairs always use 0.75)').default(0.75).argParser((v) => Number(v)))
+    .option('--resume', 'continue from <out>/checkpoint')
+    .option('--name <name>', 'model name in the manifest', 'deepr')
+    .option('--no-onnx', 'do not export ONNX weights')
+    .option('--json', 'print one JSON line per iteration')
+    .action(async (opts: TrainDeepROptions, cmd: Command) => trainDeepRCommand(opts, cmd.optsWithGlobals() as GlobalOptions, rootArgs(cmd)));
+}
+
+/** The arguments the program was parsed from (for the manifest's training command). */
+function rootArgs(cmd: Command): string[] {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  return (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv.slice(2);
+}
+
+async function readSources(files: string[]): Promise<{ data: Float32Array; width: number; height: number }[]> {
+  const out: { data: Float32Array; width: number; height: number }[] = [];
+  for (const f of files) {
+    const s = await readTiff(f);
+    for (const p of s.planes) out.push({ data: Float32Array.from(p), width: s.width, height: s.height });
+  }
+  return out;
+}
+
+export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: GlobalOptions, argv: string[]): Promise<void> {
+  if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
+  if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
+  const deepr = await import('../../plugins/deepr/index.js');
+  const { tf, backend } = await deepr.getTf();
+  const out = resolve(opts.out);
+  await mkdir(out, { recursive: true });
+
+  let sample: import('../../plugins/deepr/index.js').PairSampler;
+  let validation: import('../../plugins/deepr/index.js').TrainingPair[];
+  let pixelSizeUm: number;
+  let range: [number, number];
+  let data: string;
+  if (opts.dataset !== undefined) {
+    const fovs = await deepr.readAutofocusDataset(opts.dataset, { maxDefocusUm: opts.maxDefocus });
+    const split = deepr.splitByFov(fovs);
+    if (split.note) process.stderr.write(`warning: ${split.note}\n`);
+    if (split.train.length === 0) throw new FocalError('E_USAGE', `--dataset ${opts.dataset}: no training pairs`);
+    const pairs = split.train;
+    sample = (rng) => pairs[rng.int(pairs.length)];
+    validation = split.validation;
+    pixelSizeUm = fovs[0].pixelSizeUm;
+    const dz = [...split.train, ...split.validation].map((p) => p.defocusUm);
+    range = [Math.min(...dz), Math.max(...dz)];
+    data = `autofocus dataset ${opts.dataset}: ${fovs.length} FOV, ${split.train.length} training / ${split.validation.length} validation pairs (split by FOV)`;
+  } else {
+    const sources = await readSources(opts.synthetic!);
+    const valSources = opts.validation ? await readSources(opts.validation) : sources;
+    const syn = deepr.SYNTHETIC_DEFAULTS;
+    sample = (rng) => deepr.syntheticPair(sources, opts.patch, rng);
+    const vrng = new deepr.SeededRandom(opts.seed + 7919);
+    validation = Array.from({ length: opts.validationPairs }, () => deepr.syntheticPair(valSources, opts.patch, vrng));
+    pixelSizeUm = syn.pixelSizeUm;
+    range = syn.defocusRangeUm;
+    data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
+  }
+  process.stderr.write(`deepr: training on ${backend}, ${opts.iterations} iterations, base ${opts.baseChannels} channels, ${opts.patch}-px patches, batch ${opts.batch}\n`);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const result = await deepr.trainDeepR(tf, {
+      sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      onIteration: (r) => {
+        if (opts.json) printJsonLine({ event: 'iteration', ...r });
+        else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {
+          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (adv ${r.adversarial.toFixed(3)}, 1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}), D ${r.discriminator.toFixed(4)}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}` : ''}, ${r.seconds.toFixed(0)} s\n`);
+        }
+      },
+    });
+    result.generator.dispose();
+    const best = await deepr.loadLayersModel(tf, join(out, 'generator'));
+    let dpm;
+    if (opts.dpmIterations > 0) {
+      const r = await deepr.trainDpmDecoder(tf, best, { sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: controller.signal });
+      dpm = r.model;
+      process.stderr.write(`  DPM decoder: L2 ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)} µm² over ${opts.dpmIterations} iterations\n`);
+    }
+    const pkgDir = join(out, 'model');
+    await deepr.saveDeepRPackage(pkgDir, best, {
+      name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
+      bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
+      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx,
+    }, dpm);
+    for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
+    if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
+    else process.stdout.write(`deepr: model package ${pkgDir} (best iteration ${result.bestIteration}, validation BerHu ${result.bestValidationBerhu.toFixed(4)})\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Model packages: a folder with `manifest.json` (zod-validated, modelled on the
+ * BioImage Model Zoo's rdf.yaml: name, version, description, authors, license,
+ * inputs/outputs with axes and preprocessing, weights by format with sha256,
+ * training provenance) and the weights — tfjs layers format under `tfjs/`
+ * (model.json + one weights shard), plus `model.onnx` where exported.
+ * Every file's sha256 is checked on load.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import type * as tfType from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { FocalError } from '../errors.js';
+
+export const MODEL_MANIFEST_FILE = 'manifest.json';
+export const MODEL_MANIFEST_FORMAT = 'focal-model/1';
+
+type Tf = typeof tfType;
+
+/**
+ * The tfjs instance used by the model-package and inference code: core's `loadTf()`
+ * (best available backend first, FOCAL_BACKEND override; see core/ml/backend.ts).
+ */
+export async function mlTf(): Promise<Tf> {
+  const { loadTf } = await import('./backend.js');
+  return (await loadTf()).tf as unknown as Tf;
+}
+
+const relativeFile = z
+  .string()
+  .min(1)
+  .refine((f) => !isAbsolute(f) && !normalize(f).split(/[\\/]/).includes('..'), { message: 'must be a path inside the model folder' });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 lowercase hex digits' });
+
+export const NormalisationSchema = z.discriminatedUnion('kind', [
+  /** Per image: (x − mean) / std, as Deep-R. */
+  z.object({ kind: z.literal('zero-mean-unit-variance'), epsilon: z.number().nonnegative().default(1e-6) }),
+  /** (x − lo) / (hi − lo) with lo, hi the given percentiles of the image. */
+  z.object({ kind: z.literal('scale-range'), minPercentile: z.number().min(0).max(100), maxPercentile: z.number().min(0).max(100) }),
+  /** (x − offset) · gain with fixed numbers. */
+  z.object({ kind: z.literal('scale-linear'), offset: z.number(), gain: z.number() }),
+  z.object({ kind: z.literal('none') }),
+]);
+
+export const TensorDescriptionSchema = z.object({
+  /** Number of channels (last axis). */
+  channels: z.number().int().positive(),
+  /** Axes of one sample, BioImage-style letters; Focal's models use 'YXC'. */
+  axes: z.literal('YXC'),
+  /** Optional channel names (e.g. ['DAPI']). */
+  channelNames: z.array(z.string()).optional(),
+  normalisation: NormalisationSchema,
+});
+
+export const WeightsEntrySchema = z.object({
+  /** Main file, relative to the package folder (tfjs: model.json; onnx: the .onnx file). */
+  file: relativeFile,
+  format: z.enum(['tfjs-layers', 'onnx']),
+  sha256,
+  /** Further files of this weights format (tfjs: the weight shards), each with its sha256. */
+  shards: z.array(z.object({ file: relativeFile, sha256 })).optional(),
+});
+
+export const ModelManifestSchema = z.object({
+  format: z.literal(MODEL_MANIFEST_FORMAT).default(MODEL_MANIFEST_FORMAT),
+  name: z.string().min(1),
+  version: z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, { message: 'must be a semantic version (e.g. 1.0.0)' }),
+  /** What the model does, e.g. 'autofocus' or 'defocus-map'. */
+  task: z.string().min(1),
+  description: z.string(),
+  authors: z.array(z.object({ name: z.string().min(1), affiliation: z.string().optional() })).optional(),
+  license: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  inputs: TensorDescriptionSchema,
+  outputs: TensorDescriptionSchema.omit({ normalisation: true }).extend({ normalisation: NormalisationSchema.optional() }),
+  pixelSizeUm: z.number().positive(),
+  objectiveNa: z.number().positive().max(1.7),
+  /** Defocus range (µm) the model was trained on, [min, max]. */
+  trainedDefocusRangeUm: z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'min must not exceed max' }),
+  /** Default tile size (network input, px) and halo (px of context on each side) for tiled inference. */
+  tilePx: z.number().int().positive(),
+  haloPx: z.number().int().nonnegative(),
+  /** Tiles must be a multiple of this (2^levels for a U-Net). */
+  multipleOf: z.number().int().positive().default(1),
+  weights: z.array(WeightsEntrySchema).min(1),
+  training: z.object({
+    command: z.string().min(1),
+    data: z.string().min(1),
+    iterations: z.number().int().nonnegative().optional(),
+    date: z.string().optional(),
+  }),
+  /** Free-form extra information (losses, evaluation figures, …). */
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+export type ModelManifestInput = z.input<typeof ModelManifestSchema>;
+export type WeightsEntry = z.infer<typeof WeightsEntrySchema>;
+
+export interface ModelPackage {
+  /** Absolute path of the package folder. */
+  dir: string;
+  manifest: ModelManifest;
+  /** Absolute path of the weights' main file of each format present. */
+  files: { tfjs?: string; onnx?: string };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates a manifest object; `E_MANIFEST` naming each bad field. */
+export function parseModelManifest(value: unknown, file = MODEL_MANIFEST_FILE): ModelManifest {
+  const r = ModelManifestSchema.safeParse(value);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    throw new FocalError('E_MANIFEST', `invalid model manifest ${file}: ${describeIssues(r.error)}`, {
+      file,
+      field: first ? first.path.join('.') : undefined,
+      problems: r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+    });
+  }
+  return r.data;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+async function checkFile(dir: string, file: string, expected: string): Promise<string> {
+  const path = join(dir, file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new FocalError('E_IO', `model package ${dir}: weights file '${file}' is missing or unreadable (${(e as Error).message})`, { file: path, field: 'weights' }, { cause: e });
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== expected) {
+    throw new FocalError('E_FORMAT', `model package ${dir}: sha256 of '${file}' is ${actual}, the manifest says ${expected} — the file is corrupt or was changed`, { file: path, field: 'weights', expected, actual });
+  }
+  return path;
+}
+
+/** Reads and validates a model package; checks every weights file's sha256. */
+export async function loadModelPackage(dir: string): Promise<ModelPackage> {
+  const root = resolve(dir);
+  const manifestPath = join(root, MODEL_MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (e) {
+    const isDir = await stat(root).then((s) => s.isDirectory(), () => false);
+    throw new FocalError('E_IO', isDir ? `model package ${root} has no ${MODEL_MANIFEST_FILE}` : `model package folder ${root} does not exist`, { file: manifestPath }, { cause: e });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new FocalError('E_MANIFEST', `model manifest ${manifestPath} is not valid JSON: ${(e as Error).message}`, { file: manifestPath }, { cause: e });
+  }
+  const manifest = parseModelManifest(json, manifestPath);
+  const files: ModelPackage['files'] = {};
+  for (const w of manifest.weights) {
+    const main = await checkFile(root, w.file, w.sha256);
+    for (const s of w.shards ?? []) await checkFile(root, s.file, s.sha256);
+    if (w.format === 'tfjs-layers') files.tfjs ??= main;
+    else files.onnx ??= main;
+  }
+  return { dir: root, manifest, files };
+}
+
+/** A tfjs IOHandler that reads a layers model (model.json + shards) from disk. */
+export function tfjsFileLoader(modelJsonPath: string): tfType.io.IOHandler {
+  return {
+    async load() {
+      const json = JSON.parse(await readFile(modelJsonPath, 'utf8')) as {
+        modelTopology: object; format?: string; generatedBy?: string; convertedBy?: string | null;
+        weightsManifest: { paths: string[]; weights: tfType.io.WeightsManifestEntry[] }[];
+        trainingConfig?: tfType.io.TrainingConfig; userDefinedMetadata?: Record<string, unknown>;
+      };
+      const weightSpecs: tfType.io.WeightsManifestEntry[] = [];
+      const buffers: Buffer[] = [];
+      for (const group of json.weightsManifest) {
+        weightSpecs.push(...group.weights);
+        for (const p of group.paths) buffers.push(await readFile(join(dirname(modelJsonPath), p)));
+      }
+      const all = Buffer.concat(buffers);
+      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+      const artifacts: tfType.io.ModelArtifacts = {
+        modelTopology: json.modelTopology, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined,
+        weightSpecs, weightData, trainingConfig: json.trainingConfig, userDefinedMetadata: json.userDefinedMetadata as {} | undefined,
+      };
+      return artifacts;
+    },
+  };
+}
+
+/** Loads the package's tfjs layers model (E_UNSUPPORTED if the package has none). */
+export async function loadTfjsModel(pkg: ModelPackage, tf?: Tf): Promise<tfType.LayersModel> {
+  if (!pkg.files.tfjs) throw new FocalError('E_UNSUPPORTED', `model package ${pkg.dir} has no tfjs-layers weights`, { file: pkg.dir, field: 'weights' });
+  const t = tf ?? (await mlTf());
+  return t.loadLayersModel(tfjsFileLoader(pkg.files.tfjs));
+}
+
+export interface SaveModelPackageOptions {
+  /** The manifest without `weights` (filled in from the files written). */
+  manifest: Omit<ModelManifestInput, 'weights'>;
+  tfModel: tfType.LayersModel;
+  /** Also export ONNX (`model.onnx`) with Focal's exporter (default true). */
+  exportOnnx?: boolean;
+}
+
+/**
+ * Writes a model package: tfjs layers format (tfjs/model.json + tfjs/weights.bin),
+ * model.onnx (optional), manifest.json with every file's sha256. Written into a
+ * temporary sibling folder and renamed into place, so a reader never sees half a package;
+ * an existing package at `dir` is replaced.
+ */
+export async function saveModelPackage(dir: string, options: SaveModelPackageOptions): Promise<ModelPackage> {
+  const root = resolve(dir);
+  // Validate the caller's fields before writing anything (placeholder weights entry).
+  parseModelManifest({ ...options.manifest, weights: [{ file: 'x', format: 'onnx', sha256: '0'.repeat(64) }] }, `${root}${sep}${MODEL_MANIFEST_FILE}`);
+  const tmp = join(dirname(root), `.${basename(root)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(join(tmp, 'tfjs'), { recursive: true });
+  try {
+    const weights: WeightsEntry[] = [];
+    await options.tfModel.save({
+      async save(artifacts) {
+        const data = artifacts.weightData;
+        const bytes = data === undefined ? new Uint8Array(0)
+          : Array.isArray(data) ? Buffer.concat(data.map((b) => new Uint8Array(b))) : new Uint8Array(data);
+        const modelJson = {
+          format: artifacts.format ?? 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy ?? null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+          ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+        };
+        await writeFile(join(tmp, 'tfjs', 'weights.bin'), bytes);
+        await writeFile(join(tmp, 'tfjs', 'model.json'), JSON.stringify(modelJson));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+      },
+    });
+    weights.push({
+      file: 'tfjs/model.json', format: 'tfjs-layers', sha256: await sha256File(join(tmp, 'tfjs', 'model.json')),
+      shards: [{ file: 'tfjs/weights.bin', sha256: await sha256File(join(tmp, 'tfjs', 'weights.bin')) }],
+    });
+    if (options.exportOnnx !== false) {
+      const { exportOnnx } = await import('./onnx/export.js');
+      const bytes = exportOnnx(options.tfModel, { docString: `${options.manifest.name} ${options.manifest.version}` });
+      await writeFile(join(tmp, 'model.onnx'), bytes);
+      weights.push({ file: 'model.onnx', format: 'onnx', sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    const manifest = parseModelManifest({ ...options.manifest, weights }, join(root, MODEL_MANIFEST_FILE));
+    await writeFile(join(tmp, MODEL_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    const old = `${tmp}-old`;
+    const hadOld = await rename(root, old).then(() => true, () => false);
+    await rename(tmp, root);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return loadModelPackage(root);
+}

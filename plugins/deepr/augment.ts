@@ -1,0 +1,54 @@
+import { FocalError } from '../../core/index.js';
+
+/** Number of distinct flip/rotation transforms (the dihedral group of the square). */
+export const AUGMENT_COUNT = 8;
+
+/** Output size: rotations by 90° / 270° swap width and height. */
+function outSize(k: number, w: number, h: number): { width: number; height: number } {
+  return (k & 1) === 1 ? { width: h, height: w } : { width: w, height: h };
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 0 || k >= AUGMENT_COUNT) throw new FocalError('E_ARGUMENT', `k: must be an integer 0…7, got ${k}`, { field: 'k' });
+}
+
+/**
+ * Transform `k` (0…7) of the ×8 flip/rotation augmentation (Deep-R, Methods: "augmented 8
+ * times by random flipping and rotations"): k = 0 identity, 1–3 rotation by 90°, 180°,
+ * 270° (clockwise in image coordinates, rows going down), 4–7 a horizontal flip followed by
+ * the same rotations. Works for any w×h (odd rotations swap them).
+ *
+ * @returns The transformed pixels (same array type as Float32Array) and their size.
+ * @throws FocalError `E_ARGUMENT` for a bad k or a size mismatch.
+ */
+export function augment(data: ArrayLike<number>, width: number, height: number, k: number): { data: Float32Array; width: number; height: number } {
+  checkK(k);
+  if (data.length !== width * height) throw new FocalError('E_ARGUMENT', `data: has ${data.length} pixels, expected ${width}×${height}`, { field: 'data' });
+  const flip = k >= 4;
+  const rot = k & 3;
+  const { width: ow, height: oh } = outSize(rot, width, height);
+  const out = new Float32Array(width * height);
+  for (let v = 0; v < oh; v++) {
+    for (let u = 0; u < ow; u++) {
+      // undo the rotation: output (u, v) comes from the flipped image's (x, y)
+      let x: number;
+      let y: number;
+      switch (rot) {
+        case 0: x = u; y = v; break;
+        case 1: x = v; y = height - 1 - u; break; // 90° clockwise
+        case 2: x = width - 1 - u; y = height - 1 - v; break;
+        default: x = width - 1 - v; y = u; break; // 270° clockwise
+      }
+      if (flip) x = width - 1 - x;
+      out[v * ow + u] = data[y * width + x];
+    }
+  }
+  return { data: out, width: ow, height: oh };
+}
+
+/** The transform index that undoes transform `k` ({@link augment}(augment(d, k), inverseAugment(k)) = d). */
+export function inverseAugment(k: number): number {
+  checkK(k);
+  if (k >= 4) return k; // flips followed by rotations are involutions (reflections)
+  return (4 - k) & 3;
+}

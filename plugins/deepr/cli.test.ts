@@ -1,0 +1,33 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStack, writeTiff } from '../../core/index.js';
+import { main } from '../../cli/main.js';
+import { loadDeepRPackage } from './index.js';
+
+const dirs: string[] = [];
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+describe('focal train deepr', () => {
+  it('--synthetic trains (1 iteration, tiny) and writes a loadable model package with a DPM decoder, loss.csv and loss.png', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'deepr-cli-'));
+    dirs.push(root);
+    const W = 96;
+    const img = new Uint16Array(W * W);
+    for (let k = 0; k < 60; k++) img[((k * 37) % 90 + 3) * W + ((k * 53) % 90) + 3] = 1000 + k;
+    await writeTiff(join(root, 'focus.tif'), createStack({ width: W, height: W, dtype: 'uint16', planes: [img] }));
+    const out = join(root, 'run');
+    const code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--json']);
+    expect(code).toBe(0);
+    const { autofocus, dpm } = await loadDeepRPackage(join(out, 'model'), { dpm: true });
+    expect(autofocus.manifest.training.command).toMatch(/train deepr --synthetic/);
+    expect(autofocus.manifest.trainedDefocusRangeUm).toEqual([-5, 5]);
+    expect(autofocus.manifest.objectiveNa).toBe(0.75);
+    expect(autofocus.manifest.extra?.baseChannels).toBe(2);
+    expect(dpm!.manifest.task).toBe('defocus-map');
+    expect((await readFile(join(out, 'model', 'loss.csv'), 'utf8')).trim().split('\n')).toHaveLength(2);
+    const bad = await main(['train', 'deepr', '--out', out]);
+    expect(bad).not.toBe(0);
+  });
+});

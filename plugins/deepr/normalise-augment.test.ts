@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { isFocalError } from '../../core/index.js';
+import { AUGMENT_COUNT, augment, inverseAugment } from './augment.js';
+import { denormalise, normalise } from './normalise.js';
+
+describe('normalise', () => {
+  it('gives zero mean and unit (population) variance, and denormalise inverts it', () => {
+    const img = Float32Array.from({ length: 100 }, (_, i) => 3 + 2 * Math.sin(i) + i * 0.1);
+    const { data, mean, std } = normalise(img);
+    const m = data.reduce((a, b) => a + b, 0) / data.length;
+    const v = data.reduce((a, b) => a + (b - m) ** 2, 0) / data.length;
+    expect(Math.abs(m)).toBeLessThan(1e-6);
+    expect(v).toBeCloseTo(1, 5);
+    expect(mean).toBeCloseTo(img.reduce((a, b) => a + b, 0) / 100, 6);
+    const back = denormalise(data, mean, std);
+    for (let i = 0; i < img.length; i++) expect(back[i]).toBeCloseTo(img[i], 4);
+  });
+  it('only centres a constant image and rejects NaN / empty', () => {
+    expect([...normalise(new Float32Array([5, 5, 5])).data]).toEqual([0, 0, 0]);
+    const e = (() => { try { normalise([1, NaN]); } catch (err) { return err; } })();
+    expect(isFocalError(e) && e.details.field).toBe('image');
+    expect(() => normalise([])).toThrow(/empty/);
+  });
+});
+
+describe('augment (×8 flips and rotations)', () => {
+  const w = 4;
+  const h = 3;
+  const img = Float32Array.from({ length: w * h }, (_, i) => i);
+  it('has 8 distinct transforms of a generic image, each inverted by inverseAugment', () => {
+    const seen = new Set<string>();
+    for (let k = 0; k < AUGMENT_COUNT; k++) {
+      const t = augment(img, w, h, k);
+      seen.add(`${t.width}x${t.height}:${[...t.data].join(',')}`);
+      const back = augment(t.data, t.width, t.height, inverseAugment(k));
+      expect(back.width).toBe(w);
+      expect([...back.data]).toEqual([...img]);
+    }
+    expect(seen.size).toBe(8);
+  });
+  it('known answers: rotation 90° clockwise and a horizontal flip', () => {
+    // 2×2: [a b; c d] → 90° cw: [c a; d b]; flip: [b a; d c]
+    expect([...augment([1, 2, 3, 4], 2, 2, 1).data]).toEqual([3, 1, 4, 2]);
+    expect([...augment([1, 2, 3, 4], 2, 2, 4).data]).toEqual([2, 1, 4, 3]);
+    const r = augment(img, w, h, 1);
+    expect([r.width, r.height]).toEqual([3, 4]);
+  });
+  it('rejects a bad k', () => {
+    expect(() => augment(img, w, h, 8)).toThrow(/k: must be an integer 0…7/);
+  });
+});

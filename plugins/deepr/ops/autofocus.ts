@@ -1,0 +1,26 @@
+import { defineOperation, z } from '../../../core/index.js';
+import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
+import { runPlanes } from './run-model.js';
+
+export const modelParams = {
+  model: z.string().min(1).default(DEMO_MODEL).describe(`Model package folder, or the name of a bundled model (default '${DEMO_MODEL}')`),
+  tileSize: z.number().int().positive().optional().describe("Tile side, px (multiple of the model's multipleOf, 32); default: the package's tilePx"),
+  overlapPx: z.number().int().nonnegative().optional().describe("Halo of context on each tile side, px; default: the package's haloPx"),
+  engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
+};
+
+export const autofocus = defineOperation({
+  id: 'deepr.autofocus',
+  title: 'Deep-R autofocus',
+  description:
+    'Single-shot autofocusing (Luo et al., Deep-R): a trained U-Net maps a defocused fluorescence image to an in-focus one. Each plane is normalised to zero mean and unit variance, processed in overlapping tiles, and mapped back to the plane\'s mean and standard deviation (float32).',
+  inputs: { image: { type: 'stack', description: 'Defocused image (a stack is processed plane by plane), one fluorescence channel per plane' } },
+  outputs: { image: { type: 'stack', description: 'float32: the autofocused planes, same layout, calibration and metadata' } },
+  params: z.strictObject(modelParams),
+  async run(ctx, { image }, params) {
+    const dir = resolveModelDir(params.model ?? DEMO_MODEL);
+    const { autofocus: pkg } = await loadDeepRPackage(dir);
+    ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
+    return { image: await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto' }, true) };
+  },
+});

@@ -1,0 +1,45 @@
+import { FocalError, createInferenceEngine, planeCount, throwIfAborted, tiledInference, withPlanes, type ModelPackage, type OpContext, type PixelArray, type Stack } from '../../../core/index.js';
+import { denormalise, normalise } from '../normalise.js';
+
+/** Params shared by the Deep-R ops. */
+export interface ModelRunParams {
+  tileSize?: number;
+  overlapPx?: number;
+  engine: 'auto' | 'onnxruntime' | 'tfjs';
+}
+
+/**
+ * Runs a single-channel package plane by plane with tiled inference: each plane normalised
+ * to zero mean / unit variance, the output optionally mapped back with the plane's mean and σ.
+ */
+export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage, params: ModelRunParams, restoreScale: boolean): Promise<Stack> {
+  const m = pkg.manifest;
+  const multiple = m.multipleOf ?? 1;
+  const tilePx = params.tileSize ?? m.tilePx;
+  const haloPx = params.overlapPx ?? m.haloPx;
+  if (tilePx % multiple !== 0) throw new FocalError('E_PARAMS', `tileSize: ${tilePx} px is not a multiple of ${multiple} (the model's)`, { field: 'tileSize' });
+  if (2 * haloPx >= tilePx) throw new FocalError('E_PARAMS', `overlapPx: ${haloPx} px leaves nothing of a ${tilePx}-px tile (needs 2·overlapPx < tileSize)`, { field: 'overlapPx' });
+  if (stack.rgb) throw new FocalError('E_PORT', 'image: RGB images are not supported; give one fluorescence channel', { field: 'image' });
+  const engine = await createInferenceEngine(pkg, { engine: params.engine });
+  try {
+    const total = planeCount(stack);
+    const planes: PixelArray[] = [];
+    for (let i = 0; i < total; i++) {
+      throwIfAborted(ctx.signal);
+      const n = normalise(stack.planes[i]);
+      const [out] = await tiledInference([n.data], stack.width, stack.height, engine, {
+        tilePx,
+        haloPx,
+        outChannels: 1,
+        multipleOf: multiple,
+        signal: ctx.signal,
+        onProgress: (f) => ctx.progress((i + f) / total),
+      });
+      planes.push(restoreScale ? denormalise(out, n.mean, n.std) : out);
+      ctx.progress((i + 1) / total);
+    }
+    return withPlanes(stack, planes);
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Deep-R model packages (core's model-package format) and the bundled-model lookup.
+ * The DPM decoder ships as a nested package in `<model>/dpm/` (task `defocus-map`), named by
+ * the autofocus manifest's `extra.dpm`.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/index.js';
+import { SYNTHETIC_DEFAULTS } from './data.js';
+
+/** Name of the demo model bundled with Focal (models/deepr-demo/). */
+export const DEMO_MODEL = 'deepr-demo';
+/** Sub-folder of a Deep-R package holding its DPM decoder package. */
+export const DPM_FOLDER = 'dpm';
+
+/** The repository's models/ folder (found upwards from this file: works from source and from dist/). */
+export function bundledModelsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+}
+
+/**
+ * A `model` param: a folder (absolute, or relative to the working directory) or the name of
+ * a bundled model (a folder under models/).
+ * @throws FocalError `E_PARAMS` (field `model`) when neither exists.
+ */
+export function resolveModelDir(model: string): string {
+  if (isAbsolute(model) || model.includes('/') || model.includes('\\') || existsSync(model)) {
+    if (existsSync(model)) return resolve(model);
+    throw new FocalError('E_PARAMS', `model: folder ${model} does not exist`, { field: 'model' });
+  }
+  const bundled = join(bundledModelsDir(), model);
+  if (existsSync(bundled)) return bundled;
+  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
+}
+
+/** Loads the autofocus package and, when asked, its DPM package. */
+export async function loadDeepRPackage(dir: string, options: { dpm?: boolean } = {}): Promise<{ autofocus: ModelPackage; dpm?: ModelPackage }> {
+  const autofocus = await loadModelPackage(dir);
+  if (!options.dpm) return { autofocus };
+  const rel = (autofocus.manifest.extra as Record<string, unknown> | undefined)?.dpm;
+  if (typeof rel !== 'string') {
+    throw new FocalError('E_PARAMS', `model: package ${dir} has no DPM decoder (manifest extra.dpm is missing); train one with \`focal train deepr --dpm-iterations N\``, { field: 'model', file: dir });
+  }
+  return { autofocus, dpm: await loadModelPackage(join(dir, rel)) };
+}
+
+/** What a Deep-R package records about its training. */
+export interface DeepRPackageInfo {
+  name?: string;
+  version?: string;
+  description?: string;
+  baseChannels: number;
+  levels: number;
+  patchPx: number;
+  iterations: number;
+  bestIteration: number;
+  bestValidationBerhu: number;
+  pixelSizeUm: number;
+  objectiveNa: number;
+  defocusRangeUm: [number, number];
+  command: string;
+  data: string;
+  exportOnnx?: boolean;
+}
+
+function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
+  const halo = 2 ** info.levels * 2; // 64 px for 5 levels: about the receptive field radius of the bottleneck convs, rounded to the tile multiple
+  return {
+    name: task === 'autofocus' ? (info.name ?? 'deepr') : `${info.name ?? 'deepr'}-dpm`,
+    version: info.version ?? '0.1.0',
+    task,
+    description:
+      task === 'autofocus'
+        ? (info.description ?? 'Deep-R single-shot autofocusing (Luo et al.): defocused fluorescence image in, in-focus image out (both zero-mean, unit-variance per image).')
+        : 'Deep-R DPM decoder (Luo et al., Fig. 7): per-pixel defocus distance, µm, from the frozen Deep-R encoder.',
+    inputs: { channels: 1, axes: 'YXC' as const, normalisation: { kind: 'zero-mean-unit-variance' as const } },
+    outputs: { channels: 1, axes: 'YXC' as const, ...(task === 'autofocus' ? { normalisation: { kind: 'zero-mean-unit-variance' as const } } : {}) },
+    pixelSizeUm: info.pixelSizeUm,
+    objectiveNa: info.objectiveNa,
+    trainedDefocusRangeUm: info.defocusRangeUm,
+    tilePx: 512,
+    haloPx: halo,
+    multipleOf: 2 ** info.levels,
+    training: { command: info.command, data: info.data, iterations: info.iterations, date: new Date().toISOString() },
+    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...extra },
+  };
+}
+
+/**
+ * Writes a Deep-R model package at `dir` with core's saveModelPackage (tfjs layers + ONNX,
+ * sha256s, manifest), and the DPM decoder (when given) as the nested package `dir/dpm/`
+ * (written first, then named by the outer manifest's `extra.dpm`).
+ */
+export async function saveDeepRPackage(dir: string, generator: tfTypes.LayersModel, info: DeepRPackageInfo, dpm?: tfTypes.LayersModel): Promise<ModelPackage> {
+  const exportOnnx = info.exportOnnx ?? true;
+  // the outer package replaces the folder, so the DPM package is saved beside it and moved in afterwards
+  let dpmTmp: string | undefined;
+  if (dpm) {
+    dpmTmp = `${resolve(dir)}.dpm-${process.pid}`;
+    await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', {}), tfModel: dpm, exportOnnx });
+  }
+  const pkg = await saveModelPackage(dir, { manifest: manifestFor(info, 'autofocus', dpm ? { dpm: DPM_FOLDER } : {}), tfModel: generator, exportOnnx });
+  if (dpmTmp) {
+    const { rename } = await import('node:fs/promises');
+    await rename(dpmTmp, join(pkg.dir, DPM_FOLDER));
+  }
+  return pkg;
+}
+
+export { SYNTHETIC_DEFAULTS };

@@ -1,0 +1,98 @@
+/** A minimal line plot rendered to RGB pixels and encoded as PNG (fast-png), for loss curves. */
+import { encode } from 'fast-png';
+
+/** 3×5 bitmap glyphs (rows top to bottom, 3 bits each) for axis numbers. */
+const GLYPHS: Record<string, number[]> = {
+  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 7, 1, 7], '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 1, 1], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
+  '-': [0, 0, 7, 0, 0], 'e': [0, 7, 7, 4, 7], '.': [0, 0, 0, 0, 2],
+};
+
+export interface Series {
+  label: string;
+  /** RGB 0–255. */
+  colour: [number, number, number];
+  x: number[];
+  y: number[];
+}
+
+/**
+ * Draws series on a log10 y axis (losses span decades) with a light grid at each decade and
+ * the x range from the smallest to the largest x; non-positive or non-finite y are skipped.
+ * A colour key (one square per series, in order) is drawn at the top left; labels are in the caller's docs.
+ */
+export function renderLinePlot(series: Series[], width = 800, height = 400): Uint8Array {
+  const px = new Uint8Array(width * height * 3).fill(255);
+  const left = 50;
+  const right = width - 10;
+  const top = 30;
+  const bottom = height - 30;
+  const set = (x: number, y: number, c: [number, number, number]) => {
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const i = (y * width + x) * 3;
+    px[i] = c[0];
+    px[i + 1] = c[1];
+    px[i + 2] = c[2];
+  };
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  let ymin = Infinity;
+  let ymax = -Infinity;
+  for (const s of series) {
+    s.x.forEach((x, i) => {
+      const y = s.y[i];
+      if (!(y > 0) || !Number.isFinite(y)) return;
+      xmin = Math.min(xmin, x);
+      xmax = Math.max(xmax, x);
+      ymin = Math.min(ymin, Math.log10(y));
+      ymax = Math.max(ymax, Math.log10(y));
+    });
+  }
+  if (!Number.isFinite(xmin)) return encode({ width, height, data: px, channels: 3, depth: 8 });
+  if (xmax === xmin) xmax = xmin + 1;
+  ymin = Math.floor(ymin);
+  ymax = Math.ceil(ymax);
+  if (ymax === ymin) ymax = ymin + 1;
+  const X = (x: number) => Math.round(left + ((x - xmin) / (xmax - xmin)) * (right - left));
+  const Y = (ly: number) => Math.round(bottom - ((ly - ymin) / (ymax - ymin)) * (bottom - top));
+  const text = (str: string, x0: number, y0: number, scale = 2) => {
+    let x = x0;
+    for (const ch of str) {
+      const g = GLYPHS[ch];
+      if (g) for (let r = 0; r < 5; r++) for (let c = 0; c < 3; c++) if (g[r] & (4 >> c)) for (let a = 0; a < scale; a++) for (let b = 0; b < scale; b++) set(x + c * scale + a, y0 + r * scale + b, [0, 0, 0]);
+      x += 4 * scale;
+    }
+  };
+  const grey: [number, number, number] = [220, 220, 220];
+  for (let d = ymin; d <= ymax; d++) {
+    for (let x = left; x <= right; x++) set(x, Y(d), grey);
+    text(`1e${d}`, 4, Y(d) - 5);
+  }
+  text(String(Math.round(xmin)), left, bottom + 8);
+  const xs = String(Math.round(xmax));
+  text(xs, right - xs.length * 8, bottom + 8);
+  for (let y = top; y <= bottom; y++) set(left, y, [0, 0, 0]);
+  for (let x = left; x <= right; x++) set(x, bottom, [0, 0, 0]);
+  const line = (x0: number, y0: number, x1: number, y1: number, c: [number, number, number]) => {
+    const n = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
+    for (let k = 0; k <= n; k++) {
+      const x = Math.round(x0 + ((x1 - x0) * k) / n);
+      const y = Math.round(y0 + ((y1 - y0) * k) / n);
+      set(x, y, c);
+      set(x, y + 1, c);
+    }
+  };
+  series.forEach((s, si) => {
+    let prev: [number, number] | undefined;
+    s.x.forEach((x, i) => {
+      const y = s.y[i];
+      if (!(y > 0) || !Number.isFinite(y)) return;
+      const p: [number, number] = [X(x), Y(Math.log10(y))];
+      if (prev) line(prev[0], prev[1], p[0], p[1], s.colour);
+      else set(p[0], p[1], s.colour);
+      prev = p;
+    });
+    for (let dy = 0; dy < 10; dy++) for (let dx = 0; dx < 10; dx++) set(left + 10 + si * 16 + dx, 8 + dy, s.colour);
+  });
+  return encode({ width, height, data: px, channels: 3, depth: 8 });
+}

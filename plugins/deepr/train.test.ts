@@ -1,0 +1,86 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TrainingPair } from './data.js';
+import { trainDeepR, type PairSampler } from './train.js';
+import { getTf } from './tf.js';
+
+/** A fixed pool of 64² pairs: blobs (target) and the same blobs box-blurred (input). */
+function pool(n: number): TrainingPair[] {
+  const s = 64;
+  const out: TrainingPair[] = [];
+  for (let k = 0; k < n; k++) {
+    const t = new Float32Array(s * s);
+    for (let b = 0; b < 12; b++) {
+      const cx = (k * 17 + b * 23) % s;
+      const cy = (k * 29 + b * 13) % s;
+      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) t[y * s + x] += Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 6);
+    }
+    const i = new Float32Array(s * s);
+    const r = 3;
+    for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
+      let acc = 0;
+      let c = 0;
+      for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+        const xx = x + dx;
+        const yy = y + dy;
+        if (xx >= 0 && yy >= 0 && xx < s && yy < s) { acc += t[yy * s + xx]; c++; }
+      }
+      i[y * s + x] = acc / c;
+    }
+    out.push({ input: i, target: t, sizePx: s, defocusUm: 2 });
+  }
+  return out;
+}
+
+const dirs: string[] = [];
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
+  const pairs = pool(4);
+  const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+  const common = { sample, validation: pairs.slice(0, 2), baseChannels: 4, patchPx: 64, batchSize: 2, generatorUpdates: 2, discriminatorUpdates: 1, generatorLearningRate: 2e-3, validateEvery: 3, seed: 5 };
+
+  it('the generator loss falls; loss.csv, loss.png, checkpoint and best generator are written', async () => {
+    const { tf } = await getTf();
+    const out = await mkdtemp(join(tmpdir(), 'deepr-train-'));
+    dirs.push(out);
+    const r = await trainDeepR(tf, { ...common, outDir: out, iterations: 6 });
+    const g = r.rows.map((row) => row.generator);
+    const first = (g[0] + g[1]) / 2;
+    const last = (g[4] + g[5]) / 2;
+    expect(last).toBeLessThan(0.9 * first);
+    expect(r.rows[2].validationBerhu).toBeGreaterThan(0);
+    expect(r.bestIteration === 3 || r.bestIteration === 6).toBe(true);
+    const csv = (await readFile(join(out, 'loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('iteration,generator,adversarial,msSsim,berhu,discriminator,validationBerhu,validationMsSsim,seconds');
+    expect(csv).toHaveLength(7);
+    const png = await readFile(join(out, 'loss.png'));
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    const state = JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.iteration).toBe(6);
+    r.generator.dispose();
+  });
+
+  it('resumes from the checkpoint at the same iteration and continues exactly as an uninterrupted run', async () => {
+    const { tf } = await getTf();
+    const a = await mkdtemp(join(tmpdir(), 'deepr-resume-a-'));
+    const b = await mkdtemp(join(tmpdir(), 'deepr-resume-b-'));
+    dirs.push(a, b);
+    const opts = { ...common, generatorUpdates: 1, validateEvery: 1 };
+    const straight = await trainDeepR(tf, { ...opts, outDir: a, iterations: 3 });
+    const half = await trainDeepR(tf, { ...opts, outDir: b, iterations: 2 });
+    half.generator.dispose();
+    const resumed = await trainDeepR(tf, { ...opts, outDir: b, iterations: 3, resume: true });
+    expect(resumed.rows.map((r) => r.iteration)).toEqual([1, 2, 3]);
+    // iteration 3 of the resumed run: same batches (RNG state), same weights and Adam moments
+    expect(resumed.rows[2].generator).toBeCloseTo(straight.rows[2].generator, 5);
+    expect(resumed.rows[2].discriminator).toBeCloseTo(straight.rows[2].discriminator, 6);
+    expect(resumed.rows[2].validationBerhu).toBeCloseTo(straight.rows[2].validationBerhu!, 5);
+    const csv = (await readFile(join(b, 'loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(4);
+    straight.generator.dispose();
+    resumed.generator.dispose();
+  });
+});

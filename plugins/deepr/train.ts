@@ -1,0 +1,332 @@
+/**
+ * Deep-R training loop (Methods, "Network structure, training and validation"): GAN with
+ * 6 generator and 3 discriminator updates per iteration, Adam (5e-4 / 1e-6), batch 5,
+ * validation every 50 iterations, best model by validation BerHu, resumable checkpoints.
+ */
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { FocalError, throwIfAborted } from '../../core/index.js';
+import { AUGMENT_COUNT, augment } from './augment.js';
+import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays } from './checkpoint.js';
+import type { TrainingPair } from './data.js';
+import { DEFAULT_LOSS_WEIGHTS, berhuTf, discriminatorLoss, generatorLoss, msSsimScalesFor, msSsimTf, rangePerImage, type LossWeights } from './losses.js';
+import { buildDiscriminator, buildGenerator } from './model.js';
+import { normalise } from './normalise.js';
+import { renderLinePlot } from './plot.js';
+import { SeededRandom } from './random.js';
+import type { Tf } from './tf.js';
+
+type Tensor4D = tfTypes.Tensor4D;
+
+/** Draws one raw training pair (before cropping, augmentation and normalisation). */
+export type PairSampler = (rng: SeededRandom) => TrainingPair;
+
+/** Options of {@link trainDeepR}. */
+export interface TrainOptions {
+  /** Source of training pairs. */
+  sample: PairSampler;
+  /** Validation pairs (not augmented; centre-cropped to `patchPx`). */
+  validation: TrainingPair[];
+  /** Folder for checkpoint/, loss.csv, loss.png and generator/ (the best model). */
+  outDir: string;
+  /** Iterations to reach (total, including those of a resumed run). */
+  iterations: number;
+  baseChannels?: number;
+  levels?: number;
+  /** Training patch side, px (multiple of 2^levels). Default 256. */
+  patchPx?: number;
+  batchSize?: number;
+  generatorUpdates?: number;
+  discriminatorUpdates?: number;
+  generatorLearningRate?: number;
+  discriminatorLearningRate?: number;
+  /** Validate (and checkpoint) every this many iterations. Default 50. */
+  validateEvery?: number;
+  lossWeights?: LossWeights;
+  /** MS-SSIM scales (default: the most the patch allows, ≤ 5). */
+  msSsimScales?: number;
+  seed?: number;
+  /** Continue from outDir/checkpoint when it exists. */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onIteration?: (row: LossRow) => void;
+}
+
+/** One row of loss.csv: means over the iteration's updates; validation columns on validation iterations. */
+export interface LossRow {
+  iteration: number;
+  generator: number;
+  adversarial: number;
+  msSsim: number;
+  berhu: number;
+  discriminator: number;
+  validationBerhu?: number;
+  validationMsSsim?: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  iteration: number;
+  bestIteration: number;
+  bestValidationBerhu: number;
+  rows: LossRow[];
+  generator: tfTypes.LayersModel;
+  /** The options the run used (written to checkpoint/state.json). */
+  config: ResolvedConfig;
+}
+
+type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir'>;
+
+const CSV_COLUMNS = ['iteration', 'generator', 'adversarial', 'msSsim', 'berhu', 'discriminator', 'validationBerhu', 'validationMsSsim', 'seconds'] as const;
+
+function crop(p: TrainingPair, size: number, rng: SeededRandom | undefined): { input: Float32Array; target: Float32Array } {
+  if (p.sizePx < size) throw new FocalError('E_ARGUMENT', `patch: training pairs are ${p.sizePx} px, smaller than the ${size}-px patch`, { field: 'patch' });
+  if (p.sizePx === size) return { input: p.input, target: p.target };
+  const x0 = rng ? rng.int(p.sizePx - size + 1) : Math.floor((p.sizePx - size) / 2);
+  const y0 = rng ? rng.int(p.sizePx - size + 1) : Math.floor((p.sizePx - size) / 2);
+  const cut = (a: Float32Array) => {
+    const out = new Float32Array(size * size);
+    for (let y = 0; y < size; y++) out.set(a.subarray((y0 + y) * p.sizePx + x0, (y0 + y) * p.sizePx + x0 + size), y * size);
+    return out;
+  };
+  return { input: cut(p.input), target: cut(p.target) };
+}
+
+/** A normalised, augmented batch as [N, P, P, 1] tensors. */
+function makeBatch(tf: Tf, pairs: { input: Float32Array; target: Float32Array }[], size: number): { x: Tensor4D; y: Tensor4D } {
+  const xs = new Float32Array(pairs.length * size * size);
+  const ys = new Float32Array(pairs.length * size * size);
+  pairs.forEach((p, i) => {
+    xs.set(normalise(p.input).data, i * size * size);
+    ys.set(normalise(p.target).data, i * size * size);
+  });
+  return { x: tf.tensor4d(xs, [pairs.length, size, size, 1]), y: tf.tensor4d(ys, [pairs.length, size, size, 1]) };
+}
+
+function trainingBatch(tf: Tf, o: ResolvedConfig, sample: PairSampler, rng: SeededRandom): { x: Tensor4D; y: Tensor4D } {
+  const pairs = [];
+  for (let i = 0; i < o.batchSize; i++) {
+    const c = crop(sample(rng), o.patchPx, rng);
+    const k = rng.int(AUGMENT_COUNT);
+    pairs.push({ input: augment(c.input, o.patchPx, o.patchPx, k).data, target: augment(c.target, o.patchPx, o.patchPx, k).data });
+  }
+  return makeBatch(tf, pairs, o.patchPx);
+}
+
+/** Mean validation BerHu and MS-SSIM of the generator on the (centre-cropped, normalised) validation pairs. */
+export function validate(tf: Tf, generator: tfTypes.LayersModel, pairs: TrainingPair[], patchPx: number, batchSize: number, scales: number): { berhu: number; msSsim: number } {
+  let sb = 0;
+  let sm = 0;
+  for (let i = 0; i < pairs.length; i += batchSize) {
+    const chunk = pairs.slice(i, i + batchSize).map((p) => crop(p, patchPx, undefined));
+    const { x, y } = makeBatch(tf, chunk, patchPx);
+    const [b, m] = tf.tidy(() => {
+      const g = generator.predict(x) as Tensor4D;
+      return [tf.sum(berhuTf(tf, y, g)).dataSync()[0], tf.sum(msSsimTf(tf, y, g, rangePerImage(tf, y), scales)).dataSync()[0]];
+    });
+    sb += b;
+    sm += m;
+    tf.dispose([x, y]);
+  }
+  return { berhu: sb / pairs.length, msSsim: sm / pairs.length };
+}
+
+function csvLine(r: LossRow): string {
+  return CSV_COLUMNS.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(',');
+}
+
+function parseCsvRows(text: string): LossRow[] {
+  const lines = text.trim().split('\n').slice(1).filter((l) => l !== '');
+  return lines.map((l) => {
+    const v = l.split(',');
+    const row: Record<string, number | undefined> = {};
+    CSV_COLUMNS.forEach((c, i) => (row[c] = v[i] === '' || v[i] === undefined ? undefined : Number(v[i])));
+    return row as unknown as LossRow;
+  });
+}
+
+/** Writes loss.png: generator total, its three terms, discriminator, validation BerHu (log scale). */
+export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void> {
+  const it = rows.map((r) => r.iteration);
+  const val = rows.filter((r) => r.validationBerhu !== undefined);
+  const png = renderLinePlot([
+    { label: 'generator', colour: [0, 0, 0], x: it, y: rows.map((r) => r.generator) },
+    { label: 'adversarial', colour: [230, 120, 0], x: it, y: rows.map((r) => r.adversarial) },
+    { label: '1 - MS-SSIM', colour: [0, 110, 220], x: it, y: rows.map((r) => r.msSsim) },
+    { label: 'BerHu', colour: [0, 160, 60], x: it, y: rows.map((r) => r.berhu) },
+    { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator) },
+    { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
+  ]);
+  await writeFile(file, png);
+}
+
+/** The tfjs layers-format artifacts of a model (model.json + weights.bin in one folder). */
+export async function saveLayersModel(tf: Tf, model: tfTypes.LayersModel, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const data = a.weightData instanceof ArrayBuffer ? new Uint8Array(a.weightData) : new Uint8Array(await new Blob((a.weightData ?? []) as ArrayBuffer[]).arrayBuffer());
+      await writeFile(join(dir, 'weights.bin'), data);
+      await writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', generatedBy: 'focal deepr', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+/** Loads what {@link saveLayersModel} wrote. */
+export async function loadLayersModel(tf: Tf, dir: string): Promise<tfTypes.LayersModel> {
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  const buf = await readFile(join(dir, 'weights.bin'));
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }));
+}
+
+interface State {
+  iteration: number;
+  rngState: number;
+  bestIteration: number;
+  bestValidationBerhu: number;
+  config: ResolvedConfig;
+}
+
+/**
+ * Trains Deep-R. Writes into `outDir`: loss.csv (one row per iteration), loss.png (redrawn at
+ * each validation), checkpoint/ (generator, discriminator and both Adam states, RNG state and
+ * iteration, written at each validation and at the end) and generator/ (the best generator by
+ * validation BerHu, tfjs layers format). With `resume`, continues from checkpoint/ exactly
+ * where it stopped (same iteration, weights, optimizer moments and sampling RNG state).
+ */
+export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainResult> {
+  const o: ResolvedConfig = {
+    iterations: options.iterations,
+    baseChannels: options.baseChannels ?? 32,
+    levels: options.levels ?? 5,
+    patchPx: options.patchPx ?? 256,
+    batchSize: options.batchSize ?? 5,
+    generatorUpdates: options.generatorUpdates ?? 6,
+    discriminatorUpdates: options.discriminatorUpdates ?? 3,
+    generatorLearningRate: options.generatorLearningRate ?? 5e-4,
+    discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
+    validateEvery: options.validateEvery ?? 50,
+    lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
+    msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
+    seed: options.seed ?? 1,
+  };
+  for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
+  }
+  const mult = 2 ** o.levels;
+  if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
+  if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
+  if (options.validation.length === 0) throw new FocalError('E_ARGUMENT', 'validation: no validation pairs', { field: 'validation' });
+
+  const ckpt = join(options.outDir, 'checkpoint');
+  const csv = join(options.outDir, 'loss.csv');
+  await mkdir(ckpt, { recursive: true });
+  const generator = buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 });
+  const discriminator = buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 });
+  const optG = tf.train.adam(o.generatorLearningRate);
+  const optD = tf.train.adam(o.discriminatorLearningRate);
+  const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+  const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+
+  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, config: o };
+  let rows: LossRow[] = [];
+  if (options.resume) {
+    let saved: State | undefined;
+    try {
+      saved = JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as State;
+    } catch {
+      saved = undefined;
+    }
+    if (saved) {
+      for (const k of ['baseChannels', 'levels'] as const) {
+        if (saved.config[k] !== o[k]) throw new FocalError('E_ARGUMENT', `resume: the checkpoint was trained with ${k} ${saved.config[k]}, this run asks for ${o[k]}`, { field: k });
+      }
+      setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
+      setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
+      await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
+      await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
+      state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, config: o };
+      try {
+        rows = parseCsvRows(await readFile(csv, 'utf8')).filter((r) => r.iteration <= state.iteration);
+      } catch {
+        rows = [];
+      }
+    }
+  }
+  await writeFile(csv, `${CSV_COLUMNS.join(',')}\n${rows.map(csvLine).join('\n')}${rows.length ? '\n' : ''}`);
+  const rng = new SeededRandom(0);
+  rng.state = state.rngState;
+
+  const saveCheckpoint = async () => {
+    await saveArrays(join(ckpt, 'generator'), modelArrays(generator));
+    await saveArrays(join(ckpt, 'discriminator'), modelArrays(discriminator));
+    await saveArrays(join(ckpt, 'adam-generator'), await optimizerArrays(optG));
+    await saveArrays(join(ckpt, 'adam-discriminator'), await optimizerArrays(optD));
+    const s: State = { ...state, rngState: rng.state, bestValidationBerhu: Number.isFinite(state.bestValidationBerhu) ? state.bestValidationBerhu : (null as unknown as number) };
+    await writeFile(join(ckpt, 'state.json'), JSON.stringify(s, null, 1));
+  };
+
+  const t0 = Date.now();
+  while (state.iteration < o.iterations) {
+    throwIfAborted(options.signal);
+    const it = state.iteration + 1;
+    let g = 0, adv = 0, ms = 0, bh = 0, d = 0;
+    for (let u = 0; u < o.generatorUpdates; u++) {
+      const { x, y } = trainingBatch(tf, o, options.sample, rng);
+      let terms: number[] = [];
+      const cost = optG.minimize(() => {
+        const gx = generator.apply(x, { training: true }) as Tensor4D;
+        const dg = discriminator.apply(gx) as tfTypes.Tensor;
+        const l = generatorLoss(tf, y, gx, dg, o.lossWeights, o.msSsimScales);
+        terms = [l.adversarial.dataSync()[0], l.msSsim.dataSync()[0], l.berhu.dataSync()[0]];
+        return l.total as tfTypes.Scalar;
+      }, true, gVars);
+      g += cost!.dataSync()[0];
+      adv += terms[0];
+      ms += terms[1];
+      bh += terms[2];
+      tf.dispose([cost!, x, y]);
+    }
+    for (let u = 0; u < o.discriminatorUpdates; u++) {
+      const { x, y } = trainingBatch(tf, o, options.sample, rng);
+      const gx = generator.predict(x) as Tensor4D;
+      const cost = optD.minimize(() => discriminatorLoss(tf, discriminator.apply(gx) as tfTypes.Tensor, discriminator.apply(y) as tfTypes.Tensor) as tfTypes.Scalar, true, dVars);
+      d += cost!.dataSync()[0];
+      tf.dispose([cost!, x, y, gx]);
+    }
+    state.iteration = it;
+    const row: LossRow = {
+      iteration: it,
+      generator: g / o.generatorUpdates,
+      adversarial: adv / o.generatorUpdates,
+      msSsim: ms / o.generatorUpdates,
+      berhu: bh / o.generatorUpdates,
+      discriminator: d / o.discriminatorUpdates,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    const validating = it % o.validateEvery === 0 || it === o.iterations;
+    if (validating) {
+      const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
+      row.validationBerhu = v.berhu;
+      row.validationMsSsim = v.msSsim;
+      if (v.berhu < state.bestValidationBerhu) {
+        state.bestValidationBerhu = v.berhu;
+        state.bestIteration = it;
+        await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
+      }
+    }
+    rows.push(row);
+    await appendFile(csv, `${csvLine(row)}\n`);
+    options.onIteration?.(row);
+    if (validating) {
+      await saveCheckpoint();
+      await writeLossPlot(join(options.outDir, 'loss.png'), rows);
+    }
+  }
+  discriminator.dispose();
+  optG.dispose();
+  optD.dispose();
+  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, rows, generator, config: o };
+}

@@ -13,6 +13,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTf } from '../core/ml/backend.js';
+import { wasmStockKernel } from '../core/ml/wasm-kernels.js';
 
 interface Row {
   what: string;
@@ -128,8 +129,44 @@ export async function runMlRuntimeBench(options: { writeDocs?: boolean; docsPath
       dw.dispose();
     }, backend === 'wasm' ? 5 : 1, backend === 'wasm');
     tf.dispose([x, dy]);
-    gradRows.push({ what: backend === 'wasm' ? 'tfjs wasm: Focal\'s composed kernel (9 tap matMuls)' : 'tfjs cpu backend: its own kernel', runs, gflop: gradGflop });
+    gradRows.push({ what: backend === 'wasm' ? 'tfjs wasm: Focal\'s kernel (one dilated convolution)' : 'tfjs cpu backend: its own kernel', runs, gflop: gradGflop });
     log(`backprop-filter ${backend}: ${runs.map((r) => r.toFixed(3)).join(', ')} s`);
+  }
+
+  // Input gradient (stride 1) at 128²: tfjs-backend-wasm's own kernel vs Focal's replacement.
+  await tf.setBackend('wasm');
+  const inputRows: Row[] = [];
+  {
+    const dy = tf.tensor4d(gdy, [1, G, G, C]);
+    const filter = tf.tensor4d(seeded(9 * C * C, 5), [3, 3, C, C]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [1, G, G, C] };
+    const stock = wasmStockKernel('Conv2DBackpropInput');
+    let maxDiff = 0;
+    let maxRef = 0;
+    const ours = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as never) as import('@tensorflow/tfjs').Tensor;
+    const oursData = await ours.data();
+    if (stock) {
+      const runs = await timeAsync(async () => {
+        const info = stock({ inputs: { dy, filter }, backend: tf.backend(), attrs: attrs as never }) as import('@tensorflow/tfjs').TensorInfo;
+        const t = tf.engine().makeTensorFromTensorInfo(info);
+        const d = await t.data();
+        for (let i = 0; i < d.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(d[i]! - oursData[i]!));
+          maxRef = Math.max(maxRef, Math.abs(d[i]!));
+        }
+        t.dispose();
+      }, 3, true);
+      inputRows.push({ what: 'tfjs wasm: its own kernel', runs, gflop: gradGflop });
+    }
+    ours.dispose();
+    const runs = await timeAsync(async () => {
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as never) as import('@tensorflow/tfjs').Tensor;
+      await dx.data();
+      dx.dispose();
+    }, 5, true);
+    inputRows.push({ what: 'tfjs wasm: Focal\'s kernel (one flipped-kernel convolution)', runs, gflop: gradGflop, note: stock ? `max abs difference / max abs = ${(maxDiff / maxRef).toExponential(1)}` : undefined });
+    tf.dispose([dy, filter]);
+    log(`backprop-input: ${inputRows.map((r) => median(r.runs).toFixed(3)).join(' vs ')} s`);
   }
 
   const fmt = (r: Row): string =>
@@ -145,7 +182,7 @@ export async function runMlRuntimeBench(options: { writeDocs?: boolean; docsPath
   const md = `<!-- bench:ml-runtime -->
 ## Deep-learning runtime: one convolution on each engine (bench/ml-runtime.ts)
 
-Forward: 3 × 3 convolution, 64 → 64 channels, 512 × 512, batch 1, 'same', no bias (${fwdGflop.toFixed(2)} GFLOP, a multiply–add counted as 2), float32 NHWC. Filter gradient: the same convolution's Conv2DBackpropFilter at 128 × 128 (${gradGflop.toFixed(2)} GFLOP). Median of the timed runs, after one untimed warm-up run (none for the slow cpu backend, timed once); times include reading the result back.
+Forward: 3 × 3 convolution, 64 → 64 channels, 512 × 512, batch 1, 'same', no bias (${fwdGflop.toFixed(2)} GFLOP, a multiply–add counted as 2), float32 NHWC. Filter and input gradients: the same convolution's Conv2DBackpropFilter and Conv2DBackpropInput at 128 × 128 (${gradGflop.toFixed(2)} GFLOP each). Median of the timed runs, after one untimed warm-up run (none for the slow cpu backend, timed once); times include reading the result back.
 
 Machine: ${c[0]?.model.trim()}, ${c.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}. Load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')} — measured while other jobs shared the machine.
 
@@ -158,6 +195,10 @@ ${ortNote ? `${ortNote}\n\n` : ''}wasm vs cpu backend: ${(cpu / wasm).toFixed(1)
 | Filter gradient 128² | Median (s) | GFLOP/s | Runs (s) | |
 |---|---:|---:|---|---|
 ${gradRows.map(fmt).join('\n')}
+
+| Input gradient 128² (stride 1) | Median (s) | GFLOP/s | Runs (s) | |
+|---|---:|---:|---|---|
+${inputRows.map(fmt).join('\n')}
 
 Reproduce: \`npx tsc -p tsconfig.build.json && node dist/bench/ml-runtime.js\`
 <!-- /bench:ml-runtime -->`;

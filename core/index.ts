@@ -97,7 +97,7 @@ export { PipelineRunner, ensureWritableFolder, readTableFile, parseCsv, type Run
 export { ML_SERVICE, type MlService } from './runtime/services.js';
 export { createMlService } from './runtime/container.js';
 export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES, type BackendName, type BackendReport, type Tf } from './ml/backend.js';
-export { registerWasmTrainingKernels, conv2dBackpropFilterComposed, WASM_TRAINING_KERNELS } from './ml/wasm-kernels.js';
+export { registerWasmTrainingKernels, conv2dBackpropFilterComposed, conv2dBackpropInputAsConv, wasmStockKernel, WASM_TRAINING_KERNELS } from './ml/wasm-kernels.js';
 export {
   ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
   loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, sha256File,

@@ -4,7 +4,7 @@
  *
  *   npm run build && node dist/scripts/make-deepr-specimens.js
  *
- * samples/deepr-specimens-train.tif and samples/deepr-specimens-heldout.tif: 384 × 384 px
+ * samples/deepr-specimens-{train,validation,heldout}.tif (12, 3 and 6 planes): 384 × 384 px
  * uint16 planes (0.325 µm/px, the 20×/0.75 NA setting of the Deep-R paper), each the in-focus
  * emitter density of one field of view. Planes cycle through three kinds, so that the model
  * sees the structures a fluorescence user images every day:
@@ -16,7 +16,8 @@
  * - `tissue`: band-pass noise made fibrous by a soft threshold (tissue section texture) with
  *   scattered nuclei.
  *
- * The held-out file uses other seeds: no field of view is shared with the training file. The
+ * Each file uses its own seeds: no field of view is shared. Training draws pairs from `train`,
+ * picks its best checkpoint on `validation`, and docs/deepr.md evaluates on `heldout`. The
  * values are a relative density (the brightest pixel of a plane is 4000); `focal train deepr
  * --synthetic` and the evaluation script image them with the Born & Wolf defocus simulator.
  */
@@ -25,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, gaussianRandom, mulberry32, writeTiff, type Stack } from '../core/index.js';
 import { gaussianBlur2d } from '../plugins/filter/index.js';
+import { defocusSeries } from '../plugins/optics/index.js';
 
 export const SPECIMEN_SIZE_PX = 384;
 export const SPECIMEN_PIXEL_UM = 0.325;
@@ -183,14 +185,46 @@ export function makeSpecimenStack(count: number, seed: number, name: string): St
   });
 }
 
+/** Defocus distances of samples/deepr-defocus-series.tif, µm. */
+export const SERIES_DEFOCUS_UM = [-4, -2, 0, 2, 4];
+
+/**
+ * A 256² crop of a held-out `cells` specimen imaged like the training data (Born & Wolf PSF,
+ * NA 0.75, n 1.0, 0.53 µm, 0.325 µm px; 1000 e⁻ at the brightest in-focus pixel, 10 e⁻
+ * background, 1.5 e⁻ read noise) at −4, −2, 0, +2, +4 µm: uint16 e⁻ plus a 100-ADU offset.
+ */
+export function makeDefocusSeries(): Stack {
+  const n = SPECIMEN_SIZE_PX;
+  const full = makeSpecimen('cells', n, 202 * 1000 + 100);
+  const c = 256;
+  const off = (n - c) / 2;
+  const crop = new Float32Array(c * c);
+  for (let y = 0; y < c; y++) for (let x = 0; x < c; x++) crop[y * c + x] = full[(y + off) * n + x + off];
+  const planes = defocusSeries(crop, c, c, { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.53, pixelSizeUm: SPECIMEN_PIXEL_UM, defocusUm: SERIES_DEFOCUS_UM, photons: 1000, backgroundPhotons: 10, readNoiseE: 1.5, seed: 5 }).map(
+    (p) => Uint16Array.from(p.image, (v) => Math.min(65535, Math.max(0, Math.round(v + 100)))),
+  );
+  return createStack({
+    width: c,
+    height: c,
+    dtype: 'uint16',
+    sizeZ: planes.length,
+    planes,
+    calibration: { pixelWidthUm: SPECIMEN_PIXEL_UM, pixelHeightUm: SPECIMEN_PIXEL_UM, zStepUm: 2 },
+    metadata: { source: 'synthetic defocus series of a held-out specimen (scripts/make-deepr-specimens.ts)', defocusUm: SERIES_DEFOCUS_UM, offsetAdu: 100 },
+  });
+}
+
 async function main(): Promise<void> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  for (const [file, count, seed] of [['deepr-specimens-train.tif', 12, 101], ['deepr-specimens-heldout.tif', 6, 202]] as const) {
+  for (const [file, count, seed] of [['deepr-specimens-train.tif', 12, 101], ['deepr-specimens-validation.tif', 3, 303], ['deepr-specimens-heldout.tif', 6, 202]] as const) {
     const out = join(root, 'samples', file);
     mkdirSync(dirname(out), { recursive: true });
     await writeTiff(out, makeSpecimenStack(count, seed, file));
     console.log(`wrote ${out}`);
   }
+  const series = join(root, 'samples', 'deepr-defocus-series.tif');
+  await writeTiff(series, makeDefocusSeries());
+  console.log(`wrote ${series}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

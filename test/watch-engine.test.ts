@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createContainer, createStack, MemoryLogger, PipelineRunner, PluginRegistry, readTiff, writeTiff } from '../core/index.js';
 import { classify } from '../cli/watch/datasets.js';
 import { FolderWatcher, type WatchEvent } from '../cli/watch/engine.js';
+import { builtinPlugins } from '../plugins/index.js';
 import { Ledger } from '../cli/watch/ledger.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -82,6 +83,33 @@ describe('watch engine (in process)', () => {
       expect(open).toBeLessThanOrEqual(1);
     }
     expect(of(events, 'job-done')).toHaveLength(4);
+  });
+
+  it('writes a failed report naming the node and op when a pipeline node fails, and goes on with the other inputs', async () => {
+    const { inDir, out } = setup();
+    await writeTiff(join(inDir, 'small.tif'), createStack({ width: 8, height: 8, dtype: 'uint8', planes: [new Uint8Array(64).fill(3)] }));
+    await writeTiff(join(inDir, 'big.tif'), createStack({ width: 40, height: 40, dtype: 'uint8', planes: [new Uint8Array(1600).fill(5)] }));
+    const pipelineFile = join(out, '..', 'crop.json');
+    writeFileSync(pipelineFile, JSON.stringify({
+      name: 'crop', inputs: { img: { type: 'stack' } },
+      nodes: { cut: { op: 'stack.crop', in: { stack: 'img' }, params: { x: 0, y: 0, width: 32, height: 32 } } },
+      outputs: { cut: 'cut.stack' },
+    }));
+    const registry = new PluginRegistry();
+    for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
+    const container = createContainer({ catalog: registry, logger: new MemoryLogger(), threads: 1 });
+    const events = await watchOnce(inDir, out, { pipelineFile, runner: container.resolve(PipelineRunner) });
+    const failed = of(events, 'job-failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ node: 'cut', op: 'stack.crop' });
+    const report = JSON.parse(readFileSync(join(out, 'failed', 'small.json'), 'utf8')) as { input: string; error: { code: string; message: string; node: string; op: string } };
+    expect(report.input).toBe(join(inDir, 'small.tif'));
+    expect(report.error).toMatchObject({ node: 'cut', op: 'stack.crop' });
+    expect(report.error.message.length).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'failed', 'small.txt'), 'utf8')).toMatch(/\(node cut, op stack\.crop\)/);
+    expect(existsSync(join(out, 'small'))).toBe(false); // nothing half-written for the failed input
+    const s = await readTiff(join(out, 'big', 'cut.tif'));
+    expect([s.width, s.height]).toEqual([32, 32]);
   });
 
   it('processes an MMStack series that never completes after the acquisition timeout, with a warning', async () => {

@@ -22,6 +22,7 @@ export interface TrainDeepROptions {
   resume?: boolean;
   name: string;
   onnx: boolean;
+  dpmOnnx: boolean;
   na: number;
   json?: boolean;
 }
@@ -65,6 +66,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume', 'continue from <out>/checkpoint')
     .option('--name <name>', 'model name in the manifest', 'deepr')
     .option('--no-onnx', 'do not export ONNX weights')
+    .option('--no-dpm-onnx', 'do not export the DPM decoder\'s ONNX weights (smaller package; the DPM runs on tfjs)')
     .option('--json', 'print one JSON line per iteration')
     .action(async (opts: TrainDeepROptions, cmd: Command) => trainDeepRCommand(opts, cmd.optsWithGlobals() as GlobalOptions, rootArgs(cmd)));
 }
@@ -148,7 +150,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     await deepr.saveDeepRPackage(pkgDir, best, {
       name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
-      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx,
+      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx,
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf, type Tf } from './backend.js';
-import { conv2dBackpropFilterComposed, WASM_TRAINING_KERNELS } from './wasm-kernels.js';
+import { conv2dBackpropFilterComposed, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels.js';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
@@ -122,6 +122,64 @@ describe('wasm Conv2DBackpropFilter', () => {
     dw.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, dy]);
+  });
+});
+
+describe('wasm Conv2DBackpropInput (stride 1 as one convolution)', () => {
+  it('replaces the wasm kernel once, even when registered twice', () => {
+    expect(WASM_TRAINING_KERNELS).toContain('Conv2DBackpropInput');
+    expect(registerWasmTrainingKernels(tf)).toEqual([]);
+    expect((tf.getKernel('Conv2DBackpropInput', 'wasm')!.kernelFunc as { focal?: boolean }).focal).toBe(true);
+  });
+
+  // Stride 1 takes the fast path; stride 2 and the explicit-padding case exercise the rest.
+  const cases: Array<{ x: [number, number, number, number]; k: [number, number]; s: 1 | 2; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] }> = [
+    { x: [2, 9, 9, 3], k: [3, 3], s: 1, pad: 'same' },
+    { x: [1, 10, 7, 4], k: [3, 3], s: 1, pad: 'valid' },
+    { x: [2, 8, 8, 5], k: [1, 1], s: 1, pad: 'same' },
+    { x: [1, 8, 9, 2], k: [2, 2], s: 1, pad: 'same' },
+    { x: [1, 7, 8, 3], k: [3, 5], s: 1, pad: 'same' },
+    { x: [1, 9, 9, 2], k: [3, 3], s: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+    { x: [2, 9, 9, 3], k: [3, 3], s: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    it(`matches cpu: x ${c.x.join('×')}, ${c.k.join('×')}, stride ${c.s}, ${JSON.stringify(c.pad)}`, async () => {
+      const cout = 4;
+      const xs = seeded(c.x.reduce((a, b) => a * b, 1), 17 + c.k[0] + c.s);
+      const ws = seeded(c.k[0] * c.k[1] * c.x[3] * cout, 29);
+      const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], cout];
+      // dL/dX of sum(conv2d(x, W) ⊙ R): exercises Conv2DBackpropInput through the gradient.
+      const grad = (): Tensor => {
+        const x = tf.tensor4d(xs, c.x);
+        const w = tf.tensor4d(ws, filterShape);
+        const yShape = tf.conv2d(x, w, c.s, c.pad).shape;
+        const r = tf.tensor(seeded(yShape.reduce((a, b) => a * b, 1), 5), yShape);
+        return tf.grad((xv) => tf.sum(tf.mul(tf.conv2d(xv as Tensor4D, w, c.s, c.pad), r)))(x);
+      };
+      const ref = await on('cpu', grad);
+      const got = await on('wasm', grad);
+      expect(got.length).toBe(ref.length);
+      expect(relErr(got, ref)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('matches cpu for conv2dTranspose with stride 1 (its forward pass is this kernel)', async () => {
+    const xs = seeded(2 * 6 * 6 * 4, 41);
+    const ws = seeded(3 * 3 * 3 * 4, 43);
+    const f = (): Tensor => tf.conv2dTranspose(tf.tensor4d(xs, [2, 6, 6, 4]), tf.tensor4d(ws, [3, 3, 3, 4]), [2, 6, 6, 3], 1, 'same');
+    expect(relErr(await on('wasm', f), await on('cpu', f))).toBeLessThan(1e-5);
+  });
+
+  it('does not leak tensors', async () => {
+    await tf.setBackend('wasm');
+    const dy = tf.tensor4d(seeded(1 * 6 * 6 * 3, 2), [1, 6, 6, 3]);
+    const filter = tf.tensor4d(seeded(3 * 3 * 2 * 3, 3), [3, 3, 2, 3]);
+    const before = tf.memory().numTensors;
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 6, 6, 2] } as never) as Tensor;
+    expect(dx.shape).toEqual([1, 6, 6, 2]);
+    dx.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([dy, filter]);
   });
 });
 

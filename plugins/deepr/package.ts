@@ -68,6 +68,8 @@ export interface DeepRPackageInfo {
   command: string;
   data: string;
   exportOnnx?: boolean;
+  /** Export the DPM decoder's ONNX weights too (default: as exportOnnx). Off keeps a package with a DPM under the demo model's 20 MB: the DPM then runs on tfjs. */
+  exportDpmOnnx?: boolean;
 }
 
 function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
@@ -104,7 +106,7 @@ export async function saveDeepRPackage(dir: string, generator: tfTypes.LayersMod
   let dpmTmp: string | undefined;
   if (dpm) {
     dpmTmp = `${resolve(dir)}.dpm-${process.pid}`;
-    await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', {}), tfModel: dpm, exportOnnx });
+    await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', {}), tfModel: dpm, exportOnnx: info.exportDpmOnnx ?? exportOnnx });
   }
   const pkg = await saveModelPackage(dir, { manifest: manifestFor(info, 'autofocus', dpm ? { dpm: DPM_FOLDER } : {}), tfModel: generator, exportOnnx });
   if (dpmTmp) {

@@ -16,12 +16,31 @@ export interface Series {
   y: number[];
 }
 
+export interface PlotOptions {
+  /** log10 y axis (default true: losses span decades; non-positive y are then skipped); false: linear axis with round ticks. */
+  logY?: boolean;
+  /** Draw a dot at every point (default false). */
+  markers?: boolean;
+}
+
+/** A round tick step (1, 2 or 5 × 10^k) giving about `n` intervals over `range`. */
+function niceStep(range: number, n: number): number {
+  const raw = range / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
 /**
- * Draws series on a log10 y axis (losses span decades) with a light grid at each decade and
- * the x range from the smallest to the largest x; non-positive or non-finite y are skipped.
- * A colour key (one square per series, in order) is drawn at the top left; labels are in the caller's docs.
+ * Draws series with a light grid (at each decade on a log10 y axis, the default, or at round
+ * ticks on a linear one) and the x range from the smallest to the largest x; non-finite y are
+ * skipped. A colour key (one square per series, in order) is drawn at the top left; labels are
+ * in the caller's docs.
  */
-export function renderLinePlot(series: Series[], width = 800, height = 400): Uint8Array {
+export function renderLinePlot(series: Series[], width = 800, height = 400, options: PlotOptions = {}): Uint8Array {
+  const logY = options.logY ?? true;
+  const fy = (y: number) => (logY ? Math.log10(y) : y);
+  const valid = (y: number) => Number.isFinite(y) && (!logY || y > 0);
   const px = new Uint8Array(width * height * 3).fill(255);
   const left = 50;
   const right = width - 10;
@@ -41,18 +60,19 @@ export function renderLinePlot(series: Series[], width = 800, height = 400): Uin
   for (const s of series) {
     s.x.forEach((x, i) => {
       const y = s.y[i];
-      if (!(y > 0) || !Number.isFinite(y)) return;
+      if (!valid(y)) return;
       xmin = Math.min(xmin, x);
       xmax = Math.max(xmax, x);
-      ymin = Math.min(ymin, Math.log10(y));
-      ymax = Math.max(ymax, Math.log10(y));
+      ymin = Math.min(ymin, fy(y));
+      ymax = Math.max(ymax, fy(y));
     });
   }
   if (!Number.isFinite(xmin)) return encode({ width, height, data: px, channels: 3, depth: 8 });
   if (xmax === xmin) xmax = xmin + 1;
-  ymin = Math.floor(ymin);
-  ymax = Math.ceil(ymax);
-  if (ymax === ymin) ymax = ymin + 1;
+  const step = logY ? 1 : niceStep(Math.max(ymax - ymin, 1e-9), 6);
+  ymin = Math.floor(ymin / step) * step;
+  ymax = Math.ceil(ymax / step) * step;
+  if (ymax <= ymin) ymax = ymin + step;
   const X = (x: number) => Math.round(left + ((x - xmin) / (xmax - xmin)) * (right - left));
   const Y = (ly: number) => Math.round(bottom - ((ly - ymin) / (ymax - ymin)) * (bottom - top));
   const text = (str: string, x0: number, y0: number, scale = 2) => {
@@ -64,13 +84,18 @@ export function renderLinePlot(series: Series[], width = 800, height = 400): Uin
     }
   };
   const grey: [number, number, number] = [220, 220, 220];
-  for (let d = ymin; d <= ymax; d++) {
+  const ticks = Math.round((ymax - ymin) / step);
+  const decimals = logY ? 0 : Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  for (let k = 0; k <= ticks; k++) {
+    const d = ymin + k * step;
     for (let x = left; x <= right; x++) set(x, Y(d), grey);
-    text(`1e${d}`, 4, Y(d) - 5);
+    text(logY ? `1e${Math.round(d)}` : d.toFixed(decimals), 4, Y(d) - 5);
   }
-  text(String(Math.round(xmin)), left, bottom + 8);
-  const xs = String(Math.round(xmax));
+  const xLabel = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  text(xLabel(xmin), left, bottom + 8);
+  const xs = xLabel(xmax);
   text(xs, right - xs.length * 8, bottom + 8);
+  if (xmin < 0 && xmax > 0) for (let y = top; y <= bottom; y++) set(X(0), y, grey);
   for (let y = top; y <= bottom; y++) set(left, y, [0, 0, 0]);
   for (let x = left; x <= right; x++) set(x, bottom, [0, 0, 0]);
   const line = (x0: number, y0: number, x1: number, y1: number, c: [number, number, number]) => {
@@ -86,10 +111,11 @@ export function renderLinePlot(series: Series[], width = 800, height = 400): Uin
     let prev: [number, number] | undefined;
     s.x.forEach((x, i) => {
       const y = s.y[i];
-      if (!(y > 0) || !Number.isFinite(y)) return;
-      const p: [number, number] = [X(x), Y(Math.log10(y))];
+      if (!valid(y)) return;
+      const p: [number, number] = [X(x), Y(fy(y))];
       if (prev) line(prev[0], prev[1], p[0], p[1], s.colour);
       else set(p[0], p[1], s.colour);
+      if (options.markers) for (let a = -2; a <= 2; a++) for (let b = -2; b <= 2; b++) set(p[0] + a, p[1] + b, s.colour);
       prev = p;
     });
     for (let dy = 0; dy < 10; dy++) for (let dx = 0; dx < 10; dx++) set(left + 10 + si * 16 + dx, 8 + dy, s.colour);

@@ -1,0 +1,103 @@
+/**
+ * Evaluates a Deep-R model package on held-out synthetic defocus and writes the figures and
+ * table of docs/deepr.md ("Evaluation").
+ *
+ *   npm run build && node dist/scripts/evaluate-deepr.js [model dir] [--pairs 12] [--out docs/img]
+ *
+ * Sources: samples/deepr-specimens-heldout.tif (fields of view never seen in training or
+ * validation). For each defocus −5…+5 µm (1 µm steps) `--pairs` random 256² crops are imaged
+ * with the training simulator; the defocused input, the Deep-R output, and Richardson–Lucy and
+ * Landweber with the true PSF (best of 5/10/20/50/100 iterations at each defocus) are scored
+ * against the in-focus image (SSIM, PSNR; all images normalised to zero mean, unit variance).
+ * Writes <out>/deepr-eval-ssim.png, <out>/deepr-eval-psnr.png, <out>/deepr-eval-examples.png,
+ * <out>/deepr-eval.csv, and prints a Markdown table.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
+import { EVALUATION_METHODS, evaluateAutofocus, loadDeepRPackage, renderLinePlot, resolveModelDir, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/index.js';
+
+const COLOURS: Record<EvaluationMethod, [number, number, number]> = {
+  input: [120, 120, 120],
+  deepr: [220, 0, 0],
+  'richardson-lucy': [0, 110, 220],
+  landweber: [0, 160, 60],
+};
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(i > 0 && all[i - 1].startsWith('--')));
+  const modelDir = resolveModelDir(positional[0] ?? 'deepr-demo');
+  const pairs = Number(arg('--pairs') ?? 12);
+  const outDir = resolve(arg('--out') ?? join(root, 'docs', 'img'));
+  const heldout = await readTiff(join(root, 'samples', 'deepr-specimens-heldout.tif'));
+  const sources = heldout.planes.map((p) => ({ data: Float32Array.from(p), width: heldout.width, height: heldout.height }));
+  const { autofocus: pkg } = await loadDeepRPackage(modelDir);
+  const defocusUm = [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5];
+  const t0 = Date.now();
+  const { rows, examples } = await evaluateAutofocus(pkg, sources, {
+    defocusUm,
+    pairsPerDefocus: pairs,
+    patchPx: 256,
+    deconvolutionIterations: [5, 10, 20, 50, 100],
+    seed: 1,
+    onProgress: (d, t) => process.stderr.write(`\r  ${d}/${t} pairs, ${((Date.now() - t0) / 1000).toFixed(0)} s`),
+  });
+  process.stderr.write('\n');
+  await mkdir(outDir, { recursive: true });
+
+  const by = (m: EvaluationMethod) => rows.filter((r) => r.method === m);
+  for (const metric of ['ssim', 'psnr'] as const) {
+    const png = renderLinePlot(
+      EVALUATION_METHODS.map((m) => ({ label: m, colour: COLOURS[m], x: by(m).map((r) => r.defocusUm), y: by(m).map((r) => r[metric]) })),
+      800, 400, { logY: false, markers: true },
+    );
+    await writeFileAtomic(join(outDir, `deepr-eval-${metric}.png`), png);
+  }
+  const csv = ['defocusUm,method,ssim,ssimSd,psnr,psnrSd,iterations', ...rows.map((r: EvaluationRow) => [r.defocusUm, r.method, r.ssim.toFixed(4), r.ssimSd.toFixed(4), r.psnr.toFixed(2), r.psnrSd.toFixed(2), r.iterations ?? ''].join(','))];
+  await writeFile(join(outDir, 'deepr-eval.csv'), `${csv.join('\n')}\n`);
+
+  // examples: rows = target, input, Deep-R, RL, Landweber; columns = defocus −4, −2, +2, +4 µm (128² centre crops)
+  const show = examples.filter((e) => [-4, -2, 2, 4].includes(e.defocusUm));
+  const c = 128;
+  const side = 256;
+  const off = (side - c) / 2;
+  const rowsOf: ((e: (typeof show)[number]) => Float32Array)[] = [(e) => e.target, (e) => e.outputs.input, (e) => e.outputs.deepr, (e) => e.outputs['richardson-lucy'], (e) => e.outputs.landweber];
+  const W = show.length * (c + 4);
+  const H = rowsOf.length * (c + 4);
+  const mont = new Float32Array(W * H).fill(-1.5);
+  show.forEach((e, j) => rowsOf.forEach((get, i) => {
+    const img = get(e);
+    for (let y = 0; y < c; y++) for (let x = 0; x < c; x++) mont[(i * (c + 4) + y) * W + j * (c + 4) + x] = img[(y + off) * side + x + off];
+  }));
+  await writePng(join(outDir, 'deepr-eval-examples.png'), createStack({ width: W, height: H, dtype: 'float32', planes: [mont] }), { saturatedPercent: 0.5 });
+
+  const fmt = (m: EvaluationMethod, d: number) => {
+    const r = rows.find((x) => x.method === m && x.defocusUm === d)!;
+    return `${r.ssim.toFixed(3)} / ${r.psnr.toFixed(1)}${r.iterations ? ` (${r.iterations})` : ''}`;
+  };
+  const lines = [
+    `| defocus (µm) | ${defocusUm.join(' | ')} |`,
+    `|---|${defocusUm.map(() => '---:').join('|')}|`,
+    ...EVALUATION_METHODS.map((m) => `| ${m} | ${defocusUm.map((d) => fmt(m, d)).join(' | ')} |`),
+  ];
+  const mean = (m: EvaluationMethod, k: 'ssim' | 'psnr', f: (r: EvaluationRow) => boolean) => {
+    const xs = by(m).filter(f);
+    return xs.reduce((s, r) => s + r[k], 0) / xs.length;
+  };
+  console.log(lines.join('\n'));
+  console.log(`\nmean over −5…+5 µm (SSIM / PSNR dB): ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', () => true).toFixed(3)} / ${mean(m, 'psnr', () => true).toFixed(2)}`).join('; ')}`);
+  console.log(`mean over |defocus| ≥ 1 µm: ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', (r) => r.defocusUm !== 0).toFixed(3)} / ${mean(m, 'psnr', (r) => r.defocusUm !== 0).toFixed(2)}`).join('; ')}`);
+  console.log(`model ${modelDir} (${pkg.manifest.name} ${pkg.manifest.version}); ${pairs} pairs per defocus; ${((Date.now() - t0) / 1000).toFixed(0)} s; figures in ${outDir}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import { useCursor } from '../hooks/useCursor.js';
 import { useKeys } from '../hooks/useKeys.js';
 import { relative } from 'node:path';
@@ -7,6 +7,7 @@ import type { RunSummary } from '../../../core/index.js';
 import type { TablePreview } from '../services.js';
 import { fit, fitLeft, useTheme } from '../theme.js';
 import { Frame, type KeyHint } from './Frame.js';
+import { ImagePreview } from './ImagePreview.js';
 
 const KEYS: KeyHint[] = [
   { key: '↑/↓', label: 'output' },
@@ -64,6 +65,7 @@ export function TableView({ table, width = 78 }: { table: TablePreview; width?: 
 /** Screen 5: what a run wrote: every output and its files, the PNG preview path, and the first rows of each table. */
 export function Results({ summary, cwd, readTable, onBack, onHome }: { summary: RunSummary; cwd: string; readTable: (file: string, n: number) => Promise<TablePreview>; onBack: () => void; onHome: () => void }) {
   const theme = useTheme();
+  const { stdout } = useStdout();
   const [table, setTable] = useState<{ file: string; table?: TablePreview; error?: string } | undefined>();
   const outputs = summary.outputs;
   const cursor = useCursor(outputs.length);
@@ -119,9 +121,19 @@ export function Results({ summary, cwd, readTable, onBack, onHome }: { summary: 
           </>
         ) : table?.error ? (
           <Text color={theme.error}>{fit(`✗ ${table.error}`, 80)}</Text>
+        ) : current && (current.type === 'stack' || current.type === 'image') && theme.color && current.files.some((f) => f.endsWith('.png')) ? (
+          <>
+            <Text bold wrap="truncate">{fit(`${current.name}: ${rel(current.files.find((f) => f.endsWith('.png'))!)} (half-block preview)`, 80)}</Text>
+            <ImagePreview
+              file={current.files.find((f) => f.endsWith('.png'))!}
+              maxCols={60}
+              // the screen less the frame, the summary line, the outputs list and this caption
+              maxRows={Math.max(4, Math.min(20, (stdout?.rows ?? 24) - 8 - 2 * Math.min(outputs.length, 6)))}
+            />
+          </>
         ) : current && (current.type === 'stack' || current.type === 'image') ? (
           <Text color={theme.muted} wrap="wrap">
-            {fit('Open the .tif in Fiji/ImageJ, or the PNG preview in an image viewer (inline images are not drawn in the terminal).', 160)}
+            {fit(`Open the .tif in Fiji/ImageJ, or the PNG preview in an image viewer${theme.color ? '' : ' (images are drawn in the terminal only with colour on: NO_COLOR is set)'}.`, 160)}
           </Text>
         ) : null}
       </Box>

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
-import { EVALUATION_METHODS, evaluateAutofocus, loadDeepRPackage, renderLinePlot, resolveModelDir, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/index.js';
+import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, loadDeepRPackage, renderLinePlot, resolveModelDir, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/index.js';
 
 const COLOURS: Record<EvaluationMethod, [number, number, number]> = {
   input: [120, 120, 120],
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   const heldout = await readTiff(join(root, 'samples', 'deepr-specimens-heldout.tif'));
   const sources = heldout.planes.map((p) => ({ data: Float32Array.from(p), width: heldout.width, height: heldout.height }));
   const { autofocus: pkg } = await loadDeepRPackage(modelDir);
+  const dpmPkg = pkg.manifest.extra?.dpm ? (await loadDeepRPackage(modelDir, { dpm: true })).dpm : undefined;
   const defocusUm = [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5];
   const t0 = Date.now();
   const { rows, examples } = await evaluateAutofocus(pkg, sources, {
@@ -94,6 +95,17 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   console.log(`\nmean over −5…+5 µm (SSIM / PSNR dB): ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', () => true).toFixed(3)} / ${mean(m, 'psnr', () => true).toFixed(2)}`).join('; ')}`);
   console.log(`mean over |defocus| ≥ 1 µm: ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', (r) => r.defocusUm !== 0).toFixed(3)} / ${mean(m, 'psnr', (r) => r.defocusUm !== 0).toFixed(2)}`).join('; ')}`);
+  if (dpmPkg) {
+    const dpmRows = await evaluateDefocusMap(dpmPkg, sources, { defocusUm, pairsPerDefocus: pairs, patchPx: 256, seed: 1 });
+    const abs = dpmPkg.manifest.extra?.dpmTarget === 'absolute';
+    const truth = (d: number) => (abs ? Math.abs(d) : d);
+    const png = renderLinePlot([
+      { label: 'true', colour: [120, 120, 120], x: defocusUm, y: defocusUm.map(truth) },
+      { label: 'DPM', colour: [220, 0, 0], x: dpmRows.map((r) => r.defocusUm), y: dpmRows.map((r) => r.predictedUm) },
+    ], 800, 400, { logY: false, markers: true });
+    await writeFileAtomic(join(outDir, 'deepr-eval-dpm.png'), png);
+    console.log(`\nDPM (${abs ? '|Δz|' : 'Δz'}, µm): ${dpmRows.map((r) => `${r.defocusUm}: ${r.predictedUm.toFixed(2)} ± ${r.predictedSdUm.toFixed(2)} (pixel MAE ${r.pixelMaeUm.toFixed(2)})`).join('; ')}`);
+  }
   console.log(`model ${modelDir} (${pkg.manifest.name} ${pkg.manifest.version}); ${pairs} pairs per defocus; ${((Date.now() - t0) / 1000).toFixed(0)} s; figures in ${outDir}`);
 }
 

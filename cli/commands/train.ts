@@ -141,8 +141,12 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     result.generator.dispose();
     const best = await deepr.loadLayersModel(tf, join(out, 'generator'));
     let dpm;
+    let dpmTarget: 'signed' | 'absolute' | undefined;
     if (opts.dpmIterations > 0) {
-      const r = await deepr.trainDpmDecoder(tf, best, { sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: controller.signal });
+      // synthetic pairs use the symmetric Born & Wolf PSF: only |Δz| can be told from an image
+      const target = opts.synthetic ? 'absolute' : 'signed';
+      const r = await deepr.trainDpmDecoder(tf, best, { sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: controller.signal, target });
+      dpmTarget = target;
       dpm = r.model;
       process.stderr.write(`  DPM decoder: L2 ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)} µm² over ${opts.dpmIterations} iterations\n`);
     }
@@ -150,7 +154,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     await deepr.saveDeepRPackage(pkgDir, best, {
       name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
-      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx,
+      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget,
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });

@@ -23,6 +23,13 @@ export interface DpmTrainOptions {
   batchSize?: number;
   learningRate?: number;
   seed?: number;
+  /**
+   * 'signed' (default): the target is the pair's defocus Δz. 'absolute': |Δz| — for data whose
+   * PSF is the same above and below focus (the synthetic Born & Wolf pairs: the scalar model
+   * without aberrations is symmetric in ±Δz), where the sign cannot be learned from the image
+   * and a signed target would only teach the decoder to answer ≈ 0.
+   */
+  target?: 'signed' | 'absolute';
   signal?: AbortSignal;
   onIteration?: (iteration: number, loss: number) => void;
 }
@@ -56,7 +63,7 @@ export async function trainDpmDecoder(tf: Tf, generator: tfTypes.LayersModel, op
       const crop = new Float32Array(P * P);
       for (let y = 0; y < P; y++) crop.set(p.input.subarray((y0 + y) * p.sizePx + x0, (y0 + y) * p.sizePx + x0 + P), y * P);
       xs.set(normalise(augment(crop, P, P, rng.int(AUGMENT_COUNT)).data).data, b * P * P);
-      ys.fill(p.defocusUm, b * P * P, (b + 1) * P * P);
+      ys.fill(options.target === 'absolute' ? Math.abs(p.defocusUm) : p.defocusUm, b * P * P, (b + 1) * P * P);
     }
     const x = tf.tensor4d(xs, [batch, P, P, 1]);
     const y = tf.tensor4d(ys, [batch, P, P, 1]);

@@ -147,3 +147,50 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
   }
   return { rows, examples };
 }
+
+export interface DefocusMapRow {
+  defocusUm: number;
+  /** Mean over pairs of each map's mean, µm. */
+  predictedUm: number;
+  /** Standard deviation over pairs of each map's mean, µm. */
+  predictedSdUm: number;
+  /** Mean over pairs of the per-pixel absolute error against the target (|Δz| or Δz, as the DPM was trained), µm. */
+  pixelMaeUm: number;
+}
+
+/**
+ * Runs a DPM package (deepr.defocus-map's model) on held-out synthetic pairs at each defocus
+ * and compares its per-pixel output with the true defocus (its magnitude when the package's
+ * `extra.dpmTarget` is 'absolute').
+ */
+export async function evaluateDefocusMap(dpm: ModelPackage, sources: SourceImage[], options: Pick<EvaluateOptions, 'defocusUm' | 'pairsPerDefocus' | 'patchPx' | 'seed'>): Promise<DefocusMapRow[]> {
+  const absolute = dpm.manifest.extra?.dpmTarget === 'absolute';
+  const engine = await createInferenceEngine(dpm, { engine: 'auto' });
+  const rows: DefocusMapRow[] = [];
+  const P = options.patchPx;
+  try {
+    for (const dz of options.defocusUm) {
+      const rng = new SeededRandom((options.seed ?? 1) * 7919 + Math.round(dz * 1000));
+      const truth = absolute ? Math.abs(dz) : dz;
+      const means: number[] = [];
+      let mae = 0;
+      for (let k = 0; k < options.pairsPerDefocus; k++) {
+        const pair = syntheticPair(sources, P, rng, {}, dz);
+        const map = (await engine.run(normalise(pair.input).data, [1, P, P, 1])).data;
+        let s = 0;
+        let e = 0;
+        for (const v of map) {
+          s += v;
+          e += Math.abs(v - truth);
+        }
+        means.push(s / map.length);
+        mae += e / map.length;
+      }
+      const [m, sd] = meanSd(means);
+      rows.push({ defocusUm: dz, predictedUm: m, predictedSdUm: sd, pixelMaeUm: mae / options.pairsPerDefocus });
+    }
+  } finally {
+    await engine.dispose();
+  }
+  return rows;
+}

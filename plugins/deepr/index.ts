@@ -17,7 +17,7 @@ export { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair, SYNTHE
 export { saveDeepRPackage, loadDeepRPackage, resolveModelDir, bundledModelsDir, DEMO_MODEL, DPM_FOLDER, type DeepRPackageInfo } from './package.js';
 export { SeededRandom } from './random.js';
 export { getTf, type Tf } from './tf.js';
-export { evaluateAutofocus, normalisedScores, EVALUATION_METHODS, type EvaluateOptions, type EvaluationRow, type EvaluationResult, type EvaluationMethod } from './evaluate.js';
+export { evaluateAutofocus, evaluateDefocusMap, normalisedScores, EVALUATION_METHODS, type EvaluateOptions, type EvaluationRow, type EvaluationResult, type EvaluationMethod, type DefocusMapRow } from './evaluate.js';
 export { renderLinePlot, type Series, type PlotOptions } from './plot.js';
 
 export const deeprPlugin = definePlugin({

@@ -70,6 +70,8 @@ export interface DeepRPackageInfo {
   exportOnnx?: boolean;
   /** Export the DPM decoder's ONNX weights too (default: as exportOnnx). Off keeps a package with a DPM under the demo model's 20 MB: the DPM then runs on tfjs. */
   exportDpmOnnx?: boolean;
+  /** What the DPM decoder outputs: the signed defocus Δz (default) or its magnitude |Δz| (see DpmTrainOptions.target). */
+  dpmTarget?: 'signed' | 'absolute';
 }
 
 function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
@@ -81,7 +83,7 @@ function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', 
     description:
       task === 'autofocus'
         ? (info.description ?? 'Deep-R single-shot autofocusing (Luo et al.): defocused fluorescence image in, in-focus image out (both zero-mean, unit-variance per image).')
-        : 'Deep-R DPM decoder (Luo et al., Fig. 7): per-pixel defocus distance, µm, from the frozen Deep-R encoder.',
+        : `Deep-R DPM decoder (Luo et al., Fig. 7): per-pixel ${info.dpmTarget === 'absolute' ? 'absolute defocus distance |Δz|' : 'defocus distance Δz'}, µm, from the frozen Deep-R encoder.`,
     inputs: { channels: 1, axes: 'YXC' as const, normalisation: { kind: 'zero-mean-unit-variance' as const } },
     outputs: { channels: 1, axes: 'YXC' as const, ...(task === 'autofocus' ? { normalisation: { kind: 'zero-mean-unit-variance' as const } } : {}) },
     pixelSizeUm: info.pixelSizeUm,
@@ -106,7 +108,7 @@ export async function saveDeepRPackage(dir: string, generator: tfTypes.LayersMod
   let dpmTmp: string | undefined;
   if (dpm) {
     dpmTmp = `${resolve(dir)}.dpm-${process.pid}`;
-    await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', {}), tfModel: dpm, exportOnnx: info.exportDpmOnnx ?? exportOnnx });
+    await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', { dpmTarget: info.dpmTarget ?? 'signed' }), tfModel: dpm, exportOnnx: info.exportDpmOnnx ?? exportOnnx });
   }
   const pkg = await saveModelPackage(dir, { manifest: manifestFor(info, 'autofocus', dpm ? { dpm: DPM_FOLDER } : {}), tfModel: generator, exportOnnx });
   if (dpmTmp) {

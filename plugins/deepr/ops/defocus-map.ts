@@ -9,7 +9,7 @@ export const defocusMapOp = defineOperation({
   description:
     "Per-pixel defocus distance (µm) of a fluorescence image, from the frozen Deep-R encoder and a trained DPM decoder (Luo et al., Fig. 7); needs a model package with a DPM decoder (manifest extra.dpm).",
   inputs: { image: { type: 'stack', description: 'Defocused image (a stack is processed plane by plane)' } },
-  outputs: { map: { type: 'stack', description: 'float32: defocus distance per pixel, µm (the sign convention of the training data)' } },
+  outputs: { map: { type: 'stack', description: "float32: defocus distance per pixel, µm: signed Δz, or |Δz| when the DPM manifest's extra.dpmTarget is 'absolute' (models trained on synthetic, symmetric-PSF data)" } },
   params: z.strictObject(modelParams),
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);

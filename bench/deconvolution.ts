@@ -8,9 +8,11 @@
  * (float32 FFTs by PFFFT and float32 pointwise steps in WebAssembly SIMD, one thread).
  * At 512², Focal's `boundary: 'zero'` run
  * is also compared pixel by pixel with scikit-image's float64 result (same algorithm).
+ * At 1024² and above, Focal RL also runs on a worker pool (`richardsonLucyInWorkers`, one
+ * strip per worker, `--workers N`, default 2, 0 = skip) next to the single-thread run.
  * Writes the section between <!-- bench:deconvolution --> markers in docs/benchmarks.md.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/deconvolution.js [--iterations N] [--sizes 512,1024] [--repeat 2] [--no-docs]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/deconvolution.js [--iterations N] [--sizes 512,1024] [--repeat 2] [--workers 2] [--no-docs]
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,7 +21,8 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { landweber, richardsonLucy } from '../plugins/deconvolution/index.js';
+import { createWorkerPool } from '../core/index.js';
+import { landweber, richardsonLucy, richardsonLucyInWorkers } from '../plugins/deconvolution/index.js';
 import { bornWolfPsf } from '../plugins/optics/index.js';
 
 const exec = promisify(execFile);
@@ -30,6 +33,8 @@ export interface DeconvolutionBenchOptions {
   psfSizePx?: number;
   /** Runs of every timed call; the minimum wall and the minimum CPU time are reported (default 2). */
   repeat?: number;
+  /** Worker threads for the RL-on-workers row at sizes ≥ 1024 (default 2; 0 = skip). */
+  workers?: number;
   docsPath?: string;
   writeDocs?: boolean;
   python?: string;
@@ -50,6 +55,8 @@ export interface DeconvolutionBenchRow {
   skimageF64CpuS?: number;
   /** max |Focal(zero boundary) − scikit-image(float64)| / max, at the first size only */
   agreement?: number;
+  /** RL on the worker pool (sizes ≥ 1024): workers, strips, wall and CPU seconds (CPU of all threads) */
+  workers?: { threads: number; strips: number; wallS: number; cpuS: number; agreement: number };
 }
 
 export interface DeconvolutionBenchResult {
@@ -155,6 +162,21 @@ export function renderDeconvolutionMarkdown(r: {
     .map((x) => `| ${x.size}² | ${x.box[0]}×${x.box[1]} | ${fmt(x.focalRlS)} (${fmt(x.focalRlCpuS)}) | ${fmt(x.focalLandweberS)} (${fmt(x.focalLandweberCpuS)}) | ${fmt(x.skimageF32S)} (${fmt(x.skimageF32CpuS)}) | ${fmt(x.skimageF64S)} (${fmt(x.skimageF64CpuS)}) | ${ratio(x.skimageF32S, x.focalRlS)} (${ratio(x.skimageF32CpuS, x.focalRlCpuS)}) | ${ratio(x.skimageF64S, x.focalRlS)} (${ratio(x.skimageF64CpuS, x.focalRlCpuS)}) |`)
     .join('\n');
   const agree = rows.find((x) => x.agreement !== undefined);
+  const parallel = rows.filter((x) => x.workers);
+  const workersTable = parallel.length
+    ? `### Richardson–Lucy on worker threads
+
+The same RL run (${iterations} iterations) cut into horizontal strips deconvolved in parallel on a worker pool
+(\`richardsonLucyInWorkers\`, piscina; strips overlap by 2·(${k} − 1) px on each side of a seam), next to the
+single-thread run above. CPU seconds are those of the whole process (all threads); the first of the runs
+includes starting the workers. Speed-up = single-thread wall / workers wall; CPU ratio = workers CPU / single-thread CPU
+(the extra work of the overlaps and the start-up).
+
+| image | workers | strips | Focal RL, 1 thread | Focal RL, workers | speed-up (wall) | CPU ratio | max \|Δ\| / max |
+|---|---|---|---|---|---|---|---|
+${parallel.map((x) => `| ${x.size}² | ${x.workers!.threads} | ${x.workers!.strips} | ${fmt(x.focalRlS)} (${fmt(x.focalRlCpuS)}) | ${fmt(x.workers!.wallS)} (${fmt(x.workers!.cpuS)}) | ${(x.focalRlS / x.workers!.wallS).toFixed(2)}× | ${(x.workers!.cpuS / x.focalRlCpuS).toFixed(2)}× | ${x.workers!.agreement.toExponential(1)} |`).join('\n')}
+`
+    : '';
   const big = rows.find((x) => x.size === 1024) ?? rows.at(-1);
   let goal = '';
   if (big && big.skimageF32S !== undefined && big.skimageF64S !== undefined) {
@@ -186,6 +208,7 @@ ${goal}
 
 ${agree ? `Same algorithm check (${agree.size}², ${iterations} iterations): Focal with \`boundary: 'zero'\` vs scikit-image float64, max |Δ| / max = ${agree.agreement!.toExponential(1)}.` : ''}
 
+${workersTable}
 Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.os}; ${date.slice(0, 16).replace('T', ' ')} UTC.
 Load average at start ${loadStart}, at end ${m.load}: measured while other jobs shared the machine, so
 absolute times are noisy; both tools ran back to back in the same run.
@@ -199,6 +222,8 @@ export async function runDeconvolutionBench(options: DeconvolutionBenchOptions =
   const sizes = options.sizes ?? [512, 1024];
   const k = options.psfSizePx ?? 65;
   const log = options.log ?? ((m: string) => console.log(m));
+  const workerThreads = options.workers ?? 2;
+  const pool = workerThreads > 0 ? createWorkerPool({ threads: workerThreads }) : undefined;
   const python = options.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   const psf = bornWolfPsf({ na: 0.75, refractiveIndex: 1, wavelengthUm: 0.53, pixelSizeUm: 0.325, defocusUm: 3, sizePx: k });
   const dir = await mkdtemp(join(tmpdir(), 'focal-bench-deconv-'));
@@ -234,6 +259,26 @@ export async function runDeconvolutionBench(options: DeconvolutionBenchOptions =
       const [focalLandweberS, focalLandweberCpuS] = [lwRun.wall, lwRun.cpu];
       log(`${n}²: Focal Landweber ${focalLandweberS.toFixed(2)} s (CPU ${focalLandweberCpuS.toFixed(2)} s)`);
       const row: DeconvolutionBenchRow = { size: n, box: rl.box, focalRlS, focalLandweberS, focalRlCpuS, focalLandweberCpuS };
+      if (pool && n >= 1024) {
+        let wallS = Infinity;
+        let cpu = Infinity;
+        let par!: Awaited<ReturnType<typeof richardsonLucyInWorkers>>;
+        for (let r = 0; r < repeat; r++) {
+          const t = performance.now();
+          const c = cpuS();
+          par = await richardsonLucyInWorkers(img, dims, psf, pd, { iterations, pool, strips: pool.size });
+          wallS = Math.min(wallS, (performance.now() - t) / 1000);
+          cpu = Math.min(cpu, cpuS() - c);
+        }
+        let peak = 0;
+        let diff = 0;
+        for (let i = 0; i < rl.image.length; i++) {
+          peak = Math.max(peak, Math.abs(rl.image[i]));
+          diff = Math.max(diff, Math.abs(par.image[i] - rl.image[i]));
+        }
+        row.workers = { threads: pool.size, strips: par.strips ?? 1, wallS, cpuS: cpu, agreement: diff / peak };
+        log(`${n}²: Focal RL on ${pool.size} workers (${row.workers.strips} strips) ${wallS.toFixed(2)} s (CPU ${cpu.toFixed(2)} s): ${(focalRlS / wallS).toFixed(2)}× the single-thread wall time; max |Δ| / max = ${row.workers.agreement.toExponential(2)}`);
+      }
       const imgPath = join(dir, `img${n}.f32`);
       await writeFile(imgPath, Buffer.from(img.buffer, img.byteOffset, img.byteLength));
       const outPath = index === 0 ? join(dir, `out${n}.f64`) : '-';
@@ -266,6 +311,7 @@ export async function runDeconvolutionBench(options: DeconvolutionBenchOptions =
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await pool?.destroy();
   }
   const m = machine();
   const date = new Date().toISOString();
@@ -292,5 +338,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     sizes: get('--sizes') ? get('--sizes')!.split(',').map(Number) : undefined,
     writeDocs: !args.includes('--no-docs'),
     repeat: get('--repeat') ? Number(get('--repeat')) : undefined,
+    workers: get('--workers') ? Number(get('--workers')) : undefined,
   });
 }

@@ -90,6 +90,7 @@ export {
 
 // --- host runtime: DI container and the files-in/files-out pipeline runner ---
 export { createContainer, defaultThreads, type ContainerOptions } from './runtime/container.js';
+export { createWorkerPool, workerModulePath, type WorkerPool, type WorkerPoolOptions, type WorkerRunOptions, type Transferable as WorkerTransferable } from './runtime/workers.js';
 export { PipelineRunner, ensureWritableFolder, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord } from './runtime/runner.js';
 
 // --- deep learning runtime ---

@@ -5,6 +5,7 @@ import { DefaultIoService } from '../io/io-service.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, ServiceProvider } from '../plugin/contract.js';
 import { ConsoleLogger } from './logger.js';
+import { createWorkerPool, type WorkerPool } from './workers.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, ML_SERVICE, SERVICE_PROVIDER, type ComputeService, type IoService, type MlService } from './services.js';
 
 export interface ContainerOptions {
@@ -45,7 +46,14 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
  */
 export function createContainer(options: ContainerOptions): DependencyContainer {
   const c = rootContainer.createChildContainer();
-  const compute: ComputeService = { threads: options.threads ?? defaultThreads() };
+  const threads = options.threads ?? defaultThreads();
+  let pool: WorkerPool | undefined;
+  const compute: ComputeService = {
+    threads,
+    get workers() {
+      return (pool ??= createWorkerPool({ threads }));
+    },
+  };
   c.register(LOGGER, { useValue: options.logger ?? new ConsoleLogger() });
   c.register(COMPUTE_SERVICE, { useValue: compute });
   c.register(CATALOG, { useValue: options.catalog });

@@ -8,6 +8,7 @@ import type { Logger, ServiceProvider } from '../plugin/contract.js';
 import type { BackendName, BackendReport, Tf } from '../ml/backend.js';
 import type { ModelPackage } from '../ml/model-package.js';
 import type { InferenceEngine, InferenceEngineOptions } from '../ml/inference.js';
+import type { WorkerPool } from './workers.js';
 
 /** Reading and writing of images, tables and JSON; every write is atomic. */
 export interface IoService {
@@ -26,6 +27,11 @@ export interface IoService {
 export interface ComputeService {
   /** Worker threads / concurrent nodes allowed (FOCAL_THREADS, else available cores). */
   readonly threads: number;
+  /**
+   * The host's worker-thread pool, `threads` workers at most; created on first access,
+   * its workers start with the first task and exit when idle.
+   */
+  readonly workers: WorkerPool;
 }
 
 /**

@@ -4,14 +4,18 @@
  * params through the op's own zod schema (defaults filled, as the executor does).
  */
 import { FocalError } from '../errors.js';
-import type { AnyOperationDef, Logger, OpContext } from '../plugin/contract.js';
+import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
 
 export interface TestContext extends OpContext {
   readonly progressCalls: { fraction: number; label?: string }[];
   readonly logs: { level: keyof Logger; message: string }[];
 }
 
-export function testContext(options: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {}): TestContext {
+/**
+ * A recording OpContext. `services` resolves nothing unless given (e.g. the provider of a
+ * container from `createContainer`, or a stub serving just the tokens an op needs).
+ */
+export function testContext(options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; services?: ServiceProvider } = {}): TestContext {
   const progressCalls: { fraction: number; label?: string }[] = [];
   const logs: { level: keyof Logger; message: string }[] = [];
   const log: Logger = {
@@ -29,7 +33,7 @@ export function testContext(options: { signal?: AbortSignal; onProgress?: (fract
       options.onProgress?.(fraction);
     },
     signal: options.signal ?? new AbortController().signal,
-    services: {
+    services: options.services ?? {
       resolve() {
         throw new FocalError('E_ARGUMENT', 'no services are registered in this test context');
       },

@@ -6,7 +6,7 @@
 import { FocalError, RealFft3d, nextFastSize } from '../../core/index.js';
 import { psnr, ssim } from '../metrics/index.js';
 import type { BackendChoice } from './spectral.js';
-import { MAX_TV_LAMBDA, BOUNDARIES, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';
+import { MAX_TV_LAMBDA, BOUNDARIES, imageMean, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';
 
 export type { Boundary, Dims } from './engine.js';
 
@@ -27,6 +27,12 @@ export interface DeconvolutionOptions {
   tileSizePx?: number;
   /** FFT backend: 'auto' (default: PFFFT WebAssembly for 2D, this plugin's JS FFT for 3D), 'js' or 'pffft-wasm'. */
   backend?: BackendChoice;
+  /**
+   * Taper target of the padding and Richardson–Lucy's start value (default: the image's
+   * mean). When deconvolving a part of a larger image, give the whole image's mean so the
+   * part agrees with the whole (as the strips run in workers do).
+   */
+  imageMean?: number;
 }
 
 export interface RichardsonLucyOptions extends DeconvolutionOptions {
@@ -58,6 +64,8 @@ export interface DeconvolutionResult {
   tiles: [number, number];
   /** FFT backend used. */
   backend: 'pffft-wasm' | 'js';
+  /** Horizontal strips run on worker threads (parallel.ts; `box` and `tiles` are then those of the first strip); absent when run on one thread. */
+  strips?: number;
 }
 
 function fieldError(field: string, message: string): FocalError {
@@ -109,26 +117,65 @@ function common(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, ps
   if (options.memoryBudgetMb !== undefined && !(options.memoryBudgetMb > 0)) {
     throw fieldError('memoryBudgetMb', `must be > 0, got ${options.memoryBudgetMb}`);
   }
+  if (options.imageMean !== undefined && !Number.isFinite(options.imageMean)) {
+    throw fieldError('imageMean', `must be a finite number, got ${options.imageMean}`);
+  }
   const img = toFloat(image, count, 'image');
   const p = unitPsf(d, psf, psfDims);
   const reference = options.reference !== undefined ? toFloat(options.reference, count, 'reference') : undefined;
   return { d, img, p, reference };
 }
 
+function referenceRange(reference: Float64Array | undefined): number {
+  if (!reference) return 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of reference) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const dataRange = hi - lo;
+  if (!(dataRange > 0)) throw fieldError('reference', 'the reference is constant; PSNR and SSIM need a data range > 0');
+  return dataRange;
+}
+
+export type AlgorithmKind = 'rl' | 'landweber';
+
+/** The engine's algorithm for richardsonLucy ('rl') or landweber options; checks tvLambda / step. */
+function algorithmFor(kind: AlgorithmKind, options: RichardsonLucyOptions & LandweberOptions): Algorithm {
+  if (kind === 'rl') {
+    const tvLambda = options.tvLambda ?? 0;
+    if (!(tvLambda >= 0 && tvLambda <= MAX_TV_LAMBDA)) throw fieldError('tvLambda', `must be in [0, ${MAX_TV_LAMBDA}], got ${tvLambda}`);
+    return { kind: 'rl', tvLambda };
+  }
+  const step = options.step ?? 1;
+  if (!(step > 0 && step < 2)) throw fieldError('step', `must be in (0, 2), got ${step}`);
+  return { kind: 'landweber', step, nonNegative: options.nonNegative ?? true };
+}
+
+/**
+ * Checks everything {@link richardsonLucy} ('rl') or {@link landweber} would check, with the
+ * same errors, without deconvolving; returns the image size and the mean the run would use.
+ * (For callers that split the work, e.g. into strips run in workers.)
+ */
+export function checkDeconvolution(
+  kind: AlgorithmKind,
+  image: ArrayLike<number>,
+  dims: Dims,
+  psf: ArrayLike<number>,
+  psfDims: Dims,
+  options: RichardsonLucyOptions & LandweberOptions,
+): { dims: [number, number, number]; mean: number } {
+  algorithmFor(kind, options);
+  const { d, img, reference } = common(image, dims, psf, psfDims, options);
+  referenceRange(reference);
+  return { dims: d, mean: options.imageMean ?? imageMean(img) };
+}
+
 function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, algorithm: Algorithm, options: DeconvolutionOptions): DeconvolutionResult {
   const { d, img, p, reference } = common(image, dims, psf, psfDims, options);
   const stats: StatsRow[] | undefined = reference ? [] : undefined;
-  let dataRange = 0;
-  if (reference) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of reference) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    dataRange = hi - lo;
-    if (!(dataRange > 0)) throw fieldError('reference', 'the reference is constant; PSNR and SSIM need a data range > 0');
-  }
+  const dataRange = referenceRange(reference);
   const plane = d[0] * d[1];
   const onIteration =
     reference || options.onIteration
@@ -151,6 +198,7 @@ function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDi
     signal: options.signal,
     tileSizePx: options.tileSizePx,
     backend: options.backend,
+    mean: options.imageMean,
   });
   return { image: result.image, ...(stats ? { stats } : {}), box: result.box, tiles: result.tiles, backend: result.backend };
 }
@@ -172,9 +220,7 @@ function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDi
  * const { image } = richardsonLucy(pixels, { width: 512, height: 512 }, psf, { width: 33, height: 33 }, { iterations: 50 });
  */
 export function richardsonLucy(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: RichardsonLucyOptions): DeconvolutionResult {
-  const tvLambda = options.tvLambda ?? 0;
-  if (!(tvLambda >= 0 && tvLambda <= MAX_TV_LAMBDA)) throw fieldError('tvLambda', `must be in [0, ${MAX_TV_LAMBDA}], got ${tvLambda}`);
-  return run(image, dims, psf, psfDims, { kind: 'rl', tvLambda }, options);
+  return run(image, dims, psf, psfDims, algorithmFor('rl', options), options);
 }
 
 /**
@@ -186,9 +232,7 @@ export function richardsonLucy(image: ArrayLike<number>, dims: Dims, psf: ArrayL
  * Parameters and errors as {@link richardsonLucy}; `step` outside (0, 2) → `E_ARGUMENT` (field step).
  */
 export function landweber(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: LandweberOptions): DeconvolutionResult {
-  const step = options.step ?? 1;
-  if (!(step > 0 && step < 2)) throw fieldError('step', `must be in (0, 2), got ${step}`);
-  return run(image, dims, psf, psfDims, { kind: 'landweber', step, nonNegative: options.nonNegative ?? true }, options);
+  return run(image, dims, psf, psfDims, algorithmFor('landweber', options), options);
 }
 
 /**

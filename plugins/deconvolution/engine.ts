@@ -46,6 +46,12 @@ export interface EngineOptions {
   tileSizePx?: number;
   /** FFT backend: 'auto' (PFFFT WebAssembly for 2D when it loaded, else the JS FFT), 'js' or 'pffft-wasm'. */
   backend?: BackendChoice;
+  /**
+   * Taper target of the padding and RL start value (default: the mean of `image`). A part
+   * of a larger image (a strip run in a worker) gets the whole image's mean, so that it
+   * agrees with the untiled run.
+   */
+  mean?: number;
 }
 
 export interface EngineResult {
@@ -275,9 +281,7 @@ export function runDeconvolution(
   const mapY = axisMaps(th, ny, axes[1].k, taper);
   const mapZ = axisMaps(D, nz, axes[2].k, taper);
   // one mean for all tiles (taper target and RL start), so tiles agree with the whole image
-  let sum = 0;
-  for (let i = 0; i < image.length; i++) sum += image[i];
-  const mean = sum / image.length;
+  const mean = options.mean ?? imageMean(image);
   const tiles: TileState[] = [];
   const wX = mapX.weight;
   const sX = mapX.src;
@@ -433,6 +437,13 @@ export function runDeconvolution(
   assemble();
   return { image: out, box: [nx, ny, nz], tiles: [startsX.length, startsY.length], workingSetBytes: workingSetBytes(nx, ny, nz, algorithm, choice), backend: fft.name };
   }
+}
+
+/** Mean of the pixels, summed in order in float64 (the taper target and RL start). */
+export function imageMean(image: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < image.length; i++) sum += image[i];
+  return sum / image.length;
 }
 
 function forRegion(nx: number, ny: number, _nz: number, w: number, h: number, d: number, f: (i: number) => void): void {

@@ -1,7 +1,8 @@
 /**
  * Built-in plugin `deconvolution`: Richardson–Lucy (with optional TV regularisation) and
  * Landweber deconvolution, 2D and 3D. 2D FFTs run on PFFFT (WebAssembly SIMD), 3D on a
- * mixed-radix real FFT of its own (fft.ts), which other plugins may use too.
+ * mixed-radix real FFT of its own (fft.ts), which other plugins may use too. Large images
+ * are split into strips deconvolved on worker threads (parallel.ts).
  */
 import { definePlugin } from '../../core/index.js';
 import { landweberOp } from './ops/landweber.js';
@@ -19,6 +20,15 @@ export {
   type Boundary,
   type Dims,
 } from './deconvolve.js';
+export {
+  richardsonLucyInWorkers,
+  landweberInWorkers,
+  parallelStrips,
+  planStrips,
+  PARALLEL_MIN_PLANE_PX,
+  type WorkerOptions,
+  type Strip,
+} from './parallel.js';
 // the FFTs moved to core (core/numeric/fft); re-exported for existing users of this plugin
 export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from '../../core/index.js';
 export { pffftStatus, type BackendChoice } from './spectral.js';

@@ -1,9 +1,10 @@
 import {
-  FocalError, createTable, isFocalError, planeCount, planeIndex, throwIfAborted, withPlanes, z,
-  type Cell, type OpContext, type PixelArray, type Stack, type Table,
+  COMPUTE_SERVICE, FocalError, createTable, isFocalError, planeCount, planeIndex, throwIfAborted, withPlanes, z,
+  type Cell, type ComputeService, type OpContext, type PixelArray, type Stack, type Table,
 } from '../../../core/index.js';
 import { BOUNDARIES } from '../engine.js';
-import type { DeconvolutionOptions, DeconvolutionResult, Dims } from '../deconvolve.js';
+import { landweber, richardsonLucy, type AlgorithmKind, type DeconvolutionResult } from '../deconvolve.js';
+import { landweberInWorkers, parallelStrips, richardsonLucyInWorkers } from '../parallel.js';
 
 export const commonFields = {
   iterations: z.number().int().min(1).default(50).describe('Number of iterations (≥ 1)'),
@@ -32,8 +33,6 @@ export const commonOutputs = {
   stats: { type: 'table', optional: true, description: 'Present when reference is connected: iteration, psnr, ssim per iteration (with c, z, t when there are several volumes)' },
 } as const;
 
-type Solver = (image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: DeconvolutionOptions) => DeconvolutionResult;
-
 /** Maps the numeric code's E_ARGUMENT errors onto op errors: inputs → E_PORT, params → E_PARAMS. */
 function asOpError(e: unknown): unknown {
   if (!isFocalError(e) || e.code !== 'E_ARGUMENT') return e;
@@ -42,17 +41,29 @@ function asOpError(e: unknown): unknown {
   return new FocalError(code, e.message, { field }, { cause: e });
 }
 
+/** The host's compute service, or undefined where none is registered (e.g. a bare test context). */
+function computeService(ctx: OpContext): ComputeService | undefined {
+  try {
+    return ctx.services.resolve(COMPUTE_SERVICE);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Runs `solve` on every volume of the image: each plane (2D PSF) or each (c, t) z-stack
- * (3D PSF), reporting progress per iteration and stats when a reference is connected.
+ * Runs RL or Landweber on every volume of the image: each plane (2D PSF) or each (c, t)
+ * z-stack (3D PSF). Without a reference, with more than one thread, the default boundary
+ * and planes of at least PARALLEL_MIN_PLANE_PX px, each volume is cut into strips run on
+ * the host's worker pool (progress per finished strip); otherwise it runs on this thread
+ * with progress per iteration and stats when a reference is connected.
  */
-export function deconvolveStack(
+export async function deconvolveStack(
   ctx: OpContext,
   inputs: { image: Stack; psf: Stack; reference?: Stack },
   params: { iterations: number; boundary: 'reflect-taper' | 'zero'; memoryBudgetMb: number },
-  solve: Solver,
+  kind: AlgorithmKind,
   extra: Record<string, unknown>,
-): { image: Stack; stats?: Table } {
+): Promise<{ image: Stack; stats?: Table }> {
   const { image, psf, reference } = inputs;
   if (!Number.isInteger(params.iterations) || params.iterations < 1) {
     throw new FocalError('E_PARAMS', `iterations: must be an integer ≥ 1, got ${params.iterations}`, { field: 'iterations' });
@@ -87,7 +98,11 @@ export function deconvolveStack(
   const columns = volumes.length > 1 ? (is3d ? ['c', 't', 'iteration', 'psnr', 'ssim'] : ['c', 'z', 't', 'iteration', 'psnr', 'ssim']) : ['iteration', 'psnr', 'ssim'];
   const rows: Record<string, Cell>[] = [];
   const total = volumes.length * params.iterations;
-  volumes.forEach((vol, v) => {
+  // strips on worker threads: not with a reference (stats need every iteration's whole
+  // estimate) nor with zero padding (kept exact, it exists to compare with scikit-image)
+  const compute = reference || params.boundary !== 'reflect-taper' ? undefined : computeService(ctx);
+  const strips = compute ? parallelStrips({ width: W, height: H }, { width: psf.width, height: psf.height }, compute.threads) : 1;
+  for (const [v, vol] of volumes.entries()) {
     throwIfAborted(ctx.signal);
     const depth = vol.z.length;
     const gather = (s: Stack) => {
@@ -99,20 +114,30 @@ export function deconvolveStack(
     const psfData = new Float32Array(psf.width * psf.height * psf.sizeZ);
     for (let zz = 0; zz < psf.sizeZ; zz++) psfData.set(psf.planes[planeIndex(psf, pc, zz, 0)], zz * psf.width * psf.height);
     let result: DeconvolutionResult;
+    const dims = { width: W, height: H, depth };
+    const psfDims = { width: psf.width, height: psf.height, depth: psf.sizeZ };
+    const options = { ...extra, iterations: params.iterations, boundary: params.boundary, memoryBudgetMb: params.memoryBudgetMb, signal: ctx.signal };
     try {
-      result = solve(gather(image), { width: W, height: H, depth }, psfData, { width: psf.width, height: psf.height, depth: psf.sizeZ }, {
-        ...extra,
-        iterations: params.iterations,
-        boundary: params.boundary,
-        memoryBudgetMb: params.memoryBudgetMb,
-        signal: ctx.signal,
-        ...(reference ? { reference: gather(reference) } : {}),
-        onIteration: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
-      });
+      if (compute && strips > 1) {
+        const inWorkers = kind === 'rl' ? richardsonLucyInWorkers : landweberInWorkers;
+        result = await inWorkers(gather(image), dims, psfData, psfDims, {
+          ...options,
+          pool: compute.workers,
+          strips,
+          onStrip: (done, n) => ctx.progress((v + done / n) / volumes.length, `volume ${v + 1}/${volumes.length}, strip ${done}/${n}`),
+        });
+      } else {
+        const solve = kind === 'rl' ? richardsonLucy : landweber;
+        result = solve(gather(image), dims, psfData, psfDims, {
+          ...options,
+          ...(reference ? { reference: gather(reference) } : {}),
+          onIteration: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
+        });
+      }
     } catch (e) {
       throw asOpError(e);
     }
-    if (v === 0) ctx.log.debug('deconvolution geometry', { box: result.box, tiles: result.tiles, volumes: volumes.length });
+    if (v === 0) ctx.log.debug('deconvolution geometry', { box: result.box, tiles: result.tiles, strips: result.strips ?? 1, volumes: volumes.length });
     vol.z.forEach((zz, k) => {
       out[planeIndex(image, vol.c, zz, vol.t)] = result.image.slice(k * plane, (k + 1) * plane);
     });
@@ -125,7 +150,7 @@ export function deconvolveStack(
       }
       rows.push(row);
     }
-  });
+  }
   const result: { image: Stack; stats?: Table } = { image: withPlanes(image, out) };
   if (reference) result.stats = createTable(columns, rows);
   return result;

@@ -1,6 +1,5 @@
 import { FocalError, defineOperation, z } from '../../../core/index.js';
 import { MAX_TV_LAMBDA } from '../engine.js';
-import { richardsonLucy } from '../deconvolve.js';
 import { commonFields, commonInputs, commonOutputs, deconvolveStack } from './common.js';
 
 export const richardsonLucyParams = z.strictObject({
@@ -25,6 +24,6 @@ export const richardsonLucyOp = defineOperation({
     if (!(params.tvLambda >= 0 && params.tvLambda <= MAX_TV_LAMBDA)) {
       throw new FocalError('E_PARAMS', `tvLambda: must be in [0, ${MAX_TV_LAMBDA}], got ${params.tvLambda}`, { field: 'tvLambda' });
     }
-    return deconvolveStack(ctx, inputs, params, richardsonLucy, { tvLambda: params.tvLambda });
+    return deconvolveStack(ctx, inputs, params, 'rl', { tvLambda: params.tvLambda });
   },
 });

@@ -78,6 +78,18 @@ describe('wasm Conv2DBackpropFilter', () => {
     });
   }
 
+  it('matches cpu on the per-tap path (one image, ≥ 32 input and output channels)', async () => {
+    const xs = seeded(1 * 10 * 9 * 32, 51);
+    const ws = seeded(3 * 3 * 32 * 40, 52);
+    const grad = (): Tensor => {
+      const x = tf.tensor4d(xs, [1, 10, 9, 32]);
+      const w = tf.tensor4d(ws, [3, 3, 32, 40]);
+      const r = tf.tensor4d(seeded(10 * 9 * 40, 53), [1, 10, 9, 40]);
+      return tf.grad((wv) => tf.sum(tf.mul(tf.conv2d(x, wv as Tensor4D, 1, 'same'), r)))(w);
+    };
+    expect(relErr(await on('wasm', grad), await on('cpu', grad))).toBeLessThan(1e-4);
+  });
+
   it('matches cpu through the filter gradient of conv2dTranspose (stride 2, same; kernels 2 and 3)', async () => {
     for (const k of [2, 3]) {
       const xs = seeded(2 * 5 * 5 * 4, 11 + k);

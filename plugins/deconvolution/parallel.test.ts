@@ -81,6 +81,8 @@ describe('strip geometry', () => {
     expect(parallelStrips({ width: 511, height: 512 }, pd, 4)).toBe(1);
     expect(parallelStrips({ width: 512, height: 512 }, pd, 2)).toBe(2);
     expect(parallelStrips(dims, pd, 1)).toBe(1);
+    expect(parallelStrips({ width: 1024, height: 1024 }, pd, 2, 5)).toBe(1); // too little work for the worker start-up
+    expect(parallelStrips({ width: 1024, height: 1024 }, pd, 2, 100)).toBe(2);
     // each strip owns at least twice its margin: 600 rows, 65 px PSF (margin 128) → at most 2 strips
     expect(parallelStrips(dims, { width: 65, height: 65 }, 8)).toBe(2);
     const plan = planStrips(N, K, 3);
@@ -137,7 +139,7 @@ describe('deconvolution in worker threads (2 strips) = single-threaded untiled r
     const d3 = { width: w, height: h, depth };
     const p3 = { width: K, height: K, depth: 3 };
     const full = landweber(vol, d3, psf3, p3, { iterations: 3 });
-    const par = await landweberInWorkers(vol, d3, psf3, p3, { iterations: 3, pool: realPool });
+    const par = await landweberInWorkers(vol, d3, psf3, p3, { iterations: 3, pool: realPool, strips: 2 });
     expect(par.strips).toBe(2);
     const err = maxRelDiff(par.image, full.image);
     // eslint-disable-next-line no-console
@@ -195,12 +197,17 @@ describe('ops with a worker pool from the host (DI)', () => {
     const spy = vi.spyOn(workers, 'run');
     const ctx = testContext({ services });
     try {
-      const out = await runOp(richardsonLucyOp, { image: stack(image), psf: psfStack }, { iterations: 10 }, ctx);
+      // 80 iterations: enough work (N² × 80 ≥ PARALLEL_MIN_WORK) for the op to use the workers
+      const out = await runOp(richardsonLucyOp, { image: stack(image), psf: psfStack }, { iterations: 80 }, ctx);
       expect(spy).toHaveBeenCalledTimes(2);
       expect(ctx.progressCalls.map((c) => c.label)).toEqual(['volume 1/1, strip 1/2', 'volume 1/1, strip 2/2']);
       expect(ctx.progressCalls.at(-1)!.fraction).toBe(1);
       const res = (out.image as Stack).planes[0] as Float32Array;
-      expect(maxRelDiff(res, richardsonLucy(image, dims, psf, pd, { iterations: 10 }).image)).toBeLessThan(1e-4);
+      expect(maxRelDiff(res, richardsonLucy(image, dims, psf, pd, { iterations: 80 }).image)).toBeLessThan(1e-4);
+      // too little work (10 iterations) stays on this thread
+      spy.mockClear();
+      await runOp(richardsonLucyOp, { image: stack(image), psf: psfStack }, { iterations: 10 }, ctx);
+      expect(spy).not.toHaveBeenCalled();
       // zero padding stays on this thread (kept exact for the comparison with scikit-image)
       spy.mockClear();
       await runOp(landweberOp, { image: stack(image), psf: psfStack }, { iterations: 2, boundary: 'zero' }, ctx);

@@ -101,7 +101,7 @@ export async function deconvolveStack(
   // strips on worker threads: not with a reference (stats need every iteration's whole
   // estimate) nor with zero padding (kept exact, it exists to compare with scikit-image)
   const compute = reference || params.boundary !== 'reflect-taper' ? undefined : computeService(ctx);
-  const strips = compute ? parallelStrips({ width: W, height: H }, { width: psf.width, height: psf.height }, compute.threads) : 1;
+  const strips = compute ? parallelStrips({ width: W, height: H, depth: is3d ? image.sizeZ : 1 }, { width: psf.width, height: psf.height }, compute.threads, params.iterations) : 1;
   for (const [v, vol] of volumes.entries()) {
     throwIfAborted(ctx.signal);
     const depth = vol.z.length;

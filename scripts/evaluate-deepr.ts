@@ -8,7 +8,8 @@
  * validation). For each defocus −5…+5 µm (1 µm steps) `--pairs` random 256² crops are imaged
  * with the training simulator; the defocused input, the Deep-R output, and Richardson–Lucy and
  * Landweber with the true PSF (best of 5/10/20/50/100 iterations at each defocus) are scored
- * against the in-focus image (SSIM, PSNR; all images normalised to zero mean, unit variance).
+ * against the in-focus image (SSIM, PSNR; all images normalised to zero mean, unit variance;
+ * 10 px left out at each edge, as the paper does for its RL/Landweber comparison).
  * Writes <out>/deepr-eval-ssim.png, <out>/deepr-eval-psnr.png, <out>/deepr-eval-examples.png,
  * <out>/deepr-eval.csv, and prints a Markdown table.
  */

@@ -4,7 +4,7 @@
  */
 import { FocalError, createInferenceEngine, type ModelPackage } from '../../core/index.js';
 import { landweber, richardsonLucy } from '../deconvolution/index.js';
-import { psnr, ssim } from '../metrics/index.js';
+import { cropBorder, psnr, ssim } from '../metrics/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf } from '../optics/index.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 import { normalise } from './normalise.js';
@@ -22,6 +22,8 @@ export interface EvaluateOptions {
   patchPx: number;
   /** Iteration counts tried for RL and Landweber; at each defocus the best (highest mean SSIM) is reported. */
   deconvolutionIterations: number[];
+  /** Pixels left out at each edge when scoring (the paper crops 10 px for its RL/Landweber comparison). Default 10. */
+  borderPx?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -46,13 +48,17 @@ export interface EvaluationResult {
 }
 
 /**
- * SSIM and PSNR of `image` against `target`, both normalised to zero mean and unit variance
- * first (each method's output has its own scale: the network predicts a normalised image,
- * RL/Landweber keep photo-electrons), with the normalised target's max − min as data range.
+ * SSIM and PSNR of `image` against `target` with `borderPx` left out at each edge, both
+ * normalised to zero mean and unit variance first (each method's output has its own scale: the
+ * network predicts a normalised image, RL/Landweber keep photo-electrons), with the normalised
+ * target's max − min as data range.
  */
-export function normalisedScores(image: ArrayLike<number>, target: ArrayLike<number>, width: number, height: number): { ssim: number; psnr: number } {
-  const a = normalise(image).data;
-  const b = normalise(target).data;
+export function normalisedScores(image: ArrayLike<number>, target: ArrayLike<number>, width: number, height: number, borderPx = 0): { ssim: number; psnr: number } {
+  const ci = cropBorder(image, width, height, borderPx);
+  const a = normalise(ci.data).data;
+  const b = normalise(cropBorder(target, width, height, borderPx).data).data;
+  width = ci.width;
+  height = ci.height;
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of b) {
@@ -77,6 +83,7 @@ const meanSd = (v: number[]): [number, number] => {
  */
 export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[], options: EvaluateOptions): Promise<EvaluationResult> {
   const { patchPx } = options;
+  const border = options.borderPx ?? 10;
   if (patchPx % 32 !== 0) throw new FocalError('E_ARGUMENT', `patchPx: ${patchPx} is not a multiple of 32`, { field: 'patchPx' });
   if (options.deconvolutionIterations.length === 0) throw new FocalError('E_ARGUMENT', 'deconvolutionIterations: give at least one count', { field: 'deconvolutionIterations' });
   const o = SYNTHETIC_DEFAULTS;
@@ -101,16 +108,16 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair: TrainingPair = syntheticPair(sources, patchPx, rng, {}, dz);
         const dims = { width: patchPx, height: patchPx, depth: 1 };
-        add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx));
+        add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
         const n = normalise(pair.input);
         const out = (await engine.run(n.data, [1, patchPx, patchPx, 1])).data;
-        add('deepr', normalisedScores(out, pair.target, patchPx, patchPx));
+        add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
         const kept: Partial<Record<EvaluationMethod, Float32Array>> = {};
         for (const method of ['richardson-lucy', 'landweber'] as const) {
           let best = { s: -Infinity, img: new Float32Array(0) };
           const onIteration = (it: number, est: Float32Array) => {
             if (!counts.includes(it)) return;
-            const s = normalisedScores(est, pair.target, patchPx, patchPx);
+            const s = normalisedScores(est, pair.target, patchPx, patchPx, border);
             add(`${method}@${it}`, s);
             if (k === 0 && s.ssim > best.s) best = { s: s.ssim, img: Float32Array.from(est) };
           };

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildGenerator, evaluateAutofocus, getTf, loadDeepRPackage, normalisedScores, saveDeepRPackage } from './index.js';
+
+const dirs: string[] = [];
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+/** Bright discs on a dark background: an in-focus specimen with edges that blur visibly. */
+function discs(n: number): Float32Array {
+  const a = new Float32Array(n * n);
+  for (let k = 0; k < 40; k++) {
+    const cx = (k * 37) % n;
+    const cy = (k * 61) % n;
+    const r = 3 + (k % 4);
+    for (let y = Math.max(0, cy - r); y < Math.min(n, cy + r + 1); y++) for (let x = Math.max(0, cx - r); x < Math.min(n, cx + r + 1); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) a[y * n + x] = 100;
+  }
+  return a;
+}
+
+describe('normalisedScores', () => {
+  it('ignores offset and scale, leaves out the border, and is 1 / ∞ for the same image', () => {
+    const n = 48;
+    const img = discs(n);
+    const same = normalisedScores(img, img, n, n);
+    expect(same.ssim).toBeCloseTo(1, 12);
+    expect(same.psnr).toBe(Infinity);
+    const noisy = img.map((v, i) => v + ((i * 7919) % 13) - 6);
+    const a = normalisedScores(noisy, img, n, n);
+    const b = normalisedScores(noisy.map((v) => 3 * v + 50), img, n, n);
+    expect(b.ssim).toBeCloseTo(a.ssim, 10);
+    expect(b.psnr).toBeCloseTo(a.psnr, 8);
+    // damage only the outer 10 px: with borderPx 10 the score is perfect again
+    const edged = Float32Array.from(img);
+    for (let i = 0; i < n; i++) edged[i] = edged[i * n] = 1000;
+    expect(normalisedScores(edged, img, n, n).ssim).toBeLessThan(0.99);
+    expect(normalisedScores(edged, img, n, n, 10).ssim).toBeCloseTo(1, 12);
+  });
+});
+
+describe('evaluateAutofocus', () => {
+  it('scores input, Deep-R, RL and Landweber per defocus, picking the best of the given iteration counts', async () => {
+    const { tf } = await getTf();
+    const generator = buildGenerator(tf, { baseChannels: 4, seed: 3 });
+    const out = await mkdtemp(join(tmpdir(), 'deepr-eval-'));
+    dirs.push(out);
+    const dir = join(out, 'model');
+    await saveDeepRPackage(dir, generator, {
+      name: 'deepr-eval-test', baseChannels: 4, levels: 5, patchPx: 64, iterations: 0, bestIteration: 0, bestValidationBerhu: 1,
+      pixelSizeUm: 0.325, objectiveNa: 0.75, defocusRangeUm: [-5, 5], command: 'test', data: 'test',
+    });
+    const { autofocus } = await loadDeepRPackage(dir);
+    const n = 160;
+    const { rows, examples } = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
+      defocusUm: [0, 4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [2, 8], seed: 1,
+    });
+    expect(rows).toHaveLength(8);
+    expect(examples.map((e) => e.defocusUm)).toEqual([0, 4]);
+    const at = (m: string, d: number) => rows.find((r) => r.method === m && r.defocusUm === d)!;
+    for (const r of rows) {
+      expect(Number.isFinite(r.ssim) && r.ssim <= 1).toBe(true);
+      if (r.method === 'richardson-lucy' || r.method === 'landweber') expect([2, 8]).toContain(r.iterations);
+      else expect(r.iterations).toBeUndefined();
+    }
+    // 4 µm of defocus degrades the input; deconvolution with the true PSF recovers part of it
+    expect(at('input', 4).ssim).toBeLessThan(at('input', 0).ssim - 0.1);
+    expect(at('richardson-lucy', 4).ssim).toBeGreaterThan(at('input', 4).ssim);
+    expect(examples[1].outputs.deepr).toHaveLength(64 * 64);
+  });
+});

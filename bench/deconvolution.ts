@@ -172,7 +172,7 @@ single-thread run above. CPU seconds are those of the whole process (all threads
 includes starting the workers. Speed-up = single-thread wall / workers wall; CPU ratio = workers CPU / single-thread CPU
 (the extra work of the overlaps and the start-up).
 
-| image | workers | strips | Focal RL, 1 thread | Focal RL, workers | speed-up (wall) | CPU ratio | max \|Δ\| / max |
+| image | workers | strips | Focal RL, 1 thread | Focal RL, workers | speed-up (wall) | CPU ratio | max \\|Δ\\| / max |
 |---|---|---|---|---|---|---|---|
 ${parallel.map((x) => `| ${x.size}² | ${x.workers!.threads} | ${x.workers!.strips} | ${fmt(x.focalRlS)} (${fmt(x.focalRlCpuS)}) | ${fmt(x.workers!.wallS)} (${fmt(x.workers!.cpuS)}) | ${(x.focalRlS / x.workers!.wallS).toFixed(2)}× | ${(x.workers!.cpuS / x.focalRlCpuS).toFixed(2)}× | ${x.workers!.agreement.toExponential(1)} |`).join('\n')}
 `

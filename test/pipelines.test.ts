@@ -101,10 +101,7 @@ describe('bundled pipelines', () => {
     }
     const builtinOps = builtinPlugins.flatMap((p) => p.operations.map((op) => op.id));
     expect(registry.ids()).toEqual(expect.arrayContaining(builtinOps));
-    // Ops that need a trained model package cannot run on the bundled samples until Focal
-    // ships a model (issue 6: the Deep-R demo model). Listed by name so that no other op can hide here.
-    const NEEDS_BUNDLED_MODEL = new Set(['deepr.autofocus', 'deepr.defocus-map']);
-    const missing = registry.ids().filter((id) => !used.has(id) && !NEEDS_BUNDLED_MODEL.has(id));
+    const missing = registry.ids().filter((id) => !used.has(id));
     expect(missing, `operations without a pipeline in pipelines/: ${missing.join(', ')}`).toEqual([]);
     const unknown = [...used].filter((id) => registry.get(id) === undefined);
     expect(unknown, `pipelines use unregistered operations: ${unknown.join(', ')}`).toEqual([]);

@@ -129,7 +129,7 @@ export async function runMlRuntimeBench(options: { writeDocs?: boolean; docsPath
       dw.dispose();
     }, backend === 'wasm' ? 5 : 1, backend === 'wasm');
     tf.dispose([x, dy]);
-    gradRows.push({ what: backend === 'wasm' ? 'tfjs wasm: Focal\'s kernel (one dilated convolution)' : 'tfjs cpu backend: its own kernel', runs, gflop: gradGflop });
+    gradRows.push({ what: backend === 'wasm' ? 'tfjs wasm: Focal\'s kernel (per-tap products: one image, ≥ 32 channels)' : 'tfjs cpu backend: its own kernel', runs, gflop: gradGflop });
     log(`backprop-filter ${backend}: ${runs.map((r) => r.toFixed(3)).join(', ')} s`);
   }
 

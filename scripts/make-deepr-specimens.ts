@@ -20,6 +20,9 @@
  * picks its best checkpoint on `validation`, and docs/deepr.md evaluates on `heldout`. The
  * values are a relative density (the brightest pixel of a plane is 4000); `focal train deepr
  * --synthetic` and the evaluation script image them with the Born & Wolf defocus simulator.
+ *
+ * samples/deepr-defocus-series.tif: one held-out field imaged at −4, −2, 0, +2, +4 µm
+ * (pipelines/deepr-autofocus.json).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

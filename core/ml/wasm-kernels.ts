@@ -35,12 +35,20 @@ type KernelConfig = import('@tensorflow/tfjs').KernelConfig;
 /** The kernels this module adds to (or, for Conv2DBackpropInput, speeds up in) the wasm backend. */
 export const WASM_TRAINING_KERNELS: readonly string[] = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
 
-interface Conv2DBackpropInputAttrs {
+/** Attributes tfjs passes to both convolution gradient kernels. */
+interface ConvGradientAttrs {
   strides: [number, number] | number;
-  pad: Conv2DBackpropFilterAttrs['pad'];
+  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface Conv2DBackpropInputAttrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
+}
+
+interface Conv2DBackpropFilterAttrs extends ConvGradientAttrs {
+  filterShape: [number, number, number, number];
 }
 
 /**
@@ -54,7 +62,7 @@ export function conv2dBackpropInputAsConv(
   dy: Tensor4D,
   filter: Tensor4D,
   inputShape: [number, number, number, number],
-  pad: Conv2DBackpropFilterAttrs['pad'],
+  pad: ConvGradientAttrs['pad'],
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): Tensor4D | undefined {
   const [kh, kw] = filter.shape;
@@ -72,14 +80,6 @@ export function conv2dBackpropInputAsConv(
   });
 }
 
-interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
 /**
  * dL/dW of a 2-D convolution (dilation 1), for any backend, as one
  * dilated convolution (module comment). `x` is the convolution's input, `dy` the gradient of
@@ -91,7 +91,7 @@ export function conv2dBackpropFilterComposed(
   dy: Tensor4D,
   filterShape: [number, number, number, number],
   strides: [number, number] | number,
-  pad: Conv2DBackpropFilterAttrs['pad'],
+  pad: ConvGradientAttrs['pad'],
   dataFormat: 'NHWC' | 'NCHW' = 'NHWC',
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): Tensor4D {

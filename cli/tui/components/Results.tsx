@@ -71,6 +71,7 @@ export function Results({ summary, cwd, readTable, onBack, onHome }: { summary: 
   const cursor = useCursor(outputs.length);
   const index = cursor.index;
   const current = outputs[index];
+  const currentPng = current && (current.type === 'stack' || current.type === 'image') ? current.files.find((f) => f.endsWith('.png')) : undefined;
   const tableFile = current ? (current.type === 'table' ? current.files.find((f) => f.endsWith('.csv')) : current.type === 'json' ? current.files[0] : undefined) : undefined;
   useEffect(() => {
     if (!tableFile) {
@@ -121,11 +122,11 @@ export function Results({ summary, cwd, readTable, onBack, onHome }: { summary: 
           </>
         ) : table?.error ? (
           <Text color={theme.error}>{fit(`✗ ${table.error}`, 80)}</Text>
-        ) : current && (current.type === 'stack' || current.type === 'image') && theme.color && current.files.some((f) => f.endsWith('.png')) ? (
+        ) : current && currentPng && theme.color ? (
           <>
-            <Text bold wrap="truncate">{fit(`${current.name}: ${rel(current.files.find((f) => f.endsWith('.png'))!)} (half-block preview)`, 80)}</Text>
+            <Text bold wrap="truncate">{fit(`${current.name}: ${rel(currentPng)} (half-block preview)`, 80)}</Text>
             <ImagePreview
-              file={current.files.find((f) => f.endsWith('.png'))!}
+              file={currentPng}
               maxCols={60}
               // the screen less the frame, the summary line, the outputs list and this caption
               maxRows={Math.max(4, Math.min(20, (stdout?.rows ?? 24) - 8 - 2 * Math.min(outputs.length, 6)))}

@@ -15,6 +15,8 @@ export interface TrainDeepROptions {
   patch: number;
   batch: number;
   validateEvery: number;
+  lrDecayAt: number;
+  lrDecayFactor: number;
   validationPairs: number;
   maxDefocus?: number;
   dpmIterations: number;
@@ -43,6 +45,14 @@ function nonNegativeInt(name: string) {
   };
 }
 
+function unitFraction(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0 && n <= 1)) throw new FocalError('E_USAGE', `${name} must be a number in (0, 1], got '${v}'`);
+    return n;
+  };
+}
+
 /** Registers `focal train deepr …` on the program (sub-commands of `train`, one per trainable model). */
 export function registerTrainCommand(program: Command): void {
   const train = program.command('train').description('train a deep-learning model (deepr: Deep-R autofocus)');
@@ -57,6 +67,8 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--base-channels <c>', 'channels of the first U-Net level (paper: 32)').default(32).argParser(positiveInt('--base-channels')))
     .addOption(new Option('--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches)').default(256).argParser(positiveInt('--patch')))
     .addOption(new Option('--batch <n>', 'batch size').default(5).argParser(positiveInt('--batch')))
+    .addOption(new Option('--lr-decay-at <iteration>', 'step decay: after this iteration both learning rates are multiplied by --lr-decay-factor (0: constant, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--lr-decay-at')))
+    .addOption(new Option('--lr-decay-factor <f>', 'factor of the step decay, in (0, 1]').default(0.1).argParser(unitFraction('--lr-decay-factor')))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
     .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))
@@ -130,7 +142,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor, seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {

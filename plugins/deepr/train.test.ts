@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainingPair } from './data.js';
-import { trainDeepR, type PairSampler } from './train.js';
+import { learningRatesAt, trainDeepR, type PairSampler } from './train.js';
 import { getTf } from './tf.js';
 
 /** A fixed pool of 64² pairs: blobs (target) and the same blobs box-blurred (input). */
@@ -82,5 +82,35 @@ describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
     expect(csv).toHaveLength(4);
     straight.generator.dispose();
     resumed.generator.dispose();
+  });
+
+  it('a step decay added when resuming at the checkpoint equals the same decay in an uninterrupted run; one that rewrites trained iterations is refused', async () => {
+    const { tf } = await getTf();
+    const a = await mkdtemp(join(tmpdir(), 'deepr-decay-a-'));
+    const b = await mkdtemp(join(tmpdir(), 'deepr-decay-b-'));
+    const c = await mkdtemp(join(tmpdir(), 'deepr-decay-c-'));
+    dirs.push(a, b, c);
+    const opts = { ...common, generatorUpdates: 1, validateEvery: 1 };
+    const decayed = await trainDeepR(tf, { ...opts, outDir: a, iterations: 3, learningRateDecayAt: 2, learningRateDecayFactor: 0.01 });
+    const constant = await trainDeepR(tf, { ...opts, outDir: c, iterations: 3 });
+    const half = await trainDeepR(tf, { ...opts, outDir: b, iterations: 2 });
+    half.generator.dispose();
+    await expect(trainDeepR(tf, { ...opts, outDir: b, iterations: 3, resume: true, learningRateDecayAt: 1 })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayAt' } });
+    const resumed = await trainDeepR(tf, { ...opts, outDir: b, iterations: 3, resume: true, learningRateDecayAt: 2, learningRateDecayFactor: 0.01 });
+    // validation after iteration 3 sees the decayed update: equal to the uninterrupted decayed run, not to the constant one
+    expect(resumed.rows[2].validationBerhu).toBeCloseTo(decayed.rows[2].validationBerhu!, 5);
+    expect(Math.abs(constant.rows[2].validationBerhu! - decayed.rows[2].validationBerhu!)).toBeGreaterThan(1e-4);
+    for (const r of [decayed, constant, resumed]) r.generator.dispose();
+  });
+});
+
+describe('learningRatesAt', () => {
+  it('is constant without a decay and multiplies both rates after the decay iteration', () => {
+    const c = { generatorLearningRate: 5e-4, discriminatorLearningRate: 1e-6 };
+    expect(learningRatesAt(c, 1000)).toEqual({ generator: 5e-4, discriminator: 1e-6 });
+    const d = { ...c, learningRateDecayAt: 420, learningRateDecayFactor: 0.2 };
+    expect(learningRatesAt(d, 420)).toEqual({ generator: 5e-4, discriminator: 1e-6 });
+    expect(learningRatesAt(d, 421).generator).toBeCloseTo(1e-4, 12);
+    expect(learningRatesAt(d, 421).discriminator).toBeCloseTo(2e-7, 14);
   });
 });

@@ -41,6 +41,14 @@ export interface TrainOptions {
   discriminatorUpdates?: number;
   generatorLearningRate?: number;
   discriminatorLearningRate?: number;
+  /**
+   * Step decay: iterations after this one use both learning rates × `learningRateDecayFactor`
+   * (0: constant rates, the paper's schedule). A decay that starts at or after a checkpoint's
+   * iteration can be added when resuming: the iterations already trained are unchanged.
+   */
+  learningRateDecayAt?: number;
+  /** Factor of the step decay, in (0, 1]. Default 0.1. */
+  learningRateDecayFactor?: number;
   /** Validate (and checkpoint) every this many iterations. Default 50. */
   validateEvery?: number;
   lossWeights?: LossWeights;
@@ -181,6 +189,32 @@ export async function loadLayersModel(tf: Tf, dir: string): Promise<tfTypes.Laye
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }));
 }
 
+type Schedule = Pick<ResolvedConfig, 'generatorLearningRate' | 'discriminatorLearningRate' | 'learningRateDecayAt' | 'learningRateDecayFactor'>;
+
+/** The generator's and discriminator's learning rates at (1-based) iteration `it`. */
+export function learningRatesAt(c: Partial<Schedule> & Pick<Schedule, 'generatorLearningRate' | 'discriminatorLearningRate'>, it: number): { generator: number; discriminator: number } {
+  const decayAt = c.learningRateDecayAt ?? 0;
+  const f = decayAt > 0 && it > decayAt ? (c.learningRateDecayFactor ?? 0.1) : 1;
+  return { generator: c.generatorLearningRate * f, discriminator: c.discriminatorLearningRate * f };
+}
+
+/** First iteration ≤ `done` at which two schedules' learning rates differ (undefined: none). */
+function firstScheduleDifference(a: Partial<Schedule> & Pick<Schedule, 'generatorLearningRate' | 'discriminatorLearningRate'>, b: Schedule, done: number): number | undefined {
+  // Both schedules are piecewise constant with at most one step each: compare at the ends of the pieces.
+  const points = [1, (a.learningRateDecayAt ?? 0) + 1, b.learningRateDecayAt + 1].filter((p) => p >= 1 && p <= done);
+  for (const it of points.sort((x, y) => x - y)) {
+    const ra = learningRatesAt(a, it);
+    const rb = learningRatesAt(b, it);
+    if (ra.generator !== rb.generator || ra.discriminator !== rb.discriminator) return it;
+  }
+  return undefined;
+}
+
+/** tfjs' Adam reads its `learningRate` field at each update. */
+function setLearningRate(opt: tfTypes.Optimizer, rate: number): void {
+  (opt as unknown as { learningRate: number }).learningRate = rate;
+}
+
 interface State {
   iteration: number;
   rngState: number;
@@ -207,6 +241,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     discriminatorUpdates: options.discriminatorUpdates ?? 3,
     generatorLearningRate: options.generatorLearningRate ?? 5e-4,
     discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
+    learningRateDecayAt: options.learningRateDecayAt ?? 0,
+    learningRateDecayFactor: options.learningRateDecayFactor ?? 0.1,
     validateEvery: options.validateEvery ?? 50,
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
     msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
@@ -215,6 +251,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
   }
+  if (!Number.isInteger(o.learningRateDecayAt) || o.learningRateDecayAt < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be an integer ≥ 0, got ${o.learningRateDecayAt}`, { field: 'learningRateDecayAt' });
+  if (!(o.learningRateDecayFactor > 0 && o.learningRateDecayFactor <= 1)) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: must be in (0, 1], got ${o.learningRateDecayFactor}`, { field: 'learningRateDecayFactor' });
   const mult = 2 ** o.levels;
   if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
   if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
@@ -242,6 +280,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     if (saved) {
       for (const k of ['baseChannels', 'levels'] as const) {
         if (saved.config[k] !== o[k]) throw new FocalError('E_ARGUMENT', `resume: the checkpoint was trained with ${k} ${saved.config[k]}, this run asks for ${o[k]}`, { field: k });
+      }
+      const changed = firstScheduleDifference(saved.config, o, saved.iteration);
+      if (changed !== undefined) {
+        throw new FocalError('E_ARGUMENT', `resume: this run's learning rates differ from the checkpoint's at iteration ${changed}, which is already trained (${saved.iteration}); a decay may start at iteration ${saved.iteration} or later`, { field: 'learningRateDecayAt' });
       }
       setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
       setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
@@ -272,6 +314,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   while (state.iteration < o.iterations) {
     throwIfAborted(options.signal);
     const it = state.iteration + 1;
+    setLearningRate(optG, learningRatesAt(o, it).generator);
+    setLearningRate(optD, learningRatesAt(o, it).discriminator);
     let g = 0, adv = 0, ms = 0, bh = 0, d = 0;
     for (let u = 0; u < o.generatorUpdates; u++) {
       const { x, y } = trainingBatch(tf, o, options.sample, rng);

@@ -17,6 +17,7 @@ export interface TrainDeepROptions {
   validateEvery: number;
   lrDecayAt: number;
   lrDecayFactor: number;
+  adversarialOffAt: number;
   validationPairs: number;
   maxDefocus?: number;
   dpmIterations: number;
@@ -69,6 +70,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--batch <n>', 'batch size').default(5).argParser(positiveInt('--batch')))
     .addOption(new Option('--lr-decay-at <iteration>', 'step decay: after this iteration both learning rates are multiplied by --lr-decay-factor (0: constant, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--lr-decay-at')))
     .addOption(new Option('--lr-decay-factor <f>', 'factor of the step decay, in (0, 1]').default(0.1).argParser(unitFraction('--lr-decay-factor')))
+    .addOption(new Option('--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--adversarial-off-at')))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
     .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))
@@ -142,11 +144,11 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor, seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {
-          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (adv ${r.adversarial.toFixed(3)}, 1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}), D ${r.discriminator.toFixed(4)}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}` : ''}, ${r.seconds.toFixed(0)} s\n`);
+          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}` : ''}, ${r.seconds.toFixed(0)} s\n`);
         }
       },
     });

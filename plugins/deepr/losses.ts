@@ -142,21 +142,24 @@ export const DEFAULT_LOSS_WEIGHTS: LossWeights = { adversarial: 0.4, msSsim: 1, 
 /**
  * Generator loss (eq. 1), batch mean: λ·(1 − D(G(x)))² + ν·(1 − MS-SSIM(y, G(x))) + ξ·BerHu(y, G(x)).
  * MS-SSIM uses each target's max − min as data range (the metrics plugin's default).
+ * With `dOfGx` null (the adversarial term off) the total is the two pixel terms and
+ * `adversarial` is null.
  * @returns The total (scalar, differentiable) and its three unweighted terms (scalars).
  */
 export function generatorLoss(
   tf: Tf,
   y: Tensor4D,
   gx: Tensor4D,
-  dOfGx: Tensor,
+  dOfGx: Tensor | null,
   weights: LossWeights,
   scales: number,
-): { total: Tensor; adversarial: Tensor; msSsim: Tensor; berhu: Tensor } {
-  const adversarial = tf.mean(tf.square(tf.sub(1, dOfGx)));
+): { total: Tensor; adversarial: Tensor | null; msSsim: Tensor; berhu: Tensor } {
+  const adversarial = dOfGx ? tf.mean(tf.square(tf.sub(1, dOfGx))) : null;
   const ms = tf.mean(msSsimTf(tf, y, gx, rangePerImage(tf, y), scales));
   const structural = tf.sub(1, ms);
   const berhu = tf.mean(berhuTf(tf, y, gx));
-  const total = tf.addN([tf.mul(adversarial, weights.adversarial), tf.mul(structural, weights.msSsim), tf.mul(berhu, weights.berhu)]);
+  const weighted = [tf.mul(structural, weights.msSsim), tf.mul(berhu, weights.berhu)];
+  const total = tf.addN(adversarial ? [tf.mul(adversarial, weights.adversarial), ...weighted] : weighted);
   return { total, adversarial, msSsim: structural, berhu };
 }
 

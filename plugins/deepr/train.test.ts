@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainingPair } from './data.js';
-import { learningRatesAt, trainDeepR, type PairSampler } from './train.js';
+import { adversarialActive, learningRatesAt, trainDeepR, type PairSampler } from './train.js';
 import { getTf } from './tf.js';
 
 /** A fixed pool of 64² pairs: blobs (target) and the same blobs box-blurred (input). */
@@ -76,7 +76,7 @@ describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
     expect(resumed.rows.map((r) => r.iteration)).toEqual([1, 2, 3]);
     // iteration 3 of the resumed run: same batches (RNG state), same weights and Adam moments
     expect(resumed.rows[2].generator).toBeCloseTo(straight.rows[2].generator, 5);
-    expect(resumed.rows[2].discriminator).toBeCloseTo(straight.rows[2].discriminator, 6);
+    expect(resumed.rows[2].discriminator).toBeCloseTo(straight.rows[2].discriminator!, 6);
     expect(resumed.rows[2].validationBerhu).toBeCloseTo(straight.rows[2].validationBerhu!, 5);
     const csv = (await readFile(join(b, 'loss.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(4);
@@ -101,6 +101,41 @@ describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
     expect(resumed.rows[2].validationBerhu).toBeCloseTo(decayed.rows[2].validationBerhu!, 5);
     expect(Math.abs(constant.rows[2].validationBerhu! - decayed.rows[2].validationBerhu!)).toBeGreaterThan(1e-4);
     for (const r of [decayed, constant, resumed]) r.generator.dispose();
+  });
+});
+
+describe('adversarialOffAt (pixel-loss fine-tuning)', () => {
+  const pairs = pool(4);
+  const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+  const opts = { sample, validation: pairs.slice(0, 2), baseChannels: 4, patchPx: 64, batchSize: 2, generatorUpdates: 1, discriminatorUpdates: 1, validateEvery: 1, seed: 5 };
+
+  it('drops the adversarial term and the discriminator after the given iteration; refuses to change trained iterations on resume', async () => {
+    const { tf } = await getTf();
+    const a = await mkdtemp(join(tmpdir(), 'deepr-advoff-a-'));
+    dirs.push(a);
+    const first = await trainDeepR(tf, { ...opts, outDir: a, iterations: 2 });
+    first.generator.dispose();
+    const dBefore = await readFile(join(a, 'checkpoint', 'discriminator.bin'));
+    await expect(trainDeepR(tf, { ...opts, outDir: a, iterations: 3, resume: true, adversarialOffAt: 1 })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'adversarialOffAt' } });
+    const r = await trainDeepR(tf, { ...opts, outDir: a, iterations: 3, resume: true, adversarialOffAt: 2 });
+    expect(r.rows[1].adversarial).toBeGreaterThan(0);
+    expect(r.rows[1].discriminator).toBeGreaterThan(0);
+    expect(r.rows[2].adversarial).toBeUndefined();
+    expect(r.rows[2].discriminator).toBeUndefined();
+    expect(r.rows[2].validationBerhu).toBeGreaterThan(0);
+    // the discriminator is not trained in the pixel-loss phase
+    expect((await readFile(join(a, 'checkpoint', 'discriminator.bin'))).equals(dBefore)).toBe(true);
+    const csv = (await readFile(join(a, 'loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv[3].split(',')[2]).toBe('');
+    r.generator.dispose();
+  });
+
+  it('adversarialActive follows the weight and the switch-off iteration', () => {
+    const w = { adversarial: 0.4, msSsim: 1, berhu: 0.5 };
+    expect(adversarialActive({ lossWeights: w }, 10_000)).toBe(true);
+    expect(adversarialActive({ lossWeights: w, adversarialOffAt: 560 }, 560)).toBe(true);
+    expect(adversarialActive({ lossWeights: w, adversarialOffAt: 560 }, 561)).toBe(false);
+    expect(adversarialActive({ lossWeights: { ...w, adversarial: 0 } }, 1)).toBe(false);
   });
 });
 

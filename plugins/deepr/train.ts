@@ -49,6 +49,12 @@ export interface TrainOptions {
   learningRateDecayAt?: number;
   /** Factor of the step decay, in (0, 1]. Default 0.1. */
   learningRateDecayFactor?: number;
+  /**
+   * Iterations after this one drop the adversarial term (λ = 0) and do not update the
+   * discriminator: a pixel-loss fine-tuning phase (0: never, the paper's schedule). Like the
+   * decay, it can be added when resuming at or before it.
+   */
+  adversarialOffAt?: number;
   /** Validate (and checkpoint) every this many iterations. Default 50. */
   validateEvery?: number;
   lossWeights?: LossWeights;
@@ -65,10 +71,12 @@ export interface TrainOptions {
 export interface LossRow {
   iteration: number;
   generator: number;
-  adversarial: number;
+  /** Unweighted adversarial term; undefined where the term is off. */
+  adversarial?: number;
   msSsim: number;
   berhu: number;
-  discriminator: number;
+  /** Undefined where the discriminator is not trained. */
+  discriminator?: number;
   validationBerhu?: number;
   validationMsSsim?: number;
   seconds: number;
@@ -160,10 +168,10 @@ export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void
   const val = rows.filter((r) => r.validationBerhu !== undefined);
   const png = renderLinePlot([
     { label: 'generator', colour: [0, 0, 0], x: it, y: rows.map((r) => r.generator) },
-    { label: 'adversarial', colour: [230, 120, 0], x: it, y: rows.map((r) => r.adversarial) },
+    { label: 'adversarial', colour: [230, 120, 0], x: it, y: rows.map((r) => r.adversarial ?? NaN) },
     { label: '1 - MS-SSIM', colour: [0, 110, 220], x: it, y: rows.map((r) => r.msSsim) },
     { label: 'BerHu', colour: [0, 160, 60], x: it, y: rows.map((r) => r.berhu) },
-    { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator) },
+    { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator ?? NaN) },
     { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
   ]);
   await writeFile(file, png);
@@ -210,6 +218,12 @@ function firstScheduleDifference(a: Partial<Schedule> & Pick<Schedule, 'generato
   return undefined;
 }
 
+/** Whether iteration `it` trains with the adversarial term (and updates the discriminator). */
+export function adversarialActive(c: { adversarialOffAt?: number; lossWeights: LossWeights }, it: number): boolean {
+  const off = c.adversarialOffAt ?? 0;
+  return c.lossWeights.adversarial !== 0 && !(off > 0 && it > off);
+}
+
 /** tfjs' Adam reads its `learningRate` field at each update. */
 function setLearningRate(opt: tfTypes.Optimizer, rate: number): void {
   (opt as unknown as { learningRate: number }).learningRate = rate;
@@ -243,6 +257,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
     learningRateDecayAt: options.learningRateDecayAt ?? 0,
     learningRateDecayFactor: options.learningRateDecayFactor ?? 0.1,
+    adversarialOffAt: options.adversarialOffAt ?? 0,
     validateEvery: options.validateEvery ?? 50,
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
     msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
@@ -253,6 +268,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   }
   if (!Number.isInteger(o.learningRateDecayAt) || o.learningRateDecayAt < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be an integer ≥ 0, got ${o.learningRateDecayAt}`, { field: 'learningRateDecayAt' });
   if (!(o.learningRateDecayFactor > 0 && o.learningRateDecayFactor <= 1)) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: must be in (0, 1], got ${o.learningRateDecayFactor}`, { field: 'learningRateDecayFactor' });
+  if (!Number.isInteger(o.adversarialOffAt) || o.adversarialOffAt < 0) throw new FocalError('E_ARGUMENT', `adversarialOffAt: must be an integer ≥ 0, got ${o.adversarialOffAt}`, { field: 'adversarialOffAt' });
   const mult = 2 ** o.levels;
   if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
   if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
@@ -285,6 +301,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (changed !== undefined) {
         throw new FocalError('E_ARGUMENT', `resume: this run's learning rates differ from the checkpoint's at iteration ${changed}, which is already trained (${saved.iteration}); a decay may start at iteration ${saved.iteration} or later`, { field: 'learningRateDecayAt' });
       }
+      const savedOff = saved.config.adversarialOffAt ?? 0;
+      if (savedOff !== o.adversarialOffAt && Math.min(...[savedOff, o.adversarialOffAt].filter((v) => v > 0)) < saved.iteration) {
+        throw new FocalError('E_ARGUMENT', `resume: adversarialOffAt ${o.adversarialOffAt} would change iterations already trained (${saved.iteration}; the checkpoint's value: ${savedOff}); it may be set to ${saved.iteration} or later`, { field: 'adversarialOffAt' });
+      }
       setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
       setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
       await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
@@ -316,15 +336,17 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     const it = state.iteration + 1;
     setLearningRate(optG, learningRatesAt(o, it).generator);
     setLearningRate(optD, learningRatesAt(o, it).discriminator);
+    const adversarialOn = adversarialActive(o, it);
+    const weights = adversarialOn ? o.lossWeights : { ...o.lossWeights, adversarial: 0 };
     let g = 0, adv = 0, ms = 0, bh = 0, d = 0;
     for (let u = 0; u < o.generatorUpdates; u++) {
       const { x, y } = trainingBatch(tf, o, options.sample, rng);
       let terms: number[] = [];
       const cost = optG.minimize(() => {
         const gx = generator.apply(x, { training: true }) as Tensor4D;
-        const dg = discriminator.apply(gx) as tfTypes.Tensor;
-        const l = generatorLoss(tf, y, gx, dg, o.lossWeights, o.msSsimScales);
-        terms = [l.adversarial.dataSync()[0], l.msSsim.dataSync()[0], l.berhu.dataSync()[0]];
+        const dg = adversarialOn ? (discriminator.apply(gx) as tfTypes.Tensor) : null;
+        const l = generatorLoss(tf, y, gx, dg, weights, o.msSsimScales);
+        terms = [l.adversarial ? l.adversarial.dataSync()[0] : NaN, l.msSsim.dataSync()[0], l.berhu.dataSync()[0]];
         return l.total as tfTypes.Scalar;
       }, true, gVars);
       g += cost!.dataSync()[0];
@@ -333,7 +355,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       bh += terms[2];
       tf.dispose([cost!, x, y]);
     }
-    for (let u = 0; u < o.discriminatorUpdates; u++) {
+    for (let u = 0; adversarialOn && u < o.discriminatorUpdates; u++) {
       const { x, y } = trainingBatch(tf, o, options.sample, rng);
       const gx = generator.predict(x) as Tensor4D;
       const cost = optD.minimize(() => discriminatorLoss(tf, discriminator.apply(gx) as tfTypes.Tensor, discriminator.apply(y) as tfTypes.Tensor) as tfTypes.Scalar, true, dVars);
@@ -344,10 +366,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     const row: LossRow = {
       iteration: it,
       generator: g / o.generatorUpdates,
-      adversarial: adv / o.generatorUpdates,
+      adversarial: adversarialOn ? adv / o.generatorUpdates : undefined,
       msSsim: ms / o.generatorUpdates,
       berhu: bh / o.generatorUpdates,
-      discriminator: d / o.discriminatorUpdates,
+      discriminator: adversarialOn ? d / o.discriminatorUpdates : undefined,
       seconds: (Date.now() - t0) / 1000,
     };
     const validating = it % o.validateEvery === 0 || it === o.iterations;

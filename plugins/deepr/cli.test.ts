@@ -30,4 +30,18 @@ describe('focal train deepr', () => {
     const bad = await main(['train', 'deepr', '--out', out]);
     expect(bad).not.toBe(0);
   });
+
+  it('refuses a learning-rate decay factor outside (0, 1] and a negative switch-off iteration, naming the flag', async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-factor', '1.5'])).toBe(2);
+      expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--adversarial-off-at', '-3'])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '1.5'/);
+    expect(errors.join('')).toMatch(/--adversarial-off-at must be an integer ≥ 0, got '-3'/);
+  });
 });

@@ -22,6 +22,7 @@ import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, loadDeepRPac
 const COLOURS: Record<EvaluationMethod, [number, number, number]> = {
   input: [120, 120, 120],
   deepr: [220, 0, 0],
+  'deepr-x8': [240, 150, 0],
   'richardson-lucy': [0, 110, 220],
   landweber: [0, 160, 60],
 };
@@ -65,12 +66,12 @@ async function main(): Promise<void> {
   const csv = ['defocusUm,method,ssim,ssimSd,psnr,psnrSd,iterations', ...rows.map((r: EvaluationRow) => [r.defocusUm, r.method, r.ssim.toFixed(4), r.ssimSd.toFixed(4), r.psnr.toFixed(2), r.psnrSd.toFixed(2), r.iterations ?? ''].join(','))];
   await writeFile(join(outDir, 'deepr-eval.csv'), `${csv.join('\n')}\n`);
 
-  // examples: rows = target, input, Deep-R, RL, Landweber; columns = defocus −4, −2, +2, +4 µm (128² centre crops)
+  // examples: rows = target, input, Deep-R (×8 self-ensemble), RL, Landweber; columns = defocus −4, −2, +2, +4 µm (128² centre crops)
   const show = examples.filter((e) => [-4, -2, 2, 4].includes(e.defocusUm));
   const c = 128;
   const side = 256;
   const off = (side - c) / 2;
-  const rowsOf: ((e: (typeof show)[number]) => Float32Array)[] = [(e) => e.target, (e) => e.outputs.input, (e) => e.outputs.deepr, (e) => e.outputs['richardson-lucy'], (e) => e.outputs.landweber];
+  const rowsOf: ((e: (typeof show)[number]) => Float32Array)[] = [(e) => e.target, (e) => e.outputs.input, (e) => e.outputs['deepr-x8'], (e) => e.outputs['richardson-lucy'], (e) => e.outputs.landweber];
   const W = show.length * (c + 4);
   const H = rowsOf.length * (c + 4);
   const mont = new Float32Array(W * H).fill(-1.5);

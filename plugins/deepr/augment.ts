@@ -52,3 +52,33 @@ export function inverseAugment(k: number): number {
   if (k >= 4) return k; // flips followed by rotations are involutions (reflections)
   return (4 - k) & 3;
 }
+
+/** How a restoration network is applied: once, or averaged over the 8 flips/rotations. */
+export type Ensemble = 'none' | 'dihedral8';
+
+/**
+ * Self-ensemble over the dihedral group (Lim et al. 2017, "geometric self-ensemble"; not in the
+ * Deep-R paper): runs `predict` on each of the 8 flips/rotations of the image, maps every output
+ * back with the inverse transform and averages them. With `ensemble` 'none' it is one call.
+ * `predict` gets the transformed pixels with their (possibly swapped) size and returns an image
+ * of that size.
+ *
+ * @returns The mean of the back-transformed outputs (width × height).
+ */
+export async function selfEnsemble(
+  data: Float32Array,
+  width: number,
+  height: number,
+  ensemble: Ensemble,
+  predict: (data: Float32Array, width: number, height: number) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  if (ensemble === 'none') return predict(data, width, height);
+  const sum = new Float64Array(width * height);
+  for (let k = 0; k < AUGMENT_COUNT; k++) {
+    const t = augment(data, width, height, k);
+    const y = await predict(t.data, t.width, t.height);
+    const back = augment(y, t.width, t.height, inverseAugment(k)).data;
+    for (let i = 0; i < sum.length; i++) sum[i] += back[i];
+  }
+  return Float32Array.from(sum, (v) => v / AUGMENT_COUNT);
+}

@@ -40,7 +40,7 @@ describe('normalisedScores', () => {
 });
 
 describe('evaluateAutofocus', () => {
-  it('scores input, Deep-R, RL and Landweber per defocus, picking the best of the given iteration counts', async () => {
+  it('scores input, Deep-R (one pass and ×8 self-ensemble), RL and Landweber per defocus, picking the best of the given iteration counts', async () => {
     const { tf } = await getTf();
     const generator = buildGenerator(tf, { baseChannels: 4, seed: 3 });
     const out = await mkdtemp(join(tmpdir(), 'deepr-eval-'));
@@ -55,7 +55,7 @@ describe('evaluateAutofocus', () => {
     const { rows, examples } = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
       defocusUm: [0, 4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [2, 8], seed: 1,
     });
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(10);
     expect(examples.map((e) => e.defocusUm)).toEqual([0, 4]);
     const at = (m: string, d: number) => rows.find((r) => r.method === m && r.defocusUm === d)!;
     for (const r of rows) {
@@ -67,5 +67,7 @@ describe('evaluateAutofocus', () => {
     expect(at('input', 4).ssim).toBeLessThan(at('input', 0).ssim - 0.1);
     expect(at('richardson-lucy', 4).ssim).toBeGreaterThan(at('input', 4).ssim);
     expect(examples[1].outputs.deepr).toHaveLength(64 * 64);
+    expect(examples[1].outputs['deepr-x8']).toHaveLength(64 * 64);
+    expect(at('deepr-x8', 4).ssim).not.toBe(at('deepr', 4).ssim);
   });
 });

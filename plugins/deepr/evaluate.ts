@@ -6,11 +6,13 @@ import { FocalError, createInferenceEngine, type ModelPackage } from '../../core
 import { landweber, richardsonLucy } from '../deconvolution/index.js';
 import { cropBorder, psnr, ssim } from '../metrics/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf } from '../optics/index.js';
+import { selfEnsemble } from './augment.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 import { normalise } from './normalise.js';
 import { SeededRandom } from './random.js';
 
-export const EVALUATION_METHODS = ['input', 'deepr', 'richardson-lucy', 'landweber'] as const;
+/** 'deepr': one pass of the network; 'deepr-x8': the mean over the 8 flips/rotations ({@link selfEnsemble}). */
+export const EVALUATION_METHODS = ['input', 'deepr', 'deepr-x8', 'richardson-lucy', 'landweber'] as const;
 export type EvaluationMethod = (typeof EVALUATION_METHODS)[number];
 
 export interface EvaluateOptions {
@@ -110,8 +112,11 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         const dims = { width: patchPx, height: patchPx, depth: 1 };
         add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
         const n = normalise(pair.input);
-        const out = (await engine.run(n.data, [1, patchPx, patchPx, 1])).data;
+        const predict = async (d: Float32Array, w: number, h: number) => Float32Array.from((await engine.run(d, [1, h, w, 1])).data);
+        const out = await predict(n.data, patchPx, patchPx);
         add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
+        const outX8 = await selfEnsemble(n.data, patchPx, patchPx, 'dihedral8', predict);
+        add('deepr-x8', normalisedScores(outX8, pair.target, patchPx, patchPx, border));
         const kept: Partial<Record<EvaluationMethod, Float32Array>> = {};
         for (const method of ['richardson-lucy', 'landweber'] as const) {
           let best = { s: -Infinity, img: new Float32Array(0) };
@@ -131,7 +136,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
           examples.push({
             defocusUm: dz,
             target: normalise(pair.target).data,
-            outputs: { input: n.data, deepr: normalise(out).data, 'richardson-lucy': normalise(kept['richardson-lucy']!).data, landweber: normalise(kept.landweber!).data },
+            outputs: { input: n.data, deepr: normalise(out).data, 'deepr-x8': normalise(outX8).data, 'richardson-lucy': normalise(kept['richardson-lucy']!).data, landweber: normalise(kept.landweber!).data },
           });
         }
         options.onProgress?.(++done, total);

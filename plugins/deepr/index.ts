@@ -10,7 +10,7 @@ import { defocusMapOp } from './ops/defocus-map.js';
 export { buildGenerator, buildDiscriminator, buildDpmModel, levelChannels, type GeneratorOptions, type DiscriminatorOptions } from './model.js';
 export { msSsimTf, berhuTf, generatorLoss, discriminatorLoss, msSsimScalesFor, msSsimWeights, MS_SSIM_POWER_FACTORS, DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses.js';
 export { normalise, denormalise } from './normalise.js';
-export { augment, inverseAugment, AUGMENT_COUNT } from './augment.js';
+export { augment, inverseAugment, selfEnsemble, AUGMENT_COUNT, type Ensemble } from './augment.js';
 export { trainDeepR, validate, writeLossPlot, saveLayersModel, loadLayersModel, type TrainOptions, type TrainResult, type LossRow, type PairSampler } from './train.js';
 export { trainDpmDecoder, type DpmTrainOptions } from './dpm.js';
 export { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair, SYNTHETIC_DEFAULTS, type TrainingPair, type DatasetFov, type SyntheticOptions, type SourceImage } from './data.js';

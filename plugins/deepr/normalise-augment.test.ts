@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFocalError } from '../../core/index.js';
-import { AUGMENT_COUNT, augment, inverseAugment } from './augment.js';
+import { AUGMENT_COUNT, augment, inverseAugment, selfEnsemble } from './augment.js';
 import { denormalise, normalise } from './normalise.js';
 
 describe('normalise', () => {
@@ -47,5 +47,26 @@ describe('augment (×8 flips and rotations)', () => {
   });
   it('rejects a bad k', () => {
     expect(() => augment(img, w, h, 8)).toThrow(/k: must be an integer 0…7/);
+  });
+});
+
+describe('selfEnsemble', () => {
+  it('equals one pass for a predictor that commutes with flips and rotations (any size), and calls it 8 times', async () => {
+    const img = Float32Array.from({ length: 15 }, (_, i) => (i * 7) % 11);
+    let calls = 0;
+    const square = async (d: Float32Array) => { calls++; return Float32Array.from(d, (v) => v * v); };
+    const out = await selfEnsemble(img, 5, 3, 'dihedral8', square);
+    expect(calls).toBe(8);
+    out.forEach((v, i) => expect(v).toBeCloseTo(img[i] * img[i], 5));
+    calls = 0;
+    expect(Array.from(await selfEnsemble(img, 5, 3, 'none', square))).toEqual(Array.from(img, (v) => v * v));
+    expect(calls).toBe(1);
+  });
+
+  it('averages the back-transformed outputs: a fixed x-ramp answer averages to its mean on a square', async () => {
+    const w = 6;
+    const ramp = async (_d: Float32Array, width: number, height: number) => Float32Array.from({ length: width * height }, (_, i) => i % width);
+    const out = await selfEnsemble(new Float32Array(w * w), w, w, 'dihedral8', ramp);
+    for (const v of out) expect(v).toBeCloseTo((w - 1) / 2, 6);
   });
 });

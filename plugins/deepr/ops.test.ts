@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, isFocalError, runOp, type Stack } from '../../core/index.js';
-import { buildGenerator, deeprPlugin, getTf, loadDeepRPackage, saveDeepRPackage, trainDpmDecoder, type TrainingPair } from './index.js';
+import { buildGenerator, deeprPlugin, getTf, loadDeepRPackage, saveDeepRPackage, selfEnsemble, trainDpmDecoder, type TrainingPair } from './index.js';
 import { normalise } from './normalise.js';
 
 const dirs: string[] = [];
@@ -76,6 +76,21 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     let d = 0;
     for (let i = 0; i < W * H; i++) d = Math.max(d, Math.abs(onnx.planes[0][i] - res.planes[0][i]));
     expect(d).toBeLessThan(1e-3 * n.std);
+
+    // ×8 self-ensemble: one 64² tile per transform, so the op equals selfEnsemble over the generator
+    const sq = blobs(64, 64, 5);
+    const ns = normalise(sq);
+    const ens = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0, ensemble: 'dihedral8' })).image as Stack;
+    const ref = await selfEnsemble(ns.data, 64, 64, 'dihedral8', async (d, w, h) => Float32Array.from(tf.tidy(() => (generator.predict(tf.tensor4d(d, [1, h, w, 1])) as import('@tensorflow/tfjs').Tensor).dataSync())));
+    const single = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0 })).image as Stack;
+    let de = 0;
+    let ds = 0;
+    for (let i = 0; i < 64 * 64; i++) {
+      de = Math.max(de, Math.abs(ens.planes[0][i] - (ref[i] * ns.std + ns.mean)));
+      ds = Math.max(ds, Math.abs(single.planes[0][i] - ens.planes[0][i]));
+    }
+    expect(de).toBeLessThan(1e-3 * ns.std);
+    expect(ds).toBeGreaterThan(1e-3 * ns.std); // an untrained network is not flip/rotation-equivariant: the default (none) differs
 
     const map = (await runOp(op('deepr.defocus-map'), { image }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 16 })).map as Stack;
     expect(map.planes[0]).toHaveLength(W * H);

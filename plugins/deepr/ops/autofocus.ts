@@ -7,6 +7,10 @@ export const modelParams = {
   tileSize: z.number().int().positive().optional().describe("Tile side, px (multiple of the model's multipleOf, 32); default: the package's tilePx"),
   overlapPx: z.number().int().nonnegative().optional().describe("Halo of context on each tile side, px; default: the package's haloPx"),
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
+  ensemble: z
+    .enum(['none', 'dihedral8'])
+    .optional()
+    .describe("'none': one pass; 'dihedral8': the mean of the outputs over the 8 flips/rotations (8× the time). Default: the model package's extra.ensemble, else 'none'"),
 };
 
 export const autofocus = defineOperation({
@@ -21,6 +25,6 @@ export const autofocus = defineOperation({
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
-    return { image: await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto' }, true) };
+    return { image: await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, true) };
   },
 });

@@ -14,6 +14,6 @@ export const defocusMapOp = defineOperation({
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { dpm } = await loadDeepRPackage(dir, { dpm: true });
-    return { map: await runPlanes(ctx, image, dpm!, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto' }, false) };
+    return { map: await runPlanes(ctx, image, dpm!, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, false) };
   },
 });

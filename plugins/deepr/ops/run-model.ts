@@ -1,4 +1,5 @@
 import { FocalError, createInferenceEngine, planeCount, throwIfAborted, tiledInference, withPlanes, type ModelPackage, type OpContext, type PixelArray, type Stack } from '../../../core/index.js';
+import { AUGMENT_COUNT, selfEnsemble, type Ensemble } from '../augment.js';
 import { denormalise, normalise } from '../normalise.js';
 
 /** Params shared by the Deep-R ops. */
@@ -6,6 +7,13 @@ export interface ModelRunParams {
   tileSize?: number;
   overlapPx?: number;
   engine: 'auto' | 'onnxruntime' | 'tfjs';
+  /** One pass, or the mean over the 8 flips/rotations; default: the package's `extra.ensemble`, else 'none'. */
+  ensemble?: Ensemble;
+}
+
+/** The package's recommended ensemble (`extra.ensemble`), 'none' where it names none. */
+export function packageEnsemble(pkg: ModelPackage): Ensemble {
+  return pkg.manifest.extra?.ensemble === 'dihedral8' ? 'dihedral8' : 'none';
 }
 
 /**
@@ -20,6 +28,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
   if (tilePx % multiple !== 0) throw new FocalError('E_PARAMS', `tileSize: ${tilePx} px is not a multiple of ${multiple} (the model's)`, { field: 'tileSize' });
   if (2 * haloPx >= tilePx) throw new FocalError('E_PARAMS', `overlapPx: ${haloPx} px leaves nothing of a ${tilePx}-px tile (needs 2·overlapPx < tileSize)`, { field: 'overlapPx' });
   if (stack.rgb) throw new FocalError('E_PORT', 'image: RGB images are not supported; give one fluorescence channel', { field: 'image' });
+  const ensemble = params.ensemble ?? packageEnsemble(pkg);
   const engine = await createInferenceEngine(pkg, { engine: params.engine });
   try {
     const total = planeCount(stack);
@@ -27,13 +36,19 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
       const n = normalise(stack.planes[i]);
-      const [out] = await tiledInference([n.data], stack.width, stack.height, engine, {
-        tilePx,
-        haloPx,
-        outChannels: 1,
-        multipleOf: multiple,
-        signal: ctx.signal,
-        onProgress: (f) => ctx.progress((i + f) / total),
+      const passes = ensemble === 'dihedral8' ? AUGMENT_COUNT : 1;
+      let pass = 0;
+      const out = await selfEnsemble(n.data, stack.width, stack.height, ensemble, async (data, width, height) => {
+        const p = pass++;
+        const [o] = await tiledInference([data], width, height, engine, {
+          tilePx,
+          haloPx,
+          outChannels: 1,
+          multipleOf: multiple,
+          signal: ctx.signal,
+          onProgress: (f) => ctx.progress((i + (p + f) / passes) / total),
+        });
+        return Float32Array.from(o);
       });
       planes.push(restoreScale ? denormalise(out, n.mean, n.std) : out);
       ctx.progress((i + 1) / total);

@@ -18,6 +18,7 @@ export interface TrainDeepROptions {
   lrDecayAt: number;
   lrDecayFactor: number;
   adversarialOffAt: number;
+  ensemble: 'none' | 'dihedral8';
   validationPairs: number;
   maxDefocus?: number;
   dpmIterations: number;
@@ -77,6 +78,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--dpm-iterations <n>', 'then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)').default(0).argParser(nonNegativeInt('--dpm-iterations')))
     .addOption(new Option('--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise').default(1).argParser(nonNegativeInt('--seed')))
     .addOption(new Option('--na <value>', 'objective NA recorded in the manifest (synthetic pairs always use 0.75)').default(0.75).argParser((v) => Number(v)))
+    .addOption(new Option('--ensemble <mode>', "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)").choices(['none', 'dihedral8']).default('none'))
     .option('--resume', 'continue from <out>/checkpoint')
     .option('--name <name>', 'model name in the manifest', 'deepr')
     .option('--no-onnx', 'do not export ONNX weights')
@@ -168,7 +170,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     await deepr.saveDeepRPackage(pkgDir, best, {
       name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
-      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget,
+      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble,
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });

@@ -18,13 +18,14 @@ describe('focal train deepr', () => {
     for (let k = 0; k < 60; k++) img[((k * 37) % 90 + 3) * W + ((k * 53) % 90) + 3] = 1000 + k;
     await writeTiff(join(root, 'focus.tif'), createStack({ width: W, height: W, dtype: 'uint16', planes: [img] }));
     const out = join(root, 'run');
-    const code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--json']);
+    const code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--ensemble', 'dihedral8', '--json']);
     expect(code).toBe(0);
     const { autofocus, dpm } = await loadDeepRPackage(join(out, 'model'), { dpm: true });
     expect(autofocus.manifest.training.command).toMatch(/train deepr --synthetic/);
     expect(autofocus.manifest.trainedDefocusRangeUm).toEqual([-5, 5]);
     expect(autofocus.manifest.objectiveNa).toBe(0.75);
     expect(autofocus.manifest.extra?.baseChannels).toBe(2);
+    expect(autofocus.manifest.extra?.ensemble).toBe('dihedral8');
     expect(dpm!.manifest.task).toBe('defocus-map');
     expect((await readFile(join(out, 'model', 'loss.csv'), 'utf8')).trim().split('\n')).toHaveLength(2);
     const bad = await main(['train', 'deepr', '--out', out]);

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/index.js';
+import type { Ensemble } from './augment.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
 
 /** Name of the demo model bundled with Focal (models/deepr-demo/). */
@@ -72,6 +73,8 @@ export interface DeepRPackageInfo {
   exportDpmOnnx?: boolean;
   /** What the DPM decoder outputs: the signed defocus Δz (default) or its magnitude |Δz| (see DpmTrainOptions.target). */
   dpmTarget?: 'signed' | 'absolute';
+  /** Recommended way to apply the autofocus network (manifest `extra.ensemble`; deepr.autofocus's default). Default 'none'. */
+  ensemble?: Ensemble;
 }
 
 function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
@@ -110,7 +113,7 @@ export async function saveDeepRPackage(dir: string, generator: tfTypes.LayersMod
     dpmTmp = `${resolve(dir)}.dpm-${process.pid}`;
     await saveModelPackage(dpmTmp, { manifest: manifestFor(info, 'defocus-map', { dpmTarget: info.dpmTarget ?? 'signed' }), tfModel: dpm, exportOnnx: info.exportDpmOnnx ?? exportOnnx });
   }
-  const pkg = await saveModelPackage(dir, { manifest: manifestFor(info, 'autofocus', dpm ? { dpm: DPM_FOLDER } : {}), tfModel: generator, exportOnnx });
+  const pkg = await saveModelPackage(dir, { manifest: manifestFor(info, 'autofocus', { ...(dpm ? { dpm: DPM_FOLDER } : {}), ...(info.ensemble && info.ensemble !== 'none' ? { ensemble: info.ensemble } : {}) }), tfModel: generator, exportOnnx });
   if (dpmTmp) {
     const { rename } = await import('node:fs/promises');
     await rename(dpmTmp, join(pkg.dir, DPM_FOLDER));

@@ -112,7 +112,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         const dims = { width: patchPx, height: patchPx, depth: 1 };
         add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
         const n = normalise(pair.input);
-        const predict = async (d: Float32Array, w: number, h: number) => Float32Array.from((await engine.run(d, [1, h, w, 1])).data);
+        const predict = async (d: Float32Array, w: number, h: number) => (await engine.run(d, [1, h, w, 1])).data;
         const out = await predict(n.data, patchPx, patchPx);
         add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
         const outX8 = await selfEnsemble(n.data, patchPx, patchPx, 'dihedral8', predict);

@@ -334,10 +334,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   while (state.iteration < o.iterations) {
     throwIfAborted(options.signal);
     const it = state.iteration + 1;
-    setLearningRate(optG, learningRatesAt(o, it).generator);
-    setLearningRate(optD, learningRatesAt(o, it).discriminator);
+    const rates = learningRatesAt(o, it);
+    setLearningRate(optG, rates.generator);
+    setLearningRate(optD, rates.discriminator);
     const adversarialOn = adversarialActive(o, it);
-    const weights = adversarialOn ? o.lossWeights : { ...o.lossWeights, adversarial: 0 };
     let g = 0, adv = 0, ms = 0, bh = 0, d = 0;
     for (let u = 0; u < o.generatorUpdates; u++) {
       const { x, y } = trainingBatch(tf, o, options.sample, rng);
@@ -345,7 +345,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       const cost = optG.minimize(() => {
         const gx = generator.apply(x, { training: true }) as Tensor4D;
         const dg = adversarialOn ? (discriminator.apply(gx) as tfTypes.Tensor) : null;
-        const l = generatorLoss(tf, y, gx, dg, weights, o.msSsimScales);
+        const l = generatorLoss(tf, y, gx, dg, o.lossWeights, o.msSsimScales);
         terms = [l.adversarial ? l.adversarial.dataSync()[0] : NaN, l.msSsim.dataSync()[0], l.berhu.dataSync()[0]];
         return l.total as tfTypes.Scalar;
       }, true, gVars);

@@ -40,7 +40,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
       let pass = 0;
       const out = await selfEnsemble(n.data, stack.width, stack.height, ensemble, async (data, width, height) => {
         const p = pass++;
-        const [o] = await tiledInference([data], width, height, engine, {
+        const [result] = await tiledInference([data], width, height, engine, {
           tilePx,
           haloPx,
           outChannels: 1,
@@ -48,7 +48,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
           signal: ctx.signal,
           onProgress: (f) => ctx.progress((i + (p + f) / passes) / total),
         });
-        return Float32Array.from(o);
+        return result;
       });
       planes.push(restoreScale ? denormalise(out, n.mean, n.std) : out);
       ctx.progress((i + 1) / total);

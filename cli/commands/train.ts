@@ -15,8 +15,8 @@ export interface TrainDeepROptions {
   patch: number;
   batch: number;
   validateEvery: number;
-  lrDecayAt: number;
-  lrDecayFactor: number;
+  lrDecayAt: number[];
+  lrDecayFactor: number[];
   adversarialOffAt: number;
   ensemble: 'none' | 'dihedral8';
   validationPairs: number;
@@ -55,6 +55,11 @@ function unitFraction(name: string) {
   };
 }
 
+/** Comma-separated values, each parsed by `one`. */
+function list<T>(one: (v: string) => T) {
+  return (v: string): T[] => v.split(',').map((x) => one(x.trim()));
+}
+
 /** Registers `focal train deepr …` on the program (sub-commands of `train`, one per trainable model). */
 export function registerTrainCommand(program: Command): void {
   const train = program.command('train').description('train a deep-learning model (deepr: Deep-R autofocus)');
@@ -69,8 +74,8 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--base-channels <c>', 'channels of the first U-Net level (paper: 32)').default(32).argParser(positiveInt('--base-channels')))
     .addOption(new Option('--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches)').default(256).argParser(positiveInt('--patch')))
     .addOption(new Option('--batch <n>', 'batch size').default(5).argParser(positiveInt('--batch')))
-    .addOption(new Option('--lr-decay-at <iteration>', 'step decay: after this iteration both learning rates are multiplied by --lr-decay-factor (0: constant, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--lr-decay-at')))
-    .addOption(new Option('--lr-decay-factor <f>', 'factor of the step decay, in (0, 1]').default(0.1).argParser(unitFraction('--lr-decay-factor')))
+    .addOption(new Option('--lr-decay-at <iterations>', 'step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (0: constant, as in the paper); a step may be added when resuming at or before it').default([0], '0').argParser(list(nonNegativeInt('--lr-decay-at'))))
+    .addOption(new Option('--lr-decay-factor <f>', 'factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated)').default([0.1], '0.1').argParser(list(unitFraction('--lr-decay-factor'))))
     .addOption(new Option('--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--adversarial-off-at')))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
@@ -146,7 +151,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {

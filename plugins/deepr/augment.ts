@@ -61,7 +61,8 @@ export type Ensemble = 'none' | 'dihedral8';
  * Deep-R paper): runs `predict` on each of the 8 flips/rotations of the image, maps every output
  * back with the inverse transform and averages them. With `ensemble` 'none' it is one call.
  * `predict` gets the transformed pixels with their (possibly swapped) size and returns an image
- * of that size.
+ * of that size. `identityOutput`, when given, is `predict`'s output for the untransformed image
+ * (already computed by the caller) and is used instead of calling `predict` for it again.
  *
  * @returns The mean of the back-transformed outputs (width × height).
  */
@@ -71,12 +72,16 @@ export async function selfEnsemble(
   height: number,
   ensemble: Ensemble,
   predict: (data: Float32Array, width: number, height: number) => Promise<Float32Array>,
+  identityOutput?: Float32Array,
 ): Promise<Float32Array> {
-  if (ensemble === 'none') return predict(data, width, height);
+  if (identityOutput !== undefined && identityOutput.length !== width * height) {
+    throw new FocalError('E_ARGUMENT', `identityOutput: has ${identityOutput.length} pixels, expected ${width}×${height}`, { field: 'identityOutput' });
+  }
+  if (ensemble === 'none') return identityOutput ?? predict(data, width, height);
   const sum = new Float64Array(width * height);
   for (let k = 0; k < AUGMENT_COUNT; k++) {
     const t = augment(data, width, height, k);
-    const y = await predict(t.data, t.width, t.height);
+    const y = k === 0 && identityOutput !== undefined ? identityOutput : await predict(t.data, t.width, t.height);
     const back = augment(y, t.width, t.height, inverseAugment(k)).data;
     for (let i = 0; i < sum.length; i++) sum[i] += back[i];
   }

@@ -115,7 +115,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         const predict = async (d: Float32Array, w: number, h: number) => (await engine.run(d, [1, h, w, 1])).data;
         const out = await predict(n.data, patchPx, patchPx);
         add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
-        const outX8 = await selfEnsemble(n.data, patchPx, patchPx, 'dihedral8', predict);
+        const outX8 = await selfEnsemble(n.data, patchPx, patchPx, 'dihedral8', predict, out);
         add('deepr-x8', normalisedScores(outX8, pair.target, patchPx, patchPx, border));
         const kept: Partial<Record<EvaluationMethod, Float32Array>> = {};
         for (const method of ['richardson-lucy', 'landweber'] as const) {

@@ -69,4 +69,20 @@ describe('selfEnsemble', () => {
     const out = await selfEnsemble(new Float32Array(w * w), w, w, 'dihedral8', ramp);
     for (const v of out) expect(v).toBeCloseTo((w - 1) / 2, 6);
   });
+
+  it('reuses a given output for the untransformed image (7 calls, same mean) and checks its size', async () => {
+    const img = Float32Array.from({ length: 15 }, (_, i) => (i * 5) % 7 - 3);
+    let calls = 0;
+    const shiftRows = async (d: Float32Array, width: number) => { calls++; return Float32Array.from(d, (v, i) => v + (i % width)); };
+    const full = await selfEnsemble(img, 5, 3, 'dihedral8', shiftRows);
+    calls = 0;
+    const identity = await shiftRows(img, 5);
+    const reused = await selfEnsemble(img, 5, 3, 'dihedral8', shiftRows, identity);
+    expect(calls).toBe(1 + 7);
+    expect(Array.from(reused)).toEqual(Array.from(full));
+    calls = 0;
+    expect(await selfEnsemble(img, 5, 3, 'none', shiftRows, identity)).toBe(identity);
+    expect(calls).toBe(0);
+    await expect(selfEnsemble(img, 5, 3, 'dihedral8', shiftRows, new Float32Array(4))).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'identityOutput' } });
+  });
 });

@@ -148,4 +148,48 @@ describe('learningRatesAt', () => {
     expect(learningRatesAt(d, 421).generator).toBeCloseTo(1e-4, 12);
     expect(learningRatesAt(d, 421).discriminator).toBeCloseTo(2e-7, 14);
   });
+
+  it('applies several steps in turn, with one factor for all or one per step; a single number reads as one step', () => {
+    const c = { generatorLearningRate: 5e-4, discriminatorLearningRate: 1e-6 };
+    const two = { ...c, learningRateDecayAt: [640, 1100], learningRateDecayFactor: 0.5 };
+    expect(learningRatesAt(two, 640).generator).toBe(5e-4);
+    expect(learningRatesAt(two, 641).generator).toBeCloseTo(2.5e-4, 12);
+    expect(learningRatesAt(two, 1100).generator).toBeCloseTo(2.5e-4, 12);
+    expect(learningRatesAt(two, 1101).generator).toBeCloseTo(1.25e-4, 12);
+    const perStep = { ...c, learningRateDecayAt: [640, 1100], learningRateDecayFactor: [0.5, 0.2] };
+    expect(learningRatesAt(perStep, 1101).generator).toBeCloseTo(5e-5, 12);
+    expect(learningRatesAt(perStep, 1101).discriminator).toBeCloseTo(1e-7, 15);
+    expect(learningRatesAt({ ...c, learningRateDecayAt: 640, learningRateDecayFactor: 0.5 }, 2000)).toEqual(learningRatesAt({ ...c, learningRateDecayAt: [640], learningRateDecayFactor: [0.5] }, 2000));
+    expect(learningRatesAt({ ...c, learningRateDecayAt: 0 }, 2000)).toEqual({ generator: 5e-4, discriminator: 1e-6 });
+  });
+
+  it('refuses steps out of order, mismatched factor lists and factors outside (0, 1], naming the field', async () => {
+    const { tf } = await getTf();
+    const pairs = pool(2);
+    const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+    const base = { sample, validation: pairs, outDir: join(tmpdir(), 'deepr-never-written'), iterations: 1, baseChannels: 2, patchPx: 64 };
+    await expect(trainDeepR(tf, { ...base, learningRateDecayAt: [1100, 640] })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayAt' } });
+    await expect(trainDeepR(tf, { ...base, learningRateDecayAt: [0, 640] })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayAt' } });
+    await expect(trainDeepR(tf, { ...base, learningRateDecayAt: [640, 1100], learningRateDecayFactor: [0.5] })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayFactor' } });
+    await expect(trainDeepR(tf, { ...base, learningRateDecayAt: [640], learningRateDecayFactor: [1.5] })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayFactor' } });
+  });
+
+  it('a second step may be added when resuming at it; changing the first, already trained, is refused without leaking tensors', async () => {
+    const { tf } = await getTf();
+    const pairs = pool(2);
+    const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+    const out = await mkdtemp(join(tmpdir(), 'deepr-decay2-'));
+    dirs.push(out);
+    const opts = { sample, validation: pairs, outDir: out, baseChannels: 2, patchPx: 64, batchSize: 1, generatorUpdates: 1, discriminatorUpdates: 1, validateEvery: 1 };
+    (await trainDeepR(tf, { ...opts, iterations: 2, learningRateDecayAt: 1, learningRateDecayFactor: 0.5 })).generator.dispose();
+    const tensorsBefore = tf.memory().numTensors;
+    await expect(trainDeepR(tf, { ...opts, iterations: 3, resume: true, learningRateDecayAt: [1, 2], learningRateDecayFactor: [0.4, 0.5] })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayAt' } });
+    // the refusal comes before any network is built: no tensor is left behind
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const r = await trainDeepR(tf, { ...opts, iterations: 3, resume: true, learningRateDecayAt: [1, 2], learningRateDecayFactor: 0.5 });
+    expect(r.iteration).toBe(3);
+    expect(r.config.learningRateDecayAt).toEqual([1, 2]);
+    expect(r.config.learningRateDecayFactor).toEqual([0.5, 0.5]);
+    r.generator.dispose();
+  });
 });

@@ -42,13 +42,14 @@ export interface TrainOptions {
   generatorLearningRate?: number;
   discriminatorLearningRate?: number;
   /**
-   * Step decay: iterations after this one use both learning rates × `learningRateDecayFactor`
-   * (0: constant rates, the paper's schedule). A decay that starts at or after a checkpoint's
-   * iteration can be added when resuming: the iterations already trained are unchanged.
+   * Step decay: after each of these iterations (ascending) both learning rates are multiplied by
+   * the matching `learningRateDecayFactor` (0 or []: constant rates, the paper's schedule). A step
+   * at or after a checkpoint's iteration can be added when resuming: the iterations already
+   * trained are unchanged.
    */
-  learningRateDecayAt?: number;
-  /** Factor of the step decay, in (0, 1]. Default 0.1. */
-  learningRateDecayFactor?: number;
+  learningRateDecayAt?: number | readonly number[];
+  /** Factor of each decay step, in (0, 1]: one value for every step, or one per step. Default 0.1. */
+  learningRateDecayFactor?: number | readonly number[];
   /**
    * Iterations after this one drop the adversarial term (λ = 0) and do not update the
    * discriminator: a pixel-loss fine-tuning phase (0: never, the paper's schedule). Like the
@@ -92,7 +93,12 @@ export interface TrainResult {
   config: ResolvedConfig;
 }
 
-type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir'>;
+type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor'> & {
+  /** Decay steps, ascending (checkpoints written before multi-step decay hold one number; 0: none). */
+  learningRateDecayAt: number[];
+  /** One factor per step. */
+  learningRateDecayFactor: number[];
+};
 
 const CSV_COLUMNS = ['iteration', 'generator', 'adversarial', 'msSsim', 'berhu', 'discriminator', 'validationBerhu', 'validationMsSsim', 'seconds'] as const;
 
@@ -197,19 +203,35 @@ export async function loadLayersModel(tf: Tf, dir: string): Promise<tfTypes.Laye
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }));
 }
 
-type Schedule = Pick<ResolvedConfig, 'generatorLearningRate' | 'discriminatorLearningRate' | 'learningRateDecayAt' | 'learningRateDecayFactor'>;
+/** A learning-rate schedule as options, a resolved config or an older checkpoint's state hold it. */
+interface Schedule {
+  generatorLearningRate: number;
+  discriminatorLearningRate: number;
+  learningRateDecayAt?: number | readonly number[];
+  learningRateDecayFactor?: number | readonly number[];
+}
+
+/** Decay steps (0 / [] → none) and one factor per step; a single factor applies to every step. */
+function decaySteps(c: Schedule): { at: number[]; factor: number[] } {
+  const raw = c.learningRateDecayAt ?? [];
+  const at = (typeof raw === 'number' ? [raw] : [...raw]).filter((v) => v !== 0);
+  const f = c.learningRateDecayFactor ?? 0.1;
+  const factor = typeof f === 'number' ? at.map(() => f) : [...f];
+  return { at, factor };
+}
 
 /** The generator's and discriminator's learning rates at (1-based) iteration `it`. */
-export function learningRatesAt(c: Partial<Schedule> & Pick<Schedule, 'generatorLearningRate' | 'discriminatorLearningRate'>, it: number): { generator: number; discriminator: number } {
-  const decayAt = c.learningRateDecayAt ?? 0;
-  const f = decayAt > 0 && it > decayAt ? (c.learningRateDecayFactor ?? 0.1) : 1;
+export function learningRatesAt(c: Schedule, it: number): { generator: number; discriminator: number } {
+  const { at, factor } = decaySteps(c);
+  let f = 1;
+  for (let i = 0; i < at.length; i++) if (it > at[i]) f *= factor[i];
   return { generator: c.generatorLearningRate * f, discriminator: c.discriminatorLearningRate * f };
 }
 
 /** First iteration ≤ `done` at which two schedules' learning rates differ (undefined: none). */
-function firstScheduleDifference(a: Partial<Schedule> & Pick<Schedule, 'generatorLearningRate' | 'discriminatorLearningRate'>, b: Schedule, done: number): number | undefined {
-  // Both schedules are piecewise constant with at most one step each: compare at the ends of the pieces.
-  const points = [1, (a.learningRateDecayAt ?? 0) + 1, b.learningRateDecayAt + 1].filter((p) => p >= 1 && p <= done);
+function firstScheduleDifference(a: Schedule, b: Schedule, done: number): number | undefined {
+  // Both schedules are piecewise constant: compare at the start of every piece of either.
+  const points = [1, ...decaySteps(a).at.map((k) => k + 1), ...decaySteps(b).at.map((k) => k + 1)].filter((p) => p >= 1 && p <= done);
   for (const it of points.sort((x, y) => x - y)) {
     const ra = learningRatesAt(a, it);
     const rb = learningRatesAt(b, it);
@@ -227,6 +249,27 @@ export function adversarialActive(c: { adversarialOffAt?: number; lossWeights: L
 /** tfjs' Adam reads its `learningRate` field at each update. */
 function setLearningRate(opt: tfTypes.Optimizer, rate: number): void {
   (opt as unknown as { learningRate: number }).learningRate = rate;
+}
+
+/** Validates and normalises the decay options (fields named in errors). */
+function resolveDecay(options: Pick<TrainOptions, 'learningRateDecayAt' | 'learningRateDecayFactor'>): { learningRateDecayAt: number[]; learningRateDecayFactor: number[] } {
+  const raw = options.learningRateDecayAt ?? [];
+  const list = typeof raw === 'number' ? [raw] : [...raw];
+  for (const v of list) {
+    if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be integers ≥ 0, got ${v}`, { field: 'learningRateDecayAt' });
+  }
+  const at = list.filter((v) => v !== 0);
+  if (at.length !== list.length && list.length > 1) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: 0 (no decay) cannot be combined with steps, got ${list.join(',')}`, { field: 'learningRateDecayAt' });
+  for (let i = 1; i < at.length; i++) {
+    if (at[i] <= at[i - 1]) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: steps must be strictly ascending, got ${at.join(',')}`, { field: 'learningRateDecayAt' });
+  }
+  const f = options.learningRateDecayFactor ?? 0.1;
+  const factors = typeof f === 'number' ? at.map(() => f) : [...f];
+  if (typeof f !== 'number' && factors.length !== at.length) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: ${factors.length} factors for ${at.length} decay steps (give one factor, or one per step)`, { field: 'learningRateDecayFactor' });
+  for (const v of typeof f === 'number' ? [f] : factors) {
+    if (!(v > 0 && v <= 1)) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: must be in (0, 1], got ${v}`, { field: 'learningRateDecayFactor' });
+  }
+  return { learningRateDecayAt: at, learningRateDecayFactor: factors };
 }
 
 interface State {
@@ -255,8 +298,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     discriminatorUpdates: options.discriminatorUpdates ?? 3,
     generatorLearningRate: options.generatorLearningRate ?? 5e-4,
     discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
-    learningRateDecayAt: options.learningRateDecayAt ?? 0,
-    learningRateDecayFactor: options.learningRateDecayFactor ?? 0.1,
+    ...resolveDecay(options),
     adversarialOffAt: options.adversarialOffAt ?? 0,
     validateEvery: options.validateEvery ?? 50,
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
@@ -266,8 +308,6 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
   }
-  if (!Number.isInteger(o.learningRateDecayAt) || o.learningRateDecayAt < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be an integer ≥ 0, got ${o.learningRateDecayAt}`, { field: 'learningRateDecayAt' });
-  if (!(o.learningRateDecayFactor > 0 && o.learningRateDecayFactor <= 1)) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: must be in (0, 1], got ${o.learningRateDecayFactor}`, { field: 'learningRateDecayFactor' });
   if (!Number.isInteger(o.adversarialOffAt) || o.adversarialOffAt < 0) throw new FocalError('E_ARGUMENT', `adversarialOffAt: must be an integer ≥ 0, got ${o.adversarialOffAt}`, { field: 'adversarialOffAt' });
   const mult = 2 ** o.levels;
   if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
@@ -277,17 +317,9 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   const ckpt = join(options.outDir, 'checkpoint');
   const csv = join(options.outDir, 'loss.csv');
   await mkdir(ckpt, { recursive: true });
-  const generator = buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 });
-  const discriminator = buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 });
-  const optG = tf.train.adam(o.generatorLearningRate);
-  const optD = tf.train.adam(o.discriminatorLearningRate);
-  const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
-  const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
-
-  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, config: o };
-  let rows: LossRow[] = [];
+  // Read and check a checkpoint to resume before any tensor is allocated: a refusal leaks nothing.
+  let saved: State | undefined;
   if (options.resume) {
-    let saved: State | undefined;
     try {
       saved = JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as State;
     } catch {
@@ -305,16 +337,27 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (savedOff !== o.adversarialOffAt && Math.min(...[savedOff, o.adversarialOffAt].filter((v) => v > 0)) < saved.iteration) {
         throw new FocalError('E_ARGUMENT', `resume: adversarialOffAt ${o.adversarialOffAt} would change iterations already trained (${saved.iteration}; the checkpoint's value: ${savedOff}); it may be set to ${saved.iteration} or later`, { field: 'adversarialOffAt' });
       }
-      setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
-      setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
-      await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
-      await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
-      state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, config: o };
-      try {
-        rows = parseCsvRows(await readFile(csv, 'utf8')).filter((r) => r.iteration <= state.iteration);
-      } catch {
-        rows = [];
-      }
+    }
+  }
+  const generator = buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 });
+  const discriminator = buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 });
+  const optG = tf.train.adam(o.generatorLearningRate);
+  const optD = tf.train.adam(o.discriminatorLearningRate);
+  const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+  const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+
+  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, config: o };
+  let rows: LossRow[] = [];
+  if (saved) {
+    setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
+    setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
+    await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
+    await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
+    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, config: o };
+    try {
+      rows = parseCsvRows(await readFile(csv, 'utf8')).filter((r) => r.iteration <= state.iteration);
+    } catch {
+      rows = [];
     }
   }
   await writeFile(csv, `${CSV_COLUMNS.join(',')}\n${rows.map(csvLine).join('\n')}${rows.length ? '\n' : ''}`);

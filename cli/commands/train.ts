@@ -18,6 +18,9 @@ export interface TrainDeepROptions {
   lrDecayAt: number[];
   lrDecayFactor: number[];
   adversarialOffAt: number;
+  ssimWeight: number;
+  ssimAfter: number;
+  bestBy: 'berhu' | 'ssim';
   ensemble: 'none' | 'dihedral8';
   validationPairs: number;
   maxDefocus?: number;
@@ -43,6 +46,14 @@ function nonNegativeInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new FocalError('E_USAGE', `${name} must be an integer ≥ 0, got '${v}'`);
+    return n;
+  };
+}
+
+function nonNegativeNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new FocalError('E_USAGE', `${name} must be a number ≥ 0, got '${v}'`);
     return n;
   };
 }
@@ -77,6 +88,9 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--lr-decay-at <iterations>', 'step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (0: constant, as in the paper); a step may be added when resuming at or before it').default([0], '0').argParser(list(nonNegativeInt('--lr-decay-at'))))
     .addOption(new Option('--lr-decay-factor <f>', 'factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated)').default([0.1], '0.1').argParser(list(unitFraction('--lr-decay-factor'))))
     .addOption(new Option('--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--adversarial-off-at')))
+    .addOption(new Option('--ssim-weight <w>', 'weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)').default(0).argParser(nonNegativeNumber('--ssim-weight')))
+    .addOption(new Option('--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--ssim-after')))
+    .addOption(new Option('--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule) or 'ssim' (highest); a change on resume starts the choice afresh").choices(['berhu', 'ssim']).default('berhu'))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
     .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))
@@ -151,11 +165,12 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy,
+      ...(opts.ssimWeight > 0 ? { lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, ssim: opts.ssimWeight }, ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {
-          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}` : ''}, ${r.seconds.toFixed(0)} s\n`);
+          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}${r.ssim !== undefined ? `, 1-SSIM ${r.ssim.toFixed(3)}` : ''}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}${r.validationSsim !== undefined ? ` SSIM ${r.validationSsim.toFixed(4)}` : ''}` : ''}, ${r.seconds.toFixed(0)} s\n`);
         }
       },
     });
@@ -174,12 +189,12 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     const pkgDir = join(out, 'model');
     await deepr.saveDeepRPackage(pkgDir, best, {
       name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
-      bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
+      bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
       defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble,
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
-    else process.stdout.write(`deepr: model package ${pkgDir} (best iteration ${result.bestIteration}, validation BerHu ${result.bestValidationBerhu.toFixed(4)})\n`);
+    else process.stdout.write(`deepr: model package ${pkgDir} (best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
   } finally {
     process.off('SIGINT', onSignal);
   }

@@ -41,12 +41,14 @@ describe('focal train deepr', () => {
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--adversarial-off-at', '-3'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-at', '640,abc'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-factor', '0.5,0'])).toBe(2);
+      expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--ssim-weight', '-1'])).toBe(2);
     } finally {
       process.stderr.write = write;
     }
     expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '1.5'/);
     expect(errors.join('')).toMatch(/--adversarial-off-at must be an integer ≥ 0, got '-3'/);
     expect(errors.join('')).toMatch(/--lr-decay-at must be an integer ≥ 0, got 'abc'/);
+    expect(errors.join('')).toMatch(/--ssim-weight must be a number ≥ 0, got '-1'/);
     expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '0'/);
   });
 });

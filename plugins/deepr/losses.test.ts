@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { berhu, msSsim } from '../metrics/index.js';
-import { berhuTf, msSsimScalesFor, msSsimTf, msSsimWeights } from './losses.js';
+import { berhu, msSsim, ssim } from '../metrics/index.js';
+import { DEFAULT_LOSS_WEIGHTS, berhuTf, generatorLoss, msSsimScalesFor, msSsimTf, msSsimWeights, ssimTf } from './losses.js';
 import { SeededRandom } from './random.js';
 import { getTf } from './tf.js';
 
@@ -48,5 +48,39 @@ describe('losses vs plugins/metrics (float32 tf vs float64 reference)', () => {
       expect(msSsimTf(tf, y, y, R, scales).dataSync()[0]).toBeCloseTo(1, 5);
       tf.dispose([x, y]);
     }
+  });
+
+  it('single-scale SSIM per image equals metrics.ssim (the evaluation index) to 2e-4', async () => {
+    const { tf } = await getTf();
+    const a = pair(64, 11);
+    const b = pair(64, 12);
+    const y = tf.tensor4d([...a.ref, ...b.ref], [2, 64, 64, 1]);
+    const x = tf.tensor4d([...a.img, ...b.img], [2, 64, 64, 1]);
+    const got = ssimTf(tf, y, x, 2.5).dataSync();
+    for (const [k, p] of [a, b].entries()) {
+      const want = ssim(p.img, p.ref, 64, 64, { dataRange: 2.5 });
+      expect(want).toBeGreaterThan(0.2);
+      expect(want).toBeLessThan(0.99);
+      expect(Math.abs(got[k] - want)).toBeLessThan(2e-4);
+    }
+    expect(ssimTf(tf, y, y, 2.5).dataSync()[0]).toBeCloseTo(1, 5);
+    tf.dispose([x, y]);
+  });
+});
+
+describe('generatorLoss', () => {
+  it('adds weight·(1 − SSIM) only when its weight is > 0, and reports the unweighted term', async () => {
+    const { tf } = await getTf();
+    const a = pair(64, 21);
+    const y = tf.tensor4d(a.ref, [1, 64, 64, 1]);
+    const x = tf.tensor4d(a.img, [1, 64, 64, 1]);
+    const off = generatorLoss(tf, y, x, null, DEFAULT_LOSS_WEIGHTS, 3);
+    const on = generatorLoss(tf, y, x, null, { ...DEFAULT_LOSS_WEIGHTS, ssim: 2 }, 3);
+    expect(off.ssim).toBeNull();
+    const term = on.ssim!.dataSync()[0];
+    const R = Math.max(...a.ref) - Math.min(...a.ref);
+    expect(term).toBeCloseTo(1 - ssim(a.img, a.ref, 64, 64, { dataRange: R }), 3);
+    expect(on.total.dataSync()[0] - off.total.dataSync()[0]).toBeCloseTo(2 * term, 5);
+    tf.dispose([x, y, off.total, off.msSsim, off.berhu, on.total, on.msSsim, on.berhu, on.ssim!]);
   });
 });

@@ -99,6 +99,30 @@ export function msSsimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | n
   });
 }
 
+/**
+ * Per-image single-scale SSIM (Wang et al. 2004), the first scale of {@link msSsimTf}: 11×11
+ * Gaussian window σ = 1.5 ('VALID'), K1 = 0.01, K2 = 0.03, mean of the local SSIM map. This is
+ * the index the evaluation reports (plugins/metrics `ssim`, which also filters at the border).
+ * @param dataRange Per-image data range: a [N] tensor or a number.
+ * @returns [N] tensor.
+ */
+export function ssimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | number): Tensor {
+  return tf.tidy(() => {
+    const taps = gaussianTaps();
+    const kx = tf.tensor4d(taps, [1, FILTER_SIZE, 1, 1]);
+    const ky = tf.tensor4d(taps, [FILTER_SIZE, 1, 1, 1]);
+    const R = (typeof dataRange === 'number' ? tf.scalar(dataRange) : dataRange.reshape([-1, 1, 1, 1])) as Tensor4D;
+    const c1 = tf.square(tf.mul(R, K1));
+    const c2 = tf.square(tf.mul(R, K2));
+    const mx = blur(tf, x, kx, ky);
+    const my = blur(tf, y, kx, ky);
+    const num0 = tf.mul(tf.mul(mx, my), 2);
+    const den0 = tf.add(tf.square(mx), tf.square(my));
+    const cs = tf.div(tf.add(tf.sub(tf.mul(blur(tf, tf.mul(x, y), kx, ky), 2), num0), c2), tf.add(tf.sub(tf.add(blur(tf, tf.mul(x, x), kx, ky), blur(tf, tf.mul(y, y), kx, ky)), den0), c2));
+    return tf.mean(tf.mul(tf.div(tf.add(num0, c1), tf.add(den0, c1)), cs), [1, 2, 3]);
+  });
+}
+
 /** Per-image population standard deviation of an [N, H, W, C] tensor → [N]. */
 export function stdPerImage(tf: Tf, y: Tensor4D): Tensor {
   return tf.tidy(() => tf.sqrt(tf.moments(y, [1, 2, 3]).variance));
@@ -134,6 +158,11 @@ export interface LossWeights {
   msSsim: number;
   /** ξ, BerHu(y, G(x)). */
   berhu: number;
+  /**
+   * Weight of an added single-scale term 1 − SSIM(y, G(x)) (not in the paper; 0 or absent: off).
+   * MS-SSIM gives the finest scale only 4.5 % of its exponent; this term weights fine structure.
+   */
+  ssim?: number;
 }
 
 /** Default λ, ν, ξ (docs/deepr.md explains how they were chosen). */
@@ -143,8 +172,9 @@ export const DEFAULT_LOSS_WEIGHTS: LossWeights = { adversarial: 0.4, msSsim: 1, 
  * Generator loss (eq. 1), batch mean: λ·(1 − D(G(x)))² + ν·(1 − MS-SSIM(y, G(x))) + ξ·BerHu(y, G(x)).
  * MS-SSIM uses each target's max − min as data range (the metrics plugin's default).
  * With `dOfGx` null (the adversarial term off) the total is the two pixel terms and
- * `adversarial` is null.
- * @returns The total (scalar, differentiable) and its three unweighted terms (scalars).
+ * `adversarial` is null. With `weights.ssim` > 0, σ·(1 − SSIM(y, G(x))) is added (same data
+ * range); `ssim` is then that unweighted term, else null.
+ * @returns The total (scalar, differentiable) and its unweighted terms (scalars).
  */
 export function generatorLoss(
   tf: Tf,
@@ -153,14 +183,18 @@ export function generatorLoss(
   dOfGx: Tensor | null,
   weights: LossWeights,
   scales: number,
-): { total: Tensor; adversarial: Tensor | null; msSsim: Tensor; berhu: Tensor } {
+): { total: Tensor; adversarial: Tensor | null; msSsim: Tensor; berhu: Tensor; ssim: Tensor | null } {
   const adversarial = dOfGx ? tf.mean(tf.square(tf.sub(1, dOfGx))) : null;
-  const ms = tf.mean(msSsimTf(tf, y, gx, rangePerImage(tf, y), scales));
+  const range = rangePerImage(tf, y);
+  const ms = tf.mean(msSsimTf(tf, y, gx, range, scales));
   const structural = tf.sub(1, ms);
   const berhu = tf.mean(berhuTf(tf, y, gx));
+  const ssim = (weights.ssim ?? 0) > 0 ? tf.sub(1, tf.mean(ssimTf(tf, y, gx, range))) : null;
   const weighted = [tf.mul(structural, weights.msSsim), tf.mul(berhu, weights.berhu)];
-  const total = tf.addN(adversarial ? [tf.mul(adversarial, weights.adversarial), ...weighted] : weighted);
-  return { total, adversarial, msSsim: structural, berhu };
+  if (adversarial) weighted.unshift(tf.mul(adversarial, weights.adversarial));
+  if (ssim) weighted.push(tf.mul(ssim, weights.ssim!));
+  const total = tf.addN(weighted);
+  return { total, adversarial, msSsim: structural, berhu, ssim };
 }
 
 /** Discriminator loss (eq. 2), batch mean: D(G(x))² + (1 − D(y))². */

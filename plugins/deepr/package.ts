@@ -63,6 +63,10 @@ export interface DeepRPackageInfo {
   iterations: number;
   bestIteration: number;
   bestValidationBerhu: number;
+  /** Validation SSIM of the chosen generator, where measured. */
+  bestValidationSsim?: number;
+  /** The validation score that chose it (default 'berhu'). */
+  bestBy?: 'berhu' | 'ssim';
   pixelSizeUm: number;
   objectiveNa: number;
   defocusRangeUm: [number, number];
@@ -96,7 +100,7 @@ function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', 
     haloPx: halo,
     multipleOf: 2 ** info.levels,
     training: { command: info.command, data: info.data, iterations: info.iterations, date: new Date().toISOString() },
-    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...extra },
+    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...(info.bestValidationSsim !== undefined && Number.isFinite(info.bestValidationSsim) ? { bestValidationSsim: info.bestValidationSsim } : {}), ...(info.bestBy ? { bestBy: info.bestBy } : {}), ...extra },
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainingPair } from './data.js';
-import { adversarialActive, learningRatesAt, trainDeepR, type PairSampler } from './train.js';
+import { adversarialActive, learningRatesAt, ssimTermActive, trainDeepR, type PairSampler } from './train.js';
 import { getTf } from './tf.js';
 
 /** A fixed pool of 64² pairs: blobs (target) and the same blobs box-blurred (input). */
@@ -54,7 +54,7 @@ describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
     expect(r.rows[2].validationBerhu).toBeGreaterThan(0);
     expect(r.bestIteration === 3 || r.bestIteration === 6).toBe(true);
     const csv = (await readFile(join(out, 'loss.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('iteration,generator,adversarial,msSsim,berhu,discriminator,validationBerhu,validationMsSsim,seconds');
+    expect(csv[0]).toBe('iteration,generator,adversarial,msSsim,berhu,discriminator,validationBerhu,validationMsSsim,seconds,ssim,validationSsim');
     expect(csv).toHaveLength(7);
     const png = await readFile(join(out, 'loss.png'));
     expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
@@ -191,5 +191,70 @@ describe('learningRatesAt', () => {
     expect(r.config.learningRateDecayAt).toEqual([1, 2]);
     expect(r.config.learningRateDecayFactor).toEqual([0.5, 0.5]);
     r.generator.dispose();
+  });
+});
+
+describe('the added SSIM term (ssimTermAfter, lossWeights.ssim)', () => {
+  it('is logged after the given iteration only; resuming may add it at the checkpoint, not before', async () => {
+    const { tf } = await getTf();
+    const pairs = pool(2);
+    const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+    const out = await mkdtemp(join(tmpdir(), 'deepr-ssim-'));
+    dirs.push(out);
+    const opts = { sample, validation: pairs, outDir: out, baseChannels: 2, patchPx: 64, batchSize: 1, generatorUpdates: 1, discriminatorUpdates: 1, validateEvery: 1, adversarialOffAt: 1 };
+    (await trainDeepR(tf, { ...opts, iterations: 2 })).generator.dispose();
+    const withSsim = { ...opts, lossWeights: { adversarial: 0.4, msSsim: 1, berhu: 0.5, ssim: 1 } };
+    const tensorsBefore = tf.memory().numTensors;
+    await expect(trainDeepR(tf, { ...withSsim, iterations: 3, resume: true, ssimTermAfter: 1 })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'ssimTermAfter' } });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const r = await trainDeepR(tf, { ...withSsim, iterations: 3, resume: true, ssimTermAfter: 2 });
+    expect(r.rows[1].ssim).toBeUndefined();
+    expect(r.rows[2].ssim).toBeGreaterThan(0);
+    expect(r.rows[2].ssim).toBeLessThan(1);
+    const csv = (await readFile(join(out, 'loss.csv'), 'utf8')).trim().split('\n');
+    const col = csv[0].split(',').indexOf('ssim');
+    expect(col).toBeGreaterThan(0);
+    expect(csv[2].split(',')[col]).toBe('');
+    expect(Number(csv[3].split(',')[col])).toBeCloseTo(r.rows[2].ssim!, 6);
+    // the same flags again are accepted (nothing trained changes)
+    (await trainDeepR(tf, { ...withSsim, iterations: 3, resume: true, ssimTermAfter: 2 })).generator.dispose();
+    r.generator.dispose();
+    await expect(trainDeepR(tf, { ...opts, iterations: 1, lossWeights: { adversarial: 0.4, msSsim: 1, berhu: 0.5, ssim: -1 } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'ssimWeight' } });
+  });
+
+  it('ssimTermActive follows the weight and the start iteration', () => {
+    const w = { adversarial: 0.4, msSsim: 1, berhu: 0.5 };
+    expect(ssimTermActive({ lossWeights: w }, 5)).toBe(false);
+    expect(ssimTermActive({ lossWeights: { ...w, ssim: 1 } }, 1)).toBe(true);
+    expect(ssimTermActive({ lossWeights: { ...w, ssim: 1 }, ssimTermAfter: 1300 }, 1300)).toBe(false);
+    expect(ssimTermActive({ lossWeights: { ...w, ssim: 1 }, ssimTermAfter: 1300 }, 1301)).toBe(true);
+  });
+});
+
+describe('bestBy (the validation score that picks the best generator)', () => {
+  it("'ssim' keeps the generator with the highest validation SSIM; switching on resume starts from the checkpoint", async () => {
+    const { tf } = await getTf();
+    const pairs = pool(2);
+    const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+    const out = await mkdtemp(join(tmpdir(), 'deepr-bestby-'));
+    dirs.push(out);
+    const opts = { sample, validation: pairs, outDir: out, baseChannels: 2, patchPx: 64, batchSize: 1, generatorUpdates: 1, discriminatorUpdates: 1, validateEvery: 1 };
+    const first = await trainDeepR(tf, { ...opts, iterations: 3 });
+    first.generator.dispose();
+    for (const r of first.rows) expect(r.validationSsim).toBeGreaterThan(-1);
+    const byBerhu = first.rows.reduce((b, r) => (r.validationBerhu! < b.validationBerhu! ? r : b));
+    expect(first.bestIteration).toBe(byBerhu.iteration);
+    expect(first.bestValidationSsim).toBeCloseTo(byBerhu.validationSsim!, 6);
+    const r = await trainDeepR(tf, { ...opts, iterations: 5, resume: true, bestBy: 'ssim' });
+    // candidates: the checkpoint (iteration 3, scored again on resume) and iterations 4 and 5
+    const candidates = [{ iteration: 3, ssim: first.rows[2].validationSsim! }, ...r.rows.slice(3).map((x) => ({ iteration: x.iteration, ssim: x.validationSsim! }))];
+    const want = candidates.reduce((b, c) => (c.ssim > b.ssim ? c : b));
+    expect(r.bestIteration).toBe(want.iteration);
+    expect(r.bestValidationSsim).toBeCloseTo(want.ssim, 5);
+    const state = JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.config.bestBy).toBe('ssim');
+    expect(state.bestIteration).toBe(want.iteration);
+    r.generator.dispose();
+    await expect(trainDeepR(tf, { ...opts, iterations: 1, bestBy: 'psnr' as 'ssim' })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'bestBy' } });
   });
 });

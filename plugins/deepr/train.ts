@@ -10,7 +10,7 @@ import { FocalError, throwIfAborted } from '../../core/index.js';
 import { AUGMENT_COUNT, augment } from './augment.js';
 import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays } from './checkpoint.js';
 import type { TrainingPair } from './data.js';
-import { DEFAULT_LOSS_WEIGHTS, berhuTf, discriminatorLoss, generatorLoss, msSsimScalesFor, msSsimTf, rangePerImage, type LossWeights } from './losses.js';
+import { DEFAULT_LOSS_WEIGHTS, berhuTf, discriminatorLoss, generatorLoss, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf, type LossWeights } from './losses.js';
 import { buildDiscriminator, buildGenerator } from './model.js';
 import { normalise } from './normalise.js';
 import { renderLinePlot } from './plot.js';
@@ -56,6 +56,18 @@ export interface TrainOptions {
    * decay, it can be added when resuming at or before it.
    */
   adversarialOffAt?: number;
+  /**
+   * With `lossWeights.ssim` > 0: iterations after this one add the term ssim·(1 − SSIM) to the
+   * generator loss (0: from the start). Like the decay, it can be added when resuming at or
+   * before it.
+   */
+  ssimTermAfter?: number;
+  /**
+   * Which validation score picks the best generator: 'berhu' (lowest mean BerHu, the paper's rule,
+   * default) or 'ssim' (highest mean single-scale SSIM, the index the evaluation reports). Changing
+   * it when resuming starts the choice afresh from the checkpoint's generator.
+   */
+  bestBy?: 'berhu' | 'ssim';
   /** Validate (and checkpoint) every this many iterations. Default 50. */
   validateEvery?: number;
   lossWeights?: LossWeights;
@@ -76,17 +88,24 @@ export interface LossRow {
   adversarial?: number;
   msSsim: number;
   berhu: number;
+  /** Unweighted 1 − SSIM term; undefined where the term is off. */
+  ssim?: number;
   /** Undefined where the discriminator is not trained. */
   discriminator?: number;
   validationBerhu?: number;
   validationMsSsim?: number;
+  /** Mean single-scale SSIM on the validation pairs. */
+  validationSsim?: number;
   seconds: number;
 }
 
 export interface TrainResult {
   iteration: number;
   bestIteration: number;
+  /** Validation BerHu of the best generator (whichever `bestBy`). */
   bestValidationBerhu: number;
+  /** Validation SSIM of the best generator (NaN for checkpoints written before it was logged). */
+  bestValidationSsim: number;
   rows: LossRow[];
   generator: tfTypes.LayersModel;
   /** The options the run used (written to checkpoint/state.json). */
@@ -100,7 +119,8 @@ type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'si
   learningRateDecayFactor: number[];
 };
 
-const CSV_COLUMNS = ['iteration', 'generator', 'adversarial', 'msSsim', 'berhu', 'discriminator', 'validationBerhu', 'validationMsSsim', 'seconds'] as const;
+// new columns go last, so loss.csv files of older runs still parse when resuming
+const CSV_COLUMNS = ['iteration', 'generator', 'adversarial', 'msSsim', 'berhu', 'discriminator', 'validationBerhu', 'validationMsSsim', 'seconds', 'ssim', 'validationSsim'] as const;
 
 function crop(p: TrainingPair, size: number, rng: SeededRandom | undefined): { input: Float32Array; target: Float32Array } {
   if (p.sizePx < size) throw new FocalError('E_ARGUMENT', `patch: training pairs are ${p.sizePx} px, smaller than the ${size}-px patch`, { field: 'patch' });
@@ -136,22 +156,25 @@ function trainingBatch(tf: Tf, o: ResolvedConfig, sample: PairSampler, rng: Seed
   return makeBatch(tf, pairs, o.patchPx);
 }
 
-/** Mean validation BerHu and MS-SSIM of the generator on the (centre-cropped, normalised) validation pairs. */
-export function validate(tf: Tf, generator: tfTypes.LayersModel, pairs: TrainingPair[], patchPx: number, batchSize: number, scales: number): { berhu: number; msSsim: number } {
+/** Mean validation BerHu, MS-SSIM and single-scale SSIM of the generator on the (centre-cropped, normalised) validation pairs. */
+export function validate(tf: Tf, generator: tfTypes.LayersModel, pairs: TrainingPair[], patchPx: number, batchSize: number, scales: number): { berhu: number; msSsim: number; ssim: number } {
   let sb = 0;
   let sm = 0;
+  let ss = 0;
   for (let i = 0; i < pairs.length; i += batchSize) {
     const chunk = pairs.slice(i, i + batchSize).map((p) => crop(p, patchPx, undefined));
     const { x, y } = makeBatch(tf, chunk, patchPx);
-    const [b, m] = tf.tidy(() => {
+    const [b, m, si] = tf.tidy(() => {
       const g = generator.predict(x) as Tensor4D;
-      return [tf.sum(berhuTf(tf, y, g)).dataSync()[0], tf.sum(msSsimTf(tf, y, g, rangePerImage(tf, y), scales)).dataSync()[0]];
+      const range = rangePerImage(tf, y);
+      return [tf.sum(berhuTf(tf, y, g)).dataSync()[0], tf.sum(msSsimTf(tf, y, g, range, scales)).dataSync()[0], tf.sum(ssimTf(tf, y, g, range)).dataSync()[0]];
     });
     sb += b;
     sm += m;
+    ss += si;
     tf.dispose([x, y]);
   }
-  return { berhu: sb / pairs.length, msSsim: sm / pairs.length };
+  return { berhu: sb / pairs.length, msSsim: sm / pairs.length, ssim: ss / pairs.length };
 }
 
 function csvLine(r: LossRow): string {
@@ -177,6 +200,7 @@ export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void
     { label: 'adversarial', colour: [230, 120, 0], x: it, y: rows.map((r) => r.adversarial ?? NaN) },
     { label: '1 - MS-SSIM', colour: [0, 110, 220], x: it, y: rows.map((r) => r.msSsim) },
     { label: 'BerHu', colour: [0, 160, 60], x: it, y: rows.map((r) => r.berhu) },
+    ...(rows.some((r) => r.ssim !== undefined) ? [{ label: '1 - SSIM', colour: [120, 190, 240] as [number, number, number], x: it, y: rows.map((r) => r.ssim ?? NaN) }] : []),
     { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator ?? NaN) },
     { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
   ]);
@@ -246,6 +270,22 @@ export function adversarialActive(c: { adversarialOffAt?: number; lossWeights: L
   return c.lossWeights.adversarial !== 0 && !(off > 0 && it > off);
 }
 
+/** Whether iteration `it` trains with the added 1 − SSIM term. */
+export function ssimTermActive(c: { ssimTermAfter?: number; lossWeights: LossWeights }, it: number): boolean {
+  return (c.lossWeights.ssim ?? 0) > 0 && it > (c.ssimTermAfter ?? 0);
+}
+
+/** First iteration ≤ `done` at which two configs' SSIM terms differ (undefined: none). */
+function firstSsimTermDifference(a: { ssimTermAfter?: number; lossWeights: LossWeights }, b: { ssimTermAfter?: number; lossWeights: LossWeights }, done: number): number | undefined {
+  const points = [1, (a.ssimTermAfter ?? 0) + 1, (b.ssimTermAfter ?? 0) + 1].filter((p) => p <= done).sort((x, y) => x - y);
+  for (const it of points) {
+    const wa = ssimTermActive(a, it) ? a.lossWeights.ssim : 0;
+    const wb = ssimTermActive(b, it) ? b.lossWeights.ssim : 0;
+    if (wa !== wb) return it;
+  }
+  return undefined;
+}
+
 /** tfjs' Adam reads its `learningRate` field at each update. */
 function setLearningRate(opt: tfTypes.Optimizer, rate: number): void {
   (opt as unknown as { learningRate: number }).learningRate = rate;
@@ -277,6 +317,8 @@ interface State {
   rngState: number;
   bestIteration: number;
   bestValidationBerhu: number;
+  /** Absent in checkpoints written before validation SSIM was logged. */
+  bestValidationSsim?: number;
   config: ResolvedConfig;
 }
 
@@ -300,6 +342,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
     ...resolveDecay(options),
     adversarialOffAt: options.adversarialOffAt ?? 0,
+    ssimTermAfter: options.ssimTermAfter ?? 0,
+    bestBy: options.bestBy ?? 'berhu',
     validateEvery: options.validateEvery ?? 50,
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
     msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
@@ -308,6 +352,9 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
   }
+  if (o.bestBy !== 'berhu' && o.bestBy !== 'ssim') throw new FocalError('E_ARGUMENT', `bestBy: must be 'berhu' or 'ssim', got ${String(o.bestBy)}`, { field: 'bestBy' });
+  if (!Number.isInteger(o.ssimTermAfter) || o.ssimTermAfter < 0) throw new FocalError('E_ARGUMENT', `ssimTermAfter: must be an integer ≥ 0, got ${o.ssimTermAfter}`, { field: 'ssimTermAfter' });
+  if (!((o.lossWeights.ssim ?? 0) >= 0)) throw new FocalError('E_ARGUMENT', `lossWeights.ssim: must be ≥ 0, got ${o.lossWeights.ssim}`, { field: 'ssimWeight' });
   if (!Number.isInteger(o.adversarialOffAt) || o.adversarialOffAt < 0) throw new FocalError('E_ARGUMENT', `adversarialOffAt: must be an integer ≥ 0, got ${o.adversarialOffAt}`, { field: 'adversarialOffAt' });
   const mult = 2 ** o.levels;
   if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
@@ -337,6 +384,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (savedOff !== o.adversarialOffAt && Math.min(...[savedOff, o.adversarialOffAt].filter((v) => v > 0)) < saved.iteration) {
         throw new FocalError('E_ARGUMENT', `resume: adversarialOffAt ${o.adversarialOffAt} would change iterations already trained (${saved.iteration}; the checkpoint's value: ${savedOff}); it may be set to ${saved.iteration} or later`, { field: 'adversarialOffAt' });
       }
+      const ssimChanged = firstSsimTermDifference(saved.config, o, saved.iteration);
+      if (ssimChanged !== undefined) {
+        throw new FocalError('E_ARGUMENT', `resume: the SSIM term (weight ${o.lossWeights.ssim ?? 0} after iteration ${o.ssimTermAfter}) differs from the checkpoint's at iteration ${ssimChanged}, which is already trained (${saved.iteration}); it may start at iteration ${saved.iteration} or later`, { field: 'ssimTermAfter' });
+      }
     }
   }
   const generator = buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 });
@@ -346,14 +397,21 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
   const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
 
-  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, config: o };
+  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, bestValidationSsim: -Infinity, config: o };
   let rows: LossRow[] = [];
   if (saved) {
     setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
     setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
     await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
     await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
-    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, config: o };
+    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, bestValidationSsim: saved.bestValidationSsim ?? NaN, config: o };
+    // another selection rule: the best so far was chosen by the other score, so the choice starts
+    // afresh from the checkpoint's generator (scored now; earlier generators are not kept)
+    if ((saved.config.bestBy ?? 'berhu') !== o.bestBy) {
+      const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
+      state = { ...state, bestIteration: saved.iteration, bestValidationBerhu: v.berhu, bestValidationSsim: v.ssim };
+      await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
+    }
     try {
       rows = parseCsvRows(await readFile(csv, 'utf8')).filter((r) => r.iteration <= state.iteration);
     } catch {
@@ -369,10 +427,12 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     await saveArrays(join(ckpt, 'discriminator'), modelArrays(discriminator));
     await saveArrays(join(ckpt, 'adam-generator'), await optimizerArrays(optG));
     await saveArrays(join(ckpt, 'adam-discriminator'), await optimizerArrays(optD));
-    const s: State = { ...state, rngState: rng.state, bestValidationBerhu: Number.isFinite(state.bestValidationBerhu) ? state.bestValidationBerhu : (null as unknown as number) };
+    const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : (null as unknown as number));
+    const s: State = { ...state, rngState: rng.state, bestValidationBerhu: finite(state.bestValidationBerhu), bestValidationSsim: finite(state.bestValidationSsim) };
     await writeFile(join(ckpt, 'state.json'), JSON.stringify(s, null, 1));
   };
 
+  const weightsWithoutSsim: LossWeights = { ...o.lossWeights, ssim: 0 };
   const t0 = Date.now();
   while (state.iteration < o.iterations) {
     throwIfAborted(options.signal);
@@ -381,21 +441,24 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     setLearningRate(optG, rates.generator);
     setLearningRate(optD, rates.discriminator);
     const adversarialOn = adversarialActive(o, it);
-    let g = 0, adv = 0, ms = 0, bh = 0, d = 0;
+    const ssimOn = ssimTermActive(o, it);
+    const weights = ssimOn ? o.lossWeights : weightsWithoutSsim;
+    let g = 0, adv = 0, ms = 0, bh = 0, ss = 0, d = 0;
     for (let u = 0; u < o.generatorUpdates; u++) {
       const { x, y } = trainingBatch(tf, o, options.sample, rng);
       let terms: number[] = [];
       const cost = optG.minimize(() => {
         const gx = generator.apply(x, { training: true }) as Tensor4D;
         const dg = adversarialOn ? (discriminator.apply(gx) as tfTypes.Tensor) : null;
-        const l = generatorLoss(tf, y, gx, dg, o.lossWeights, o.msSsimScales);
-        terms = [l.adversarial ? l.adversarial.dataSync()[0] : NaN, l.msSsim.dataSync()[0], l.berhu.dataSync()[0]];
+        const l = generatorLoss(tf, y, gx, dg, weights, o.msSsimScales);
+        terms = [l.adversarial ? l.adversarial.dataSync()[0] : NaN, l.msSsim.dataSync()[0], l.berhu.dataSync()[0], l.ssim ? l.ssim.dataSync()[0] : NaN];
         return l.total as tfTypes.Scalar;
       }, true, gVars);
       g += cost!.dataSync()[0];
       adv += terms[0];
       ms += terms[1];
       bh += terms[2];
+      ss += terms[3];
       tf.dispose([cost!, x, y]);
     }
     for (let u = 0; adversarialOn && u < o.discriminatorUpdates; u++) {
@@ -412,6 +475,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       adversarial: adversarialOn ? adv / o.generatorUpdates : undefined,
       msSsim: ms / o.generatorUpdates,
       berhu: bh / o.generatorUpdates,
+      ssim: ssimOn ? ss / o.generatorUpdates : undefined,
       discriminator: adversarialOn ? d / o.discriminatorUpdates : undefined,
       seconds: (Date.now() - t0) / 1000,
     };
@@ -420,8 +484,11 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
       row.validationBerhu = v.berhu;
       row.validationMsSsim = v.msSsim;
-      if (v.berhu < state.bestValidationBerhu) {
+      row.validationSsim = v.ssim;
+      const better = o.bestBy === 'ssim' ? state.bestIteration === 0 || !(v.ssim <= state.bestValidationSsim!) : v.berhu < state.bestValidationBerhu;
+      if (better) {
         state.bestValidationBerhu = v.berhu;
+        state.bestValidationSsim = v.ssim;
         state.bestIteration = it;
         await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
       }
@@ -437,5 +504,5 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   discriminator.dispose();
   optG.dispose();
   optD.dispose();
-  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, rows, generator, config: o };
+  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, bestValidationSsim: state.bestValidationSsim ?? NaN, rows, generator, config: o };
 }

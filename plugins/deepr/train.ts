@@ -191,7 +191,7 @@ function parseCsvRows(text: string): LossRow[] {
   });
 }
 
-/** Writes loss.png: generator total, its three terms, discriminator, validation BerHu (log scale). */
+/** Writes loss.png: generator total, its terms, discriminator, validation BerHu and 1 − validation SSIM (log scale). */
 export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void> {
   const it = rows.map((r) => r.iteration);
   const val = rows.filter((r) => r.validationBerhu !== undefined);
@@ -203,6 +203,7 @@ export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void
     ...(rows.some((r) => r.ssim !== undefined) ? [{ label: '1 - SSIM', colour: [120, 190, 240] as [number, number, number], x: it, y: rows.map((r) => r.ssim ?? NaN) }] : []),
     { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator ?? NaN) },
     { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
+    ...(val.some((r) => r.validationSsim !== undefined) ? [{ label: '1 - validation SSIM', colour: [240, 110, 170] as [number, number, number], x: val.map((r) => r.iteration), y: val.map((r) => (r.validationSsim === undefined ? NaN : 1 - r.validationSsim)) }] : []),
   ]);
   await writeFile(file, png);
 }

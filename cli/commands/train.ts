@@ -21,6 +21,7 @@ export interface TrainDeepROptions {
   ssimWeight: number;
   ssimAfter: number;
   bestBy: 'berhu' | 'ssim';
+  averageAfter: number;
   ensemble: 'none' | 'dihedral8';
   validationPairs: number;
   maxDefocus?: number;
@@ -90,6 +91,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--adversarial-off-at')))
     .addOption(new Option('--ssim-weight <w>', 'weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)').default(0).argParser(nonNegativeNumber('--ssim-weight')))
     .addOption(new Option('--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--ssim-after')))
+    .addOption(new Option('--average-after <iteration>', 'weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--average-after')))
     .addOption(new Option('--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule) or 'ssim' (highest); a change on resume starts the choice afresh").choices(['berhu', 'ssim']).default('berhu'))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
@@ -165,7 +167,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
       ...(opts.ssimWeight > 0 ? { lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, ssim: opts.ssimWeight }, ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });

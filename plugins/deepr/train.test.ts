@@ -258,3 +258,44 @@ describe('bestBy (the validation score that picks the best generator)', () => {
     await expect(trainDeepR(tf, { ...opts, iterations: 1, bestBy: 'psnr' as 'ssim' })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'bestBy' } });
   });
 });
+
+describe('averageAfter (weight averaging)', () => {
+  it('validates the running mean of the snapshots, checkpoints it, resumes it exactly and refuses to change it for trained iterations', async () => {
+    const { tf } = await getTf();
+    const { loadArrays } = await import('./checkpoint.js');
+    const pairs = pool(2);
+    const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
+    const [plain, averaged, resumed] = await Promise.all([0, 1, 2].map((k) => mkdtemp(join(tmpdir(), `deepr-avg-${k}-`))));
+    dirs.push(plain, averaged, resumed);
+    const opts = { sample, validation: pairs, baseChannels: 2, patchPx: 64, batchSize: 1, generatorUpdates: 1, discriminatorUpdates: 1, validateEvery: 1, adversarialOffAt: 1, seed: 3 };
+    const p2 = await trainDeepR(tf, { ...opts, outDir: plain, iterations: 2 });
+    p2.generator.dispose();
+    const w2 = await loadArrays(join(plain, 'checkpoint', 'generator'));
+    const a = await trainDeepR(tf, { ...opts, outDir: averaged, iterations: 3, averageAfter: 1 });
+    a.generator.dispose();
+    const w3 = await loadArrays(join(averaged, 'checkpoint', 'generator'));
+    const mean = await loadArrays(join(averaged, 'checkpoint', 'generator-average'));
+    // snapshots at iterations 2 and 3: the checkpoint keeps the raw weights and their mean
+    let maxErr = 0;
+    let maxDiff = 0;
+    mean.forEach((m, i) => m.data.forEach((v, j) => {
+      maxErr = Math.max(maxErr, Math.abs(v - (w2[i].data[j] + w3[i].data[j]) / 2));
+      maxDiff = Math.max(maxDiff, Math.abs(w3[i].data[j] - w2[i].data[j]));
+    }));
+    expect(maxDiff).toBeGreaterThan(1e-4);
+    expect(maxErr).toBeLessThan(1e-6);
+    // the first snapshot's mean is the raw generator: same validation as the plain run
+    expect(a.rows[1].validationBerhu).toBeCloseTo(p2.rows[1].validationBerhu!, 6);
+    expect(JSON.parse(await readFile(join(averaged, 'checkpoint', 'state.json'), 'utf8')).averageCount).toBe(2);
+    // stopped at 2 and resumed to 3 gives the same mean
+    (await trainDeepR(tf, { ...opts, outDir: resumed, iterations: 2, averageAfter: 1 })).generator.dispose();
+    await expect(trainDeepR(tf, { ...opts, outDir: resumed, iterations: 3, resume: true, averageAfter: 0 })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'averageAfter' } });
+    const r = await trainDeepR(tf, { ...opts, outDir: resumed, iterations: 3, resume: true, averageAfter: 1 });
+    r.generator.dispose();
+    expect(r.rows[2].validationBerhu).toBeCloseTo(a.rows[2].validationBerhu!, 5);
+    const again = await loadArrays(join(resumed, 'checkpoint', 'generator-average'));
+    let resumedErr = 0;
+    again.forEach((m, i) => m.data.forEach((v, j) => (resumedErr = Math.max(resumedErr, Math.abs(v - mean[i].data[j])))));
+    expect(resumedErr).toBeLessThan(1e-6);
+  });
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, throwIfAborted } from '../../core/index.js';
 import { AUGMENT_COUNT, augment } from './augment.js';
-import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays } from './checkpoint.js';
+import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray } from './checkpoint.js';
 import type { TrainingPair } from './data.js';
 import { DEFAULT_LOSS_WEIGHTS, berhuTf, discriminatorLoss, generatorLoss, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf, type LossWeights } from './losses.js';
 import { buildDiscriminator, buildGenerator } from './model.js';
@@ -68,6 +68,14 @@ export interface TrainOptions {
    * it when resuming starts the choice afresh from the checkpoint's generator.
    */
   bestBy?: 'berhu' | 'ssim';
+  /**
+   * Weight averaging (stochastic weight averaging, Izmailov et al. 2018; not in the paper): from
+   * the first validation after this iteration, the generator's weights at each validation are
+   * added to an equal-weight running mean, and that mean is what is validated and may become the
+   * best generator; training itself continues from the raw weights (0: off). Like the decay, it
+   * can be added when resuming at or before it.
+   */
+  averageAfter?: number;
   /** Validate (and checkpoint) every this many iterations. Default 50. */
   validateEvery?: number;
   lossWeights?: LossWeights;
@@ -92,6 +100,7 @@ export interface LossRow {
   ssim?: number;
   /** Undefined where the discriminator is not trained. */
   discriminator?: number;
+  /** Validation scores: of the averaged weights after `averageAfter`, else of the generator. */
   validationBerhu?: number;
   validationMsSsim?: number;
   /** Mean single-scale SSIM on the validation pairs. */
@@ -320,6 +329,8 @@ interface State {
   bestValidationBerhu: number;
   /** Absent in checkpoints written before validation SSIM was logged. */
   bestValidationSsim?: number;
+  /** Snapshots in the weight average (checkpoint/generator-average holds it when > 0). */
+  averageCount?: number;
   config: ResolvedConfig;
 }
 
@@ -344,6 +355,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     ...resolveDecay(options),
     adversarialOffAt: options.adversarialOffAt ?? 0,
     ssimTermAfter: options.ssimTermAfter ?? 0,
+    averageAfter: options.averageAfter ?? 0,
     bestBy: options.bestBy ?? 'berhu',
     validateEvery: options.validateEvery ?? 50,
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
@@ -354,6 +366,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
   }
   if (o.bestBy !== 'berhu' && o.bestBy !== 'ssim') throw new FocalError('E_ARGUMENT', `bestBy: must be 'berhu' or 'ssim', got ${String(o.bestBy)}`, { field: 'bestBy' });
+  if (!Number.isInteger(o.averageAfter) || o.averageAfter < 0) throw new FocalError('E_ARGUMENT', `averageAfter: must be an integer ≥ 0, got ${o.averageAfter}`, { field: 'averageAfter' });
   if (!Number.isInteger(o.ssimTermAfter) || o.ssimTermAfter < 0) throw new FocalError('E_ARGUMENT', `ssimTermAfter: must be an integer ≥ 0, got ${o.ssimTermAfter}`, { field: 'ssimTermAfter' });
   if (!((o.lossWeights.ssim ?? 0) >= 0)) throw new FocalError('E_ARGUMENT', `lossWeights.ssim: must be ≥ 0, got ${o.lossWeights.ssim}`, { field: 'ssimWeight' });
   if (!Number.isInteger(o.adversarialOffAt) || o.adversarialOffAt < 0) throw new FocalError('E_ARGUMENT', `adversarialOffAt: must be an integer ≥ 0, got ${o.adversarialOffAt}`, { field: 'adversarialOffAt' });
@@ -385,6 +398,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (savedOff !== o.adversarialOffAt && Math.min(...[savedOff, o.adversarialOffAt].filter((v) => v > 0)) < saved.iteration) {
         throw new FocalError('E_ARGUMENT', `resume: adversarialOffAt ${o.adversarialOffAt} would change iterations already trained (${saved.iteration}; the checkpoint's value: ${savedOff}); it may be set to ${saved.iteration} or later`, { field: 'adversarialOffAt' });
       }
+      const savedAvg = saved.config.averageAfter ?? 0;
+      if (savedAvg !== o.averageAfter && Math.min(...[savedAvg, o.averageAfter].filter((v) => v > 0)) < saved.iteration) {
+        throw new FocalError('E_ARGUMENT', `resume: averageAfter ${o.averageAfter} would change the weight average of iterations already trained (${saved.iteration}; the checkpoint's value: ${savedAvg}); it may be set to ${saved.iteration} or later`, { field: 'averageAfter' });
+      }
       const ssimChanged = firstSsimTermDifference(saved.config, o, saved.iteration);
       if (ssimChanged !== undefined) {
         throw new FocalError('E_ARGUMENT', `resume: the SSIM term (weight ${o.lossWeights.ssim ?? 0} after iteration ${o.ssimTermAfter}) differs from the checkpoint's at iteration ${ssimChanged}, which is already trained (${saved.iteration}); it may start at iteration ${saved.iteration} or later`, { field: 'ssimTermAfter' });
@@ -398,14 +415,16 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
   const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
 
-  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, bestValidationSsim: -Infinity, config: o };
+  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, bestValidationSsim: -Infinity, averageCount: 0, config: o };
+  let average: NamedArray[] | undefined;
   let rows: LossRow[] = [];
   if (saved) {
     setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
     setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
     await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
     await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
-    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, bestValidationSsim: saved.bestValidationSsim ?? NaN, config: o };
+    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, bestValidationSsim: saved.bestValidationSsim ?? NaN, averageCount: saved.averageCount ?? 0, config: o };
+    if (state.averageCount! > 0) average = await loadArrays(join(ckpt, 'generator-average'));
     // another selection rule: the best so far was chosen by the other score, so the choice starts
     // afresh from the checkpoint's generator (scored now; earlier generators are not kept)
     if ((saved.config.bestBy ?? 'berhu') !== o.bestBy) {
@@ -428,6 +447,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     await saveArrays(join(ckpt, 'discriminator'), modelArrays(discriminator));
     await saveArrays(join(ckpt, 'adam-generator'), await optimizerArrays(optG));
     await saveArrays(join(ckpt, 'adam-discriminator'), await optimizerArrays(optD));
+    if (average) await saveArrays(join(ckpt, 'generator-average'), average);
     const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : (null as unknown as number));
     const s: State = { ...state, rngState: rng.state, bestValidationBerhu: finite(state.bestValidationBerhu), bestValidationSsim: finite(state.bestValidationSsim) };
     await writeFile(join(ckpt, 'state.json'), JSON.stringify(s, null, 1));
@@ -481,6 +501,22 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       seconds: (Date.now() - t0) / 1000,
     };
     const validating = it % o.validateEvery === 0 || it === o.iterations;
+    let raw: NamedArray[] | undefined;
+    if (validating && o.averageAfter > 0 && it > o.averageAfter) {
+      // add this snapshot to the running mean and validate the mean; training goes on from the raw weights
+      raw = modelArrays(generator).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+      const n = (state.averageCount ?? 0) + 1;
+      if (!average || n === 1) average = raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+      else {
+        for (let i = 0; i < average.length; i++) {
+          const m = average[i].data;
+          const w = raw[i].data;
+          for (let j = 0; j < m.length; j++) m[j] += (w[j] - m[j]) / n;
+        }
+      }
+      state.averageCount = n;
+      setModelArrays(tf, generator, average);
+    }
     if (validating) {
       const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
       row.validationBerhu = v.berhu;
@@ -493,6 +529,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
         state.bestIteration = it;
         await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
       }
+      if (raw) setModelArrays(tf, generator, raw);
     }
     rows.push(row);
     await appendFile(csv, `${csvLine(row)}\n`);

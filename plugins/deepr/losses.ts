@@ -67,12 +67,7 @@ function downsample(tf: Tf, x: Tensor4D): Tensor4D {
  */
 export function msSsimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | number, scales = 5): Tensor {
   return tf.tidy(() => {
-    const taps = gaussianTaps();
-    const kx = tf.tensor4d(taps, [1, FILTER_SIZE, 1, 1]);
-    const ky = tf.tensor4d(taps, [FILTER_SIZE, 1, 1, 1]);
-    const R = (typeof dataRange === 'number' ? tf.scalar(dataRange) : dataRange.reshape([-1, 1, 1, 1])) as Tensor4D;
-    const c1 = tf.square(tf.mul(R, K1));
-    const c2 = tf.square(tf.mul(R, K2));
+    const w = ssimWindow(tf, dataRange);
     const weights = msSsimWeights(scales);
     let a = x;
     let b = y;
@@ -82,17 +77,8 @@ export function msSsimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | n
         a = downsample(tf, a);
         b = downsample(tf, b);
       }
-      const mx = blur(tf, a, kx, ky);
-      const my = blur(tf, b, kx, ky);
-      const exx = blur(tf, tf.mul(a, a), kx, ky);
-      const eyy = blur(tf, tf.mul(b, b), kx, ky);
-      const exy = blur(tf, tf.mul(a, b), kx, ky);
-      const num0 = tf.mul(tf.mul(mx, my), 2);
-      const den0 = tf.add(tf.square(mx), tf.square(my));
-      const cs = tf.div(tf.add(tf.sub(tf.mul(exy, 2), num0), c2), tf.add(tf.sub(tf.add(exx, eyy), den0), c2));
-      let v: Tensor;
-      if (s < scales - 1) v = tf.mean(cs, [1, 2, 3]);
-      else v = tf.mean(tf.mul(tf.div(tf.add(num0, c1), tf.add(den0, c1)), cs), [1, 2, 3]);
+      const { luminance, cs } = localSsimTerms(tf, a, b, w);
+      const v = tf.mean(s < scales - 1 ? cs : tf.mul(luminance, cs), [1, 2, 3]);
       result = tf.mul(result, tf.pow(tf.maximum(v, 1e-6), weights[s]));
     }
     return result;
@@ -108,19 +94,36 @@ export function msSsimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | n
  */
 export function ssimTf(tf: Tf, y: Tensor4D, x: Tensor4D, dataRange: Tensor | number): Tensor {
   return tf.tidy(() => {
-    const taps = gaussianTaps();
-    const kx = tf.tensor4d(taps, [1, FILTER_SIZE, 1, 1]);
-    const ky = tf.tensor4d(taps, [FILTER_SIZE, 1, 1, 1]);
-    const R = (typeof dataRange === 'number' ? tf.scalar(dataRange) : dataRange.reshape([-1, 1, 1, 1])) as Tensor4D;
-    const c1 = tf.square(tf.mul(R, K1));
-    const c2 = tf.square(tf.mul(R, K2));
-    const mx = blur(tf, x, kx, ky);
-    const my = blur(tf, y, kx, ky);
-    const num0 = tf.mul(tf.mul(mx, my), 2);
-    const den0 = tf.add(tf.square(mx), tf.square(my));
-    const cs = tf.div(tf.add(tf.sub(tf.mul(blur(tf, tf.mul(x, y), kx, ky), 2), num0), c2), tf.add(tf.sub(tf.add(blur(tf, tf.mul(x, x), kx, ky), blur(tf, tf.mul(y, y), kx, ky)), den0), c2));
-    return tf.mean(tf.mul(tf.div(tf.add(num0, c1), tf.add(den0, c1)), cs), [1, 2, 3]);
+    const { luminance, cs } = localSsimTerms(tf, x, y, ssimWindow(tf, dataRange));
+    return tf.mean(tf.mul(luminance, cs), [1, 2, 3]);
   });
+}
+
+interface SsimWindow {
+  kx: tfTypes.Tensor4D;
+  ky: tfTypes.Tensor4D;
+  c1: Tensor;
+  c2: Tensor;
+}
+
+/** The separable Gaussian window and C1 = (K1·R)², C2 = (K2·R)² (R per image or a number); call inside a tidy. */
+function ssimWindow(tf: Tf, dataRange: Tensor | number): SsimWindow {
+  const taps = gaussianTaps();
+  const R = (typeof dataRange === 'number' ? tf.scalar(dataRange) : dataRange.reshape([-1, 1, 1, 1])) as Tensor4D;
+  return { kx: tf.tensor4d(taps, [1, FILTER_SIZE, 1, 1]), ky: tf.tensor4d(taps, [FILTER_SIZE, 1, 1, 1]), c1: tf.square(tf.mul(R, K1)), c2: tf.square(tf.mul(R, K2)) };
+}
+
+/** Local luminance (2μxμy + C1)/(μx² + μy² + C1) and contrast-structure (2σxy + C2)/(σx² + σy² + C2) maps ('VALID'). */
+function localSsimTerms(tf: Tf, x: Tensor4D, y: Tensor4D, w: SsimWindow): { luminance: Tensor; cs: Tensor } {
+  const mx = blur(tf, x, w.kx, w.ky);
+  const my = blur(tf, y, w.kx, w.ky);
+  const exx = blur(tf, tf.mul(x, x), w.kx, w.ky);
+  const eyy = blur(tf, tf.mul(y, y), w.kx, w.ky);
+  const exy = blur(tf, tf.mul(x, y), w.kx, w.ky);
+  const num0 = tf.mul(tf.mul(mx, my), 2);
+  const den0 = tf.add(tf.square(mx), tf.square(my));
+  const cs = tf.div(tf.add(tf.sub(tf.mul(exy, 2), num0), w.c2), tf.add(tf.sub(tf.add(exx, eyy), den0), w.c2));
+  return { luminance: tf.div(tf.add(num0, w.c1), tf.add(den0, w.c1)), cs };
 }
 
 /** Per-image population standard deviation of an [N, H, W, C] tensor → [N]. */

@@ -506,7 +506,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       // add this snapshot to the running mean and validate the mean; training goes on from the raw weights
       raw = modelArrays(generator).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
       const n = (state.averageCount ?? 0) + 1;
-      if (!average || n === 1) average = raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+      if (!average) average = raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
       else {
         for (let i = 0; i < average.length; i++) {
           const m = average[i].data;
@@ -522,7 +522,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       row.validationBerhu = v.berhu;
       row.validationMsSsim = v.msSsim;
       row.validationSsim = v.ssim;
-      const better = o.bestBy === 'ssim' ? state.bestIteration === 0 || !(v.ssim <= state.bestValidationSsim!) : v.berhu < state.bestValidationBerhu;
+      // a NaN best (a checkpoint from before SSIM was logged) is beaten by any score
+      const better = o.bestBy === 'ssim' ? !(v.ssim <= (state.bestValidationSsim ?? -Infinity)) : v.berhu < state.bestValidationBerhu;
       if (better) {
         state.bestValidationBerhu = v.berhu;
         state.bestValidationSsim = v.ssim;

@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { FocalError, readTiff } from '../../core/index.js';
+import { FocalError, loadTfjsModel, readTiff } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -23,6 +23,9 @@ export interface TrainDeepROptions {
   bestBy: 'berhu' | 'ssim';
   averageAfter: number;
   ensemble: 'none' | 'dihedral8';
+  initFrom?: string;
+  adversarialWeight: number;
+  generatorLr: number;
   validationPairs: number;
   maxDefocus?: number;
   dpmIterations: number;
@@ -93,6 +96,13 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--ssim-after')))
     .addOption(new Option('--average-after <iteration>', 'weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it').default(0).argParser(nonNegativeInt('--average-after')))
     .addOption(new Option('--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule) or 'ssim' (highest); a change on resume starts the choice afresh").choices(['berhu', 'ssim']).default('berhu'))
+    .addOption(new Option('--init-from <model>', 'start the generator from a trained model package (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; same --base-channels; the starting weights are validated first and kept if nothing beats them').argParser((v) => v))
+    .addOption(new Option('--adversarial-weight <λ>', 'weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only)').default(0.4).argParser(nonNegativeNumber('--adversarial-weight')))
+    .addOption(new Option('--generator-lr <rate>', "generator's Adam learning rate (paper: 5e-4)").default(5e-4).argParser((v) => {
+      const n = Number(v);
+      if (!(n > 0 && n < 1)) throw new FocalError('E_USAGE', `--generator-lr must be a number in (0, 1), got '${v}'`);
+      return n;
+    }))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
     .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))
@@ -160,6 +170,20 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     range = syn.defocusRangeUm;
     data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
   }
+  let initialGenerator: { weights: import('../../plugins/deepr/index.js').NamedArray[]; source: string } | undefined;
+  if (opts.initFrom !== undefined) {
+    const dir = deepr.resolveModelDir(opts.initFrom);
+    const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
+    const extra = (pkg.manifest.extra ?? {}) as Record<string, unknown>;
+    if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
+      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
+    }
+    const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
+    const weights = deepr.modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+    model.dispose();
+    const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
+    initialGenerator = { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };
+  }
   process.stderr.write(`deepr: training on ${backend}, ${opts.iterations} iterations, base ${opts.baseChannels} channels, ${opts.patch}-px patches, batch ${opts.batch}\n`);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -167,8 +191,8 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   try {
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
-      ...(opts.ssimWeight > 0 ? { lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, ssim: opts.ssimWeight }, ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: controller.signal,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, initialGenerator, generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
+      lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: controller.signal,
       onIteration: (r) => {
         if (opts.json) printJsonLine({ event: 'iteration', ...r });
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {
@@ -192,11 +216,11 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     await deepr.saveDeepRPackage(pkgDir, best, {
       name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
-      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble,
+      defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (opts.json) printJsonLine({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
-    else process.stdout.write(`deepr: model package ${pkgDir} (best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
+    else process.stdout.write(`deepr: model package ${pkgDir} (${result.initialValidation ? `started from ${initialGenerator!.source}: validation BerHu ${result.initialValidation.berhu.toFixed(4)}, SSIM ${result.initialValidation.ssim.toFixed(4)}; ` : ''}best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
   } finally {
     process.off('SIGINT', onSignal);
   }

@@ -30,6 +30,21 @@ describe('focal train deepr', () => {
     expect((await readFile(join(out, 'model', 'loss.csv'), 'utf8')).trim().split('\n')).toHaveLength(2);
     const bad = await main(['train', 'deepr', '--out', out]);
     expect(bad).not.toBe(0);
+    // fine-tuning from that package: pixel losses only, the source recorded in the manifest
+    const tuned = join(root, 'tuned');
+    expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', tuned, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--no-onnx', '--init-from', join(out, 'model'), '--adversarial-weight', '0', '--generator-lr', '1e-4', '--json'])).toBe(0);
+    const t = (await loadDeepRPackage(join(tuned, 'model'))).autofocus;
+    expect(String(t.manifest.extra?.initFrom)).toMatch(/^deepr 0\.1\.0 \(tfjs weights sha256 [0-9a-f]{12}…\)$/);
+    expect((await readFile(join(tuned, 'loss.csv'), 'utf8')).split('\n')[1].split(',')[2]).toBe(''); // no adversarial term
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'x'), '--iterations', '1', '--base-channels', '4', '--patch', '64', '--init-from', join(out, 'model')])).not.toBe(0);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toMatch(/--init-from .*base 2 channels.*--base-channels 4/);
   });
 
   it('refuses a learning-rate decay factor outside (0, 1] and a negative switch-off iteration, naming the flag', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildGenerator, evaluateAutofocus, getTf, loadDeepRPackage, normalisedScores, saveDeepRPackage } from './index.js';
+import { buildGenerator, evaluateAutofocus, getTf, loadDeepRPackage, normalisedScores, pairedDifference, saveDeepRPackage } from './index.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -69,5 +69,46 @@ describe('evaluateAutofocus', () => {
     expect(examples[1].outputs.deepr).toHaveLength(64 * 64);
     expect(examples[1].outputs['deepr-x8']).toHaveLength(64 * 64);
     expect(at('deepr-x8', 4).ssim).not.toBe(at('deepr', 4).ssim);
+    // per-pair scores behind each mean (paired across methods); without tuning images the count used is the oracle's
+    for (const r of rows) {
+      expect(r.ssimPerPair).toHaveLength(2);
+      expect(r.ssim).toBeCloseTo((r.ssimPerPair[0] + r.ssimPerPair[1]) / 2, 12);
+      if (r.iterations !== undefined) {
+        expect(r.oracleIterations).toBe(r.iterations);
+        expect(r.oracleSsim).toBeCloseTo(r.ssim, 12);
+      }
+    }
+
+    // counts chosen on other images: the held-out scores are those of the tuned count, never above the oracle's
+    const shifted = discs(n).map((_, i, a) => a[(i + 17 * n + 5) % a.length]);
+    const tuned = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
+      defocusUm: [4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [1, 3, 30], seed: 1, tuningSources: [{ data: shifted, width: n, height: n }],
+    });
+    for (const r of tuned.rows.filter((x) => x.iterations !== undefined)) {
+      expect([1, 3, 30]).toContain(r.iterations);
+      expect([1, 3, 30]).toContain(r.oracleIterations);
+      expect(r.oracleSsim!).toBeGreaterThanOrEqual(r.ssim - 1e-12);
+      if (r.iterations === r.oracleIterations) expect(r.oracleSsim).toBeCloseTo(r.ssim, 12);
+    }
+  });
+});
+
+describe('pairedDifference', () => {
+  it('gives the mean paired difference with a bootstrap interval that shrinks to it for a constant shift', () => {
+    const b = [0.5, 0.7, 0.2, 0.9, 0.4];
+    const shift = pairedDifference(b.map((v) => v + 0.1), b);
+    expect(shift.mean).toBeCloseTo(0.1, 12);
+    expect(shift.lo).toBeCloseTo(0.1, 12);
+    expect(shift.hi).toBeCloseTo(0.1, 12);
+    expect(shift.n).toBe(5);
+    // differences of ±1 around 0: the interval straddles 0 and lies within [−1, 1]
+    const a = Array.from({ length: 40 }, (_, i) => (i % 2 ? 1 : -1));
+    const d = pairedDifference(a, a.map(() => 0), { seed: 3 });
+    expect(d.mean).toBe(0);
+    expect(d.lo).toBeLessThan(0);
+    expect(d.hi).toBeGreaterThan(0);
+    expect(d.lo).toBeGreaterThan(-1);
+    expect(d.hi).toBeLessThan(1);
+    expect(() => pairedDifference([1, 2], [1])).toThrow(/equally long/);
   });
 });

@@ -24,6 +24,14 @@ export interface EvaluateOptions {
   patchPx: number;
   /** Iteration counts tried for RL and Landweber; at each defocus the best (highest mean SSIM) is reported. */
   deconvolutionIterations: number[];
+  /**
+   * In-focus images on which RL's and Landweber's iteration counts are chosen (at each defocus,
+   * the count with the best mean SSIM on `pairsPerDefocus` pairs from these), so that the
+   * held-out images only measure: the same rule as choosing a network's checkpoint on validation
+   * data. Without them the count is chosen on the held-out pairs themselves (an oracle choice
+   * that favours the classical methods). Rows always report the oracle too.
+   */
+  tuningSources?: SourceImage[];
   /** Pixels left out at each edge when scoring (the paper crops 10 px for its RL/Landweber comparison). Default 10. */
   borderPx?: number;
   seed?: number;
@@ -39,8 +47,15 @@ export interface EvaluationRow {
   /** Standard deviation over the pairs. */
   ssimSd: number;
   psnrSd: number;
-  /** For RL and Landweber: the iteration count chosen (best mean SSIM at this defocus). */
+  /** For RL and Landweber: the iteration count used (chosen on the tuning images, or the oracle count without them). */
   iterations?: number;
+  /** For RL and Landweber: the count with the best mean SSIM on these pairs, and its scores. */
+  oracleIterations?: number;
+  oracleSsim?: number;
+  oraclePsnr?: number;
+  /** The per-pair scores behind the means (same pairs, in the same order, for every method: paired comparisons). */
+  ssimPerPair: number[];
+  psnrPerPair: number[];
 }
 
 export interface EvaluationResult {
@@ -103,13 +118,37 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
       const rng = new SeededRandom((options.seed ?? 1) * 7919 + Math.round(dz * 1000));
       const psf = bornWolfPsf({ na: o.na, refractiveIndex: o.refractiveIndex, wavelengthUm: o.wavelengthUm, pixelSizeUm: o.pixelSizeUm, sizePx: psfSizePx, defocusUm: Math.abs(dz) });
       const scores: Record<string, { ssim: number[]; psnr: number[] }> = {};
+      /** Runs RL or Landweber with the true PSF for `maxIt` iterations, calling `at` at each of the counts. */
+      const deconvolve = (method: 'richardson-lucy' | 'landweber', pair: TrainingPair, at: (it: number, est: Float32Array) => void) => {
+        const onIteration = (it: number, est: Float32Array) => {
+          if (counts.includes(it)) at(it, est);
+        };
+        // the input is in photo-electrons with a small background; both methods need x ≥ 0 data
+        const data = Float32Array.from(pair.input, (v) => Math.max(v, 0));
+        const dims = { width: patchPx, height: patchPx, depth: 1 };
+        const psfDims = { width: psfSizePx, height: psfSizePx, depth: 1 };
+        if (method === 'richardson-lucy') richardsonLucy(data, dims, psf, psfDims, { iterations: maxIt, onIteration });
+        else landweber(data, dims, psf, psfDims, { iterations: maxIt, onIteration });
+      };
       const add = (key: string, s: { ssim: number; psnr: number }) => {
         (scores[key] ??= { ssim: [], psnr: [] }).ssim.push(s.ssim);
         scores[key].psnr.push(s.psnr);
       };
+      // the iteration counts chosen on the tuning images (before any held-out pair is drawn)
+      const tuned: Partial<Record<'richardson-lucy' | 'landweber', number>> = {};
+      if (options.tuningSources) {
+        const trng = new SeededRandom((options.seed ?? 1) * 104729 + Math.round(dz * 1000));
+        const t: Record<string, number[]> = {};
+        for (let k = 0; k < options.pairsPerDefocus; k++) {
+          const pair = syntheticPair(options.tuningSources, patchPx, trng, {}, dz);
+          for (const method of ['richardson-lucy', 'landweber'] as const) {
+            deconvolve(method, pair, (it, est) => (t[`${method}@${it}`] ??= []).push(normalisedScores(est, pair.target, patchPx, patchPx, border).ssim));
+          }
+        }
+        for (const method of ['richardson-lucy', 'landweber'] as const) tuned[method] = counts.reduce((b, c) => (meanSd(t[`${method}@${c}`])[0] > meanSd(t[`${method}@${b}`])[0] ? c : b), counts[0]);
+      }
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair: TrainingPair = syntheticPair(sources, patchPx, rng, {}, dz);
-        const dims = { width: patchPx, height: patchPx, depth: 1 };
         add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
         const n = normalise(pair.input);
         const predict = async (d: Float32Array, w: number, h: number) => (await engine.run(d, [1, h, w, 1])).data;
@@ -120,16 +159,12 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         const kept: Partial<Record<EvaluationMethod, Float32Array>> = {};
         for (const method of ['richardson-lucy', 'landweber'] as const) {
           let best = { s: -Infinity, img: new Float32Array(0) };
-          const onIteration = (it: number, est: Float32Array) => {
-            if (!counts.includes(it)) return;
+          deconvolve(method, pair, (it, est) => {
             const s = normalisedScores(est, pair.target, patchPx, patchPx, border);
             add(`${method}@${it}`, s);
-            if (k === 0 && s.ssim > best.s) best = { s: s.ssim, img: Float32Array.from(est) };
-          };
-          // the input is in photo-electrons with a small background; both methods need x ≥ 0 data
-          const data = Float32Array.from(pair.input, (v) => Math.max(v, 0));
-          if (method === 'richardson-lucy') richardsonLucy(data, dims, psf, { width: psfSizePx, height: psfSizePx, depth: 1 }, { iterations: maxIt, onIteration });
-          else landweber(data, dims, psf, { width: psfSizePx, height: psfSizePx, depth: 1 }, { iterations: maxIt, onIteration });
+            // the example shows the count that is reported (tuned, else the best for this pair)
+            if (k === 0 && (tuned[method] === undefined ? s.ssim > best.s : it === tuned[method])) best = { s: s.ssim, img: Float32Array.from(est) };
+          });
           kept[method] = best.img;
         }
         if (k === 0) {
@@ -143,21 +178,47 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
       }
       for (const method of EVALUATION_METHODS) {
         let key: string = method;
-        let iterations: number | undefined;
+        let extra: Partial<EvaluationRow> = {};
         if (method === 'richardson-lucy' || method === 'landweber') {
-          // the count with the best mean SSIM at this defocus
-          iterations = counts.reduce((b, c) => (meanSd(scores[`${method}@${c}`].ssim)[0] > meanSd(scores[`${method}@${b}`].ssim)[0] ? c : b), counts[0]);
+          // the count with the best mean SSIM on these pairs (oracle), and the one used
+          const oracle = counts.reduce((b, c) => (meanSd(scores[`${method}@${c}`].ssim)[0] > meanSd(scores[`${method}@${b}`].ssim)[0] ? c : b), counts[0]);
+          const iterations = tuned[method] ?? oracle;
           key = `${method}@${iterations}`;
+          extra = { iterations, oracleIterations: oracle, oracleSsim: meanSd(scores[`${method}@${oracle}`].ssim)[0], oraclePsnr: meanSd(scores[`${method}@${oracle}`].psnr)[0] };
         }
         const [sm, ss] = meanSd(scores[key].ssim);
         const [pm, ps] = meanSd(scores[key].psnr);
-        rows.push({ defocusUm: dz, method, ssim: sm, psnr: pm, ssimSd: ss, psnrSd: ps, ...(iterations !== undefined ? { iterations } : {}) });
+        rows.push({ defocusUm: dz, method, ssim: sm, psnr: pm, ssimSd: ss, psnrSd: ps, ...extra, ssimPerPair: scores[key].ssim, psnrPerPair: scores[key].psnr });
       }
     }
   } finally {
     await engine.dispose();
   }
   return { rows, examples };
+}
+
+/**
+ * Mean of the paired differences a[i] − b[i] with a percentile bootstrap confidence interval
+ * (pairs resampled with replacement, `reps` times, seeded): whether one method beats another on
+ * the same images by more than the spread between images.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[], options: { reps?: number; level?: number; seed?: number } = {}): { mean: number; lo: number; hi: number; n: number } {
+  if (a.length !== b.length || a.length === 0) throw new FocalError('E_ARGUMENT', `pairedDifference: need two equally long, non-empty score lists, got ${a.length} and ${b.length}`, { field: 'scores' });
+  const d = a.map((v, i) => v - b[i]);
+  const n = d.length;
+  const mean = d.reduce((s, v) => s + v, 0) / n;
+  const reps = options.reps ?? 2000;
+  const rng = new SeededRandom(options.seed ?? 1);
+  const means = new Float64Array(reps);
+  for (let r = 0; r < reps; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[rng.int(n)];
+    means[r] = s / n;
+  }
+  means.sort();
+  const alpha = (1 - (options.level ?? 0.95)) / 2;
+  const q = (p: number) => means[Math.min(reps - 1, Math.max(0, Math.round(p * (reps - 1))))];
+  return { mean, lo: q(alpha), hi: q(1 - alpha), n };
 }
 
 export interface DefocusMapRow {

@@ -16,8 +16,9 @@ export { trainDpmDecoder, type DpmTrainOptions } from './dpm.js';
 export { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair, SYNTHETIC_DEFAULTS, type TrainingPair, type DatasetFov, type SyntheticOptions, type SourceImage } from './data.js';
 export { saveDeepRPackage, loadDeepRPackage, resolveModelDir, bundledModelsDir, DEMO_MODEL, DPM_FOLDER, type DeepRPackageInfo } from './package.js';
 export { SeededRandom } from './random.js';
+export { modelArrays, type NamedArray } from './checkpoint.js';
 export { getTf, type Tf } from './tf.js';
-export { evaluateAutofocus, evaluateDefocusMap, normalisedScores, EVALUATION_METHODS, type EvaluateOptions, type EvaluationRow, type EvaluationResult, type EvaluationMethod, type DefocusMapRow } from './evaluate.js';
+export { evaluateAutofocus, evaluateDefocusMap, normalisedScores, pairedDifference, EVALUATION_METHODS, type EvaluateOptions, type EvaluationRow, type EvaluationResult, type EvaluationMethod, type DefocusMapRow } from './evaluate.js';
 export { renderLinePlot, type Series, type PlotOptions } from './plot.js';
 
 export const deeprPlugin = definePlugin({

@@ -79,6 +79,8 @@ export interface DeepRPackageInfo {
   dpmTarget?: 'signed' | 'absolute';
   /** Recommended way to apply the autofocus network (manifest `extra.ensemble`; deepr.autofocus's default). Default 'none'. */
   ensemble?: Ensemble;
+  /** The model the generator was fine-tuned from (`focal train deepr --init-from`), recorded as `extra.initFrom`. */
+  initFrom?: string;
 }
 
 function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
@@ -100,7 +102,7 @@ function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', 
     haloPx: halo,
     multipleOf: 2 ** info.levels,
     training: { command: info.command, data: info.data, iterations: info.iterations, date: new Date().toISOString() },
-    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...(info.bestValidationSsim !== undefined && Number.isFinite(info.bestValidationSsim) ? { bestValidationSsim: info.bestValidationSsim } : {}), ...(info.bestBy ? { bestBy: info.bestBy } : {}), ...extra },
+    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...(info.bestValidationSsim !== undefined && Number.isFinite(info.bestValidationSsim) ? { bestValidationSsim: info.bestValidationSsim } : {}), ...(info.bestBy ? { bestBy: info.bestBy } : {}), ...(info.initFrom ? { initFrom: info.initFrom } : {}), ...extra },
   };
 }
 

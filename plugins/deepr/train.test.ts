@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainingPair } from './data.js';
 import { adversarialActive, learningRatesAt, ssimTermActive, trainDeepR, type PairSampler } from './train.js';
+import { DEFAULT_LOSS_WEIGHTS } from './losses.js';
+import { modelArrays } from './checkpoint.js';
+import { buildGenerator } from './model.js';
 import { getTf } from './tf.js';
 
 /** A fixed pool of 64² pairs: blobs (target) and the same blobs box-blurred (input). */
@@ -297,5 +300,43 @@ describe('averageAfter (weight averaging)', () => {
     let resumedErr = 0;
     again.forEach((m, i) => m.data.forEach((v, j) => (resumedErr = Math.max(resumedErr, Math.abs(v - mean[i].data[j])))));
     expect(resumedErr).toBeLessThan(1e-6);
+  });
+
+  it('starts from given generator weights (fine-tuning): matched by name, validated first as iteration 0, refused when they do not fit or a resume names another source', async () => {
+    const { tf } = await getTf();
+    const out = await mkdtemp(join(tmpdir(), 'deepr-init-'));
+    const other = await mkdtemp(join(tmpdir(), 'deepr-init-b-'));
+    dirs.push(out, other);
+    const source = buildGenerator(tf, { baseChannels: 4, seed: 99 });
+    const init = modelArrays(source).map((a) => ({ name: `${a.name}_7`, shape: a.shape, data: Float32Array.from(a.data) })).reverse();
+    source.dispose();
+    // a learning rate of 1e-9 leaves the weights where they started (Adam steps ≈ lr)
+    const pairs = pool(4);
+    const common = { sample: ((rng) => pairs[rng.int(pairs.length)]) as PairSampler, validation: pairs.slice(0, 2), baseChannels: 4, patchPx: 64, batchSize: 2, discriminatorUpdates: 1, seed: 5 };
+    const opts = { ...common, generatorUpdates: 1, validateEvery: 1, adversarialOffAt: 0, lossWeights: { ...DEFAULT_LOSS_WEIGHTS, adversarial: 0 }, generatorLearningRate: 1e-9 };
+    const r = await trainDeepR(tf, { ...opts, outDir: out, iterations: 1, initialGenerator: { weights: init, source: 'tiny 1.0' } });
+    const trained = modelArrays(r.generator);
+    r.generator.dispose();
+    const byName = new Map(init.map((a) => [a.name.replace(/(_\d+)+$/, ''), a]));
+    let maxDiff = 0;
+    for (const w of trained) {
+      const a = byName.get(w.name.replace(/(_\d+)+$/, ''))!;
+      w.data.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - a.data[j]))));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
+    // a randomly initialised run (the run's own seed) starts elsewhere
+    const fresh = await trainDeepR(tf, { ...opts, outDir: other, iterations: 1 });
+    expect(Math.abs(fresh.rows[0].validationBerhu! - r.rows[0].validationBerhu!)).toBeGreaterThan(1e-3);
+    fresh.generator.dispose();
+    // the starting weights were scored before iteration 1 (bestIteration 0 when nothing beat them)
+    expect(Number.isFinite(r.bestValidationBerhu)).toBe(true);
+    expect([0, 1]).toContain(r.bestIteration);
+    expect(r.initialValidation!.berhu).toBeCloseTo(r.rows[0].validationBerhu!, 4);
+    expect(JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8')).config.initFrom).toBe('tiny 1.0');
+    await expect(trainDeepR(tf, { ...opts, outDir: out, iterations: 2, resume: true, initialGenerator: { weights: init, source: 'tiny 2.0' } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });
+    await expect(trainDeepR(tf, { ...opts, outDir: out, iterations: 2, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });
+    const wide = await mkdtemp(join(tmpdir(), 'deepr-init-c-'));
+    dirs.push(wide);
+    await expect(trainDeepR(tf, { ...opts, outDir: wide, iterations: 1, baseChannels: 8, initialGenerator: { weights: init, source: 'tiny 1.0' } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });
   });
 });

@@ -76,6 +76,14 @@ export interface TrainOptions {
    * can be added when resuming at or before it.
    */
   averageAfter?: number;
+  /**
+   * Start the generator from these weights instead of a random initialisation (fine-tuning a
+   * trained model, e.g. a model package's generator; same baseChannels and levels). The starting
+   * weights are validated before iteration 1 and are the best so far (iteration 0), so the run
+   * never returns a generator that validates worse than the one it started from. A resumed run
+   * takes its weights from the checkpoint and must name the same `source`.
+   */
+  initialGenerator?: { weights: NamedArray[]; source: string };
   /** Validate (and checkpoint) every this many iterations. Default 50. */
   validateEvery?: number;
   lossWeights?: LossWeights;
@@ -119,9 +127,13 @@ export interface TrainResult {
   generator: tfTypes.LayersModel;
   /** The options the run used (written to checkpoint/state.json). */
   config: ResolvedConfig;
+  /** With `initialGenerator`: validation of the starting weights (before iteration 1). */
+  initialValidation?: { berhu: number; ssim: number };
 }
 
-type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor'> & {
+type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
+  /** `initialGenerator.source`, or '' for a random initialisation (absent in older checkpoints). */
+  initFrom: string;
   /** Decay steps, ascending (checkpoints written before multi-step decay hold one number; 0: none). */
   learningRateDecayAt: number[];
   /** One factor per step. */
@@ -331,6 +343,8 @@ interface State {
   bestValidationSsim?: number;
   /** Snapshots in the weight average (checkpoint/generator-average holds it when > 0). */
   averageCount?: number;
+  /** With `initialGenerator`: validation of the starting weights. */
+  initialValidation?: { berhu: number; ssim: number };
   config: ResolvedConfig;
 }
 
@@ -361,6 +375,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
     msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
     seed: options.seed ?? 1,
+    initFrom: options.initialGenerator?.source ?? '',
   };
   for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
@@ -402,6 +417,9 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (savedAvg !== o.averageAfter && Math.min(...[savedAvg, o.averageAfter].filter((v) => v > 0)) < saved.iteration) {
         throw new FocalError('E_ARGUMENT', `resume: averageAfter ${o.averageAfter} would change the weight average of iterations already trained (${saved.iteration}; the checkpoint's value: ${savedAvg}); it may be set to ${saved.iteration} or later`, { field: 'averageAfter' });
       }
+      if ((saved.config.initFrom ?? '') !== o.initFrom) {
+        throw new FocalError('E_ARGUMENT', `resume: the checkpoint's generator started from ${saved.config.initFrom ? `'${saved.config.initFrom}'` : 'a random initialisation'}, this run from ${o.initFrom ? `'${o.initFrom}'` : 'a random initialisation'}`, { field: 'initFrom' });
+      }
       const ssimChanged = firstSsimTermDifference(saved.config, o, saved.iteration);
       if (ssimChanged !== undefined) {
         throw new FocalError('E_ARGUMENT', `resume: the SSIM term (weight ${o.lossWeights.ssim ?? 0} after iteration ${o.ssimTermAfter}) differs from the checkpoint's at iteration ${ssimChanged}, which is already trained (${saved.iteration}); it may start at iteration ${saved.iteration} or later`, { field: 'ssimTermAfter' });
@@ -437,6 +455,29 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     } catch {
       rows = [];
     }
+  }
+  if (!saved && options.initialGenerator) {
+    // fine-tuning: start from the given weights, and let them be the best so far
+    // match by layer/weight name (a loaded model lists its weights in another order, and tfjs
+    // may suffix names with _1, _2… when several models live in one process)
+    const base = (name: string) => name.replace(/(_\d+)+$/, '');
+    const byName = new Map(options.initialGenerator.weights.map((a) => [base(a.name), a]));
+    const ws = generator.weights;
+    const init = ws.map((w) => byName.get(base(w.name)));
+    const missing = ws.findIndex((_, i) => init[i] === undefined);
+    const misfit = ws.findIndex((w, i) => init[i] !== undefined && init[i]!.shape.join('x') !== w.shape.join('x'));
+    const mismatch = byName.size !== ws.length ? `${byName.size} weight tensors for a generator with ${ws.length}` : missing >= 0 ? `no weight ${base(ws[missing].name)}` : misfit >= 0 ? `weight ${base(ws[misfit].name)} has shape [${init[misfit]!.shape}], the generator's is [${ws[misfit].shape}]` : undefined;
+    if (mismatch) {
+      generator.dispose();
+      discriminator.dispose();
+      optG.dispose();
+      optD.dispose();
+      throw new FocalError('E_ARGUMENT', `initFrom: ${options.initialGenerator.source} does not fit a generator with baseChannels ${o.baseChannels} and levels ${o.levels} (${mismatch})`, { field: 'initFrom' });
+    }
+    setModelArrays(tf, generator, init as NamedArray[]);
+    const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
+    state = { ...state, bestIteration: 0, bestValidationBerhu: v.berhu, bestValidationSsim: v.ssim, initialValidation: { berhu: v.berhu, ssim: v.ssim } };
+    await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
   }
   await writeFile(csv, `${CSV_COLUMNS.join(',')}\n${rows.map(csvLine).join('\n')}${rows.length ? '\n' : ''}`);
   const rng = new SeededRandom(0);
@@ -543,5 +584,5 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   discriminator.dispose();
   optG.dispose();
   optD.dispose();
-  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, bestValidationSsim: state.bestValidationSsim ?? NaN, rows, generator, config: o };
+  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, bestValidationSsim: state.bestValidationSsim ?? NaN, rows, generator, config: o, ...(state.initialValidation ? { initialValidation: state.initialValidation } : {}) };
 }

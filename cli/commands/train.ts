@@ -24,6 +24,7 @@ export interface TrainDeepROptions {
   averageAfter: number;
   ensemble: 'none' | 'dihedral8';
   initFrom?: string;
+  modelVersion: string;
   adversarialWeight: number;
   generatorLr: number;
   validationPairs: number;
@@ -112,6 +113,10 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--ensemble <mode>', "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)").choices(['none', 'dihedral8']).default('none'))
     .option('--resume', 'continue from <out>/checkpoint')
     .option('--name <name>', 'model name in the manifest', 'deepr')
+    .addOption(new Option('--model-version <semver>', 'model version in the manifest').default('0.1.0').argParser((v) => {
+      if (!/^\d+\.\d+\.\d+([-+].*)?$/.test(v)) throw new FocalError('E_USAGE', `--model-version must be a semantic version (e.g. 1.0.0), got '${v}'`);
+      return v;
+    }))
     .option('--no-onnx', 'do not export ONNX weights')
     .option('--no-dpm-onnx', 'do not export the DPM decoder\'s ONNX weights (smaller package; the DPM runs on tfjs)')
     .option('--json', 'print one JSON line per iteration')
@@ -214,7 +219,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     }
     const pkgDir = join(out, 'model');
     await deepr.saveDeepRPackage(pkgDir, best, {
-      name: opts.name, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
+      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
       defocusRangeUm: range, command: `focal ${argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
     }, dpm);

@@ -32,8 +32,9 @@ describe('focal train deepr', () => {
     expect(bad).not.toBe(0);
     // fine-tuning from that package: pixel losses only, the source recorded in the manifest
     const tuned = join(root, 'tuned');
-    expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', tuned, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--no-onnx', '--init-from', join(out, 'model'), '--adversarial-weight', '0', '--generator-lr', '1e-4', '--json'])).toBe(0);
+    expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', tuned, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--no-onnx', '--init-from', join(out, 'model'), '--adversarial-weight', '0', '--generator-lr', '1e-4', '--model-version', '0.2.0', '--json'])).toBe(0);
     const t = (await loadDeepRPackage(join(tuned, 'model'))).autofocus;
+    expect(t.manifest.version).toBe('0.2.0');
     expect(String(t.manifest.extra?.initFrom)).toMatch(/^deepr 0\.1\.0 \(tfjs weights sha256 [0-9a-f]{12}…\)$/);
     expect((await readFile(join(tuned, 'loss.csv'), 'utf8')).split('\n')[1].split(',')[2]).toBe(''); // no adversarial term
     const errors: string[] = [];
@@ -57,6 +58,7 @@ describe('focal train deepr', () => {
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-at', '640,abc'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-factor', '0.5,0'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--ssim-weight', '-1'])).toBe(2);
+      expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--model-version', 'v2'])).toBe(2);
     } finally {
       process.stderr.write = write;
     }
@@ -65,5 +67,6 @@ describe('focal train deepr', () => {
     expect(errors.join('')).toMatch(/--lr-decay-at must be an integer ≥ 0, got 'abc'/);
     expect(errors.join('')).toMatch(/--ssim-weight must be a number ≥ 0, got '-1'/);
     expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '0'/);
+    expect(errors.join('')).toMatch(/--model-version must be a semantic version/);
   });
 });

@@ -18,7 +18,7 @@
  * Writes <out>/deepr-eval-ssim.png, <out>/deepr-eval-psnr.png, <out>/deepr-eval-examples.png,
  * <out>/deepr-eval.csv, and prints a Markdown table.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     await writeFileAtomic(join(outDir, `deepr-eval-${metric}.png`), png);
   }
   const csv = ['defocusUm,method,ssim,ssimSd,psnr,psnrSd,iterations,oracleIterations,oracleSsim,oraclePsnr', ...rows.map((r: EvaluationRow) => [r.defocusUm, r.method, r.ssim.toFixed(4), r.ssimSd.toFixed(4), r.psnr.toFixed(2), r.psnrSd.toFixed(2), r.iterations ?? '', r.oracleIterations ?? '', r.oracleSsim?.toFixed(4) ?? '', r.oraclePsnr?.toFixed(2) ?? ''].join(','))];
-  await writeFile(join(outDir, 'deepr-eval.csv'), `${csv.join('\n')}\n`);
+  await writeFileAtomic(join(outDir, 'deepr-eval.csv'), `${csv.join('\n')}\n`);
 
   // examples: rows = target, input, Deep-R (×8 self-ensemble), RL, Landweber; columns = defocus −4, −2, +2, +4 µm (128² centre crops)
   const show = examples.filter((e) => [-4, -2, 2, 4].includes(e.defocusUm));
@@ -113,7 +113,10 @@ async function main(): Promise<void> {
   console.log(`\nmean over −5…+5 µm (SSIM / PSNR dB): ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', () => true).toFixed(3)} / ${mean(m, 'psnr', () => true).toFixed(2)}`).join('; ')}`);
   console.log(`mean over |defocus| ≥ 1 µm: ${EVALUATION_METHODS.map((m) => `${m} ${mean(m, 'ssim', (r) => r.defocusUm !== 0).toFixed(3)} / ${mean(m, 'psnr', (r) => r.defocusUm !== 0).toFixed(2)}`).join('; ')}`);
   if (!oracle) {
-    const o = (m: EvaluationMethod, k: 'oracleSsim' | 'oraclePsnr') => by(m).filter((r) => r.defocusUm !== 0).reduce((s, r) => s + r[k]!, 0) / 10;
+    const o = (m: EvaluationMethod, k: 'oracleSsim' | 'oraclePsnr') => {
+      const xs = by(m).filter((r) => r.defocusUm !== 0);
+      return xs.reduce((s, r) => s + r[k]!, 0) / xs.length;
+    };
     console.log(`RL / Landweber with the oracle count (chosen on the held-out pairs) over |defocus| ≥ 1 µm: RL ${o('richardson-lucy', 'oracleSsim').toFixed(4)} / ${o('richardson-lucy', 'oraclePsnr').toFixed(2)}; Landweber ${o('landweber', 'oracleSsim').toFixed(4)} / ${o('landweber', 'oraclePsnr').toFixed(2)}`);
   }
   // paired differences over all crops with 1 ≤ |defocus| ≤ 5 µm (the same crops for every method)
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  await writeFile(join(outDir, 'deepr-eval-paired.csv'), `${paired.join('\n')}\n`);
+  await writeFileAtomic(join(outDir, 'deepr-eval-paired.csv'), `${paired.join('\n')}\n`);
   if (dpmPkg) {
     const dpmRows = await evaluateDefocusMap(dpmPkg, sources, { defocusUm, pairsPerDefocus: pairs, patchPx: 256, seed: 1 });
     const abs = dpmPkg.manifest.extra?.dpmTarget === 'absolute';

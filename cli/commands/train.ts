@@ -99,11 +99,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule) or 'ssim' (highest); a change on resume starts the choice afresh").choices(['berhu', 'ssim']).default('berhu'))
     .addOption(new Option('--init-from <model>', 'start the generator from a trained model package (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; same --base-channels; the starting weights are validated first and kept if nothing beats them').argParser((v) => v))
     .addOption(new Option('--adversarial-weight <λ>', 'weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only)').default(0.4).argParser(nonNegativeNumber('--adversarial-weight')))
-    .addOption(new Option('--generator-lr <rate>', "generator's Adam learning rate (paper: 5e-4)").default(5e-4).argParser((v) => {
-      const n = Number(v);
-      if (!(n > 0 && n < 1)) throw new FocalError('E_USAGE', `--generator-lr must be a number in (0, 1), got '${v}'`);
-      return n;
-    }))
+    .addOption(new Option('--generator-lr <rate>', "generator's Adam learning rate, in (0, 1] (paper: 5e-4)").default(5e-4).argParser(unitFraction('--generator-lr')))
     .addOption(new Option('--validate-every <n>', 'validate and checkpoint every n iterations').default(50).argParser(positiveInt('--validate-every')))
     .addOption(new Option('--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs').default(25).argParser(positiveInt('--validation-pairs')))
     .addOption(new Option('--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm').argParser((v) => Number(v)))

@@ -59,6 +59,7 @@ describe('focal train deepr', () => {
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-factor', '0.5,0'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--ssim-weight', '-1'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--model-version', 'v2'])).toBe(2);
+      expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--generator-lr', '0'])).toBe(2);
     } finally {
       process.stderr.write = write;
     }
@@ -68,5 +69,6 @@ describe('focal train deepr', () => {
     expect(errors.join('')).toMatch(/--ssim-weight must be a number ≥ 0, got '-1'/);
     expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '0'/);
     expect(errors.join('')).toMatch(/--model-version must be a semantic version/);
+    expect(errors.join('')).toMatch(/--generator-lr must be a number in \(0, 1\], got '0'/);
   });
 });

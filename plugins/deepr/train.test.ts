@@ -335,6 +335,8 @@ describe('averageAfter (weight averaging)', () => {
     expect(JSON.parse(await readFile(join(out, 'checkpoint', 'state.json'), 'utf8')).config.initFrom).toBe('tiny 1.0');
     await expect(trainDeepR(tf, { ...opts, outDir: out, iterations: 2, resume: true, initialGenerator: { weights: init, source: 'tiny 2.0' } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });
     await expect(trainDeepR(tf, { ...opts, outDir: out, iterations: 2, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });
+    // the adversarial weight trained every iteration so far: a resume may not change it
+    await expect(trainDeepR(tf, { ...opts, outDir: out, iterations: 2, resume: true, initialGenerator: { weights: init, source: 'tiny 1.0' }, lossWeights: DEFAULT_LOSS_WEIGHTS })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'adversarialWeight' } });
     const wide = await mkdtemp(join(tmpdir(), 'deepr-init-c-'));
     dirs.push(wide);
     await expect(trainDeepR(tf, { ...opts, outDir: wide, iterations: 1, baseChannels: 8, initialGenerator: { weights: init, source: 'tiny 1.0' } })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'initFrom' } });

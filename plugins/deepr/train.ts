@@ -417,6 +417,10 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       if (savedAvg !== o.averageAfter && Math.min(...[savedAvg, o.averageAfter].filter((v) => v > 0)) < saved.iteration) {
         throw new FocalError('E_ARGUMENT', `resume: averageAfter ${o.averageAfter} would change the weight average of iterations already trained (${saved.iteration}; the checkpoint's value: ${savedAvg}); it may be set to ${saved.iteration} or later`, { field: 'averageAfter' });
       }
+      // λ shapes every trained iteration from the first (adversarialOffAt only ends it later)
+      if ((saved.config.lossWeights?.adversarial ?? DEFAULT_LOSS_WEIGHTS.adversarial) !== o.lossWeights.adversarial && saved.iteration > 0) {
+        throw new FocalError('E_ARGUMENT', `resume: adversarial weight ${o.lossWeights.adversarial} differs from the checkpoint's (${saved.config.lossWeights?.adversarial}), which trained iterations 1–${saved.iteration}; to drop the term from now on use adversarialOffAt ${saved.iteration}`, { field: 'adversarialWeight' });
+      }
       if ((saved.config.initFrom ?? '') !== o.initFrom) {
         throw new FocalError('E_ARGUMENT', `resume: the checkpoint's generator started from ${saved.config.initFrom ? `'${saved.config.initFrom}'` : 'a random initialisation'}, this run from ${o.initFrom ? `'${o.initFrom}'` : 'a random initialisation'}`, { field: 'initFrom' });
       }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { ConsoleLogger, createContainer, formatDiscoveryProblem, loadPipelineFile, PluginRegistry, type DiscoveryProblem, type LoadedPipeline } from '../core/index.js';
+import { ConsoleLogger, createContainer, formatDiscoveryProblem, loadPipelineFile, PluginRegistry, type DiscoveryProblem, type LoadedPipeline, type LogRecord } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import type { GlobalOptions } from './main.js';
 import { printJsonLine } from './output.js';
@@ -17,8 +17,8 @@ export interface Host {
  * in ./node_modules, focal.config.json and --plugin paths, and a DI container around it.
  * Discovery problems are warnings (on stderr, or JSON lines with --json), never fatal.
  */
-export async function createHost(globals: GlobalOptions, options: { json?: boolean; cwd?: string } = {}): Promise<Host> {
-  const logger = new ConsoleLogger({ level: globals.verbose ? 'debug' : 'info' });
+export async function createHost(globals: GlobalOptions, options: { json?: boolean; cwd?: string; logSink?: (record: LogRecord) => void; threads?: number; quiet?: boolean } = {}): Promise<Host> {
+  const logger = new ConsoleLogger({ level: globals.verbose ? 'debug' : 'info', sink: options.logSink });
   const registry = new PluginRegistry();
   for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
   const cwd = options.cwd ?? process.cwd();
@@ -27,10 +27,10 @@ export async function createHost(globals: GlobalOptions, options: { json?: boole
     configFile: globals.config ? resolve(globals.config) : undefined,
     pluginPaths: (globals.plugin ?? []).map((p) => resolve(p)),
   });
-  for (const p of problems) {
+  for (const p of options.quiet ? [] : problems) {
     if (options.json) printJsonLine({ event: 'warning', kind: 'plugin', ...p });
     else process.stderr.write(`focal: warning: ${formatDiscoveryProblem(p)}\n`);
   }
-  const container = createContainer({ catalog: registry, logger });
+  const container = createContainer({ catalog: registry, logger, threads: options.threads });
   return { registry, container, problems, loadPipeline: (file) => loadPipelineFile(file, registry) };
 }

@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES, FocalError, hostFocalVersion, parseBackendName } from '../core/index.js';
-import { EXIT, errorJson, exitCodeFor, formatError, printJsonLine } from './output.js';
+import { endQuietlyWhenOutputCloses, EXIT, errorJson, exitCodeFor, formatError, outputClosed, printJsonLine } from './output.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
@@ -133,8 +133,11 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv, { from: 'user' });
+    if (outputClosed()) return EXIT.outputClosed;
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
+    // The reader of our output went away and the command stopped for it: nothing to tell.
+    if (outputClosed()) return EXIT.outputClosed;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage; // commander already printed the message
@@ -147,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invokedPath === fileURLToPath(import.meta.url)) {
+  endQuietlyWhenOutputCloses();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -14,7 +14,7 @@ export {
   createStack, isStack, planeCount, planeIndex, planePosition, getPlane, stackFromImage, imageFromStack, withPlanes,
   type Stack, type StackInit,
 } from './data/stack.js';
-export { createTable, isTable, tableToCsv, tableToJson, type Table, type Cell } from './data/table.js';
+export { createTable, isTable, tableToCsv, tableToJson, tableFromJson, CellSchema, TableJsonSchema, type Table, type TableJson, type Cell } from './data/table.js';
 export { isModelRef, type ModelRef, type JsonValue } from './data/model.js';
 export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type ConvertOptions } from './data/convert.js';
 
@@ -90,8 +90,14 @@ export {
 
 // --- host runtime: DI container and the files-in/files-out pipeline runner ---
 export { createContainer, defaultThreads, type ContainerOptions } from './runtime/container.js';
-export { createWorkerPool, workerModulePath, type WorkerPool, type WorkerPoolOptions, type WorkerRunOptions, type Transferable as WorkerTransferable } from './runtime/workers.js';
-export { PipelineRunner, ensureWritableFolder, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord } from './runtime/runner.js';
+export {
+  createWorkerPool, workerModulePath,
+  type WorkerPool, type WorkerPoolOptions, type WorkerRunOptions, type WorkerProgress, type Transferable as WorkerTransferable,
+} from './runtime/workers.js';
+/** Rate and ETA over a moving window from (done, total, timeMs) samples (no clock read), and h:mm:ss: training lines, progress bars. */
+export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type RateEstimate, type RateWindowOptions } from './runtime/eta.js';
+export { PipelineRunner, ensureWritableFolder, removeRunFiles, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
+export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime ---
 // (every module exported here loads TensorFlow.js / onnxruntime lazily, so importing core never does)

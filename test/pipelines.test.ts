@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readTableFile, readTiff } from '../core/index.js';
+import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readTableFile, readTiff, TableJsonSchema } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -77,8 +77,9 @@ describe('bundled pipelines', () => {
         const table = await readTableFile(csv);
         expect(table.columns.length, `${what}: columns`).toBeGreaterThan(0);
         expect(table.rows.length, `${what}: rows`).toBeGreaterThan(0);
-        const fromJson = JSON.parse(readFileSync(output.files.find((f) => f.endsWith('.json'))!, 'utf8')) as unknown[];
-        expect(fromJson.length, `${what}: JSON rows`).toBe(table.rows.length);
+        const fromJson = TableJsonSchema.parse(JSON.parse(readFileSync(output.files.find((f) => f.endsWith('.json'))!, 'utf8')));
+        expect(fromJson.columns, `${what}: JSON columns`).toEqual(table.columns);
+        expect(fromJson.rows.length, `${what}: JSON rows`).toBe(table.rows.length);
       } else if (output.type === 'json') {
         const value = JSON.parse(readFileSync(output.files[0], 'utf8')) as unknown;
         expect(value, what).not.toBeNull();

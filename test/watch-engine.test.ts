@@ -123,11 +123,11 @@ describe('watch engine (in process)', () => {
     expect([s.sizeC, s.sizeZ, s.sizeT]).toEqual([2, 3, 2]);
   });
 
-  it('builds one stack from an img_* folder in channel/z order (sizes from metadata.txt)', async () => {
+  it('builds one stack from an img_* folder in channel/z order (sizes and calibration from metadata.txt)', async () => {
     const { inDir, out } = setup();
     const acq = join(inDir, 'acq_1');
     mkdirSync(acq);
-    writeFileSync(join(acq, 'metadata.txt'), JSON.stringify({ Summary: { Channels: 2, Slices: 3, Frames: 1, ChNames: ['DAPI', 'FITC'], 'z-step_um': 0.5 } }));
+    writeFileSync(join(acq, 'metadata.txt'), JSON.stringify({ Summary: { Channels: 2, Slices: 3, Frames: 1, ChNames: ['DAPI', 'FITC'], 'z-step_um': 0.5, PixelSize_um: 0.325 } }));
     for (let c = 0; c < 2; c++) {
       for (let z = 0; z < 3; z++) {
         const plane = new Uint16Array(8 * 6).fill(100 * c + z);
@@ -140,6 +140,8 @@ describe('watch engine (in process)', () => {
     expect([s.sizeC, s.sizeZ, s.sizeT]).toEqual([2, 3, 1]);
     expect(s.planes.map((p) => p[0])).toEqual([0, 100, 1, 101, 2, 102]); // XYCZT
     expect(s.calibration.zStepUm).toBeCloseTo(0.5, 6);
+    expect(s.calibration.pixelWidthUm).toBeCloseTo(0.325, 6);
+    expect(s.calibration.pixelHeightUm).toBeCloseTo(0.325, 6);
     expect(readdirSync(join(out, '.focal-watch'))).toEqual(['ledger.jsonl']); // the assembled stack is removed
   });
 

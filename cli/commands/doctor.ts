@@ -114,7 +114,7 @@ export function formatDoctorReport(r: DoctorReport): string {
       ? 'bundled'
       : p.libraryFound
         ? 'provider library installed'
-        : 'provider library not installed (needs the CUDA build: reinstall onnxruntime-node without ONNXRUNTIME_NODE_INSTALL_CUDA=skip, on Linux x64 with CUDA)';
+        : 'provider library not installed (Linux x64 with CUDA 12: node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12; see docs/install.md)';
     lines.push(`      provider ${p.name}: ${state}`);
   }
   return lines.join('\n');

@@ -1,7 +1,13 @@
+import { basename } from 'node:path';
 import { inspectTiff } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
+/**
+ * `focal info <file>`: what the reader sees. Its warnings (interrupted acquisition, missing split
+ * file, pages of another series or size skipped, …) are in the JSON with --json; in text mode each
+ * is printed on stderr as `focal: warning: <file>: <message>` and listed under `warnings:`.
+ */
 export async function infoCommand(file: string, opts: { json?: boolean }, _globals: GlobalOptions): Promise<void> {
   const info = await inspectTiff(file);
   if (opts.json) {
@@ -24,7 +30,15 @@ export async function infoCommand(file: string, opts: { json?: boolean }, _globa
     const s = typeof v === 'string' ? v : JSON.stringify(v);
     lines.push(`  ${k}: ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`);
   }
+  // the reader's warnings start with the name of the file they are about; any other gets the path given
+  const names = new Set([basename(file), ...info.files.map((f) => basename(f))]);
+  const warnings = info.warnings.map((w) => ([...names].some((n) => w.startsWith(`${n}: `)) ? w : `${file}: ${w}`));
+  if (warnings.length > 0) {
+    lines.push('  warnings:');
+    for (const w of warnings) lines.push(`    - ${w}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
+  for (const w of warnings) process.stderr.write(`focal: warning: ${w}\n`);
 }
 
 function fmt(v: number): string {

@@ -1,8 +1,9 @@
-import { FocalError, PipelineRunner } from '../../core/index.js';
+import { FocalError, isFocalError } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 import { printJsonLine } from '../output.js';
 import { createProgressReporter } from '../progress.js';
+import { runInThread } from '../run-host.js';
 
 export interface RunOptions {
   input?: string[];
@@ -28,12 +29,11 @@ export function parseInputBindings(values: string[] = []): Record<string, string
 }
 
 export async function runCommand(pipelineFile: string, opts: RunOptions, globals: GlobalOptions): Promise<void> {
-  const host = await createHost(globals, { json: opts.json });
-  const runner = host.container.resolve(PipelineRunner);
   const bindings = parseInputBindings(opts.input);
   if ('' in bindings) {
     const file = bindings[''];
     delete bindings[''];
+    const host = await createHost(globals, { json: opts.json });
     const { pipeline } = await host.loadPipeline(pipelineFile);
     const names = Object.keys(pipeline.inputs);
     if (names.length !== 1) {
@@ -45,18 +45,24 @@ export async function runCommand(pipelineFile: string, opts: RunOptions, globals
   const mode = opts.json ? 'json' : opts.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain';
   const progress = createProgressReporter(mode);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (!controller.signal.aborted) progress.log('warn', 'interrupted: stopping the run and removing its outputs (Ctrl-C again to stop at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const summary = await runner.run({
-      pipelineFile,
-      inputs: bindings,
-      outDir: opts.out,
-      preview: opts.preview,
-      signal: controller.signal,
-      onEvent: progress.onEvent,
-      concurrency: opts.concurrency,
+    // The run gets a thread of its own: this one stays free to answer Ctrl-C at once and to
+    // draw progress, whatever the operations do (core/runtime/isolated-run.ts).
+    const summary = await runInThread(
+      { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, concurrency: opts.concurrency },
+      { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), json: opts.json },
+      { signal: controller.signal, onEvent: progress.onEvent, onLog: progress.onLog },
+    ).catch((err: unknown) => {
+      if (isFocalError(err) && err.code === 'E_CANCELLED' && controller.signal.aborted) {
+        throw new FocalError('E_CANCELLED', `interrupted: the run was stopped, and what it had written to ${opts.out} was removed`, { file: opts.out }, { cause: err });
+      }
+      throw err;
     });
     progress.stop();
     if (opts.json) {

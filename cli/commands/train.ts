@@ -1,7 +1,8 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { FocalError, loadTfjsModel, readTiff } from '../../core/index.js';
+import { FocalError, formatDuration, loadTfjsModel, readTiff } from '../../core/index.js';
+import type { LossRow, TrainProgress } from '../../plugins/deepr/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -76,6 +77,27 @@ function list<T>(one: (v: string) => T) {
   return (v: string): T[] => v.split(',').map((x) => one(x.trim()));
 }
 
+/** Iterations per second for a progress line: 3 significant digits ('0.0412', '1.23', '12.3'), '?' before there is a rate. */
+export function formatRate(perSecond: number | undefined): string {
+  if (perSecond === undefined || !Number.isFinite(perSecond)) return '?';
+  return perSecond >= 1000 ? perSecond.toFixed(0) : perSecond.toPrecision(3);
+}
+
+/** The log line of one training iteration (stderr): losses, validation scores, elapsed time, it/s and the ETA (h:mm:ss) to the last iteration. */
+export function iterationLine(r: LossRow, p: TrainProgress): string {
+  return `  it ${r.iteration}/${p.iterations}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}${r.ssim !== undefined ? `, 1-SSIM ${r.ssim.toFixed(3)}` : ''}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}${r.validationSsim !== undefined ? ` SSIM ${r.validationSsim.toFixed(4)}` : ''}` : ''}, ${r.seconds.toFixed(0)} s, ${formatRate(p.iterationsPerSecond)} it/s, ETA ${formatDuration(p.etaMs)}\n`;
+}
+
+/** The `--json` event of one training iteration: the loss row and the same rate and ETA as the log line (iterationsPerSecond and etaMs absent until measured). */
+export function iterationEvent(r: LossRow, p: TrainProgress): Record<string, unknown> {
+  return {
+    event: 'iteration', ...r, iterations: p.iterations,
+    ...(p.iterationsPerSecond !== undefined ? { iterationsPerSecond: p.iterationsPerSecond } : {}),
+    ...(p.etaMs !== undefined ? { etaMs: Math.round(p.etaMs) } : {}),
+    eta: formatDuration(p.etaMs),
+  };
+}
+
 /** Registers `focal train deepr …` on the program (sub-commands of `train`, one per trainable model). */
 export function registerTrainCommand(program: Command): void {
   const train = program.command('train').description('train a deep-learning model (deepr: Deep-R autofocus)');
@@ -115,7 +137,7 @@ export function registerTrainCommand(program: Command): void {
     }))
     .option('--no-onnx', 'do not export ONNX weights')
     .option('--no-dpm-onnx', 'do not export the DPM decoder\'s ONNX weights (smaller package; the DPM runs on tfjs)')
-    .option('--json', 'print one JSON line per iteration')
+    .option('--json', 'print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)')
     .action(async (opts: TrainDeepROptions, cmd: Command) => trainDeepRCommand(opts, cmd.optsWithGlobals() as GlobalOptions, rootArgs(cmd)));
 }
 
@@ -194,11 +216,9 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
       batchSize: opts.batch, validateEvery: opts.validateEvery, initialGenerator, generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
       lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: controller.signal,
-      onIteration: (r) => {
-        if (opts.json) printJsonLine({ event: 'iteration', ...r });
-        else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) {
-          process.stderr.write(`  it ${r.iteration}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}${r.ssim !== undefined ? `, 1-SSIM ${r.ssim.toFixed(3)}` : ''}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}${r.validationSsim !== undefined ? ` SSIM ${r.validationSsim.toFixed(4)}` : ''}` : ''}, ${r.seconds.toFixed(0)} s\n`);
-        }
+      onIteration: (r, p) => {
+        if (opts.json) printJsonLine(iterationEvent(r, p));
+        else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) process.stderr.write(iterationLine(r, p));
       },
     });
     result.generator.dispose();

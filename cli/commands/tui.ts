@@ -1,4 +1,5 @@
-import { FocalError } from '../../core/index.js';
+import { FocalError, type LogRecord, type RunRequest } from '../../core/index.js';
+import { runInThread } from '../run-host.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 
@@ -17,5 +18,10 @@ export async function tuiCommand(pipeline: string | undefined, opts: TuiOptions,
   // (or tmux) is watching: switch that detection off before Ink is first imported.
   for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   const { startTui } = await import('../tui/index.js');
-  await startTui({ catalog: host.registry, loadPipeline: host.loadPipeline, pipeline, outDir: opts.out });
+  // Runs get a thread of their own: the screen stays live and `c` stops any operation at once.
+  const execute = (request: RunRequest, onLog: (record: LogRecord) => void) => {
+    const { signal, onEvent, onWrite: _onWrite, ...rest } = request;
+    return runInThread(rest, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog });
+  };
+  await startTui({ catalog: host.registry, loadPipeline: host.loadPipeline, pipeline, outDir: opts.out, execute });
 }

@@ -1,5 +1,7 @@
 import { relative } from 'node:path';
-import { FocalError, PipelineRunner } from '../../core/index.js';
+import { FocalError, type LogRecord } from '../../core/index.js';
+import { runInThread } from '../run-host.js';
+import { formatLogRecord } from '../progress.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
@@ -56,7 +58,12 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     usePolling: opts.polling,
     settleMs: opts.settleMs,
     acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
-    runner: host.container.resolve(PipelineRunner),
+    // Each job runs in a thread of its own, so Ctrl-C is answered at once and aborting a job
+    // stops it whatever its operations do (core/runtime/isolated-run.ts).
+    runner: {
+      run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
+        runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr }),
+    },
     onEvent: print,
   });
 
@@ -112,4 +119,9 @@ function printHuman(e: WatchEvent, out: string): void {
       process.stderr.write(`focal watch: stopped (${e.done} done, ${e.failed} failed${e.abandoned ? `, ${e.abandoned} abandoned` : ''}${e.queued ? `, ${e.queued} left queued` : ''}) — ledger in ${rel(out)}/.focal-watch/\n`);
       break;
   }
+}
+
+/** A job's log records of level warn and above, as the default logger prints them. */
+function logToStderr(record: LogRecord): void {
+  if (record.level === 'warn' || record.level === 'error') process.stderr.write(`${formatLogRecord(record)}\n`);
 }

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from './App.js';
-import { KEY, renderTui, testServices } from './test-utils/render.js';
+import { KEY, renderTui, testServices, type TuiHarness } from './test-utils/render.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'focal-tui-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function openDemo(t: ReturnType<typeof renderTui>, services: ReturnType<typeof testServices>) {
+async function openDemo(t: TuiHarness, services: ReturnType<typeof testServices>) {
   const list = await services.listPipelines();
   const at = list.findIndex((e) => e.name === 'demo');
   expect(at).toBeGreaterThanOrEqual(0);
@@ -87,11 +87,13 @@ describe('focal tui', () => {
     await t.waitFor('done in', 30_000);
     const edited = JSON.parse(readFileSync(join(out, 'demo.edited.json'), 'utf8')) as { nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { default?: string }> };
     expect(edited.nodes.denoise.params).toEqual({ sigmaUm: 0.4, truncate: 3 });
-    expect(edited.inputs.stack.default).toBeUndefined();
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { pipeline: { file: string }; nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { file: string }> };
     expect(run.pipeline.file).toBe(join(out, 'demo.edited.json'));
     expect(run.nodes.denoise.params.truncate).toBe(3);
     expect(run.inputs.stack.file).toMatch(/samples\/cells-zstack\.tif$/);
+    // the saved pipeline names the file that was run as its input's default, so it runs again alone
+    expect(edited.inputs.stack.default).toBeDefined();
+    expect(resolve(out, edited.inputs.stack.default!)).toBe(run.inputs.stack.file);
     t.unmount();
   });
 
@@ -115,6 +117,42 @@ describe('focal tui', () => {
     for (const f of ['mip.tif', 'mip.png', 'nuclei.tif', 'nuclei.png', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
     await t.press('p');
     await t.waitFor('Focal · pipelines');
+    t.unmount();
+  });
+  it('lays the screens out to the terminal, says when it is smaller than 80×24, and comes back as it was when it grows', async () => {
+    const services = testServices(dir);
+    const t = renderTui(<App services={services} />, { columns: 120, rows: 40 });
+    const list = await t.waitFor('bundled');
+    let lines = list.split('\n');
+    expect(lines.length).toBe(39);
+    expect(lines[0]).toBe('Focal · pipelines');
+    expect(lines[38]).toMatch(/^↑\/↓ move  enter open  w watch  \? help  q quit/);
+    await openDemo(t, services);
+    lines = t.frame().split('\n');
+    expect(lines.length).toBe(39);
+    expect(lines[38]).toMatch(/^↑\/↓ move  enter edit\/pick/);
+    await t.press(KEY.down); // mip
+    expect(t.frame()).toContain('axis = z');
+
+    await t.resize(60, 20);
+    const small = await t.waitFor('This one is 60 × 20');
+    expect(small).toContain('Focal needs a terminal of at least 80 × 24');
+    expect(small).not.toContain('Focal · pipeline');
+    lines = small.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(19);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);
+    // keys wait for the screen: this down and '?' reach no one
+    await t.press(KEY.down, '?');
+
+    await t.resize(100, 30);
+    const back = await t.waitFor('Focal · pipeline demo');
+    expect(back).not.toContain('80 × 24');
+    expect(back).not.toContain('Focal · keys');
+    expect(back).toContain('axis = z'); // the same screen, the same node selected
+    lines = back.split('\n');
+    expect(lines.length).toBe(29);
+    expect(lines[28]).toMatch(/^↑\/↓ move  enter edit\/pick/);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
     t.unmount();
   });
 });

@@ -1,7 +1,7 @@
-import { Text, useApp } from 'ink';
+import { Box, Text, useApp } from 'ink';
 import { KeyRouter, useKeys } from './hooks/useKeys.js';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { FilePicker } from './components/FilePicker.js';
 import { Frame } from './components/Frame.js';
 import { HelpScreen } from './components/HelpScreen.js';
@@ -13,8 +13,10 @@ import { RunView } from './components/RunView.js';
 import { TextPrompt } from './components/TextPrompt.js';
 import { WatchDashboard, type WatchConfig } from './components/WatchDashboard.js';
 import { useRun } from './hooks/useRun.js';
+import { useTerminalSize } from './hooks/useTerminalSize.js';
 import { useWatch } from './hooks/useWatch.js';
 import type { PipelineEntry, PipelineView, TuiServices } from './services.js';
+import { LayoutContext, layoutFor, TooSmall, tooSmall } from './layout.js';
 import { ThemeContext, themeFor } from './theme.js';
 import type { WatchController } from './watch-state.js';
 
@@ -60,11 +62,23 @@ function newSession(view: PipelineView, outDir: string | undefined): Session {
   };
 }
 
-/** The terminal UI: a stack of screens over TuiServices (pipelines, runs) and a WatchController. */
+/**
+ * The terminal UI: a stack of screens over TuiServices (pipelines, runs) and a WatchController,
+ * laid out to the terminal's size (and again on each resize). Below 80×24 a message says so
+ * instead; the screens stay mounted (hidden, keys paused) and come back as they were.
+ */
 export function App(props: AppProps) {
+  const size = useTerminalSize();
+  const small = tooSmall(size);
+  const layout = useMemo(() => layoutFor(size), [size]);
   return (
-    <KeyRouter>
-      <Screens {...props} />
+    <KeyRouter paused={small}>
+      <LayoutContext.Provider value={layout}>
+        {small ? <TooSmall size={size} /> : null}
+        <Box display={small ? 'none' : 'flex'} flexDirection="column">
+          <Screens {...props} />
+        </Box>
+      </LayoutContext.Provider>
     </KeyRouter>
   );
 }

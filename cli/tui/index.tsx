@@ -3,7 +3,7 @@ import { ConsoleLogger, createContainer, FocalError, PipelineRunner, type Operat
 import type { Pipeline } from '../../core/pipeline/schema.js';
 import { FolderWatcher, type WatchEvent, type WatchOptions } from '../watch/engine.js';
 import { App } from './App.js';
-import { createTuiServices } from './services.js';
+import { createTuiServices, type TuiServicesOptions } from './services.js';
 import { colorEnabled } from './theme.js';
 import type { WatchController } from './watch-state.js';
 
@@ -16,6 +16,8 @@ export interface StartTuiOptions {
   pipeline?: string;
   outDir?: string;
   cwd?: string;
+  /** How runs are executed (the CLI: in a thread of their own); default in this thread. */
+  execute?: TuiServicesOptions['execute'];
 }
 
 /** A WatchController over the watch engine (FolderWatcher): the pipeline's first stack/image input receives each dataset. */
@@ -41,7 +43,7 @@ export function folderWatchController(options: Pick<StartTuiOptions, 'catalog' |
 
 /** Renders the terminal UI and resolves when the user quits. */
 export async function startTui(options: StartTuiOptions): Promise<void> {
-  const services = createTuiServices({ catalog: options.catalog, loadPipeline: options.loadPipeline, cwd: options.cwd });
+  const services = createTuiServices({ catalog: options.catalog, loadPipeline: options.loadPipeline, cwd: options.cwd, execute: options.execute });
   const watch = folderWatchController(options);
   const instance = render(<App services={services} watch={watch} pipeline={options.pipeline} outDir={options.outDir} color={colorEnabled()} />, { exitOnCtrlC: true });
   await instance.waitUntilExit();

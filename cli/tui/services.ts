@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConsoleLogger,
@@ -9,10 +9,14 @@ import {
   parseCsv,
   PipelineRunner,
   readPipelineJson,
+  removeRunFiles,
+  tableFromJson,
   type LogRecord,
+  type RunRequest,
   type OperationCatalog,
   type RunEvent,
   type RunSummary,
+  type Table,
 } from '../../core/index.js';
 import type { Pipeline } from '../../core/pipeline/schema.js';
 
@@ -191,6 +195,12 @@ export function pipelineView(file: string, pipeline: Pipeline, inputDefaults: Re
   };
 }
 
+/** An input default for the edited pipeline saved in `outDir`: relative to that folder, as pipeline defaults are (absolute across drives). */
+function editedDefault(outDir: string, file: string): string {
+  const rel = relative(outDir, file);
+  return isAbsolute(rel) ? file : rel;
+}
+
 function formatLog(r: LogRecord): string {
   const node = r.fields.node ? `[${String(r.fields.node)}] ` : '';
   return `${r.level}: ${node}${r.message}`;
@@ -203,11 +213,21 @@ export interface TuiServicesOptions {
   /** Folder of bundled pipelines (default: the package's pipelines/). */
   bundledDir?: string;
   threads?: number;
+  /**
+   * Runs a request; the CLI runs it in a thread of its own (cli/run-host.ts), so that the
+   * screen stays live and cancelling stops any operation. Default: in this thread, over `catalog`.
+   */
+  execute?: (request: RunRequest, onLog: (record: LogRecord) => void) => Promise<RunSummary>;
 }
 
 /** TuiServices over a plugin catalog (the CLI passes its host's registry). */
 export function createTuiServices(options: TuiServicesOptions): TuiServices {
   const cwd = resolve(options.cwd ?? process.cwd());
+  const runInProcess = async (request: RunRequest, onLog: (record: LogRecord) => void): Promise<RunSummary> => {
+    const logger = new ConsoleLogger({ level: 'info', sink: onLog });
+    const container = createContainer({ catalog: options.catalog, logger, threads: options.threads });
+    return container.resolve(PipelineRunner).run(request);
+  };
   const bundledDir = options.bundledDir ?? join(packageRoot(), 'pipelines');
 
   async function listDir(dir: string, source: PipelineEntry['source']): Promise<PipelineEntry[]> {
@@ -249,30 +269,35 @@ export function createTuiServices(options: TuiServicesOptions): TuiServices {
       return r.success ? {} : issuesByField(r.error.issues);
     },
     async run(req) {
-      const logger = new ConsoleLogger({ level: 'info', sink: (r) => req.onLog?.(formatLog(r)) });
-      const container = createContainer({ catalog: options.catalog, logger, threads: options.threads });
-      const runner = container.resolve(PipelineRunner);
       const outDir = resolve(cwd, req.outDir);
-      // Edited params: the pipeline actually run is written beside its outputs (run.json points to it).
+      // Edited params: the pipeline actually run is written beside its outputs (run.json points
+      // to it), with every input's default set to the file chosen, so it can be run again alone.
       let pipelineFile = req.view.file;
       const edited = req.view.nodes.some((n) => JSON.stringify(req.params[n.id] ?? {}) !== JSON.stringify(Object.fromEntries(n.fields.map((f) => [f.name, f.value]))));
       const inputs = { ...req.inputs };
+      let createdDir: string | undefined;
       if (edited) {
-        await mkdir(outDir, { recursive: true });
+        createdDir = await mkdir(outDir, { recursive: true });
         const doc = structuredClone(req.view.pipeline) as Pipeline & { inputs: Record<string, { default?: string }> };
         for (const [id, p] of Object.entries(req.params)) if (doc.nodes[id]) doc.nodes[id].params = p;
         for (const input of req.view.inputs) {
           if (inputs[input.name] === undefined && input.file) inputs[input.name] = input.file;
-          delete doc.inputs[input.name].default;
+          const chosen = inputs[input.name];
+          if (chosen !== undefined) doc.inputs[input.name].default = editedDefault(outDir, resolve(cwd, chosen));
+          else delete doc.inputs[input.name].default;
         }
         pipelineFile = join(outDir, `${basename(req.view.file, '.json')}.edited.json`);
         await writeFile(pipelineFile, `${JSON.stringify(doc, null, 2)}\n`);
       }
       req.onLog?.(`info: running ${shortPath(cwd, pipelineFile)} → ${shortPath(cwd, outDir)}`);
+      const request: RunRequest = { pipelineFile, inputs, outDir, preview: true, signal: req.signal, onEvent: req.onEvent };
       try {
-        const summary = await runner.run({ pipelineFile, inputs, outDir, preview: true, signal: req.signal, onEvent: req.onEvent });
+        const onLog = (r: LogRecord) => req.onLog?.(formatLog(r));
+        const summary = options.execute ? await options.execute(request, onLog) : await runInProcess(request, onLog);
         return { ...summary, pipelineFile };
       } catch (err) {
+        // A failed or cancelled run leaves nothing: the edited pipeline goes too, and the folder if the TUI made it.
+        if (edited) await removeRunFiles({ written: [pipelineFile], started: [] }, createdDir, outDir);
         if (isFocalError(err)) {
           const problems = err.details.problems as { pointer?: string; message: string }[] | undefined;
           for (const p of problems ?? []) req.onLog?.(`error: ${p.pointer ?? '/'}: ${p.message}`);
@@ -286,8 +311,19 @@ export function createTuiServices(options: TuiServicesOptions): TuiServices {
       let rows: Record<string, unknown>[];
       if (file.toLowerCase().endsWith('.json')) {
         const data = JSON.parse(text) as unknown;
-        rows = Array.isArray(data) ? (data as Record<string, unknown>[]) : [data as Record<string, unknown>];
-        columns = [...new Set(rows.flatMap((r) => (typeof r === 'object' && r !== null ? Object.keys(r) : [])))];
+        let table: Table | undefined;
+        try {
+          table = tableFromJson(data, file); // a table's JSON form {columns, rows}, or an array of flat rows
+        } catch {
+          table = undefined; // any other JSON output: its array entries or the object itself as rows
+        }
+        if (table) {
+          columns = [...table.columns];
+          rows = table.rows;
+        } else {
+          rows = Array.isArray(data) ? (data as Record<string, unknown>[]) : [data as Record<string, unknown>];
+          columns = [...new Set(rows.flatMap((r) => (typeof r === 'object' && r !== null ? Object.keys(r) : [])))];
+        }
       } else {
         const t = parseCsv(text, file);
         columns = [...t.columns];

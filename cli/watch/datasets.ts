@@ -115,6 +115,8 @@ export interface ImgPlan {
   files: string[];
   channelNames: string[];
   zStepUm?: number;
+  /** Pixel size from metadata.txt, µm. */
+  pixelSizeUm?: number;
   /** Planes missing from the grid (then the dataset is complete only after the acquisition timeout). */
   missing: number;
 }
@@ -128,17 +130,52 @@ interface Summary {
   frames?: number;
   chNames?: string[];
   zStepUm?: number;
+  pixelSizeUm?: number;
 }
 
-/** Reads the Summary of Micro-Manager's metadata.txt; tolerates a file still being written (regex fallback). */
+/** A number or numeric string of metadata.txt (older Micro-Manager versions write strings). */
+function metaNumber(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const positive = (n: number | undefined): number | undefined => (n !== undefined && n > 0 ? n : undefined);
+
+/**
+ * Reads the Summary of Micro-Manager's metadata.txt: sizes, channel names, z step (`z-step_um`,
+ * its magnitude) and pixel size (the Summary's `PixelSize_um`, else the first frame's
+ * `PixelSizeUm`; 0 means uncalibrated). Tolerates a file still being written (regex fallback).
+ */
 async function readSummary(folder: string): Promise<Summary> {
   const file = join(folder, 'metadata.txt');
   if (!existsSync(file)) return {};
   const text = await readFile(file, 'utf8');
-  const num = (key: string): number | undefined => {
-    const m = new RegExp(`"${key}"\\s*:\\s*"?(\\d+(?:\\.\\d+)?)"?`).exec(text);
-    return m ? Number(m[1]) : undefined;
-  };
+  let doc: Record<string, unknown> | undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
+  } catch {
+    doc = undefined; // still being written
+  }
+  if (doc) {
+    const s = (typeof doc.Summary === 'object' && doc.Summary !== null ? doc.Summary : {}) as Record<string, unknown>;
+    const frames = Object.entries(doc).filter(([k, v]) => k !== 'Summary' && typeof v === 'object' && v !== null).map(([, v]) => v as Record<string, unknown>);
+    const framePixel = frames.map((f) => positive(metaNumber(f.PixelSizeUm ?? f.PixelSize_um))).find((n) => n !== undefined);
+    const names = s.ChNames;
+    const z = metaNumber(s['z-step_um']);
+    return {
+      channels: metaNumber(s.Channels),
+      slices: metaNumber(s.Slices),
+      frames: metaNumber(s.Frames),
+      chNames: Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined,
+      zStepUm: positive(z === undefined ? undefined : Math.abs(z)),
+      pixelSizeUm: positive(metaNumber(s.PixelSize_um)) ?? framePixel,
+    };
+  }
+  const NUMBER = '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?';
+  const all = (key: string): number[] =>
+    [...text.matchAll(new RegExp(`"${key}"\\s*:\\s*"?(${NUMBER})"?`, 'g'))].map((m) => Number(m[1])).filter(Number.isFinite);
+  const num = (key: string): number | undefined => all(key)[0];
   let chNames: string[] | undefined;
   const names = /"ChNames"\s*:\s*(\[[^\]]*\])/.exec(text);
   if (names) {
@@ -149,7 +186,15 @@ async function readSummary(folder: string): Promise<Summary> {
       // partial file: no names
     }
   }
-  return { channels: num('Channels'), slices: num('Slices'), frames: num('Frames'), chNames, zStepUm: num('z-step_um') };
+  const z = num('z-step_um');
+  return {
+    channels: num('Channels'),
+    slices: num('Slices'),
+    frames: num('Frames'),
+    chNames,
+    zStepUm: positive(z === undefined ? undefined : Math.abs(z)),
+    pixelSizeUm: positive(num('PixelSize_um')) ?? [...all('PixelSizeUm'), ...all('PixelSize_um')].find((n) => n > 0),
+  };
 }
 
 async function probeImgFolder(ref: DatasetRef, cache: PlaneCache): Promise<Probe> {
@@ -200,7 +245,7 @@ async function probeImgFolder(ref: DatasetRef, cache: PlaneCache): Promise<Probe
     }
   }
   const chNames = summary.chNames && summary.chNames.length === sizeC ? summary.chNames : [];
-  const plan: ImgPlan = { sizeC, sizeZ, sizeT, files: grid, channelNames: chNames, zStepUm: summary.zStepUm, missing };
+  const plan: ImgPlan = { sizeC, sizeZ, sizeT, files: grid, channelNames: chNames, zStepUm: summary.zStepUm, pixelSizeUm: summary.pixelSizeUm, missing };
   if (missing > 0) return { complete: false, files, reason: `${missing} of ${grid.length} planes of the ${sizeC}×${sizeZ}×${sizeT} (c×z×t) grid are missing` };
   return { complete: true, files, input: '', warnings: [], img: plan };
 }
@@ -247,6 +292,10 @@ export async function assembleImgFolder(ref: DatasetRef, cache: PlaneCache, dest
   }
   const calibration = { ...proto!.calibration };
   if (plan.zStepUm !== undefined && plan.zStepUm > 0) calibration.zStepUm = plan.zStepUm;
+  if (plan.pixelSizeUm !== undefined && plan.pixelSizeUm > 0) {
+    calibration.pixelWidthUm = plan.pixelSizeUm;
+    calibration.pixelHeightUm = plan.pixelSizeUm;
+  }
   const stack = createStack({
     width: proto!.width,
     height: proto!.height,
@@ -298,7 +347,7 @@ async function partialImgPlan(ref: DatasetRef, cache: PlaneCache): Promise<ImgPl
   const files: string[] = [];
   for (let t = 0; t < keepT; t++) for (let z = 0; z < keepZ; z++) for (let c = 0; c < C; c++) files.push(at(c, z, t)!);
   const summary = await readSummary(ref.folder!);
-  return { sizeC: C, sizeZ: keepZ, sizeT: keepT, files, channelNames: summary.chNames?.length === C ? summary.chNames : [], zStepUm: summary.zStepUm, missing: 0 };
+  return { sizeC: C, sizeZ: keepZ, sizeT: keepT, files, channelNames: summary.chNames?.length === C ? summary.chNames : [], zStepUm: summary.zStepUm, pixelSizeUm: summary.pixelSizeUm, missing: 0 };
 }
 
 /** Output folder names must stay inside the output folder. */

@@ -33,7 +33,8 @@ export interface WatchOptions {
   usePolling?: boolean;
   /** How often pending datasets are re-checked (default min(250, settleMs/4)). */
   pollMs?: number;
-  runner: PipelineRunner;
+  /** Runs one job (PipelineRunner, or the CLI's thread-per-run host). */
+  runner: Pick<PipelineRunner, 'run'>;
   onEvent?: (event: WatchEvent) => void;
 }
 

@@ -7,7 +7,7 @@ import { container } from 'tsyringe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage } from '../data/image.js';
 import { createStack } from '../data/stack.js';
-import { createTable } from '../data/table.js';
+import { createTable, TableJsonSchema } from '../data/table.js';
 import { isFocalError } from '../errors.js';
 import type { IoService } from '../runtime/services.js';
 import { DefaultIoService } from './io-service.js';
@@ -57,7 +57,7 @@ describe('DefaultIoService', () => {
     expect(Array.from(png.data)).toEqual([0, 128, 255]);
   });
 
-  it('writes tables as <base>.csv and <base>.json', async () => {
+  it('writes tables as <base>.csv and <base>.json ({columns, rows})', async () => {
     const table = createTable(['label', 'area', 'note'], [
       { label: 1, area: 12.5, note: 'round, "bright"' },
       { label: 2, area: Infinity, note: null },
@@ -66,8 +66,10 @@ describe('DefaultIoService', () => {
     await io.writeTable(base, table);
     expect(await readFile(`${base}.csv`, 'utf8')).toBe('label,area,note\n1,12.5,"round, ""bright"""\n2,Infinity,\n');
     const json = await readFile(`${base}.json`, 'utf8');
-    expect(JSON.parse(json)).toEqual([{ label: 1, area: 12.5, note: 'round, "bright"' }, { label: 2, area: null, note: null }]);
-    expect(json).toContain('\n  {\n    "label": 1,');
+    // the table's JSON form (TableJsonSchema): columns in order, one object per row, ∞ → null
+    expect(JSON.parse(json)).toEqual({ columns: ['label', 'area', 'note'], rows: [{ label: 1, area: 12.5, note: 'round, "bright"' }, { label: 2, area: null, note: null }] });
+    expect(TableJsonSchema.safeParse(JSON.parse(json)).success).toBe(true);
+    expect(json).toContain('\n  "rows": [\n    {\n      "label": 1,');
   });
 
   it('writes JSON with 2-space indentation', async () => {

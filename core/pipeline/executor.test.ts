@@ -281,10 +281,11 @@ describe('runPipeline: order and results', () => {
     expect(nodeA[0].label).toBe('starting');
     expect(nodeA[3]).toMatchObject({ op: 'test.add', label: 'done' });
     const run = events.filter((e): e is Extract<RunEvent, { type: 'run-progress' }> => e.type === 'run-progress');
-    expect(run[0]).toEqual({ type: 'run-progress', fraction: 0, done: 0, total: 3 });
+    expect(run[0]).toMatchObject({ type: 'run-progress', fraction: 0, done: 0, total: 3 });
+    for (let i = 1; i < run.length; i++) expect(run[i].elapsedMs).toBeGreaterThanOrEqual(run[i - 1].elapsedMs);
     for (let i = 1; i < run.length; i++) expect(run[i].fraction).toBeGreaterThanOrEqual(run[i - 1].fraction);
     expect(run.every((e) => e.fraction >= 0 && e.fraction <= 1)).toBe(true);
-    expect(run.at(-1)).toEqual({ type: 'run-progress', fraction: 1, done: 3, total: 3 });
+    expect(run.at(-1)).toMatchObject({ type: 'run-progress', fraction: 1, done: 3, total: 3, etaMs: 0 });
     // Some intermediate values were reported between whole nodes.
     expect(run.some((e) => e.fraction > 0 && e.fraction < 1 && e.fraction * 3 !== Math.round(e.fraction * 3))).toBe(true);
     expect(events.filter((e) => e.type === 'node-done').map((e) => (e as { ms: number }).ms).every((ms) => ms > 0)).toBe(true);
@@ -316,7 +317,8 @@ describe('runPipeline: order and results', () => {
     const json = { threshold: 3 };
     const r2 = await runPipeline(pipeline({ name: 'j', inputs: { cfg: { type: 'json' } }, nodes: {}, outputs: { cfg: 'cfg' } }), options({ cfg: json }, { onEvent: (e) => events.push(e) }));
     expect(r2.outputs).toEqual({ cfg: { type: 'json', value: json } });
-    expect(events).toEqual([{ type: 'run-progress', fraction: 1, done: 0, total: 0 }]);
+    expect(events).toMatchObject([{ type: 'run-progress', fraction: 1, done: 0, total: 0, etaMs: 0 }]);
+    expect(events).toHaveLength(1);
   });
 
   it('runs nodes with no inputs, applies param defaults, handles json and image outputs, and omits absent optional outputs', async () => {

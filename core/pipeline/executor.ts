@@ -5,6 +5,7 @@ import { FocalError, isFocalError, throwIfAborted, type FocalErrorDetails } from
 import type { OperationCatalog } from '../plugin/catalog.js';
 import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
 import { parseRef, type Pipeline } from './schema.js';
+import { RateEstimator } from '../runtime/eta.js';
 import { pipelineError, pointerOf, validatePipeline, type PipelineProblem } from './validate.js';
 
 /** Events a run reports, in order of occurrence; all are plain JSON-serialisable objects. */
@@ -15,8 +16,12 @@ export type RunEvent =
   | { type: 'node-done'; node: string; op: string; ms: number }
   /** A node ended without result: it failed, or was aborted because the run was cancelled or another node failed. */
   | { type: 'node-error'; node: string; op: string; code: string; message: string }
-  /** Mean progress over all nodes (a finished node counts 1); never decreases. */
-  | { type: 'run-progress'; fraction: number; done: number; total: number };
+  /**
+   * Mean progress over all nodes (a finished node counts 1, a running one its own fraction);
+   * never decreases. `elapsedMs` since the run started; `etaMs` the estimated time left, from
+   * the measured rate of progress (absent until there is enough to measure).
+   */
+  | { type: 'run-progress'; fraction: number; done: number; total: number; elapsedMs: number; etaMs?: number };
 
 export interface RunOptions {
   catalog: OperationCatalog;
@@ -267,12 +272,17 @@ function execute(
       logger.warn('run event listener threw', { error: err instanceof Error ? err.message : String(err) });
     }
   };
+  const runStarted = performance.now();
+  // ETA from the rate over the last 10 s of progress (early fast or slow nodes fade out).
+  const eta = new RateEstimator({ windowMs: 10_000, minSpanMs: 500 });
   const emitRunProgress = () => {
     let sum = done;
     for (const f of progress.values()) sum += f;
     const fraction = total === 0 || done === total ? 1 : Math.max(lastFraction, Math.min(1, sum / total));
     lastFraction = fraction;
-    emit({ type: 'run-progress', fraction, done, total });
+    const elapsedMs = performance.now() - runStarted;
+    const etaMs = eta.add(fraction, 1, elapsedMs).etaMs;
+    emit({ type: 'run-progress', fraction, done, total, elapsedMs: Math.round(elapsedMs), ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) });
   };
 
   return new Promise<PipelineResult>((resolve, reject) => {

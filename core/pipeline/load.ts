@@ -14,10 +14,12 @@ export interface LoadedPipeline {
 }
 
 /**
- * Reads and validates a pipeline file. Throws FocalError `E_IO` when the file cannot
- * be read, `E_PIPELINE` when it is not JSON or not a valid pipeline (`details.problems`
- * then lists every problem). The document itself is not changed: input defaults are
- * returned resolved in `inputDefaults`.
+ * Reads and validates a pipeline file. Throws FocalError `E_USAGE` when there is no such
+ * file (or the path is a folder): the caller named a pipeline that is not there, a usage
+ * error (the CLI exits 2); `E_IO` when it exists but cannot be read (permissions, I/O);
+ * `E_PIPELINE` when it is not JSON or not a valid pipeline (`details.problems` then lists
+ * every problem). The document itself is not changed: input defaults are returned resolved
+ * in `inputDefaults`.
  */
 export async function loadPipelineFile(file: string, catalog: OperationCatalog): Promise<LoadedPipeline> {
   const doc = await readPipelineJson(file);
@@ -25,7 +27,10 @@ export async function loadPipelineFile(file: string, catalog: OperationCatalog):
   return { pipeline, file, inputDefaults: resolveInputDefaults(pipeline, file) };
 }
 
-/** Reads a pipeline file and parses its JSON (no validation). */
+/**
+ * Reads a pipeline file and parses its JSON (no validation). Errors as {@link loadPipelineFile}:
+ * `E_USAGE` for a missing file or a folder, `E_IO` for one that cannot be read, `E_PIPELINE` for bad JSON.
+ */
 export async function readPipelineJson(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -33,11 +38,12 @@ export async function readPipelineJson(file: string): Promise<unknown> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file'
+      code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file'
       : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
       : code === 'EISDIR' ? 'it is a folder'
       : (err as Error).message;
-    throw new FocalError('E_IO', `cannot read pipeline file ${file}: ${reason}`, { file }, { cause: err });
+    const notAFile = code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+    throw new FocalError(notAFile ? 'E_USAGE' : 'E_IO', `cannot read pipeline file ${file}: ${reason}`, { file }, { cause: err });
   }
   return parseJsonText(text, file);
 }

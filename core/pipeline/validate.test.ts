@@ -269,9 +269,14 @@ describe('loadPipelineFile', () => {
     expect(loaded.file).toBe(file);
   });
 
-  it('names a missing file (E_IO)', async () => {
+  it('names a missing file or a folder (E_USAGE: the caller named a pipeline that is not there)', async () => {
     const file = join(dir, 'pipelines', 'missing.json');
-    await expect(loadPipelineFile(file, catalog)).rejects.toMatchObject({ code: 'E_IO', details: { file }, message: `cannot read pipeline file ${file}: no such file` });
+    await expect(loadPipelineFile(file, catalog)).rejects.toMatchObject({ code: 'E_USAGE', details: { file }, message: `cannot read pipeline file ${file}: no such file` });
+    await writeFile(join(dir, 'pipelines', 'plain-file'), 'x');
+    const below = join(dir, 'pipelines', 'plain-file', 'p.json'); // ENOTDIR
+    await expect(loadPipelineFile(below, catalog)).rejects.toMatchObject({ code: 'E_USAGE', message: `cannot read pipeline file ${below}: no such file` });
+    const folder = join(dir, 'pipelines');
+    await expect(loadPipelineFile(folder, catalog)).rejects.toMatchObject({ code: 'E_USAGE', message: `cannot read pipeline file ${folder}: it is a folder` });
   });
 
   it('reports invalid JSON with line and column (E_PIPELINE)', async () => {

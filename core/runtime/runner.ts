@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { access, mkdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { access, mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
 import { isImage, type Image } from '../data/image.js';
-import { createTable, isTable, type Cell, type Table } from '../data/table.js';
+import { createTable, isTable, tableFromJson, type Cell, type Table } from '../data/table.js';
 import type { JsonValue } from '../data/model.js';
-import { FocalError } from '../errors.js';
+import { FocalError, throwIfAborted } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
 import { loadPipelineFile } from '../pipeline/load.js';
@@ -27,7 +27,15 @@ export interface RunRequest {
   onEvent?: (event: RunEvent) => void;
   /** Max nodes at once; default: the compute service's threads. */
   concurrency?: number;
+  /**
+   * Called with each output file's path when its (atomic) write starts and when it is done: a
+   * host that may have to stop the run abruptly uses it to remove what a killed run left
+   * (`removeRunFiles`).
+   */
+  onWrite?: (file: string, state: 'start' | 'done') => void;
 }
+
+type FileWriter = (file: string, write: () => Promise<void>) => Promise<void>;
 
 export interface OutputRecord {
   name: string;
@@ -64,31 +72,49 @@ export class PipelineRunner {
     const { pipeline, inputDefaults } = await loadPipelineFile(request.pipelineFile, this.catalog);
     const inputFiles = this.resolveInputFiles(pipeline, request, inputDefaults);
     const outDir = resolve(request.outDir);
-    await ensureWritableFolder(outDir);
+    const createdDir = await ensureWritableFolder(outDir);
+    // A run either writes all its outputs or none: on failure or cancellation the files this
+    // run wrote are removed, and so are the folders it created (when left empty).
+    const begun: string[] = [];
+    const written: string[] = [];
+    const write: FileWriter = async (file, fn) => {
+      begun.push(file);
+      request.onWrite?.(file, 'start');
+      await fn();
+      written.push(file);
+      request.onWrite?.(file, 'done');
+    };
+    try {
+      const inputs: Record<string, unknown> = {};
+      for (const [name, file] of Object.entries(inputFiles)) {
+        inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
+      }
 
-    const inputs: Record<string, unknown> = {};
-    for (const [name, file] of Object.entries(inputFiles)) {
-      inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
+      const result = await runPipeline(pipeline, {
+        catalog: this.catalog,
+        inputs,
+        services: this.services,
+        logger: this.logger,
+        signal: request.signal,
+        concurrency: request.concurrency ?? this.compute.threads,
+        onEvent: request.onEvent,
+      });
+
+      const outputs: OutputRecord[] = [];
+      for (const [name, { type, value }] of Object.entries(result.outputs)) {
+        throwIfAborted(request.signal);
+        outputs.push(await this.writeOutput(outDir, name, type, value, request.preview ?? false, write));
+      }
+      throwIfAborted(request.signal);
+      const provenanceFile = join(outDir, 'run.json');
+      const totalMs = Date.now() - started;
+      const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs);
+      await write(provenanceFile, () => this.io.writeJson(provenanceFile, record));
+      return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile };
+    } catch (err) {
+      await removeRunFiles({ written, started: begun }, createdDir, outDir);
+      throw err;
     }
-
-    const result = await runPipeline(pipeline, {
-      catalog: this.catalog,
-      inputs,
-      services: this.services,
-      logger: this.logger,
-      signal: request.signal,
-      concurrency: request.concurrency ?? this.compute.threads,
-      onEvent: request.onEvent,
-    });
-
-    const outputs: OutputRecord[] = [];
-    for (const [name, { type, value }] of Object.entries(result.outputs)) {
-      outputs.push(await this.writeOutput(outDir, name, type, value, request.preview ?? false));
-    }
-    const provenanceFile = join(outDir, 'run.json');
-    const totalMs = Date.now() - started;
-    await this.io.writeJson(provenanceFile, await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs));
-    return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile };
   }
 
   private resolveInputFiles(pipeline: Pipeline, request: RunRequest, defaults: Record<string, string>): Record<string, string> {
@@ -132,24 +158,26 @@ export class PipelineRunner {
     }
   }
 
-  private async writeOutput(outDir: string, name: string, type: PortType, value: unknown, preview: boolean): Promise<OutputRecord> {
+  private async writeOutput(outDir: string, name: string, type: PortType, value: unknown, preview: boolean, write: FileWriter): Promise<OutputRecord> {
     const files: string[] = [];
     if (isStack(value) || isImage(value)) {
       const tif = join(outDir, `${name}.tif`);
-      await this.io.writeStack(tif, value as Stack | Image);
+      await write(tif, () => this.io.writeStack(tif, value as Stack | Image));
       files.push(tif);
       if (preview) {
         const png = join(outDir, `${name}.png`);
-        await this.io.writePreview(png, value as Stack | Image);
+        await write(png, () => this.io.writePreview(png, value as Stack | Image));
         files.push(png);
       }
     } else if (isTable(value)) {
       const base = join(outDir, name);
-      await this.io.writeTable(base, value);
+      await write(`${base}.csv`, async () => {
+        await write(`${base}.json`, () => this.io.writeTable(base, value));
+      });
       files.push(`${base}.csv`, `${base}.json`);
     } else {
       const file = join(outDir, `${name}.json`);
-      await this.io.writeJson(file, value as JsonValue);
+      await write(file, () => this.io.writeJson(file, value as JsonValue));
       files.push(file);
     }
     return { name, type, files };
@@ -181,15 +209,54 @@ export class PipelineRunner {
   }
 }
 
-/** Creates the folder if needed and checks that files can be created in it. */
-export async function ensureWritableFolder(dir: string): Promise<void> {
+/**
+ * Creates the folder if needed and checks that files can be created in it. Returns the
+ * outermost folder it created (undefined when `dir` already existed), for `removeRunFiles`.
+ */
+export async function ensureWritableFolder(dir: string): Promise<string | undefined> {
   try {
-    await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
+    return created;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'read-only file system' : (err as Error).message;
     throw new FocalError('E_IO', `output folder ${dir} is not writable: ${reason}`, { file: dir }, { cause: err });
+  }
+}
+
+/** The output files of a run: those whose write began, and those whose write completed. */
+export interface RunFiles {
+  started: readonly string[];
+  written: readonly string[];
+}
+
+/**
+ * Undoes what a failed or cancelled run left in its output folder: each file it wrote
+ * completely (a same-named file of an earlier run that this run did not replace yet stays),
+ * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), then the
+ * folders from `dir` up to `createdDir` (the outermost one the run created), each only if
+ * empty. Never throws.
+ */
+export async function removeRunFiles(files: RunFiles, createdDir: string | undefined, dir: string): Promise<void> {
+  for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
+  const byFolder = new Map<string, string[]>();
+  for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
+  for (const [folder, stems] of byFolder) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      if (stems.some((s) => name.startsWith(s))) await rm(join(folder, name), { force: true }).catch(() => undefined);
+    }
+  }
+  if (createdDir === undefined) return;
+  const top = resolve(createdDir);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await rmdir(d); // removes only an empty folder
+    } catch {
+      return;
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 
@@ -211,16 +278,13 @@ async function readJsonFile(file: string): Promise<JsonValue> {
   }
 }
 
-/** A table from a CSV file with a header row, or a JSON array of row objects. */
+/**
+ * A table from a CSV file with a header row, or a JSON file in the table's JSON form
+ * (`{columns, rows}`, TableJsonSchema: what Focal writes) or a bare array of row objects.
+ * @throws FocalError `E_IO` when the file cannot be read, `E_FORMAT` naming the file and field.
+ */
 export async function readTableFile(file: string): Promise<Table> {
-  if (file.toLowerCase().endsWith('.json')) {
-    const rows = await readJsonFile(file);
-    if (!Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))) {
-      throw new FocalError('E_FORMAT', `${file} must hold a JSON array of row objects to be read as a table`, { file });
-    }
-    const columns = [...new Set(rows.flatMap((r) => Object.keys(r as object)))];
-    return createTable(columns, rows as Record<string, Cell>[]);
-  }
+  if (file.toLowerCase().endsWith('.json')) return tableFromJson(await readJsonFile(file), file);
   return parseCsv(await readText(file), file);
 }
 

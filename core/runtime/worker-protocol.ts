@@ -1,11 +1,26 @@
 /** What the pool (workers.ts) and the worker entry (worker-entry.ts) exchange. */
 
-/** One task: call `exportName` of the module at `moduleUrl` (a file URL of JavaScript) with `args`. */
+import type { MessagePort } from 'node:worker_threads';
+
+/**
+ * One task: call `exportName` of the module at `moduleUrl` (a file URL of JavaScript) with
+ * `args`, and with a progress callback appended to them when `progressPort` is given.
+ */
 export interface WorkerTask {
   moduleUrl: string;
   exportName: string;
   args: unknown[];
+  /** Where the worker posts {@link WorkerProgressMessage}s (moved with the task's transferList). */
+  progressPort?: MessagePort;
 }
+
+/** Posted on a task's progress port: a progress report, or `done` once the task returned (after every report). */
+export type WorkerProgressMessage = { fraction: number; label?: string } | { done: true };
+
+/** The worker posts a report when the fraction moved by at least this much since the last one posted… */
+export const PROGRESS_MIN_STEP = 0.01;
+/** …or when this many ms passed since then (and the fraction or label changed); a fraction of 1 is always posted. */
+export const PROGRESS_MIN_INTERVAL_MS = 100;
 
 /** Marks an error thrown by a worker task, sent as plain data (structured clone drops an error's own fields). */
 export const WORKER_ERROR_MARK = '__focalWorkerError';

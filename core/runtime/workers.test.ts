@@ -84,6 +84,51 @@ describe('worker pool (piscina)', () => {
     // the pool still works after a cancelled task (its worker was replaced)
     expect(await pool.run(fixture, 'describeArgs', [1])).toEqual(['number']);
   });
+
+  it('a task reports progress: increasing fractions with labels reach onProgress before run resolves', async () => {
+    const seen: { fraction: number; label?: string }[] = [];
+    // 0.15 goes back (ignored); 0.503 is less than 1 % past 0.5: held back, then posted when the task returns
+    const n = await pool.run<number>(fixture, 'reportFractions', [[0.1, 0.2, 0.15, 0.5, 0.503]], { onProgress: (fraction, label) => seen.push({ fraction, label }) });
+    expect(n).toBe(5);
+    expect(seen).toEqual([
+      { fraction: 0.1, label: 'at 0.1' },
+      { fraction: 0.2, label: 'at 0.2' },
+      { fraction: 0.5, label: 'at 0.5' },
+      { fraction: 0.503, label: 'at 0.503' },
+    ]);
+    // out-of-range values are clamped to [0, 1]
+    const clamped: number[] = [];
+    await pool.run(fixture, 'reportFractions', [[-1, 0.4, 7]], { onProgress: (f) => clamped.push(f) });
+    expect(clamped).toEqual([0, 0.4, 1]);
+  });
+
+  it('progress reports are throttled in the worker: every 1 % step arrives, not every report, and 1 last', async () => {
+    const fractions: number[] = [];
+    const gotCallback = await pool.run<boolean>(fixture, 'reportMany', [20_000], { onProgress: (f) => fractions.push(f) });
+    expect(gotCallback).toBe(true);
+    expect(fractions.length).toBeGreaterThanOrEqual(100);
+    expect(fractions.length).toBeLessThan(20_000);
+    expect(fractions.at(-1)).toBe(1);
+    for (let i = 1; i < fractions.length; i++) {
+      expect(fractions[i]).toBeGreaterThan(fractions[i - 1]);
+      // no 1 % step is skipped
+      expect(fractions[i] - fractions[i - 1]).toBeLessThanOrEqual(0.01 + 1e-4);
+    }
+  });
+
+  it('without onProgress a task gets no extra argument (existing task functions unchanged); with it, one function last', async () => {
+    expect(await pool.run(fixture, 'describeArgs', [1, 'a'])).toEqual(['number', 'string']);
+    expect(await pool.run(fixture, 'describeArgs', [1, 'a'], { onProgress: () => undefined })).toEqual(['number', 'string', 'function']);
+    expect(await pool.run<boolean>(fixture, 'reportMany', [3])).toBe(false);
+  });
+
+  it('an onProgress that throws rejects run with its error once the task is done; a failing task still fails as before', async () => {
+    const boom = new Error('progress sink failed');
+    await expect(pool.run(fixture, 'reportFractions', [[0.5, 1]], { onProgress: () => { throw boom; } })).rejects.toBe(boom);
+    const err = await caught(pool.run(fixture, 'failFocal', ['iterations'], { onProgress: () => undefined }));
+    expect(err.code).toBe('E_PARAMS');
+    expect(err.details).toEqual({ field: 'iterations', extra: [1, 2] });
+  });
 });
 
 describe('ComputeService', () => {

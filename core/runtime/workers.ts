@@ -6,6 +6,12 @@
  * top-level fields of a returned object) are moved back, not copied; move arguments with
  * `transferList`.
  *
+ * Progress: with `onProgress`, the export is called with one more argument after `args`, a
+ * {@link WorkerProgress} `report(fraction, label?)` (posted on a MessagePort moved with the
+ * task; throttled to steps of 1 % or 100 ms, never going back, 1 always delivered). Every
+ * report reaches `onProgress` before `run` resolves. Without `onProgress` nothing is added,
+ * so existing task functions are called as before.
+ *
  * Workers start lazily (none until the first task; piscina itself is imported then) and
  * exit after a short idle time; idle workers do not keep the process alive.
  *
@@ -17,13 +23,26 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { TransferListItem } from 'node:worker_threads';
+import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { FocalError, isFocalError } from '../errors.js';
-import { WORKER_ERROR_MARK, type WorkerErrorPayload, type WorkerTask } from './worker-protocol.js';
+import { WORKER_ERROR_MARK, type WorkerErrorPayload, type WorkerProgressMessage, type WorkerTask } from './worker-protocol.js';
 
 /** What can be moved to a worker instead of copied (ArrayBuffer, MessagePort, …). */
 export type Transferable = TransferListItem;
+
+/**
+ * Progress of a task, fraction in [0, 1] (a smaller value than the last is ignored), with an
+ * optional label. A task function receives one as its last argument, after the arguments the
+ * caller gave, when the caller passed `onProgress` (declare it optional: without `onProgress`
+ * it is absent, and the same function may be called on the main thread with any callback).
+ * @example
+ * export function work(data: Float32Array, steps: number, report?: WorkerProgress) {
+ *   for (let i = 1; i <= steps; i++) { step(data); report?.(i / steps, `step ${i}/${steps}`); }
+ * }
+ * await pool.run(url, 'work', [data, 100], { onProgress: (f, label) => ctx.progress(f, label) });
+ */
+export type WorkerProgress = (fraction: number, label?: string) => void;
 
 export interface WorkerPoolOptions {
   /** Most workers running at once (≥ 1). */
@@ -37,6 +56,12 @@ export interface WorkerRunOptions {
   transferList?: Transferable[];
   /** Aborting rejects with FocalError `E_CANCELLED` (a running task's worker is terminated). */
   signal?: AbortSignal;
+  /**
+   * Receives the task's progress reports, on this thread, in order, non-decreasing: the task
+   * function gets a {@link WorkerProgress} as an extra last argument. All reports arrive
+   * before `run` resolves. An exception thrown here rejects `run` (after the task finished).
+   */
+  onProgress?: WorkerProgress;
 }
 
 export interface WorkerPool {
@@ -133,11 +158,41 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         throw isFocalError(e) ? e : new FocalError('E_PLUGIN', `could not start the worker pool: ${(e as Error).message}`, {}, { cause: e });
       }
       const task: WorkerTask = { moduleUrl: pathToFileURL(module).href, exportName, args };
+      const onProgress = runOptions.onProgress;
+      let transferList = runOptions.transferList;
+      let channel: MessageChannel | undefined;
+      let reported: Promise<void> = Promise.resolve();
+      let progressError: { error: unknown } | undefined;
+      if (onProgress) {
+        channel = new MessageChannel();
+        const port = channel.port1;
+        task.progressPort = channel.port2;
+        transferList = [...(transferList ?? []), channel.port2];
+        // resolved by `done` (posted after the last report) or by the worker's side closing
+        reported = new Promise<void>((resolve) => {
+          port.on('message', (m: WorkerProgressMessage) => {
+            if ('done' in m) return resolve();
+            if (progressError) return;
+            try {
+              onProgress(m.fraction, m.label);
+            } catch (e) {
+              progressError = { error: e };
+            }
+          });
+          port.once('close', () => resolve());
+        });
+      }
       try {
-        return (await pool.run(task, { transferList: runOptions.transferList, signal: signal ?? null })) as T;
+        const result = (await pool.run(task, { transferList, signal: signal ?? null })) as T;
+        await reported;
+        if (progressError) throw progressError.error;
+        return result;
       } catch (e) {
+        if (progressError && e === progressError.error) throw e;
         if (signal?.aborted) throw new FocalError('E_CANCELLED', 'cancelled', {}, { cause: e });
         throw fromWorkerError(e, exportName, module);
+      } finally {
+        channel?.port1.close();
       }
     },
     async destroy() {

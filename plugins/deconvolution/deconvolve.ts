@@ -17,6 +17,8 @@ export interface DeconvolutionOptions {
   reference?: ArrayLike<number>;
   /** Called after every iteration with the current estimate (a view that is overwritten next iteration; copy to keep). */
   onIteration?: (iteration: number, estimate: Float32Array) => void;
+  /** Called after every iteration with its number only: no estimate is assembled, so cheaper than `onIteration` (for progress). */
+  onIterationDone?: (iteration: number) => void;
   /** Checked between iterations (and tiles); aborting throws FocalError `E_CANCELLED`. */
   signal?: AbortSignal;
   /** Working-set budget of one FFT box, MiB (default 1024); larger images are processed in overlapping tiles. */
@@ -177,8 +179,9 @@ function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDi
   const stats: StatsRow[] | undefined = reference ? [] : undefined;
   const dataRange = referenceRange(reference);
   const plane = d[0] * d[1];
+  const needEstimate = reference !== undefined || options.onIteration !== undefined;
   const onIteration =
-    reference || options.onIteration
+    needEstimate || options.onIterationDone
       ? (it: number, est: Float32Array) => {
           if (reference && stats) {
             let s = 0;
@@ -188,6 +191,7 @@ function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDi
             stats.push({ iteration: it, psnr: psnr(est, reference, { dataRange }), ssim: s / d[2] });
           }
           options.onIteration?.(it, est);
+          options.onIterationDone?.(it);
         }
       : undefined;
   const result = runDeconvolution(img, { width: d[0], height: d[1], depth: d[2] }, p.psf, { width: p.dims[0], height: p.dims[1], depth: p.dims[2] }, algorithm, {
@@ -195,6 +199,7 @@ function run(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDi
     boundary: options.boundary,
     memoryBudgetMb: options.memoryBudgetMb,
     onIteration,
+    needEstimate,
     signal: options.signal,
     tileSizePx: options.tileSizePx,
     backend: options.backend,

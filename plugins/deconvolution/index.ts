@@ -27,6 +27,7 @@ export {
   planStrips,
   PARALLEL_MIN_PLANE_PX,
   type WorkerOptions,
+  type InWorkersOptions,
   type Strip,
 } from './parallel.js';
 // the FFTs moved to core (core/numeric/fft); re-exported for existing users of this plugin

@@ -148,6 +148,27 @@ describe('deconvolution in worker threads (2 strips) = single-threaded untiled r
     expect(err).toBeLessThan(1e-4);
   });
 
+  it('reports progress from inside the workers: per iteration of each strip, weighted by rows, monotonic, ending at 1', async () => {
+    const fractions: number[] = [];
+    const strips: number[] = [];
+    const res = await landweberInWorkers(image, dims, psf, pd, { iterations: 6, pool: realPool, strips: 2, onStrip: (done) => strips.push(done), onProgress: (f) => fractions.push(f) });
+    expect(res.strips).toBe(2);
+    expect(strips).toEqual([1, 2]);
+    // 2 strips × 6 iterations (steps of 1/6, all posted): 12 reports, each one a new value
+    expect(fractions).toHaveLength(12);
+    expect(fractions.filter((f) => f > 0 && f < 1)).toHaveLength(11);
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThan(fractions[i - 1]);
+    expect(fractions.at(-1)).toBe(1);
+    // the strips hold equal rows here: after both did 3 of 6 iterations the run is half done
+    const plan = planStrips(N, K, 2);
+    expect(plan[0].y1 - plan[0].y0).toBe(plan[1].y1 - plan[1].y0);
+    expect(fractions.some((f) => Math.abs(f - 0.5) < 1e-12)).toBe(true);
+    // on this thread (below the threshold) progress comes per iteration
+    const small: number[] = [];
+    await landweberInWorkers(image.subarray(0, 100 * 100), { width: 100, height: 100 }, psf, pd, { iterations: 4, pool: realPool, onProgress: (f) => small.push(f) });
+    expect(small).toEqual([0.25, 0.5, 0.75, 1]);
+  });
+
   it('stays on this thread with onIteration, below the threshold, and checks inputs before splitting', async () => {
     const pool = countingPool(realPool);
     const seen: number[] = [];
@@ -192,7 +213,7 @@ describe('ops with a worker pool from the host (DI)', () => {
   const stack = (data: Float32Array, w = N, h = N) => createStack({ width: w, height: h, dtype: 'float32', planes: [data], calibration: { pixelWidthUm: 0.325, pixelHeightUm: 0.325 } });
   const psfStack = createStack({ width: K, height: K, dtype: 'float32', planes: [psf] });
 
-  it('without a reference, a large plane runs in strips on the host pool (progress per strip), equal to the function', async () => {
+  it('without a reference, a large plane runs in strips on the host pool (progress from inside the workers), equal to the function', async () => {
     const workers = services.resolve(COMPUTE_SERVICE).workers;
     const spy = vi.spyOn(workers, 'run');
     const ctx = testContext({ services });
@@ -200,8 +221,12 @@ describe('ops with a worker pool from the host (DI)', () => {
       // 80 iterations: enough work (N² × 80 ≥ PARALLEL_MIN_WORK) for the op to use the workers
       const out = await runOp(richardsonLucyOp, { image: stack(image), psf: psfStack }, { iterations: 80 }, ctx);
       expect(spy).toHaveBeenCalledTimes(2);
-      expect(ctx.progressCalls.map((c) => c.label)).toEqual(['volume 1/1, strip 1/2', 'volume 1/1, strip 2/2']);
-      expect(ctx.progressCalls.at(-1)!.fraction).toBe(1);
+      // each strip reports its 80 iterations (steps of 1.25 %, none held back by the 1 % throttle): many intermediate values, monotonic, ending at 1
+      const fractions = ctx.progressCalls.map((c) => c.fraction);
+      expect(fractions.filter((f) => f > 0 && f < 1).length).toBeGreaterThanOrEqual(100);
+      for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1]);
+      expect(fractions.at(-1)).toBe(1);
+      expect(new Set(ctx.progressCalls.map((c) => c.label))).toEqual(new Set(['volume 1/1, 2 strips in workers']));
       const res = (out.image as Stack).planes[0] as Float32Array;
       expect(maxRelDiff(res, richardsonLucy(image, dims, psf, pd, { iterations: 80 }).image)).toBeLessThan(1e-4);
       // too little work (10 iterations) stays on this thread

@@ -9,8 +9,11 @@
  *
  * Per-iteration callbacks and reference stats need the whole estimate after every
  * iteration: with `reference` or `onIteration` the run stays on the calling thread.
+ * Progress (`onProgress`) comes from inside the workers: each strip reports its iterations
+ * through the pool's progress channel, and the run's fraction is the strips' mean weighted
+ * by their rows.
  */
-import { FocalError, isFocalError, type WorkerPool } from '../../core/index.js';
+import { FocalError, isFocalError, type WorkerPool, type WorkerProgress } from '../../core/index.js';
 import {
   checkDeconvolution, landweber, richardsonLucy,
   type AlgorithmKind, type DeconvolutionResult, type Dims, type LandweberOptions, type RichardsonLucyOptions,
@@ -33,7 +36,16 @@ export interface WorkerOptions {
   strips?: number;
   /** Called as strips finish. */
   onStrip?: (done: number, total: number) => void;
+  /**
+   * Fraction of the run done, in (0, 1], non-decreasing, ending with 1: the strips' iterations
+   * (reported from the workers, about every 1 % or 100 ms of each strip) weighted by their
+   * rows; per iteration when the run stays on this thread.
+   */
+  onProgress?: (fraction: number) => void;
 }
+
+/** The options of the synchronous function (progress through `onProgress`, not `onIterationDone`) and {@link WorkerOptions}. */
+export type InWorkersOptions<O> = Omit<O, 'onIterationDone'> & WorkerOptions;
 
 /** One strip: rows [y0, y1) are deconvolved, rows [own0, own1) of the result are kept. */
 export interface Strip {
@@ -44,7 +56,7 @@ export interface Strip {
 }
 
 /** Options that cross to a worker (structured-cloneable; no callbacks, signal or reference). */
-export type StripOptions = Omit<RichardsonLucyOptions & LandweberOptions, 'reference' | 'onIteration' | 'signal'>;
+export type StripOptions = Omit<RichardsonLucyOptions & LandweberOptions, 'reference' | 'onIteration' | 'onIterationDone' | 'signal'>;
 
 /** Rows of overlap each strip gets on each inner side: the engine's tile margin. */
 export function stripMargin(psfHeight: number): number {
@@ -77,7 +89,8 @@ export function planStrips(height: number, psfHeight: number, count: number): St
 
 /**
  * Worker side: deconvolves one strip with the synchronous function and returns its owned
- * rows (`own`, relative to the strip) of every z plane, plus the geometry.
+ * rows (`own`, relative to the strip) of every z plane, plus the geometry. With `report`
+ * (the pool's progress channel), reports iteration / iterations after every iteration.
  */
 export function deconvolveStrip(
   kind: AlgorithmKind,
@@ -87,8 +100,10 @@ export function deconvolveStrip(
   psfDims: Dims,
   options: StripOptions,
   own: [number, number],
+  report?: WorkerProgress,
 ): Pick<DeconvolutionResult, 'image' | 'box' | 'tiles' | 'backend'> {
-  const r = kind === 'rl' ? richardsonLucy(image, dims, psf, psfDims, options) : landweber(image, dims, psf, psfDims, options);
+  const opts = report ? { ...options, onIterationDone: (it: number) => report(it / options.iterations, `iteration ${it}/${options.iterations}`) } : options;
+  const r = kind === 'rl' ? richardsonLucy(image, dims, psf, psfDims, opts) : landweber(image, dims, psf, psfDims, opts);
   const W = dims.width;
   const h = dims.height;
   const D = dims.depth ?? 1;
@@ -121,10 +136,14 @@ async function inWorkers(
   dims: Dims,
   psf: ArrayLike<number>,
   psfDims: Dims,
-  options: RichardsonLucyOptions & LandweberOptions & WorkerOptions,
+  options: InWorkersOptions<RichardsonLucyOptions & LandweberOptions>,
 ): Promise<DeconvolutionResult> {
-  const { pool, strips: wanted, onStrip, signal, reference, onIteration, ...rest } = options;
-  const sync = () => (kind === 'rl' ? richardsonLucy(image, dims, psf, psfDims, options) : landweber(image, dims, psf, psfDims, options));
+  // (onIterationDone is not an option here, but a function must never reach the structured clone)
+  const { pool, strips: wanted, onStrip, onProgress, signal, reference, onIteration, onIterationDone: _, ...rest } = options as typeof options & { onIterationDone?: unknown };
+  const sync = () => {
+    const opts = onProgress ? { ...options, onIterationDone: (it: number) => onProgress(it / options.iterations) } : options;
+    return kind === 'rl' ? richardsonLucy(image, dims, psf, psfDims, opts) : landweber(image, dims, psf, psfDims, opts);
+  };
   if (reference !== undefined || onIteration !== undefined) return sync();
   // every check the synchronous function makes, with its errors, before anything is split
   const { dims: [W, H, D], mean } = checkDeconvolution(kind, image, dims, psf, psfDims, options);
@@ -142,17 +161,32 @@ async function inWorkers(
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = 0;
-  const tasks = plan.map(async (s) => {
+  // progress: each strip's fraction, weighted by its rows (its share of the work)
+  const stripFraction = new Float64Array(plan.length);
+  const rowsTotal = plan.reduce((n, s) => n + s.y1 - s.y0, 0);
+  let reported = 0;
+  const progress = (i: number, f: number) => {
+    stripFraction[i] = Math.max(stripFraction[i], f);
+    let sum = 0;
+    plan.forEach((s, k) => (sum += stripFraction[k] * (s.y1 - s.y0)));
+    const fraction = stripFraction.every((x) => x >= 1) ? 1 : Math.min(1, sum / rowsTotal);
+    if (fraction > reported) {
+      reported = fraction;
+      onProgress?.(fraction);
+    }
+  };
+  const tasks = plan.map(async (s, i) => {
     const data = copyRows(image, W, H, D, s.y0, s.y1, f32);
     const r = await pool.run<ReturnType<typeof deconvolveStrip>>(
       import.meta.url,
       'deconvolveStrip',
       [kind, data, { width: W, height: s.y1 - s.y0, depth: D }, psfCopy, psfDims, stripOptions, [s.own0 - s.y0, s.own1 - s.y0]],
-      { transferList: [data.buffer as ArrayBuffer], signal: controller.signal },
+      { transferList: [data.buffer as ArrayBuffer], signal: controller.signal, ...(onProgress ? { onProgress: (f: number) => progress(i, f) } : {}) },
     );
     const rows = s.own1 - s.own0;
     for (let z = 0; z < D; z++) out.set(r.image.subarray(z * rows * W, (z + 1) * rows * W), (z * H + s.own0) * W);
     onStrip?.(++done, plan.length);
+    if (onProgress) progress(i, 1);
     return r;
   });
   try {
@@ -177,11 +211,11 @@ async function inWorkers(
  * @example
  * const { image, strips } = await richardsonLucyInWorkers(pixels, { width: 2048, height: 2048 }, psf, { width: 65, height: 65 }, { iterations: 100, pool: compute.workers });
  */
-export function richardsonLucyInWorkers(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: RichardsonLucyOptions & WorkerOptions): Promise<DeconvolutionResult> {
+export function richardsonLucyInWorkers(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: InWorkersOptions<RichardsonLucyOptions>): Promise<DeconvolutionResult> {
   return inWorkers('rl', image, dims, psf, psfDims, options);
 }
 
 /** {@link landweber} on worker threads; as {@link richardsonLucyInWorkers}. */
-export function landweberInWorkers(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: LandweberOptions & WorkerOptions): Promise<DeconvolutionResult> {
+export function landweberInWorkers(image: ArrayLike<number>, dims: Dims, psf: ArrayLike<number>, psfDims: Dims, options: InWorkersOptions<LandweberOptions>): Promise<DeconvolutionResult> {
   return inWorkers('landweber', image, dims, psf, psfDims, options);
 }

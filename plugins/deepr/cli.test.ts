@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, writeTiff } from '../../core/index.js';
 import { main } from '../../cli/main.js';
+import { formatRate, iterationEvent, iterationLine } from '../../cli/commands/train.js';
 import { loadDeepRPackage } from './index.js';
 
 const dirs: string[] = [];
@@ -18,8 +19,20 @@ describe('focal train deepr', () => {
     for (let k = 0; k < 60; k++) img[((k * 37) % 90 + 3) * W + ((k * 53) % 90) + 3] = 1000 + k;
     await writeTiff(join(root, 'focus.tif'), createStack({ width: W, height: W, dtype: 'uint16', planes: [img] }));
     const out = join(root, 'run');
-    const code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--ensemble', 'dihedral8', '--json']);
+    const lines: string[] = [];
+    const writeOut = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(...String(chunk).split('\n').filter(Boolean)); return true; }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--ensemble', 'dihedral8', '--json']);
+    } finally {
+      process.stdout.write = writeOut;
+    }
     expect(code).toBe(0);
+    // --json: the iteration event carries the rate and the ETA (0 after the last iteration)
+    const iteration = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'iteration')!;
+    expect(iteration).toMatchObject({ iteration: 1, iterations: 1, etaMs: 0, eta: '0:00:00' });
+    expect(iteration.iterationsPerSecond).toBeGreaterThan(0);
     const { autofocus, dpm } = await loadDeepRPackage(join(out, 'model'), { dpm: true });
     expect(autofocus.manifest.training.command).toMatch(/train deepr --synthetic/);
     expect(autofocus.manifest.trainedDefocusRangeUm).toEqual([-5, 5]);
@@ -46,6 +59,18 @@ describe('focal train deepr', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toMatch(/--init-from .*base 2 channels.*--base-channels 4/);
+  });
+
+  it('the iteration log line shows it/s and the ETA as h:mm:ss; --json carries the same numbers', () => {
+    const row = { iteration: 250, generator: 0.51234, adversarial: 0.25, msSsim: 0.2, berhu: 0.1, discriminator: 0.24, validationBerhu: 0.0456, validationSsim: 0.7, seconds: 1234 };
+    const progress = { iteration: 250, iterations: 100_000, iterationsPerSecond: 0.2034, etaMs: 490_397_000 };
+    const line = iterationLine(row, progress);
+    expect(line).toMatch(/^ {2}it 250\/100000: G 0\.5123 .*validation BerHu 0\.0456 SSIM 0\.7000, 1234 s, 0\.203 it\/s, ETA 136:13:17\n$/);
+    expect(iterationLine(row, { ...progress, iterationsPerSecond: undefined, etaMs: undefined })).toMatch(/, \? it\/s, ETA -:--:--\n$/);
+    expect(formatRate(12.345)).toBe('12.3');
+    expect(formatRate(2500.4)).toBe('2500');
+    expect(iterationEvent(row, progress)).toEqual({ event: 'iteration', ...row, iterations: 100_000, iterationsPerSecond: 0.2034, etaMs: 490_397_000, eta: '136:13:17' });
+    expect(iterationEvent(row, { ...progress, iterationsPerSecond: undefined, etaMs: undefined })).toEqual({ event: 'iteration', ...row, iterations: 100_000, eta: '-:--:--' });
   });
 
   it('refuses a learning-rate decay factor outside (0, 1] and a negative switch-off iteration, naming the flag', async () => {

@@ -1,9 +1,9 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, isFocalError, writeTiff } from '../../core/index.js';
-import { readAutofocusDataset, splitByFov, syntheticPair } from './data.js';
+import { createStack, isFocalError, writeTiff, type FocalError } from '../../core/index.js';
+import { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair } from './data.js';
 import { SeededRandom } from './random.js';
 
 const dirs: string[] = [];
@@ -62,6 +62,32 @@ describe('autofocus dataset reader', () => {
     expect((err as Error).message).toMatch(/manifest\.json: version 2 is not supported/);
     const none = await readAutofocusDataset(join(root, 'missing')).catch((e: unknown) => e);
     expect(isFocalError(none) && none.details.field).toBe('dataset');
+  });
+
+  it('reads pairs.json with core\'s table reader: a bare row array too; bad tables and rows name the file and field', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'deepr-rows-'));
+    dirs.push(root);
+    const fov = join(root, 'fov');
+    await writeFov(fov, 0);
+    const json = join(fov, 'pairs.json');
+    const table = JSON.parse(await readFile(json, 'utf8')) as { columns: string[]; rows: Record<string, unknown>[] };
+    await writeFile(json, JSON.stringify(table.rows));
+    expect((await readDatasetFov(fov)).pairs.map((p) => p.defocusUm)).toEqual([-2, -1, 1]);
+    const failure = async (content: unknown) => {
+      await writeFile(json, JSON.stringify(content));
+      const err = await readDatasetFov(fov).catch((e: unknown) => e);
+      expect(isFocalError(err), String(err)).toBe(true);
+      expect((err as FocalError).details.file).toBe(json);
+      expect((err as Error).message).toContain(json);
+      return err as FocalError;
+    };
+    expect((await failure({ columns: table.columns })).details.field).toBe('/rows');
+    const noTarget = await failure({ columns: ['pair', 'defocusUm'], rows: [{ pair: 0, defocusUm: 1 }] });
+    expect([noTarget.details.field, noTarget.message]).toEqual(['columns', expect.stringMatching(/has no column 'target'/)]);
+    const text = await failure({ columns: table.columns, rows: [table.rows[0], { ...table.rows[1], defocusUm: 'far' }] });
+    expect([text.details.field, text.message]).toEqual(['/rows/1/defocusUm', expect.stringMatching(/row 1: column defocusUm is "far", expected a number/)]);
+    const outside = await failure({ columns: table.columns, rows: [{ ...table.rows[0], pair: 3 }] });
+    expect([outside.details.field, outside.message]).toEqual(['/rows/0/pair', expect.stringMatching(/pair 3 is outside inputs\.tif \(3 planes\)/)]);
   });
 });
 

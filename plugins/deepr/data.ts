@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FocalError, parseCsv, readTiff } from '../../core/index.js';
+import { FocalError, readTableFile, readTiff, z } from '../../core/index.js';
 import { bornWolfHalfSizePx, defocus } from '../optics/index.js';
 import type { SeededRandom } from './random.js';
 
@@ -27,39 +27,43 @@ export interface DatasetFov {
   patchPx: number;
 }
 
-interface PairRow {
-  pair: number;
-  target: number;
-  defocusUm: number;
-}
+/** The columns of a pairs table the trainer uses (docs/autofocus-dataset.md); the others are provenance. */
+const PairRowSchema = z.object({
+  pair: z.number().int().nonnegative(),
+  target: z.number().int().nonnegative(),
+  defocusUm: z.number(),
+});
+type PairRow = z.infer<typeof PairRowSchema>;
 
 function bad(file: string, message: string, field?: string): FocalError {
   return new FocalError('E_ARGUMENT', `${file}: ${message}`, { file, ...(field ? { field } : {}) });
 }
 
-async function readRows(dir: string, manifest: Record<string, unknown>): Promise<PairRow[]> {
+/**
+ * The pair list: pairs.json (the table's JSON form, read by core's readTableFile) or, without
+ * it, the manifest's `files.pairs` (pairs.csv).
+ * @throws FocalError naming the file and field (`columns`, or `/rows/<i>/<column>`).
+ */
+async function readRows(dir: string, manifest: Record<string, unknown>): Promise<{ file: string; rows: PairRow[] }> {
   const files = (manifest.files ?? {}) as Record<string, string>;
   const csvName = files.pairs ?? 'pairs.csv';
-  let rows: Record<string, unknown>[];
-  const jsonFile = join(dir, 'pairs.json');
-  if (await exists(jsonFile)) {
-    const parsed = JSON.parse(await readFile(jsonFile, 'utf8')) as { rows?: Record<string, unknown>[] };
-    if (!Array.isArray(parsed.rows)) throw bad(jsonFile, 'has no rows array', 'rows');
-    rows = parsed.rows;
-  } else {
-    const file = join(dir, csvName);
+  let file = join(dir, 'pairs.json');
+  if (!(await exists(file))) {
+    file = join(dir, csvName);
     if (!(await exists(file))) throw bad(dir, `has neither pairs.json nor ${csvName}`, 'pairs');
-    rows = parseCsv(await readFile(file, 'utf8'), file).rows;
   }
-  return rows.map((r, i) => {
-    const pair = Number(r.pair);
-    const target = Number(r.target);
-    const defocusUm = Number(r.defocusUm);
-    for (const [k, v] of [['pair', pair], ['target', target], ['defocusUm', defocusUm]] as const) {
-      if (!Number.isFinite(v)) throw bad(join(dir, 'pairs'), `row ${i}: column ${k} is '${String(r[k])}', expected a number`, k);
-    }
-    return { pair, target, defocusUm };
+  const table = await readTableFile(file);
+  for (const column of Object.keys(PairRowSchema.shape)) {
+    if (!table.columns.includes(column)) throw bad(file, `has no column '${column}' (columns: ${table.columns.join(', ') || 'none'})`, 'columns');
+  }
+  const rows = table.rows.map((r, i) => {
+    const parsed = PairRowSchema.safeParse(r);
+    if (parsed.success) return parsed.data;
+    const column = String(parsed.error.issues[0].path[0]);
+    const expected = column === 'defocusUm' ? 'a number' : 'an integer ≥ 0';
+    throw bad(file, `row ${i}: column ${column} is ${JSON.stringify(r[column] ?? null)}, expected ${expected}`, `/rows/${i}/${column}`);
   });
+  return { file, rows };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -73,7 +77,8 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Reads one FOV folder of the autofocus dataset format (version 1): manifest.json,
- * pairs.json (or pairs.csv), inputs.tif and targets.tif.
+ * pairs.json (the table's JSON form `{columns, rows}`, core's TableJsonSchema; or pairs.csv),
+ * inputs.tif and targets.tif.
  * @throws FocalError `E_ARGUMENT` naming the file and field for a wrong format/version,
  *   missing files, non-square or mismatched patches, or pair indices out of range.
  */
@@ -91,12 +96,12 @@ export async function readDatasetFov(dir: string, options: { maxDefocusUm?: numb
   for (const [name, s] of [['inputs', inputs], ['targets', targets]] as const) {
     if (s.width !== patchPx || s.height !== patchPx) throw bad(join(dir, files[name] ?? `${name}.tif`), `planes are ${s.width}×${s.height}, manifest says patchPx ${patchPx}`, name);
   }
-  const rows = await readRows(dir, manifest);
+  const { file: pairsFile, rows } = await readRows(dir, manifest);
   const pairs: TrainingPair[] = [];
   for (const [i, r] of rows.entries()) {
     if (options.maxDefocusUm !== undefined && Math.abs(r.defocusUm) > options.maxDefocusUm) continue;
-    if (!Number.isInteger(r.pair) || r.pair < 0 || r.pair >= inputs.planes.length) throw bad(join(dir, 'pairs'), `row ${i}: pair ${r.pair} is outside inputs.tif (${inputs.planes.length} planes)`, 'pair');
-    if (!Number.isInteger(r.target) || r.target < 0 || r.target >= targets.planes.length) throw bad(join(dir, 'pairs'), `row ${i}: target ${r.target} is outside targets.tif (${targets.planes.length} planes)`, 'target');
+    if (r.pair >= inputs.planes.length) throw bad(pairsFile, `row ${i}: pair ${r.pair} is outside inputs.tif (${inputs.planes.length} planes)`, `/rows/${i}/pair`);
+    if (r.target >= targets.planes.length) throw bad(pairsFile, `row ${i}: target ${r.target} is outside targets.tif (${targets.planes.length} planes)`, `/rows/${i}/target`);
     pairs.push({ input: Float32Array.from(inputs.planes[r.pair]), target: Float32Array.from(targets.planes[r.target]), sizePx: patchPx, defocusUm: r.defocusUm });
   }
   return { name: dir, pairs, pixelSizeUm: Number(manifest.pixelSizeUm), zStepUm: Number(manifest.zStepUm), patchPx };

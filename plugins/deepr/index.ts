@@ -11,7 +11,7 @@ export { buildGenerator, buildDiscriminator, buildDpmModel, levelChannels, type 
 export { msSsimTf, berhuTf, generatorLoss, discriminatorLoss, msSsimScalesFor, msSsimWeights, MS_SSIM_POWER_FACTORS, DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses.js';
 export { normalise, denormalise } from './normalise.js';
 export { augment, inverseAugment, selfEnsemble, AUGMENT_COUNT, type Ensemble } from './augment.js';
-export { trainDeepR, validate, writeLossPlot, saveLayersModel, loadLayersModel, type TrainOptions, type TrainResult, type LossRow, type PairSampler } from './train.js';
+export { trainDeepR, validate, writeLossPlot, saveLayersModel, loadLayersModel, type TrainOptions, type TrainResult, type TrainProgress, type LossRow, type PairSampler } from './train.js';
 export { trainDpmDecoder, type DpmTrainOptions } from './dpm.js';
 export { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair, SYNTHETIC_DEFAULTS, type TrainingPair, type DatasetFov, type SyntheticOptions, type SourceImage } from './data.js';
 export { saveDeepRPackage, loadDeepRPackage, resolveModelDir, bundledModelsDir, DEMO_MODEL, DPM_FOLDER, type DeepRPackageInfo } from './package.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TrainingPair } from './data.js';
-import { adversarialActive, learningRatesAt, ssimTermActive, trainDeepR, type PairSampler } from './train.js';
+import { adversarialActive, learningRatesAt, ssimTermActive, trainDeepR, validationsAfter, type PairSampler, type TrainProgress } from './train.js';
 import { DEFAULT_LOSS_WEIGHTS } from './losses.js';
 import { modelArrays } from './checkpoint.js';
 import { buildGenerator } from './model.js';
@@ -45,11 +45,27 @@ describe('trainDeepR (tiny: baseChannels 4, 64² patches, batch 2)', () => {
   const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
   const common = { sample, validation: pairs.slice(0, 2), baseChannels: 4, patchPx: 64, batchSize: 2, generatorUpdates: 2, discriminatorUpdates: 1, generatorLearningRate: 2e-3, validateEvery: 3, seed: 5 };
 
-  it('the generator loss falls; loss.csv, loss.png, checkpoint and best generator are written', async () => {
+  it('the generator loss falls; loss.csv, loss.png, checkpoint and best generator are written; progress carries it/s and the ETA', async () => {
     const { tf } = await getTf();
     const out = await mkdtemp(join(tmpdir(), 'deepr-train-'));
     dirs.push(out);
-    const r = await trainDeepR(tf, { ...common, outDir: out, iterations: 6 });
+    // a scripted clock (read before and after each iteration's updates): the updates take 100 ms,
+    // the time between iterations 1000 ms (on iterations 3 and 6 that is the validation)
+    let clock = 0;
+    let reads = 0;
+    const now = () => (clock += reads++ % 2 === 0 ? 1000 : 100);
+    const progress: TrainProgress[] = [];
+    const seen: number[] = [];
+    const r = await trainDeepR(tf, { ...common, outDir: out, iterations: 6, now, onIteration: (row, p) => { seen.push(row.iteration); progress.push(p); } });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(progress.map((p) => [p.iteration, p.iterations])).toEqual([[1, 6], [2, 6], [3, 6], [4, 6], [5, 6], [6, 6]]);
+    // the rate counts the updates only: 1 iteration per 100 ms, validation left out
+    for (const p of progress) expect(p.iterationsPerSecond).toBeCloseTo(10, 9);
+    // ETA: iterations left × 100 ms, plus the validations left (at 6) × their measured 1000 ms once one was timed (after iteration 3)
+    const eta = progress.map((p) => p.etaMs!);
+    [500, 400, 300, 1200, 1100, 0].forEach((ms, i) => expect(eta[i]).toBeCloseTo(ms, 6));
+    expect(validationsAfter(0, 100_000, 50)).toBe(2000);
+    expect(validationsAfter(3, 7, 3)).toBe(2); // at 6 and the last, 7
     const g = r.rows.map((row) => row.generator);
     const first = (g[0] + g[1]) / 2;
     const last = (g[4] + g[5]) / 2;

@@ -6,7 +6,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, throwIfAborted } from '../../core/index.js';
+import { FocalError, RateEstimator, throwIfAborted } from '../../core/index.js';
 import { AUGMENT_COUNT, augment } from './augment.js';
 import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray } from './checkpoint.js';
 import type { TrainingPair } from './data.js';
@@ -93,7 +93,35 @@ export interface TrainOptions {
   /** Continue from outDir/checkpoint when it exists. */
   resume?: boolean;
   signal?: AbortSignal;
-  onIteration?: (row: LossRow) => void;
+  /** Called after every iteration (after its validation) with its loss row and the run's progress: rate and ETA. */
+  onIteration?: (row: LossRow, progress: TrainProgress) => void;
+  /** Clock of the rate and ETA, ms (default `performance.now`); read once before and once after each iteration's updates. For tests. */
+  now?: () => number;
+}
+
+/** Progress of {@link trainDeepR} after an iteration. */
+export interface TrainProgress {
+  iteration: number;
+  /** The last iteration (`iterations`). */
+  iterations: number;
+  /**
+   * Training iterations per second over the last minute (at least the last 10 iterations),
+   * measured on the updates only: validation, checkpoints and logging are left out.
+   * Undefined until one iteration has been timed.
+   */
+  iterationsPerSecond: number | undefined;
+  /**
+   * Time to the last iteration, ms: the iterations left at that rate, plus the validations
+   * left (every `validateEvery` and the last iteration) at the mean time validations took
+   * so far (with their checkpoint). 0 after the last iteration; undefined without a rate.
+   */
+  etaMs: number | undefined;
+}
+
+/** Validations still to come after iteration `it`: every `every`-th iteration and the last one. */
+export function validationsAfter(it: number, iterations: number, every: number): number {
+  if (it >= iterations) return 0;
+  return Math.floor(iterations / every) - Math.floor(it / every) + (iterations % every !== 0 ? 1 : 0);
 }
 
 /** One row of loss.csv: means over the iteration's updates; validation columns on validation iterations. */
@@ -131,7 +159,7 @@ export interface TrainResult {
   initialValidation?: { berhu: number; ssim: number };
 }
 
-type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
+type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'now' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
   /** `initialGenerator.source`, or '' for a random initialisation (absent in older checkpoints). */
   initFrom: string;
   /** Decay steps, ascending (checkpoints written before multi-step decay hold one number; 0: none). */
@@ -500,8 +528,23 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
 
   const weightsWithoutSsim: LossWeights = { ...o.lossWeights, ssim: 0 };
   const t0 = Date.now();
+  // rate and ETA: the rate counts the time of the updates only (validation would make it jump
+  // every validateEvery iterations); validations are timed apart and added to the ETA
+  const now = options.now ?? (() => performance.now());
+  const rate = new RateEstimator({ windowMs: 60_000, minSamples: 11 });
+  let trainingMs = 0;
+  rate.add(state.iteration, o.iterations, trainingMs);
+  let validationMs = 0;
+  let validations = 0;
+  let previous: { updatedAt: number; validated: boolean } | undefined;
   while (state.iteration < o.iterations) {
     throwIfAborted(options.signal);
+    const startedAt = now();
+    if (previous?.validated) {
+      // from the end of the last iteration's updates: its validation, best model, checkpoint and plot
+      validationMs += startedAt - previous.updatedAt;
+      validations++;
+    }
     const it = state.iteration + 1;
     const rates = learningRatesAt(o, it);
     setLearningRate(optG, rates.generator);
@@ -535,6 +578,9 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
       tf.dispose([cost!, x, y, gx]);
     }
     state.iteration = it;
+    const updatedAt = now();
+    trainingMs += updatedAt - startedAt;
+    const estimate = rate.add(it, o.iterations, trainingMs);
     const row: LossRow = {
       iteration: it,
       generator: g / o.generatorUpdates,
@@ -579,7 +625,12 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     }
     rows.push(row);
     await appendFile(csv, `${csvLine(row)}\n`);
-    options.onIteration?.(row);
+    if (options.onIteration) {
+      const validationsLeft = validationsAfter(it, o.iterations, o.validateEvery);
+      const etaMs = estimate.etaMs === undefined ? undefined : estimate.etaMs + (validations > 0 ? (validationsLeft * validationMs) / validations : 0);
+      options.onIteration(row, { iteration: it, iterations: o.iterations, iterationsPerSecond: estimate.ratePerSecond, etaMs });
+    }
+    previous = { updatedAt, validated: validating };
     if (validating) {
       await saveCheckpoint();
       await writeLossPlot(join(options.outDir, 'loss.png'), rows);

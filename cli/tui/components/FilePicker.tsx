@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { listFolder } from '../services.js';
 import { fit, fitLeft, useTheme, windowOf } from '../theme.js';
 import { Frame, Row, type KeyHint } from './Frame.js';
+import { useLayout } from '../layout.js';
 
 export interface FilePickerProps {
   title: string;
@@ -61,20 +62,22 @@ export function FilePicker({ title, start, folders = false, exts, onPick, onCanc
     { key: 'backspace', label: 'up' },
     { key: 'esc', label: 'cancel' },
   ];
-  const view = windowOf(list, index, 18);
+  const { width, bodyHeight } = useLayout();
+  // the folder, a status line, the entries, an error line
+  const view = windowOf(list, index, Math.max(1, bodyHeight - 3));
   return (
     <Frame title={title} keys={keys}>
       <Text bold wrap="truncate">
-        {fitLeft(dir, 80)}
+        {fitLeft(dir, width)}
       </Text>
       {entries === undefined ? <Text>reading…</Text> : null}
       {entries !== undefined && list.length === 0 ? <Text color={theme.muted}>{folders ? '(no sub-folders)' : '(no folders or .tif/.tiff/.json/.csv files)'}</Text> : null}
       {view.items.map((e, i) => (
         <Row key={e.name} selected={view.start + i === index}>
-          {fit(e.dir ? `${e.name}/` : e.name, 76)}
+          {fit(e.dir ? `${e.name}/` : e.name, width - 4)}
         </Row>
       ))}
-      {error ? <Text color={theme.error}>{fit(`✗ ${error}`, 80)}</Text> : null}
+      {error ? <Text color={theme.error} wrap="truncate">{fit(`✗ ${error}`, width)}</Text> : null}
     </Frame>
   );
 }

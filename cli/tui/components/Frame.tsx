@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
+import { useLayout } from '../layout.js';
 import { fit, useTheme } from '../theme.js';
 
 export interface KeyHint {
@@ -7,23 +8,36 @@ export interface KeyHint {
   label: string;
 }
 
-/** The screen: a title line, the body (fixed height so the whole fits 80×24), a key line. */
-export function Frame({ title, keys, children, width = 80, bodyHeight = 21 }: { title: string; keys: KeyHint[]; children: ReactNode; width?: number; bodyHeight?: number }) {
+/**
+ * The screen: a title line, the body, a key line, as wide and tall as the layout (the terminal
+ * less one row, see layout.tsx). The body is cut at its bottom when its content is taller, never
+ * squeezed: Yoga shrinks the children of a fixed-height box that overflows, which draws rows on
+ * top of each other (lines vanish, stray text stays), so the content does not shrink.
+ */
+export function Frame({ title, keys, children }: { title: string; keys: KeyHint[]; children: ReactNode }) {
   const theme = useTheme();
+  const { width, height, bodyHeight } = useLayout();
   return (
-    <Box flexDirection="column" width={width}>
-      <Text bold color={theme.accent}>
-        {fit(`Focal · ${title}`, width)}
-      </Text>
-      <Box flexDirection="column" height={bodyHeight} overflow="hidden">
-        {children}
+    // `width` columns, but never wider than Ink's root (the terminal): when the terminal narrows, Ink
+    // redraws at once with the new width before React has the new size, and a frame of the old
+    // width would wrap and scroll the terminal; shrinking in a row of the root's width avoids that
+    <Box width="100%">
+      <Box flexDirection="column" width={width} flexShrink={1} height={height}>
+        <Text bold color={theme.accent} wrap="truncate">
+          {fit(`Focal · ${title}`, width)}
+        </Text>
+        <Box flexDirection="column" height={bodyHeight} flexShrink={0} overflow="hidden">
+          <Box flexDirection="column" flexGrow={1} flexShrink={0}>
+            {children}
+          </Box>
+        </Box>
+        <KeyLine keys={keys} width={width} />
       </Box>
-      <KeyLine keys={keys} width={width} />
     </Box>
   );
 }
 
-export function KeyLine({ keys, width = 80 }: { keys: KeyHint[]; width?: number }) {
+export function KeyLine({ keys, width }: { keys: KeyHint[]; width: number }) {
   const theme = useTheme();
   const text = keys.map((k) => `${k.key} ${k.label}`).join('  ');
   return (

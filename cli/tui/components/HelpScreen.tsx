@@ -20,6 +20,7 @@ export const HELP_LINES = [
   'Runs write every output, a PNG preview of each image, and run.json.',
   'Edited params are saved as <out>/<pipeline>.edited.json, the file run.',
   'NO_COLOR=1 turns colour off.',
+  'Screens fit the terminal; it needs at least 80 × 24 (columns × rows).',
 ];
 
 export function HelpScreen({ onClose }: { onClose: () => void }) {

@@ -6,6 +6,7 @@ import { formatValue, parseFieldText, type NodeView } from '../services.js';
 import { fit, useTheme, windowOf } from '../theme.js';
 import { Frame, Row, type KeyHint } from './Frame.js';
 import { TextPrompt } from './TextPrompt.js';
+import { useLayout } from '../layout.js';
 
 const KEYS: KeyHint[] = [
   { key: '↑/↓', label: 'move' },
@@ -52,11 +53,13 @@ export function ParamEditor({ node, values, errors, onChange, onReset, onEditing
     { isActive: !editing },
   );
   const field = fields[index];
-  const view = windowOf(fields, index, 7);
+  const { width, bodyHeight } = useLayout();
+  // each field takes up to 2 rows (its zod message under it); then the object's message, a spacer, type, description, the prompt
+  const view = windowOf(fields, index, Math.max(1, Math.floor((bodyHeight - 7) / 2)));
   return (
     <Frame title={`params ${node.id} (${node.op})`} keys={editing ? EDIT_KEYS : KEYS}>
       <Text color={theme.muted} wrap="truncate">
-        {fit(node.title, 80)}
+        {fit(node.title, width)}
       </Text>
       {fields.length === 0 ? <Text>this operation has no parameters</Text> : null}
       {view.items.map((f, i) => {
@@ -64,25 +67,25 @@ export function ParamEditor({ node, values, errors, onChange, onReset, onEditing
         const err = errors[f.name];
         return (
           <Box key={f.name} flexDirection="column">
-            <Row selected={at === index}>{fit(`${f.name.padEnd(16)} = ${formatValue(values[f.name])}`, 76)}</Row>
+            <Row selected={at === index}>{fit(`${f.name.padEnd(16)} = ${formatValue(values[f.name])}`, width - 4)}</Row>
             {err ? (
               <Text color={theme.error} wrap="truncate">
-                {fit(`    ✗ ${err}`, 80)}
+                {fit(`    ✗ ${err}`, width)}
               </Text>
             ) : null}
           </Box>
         );
       })}
-      {errors[''] ? <Text color={theme.error}>{fit(`✗ ${errors['']}`, 80)}</Text> : null}
+      {errors[''] ? <Text color={theme.error} wrap="truncate">{fit(`✗ ${errors['']}`, width)}</Text> : null}
       <Box flexGrow={1} />
       {field ? (
         <Box flexDirection="column">
           <Text color={theme.muted} wrap="truncate">
-            {fit(`${field.name}: ${field.type}`, 80)}
+            {fit(`${field.name}: ${field.type}`, width)}
           </Text>
           {field.description ? (
             <Text color={theme.muted} wrap="truncate">
-              {fit(field.description, 80)}
+              {fit(field.description, width)}
             </Text>
           ) : null}
         </Box>

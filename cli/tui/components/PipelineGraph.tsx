@@ -4,6 +4,7 @@ import { useKeys } from '../hooks/useKeys.js';
 import { formatValue, type PipelineView } from '../services.js';
 import { fit, fitLeft, useTheme, windowOf } from '../theme.js';
 import { Frame, Row, type KeyHint } from './Frame.js';
+import { useLayout } from '../layout.js';
 
 const KEYS: KeyHint[] = [
   { key: '↑/↓', label: 'move' },
@@ -54,14 +55,16 @@ export function PipelineGraph(props: PipelineGraphProps) {
     else if (input === 'o') props.onOutDir();
     else if (key.escape || key.backspace || key.delete) props.onBack();
   });
-  const rel = (f: string | undefined) => (f ? fitLeft(f.startsWith(cwd + '/') ? f.slice(cwd.length + 1) : f, 44) : '(pick a file)');
-  const nodeRows = windowOf(rows, index, 9);
+  const { width, bodyHeight } = useLayout();
+  const rel = (f: string | undefined) => (f ? fitLeft(f.startsWith(cwd + '/') ? f.slice(cwd.length + 1) : f, Math.max(44, width - 36)) : '(pick a file)');
+  // the description, 'graph', the rows, outputs, out dir, the 8-row node box and a message line
+  const nodeRows = windowOf(rows, index, Math.max(1, bodyHeight - 13));
   const current = rows[index];
   const node = current?.kind === 'node' ? view.nodes.find((n) => n.id === current.id) : undefined;
   return (
     <Frame title={`pipeline ${view.name}`} keys={KEYS}>
       <Text color={theme.muted} wrap="truncate">
-        {fit(view.description || view.file, 80)}
+        {fit(view.description || view.file, width)}
       </Text>
       <Text bold>graph (input ← source)</Text>
       {nodeRows.items.map((row, i) => {
@@ -70,7 +73,7 @@ export function PipelineGraph(props: PipelineGraphProps) {
           const spec = view.inputs.find((x) => x.name === row.name)!;
           return (
             <Row key={`in:${row.name}`} selected={at === index}>
-              {fit(`input ${row.name} (${spec.type}) ← ${rel(inputFiles[row.name])}`, 76)}
+              {fit(`input ${row.name} (${spec.type}) ← ${rel(inputFiles[row.name])}`, width - 4)}
             </Row>
           );
         }
@@ -79,31 +82,31 @@ export function PipelineGraph(props: PipelineGraphProps) {
         const bad = invalid.includes(n.id) ? ' ✗' : '';
         return (
           <Row key={`node:${n.id}`} selected={at === index}>
-            {fit(`${n.id.padEnd(12)} ${n.op.padEnd(18)} ${ins}${bad}`, 76)}
+            {fit(`${n.id.padEnd(12)} ${n.op.padEnd(18)} ${ins}${bad}`, width - 4)}
           </Row>
         );
       })}
-      <Text wrap="truncate">{fit(`outputs: ${view.outputs.map((o) => `${o.name} ← ${o.ref}`).join(', ')}`, 80)}</Text>
-      <Text wrap="truncate">{fit(`out dir: ${outDir}`, 80)}</Text>
-      <Box flexDirection="column" borderStyle="single" borderColor={theme.muted} paddingX={1} height={8}>
+      <Text wrap="truncate">{fit(`outputs: ${view.outputs.map((o) => `${o.name} ← ${o.ref}`).join(', ')}`, width)}</Text>
+      <Text wrap="truncate">{fit(`out dir: ${outDir}`, width)}</Text>
+      <Box flexDirection="column" borderStyle="single" borderColor={theme.muted} paddingX={1} height={8} flexShrink={0} overflow="hidden">
         {node ? (
           <>
             <Text bold wrap="truncate">
-              {fit(`${node.id}: ${node.op} · ${node.title} → ${node.outputs.join(', ') || '-'}`, 74)}
+              {fit(`${node.id}: ${node.op} · ${node.title} → ${node.outputs.join(', ') || '-'}`, width - 6)}
             </Text>
             {node.fields.length === 0 ? <Text color={theme.muted}>no parameters</Text> : null}
             {node.fields.slice(0, 5).map((f) => (
               <Text key={f.name} wrap="truncate">
-                {fit(`${f.name} = ${formatValue(params[node.id]?.[f.name])}${f.explicit ? '' : ' (default)'}`, 74)}
+                {fit(`${f.name} = ${formatValue(params[node.id]?.[f.name])}${f.explicit ? '' : ' (default)'}`, width - 6)}
               </Text>
             ))}
             {node.fields.length > 5 ? <Text color={theme.muted}>… {node.fields.length - 5} more (enter)</Text> : null}
           </>
         ) : current?.kind === 'input' ? (
-          <Text wrap="wrap">{fit(`${view.inputs.find((x) => x.name === current.name)?.description ?? ''} · enter picks a file`, 220)}</Text>
+          <Text wrap="wrap">{fit(`${view.inputs.find((x) => x.name === current.name)?.description ?? ''} · enter picks a file`, 3 * (width - 6))}</Text>
         ) : null}
       </Box>
-      {message ? <Text color={theme.error} wrap="truncate">{fit(message, 80)}</Text> : null}
+      {message ? <Text color={theme.error} wrap="truncate">{fit(message, width)}</Text> : null}
     </Frame>
   );
 }

@@ -4,6 +4,7 @@ import { useKeys } from '../hooks/useKeys.js';
 import type { PipelineEntry } from '../services.js';
 import { fit, useTheme, windowOf } from '../theme.js';
 import { Frame, Row, type KeyHint } from './Frame.js';
+import { useLayout } from '../layout.js';
 
 const KEYS: KeyHint[] = [
   { key: '↑/↓', label: 'move' },
@@ -24,7 +25,9 @@ export function PipelineList({ entries, error, onOpen }: { entries: PipelineEntr
     else if (key.downArrow) cursor.move(1);
     else if (key.return && list[cursor.current()]) onOpen(list[cursor.current()]);
   });
-  const view = windowOf(list, index, 17);
+  const { width, bodyHeight } = useLayout();
+  // the list, a spacer, the selected one's description (1 row) and an error (up to 2)
+  const view = windowOf(list, index, Math.max(1, bodyHeight - 4));
   const selected = list[index];
   return (
     <Frame title="pipelines" keys={KEYS}>
@@ -35,17 +38,17 @@ export function PipelineList({ entries, error, onOpen }: { entries: PipelineEntr
         const tag = e.source === 'bundled' ? 'bundled' : 'here';
         return (
           <Row key={e.file} selected={at === index}>
-            {fit(`${e.name.padEnd(28)} ${tag.padEnd(8)}`, 76)}
+            {fit(`${e.name.padEnd(28)} ${tag.padEnd(8)}`, width - 4)}
           </Row>
         );
       })}
       <Box flexGrow={1} />
       {selected ? (
         <Text color={theme.muted} wrap="truncate-end">
-          {fit(selected.description || selected.file, 160)}
+          {fit(selected.description || selected.file, width)}
         </Text>
       ) : null}
-      {error ? <Text color={theme.error}>{fit(`✗ ${error}`, 158)}</Text> : null}
+      {error ? <Text color={theme.error}>{fit(`✗ ${error}`, 2 * width - 2)}</Text> : null}
     </Frame>
   );
 }

@@ -4,8 +4,9 @@ import { useNow } from '../hooks/useNow.js';
 import { formatElapsed, type NodeProgress, type RunState } from '../run-state.js';
 import { fit, useTheme, windowOf } from '../theme.js';
 import { bar, Frame, type KeyHint } from './Frame.js';
+import { useLayout } from '../layout.js';
 
-export function NodeBar({ node }: { node: NodeProgress }) {
+export function NodeBar({ node, width }: { node: NodeProgress; width: number }) {
   const theme = useTheme();
   const color = node.state === 'done' ? theme.ok : node.state === 'failed' ? theme.error : node.state === 'running' ? theme.accent : theme.muted;
   const pct = `${String(Math.round(node.fraction * 100)).padStart(3)}%`;
@@ -14,7 +15,7 @@ export function NodeBar({ node }: { node: NodeProgress }) {
     <Text wrap="truncate">
       {fit(`${node.id.padEnd(14)} ${node.op.padEnd(18)} `, 34)}
       <Text color={color}>{bar(node.fraction, 20)}</Text>
-      {fit(` ${pct} ${tail}`, 24)}
+      {fit(` ${pct} ${tail}`, width - 54)}
     </Text>
   );
 }
@@ -33,8 +34,10 @@ export function RunView({ name, run, onCancel, onResults, onBack }: { name: stri
   });
   const keys: KeyHint[] = run.status === 'running' ? [{ key: 'c/esc', label: 'cancel' }] : run.status === 'done' ? [{ key: 'enter', label: 'results' }, { key: 'esc', label: 'back' }, { key: 'q', label: 'quit' }] : [{ key: 'esc', label: 'back' }, { key: 'q', label: 'quit' }];
   const done = run.nodes.filter((n) => n.state === 'done').length;
-  const nodes = windowOf(run.nodes, Math.max(0, run.nodes.findIndex((n) => n.state === 'running')), 8);
-  const logLines = run.log.slice(-Math.max(3, 21 - 4 - nodes.items.length - (finished ? 1 : 0)));
+  const { width, bodyHeight } = useLayout();
+  // the status line, a blank line, the node bars, 'log', the log lines, the outcome line
+  const nodes = windowOf(run.nodes, Math.max(0, run.nodes.findIndex((n) => n.state === 'running')), Math.max(3, bodyHeight - 13));
+  const logLines = run.log.slice(-Math.max(1, bodyHeight - 4 - nodes.items.length - (finished ? 1 : 0)));
   const statusText =
     run.status === 'done'
       ? `done in ${elapsed}`
@@ -56,18 +59,18 @@ export function RunView({ name, run, onCancel, onResults, onBack }: { name: stri
       </Text>
       <Box flexDirection="column" marginTop={1}>
         {nodes.items.map((n) => (
-          <NodeBar key={n.id} node={n} />
+          <NodeBar key={n.id} node={n} width={width} />
         ))}
       </Box>
       <Text bold>log</Text>
       {logLines.map((l, i) => (
         <Text key={i} color={l.startsWith('error') ? theme.error : l.startsWith('warn') ? theme.warn : undefined} wrap="truncate">
-          {fit(l, 80)}
+          {fit(l, width)}
         </Text>
       ))}
       <Box flexGrow={1} />
-      {run.status === 'done' && run.summary ? <Text color={theme.ok}>{fit(`${run.summary.outputs.length} outputs written · enter: results`, 80)}</Text> : null}
-      {run.status === 'failed' && run.error ? <Text color={theme.error} wrap="truncate">{fit(`✗ ${run.error}`, 80)}</Text> : null}
+      {run.status === 'done' && run.summary ? <Text color={theme.ok}>{fit(`${run.summary.outputs.length} outputs written · enter: results`, width)}</Text> : null}
+      {run.status === 'failed' && run.error ? <Text color={theme.error} wrap="truncate">{fit(`✗ ${run.error}`, width)}</Text> : null}
     </Frame>
   );
 }

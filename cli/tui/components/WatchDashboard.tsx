@@ -5,6 +5,7 @@ import { formatElapsed } from '../run-state.js';
 import { throughputPerMinute, type WatchStatus } from '../watch-state.js';
 import { fit, fitLeft, useTheme } from '../theme.js';
 import { Frame, type KeyHint } from './Frame.js';
+import { useLayout } from '../layout.js';
 
 export interface WatchConfig {
   pipeline?: string;
@@ -43,17 +44,18 @@ export function WatchDashboard({ status, config, message, onStart, onStop, onPic
   const stateColor = status.state === 'watching' ? theme.ok : status.state === 'stopped' ? theme.muted : theme.warn;
   const rate = throughputPerMinute(status, now);
   const up = status.startedAt && active ? formatElapsed(now - status.startedAt) : '-';
+  const { width } = useLayout();
   return (
     <Frame title="watch" keys={keys}>
       <Text wrap="truncate">
         state: <Text bold color={stateColor}>{status.state}</Text>
         {active ? `   up ${up}` : ''}
       </Text>
-      <Text wrap="truncate">{fit(`folder:   ${config.folder ? fitLeft(config.folder, 68) : '(f to pick)'}`, 80)}</Text>
-      <Text wrap="truncate">{fit(`pipeline: ${config.pipeline ? fitLeft(config.pipeline, 68) : '(p to pick)'}`, 80)}</Text>
-      <Text wrap="truncate">{fit(`out:      ${config.out ? fitLeft(config.out, 68) : '(o to set)'}`, 80)}</Text>
+      <Text wrap="truncate">{fit(`folder:   ${config.folder ? fitLeft(config.folder, width - 12) : '(f to pick)'}`, width)}</Text>
+      <Text wrap="truncate">{fit(`pipeline: ${config.pipeline ? fitLeft(config.pipeline, width - 12) : '(p to pick)'}`, width)}</Text>
+      <Text wrap="truncate">{fit(`out:      ${config.out ? fitLeft(config.out, width - 12) : '(o to set)'}`, width)}</Text>
       <Box marginTop={1} flexDirection="column">
-        <Text>
+        <Text wrap="truncate">
           {`queued ${status.queued}   running ${status.running.length}   `}
           <Text color={theme.ok}>{`done ${status.done}`}</Text>
           {'   '}
@@ -62,7 +64,7 @@ export function WatchDashboard({ status, config, message, onStart, onStop, onPic
         </Text>
         {status.running.slice(0, 3).map((r) => (
           <Text key={r} wrap="truncate">
-            {fit(`  running: ${fitLeft(r, 66)}`, 80)}
+            {fit(`  running: ${fitLeft(r, width - 14)}`, width)}
           </Text>
         ))}
       </Box>
@@ -71,16 +73,16 @@ export function WatchDashboard({ status, config, message, onStart, onStop, onPic
         {status.lastErrors.length === 0 ? <Text color={theme.muted}>none</Text> : null}
         {status.lastErrors.map((e, i) => (
           <Text key={i} color={theme.error} wrap="truncate">
-            {fit(`${new Date(e.at).toISOString().slice(11, 19)} ${fitLeft(e.input, 24)}${e.node ? ` [${e.node}${e.op ? ` ${e.op}` : ''}]` : ''} ${e.message}`, 80)}
+            {fit(`${new Date(e.at).toISOString().slice(11, 19)} ${fitLeft(e.input, 24)}${e.node ? ` [${e.node}${e.op ? ` ${e.op}` : ''}]` : ''} ${e.message}`, width)}
           </Text>
         ))}
         {status.warnings.slice(-2).map((w, i) => (
           <Text key={`w${i}`} color={theme.warn} wrap="truncate">
-            {fit(`warning: ${w}`, 80)}
+            {fit(`warning: ${w}`, width)}
           </Text>
         ))}
       </Box>
-      {message ? <Text color={theme.error}>{fit(message, 80)}</Text> : null}
+      {message ? <Text color={theme.error} wrap="truncate">{fit(message, width)}</Text> : null}
     </Frame>
   );
 }

@@ -14,11 +14,14 @@ const KeyRouterContext = createContext<Set<Entry> | null>(null);
  * handler. Ink's own `useInput` subscribes in a passive effect, which can run well after a
  * new screen is on the terminal, so a key typed right after a screen change could reach no
  * one. Here handlers are (un)registered in layout effects, at commit, before the frame is
- * shown, and each handler is read from a ref set at render time.
+ * shown, and each handler is read from a ref set at render time. While `paused`, keys reach no one.
  */
-export function KeyRouter({ children }: { children: ReactNode }) {
+export function KeyRouter({ children, paused = false }: { children: ReactNode; paused?: boolean }) {
   const entries = useRef(new Set<Entry>()).current;
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
   useInput((input, key) => {
+    if (pausedRef.current) return; // e.g. while the terminal is too small and the screens are hidden
     for (const e of [...entries]) if (entries.has(e) && e.active.current) e.handler.current(input, key);
   });
   return <KeyRouterContext.Provider value={entries}>{children}</KeyRouterContext.Provider>;

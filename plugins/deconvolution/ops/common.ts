@@ -54,8 +54,9 @@ function computeService(ctx: OpContext): ComputeService | undefined {
  * Runs RL or Landweber on every volume of the image: each plane (2D PSF) or each (c, t)
  * z-stack (3D PSF). Without a reference, with more than one thread, the default boundary
  * and planes of at least PARALLEL_MIN_PLANE_PX px, each volume is cut into strips run on
- * the host's worker pool (progress per finished strip); otherwise it runs on this thread
- * with progress per iteration and stats when a reference is connected.
+ * the host's worker pool (progress from inside the workers, per iteration of each strip);
+ * otherwise it runs on this thread with progress per iteration and stats when a reference
+ * is connected. Progress is monotonic and ends at 1.
  */
 export async function deconvolveStack(
   ctx: OpContext,
@@ -124,14 +125,14 @@ export async function deconvolveStack(
           ...options,
           pool: compute.workers,
           strips,
-          onStrip: (done, n) => ctx.progress((v + done / n) / volumes.length, `volume ${v + 1}/${volumes.length}, strip ${done}/${n}`),
+          onProgress: (f) => ctx.progress((v + f) / volumes.length, `volume ${v + 1}/${volumes.length}, ${strips} strips in workers`),
         });
       } else {
         const solve = kind === 'rl' ? richardsonLucy : landweber;
         result = solve(gather(image), dims, psfData, psfDims, {
           ...options,
           ...(reference ? { reference: gather(reference) } : {}),
-          onIteration: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
+          onIterationDone: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
         });
       }
     } catch (e) {

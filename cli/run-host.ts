@@ -1,0 +1,33 @@
+/**
+ * The host module of isolated runs (core's runIsolated): builds, inside the run's own thread,
+ * the same host as the CLI (built-in plugins, discovered plugins, core services) and a
+ * PipelineRunner on it. `focal run`, the TUI and `focal watch` run pipelines through it, so
+ * Ctrl-C and the TUI's cancel key stop any operation within a fixed time.
+ */
+import 'reflect-metadata';
+import { PipelineRunner, runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type RunSummary } from '../core/index.js';
+import { createHost } from './host.js';
+import type { GlobalOptions } from './main.js';
+
+/** What the thread needs to build the host (structured-cloned). */
+export interface RunHostConfig {
+  globals: Pick<GlobalOptions, 'plugin' | 'config' | 'verbose'>;
+  cwd: string;
+  /** Plugin discovery warnings as JSON lines (`--json`) instead of text. */
+  json?: boolean;
+  /** Worker-pool threads of the run's compute service (default: cores). */
+  threads?: number;
+  /** Skip printing plugin-discovery warnings (the caller printed them already). */
+  quietDiscovery?: boolean;
+}
+
+export async function createIsolatedRunner(config: RunHostConfig, hooks: IsolatedRunHooks): Promise<{ run: PipelineRunner['run'] }> {
+  const host = await createHost(config.globals, { json: config.json, cwd: config.cwd, logSink: hooks.log, threads: config.threads, quiet: config.quietDiscovery });
+  const runner = host.container.resolve(PipelineRunner);
+  return { run: (request) => runner.run(request) };
+}
+
+/** Runs a pipeline in its own thread with this host (see core/runtime/isolated-run.ts). */
+export function runInThread(request: IsolatedRunRequest, config: RunHostConfig, options: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig'> = {}): Promise<RunSummary> {
+  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config });
+}

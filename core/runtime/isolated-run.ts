@@ -1,0 +1,194 @@
+/**
+ * Runs a pipeline in a worker thread of its own, so that the caller's thread stays free for
+ * Ctrl-C, a progress bar or a terminal UI, and a cancelled run stops within a fixed time
+ * whatever its operations do: a numeric loop that never looks at its abort signal (ours or a
+ * third-party plugin's) is stopped by terminating the thread.
+ *
+ * Cancelling asks the run to stop (its `ctx.signal` is aborted, so cooperative operations and
+ * worker-pool tasks stop cleanly); if the thread is still busy after `graceMs`, it is
+ * terminated. Either way the output files the run wrote, the temporary files of writes it had
+ * begun, and the output folder it created (when left empty) are removed, and the promise
+ * rejects with `E_CANCELLED`.
+ *
+ * The thread composes its own host: `hostModule` is a JavaScript module (a `.ts` module of this
+ * repository is mapped to its compiled `dist/` counterpart, as for worker-pool tasks) whose
+ * export `createIsolatedRunner(config, hooks)` returns something with PipelineRunner's `run`.
+ * `config` must survive structured cloning. core stays free of plugins: the CLI's host module
+ * registers them.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { FocalError, type FocalErrorCode } from '../errors.js';
+import type { RunEvent } from '../pipeline/executor.js';
+import type { LogRecord } from './logger.js';
+import { removeRunFiles, type RunRequest, type RunSummary } from './runner.js';
+import { workerModulePath } from './workers.js';
+
+/** A run request without its callbacks and signal (they stay on the caller's side). */
+export type IsolatedRunRequest = Omit<RunRequest, 'signal' | 'onEvent' | 'onWrite'>;
+
+export interface IsolatedRunOptions {
+  /** File URL or path of the host module (see above). */
+  hostModule: string;
+  /** Handed to `createIsolatedRunner` in the thread (structured-cloned). */
+  hostConfig?: unknown;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Log records of the run (the thread's logger forwards every record here). */
+  onLog?: (record: LogRecord) => void;
+  /** How long a cancelled run may take to stop by itself before its thread is terminated (ms, default 250). */
+  graceMs?: number;
+}
+
+/** What a host module's `createIsolatedRunner` receives besides its config. */
+export interface IsolatedRunHooks {
+  /** Sends a log record to the caller's thread. */
+  log(record: LogRecord): void;
+}
+
+/** A host module's export. */
+export type IsolatedRunHost = (config: unknown, hooks: IsolatedRunHooks) => Promise<{ run(request: RunRequest): Promise<RunSummary> }>;
+
+/** Messages from the thread (isolated-run-worker.ts). */
+export type IsolatedRunMessage =
+  | { t: 'event'; event: RunEvent }
+  | { t: 'log'; record: LogRecord }
+  | { t: 'write'; file: string; state: 'start' | 'done' }
+  | { t: 'done'; summary: RunSummary }
+  | { t: 'error'; error: SerializedError };
+
+export interface SerializedError {
+  focal: boolean;
+  code?: string;
+  name: string;
+  message: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+}
+
+/** An error as plain data: structured cloning keeps neither a FocalError's code nor its details. */
+export function serializeError(e: unknown): SerializedError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: unknown }).code;
+  const focal = err.name === 'FocalError' && typeof code === 'string';
+  let details: Record<string, unknown> | undefined;
+  if (focal) {
+    try {
+      details = JSON.parse(JSON.stringify((err as { details?: unknown }).details ?? {})) as Record<string, unknown>;
+    } catch {
+      details = {};
+    }
+  }
+  return { focal, name: err.name, message: err.message, ...(focal ? { code: code as string, details } : {}), ...(err.stack ? { stack: err.stack } : {}) };
+}
+
+export function deserializeError(e: SerializedError): Error {
+  if (e.focal && e.code) {
+    const err = new FocalError(e.code as FocalErrorCode, e.message, e.details ?? {});
+    if (e.stack) err.stack = e.stack;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+const WORKER_ENTRY = new URL(`./isolated-run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+/**
+ * Runs `request` in a new worker thread (see the module comment).
+ * @throws FocalError as PipelineRunner.run does; `E_CANCELLED` when cancelled; `E_PLUGIN` when the thread died.
+ */
+export async function runIsolated(request: IsolatedRunRequest, options: IsolatedRunOptions): Promise<RunSummary> {
+  const { signal } = options;
+  if (signal?.aborted) throw new FocalError('E_CANCELLED', 'cancelled');
+  const entry = workerModulePath(WORKER_ENTRY);
+  const hostModule = pathToFileURL(workerModulePath(options.hostModule)).href;
+  const outDir = resolve(request.outDir);
+  // The outermost folder of outDir that does not exist yet: what the run will create, and what
+  // is removed again (when empty) if the run is stopped.
+  let createdDir: string | undefined;
+  for (let d = outDir; !existsSync(d); d = dirname(d)) {
+    createdDir = d;
+    if (dirname(d) === d) break;
+  }
+  const begun: string[] = [];
+  const written: string[] = [];
+  const graceMs = options.graceMs ?? 250;
+
+  const worker = new Worker(entry, {
+    // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
+    workerData: { hostModule, hostConfig: options.hostConfig ?? null, request },
+    stdout: false,
+    stderr: false,
+  });
+
+  return new Promise<RunSummary>((resolvePromise, reject) => {
+    let settled = false;
+    let cancelRequested = false;
+    let outcome: { ok: true; summary: RunSummary } | { ok: false; error: Error } | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const finish = async () => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      const result = cancelRequested ? { ok: false as const, error: new FocalError('E_CANCELLED', 'cancelled') } : outcome;
+      if (!result || !result.ok) {
+        // The thread is gone (or going): remove what it left. Its own clean-up may have run already.
+        await removeRunFiles({ written, started: begun }, createdDir, outDir);
+      }
+      if (result?.ok) resolvePromise(result.summary);
+      else reject(result?.error ?? new FocalError('E_PLUGIN', 'the run thread stopped without a result (out of memory, or a native crash)'));
+    };
+
+    const onAbort = () => {
+      if (cancelRequested || settled) {
+        void worker.terminate(); // a second request: stop now
+        return;
+      }
+      cancelRequested = true;
+      worker.postMessage({ t: 'cancel' });
+      killTimer = setTimeout(() => void worker.terminate(), graceMs);
+    };
+    signal?.addEventListener('abort', onAbort);
+
+    worker.on('message', (m: IsolatedRunMessage) => {
+      switch (m.t) {
+        case 'event':
+          if (!cancelRequested) safely(() => options.onEvent?.(m.event));
+          break;
+        case 'log':
+          safely(() => options.onLog?.(m.record));
+          break;
+        case 'write':
+          (m.state === 'start' ? begun : written).push(m.file);
+          break;
+        case 'done':
+          outcome = { ok: true, summary: m.summary };
+          void worker.terminate();
+          break;
+        case 'error':
+          outcome = { ok: false, error: deserializeError(m.error) };
+          void worker.terminate();
+          break;
+      }
+    });
+    worker.on('error', (e) => {
+      outcome ??= { ok: false, error: new FocalError('E_PLUGIN', `the run thread failed: ${e.message}`, {}, { cause: e }) };
+    });
+    worker.on('exit', () => void finish());
+  });
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* a listener's exception must not break the run */
+  }
+}

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticZStack } from '../bench/cancel.js';
 
 /**
  * End to end through a real terminal: `focal tui` in detached tmux sessions (80×24, 120×40,
@@ -232,6 +233,33 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
     expect(rowsOf(back)[38].trimEnd()).toBe(RESULTS_KEYS);
     expect(back).not.toContain('80 × 24');
     expect(rowsOf(back).filter((l) => l.includes('(stack):')).length).toBe(2);
+    await keys(session, 'q');
+    await waitForScreen(session, (s) => s.includes('EXITED rc=0'), 'the TUI to exit', 10_000);
+  });
+
+  it('c stops a running operation that never yields (the run has a thread of its own) and leaves no output folder', async () => {
+    checkBuilt();
+    const session = 'cancel';
+    const input = await writeSyntheticZStack(join(dir, 'long-input.tif'), { size: 1024, sizeZ: 31 });
+    const pipeline = join(dir, 'long.json');
+    writeFileSync(pipeline, JSON.stringify({
+      name: 'long',
+      inputs: { stack: { type: 'stack', default: input } },
+      nodes: { blur: { op: 'filter.gaussian', in: { stack: 'stack' }, params: { sigmaUm: 6 } } },
+      outputs: { blurred: 'blur.stack' },
+    }));
+    const out = join(dir, 'cancel-out', 'nested');
+    start(session, 100, 30, `'${pipeline}' --out '${out}'`, 'NO_COLOR=1');
+    await waitForScreen(session, (s) => s.includes('Focal · pipeline long'), 'the pipeline screen', 30_000);
+    await keys(session, 'r');
+    await waitForScreen(session, (s) => /running · /.test(s) && /blur\s+filter\.gaussian/.test(s), 'the running blur', 30_000);
+    await keys(session, 'c');
+    const stopped = await waitForScreen(session, (s) => s.includes('cancelled after'), '"cancelled after"', 15_000);
+    expect(stopped).not.toMatch(/blur\s+filter\.gaussian\s+█+\s+100%/);
+    expect(existsSync(join(dir, 'cancel-out'))).toBe(false);
+    // the screen is live: back to the pipeline, and quit
+    await keys(session, 'Escape');
+    await waitForScreen(session, (s) => s.includes('Focal · pipeline long'), 'the pipeline screen again', 10_000);
     await keys(session, 'q');
     await waitForScreen(session, (s) => s.includes('EXITED rc=0'), 'the TUI to exit', 10_000);
   });

@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, mulberry32, writeTiff } from '../core/index.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
+import { syntheticNuclei } from './cellcount.js';
 
 // bench/cancel.ts (run by vitest) is one level below the repository root, dist/bench/cancel.js two
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), ...(import.meta.url.endsWith('.ts') ? ['..'] : ['..', '..']));
@@ -34,40 +35,10 @@ const GRACE_MS = 250;
 // ---------------------------------------------------------------------------------------------
 // synthetic inputs
 
-/** Bright soft-edged elliptical nuclei (about one per 600 px²) on a dark background, values 0…~1000. */
+/** Bright nuclei on a dark background as float32 (the cell-counting bench's synthetic nuclei, ×4: values 0…~1000). */
 export function nucleiPlane(size: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  const out = new Float32Array(size * size);
-  const count = Math.round((size * size) / 600);
-  for (let k = 0; k < count; k++) {
-    const cx = r() * size;
-    const cy = r() * size;
-    const a = 4 + r() * 6;
-    const b = a * (0.6 + r() * 0.4);
-    const th = r() * Math.PI;
-    const c = Math.cos(th);
-    const s = Math.sin(th);
-    const peak = 400 + r() * 600;
-    const ext = Math.ceil(a * 1.3);
-    const y0 = Math.max(0, Math.floor(cy - ext));
-    const y1 = Math.min(size - 1, Math.ceil(cy + ext));
-    const x0 = Math.max(0, Math.floor(cx - ext));
-    const x1 = Math.min(size - 1, Math.ceil(cx + ext));
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        const dx = x + 0.5 - cx;
-        const dy = y + 0.5 - cy;
-        const u = (dx * c + dy * s) / a;
-        const v = (-dx * s + dy * c) / b;
-        const d = Math.sqrt(u * u + v * v);
-        if (d > 1.25) continue;
-        const w = d <= 1 ? 1 : (1.25 - d) / 0.25;
-        const i = y * size + x;
-        out[i] = Math.max(out[i], peak * w);
-      }
-    }
-  }
-  return out;
+  const { data } = syntheticNuclei(size, seed);
+  return Float32Array.from(data, (v) => v * 4);
 }
 
 /** Separable box blur of radius `radius` px (clamped edges), running sums: O(pixels) whatever the radius. */

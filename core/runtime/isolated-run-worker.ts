@@ -7,7 +7,8 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord } from './logger.js';
-import { serializeError, type IsolatedRunHost, type IsolatedRunMessage, type IsolatedRunRequest } from './isolated-run.js';
+import type { IsolatedRunHost, IsolatedRunMessage, IsolatedRunRequest } from './isolated-run.js';
+import { toErrorPayload } from './worker-protocol.js';
 
 const { hostModule, hostConfig, request } = workerData as { hostModule: string; hostConfig: unknown; request: IsolatedRunRequest };
 const port = parentPort!;
@@ -38,5 +39,5 @@ try {
   });
   post({ t: 'done', summary });
 } catch (err) {
-  post({ t: 'error', error: serializeError(err) });
+  post({ t: 'error', error: toErrorPayload(err) });
 }

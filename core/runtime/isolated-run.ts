@@ -25,6 +25,7 @@ import type { RunEvent } from '../pipeline/executor.js';
 import type { LogRecord } from './logger.js';
 import { removeRunFiles, type RunRequest, type RunSummary } from './runner.js';
 import { workerModulePath } from './workers.js';
+import type { WorkerErrorPayload } from './worker-protocol.js';
 
 /** A run request without its callbacks and signal (they stay on the caller's side). */
 export type IsolatedRunRequest = Omit<RunRequest, 'signal' | 'onEvent' | 'onWrite'>;
@@ -57,34 +58,10 @@ export type IsolatedRunMessage =
   | { t: 'log'; record: LogRecord }
   | { t: 'write'; file: string; state: 'start' | 'done' }
   | { t: 'done'; summary: RunSummary }
-  | { t: 'error'; error: SerializedError };
+  | { t: 'error'; error: WorkerErrorPayload };
 
-export interface SerializedError {
-  focal: boolean;
-  code?: string;
-  name: string;
-  message: string;
-  details?: Record<string, unknown>;
-  stack?: string;
-}
-
-/** An error as plain data: structured cloning keeps neither a FocalError's code nor its details. */
-export function serializeError(e: unknown): SerializedError {
-  const err = e instanceof Error ? e : new Error(String(e));
-  const code = (err as { code?: unknown }).code;
-  const focal = err.name === 'FocalError' && typeof code === 'string';
-  let details: Record<string, unknown> | undefined;
-  if (focal) {
-    try {
-      details = JSON.parse(JSON.stringify((err as { details?: unknown }).details ?? {})) as Record<string, unknown>;
-    } catch {
-      details = {};
-    }
-  }
-  return { focal, name: err.name, message: err.message, ...(focal ? { code: code as string, details } : {}), ...(err.stack ? { stack: err.stack } : {}) };
-}
-
-export function deserializeError(e: SerializedError): Error {
+/** A FocalError (code and details kept) or a plain Error from its payload. */
+export function fromErrorPayload(e: WorkerErrorPayload): Error {
   if (e.focal && e.code) {
     const err = new FocalError(e.code as FocalErrorCode, e.message, e.details ?? {});
     if (e.stack) err.stack = e.stack;
@@ -173,7 +150,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           void worker.terminate();
           break;
         case 'error':
-          outcome = { ok: false, error: deserializeError(m.error) };
+          outcome = { ok: false, error: fromErrorPayload(m.error) };
           void worker.terminate();
           break;
       }

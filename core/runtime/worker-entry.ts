@@ -15,10 +15,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { FocalError } from '../errors.js';
-import {
-  PROGRESS_MIN_INTERVAL_MS, PROGRESS_MIN_STEP, WORKER_ERROR_MARK,
-  type WorkerErrorPayload, type WorkerProgressMessage, type WorkerTask,
-} from './worker-protocol.js';
+import { PROGRESS_MIN_INTERVAL_MS, PROGRESS_MIN_STEP, toErrorPayload, type WorkerProgressMessage, type WorkerTask } from './worker-protocol.js';
 
 function transferables(value: unknown): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
@@ -31,27 +28,6 @@ function transferables(value: unknown): ArrayBuffer[] {
     for (const v of Object.values(value)) add(v);
   }
   return [...out];
-}
-
-function payload(e: unknown): WorkerErrorPayload {
-  const err = e instanceof Error ? e : new Error(String(e));
-  const focal = err.name === 'FocalError' && typeof (err as { code?: unknown }).code === 'string';
-  let details: Record<string, unknown> | undefined;
-  if (focal) {
-    try {
-      details = JSON.parse(JSON.stringify((err as { details?: unknown }).details ?? {})) as Record<string, unknown>;
-    } catch {
-      details = {};
-    }
-  }
-  return {
-    [WORKER_ERROR_MARK]: true,
-    focal,
-    name: err.name,
-    message: err.message,
-    ...(focal ? { code: (err as unknown as { code: string }).code, details } : {}),
-    ...(err.stack !== undefined ? { stack: err.stack } : {}),
-  };
 }
 
 /** The `report` callback given to a task, posting throttled reports on `port`; `flush` posts the one held back. */
@@ -101,7 +77,7 @@ export default async function runTask(task: WorkerTask): Promise<unknown> {
   } catch (e) {
     port?.close();
     // plain data: structured cloning keeps every field
-    throw payload(e);
+    throw toErrorPayload(e);
   }
   if (port && progress) {
     progress.flush();

@@ -35,3 +35,25 @@ export interface WorkerErrorPayload {
   details?: Record<string, unknown>;
   stack?: string;
 }
+
+/** An error as plain data (structured cloning keeps neither a FocalError's code nor its details). */
+export function toErrorPayload(e: unknown): WorkerErrorPayload {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const focal = err.name === 'FocalError' && typeof (err as { code?: unknown }).code === 'string';
+  let details: Record<string, unknown> | undefined;
+  if (focal) {
+    try {
+      details = JSON.parse(JSON.stringify((err as { details?: unknown }).details ?? {})) as Record<string, unknown>;
+    } catch {
+      details = {};
+    }
+  }
+  return {
+    [WORKER_ERROR_MARK]: true,
+    focal,
+    name: err.name,
+    message: err.message,
+    ...(focal ? { code: (err as unknown as { code: string }).code, details } : {}),
+    ...(err.stack !== undefined ? { stack: err.stack } : {}),
+  };
+}

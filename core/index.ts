@@ -56,7 +56,7 @@ export { type Kernels as SimdKernels } from './numeric/fft/wasm-kernels.js';
 export { z } from 'zod';
 
 // --- io (TIFF, PNG) ---
-export { readTiff, inspectTiff, type ReadTiffOptions, type TiffInfo, type TiffFormat } from './io/tiff/read.js';
+export { readTiff, inspectTiff, defaultReadBudget, type ReadTiffOptions, type TiffInfo, type TiffFormat } from './io/tiff/read.js';
 export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from './io/tiff/write.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
@@ -79,7 +79,7 @@ export {
   type Pipeline, type PipelineDocument, type PipelineNode, type PipelineInput, type PortRef,
 } from './pipeline/schema.js';
 export {
-  validatePipeline, assertValidPipeline, formatProblems, pipelineError,
+  validatePipeline, assertValidPipeline, formatProblems, pipelineError, RESERVED_OUTPUT_NAMES,
   type PipelineProblem, type PipelineProblemCode, type ValidationResult, type ValidateOptions,
 } from './pipeline/validate.js';
 export { loadPipelineFile, readPipelineJson, resolveInputDefaults, type LoadedPipeline } from './pipeline/load.js';
@@ -96,6 +96,7 @@ export {
 } from './runtime/workers.js';
 /** Rate and ETA over a moving window from (done, total, timeMs) samples (no clock read), and h:mm:ss: training lines, progress bars. */
 export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type RateEstimate, type RateWindowOptions } from './runtime/eta.js';
+export { writeRunReport, renderRunReport, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData } from './runtime/report.js';
 export { PipelineRunner, ensureWritableFolder, removeRunFiles, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 

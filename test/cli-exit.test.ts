@@ -98,7 +98,7 @@ describe('a closed stdout ends focal quietly', () => {
 
   it('focal run --json | head -1: stops (exit 141), no trace on stderr, no half-written outputs', () => {
     const out = join(tempDir(), 'out');
-    const r = pipeIntoHead(['run', 'pipelines/demo.json', '--out', out, '--json']);
+    const r = pipeIntoHead(['run', 'pipelines/denoise-project.json', '--out', out, '--json']);
     expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ event: expect.any(String) }));
     expectNoTrace(r.stderr);
     expectStoppedOrFinished(out, r.focalExit);
@@ -106,7 +106,7 @@ describe('a closed stdout ends focal quietly', () => {
 
   it('focal run --json whose reader closes its end after the first line', async () => {
     const out = join(tempDir(), 'out');
-    const r = await runAndCloseStdoutAfterFirstLine(['run', 'pipelines/demo.json', '--out', out, '--json']);
+    const r = await runAndCloseStdoutAfterFirstLine(['run', 'pipelines/denoise-project.json', '--out', out, '--json']);
     expect(JSON.parse(r.firstLine)).toEqual(expect.objectContaining({ event: expect.any(String) }));
     expect(r.signal).toBeNull();
     expectNoTrace(r.stderr);

@@ -16,7 +16,7 @@ describe('focal run', () => {
   it('runs the demo pipeline on the bundled sample with no --input, writing calibrated outputs, previews and provenance', async () => {
     const out = tempDir();
     const before = sha256(SAMPLE);
-    const r = focal(['run', 'pipelines/demo.json', '--out', out, '--preview']);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--out', out, '--preview']);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(sha256(SAMPLE)).toBe(before); // input untouched
@@ -30,7 +30,7 @@ describe('focal run', () => {
     expect(Math.max(...nuclei.planes[0])).toBe(255); // minmax scaling used the full range
     expect(existsSync(join(out, 'mip.png'))).toBe(true);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
-    expect(run.pipeline.name).toBe('demo');
+    expect(run.pipeline.name).toBe('denoise-project');
     expect(run.nodes.denoise.params.sigmaUm).toBe(0.4);
     expect(run.inputs.stack.sha256).toBe(before);
     // no temporary files left behind
@@ -39,7 +39,7 @@ describe('focal run', () => {
 
   it('prints JSON lines with --json, ending with the result', () => {
     const out = tempDir();
-    const r = focal(['run', 'pipelines/demo.json', '--out', out, '--json']);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.some((e) => e.event === 'node-start' && e.node === 'mip')).toBe(true);
@@ -123,7 +123,7 @@ describe('bad input', () => {
 
   it('names a missing input file (exit 1)', () => {
     const out = tempDir();
-    const r = focal(['run', 'pipelines/demo.json', '--input', 'stack=/nonexistent/x.tif', '--out', out]);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--input', 'stack=/nonexistent/x.tif', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('/nonexistent/x.tif');
   });
@@ -133,7 +133,7 @@ describe('bad input', () => {
     const bad = join(dir, 'truncated.tif');
     writeFileSync(bad, readFileSync(SAMPLE).subarray(0, 5000));
     const before = sha256(bad);
-    const r = focal(['run', 'pipelines/demo.json', '--input', `stack=${bad}`, '--out', join(dir, 'out')]);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--input', `stack=${bad}`, '--out', join(dir, 'out')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('truncated.tif');
     expect(r.stderr.split('\n').filter((l) => l.startsWith('focal:'))).toHaveLength(1);
@@ -144,7 +144,7 @@ describe('bad input', () => {
     const dir = tempDir();
     const blocker = join(dir, 'file');
     writeFileSync(blocker, 'x');
-    const r = focal(['run', 'pipelines/demo.json', '--out', join(blocker, 'out')]);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--out', join(blocker, 'out')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/output folder .* not writable/);
   });
@@ -153,14 +153,14 @@ describe('bad input', () => {
     if (process.getuid?.() === 0) return expect(process.getuid?.()).toBe(0); // root ignores permissions
     const dir = tempDir();
     chmodSync(dir, 0o500);
-    const r = focal(['run', 'pipelines/demo.json', '--out', dir]);
+    const r = focal(['run', 'pipelines/denoise-project.json', '--out', dir]);
     chmodSync(dir, 0o700);
     expect(r.code).toBe(1);
   });
 
   it('reports an unknown pipeline input and a missing required input as usage errors (exit 2)', () => {
     const out = tempDir();
-    const r1 = focal(['run', 'pipelines/demo.json', '--input', `stak=${SAMPLE}`, '--out', out]);
+    const r1 = focal(['run', 'pipelines/denoise-project.json', '--input', `stak=${SAMPLE}`, '--out', out]);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toMatch(/no input 'stak'/);
     const dir = tempDir();

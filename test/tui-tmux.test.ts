@@ -100,7 +100,7 @@ function checkResults(session: string, screen: string, columns: number, rows: nu
   expect(lines.length).toBe(rows);
   expect(historySize(session)).toBe(0);
   for (const l of lines) expect([...l].length).toBeLessThanOrEqual(columns);
-  expect(lines[0]).toBe('Focal · results demo');
+  expect(lines[0]).toBe('Focal · results denoise-project');
   expect(lines[1]).toMatch(/^done in \d+\.\d\d s · provenance: out-\d+x\d+\/run\.json$/);
   expect(lines[rows - 2].trimEnd()).toBe(RESULTS_KEYS);
   expect(lines[rows - 1]).toBe('');
@@ -135,15 +135,15 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
     start(session, 80, 24, `--out '${out}'`, 'NO_COLOR=1');
 
     await waitForScreen(session, (s) => s.includes('Focal · pipelines') && s.includes('bundled'), 'the pipeline list', 30_000);
-    for (let i = 0; i < 40 && !/› demo\s/.test(capture(session)); i++) await keys(session, 'Down');
-    expect(capture(session)).toMatch(/› demo\s+bundled/);
+    for (let i = 0; i < 40 && !/› denoise-project\s/.test(capture(session)); i++) await keys(session, 'Down');
+    expect(capture(session)).toMatch(/› denoise-project\s+bundled/);
     await keys(session, 'Enter');
-    const graph = await waitForScreen(session, (s) => s.includes('Focal · pipeline demo'), 'the demo graph', 20_000);
+    const graph = await waitForScreen(session, (s) => s.includes('Focal · pipeline denoise-project'), 'the demo graph', 20_000);
     expect(graph).toMatch(/denoise\s+filter\.gaussian\s+stack ← stack/);
 
     await keys(session, 'r');
     const done = await waitForScreen(session, (s) => s.includes('done in'), '"done"', 90_000);
-    expect(done).toContain('Focal · run demo');
+    expect(done).toContain('Focal · run denoise-project');
     expect(done).toContain('4/4 nodes');
     expect(done).toMatch(/nuclei8bit\s+stack\.convert\s+█+\s+100%/);
     expect(done).toContain('2 outputs written');
@@ -157,7 +157,7 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
     expect(capture(session, true)).not.toMatch(/\u001B\[[0-9;]*(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;[0-9;]*)?m/);
 
     await keys(session, 'Enter');
-    const results = await waitForScreen(session, (s) => s.includes('Focal · results demo'), 'the results', 10_000);
+    const results = await waitForScreen(session, (s) => s.includes('Focal · results denoise-project'), 'the results', 10_000);
     expect(results).toMatch(/mip \(stack\): out\/mip\.tif/);
     expect(results).toContain('preview: out/mip.png');
     expect(results).toMatch(/nuclei \(stack\): out\/nuclei\.tif/);
@@ -166,7 +166,7 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
     await waitForScreen(session, (s) => s.includes('EXITED rc=0'), 'the TUI to exit', 10_000);
     for (const f of ['mip.tif', 'mip.png', 'nuclei.tif', 'nuclei.png', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { pipeline: { name: string }; outputs: { name: string }[] };
-    expect(run.pipeline.name).toBe('demo');
+    expect(run.pipeline.name).toBe('denoise-project');
     expect(run.outputs.map((o) => o.name).sort()).toEqual(['mip', 'nuclei']);
   });
 
@@ -180,16 +180,16 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
       const session = `r${columns}x${rows}`;
       const out = join(dir, `out-${columns}x${rows}`);
       mkdirSync(out, { recursive: true });
-      start(session, columns, rows, `'${join(root, 'pipelines/demo.json')}' --out '${out}'`, '-u NO_COLOR');
-      const graph = await waitForScreen(session, (s) => s.includes('Focal · pipeline demo') && s.includes('? help'), 'the demo graph', 30_000);
-      expect(rowsOf(graph)[0]).toBe('Focal · pipeline demo');
+      start(session, columns, rows, `'${join(root, 'pipelines/denoise-project.json')}' --out '${out}'`, '-u NO_COLOR');
+      const graph = await waitForScreen(session, (s) => s.includes('Focal · pipeline denoise-project') && s.includes('? help'), 'the demo graph', 30_000);
+      expect(rowsOf(graph)[0]).toBe('Focal · pipeline denoise-project');
       expect(rowsOf(graph)[rows - 2]).toMatch(/^↑\/↓ move  enter edit\/pick .* \? help\s*$/);
       await keys(session, 'r');
       const done = await waitForScreen(session, (s) => s.includes('2 outputs written'), '"done"', 60_000);
-      expect(rowsOf(done)[0]).toBe('Focal · run demo');
+      expect(rowsOf(done)[0]).toBe('Focal · run denoise-project');
       expect(rowsOf(done)[rows - 2]).toMatch(/^enter results  esc back  q quit\s*$/);
       await keys(session, 'Enter');
-      const results = await waitForStill(session, (s) => s.includes('Focal · results demo') && s.includes('▀'), 'the results with the picture', 15_000);
+      const results = await waitForStill(session, (s) => s.includes('Focal · results denoise-project') && s.includes('▀'), 'the results with the picture', 15_000);
       checkResults(session, results, columns, rows, out);
       await keys(session, 'q');
       await waitForScreen(session, (s) => s.includes('EXITED rc=0'), 'the TUI to exit', 10_000);
@@ -201,7 +201,7 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
     const session = 'small';
     const out = join(dir, 'out-small');
     mkdirSync(out, { recursive: true });
-    start(session, 60, 20, `'${join(root, 'pipelines/demo.json')}' --out '${out}'`, '-u NO_COLOR');
+    start(session, 60, 20, `'${join(root, 'pipelines/denoise-project.json')}' --out '${out}'`, '-u NO_COLOR');
     const small = await waitForStill(session, (s) => s.includes('80 × 24'), 'the too-small message', 30_000);
     const lines = rowsOf(small);
     expect(lines.length).toBe(20);
@@ -213,23 +213,23 @@ describe.skipIf(!hasTmux && !inCI)('focal tui in tmux', () => {
 
     // grows: the screen it hid is back, laid out to the new size
     expect(tmux('resize-window', '-t', session, '-x', '120', '-y', '40').status).toBe(0);
-    const graph = await waitForStill(session, (s) => s.includes('Focal · pipeline demo'), 'the graph after growing', 10_000);
-    expect(rowsOf(graph)[0]).toBe('Focal · pipeline demo');
+    const graph = await waitForStill(session, (s) => s.includes('Focal · pipeline denoise-project'), 'the graph after growing', 10_000);
+    expect(rowsOf(graph)[0]).toBe('Focal · pipeline denoise-project');
     expect(rowsOf(graph)[38]).toMatch(/^↑\/↓ move .* \? help\s*$/);
     expect(graph).not.toContain('80 × 24');
     await keys(session, 'r');
     await waitForScreen(session, (s) => s.includes('2 outputs written'), '"done"', 60_000);
     await keys(session, 'Enter');
-    await waitForStill(session, (s) => s.includes('Focal · results demo') && s.includes('▀'), 'the results', 15_000);
+    await waitForStill(session, (s) => s.includes('Focal · results denoise-project') && s.includes('▀'), 'the results', 15_000);
 
     // shrinks below the minimum on the results screen, then grows back: the same results, clean
     expect(tmux('resize-window', '-t', session, '-x', '70', '-y', '30').status).toBe(0);
     const narrow = await waitForStill(session, (s) => s.includes('This one is 70 × 30'), 'the too-small message at 70×30', 10_000);
     expect(narrow).not.toContain('▀');
-    expect(narrow).not.toContain('results demo');
+    expect(narrow).not.toContain('results denoise-project');
     expect(tmux('resize-window', '-t', session, '-x', '120', '-y', '40').status).toBe(0);
-    const back = await waitForStill(session, (s) => s.includes('Focal · results demo') && s.includes('▀'), 'the results after growing', 10_000);
-    expect(rowsOf(back)[0]).toBe('Focal · results demo');
+    const back = await waitForStill(session, (s) => s.includes('Focal · results denoise-project') && s.includes('▀'), 'the results after growing', 10_000);
+    expect(rowsOf(back)[0]).toBe('Focal · results denoise-project');
     expect(rowsOf(back)[38].trimEnd()).toBe(RESULTS_KEYS);
     expect(back).not.toContain('80 × 24');
     expect(rowsOf(back).filter((l) => l.includes('(stack):')).length).toBe(2);

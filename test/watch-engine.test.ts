@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContainer, createStack, MemoryLogger, PipelineRunner, PluginRegistry, readTiff, writeTiff } from '../core/index.js';
@@ -255,5 +255,99 @@ describe('watch engine (in process)', () => {
     expect(of(again, 'job-queued')).toHaveLength(1);
     expect(of(again, 'job-done')).toMatchObject([{ output: expect.stringMatching(/Exp_MMStack_Pos0-[0-9a-f]{8}$/) }]);
     expect(existsSync(join(out, 'Exp_MMStack_Pos0', 'copy.tif'))).toBe(true); // the earlier output is kept
+  });
+});
+
+describe('watch engine: symbolic links and vanished inputs (issue 25)', () => {
+  const tiny = (file: string, v: number) => writeTiff(file, createStack({ width: 8, height: 8, dtype: 'uint8', planes: [new Uint8Array(64).fill(v)] }));
+  /** Output folders holding a run (a run.json), relative to the output folder. */
+  const runs = (out: string): string[] => {
+    const found: string[] = [];
+    const walk = (d: string, rel: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.name.startsWith('.') || (rel === '' && e.name === 'failed')) continue;
+        if (e.isDirectory()) walk(join(d, e.name), rel ? `${rel}/${e.name}` : e.name);
+        else if (e.name === 'run.json') found.push(rel);
+      }
+    };
+    walk(out, '');
+    return found.sort();
+  };
+
+  it('a symlink loop (in/loop → in) is processed once: not followed by default, entered once with --follow-symlinks', async () => {
+    for (const follow of [false, true]) {
+      const { inDir, out } = setup();
+      mkdirSync(join(inDir, 'sub'));
+      await tiny(join(inDir, 'a.tif'), 1);
+      await tiny(join(inDir, 'sub', 'b.tif'), 2);
+      symlinkSync(inDir, join(inDir, 'loop'));
+      symlinkSync(inDir, join(inDir, 'sub', 'back'));
+      const events = await watchOnce(inDir, out, { followSymlinks: follow });
+      expect(of(events, 'job-done')).toHaveLength(2);
+      expect(runs(out)).toEqual(['a', 'sub/b']);
+      expect(of(events, 'job-failed')).toHaveLength(0);
+      if (follow) {
+        const skipped = of(events, 'job-skipped') as Extract<WatchEvent, { event: 'job-skipped' }>[];
+        expect(skipped.some((e) => e.link && /not entered again/.test(e.reason))).toBe(true);
+      }
+    }
+  });
+
+  it('links to files and folders outside the watched folder are skipped by default (reported), processed with --follow-symlinks', async () => {
+    for (const follow of [false, true]) {
+      const { inDir, out } = setup();
+      const outside = join(inDir, '..', 'outside');
+      mkdirSync(join(outside, 'dir'), { recursive: true });
+      await tiny(join(outside, 'x.tif'), 7);
+      await tiny(join(outside, 'dir', 'y.tif'), 8);
+      await tiny(join(inDir, 'a.tif'), 1);
+      symlinkSync(join(outside, 'x.tif'), join(inDir, 'ext.tif'));
+      symlinkSync(join(outside, 'dir'), join(inDir, 'extdir'));
+      symlinkSync(join(inDir, 'a.tif'), join(inDir, 'again.tif')); // a second path to a file inside
+      const events = await watchOnce(inDir, out, { followSymlinks: follow });
+      const skipped = of(events, 'job-skipped') as Extract<WatchEvent, { event: 'job-skipped' }>[];
+      if (!follow) {
+        expect(runs(out)).toEqual(['a']);
+        const ext = skipped.find((e) => e.input === join(inDir, 'ext.tif'));
+        expect(ext?.reason).toMatch(/a symbolic link; not followed \(use --follow-symlinks/);
+      } else {
+        // outside targets are followed; the second path to a.tif is not processed twice
+        expect(runs(out).filter((r) => r !== 'a' && r !== 'again')).toEqual(['ext', 'extdir/y']);
+        expect(runs(out).filter((r) => r === 'a' || r === 'again')).toHaveLength(1);
+        expect(skipped.some((e) => /same file as/.test(e.reason))).toBe(true);
+      }
+    }
+  });
+
+  it('an input renamed or deleted while its job runs is reported as "input vanished" and not retried', async () => {
+    const { inDir, out } = setup();
+    await tiny(join(inDir, 'gone.tif'), 3);
+    await tiny(join(inDir, 'stays.tif'), 4);
+    const container = createContainer({ catalog: new PluginRegistry(), logger: new MemoryLogger(), threads: 1 });
+    const real = container.resolve(PipelineRunner);
+    let runs = 0;
+    const runner = {
+      run: async (req: Parameters<PipelineRunner['run']>[0]) => {
+        runs++;
+        const input = Object.values(req.inputs ?? {})[0] as string;
+        if (input.endsWith('gone.tif')) unlinkSync(input); // deleted while the job runs
+        return real.run(req);
+      },
+    };
+    const events = await watchOnce(inDir, out, { runner });
+    const failed = of(events, 'job-failed') as Extract<WatchEvent, { event: 'job-failed' }>[];
+    expect(failed).toHaveLength(1);
+    expect(failed[0].code).toBe('E_INPUT_VANISHED');
+    expect(failed[0].message).toMatch(/^input vanished: .*gone\.tif was renamed or deleted while its job ran; the job is not retried/);
+    expect(of(events, 'job-done')).toHaveLength(1);
+    expect(runs).toBe(2);
+    const report = JSON.parse(readFileSync(join(out, 'failed', 'gone.json'), 'utf8')) as { error: { code: string } };
+    expect(report.error.code).toBe('E_INPUT_VANISHED');
+    const ledger = readFileSync(join(out, '.focal-watch', 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; key: string });
+    expect(ledger.filter((r) => r.key.endsWith('gone.tif')).map((r) => r.state)).toEqual(['queued', 'running', 'failed']);
+    // a restart does not retry it
+    const again = await watchOnce(inDir, out, { runner });
+    expect(of(again, 'job-failed')).toHaveLength(0);
+    expect(runs).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ export interface RunOptions {
   input?: string[];
   out: string;
   preview?: boolean;
+  report?: boolean;
   json?: boolean;
   quiet?: boolean;
   concurrency?: number;
@@ -55,7 +56,7 @@ export async function runCommand(pipelineFile: string, opts: RunOptions, globals
     // The run gets a thread of its own: this one stays free to answer Ctrl-C at once and to
     // draw progress, whatever the operations do (core/runtime/isolated-run.ts).
     const summary = await runInThread(
-      { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, concurrency: opts.concurrency },
+      { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, report: opts.report, concurrency: opts.concurrency },
       { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), json: opts.json },
       { signal: controller.signal, onEvent: progress.onEvent, onLog: progress.onLog },
     ).catch((err: unknown) => {
@@ -66,11 +67,12 @@ export async function runCommand(pipelineFile: string, opts: RunOptions, globals
     });
     progress.stop();
     if (opts.json) {
-      printJsonLine({ event: 'result', ok: true, pipeline: summary.pipeline, outputs: summary.outputs, timingsMs: summary.timingsMs, totalMs: summary.totalMs, provenance: summary.provenanceFile });
+      printJsonLine({ event: 'result', ok: true, pipeline: summary.pipeline, outputs: summary.outputs, timingsMs: summary.timingsMs, totalMs: summary.totalMs, provenance: summary.provenanceFile, ...(summary.reportFile ? { report: summary.reportFile } : {}) });
     } else if (!opts.quiet) {
       process.stdout.write(`${summary.pipeline}: done in ${(summary.totalMs / 1000).toFixed(2)} s\n`);
       for (const o of summary.outputs) process.stdout.write(`  ${o.name} (${o.type}): ${o.files.join(', ')}\n`);
       process.stdout.write(`  provenance: ${summary.provenanceFile}\n`);
+      if (summary.reportFile) process.stdout.write(`\nReport (previews, counts, tables, node times): ${summary.reportFile}\n  open it in a browser: file://${summary.reportFile}\n`);
     }
   } finally {
     progress.stop();

@@ -20,6 +20,7 @@ export interface WatchCliOptions {
   acquisitionTimeoutS?: number;
   graceS?: number;
   polling?: boolean;
+  followSymlinks?: boolean;
 }
 
 /**
@@ -56,6 +57,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     maxQueue: opts.maxQueue,
     once: opts.once,
     usePolling: opts.polling,
+    followSymlinks: opts.followSymlinks ?? false,
     settleMs: opts.settleMs,
     acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
     // Each job runs in a thread of its own, so Ctrl-C is answered at once and aborting a job
@@ -111,6 +113,7 @@ function printHuman(e: WatchEvent, out: string): void {
       process.stdout.write(`failed  ${rel(e.input)}: ${e.code}: ${e.message}${e.node ? ` (node ${e.node}${e.op ? `, op ${e.op}` : ''})` : ''}; report ${rel(e.report)}\n`);
       break;
     case 'job-skipped':
+      if (e.link) process.stderr.write(`focal watch: skipped ${rel(e.input)}: ${e.reason}\n`);
       break;
     case 'warning':
       process.stderr.write(`focal watch: warning: ${e.message}\n`);

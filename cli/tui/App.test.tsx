@@ -10,11 +10,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function openDemo(t: TuiHarness, services: ReturnType<typeof testServices>) {
   const list = await services.listPipelines();
-  const at = list.findIndex((e) => e.name === 'demo');
+  const at = list.findIndex((e) => e.name === 'denoise-project');
   expect(at).toBeGreaterThanOrEqual(0);
-  await t.waitFor('demo');
+  await t.waitFor('denoise-project');
   await t.press(...Array<string>(at).fill(KEY.down), KEY.enter);
-  return t.waitFor('pipeline demo');
+  return t.waitFor('pipeline denoise-project');
 }
 
 describe('focal tui', () => {
@@ -36,11 +36,11 @@ describe('focal tui', () => {
     await t.press(KEY.enter);
     expect(await t.waitFor('params mip (stack.project)')).toContain('method');
     await t.press(KEY.esc);
-    await t.waitFor('pipeline demo');
+    await t.waitFor('pipeline denoise-project');
     await t.press('?');
     expect(await t.waitFor('Focal · keys')).toContain('backspace up');
     await t.press('x');
-    await t.waitFor('pipeline demo');
+    await t.waitFor('pipeline denoise-project');
     await t.press(KEY.esc);
     await t.waitFor('Focal · pipelines');
     // every line fits 80 columns, and the screen 24 rows
@@ -69,10 +69,10 @@ describe('focal tui', () => {
     expect(bad).toContain(`✗ ${expected}`);
     // the graph marks the node, and run is refused
     await t.press(KEY.esc);
-    await t.waitFor('pipeline demo');
+    await t.waitFor('pipeline denoise-project');
     expect(t.frame()).toMatch(/denoise .*✗/);
     await t.press('r');
-    expect(await t.waitFor('fix the params of denoise first')).toContain('pipeline demo');
+    expect(await t.waitFor('fix the params of denoise first')).toContain('pipeline denoise-project');
     await t.press(KEY.enter);
     await t.waitFor('params denoise');
     await t.press(KEY.down, KEY.down, KEY.enter, KEY.backspace, KEY.backspace);
@@ -81,14 +81,14 @@ describe('focal tui', () => {
     const good = await t.waitFor('truncate         = 3');
     expect(good).not.toContain('✗');
     await t.press(KEY.esc);
-    expect(await t.waitFor('pipeline demo')).not.toContain('fix the params');
+    expect(await t.waitFor('pipeline denoise-project')).not.toContain('fix the params');
     // the edited pipeline is what runs: saved beside the outputs, and run.json points to it
     await t.press('r');
     await t.waitFor('done in', 30_000);
-    const edited = JSON.parse(readFileSync(join(out, 'demo.edited.json'), 'utf8')) as { nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { default?: string }> };
+    const edited = JSON.parse(readFileSync(join(out, 'denoise-project.edited.json'), 'utf8')) as { nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { default?: string }> };
     expect(edited.nodes.denoise.params).toEqual({ sigmaUm: 0.4, truncate: 3 });
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { pipeline: { file: string }; nodes: Record<string, { params: Record<string, unknown> }>; inputs: Record<string, { file: string }> };
-    expect(run.pipeline.file).toBe(join(out, 'demo.edited.json'));
+    expect(run.pipeline.file).toBe(join(out, 'denoise-project.edited.json'));
     expect(run.nodes.denoise.params.truncate).toBe(3);
     expect(run.inputs.stack.file).toMatch(/samples\/cells-zstack\.tif$/);
     // the saved pipeline names the file that was run as its input's default, so it runs again alone
@@ -103,14 +103,14 @@ describe('focal tui', () => {
     const t = renderTui(<App services={services} outDir={out} />);
     await openDemo(t, services);
     await t.press('r');
-    await t.waitFor('Focal · run demo');
+    await t.waitFor('Focal · run denoise-project');
     const done = await t.waitFor('done in', 30_000);
     expect(done).toContain('4/4 nodes');
     expect(done).toMatch(/nuclei8bit\s+stack\.convert\s+█{20}\s+100%/);
     expect(done).toContain('2 outputs written');
     expect(done).toContain('done nuclei8bit');
     await t.press(KEY.enter);
-    const results = await t.waitFor('Focal · results demo');
+    const results = await t.waitFor('Focal · results denoise-project');
     expect(results).toMatch(/mip \(stack\): .*mip\.tif/);
     expect(results).toMatch(/preview: .*mip\.png/);
     expect(results).toMatch(/nuclei \(stack\): .*nuclei\.tif/);
@@ -145,7 +145,7 @@ describe('focal tui', () => {
     await t.press(KEY.down, '?');
 
     await t.resize(100, 30);
-    const back = await t.waitFor('Focal · pipeline demo');
+    const back = await t.waitFor('Focal · pipeline denoise-project');
     expect(back).not.toContain('80 × 24');
     expect(back).not.toContain('Focal · keys');
     expect(back).toContain('axis = z'); // the same screen, the same node selected

@@ -19,11 +19,11 @@ describe('folderWatchController (the dashboard over the real watch engine)', () 
     const incoming = join(dir, 'incoming');
     const out = join(dir, 'out');
     mkdirSync(incoming);
-    let status: WatchStatus = watchReducer(initialWatchStatus, { type: 'starting', folder: incoming, out, pipeline: 'demo', at: Date.now() });
+    let status: WatchStatus = watchReducer(initialWatchStatus, { type: 'starting', folder: incoming, out, pipeline: 'denoise-project', at: Date.now() });
     const events: WatchEvent[] = [];
     await controller.start({
       folder: incoming,
-      pipelineFile: join(packageRoot(), 'pipelines/demo.json'),
+      pipelineFile: join(packageRoot(), 'pipelines/denoise-project.json'),
       outDir: out,
       onEvent: (e) => {
         events.push(e);

@@ -67,9 +67,9 @@ const INTERRUPTED = /interrupted acquisition|promises \d+ planes|is missing|is u
  * acquisition closes is present and accounts for every plane; (img folder) every plane of the
  * c×z×t grid (from metadata.txt's Summary, or the indices seen) exists and parses.
  */
-export async function probe(ref: DatasetRef, cache: PlaneCache): Promise<Probe> {
+export async function probe(ref: DatasetRef, cache: PlaneCache, options: WalkOptions = {}): Promise<Probe> {
   if (ref.kind === 'ndtiff') throw new FocalError('E_ARGUMENT', 'NDTiff datasets are checked by their index, not probed');
-  if (ref.kind === 'img-folder') return probeImgFolder(ref, cache);
+  if (ref.kind === 'img-folder') return probeImgFolder(ref, cache, options);
   const file = ref.kind === 'mmstack' ? ref.main! : ref.key;
   if (!existsSync(file)) return { complete: false, files: [], reason: `${basename(file)} does not exist yet` };
   let info: TiffInfo;
@@ -105,6 +105,18 @@ export async function datasetHash(files: string[]): Promise<{ sha256: string; pe
 }
 
 // ---------------------------------------------------------------- img_* folders
+
+/** How the watch engine's own folder walks treat symbolic links. */
+export interface WalkOptions {
+  /** Take plane files that are symbolic links (default false: they are left out, as chokidar leaves them out). */
+  followSymlinks?: boolean;
+}
+
+/** Names of the entries of `folder` that the walk may take: symbolic links only when followed. */
+async function planeNames(folder: string, options: WalkOptions): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  return entries.filter((e) => options.followSymlinks || !e.isSymbolicLink()).map((e) => e.name).sort();
+}
 
 /** Plane files of one position of an img_* folder, in XYCZT order. */
 export interface ImgPlan {
@@ -149,6 +161,7 @@ const positive = (n: number | undefined): number | undefined => (n !== undefined
 async function readSummary(folder: string): Promise<Summary> {
   const file = join(folder, 'metadata.txt');
   if (!existsSync(file)) return {};
+  if (!(await stat(file)).isFile()) return {}; // a named pipe would block readFile forever
   const text = await readFile(file, 'utf8');
   let doc: Record<string, unknown> | undefined;
   try {
@@ -197,9 +210,9 @@ async function readSummary(folder: string): Promise<Summary> {
   };
 }
 
-async function probeImgFolder(ref: DatasetRef, cache: PlaneCache): Promise<Probe> {
+async function probeImgFolder(ref: DatasetRef, cache: PlaneCache, options: WalkOptions = {}): Promise<Probe> {
   const folder = ref.folder!;
-  const entries = await readdir(folder);
+  const entries = await planeNames(folder, options);
   const planes = new Map<string, string>();
   let maxC = 0;
   let maxZ = 0;
@@ -269,13 +282,13 @@ async function inspectCached(file: string, cache: PlaneCache): Promise<TiffInfo 
  * written as a TIFF to `dest` for the pipeline to read. With planes missing (acquisition
  * timeout) the stack keeps the complete leading time points, then z slices.
  */
-export async function assembleImgFolder(ref: DatasetRef, cache: PlaneCache, dest: string, signal?: AbortSignal): Promise<{ warnings: string[] }> {
-  const res = await probeImgFolder(ref, cache);
+export async function assembleImgFolder(ref: DatasetRef, cache: PlaneCache, dest: string, signal?: AbortSignal, options: WalkOptions = {}): Promise<{ warnings: string[] }> {
+  const res = await probeImgFolder(ref, cache, options);
   let plan: ImgPlan | undefined = res.complete ? res.img : undefined;
   const warnings: string[] = [];
   if (!plan) {
     // timed out: recompute the grid without requiring completeness
-    plan = await partialImgPlan(ref, cache);
+    plan = await partialImgPlan(ref, cache, options);
     if (!plan) throw new FocalError('E_FORMAT', `${ref.folder}: no readable planes for position ${ref.position}${res.complete ? '' : ` (${res.reason})`}`, { file: ref.folder });
     warnings.push(`${basename(ref.folder!)}: acquisition incomplete (${res.complete ? '' : res.reason}); kept ${plan.sizeC}×${plan.sizeZ}×${plan.sizeT} (c×z×t)`);
   }
@@ -313,8 +326,8 @@ export async function assembleImgFolder(ref: DatasetRef, cache: PlaneCache, dest
 }
 
 /** The largest complete leading block of the grid: whole time points, else whole z slices of t=0. */
-async function partialImgPlan(ref: DatasetRef, cache: PlaneCache): Promise<ImgPlan | undefined> {
-  const entries = (await readdir(ref.folder!)).sort();
+async function partialImgPlan(ref: DatasetRef, cache: PlaneCache, options: WalkOptions): Promise<ImgPlan | undefined> {
+  const entries = await planeNames(ref.folder!, options);
   const planes = new Map<string, string>();
   let C = 0;
   let Z = 0;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import pLimit from 'p-limit';
@@ -31,6 +31,12 @@ export interface WatchOptions {
   once?: boolean;
   /** Poll the file system instead of OS events (network shares where inotify/FSEvents do not fire). */
   usePolling?: boolean;
+  /**
+   * Follow symbolic links (default false: a link, to a file or a folder, is skipped with a
+   * `job-skipped` event). When followed, each real file is processed once and a real folder
+   * already seen (a loop such as `in/loop → in`) is not entered again.
+   */
+  followSymlinks?: boolean;
   /** How often pending datasets are re-checked (default min(250, settleMs/4)). */
   pollMs?: number;
   /** Runs one job (PipelineRunner, or the CLI's thread-per-run host). */
@@ -44,7 +50,7 @@ export type WatchEvent =
   | { event: 'job-started'; ts: number; id: string; input: string }
   | { event: 'job-done'; ts: number; id: string; input: string; output: string; ms: number; outputs: string[]; recovered?: boolean }
   | { event: 'job-failed'; ts: number; id: string; input: string; code: string; message: string; node?: string; op?: string; report: string }
-  | { event: 'job-skipped'; ts: number; input: string; reason: string }
+  | { event: 'job-skipped'; ts: number; input: string; reason: string; /** Skipped for a symbolic link (not followed, a loop or a second path to the same file). */ link?: boolean }
   | { event: 'warning'; ts: number; message: string; input?: string }
   | { event: 'watch-stopped'; ts: number; done: number; failed: number; abandoned: number; queued: number };
 
@@ -84,6 +90,9 @@ interface Job {
 
 const DEFAULT_PATTERN = '**/*.{tif,tiff}';
 
+/** Failure code of a job whose input was renamed, deleted or changed while it ran (not retried). */
+export const INPUT_VANISHED = 'E_INPUT_VANISHED';
+
 /**
  * The watch engine: discovers datasets under a folder (chokidar), waits until each is
  * complete (stable size and mtime for settleMs, and parses; MMStack series closed), records
@@ -105,6 +114,15 @@ export class FolderWatcher {
   /** NDTiff folder key → labels of the groups already queued (or skipped) in this session. */
   private readonly ndTaken = new Map<string, Set<string>>();
   private readonly claimed = new Set<string>();
+  private readonly follow: boolean;
+  /** followSymlinks: real folder → the first path it was seen under (loop detection). */
+  private readonly realDirs = new Map<string, string>();
+  /** followSymlinks: real file → the first path it was seen under (each real file once). */
+  private readonly realFiles = new Map<string, string>();
+  /** Paths already reported as skipped (one event each). */
+  private readonly skipped = new Set<string>();
+  /** Non-regular files (FIFOs, sockets, devices) already reported. */
+  private readonly notRegular = new Set<string>();
   private ledger!: Ledger;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
@@ -127,6 +145,7 @@ export class FolderWatcher {
     this.match = (rel) => isMatch(rel.split(sep).join('/'));
     this.limit = pLimit(options.concurrency ?? 1);
     this.maxQueue = options.maxQueue ?? 64;
+    this.follow = options.followSymlinks ?? false;
     this.finished = new Promise((r) => (this.finish = r));
   }
 
@@ -145,13 +164,15 @@ export class FolderWatcher {
     for (const rec of this.ledger.jobs.values()) this.claimed.add(rec.output);
 
     const outInside = !relative(this.dir, this.out).startsWith('..');
+    if (this.follow) this.realDirs.set(realpathSync(this.dir), this.dir);
     this.watcher = chokidarWatch(this.dir, {
       ignoreInitial: false,
       persistent: !this.options.once,
       usePolling: this.options.usePolling ?? false,
       interval: 500,
       binaryInterval: 500,
-      ignored: (p: string) => (outInside && (p === this.out || p.startsWith(this.out + sep))) || (p !== this.dir && basename(p).startsWith('.')),
+      followSymlinks: this.follow,
+      ignored: (p: string) => (outInside && (p === this.out || p.startsWith(this.out + sep))) || (p !== this.dir && basename(p).startsWith('.')) || this.seenDir(p),
     });
     this.watcher.on('add', (p) => this.onFile(p));
     this.watcher.on('change', (p) => this.onFile(p));
@@ -210,12 +231,109 @@ export class FolderWatcher {
     return recovered;
   }
 
+  /**
+   * followSymlinks: true for a folder whose real path was already seen under another path
+   * (a symlink loop, or a second link to the same folder): chokidar does not enter it.
+   */
+  private seenDir(p: string): boolean {
+    if (!this.follow || p === this.dir) return false;
+    let real: string;
+    try {
+      real = realpathSync(p);
+      if (!statSync(real).isDirectory()) return false;
+    } catch {
+      return false; // gone, or a dangling link: chokidar reports nothing for it
+    }
+    const first = this.realDirs.get(real);
+    if (first === undefined) {
+      this.realDirs.set(real, p);
+      return false;
+    }
+    if (first === p) return false;
+    this.skip(p, `same folder as ${first} (${real}); not entered again (symbolic-link loop or second link)`);
+    return true;
+  }
+
+  private skip(path: string, reason: string): void {
+    if (this.skipped.has(path)) return;
+    this.skipped.add(path);
+    this.emit({ event: 'job-skipped', ts: Date.now(), input: path, reason, link: true });
+  }
+
+  /**
+   * Whether a file found under the watched folder may be read: without followSymlinks a
+   * symbolic link (or a file reached through one) is refused; with it, a real file already
+   * seen under another path is. Skips are reported once per path.
+   */
+  private admit(path: string): boolean {
+    if (!this.follow) {
+      const link = this.linkOnTheWay(path);
+      if (link) {
+        this.skip(path, `${link === path ? 'a symbolic link' : `reached through the symbolic link ${link}`}; not followed (use --follow-symlinks to follow links)`);
+        return false;
+      }
+      return true;
+    }
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return true; // vanished: the checks that follow see it gone
+    }
+    const first = this.realFiles.get(real);
+    if (first === undefined) this.realFiles.set(real, path);
+    else if (first !== path) {
+      this.skip(path, `same file as ${first} (${real}); each real file is processed once`);
+      return false;
+    }
+    return true;
+  }
+
+  /** The first symbolic link on the way from the watched folder to `path` (itself included), if any. */
+  private linkOnTheWay(path: string): string | undefined {
+    const rel = relative(this.dir, path);
+    if (rel.startsWith('..')) return path; // outside the watched folder
+    let p = this.dir;
+    for (const part of rel.split(sep)) {
+      if (!part) continue;
+      p = join(p, part);
+      try {
+        if (lstatSync(p).isSymbolicLink()) return p;
+      } catch {
+        return undefined; // gone
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `path` is a regular file (or gone: later checks see that). A named pipe, socket or
+   * device would block or never end when opened or hashed: it is skipped with one warning event.
+   */
+  private regular(path: string): boolean {
+    let s;
+    try {
+      s = statSync(path);
+    } catch {
+      return true;
+    }
+    if (s.isFile()) return true;
+    if (!this.notRegular.has(path)) {
+      this.notRegular.add(path);
+      const kind = s.isFIFO() ? 'a named pipe (FIFO)' : s.isSocket() ? 'a socket' : s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : 'not a file';
+      this.emit({ event: 'warning', ts: Date.now(), message: `${path}: ${kind}, not a regular file; skipped`, input: path });
+    }
+    return false;
+  }
+
   private onFile(path: string): void {
     if (this.stopping) return;
     const rel = relative(this.dir, path);
     const name = basename(path);
     const isPlaneFolderMeta = name === 'metadata.txt';
     if (!isPlaneFolderMeta && name !== 'NDTiff.index' && !this.match(rel)) return;
+    if (!this.admit(path)) return;
+    if (!this.regular(path)) return;
     const ref = classify(this.dir, path);
     if (!ref) return;
     if (isPlaneFolderMeta && ref.kind !== 'ndtiff') return; // metadata.txt alone is no dataset; its folder's planes are
@@ -265,6 +383,12 @@ export class FolderWatcher {
         if (p.snapshot.delete(f)) changed = true;
         continue;
       }
+      if (!s.isFile() && !this.regular(f)) {
+        // replaced by a FIFO, socket, … since it was found: dropped (hashing it could wait forever)
+        p.paths.delete(f);
+        if (p.snapshot.delete(f)) changed = true;
+        continue;
+      }
       const prev = p.snapshot.get(f);
       if (!prev || prev.size !== s.size || prev.mtimeMs !== s.mtimeMs) {
         p.snapshot.set(f, { size: s.size, mtimeMs: s.mtimeMs });
@@ -297,7 +421,7 @@ export class FolderWatcher {
       return;
     }
     if (p.probedVersion !== p.version) {
-      const res = await probe(p.ref, this.planeCache);
+      const res = await probe(p.ref, this.planeCache, { followSymlinks: this.follow });
       p.probedVersion = p.version;
       for (const f of res.files) p.paths.add(f);
       if (await this.restat(p)) {
@@ -374,6 +498,10 @@ export class FolderWatcher {
     const key = `${folder}#${group.label || 'all'}`;
     const ref: DatasetRef = { kind: 'ndtiff', key, outputBase: group.label ? `${p.ref.outputBase}_${group.label}` : p.ref.outputBase, folder, group };
     const files = [...new Set(group.entries.map((e) => join(folder, basename(e.file))))].sort();
+    if (!this.admit(join(folder, 'NDTiff.index')) || files.some((f) => !this.admit(f))) {
+      this.skip(key, this.follow ? 'its files were already processed under another path' : 'some of its files are symbolic links, which are not followed (use --follow-symlinks)');
+      return;
+    }
     const ledgerFiles: LedgerFile[] = [];
     for (const f of files) {
       const s = await stat(f).catch(() => undefined);
@@ -395,6 +523,13 @@ export class FolderWatcher {
 
   private async take(p: Pending, input: string, warnings: string[]): Promise<void> {
     const files = [...p.paths].filter((f) => existsSync(f)).sort();
+    const refused = files.filter((f) => !this.admit(f));
+    if (refused.length > 0) {
+      // a dataset part of which is a link (e.g. an MMStack split file): the dataset is not taken
+      this.pending.delete(p.ref.key);
+      this.skip(p.ref.key, `${refused.length} of its files ${refused.length === 1 ? 'is' : 'are'} skipped (${refused.map((f) => basename(f)).join(', ')}): ${this.follow ? 'already processed under another path' : 'symbolic links are not followed (use --follow-symlinks)'}`);
+      return;
+    }
     if (files.length === 0) {
       this.pending.delete(p.ref.key);
       return;
@@ -413,7 +548,7 @@ export class FolderWatcher {
   /** Records a complete dataset as `queued` (unless this content is already done or failed) and schedules it. */
   private queue(ref: DatasetRef, ledgerFiles: LedgerFile[], sha256: string, input: string, inputSha256: string | undefined, warnings: string[]): void {
     const prior = this.ledger.find(ref.key, sha256);
-    if (prior && (prior.state === 'done' || prior.state === 'failed')) {
+    if (prior && (prior.state === 'done' || (prior.state === 'failed' && prior.error?.code !== INPUT_VANISHED))) {
       this.emit({ event: 'job-skipped', ts: Date.now(), input: ref.key, reason: `already ${prior.state} (job ${prior.id}, same content)` });
       return;
     }
@@ -461,7 +596,7 @@ export class FolderWatcher {
           const { stack } = await readNdGroup(job.ref.folder!, job.ref.group!, job.controller.signal);
           await writeTiff(assembled, stack, { mkdir: true });
         } else {
-          const { warnings } = await assembleImgFolder(job.ref, this.planeCache, assembled, job.controller.signal);
+          const { warnings } = await assembleImgFolder(job.ref, this.planeCache, assembled, job.controller.signal, { followSymlinks: this.follow });
           for (const w of warnings) this.emit({ event: 'warning', ts: Date.now(), message: w, input: job.ref.key });
         }
         input = assembled;
@@ -493,8 +628,23 @@ export class FolderWatcher {
     }
   }
 
+  /** The first input file of a job that is gone since the job was queued (renamed or deleted). */
+  private async vanished(job: Job): Promise<{ file: string; how: string } | undefined> {
+    for (const f of job.files) {
+      if (!(await lstat(f.path).then(() => true, () => false))) return { file: f.path, how: 'renamed or deleted' };
+    }
+    return undefined;
+  }
+
   private async fail(job: Job, err: unknown): Promise<void> {
-    const code = isFocalError(err) ? err.code : 'E_INTERNAL';
+    const gone = await this.vanished(job);
+    if (gone) {
+      // Not the pipeline's fault: reported as what it is, and not retried (a file that comes
+      // back, or a changed one, is a new dataset once it has settled).
+      const original = err instanceof Error ? err.message : String(err);
+      err = new FocalError('E_IO', `input vanished: ${gone.file} was ${gone.how} while its job ran; the job is not retried (${original})`, { file: gone.file, reason: 'input-vanished' });
+    }
+    const code = gone ? INPUT_VANISHED : isFocalError(err) ? err.code : 'E_INTERNAL';
     const message = err instanceof Error ? err.message : String(err);
     const node = isFocalError(err) && typeof err.details.node === 'string' ? err.details.node : undefined;
     const op = isFocalError(err) && typeof err.details.op === 'string' ? err.details.op : undefined;

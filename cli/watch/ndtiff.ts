@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createStack, FocalError, type PixelArray, type Stack } from '../../core/index.js';
 
@@ -105,9 +106,29 @@ export function completeNdGroups(index: NdIndex, closed: boolean): NdGroup[] {
   return groups.filter((g) => typeof g.axes.time === 'number' && g.axes.time < latest);
 }
 
+/**
+ * Opens a regular file for reading without blocking: a named pipe (FIFO) would make a plain
+ * open wait for a writer forever (and hang the watcher). Anything but a regular file is E_IO.
+ */
+async function openRegular(path: string): Promise<FileHandle> {
+  const nonBlock = fsConstants.O_NONBLOCK;
+  if (nonBlock === undefined && !(await stat(path)).isFile()) throw new FocalError('E_IO', `${path} is not a regular file`, { file: path });
+  const fh = await open(path, nonBlock === undefined ? 'r' : fsConstants.O_RDONLY | nonBlock);
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw new FocalError('E_IO', `${path} is not a regular file (a named pipe, socket or device); skipped`, { file: path });
+  }
+  return fh;
+}
+
 export async function readNdIndex(folder: string): Promise<NdIndex> {
   const file = join(folder, 'NDTiff.index');
-  return parseNdIndex(await readFile(file), file);
+  const fh = await openRegular(file);
+  try {
+    return parseNdIndex(await fh.readFile(), file);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Output name of an NDTiff dataset folder (its parent for `Full resolution`). */
@@ -122,7 +143,7 @@ interface Summary {
 
 /** Summary metadata from an NDTiff file header (magic 483729, version, 2355492, length, JSON). */
 async function readSummary(file: string): Promise<Summary> {
-  const fh = await open(file, 'r');
+  const fh = await openRegular(file);
   try {
     const head = Buffer.alloc(24);
     await fh.read(head, 0, 24, 0);
@@ -175,7 +196,7 @@ export async function readNdGroup(folder: string, group: NdGroup, signal?: Abort
       let h = handles.get(e.file);
       if (!h) {
         const path = join(folder, basename(e.file)); // never leave the folder
-        const fh = await open(path, 'r');
+        const fh = await openRegular(path);
         const head = Buffer.alloc(2);
         await fh.read(head, 0, 2, 0);
         h = { fh, le: head[0] === 0x49, size: (await stat(path)).size };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile, unlink } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { loadModelPackage, loadTfjsModel, parseModelManifest, saveModelPackage, type ModelManifestInput } from './model-package.js';
 import { createInferenceEngine, tiledInference } from './inference.js';
@@ -139,5 +140,111 @@ describe('model packages', () => {
     err = await errorOf(loadModelPackage(pkgDir));
     expect(err.code).toBe('E_IO');
     expect(err.message).toMatch(/weights file 'model\.onnx' is missing/);
+  });
+});
+
+describe('model packages: every file loaded lies inside the package and is covered by a sha256 (issue 25)', () => {
+  const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+  let base: string;
+
+  /** A fresh copy of a small saved package, with model.json rewritten by `edit` and its sha256 updated in the manifest (so only the new check can refuse it). */
+  async function tampered(name: string, edit?: (modelJson: { weightsManifest: { paths: string[] }[] }) => void, editManifest?: (m: Record<string, any>) => void): Promise<string> {
+    const pkgDir = join(dir, name);
+    await cp(base, pkgDir, { recursive: true });
+    const mj = join(pkgDir, 'tfjs', 'model.json');
+    const manifestPath = join(pkgDir, 'manifest.json');
+    const m = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, any>;
+    if (edit) {
+      const json = JSON.parse(await readFile(mj, 'utf8'));
+      edit(json);
+      const text = JSON.stringify(json);
+      await writeFile(mj, text);
+      m.weights[0].sha256 = sha(text);
+    }
+    editManifest?.(m);
+    await writeFile(manifestPath, JSON.stringify(m));
+    return pkgDir;
+  }
+
+  beforeAll(async () => {
+    base = join(dir, 'trust-base');
+    await saveModelPackage(base, { manifest, tfModel: model, exportOnnx: false });
+  });
+
+  it('model.json weights paths pointing at ../../../../etc/passwd are refused, naming the field', async () => {
+    const pkgDir = await tampered('passwd', (j) => { j.weightsManifest[0].paths = ['../../../../../../../../etc/passwd']; });
+    const err = await errorOf(loadModelPackage(pkgDir));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.message).toMatch(/leads outside the package \(to \/etc\/passwd\)/);
+    expect(String(err.details?.field)).toMatch(/^weights\.0\.file \(tfjs\/model\.json weightsManifest\.0\.paths\)$/);
+  });
+
+  it('tampered weights outside the package, named by model.json, are refused (the manifest hash covered another file)', async () => {
+    const outside = join(dir, 'evil-weights.bin');
+    const bytes = await readFile(join(base, 'tfjs', 'weights.bin'));
+    bytes[20] ^= 0xff;
+    await writeFile(outside, bytes);
+    const pkgDir = await tampered('outside-weights', (j) => { j.weightsManifest[0].paths = ['../../evil-weights.bin']; });
+    const err = await errorOf(loadModelPackage(pkgDir));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.message).toContain(`to ${outside}`);
+  });
+
+  it('a weights file inside the package that the manifest does not hash is refused', async () => {
+    const pkgDir = await tampered('unlisted', (j) => { j.weightsManifest[0].paths = ['other.bin']; });
+    const bytes = await readFile(join(pkgDir, 'tfjs', 'weights.bin'));
+    bytes[20] ^= 0xff;
+    await writeFile(join(pkgDir, 'tfjs', 'other.bin'), bytes);
+    const err = await errorOf(loadModelPackage(pkgDir));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.message).toMatch(/loads 'other\.bin', which the manifest does not list with a sha256/);
+    expect(err.details?.field).toBe('weights.0.shards');
+  });
+
+  it('a symlink out of the package is refused even when the bytes it leads to match the hash', async () => {
+    const pkgDir = await tampered('symlinked');
+    const outside = join(dir, 'same-weights.bin');
+    await cp(join(base, 'tfjs', 'weights.bin'), outside);
+    await unlink(join(pkgDir, 'tfjs', 'weights.bin'));
+    await symlink(outside, join(pkgDir, 'tfjs', 'weights.bin'));
+    const err = await errorOf(loadModelPackage(pkgDir));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.message).toContain(`leads outside the package (to ${outside})`);
+    expect(err.details?.field).toBe('weights.0.shards.0.file');
+  });
+
+  it('weights swapped after loadModelPackage are refused when the network is loaded', async () => {
+    const pkgDir = await tampered('swapped');
+    const pkg = await loadModelPackage(pkgDir);
+    const bin = join(pkgDir, 'tfjs', 'weights.bin');
+    const bytes = await readFile(bin);
+    bytes[20] ^= 0xff;
+    await writeFile(bin, bytes);
+    const err = await errorOf(loadTfjsModel(pkg, tf));
+    expect(err.code).toBe('E_FORMAT');
+    expect(err.message).toMatch(/the file was changed/);
+  });
+
+  it('channel counts in the manifest must match the network: inputs at load, outputs when the network is loaded', async () => {
+    let pkgDir = await tampered('in-channels', undefined, (m) => { m.inputs.channels = 3; });
+    let err = await errorOf(loadModelPackage(pkgDir));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.details?.field).toBe('inputs.channels');
+    expect(err.message).toMatch(/inputs\.channels is 3, the network \(tfjs\/model\.json\) takes 1/);
+    pkgDir = await tampered('out-channels', undefined, (m) => { m.outputs.channels = 2; });
+    const pkg = await loadModelPackage(pkgDir);
+    err = await errorOf(loadTfjsModel(pkg, tf));
+    expect(err.code).toBe('E_MANIFEST');
+    expect(err.details?.field).toBe('outputs.channels');
+    expect(err.message).toMatch(/outputs\.channels is 2, the network's output has 1 channels/);
+  });
+
+  it('the bundled Deep-R demo package and its DPM package still load', async () => {
+    const demo = resolve('models', 'deepr-demo');
+    const pkg = await loadModelPackage(demo);
+    expect(Object.keys(pkg.verified).length).toBe(3);
+    expect(pkg.manifest.inputs.channels).toBe(1);
+    const dpm = await loadModelPackage(join(demo, 'dpm'));
+    expect(dpm.files.tfjs).toBeDefined();
   });
 });

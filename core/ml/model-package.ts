@@ -7,7 +7,7 @@
  * Every file's sha256 is checked on load.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -102,8 +102,10 @@ export interface ModelPackage {
   /** Absolute path of the package folder. */
   dir: string;
   manifest: ModelManifest;
-  /** Absolute path of the weights' main file of each format present. */
+  /** Absolute (real) path of the weights' main file of each format present. */
   files: { tfjs?: string; onnx?: string };
+  /** Real path → sha256 of every file checked at load (inside the package, listed in the manifest). */
+  verified: Record<string, string>;
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -128,22 +130,76 @@ export async function sha256File(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-async function checkFile(dir: string, file: string, expected: string): Promise<string> {
-  const path = join(dir, file);
+/** The real path of `file` (relative to the package) if it lies inside the package's real folder; E_MANIFEST naming the field otherwise. */
+async function insidePackage(realRoot: string, dir: string, file: string, field: string, what = 'weights file'): Promise<string> {
+  const path = resolve(dir, file);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (e) {
+    throw new FocalError('E_IO', `model package ${realRoot}: ${what} '${file}' is missing or unreadable (${field}: ${(e as Error).message})`, { file: path, field }, { cause: e });
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+    throw new FocalError('E_MANIFEST', `model package ${realRoot}: '${file}' (${field}) leads outside the package (to ${real}); every file a package loads must lie inside its folder`, { file: path, field, target: real });
+  }
+  const s = await stat(real);
+  if (!s.isFile()) throw new FocalError('E_MANIFEST', `model package ${realRoot}: '${file}' (${field}) is not a regular file`, { file: path, field });
+  return real;
+}
+
+/** Reads a package file (inside the package, real path) and checks its sha256; returns its real path and bytes. */
+async function checkFile(realRoot: string, file: string, expected: string, field: string): Promise<{ path: string; bytes: Buffer }> {
+  const path = await insidePackage(realRoot, realRoot, file, field);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new FocalError('E_IO', `model package ${dir}: weights file '${file}' is missing or unreadable (${(e as Error).message})`, { file: path, field: 'weights' }, { cause: e });
+    throw new FocalError('E_IO', `model package ${realRoot}: weights file '${file}' is missing or unreadable (${(e as Error).message})`, { file: path, field }, { cause: e });
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== expected) {
-    throw new FocalError('E_FORMAT', `model package ${dir}: sha256 of '${file}' is ${actual}, the manifest says ${expected} — the file is corrupt or was changed`, { file: path, field: 'weights', expected, actual });
+    throw new FocalError('E_FORMAT', `model package ${realRoot}: sha256 of '${file}' is ${actual}, the manifest says ${expected} — the file is corrupt or was changed`, { file: path, field, expected, actual });
   }
-  return path;
+  return { path, bytes };
 }
 
-/** Reads and validates a model package; checks every weights file's sha256. */
+interface TfjsModelJson {
+  modelTopology: object; format?: string; generatedBy?: string; convertedBy?: string | null;
+  weightsManifest: { paths: string[]; weights: tfType.io.WeightsManifestEntry[] }[];
+  trainingConfig?: tfType.io.TrainingConfig; userDefinedMetadata?: Record<string, unknown>;
+}
+
+function parseTfjsModelJson(bytes: Buffer, file: string, field: string): TfjsModelJson {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new FocalError('E_FORMAT', `tfjs model ${file} is not valid JSON: ${(e as Error).message}`, { file, field }, { cause: e });
+  }
+  const j = json as Partial<TfjsModelJson> | null;
+  if (!j || typeof j !== 'object' || typeof j.modelTopology !== 'object' || !Array.isArray(j.weightsManifest)
+    || !j.weightsManifest.every((g) => g && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string') && Array.isArray(g.weights))) {
+    throw new FocalError('E_FORMAT', `tfjs model ${file}: needs modelTopology and weightsManifest[].paths/weights`, { file, field });
+  }
+  return j as TfjsModelJson;
+}
+
+/** The last axis of the InputLayer's batch_input_shape in a tfjs layers topology, when it states one. */
+function topologyInputChannels(topology: object): number | undefined {
+  const layers = (topology as { config?: { layers?: { class_name?: string; config?: { batch_input_shape?: unknown } }[] } }).config?.layers;
+  const input = layers?.find((l) => l.class_name === 'InputLayer');
+  const shape = input?.config?.batch_input_shape;
+  const last = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
+  return typeof last === 'number' ? last : undefined;
+}
+
+/**
+ * Reads and validates a model package. Every file it loads — each weights entry's main file
+ * and shards, and every weights path a tfjs model.json names — must lie inside the package
+ * folder after symlinks are resolved, and must be listed with its sha256 in the manifest
+ * (tfjs weight paths: as a shard of that entry); each sha256 is checked. The tfjs network's
+ * input channels are checked against `inputs.channels` (outputs: in loadTfjsModel).
+ */
 export async function loadModelPackage(dir: string): Promise<ModelPackage> {
   const root = resolve(dir);
   const manifestPath = join(root, MODEL_MANIFEST_FILE);
@@ -161,30 +217,64 @@ export async function loadModelPackage(dir: string): Promise<ModelPackage> {
     throw new FocalError('E_MANIFEST', `model manifest ${manifestPath} is not valid JSON: ${(e as Error).message}`, { file: manifestPath }, { cause: e });
   }
   const manifest = parseModelManifest(json, manifestPath);
+  const realRoot = await realpath(root);
   const files: ModelPackage['files'] = {};
-  for (const w of manifest.weights) {
-    const main = await checkFile(root, w.file, w.sha256);
-    for (const s of w.shards ?? []) await checkFile(root, s.file, s.sha256);
-    if (w.format === 'tfjs-layers') files.tfjs ??= main;
-    else files.onnx ??= main;
+  const verified: Record<string, string> = {};
+  for (const [i, w] of manifest.weights.entries()) {
+    const main = await checkFile(realRoot, w.file, w.sha256, `weights.${i}.file`);
+    verified[main.path] = w.sha256;
+    const shards = new Map<string, string>();
+    for (const [k, s] of (w.shards ?? []).entries()) {
+      const shard = await checkFile(realRoot, s.file, s.sha256, `weights.${i}.shards.${k}.file`);
+      verified[shard.path] = s.sha256;
+      shards.set(shard.path, s.sha256);
+    }
+    if (w.format === 'tfjs-layers') {
+      const modelJson = parseTfjsModelJson(main.bytes, main.path, `weights.${i}.file`);
+      for (const [g, group] of modelJson.weightsManifest.entries()) {
+        for (const p of group.paths) {
+          const field = `weights.${i}.file (${w.file} weightsManifest.${g}.paths)`;
+          if (isAbsolute(p)) throw new FocalError('E_MANIFEST', `model package ${realRoot}: ${w.file} names the absolute weights path '${p}'; weights must lie inside the package`, { file: main.path, field });
+          const real = await insidePackage(realRoot, dirname(main.path), p, field);
+          if (!shards.has(real)) {
+            throw new FocalError('E_MANIFEST', `model package ${realRoot}: ${w.file} loads '${p}', which the manifest does not list with a sha256 (weights.${i}.shards); it would load unchecked`, { file: main.path, field: `weights.${i}.shards`, path: p });
+          }
+        }
+      }
+      const inC = topologyInputChannels(modelJson.modelTopology);
+      if (inC !== undefined && inC !== manifest.inputs.channels) {
+        throw new FocalError('E_MANIFEST', `model package ${realRoot}: inputs.channels is ${manifest.inputs.channels}, the network (${w.file}) takes ${inC}`, { file: manifestPath, field: 'inputs.channels', manifest: manifest.inputs.channels, network: inC });
+      }
+      files.tfjs ??= main.path;
+    } else files.onnx ??= main.path;
   }
-  return { dir: root, manifest, files };
+  return { dir: root, manifest, files, verified };
 }
 
-/** A tfjs IOHandler that reads a layers model (model.json + shards) from disk. */
-export function tfjsFileLoader(modelJsonPath: string): tfType.io.IOHandler {
+/**
+ * A tfjs IOHandler that reads a layers model (model.json + shards) from disk. With `verified`
+ * (real path → sha256, as loadModelPackage returns), model.json and every weights file it names
+ * must be one of those files (inside the package) with that sha256, checked on the bytes read.
+ */
+export function tfjsFileLoader(modelJsonPath: string, verified?: Readonly<Record<string, string>>): tfType.io.IOHandler {
+  const read = async (path: string, what: string): Promise<Buffer> => {
+    if (!verified) return readFile(path);
+    const real = await realpath(path).catch(() => path);
+    const expected = verified[real];
+    if (!expected) throw new FocalError('E_MANIFEST', `tfjs model ${modelJsonPath}: ${what} ${path} is not a file of the model package with a sha256 in its manifest`, { file: path, field: 'weights' });
+    const bytes = await readFile(real);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== expected) throw new FocalError('E_FORMAT', `tfjs model ${modelJsonPath}: sha256 of ${path} is ${actual}, the manifest says ${expected} — the file was changed`, { file: path, field: 'weights', expected, actual });
+    return bytes;
+  };
   return {
     async load() {
-      const json = JSON.parse(await readFile(modelJsonPath, 'utf8')) as {
-        modelTopology: object; format?: string; generatedBy?: string; convertedBy?: string | null;
-        weightsManifest: { paths: string[]; weights: tfType.io.WeightsManifestEntry[] }[];
-        trainingConfig?: tfType.io.TrainingConfig; userDefinedMetadata?: Record<string, unknown>;
-      };
+      const json = parseTfjsModelJson(await read(modelJsonPath, 'model.json'), modelJsonPath, 'weights');
       const weightSpecs: tfType.io.WeightsManifestEntry[] = [];
       const buffers: Buffer[] = [];
       for (const group of json.weightsManifest) {
         weightSpecs.push(...group.weights);
-        for (const p of group.paths) buffers.push(await readFile(join(dirname(modelJsonPath), p)));
+        for (const p of group.paths) buffers.push(await read(resolve(dirname(modelJsonPath), p), 'weights file'));
       }
       const all = Buffer.concat(buffers);
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
@@ -201,7 +291,18 @@ export function tfjsFileLoader(modelJsonPath: string): tfType.io.IOHandler {
 export async function loadTfjsModel(pkg: ModelPackage, tf?: Tf): Promise<tfType.LayersModel> {
   if (!pkg.files.tfjs) throw new FocalError('E_UNSUPPORTED', `model package ${pkg.dir} has no tfjs-layers weights`, { file: pkg.dir, field: 'weights' });
   const t = tf ?? (await mlTf());
-  return t.loadLayersModel(tfjsFileLoader(pkg.files.tfjs));
+  const model = await t.loadLayersModel(tfjsFileLoader(pkg.files.tfjs, pkg.verified));
+  const check = (field: 'inputs' | 'outputs', shape: (number | null)[] | undefined): void => {
+    const network = shape?.[shape.length - 1];
+    const declared = pkg.manifest[field].channels;
+    if (typeof network === 'number' && network !== declared) {
+      model.dispose();
+      throw new FocalError('E_MANIFEST', `model package ${pkg.dir}: ${field}.channels is ${declared}, the network's ${field === 'inputs' ? 'input' : 'output'} has ${network} channels`, { file: join(pkg.dir, MODEL_MANIFEST_FILE), field: `${field}.channels`, manifest: declared, network });
+    }
+  };
+  check('inputs', model.inputs[0]?.shape);
+  check('outputs', model.outputs[0]?.shape);
+  return model;
 }
 
 export interface SaveModelPackageOptions {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { FocalError } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
-import type { Pipeline } from './schema.js';
+import { escapePointer, type Pipeline } from './schema.js';
 import { assertValidPipeline } from './validate.js';
 
 export interface LoadedPipeline {
@@ -48,11 +48,16 @@ export async function readPipelineJson(file: string): Promise<unknown> {
   return parseJsonText(text, file);
 }
 
-/** JSON.parse with an error that names the file and, when the parser gives a position, its line and column. */
+/**
+ * JSON.parse with an error that names the file and, when the parser gives a position, its line and
+ * column. A key given twice in one object is an error too (JSON.parse would keep the last one
+ * silently), naming the key's JSON pointer, line and column.
+ */
 export function parseJsonText(text: string, file: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // editors on Windows may write a BOM
+  let doc: unknown;
   try {
-    return JSON.parse(body);
+    doc = JSON.parse(body);
   } catch (err) {
     const message = (err as Error).message;
     let where = '';
@@ -66,6 +71,68 @@ export function parseJsonText(text: string, file: string): unknown {
     }
     throw new FocalError('E_PIPELINE', `${file} is not valid JSON: ${message}${where}`, { file }, { cause: err });
   }
+  const duplicate = findDuplicateKey(body);
+  if (duplicate) {
+    const { line, column } = lineColumn(body, duplicate.offset);
+    throw new FocalError(
+      'E_PIPELINE',
+      `${file}: duplicate key '${duplicate.key}' at ${duplicate.pointer} (line ${line}, column ${column}); the earlier one is at line ${lineColumn(body, duplicate.firstOffset).line}. JSON parsers keep only the last, so one of them would be silently ignored`,
+      { file, field: duplicate.pointer, line, column },
+    );
+  }
+  return doc;
+}
+
+export interface DuplicateKey {
+  /** The key as JSON.parse decodes it. */
+  key: string;
+  /** JSON pointer (RFC 6901) of the member, e.g. `/nodes/blur/params/sigmaPx`. */
+  pointer: string;
+  /** Character offset of the second occurrence's key, and of the first one. */
+  offset: number;
+  firstOffset: number;
+}
+
+/**
+ * The first key that occurs twice in one object of `text`, which must be valid JSON (it is
+ * scanned after JSON.parse accepted it). Keys are compared as JSON.parse decodes them, so
+ * `"a"` and `"\u0061"` are the same key.
+ */
+export function findDuplicateKey(text: string): DuplicateKey | undefined {
+  // One frame per open container: objects track their keys, arrays their next index.
+  type Frame = { kind: 'object'; keys: Map<string, number>; key?: string } | { kind: 'array'; index: number };
+  const stack: Frame[] = [];
+  const pointer = (): string =>
+    stack.map((f) => (f.kind === 'object' ? (f.key ?? '') : String(f.index))).map((k) => `/${escapePointer(k)}`).join('');
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.kind === 'object') {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        const first = top.keys.get(key);
+        top.key = key;
+        if (first !== undefined) return { key, pointer: pointer(), offset: start, firstOffset: first };
+        top.keys.set(key, start);
+        expectKey = false;
+      }
+    } else if (ch === '{') {
+      stack.push({ kind: 'object', keys: new Map() });
+      expectKey = true;
+    } else if (ch === '[') {
+      stack.push({ kind: 'array', index: 0 });
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    } else if (ch === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object') expectKey = true;
+      else if (top?.kind === 'array') top.index++;
+    }
+  }
+  return undefined;
 }
 
 /** 1-based line and column of a character offset. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import { catalogFromPlugins } from '../plugin/catalog.js';
 import { defineOperation, definePlugin } from '../plugin/contract.js';
-import { loadPipelineFile, parseJsonText } from './load.js';
+import { findDuplicateKey, loadPipelineFile, parseJsonText } from './load.js';
 import { assertValidPipeline, editDistance, formatProblems, validatePipeline, type PipelineProblem } from './validate.js';
 
 const passStack = ({ stack }: { stack: never }) => ({ stack });
@@ -202,6 +202,16 @@ describe('validatePipeline', () => {
     expect(p.message).toContain("name one of its outputs: 'blur.stack'");
   });
 
+  it('reserves the output name run (any case): run.json is the provenance record (issue 25)', () => {
+    const doc = { name: 'x', inputs: { img: { type: 'image' } }, outputs: { run: 'img', Run: 'img', ok: 'img' } };
+    const problems = validatePipeline(doc, catalog).problems;
+    expect(problems).toEqual([
+      expect.objectContaining({ code: 'E_SCHEMA', pointer: '/outputs/run', field: 'run', message: expect.stringMatching(/output name 'run' is reserved: .*run\.json/) }),
+      expect.objectContaining({ code: 'E_SCHEMA', pointer: '/outputs/Run', field: 'Run' }),
+    ]);
+    expect(validatePipeline({ ...doc, outputs: { runs: 'img', 'run-1': 'img' } }, catalog).problems).toEqual([]);
+  });
+
   it('escapes JSON pointer segments', () => {
     const doc = { name: 'p', inputs: { s: { type: 'stack' } }, nodes: { blur: { op: 'filter.gaussian', in: { stack: 's' }, params: { 'a/b~c': 1 } } }, outputs: { out: 'blur.stack' } };
     expect(validatePipeline(doc, catalog).problems.map((p) => p.pointer)).toEqual(['/nodes/blur/params/a~1b~0c']);
@@ -287,6 +297,24 @@ describe('loadPipelineFile', () => {
     expect(err.message.startsWith(`${file} is not valid JSON: `)).toBe(true);
     expect(err.message).toMatch(/line 3, column 26/);
     expect(() => parseJsonText('', 'empty.json')).toThrow(/empty.json is not valid JSON: .*\(line 1, column 1\)/);
+  });
+
+  it('rejects a key given twice in one object, naming the key, its JSON pointer, line and column (issue 25)', async () => {
+    const file = join(dir, 'pipelines', 'duplicate.json');
+    const text = '{\n  "name": "x",\n  "inputs": { "s": { "type": "stack" } },\n  "nodes": {\n    "blur": { "op": "filter.gaussian", "in": { "stack": "s" },\n      "params": { "sigmaPx": 1, "border": "zero", "sigmaPx": 9 } }\n  },\n  "outputs": { "o": "blur.stack" }\n}\n';
+    expect(JSON.parse(text).nodes.blur.params.sigmaPx).toBe(9); // what a plain JSON.parse does: the last one wins, silently
+    await writeFile(file, text);
+    const err = await rejection(loadPipelineFile(file, catalog));
+    expect(err).toMatchObject({ code: 'E_PIPELINE', details: { file, field: '/nodes/blur/params/sigmaPx', line: 6, column: 51 } });
+    expect(err.message).toBe(`${file}: duplicate key 'sigmaPx' at /nodes/blur/params/sigmaPx (line 6, column 51); the earlier one is at line 6. JSON parsers keep only the last, so one of them would be silently ignored`);
+  });
+
+  it('finds duplicate keys as JSON.parse decodes them, inside arrays and escaped keys, and nothing in distinct objects', () => {
+    expect(findDuplicateKey('{"a": 1, "\\u0061": 2}')).toMatchObject({ key: 'a', pointer: '/a', offset: 9, firstOffset: 1 });
+    expect(findDuplicateKey('{"l": [{"k": 1}, {"k": 2, "x/y": {"q": "\\"}", "q": 0}}]}')).toMatchObject({ key: 'q', pointer: '/l/1/x~1y/q' });
+    expect(findDuplicateKey('{"a": {"b": 1}, "c": {"b": 2}, "d": [{"b": 3}, {"b": "{\\"b\\": 4, \\"b\\": 5}"}]}')).toBeUndefined();
+    expect(findDuplicateKey('[1, "x", {"a": [1, 2], "b": {"a": 1}}]')).toBeUndefined();
+    expect(() => parseJsonText('{"name": "a", "name": "b"}', 'p.json')).toThrow(/p\.json: duplicate key 'name' at \/name \(line 1, column 15\)/);
   });
 
   it('throws E_PIPELINE listing the problems of an invalid pipeline file', async () => {

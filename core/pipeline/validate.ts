@@ -25,6 +25,12 @@ export type PipelineProblemCode =
   /** A node's params fail its operation's parameter schema. */
   | 'E_PARAMS';
 
+/**
+ * Output names a pipeline may not use (compared case-insensitively, as some file systems do):
+ * `run` would write `run.json`, the provenance record every run writes beside its outputs.
+ */
+export const RESERVED_OUTPUT_NAMES: readonly string[] = ['run'];
+
 export interface PipelineProblem {
   code: PipelineProblemCode;
   /** JSON pointer (RFC 6901) into the document, e.g. `/nodes/blur/params/sigmaPx`; `''` is the whole document. */
@@ -242,6 +248,10 @@ function semanticProblems(doc: unknown, catalog: OperationCatalog): PipelineProb
   }
 
   for (const [name, ref] of entriesOf(doc.outputs)) {
+    if (RESERVED_OUTPUT_NAMES.includes(name.toLowerCase())) {
+      problems.push(problem('E_SCHEMA', ['outputs', name],
+        `output name '${name}' is reserved: the run's provenance record is written as run.json beside the outputs, so this output would overwrite it or be overwritten; rename it (e.g. '${name}-result')`, name));
+    }
     if (typeof ref !== 'string' || !PIPELINE_REF_PATTERN.test(ref)) continue;
     resolveRef(ref, ['outputs', name], `output '${name}'`);
   }

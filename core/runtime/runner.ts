@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { access, mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
@@ -13,7 +13,9 @@ import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
 import { loadPipelineFile } from '../pipeline/load.js';
 import { hostFocalVersion } from '../plugin/discovery.js';
 import { runPipeline, type RunEvent } from '../pipeline/executor.js';
-import type { Pipeline } from '../pipeline/schema.js';
+import { parseRef, type Pipeline } from '../pipeline/schema.js';
+import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
+import { REPORT_FILE, writeRunReport } from './report.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
 
 export interface RunRequest {
@@ -23,19 +25,23 @@ export interface RunRequest {
   outDir: string;
   /** Also write an 8-bit PNG preview beside every image/stack output. */
   preview?: boolean;
+  /** Also write report.html (core/runtime/report.ts): previews, tables, node times, link to run.json. */
+  report?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Max nodes at once; default: the compute service's threads. */
   concurrency?: number;
   /**
-   * Called with each output file's path when its (atomic) write starts and when it is done: a
-   * host that may have to stop the run abruptly uses it to remove what a killed run left
-   * (`removeRunFiles`).
+   * What the run puts in the output folder, for a host that may have to stop the run abruptly
+   * and remove what a killed run left (`removeRunFiles`): first its staging folder
+   * (`.focal-staging-<pid>-<hex>`, 'start' before it is created; the outputs are written there),
+   * then each output file's final path when its move into place starts and when it is done,
+   * `run.json` last.
    */
   onWrite?: (file: string, state: 'start' | 'done') => void;
 }
 
-type FileWriter = (file: string, write: () => Promise<void>) => Promise<void>;
+export { ensureWritableFolder } from './run-output.js';
 
 export interface OutputRecord {
   name: string;
@@ -49,13 +55,18 @@ export interface RunSummary {
   timingsMs: Record<string, number>;
   totalMs: number;
   provenanceFile: string;
+  /** report.html, when the request asked for it. */
+  reportFile?: string;
 }
 
 /**
- * Runs a pipeline file end to end: validates it, loads the input files, executes the
- * graph, and writes every output atomically into the output folder, with a `run.json`
- * provenance record. Nothing is written until the whole pipeline has succeeded, and
- * input files are only ever opened for reading.
+ * Runs a pipeline file end to end: validates it, checks that no output would land on an input
+ * or the pipeline file and that the output folder is usable, loads the input files, executes the
+ * graph, writes every output into a hidden staging folder inside the output folder, and moves
+ * them into place with a `run.json` provenance record last (the previous run.json is removed
+ * first). Nothing is moved into the output folder until the whole pipeline has succeeded, input
+ * files are only ever opened for reading, and leftovers of killed runs are removed by the next
+ * run into the folder (run-output.ts).
  */
 @injectable()
 export class PipelineRunner {
@@ -72,19 +83,30 @@ export class PipelineRunner {
     const { pipeline, inputDefaults } = await loadPipelineFile(request.pipelineFile, this.catalog);
     const inputFiles = this.resolveInputFiles(pipeline, request, inputDefaults);
     const outDir = resolve(request.outDir);
+    const preview = request.preview ?? false;
+    // Before anything runs or is created: no output may land on a file the run reads.
+    const reads = await protectedFiles([
+      ...Object.entries(inputFiles).map(([name, file]) => ({ label: `input '${name}'`, file })),
+      { label: 'the pipeline file', file: resolve(request.pipelineFile) },
+    ]);
+    const planned = this.plannedOutputFiles(pipeline, outDir, preview);
+    if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
+    await assertNotOverwriting(planned, reads);
     const createdDir = await ensureWritableFolder(outDir);
-    // A run either writes all its outputs or none: on failure or cancellation the files this
-    // run wrote are removed, and so are the folders it created (when left empty).
+    const stale = await removeStaleRunFiles(outDir);
+    if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
+
+    // A run's outputs appear as one unit: they are written into a hidden staging folder and moved
+    // into place once all are written, run.json last. On failure or cancellation the staging
+    // folder, the files this run moved in, and the folders it created (when left empty) are removed.
     const begun: string[] = [];
     const written: string[] = [];
-    const write: FileWriter = async (file, fn) => {
-      begun.push(file);
-      request.onWrite?.(file, 'start');
-      await fn();
-      written.push(file);
-      request.onWrite?.(file, 'done');
-    };
+    const staging = join(outDir, stagingName());
     try {
+      begun.push(staging);
+      request.onWrite?.(staging, 'start');
+      await mkdir(staging);
+
       const inputs: Record<string, unknown> = {};
       for (const [name, file] of Object.entries(inputFiles)) {
         inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
@@ -103,20 +125,60 @@ export class PipelineRunner {
       const outputs: OutputRecord[] = [];
       for (const [name, { type, value }] of Object.entries(result.outputs)) {
         throwIfAborted(request.signal);
-        outputs.push(await this.writeOutput(outDir, name, type, value, request.preview ?? false, write));
+        outputs.push(await this.writeOutput(staging, outDir, name, type, value, preview));
       }
       throwIfAborted(request.signal);
-      const provenanceFile = join(outDir, 'run.json');
+      const provenanceFile = join(outDir, PROVENANCE_FILE);
       const totalMs = Date.now() - started;
       const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs);
-      await write(provenanceFile, () => this.io.writeJson(provenanceFile, record));
-      return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile };
+      await this.io.writeJson(join(staging, PROVENANCE_FILE), record);
+      throwIfAborted(request.signal);
+      const reportFile = request.report ? join(outDir, REPORT_FILE) : undefined;
+      if (reportFile) {
+        await writeRunReport(staging, {
+          pipeline: { name: pipeline.name, description: pipeline.description, file: resolve(request.pipelineFile) },
+          inputs: Object.entries(inputFiles).map(([name, file]) => ({ name, type: pipeline.inputs[name].type, file, value: inputs[name] })),
+          nodes: Object.entries(pipeline.nodes).map(([id, node]) => ({ id, op: node.op, ms: result.timings[id] ?? null })),
+          outputs: outputs.map((o) => ({ ...o, value: result.outputs[o.name].value })),
+          totalMs,
+          provenanceFile: PROVENANCE_FILE,
+          date: new Date().toISOString(),
+        });
+        throwIfAborted(request.signal);
+      }
+
+      // Commit. The value types decide the files; check them again against what the run read.
+      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
+      await assertNotOverwriting(files, reads);
+      // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
+      await rm(provenanceFile, { force: true });
+      for (const { file } of [...files, { file: provenanceFile }]) {
+        begun.push(file);
+        request.onWrite?.(file, 'start');
+        await rename(join(staging, basename(file)), file);
+        written.push(file);
+        request.onWrite?.(file, 'done');
+      }
+      await syncFolder(outDir);
+      await rm(staging, { recursive: true, force: true });
+      return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile, ...(reportFile ? { reportFile } : {}) };
     } catch (err) {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
       throw err;
     }
   }
 
+  /** The files each output would be written to, from the declared types of the values it names. */
+  private plannedOutputFiles(pipeline: Pipeline, outDir: string, preview: boolean): { name: string; file: string; field?: string; what?: string }[] {
+    const planned: { name: string; file: string; field?: string; what?: string }[] = [{ name: 'run', file: join(outDir, PROVENANCE_FILE), field: '/outputs', what: 'the provenance record' }];
+    for (const [name, ref] of Object.entries(pipeline.outputs)) {
+      const r = parseRef(ref);
+      const type = r.kind === 'input' ? pipeline.inputs[r.input]?.type : this.catalog.get(pipeline.nodes[r.node]?.op ?? '')?.manifest.outputs[r.port]?.type;
+      const exts = type === 'image' || type === 'stack' ? (preview ? ['tif', 'png'] : ['tif']) : type === 'table' ? ['csv', 'json'] : type === undefined ? ['tif', 'png', 'csv', 'json'] : ['json'];
+      for (const ext of exts) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
+    }
+    return planned;
+  }
   private resolveInputFiles(pipeline: Pipeline, request: RunRequest, defaults: Record<string, string>): Record<string, string> {
     const given = request.inputs ?? {};
     for (const name of Object.keys(given)) {
@@ -158,29 +220,24 @@ export class PipelineRunner {
     }
   }
 
-  private async writeOutput(outDir: string, name: string, type: PortType, value: unknown, preview: boolean, write: FileWriter): Promise<OutputRecord> {
-    const files: string[] = [];
+  /** Writes one output into the staging folder; the record names the files it will have in `outDir`. */
+  private async writeOutput(staging: string, outDir: string, name: string, type: PortType, value: unknown, preview: boolean): Promise<OutputRecord> {
+    const names: string[] = [];
     if (isStack(value) || isImage(value)) {
-      const tif = join(outDir, `${name}.tif`);
-      await write(tif, () => this.io.writeStack(tif, value as Stack | Image));
-      files.push(tif);
+      await this.io.writeStack(join(staging, `${name}.tif`), value as Stack | Image);
+      names.push(`${name}.tif`);
       if (preview) {
-        const png = join(outDir, `${name}.png`);
-        await write(png, () => this.io.writePreview(png, value as Stack | Image));
-        files.push(png);
+        await this.io.writePreview(join(staging, `${name}.png`), value as Stack | Image);
+        names.push(`${name}.png`);
       }
     } else if (isTable(value)) {
-      const base = join(outDir, name);
-      await write(`${base}.csv`, async () => {
-        await write(`${base}.json`, () => this.io.writeTable(base, value));
-      });
-      files.push(`${base}.csv`, `${base}.json`);
+      await this.io.writeTable(join(staging, name), value);
+      names.push(`${name}.csv`, `${name}.json`);
     } else {
-      const file = join(outDir, `${name}.json`);
-      await write(file, () => this.io.writeJson(file, value as JsonValue));
-      files.push(file);
+      await this.io.writeJson(join(staging, `${name}.json`), value as JsonValue);
+      names.push(`${name}.json`);
     }
-    return { name, type, files };
+    return { name, type, files: names.map((n) => join(outDir, n)) };
   }
 
   private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number): Promise<JsonValue> {
@@ -209,22 +266,6 @@ export class PipelineRunner {
   }
 }
 
-/**
- * Creates the folder if needed and checks that files can be created in it. Returns the
- * outermost folder it created (undefined when `dir` already existed), for `removeRunFiles`.
- */
-export async function ensureWritableFolder(dir: string): Promise<string | undefined> {
-  try {
-    const created = await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-    return created;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EROFS' ? 'read-only file system' : (err as Error).message;
-    throw new FocalError('E_IO', `output folder ${dir} is not writable: ${reason}`, { file: dir }, { cause: err });
-  }
-}
-
 /** The output files of a run: those whose write began, and those whose write completed. */
 export interface RunFiles {
   started: readonly string[];
@@ -232,13 +273,16 @@ export interface RunFiles {
 }
 
 /**
- * Undoes what a failed or cancelled run left in its output folder: each file it wrote
- * completely (a same-named file of an earlier run that this run did not replace yet stays),
+ * Undoes what a failed or cancelled run left in its output folder: its staging folder
+ * (`.focal-staging-*`, with everything in it), each file it wrote completely (a same-named file of an earlier run that this run did not replace yet stays),
  * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), then the
  * folders from `dir` up to `createdDir` (the outermost one the run created), each only if
  * empty. Never throws.
  */
 export async function removeRunFiles(files: RunFiles, createdDir: string | undefined, dir: string): Promise<void> {
+  for (const file of new Set([...files.started, ...files.written])) {
+    if (isStagingFolder(file)) await rm(file, { recursive: true, force: true }).catch(() => undefined);
+  }
   for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
   const byFolder = new Map<string, string[]>();
   for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
@@ -258,6 +302,14 @@ export async function removeRunFiles(files: RunFiles, createdDir: string | undef
     }
     if (d === top || dirname(d) === d) return;
   }
+}
+
+/** fsync a folder, so that the renames into it survive a power cut (best effort: not every platform allows it). */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
 }
 
 async function readText(file: string): Promise<string> {

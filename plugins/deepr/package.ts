@@ -3,8 +3,8 @@
  * The DPM decoder ships as a nested package in `<model>/dpm/` (task `defocus-map`), named by
  * the autofocus manifest's `extra.dpm`.
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/index.js';
@@ -49,7 +49,27 @@ export async function loadDeepRPackage(dir: string, options: { dpm?: boolean } =
   if (typeof rel !== 'string') {
     throw new FocalError('E_PARAMS', `model: package ${dir} has no DPM decoder (manifest extra.dpm is missing); train one with \`focal train deepr --dpm-iterations N\``, { field: 'model', file: dir });
   }
-  return { autofocus, dpm: await loadModelPackage(join(dir, rel)) };
+  return { autofocus, dpm: await loadModelPackage(dpmFolder(autofocus.dir, rel)) };
+}
+
+/**
+ * The DPM package folder named by `extra.dpm`: it must lie inside the autofocus package (real
+ * paths, symlinks resolved) and not be the package itself; E_MANIFEST naming the field otherwise.
+ */
+export function dpmFolder(dir: string, rel: string): string {
+  const field = 'extra.dpm';
+  if (isAbsolute(rel)) throw new FocalError('E_MANIFEST', `model package ${dir}: ${field} '${rel}' is an absolute path; it must name a folder inside the package`, { file: join(dir, 'manifest.json'), field });
+  const root = realpathSync(dir);
+  let real: string;
+  try {
+    real = realpathSync(resolve(dir, rel));
+  } catch {
+    throw new FocalError('E_IO', `model package ${dir}: the DPM folder '${rel}' (${field}) does not exist`, { file: join(dir, rel), field });
+  }
+  if (!real.startsWith(root + sep)) {
+    throw new FocalError('E_MANIFEST', `model package ${dir}: ${field} '${rel}' leads outside the package (to ${real}); every file a package loads must lie inside its folder`, { file: join(dir, 'manifest.json'), field, target: real });
+  }
+  return real;
 }
 
 /** What a Deep-R package records about its training. */

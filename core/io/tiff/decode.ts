@@ -79,40 +79,67 @@ function layoutOf(page: TiffPage, type: SampleType): Layout {
   return { across, down, perPlane, blocks: perPlane * (chunky ? 1 : page.samplesPerPixel), chunky, spb: chunky ? page.samplesPerPixel : 1, sampleBytes: bytesOf(type) };
 }
 
+/** Where one block's bytes lie in the file. */
+export interface BlockExtent {
+  start: number;
+  end: number;
+  /** `strip 3 of IFD 7` */
+  what: string;
+  /** StripOffsets or TileOffsets */
+  tag: string;
+}
+
 /**
  * Checks a page's block table against the file before anything is allocated: enough
- * offsets, every block inside the file, and for compressed data a plausible expansion
- * ratio. Returns the number of bytes the page decodes to.
+ * offsets, no block of zero bytes (it would read as black pixels), no block inside the
+ * header or past the end of the file, byte counts that hold the block's pixels, and for
+ * compressed data a plausible expansion ratio. Every error names the file, the IFD and
+ * the tag. Returns the number of bytes the page decodes to and where its blocks lie.
  */
-export function validateBlocks(src: FileSource, page: TiffPage, type: SampleType): number {
+export function validateBlocks(src: FileSource, page: TiffPage, type: SampleType): { decoded: number; extents: BlockExtent[] } {
   const L = layoutOf(page, type);
   const where = `IFD ${page.index}`;
+  const unit = page.tiled ? 'tile' : 'strip';
+  const offsetsTag = page.tiled ? 'TileOffsets' : 'StripOffsets';
+  const countsTag = page.tiled ? 'TileByteCounts' : 'StripByteCounts';
+  const bad = (tag: string, message: string): FocalError => new FocalError('E_FORMAT', `${src.path}: ${where}: ${message}`, { file: src.path, tag, ifd: page.index });
   if (page.offsets.length < L.blocks) {
-    throw new FocalError('E_FORMAT', `${src.path}: ${where} lists ${page.offsets.length} ${page.tiled ? 'tiles' : 'strips'}, ${L.blocks} needed for ${page.width}×${page.height}`, { file: src.path });
+    throw bad(offsetsTag, `${offsetsTag} lists ${page.offsets.length} ${unit}s, ${L.blocks} needed for ${page.width}×${page.height}`);
   }
   const compressed = page.compression !== 1;
   if (compressed && (!page.byteCounts || page.byteCounts.length < L.blocks)) {
-    throw new FocalError('E_FORMAT', `${src.path}: ${where} is compressed but lacks byte counts`, { file: src.path });
+    throw bad(countsTag, `the data is compressed but ${countsTag} ${page.byteCounts ? `lists only ${page.byteCounts.length} of ${L.blocks} ${unit}s` : 'is missing'}`);
   }
   const decoded = page.width * page.height * page.samplesPerPixel * L.sampleBytes;
+  const extents: BlockExtent[] = [];
   let stored = 0;
   for (let b = 0; b < L.blocks; b++) {
     const off = page.offsets[b];
     const count = page.byteCounts?.[b];
-    if (count === 0) continue; // sparse block: zeros
-    if (compressed) {
-      src.check(off, count!, `${page.tiled ? 'tile' : 'strip'} ${b} of ${where}`);
-      stored += count!;
-    } else {
-      const need = blockBytesNeeded(page, L, b);
-      src.check(off, need, `${page.tiled ? 'tile' : 'strip'} ${b} of ${where}`);
-      stored += need;
+    const what = `${unit} ${b} of ${where}`;
+    if (count === 0) {
+      throw bad(countsTag, `${countsTag} gives ${unit} ${b} 0 bytes but it holds pixels (reading it would give zeros, not the image)`);
     }
+    if (off < page.headerBytes) {
+      throw bad(offsetsTag, `${offsetsTag} puts ${unit} ${b} at byte ${off}, inside the ${page.headerBytes}-byte TIFF header`);
+    }
+    const need = blockBytesNeeded(page, L, b);
+    if (!compressed && count !== undefined && count < need) {
+      throw bad(countsTag, `${countsTag} gives ${unit} ${b} ${count} bytes but its pixels take ${need}`);
+    }
+    const len = compressed ? count! : need;
+    try {
+      src.check(off, len, what);
+    } catch {
+      throw bad(offsetsTag, `${offsetsTag} / ${countsTag}: ${what} at byte ${off} (${len} bytes) lies outside the file (${src.size} bytes); the file is truncated or corrupt`);
+    }
+    extents.push({ start: off, end: off + len, what, tag: offsetsTag });
+    stored += len;
   }
   if (compressed && decoded > stored * MAX_COMPRESSION_RATIO + 1024 * 1024) {
-    throw new FocalError('E_FORMAT', `${src.path}: ${where} claims ${page.width}×${page.height} pixels but holds only ${stored} compressed bytes; the file is corrupt`, { file: src.path });
+    throw bad(countsTag, `claims ${page.width}×${page.height} pixels but ${countsTag} gives only ${stored} compressed bytes; the file is corrupt`);
   }
-  return decoded;
+  return { decoded, extents };
 }
 
 function blockGeometry(page: TiffPage, L: Layout, b: number): { sample: number; x0: number; y0: number; cols: number; rows: number } {
@@ -238,11 +265,7 @@ export async function decodePage(src: FileSource, page: TiffPage, type: SampleTy
     while (b < L.blocks) {
       throwIfAborted(signal);
       let e = b + 1;
-      while (e < L.blocks && page.offsets[e] === page.offsets[e - 1] + stripBytes && page.byteCounts?.[e] !== 0) e++;
-      if (page.byteCounts?.[b] === 0) {
-        b = e;
-        continue;
-      }
+      while (e < L.blocks && page.offsets[e] === page.offsets[e - 1] + stripBytes) e++;
       const start = b * stripBytes;
       const end = Math.min(e * stripBytes, dst.byteLength);
       await src.readInto(dst.subarray(start, end), page.offsets[b], `strips ${b}–${e - 1} of IFD ${page.index}`);
@@ -256,7 +279,6 @@ export async function decodePage(src: FileSource, page: TiffPage, type: SampleTy
     throwIfAborted(signal);
     const g = blockGeometry(page, L, b);
     const count = page.byteCounts?.[b];
-    if (count === 0) continue;
     const need = blockBytesNeeded(page, L, b);
     let bytes: Uint8Array;
     if (!compressed) {

@@ -56,8 +56,12 @@ export interface TextRef {
 export interface TiffPage {
   /** Position in the IFD chain (0-based). */
   index: number;
+  /** Size of the file header (8, or 16 for BigTIFF): no pixel data lies before it. */
+  headerBytes: number;
   /** File offset of the IFD. */
   offset: number;
+  /** Size of the IFD itself (entry count, entries, next-IFD offset). */
+  ifdBytes: number;
   width: number;
   height: number;
   /** BitsPerSample of every sample. */
@@ -93,6 +97,21 @@ export interface TiffStructure {
 }
 
 type Value = number[] | TextRef;
+
+/** Field types a count or an offset may have (libtiff accepts the same; signed ones only when not negative). */
+const INTEGER_TYPES: ReadonlySet<number> = new Set([FieldType.BYTE, FieldType.SHORT, FieldType.LONG, FieldType.IFD, FieldType.LONG8, FieldType.IFD8, FieldType.SBYTE, FieldType.SSHORT, FieldType.SLONG, FieldType.SLONG8]);
+/** Tags whose values say where pixels lie and how many there are: a value of another type would read a plane from the wrong place. */
+const STRUCTURAL_TAGS: readonly number[] = [
+  Tag.ImageWidth, Tag.ImageLength, Tag.BitsPerSample, Tag.SamplesPerPixel, Tag.RowsPerStrip, Tag.StripOffsets, Tag.StripByteCounts,
+  Tag.TileWidth, Tag.TileLength, Tag.TileOffsets, Tag.TileByteCounts,
+];
+const TAG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]));
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FieldType).map(([k, v]) => [v, k]));
+
+/** `StripOffsets (273)`, or `tag 1234` for a tag Focal has no name for. */
+export function tagName(tag: number): string {
+  return TAG_NAMES[tag] !== undefined ? `${TAG_NAMES[tag]} (${tag})` : `tag ${tag}`;
+}
 
 const WANTED: ReadonlySet<number> = new Set(Object.values(Tag));
 const TEXT_TAGS: ReadonlySet<number> = new Set([Tag.ImageDescription, Tag.Software, Tag.DateTime]);
@@ -131,19 +150,23 @@ export async function readStructure(src: FileSource, options: { maxPages?: numbe
 
   const pages: TiffPage[] = [];
   const seen = new Set<number>();
+  // Every value a well-formed file holds takes at least one byte of it; IFDs that all point at one
+  // large array (StripOffsets shared by thousands of IFDs) would multiply the memory the file costs.
+  const values = { count: 0, max: src.size + 1_048_576 };
   let offset = first;
   const maxPages = options.maxPages ?? Infinity;
   while (offset !== 0 && pages.length < maxPages) {
     if (seen.has(offset)) throw formatError(src, `the IFD chain loops back to byte ${offset}`);
     seen.add(offset);
-    const { values, next } = await readIfd(src, offset, le, bigTiff);
-    pages.push(interpret(src, pages.length, offset, values));
-    offset = next;
+    const ifd = await readIfd(src, offset, le, bigTiff, values);
+    checkTypes(src, pages.length, ifd.values, ifd.types);
+    pages.push(interpret(src, pages.length, offset, ifd.values, bigTiff ? 16 : 8, ifd.bytes));
+    offset = ifd.next;
   }
   return { littleEndian: le, bigTiff, pages };
 }
 
-async function readIfd(src: FileSource, offset: number, le: boolean, bigTiff: boolean): Promise<{ values: Map<number, Value>; next: number }> {
+async function readIfd(src: FileSource, offset: number, le: boolean, bigTiff: boolean, budget: { count: number; max: number }): Promise<{ values: Map<number, Value>; types: Map<number, number>; next: number; bytes: number }> {
   const countSize = bigTiff ? 8 : 2;
   const entrySize = bigTiff ? 20 : 12;
   const inline = bigTiff ? 8 : 4;
@@ -158,6 +181,7 @@ async function readIfd(src: FileSource, offset: number, le: boolean, bigTiff: bo
   const bytes = (await src.readSmall(offset, total, what)).slice();
   const dv = new DataView(bytes.buffer);
   const values = new Map<number, Value>();
+  const types = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const e = countSize + i * entrySize;
     const tag = dv.getUint16(e, le);
@@ -167,6 +191,7 @@ async function readIfd(src: FileSource, offset: number, le: boolean, bigTiff: bo
     if (size === undefined) continue; // unknown field type: the TIFF spec says to ignore the entry
     const count = bigTiff ? Number(dv.getBigUint64(e + 4, le)) : dv.getUint32(e + 4, le);
     const byteLen = count * size;
+    types.set(tag, type);
     const valuePos = e + 4 + (bigTiff ? 8 : 4);
     let valueOffset: number;
     let local: DataView;
@@ -190,11 +215,15 @@ async function readIfd(src: FileSource, offset: number, le: boolean, bigTiff: bo
       values.set(tag, { offset: valueOffset, length: byteLen });
       continue;
     }
+    budget.count += count;
+    if (budget.count > budget.max) {
+      throw formatError(src, `the IFDs' tag values add up to more than the file's ${src.size} bytes can hold (IFD at byte ${offset}, ${tagName(tag)}: ${count} values); many IFDs share one table`);
+    }
     values.set(tag, decodeNumbers(local, localPos, type, count, le));
   }
   const np = countSize + n * entrySize;
   const next = bigTiff ? Number(dv.getBigUint64(np, le)) : dv.getUint32(np, le);
-  return { values, next };
+  return { values, types, next, bytes: total };
 }
 
 function decodeNumbers(dv: DataView, pos: number, type: number, count: number, le: boolean): number[] {
@@ -242,7 +271,25 @@ function one(values: Map<number, Value>, tag: number, fallback: number): number 
   return v && v.length > 0 && Number.isFinite(v[0]) ? v[0] : fallback;
 }
 
-function interpret(src: FileSource, index: number, offset: number, values: Map<number, Value>): TiffPage {
+/**
+ * The tags that locate and size pixel data must hold unsigned integers: an ASCII, RATIONAL,
+ * FLOAT, … StripOffsets would otherwise be decoded into numbers and read pixels from the wrong place.
+ */
+function checkTypes(src: FileSource, index: number, values: Map<number, Value>, types: Map<number, number>): void {
+  for (const tag of STRUCTURAL_TAGS) {
+    const type = types.get(tag);
+    if (type === undefined) continue;
+    if (!INTEGER_TYPES.has(type)) {
+      throw new FocalError('E_FORMAT', `${src.path}: IFD ${index}: ${tagName(tag)} has field type ${TYPE_NAMES[type] ?? type}; it must be an unsigned integer (SHORT, LONG or LONG8)`, { file: src.path, tag: TAG_NAMES[tag], ifd: index });
+    }
+    const v = values.get(tag);
+    if (Array.isArray(v) && v.some((x) => x < 0)) {
+      throw new FocalError('E_FORMAT', `${src.path}: IFD ${index}: ${tagName(tag)} holds a negative value`, { file: src.path, tag: TAG_NAMES[tag], ifd: index });
+    }
+  }
+}
+
+function interpret(src: FileSource, index: number, offset: number, values: Map<number, Value>, headerBytes: number, ifdBytes: number): TiffPage {
   const where = `IFD ${index}`;
   const width = one(values, Tag.ImageWidth, 0);
   const height = one(values, Tag.ImageLength, 0);
@@ -281,7 +328,9 @@ function interpret(src: FileSource, index: number, offset: number, values: Map<n
   if (!offsets || offsets.length === 0) throw formatError(src, `${where} has no ${tiled ? 'TileOffsets' : 'StripOffsets'}`);
   return {
     index,
+    headerBytes,
     offset,
+    ifdBytes,
     width,
     height,
     bitsPerSample,

@@ -90,6 +90,32 @@ export function imageJSizes(d: ImageJDescription): { sizeC: number; sizeZ: numbe
   return { sizeC: 1, sizeZ: images, sizeT: 1, images };
 }
 
+const SIZE_KEYS = ['images', 'channels', 'slices', 'frames'] as const;
+
+/**
+ * Why the description's images / channels / slices / frames cannot be trusted, or undefined:
+ * a value that is not a positive whole number (garbage, negative, zero), or channels·slices·frames
+ * (any of them given) that differs from images. ImageJ itself then ignores the dimensions.
+ */
+export function imageJSizeProblem(d: ImageJDescription): string | undefined {
+  for (const key of SIZE_KEYS) {
+    const raw = d.fields[key];
+    if (raw === undefined) continue;
+    const v = raw.trim();
+    if (!/^\+?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) {
+      return `${key}=${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw)} is not a positive whole number`;
+    }
+  }
+  const given = d.channels !== undefined || d.slices !== undefined || d.frames !== undefined;
+  const c = d.channels ?? 1;
+  const z = d.slices ?? 1;
+  const t = d.frames ?? 1;
+  if (given && d.images !== undefined && c * z * t !== d.images) {
+    return `channels × slices × frames = ${c} × ${z} × ${t} = ${c * z * t}, but images=${d.images}`;
+  }
+  return undefined;
+}
+
 /**
  * Calibration of an ImageJ TIFF: pixel size = 1 / X/YResolution in the description's unit
  * (or the ResolutionUnit tag, inch or cm, when the description names none); z step from

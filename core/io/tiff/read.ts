@@ -1,11 +1,12 @@
+import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { allocate, type DType, type PixelArray } from '../../data/dtype.js';
 import type { Calibration } from '../../data/image.js';
 import { createStack, type Stack } from '../../data/stack.js';
 import { FocalError, isFocalError, throwIfAborted } from '../../errors.js';
-import { decodePage, dtypeForSample, sampleTypeOf, validateBlocks, type DecodeStats, type SampleType } from './decode.js';
+import { bytesOf, decodePage, dtypeForSample, sampleTypeOf, validateBlocks, type DecodeStats, type SampleType } from './decode.js';
 import { compressionName, readStructure, readText, type TiffPage, type TiffStructure } from './ifd.js';
-import { imageJCalibration, imageJSizes, isImageJDescription, parseImageJDescription } from './imagej.js';
+import { imageJCalibration, imageJSizeProblem, imageJSizes, isImageJDescription, parseImageJDescription } from './imagej.js';
 import { indexInOrder, isOmeXml, parseOmeXml, positionInOrder, type OmeImage } from './ome.js';
 import { FileSource } from './source.js';
 import { lengthUnitToUm, positive } from './units.js';
@@ -16,7 +17,21 @@ export interface ReadTiffOptions {
   signal?: AbortSignal;
   /** Called for problems that do not stop the read (interrupted acquisitions, missing files, lossy conversions). */
   onWarning?: (message: string) => void;
+  /**
+   * Most bytes the read may allocate for the stack (planes, per-plane bookkeeping, decode
+   * buffers), checked before anything is allocated; a larger stack is refused with
+   * E_UNSUPPORTED naming the file. Default: defaultReadBudget() (half the machine's memory).
+   */
+  maxBytes?: number;
 }
+
+/** The default memory budget of one read: half of the machine's memory. */
+export function defaultReadBudget(): number {
+  return Math.floor(totalmem() / 2);
+}
+
+/** Bookkeeping a plane costs beyond its pixels (typed array, job, plane slot), for the budget. */
+const PLANE_OVERHEAD = 1024;
 
 /** What `inspectTiff` reports without decoding pixel data. */
 export interface TiffInfo {
@@ -81,10 +96,30 @@ interface Plan {
 
 class Session {
   readonly sources = new Map<string, { src: FileSource; structure: TiffStructure } | null>();
-  constructor(readonly path: string, readonly warn: (msg: string) => void) {}
+  constructor(
+    readonly path: string,
+    readonly warn: (msg: string) => void,
+    /** Memory budget in bytes. */
+    readonly budget: number,
+    /** readTiff: over budget is an error; inspectTiff: a warning. */
+    readonly enforceBudget: boolean,
+  ) {}
+  /** Checks an estimate against the budget before allocating (an error or, when only inspecting, a warning). */
+  overBudget(bytes: number, what: string): void {
+    if (bytes <= this.budget) return;
+    const msg = `${what} needs about ${formatBytes(bytes)} of memory, more than the read's budget of ${formatBytes(this.budget)} (ReadTiffOptions.maxBytes)`;
+    if (this.enforceBudget) throw new FocalError('E_UNSUPPORTED', `${this.path}: ${msg}`, { file: this.path, bytes, budget: this.budget });
+    this.warn(`${basename(this.path)}: reading it would fail: ${msg}`);
+  }
   async close(): Promise<void> {
     for (const v of this.sources.values()) await v?.src.close();
   }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `${Math.ceil(n / 1024)} KiB`;
 }
 
 const READ_CONCURRENCY = 4;
@@ -218,11 +253,38 @@ async function planPlain(session: Session, src: FileSource, st: TiffStructure, d
   };
 }
 
+/** Pages that are planes of the stack: full-resolution pages of the first page's size. */
+function fullPages(st: TiffStructure): number {
+  const first = st.pages[0];
+  return st.pages.filter((p) => (p.index === 0 || (p.subfileType & 1) === 0) && p.width === first.width && p.height === first.height && p.samplesPerPixel === first.samplesPerPixel).length;
+}
+
 async function planImageJ(session: Session, src: FileSource, st: TiffStructure, description: string): Promise<Plan> {
   const d = parseImageJDescription(description);
   const first = st.pages[0];
   const type = sampleTypeOf(src, first);
   const spp = first.samplesPerPixel;
+  const imagejMeta = {
+    version: d.version,
+    ...(d.mode !== undefined ? { mode: d.mode } : {}),
+    ...(d.min !== undefined ? { min: d.min } : {}),
+    ...(d.max !== undefined ? { max: d.max } : {}),
+    ...(d.unit !== undefined ? { unit: d.unit } : {}),
+  };
+  // A description whose sizes cannot be trusted (garbage, negative, zero, a product that is not
+  // images=, or fewer images than the file has pages) would silently drop planes: read every
+  // page as a z slice instead, as ImageJ does, and say so.
+  const full = fullPages(st);
+  let problem = imageJSizeProblem(d);
+  if (!problem && full > imageJSizes(d).images) problem = `images=${imageJSizes(d).images}${d.fields.images === undefined ? ' (implied)' : ''} but the file has ${full} pages of the first page's size`;
+  if (problem) {
+    const p = await planPlain(session, src, st, description);
+    session.warn(`${src.name}: the ImageJ description's sizes cannot be trusted (${problem}); read all ${p.sizeZ} pages as z slices (${describeSizes(p)}) instead`);
+    p.format = 'imagej';
+    p.calibration = imageJCalibration(d, first.xResolution, first.yResolution, first.resolutionUnit);
+    p.metadata = { imagej: { ...imagejMeta, ignoredSizes: problem }, ...(p.metadata.description !== undefined ? { description: p.metadata.description } : {}) };
+    return p;
+  }
   const ij = imageJSizes(d);
   const sizes = { sizeC: ij.sizeC * spp, sizeZ: ij.sizeZ, sizeT: ij.sizeT };
   checkPlaneCount(src.path, ij.images * spp, 'the ImageJ description');
@@ -232,7 +294,10 @@ async function planImageJ(session: Session, src: FileSource, st: TiffStructure, 
   const sb = type === 'uint8' || type === 'int8' ? 1 : type === 'uint16' || type === 'int16' ? 2 : type === 'float64' ? 8 : 4;
   const planeBytes = first.width * first.height * spp * sb;
   const contiguousFirst =
-    first.compression === 1 && !first.tiled && first.offsets.every((o, i) => o === first.offsets[0] + i * first.width * first.blockHeight * spp * sb);
+    first.compression === 1 &&
+    !first.tiled &&
+    (first.planar === 1 || spp === 1) &&
+    first.offsets.every((o, i) => o === first.offsets[0] + i * first.width * first.blockHeight * spp * sb);
   if (M >= N) {
     for (let k = 0; k < N; k++) {
       sameGeometry(session, first, type, src, st.pages[k]);
@@ -240,10 +305,12 @@ async function planImageJ(session: Session, src: FileSource, st: TiffStructure, 
     }
   } else if (contiguousFirst && (M === 1 || st.pages[1].offsets[0] === first.offsets[0] + planeBytes)) {
     // ImageJ's large-file layout: one IFD, the other planes follow the first one's data.
+    // Each plane is one block (its strips are contiguous), so a plane costs one offset, whatever its strip count.
     const base = first.offsets[0];
     const fit = Math.min(N, Math.floor((src.size - base) / planeBytes));
+    if (session.enforceBudget) session.overBudget(fit * (first.width * first.height * spp * bytesOf(dtypeForSample(type)) + PLANE_OVERHEAD), `the ImageJ stack of ${fit} planes of ${first.width}×${first.height}`);
     for (let k = 0; k < fit; k++) {
-      pages.push({ ...first, offsets: first.offsets.map((o) => o + k * planeBytes), byteCounts: undefined });
+      pages.push({ ...first, blockHeight: first.height, offsets: [base + k * planeBytes], byteCounts: undefined });
     }
   } else {
     for (let k = 0; k < M; k++) {
@@ -261,15 +328,7 @@ async function planImageJ(session: Session, src: FileSource, st: TiffStructure, 
     session.warn(`${src.name}: the ImageJ description promises ${N} planes (${describeSizes(sizes)}) but the file holds ${pages.length}; read ${jobs.length} of ${N} planes as ${describeSizes(cut)}`);
     final = cut;
   }
-  const metadata: Record<string, unknown> = {
-    imagej: {
-      version: d.version,
-      ...(d.mode !== undefined ? { mode: d.mode } : {}),
-      ...(d.min !== undefined ? { min: d.min } : {}),
-      ...(d.max !== undefined ? { max: d.max } : {}),
-      ...(d.unit !== undefined ? { unit: d.unit } : {}),
-    },
-  };
+  const metadata: Record<string, unknown> = { imagej: imagejMeta };
   return {
     format: 'imagej',
     width: first.width,
@@ -452,6 +511,74 @@ async function plan(session: Session): Promise<Plan> {
   return p;
 }
 
+/** Byte ranges of consecutive blocks that lie back to back in the file. */
+interface Run {
+  start: number;
+  end: number;
+  first: string;
+  last: string;
+  /** StripOffsets / TileOffsets; absent for an IFD. */
+  tag?: string;
+}
+
+function describeRun(r: Run): string {
+  return r.first === r.last ? r.first : `${r.first} … ${r.last}`;
+}
+
+/**
+ * Checks every page to be decoded against its file, then the whole stack against the memory
+ * budget, before anything is allocated: blocks inside the file, none empty, none inside the
+ * header, none overlapping another (one strip shared by thousands of IFDs would turn a small
+ * file into gigabytes of planes), and the planes plus decode buffers within the budget.
+ */
+function checkData(session: Session, p: Plan): void {
+  const bySource = new Map<string, Run[]>();
+  let maxBlock = 0;
+  for (const j of p.jobs) {
+    const { extents } = validateBlocks(j.src, j.page, p.sampleType);
+    const spb = j.page.planar === 1 || j.page.samplesPerPixel === 1 ? j.page.samplesPerPixel : 1;
+    maxBlock = Math.max(maxBlock, j.page.blockWidth * j.page.blockHeight * spb * bytesOf(p.sampleType));
+    let runs = bySource.get(j.src.path);
+    if (!runs) bySource.set(j.src.path, (runs = []));
+    let run: Run | undefined;
+    for (const e of extents) {
+      if (run && e.start === run.end) {
+        run.end = e.end;
+        run.last = e.what;
+      } else {
+        run = { start: e.start, end: e.end, first: e.what, last: e.what, tag: e.tag };
+        runs.push(run);
+      }
+    }
+  }
+  for (const [path, runs] of bySource) {
+    // the image directories themselves: pixel data read from one would be tags read as pixels
+    for (const page of session.sources.get(path)?.structure.pages ?? []) {
+      runs.push({ start: page.offset, end: page.offset + page.ifdBytes, first: `the directory of IFD ${page.index}`, last: `the directory of IFD ${page.index}` });
+    }
+    runs.sort((a, b) => a.start - b.start);
+    let prev = runs[0];
+    for (let i = 1; i < runs.length; i++) {
+      const r = runs[i];
+      const tag = r.tag ?? prev.tag;
+      if (r.start < prev.end && tag !== undefined) {
+        throw new FocalError(
+          'E_FORMAT',
+          `${path}: ${tag} puts ${describeRun(prev)} (bytes ${prev.start}–${prev.end - 1}) and ${describeRun(r)} (bytes ${r.start}–${r.end - 1}) over the same bytes; pixel data must not overlap other pixel data or an image directory (the file is corrupt or built to multiply memory)`,
+          { file: path, tag },
+        );
+      }
+      if (r.end > prev.end) prev = r;
+    }
+  }
+  const count = p.sizeC * p.sizeZ * p.sizeT;
+  const dtype = dtypeForSample(p.sampleType);
+  const planeBytes = p.width * p.height * bytesOf(dtype);
+  // Decode buffers: a compressed block and its decoded copy for each page in flight.
+  const buffers = Math.min(READ_CONCURRENCY, p.jobs.length) * maxBlock * 2;
+  session.overBudget(count * (planeBytes + PLANE_OVERHEAD) + buffers, `the stack (${count} planes of ${p.width}×${p.height} ${dtype})`);
+}
+
 function wrap(path: string, err: unknown): FocalError {
   if (isFocalError(err)) {
     if (err.code === 'E_FORMAT' && err.details.file === undefined) {
@@ -484,18 +611,26 @@ function wrap(path: string, err: unknown): FocalError {
  *   its images=): the complete time points are kept; if the first is incomplete, its
  *   complete z slices; failing that, its leading channels. onWarning names the file and
  *   says how many of how many planes were read.
+ * - ImageJ descriptions whose images / channels / slices / frames are not positive whole
+ *   numbers, whose product is not images=, or that list fewer images than the file has pages:
+ *   every page is read as a z slice, with a warning saying why.
  * - Nothing is allocated before the file's block tables have been checked against its
- *   size (and, for compressed data, against a maximum compression ratio).
+ *   size (inside it, past the header, no empty block, no two blocks overlapping; for
+ *   compressed data, a maximum compression ratio) and the whole stack against the memory
+ *   budget (options.maxBytes, default defaultReadBudget()). Only regular files are opened.
+ *   docs/security.md, "Reading files", lists the guarantees.
  */
 export async function readTiff(path: string, options: ReadTiffOptions = {}): Promise<Stack> {
   const warnings: string[] = [];
-  const session = new Session(path, (m) => warnings.push(m));
+  const budget = options.maxBytes ?? defaultReadBudget();
+  if (!(budget > 0)) throw new FocalError('E_ARGUMENT', `readTiff: maxBytes must be a positive number of bytes, got ${budget}`, { file: path, field: 'maxBytes' });
+  const session = new Session(path, (m) => warnings.push(m), budget, true);
   try {
     throwIfAborted(options.signal);
     const p = await plan(session);
     const dtype = dtypeForSample(p.sampleType);
     const n = p.width * p.height;
-    for (const j of p.jobs) validateBlocks(j.src, j.page, p.sampleType);
+    checkData(session, p);
     if (n > 2 ** 31 - 1) throw new FocalError('E_UNSUPPORTED', `${path}: planes of ${p.width}×${p.height} pixels are too large`, { file: path });
     const count = p.sizeC * p.sizeZ * p.sizeT;
     const planes: PixelArray[] = new Array(count);
@@ -542,12 +677,17 @@ export async function readTiff(path: string, options: ReadTiffOptions = {}): Pro
   }
 }
 
-/** Dimensions, dtype, calibration and layout of a TIFF, without decoding pixel data. Throws like readTiff. */
-export async function inspectTiff(path: string): Promise<TiffInfo> {
+/**
+ * Dimensions, dtype, calibration and layout of a TIFF, without decoding pixel data. Throws like
+ * readTiff (the block tables are checked the same way); a stack over the memory budget
+ * (options.maxBytes, default defaultReadBudget()) is a warning here, an error for readTiff.
+ */
+export async function inspectTiff(path: string, options: { maxBytes?: number } = {}): Promise<TiffInfo> {
   const warnings: string[] = [];
-  const session = new Session(path, (m) => warnings.push(m));
+  const session = new Session(path, (m) => warnings.push(m), options.maxBytes ?? defaultReadBudget(), false);
   try {
     const p = await plan(session);
+    checkData(session, p);
     const first = p.main.pages[0];
     return {
       path,

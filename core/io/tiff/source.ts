@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FocalError } from '../../errors.js';
 
@@ -20,16 +21,27 @@ export class FileSource {
     readonly size: number,
   ) {}
 
+  /**
+   * Opens a regular file for reading. Anything else (a named pipe, socket, device, folder) is
+   * E_IO naming the file, without blocking: the file is opened non-blocking (opening a FIFO
+   * with no writer would wait forever) and its type checked on the open handle.
+   */
   static async open(path: string): Promise<FileSource> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      const nonBlock = fsConstants.O_NONBLOCK;
+      if (nonBlock === undefined) {
+        // no O_NONBLOCK (Windows): check the type first
+        const before = await stat(path);
+        if (!before.isFile()) throw notRegular(path, before);
+      }
+      handle = await open(path, nonBlock === undefined ? 'r' : fsConstants.O_RDONLY | nonBlock);
     } catch (err) {
-      throw openError(path, err);
+      throw err instanceof FocalError ? err : openError(path, err);
     }
     try {
       const st = await handle.stat();
-      if (!st.isFile()) throw new FocalError('E_IO', `${path} is not a regular file`, { file: path });
+      if (!st.isFile()) throw notRegular(path, st);
       return new FileSource(path, handle, st.size);
     } catch (err) {
       await handle.close().catch(() => undefined);
@@ -95,6 +107,19 @@ export class FileSource {
       throw new FocalError('E_FORMAT', `${this.path}: ${what} is cut short (file changed while reading?)`, { file: this.path });
     }
   }
+}
+
+function notRegular(path: string, st: Stats): FocalError {
+  const kind = st.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : st.isDirectory()
+          ? 'a folder'
+          : 'something other than a file';
+  return new FocalError('E_IO', `cannot open ${path}: it is ${kind}, not a regular file; Focal reads only regular files`, { file: path });
 }
 
 function openError(path: string, err: unknown): FocalError {

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createStack, readTiff, writeTiff } from '../core/index.js';
-import { BIN, ROOT, sha256, tempDir } from './helpers.js';
+import { BIN, focal, ROOT, sha256, tempDir } from './helpers.js';
 
 const SAMPLE = join(ROOT, 'samples', 'cells-zstack.tif');
-const DEMO = join(ROOT, 'pipelines', 'demo.json');
+const DEMO = join(ROOT, 'pipelines', 'denoise-project.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Watcher {
@@ -231,4 +231,32 @@ describe('focal watch (end to end, built CLI)', () => {
     expect(runJsons(out).length).toBe(2);
     expect(readdirSync(out).sort()).toEqual(['.focal-watch', 'a', 'b']);
   }, 30_000);
+});
+
+describe('focal watch: symbolic links (issue 25)', () => {
+  it('skips a symlink loop and a link out of the folder by default, saying so; --follow-symlinks enters the loop once', async () => {
+    const root = tempDir('focal-watch-links-');
+    const inDir = join(root, 'in');
+    await mkdir(join(root, 'outside'), { recursive: true });
+    await mkdir(inDir);
+    await smallStack(join(inDir, 'a.tif'), 1);
+    await smallStack(join(root, 'outside', 'x.tif'), 2);
+    symlinkSync(inDir, join(inDir, 'loop'));
+    symlinkSync(join(root, 'outside', 'x.tif'), join(inDir, 'ext.tif'));
+    const copy = join(root, 'copy.json');
+    await writeFile(copy, JSON.stringify({ name: 'copy', inputs: { img: { type: 'stack' } }, nodes: {}, outputs: { copy: 'img' } }));
+    const base = ['watch', inDir, '--pipeline', copy, '--once', '--settle-ms', '100'];
+
+    const plain = focal([...base, '--out', join(root, 'out1')]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(`skipped ${join(inDir, 'ext.tif')}: a symbolic link; not followed (use --follow-symlinks to follow links)`);
+    expect(readdirSync(join(root, 'out1')).sort()).toEqual(['.focal-watch', 'a']);
+
+    const followed = focal([...base, '--out', join(root, 'out2'), '--follow-symlinks', '--json']);
+    expect(followed.code).toBe(0);
+    const events = followed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; reason?: string });
+    expect(events.filter((e) => e.event === 'job-done')).toHaveLength(2);
+    expect(events.some((e) => e.event === 'job-skipped' && /not entered again/.test(e.reason ?? ''))).toBe(true);
+    expect(readdirSync(join(root, 'out2')).sort()).toEqual(['.focal-watch', 'a', 'ext']);
+  }, 60_000);
 });

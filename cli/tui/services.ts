@@ -19,6 +19,7 @@ import {
   type Table,
 } from '../../core/index.js';
 import type { Pipeline } from '../../core/pipeline/schema.js';
+import { safeParseParams } from '../../core/plugin/params.js';
 
 /** A pipeline file the browser lists. */
 export interface PipelineEntry {
@@ -166,7 +167,7 @@ export function pipelineView(file: string, pipeline: Pipeline, inputDefaults: Re
     const given = (node.params ?? {}) as Record<string, unknown>;
     let resolved: Record<string, unknown> = { ...given };
     if (entry) {
-      const parsed = entry.paramsSchema().safeParse(given);
+      const parsed = safeParseParams(entry.paramsSchema(), given);
       if (parsed.success) resolved = parsed.data as Record<string, unknown>;
     }
     const props = ((manifest?.params as { properties?: Record<string, JsonSchemaProp> } | undefined)?.properties ?? {}) as Record<string, JsonSchemaProp>;
@@ -265,7 +266,7 @@ export function createTuiServices(options: TuiServicesOptions): TuiServices {
     validateParams(op, params) {
       const entry = options.catalog.get(op);
       if (!entry) return { '': `unknown operation '${op}'` };
-      const r = entry.paramsSchema().safeParse(params);
+      const r = safeParseParams(entry.paramsSchema(), params);
       return r.success ? {} : issuesByField(r.error.issues);
     },
     async run(req) {

@@ -3,6 +3,7 @@ import { imageFromStack, planeCount, stackFromImage, type Stack } from '../data/
 import type { Image } from '../data/image.js';
 import { FocalError, isFocalError, throwIfAborted, type FocalErrorDetails } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
+import { safeParseParams } from '../plugin/params.js';
 import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
 import { parseRef, type Pipeline } from './schema.js';
 import { RateEstimator } from '../runtime/eta.js';
@@ -134,13 +135,13 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
 function checkInputs(pipeline: Pipeline, given: Record<string, unknown>): Map<string, unknown> {
   const declared = Object.keys(pipeline.inputs);
   for (const name of Object.keys(given)) {
-    if (!(name in pipeline.inputs)) {
+    if (!Object.hasOwn(pipeline.inputs, name)) {
       throw new FocalError('E_USAGE', `pipeline '${pipeline.name}' has no input '${name}' (inputs: ${declared.length ? declared.join(', ') : 'none'})`, { field: `/inputs/${name}` });
     }
   }
   const values = new Map<string, unknown>();
   for (const [name, spec] of Object.entries(pipeline.inputs)) {
-    const value = given[name];
+    const value = Object.hasOwn(given, name) ? given[name] : undefined;
     if (value === undefined) {
       throw new FocalError('E_USAGE', `pipeline input '${name}' (${spec.type}) was not given`, { field: `/inputs/${name}` });
     }
@@ -171,7 +172,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
   );
   const prepared = entries.map(([id, node], i) => {
     const { op, pluginId } = ops[i];
-    const parsed = (op.params as ParamsSchema).safeParse(node.params ?? {});
+    const parsed = safeParseParams(op.params as ParamsSchema, node.params);
     if (!parsed.success) {
       const problems: PipelineProblem[] = parsed.error.issues.map((issue) => ({
         code: 'E_PARAMS',
@@ -184,7 +185,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
         { node: id, op: node.op, field: problems[0]?.pointer, problems });
     }
     for (const port of Object.keys(node.in)) {
-      if (!op.inputs[port]) {
+      if (!Object.hasOwn(op.inputs, port)) {
         throw new FocalError('E_PLUGIN', `operation '${node.op}' has no input port '${port}' in its code, though its manifest declares it (node '${id}')`, { node: id, op: node.op, port });
       }
     }
@@ -198,7 +199,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
     const r = parseRef(ref);
     if (r.kind !== 'node') continue;
     const producer = byId.get(r.node)!;
-    if (!producer.op.outputs[r.port]) {
+    if (!Object.hasOwn(producer.op.outputs, r.port)) {
       throw new FocalError('E_PLUGIN', `operation '${producer.opId}' has no output port '${r.port}' in its code, though its manifest declares it (node '${r.node}')`, { node: r.node, op: producer.opId, port: r.port });
     }
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { FocalError } from '../errors.js';
+import { safeParseParams } from '../plugin/params.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import { portAccepts, type PortSpec, type PortType } from '../plugin/contract.js';
 import {
@@ -270,7 +271,7 @@ function paramsProblems(node: string, op: string, params: unknown, schema: z.Zod
   const base: Key[] = ['nodes', node, 'params'];
   const problems: PipelineProblem[] = [];
   const properties = isObject(jsonSchema.properties) ? Object.keys(jsonSchema.properties) : undefined;
-  const result = schema.safeParse(params);
+  const result = safeParseParams(schema, params);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path as Key[];

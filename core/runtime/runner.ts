@@ -12,6 +12,7 @@ import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
 import { loadPipelineFile } from '../pipeline/load.js';
 import { hostFocalVersion } from '../plugin/discovery.js';
+import { withoutPrototype } from '../plugin/params.js';
 import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
@@ -182,14 +183,14 @@ export class PipelineRunner {
   private resolveInputFiles(pipeline: Pipeline, request: RunRequest, defaults: Record<string, string>): Record<string, string> {
     const given = request.inputs ?? {};
     for (const name of Object.keys(given)) {
-      if (!(name in pipeline.inputs)) {
+      if (!Object.hasOwn(pipeline.inputs, name)) {
         const known = Object.keys(pipeline.inputs);
         throw new FocalError('E_USAGE', `pipeline '${pipeline.name}' has no input '${name}' (inputs: ${known.length ? known.join(', ') : 'none'})`, { file: request.pipelineFile, field: `/inputs/${name}` });
       }
     }
     const files: Record<string, string> = {};
     for (const [name, spec] of Object.entries(pipeline.inputs)) {
-      const file = given[name] !== undefined ? resolve(given[name]) : defaults[name];
+      const file = Object.hasOwn(given, name) && given[name] !== undefined ? resolve(given[name]) : Object.hasOwn(defaults, name) ? defaults[name] : undefined;
       if (file === undefined) {
         throw new FocalError('E_USAGE', `pipeline input '${name}' (${spec.type}) needs a file: --input ${name}=<file>`, { file: request.pipelineFile, field: `/inputs/${name}` });
       }
@@ -249,7 +250,7 @@ export class PipelineRunner {
     const nodes: Record<string, JsonValue> = {};
     for (const [id, node] of Object.entries(pipeline.nodes)) {
       const entry = this.catalog.get(node.op);
-      const params = entry ? (entry.paramsSchema().parse(node.params ?? {}) as JsonValue) : ((node.params ?? {}) as JsonValue);
+      const params = entry ? (entry.paramsSchema().parse(withoutPrototype(node.params ?? {})) as JsonValue) : ((node.params ?? {}) as JsonValue);
       nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null };
     }
     return {

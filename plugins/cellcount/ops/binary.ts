@@ -76,7 +76,7 @@ export const watershedOp = defineOperation({
   inputs: maskIn,
   outputs: maskOut,
   params: z.strictObject({
-    tolerancePx: z.number().min(0).default(0.5).describe('How far (px of distance) a distance-map maximum must stand out to seed its own object (ImageJ: 0.5)'),
+    tolerancePx: z.number().min(0).max(65536).default(0.5).describe('How far (px of distance) a distance-map maximum must stand out to seed its own object (ImageJ: 0.5)'),
   }),
   run(ctx, { mask }, params) {
     assertMaskStack(mask, 'cellcount.watershed');

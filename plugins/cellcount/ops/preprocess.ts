@@ -64,7 +64,7 @@ export const colourDeconvolutionOp = defineOperation({
   },
   params: z.strictObject({
     vectors: z
-      .union([z.enum(Object.keys(STAIN_VECTORS) as [StainSet, ...StainSet[]]), z.array(z.array(z.number()).length(3)).min(2).max(3)])
+      .union([z.enum(Object.keys(STAIN_VECTORS) as [StainSet, ...StainSet[]]), z.array(z.array(z.number().min(-1000).max(1000)).length(3)).min(2).max(3)])
       .default('H&E')
       .describe("Stain set: 'H&E' or 'H-DAB' (Ruifrok & Johnston's vectors), or 2–3 RGB optical-density vectors (the first should be the nuclear stain)"),
     stainsAs: z.enum(['density', 'transmittance']).default('density').describe("'density': optical density per stain (float32); 'transmittance': 8-bit images like ImageJ's Colour Deconvolution plugin"),
@@ -96,7 +96,7 @@ export const subtractBackgroundOp = defineOperation({
   inputs: { stack: { type: 'stack', description: 'Grey image or hyperstack (uint8, uint16 or float32)' } },
   outputs: { stack: { type: 'stack', description: 'Background-subtracted image, same type (or the background with createBackground)' } },
   params: z.strictObject({
-    radiusPx: z.number().positive().default(50).describe('Rolling-ball radius, px; at least the radius of the largest object that is not background (ImageJ default 50)'),
+    radiusPx: z.number().positive().max(65536).default(50).describe('Rolling-ball radius, px; at least the radius of the largest object that is not background (ImageJ default 50)'),
     lightBackground: z.boolean().default(false).describe('Light background with dark objects (brightfield); the result keeps a white background'),
     smooth: z.boolean().default(true).describe("3×3 mean before computing the background (ImageJ's default; false = ImageJ's 'disable smoothing')"),
     createBackground: z.boolean().default(false).describe('Output the background itself instead of subtracting it'),

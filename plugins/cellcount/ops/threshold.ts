@@ -21,8 +21,8 @@ export const thresholdParams = z
   .strictObject({
     method: z.enum(METHOD_NAMES).default('Default').describe("ImageJ auto-threshold method (Image › Adjust › Threshold), or 'manual' with lower/upper"),
     darkBackground: z.boolean().default(true).describe('True: objects are brighter than the background (ImageJ\'s "dark"); false: darker objects'),
-    lower: z.number().optional().describe("Manual lower limit in pixel units (inclusive); only with method 'manual'"),
-    upper: z.number().optional().describe("Manual upper limit in pixel units (inclusive); only with method 'manual'"),
+    lower: z.number().min(-3.4e38).max(3.4e38).optional().describe("Manual lower limit in pixel units (inclusive); only with method 'manual'"),
+    upper: z.number().min(-3.4e38).max(3.4e38).optional().describe("Manual upper limit in pixel units (inclusive); only with method 'manual'"),
     stackHistogram: z.boolean().default(false).describe('Compute one threshold from the histogram of all planes together (ImageJ\'s "stack histogram") instead of one per plane'),
   })
   .superRefine((p, ctx) => {

@@ -9,10 +9,10 @@ export const AUTOFOCUS_DATASET_VERSION = 1;
 export const PAIR_COLUMNS = ['pair', 'target', 'patch', 'x', 'y', 'patchPx', 'sourceZ', 'focusZ', 'defocusUm', 'ssimToFused', 'focusSsimToFused', 'channel'] as const;
 
 export const autofocusPairsParams = z.strictObject({
-  patchPx: z.number().int().min(16).default(512).describe('Side of the square, non-overlapping patches, px (Deep-R: 512)'),
-  channel: z.number().int().min(0).default(0).describe('Channel (0-based) of the stack used for the pairs (and of the EDOF image when it has as many channels)'),
-  maxDefocusUm: z.number().min(0).optional().describe('Keep only planes within ± this distance of the in-focus plane, µm (default: every plane)'),
-  zStepUm: z.number().positive().optional().describe("z step, µm; default: the stack's calibration (required when the stack has none)"),
+  patchPx: z.number().int().min(16).max(65536).default(512).describe('Side of the square, non-overlapping patches, px (Deep-R: 512)'),
+  channel: z.number().int().min(0).max(65535).default(0).describe('Channel (0-based) of the stack used for the pairs (and of the EDOF image when it has as many channels)'),
+  maxDefocusUm: z.number().min(0).max(10000).optional().describe('Keep only planes within ± this distance of the in-focus plane, µm (default: every plane)'),
+  zStepUm: z.number().positive().max(10000).optional().describe("z step, µm; default: the stack's calibration (required when the stack has none)"),
   focusSelection: z.enum(FOCUS_SELECTIONS).default('patch').describe("In-focus plane = highest SSIM to the EDOF image, per 'patch' (Deep-R) or once per 'stack' (mean SSIM over the patches)"),
   includeInFocus: z.boolean().default(true).describe('Also pair the in-focus plane with itself (defocus 0 µm)'),
   dropEdgeFocus: z.boolean().default(true).describe('Drop patches whose in-focus plane is the first or last plane (their focus may lie outside the stack)'),

@@ -7,7 +7,7 @@ import { landweber, richardsonLucy, type AlgorithmKind, type DeconvolutionResult
 import { landweberInWorkers, parallelStrips, richardsonLucyInWorkers } from '../parallel.js';
 
 export const commonFields = {
-  iterations: z.number().int().min(1).default(50).describe('Number of iterations (≥ 1)'),
+  iterations: z.number().int().min(1).max(10000).default(50).describe('Number of iterations (1…10 000)'),
   boundary: z
     .enum(BOUNDARIES as unknown as ['reflect-taper', 'zero'])
     .default('reflect-taper')
@@ -15,6 +15,7 @@ export const commonFields = {
   memoryBudgetMb: z
     .number()
     .positive()
+    .max(1048576)
     .default(1024)
     .describe('Working-set budget of one FFT box, MiB; larger images are processed in overlapping tiles (results equal the untiled run to ~1e-4 of the peak)'),
 };

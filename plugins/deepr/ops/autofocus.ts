@@ -4,8 +4,8 @@ import { runPlanes } from './run-model.js';
 
 export const modelParams = {
   model: z.string().min(1).default(DEMO_MODEL).describe(`Model package folder, or the name of a bundled model (default '${DEMO_MODEL}')`),
-  tileSize: z.number().int().positive().optional().describe("Tile side, px (multiple of the model's multipleOf, 32); default: the package's tilePx"),
-  overlapPx: z.number().int().nonnegative().optional().describe("Halo of context on each tile side, px; default: the package's haloPx"),
+  tileSize: z.number().int().positive().max(65536).optional().describe("Tile side, px (multiple of the model's multipleOf, 32); default: the package's tilePx"),
+  overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px; default: the package's haloPx"),
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
   ensemble: z
     .enum(['none', 'dihedral8'])

@@ -3,11 +3,11 @@ import { EDOF_METHODS, edofFuse } from '../fuse.js';
 
 export const fuseParams = z.strictObject({
   method: z.enum(EDOF_METHODS).default('sharpness').describe("'sharpness': local energy-of-Laplacian focus measure, smoothed decision, sub-plane interpolation (fast); 'wavelet': redundant B3-spline wavelet fusion with maximum-|coefficient| selection and a majority-filter consistency check (after Forster et al. 2004)"),
-  smoothingPx: z.number().min(0).default(4).describe('σ of the confidence-weighted Gaussian smoothing of the height (decision) map, px; 0 = none'),
+  smoothingPx: z.number().min(0).max(1000).default(4).describe('σ of the confidence-weighted Gaussian smoothing of the height (decision) map, px; 0 = none'),
   subPlane: z.boolean().default(true).describe('Sharpness method: refine the height between planes (three-point fit) and interpolate the output between the two neighbouring planes; false = take each pixel from the nearest plane'),
-  windowPx: z.number().int().min(1).default(15).describe('Sharpness method: side of the square window of the focus measure, px (odd)'),
+  windowPx: z.number().int().min(1).max(4095).default(15).describe('Sharpness method: side of the square window of the focus measure, px (odd)'),
   levels: z.number().int().min(1).max(10).optional().describe('Wavelet method: number of wavelet levels (default min(5, log2(min(width, height)) − 2))'),
-  channel: z.number().int().min(0).optional().describe('Channel (0-based) that decides which plane is in focus; default: the first principal component of all channels (luminance-like for RGB). The decision is applied to every channel'),
+  channel: z.number().int().min(0).max(65535).optional().describe('Channel (0-based) that decides which plane is in focus; default: the first principal component of all channels (luminance-like for RGB). The decision is applied to every channel'),
 }).superRefine((p, ctx) => {
   if (p.windowPx % 2 === 0) ctx.addIssue({ code: 'custom', path: ['windowPx'], message: 'must be odd' });
 });

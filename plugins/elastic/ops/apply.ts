@@ -3,7 +3,7 @@ import { warpImage } from '../register.js';
 
 export const applyParams = z.strictObject({
   interpolation: z.enum(['cubic', 'linear']).default('cubic').describe('Interpolation of the image: cubic B-spline or bilinear'),
-  fill: z.number().default(0).describe('Value of output pixels that map outside the image'),
+  fill: z.number().min(-3.4e38).max(3.4e38).default(0).describe('Value of output pixels that map outside the image'),
 });
 
 export const apply = defineOperation({

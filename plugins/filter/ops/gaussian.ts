@@ -28,9 +28,9 @@ export function sigmasPx(stack: Pick<Stack, 'calibration'>, params: { sigmaPx?: 
 
 export const gaussianParams = z
   .strictObject({
-    sigmaPx: z.number().positive().optional().describe('Standard deviation of the Gaussian, px (give this or sigmaUm)'),
-    sigmaUm: z.number().positive().optional().describe('Standard deviation of the Gaussian, µm; needs the image\'s pixel size calibration (give this or sigmaPx)'),
-    truncate: z.number().positive().default(4).describe('Kernel half-width in standard deviations (radius = round(truncate · sigma) px)'),
+    sigmaPx: z.number().positive().max(1000).optional().describe('Standard deviation of the Gaussian, px (give this or sigmaUm)'),
+    sigmaUm: z.number().positive().max(1000).optional().describe('Standard deviation of the Gaussian, µm; needs the image\'s pixel size calibration (give this or sigmaPx)'),
+    truncate: z.number().positive().max(100).default(4).describe('Kernel half-width in standard deviations (radius = round(truncate · sigma) px)'),
   })
   .superRefine((p, ctx) => {
     if ((p.sigmaPx === undefined) === (p.sigmaUm === undefined)) {

@@ -3,7 +3,7 @@ import { FOCUS_CRITERIA, focusScore } from '../criteria.js';
 
 export const bestPlaneParams = z.strictObject({
   criterion: z.enum(FOCUS_CRITERIA).default('vollath4').describe('Focus criterion: vollath4 | vollath5 | std | nvar (Deep-R), brenner (TSVA), tenengrad; higher = sharper for all'),
-  channel: z.number().int().min(0).default(0).describe('Channel (0-based) that is scored and returned'),
+  channel: z.number().int().min(0).max(65535).default(0).describe('Channel (0-based) that is scored and returned'),
 });
 
 export const bestPlane = defineOperation({

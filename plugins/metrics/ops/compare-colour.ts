@@ -24,7 +24,7 @@ function rgbPlanes(stack: Stack, port: string, borderPx: number): { planes: RgbP
 export const compareColourParams = z.strictObject({
   range: z.enum(['studio', 'full']).default('studio').describe("YCbCr variant (ITU-R BT.601): 'studio' = MATLAB/scikit-image rgb2ycbcr (Y 16–235, Cb/Cr 16–240), 'full' = JPEG full range"),
   bins: z.number().int().min(1).max(4096).default(256).describe('Number of Cb/Cr histogram bins over [0, 256) on the 8-bit scale'),
-  borderPx: z.number().int().min(0).default(0).describe('Pixels excluded at each edge, px'),
+  borderPx: z.number().int().min(0).max(65536).default(0).describe('Pixels excluded at each edge, px'),
 });
 
 export const compareColour = defineOperation({

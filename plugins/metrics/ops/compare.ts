@@ -23,9 +23,9 @@ export function assertSameSize(a: { width: number; height: number }, b: { width:
 }
 
 export const compareParams = z.strictObject({
-  dataRange: z.number().positive().optional().describe('Intensity range R for PSNR, SSIM and MS-SSIM (C1 = (0.01·R)², C2 = (0.03·R)²); default: the reference\'s max − min after border cropping'),
-  borderPx: z.number().int().min(0).default(0).describe('Pixels excluded at each edge before every metric, px (Deep-R excluded 10 px when comparing deconvolution results)'),
-  berhuC: z.number().positive().optional().describe('BerHu threshold c, intensity units; default: 0.1 × the reference\'s standard deviation (Deep-R)'),
+  dataRange: z.number().positive().max(3.4e38).optional().describe('Intensity range R for PSNR, SSIM and MS-SSIM (C1 = (0.01·R)², C2 = (0.03·R)²); default: the reference\'s max − min after border cropping'),
+  borderPx: z.number().int().min(0).max(65536).default(0).describe('Pixels excluded at each edge before every metric, px (Deep-R excluded 10 px when comparing deconvolution results)'),
+  berhuC: z.number().positive().max(3.4e38).optional().describe('BerHu threshold c, intensity units; default: 0.1 × the reference\'s standard deviation (Deep-R)'),
 });
 
 function guarded(log: Logger, name: string, reason: string | undefined, f: () => number): number | null {

@@ -1,4 +1,5 @@
 import { FocalError, createStack, defineOperation, z } from '../../../core/index.js';
+import { assertParamAllocation } from '../budget.js';
 import { bornWolfPsfStack, validateOptics } from '../psf.js';
 
 /** zStepUm of a list of defocus values when it is evenly spaced (≥ 2 values), else undefined. */
@@ -11,20 +12,20 @@ export function evenStep(values: number[]): number | undefined {
 }
 
 export const opticsFields = {
-  na: z.number().positive().describe('Numerical aperture of the objective (must be < refractiveIndex), e.g. 0.75 for a 20×/0.75 dry objective'),
-  refractiveIndex: z.number().min(1).default(1).describe('Refractive index of the immersion medium (1.0 air, 1.33 water, 1.515 oil)'),
-  wavelengthUm: z.number().positive().describe('Emission wavelength in vacuum, µm (e.g. 0.447 for DAPI emission)'),
+  na: z.number().positive().max(2).describe('Numerical aperture of the objective (must be < refractiveIndex), e.g. 0.75 for a 20×/0.75 dry objective'),
+  refractiveIndex: z.number().min(1).max(5).default(1).describe('Refractive index of the immersion medium (1.0 air, 1.33 water, 1.515 oil)'),
+  wavelengthUm: z.number().positive().max(100).describe('Emission wavelength in vacuum, µm (e.g. 0.447 for DAPI emission)'),
 };
 
 export const psfBornWolfParams = z
   .strictObject({
     ...opticsFields,
-    pixelSizeUm: z.number().positive().describe('Pixel size in the sample plane, µm (e.g. 0.325 for Deep-R\'s 20× setup)'),
+    pixelSizeUm: z.number().positive().max(1000).describe('Pixel size in the sample plane, µm (e.g. 0.325 for Deep-R\'s 20× setup)'),
     defocusUm: z
-      .union([z.number(), z.array(z.number()).min(1)])
+      .union([z.number().min(-10000).max(10000), z.array(z.number().min(-10000).max(10000)).min(1)])
       .default(0)
       .describe('Defocus, µm: one value gives one plane, a list gives one plane per value (a 3D PSF when evenly spaced)'),
-    size: z.number().int().positive().default(65).describe('PSF width and height, px (odd)'),
+    size: z.number().int().positive().max(65535).default(65).describe('PSF width and height, px (odd)'),
     oversampling: z.number().int().min(1).max(15).default(3).describe('Sub-samples per pixel along x and y for pixel integration'),
   })
   .superRefine((p, ctx) => {
@@ -49,6 +50,7 @@ export const psfBornWolf = defineOperation({
     }
     if (params.size % 2 === 0) throw new FocalError('E_PARAMS', `size: must be odd, got ${params.size}`, { field: 'size' });
     const values = Array.isArray(params.defocusUm) ? params.defocusUm : [params.defocusUm];
+    assertParamAllocation('size', params.size * params.size * 8 * values.length, `${values.length} plane(s) of ${params.size}×${params.size} px`);
     const planes = bornWolfPsfStack({ ...optics, pixelSizeUm: params.pixelSizeUm, sizePx: params.size, oversampling: params.oversampling, defocusUm: values });
     ctx.progress(1);
     const zStepUm = evenStep(values);

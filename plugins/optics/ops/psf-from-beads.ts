@@ -2,11 +2,11 @@ import { FocalError, createStack, createTable, defineOperation, isFocalError, th
 import { psfFromBeadStack, psfFromBeads, type Bead } from '../beads.js';
 
 export const psfFromBeadsParams = z.strictObject({
-  boxPx: z.number().int().min(5).default(15).describe('Side of the box fitted and averaged around each bead, px (odd)'),
-  minSeparationPx: z.number().min(0).optional().describe('Skip beads with another peak closer than this, px; default boxPx'),
-  thresholdSigma: z.number().positive().default(5).describe('Detection threshold above the median background, in robust noise SDs (1.4826·MAD)'),
-  pixelSizeUm: z.number().positive().optional().describe('Pixel size, µm; default: the stack\'s calibration'),
-  zStepUm: z.number().positive().optional().describe('z step, µm (z-stacks); default: the stack\'s calibration'),
+  boxPx: z.number().int().min(5).max(4095).default(15).describe('Side of the box fitted and averaged around each bead, px (odd)'),
+  minSeparationPx: z.number().min(0).max(65536).optional().describe('Skip beads with another peak closer than this, px; default boxPx'),
+  thresholdSigma: z.number().positive().max(1e6).default(5).describe('Detection threshold above the median background, in robust noise SDs (1.4826·MAD)'),
+  pixelSizeUm: z.number().positive().max(1000).optional().describe('Pixel size, µm; default: the stack\'s calibration'),
+  zStepUm: z.number().positive().max(10000).optional().describe('z step, µm (z-stacks); default: the stack\'s calibration'),
 }).superRefine((p, ctx) => {
   if (p.boxPx % 2 === 0) ctx.addIssue({ code: 'custom', path: ['boxPx'], message: 'boxPx must be odd' });
 });

@@ -1,12 +1,13 @@
 import { FocalError, createStack, defineOperation, z } from '../../../core/index.js';
+import { assertParamAllocation } from '../budget.js';
 import { FWHM_PER_SIGMA, gaussianPsf } from '../psf.js';
 
 export const psfGaussianParams = z
   .strictObject({
-    sigmaPx: z.number().positive().optional().describe('Standard deviation, px (give this, or fwhmUm with pixelSizeUm)'),
-    fwhmUm: z.number().positive().optional().describe('Full width at half maximum, µm (needs pixelSizeUm); σ = FWHM / (2√(2 ln 2))'),
-    pixelSizeUm: z.number().positive().optional().describe('Pixel size, µm: converts fwhmUm and calibrates the output'),
-    size: z.number().int().positive().optional().describe('PSF width and height, px (odd); default 2·ceil(4σ) + 1'),
+    sigmaPx: z.number().positive().max(1000).optional().describe('Standard deviation, px (give this, or fwhmUm with pixelSizeUm)'),
+    fwhmUm: z.number().positive().max(10000).optional().describe('Full width at half maximum, µm (needs pixelSizeUm); σ = FWHM / (2√(2 ln 2))'),
+    pixelSizeUm: z.number().positive().max(1000).optional().describe('Pixel size, µm: converts fwhmUm and calibrates the output'),
+    size: z.number().int().positive().max(65535).optional().describe('PSF width and height, px (odd); default 2·ceil(4σ) + 1'),
   })
   .superRefine((p, ctx) => {
     if ((p.sigmaPx === undefined) === (p.fwhmUm === undefined)) ctx.addIssue({ code: 'custom', path: ['sigmaPx'], message: 'give exactly one of sigmaPx and fwhmUm' });
@@ -31,6 +32,8 @@ export const psfGaussian = defineOperation({
     const sigmaPx = params.sigmaPx ?? params.fwhmUm! / FWHM_PER_SIGMA / params.pixelSizeUm!;
     const size = params.size ?? 2 * Math.ceil(4 * sigmaPx) + 1;
     if (size % 2 === 0) throw new FocalError('E_PARAMS', `size: must be odd, got ${size}`, { field: 'size' });
+    // float64 work values plus the float32 plane, per pixel of the window.
+    assertParamAllocation(params.size !== undefined ? 'size' : params.sigmaPx !== undefined ? 'sigmaPx' : 'fwhmUm', size * size * 12, `a ${size}×${size}-px PSF`);
     const psf = gaussianPsf({ sigmaPx, sizePx: size });
     ctx.progress(1);
     const cal = params.pixelSizeUm !== undefined ? { pixelWidthUm: params.pixelSizeUm, pixelHeightUm: params.pixelSizeUm } : {};

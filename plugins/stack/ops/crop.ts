@@ -44,10 +44,10 @@ export function cropStack(stack: Stack, rect: { x: number; y: number; width: num
 }
 
 export const cropParams = z.strictObject({
-  x: z.number().int().min(0).default(0).describe('Left edge of the rectangle, px (0 = first column)'),
-  y: z.number().int().min(0).default(0).describe('Top edge of the rectangle, px (0 = first row)'),
-  width: z.number().int().min(1).describe('Width of the rectangle, px'),
-  height: z.number().int().min(1).describe('Height of the rectangle, px'),
+  x: z.number().int().min(0).max(65535).default(0).describe('Left edge of the rectangle, px (0 = first column)'),
+  y: z.number().int().min(0).max(65535).default(0).describe('Top edge of the rectangle, px (0 = first row)'),
+  width: z.number().int().min(1).max(65536).describe('Width of the rectangle, px'),
+  height: z.number().int().min(1).max(65536).describe('Height of the rectangle, px'),
 });
 
 export const crop = defineOperation({

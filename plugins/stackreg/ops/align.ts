@@ -8,11 +8,11 @@ import { warpPlane } from '../warp.js';
 export const alignParams = z.strictObject({
   transform: z.enum(TRANSFORM_TYPES).default('rigid').describe('Transform family: translation, rigid (rotation + translation), scaled-rotation (+ isotropic scale) or affine'),
   reference: z
-    .union([z.enum(REFERENCE_MODES), z.number().int().min(0)])
+    .union([z.enum(REFERENCE_MODES), z.number().int().min(0).max(1000000)])
     .default('first')
     .describe("Reference: 'first' slice, 'previous' slice (pairwise, composed into the first slice's frame), 'mean' of all slices, 'moving-average' (as previous, on a centred moving average of movingAverageWindow slices), or a 0-based slice index"),
-  movingAverageWindow: z.number().int().min(1).default(3).describe("Slices in the centred moving average used by reference 'moving-average'"),
-  channel: z.number().int().min(0).default(0).describe('0-based channel registered; its transforms are applied to every channel'),
+  movingAverageWindow: z.number().int().min(1).max(10000).default(3).describe("Slices in the centred moving average used by reference 'moving-average'"),
+  channel: z.number().int().min(0).max(65535).default(0).describe('0-based channel registered; its transforms are applied to every channel'),
 });
 
 export const align = defineOperation({

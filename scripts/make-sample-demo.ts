@@ -131,50 +131,38 @@ function stackOf(planes: Uint16Array[], metadata: Record<string, unknown>): Stac
   });
 }
 
-/** The defocused, noisy acquisition (the bundled sample). */
-export function makeDemoSample(): Stack {
+/** Images the truth through the demo optics at `defocusUm`, with noise drawn from `seed`. */
+function imageDemoField(defocusUm: number, seed: number): Uint16Array[] {
   const truth = makeDemoTruth();
-  const planes = [truth.nuclei, truth.cytoplasm].map((img, c) =>
+  return [truth.nuclei, truth.cytoplasm].map((img, c) =>
     toUint16(
       defocusImage(img, DEMO_SIZE_PX, DEMO_SIZE_PX, {
         na: 0.75,
         refractiveIndex: 1,
         wavelengthUm: EMISSION_UM[c],
         pixelSizeUm: DEMO_PIXEL_UM,
-        defocusUm: DEMO_DEFOCUS_UM,
+        defocusUm,
         photons: PEAK_PHOTONS[c],
         backgroundPhotons: 10,
         readNoiseE: 1.5,
-        seed: SEED,
+        seed,
         noiseStream: c,
       }).image,
       OFFSET_ADU,
     ),
   );
-  return stackOf(planes, { source: 'synthetic (scripts/make-sample-demo.ts)', defocusUm: DEMO_DEFOCUS_UM, nucleiDrawn: truth.count, offsetAdu: OFFSET_ADU });
+}
+
+/** The defocused, noisy acquisition (the bundled sample). */
+export function makeDemoSample(): Stack {
+  const count = makeDemoTruth().count;
+  return stackOf(imageDemoField(DEMO_DEFOCUS_UM, SEED), { source: 'synthetic (scripts/make-sample-demo.ts)', defocusUm: DEMO_DEFOCUS_UM, nucleiDrawn: count, offsetAdu: OFFSET_ADU });
 }
 
 /** The same field in focus, with its own noise (what a well-focused acquisition would give). */
 export function makeDemoInFocus(): Stack {
-  const truth = makeDemoTruth();
-  const planes = [truth.nuclei, truth.cytoplasm].map((img, c) =>
-    toUint16(
-      defocusImage(img, DEMO_SIZE_PX, DEMO_SIZE_PX, {
-        na: 0.75,
-        refractiveIndex: 1,
-        wavelengthUm: EMISSION_UM[c],
-        pixelSizeUm: DEMO_PIXEL_UM,
-        defocusUm: 0,
-        photons: PEAK_PHOTONS[c],
-        backgroundPhotons: 10,
-        readNoiseE: 1.5,
-        seed: SEED + 1,
-        noiseStream: c,
-      }).image,
-      OFFSET_ADU,
-    ),
-  );
-  return stackOf(planes, { source: 'synthetic in-focus truth (scripts/make-sample-demo.ts)', defocusUm: 0, nucleiDrawn: truth.count, offsetAdu: OFFSET_ADU });
+  const count = makeDemoTruth().count;
+  return stackOf(imageDemoField(0, SEED + 1), { source: 'synthetic in-focus truth (scripts/make-sample-demo.ts)', defocusUm: 0, nucleiDrawn: count, offsetAdu: OFFSET_ADU });
 }
 
 async function main(): Promise<void> {

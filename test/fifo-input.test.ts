@@ -69,23 +69,7 @@ describe('focal watch and non-regular files', () => {
     const fifo = join(inDir, 'pipe.tif');
     execFileSync('mkfifo', [fifo]);
     await writeTiff(join(inDir, 'real.tif'), createStack({ width: 4, height: 4, dtype: 'uint8', planes: [new Uint8Array(16).fill(9)] }));
-    const pipeline = join(root, 'copy.json');
-    writeFileSync(pipeline, JSON.stringify({ name: 'copy', inputs: { img: { type: 'stack' } }, nodes: {}, outputs: { copy: 'img' } }));
-    const container = createContainer({ catalog: new PluginRegistry(), logger: new MemoryLogger(), threads: 1 });
-    const events: WatchEvent[] = [];
-    const w = new FolderWatcher({
-      dir: inDir,
-      outDir: out,
-      pipelineFile: pipeline,
-      inputName: 'img',
-      once: true,
-      settleMs: 60,
-      acquisitionTimeoutMs: 1000,
-      runner: container.resolve(PipelineRunner),
-      onEvent: (e) => events.push(e),
-    });
-    await w.start();
-    await w.finished; // a hang here fails the test at vitest's timeout
+    const events = await watchOnce(inDir, root);
     const warnings = events.filter((e): e is Extract<WatchEvent, { event: 'warning' }> => e.event === 'warning');
     const about = warnings.filter((e) => e.input === fifo);
     expect(about).toHaveLength(1);

@@ -14,6 +14,7 @@ import { tuiCommand } from './commands/tui.js';
 import { watchCommand } from './commands/watch.js';
 import { doctorCommand } from './commands/doctor.js';
 import { registerTrainCommand } from './commands/train.js';
+import { queueCommand, submitCommand, workerCommand } from './commands/queue.js';
 
 export interface GlobalOptions {
   plugin?: string[];
@@ -99,6 +100,8 @@ export async function buildProgram(): Promise<Command> {
     .option('--polling', 'poll the folder (every 0.5 s) instead of file-system events, for network shares')
     .option('--follow-symlinks', 'follow symbolic links to files and folders (default: skip them); each real file is processed once and a folder loop is entered once')
     .option('--json', 'print one JSON event per line on stdout')
+    .option('--queue <url>', 'hand each job to this Redis job queue (focal worker runs them) instead of running it here; raise --concurrency to keep workers busy')
+    .option('--queue-name <name>', 'queue name in that Redis (default focal)')
     .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
     .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
     .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
@@ -118,6 +121,51 @@ export async function buildProgram(): Promise<Command> {
     .action(async (opts, cmd: Command) => doctorCommand(opts, cmd.optsWithGlobals()));
 
   registerTrainCommand(program);
+
+  const queueOptions = (cmd: Command, required: boolean) => {
+    const url = '--queue <url>';
+    const text = 'Redis of the job queue: redis://[user:password@]host:port[/db], rediss:// for TLS';
+    if (required) cmd.requiredOption(url, text);
+    else cmd.option(url, `${text} (default: run the jobs in this process)`);
+    return cmd.option('--queue-name <name>', 'queue name in that Redis (default focal)');
+  };
+
+  queueOptions(
+    program
+      .command('submit')
+      .description('run a pipeline over a batch of inputs as jobs: here, or on a queue that focal worker processes on many machines')
+      .argument('<pipeline>', 'pipeline JSON file')
+      .option('-i, --input <name=file|glob>', 'bind an input to a file, or to a glob (one job per file; repeatable, one glob at most)', collect)
+      .option('--csv <file>', 'one job per row: columns named after the pipeline inputs, optional out column (relative to --out)')
+      .requiredOption('-o, --out <dir>', 'parent folder: one output folder per job, failed/ reports')
+      .addOption(new Option('--attempts <n>', 'attempts for runtime failures (bad input or pipeline: 1) (default 3 on a queue, 1 here)').argParser((v) => positiveInt(v, '--attempts')))
+      .option('--wait', 'with --queue: wait until every job is done or failed (exit 1 if any failed)')
+      .addOption(new Option('--concurrency <n>', 'without --queue: jobs at once (default 1)').argParser((v) => positiveInt(v, '--concurrency')))
+      .option('--allow-path <dir>', 'without --queue: refuse jobs whose files leave these folders (repeatable)', collect)
+      .option('--json', 'print one JSON event per line'),
+    false,
+  ).action(async (pipeline: string, opts, cmd: Command) => submitCommand(pipeline, opts, cmd.optsWithGlobals()));
+
+  queueOptions(
+    program
+      .command('worker')
+      .description('take jobs from a queue and run them, until SIGTERM (finishes running jobs) or a second signal (aborts them)')
+      .addOption(new Option('--concurrency <n>', 'jobs at once (default 1)').argParser((v) => positiveInt(v, '--concurrency')))
+      .option('--name <name>', 'worker name shown by focal queue status (default: host-pid)')
+      .addOption(new Option('--lock-s <s>', "seconds a job's lock lasts without renewal: a killed worker's job runs elsewhere after it (default 30)").argParser((v) => positiveInt(v, '--lock-s')))
+      .option('--allow-path <dir>', 'only run jobs whose files are inside these folders (repeatable; default: any)', collect)
+      .option('--json', 'print one JSON event per line'),
+    true,
+  ).action(async (opts, cmd: Command) => workerCommand(opts, cmd.optsWithGlobals()));
+
+  queueOptions(
+    program
+      .command('queue')
+      .description('show (status), retry the failed jobs of (retry), or empty the waiting jobs of (drain) a queue')
+      .argument('<action>', 'status, retry or drain')
+      .option('--json', 'print as JSON'),
+    true,
+  ).action(async (action: string, opts) => queueCommand(action, opts));
 
   return program;
 }

@@ -116,3 +116,8 @@ export {
   createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, planAxis, AUTO_ENGINE_ORDER,
   type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
 } from './ml/inference.js';
+export {
+  JobSpecSchema, parseJobSpec, jobIdOf, makeJobSpec, runJob, insideAllowed, isPermanentFailure, PERMANENT_FAILURE_CODES,
+  jobFailureReport, writeJobFailure, writeFailureFiles, JOB_FILE,
+  type JobSpec, type JobOutcome, type JobPipelineRunner, type RunJobOptions, type FailureReport,
+} from './jobs/job.js';

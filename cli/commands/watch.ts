@@ -1,11 +1,12 @@
 import { relative } from 'node:path';
-import { FocalError, type LogRecord } from '../../core/index.js';
+import { FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
+import { DEFAULT_QUEUE_NAME, JobWaiter, Queue, parseQueueUrl, queueRunner } from '../queue/queue.js';
 
 export interface WatchCliOptions {
   pipeline: string;
@@ -21,6 +22,9 @@ export interface WatchCliOptions {
   graceS?: number;
   polling?: boolean;
   followSymlinks?: boolean;
+  /** Hand each job to this queue (focal worker runs them) instead of running it here. */
+  queue?: string;
+  queueName?: string;
 }
 
 /**
@@ -46,6 +50,8 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     throw new FocalError('E_USAGE', `--input-name ${inputName}: focal watch feeds image files, but input '${inputName}' is a ${type}`, { file: opts.pipeline, field: `/inputs/${inputName}` });
   }
 
+  // With --queue the watcher keeps its ledger and output folders; workers run the pipelines.
+  const queued = opts.queue ? await connectQueue(opts.queue, opts.queueName) : undefined;
   const print = opts.json ? (e: WatchEvent) => printJsonLine(e) : (e: WatchEvent) => printHuman(e, opts.out);
   const watcher = new FolderWatcher({
     dir,
@@ -62,10 +68,12 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
     // Each job runs in a thread of its own, so Ctrl-C is answered at once and aborting a job
     // stops it whatever its operations do (core/runtime/isolated-run.ts).
-    runner: {
-      run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
-        runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr }),
-    },
+    runner: queued
+      ? { run: ({ onWrite: _onWrite, ...request }) => queued.run(request) }
+      : {
+          run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
+            runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr }),
+        },
     onEvent: print,
   });
 
@@ -89,7 +97,21 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await queued?.close();
   }
+}
+
+async function connectQueue(url: string, name?: string): Promise<{ run: JobPipelineRunner; close(): Promise<void> }> {
+  const connection = parseQueueUrl(url);
+  const queue = new Queue(name ?? DEFAULT_QUEUE_NAME, { connection });
+  const waiter = new JobWaiter(queue, connection);
+  return {
+    run: queueRunner(queue, waiter),
+    close: async () => {
+      await waiter.close();
+      await queue.close();
+    },
+  };
 }
 
 function printHuman(e: WatchEvent, out: string): void {

@@ -52,6 +52,18 @@ export interface SubmitResult {
   known: string[];
 }
 
+function withoutLabel(spec: JobSpec): Omit<JobSpec, 'label'> {
+  const { label: _label, ...rest } = spec;
+  return rest;
+}
+
+/**
+ * How long finished jobs are kept (worker options, not stored per job): long enough that a
+ * resubmission is recognised, bounded so Redis does not grow for ever.
+ */
+const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 1_000_000 };
+const KEEP_FAILED = { age: 30 * 24 * 3600 };
+
 /** Adds jobs; a job whose id is already in the queue is not added again. */
 export async function submitJobs(queue: Queue, specs: JobSpec[], options: { attempts?: number; backoffMs?: number } = {}): Promise<SubmitResult> {
   const known: string[] = [];
@@ -67,15 +79,13 @@ export async function submitJobs(queue: Queue, specs: JobSpec[], options: { atte
   for (let i = 0; i < fresh.length; i += 1000) {
     await queue.addBulk(
       fresh.slice(i, i + 1000).map((spec) => ({
+        // the label travels once, as the job's name
         name: spec.label ?? 'job',
-        data: spec,
+        data: withoutLabel(spec),
         opts: {
           jobId: queueJobId(spec),
           attempts: options.attempts ?? DEFAULT_ATTEMPTS,
           backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
-          // Kept, so a resubmission is recognised; bounded so Redis does not grow for ever.
-          removeOnComplete: { age: 7 * 24 * 3600, count: 1_000_000 },
-          removeOnFail: { age: 30 * 24 * 3600 },
         },
       })),
     );
@@ -121,6 +131,8 @@ export class FocalWorker {
       lockDuration: lockMs,
       stalledInterval: Math.max(500, Math.round(lockMs / 2)),
       maxStalledCount: 2,
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
       autorun: false,
     });
     // Connection errors while Redis restarts are retried by ioredis; they are not fatal.
@@ -141,7 +153,7 @@ export class FocalWorker {
     const worker = this.options.name;
     let spec: JobSpec;
     try {
-      spec = parseJobSpec(job.data, `job ${id}`);
+      spec = parseJobSpec(job.name && job.name !== 'job' ? { ...job.data, label: job.name } : job.data, `job ${id}`);
     } catch (err) {
       this.failed++;
       emit({ event: 'job-failed', ts: Date.now(), worker, id, code: 'E_USAGE', message: (err as Error).message, attempt, final: true });

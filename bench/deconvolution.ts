@@ -21,9 +21,9 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { createWorkerPool } from '../core/index.js';
-import { landweber, richardsonLucy, richardsonLucyInWorkers } from '../plugins/deconvolution/index.js';
-import { bornWolfPsf } from '../plugins/optics/index.js';
+import { bornWolfPsf, createWorkerPool } from '../core/index.js';
+import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
+import { richardsonLucyInWorkers } from '../plugins/deconvolution/parallel.js';
 
 const exec = promisify(execFile);
 

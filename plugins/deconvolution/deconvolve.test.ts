@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
-import { psnr, ssim } from '../metrics/index.js';
-import { bornWolfPsf } from '../optics/index.js';
+import { bornWolfPsf, isFocalError, psnr, ssim } from '../../core/index.js';
 import { convolve, landweber, richardsonLucy } from './deconvolve.js';
 import { pffftStatus } from './spectral.js';
 

@@ -28,6 +28,8 @@ export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
   manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
 } from './plugin/manifest.js';
+/** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
+export { safeParseParams } from './plugin/params.js';
 export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
 
 // services

@@ -19,7 +19,7 @@ import { alignSlices } from '../plugins/stackreg/align.js';
 import { blobScene, renderScene } from '../plugins/stackreg/synthetic.js';
 import { cornerError, invert, type Affine } from '../plugins/stackreg/affine.js';
 import { warpPlane } from '../plugins/stackreg/warp.js';
-import { type TransformType } from '../plugins/stackreg/register.js';
+import type { TransformType } from '../plugins/stackreg/register.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 import { mulberry32 } from '../core/index.js';
 

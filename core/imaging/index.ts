@@ -13,7 +13,7 @@
 export { gaussianBlur2d, gaussianKernel1d, type GaussianOptions } from './gaussian.js';
 export {
   psnr, mse, rmse, mae, pearson, berhu, cropBorder, resolveDataRange, standardDeviation,
-  range as valueRange, assertComparable, assertNoNaN, assertSize,
+  range as valueRange, assertNoNaN,
 } from './pixelwise.js';
 export { ssim, ssimMap, msSsim, msSsimMinSize, ssimWindowSize, MS_SSIM_WEIGHTS, type SsimOptions } from './ssim.js';
 export {
@@ -23,11 +23,10 @@ export {
 export { solveLinear, levenbergMarquardt, type LeastSquaresModel, type LeastSquaresResult } from './linalg.js';
 export { lbfgs, type LbfgsOptions, type LbfgsResult } from './lbfgs.js';
 export {
-  bornWolfPsf, bornWolfPsfStack, bornWolfIntensity, bornWolfRadialProfile, bornWolfHalfSizePx, bornWolfNodes,
+  bornWolfPsf, bornWolfPsfStack, bornWolfIntensity, bornWolfRadialProfile, bornWolfHalfSizePx,
   gaussianPsf, validateOptics, FWHM_PER_SIGMA, type OpticsOptions, type BornWolfPsfOptions,
 } from './psf.js';
 export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
 export { besselJ0, besselJ1 } from './bessel.js';
-export { gaussLegendre01 } from './quadrature.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise } from './normalise.js';

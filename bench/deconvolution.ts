@@ -21,9 +21,9 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { createWorkerPool } from '../core/index.js';
-import { landweber, richardsonLucy, richardsonLucyInWorkers } from '../plugins/deconvolution/index.js';
-import { bornWolfPsf } from '../plugins/optics/index.js';
+import { bornWolfPsf, createWorkerPool, mulberry32 } from '../core/index.js';
+import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
+import { richardsonLucyInWorkers } from '../plugins/deconvolution/parallel.js';
 
 const exec = promisify(execFile);
 
@@ -68,16 +68,7 @@ export interface DeconvolutionBenchResult {
   markdown: string;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** A synthetic defocused nuclei image: blobs (one per ~900 px²) on a background of 30, Poisson-like noise. */
 export function syntheticCells(size: number, seed = 3): Float32Array {

@@ -22,7 +22,7 @@ import { exportOnnx } from '../core/ml/onnx/export.js';
 import { convMacs } from '../core/ml/onnx/fixtures.js';
 import { encodeModel, DataType } from '../core/ml/onnx/proto.js';
 import { createOnnxEngine, createTfjsEngine, planAxis, tiledInference, type InferenceEngine } from '../core/ml/inference.js';
-import { buildGenerator } from '../plugins/deepr/index.js';
+import { buildGenerator } from '../plugins/deepr/model.js';
 
 const TILE = 512;
 /** plugins/deepr's package default (2 · 2^levels); s/mm² is also given for half of it. */

@@ -9,10 +9,9 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/edof.js [--size N] [--planes N] [--reps N] [--no-docs]
  */
-import { createStack, mulberry32, runOp, testContext, writePng, type Image, type Stack } from '../core/index.js';
-import { psnr } from '../plugins/metrics/index.js';
+import { createStack, type Image, mulberry32, psnr, runOp, type Stack, testContext, writePng } from '../core/index.js';
 import { fuse } from '../plugins/edof/ops/fuse.js';
-import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../plugins/edof/synthetic.js';
+import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../core/index.js';
 import { describeMachine, formatLoad, isMain, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 /** Deep-R (Luo et al.), Methods, "Data pre-processing": Fiji EDOF, ~180 s per FOV, i9-7900X, 64 GB. */

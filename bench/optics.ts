@@ -11,8 +11,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { FftConvolver, ImageConvolver, Xoshiro128, convolveDirect } from '../core/index.js';
-import { bornWolfPsf, defocusSeries } from '../plugins/optics/index.js';
+import { bornWolfPsf, convolveDirect, defocusSeries, FftConvolver, ImageConvolver, Xoshiro128 } from '../core/index.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs } from './common.js';
 
 const run = promisify(execFile);

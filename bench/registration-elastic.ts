@@ -17,7 +17,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { endpointError, registerElastic, syntheticPair, type ElasticOptions } from '../plugins/elastic/index.js';
+import { endpointError, syntheticPair } from '../plugins/elastic/synthetic.js';
+import { registerElastic, type ElasticOptions } from '../plugins/elastic/register.js';
 import { describeMachine, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const run = promisify(execFile);

@@ -15,8 +15,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { alignSlices, blobScene, cornerError, invert, mulberry32, renderScene, warpPlane, type Affine, type TransformType } from '../plugins/stackreg/index.js';
+import { alignSlices } from '../plugins/stackreg/align.js';
+import { blobScene, renderScene } from '../plugins/stackreg/synthetic.js';
+import { cornerError, invert, type Affine } from '../plugins/stackreg/affine.js';
+import { warpPlane } from '../plugins/stackreg/warp.js';
+import type { TransformType } from '../plugins/stackreg/register.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
+import { mulberry32 } from '../core/index.js';
 
 const run = promisify(execFile);
 const TOPIC = 'stackreg';

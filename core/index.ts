@@ -28,29 +28,34 @@ export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
   manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
 } from './plugin/manifest.js';
+/** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
+export { safeParseParams } from './plugin/params.js';
 export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
 
 // services
 export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, CATALOG, SERVICE_PROVIDER, type IoService, type ComputeService } from './runtime/services.js';
 export { ConsoleLogger, MemoryLogger, type LogLevel, type LogRecord } from './runtime/logger.js';
 export { writeFileAtomic } from './io/atomic.js';
+export { sha256File } from './io/hash.js';
 
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';
+export { texturedSpecimen, curvedSurface, gaussianDefocusStack } from './testing/synthetic-specimen.js';
 
 // numeric helpers
 export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial } from './numeric/random.js';
-export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from './numeric/fft/plan.js';
-export {
-  FftConvolver, ImageConvolver, KernelConvolver, LayeredConvolver, fftConvolve, convolveDirect, mirrorIndex, extendIndex, CONVOLVE_BOUNDARIES,
-  type ConvolveBoundary, type ConvolveOptions, type Spectrum2d,
-} from './numeric/fft/convolve.js';
+export { convolveDirect, ImageConvolver, FftConvolver, LayeredConvolver, type ConvolveBoundary, type ConvolveOptions } from './numeric/fft/convolve.js';
+// FFTs and the PFFFT spectral backends: exported for plugins/deconvolution (its RL/Landweber
+// engine and the fused WebAssembly RL loop); other plugins should not need them.
+export { RealFft3d, nextFastSize } from './numeric/fft/plan.js';
 export {
   loadPffft, pffftStatus, setSimdKernels, simdKernels, createBackend as createSpectralBackend, boxSizes as spectralBoxSizes, backendBytes as spectralBackendBytes,
-  jsRowMath, PffftBackend, PFFFT_FORWARD, PFFFT_BACKWARD,
-  type SpectralBackend, type Filter as SpectralFilter, type BackendChoice as SpectralBackendChoice, type RowSink, type RowMath, type PffftStatus, type PffftModule,
+  PffftBackend, PFFFT_FORWARD, PFFFT_BACKWARD,
+  type SpectralBackend, type Filter as SpectralFilter, type BackendChoice as SpectralBackendChoice, type RowMath,
 } from './numeric/fft/spectral.js';
-export { type Kernels as SimdKernels } from './numeric/fft/wasm-kernels.js';
+
+// the imaging library floor: numeric tools several plugins share (core/imaging/index.ts)
+export * from './imaging/index.js';
 
 // zod, so that plugins share the host's copy
 export { z } from 'zod';
@@ -97,7 +102,8 @@ export {
 /** Rate and ETA over a moving window from (done, total, timeMs) samples (no clock read), and h:mm:ss: training lines, progress bars. */
 export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type RateEstimate, type RateWindowOptions } from './runtime/eta.js';
 export { writeRunReport, renderRunReport, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData } from './runtime/report.js';
-export { PipelineRunner, ensureWritableFolder, removeRunFiles, readTableFile, parseCsv, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
+export { readTableFile, parseCsv } from './io/table-file.js';
+export { PipelineRunner, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime ---
@@ -105,10 +111,9 @@ export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type Isolat
 export { ML_SERVICE, type MlService } from './runtime/services.js';
 export { createMlService } from './runtime/container.js';
 export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES, type BackendName, type BackendReport, type Tf } from './ml/backend.js';
-export { registerWasmTrainingKernels, conv2dBackpropFilterComposed, conv2dBackpropInputAsConv, wasmStockKernel, WASM_TRAINING_KERNELS } from './ml/wasm-kernels.js';
 export {
   ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
-  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, sha256File,
+  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader,
   type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions,
 } from './ml/model-package.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';

@@ -22,7 +22,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
-import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, loadDeepRPackage, pairedDifference, renderLinePlot, resolveModelDir, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/index.js';
+import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, pairedDifference, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/evaluate.js';
+import { loadDeepRPackage, resolveModelDir } from '../plugins/deepr/package.js';
+import { renderLinePlot } from '../plugins/deepr/plot.js';
 
 const COLOURS: Record<EvaluationMethod, [number, number, number]> = {
   input: [120, 120, 120],

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContainer, MemoryLogger, PipelineRunner, PluginRegistry, readTableFile, readTiff, writeTiff } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
-import { normalisedScores } from '../plugins/deepr/index.js';
+import { normalisedScores } from '../plugins/deepr/evaluate.js';
 import { DEMO_DEFOCUS_UM, DEMO_SIZE_PX, makeDemoInFocus, makeDemoTruth } from './make-sample-demo.js';
 
 async function main(): Promise<void> {

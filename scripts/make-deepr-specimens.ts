@@ -27,9 +27,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, gaussianRandom, mulberry32, writeTiff, type Stack } from '../core/index.js';
-import { gaussianBlur2d } from '../plugins/filter/index.js';
-import { defocusSeries } from '../plugins/optics/index.js';
+import { createStack, defocusSeries, gaussianBlur2d, gaussianRandom, mulberry32, type Stack, writeTiff } from '../core/index.js';
 
 export const SPECIMEN_SIZE_PX = 384;
 export const SPECIMEN_PIXEL_UM = 0.325;

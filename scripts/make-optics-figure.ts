@@ -9,8 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createImage, readTiff, writePng } from '../core/index.js';
-import { bornWolfPsfStack, defocusSeries } from '../plugins/optics/index.js';
+import { bornWolfPsfStack, createImage, defocusSeries, readTiff, writePng } from '../core/index.js';
 
 const SETTINGS = { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.447, pixelSizeUm: 0.325 };
 const DEFOCUS_UM = [0, 1, 2, 4];

@@ -21,8 +21,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, writeTiff, Xoshiro128, type Stack } from '../core/index.js';
-import { defocusSeries } from '../plugins/optics/index.js';
+import { createStack, defocusSeries, type Stack, writeTiff, Xoshiro128 } from '../core/index.js';
 
 export const BEADS_SAMPLE = {
   seed: 2024,

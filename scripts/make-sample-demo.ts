@@ -21,9 +21,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, mulberry32, writeTiff, type Stack } from '../core/index.js';
-import { gaussianBlur2d } from '../plugins/filter/index.js';
-import { defocusImage } from '../plugins/optics/index.js';
+import { createStack, defocusImage, gaussianBlur2d, mulberry32, type Stack, writeTiff } from '../core/index.js';
 
 export const DEMO_SIZE_PX = 384;
 export const DEMO_PIXEL_UM = 0.325;

@@ -13,7 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, getPlane, writeTiff, type Stack } from '../core/index.js';
-import { smoothField, warpImage } from '../plugins/elastic/index.js';
+import { smoothField } from '../plugins/elastic/synthetic.js';
+import { warpImage } from '../plugins/elastic/register.js';
 import { makeCellsZStack } from './make-samples.js';
 
 export const DEFORMED_SAMPLE_SEED = 4242;

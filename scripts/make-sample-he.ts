@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, gaussianRandom, mulberry32, writeTiff, type Stack } from '../core/index.js';
-import { stainMatrix } from '../plugins/cellcount/index.js';
+import { stainMatrix } from '../plugins/cellcount/colour.js';
 
 export const HE_WIDTH = 512;
 export const HE_HEIGHT = 512;

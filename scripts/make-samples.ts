@@ -19,8 +19,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, gaussianRandom, mulberry32, poissonRandom, writeTiff } from '../core/index.js';
-import { gaussianBlur2d } from '../plugins/filter/index.js';
+import { createStack, gaussianBlur2d, gaussianRandom, mulberry32, poissonRandom, writeTiff } from '../core/index.js';
 
 const WIDTH = 256;
 const HEIGHT = 256;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultThreads, type BackendName, type BackendReport } from '../../core/index.js';
+import { defaultThreads, detectBackends, loadTf, type BackendName, type BackendReport } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -62,7 +62,6 @@ export async function detectOnnxRuntime(): Promise<OrtReport> {
 }
 
 export async function collectDoctorReport(): Promise<DoctorReport> {
-  const { detectBackends, loadTf } = await import('../../core/ml/backend.js');
   const list = cpus();
   const backends = await detectBackends();
   let defaultBackend: BackendName | null = null;

@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { FocalError, formatDuration, loadTfjsModel, readTiff } from '../../core/index.js';
-import type { LossRow, TrainProgress } from '../../plugins/deepr/index.js';
+import type { LossRow, TrainProgress } from '../../plugins/deepr/train.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -160,13 +160,23 @@ async function readSources(files: string[]): Promise<{ data: Float32Array; width
 export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: GlobalOptions, argv: string[]): Promise<void> {
   if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
   if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
-  const deepr = await import('../../plugins/deepr/index.js');
+  // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
+  const deepr = {
+    ...(await import('../../plugins/deepr/tf.js')),
+    ...(await import('../../plugins/deepr/data.js')),
+    ...(await import('../../plugins/deepr/random.js')),
+    ...(await import('../../plugins/deepr/package.js')),
+    ...(await import('../../plugins/deepr/checkpoint.js')),
+    ...(await import('../../plugins/deepr/train.js')),
+    ...(await import('../../plugins/deepr/losses.js')),
+    ...(await import('../../plugins/deepr/dpm.js')),
+  };
   const { tf, backend } = await deepr.getTf();
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
 
-  let sample: import('../../plugins/deepr/index.js').PairSampler;
-  let validation: import('../../plugins/deepr/index.js').TrainingPair[];
+  let sample: import('../../plugins/deepr/train.js').PairSampler;
+  let validation: import('../../plugins/deepr/data.js').TrainingPair[];
   let pixelSizeUm: number;
   let range: [number, number];
   let data: string;
@@ -193,7 +203,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     range = syn.defocusRangeUm;
     data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
   }
-  let initialGenerator: { weights: import('../../plugins/deepr/index.js').NamedArray[]; source: string } | undefined;
+  let initialGenerator: { weights: import('../../plugins/deepr/checkpoint.js').NamedArray[]; source: string } | undefined;
   if (opts.initFrom !== undefined) {
     const dir = deepr.resolveModelDir(opts.initFrom);
     const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);

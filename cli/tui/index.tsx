@@ -1,6 +1,5 @@
 import { render } from 'ink';
-import { ConsoleLogger, createContainer, FocalError, PipelineRunner, type OperationCatalog } from '../../core/index.js';
-import type { Pipeline } from '../../core/pipeline/schema.js';
+import { ConsoleLogger, createContainer, FocalError, PipelineRunner, type OperationCatalog, type Pipeline } from '../../core/index.js';
 import { FolderWatcher, type WatchEvent, type WatchOptions } from '../watch/engine.js';
 import { App } from './App.js';
 import { createTuiServices, type TuiServicesOptions } from './services.js';

@@ -10,16 +10,16 @@ import {
   PipelineRunner,
   readPipelineJson,
   removeRunFiles,
+  safeParseParams,
   tableFromJson,
   type LogRecord,
+  type Pipeline,
   type RunRequest,
   type OperationCatalog,
   type RunEvent,
   type RunSummary,
   type Table,
 } from '../../core/index.js';
-import type { Pipeline } from '../../core/pipeline/schema.js';
-import { safeParseParams } from '../../core/plugin/params.js';
 
 /** A pipeline file the browser lists. */
 export interface PipelineEntry {

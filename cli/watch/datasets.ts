@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { createStack, FocalError, inspectTiff, readTiff, writeTiff, type PixelArray, type Stack, type TiffInfo } from '../../core/index.js';
+import { createStack, FocalError, inspectTiff, readTiff, sha256File, writeTiff, type PixelArray, type Stack, type TiffInfo } from '../../core/index.js';
 import type { DatasetKind } from './ledger.js';
 import { ndDatasetName, type NdGroup } from './ndtiff.js';
 
@@ -87,12 +87,6 @@ export async function probe(ref: DatasetRef, cache: PlaneCache, options: WalkOpt
   return { complete: true, files, input: file, warnings: info.warnings, info };
 }
 
-/** sha256 of one file. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Content hash of a dataset: a file's sha256, or for several files the sha256 of `name sha\n` lines in order. */
 export async function datasetHash(files: string[]): Promise<{ sha256: string; perFile: Map<string, string> }> {

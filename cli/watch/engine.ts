@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { lstat, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
-import { FocalError, isFocalError, writeTiff, type PipelineRunner } from '../../core/index.js';
+import { FocalError, isFocalError, writeFileAtomic, writeTiff, type PipelineRunner } from '../../core/index.js';
 import { assembleImgFolder, classify, datasetHash, probe, safeRelative, type DatasetRef, type PlaneCache } from './datasets.js';
 import { fsyncDir, Ledger, WATCH_DIR, type LedgerFile, type LedgerRecord } from './ledger.js';
 import { completeNdGroups, groupNdEntries, readNdGroup, readNdIndex, type NdGroup } from './ndtiff.js';
@@ -659,8 +659,8 @@ export class FolderWatcher {
       error: { code, message, ...(node ? { node } : {}), ...(op ? { op } : {}), ...(isFocalError(err) ? { details: err.details } : {}) },
     };
     await mkdir(dirname(base), { recursive: true });
-    await writeAtomic(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-    await writeAtomic(`${base}.txt`, `${code}: ${message}${node ? ` (node ${node}${op ? `, op ${op}` : ''})` : ''}\n`);
+    await writeFileAtomic(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFileAtomic(`${base}.txt`, `${code}: ${message}${node ? ` (node ${node}${op ? `, op ${op}` : ''})` : ''}\n`);
     this.ledger.append({ ...this.record(job), state: 'failed', error: { code, message, ...(node ? { node } : {}), ...(op ? { op } : {}) } });
     this.failedCount++;
     this.emit({ event: 'job-failed', ts: Date.now(), id: job.id, input: job.ref.key, code, message, node, op, report: `${base}.json` });
@@ -726,10 +726,4 @@ function listFiles(dir: string): string[] {
     else out.push(p);
   }
   return out.sort();
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }

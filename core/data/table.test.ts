@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isFocalError } from '../errors.js';
-import { readTableFile } from '../runtime/runner.js';
+import { readTableFile } from '../io/table-file.js';
 import { createTable, tableFromJson, TableJsonSchema, tableToJson } from './table.js';
 
 const dirs: string[] = [];

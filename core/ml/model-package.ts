@@ -12,6 +12,7 @@ import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'no
 import type * as tfType from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { FocalError } from '../errors.js';
+import { sha256File } from '../io/hash.js';
 
 export const MODEL_MANIFEST_FILE = 'manifest.json';
 export const MODEL_MANIFEST_FORMAT = 'focal-model/1';
@@ -126,9 +127,6 @@ export function parseModelManifest(value: unknown, file = MODEL_MANIFEST_FILE): 
   return r.data;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
-}
 
 /** The real path of `file` (relative to the package) if it lies inside the package's real folder; E_MANIFEST naming the field otherwise. */
 async function insidePackage(realRoot: string, dir: string, file: string, field: string, what = 'weights file'): Promise<string> {

@@ -5,7 +5,7 @@
  * the fixtures in plugins/cellcount/fixtures/particles (not derived from ImageJ's source).
  * Results are new Uint8Array masks with 255 = foreground, 0 = background.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, floodFillFromBorder } from '../../core/index.js';
 
 function checkMask(mask: ArrayLike<number>, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -108,33 +108,12 @@ export function close(mask: ArrayLike<number>, width: number, height: number, op
 export function fillHoles(mask: ArrayLike<number>, width: number, height: number): Uint8Array {
   checkMask(mask, width, height);
   const n = width * height;
-  const outside = new Uint8Array(n);
-  const stack = new Int32Array(n);
-  let top = 0;
-  const seed = (i: number): void => {
-    if (mask[i] === 0 && outside[i] === 0) {
-      outside[i] = 1;
-      stack[top++] = i;
-    }
-  };
-  for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
-  }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
-  }
-  while (top > 0) {
-    const i = stack[--top];
-    const x = i % width;
-    if (x > 0) seed(i - 1);
-    if (x < width - 1) seed(i + 1);
-    if (i >= width) seed(i - width);
-    if (i < n - width) seed(i + width);
-  }
+  // 0 = background not yet reached, 1 = particle, 2 = background reached from the border
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) labels[i] = mask[i] === 0 ? 0 : 1;
+  floodFillFromBorder(labels, width, height, 2);
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = outside[i] ? 0 : 255;
+  for (let i = 0; i < n; i++) out[i] = labels[i] === 2 ? 0 : 255;
   return out;
 }
 

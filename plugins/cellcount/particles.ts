@@ -8,7 +8,7 @@
  * vertices lie on pixel corners (integers 0…width, 0…height); centroids are means of pixel
  * centres (x + 0.5, y + 0.5), as ImageJ reports them.
  */
-import { FocalError, type PixelArray } from '../../core/index.js';
+import { FocalError, floodFillFromBorder, type PixelArray } from '../../core/index.js';
 
 /** Options of {@link analyzeParticles}; all sizes in pixels. */
 export interface ParticleOptions {
@@ -386,29 +386,7 @@ function fillEnclosed(
     const x = p % width;
     box[((p - x) / width - minY) * bw + (x - minX)] = 1;
   }
-  let top = 0;
-  const seed = (i: number): void => {
-    if (box[i] === 0) {
-      box[i] = 2;
-      stack[top++] = i;
-    }
-  };
-  for (let x = 0; x < bw; x++) {
-    seed(x);
-    seed((bh - 1) * bw + x);
-  }
-  for (let y = 0; y < bh; y++) {
-    seed(y * bw);
-    seed(y * bw + bw - 1);
-  }
-  while (top > 0) {
-    const i = stack[--top];
-    const x = i % bw;
-    if (x > 0) seed(i - 1);
-    if (x < bw - 1) seed(i + 1);
-    if (i >= bw) seed(i - bw);
-    if (i < bw * (bh - 1)) seed(i + bw);
-  }
+  floodFillFromBorder(box, bw, bh, 2, stack);
   for (let i = 0; i < box.length; i++) {
     if (box[i] !== 0) continue;
     const x = i % bw;

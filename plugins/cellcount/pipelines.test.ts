@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, testContext, type Stack, type Table } from '../../core/index.js';
-import { stackPlugin } from '../stack/index.js';
+import { stackPlugin } from '../index.js';
 import { makeHeTissue } from '../../scripts/make-sample-he.js';
 import { cellcountPlugin } from './index.js';
 

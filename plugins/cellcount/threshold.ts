@@ -11,7 +11,7 @@
  * Methods that fail (Intermodes and Minimum when the smoothed histogram never becomes bimodal,
  * IsoData when no fixed point exists) return −1, as ImageJ does.
  */
-import { FocalError, dtypeOf, type DType, type PixelArray } from '../../core/index.js';
+import { FocalError, dtypeOf, valueRange, type DType, type PixelArray } from '../../core/index.js';
 
 export type ThresholdMethod =
   | 'Default'
@@ -675,13 +675,7 @@ export interface ThresholdLimitsOptions {
 
 /** Smallest and largest non-NaN value of `data` ([NaN, NaN] when there is none). */
 export function finiteRange(data: ArrayLike<number>): [number, number] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const { min, max } = valueRange(data);
   return min <= max ? [min, max] : [NaN, NaN];
 }
 

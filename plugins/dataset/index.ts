@@ -6,9 +6,6 @@
 import { definePlugin } from '../../core/index.js';
 import { autofocusPairs } from './ops/autofocus-pairs.js';
 
-export { planAutofocusPairs, cropPatch, FOCUS_SELECTIONS, type FocusSelection, type AutofocusPairsOptions, type PatchPlan, type PairPlan } from './pairs.js';
-export { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, PAIR_COLUMNS } from './ops/autofocus-pairs.js';
-
 export const datasetPlugin = definePlugin({
   id: 'dataset',
   version: '0.1.0',

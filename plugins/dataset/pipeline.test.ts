@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MemoryLogger, PipelineRunner, catalogFromPlugins, createContainer, loadPipelineFile, planeIndex, readTableFile, readTiff,
 } from '../../core/index.js';
-import { edofPlugin } from '../edof/index.js';
-import { stackregPlugin } from '../stackreg/index.js';
+import { edofPlugin, stackregPlugin } from '../index.js';
 import { datasetPlugin } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
-import { psnr, ssim } from '../metrics/index.js';
-import { bornWolfPsf } from '../optics/index.js';
+import { bornWolfPsf, isFocalError, mulberry32, psnr, ssim } from '../../core/index.js';
 import { convolve, landweber, richardsonLucy } from './deconvolve.js';
 import { pffftStatus } from './spectral.js';
 
@@ -30,16 +28,7 @@ function dimsOf(shape: number[]) {
   return shape.length === 2 ? { width: shape[1], height: shape[0] } : { width: shape[2], height: shape[1], depth: shape[0] };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function gauss(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());

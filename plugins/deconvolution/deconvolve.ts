@@ -3,8 +3,7 @@
  * deconvolution of 2D images and 3D volumes, FFT-based, with per-iteration PSNR/SSIM
  * against an optional reference (DeconvolutionLab2's `-stats`).
  */
-import { FocalError, RealFft3d, nextFastSize } from '../../core/index.js';
-import { psnr, ssim } from '../metrics/index.js';
+import { FocalError, nextFastSize, psnr, RealFft3d, ssim } from '../../core/index.js';
 import type { BackendChoice } from './spectral.js';
 import { MAX_TV_LAMBDA, BOUNDARIES, imageMean, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';
 

@@ -8,33 +8,6 @@ import { definePlugin } from '../../core/index.js';
 import { landweberOp } from './ops/landweber.js';
 import { richardsonLucyOp } from './ops/richardson-lucy.js';
 
-export {
-  richardsonLucy,
-  landweber,
-  convolve,
-  type DeconvolutionOptions,
-  type RichardsonLucyOptions,
-  type LandweberOptions,
-  type DeconvolutionResult,
-  type StatsRow,
-  type Boundary,
-  type Dims,
-} from './deconvolve.js';
-export {
-  richardsonLucyInWorkers,
-  landweberInWorkers,
-  parallelStrips,
-  planStrips,
-  PARALLEL_MIN_PLANE_PX,
-  type WorkerOptions,
-  type InWorkersOptions,
-  type Strip,
-} from './parallel.js';
-// the FFTs moved to core (core/numeric/fft); re-exported for existing users of this plugin
-export { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize, nextFastMultiple } from '../../core/index.js';
-export { pffftStatus, type BackendChoice } from './spectral.js';
-export { MAX_TV_LAMBDA } from './engine.js';
-
 export const deconvolutionPlugin = definePlugin({
   id: 'deconvolution',
   version: '0.1.0',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, isFocalError, runOp, testContext, type Stack, type Table } from '../../core/index.js';
-import { bornWolfPsf } from '../optics/index.js';
+import { bornWolfPsf, createStack, isFocalError, runOp, type Stack, type Table, testContext } from '../../core/index.js';
 import { convolve, richardsonLucy } from './deconvolve.js';
 import { deconvolutionPlugin } from './index.js';
 import { landweberOp } from './ops/landweber.js';

@@ -1,11 +1,7 @@
 // The strips run in worker threads, which import the compiled dist/plugins/deconvolution/parallel.js:
 // `npm test` builds it first; after editing this plugin, run `npx tsc -p tsconfig.build.json` before these tests.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import {
-  COMPUTE_SERVICE, catalogFromPlugins, createContainer, createStack, createWorkerPool, isFocalError, mulberry32, runOp, SERVICE_PROVIDER, testContext,
-  type Stack, type Table, type WorkerPool,
-} from '../../core/index.js';
-import { bornWolfPsf } from '../optics/index.js';
+import { bornWolfPsf, catalogFromPlugins, COMPUTE_SERVICE, createContainer, createStack, createWorkerPool, isFocalError, mulberry32, runOp, SERVICE_PROVIDER, type Stack, type Table, testContext, type WorkerPool } from '../../core/index.js';
 import { convolve, landweber, richardsonLucy } from './deconvolve.js';
 import { landweberOp } from './ops/landweber.js';
 import { richardsonLucyOp } from './ops/richardson-lucy.js';

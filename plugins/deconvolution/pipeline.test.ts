@@ -1,10 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, testContext, type Stack, type Table } from '../../core/index.js';
-import { ssim } from '../metrics/index.js';
-import { opticsPlugin } from '../optics/index.js';
-import { stackPlugin } from '../stack/index.js';
+import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, ssim, type Stack, type Table, testContext } from '../../core/index.js';
+import { opticsPlugin, stackPlugin } from '../index.js';
 import { deconvolutionPlugin } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, writeTiff } from '../../core/index.js';
 import { main } from '../../cli/main.js';
 import { formatRate, iterationEvent, iterationLine } from '../../cli/commands/train.js';
-import { loadDeepRPackage } from './index.js';
+import { loadDeepRPackage } from './package.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });

@@ -4,8 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FocalError, readTableFile, readTiff, z } from '../../core/index.js';
-import { bornWolfHalfSizePx, defocus } from '../optics/index.js';
+import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z } from '../../core/index.js';
 import type { SeededRandom } from './random.js';
 
 /** One training pair: raw (not normalised) square patches. */

@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildGenerator, evaluateAutofocus, getTf, loadDeepRPackage, normalisedScores, pairedDifference, saveDeepRPackage } from './index.js';
+import { buildGenerator } from './model.js';
+import { evaluateAutofocus, normalisedScores, pairedDifference } from './evaluate.js';
+import { getTf } from './tf.js';
+import { loadDeepRPackage, saveDeepRPackage } from './package.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });

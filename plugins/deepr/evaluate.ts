@@ -2,10 +2,8 @@
  * Held-out evaluation of a Deep-R model against classical deconvolution given the true PSF
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
-import { FocalError, createInferenceEngine, type ModelPackage } from '../../core/index.js';
-import { landweber, richardsonLucy } from '../deconvolution/index.js';
-import { cropBorder, psnr, ssim } from '../metrics/index.js';
-import { bornWolfHalfSizePx, bornWolfPsf } from '../optics/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim } from '../../core/index.js';
+import { landweber, richardsonLucy } from '../deconvolution/deconvolve.js';
 import { selfEnsemble } from './augment.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 import { normalise } from './normalise.js';

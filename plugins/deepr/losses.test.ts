@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { berhu, msSsim, ssim } from '../metrics/index.js';
 import { DEFAULT_LOSS_WEIGHTS, berhuTf, generatorLoss, msSsimScalesFor, msSsimTf, msSsimWeights, ssimTf } from './losses.js';
 import { SeededRandom } from './random.js';
 import { getTf } from './tf.js';
+import { berhu, msSsim, ssim } from '../../core/index.js';
 
 function pair(size: number, seed: number): { ref: Float32Array; img: Float32Array } {
   const rng = new SeededRandom(seed);

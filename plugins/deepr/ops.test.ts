@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, isFocalError, runOp, type Stack } from '../../core/index.js';
-import { buildGenerator, deeprPlugin, getTf, loadDeepRPackage, saveDeepRPackage, selfEnsemble, trainDpmDecoder, type TrainingPair } from './index.js';
+import { deeprPlugin } from './index.js';
+import { buildGenerator } from './model.js';
+import { getTf } from './tf.js';
+import { loadDeepRPackage, saveDeepRPackage } from './package.js';
+import { selfEnsemble } from './augment.js';
+import { trainDpmDecoder } from './dpm.js';
+import { type TrainingPair } from './data.js';
 import { normalise } from './normalise.js';
 
 const dirs: string[] = [];

@@ -1,9 +1,9 @@
+import { gaussianBlur2d } from '../../core/index.js';
 /**
  * Small separable filters over Float32Array planes used by the EDOF methods: squared
  * Laplacian, box sum (running sums), confidence-weighted Gaussian smoothing, 3×3 majority
  * filter of an index map. No allocation per pixel.
  */
-import { gaussianBlur2d } from '../filter/index.js';
 
 /**
  * Squared 5-point Laplacian of `src` (edge pixels replicated) into `out`.

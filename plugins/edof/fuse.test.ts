@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStack, isFocalError, runOp, testContext, writePng, type Image, type Stack } from '../../core/index.js';
-import { psnr } from '../metrics/index.js';
-import { defocusSeries } from '../optics/index.js';
+import { createStack, defocusSeries, type Image, isFocalError, psnr, runOp, type Stack, testContext, writePng } from '../../core/index.js';
 import { boxSum, majority3x3, squaredLaplacian } from './filters.js';
 import { edofFuse } from './fuse.js';
 import { fuse } from './ops/fuse.js';
-import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from './synthetic.js';
+import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../../core/index.js';
 
 const W = 80;
 const H = 80;

@@ -5,10 +5,6 @@
 import { definePlugin } from '../../core/index.js';
 import { fuse } from './ops/fuse.js';
 
-export { edofFuse, atrousSmooth, principalComponent, defaultWaveletLevels, EDOF_METHODS, type EdofMethod, type EdofOptions, type EdofResult } from './fuse.js';
-export { boxSum, squaredLaplacian, weightedSmooth, majority3x3 } from './filters.js';
-export { texturedSpecimen, curvedSurface, gaussianDefocusStack, seededRandom } from './synthetic.js';
-
 export const edofPlugin = definePlugin({
   id: 'edof',
   version: '0.1.0',

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalogFromPlugins, loadPipelineFile, planeIndex, readTiff, runPipeline, testContext, writePng, type Image, type Stack } from '../../core/index.js';
-import { focusScore } from '../focus/index.js';
+import { catalogFromPlugins, loadPipelineFile, readTiff, runOp, runPipeline, testContext, type Image, type Stack, type Table, writePng } from '../../core/index.js';
+import { focusPlugin } from '../index.js';
 import { edofPlugin } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,8 +23,14 @@ describe('pipelines/edof-fuse.json', () => {
     await writePng('/tmp/edof-sample-fused-fitc.png', fused, { c: 1 });
     await writePng('/tmp/edof-sample-heightmap.png', heightmap, { saturatedPercent: 0 });
     // the nuclei channel of the fused image is at least as sharp as the sharpest plane (Vollath F4)
-    const planeScores = Array.from({ length: stack.sizeZ }, (_, z) => focusScore(stack.planes[planeIndex(stack, 0, z, 0)], stack.width, stack.height, 'vollath4'));
-    const fusedScore = focusScore(fused.planes[0], stack.width, stack.height, 'vollath4');
+    // scored by the focus plugin's focus.best-plane, as a pipeline would (loaded through the built-in list)
+    const bestPlane = focusPlugin.operations.find((op) => op.id === 'focus.best-plane')!;
+    const vollath4 = async (s: Stack): Promise<number[]> => {
+      const { scores } = (await runOp(bestPlane, { stack: s }, { criterion: 'vollath4', channel: 0 })) as { scores: Table };
+      return scores.rows.map((r) => r.score as number);
+    };
+    const planeScores = await vollath4(stack);
+    const [fusedScore] = await vollath4(fused);
     expect(fusedScore).toBeGreaterThan(1.05 * Math.max(...planeScores));
     // the sample's focus is the middle slice (z = 0 µm, 5 µm from the first plane); 1 µm z step
     expect(heightmap.metadata.unit).toBe('um');

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { axisTable, bendingEnergy, createGrid, cubicCoefficients, evaluateGrid, gridAdjoint, refineGrid, sampleCubic, sampleCubic3 } from './bspline.js';
-import { lbfgs } from './lbfgs.js';
 import { evaluateMetric, miSetup, type MetricName } from './metrics.js';
-import { seededRandom } from './synthetic.js';
+import { lbfgs, mulberry32 } from '../../core/index.js';
 
 function randomGrid(w: number, h: number, s: number, seed: number) {
   const g = createGrid(w, h, s);
-  const r = seededRandom(seed);
+  const r = mulberry32(seed);
   for (let i = 0; i < g.cx.length; i++) {
     g.cx[i] = 4 * r() - 2;
     g.cy[i] = 4 * r() - 2;
@@ -44,7 +43,7 @@ describe('cubic B-spline FFD grid', () => {
     const tx = axisTable(w, factor, g.spacingPx, g.nx), ty = axisTable(h, factor, g.spacingPx, g.ny);
     const ux = new Float32Array(w * h), uy = new Float32Array(w * h);
     evaluateGrid(g, tx, ty, ux, uy);
-    const r = seededRandom(9);
+    const r = mulberry32(9);
     const gx = Float64Array.from({ length: w * h }, () => r() - 0.5), gy = Float64Array.from({ length: w * h }, () => r() - 0.5);
     let lhs = 0;
     for (let i = 0; i < w * h; i++) lhs += ux[i] * gx[i] + uy[i] * gy[i];
@@ -82,7 +81,7 @@ describe('cubic B-spline FFD grid', () => {
 
   it('cubic interpolation reproduces the pixels; its gradient matches finite differences', () => {
     const W = 9, H = 7;
-    const r = seededRandom(4);
+    const r = mulberry32(4);
     const img = Float32Array.from({ length: W * H }, () => r());
     const c = cubicCoefficients(img, W, H);
     const wx = new Float64Array(4), wy = new Float64Array(4);
@@ -101,7 +100,7 @@ describe('cubic B-spline FFD grid', () => {
 describe('metrics', () => {
   it.each(['ssd', 'ncc', 'mi'] as MetricName[])('%s: ∂E/∂m matches finite differences', (metric) => {
     const n = 400;
-    const r = seededRandom(21);
+    const r = mulberry32(21);
     const f = Float32Array.from({ length: n }, () => r() * 10);
     const m = Float64Array.from(f, (v, i) => 100 - 3 * v + 2 * Math.sin(i)); // remapped + perturbed
     const valid = new Uint8Array(n).fill(1);
@@ -120,7 +119,7 @@ describe('metrics', () => {
 
   it('ncc is 0 for a linear remap; mi is higher for a dependent pair than for a shuffled one', () => {
     const n = 2000;
-    const r = seededRandom(8);
+    const r = mulberry32(8);
     const f = Float32Array.from({ length: n }, () => r());
     const valid = new Uint8Array(n).fill(1);
     expect(evaluateMetric('ncc', Float64Array.from(f, (v) => 5 - 2 * v), f, valid, false).value).toBeCloseTo(2, 6); // anti-correlated: 1 − (−1)

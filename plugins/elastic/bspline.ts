@@ -7,7 +7,7 @@
  * ((i − 1)·S, (j − 1)·S); `nx = floor((W − 1)/S) + 4` points cover [0, W − 1] with the
  * cubic support. Coefficients are displacements in pixels.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, splineCoefficients, splineMirrorIndex } from '../../core/index.js';
 
 /** Uniform cubic B-spline weights for fractional offset `f` ∈ [0, 1) (nodes k−1 … k+2). */
 export function cubicWeights(f: number, out: Float64Array, offset = 0): void {
@@ -265,43 +265,12 @@ export function gradientImages(img: Float32Array, W: number, H: number): { gx: F
 }
 
 /**
- * Cubic B-spline interpolation coefficients of an image (Unser's recursive prefilter,
- * mirror boundaries), so that sampling them with `cubicWeights` interpolates the pixels.
+ * Cubic B-spline interpolation coefficients of an image (core's `splineCoefficients`: Unser's
+ * recursive prefilter, mirror boundaries) in float32, so that sampling them with `cubicWeights`
+ * interpolates the pixels.
  */
 export function cubicCoefficients(img: ArrayLike<number>, W: number, H: number): Float32Array {
-  const c = new Float64Array(W * H);
-  for (let i = 0; i < W * H; i++) c[i] = img[i];
-  const z = Math.sqrt(3) - 2;
-  const line = (start: number, n: number, stride: number) => {
-    if (n < 2) return;
-    const lambda = (1 - z) * (1 - 1 / z);
-    for (let k = 0; k < n; k++) c[start + k * stride] *= lambda;
-    // causal initialisation, exact for the mirror-symmetric extension (Unser 1999)
-    const z2n = Math.pow(z, 2 * n - 2);
-    let sum = c[start] + Math.pow(z, n - 1) * c[start + (n - 1) * stride];
-    let zk = z;
-    for (let k = 1; k < n - 1; k++) {
-      sum += (zk + (zk !== 0 ? z2n / zk : 0)) * c[start + k * stride];
-      zk *= z;
-    }
-    c[start] = sum / (1 - z2n);
-    for (let k = 1; k < n; k++) c[start + k * stride] += z * c[start + (k - 1) * stride];
-    const last = start + (n - 1) * stride;
-    c[last] = (z / (z * z - 1)) * (z * c[start + (n - 2) * stride] + c[last]);
-    for (let k = n - 2; k >= 0; k--) c[start + k * stride] = z * (c[start + (k + 1) * stride] - c[start + k * stride]);
-  };
-  for (let y = 0; y < H; y++) line(y * W, W, 1);
-  for (let x = 0; x < W; x++) line(x, H, W);
-  return Float32Array.from(c);
-}
-
-/** Mirror index into [0, n−1]. */
-function mirror(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  let m = i % period;
-  if (m < 0) m += period;
-  return m >= n ? period - m : m;
+  return Float32Array.from(splineCoefficients(img, W, H));
 }
 
 /** Cubic B-spline sample of coefficients `coef` (from `cubicCoefficients`) at (x, y). */
@@ -312,9 +281,9 @@ export function sampleCubic(coef: Float32Array, W: number, H: number, x: number,
   cubicWeights(y - iy, wy);
   let acc = 0;
   for (let b = 0; b < 4; b++) {
-    const row = mirror(iy - 1 + b, H) * W;
+    const row = splineMirrorIndex(iy - 1 + b, H) * W;
     let r = 0;
-    for (let a = 0; a < 4; a++) r += wx[a] * coef[row + mirror(ix - 1 + a, W)];
+    for (let a = 0; a < 4; a++) r += wx[a] * coef[row + splineMirrorIndex(ix - 1 + a, W)];
     acc += wy[b] * r;
   }
   return acc;
@@ -340,13 +309,13 @@ export function sampleCubic3(coef: Float32Array, W: number, H: number, x: number
   if (ix >= 1 && ix + 2 <= W - 1) {
     c0 = ix - 1; c1 = ix; c2 = ix + 1; c3 = ix + 2;
   } else {
-    c0 = mirror(ix - 1, W); c1 = mirror(ix, W); c2 = mirror(ix + 1, W); c3 = mirror(ix + 2, W);
+    c0 = splineMirrorIndex(ix - 1, W); c1 = splineMirrorIndex(ix, W); c2 = splineMirrorIndex(ix + 1, W); c3 = splineMirrorIndex(ix + 2, W);
   }
   let r0: number, r1: number, r2: number, r3: number;
   if (iy >= 1 && iy + 2 <= H - 1) {
     r0 = (iy - 1) * W; r1 = r0 + W; r2 = r1 + W; r3 = r2 + W;
   } else {
-    r0 = mirror(iy - 1, H) * W; r1 = mirror(iy, H) * W; r2 = mirror(iy + 1, H) * W; r3 = mirror(iy + 2, H) * W;
+    r0 = splineMirrorIndex(iy - 1, H) * W; r1 = splineMirrorIndex(iy, H) * W; r2 = splineMirrorIndex(iy + 1, H) * W; r3 = splineMirrorIndex(iy + 2, H) * W;
   }
   let a0 = coef[r0 + c0], a1 = coef[r0 + c1], a2 = coef[r0 + c2], a3 = coef[r0 + c3];
   let r = wx0 * a0 + wx1 * a1 + wx2 * a2 + wx3 * a3;

@@ -2,8 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, testContext, type Stack, type Table } from '../../core/index.js';
 import { deformedSampleField } from '../../scripts/make-sample-elastic.js';
-import { stackPlugin } from '../stack/index.js';
-import { endpointError, elasticPlugin } from './index.js';
+import { stackPlugin } from '../index.js';
+import { elasticPlugin } from './index.js';
+import { endpointError } from './synthetic.js';
 
 const file = fileURLToPath(new URL('../../pipelines/elastic-register.json', import.meta.url));
 

@@ -6,13 +6,11 @@
  * Field convention (as elastix's `transformix -def all`): for every pixel x of the
  * fixed image, u(x) is the displacement in pixels such that moving(x + u(x)) ≈ fixed(x).
  */
-import { FocalError, throwIfAborted } from '../../core/index.js';
-import { gaussianBlur2d } from '../filter/index.js';
+import { FocalError, gaussianBlur2d, lbfgs, standardise, throwIfAborted } from '../../core/index.js';
 import {
   axisTable, bendingEnergy, createGrid, cubicCoefficients, evaluateGrid, sampleCubic3, gradientImages, gridAdjoint, refineGrid, sampleCubic, sampleLinear3,
   type AxisTable, type BSplineGrid,
 } from './bspline.js';
-import { lbfgs } from './lbfgs.js';
 import { evaluateMetric, miSetup, type MetricName, type MiSetup } from './metrics.js';
 import { locateTemplate, type LocateResult } from './locate.js';
 
@@ -98,20 +96,6 @@ function checkPlane(p: Plane, name: string): void {
       throw new FocalError('E_ARGUMENT', `${name}: pixel (${i % p.width}, ${Math.floor(i / p.width)}) is ${p.data[i]}; registration needs finite values (replace NaN/Inf first)`, { field: name });
     }
   }
-}
-
-/** Image normalised to zero mean, unit standard deviation (float32). */
-function normalise(p: Plane): Float32Array {
-  const n = p.data.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += p.data[i];
-  const mean = s / n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (p.data[i] - mean) ** 2;
-  const sd = Math.sqrt(v / n) || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (p.data[i] - mean) / sd;
-  return out;
 }
 
 interface LevelImage {
@@ -304,8 +288,8 @@ export function registerElastic(moving: Plane, fixed: Plane, options: ElasticOpt
 
   const W = fixed.width, H = fixed.height;
   const cxF = (W - 1) / 2, cyF = (H - 1) / 2;
-  const fixedPyr = pyramid(normalise(fixed), W, H, levels);
-  const movingPyr = pyramid(normalise(moving), moving.width, moving.height, levels);
+  const fixedPyr = pyramid(standardise(fixed.data).data, W, H, levels);
+  const movingPyr = pyramid(standardise(moving.data).data, moving.width, moving.height, levels);
   const records: LevelRecord[] = [];
   const stages = (options.affineInit ? 1 : 0) + (options.affineOnly ? 0 : 1);
   let done = 0;

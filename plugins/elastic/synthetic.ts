@@ -2,12 +2,8 @@
  * Deterministic synthetic data for testing and benchmarking registration: a textured
  * image, a smooth displacement field (sum of Gaussian bumps), and the endpoint error.
  */
-import { gaussianRandom, mulberry32 } from '../../core/index.js';
-import { gaussianBlur2d } from '../filter/index.js';
+import { gaussianBlur2d, gaussianRandom, mulberry32 } from '../../core/index.js';
 import { warpImage } from './register.js';
-
-/** mulberry32: a small seeded PRNG returning [0, 1) (core's {@link mulberry32}, under this plugin's former name). */
-export const seededRandom = mulberry32;
 
 /** Standard normal deviates (Box–Muller, core's {@link gaussianRandom}) from a uniform generator. */
 export function gaussianNoise(rand: () => number): () => number {
@@ -19,7 +15,7 @@ export function gaussianNoise(rand: () => number): () => number {
  * plus a few bright blobs.
  */
 export function texturedImage(width: number, height: number, seed: number): Float32Array {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const normal = gaussianNoise(rand);
   const n = width * height;
   const acc = new Float32Array(n);
@@ -46,7 +42,7 @@ export function texturedImage(width: number, height: number, seed: number): Floa
  * directions, scaled so that the largest displacement magnitude is `maxDisplacementPx`.
  */
 export function smoothField(width: number, height: number, seed: number, options: { bumps?: number; sigmaPx?: number; maxDisplacementPx?: number } = {}): { ux: Float32Array; uy: Float32Array } {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const bumps = options.bumps ?? 5;
   const sigma = options.sigmaPx ?? Math.min(width, height) / 6;
   const maxD = options.maxDisplacementPx ?? 4;
@@ -101,7 +97,7 @@ export function syntheticPair(width: number, height: number, seed: number, optio
   }
   const fixedBig = warpImage({ data: big, width: bw, height: bh }, sx, sy, width, height);
   const fixed = fixedBig;
-  const noise = gaussianNoise(seededRandom(seed + 2));
+  const noise = gaussianNoise(mulberry32(seed + 2));
   const sd = options.noiseSd ?? 10;
   for (let i = 0; i < moving.length; i++) {
     moving[i] += sd * noise();

@@ -4,9 +4,6 @@
 import { definePlugin } from '../../core/index.js';
 import { gaussian } from './ops/gaussian.js';
 
-export { gaussianBlur2d, gaussianKernel1d, type GaussianOptions } from './gaussian.js';
-export { sigmasPx } from './ops/gaussian.js';
-
 export const filterPlugin = definePlugin({
   id: 'filter',
   version: '0.1.0',

@@ -6,9 +6,6 @@ import { definePlugin } from '../../core/index.js';
 import { bestPlane } from './ops/best-plane.js';
 import { rowSharpness } from './ops/row-sharpness.js';
 
-export { FOCUS_CRITERIA, brenner, focusScore, normalizedVariance, stdDev, tenengrad, vollath4, vollath5, type FocusCriterion } from './criteria.js';
-export { rowSharpness, sobelSharpnessMap, type RowSharpness } from './sharpness.js';
-
 export const focusPlugin = definePlugin({
   id: 'focus',
   version: '0.1.0',

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gaussianBlur2d } from '../filter/index.js';
-import { rowSharpness, sobelSharpnessMap } from './index.js';
+import { rowSharpness, sobelSharpnessMap } from './sharpness.js';
+import { gaussianBlur2d } from '../../core/index.js';
 
 /** Deterministic texture (as in criteria.test.ts). */
 function texture(w: number, h: number): Float32Array {

@@ -4,9 +4,6 @@
 import { definePlugin } from '../../core/index.js';
 import { binary } from './ops/binary.js';
 
-export { binaryPlane, BINARY_OPS, type BinaryOp } from './binary.js';
-export { combineStacks } from './ops/binary.js';
-
 export const mathPlugin = definePlugin({
   id: 'math',
   version: '0.1.0',

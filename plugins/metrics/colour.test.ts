@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cbcrHistograms, rgbToYCbCr, ycbcrDifference, type RgbPlanes } from './index.js';
+import { cbcrHistograms, rgbToYCbCr, ycbcrDifference, type RgbPlanes } from './colour.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fx = JSON.parse(readFileSync(join(here, 'fixtures', 'metrics.json'), 'utf8')).colour as {

@@ -1,5 +1,4 @@
-import { FocalError } from '../../core/index.js';
-import { assertNoNaN } from './pixelwise.js';
+import { assertNoNaN, FocalError } from '../../core/index.js';
 
 /** Three planes R, G, B of the same length, row-major. */
 export type RgbPlanes = readonly [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];

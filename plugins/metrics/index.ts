@@ -7,11 +7,6 @@ import { definePlugin } from '../../core/index.js';
 import { compare } from './ops/compare.js';
 import { compareColour } from './ops/compare-colour.js';
 
-export { psnr, mse, rmse, mae, pearson, berhu, cropBorder, resolveDataRange, standardDeviation } from './pixelwise.js';
-export { ssim, ssimMap, msSsim, msSsimMinSize, ssimWindowSize, MS_SSIM_WEIGHTS, type SsimOptions } from './ssim.js';
-export { rgbToYCbCr, ycbcrDifference, cbcrHistograms, type RgbPlanes, type YCbCrOptions, type YCbCrPlanes } from './colour.js';
-export { COMPARE_COLUMNS } from './ops/compare.js';
-
 export const metricsPlugin = definePlugin({
   id: 'metrics',
   version: '0.1.0',

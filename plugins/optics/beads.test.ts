@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError, Xoshiro128 } from '../../core/index.js';
+import { FWHM_PER_SIGMA, gaussianPsf, isFocalError, Xoshiro128 } from '../../core/index.js';
 import { psfFromBeadStack, psfFromBeads } from './beads.js';
 import { fitGaussian1d } from './fit.js';
-import { FWHM_PER_SIGMA, gaussianPsf } from './psf.js';
 
 interface TrueBead {
   x: number;

@@ -3,10 +3,8 @@
  * FWHM, Deep-R Methods "Estimation of the lateral FWHM values for PSF analysis"), an axial
  * Gaussian fit for z-stacks, sub-pixel registration and averaging.
  */
-import { FocalError } from '../../core/index.js';
-import { gaussianBlur2d } from '../filter/index.js';
+import { FocalError, FWHM_PER_SIGMA, gaussianBlur2d } from '../../core/index.js';
 import { fitGaussian1d, fitGaussian2d } from './fit.js';
-import { FWHM_PER_SIGMA } from './psf.js';
 
 /** Options of {@link psfFromBeads}. */
 export interface PsfFromBeadsOptions {

@@ -8,25 +8,6 @@ import { psfBornWolf } from './ops/psf-born-wolf.js';
 import { psfFromBeadsOp } from './ops/psf-from-beads.js';
 import { psfGaussian } from './ops/psf-gaussian.js';
 
-export {
-  bornWolfPsf,
-  bornWolfPsfStack,
-  bornWolfIntensity,
-  bornWolfRadialProfile,
-  bornWolfHalfSizePx,
-  gaussianPsf,
-  validateOptics,
-  FWHM_PER_SIGMA,
-  type OpticsOptions,
-  type BornWolfPsfOptions,
-} from './psf.js';
-export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
-export { psfFromBeads, psfFromBeadStack, robustStats, type Bead, type PsfFromBeadsOptions, type PsfFromBeadsResult, type PsfFromBeadStackResult } from './beads.js';
-export { fitGaussian1d, fitGaussian2d, levenbergMarquardt, type Gaussian2d } from './fit.js';
-export { besselJ0, besselJ1 } from './bessel.js';
-/** The optics simulator's seeded generator (core's Xoshiro128), under its former name. */
-export { Xoshiro128 as Rng } from '../../core/index.js';
-
 export const opticsPlugin = definePlugin({
   id: 'optics',
   version: '0.1.0',

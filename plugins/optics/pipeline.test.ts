@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, testContext, type Stack } from '../../core/index.js';
-import { stackPlugin } from '../stack/index.js';
+import { stackPlugin } from '../index.js';
 import { opticsPlugin } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,11 +7,6 @@ import { crop } from './ops/crop.js';
 import { project } from './ops/project.js';
 import { substack } from './ops/substack.js';
 
-export { projectPlanes, projectStack, PROJECTION_METHODS, type ProjectionMethod, type StackAxis } from './ops/project.js';
-export { parseIndexList, selectSubstack, INDEX_LIST_PATTERN } from './ops/substack.js';
-export { cropPlane, cropStack, checkRectangle } from './ops/crop.js';
-export { convertStackByPlane } from './ops/convert.js';
-
 export const stackPlugin = definePlugin({
   id: 'stack',
   version: '0.1.0',

@@ -1,11 +1,10 @@
 /**
  * Stack alignment: registering every slice of a series to a reference, StackReg-style.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, type SplineImage } from '../../core/index.js';
 import { compose, identity, type Affine } from './affine.js';
 import { prepareImage, registerPrepared, type PreparedImage, type TransformType } from './register.js';
 import { pyramidDepth } from './pyramid.js';
-import type { SplineImage } from './spline.js';
 
 export const REFERENCE_MODES = ['first', 'previous', 'mean', 'moving-average'] as const;
 /** A named reference mode or the 0-based index of the reference slice. */

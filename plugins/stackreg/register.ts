@@ -13,10 +13,9 @@
  *
  * Transforms are affine maps from the reference grid to the moving image (see affine.ts).
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError, SplineImage, solveLinear } from '../../core/index.js';
 import { cornerError, type Affine } from './affine.js';
 import { buildPyramid, pyramidDepth, smoothBinomial, type PyramidLevel } from './pyramid.js';
-import { SplineImage } from './spline.js';
 
 export const TRANSFORM_TYPES = ['translation', 'rigid', 'scaled-rotation', 'affine'] as const;
 export type TransformType = (typeof TRANSFORM_TYPES)[number];
@@ -189,33 +188,6 @@ function evaluate(ref: PyramidLevel, mov: SplineImage, m: Readonly<Affine>, type
   return { mse: count > 0 ? sse / count : Infinity, count, g, H };
 }
 
-/** Solves A·x = b (n small) by Gaussian elimination with partial pivoting; undefined when singular. */
-function solve(A: Float64Array, b: Float64Array, n: number): Float64Array | undefined {
-  const M = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[piv * n + c])) piv = r;
-    if (!(Math.abs(M[piv * n + c]) > 1e-300)) return undefined;
-    if (piv !== c) {
-      for (let k = 0; k < n; k++) [M[c * n + k], M[piv * n + k]] = [M[piv * n + k], M[c * n + k]];
-      [x[c], x[piv]] = [x[piv], x[c]];
-    }
-    for (let r = c + 1; r < n; r++) {
-      const f = M[r * n + c] / M[c * n + c];
-      if (f === 0) continue;
-      for (let k = c; k < n; k++) M[r * n + k] -= f * M[c * n + k];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let s = x[c];
-    for (let k = c + 1; k < n; k++) s -= M[c * n + k] * x[k];
-    x[c] = s / M[c * n + c];
-  }
-  return x.every(Number.isFinite) ? x : undefined;
-}
-
 /**
  * Marquardt–Levenberg on one pyramid level, from `start`. Returns the best matrix found.
  */
@@ -235,7 +207,7 @@ function optimiseLevel(ref: PyramidLevel, mov: SplineImage, start: Readonly<Affi
     const A = Float64Array.from(cur.H);
     for (let i = 0; i < np; i++) A[i * np + i] *= 1 + lambda;
     const neg = cur.g.map((v) => -v);
-    const delta = solve(A, neg, np);
+    const delta = solveLinear(A, neg, np);
     if (!delta) break;
     const cand = params.map((v, i) => v + delta[i]);
     const candMatrix = fromParams(cand, type, base, cx, cy);

@@ -6,8 +6,6 @@
 import { mulberry32 } from '../../core/index.js';
 import { applyAffine, type Affine } from './affine.js';
 
-export { mulberry32 };
-
 /**
  * Standard normal samples from a uniform generator (Box–Muller with log(1 − u), which differs
  * from core's `gaussianRandom` in its first uniform; kept so that the synthetic scenes

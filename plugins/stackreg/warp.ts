@@ -1,9 +1,8 @@
 /**
  * Resampling a plane through an affine map with the cubic B-spline model.
  */
-import { FocalError, allocate, dtypeOf, type PixelArray } from '../../core/index.js';
+import { allocate, dtypeOf, FocalError, type PixelArray, SplineImage } from '../../core/index.js';
 import type { Affine } from './affine.js';
-import { SplineImage } from './spline.js';
 
 /**
  * Output pixel p takes the value of the input's spline model at m(p) (m maps the output grid

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FftPlan, RealFft3d, fftComplex, isFastSize, nextFastSize } from './plan.js';
+import { mulberry32 } from '../random.js';
 
+/** Uniform in [−0.5, 0.5): core's mulberry32, centred. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const u = mulberry32(seed);
+  return () => u() - 0.5;
 }
 
 /** Naive DFT along one axis of a batched layout (element j of sequence b at j·batch + b). */

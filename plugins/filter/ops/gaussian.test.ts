@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, isFocalError, type Stack } from '../../../core/index.js';
+import { createStack, gaussianBlur2d, isFocalError, type Stack } from '../../../core/index.js';
 import { runOp, testContext } from '../../../core/index.js';
-import { gaussianBlur2d } from '../gaussian.js';
 import { gaussian } from './gaussian.js';
 
 function spotStack(dtype: 'uint8' | 'uint16' | 'float32', calibration = {}): Stack {

@@ -1,5 +1,4 @@
-import { FocalError, convertPlanes, defineOperation, planeCount, throwIfAborted, withPlanes, z, type PixelArray, type Stack } from '../../../core/index.js';
-import { gaussianBlur2d } from '../gaussian.js';
+import { convertPlanes, defineOperation, FocalError, gaussianBlur2d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
 
 /**
  * σ in pixels along x and y from the op's params. `sigmaUm` is divided by the stack's

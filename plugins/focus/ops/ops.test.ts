@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, isImage, runOp, testContext, type Image, type Table } from '../../../core/index.js';
-import { gaussianBlur2d } from '../../filter/index.js';
-import { rowSharpness as rowSharpnessFn } from '../index.js';
+import { createImage, createStack, gaussianBlur2d, type Image, isImage, runOp, type Table, testContext } from '../../../core/index.js';
+import { rowSharpness as rowSharpnessFn } from '../sharpness.js';
 import { bestPlane } from './best-plane.js';
 import { rowSharpness } from './row-sharpness.js';
 

@@ -1,6 +1,5 @@
-import { FocalError, createTable, defineOperation, planeIndex, z, type Stack } from '../../../core/index.js';
+import { createTable, cropBorder, defineOperation, FocalError, planeIndex, type Stack, z } from '../../../core/index.js';
 import { cbcrHistograms, ycbcrDifference, type RgbPlanes } from '../colour.js';
-import { cropBorder } from '../pixelwise.js';
 
 /** Full-intensity value of a pixel type: 255 (uint8), 65535 (uint16), 1 (float32, assumed in [0, 1]). */
 function maxValueOf(stack: Stack): number {

@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, runOp, testContext, type Table } from '../../../core/index.js';
-import { gaussianBlur2d } from '../../filter/index.js';
-import { msSsim, psnr, ssim } from '../index.js';
+import { createImage, createStack, gaussianBlur2d, msSsim, psnr, runOp, ssim, type Table, testContext } from '../../../core/index.js';
 import { compare } from './compare.js';
 import { compareColour } from './compare-colour.js';
 

@@ -1,6 +1,4 @@
-import { FocalError, createTable, defineOperation, z, type Image, type Logger } from '../../../core/index.js';
-import { berhu, cropBorder, mae, pearson, psnr, range, rmse, standardDeviation } from '../pixelwise.js';
-import { msSsim, msSsimMinSize, ssim, ssimWindowSize } from '../ssim.js';
+import { berhu, createTable, cropBorder, defineOperation, FocalError, type Image, type Logger, mae, msSsim, msSsimMinSize, pearson, psnr, rmse, ssim, ssimWindowSize, standardDeviation, valueRange as range, z } from '../../../core/index.js';
 
 /** Columns of `metrics.compare`'s one-row table, in order. */
 export const COMPARE_COLUMNS = ['psnr', 'ssim', 'msssim', 'rmse', 'mae', 'berhu', 'pearson'] as const;

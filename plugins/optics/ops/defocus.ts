@@ -1,5 +1,4 @@
-import { FocalError, createStack, defineOperation, isFocalError, planeCount, planePosition, throwIfAborted, z, type Stack } from '../../../core/index.js';
-import { defocusSeries } from '../defocus.js';
+import { createStack, defineOperation, defocusSeries, FocalError, isFocalError, planeCount, planePosition, type Stack, throwIfAborted, z } from '../../../core/index.js';
 import { opticsFields } from './psf-born-wolf.js';
 
 export const defocusParams = z

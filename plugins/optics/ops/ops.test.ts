@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, isFocalError, runOp, testContext, type Stack, type Table, Xoshiro128 } from '../../../core/index.js';
-import { defocusSeries } from '../defocus.js';
-import { bornWolfPsf, gaussianPsf } from '../psf.js';
+import { bornWolfPsf, createImage, createStack, defocusSeries, gaussianPsf, isFocalError, runOp, type Stack, type Table, testContext, Xoshiro128 } from '../../../core/index.js';
 import { defocusOp, zValues } from './defocus.js';
 import { psfBornWolf } from './psf-born-wolf.js';
 import { psfFromBeadsOp } from './psf-from-beads.js';

@@ -1,6 +1,5 @@
-import { FocalError, createStack, defineOperation, z } from '../../../core/index.js';
+import { bornWolfPsfStack, createStack, defineOperation, FocalError, validateOptics, z } from '../../../core/index.js';
 import { assertParamAllocation } from '../budget.js';
-import { bornWolfPsfStack, validateOptics } from '../psf.js';
 
 /** zStepUm of a list of defocus values when it is evenly spaced (≥ 2 values), else undefined. */
 export function evenStep(values: number[]): number | undefined {

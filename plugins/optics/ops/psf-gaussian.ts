@@ -1,6 +1,5 @@
-import { FocalError, createStack, defineOperation, z } from '../../../core/index.js';
+import { createStack, defineOperation, FocalError, FWHM_PER_SIGMA, gaussianPsf, z } from '../../../core/index.js';
 import { assertParamAllocation } from '../budget.js';
-import { FWHM_PER_SIGMA, gaussianPsf } from '../psf.js';
 
 export const psfGaussianParams = z
   .strictObject({

@@ -9,7 +9,7 @@
  * 4-tap cubic B-spline weights). Coordinates: x = column, y = row, origin at the centre of
  * pixel (0, 0).
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 
 /** Pole of the cubic B-spline interpolation prefilter, √3 − 2. */
 export const CUBIC_POLE = Math.sqrt(3) - 2;

@@ -1,14 +1,12 @@
 /**
- * Synthetic EDOF test data: a procedural in-focus specimen (fluorescent blobs of many sizes
+ * Synthetic z-stack test data (from the EDOF plugin; its tests, the dataset plugin's and the EDOF
+ * benchmark use it): a procedural in-focus specimen (fluorescent blobs of many sizes
  * on a faint texture), a curved / tilted specimen surface, and a z-stack of it made with a
  * fast Gaussian defocus model (σ ∝ |z − h(x, y)|). Tests use the optics plugin's Born & Wolf
  * simulator instead where it is fast enough; the benchmark's 1024² × 41 stack uses this one.
  */
-import { mulberry32 } from '../../core/index.js';
-import { gaussianBlur2d } from '../filter/index.js';
-
-/** Deterministic 32-bit PRNG (mulberry32), uniform in [0, 1): core's {@link mulberry32}, under this plugin's former name. */
-export const seededRandom = mulberry32;
+import { gaussianBlur2d } from '../imaging/gaussian.js';
+import { mulberry32 } from '../numeric/random.js';
 
 /**
  * A textured fluorescent specimen in [0, 1]: Gaussian spots (σ 0.7–3 px) densely covering
@@ -16,7 +14,7 @@ export const seededRandom = mulberry32;
  * @param density spots per pixel (default 0.02).
  */
 export function texturedSpecimen(width: number, height: number, seed = 1, density = 0.02): Float32Array {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const img = new Float32Array(width * height);
   const count = Math.round(width * height * density);
   for (let k = 0; k < count; k++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
+import { isFocalError } from '../index.js';
 import { besselJ1 } from './bessel.js';
 import { bornWolfIntensity, bornWolfNodes, bornWolfPsf, bornWolfPsfStack, gaussianPsf } from './psf.js';
 

@@ -2,7 +2,7 @@
  * Point spread functions: the Born & Wolf scalar defocus model (TSVA paper, Eq. 1) and a
  * Gaussian. Plain functions over typed arrays; lengths in micrometres unless named `…Px`.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 import { besselJ0 } from './bessel.js';
 import { gaussLegendre01 } from './quadrature.js';
 

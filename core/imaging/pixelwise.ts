@@ -1,4 +1,4 @@
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 
 /**
  * Checks that two pixel arrays can be compared: same, non-zero length and no NaN.

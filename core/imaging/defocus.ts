@@ -2,7 +2,9 @@
  * Defocus simulator: blur an in-focus image with the Born & Wolf PSF of a uniform or
  * spatially varying defocus, then optionally add Poisson–Gaussian camera noise.
  */
-import { FocalError, ImageConvolver, LayeredConvolver, Xoshiro128 } from '../../core/index.js';
+import { FocalError } from '../errors.js';
+import { ImageConvolver, LayeredConvolver } from '../numeric/fft/convolve.js';
+import { Xoshiro128 } from '../numeric/random.js';
 import { bornWolfHalfSizePx, bornWolfPsfStack, validateOptics, type OpticsOptions } from './psf.js';
 
 /** Options of {@link defocus}. Lengths in µm. */

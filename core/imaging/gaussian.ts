@@ -1,4 +1,4 @@
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 
 export interface GaussianOptions {
   /** Kernel half-width in standard deviations: radius = floor(truncate·σ + 0.5) px (as SciPy / scikit-image). Default 4. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ImageConvolver, LayeredConvolver, convolveDirect, isFocalError, Xoshiro128 } from '../../core/index.js';
+import { ImageConvolver, LayeredConvolver, convolveDirect, isFocalError, Xoshiro128 } from '../index.js';
 import { defocus, defocusImage, defocusMap, defocusSeries } from './defocus.js';
 import { bornWolfPsf } from './psf.js';
 

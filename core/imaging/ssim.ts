@@ -1,5 +1,5 @@
-import { FocalError } from '../../core/index.js';
-import { gaussianKernel1d } from '../filter/index.js';
+import { FocalError } from '../errors.js';
+import { gaussianKernel1d } from './gaussian.js';
 import { assertComparable, assertSize, resolveDataRange } from './pixelwise.js';
 
 export interface SsimOptions {

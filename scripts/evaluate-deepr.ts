@@ -22,6 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
+import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, pairedDifference, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/evaluate.js';
 import { loadDeepRPackage, resolveModelDir } from '../plugins/deepr/package.js';
 import { renderLinePlot } from '../plugins/deepr/plot.js';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const defocusUm = [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5];
   const t0 = Date.now();
   const { rows, examples } = await evaluateAutofocus(pkg, sources, {
+    deconvolvers: { 'richardson-lucy': richardsonLucy, landweber },
     defocusUm,
     pairsPerDefocus: pairs,
     patchPx: 256,

@@ -24,7 +24,7 @@ import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { FocalError, isFocalError, type FocalErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { sha256File } from '../ml/model-package.js';
+import { sha256File } from '../io/hash.js';
 import type { RunRequest, RunSummary } from '../runtime/runner.js';
 
 /** A job as it travels: references and hashes only. */

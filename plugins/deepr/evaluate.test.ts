@@ -22,6 +22,53 @@ function discs(n: number): Float32Array {
   return a;
 }
 
+/**
+ * Small direct-convolution Richardson–Lucy and Landweber for these tests (the deconvolution
+ * plugin's FFT versions are the real baselines; scripts/evaluate-deepr.ts passes those).
+ */
+function convolveSame(img: Float32Array, w: number, h: number, psf: Float32Array, pw: number, ph: number, flip: boolean): Float32Array {
+  const out = new Float32Array(w * h);
+  const cx = pw >> 1;
+  const cy = ph >> 1;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let j = 0; j < ph; j++) {
+        const yy = y + (flip ? j - cy : cy - j);
+        if (yy < 0 || yy >= h) continue;
+        for (let i = 0; i < pw; i++) {
+          const xx = x + (flip ? i - cx : cx - i);
+          if (xx >= 0 && xx < w) acc += img[yy * w + xx] * psf[j * pw + i];
+        }
+      }
+      out[y * w + x] = acc;
+    }
+  return out;
+}
+type Dims = { width: number; height: number; depth: number };
+type IterOptions = { iterations: number; onIteration: (it: number, est: Float32Array) => void };
+const testDeconvolvers = {
+  'richardson-lucy': (data: Float32Array, d: Dims, psf: Float32Array, p: Dims, o: IterOptions) => {
+    let est = new Float32Array(data.length).fill(data.reduce((a, b) => a + b, 0) / data.length);
+    for (let it = 1; it <= o.iterations; it++) {
+      const blurred = convolveSame(est, d.width, d.height, psf, p.width, p.height, false);
+      const ratio = data.map((v, i) => v / Math.max(blurred[i], 1e-6));
+      const corr = convolveSame(ratio, d.width, d.height, psf, p.width, p.height, true);
+      est = est.map((v, i) => v * corr[i]);
+      o.onIteration(it, est);
+    }
+  },
+  landweber: (data: Float32Array, d: Dims, psf: Float32Array, p: Dims, o: IterOptions) => {
+    let est = Float32Array.from(data);
+    for (let it = 1; it <= o.iterations; it++) {
+      const blurred = convolveSame(est, d.width, d.height, psf, p.width, p.height, false);
+      const grad = convolveSame(data.map((v, i) => v - blurred[i]), d.width, d.height, psf, p.width, p.height, true);
+      est = est.map((v, i) => Math.max(0, v + grad[i]));
+      o.onIteration(it, est);
+    }
+  },
+};
+
 describe('normalisedScores', () => {
   it('ignores offset and scale, leaves out the border, and is 1 / ∞ for the same image', () => {
     const n = 48;
@@ -56,7 +103,7 @@ describe('evaluateAutofocus', () => {
     const { autofocus } = await loadDeepRPackage(dir);
     const n = 160;
     const { rows, examples } = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
-      defocusUm: [0, 4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [2, 8], seed: 1,
+      deconvolvers: testDeconvolvers, defocusUm: [0, 4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [2, 8], seed: 1,
     });
     expect(rows).toHaveLength(10);
     expect(examples.map((e) => e.defocusUm)).toEqual([0, 4]);
@@ -85,7 +132,7 @@ describe('evaluateAutofocus', () => {
     // counts chosen on other images: the held-out scores are those of the tuned count, never above the oracle's
     const shifted = discs(n).map((_, i, a) => a[(i + 17 * n + 5) % a.length]);
     const tuned = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
-      defocusUm: [4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [1, 3, 30], seed: 1, tuningSources: [{ data: shifted, width: n, height: n }],
+      deconvolvers: testDeconvolvers, defocusUm: [4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [1, 3, 30], seed: 1, tuningSources: [{ data: shifted, width: n, height: n }],
     });
     for (const r of tuned.rows.filter((x) => x.iterations !== undefined)) {
       expect([1, 3, 30]).toContain(r.iterations);

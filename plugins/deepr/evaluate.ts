@@ -3,7 +3,6 @@
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
 import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim } from '../../core/index.js';
-import { landweber, richardsonLucy } from '../deconvolution/deconvolve.js';
 import { selfEnsemble } from './augment.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 import { normalise } from './normalise.js';
@@ -13,7 +12,22 @@ import { SeededRandom } from './random.js';
 export const EVALUATION_METHODS = ['input', 'deepr', 'deepr-x8', 'richardson-lucy', 'landweber'] as const;
 export type EvaluationMethod = (typeof EVALUATION_METHODS)[number];
 
+/**
+ * A classical iterative deconvolution the evaluation compares against (the deconvolution
+ * plugin's Richardson–Lucy and Landweber; the caller passes them in, so this plugin does not
+ * import another plugin). It must call `onIteration(it, estimate)` after every iteration.
+ */
+export type IterativeDeconvolver = (
+  data: Float32Array,
+  dims: { width: number; height: number; depth: number },
+  psf: Float32Array,
+  psfDims: { width: number; height: number; depth: number },
+  options: { iterations: number; onIteration: (iteration: number, estimate: Float32Array) => void },
+) => unknown;
+
 export interface EvaluateOptions {
+  /** The classical baselines, given the true PSF. */
+  deconvolvers: Record<'richardson-lucy' | 'landweber', IterativeDeconvolver>;
   /** Defocus distances to test, µm. */
   defocusUm: number[];
   /** Pairs per defocus distance (random crops of the sources, fresh noise). */
@@ -125,8 +139,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         const data = Float32Array.from(pair.input, (v) => Math.max(v, 0));
         const dims = { width: patchPx, height: patchPx, depth: 1 };
         const psfDims = { width: psfSizePx, height: psfSizePx, depth: 1 };
-        if (method === 'richardson-lucy') richardsonLucy(data, dims, psf, psfDims, { iterations: maxIt, onIteration });
-        else landweber(data, dims, psf, psfDims, { iterations: maxIt, onIteration });
+        options.deconvolvers[method](data, dims, psf, psfDims, { iterations: maxIt, onIteration });
       };
       const add = (key: string, s: { ssim: number; psnr: number }) => {
         (scores[key] ??= { ssim: [], psnr: [] }).ssim.push(s.ssim);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { ConsoleLogger, createContainer, formatDiscoveryProblem, loadPipelineFile, PluginRegistry, type DiscoveryProblem, type LoadedPipeline, type LogRecord } from '../core/index.js';
-import { builtinPlugins } from '../plugins/index.js';
+import { registerBuiltins } from '../plugins/builtins.js';
 import type { GlobalOptions } from './main.js';
 import { printJsonLine } from './output.js';
 
@@ -20,7 +20,7 @@ export interface Host {
 export async function createHost(globals: GlobalOptions, options: { json?: boolean; cwd?: string; logSink?: (record: LogRecord) => void; threads?: number; quiet?: boolean } = {}): Promise<Host> {
   const logger = new ConsoleLogger({ level: globals.verbose ? 'debug' : 'info', sink: options.logSink });
   const registry = new PluginRegistry();
-  for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
+  registerBuiltins(registry); // manifests now, each plugin's code on first use
   const cwd = options.cwd ?? process.cwd();
   const { problems } = await registry.discover({
     cwd,

@@ -3,18 +3,21 @@ import 'reflect-metadata';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_NAMES, FocalError, hostFocalVersion, parseBackendName } from '../core/index.js';
+import { BACKEND_NAMES, FocalError, hostFocalVersion, parseBackendName } from '../core/startup.js';
 import { endQuietlyWhenOutputCloses, EXIT, errorJson, exitCodeFor, formatError, outputClosed, printJsonLine } from './output.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { pluginsCommand } from './commands/plugins.js';
-import { schemaCommand } from './commands/schema.js';
-import { infoCommand } from './commands/info.js';
-import { tuiCommand } from './commands/tui.js';
-import { watchCommand } from './commands/watch.js';
-import { doctorCommand } from './commands/doctor.js';
 import { registerTrainCommand } from './commands/train.js';
-import { queueCommand, submitCommand, workerCommand } from './commands/queue.js';
+// Commands are imported when they run: `focal --help` loads commander and this file only.
+const commands = {
+  run: () => import('./commands/run.js'),
+  validate: () => import('./commands/validate.js'),
+  plugins: () => import('./commands/plugins.js'),
+  schema: () => import('./commands/schema.js'),
+  info: () => import('./commands/info.js'),
+  tui: () => import('./commands/tui.js'),
+  watch: () => import('./commands/watch.js'),
+  doctor: () => import('./commands/doctor.js'),
+  queue: () => import('./commands/queue.js'),
+};
 
 export interface GlobalOptions {
   plugin?: string[];
@@ -57,34 +60,34 @@ export async function buildProgram(): Promise<Command> {
     .option('--json', 'print progress and the result as JSON lines on stdout')
     .option('-q, --quiet', 'no progress output')
     .addOption(new Option('--concurrency <n>', 'nodes run at once (default: cores)').argParser((v) => positiveInt(v, '--concurrency')))
-    .action(async (pipeline: string, opts, cmd: Command) => runCommand(pipeline, opts, cmd.optsWithGlobals()));
+    .action(async (pipeline: string, opts, cmd: Command) => (await commands.run()).runCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   program
     .command('validate')
     .description('check a pipeline without running it; lists every problem')
     .argument('<pipeline>', 'pipeline JSON file')
     .option('--json', 'print the result as JSON')
-    .action(async (pipeline: string, opts, cmd: Command) => validateCommand(pipeline, opts, cmd.optsWithGlobals()));
+    .action(async (pipeline: string, opts, cmd: Command) => (await commands.validate()).validateCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   program
     .command('plugins')
     .description('list plugins and their operations, with ports and parameters')
     .option('--json', 'print as JSON')
-    .action(async (opts, cmd: Command) => pluginsCommand(opts, cmd.optsWithGlobals()));
+    .action(async (opts, cmd: Command) => (await commands.plugins()).pluginsCommand(opts, cmd.optsWithGlobals()));
 
   program
     .command('schema')
     .description('print the JSON Schema of pipeline files (with every installed op\'s params)')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--core', 'only the document shape, without per-op params')
-    .action(async (opts, cmd: Command) => schemaCommand(opts, cmd.optsWithGlobals()));
+    .action(async (opts, cmd: Command) => (await commands.schema()).schemaCommand(opts, cmd.optsWithGlobals()));
 
   program
     .command('info')
     .description('show dimensions, pixel type, calibration and metadata of an image file')
     .argument('<file>', 'TIFF / OME-TIFF file')
     .option('--json', 'print as JSON')
-    .action(async (file: string, opts, cmd: Command) => infoCommand(file, opts, cmd.optsWithGlobals()));
+    .action(async (file: string, opts, cmd: Command) => (await commands.info()).infoCommand(file, opts, cmd.optsWithGlobals()));
 
   program
     .command('watch')
@@ -105,20 +108,20 @@ export async function buildProgram(): Promise<Command> {
     .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
     .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
     .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
-    .action(async (dir: string, opts, cmd: Command) => watchCommand(dir, opts, cmd.optsWithGlobals()));
+    .action(async (dir: string, opts, cmd: Command) => (await commands.watch()).watchCommand(dir, opts, cmd.optsWithGlobals()));
 
   program
     .command('tui')
     .description('terminal UI: browse, edit and run pipelines, see results, watch a folder (also: focal with no arguments on a terminal)')
     .argument('[pipeline]', 'pipeline JSON file to open')
     .option('-o, --out <dir>', 'output folder of runs (default: out/<pipeline name>)')
-    .action(async (pipeline: string | undefined, opts, cmd: Command) => tuiCommand(pipeline, opts, cmd.optsWithGlobals()));
+    .action(async (pipeline: string | undefined, opts, cmd: Command) => (await commands.tui()).tuiCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   program
     .command('doctor')
     .description('show the machine, the deep-learning backends found (and why others are not), the default, and onnxruntime')
     .option('--json', 'print as JSON')
-    .action(async (opts, cmd: Command) => doctorCommand(opts, cmd.optsWithGlobals()));
+    .action(async (opts, cmd: Command) => (await commands.doctor()).doctorCommand(opts, cmd.optsWithGlobals()));
 
   registerTrainCommand(program);
 
@@ -144,7 +147,7 @@ export async function buildProgram(): Promise<Command> {
       .option('--allow-path <dir>', 'without --queue: refuse jobs whose files leave these folders (repeatable)', collect)
       .option('--json', 'print one JSON event per line'),
     false,
-  ).action(async (pipeline: string, opts, cmd: Command) => submitCommand(pipeline, opts, cmd.optsWithGlobals()));
+  ).action(async (pipeline: string, opts, cmd: Command) => (await commands.queue()).submitCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   queueOptions(
     program
@@ -156,7 +159,7 @@ export async function buildProgram(): Promise<Command> {
       .option('--allow-path <dir>', 'only run jobs whose files are inside these folders (repeatable; default: any)', collect)
       .option('--json', 'print one JSON event per line'),
     true,
-  ).action(async (opts, cmd: Command) => workerCommand(opts, cmd.optsWithGlobals()));
+  ).action(async (opts, cmd: Command) => (await commands.queue()).workerCommand(opts, cmd.optsWithGlobals()));
 
   queueOptions(
     program
@@ -165,7 +168,7 @@ export async function buildProgram(): Promise<Command> {
       .argument('<action>', 'status, retry or drain')
       .option('--json', 'print as JSON'),
     true,
-  ).action(async (action: string, opts) => queueCommand(action, opts));
+  ).action(async (action: string, opts) => (await commands.queue()).queueCommand(action, opts));
 
   return program;
 }

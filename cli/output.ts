@@ -1,4 +1,4 @@
-import { isFocalError, USAGE_ERROR_CODES, type FocalError } from '../core/index.js';
+import { isFocalError, USAGE_ERROR_CODES, type FocalError } from '../core/startup.js';
 
 /**
  * Exit codes of the `focal` command. `outputClosed` (128 + SIGPIPE) is what a shell reports

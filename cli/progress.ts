@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { formatDuration, type LogRecord, type RunEvent } from '../core/index.js';
+import { formatDuration, type LogRecord, type RunEvent } from '../core/startup.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 

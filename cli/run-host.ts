@@ -4,9 +4,7 @@
  * PipelineRunner on it. `focal run`, the TUI and `focal watch` run pipelines through it, so
  * Ctrl-C and the TUI's cancel key stop any operation within a fixed time.
  */
-import 'reflect-metadata';
-import { PipelineRunner, runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type RunSummary } from '../core/index.js';
-import { createHost } from './host.js';
+import { runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type RunSummary } from '../core/startup.js';
 import type { GlobalOptions } from './main.js';
 
 /** What the thread needs to build the host (structured-cloned). */
@@ -21,7 +19,11 @@ export interface RunHostConfig {
   quietDiscovery?: boolean;
 }
 
-export async function createIsolatedRunner(config: RunHostConfig, hooks: IsolatedRunHooks): Promise<{ run: PipelineRunner['run'] }> {
+export async function createIsolatedRunner(config: RunHostConfig, hooks: IsolatedRunHooks): Promise<{ run: (request: IsolatedRunRequest) => Promise<RunSummary> }> {
+  // Imported here, inside the run's thread: the thread that starts runs stays light.
+  await import('reflect-metadata');
+  const { PipelineRunner } = await import('../core/index.js');
+  const { createHost } = await import('./host.js');
   const host = await createHost(config.globals, { json: config.json, cwd: config.cwd, logSink: hooks.log, threads: config.threads, quiet: config.quietDiscovery });
   const runner = host.container.resolve(PipelineRunner);
   return { run: (request) => runner.run(request) };

@@ -30,7 +30,7 @@ export {
 } from './plugin/manifest.js';
 /** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
 export { safeParseParams } from './plugin/params.js';
-export { catalogFromPlugins, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
+export { catalogFromPlugins, opIdsOf, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
 
 // services
 export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, CATALOG, SERVICE_PROVIDER, type IoService, type ComputeService } from './runtime/services.js';

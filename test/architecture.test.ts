@@ -16,6 +16,8 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 
 const CORE_ENTRY = 'core/index.ts';
+/** Core's small second entry for the CLI's start-up (core/startup.ts: error class, backend names, version). */
+const CORE_STARTUP = 'core/startup.ts';
 const BUILTIN_LIST = 'plugins/index.ts';
 
 function sourceFiles(dir: string): string[] {
@@ -46,7 +48,7 @@ export function brokenRule(file: string, target: string): string | undefined {
   if (file.startsWith('core/')) {
     return target.startsWith('plugins/') || target.startsWith('cli/') ? 'core imports no plugin or cli code' : undefined;
   }
-  if (file.startsWith('cli/')) return coreInternal ? `cli uses core only through ${CORE_ENTRY}` : undefined;
+  if (file.startsWith('cli/')) return coreInternal && target !== CORE_STARTUP ? `cli uses core only through ${CORE_ENTRY} (or ${CORE_STARTUP})` : undefined;
   if (!file.startsWith('plugins/')) return undefined;
   if (coreInternal) return `plugins use core only through ${CORE_ENTRY}`;
   const isTest = /\.test\.tsx?$/.test(file);

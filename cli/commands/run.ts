@@ -1,6 +1,5 @@
-import { FocalError, isFocalError } from '../../core/index.js';
+import { FocalError, isFocalError } from '../../core/startup.js';
 import type { GlobalOptions } from '../main.js';
-import { createHost } from '../host.js';
 import { printJsonLine } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import { runInThread } from '../run-host.js';
@@ -29,13 +28,34 @@ export function parseInputBindings(values: string[] = []): Record<string, string
   return out;
 }
 
+/**
+ * The pipeline's name and inputs read straight from its JSON, to bind a lone --input without
+ * loading the host here (the run's thread validates everything); undefined when the file is not
+ * plain enough to say, and the caller loads it properly for the exact error.
+ */
+async function inputsAtAGlance(file: string): Promise<{ name: string; inputs: Record<string, unknown> } | undefined> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const doc = JSON.parse(await readFile(file, 'utf8')) as { name?: unknown; inputs?: unknown };
+    if (typeof doc.name !== 'string' || typeof doc.inputs !== 'object' || doc.inputs === null || Array.isArray(doc.inputs)) return undefined;
+    return { name: doc.name, inputs: doc.inputs as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadForInputs(file: string, globals: GlobalOptions, json?: boolean): Promise<{ name: string; inputs: Record<string, unknown> }> {
+  const { createHost } = await import('../host.js');
+  const host = await createHost(globals, { json });
+  return (await host.loadPipeline(file)).pipeline;
+}
+
 export async function runCommand(pipelineFile: string, opts: RunOptions, globals: GlobalOptions): Promise<void> {
   const bindings = parseInputBindings(opts.input);
   if ('' in bindings) {
     const file = bindings[''];
     delete bindings[''];
-    const host = await createHost(globals, { json: opts.json });
-    const { pipeline } = await host.loadPipeline(pipelineFile);
+    const pipeline = (await inputsAtAGlance(pipelineFile)) ?? (await loadForInputs(pipelineFile, globals, opts.json));
     const names = Object.keys(pipeline.inputs);
     if (names.length !== 1) {
       throw new FocalError('E_USAGE', `--input ${file}: pipeline '${pipeline.name}' has ${names.length} inputs (${names.join(', ') || 'none'}); name one with --input <name>=<file>`, { file: pipelineFile });

@@ -1,7 +1,9 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { FocalError, formatDuration, loadTfjsModel, readTiff } from '../../core/index.js';
+// Light imports only: this module registers `focal train` on every start of the CLI; core's
+// full entry is imported when a training runs.
+import { FocalError, formatDuration } from '../../core/startup.js';
 import type { LossRow, TrainProgress } from '../../plugins/deepr/train.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
@@ -151,6 +153,7 @@ function rootArgs(cmd: Command): string[] {
 async function readSources(files: string[]): Promise<{ data: Float32Array; width: number; height: number }[]> {
   const out: { data: Float32Array; width: number; height: number }[] = [];
   for (const f of files) {
+    const { readTiff } = await import('../../core/index.js');
     const s = await readTiff(f);
     for (const p of s.planes) out.push({ data: Float32Array.from(p), width: s.width, height: s.height });
   }
@@ -211,6 +214,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
       throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
     }
+    const { loadTfjsModel } = await import('../../core/index.js');
     const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
     const weights = deepr.modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
     model.dispose();

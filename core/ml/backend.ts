@@ -17,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { FocalError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type { BackendName } from './backend-names.js';
+import type { BackendName } from './backend-names.js';
 
 export interface BackendReport {
   name: BackendName;
@@ -28,8 +29,8 @@ export interface BackendReport {
 
 export type Tf = typeof import('@tensorflow/tfjs');
 
-/** All backends, best first. */
-export const BACKEND_NAMES: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+import { BACKEND_NAMES, parseBackendName } from './backend-names.js';
+export { BACKEND_NAMES, parseBackendName } from './backend-names.js';
 
 const PACKAGE: Record<BackendName, string> = {
   'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',
@@ -55,15 +56,6 @@ const TF_BACKEND: Record<BackendName, string> = {
 };
 
 const require = createRequire(import.meta.url);
-
-/** Parses a backend name (FOCAL_BACKEND, --backend); `auto` or empty means "best available". */
-export function parseBackendName(value: string | undefined, field = 'FOCAL_BACKEND'): BackendName | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim().toLowerCase();
-  if (v === '' || v === 'auto') return undefined;
-  if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
-  throw new FocalError('E_USAGE', `${field}: unknown backend '${value}' (expected one of auto, ${BACKEND_NAMES.join(', ')})`, { field });
-}
 
 function resolvePackage(name: string): string | undefined {
   try {

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { imageFromStack, planeCount, stackFromImage, type Stack } from '../data/stack.js';
 import type { Image } from '../data/image.js';
 import { FocalError, isFocalError, throwIfAborted, type FocalErrorDetails } from '../errors.js';
-import type { OperationCatalog } from '../plugin/catalog.js';
+import { opIdsOf, type OperationCatalog } from '../plugin/catalog.js';
 import { safeParseParams } from '../plugin/params.js';
 import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
 import { parseRef, type Pipeline } from './schema.js';
@@ -123,6 +123,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
   if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1))) {
     throw new FocalError('E_ARGUMENT', `concurrency must be a positive integer, got ${concurrency}`);
   }
+  await catalog.prepare?.(opIdsOf(pipeline));
   const { pipeline: valid, problems } = validatePipeline(pipeline, catalog);
   if (!valid) throw pipelineError(problems);
   throwIfAborted(signal);

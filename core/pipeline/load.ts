@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { FocalError } from '../errors.js';
-import type { OperationCatalog } from '../plugin/catalog.js';
+import { opIdsOf, type OperationCatalog } from '../plugin/catalog.js';
 import { escapePointer, type Pipeline } from './schema.js';
 import { assertValidPipeline } from './validate.js';
 
@@ -23,6 +23,7 @@ export interface LoadedPipeline {
  */
 export async function loadPipelineFile(file: string, catalog: OperationCatalog): Promise<LoadedPipeline> {
   const doc = await readPipelineJson(file);
+  await catalog.prepare?.(opIdsOf(doc));
   const pipeline = assertValidPipeline(doc, catalog, { file });
   return { pipeline, file, inputDefaults: resolveInputDefaults(pipeline, file) };
 }

@@ -19,6 +19,21 @@ export interface OperationCatalog {
   get(opId: string): CatalogEntry | undefined;
   /** All operation ids, sorted. */
   ids(): string[];
+  /**
+   * Makes the named operations' own param schemas available before validation (a registry
+   * loads the code of lazily registered built-ins); absent where all code is loaded already.
+   */
+  prepare?(opIds: Iterable<string>): Promise<void>;
+}
+
+/** The op ids a pipeline document names (tolerant of any shape: validation reports the problems). */
+export function opIdsOf(doc: unknown): string[] {
+  const nodes = (doc as { nodes?: unknown } | null)?.nodes;
+  if (typeof nodes !== 'object' || nodes === null) return [];
+  return Object.values(nodes as Record<string, unknown>).flatMap((n) => {
+    const op = (n as { op?: unknown } | null)?.op;
+    return typeof op === 'string' ? [op] : [];
+  });
 }
 
 /** An in-memory catalog over plugins whose code is already loaded (built-ins, tests). */

@@ -265,21 +265,8 @@ async function inspectPackage(dir: string, source: PluginLocation['source'], foc
   return { manifest, location: { packageDir: dir, entry, source, ...(name ? { packageName: name } : {}) } };
 }
 
-let cachedVersion: string | undefined;
-
-/** Focal's own version, from its package.json (source tree or dist/). */
-export async function hostFocalVersion(): Promise<string> {
-  if (cachedVersion) return cachedVersion;
-  for (const url of [new URL('../../package.json', import.meta.url), new URL('../../../package.json', import.meta.url)]) {
-    try {
-      const pkg = JSON.parse(await readFile(url, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'focal' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-    } catch {
-      // try the next location
-    }
-  }
-  return (cachedVersion = '0.0.0');
-}
+import { hostFocalVersion } from './version.js';
+export { hostFocalVersion };
 
 async function realpathOrUndefined(path: string): Promise<string | undefined> {
   try {

@@ -56,7 +56,7 @@ export interface PluginInfo {
   location?: { packageDir: string; entry: string; packageName?: string };
   /** semver range of Focal the plugin declares. */
   engine?: string;
-  /** Whether the plugin's code has been imported (always true for built-ins). */
+  /** Whether the plugin's code has been imported. */
   loaded: boolean;
   operations: OperationManifest[];
 }
@@ -75,8 +75,10 @@ export interface PluginRegistryOptions {
 interface Registered {
   info: Omit<PluginInfo, 'loaded' | 'operations'>;
   manifest: PluginManifest;
-  /** Loaded code; set for built-ins at once, for third-party plugins after `load()`. */
+  /** Loaded code; set for built-ins registered as code at once, for the others after `load()`. */
   def?: PluginDef;
+  /** Imports the code of a plugin registered with {@link PluginRegistry.registerLazyPlugin}. */
+  loader?: () => Promise<PluginDef>;
   loading?: Promise<PluginDef>;
   /** Schemas built from the manifest's JSON Schema, per op id. */
   jsonParams: Map<string, z.ZodType>;
@@ -119,6 +121,36 @@ export class PluginRegistry implements OperationCatalog {
       throw new FocalError('E_MANIFEST', `plugin '${def.id}' is invalid: ${formatIssues(parsed.error.issues)}`, { plugin: def.id });
     }
     this.add({ info: { id: def.id, version: def.version, description: def.description, source }, manifest, def, jsonParams: new Map() });
+  }
+
+  /**
+   * Registers a plugin from its static manifest with a function that imports its code on first
+   * use: how the host registers the built-ins (plugins/builtins.ts), so that listing plugins or
+   * validating a pipeline imports no plugin code it does not use. The code is checked against
+   * the manifest when it loads, as a third-party plugin's is.
+   */
+  registerLazyPlugin(manifest: PluginManifest, load: () => Promise<PluginDef>, source: PluginSource = 'builtin'): void {
+    const parsed = PluginManifestSchema.safeParse(manifest);
+    if (!parsed.success) {
+      throw new FocalError('E_MANIFEST', `plugin manifest of '${String((manifest as { id?: unknown })?.id)}' is invalid: ${formatIssues(parsed.error.issues)}`, { plugin: String((manifest as { id?: unknown })?.id) });
+    }
+    const m = parsed.data;
+    this.add({ info: { id: m.id, version: m.version, description: m.description, source }, manifest: m, loader: load, jsonParams: new Map() });
+  }
+
+  /**
+   * Loads the code of the lazily registered plugins (built-ins) whose operations are named, so
+   * that validating a pipeline uses those operations' own zod schemas (with their refinements
+   * and messages) rather than ones rebuilt from JSON Schema. Third-party plugins are not loaded
+   * here: their code runs only when a pipeline runs. Unknown ids are left to the validator.
+   */
+  async prepare(opIds: Iterable<string>): Promise<void> {
+    const plugins = new Set<string>();
+    for (const id of opIds) {
+      const p = this.byOp.get(id)?.plugin;
+      if (p && p.loader && !p.def) plugins.add(p.manifest.id);
+    }
+    await Promise.all([...plugins].map((id) => this.loadPlugin(id)));
   }
 
   /**
@@ -280,6 +312,17 @@ export class PluginRegistry implements OperationCatalog {
   }
 
   private async importAndCheck(p: Registered): Promise<PluginDef> {
+    if (p.loader) {
+      let def: PluginDef;
+      try {
+        def = await p.loader();
+      } catch (err) {
+        throw new FocalError('E_PLUGIN', `${describe(p.info)}: cannot load its code: ${errorMessage(err)}`, { plugin: p.manifest.id }, { cause: err });
+      }
+      checkPluginShape(def, describe(p.info));
+      checkAgainstManifest(def, p.manifest, describe(p.info));
+      return def;
+    }
     const location = p.info.location!;
     const where = describe(p.info);
     const def = await importPluginEntry(location.entry, { hostApi: this.hostApi, packageName: location.packageName ?? location.packageDir });

@@ -23,7 +23,8 @@ import { Worker } from 'node:worker_threads';
 import { FocalError, type FocalErrorCode } from '../errors.js';
 import type { RunEvent } from '../pipeline/executor.js';
 import type { LogRecord } from './logger.js';
-import { removeRunFiles, type RunRequest, type RunSummary } from './runner.js';
+import { removeRunFiles } from './run-output.js';
+import type { RunRequest, RunSummary } from './runner.js';
 import { workerModulePath } from './workers.js';
 import type { WorkerErrorPayload } from './worker-protocol.js';
 

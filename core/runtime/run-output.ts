@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, readdir, realpath, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, realpath, rm, rmdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { FocalError } from '../errors.js';
 
@@ -201,5 +201,43 @@ export async function assertNotOverwriting(outputs: { name: string; file: string
         { file, field: field ?? `/outputs/${name}`, input: hit.file },
       );
     }
+  }
+}
+
+/** The output files of a run: those whose write began, and those whose write completed. */
+export interface RunFiles {
+  started: readonly string[];
+  written: readonly string[];
+}
+
+/**
+ * Undoes what a failed or cancelled run left in its output folder: its staging folder
+ * (`.focal-staging-*`, with everything in it), each file it wrote completely (a same-named file of an earlier run that this run did not replace yet stays),
+ * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), then the
+ * folders from `dir` up to `createdDir` (the outermost one the run created), each only if
+ * empty. Never throws.
+ */
+export async function removeRunFiles(files: RunFiles, createdDir: string | undefined, dir: string): Promise<void> {
+  for (const file of new Set([...files.started, ...files.written])) {
+    if (isStagingFolder(file)) await rm(file, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
+  const byFolder = new Map<string, string[]>();
+  for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
+  for (const [folder, stems] of byFolder) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      if (stems.some((s) => name.startsWith(s))) await rm(join(folder, name), { force: true }).catch(() => undefined);
+    }
+  }
+  if (createdDir === undefined) return;
+  const top = resolve(createdDir);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await rmdir(d); // removes only an empty folder
+    } catch {
+      return;
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }

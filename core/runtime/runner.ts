@@ -44,7 +44,8 @@ export interface RunRequest {
   onWrite?: (file: string, state: 'start' | 'done') => void;
 }
 
-export { ensureWritableFolder } from './run-output.js';
+export { ensureWritableFolder, removeRunFiles, type RunFiles } from './run-output.js';
+import { removeRunFiles, type RunFiles } from './run-output.js';
 
 export interface OutputRecord {
   name: string;
@@ -269,43 +270,6 @@ export class PipelineRunner {
   }
 }
 
-/** The output files of a run: those whose write began, and those whose write completed. */
-export interface RunFiles {
-  started: readonly string[];
-  written: readonly string[];
-}
-
-/**
- * Undoes what a failed or cancelled run left in its output folder: its staging folder
- * (`.focal-staging-*`, with everything in it), each file it wrote completely (a same-named file of an earlier run that this run did not replace yet stays),
- * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), then the
- * folders from `dir` up to `createdDir` (the outermost one the run created), each only if
- * empty. Never throws.
- */
-export async function removeRunFiles(files: RunFiles, createdDir: string | undefined, dir: string): Promise<void> {
-  for (const file of new Set([...files.started, ...files.written])) {
-    if (isStagingFolder(file)) await rm(file, { recursive: true, force: true }).catch(() => undefined);
-  }
-  for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
-  const byFolder = new Map<string, string[]>();
-  for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
-  for (const [folder, stems] of byFolder) {
-    const names = await readdir(folder).catch(() => [] as string[]);
-    for (const name of names) {
-      if (stems.some((s) => name.startsWith(s))) await rm(join(folder, name), { force: true }).catch(() => undefined);
-    }
-  }
-  if (createdDir === undefined) return;
-  const top = resolve(createdDir);
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    try {
-      await rmdir(d); // removes only an empty folder
-    } catch {
-      return;
-    }
-    if (d === top || dirname(d) === d) return;
-  }
-}
 
 /** fsync a folder, so that the renames into it survive a power cut (best effort: not every platform allows it). */
 async function syncFolder(dir: string): Promise<void> {

@@ -1,0 +1,52 @@
+/**
+ * What a command imports (issue 15): the CLI entry loads no deep-learning runtime, FFT
+ * WebAssembly or plugin code for `focal --help`; `focal plugins` reads manifests only; a run
+ * imports the plugins its pipeline uses and no others. Every module URL Node resolves is
+ * recorded by a module hook (test/fixtures/log-imports.mjs), threads included.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT, tempDir } from './helpers.js';
+
+function importsOf(args: string[]): string[] {
+  const log = join(tempDir('focal-imports-'), 'imports.log');
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'fixtures', 'log-imports.mjs'), BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FOCAL_IMPORT_LOG: log, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  expect(urls.some((u) => u.endsWith('/dist/cli/main.js')), 'the hook recorded the CLI entry').toBe(true);
+  return urls;
+}
+
+const HEAVY = [/@tensorflow\//, /onnxruntime/, /pffft/];
+const pluginsLoaded = (urls: string[]) => [...new Set(urls.map((u) => /\/plugins\/([a-z]+)\/index\.js$/.exec(u)?.[1]).filter((x): x is string => !!x))].sort();
+
+describe('import cost of the CLI', () => {
+  it('focal --help loads no deep-learning runtime, no FFT WebAssembly, no zod and no plugin', () => {
+    const urls = importsOf(['--help']);
+    for (const heavy of HEAVY) expect(urls.filter((u) => heavy.test(u))).toEqual([]);
+    expect(urls.filter((u) => /node_modules\/zod\//.test(u))).toEqual([]);
+    expect(urls.filter((u) => /\/plugins\//.test(u))).toEqual([]);
+    expect(urls.filter((u) => /\/core\/index\.js$/.test(u))).toEqual([]);
+  });
+
+  it('focal plugins lists every plugin from manifests, importing no plugin code', () => {
+    const urls = importsOf(['plugins', '--json']);
+    expect(pluginsLoaded(urls)).toEqual([]);
+    for (const heavy of HEAVY) expect(urls.filter((u) => heavy.test(u))).toEqual([]);
+  });
+
+  it('a run imports the plugins its pipeline uses and no others', () => {
+    const out = join(tempDir('focal-imports-run-'), 'out');
+    const urls = importsOf(['run', join(ROOT, 'pipelines', 'denoise-project.json'), '--out', out, '--quiet']);
+    expect(pluginsLoaded(urls)).toEqual(['filter', 'stack']);
+    for (const heavy of HEAVY) expect(urls.filter((u) => heavy.test(u))).toEqual([]);
+  });
+});

@@ -346,7 +346,20 @@ export class FolderWatcher {
   }
 
   private async tick(): Promise<void> {
-    if (this.stopping) return;
+    // One tick at a time: the timer fires while a tick awaits a check, and two ticks would each
+    // see room under --max-queue and queue one job too many.
+    if (this.stopping || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickOnce();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private ticking = false;
+
+  private async tickOnce(): Promise<void> {
     const now = Date.now();
     for (const p of this.pending.values()) {
       if (p.busy) continue;

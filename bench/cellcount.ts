@@ -171,6 +171,10 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     log(`ImageJ not run: ${(e as Error).message}`);
   }
 
+  // Whole processes, as a user runs them: `focal run` of a counting pipeline that writes the
+  // tables (what the ImageJ macro saves), next to ImageJ started headless on the same file.
+  const whole = await wholeProcesses(file, dataDir, reps, jar, log);
+
   const m = machineInfo();
   const date = isoDate();
   const fMed = median(direct);
@@ -197,6 +201,18 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     '',
     `Focal's CPU time (process.cpuUsage) for the threshold + particles step: ${fmt(directCpu)} s — the gap to its wall-clock time is the time the shared machine gave to other jobs.`,
     '',
+    '### Whole process, as a user runs it',
+    '',
+    `\`focal run\` of a one-node pipeline (cellcount.count, Otsu dark, ≥ ${MIN_SIZE_PX} px) writing the objects and summary tables (CSV + JSON) and run.json, on the built CLI; ImageJ: \`xvfb-run -a java -jar ij.jar -batch\` with a macro that opens the file, thresholds, runs Analyze Particles and saves the results table. Wall time of the whole process from start to exit, median of ${reps}, alternating.`,
+    '',
+    '| Process | Median (s) | Runs (s) |',
+    '|---|---:|---|',
+    `| focal run (tables only; label image and overlay not asked for, so not made) | ${median(whole.focal).toFixed(2)} | ${fmt(whole.focal)} |`,
+    `| focal run, also writing labels.tif and overlay.tif | ${median(whole.focalAll).toFixed(2)} | ${fmt(whole.focalAll)} |`,
+    whole.imagej.length ? `| ImageJ 1.x headless (xvfb-run, JVM start, open, count, save) | ${median(whole.imagej).toFixed(2)} | ${fmt(whole.imagej)} |` : '| ImageJ | not run |',
+    '',
+    whole.imagej.length ? `ImageJ whole process / focal run (tables only): ${(median(whole.imagej) / median(whole.focal)).toFixed(2)}× (above 1 = Focal faster).` : '',
+    '',
     'Reproduce: `npx tsc -p tsconfig.build.json && node dist/bench/cellcount.js`',
   ].join('\n');
 
@@ -208,6 +224,52 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     ...(ratio !== undefined ? { ratio } : {}),
     markdown: md,
   };
+}
+
+/** Wall times of whole `focal run` processes and of headless ImageJ processes doing the same count. */
+async function wholeProcesses(file: string, dataDir: string, reps: number, jar: string, log: (m: string) => void): Promise<{ focal: number[]; focalAll: number[]; imagej: number[] }> {
+  const bin = resolve('dist', 'cli', 'main.js');
+  const pipeline = (outputs: Record<string, string>) => JSON.stringify({
+    name: 'count-bench', inputs: { image: { type: 'image' } },
+    nodes: { count: { op: 'cellcount.count', in: { image: 'image' }, params: { method: 'Otsu', darkBackground: true, minAreaPx: MIN_SIZE_PX } } },
+    outputs,
+  });
+  const tablesOnly = join(dataDir, 'count-tables.json');
+  const everything = join(dataDir, 'count-all.json');
+  await writeFile(tablesOnly, pipeline({ objects: 'count.objects', summary: 'count.summary' }));
+  await writeFile(everything, pipeline({ objects: 'count.objects', summary: 'count.summary', labels: 'count.labels', overlay: 'count.overlay' }));
+  const macro = join(dataDir, 'whole.ijm');
+  await writeFile(macro, [
+    'args = split(getArgument(), "|");',
+    'setBatchMode(true);',
+    'open(args[0]);',
+    'run("Set Measurements...", "area mean min centroid perimeter bounding shape redirect=None decimal=3");',
+    'setAutoThreshold("Otsu dark");',
+    `run("Analyze Particles...", "size=${MIN_SIZE_PX}-Infinity pixel show=Nothing display clear");`,
+    'saveAs("Results", args[1]);',
+  ].join('\n'));
+  const timed = async (cmd: string, args: string[]): Promise<number> => {
+    const t0 = performance.now();
+    await run(cmd, args, { timeout: 600_000, maxBuffer: 1 << 26 });
+    return (performance.now() - t0) / 1000;
+  };
+  const focal: number[] = [];
+  const focalAll: number[] = [];
+  const imagej: number[] = [];
+  for (let k = 0; k < reps; k++) {
+    const out = join(dataDir, `whole-out-${k}`);
+    await rm(out, { recursive: true, force: true });
+    focal.push(await timed(process.execPath, [bin, 'run', tablesOnly, '--input', `image=${file}`, '--out', out, '--quiet']));
+    await rm(`${out}-all`, { recursive: true, force: true });
+    focalAll.push(await timed(process.execPath, [bin, 'run', everything, '--input', `image=${file}`, '--out', `${out}-all`, '--quiet']));
+    try {
+      imagej.push(await timed('xvfb-run', ['-a', 'java', '-jar', jar, '-batch', macro, `${file}|${join(dataDir, 'whole-results.csv')}`]));
+    } catch (e) {
+      log(`ImageJ whole process not run: ${(e as Error).message}`);
+    }
+  }
+  log(`whole process: focal run ${focal.map((s) => s.toFixed(2)).join(', ')} s (with labels + overlay ${focalAll.map((s) => s.toFixed(2)).join(', ')} s); ImageJ ${imagej.map((s) => s.toFixed(2)).join(', ')} s`);
+  return { focal, focalAll, imagej };
 }
 
 if (isMain(import.meta.url)) {

@@ -389,6 +389,7 @@ function execute(
         signal: controller.signal,
         services,
         nodeId: id,
+        wants: (port: string) => keep(`${id}.${port}`),
       };
       const started = performance.now();
       let result: unknown;
@@ -404,7 +405,7 @@ function execute(
       const ms = performance.now() - started;
       let outputs: Record<string, unknown>;
       try {
-        outputs = checkOutputs(node, result);
+        outputs = checkOutputs(node, result, (port) => keep(`${id}.${port}`));
       } catch (err) {
         return nodeFailed(node, err as FocalError);
       }
@@ -447,7 +448,8 @@ function execute(
 }
 
 /** Checks an operation's result against its declared output ports; returns the outputs to keep (coerced). */
-function checkOutputs(node: PreparedNode, result: unknown): Record<string, unknown> {
+/** The op's outputs, checked against its declared ports; a required output nobody `wanted` may be left out. */
+function checkOutputs(node: PreparedNode, result: unknown, wanted: (port: string) => boolean = () => true): Record<string, unknown> {
   const { id, opId, op } = node;
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
     throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): the operation returned ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result} instead of an object of outputs`, { node: id, op: opId });
@@ -456,7 +458,7 @@ function checkOutputs(node: PreparedNode, result: unknown): Record<string, unkno
   for (const [port, spec] of Object.entries(op.outputs as Ports)) {
     const value = (result as Record<string, unknown>)[port];
     if (value === undefined) {
-      if (spec.optional) continue;
+      if (spec.optional || !wanted(port)) continue;
       throw new FocalError('E_PLUGIN', `node '${id}' (${opId}): the operation did not return its output '${port}' (${spec.type})`, { node: id, op: opId, port });
     }
     const kind = valueKind(value);

@@ -64,6 +64,12 @@ export interface OpContext {
   readonly services: ServiceProvider;
   /** Pipeline node id when run from a pipeline. */
   readonly nodeId?: string;
+  /**
+   * Whether anything uses this output port (a later node, or a pipeline output). An operation
+   * may skip computing an output nobody wants and leave it out of its result; absent (an op
+   * run outside a pipeline): every output is wanted.
+   */
+  wants?(output: string): boolean;
 }
 
 export type ParamsSchema = z.ZodObject<z.ZodRawShape>;

@@ -246,23 +246,30 @@ export const count = defineOperation({
       summaryRows.push(srow);
     });
 
+    // The label image and the overlay cost time and memory: made only when something uses them.
+    const wants = (port: string) => ctx.wants?.(port) ?? true;
     const maxLabel = counts.reduce((m, c) => Math.max(m, c.particles.length), 0);
-    const labelPlanes = counts.map(({ labels }) => (maxLabel <= 65535 ? (labels instanceof Uint16Array ? labels : new Uint16Array(labels)) : new Float32Array(labels)));
-    const labels = withPlanes(image, labelPlanes);
+    const labels = wants('labels')
+      ? withPlanes(image, counts.map(({ labels: lab }) => (maxLabel <= 65535 ? (lab instanceof Uint16Array ? lab : new Uint16Array(lab)) : new Float32Array(lab))))
+      : undefined;
 
-    const overlayPlanes: Uint8Array[] = [];
-    counts.forEach(({ labels: lab, particles }, k) => {
-      const grey = autoContrast8(image.planes[k]);
-      const rgb: [Uint8Array, Uint8Array, Uint8Array] = [grey, grey.slice(), grey.slice()];
-      drawOutlines(rgb, lab, particles, width, height);
-      overlayPlanes.push(...rgb);
-    });
-    const overlay = createStack({
-      width, height, dtype: 'uint8', sizeC: 3, sizeZ: image.sizeZ, sizeT: image.sizeT, planes: overlayPlanes,
-      calibration: image.calibration, channelNames: ['red', 'green', 'blue'], rgb: true, metadata: image.metadata,
-    });
+    let overlay: Stack | undefined;
+    if (wants('overlay')) {
+      const overlayPlanes: Uint8Array[] = [];
+      counts.forEach(({ labels: lab, particles }, k) => {
+        const grey = autoContrast8(image.planes[k]);
+        const rgb: [Uint8Array, Uint8Array, Uint8Array] = [grey, grey.slice(), grey.slice()];
+        drawOutlines(rgb, lab, particles, width, height);
+        overlayPlanes.push(...rgb);
+      });
+      overlay = createStack({
+        width, height, dtype: 'uint8', sizeC: 3, sizeZ: image.sizeZ, sizeT: image.sizeT, planes: overlayPlanes,
+        calibration: image.calibration, channelNames: ['red', 'green', 'blue'], rgb: true, metadata: image.metadata,
+      });
+    }
     const counted = summaryRows.reduce((s, r) => s + (r.count as number), 0);
     ctx.log.info('counted particles', { planes: total, objects: counted });
-    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels, overlay };
+    // labels/overlay are left out when nothing wants them (ctx.wants); the executor accepts that
+    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels: labels!, overlay: overlay! };
   },
 });

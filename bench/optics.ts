@@ -11,7 +11,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { bornWolfPsf, convolveDirect, defocusSeries, FftConvolver, ImageConvolver, Xoshiro128 } from '../core/index.js';
+import { bornWolfPsf, defocusSeries, Xoshiro128 } from '../core/index.js';
+import { convolveDirect, FftConvolver, ImageConvolver } from '../core/spectral.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs } from './common.js';
 
 const run = promisify(execFile);

@@ -44,15 +44,7 @@ export { texturedSpecimen, curvedSurface, gaussianDefocusStack } from './testing
 
 // numeric helpers
 export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial } from './numeric/random.js';
-export { convolveDirect, ImageConvolver, FftConvolver, LayeredConvolver, type ConvolveBoundary, type ConvolveOptions } from './numeric/fft/convolve.js';
-// FFTs and the PFFFT spectral backends: exported for plugins/deconvolution (its RL/Landweber
-// engine and the fused WebAssembly RL loop); other plugins should not need them.
-export { RealFft3d, nextFastSize } from './numeric/fft/plan.js';
-export {
-  loadPffft, pffftStatus, setSimdKernels, simdKernels, createBackend as createSpectralBackend, boxSizes as spectralBoxSizes, backendBytes as spectralBackendBytes,
-  PffftBackend, PFFFT_FORWARD, PFFFT_BACKWARD,
-  type SpectralBackend, type Filter as SpectralFilter, type BackendChoice as SpectralBackendChoice, type RowMath,
-} from './numeric/fft/spectral.js';
+// FFT plans, spectral backends and convolvers are not here: see the second entry core/spectral.ts.
 
 // the imaging library floor: numeric tools several plugins share (core/imaging/index.ts)
 export * from './imaging/index.js';

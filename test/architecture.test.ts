@@ -5,7 +5,9 @@
  * - a plugin (plugins/<a>/) imports nothing of another plugin's folder (plugins/<b>/); its
  *   tests may import the built-in list plugins/index.ts to run a pipeline spanning plugins;
  * - core imports nothing from plugins/ or cli/;
- * - plugins and cli import core only through its public entry, core/index.ts.
+ * - plugins and cli import core only through its public entry, core/index.ts; a plugin may also
+ *   use the deliberate second entry core/spectral.ts (FFT plans and spectral backends);
+ * - core/index.ts re-exports none of core's FFT internals (they live behind core/spectral.ts).
  *
  * Every import and re-export specifier of every .ts/.tsx file, static or dynamic
  * (`import('…')`, `import type`), is resolved relative to its file and checked.
@@ -19,6 +21,8 @@ const CORE_ENTRY = 'core/index.ts';
 /** Core's small second entry for the CLI's start-up (core/startup.ts: error class, backend names, version). */
 const CORE_STARTUP = 'core/startup.ts';
 const BUILTIN_LIST = 'plugins/index.ts';
+/** Core's second public entry (`focal/spectral`): FFT plans, PFFFT backends, SIMD switch, convolvers. */
+const CORE_SPECTRAL = 'core/spectral.ts';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -50,7 +54,7 @@ export function brokenRule(file: string, target: string): string | undefined {
   }
   if (file.startsWith('cli/')) return coreInternal && target !== CORE_STARTUP ? `cli uses core only through ${CORE_ENTRY} (or ${CORE_STARTUP})` : undefined;
   if (!file.startsWith('plugins/')) return undefined;
-  if (coreInternal) return `plugins use core only through ${CORE_ENTRY}`;
+  if (coreInternal && target !== CORE_SPECTRAL) return `plugins use core only through ${CORE_ENTRY} (or ${CORE_SPECTRAL})`;
   const isTest = /\.test\.tsx?$/.test(file);
   if (from !== undefined && target.startsWith('plugins/') && pluginOf(target) !== from && !(isTest && target === BUILTIN_LIST)) {
     return `plugin '${from}' imports another plugin's folder`;
@@ -83,6 +87,9 @@ describe('architecture: the floors and their public entries', () => {
     expect(brokenRule('plugins/edof/ops/fuse.ts', 'plugins/edof/fuse.ts')).toBeUndefined();
     expect(brokenRule('plugins/edof/fuse.ts', 'core/imaging/gaussian.ts')).toMatch(/only through/);
     expect(brokenRule('plugins/edof/fuse.ts', CORE_ENTRY)).toBeUndefined();
+    expect(brokenRule('plugins/deconvolution/rl-fused.ts', CORE_SPECTRAL)).toBeUndefined();
+    expect(brokenRule('plugins/deconvolution/rl-fused.ts', 'core/numeric/fft/spectral.ts')).toMatch(/only through/);
+    expect(brokenRule('cli/commands/run.ts', CORE_SPECTRAL)).toMatch(/only through/);
     expect(brokenRule('core/runtime/runner.ts', 'plugins/index.ts')).toMatch(/core imports no plugin/);
     expect(brokenRule('core/runtime/runner.ts', 'cli/main.ts')).toMatch(/core imports no plugin/);
     expect(brokenRule('cli/commands/run.ts', 'core/runtime/runner.ts')).toMatch(/only through/);
@@ -91,5 +98,12 @@ describe('architecture: the floors and their public entries', () => {
 
   it('no plugin imports another plugin; core imports no plugin or cli; plugins and cli reach core only through core/index.ts', () => {
     expect(found).toEqual([]);
+  });
+
+  it("core's public entry keeps FFT internals out: no re-export from core/numeric/fft/", () => {
+    const reexports = importsOf(join(ROOT, CORE_ENTRY));
+    expect(reexports).toContain('core/imaging/index.ts');
+    expect(reexports.filter((t) => t.startsWith('core/numeric/fft/'))).toEqual([]);
+    expect(importsOf(join(ROOT, CORE_SPECTRAL))).toContain('core/numeric/fft/spectral.ts');
   });
 });

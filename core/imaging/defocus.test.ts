@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImageConvolver, LayeredConvolver, convolveDirect, isFocalError, Xoshiro128 } from '../index.js';
+import { isFocalError, Xoshiro128 } from '../index.js';
+import { ImageConvolver, LayeredConvolver, convolveDirect } from '../numeric/fft/convolve.js';
 import { defocus, defocusImage, defocusMap, defocusSeries } from './defocus.js';
 import { bornWolfPsf } from './psf.js';
 

@@ -3,7 +3,8 @@
  * deconvolution of 2D images and 3D volumes, FFT-based, with per-iteration PSNR/SSIM
  * against an optional reference (DeconvolutionLab2's `-stats`).
  */
-import { FocalError, nextFastSize, psnr, RealFft3d, ssim } from '../../core/index.js';
+import { FocalError, psnr, ssim } from '../../core/index.js';
+import { nextFastSize, RealFft3d } from '../../core/spectral.js';
 import type { BackendChoice } from './spectral.js';
 import { MAX_TV_LAMBDA, BOUNDARIES, imageMean, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';
 

@@ -3,7 +3,7 @@
  * of one filtering pass with the pointwise RL steps done per row in the WebAssembly SIMD
  * kernels, so no scratch box is written between the two convolutions.
  */
-import { PFFFT_BACKWARD, PFFFT_FORWARD, PffftBackend, simdKernels, type SpectralBackend, type SpectralFilter } from '../../core/index.js';
+import { PFFFT_BACKWARD, PFFFT_FORWARD, PffftBackend, simdKernels, type SpectralBackend, type SpectralFilter } from '../../core/spectral.js';
 
 /** Whether {@link rlIterationFused} can run on this backend (PFFFT with the SIMD kernels). */
 export function canFuseRl(b: SpectralBackend): b is PffftBackend {

@@ -3,11 +3,11 @@
  * PFFFT before the engine first runs (core does not load it on import), so that 'auto'
  * picks the WebAssembly backend from the first call on.
  */
-import { loadPffft } from '../../core/index.js';
+import { loadPffft } from '../../core/spectral.js';
 
 await loadPffft();
 
 export {
   spectralBackendBytes as backendBytes, spectralBoxSizes as boxSizes, createSpectralBackend as createBackend, pffftStatus, setSimdKernels,
   type SpectralBackendChoice as BackendChoice, type SpectralFilter as Filter,
-} from '../../core/index.js';
+} from '../../core/spectral.js';

@@ -56,6 +56,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--json', 'print progress and the result as JSON lines on stdout')
     .option('-q, --quiet', 'no progress output')
     .addOption(new Option('--concurrency <n>', 'nodes run at once (default: cores)').argParser((v) => positiveInt(v, '--concurrency')))
+    .addOption(new Option('--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)').argParser((v) => positiveInt(v, '--op-timeout-s')))
     .action(async (pipeline: string, opts, cmd: Command) => runCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   program
@@ -101,6 +102,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--json', 'print one JSON event per line on stdout')
     .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
     .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
+    .addOption(new Option('--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)').argParser((v) => positiveInt(v, '--op-timeout-s')))
     .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
     .action(async (dir: string, opts, cmd: Command) => watchCommand(dir, opts, cmd.optsWithGlobals()));
 

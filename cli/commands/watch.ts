@@ -19,6 +19,8 @@ export interface WatchCliOptions {
   settleMs?: number;
   acquisitionTimeoutS?: number;
   graceS?: number;
+  /** --op-timeout-s */
+  opTimeoutS?: number;
   polling?: boolean;
   followSymlinks?: boolean;
 }
@@ -64,7 +66,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     // stops it whatever its operations do (core/runtime/isolated-run.ts).
     runner: {
       run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
-        runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr }),
+        runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined }),
     },
     onEvent: print,
   });

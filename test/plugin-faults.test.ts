@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInThread } from '../cli/run-host.js';
-import { isFocalError, type FocalError } from '../core/index.js';
+import { isFocalError, readTiff, type FocalError } from '../core/index.js';
 import { ROOT } from './helpers.js';
 
 const PLUGIN = join(ROOT, 'test', 'fixtures', 'faulty-plugin');
@@ -74,5 +74,22 @@ describe('third-party plugin faults', () => {
     const { error, outDir } = await run('faulty.busy', { signal: controller.signal });
     expect(error.code).toBe('E_CANCELLED');
     expect(existsSync(outDir)).toBe(false);
+  }, 30_000);
+
+  it('an op that zeroes its input in place does not change what another node sees', async () => {
+    const pipelineFile = join(dir, 'mutate.json');
+    await writeFile(pipelineFile, JSON.stringify({
+      name: 'mutate',
+      inputs: { s: { type: 'stack' } },
+      nodes: { bad: { op: 'faulty.mutate', in: { stack: 's' } }, good: { op: 'faulty.copy', in: { stack: 's' } } },
+      outputs: { zeroed: 'bad.stack', kept: 'good.stack' },
+    }));
+    const summary = await runInThread({ pipelineFile, inputs: { s: SAMPLE }, outDir: join(dir, 'out-mutate'), concurrency: 1 }, { globals: { plugin: [PLUGIN] }, cwd: dir, quietDiscovery: true });
+    const file = (name: string) => summary.outputs.find((o) => o.name === name)!.files[0];
+    const sum = (planes: ArrayLike<number>[]) => planes.reduce((a, p) => a + Array.prototype.reduce.call(p, (x: number, v: number) => x + v, 0) as number, 0);
+    const original = await readTiff(SAMPLE);
+    expect(sum((await readTiff(file('zeroed'))).planes)).toBe(0);
+    expect(sum((await readTiff(file('kept'))).planes)).toBe(sum(original.planes));
+    expect(sum(original.planes)).toBeGreaterThan(0);
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import { endQuietlyWhenOutputCloses, EXIT, errorJson, exitCodeFor, formatError, 
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { trustCommand } from './commands/trust.js';
 import { schemaCommand } from './commands/schema.js';
 import { infoCommand } from './commands/info.js';
 import { tuiCommand } from './commands/tui.js';
@@ -71,6 +72,15 @@ export async function buildProgram(): Promise<Command> {
     .description('list plugins and their operations, with ports and parameters')
     .option('--json', 'print as JSON')
     .action(async (opts, cmd: Command) => pluginsCommand(opts, cmd.optsWithGlobals()));
+
+  program
+    .command('trust')
+    .description('mark a folder trusted (default: the current one): its focal.config.json and node_modules plugins may then load and run')
+    .argument('[path]', 'folder to trust (default: the current folder)')
+    .option('--list', 'list the trusted folders')
+    .option('--remove', 'forget a trusted folder')
+    .option('--json', 'print as JSON')
+    .action(async (path: string | undefined, opts) => trustCommand(path, opts));
 
   program
     .command('schema')

@@ -86,7 +86,11 @@ describe('third-party plugin faults', () => {
     }));
     const summary = await runInThread({ pipelineFile, inputs: { s: SAMPLE }, outDir: join(dir, 'out-mutate'), concurrency: 1 }, { globals: { plugin: [PLUGIN] }, cwd: dir, quietDiscovery: true });
     const file = (name: string) => summary.outputs.find((o) => o.name === name)!.files[0];
-    const sum = (planes: ArrayLike<number>[]) => planes.reduce((a, p) => a + Array.prototype.reduce.call(p, (x: number, v: number) => x + v, 0) as number, 0);
+    const sum = (planes: ArrayLike<number>[]) => {
+      let total = 0;
+      for (const p of planes) for (let i = 0; i < p.length; i++) total += p[i];
+      return total;
+    };
     const original = await readTiff(SAMPLE);
     expect(sum((await readTiff(file('zeroed'))).planes)).toBe(0);
     expect(sum((await readTiff(file('kept'))).planes)).toBe(sum(original.planes));

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { FocalError, type LogRecord } from '../../core/index.js';
+import { ensureWritableFolder, FocalError, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
 import type { GlobalOptions } from '../main.js';
@@ -31,6 +31,8 @@ export interface WatchCliOptions {
  * failed, 130 when in-flight jobs had to be aborted (forced stop: second signal or grace period over).
  */
 export async function watchCommand(dir: string, opts: WatchCliOptions, globals: GlobalOptions): Promise<void> {
+  // The output folder first: /proc, /sys, a file or a read-only place is refused before anything starts.
+  await ensureWritableFolder(opts.out);
   const host = await createHost(globals, { json: opts.json });
   const { pipeline } = await host.loadPipeline(opts.pipeline);
   const names = Object.keys(pipeline.inputs);

@@ -16,6 +16,7 @@ const commands = {
   tui: () => import('./commands/tui.js'),
   watch: () => import('./commands/watch.js'),
   doctor: () => import('./commands/doctor.js'),
+  trust: () => import('./commands/trust.js'),
   queue: () => import('./commands/queue.js'),
 };
 
@@ -60,6 +61,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--json', 'print progress and the result as JSON lines on stdout')
     .option('-q, --quiet', 'no progress output')
     .addOption(new Option('--concurrency <n>', 'nodes run at once (default: cores)').argParser((v) => positiveInt(v, '--concurrency')))
+    .addOption(new Option('--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)').argParser((v) => positiveInt(v, '--op-timeout-s')))
     .action(async (pipeline: string, opts, cmd: Command) => (await commands.run()).runCommand(pipeline, opts, cmd.optsWithGlobals()));
 
   program
@@ -74,6 +76,15 @@ export async function buildProgram(): Promise<Command> {
     .description('list plugins and their operations, with ports and parameters')
     .option('--json', 'print as JSON')
     .action(async (opts, cmd: Command) => (await commands.plugins()).pluginsCommand(opts, cmd.optsWithGlobals()));
+
+  program
+    .command('trust')
+    .description('mark a folder trusted (default: the current one): its focal.config.json and node_modules plugins may then load and run')
+    .argument('[path]', 'folder to trust (default: the current folder)')
+    .option('--list', 'list the trusted folders')
+    .option('--remove', 'forget a trusted folder')
+    .option('--json', 'print as JSON')
+    .action(async (path: string | undefined, opts) => (await commands.trust()).trustCommand(path, opts));
 
   program
     .command('schema')
@@ -107,6 +118,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--queue-name <name>', 'queue name in that Redis (default focal)')
     .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
     .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
+    .addOption(new Option('--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)').argParser((v) => positiveInt(v, '--op-timeout-s')))
     .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
     .action(async (dir: string, opts, cmd: Command) => (await commands.watch()).watchCommand(dir, opts, cmd.optsWithGlobals()));
 

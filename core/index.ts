@@ -68,6 +68,7 @@ export {
   discoverPlugins, formatDiscoveryProblem, readFocalConfig, satisfiesRange, hostFocalVersion, CONFIG_FILE_NAME, PLUGIN_KEYWORD,
   type DiscoverOptions, type DiscoveredPlugin, type DiscoveryProblem, type DiscoveryResult, type FocalConfig,
 } from './plugin/discovery.js';
+export { userConfigDir, listTrustedFolders, trustFolder, untrustFolder, isTrustedFolder, TRUST_FILE_NAME } from './plugin/trust.js';
 
 // --- pipelines ---
 export {

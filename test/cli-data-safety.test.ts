@@ -113,6 +113,14 @@ describe('focal run checks the output folder', () => {
     expect(r.stderr).toMatch(new RegExp(`output folder ${out} is not writable: it is under /(proc|sys), a kernel file system, not storage`));
     expect(existsSync(out)).toBe(false);
   });
+
+  it.each(['/proc/focal-xyz', '/sys/focal-xyz'])('focal watch refuses --out %s before it starts watching', (out) => {
+    const d = tempDir();
+    const r = focal(['watch', d, '--pipeline', 'pipelines/denoise-project.json', '--out', out, '--once'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`output folder ${out} is not writable: it is under /(proc|sys), a kernel file system, not storage`));
+    expect(r.stderr).not.toMatch(/TypeError|internal error/);
+  });
 });
 
 describe('focal run killed with SIGKILL into a folder holding an earlier run', () => {

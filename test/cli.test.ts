@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTiff } from '../core/index.js';
@@ -220,15 +220,31 @@ describe('third-party plugins through the CLI', () => {
     cpSync(EXAMPLE, join(project, 'node_modules', 'focal-plugin-invert'), { recursive: true });
   }
 
+  /** A fresh user configuration folder (XDG_CONFIG_HOME) with no trusted folders. */
+  function userConfig(): NodeJS.ProcessEnv {
+    const home = tempDir('focal-home-');
+    mkdirSync(join(home, 'focal'), { recursive: true });
+    return { XDG_CONFIG_HOME: home, HOME: home };
+  }
+
   const invertPipeline = { name: 'invert', inputs: { s: { type: 'stack' } }, nodes: { inv: { op: 'invert.apply', in: { stack: 's' } } }, outputs: { inverted: 'inv.stack' } };
 
   it('discovers an installed plugin package in node_modules and runs its op with focal run', async () => {
     const project = tempDir('focal-project-');
     installExample(project);
     const p = pipelineFile(project, invertPipeline);
-    const listed = focal(['plugins', '--json'], { cwd: project });
+    const env = userConfig();
+    // Not trusted yet: the package is named as skipped and its code is not loaded.
+    const before = focal(['plugins'], { cwd: project, env });
+    expect(before.stdout).not.toMatch(/invert\.apply/);
+    expect(before.stderr).toMatch(/focal-plugin-invert.*not loaded: .*not marked trusted.*focal trust/);
+    const refused = focal(['run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out')], { cwd: project, env });
+    expect(refused.code).toBe(2);
+    expect(existsSync(join(project, 'out'))).toBe(false);
+    expect(focal(['trust', project], { env }).code).toBe(0);
+    const listed = focal(['plugins', '--json'], { cwd: project, env });
     expect(JSON.parse(listed.stdout).plugins.map((x: { id: string }) => x.id)).toContain('invert');
-    const r = focal(['run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out')], { cwd: project });
+    const r = focal(['run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out')], { cwd: project, env });
     expect(r.stderr).not.toMatch(/warning|error/);
     expect(r.code).toBe(0);
     const inverted = await readTiff(join(project, 'out', 'inverted.tif'));
@@ -242,9 +258,28 @@ describe('third-party plugins through the CLI', () => {
     const r1 = focal(['--plugin', EXAMPLE, 'run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out1')], { cwd: project });
     expect(r1.code).toBe(0);
     writeFileSync(join(project, 'focal.config.json'), JSON.stringify({ plugins: [EXAMPLE] }));
-    const r2 = focal(['run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out2')], { cwd: project });
+    const env = userConfig();
+    const untrusted = focal(['validate', p], { cwd: project, env });
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toMatch(/focal\.config\.json: not loaded: focal\.config\.json is in .*not marked trusted/);
+    expect(focal(['trust', project], { env }).code).toBe(0);
+    const r2 = focal(['run', p, '--input', `s=${SAMPLE}`, '--out', join(project, 'out2')], { cwd: project, env });
     expect(r2.code).toBe(0);
     expect(sha256(join(project, 'out1', 'inverted.tif'))).toBe(sha256(join(project, 'out2', 'inverted.tif')));
+  });
+
+  it('loads the plugins of the user\'s own focal.config.json from any folder, and focal trust lists and forgets folders', () => {
+    const project = tempDir('focal-project-');
+    const p = pipelineFile(project, invertPipeline);
+    const env = userConfig();
+    writeFileSync(join(env.XDG_CONFIG_HOME!, 'focal', 'focal.config.json'), JSON.stringify({ plugins: [EXAMPLE] }));
+    const r = focal(['validate', p], { cwd: project, env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(focal(['trust', project], { env }).code).toBe(0);
+    expect(JSON.parse(focal(['trust', '--list', '--json'], { env }).stdout).folders).toEqual([realpathSync(project)]);
+    expect(focal(['trust', '--remove', project], { env }).stdout).toMatch(/no longer trusted/);
+    expect(JSON.parse(focal(['trust', '--list', '--json'], { env }).stdout).folders).toEqual([]);
   });
 
   it('without the plugin, the pipeline is rejected naming the unknown op', () => {

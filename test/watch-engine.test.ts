@@ -351,3 +351,44 @@ describe('watch engine: symbolic links and vanished inputs (issue 25)', () => {
     expect(runs).toBe(2);
   });
 });
+
+describe('a job running when the watcher crashed', () => {
+  /** What a crash (or kill -9) leaves: the job's latest ledger record back in state `running`, no output folder. */
+  function crashDuring(out: string): string {
+    const file = join(out, '.focal-watch', 'ledger.jsonl');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const last = lines[lines.length - 1];
+    appendFileSync(file, `${JSON.stringify({ ...last, state: 'running', t: new Date().toISOString() })}\n`);
+    rmSync(join(out, last.output), { recursive: true, force: true });
+    return last.id;
+  }
+
+  it('is recorded as failed and retried after the first crash, and quarantined with a report after the second', async () => {
+    const { inDir, out } = setup();
+    cpSync(join(ROOT, 'samples', 'beads-zstack.tif'), join(inDir, 'beads.tif'));
+    expect(of(await watchOnce(inDir, out), 'job-done')).toHaveLength(1);
+
+    const id = crashDuring(out);
+    const second = await watchOnce(inDir, out);
+    expect(of(second, 'warning').map((e) => (e as { message: string }).message).join('\n')).toMatch(/beads\.tif: the watcher ended \(crash or kill\) while this job ran; it runs once more/);
+    expect(of(second, 'job-done')).toHaveLength(1);
+    const history = readFileSync(join(out, '.focal-watch', 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.id === id);
+    const failedAt = history.findIndex((r) => r.state === 'failed' && r.error?.code === 'E_WATCHER_CRASHED');
+    expect(failedAt).toBeGreaterThanOrEqual(0);
+    expect(history.slice(failedAt + 1).map((r) => r.state)).toEqual(['queued', 'running', 'done']);
+    expect(history[history.length - 1].crashes).toBe(1);
+
+    crashDuring(out);
+    const third = await watchOnce(inDir, out);
+    expect(of(third, 'job-started')).toHaveLength(0);
+    const failed = of(third, 'job-failed') as Extract<WatchEvent, { event: 'job-failed' }>[];
+    expect(failed).toHaveLength(1);
+    expect(failed[0].code).toBe('E_QUARANTINED');
+    expect(failed[0].message).toMatch(/quarantined: the watcher ended \(crash or kill\) 2 times while this job ran/);
+    const report = JSON.parse(readFileSync(failed[0].report, 'utf8'));
+    expect(report).toMatchObject({ input: join(inDir, 'beads.tif'), error: { code: 'E_QUARANTINED', crashes: 2 } });
+    // and it stays quarantined
+    const fourth = await watchOnce(inDir, out);
+    expect(of(fourth, 'job-started')).toHaveLength(0);
+  }, 60_000);
+});

@@ -12,6 +12,8 @@ export interface RunOptions {
   json?: boolean;
   quiet?: boolean;
   concurrency?: number;
+  /** --op-timeout-s */
+  opTimeoutS?: number;
 }
 
 /** `--input name=file` pairs; a lone `file` is returned under the empty name. */
@@ -78,7 +80,7 @@ export async function runCommand(pipelineFile: string, opts: RunOptions, globals
     const summary = await runInThread(
       { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, report: opts.report, concurrency: opts.concurrency },
       { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), json: opts.json },
-      { signal: controller.signal, onEvent: progress.onEvent, onLog: progress.onLog },
+      { signal: controller.signal, onEvent: progress.onEvent, onLog: progress.onLog, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined },
     ).catch((err: unknown) => {
       if (isFocalError(err) && err.code === 'E_CANCELLED' && controller.signal.aborted) {
         throw new FocalError('E_CANCELLED', `interrupted: the run was stopped, and what it had written to ${opts.out} was removed`, { file: opts.out }, { cause: err });

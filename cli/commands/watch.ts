@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
+import { ensureWritableFolder, FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
 import type { GlobalOptions } from '../main.js';
@@ -20,6 +20,8 @@ export interface WatchCliOptions {
   settleMs?: number;
   acquisitionTimeoutS?: number;
   graceS?: number;
+  /** --op-timeout-s */
+  opTimeoutS?: number;
   polling?: boolean;
   followSymlinks?: boolean;
   /** Hand each job to this queue (focal worker runs them) instead of running it here. */
@@ -33,6 +35,8 @@ export interface WatchCliOptions {
  * failed, 130 when in-flight jobs had to be aborted (forced stop: second signal or grace period over).
  */
 export async function watchCommand(dir: string, opts: WatchCliOptions, globals: GlobalOptions): Promise<void> {
+  // The output folder first: /proc, /sys, a file or a read-only place is refused before anything starts.
+  await ensureWritableFolder(opts.out);
   const host = await createHost(globals, { json: opts.json });
   const { pipeline } = await host.loadPipeline(opts.pipeline);
   const names = Object.keys(pipeline.inputs);
@@ -72,7 +76,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
       ? { run: ({ onWrite: _onWrite, ...request }) => queued.run(request) }
       : {
           run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
-            runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr }),
+            runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined }),
         },
     onEvent: print,
   });

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ensureWritableFolder,
   ConsoleLogger,
   createContainer,
   isFocalError,
@@ -276,9 +277,11 @@ export function createTuiServices(options: TuiServicesOptions): TuiServices {
       let pipelineFile = req.view.file;
       const edited = req.view.nodes.some((n) => JSON.stringify(req.params[n.id] ?? {}) !== JSON.stringify(Object.fromEntries(n.fields.map((f) => [f.name, f.value]))));
       const inputs = { ...req.inputs };
-      let createdDir: string | undefined;
+      // Refused up front when not a writable folder on storage (/proc, /sys, a file, read-only):
+      // recursive mkdir would spin forever on /proc.
+      const createdDir = edited ? await ensureWritableFolder(outDir) : undefined;
+      if (!edited) await checkOutputFolder(outDir);
       if (edited) {
-        createdDir = await mkdir(outDir, { recursive: true });
         const doc = structuredClone(req.view.pipeline) as Pipeline & { inputs: Record<string, { default?: string }> };
         for (const [id, p] of Object.entries(req.params)) if (doc.nodes[id]) doc.nodes[id].params = p;
         for (const input of req.view.inputs) {
@@ -365,4 +368,10 @@ export async function listFolder(dir: string, exts: readonly string[] = ['.tif',
 export function shortPath(cwd: string, file: string): string {
   const r = relative(cwd, file);
   return r === '' ? '.' : r.startsWith('..') ? file : r;
+}
+
+/** Checks an output folder as the run will (ensureWritableFolder), then removes what the check created: the run creates it again and owns it. */
+async function checkOutputFolder(outDir: string): Promise<void> {
+  const created = await ensureWritableFolder(outDir);
+  if (created !== undefined) await removeRunFiles({ written: [], started: [] }, created, outDir);
 }

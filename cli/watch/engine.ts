@@ -86,12 +86,19 @@ interface Job {
   input: string;
   warnings: string[];
   controller: AbortController;
+  /** Times the watcher ended while this job ran (from the ledger). */
+  crashes?: number;
 }
 
 const DEFAULT_PATTERN = '**/*.{tif,tiff}';
 
 /** Failure code of a job whose input was renamed, deleted or changed while it ran (not retried). */
 export const INPUT_VANISHED = 'E_INPUT_VANISHED';
+/** Ledger failure code of a job that was running when the watcher ended without stopping (crash, kill): retried once. */
+export const WATCHER_CRASHED = 'E_WATCHER_CRASHED';
+/** Failure code of a job that was running at two watcher crashes: not retried, with a report in failed/. */
+export const QUARANTINED = 'E_QUARANTINED';
+
 
 /**
  * The watch engine: discovers datasets under a folder (chokidar), waits until each is
@@ -224,11 +231,40 @@ export class FolderWatcher {
         }
       }
     }
+    await this.recordCrashes();
     const dir = join(this.out, WATCH_DIR);
     for (const name of readdirSync(dir)) {
       if (name.startsWith('tmp-') || name.startsWith('assembled-')) rmSync(join(dir, name), { recursive: true, force: true });
     }
     return recovered;
+  }
+
+  /**
+   * Jobs still `running` after recovery were running when the watcher ended without stopping
+   * (a clean stop marks its aborted jobs `queued`): the job may be what crashed it. The first
+   * time, it is recorded as failed (`E_WATCHER_CRASHED`) and retried when the scan finds it;
+   * the second time, it is quarantined: failed (`E_QUARANTINED`) with a report in failed/, not retried.
+   */
+  private async recordCrashes(): Promise<void> {
+    for (const rec of [...this.ledger.jobs.values()]) {
+      if (rec.state !== 'running') continue;
+      const crashes = (rec.crashes ?? 0) + 1;
+      if (crashes < 2) {
+        const message = 'the watcher ended (crash or kill) while this job ran; it runs once more';
+        this.ledger.append({ ...stripState(rec), state: 'failed', crashes, error: { code: WATCHER_CRASHED, message } });
+        this.emit({ event: 'warning', ts: Date.now(), message: `${rec.key}: ${message}`, input: rec.key });
+        continue;
+      }
+      const message = `quarantined: the watcher ended (crash or kill) ${crashes} times while this job ran, so it is not run again; check the input and the pipeline's plugins, then delete this report and the job's line in ${join(WATCH_DIR, 'ledger.jsonl')} to retry`;
+      const base = join(this.out, 'failed', safeRelative(rec.output));
+      const report = { input: rec.key, kind: rec.kind, files: rec.files, sha256: rec.sha256, pipeline: resolve(this.options.pipelineFile), date: new Date().toISOString(), error: { code: QUARANTINED, message, crashes } };
+      await mkdir(dirname(base), { recursive: true });
+      await writeFileAtomic(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFileAtomic(`${base}.txt`, `${QUARANTINED}: ${message}\n`);
+      this.ledger.append({ ...stripState(rec), state: 'failed', crashes, error: { code: QUARANTINED, message } });
+      this.failedCount++;
+      this.emit({ event: 'job-failed', ts: Date.now(), id: rec.id, input: rec.key, code: QUARANTINED, message, report: `${base}.json` });
+    }
   }
 
   /**
@@ -527,7 +563,7 @@ export class FolderWatcher {
     const s = p.snapshot.get(p.ref.key);
     if (!s) return false;
     for (const rec of this.ledger.jobs.values()) {
-      if (rec.key !== p.ref.key || (rec.state !== 'done' && rec.state !== 'failed')) continue;
+      if (rec.key !== p.ref.key || (rec.state !== 'done' && rec.state !== 'failed') || rec.error?.code === WATCHER_CRASHED) continue;
       const f = rec.files.find((x) => x.path === p.ref.key);
       if (f && f.size === s.size && f.mtimeMs === s.mtimeMs && rec.files.length === 1) return true;
     }
@@ -561,7 +597,7 @@ export class FolderWatcher {
   /** Records a complete dataset as `queued` (unless this content is already done or failed) and schedules it. */
   private queue(ref: DatasetRef, ledgerFiles: LedgerFile[], sha256: string, input: string, inputSha256: string | undefined, warnings: string[]): void {
     const prior = this.ledger.find(ref.key, sha256);
-    if (prior && (prior.state === 'done' || (prior.state === 'failed' && prior.error?.code !== INPUT_VANISHED))) {
+    if (prior && (prior.state === 'done' || (prior.state === 'failed' && prior.error?.code !== INPUT_VANISHED && prior.error?.code !== WATCHER_CRASHED))) {
       this.emit({ event: 'job-skipped', ts: Date.now(), input: ref.key, reason: `already ${prior.state} (job ${prior.id}, same content)` });
       return;
     }
@@ -569,10 +605,11 @@ export class FolderWatcher {
     let output = prior?.output;
     if (!output || existsSync(join(this.out, output))) output = this.chooseOutput(ref.outputBase, sha256);
     const id = prior?.id ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const job: Job = { id, ref, files: ledgerFiles, sha256, inputSha256, output, input, warnings, controller: new AbortController() };
+    const crashes = prior?.crashes;
+    const job: Job = { id, ref, files: ledgerFiles, sha256, inputSha256, output, input, warnings, controller: new AbortController(), ...(crashes ? { crashes } : {}) };
     this.claimed.add(output);
     this.jobs.set(id, job);
-    this.ledger.append({ id, state: 'queued', key: ref.key, kind: ref.kind, files: ledgerFiles, sha256, output, ...(inputSha256 ? { inputSha256 } : {}) });
+    this.ledger.append({ id, state: 'queued', key: ref.key, kind: ref.kind, files: ledgerFiles, sha256, output, ...(inputSha256 ? { inputSha256 } : {}), ...(crashes ? { crashes } : {}) });
     this.emit({ event: 'job-queued', ts: Date.now(), id, input: ref.key, kind: ref.kind, files: ledgerFiles.length, output: join(this.out, output) });
     void this.limit(() => this.runJob(job)).catch(() => undefined);
   }
@@ -587,7 +624,7 @@ export class FolderWatcher {
   }
 
   private record(job: Job): Omit<LedgerRecord, 'v' | 't' | 'state'> {
-    return { id: job.id, key: job.ref.key, kind: job.ref.kind, files: job.files, sha256: job.sha256, output: job.output, ...(job.inputSha256 ? { inputSha256: job.inputSha256 } : {}) };
+    return { id: job.id, key: job.ref.key, kind: job.ref.kind, files: job.files, sha256: job.sha256, output: job.output, ...(job.inputSha256 ? { inputSha256: job.inputSha256 } : {}), ...(job.crashes ? { crashes: job.crashes } : {}) };
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -630,6 +667,8 @@ export class FolderWatcher {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       if (job.controller.signal.aborted) {
         this.abandoned++;
+        // A clean stop: queued again, so the next start does not count it as a crash.
+        this.ledger.append({ ...this.record(job), state: 'queued' });
         this.emit({ event: 'warning', ts: Date.now(), message: `${job.ref.key}: abandoned at shutdown; it runs again at the next start`, input: job.ref.key });
       } else {
         await this.fail(job, err);
@@ -681,7 +720,8 @@ export class FolderWatcher {
 
   /**
    * Stops taking new work. In-flight jobs finish; after `graceMs` (or at once with 0) they are
-   * aborted, their temp folders removed, and they stay `running` in the ledger (re-run at the next start).
+   * aborted, their temp folders removed, and they are marked `queued` in the ledger (re-run at the next start;
+   * a job still `running` there at the next start means the watcher crashed, see recordCrashes).
    */
   async stop(graceMs = Number.POSITIVE_INFINITY): Promise<WatchSummary> {
     if (!this.stopping) {

@@ -39,6 +39,8 @@ export interface LedgerRecord {
   error?: { code: string; message: string; node?: string; op?: string };
   /** `done` found by crash recovery (the output folder was already complete). */
   recovered?: boolean;
+  /** How many times the watcher ended (crash, kill) while this job ran; at 2 it is quarantined. */
+  crashes?: number;
 }
 
 export type DatasetKind = 'file' | 'mmstack' | 'img-folder' | 'ndtiff';

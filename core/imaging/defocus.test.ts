@@ -182,3 +182,12 @@ describe('defocus', () => {
     }
   });
 });
+
+describe('defocusSeries memory estimate', () => {
+  it('refuses, before allocating, a PSF window and plane count whose buffers exceed the budget, naming the op and the size', () => {
+    const img = new Float32Array(64 * 64).fill(1);
+    const planes = Array.from({ length: 2000 }, (_, i) => i * 0.01);
+    expect(() => defocusSeries(img, 64, 64, { na: 1.4, refractiveIndex: 1.515, wavelengthUm: 0.5, pixelSizeUm: 0.1, defocusUm: planes, psfSizePx: 4001 }))
+      .toThrow(/psfSizePx: optics\.defocus of a 64×64 image with a 4001-px PSF window and 2000 plane\(s\) would need about [\d.]+ GiB of memory, more than the budget/);
+  });
+});

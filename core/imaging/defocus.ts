@@ -5,6 +5,7 @@
 import { FocalError } from '../errors.js';
 import { ImageConvolver, LayeredConvolver } from '../numeric/fft/convolve.js';
 import { Xoshiro128 } from '../numeric/random.js';
+import { assertParamAllocation } from './budget.js';
 import { bornWolfHalfSizePx, bornWolfPsfStack, validateOptics, type OpticsOptions } from './psf.js';
 
 /** Options of {@link defocus}. Lengths in µm. */
@@ -139,6 +140,16 @@ function blurVarying(image: ArrayLike<number>, map: Float64Array, step: number, 
   return conv.result();
 }
 
+/**
+ * Bytes defocusSeries allocates, estimated before anything is (an upper bound, not exact): the
+ * padded image spectra (complex float64, a few buffers), one cached float32 PSF per plane,
+ * the oversampled PSF being computed, and per plane a float64 blurred image and a float32 result.
+ */
+function defocusBytes(width: number, height: number, psfSize: number, planes: number, oversampling: number): number {
+  const padded = (width + psfSize) * (height + psfSize);
+  return padded * 16 * 4 + psfSize * psfSize * (4 * planes + 8 * oversampling * oversampling) + width * height * (8 + 4 * planes);
+}
+
 function psfSizeFor(o: DefocusOptions, maxAbsDefocus: number, width: number, height: number): number {
   if (o.psfSizePx !== undefined) return o.psfSizePx;
   // never larger than needed to fill the image twice over (beyond that the mirror repeats)
@@ -234,6 +245,8 @@ export function defocusSeries(
   }
 
   const psfSize = psfSizeFor(base, maxAbsDefocus(base, values, width, height), width, height);
+  assertParamAllocation(base.psfSizePx !== undefined ? 'psfSizePx' : 'defocusUm', defocusBytes(width, height, psfSize, values.length, base.oversampling ?? 1),
+    `optics.defocus of a ${width}×${height} image with a ${psfSize}-px PSF window and ${values.length} plane(s)`);
   const cache = new Map<number, Float32Array>();
   const psfOpts = { na: base.na, refractiveIndex: base.refractiveIndex, wavelengthUm: base.wavelengthUm, pixelSizeUm: base.pixelSizeUm, sizePx: psfSize, oversampling: base.oversampling };
   const psfAt: PsfSource = (d) => {

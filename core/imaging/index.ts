@@ -10,6 +10,7 @@
  * - optics: Born & Wolf and Gaussian PSFs, the defocus simulator, Bessel functions;
  * - regions and intensities: flood fill from the border, standardisation.
  */
+export { assertParamAllocation, paramAllocationBudget } from './budget.js';
 export { gaussianBlur2d, gaussianKernel1d, type GaussianOptions } from './gaussian.js';
 export {
   psnr, mse, rmse, mae, pearson, berhu, cropBorder, resolveDataRange, standardDeviation,

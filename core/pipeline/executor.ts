@@ -88,6 +88,8 @@ interface PreparedNode {
   id: string;
   opId: string;
   pluginId: string;
+  /** Inputs still needed elsewhere are copied before this op sees them (third-party ops). */
+  copyInputs: boolean;
   op: AnyOperationDef;
   params: unknown;
   /** port → reference */
@@ -164,7 +166,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
       const entry = catalog.get(node.op)!; // validated
       if (!loaded.has(node.op)) loaded.set(node.op, entry.load());
       try {
-        return { op: await loaded.get(node.op)!, pluginId: entry.pluginId };
+        return { op: await loaded.get(node.op)!, pluginId: entry.pluginId, copyInputs: entry.builtin === false };
       } catch (err) {
         if (isFocalError(err)) throw err;
         throw new FocalError('E_PLUGIN', `cannot load operation '${node.op}' of node '${id}': ${(err as Error)?.message ?? String(err)}`, { node: id, op: node.op }, { cause: err });
@@ -172,7 +174,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
     }),
   );
   const prepared = entries.map(([id, node], i) => {
-    const { op, pluginId } = ops[i];
+    const { op, pluginId, copyInputs } = ops[i];
     const parsed = safeParseParams(op.params as ParamsSchema, node.params);
     if (!parsed.success) {
       const problems: PipelineProblem[] = parsed.error.issues.map((issue) => ({
@@ -191,7 +193,7 @@ async function prepareNodes(pipeline: Pipeline, catalog: OperationCatalog): Prom
       }
     }
     const producers = [...new Set(Object.values(node.in).map(parseRef).flatMap((r) => (r.kind === 'node' ? [r.node] : [])))];
-    return { id, opId: node.op, pluginId, op, params: parsed.data, in: node.in, producers };
+    return { id, opId: node.op, pluginId, copyInputs, op, params: parsed.data, in: node.in, producers };
   });
   // The validator read ports from the manifests; the loaded code must have the ones used.
   const byId = new Map(prepared.map((n) => [n.id, n]));
@@ -375,6 +377,7 @@ function execute(
       }
       // The node now holds what it needs; the run keeps only what others still need.
       for (const ref of Object.values(node.in)) release(ref);
+      if (node.copyInputs) copySharedInputs(node, nodeInputs, keep);
 
       const ctx: OpContext = {
         log: childLogger(logger, { plugin: node.pluginId, op: opId, node: id }),
@@ -445,6 +448,24 @@ function execute(
     }
     for (const n of nodes) if (n.producers.length === 0) schedule(n.id);
   });
+}
+
+/**
+ * A third-party operation that modifies an input in place must not change what another node
+ * or a pipeline output sees: each input value still needed elsewhere (`stillNeeded`) is replaced
+ * by a deep copy (structured clone) for this node. Built-in operations never modify their inputs
+ * and get none. Cost: one copy of the pixels (measured in docs/architecture.md).
+ */
+function copySharedInputs(node: PreparedNode, nodeInputs: Record<string, unknown>, stillNeeded: (ref: string) => boolean): void {
+  for (const [port, ref] of Object.entries(node.in)) {
+    const value = nodeInputs[port];
+    if (value === undefined || !stillNeeded(ref) || valueKind(value) === 'model') continue;
+    try {
+      nodeInputs[port] = structuredClone(value);
+    } catch {
+      /* a JSON value holding something uncloneable: handed over as it is */
+    }
+  }
 }
 
 /** Checks an operation's result against its declared output ports; returns the outputs to keep (coerced). */

@@ -8,6 +8,12 @@ export interface CatalogEntry {
   readonly pluginId: string;
   readonly pluginVersion: string;
   readonly manifest: OperationManifest;
+  /**
+   * False for a third-party plugin's operation: the executor hands it a copy of any input that
+   * another node or a pipeline output still needs. True (built-in) or absent (plugins a library
+   * user composed in memory): trusted not to modify its inputs, no copy.
+   */
+  readonly builtin?: boolean;
   /** Schema that validates (and fills defaults of) the op's params: the op's own zod schema when its code is loaded, else one built from the manifest's JSON Schema. */
   paramsSchema(): z.ZodType;
   /** The operation's code; a third-party plugin's module is imported on the first call. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
@@ -38,6 +39,14 @@ export interface DiscoverOptions {
   focalVersion?: string;
   /** Scan `<cwd>/node_modules` (default true). */
   scanNodeModules?: boolean;
+  /**
+   * Whether `cwd` is trusted to run plugin code (default true, for library use). When false,
+   * `<cwd>/focal.config.json` (unless named as `configFile`) and `<cwd>/node_modules` are not
+   * loaded; each skipped config file or plugin package is reported as a problem saying why.
+   */
+  trustCwd?: boolean;
+  /** The user's configuration folder: its `focal.config.json` plugins are always loaded (see trust.ts). */
+  userConfigDir?: string;
 }
 
 export interface DiscoveredPlugin {
@@ -88,16 +97,24 @@ export async function discoverPlugins(options: DiscoverOptions): Promise<Discove
   const problems: DiscoveryProblem[] = [];
   const seen = new Set<string>();
 
-  const candidates: { dir: string; source: PluginLocation['source']; given: string }[] = [];
+  const candidates: { dir: string; source: PluginLocation['source']; given: string; from?: string }[] = [];
   for (const p of options.pluginPaths ?? []) candidates.push({ dir: resolve(cwd, p), source: 'path', given: p });
-  const configFile = options.configFile !== undefined ? resolve(cwd, options.configFile) : join(cwd, CONFIG_FILE_NAME);
-  const config = await readFocalConfig(configFile, { optional: options.configFile === undefined });
-  for (const p of config?.plugins ?? []) candidates.push({ dir: resolve(dirname(configFile), p), source: 'config', given: p });
+  const trustCwd = options.trustCwd ?? true;
+  const untrusted = (what: string) => `not loaded: ${what} is in ${cwd}, a folder not marked trusted (plugins run code; if you trust this folder, run: focal trust ${JSON.stringify(cwd)})`;
+  const configFiles: { file: string; optional: boolean }[] = [];
+  if (options.userConfigDir !== undefined) configFiles.push({ file: join(options.userConfigDir, CONFIG_FILE_NAME), optional: true });
+  if (options.configFile !== undefined) configFiles.push({ file: resolve(cwd, options.configFile), optional: false });
+  else if (trustCwd) configFiles.push({ file: join(cwd, CONFIG_FILE_NAME), optional: true });
+  else if (existsSync(join(cwd, CONFIG_FILE_NAME))) problems.push({ source: 'config', path: join(cwd, CONFIG_FILE_NAME), message: untrusted(CONFIG_FILE_NAME) });
+  for (const { file: configFile, optional } of configFiles) {
+    const config = await readFocalConfig(configFile, { optional });
+    for (const p of config?.plugins ?? []) candidates.push({ dir: resolve(dirname(configFile), p), source: 'config', given: p, from: configFile });
+  }
 
   for (const c of candidates) {
     const real = await realpathOrUndefined(c.dir);
     if (real === undefined) {
-      problems.push({ source: c.source, path: c.dir, message: `plugin folder '${c.given}' does not exist${c.source === 'config' ? ` (listed in ${configFile})` : ''}` });
+      problems.push({ source: c.source, path: c.dir, message: `plugin folder '${c.given}' does not exist${c.from ? ` (listed in ${c.from})` : ''}` });
       continue;
     }
     if (seen.has(real)) continue;
@@ -112,6 +129,11 @@ export async function discoverPlugins(options: DiscoverOptions): Promise<Discove
       if (real === undefined || seen.has(real)) continue;
       seen.add(real);
       const result = await inspectPackage(dir, 'package', focalVersion, false);
+      if (result && !trustCwd) {
+        // Only package.json was read (data); the plugin's code is not loaded.
+        if (!Array.isArray(result)) problems.push({ source: 'package', path: dir, package: result.location.packageName, message: untrusted('this package') });
+        continue;
+      }
       if (result) pushResult(result, manifests, problems);
     }
   }

@@ -278,6 +278,7 @@ export class PluginRegistry implements OperationCatalog {
       return {
         pluginId: p.manifest.id,
         pluginVersion: p.manifest.version,
+        builtin: p.info.source === 'builtin',
         get manifest() {
           return (manifest ??= manifestFromOperation(code));
         },
@@ -288,6 +289,7 @@ export class PluginRegistry implements OperationCatalog {
     return {
       pluginId: p.manifest.id,
       pluginVersion: p.manifest.version,
+      builtin: p.info.source === 'builtin',
       manifest: op,
       paramsSchema: () => (p.def ? findOp(p.def).params : this.schemaFromManifest(p, op)),
       load: async () => findOp(await this.loadPlugin(p.manifest.id)),

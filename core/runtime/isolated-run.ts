@@ -42,6 +42,12 @@ export interface IsolatedRunOptions {
   onLog?: (record: LogRecord) => void;
   /** How long a cancelled run may take to stop by itself before its thread is terminated (ms, default 250). */
   graceMs?: number;
+  /**
+   * Longest one operation may run (ms); none by default, since training or a large
+   * deconvolution can legitimately take hours. Past it the run fails with `E_NODE_FAILED`
+   * naming the node and its thread is terminated (this also stops a loop that never yields).
+   */
+  opTimeoutMs?: number;
 }
 
 /** What a host module's `createIsolatedRunner` receives besides its config. */
@@ -96,6 +102,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
   const begun: string[] = [];
   const written: string[] = [];
   const graceMs = options.graceMs ?? 250;
+  const watch = new RunningNodes(options.opTimeoutMs);
 
   const worker = new Worker(entry, {
     // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
@@ -115,6 +122,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
+      watch.clear();
       const result = cancelRequested ? { ok: false as const, error: new FocalError('E_CANCELLED', 'cancelled') } : outcome;
       if (!result || !result.ok) {
         // The thread is gone (or going): remove what it left. Its own clean-up may have run already.
@@ -138,6 +146,10 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
     worker.on('message', (m: IsolatedRunMessage) => {
       switch (m.t) {
         case 'event':
+          watch.onEvent(m.event, (error) => {
+            outcome ??= { ok: false, error };
+            void worker.terminate();
+          });
           if (!cancelRequested) safely(() => options.onEvent?.(m.event));
           break;
         case 'log':
@@ -157,10 +169,80 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
       }
     });
     worker.on('error', (e) => {
-      outcome ??= { ok: false, error: new FocalError('E_PLUGIN', `the run thread failed: ${e.message}`, {}, { cause: e }) };
+      outcome ??= { ok: false, error: watch.uncaught(e) ?? new FocalError('E_PLUGIN', `the run thread failed: ${e.message}`, {}, { cause: e }) };
     });
-    worker.on('exit', () => void finish());
+    worker.on('exit', (code) => {
+      if (!cancelRequested) outcome ??= watch.exited(code);
+      void finish();
+    });
   });
+}
+
+/**
+ * The operations running in the thread (from its node events), so that a fault the thread
+ * cannot report itself is blamed on them: an uncaught exception or unhandled rejection in plugin
+ * code, `process.exit()` (which ends a worker thread, not the process), an operation whose
+ * promise never settles (the thread runs out of work and ends), or one past the time limit.
+ */
+class RunningNodes {
+  private readonly running = new Map<string, { op: string; timer?: NodeJS.Timeout }>();
+  constructor(private readonly timeoutMs?: number) {}
+
+  onEvent(event: RunEvent, onTimeout: (error: FocalError) => void): void {
+    if (event.type === 'node-start') {
+      const entry: { op: string; timer?: NodeJS.Timeout } = { op: event.op };
+      if (this.timeoutMs !== undefined && this.timeoutMs > 0) {
+        const ms = this.timeoutMs;
+        entry.timer = setTimeout(() => onTimeout(new FocalError('E_NODE_FAILED',
+          `node '${event.node}' (${describeOp(event.op)}) did not finish within the operation time limit of ${formatMs(ms)}; the run was stopped`,
+          { node: event.node, op: event.op })), ms);
+      }
+      this.running.set(event.node, entry);
+    } else if (event.type === 'node-done' || event.type === 'node-error') {
+      clearTimeout(this.running.get(event.node)?.timer);
+      this.running.delete(event.node);
+    }
+  }
+
+  /** The error for an uncaught exception in the thread while nodes ran, else undefined. */
+  uncaught(e: Error): FocalError | undefined {
+    const blame = this.blame();
+    if (!blame) return undefined;
+    return new FocalError('E_NODE_FAILED', `${blame.text} failed: unhandled error in the operation's code (an exception thrown outside its promise, or a rejected promise nobody awaited): ${e?.message ?? String(e)}`, blame.details, { cause: e });
+  }
+
+  /** The error for a thread that ended without a result while nodes ran, else undefined. */
+  exited(code: number): { ok: false; error: FocalError } | undefined {
+    const blame = this.blame();
+    if (!blame) return undefined;
+    const error = code !== 0
+      ? new FocalError('E_NODE_FAILED', `${blame.text} ended the run thread with exit code ${code} (process.exit() in the operation's code?); no output was written`, { ...blame.details, exitCode: code })
+      : new FocalError('E_NODE_FAILED', `${blame.text} never finished: its operation returned a promise that can no longer settle (nothing left to run), or called process.exit(0); no output was written`, blame.details);
+    return { ok: false, error };
+  }
+
+  clear(): void {
+    for (const e of this.running.values()) clearTimeout(e.timer);
+    this.running.clear();
+  }
+
+  private blame(): { text: string; details: { node: string; op: string } } | undefined {
+    const entries = [...this.running.entries()];
+    if (entries.length === 0) return undefined;
+    const text = entries.length === 1
+      ? `node '${entries[0][0]}' (${describeOp(entries[0][1].op)})`
+      : `one of the nodes ${entries.map(([n, e]) => `'${n}' (${describeOp(e.op)})`).join(', ')}`;
+    return { text, details: { node: entries[0][0], op: entries[0][1].op } };
+  }
+}
+
+function describeOp(op: string): string {
+  const dot = op.indexOf('.');
+  return dot > 0 ? `op '${op}' of plugin '${op.slice(0, dot)}'` : `op '${op}'`;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function safely(fn: () => void): void {

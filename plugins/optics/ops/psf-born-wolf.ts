@@ -1,5 +1,4 @@
-import { bornWolfPsfStack, createStack, defineOperation, FocalError, validateOptics, z } from '../../../core/index.js';
-import { assertParamAllocation } from '../budget.js';
+import { assertParamAllocation, bornWolfPsfStack, createStack, defineOperation, FocalError, validateOptics, z } from '../../../core/index.js';
 
 /** zStepUm of a list of defocus values when it is evenly spaced (≥ 2 values), else undefined. */
 export function evenStep(values: number[]): number | undefined {

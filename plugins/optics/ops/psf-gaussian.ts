@@ -1,5 +1,4 @@
-import { createStack, defineOperation, FocalError, FWHM_PER_SIGMA, gaussianPsf, z } from '../../../core/index.js';
-import { assertParamAllocation } from '../budget.js';
+import { assertParamAllocation, createStack, defineOperation, FocalError, FWHM_PER_SIGMA, gaussianPsf, z } from '../../../core/index.js';
 
 export const psfGaussianParams = z
   .strictObject({

@@ -1,4 +1,5 @@
-import { FocalError, defaultReadBudget } from '../../core/index.js';
+import { FocalError } from '../errors.js';
+import { defaultReadBudget } from '../io/tiff/read.js';
 
 /**
  * Most bytes an optics op may allocate because of its params (PSF windows): half the

@@ -74,7 +74,7 @@ export const colourDeconvolutionOp = defineOperation({
     const stains: PixelArray[] = [];
     const haem: PixelArray[] = [];
     perRgbPlane(stack, ctx.signal, (f) => ctx.progress(f), (r, g, b) => {
-      const res = colourDeconvolution(r, g, b, params.vectors as StainSet | number[][]);
+      const res = colourDeconvolution(r, g, b, params.vectors);
       stains.push(...(params.stainsAs === 'density' ? res.density : res.transmittance));
       haem.push(res.transmittance[0]);
       return [];

@@ -2,130 +2,115 @@
 import 'reflect-metadata';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_NAMES, FocalError, hostFocalVersion, parseBackendName } from '../core/index.js';
+import { Command, CommanderError } from 'commander';
+import { BACKEND_NAMES, hostFocalVersion, z } from '../core/index.js';
+import { addOptions, backendName, flag, jsonOnly, parseOptions, type OptionsSchema } from './options.js';
 import { endQuietlyWhenOutputCloses, EXIT, errorJson, exitCodeFor, formatError, outputClosed, printJsonLine } from './output.js';
-import { runCommand } from './commands/run.js';
+import { runCommand, runOptions } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
-import { schemaCommand } from './commands/schema.js';
+import { schemaCommand, schemaOptions } from './commands/schema.js';
 import { infoCommand } from './commands/info.js';
-import { tuiCommand } from './commands/tui.js';
-import { watchCommand } from './commands/watch.js';
+import { tuiCommand, tuiOptions } from './commands/tui.js';
+import { watchCommand, watchOptions } from './commands/watch.js';
 import { doctorCommand } from './commands/doctor.js';
 import { registerTrainCommand } from './commands/train.js';
 
-export interface GlobalOptions {
-  plugin?: string[];
-  config?: string;
-  verbose?: boolean;
+/** Options of the root program, given before or after the command. */
+export const globalOptions = z.object({
+  plugin: flag(z.array(z.string()).optional(), '--plugin <path>', 'load a plugin package from this folder (repeatable)'),
+  config: flag(z.string().optional(), '--config <file>', 'focal.config.json to read (default: ./focal.config.json when present)'),
+  verbose: flag(z.boolean().optional(), '--verbose', 'print stack traces and debug logs'),
   /** TensorFlow.js backend for deep-learning ops; exported as FOCAL_BACKEND before the command runs. */
-  backend?: string;
-}
+  backend: flag(backendName().optional(), '--backend <name>', `TensorFlow.js backend for deep learning: auto, ${BACKEND_NAMES.join(', ')} (default: FOCAL_BACKEND, else the best available)`),
+});
+export type GlobalOptions = z.output<typeof globalOptions>;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+/** The command's own options and the root program's, each parsed with its schema. */
+function optionsOf<S extends OptionsSchema>(schema: S, cmd: Command): [z.output<S>, GlobalOptions] {
+  return [parseOptions(schema, cmd.opts()), parseOptions(globalOptions, cmd.optsWithGlobals())];
 }
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('focal')
     .description('Focal: plugin-based image processing for microscopy')
-    .version(await hostFocalVersion(), '-V, --version')
-    .option('--plugin <path>', 'load a plugin package from this folder (repeatable)', collect)
-    .option('--config <file>', 'focal.config.json to read (default: ./focal.config.json when present)')
-    .option('--verbose', 'print stack traces and debug logs')
-    .addOption(
-      new Option('--backend <name>', `TensorFlow.js backend for deep learning: auto, ${BACKEND_NAMES.join(', ')} (default: FOCAL_BACKEND, else the best available)`)
-        .argParser((v) => parseBackendName(v, '--backend') ?? 'auto'),
-    )
+    .version(await hostFocalVersion(), '-V, --version');
+  addOptions(program, globalOptions)
     .showHelpAfterError('(run focal --help for usage)')
     .exitOverride()
     .hook('preAction', (root) => {
-      const backend = (root.opts() as GlobalOptions).backend;
+      const { backend } = parseOptions(globalOptions, root.opts());
       if (backend) process.env.FOCAL_BACKEND = backend;
     });
 
-  program
-    .command('run')
-    .description('run a pipeline and write its outputs')
-    .argument('<pipeline>', 'pipeline JSON file')
-    .option('-i, --input <name=file>', 'bind a pipeline input to a file (repeatable); a lone file binds the only input', collect)
-    .requiredOption('-o, --out <dir>', 'output folder (created if needed)')
-    .option('--preview', 'also write an 8-bit PNG preview of every image output')
-    .option('--report', 'also write report.html: previews, counts, tables and node times in one page')
-    .option('--json', 'print progress and the result as JSON lines on stdout')
-    .option('-q, --quiet', 'no progress output')
-    .addOption(new Option('--concurrency <n>', 'nodes run at once (default: cores)').argParser((v) => positiveInt(v, '--concurrency')))
-    .action(async (pipeline: string, opts, cmd: Command) => runCommand(pipeline, opts, cmd.optsWithGlobals()));
+  addOptions(
+    program
+      .command('run')
+      .description('run a pipeline and write its outputs')
+      .argument('<pipeline>', 'pipeline JSON file'),
+    runOptions,
+  ).action(async (pipeline: string, _opts, cmd: Command) => runCommand(pipeline, ...optionsOf(runOptions, cmd)));
 
-  program
-    .command('validate')
-    .description('check a pipeline without running it; lists every problem')
-    .argument('<pipeline>', 'pipeline JSON file')
-    .option('--json', 'print the result as JSON')
-    .action(async (pipeline: string, opts, cmd: Command) => validateCommand(pipeline, opts, cmd.optsWithGlobals()));
+  const validateOptions = jsonOnly('print the result as JSON');
+  addOptions(
+    program
+      .command('validate')
+      .description('check a pipeline without running it; lists every problem')
+      .argument('<pipeline>', 'pipeline JSON file'),
+    validateOptions,
+  ).action(async (pipeline: string, _opts, cmd: Command) => validateCommand(pipeline, ...optionsOf(validateOptions, cmd)));
 
-  program
-    .command('plugins')
-    .description('list plugins and their operations, with ports and parameters')
-    .option('--json', 'print as JSON')
-    .action(async (opts, cmd: Command) => pluginsCommand(opts, cmd.optsWithGlobals()));
+  const pluginsOptions = jsonOnly('print as JSON');
+  addOptions(
+    program
+      .command('plugins')
+      .description('list plugins and their operations, with ports and parameters'),
+    pluginsOptions,
+  ).action(async (_opts, cmd: Command) => pluginsCommand(...optionsOf(pluginsOptions, cmd)));
 
-  program
-    .command('schema')
-    .description('print the JSON Schema of pipeline files (with every installed op\'s params)')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .option('--core', 'only the document shape, without per-op params')
-    .action(async (opts, cmd: Command) => schemaCommand(opts, cmd.optsWithGlobals()));
+  addOptions(
+    program
+      .command('schema')
+      .description('print the JSON Schema of pipeline files (with every installed op\'s params)'),
+    schemaOptions,
+  ).action(async (_opts, cmd: Command) => schemaCommand(...optionsOf(schemaOptions, cmd)));
 
-  program
-    .command('info')
-    .description('show dimensions, pixel type, calibration and metadata of an image file')
-    .argument('<file>', 'TIFF / OME-TIFF file')
-    .option('--json', 'print as JSON')
-    .action(async (file: string, opts, cmd: Command) => infoCommand(file, opts, cmd.optsWithGlobals()));
+  const infoOptions = jsonOnly('print as JSON');
+  addOptions(
+    program
+      .command('info')
+      .description('show dimensions, pixel type, calibration and metadata of an image file')
+      .argument('<file>', 'TIFF / OME-TIFF file'),
+    infoOptions,
+  ).action(async (file: string, _opts, cmd: Command) => infoCommand(file, ...optionsOf(infoOptions, cmd)));
 
-  program
-    .command('watch')
-    .description('process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)')
-    .argument('<dir>', 'folder to watch (recursively)')
-    .requiredOption('-p, --pipeline <file>', 'pipeline JSON file')
-    .requiredOption('-o, --out <dir>', 'output folder: one subfolder per input, failed/ reports, the ledger')
-    .option('--input-name <name>', 'pipeline input that receives each file (default: the only input)')
-    .option('--pattern <glob>', 'which files to take, relative to <dir> (default: **/*.{tif,tiff}, case-insensitive)')
-    .addOption(new Option('--concurrency <n>', 'jobs at once (default 1)').argParser((v) => positiveInt(v, '--concurrency')))
-    .addOption(new Option('--max-queue <n>', 'most jobs queued or running; more complete files wait (default 64)').argParser((v) => positiveInt(v, '--max-queue')))
-    .option('--once', 'process what is there (waiting for it to be complete), then exit')
-    .option('--polling', 'poll the folder (every 0.5 s) instead of file-system events, for network shares')
-    .option('--follow-symlinks', 'follow symbolic links to files and folders (default: skip them); each real file is processed once and a folder loop is entered once')
-    .option('--json', 'print one JSON event per line on stdout')
-    .addOption(new Option('--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)').argParser((v) => positiveInt(v, '--settle-ms')))
-    .addOption(new Option('--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)').argParser((v) => positiveInt(v, '--acquisition-timeout-s')))
-    .addOption(new Option('--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)').argParser((v) => positiveInt(v, '--grace-s')))
-    .action(async (dir: string, opts, cmd: Command) => watchCommand(dir, opts, cmd.optsWithGlobals()));
+  addOptions(
+    program
+      .command('watch')
+      .description('process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)')
+      .argument('<dir>', 'folder to watch (recursively)'),
+    watchOptions,
+  ).action(async (dir: string, _opts, cmd: Command) => watchCommand(dir, ...optionsOf(watchOptions, cmd)));
 
-  program
-    .command('tui')
-    .description('terminal UI: browse, edit and run pipelines, see results, watch a folder (also: focal with no arguments on a terminal)')
-    .argument('[pipeline]', 'pipeline JSON file to open')
-    .option('-o, --out <dir>', 'output folder of runs (default: out/<pipeline name>)')
-    .action(async (pipeline: string | undefined, opts, cmd: Command) => tuiCommand(pipeline, opts, cmd.optsWithGlobals()));
+  addOptions(
+    program
+      .command('tui')
+      .description('terminal UI: browse, edit and run pipelines, see results, watch a folder (also: focal with no arguments on a terminal)')
+      .argument('[pipeline]', 'pipeline JSON file to open'),
+    tuiOptions,
+  ).action(async (pipeline: string | undefined, _opts, cmd: Command) => tuiCommand(pipeline, ...optionsOf(tuiOptions, cmd)));
 
-  program
-    .command('doctor')
-    .description('show the machine, the deep-learning backends found (and why others are not), the default, and onnxruntime')
-    .option('--json', 'print as JSON')
-    .action(async (opts, cmd: Command) => doctorCommand(opts, cmd.optsWithGlobals()));
+  const doctorOptions = jsonOnly('print as JSON');
+  addOptions(
+    program
+      .command('doctor')
+      .description('show the machine, the deep-learning backends found (and why others are not), the default, and onnxruntime'),
+    doctorOptions,
+  ).action(async (_opts, cmd: Command) => doctorCommand(...optionsOf(doctorOptions, cmd)));
 
   registerTrainCommand(program);
 
   return program;
-}
-
-function positiveInt(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new FocalError('E_USAGE', `${name} must be a positive integer, got '${value}'`);
-  return n;
 }
 
 export async function main(argv: string[]): Promise<number> {

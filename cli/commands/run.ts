@@ -1,19 +1,21 @@
-import { FocalError, isFocalError } from '../../core/index.js';
+import { FocalError, isFocalError, z } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
+import { flag, positiveInt } from '../options.js';
 import { createHost } from '../host.js';
 import { printJsonLine } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import { runInThread } from '../run-host.js';
 
-export interface RunOptions {
-  input?: string[];
-  out: string;
-  preview?: boolean;
-  report?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  concurrency?: number;
-}
+export const runOptions = z.object({
+  input: flag(z.array(z.string()).optional(), '-i, --input <name=file>', 'bind a pipeline input to a file (repeatable); a lone file binds the only input'),
+  out: flag(z.string(), '-o, --out <dir>', 'output folder (created if needed)'),
+  preview: flag(z.boolean().optional(), '--preview', 'also write an 8-bit PNG preview of every image output'),
+  report: flag(z.boolean().optional(), '--report', 'also write report.html: previews, counts, tables and node times in one page'),
+  json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines on stdout'),
+  quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
+  concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),
+});
+export type RunOptions = z.output<typeof runOptions>;
 
 /** `--input name=file` pairs; a lone `file` is returned under the empty name. */
 export function parseInputBindings(values: string[] = []): Record<string, string> {

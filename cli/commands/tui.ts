@@ -1,11 +1,13 @@
-import { FocalError, type LogRecord, type RunRequest } from '../../core/index.js';
+import { FocalError, z, type LogRecord, type RunRequest } from '../../core/index.js';
+import { flag } from '../options.js';
 import { runInThread } from '../run-host.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 
-export interface TuiOptions {
-  out?: string;
-}
+export const tuiOptions = z.object({
+  out: flag(z.string().optional(), '-o, --out <dir>', 'output folder of runs (default: out/<pipeline name>)'),
+});
+export type TuiOptions = z.output<typeof tuiOptions>;
 
 /** `focal tui [pipeline]`: the terminal UI. Ink and React are imported here, lazily, so other commands stay headless. */
 export async function tuiCommand(pipeline: string | undefined, opts: TuiOptions, globals: GlobalOptions): Promise<void> {

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { FocalError, type LogRecord } from '../../core/index.js';
+import { FocalError, z, type LogRecord } from '../../core/index.js';
+import { flag, positiveInt } from '../options.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
 import type { GlobalOptions } from '../main.js';
@@ -7,21 +8,22 @@ import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
 
-export interface WatchCliOptions {
-  pipeline: string;
-  out: string;
-  inputName?: string;
-  pattern?: string;
-  concurrency?: number;
-  maxQueue?: number;
-  once?: boolean;
-  json?: boolean;
-  settleMs?: number;
-  acquisitionTimeoutS?: number;
-  graceS?: number;
-  polling?: boolean;
-  followSymlinks?: boolean;
-}
+export const watchOptions = z.object({
+  pipeline: flag(z.string(), '-p, --pipeline <file>', 'pipeline JSON file'),
+  out: flag(z.string(), '-o, --out <dir>', 'output folder: one subfolder per input, failed/ reports, the ledger'),
+  inputName: flag(z.string().optional(), '--input-name <name>', 'pipeline input that receives each file (default: the only input)'),
+  pattern: flag(z.string().optional(), '--pattern <glob>', 'which files to take, relative to <dir> (default: **/*.{tif,tiff}, case-insensitive)'),
+  concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'jobs at once (default 1)'),
+  maxQueue: flag(positiveInt().optional(), '--max-queue <n>', 'most jobs queued or running; more complete files wait (default 64)'),
+  once: flag(z.boolean().optional(), '--once', 'process what is there (waiting for it to be complete), then exit'),
+  polling: flag(z.boolean().optional(), '--polling', 'poll the folder (every 0.5 s) instead of file-system events, for network shares'),
+  followSymlinks: flag(z.boolean().optional(), '--follow-symlinks', 'follow symbolic links to files and folders (default: skip them); each real file is processed once and a folder loop is entered once'),
+  json: flag(z.boolean().optional(), '--json', 'print one JSON event per line on stdout'),
+  settleMs: flag(positiveInt().optional(), '--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)'),
+  acquisitionTimeoutS: flag(positiveInt().optional(), '--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)'),
+  graceS: flag(positiveInt().optional(), '--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)'),
+});
+export type WatchCliOptions = z.output<typeof watchOptions>;
 
 /**
  * `focal watch <dir>`: processes every dataset that lands in the folder, once. Exit codes:

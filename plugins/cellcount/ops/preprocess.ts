@@ -103,7 +103,6 @@ export const subtractBackgroundOp = defineOperation({
   }),
   run(ctx, { stack }, params) {
     requireGrey(stack, 'cellcount.subtract-background');
-    if (!(params.radiusPx > 0)) throw new FocalError('E_PARAMS', `radiusPx: must be positive, got ${params.radiusPx}`, { field: 'radiusPx' });
     const total = planeCount(stack);
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {

@@ -1,7 +1,7 @@
 /**
  * Core's second, deliberately small public entry: what the CLI needs before it knows which
  * command will run (the error class, the deep-learning backend names for --backend, the host's
- * version). It imports nothing heavy, so `focal --help` does not load zod, the readers or any
+ * version). It imports nothing heavy, so `focal --help` does not load the readers, the pipeline code or any
  * plugin; everything else comes from core/index.ts, imported when a command runs.
  */
 export { FocalError, isFocalError, USAGE_ERROR_CODES, type FocalErrorCode } from './errors.js';

@@ -6,29 +6,13 @@
 import { relative } from 'node:path';
 import pLimit from 'p-limit';
 import { FocalError, isFocalError, isPermanentFailure, jobFailureReport, jobIdOf, runJob, writeJobFailure, type JobPipelineRunner, type JobSpec } from '../../core/index.js';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions, QueueCommandOptions, SubmitOptions, WorkerOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { runInThread } from '../run-host.js';
 import { jobsFromBindings, jobsFromCsv } from '../queue/batch.js';
 import { DEFAULT_QUEUE_NAME, FocalWorker, JobWaiter, parseQueueUrl, Queue, queueJobId, queueStatus, submitJobs, waitForJobs, type WorkerEvent } from '../queue/queue.js';
 import { parseInputBindings } from './run.js';
-
-export interface QueueConnectionOptions {
-  queue?: string;
-  queueName?: string;
-}
-
-export interface SubmitOptions extends QueueConnectionOptions {
-  input?: string[];
-  csv?: string;
-  out: string;
-  attempts?: number;
-  wait?: boolean;
-  concurrency?: number;
-  allowPath?: string[];
-  json?: boolean;
-}
 
 /** Runs pipelines in a thread each, with this CLI's host (the same runner as `focal run`). */
 function threadRunner(globals: GlobalOptions): JobPipelineRunner {
@@ -145,14 +129,6 @@ async function runHere(specs: JobSpec[], opts: SubmitOptions, globals: GlobalOpt
   if (failed) process.exitCode = EXIT.failure;
 }
 
-export interface WorkerOptions extends QueueConnectionOptions {
-  concurrency?: number;
-  name?: string;
-  lockS?: number;
-  allowPath?: string[];
-  json?: boolean;
-}
-
 /** `focal worker`: takes jobs from the queue until SIGTERM/SIGINT (the first finishes running jobs, the second aborts them). */
 export async function workerCommand(opts: WorkerOptions, globals: GlobalOptions): Promise<void> {
   if (!opts.queue) throw new FocalError('E_USAGE', 'focal worker needs --queue redis://host:port[/db]');
@@ -208,10 +184,6 @@ function printWorkerEvent(e: WorkerEvent): void {
       process.stderr.write(`focal worker ${e.worker}: stopped (${e.done} done, ${e.failed} failed)\n`);
       break;
   }
-}
-
-export interface QueueCommandOptions extends QueueConnectionOptions {
-  json?: boolean;
 }
 
 /** `focal queue status|retry|drain`. */

@@ -1,20 +1,10 @@
 import { FocalError, isFocalError } from '../../core/startup.js';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions, RunOptions } from '../command-options.js';
 import { printJsonLine } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import { runInThread } from '../run-host.js';
 
-export interface RunOptions {
-  input?: string[];
-  out: string;
-  preview?: boolean;
-  report?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  concurrency?: number;
-  /** --op-timeout-s */
-  opTimeoutS?: number;
-}
+export type { RunOptions } from '../command-options.js';
 
 /** `--input name=file` pairs; a lone `file` is returned under the empty name. */
 export function parseInputBindings(values: string[] = []): Record<string, string> {

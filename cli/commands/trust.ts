@@ -1,12 +1,13 @@
 import { listTrustedFolders, trustFolder, untrustFolder, userConfigDir } from '../../core/index.js';
 import { printJsonLine } from '../output.js';
+import type { TrustOptions } from '../command-options.js';
 
 /**
  * `focal trust [path]`: marks a folder (default: the current one) trusted, so that its
  * focal.config.json and node_modules plugins load; `--list` prints the trusted folders,
  * `--remove` forgets one. Remembered by real path in the user's config folder.
  */
-export async function trustCommand(path: string | undefined, opts: { list?: boolean; remove?: boolean; json?: boolean }): Promise<void> {
+export async function trustCommand(path: string | undefined, opts: TrustOptions): Promise<void> {
   const configDir = userConfigDir();
   if (opts.list) {
     const folders = await listTrustedFolders(configDir);

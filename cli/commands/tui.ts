@@ -1,11 +1,9 @@
 import { FocalError, type LogRecord, type RunRequest } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions, TuiOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 
-export interface TuiOptions {
-  out?: string;
-}
+export type { TuiOptions } from '../command-options.js';
 
 /** `focal tui [pipeline]`: the terminal UI. Ink and React are imported here, lazily, so other commands stay headless. */
 export async function tuiCommand(pipeline: string | undefined, opts: TuiOptions, globals: GlobalOptions): Promise<void> {

@@ -2,32 +2,13 @@ import { relative } from 'node:path';
 import { ensureWritableFolder, FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions, WatchOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
 import { DEFAULT_QUEUE_NAME, JobWaiter, Queue, parseQueueUrl, queueRunner } from '../queue/queue.js';
 
-export interface WatchCliOptions {
-  pipeline: string;
-  out: string;
-  inputName?: string;
-  pattern?: string;
-  concurrency?: number;
-  maxQueue?: number;
-  once?: boolean;
-  json?: boolean;
-  settleMs?: number;
-  acquisitionTimeoutS?: number;
-  graceS?: number;
-  /** --op-timeout-s */
-  opTimeoutS?: number;
-  polling?: boolean;
-  followSymlinks?: boolean;
-  /** Hand each job to this queue (focal worker runs them) instead of running it here. */
-  queue?: string;
-  queueName?: string;
-}
+export type WatchCliOptions = WatchOptions;
 
 /**
  * `focal watch <dir>`: processes every dataset that lands in the folder, once. Exit codes:

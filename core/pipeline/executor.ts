@@ -7,6 +7,7 @@ import { safeParseParams } from '../plugin/params.js';
 import { portAccepts, type AnyOperationDef, type Logger, type OpContext, type ParamsSchema, type Ports, type PortType, type ServiceProvider } from '../plugin/contract.js';
 import { parseRef, type Pipeline } from './schema.js';
 import { RateEstimator } from '../runtime/eta.js';
+import { asOpError } from './op-error.js';
 import { pipelineError, pointerOf, validatePipeline, type PipelineProblem } from './validate.js';
 
 /** Events a run reports, in order of occurrence; all are plain JSON-serialisable objects. */
@@ -226,6 +227,155 @@ function isCancellation(err: unknown, signal: AbortSignal): boolean {
   return signal.aborted && (err as { name?: unknown } | null)?.name === 'AbortError';
 }
 
+/**
+ * The values a run holds, by reference (`input` or `node.port`), with reference counts: how
+ * many pending node connections still need each value. Values that pipeline outputs name are
+ * pinned until the end; any other is dropped when its last reader has taken it.
+ */
+class LiveValues {
+  private readonly pending = new Map<string, number>();
+  private readonly pinned: Set<string>;
+  readonly values = new Map<string, unknown>();
+
+  constructor(pipeline: Pipeline, nodes: PreparedNode[], inputs: Map<string, unknown>, private readonly logger: Logger) {
+    for (const n of nodes) for (const ref of Object.values(n.in)) this.pending.set(ref, (this.pending.get(ref) ?? 0) + 1);
+    this.pinned = new Set(Object.values(pipeline.outputs));
+    for (const [name, value] of inputs) if (this.keeps(name)) this.values.set(name, value);
+  }
+
+  keeps(ref: string): boolean {
+    return this.pinned.has(ref) || (this.pending.get(ref) ?? 0) > 0;
+  }
+
+  /** One reader of `ref` has taken it. */
+  release(ref: string): void {
+    const left = (this.pending.get(ref) ?? 0) - 1;
+    this.pending.set(ref, left);
+    if (left <= 0 && !this.pinned.has(ref) && this.values.delete(ref)) this.logger.debug('released intermediate value', { ref });
+  }
+
+  /** Keeps a node's outputs that a pending node or a pipeline output needs. */
+  store(nodeId: string, outputs: Record<string, unknown>): void {
+    for (const [port, value] of Object.entries(outputs)) {
+      const ref = `${nodeId}.${port}`;
+      if (this.keeps(ref)) this.values.set(ref, value);
+    }
+  }
+}
+
+/** For each node, the nodes that read from it, and how many producers it still waits for. */
+function dependencyGraph(nodes: PreparedNode[]): { dependents: Map<string, string[]>; waiting: Map<string, number> } {
+  const dependents = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+  const waiting = new Map<string, number>();
+  for (const n of nodes) {
+    waiting.set(n.id, n.producers.length);
+    for (const p of n.producers) dependents.get(p)!.push(n.id);
+  }
+  return { dependents, waiting };
+}
+
+/**
+ * Reports events to the listener (an exception it throws is logged and ignored) and keeps
+ * the run's progress: each running node's fraction, the nodes done, a never-decreasing mean
+ * and an ETA from the rate over the last 10 s of progress (early fast or slow nodes fade out).
+ */
+class ProgressReporter {
+  readonly nodeFraction = new Map<string, number>();
+  done = 0;
+  private lastFraction = 0;
+  private readonly started = performance.now();
+  private readonly eta = new RateEstimator({ windowMs: 10_000, minSpanMs: 500 });
+
+  constructor(private readonly total: number, private readonly logger: Logger, private readonly onEvent?: (event: RunEvent) => void) {}
+
+  emit(event: RunEvent): void {
+    if (!this.onEvent) return;
+    try {
+      this.onEvent(event);
+    } catch (err) {
+      this.logger.warn('run event listener threw', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** A node's own progress (clamped to [0, 1], never decreasing; ignored once it has finished or for NaN). */
+  node(node: PreparedNode, fraction: number, label?: string): void {
+    const previous = this.nodeFraction.get(node.id);
+    if (previous === undefined || typeof fraction !== 'number' || Number.isNaN(fraction)) return; // finished, or nonsense
+    const f = Math.max(previous, Math.min(1, Math.max(0, fraction)));
+    this.nodeFraction.set(node.id, f);
+    this.emit({ type: 'node-progress', node: node.id, op: node.opId, fraction: f, ...(label !== undefined ? { label } : {}) });
+    this.run();
+  }
+
+  run(): void {
+    let sum = this.done;
+    for (const f of this.nodeFraction.values()) sum += f;
+    const { total, done } = this;
+    const fraction = total === 0 || done === total ? 1 : Math.max(this.lastFraction, Math.min(1, sum / total));
+    this.lastFraction = fraction;
+    const elapsedMs = performance.now() - this.started;
+    const etaMs = this.eta.add(fraction, 1, elapsedMs).etaMs;
+    this.emit({ type: 'run-progress', fraction, done, total, elapsedMs: Math.round(elapsedMs), ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) });
+  }
+}
+
+/**
+ * The values of a node's input ports, coerced to the port types.
+ * @throws FocalError `E_PORT` when a value cannot feed its port, or a required port's
+ *   producer did not give the (optional) output it reads.
+ */
+function gatherInputs(node: PreparedNode, values: Map<string, unknown>): Record<string, unknown> {
+  const { id, opId, op } = node;
+  const nodeInputs: Record<string, unknown> = {};
+  for (const [port, ref] of Object.entries(node.in)) {
+    const spec = (op.inputs as Ports)[port];
+    const value = values.get(ref);
+    if (value !== undefined) {
+      nodeInputs[port] = coerce(value, spec.type, `node '${id}' (${opId}) input '${port}'`, 'E_PORT', { node: id, op: opId, port });
+    } else if (!spec.optional) {
+      const r = parseRef(ref);
+      const producer = r.kind === 'node' ? r.node : ref;
+      throw new FocalError('E_PORT',
+        `node '${id}' (${opId}): input port '${port}' needs '${ref}', which node '${producer}' did not produce (it is an optional output)`,
+        { node: id, op: opId, port });
+    }
+  }
+  return nodeInputs;
+}
+
+/**
+ * Runs a node's operation. Its error becomes `E_CANCELLED` when it is the run's cancellation,
+ * else `E_NODE_FAILED` (details `node`, `op`; the op's error, mapped by {@link asOpError}, as cause).
+ */
+async function invoke(node: PreparedNode, ctx: OpContext, inputs: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+  const { id, opId, op } = node;
+  try {
+    return await op.run(ctx, inputs, node.params);
+  } catch (err) {
+    if (isCancellation(err, signal)) {
+      throw isFocalError(err) ? err : new FocalError('E_CANCELLED', 'cancelled', { node: id, op: opId }, { cause: err });
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    throw new FocalError('E_NODE_FAILED', `node '${id}' (${opId}) failed: ${message}`, { node: id, op: opId }, { cause: asOpError(op, err) });
+  }
+}
+
+/** The pipeline outputs from the values left at the end; one naming an optional output its node did not produce is left out, with a warning. */
+function collectOutputs(pipeline: Pipeline, byId: Map<string, PreparedNode>, values: Map<string, unknown>, logger: Logger): Record<string, PipelineOutput> {
+  const outputs: Record<string, PipelineOutput> = {};
+  for (const [name, ref] of Object.entries(pipeline.outputs)) {
+    const r = parseRef(ref);
+    const type = r.kind === 'input' ? pipeline.inputs[r.input].type : byId.get(r.node)!.op.outputs[r.port].type;
+    const value = values.get(ref);
+    if (value === undefined) {
+      logger.warn(`pipeline output '${name}' is absent: '${ref}' is an optional output its node did not produce`, { output: name, ref });
+      continue;
+    }
+    outputs[name] = { type, value };
+  }
+  return outputs;
+}
+
 function execute(
   pipeline: Pipeline,
   nodes: PreparedNode[],
@@ -235,59 +385,15 @@ function execute(
   const { logger, signal, services } = options;
   const total = nodes.length;
   const byId = new Map(nodes.map((n) => [n.id, n]));
-
-  // Reference counts: how many pending node connections still need each value; values that
-  // pipeline outputs name are pinned until the end.
-  const pending = new Map<string, number>();
-  for (const n of nodes) for (const ref of Object.values(n.in)) pending.set(ref, (pending.get(ref) ?? 0) + 1);
-  const pinned = new Set(Object.values(pipeline.outputs));
-  const values = new Map<string, unknown>();
-  const keep = (ref: string) => pinned.has(ref) || (pending.get(ref) ?? 0) > 0;
-  for (const [name, value] of inputs) if (keep(name)) values.set(name, value);
-
-  const release = (ref: string) => {
-    const left = (pending.get(ref) ?? 0) - 1;
-    pending.set(ref, left);
-    if (left <= 0 && !pinned.has(ref) && values.delete(ref)) logger.debug('released intermediate value', { ref });
-  };
-
-  const dependents = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
-  const waiting = new Map<string, number>();
-  for (const n of nodes) {
-    waiting.set(n.id, n.producers.length);
-    for (const p of n.producers) dependents.get(p)!.push(n.id);
-  }
-
+  const live = new LiveValues(pipeline, nodes, inputs, logger);
+  const { dependents, waiting } = dependencyGraph(nodes);
+  const report = new ProgressReporter(total, logger, options.onEvent);
   const controller = new AbortController();
   const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
-  const progress = new Map<string, number>();
   const timings: Record<string, number> = {};
-  let done = 0;
   let running = 0;
   let stopped = false;
   let failure: unknown;
-  let lastFraction = 0;
-
-  const emit = (event: RunEvent) => {
-    if (!options.onEvent) return;
-    try {
-      options.onEvent(event);
-    } catch (err) {
-      logger.warn('run event listener threw', { error: err instanceof Error ? err.message : String(err) });
-    }
-  };
-  const runStarted = performance.now();
-  // ETA from the rate over the last 10 s of progress (early fast or slow nodes fade out).
-  const eta = new RateEstimator({ windowMs: 10_000, minSpanMs: 500 });
-  const emitRunProgress = () => {
-    let sum = done;
-    for (const f of progress.values()) sum += f;
-    const fraction = total === 0 || done === total ? 1 : Math.max(lastFraction, Math.min(1, sum / total));
-    lastFraction = fraction;
-    const elapsedMs = performance.now() - runStarted;
-    const etaMs = eta.add(fraction, 1, elapsedMs).etaMs;
-    emit({ type: 'run-progress', fraction, done, total, elapsedMs: Math.round(elapsedMs), ...(etaMs !== undefined ? { etaMs: Math.round(etaMs) } : {}) });
-  };
 
   return new Promise<PipelineResult>((resolve, reject) => {
     const onAbort = () => stop(new FocalError('E_CANCELLED', 'cancelled'));
@@ -295,25 +401,15 @@ function execute(
       if (stopped) {
         if (running === 0) {
           signal?.removeEventListener('abort', onAbort);
-          values.clear();
+          live.values.clear();
           reject(failure);
         }
         return;
       }
-      if (done < total) return;
+      if (report.done < total) return;
       signal?.removeEventListener('abort', onAbort);
-      const outputs: Record<string, PipelineOutput> = {};
-      for (const [name, ref] of Object.entries(pipeline.outputs)) {
-        const r = parseRef(ref);
-        const type = r.kind === 'input' ? pipeline.inputs[r.input].type : byId.get(r.node)!.op.outputs[r.port].type;
-        const value = values.get(ref);
-        if (value === undefined) {
-          logger.warn(`pipeline output '${name}' is absent: '${ref}' is an optional output its node did not produce`, { output: name, ref });
-          continue;
-        }
-        outputs[name] = { type, value };
-      }
-      values.clear();
+      const outputs = collectOutputs(pipeline, byId, live.values, logger);
+      live.values.clear();
       resolve({ outputs, timings });
     };
     const stop = (reason: unknown) => {
@@ -334,101 +430,35 @@ function execute(
       });
     };
 
+    /** A node has ended (with or without result); false when the run is stopping, which this node's end may complete. */
+    const ended = (node: PreparedNode): boolean => {
+      report.nodeFraction.delete(node.id);
+      running--;
+      if (!stopped) return true;
+      // A node ending because the run is already stopping (cancelled, or another node failed).
+      report.emit({ type: 'node-error', node: node.id, op: node.opId, code: 'E_CANCELLED', message: 'run stopped' });
+      finish();
+      return false;
+    };
+
     /** Records why a node ended without result, and stops the run unless it is already stopping. */
     const nodeFailed = (node: PreparedNode, error: FocalError) => {
-      progress.delete(node.id);
-      running--;
-      if (stopped) {
-        // A node ending because the run is already stopping (cancelled, or another node failed).
-        emit({ type: 'node-error', node: node.id, op: node.opId, code: 'E_CANCELLED', message: 'run stopped' });
-        finish();
-        return;
-      }
-      emit({ type: 'node-error', node: node.id, op: node.opId, code: error.code, message: error.message });
+      if (!ended(node)) return;
+      report.emit({ type: 'node-error', node: node.id, op: node.opId, code: error.code, message: error.message });
       logger.debug('node failed', { node: node.id, op: node.opId, code: error.code });
       stop(error);
     };
 
-    const runNode = async (id: string): Promise<void> => {
-      if (stopped) return;
-      const node = byId.get(id)!;
-      const { op, opId } = node;
-      running++;
-      progress.set(id, 0);
-      emit({ type: 'node-start', node: id, op: opId });
-
-      const nodeInputs: Record<string, unknown> = {};
-      for (const [port, ref] of Object.entries(node.in)) {
-        const spec = (op.inputs as Ports)[port];
-        const value = values.get(ref);
-        if (value !== undefined) {
-          try {
-            nodeInputs[port] = coerce(value, spec.type, `node '${id}' (${opId}) input '${port}'`, 'E_PORT', { node: id, op: opId, port });
-          } catch (err) {
-            return nodeFailed(node, err as FocalError);
-          }
-        } else if (!spec.optional) {
-          const r = parseRef(ref);
-          const producer = r.kind === 'node' ? r.node : ref;
-          return nodeFailed(node, new FocalError('E_PORT',
-            `node '${id}' (${opId}): input port '${port}' needs '${ref}', which node '${producer}' did not produce (it is an optional output)`,
-            { node: id, op: opId, port }));
-        }
-      }
-      // The node now holds what it needs; the run keeps only what others still need.
-      for (const ref of Object.values(node.in)) release(ref);
-      if (node.copyInputs) copySharedInputs(node, nodeInputs, keep);
-
-      const ctx: OpContext = {
-        log: childLogger(logger, { plugin: node.pluginId, op: opId, node: id }),
-        progress: (fraction: number, label?: string) => {
-          const previous = progress.get(id);
-          if (previous === undefined || typeof fraction !== 'number' || Number.isNaN(fraction)) return; // finished, or nonsense
-          const f = Math.max(previous, Math.min(1, Math.max(0, fraction)));
-          progress.set(id, f);
-          emit({ type: 'node-progress', node: id, op: opId, fraction: f, ...(label !== undefined ? { label } : {}) });
-          emitRunProgress();
-        },
-        signal: controller.signal,
-        services,
-        nodeId: id,
-        wants: (port: string) => keep(`${id}.${port}`),
-      };
-      const started = performance.now();
-      let result: unknown;
-      try {
-        result = await op.run(ctx, nodeInputs, node.params);
-      } catch (err) {
-        if (isCancellation(err, controller.signal)) {
-          return nodeFailed(node, isFocalError(err) ? err : new FocalError('E_CANCELLED', 'cancelled', { node: id, op: opId }, { cause: err }));
-        }
-        const message = err instanceof Error ? err.message : String(err);
-        return nodeFailed(node, new FocalError('E_NODE_FAILED', `node '${id}' (${opId}) failed: ${message}`, { node: id, op: opId }, { cause: err }));
-      }
-      const ms = performance.now() - started;
-      let outputs: Record<string, unknown>;
-      try {
-        outputs = checkOutputs(node, result, (port) => keep(`${id}.${port}`));
-      } catch (err) {
-        return nodeFailed(node, err as FocalError);
-      }
-      progress.delete(id);
-      running--;
-      if (stopped) {
-        emit({ type: 'node-error', node: id, op: opId, code: 'E_CANCELLED', message: 'run stopped' });
-        finish();
-        return;
-      }
-      for (const [port, value] of Object.entries(outputs)) {
-        const ref = `${id}.${port}`;
-        if (keep(ref)) values.set(ref, value);
-      }
-      timings[id] = ms;
-      done++;
-      logger.debug('node done', { node: id, op: opId, ms: Math.round(ms) });
-      emit({ type: 'node-done', node: id, op: opId, ms });
-      emitRunProgress();
-      for (const next of dependents.get(id)!) {
+    /** Records a node's result and schedules the nodes that no longer wait for anything. */
+    const nodeDone = (node: PreparedNode, outputs: Record<string, unknown>, ms: number) => {
+      if (!ended(node)) return;
+      live.store(node.id, outputs);
+      timings[node.id] = ms;
+      report.done++;
+      logger.debug('node done', { node: node.id, op: node.opId, ms: Math.round(ms) });
+      report.emit({ type: 'node-done', node: node.id, op: node.opId, ms });
+      report.run();
+      for (const next of dependents.get(node.id)!) {
         const left = waiting.get(next)! - 1;
         waiting.set(next, left);
         if (left === 0) schedule(next);
@@ -436,12 +466,44 @@ function execute(
       finish();
     };
 
+    const runNode = async (id: string): Promise<void> => {
+      if (stopped) return;
+      const node = byId.get(id)!;
+      running++;
+      report.nodeFraction.set(id, 0);
+      report.emit({ type: 'node-start', node: id, op: node.opId });
+      let outputs: Record<string, unknown>;
+      let ms: number;
+      try {
+        const nodeInputs = gatherInputs(node, live.values);
+        // The node now holds what it needs; the run keeps only what others still need.
+        for (const ref of Object.values(node.in)) live.release(ref);
+        if (node.copyInputs) copySharedInputs(node, nodeInputs, (ref) => live.keeps(ref));
+        const wants = (port: string) => live.keeps(`${id}.${port}`);
+        const ctx: OpContext = {
+          log: childLogger(logger, { plugin: node.pluginId, op: node.opId, node: id }),
+          progress: (fraction: number, label?: string) => report.node(node, fraction, label),
+          signal: controller.signal,
+          services,
+          nodeId: id,
+          wants,
+        };
+        const started = performance.now();
+        const result = await invoke(node, ctx, nodeInputs, controller.signal);
+        ms = performance.now() - started;
+        outputs = checkOutputs(node, result, wants);
+      } catch (err) {
+        return nodeFailed(node, err as FocalError);
+      }
+      nodeDone(node, outputs, ms);
+    };
+
     if (signal?.aborted) {
       stop(new FocalError('E_CANCELLED', 'cancelled'));
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    emitRunProgress();
+    report.run();
     if (total === 0) {
       finish();
       return;
@@ -468,7 +530,6 @@ function copySharedInputs(node: PreparedNode, nodeInputs: Record<string, unknown
   }
 }
 
-/** Checks an operation's result against its declared output ports; returns the outputs to keep (coerced). */
 /** The op's outputs, checked against its declared ports; a required output nobody `wanted` may be left out. */
 function checkOutputs(node: PreparedNode, result: unknown, wanted: (port: string) => boolean = () => true): Record<string, unknown> {
   const { id, opId, op } = node;

@@ -4,6 +4,7 @@
  * params through the op's own zod schema (defaults filled, as the executor does).
  */
 import { FocalError } from '../errors.js';
+import { asOpError } from '../pipeline/op-error.js';
 import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
 
 export interface TestContext extends OpContext {
@@ -41,8 +42,16 @@ export function testContext(options: { signal?: AbortSignal; onProgress?: (fract
   };
 }
 
-/** Parses `params` with the op's schema (throws the zod error on invalid params) and runs the op. */
+/**
+ * Parses `params` with the op's schema (throws the zod error on invalid params) and runs the
+ * op; its errors are mapped as the executor maps them (`E_ARGUMENT` naming an input port or
+ * a param becomes `E_PORT` / `E_PARAMS`, see {@link asOpError}).
+ */
 export async function runOp(op: AnyOperationDef, inputs: Record<string, unknown>, params: Record<string, unknown> = {}, ctx: OpContext = testContext()): Promise<Record<string, unknown>> {
   const parsed = op.params.parse(params);
-  return (await op.run(ctx, inputs, parsed)) as Record<string, unknown>;
+  try {
+    return (await op.run(ctx, inputs, parsed)) as Record<string, unknown>;
+  } catch (err) {
+    throw asOpError(op, err);
+  }
 }

@@ -176,29 +176,30 @@ interface TileState {
   lwB?: Float32Array;
 }
 
-/**
- * Runs `iterations` of RL or Landweber on a whole image (2D or 3D), tiled when needed.
- * Inputs are validated by the caller except where noted.
- */
-export function runDeconvolution(
-  image: Float64Array,
-  dims: Dims,
-  psf: Float64Array,
-  psfDims: Dims,
-  algorithm: Algorithm,
-  options: EngineOptions,
-): EngineResult {
-  const [W, H, D] = dims3(dims, 'image');
-  const [kw, kh, kd] = dims3(psfDims, 'psf');
-  const boundary = options.boundary ?? 'reflect-taper';
-  const axes: Axis[] = [
-    { size: W, k: kw, c: (kw - 1) >> 1 },
-    { size: H, k: kh, c: (kh - 1) >> 1 },
-    { size: D, k: kd, c: (kd - 1) >> 1 },
-  ];
-  const budget = (options.memoryBudgetMb ?? 1024) * 1024 * 1024;
+/** The FFT backend one run works with. */
+type SpectralBackend = ReturnType<typeof createBackend>;
 
-  // tiling in x and y
+/** Where the image is cut into tiles and the FFT box each tile is padded to. */
+interface TileGrid {
+  /** tile extent, px */
+  tw: number;
+  th: number;
+  startsX: number[];
+  startsY: number[];
+  /** FFT box of one tile */
+  nx: number;
+  ny: number;
+  nz: number;
+}
+
+/**
+ * The tile size: the whole image when its FFT box fits the memory budget (or `tileSizePx`
+ * when given), else tiles shrunk by 15 % along their longer side until it fits; overlapping
+ * by TILE_MARGIN_FACTOR PSF extents.
+ * @throws FocalError `E_PARAMS` (field memoryBudgetMb) when even the smallest tile is over the budget or too small for the overlap.
+ */
+function tileGrid(W: number, H: number, D: number, kw: number, kh: number, kd: number, boundary: Boundary, algorithm: Algorithm, options: EngineOptions): TileGrid {
+  const budget = (options.memoryBudgetMb ?? 1024) * 1024 * 1024;
   const choice = options.backend ?? 'auto';
   const boxFor = (tw: number, th: number): [number, number, number] =>
     boxSizes(choice, [boxNeed(tw, kw, boundary), boxNeed(th, kh, boundary), boxNeed(D, kd, boundary)]);
@@ -229,21 +230,18 @@ export function runDeconvolution(
   if ((tw < W && tw <= 2 * marginX) || (th < H && th <= 2 * marginY)) {
     throw new FocalError('E_PARAMS', `tile of ${tw}×${th} px is too small for the overlap of ${marginX}×${marginY} px each side`, { field: 'memoryBudgetMb' });
   }
-  const startsX = tileStarts(W, tw, marginX);
-  const startsY = tileStarts(H, th, marginY);
   const [nx, ny, nz] = boxFor(tw, th);
+  return { tw, th, startsX: tileStarts(W, tw, marginX), startsY: tileStarts(H, th, marginY), nx, ny, nz };
+}
+
+/**
+ * OTF of the unit-sum PSF, centre moved to the origin; scaled by 1/N so that the
+ * unnormalised inverse FFT comes out right. `maxH2` is max |H|² of the unscaled OTF.
+ */
+function transferFunction(fft: SpectralBackend, psf: Float64Array, axes: Axis[], grid: TileGrid): { otf: Filter; maxH2: number } {
+  const { nx, ny, nz } = grid;
   const n = nx * ny * nz;
-  const fft = createBackend(choice, nx, ny, nz);
-  try {
-    return iterate();
-  } finally {
-    fft.dispose();
-  }
-
-  function iterate(): EngineResult {
-
-  // OTF of the unit-sum PSF, centre moved to the origin; scaled by 1/N so that the
-  // unnormalised inverse FFT comes out right.
+  const [kw, kh, kd] = [axes[0].k, axes[1].k, axes[2].k];
   const psfBox = new Float32Array(n);
   for (let z = 0; z < kd; z++) {
     const bz = (z - axes[2].c + nz) % nz;
@@ -256,37 +254,63 @@ export function runDeconvolution(
     }
   }
   fft.forward(psfBox);
-  const invN = 1 / n;
-  const otf: Filter = fft.toFilter(invN);
+  const otf: Filter = fft.toFilter(1 / n);
   let maxH2 = 0;
   for (let i = 0; i < otf.re.length; i++) maxH2 = Math.max(maxH2, (otf.re[i] * otf.re[i] + otf.im[i] * otf.im[i]) * n * n);
+  return { otf, maxH2 };
+}
 
+/** What every tile's iteration uses: the FFT, the OTF, scratch space and the algorithm's constants. */
+interface Solver {
+  algorithm: Algorithm;
+  boundary: Boundary;
+  fft: SpectralBackend;
+  otf: Filter;
+  /** float32 like the state, so the FFT's pack/unpack loops see one array type */
+  scratch: Float32Array;
+  tvLambda: number;
+  tvDenom?: Float64Array;
+  /** Landweber step γ / max|H|² */
+  gamma: number;
+  /** Landweber with a box boundary: A = (1 − γ|H|²)/N of x ← IFFT(A·X + B) */
+  lwA?: Filter;
+}
+
+function solverFor(algorithm: Algorithm, boundary: Boundary, fft: SpectralBackend, otf: Filter, maxH2: number, n: number): Solver {
   const tvLambda = algorithm.kind === 'rl' ? algorithm.tvLambda : 0;
-  // float32 like the state, so the FFT's pack/unpack loops see one array type
-  const scratch = new Float32Array(n);
-  const tvDenom = tvLambda > 0 ? new Float64Array(n) : undefined;
-  // Landweber with a box boundary: x ← IFFT(A·X + B), A = (1 − γ|H|²)/N, B = γ conj(H) Y / N
   const gamma = algorithm.kind === 'landweber' ? algorithm.step / maxH2 : 0;
-  const lwShortcut = algorithm.kind === 'landweber' && boundary !== 'zero';
   let lwA: Filter | undefined;
-  if (lwShortcut) {
+  if (algorithm.kind === 'landweber' && boundary !== 'zero') {
+    const invN = 1 / n;
     const re = new Float64Array(otf.re.length);
     for (let i = 0; i < re.length; i++) re[i] = (1 - gamma * (otf.re[i] * otf.re[i] + otf.im[i] * otf.im[i]) * n * n) * invN;
     lwA = { re, im: new Float64Array(re.length) };
   }
+  return {
+    algorithm, boundary, fft, otf, tvLambda, gamma, lwA,
+    scratch: new Float32Array(n),
+    ...(tvLambda > 0 ? { tvDenom: new Float64Array(n) } : {}),
+  };
+}
 
-  // per-tile state
+/**
+ * Every tile's starting state: the observed data on its box (zero-padded, or mirrored and
+ * tapered to `mean`), and the start estimate (RL: a constant; Landweber: the data, clipped
+ * when non-negative; with a box boundary Landweber keeps B = γ conj(H) Y / N instead of the data).
+ */
+function initialTiles(image: Float64Array, W: number, H: number, D: number, axes: Axis[], grid: TileGrid, solver: Solver, mean: number): TileState[] {
+  const { tw, th, nx, ny, nz } = grid;
+  const { algorithm, boundary, fft, otf } = solver;
+  const n = nx * ny * nz;
   const taper = boundary === 'reflect-taper';
   const mapX = axisMaps(tw, nx, axes[0].k, taper);
   const mapY = axisMaps(th, ny, axes[1].k, taper);
   const mapZ = axisMaps(D, nz, axes[2].k, taper);
-  // one mean for all tiles (taper target and RL start), so tiles agree with the whole image
-  const mean = options.mean ?? imageMean(image);
   const tiles: TileState[] = [];
   const wX = mapX.weight;
   const sX = mapX.src;
-  for (const y0 of startsY) {
-    for (const x0 of startsX) {
+  for (const y0 of grid.startsY) {
+    for (const x0 of grid.startsX) {
       const obs = new Float32Array(n);
       for (let bz = 0; bz < nz; bz++) {
         const sz = mapZ.src[bz];
@@ -323,119 +347,160 @@ export function runDeconvolution(
       } else {
         est.set(obs);
         if (algorithm.nonNegative) for (let i = 0; i < n; i++) if (est[i] < 0) est[i] = 0;
-        if (lwShortcut) {
+        if (solver.lwA) {
           fft.forward(obs);
           fft.multiply(otf, true);
-          fft.scale(gamma);
+          fft.scale(solver.gamma);
           state.lwB = fft.snapshot();
         } else state.obs = obs;
       }
       tiles.push(state);
     }
   }
+  return tiles;
+}
 
-  // Every iteration is one or two fused filter passes (forward FFT, filter, inverse FFT),
-  // with the pointwise steps done on each output row as it comes out of the inverse FFT.
+/**
+ * One iteration on one tile: one or two fused filter passes (forward FFT, filter, inverse
+ * FFT), with the pointwise steps done on each output row as it comes out of the inverse FFT.
+ * `fuseNext`: with one tile, the fused RL pass also does the next iteration's forward
+ * transform while the rows are in cache.
+ */
+function stepTile(t: TileState, solver: Solver, grid: TileGrid, D: number, fuseNext: boolean): void {
+  const { algorithm, boundary, fft, otf, scratch, tvDenom, gamma } = solver;
+  const { tw, th, nx, ny, nz } = grid;
   const inRegion = (r: number) => r % ny < th && Math.floor(r / ny) < D;
-  const stepTile = (t: TileState, last: boolean) => {
-    const est = t.est;
-    if (algorithm.kind === 'rl' && !tvDenom && boundary !== 'zero' && canFuseRl(fft)) {
-      // one fused pass per iteration (PFFFT); with one tile the next iteration's forward
-      // transform of the estimate is done while its rows are in cache
-      rlIterationFused(fft, est, t.obs!, otf, tiles.length === 1 && !last);
-    } else if (algorithm.kind === 'rl') {
-      const obs = t.obs!;
-      if (tvDenom) tvDenominators(est, nx, ny, nz, boundary === 'zero' ? [tw, th, D] : [nx, ny, nz], tvLambda, tvDenom);
-      // scratch ← y / (K u + 1e-12) (scikit-image's regularised ratio); zero boundary: 0 outside the image
-      if (boundary === 'zero') {
-        fft.filterPass(est, otf, false, (r, d, o) => {
-          const b = r * nx;
-          if (!inRegion(r)) {
-            scratch.fill(0, b, b + nx);
-            return;
-          }
-          for (let x = 0; x < tw; x++) {
-            const c = d[o + x] + 1e-12;
-            scratch[b + x] = c > 0 ? obs[b + x] / c : 0;
-          }
-          scratch.fill(0, b + tw, b + nx);
-        });
-      } else {
-        fft.filterPass(est, otf, false, (r, d, o, math) => math.ratio(d, o, obs, scratch, r * nx, nx));
-      }
-      // u ← u · Kᵀ(ratio) (RL-TV: / (1 − λ div(∇u/|∇u|)))
-      if (tvDenom) {
-        fft.filterPass(scratch, otf, true, (r, d, o) => {
-          for (let x = 0, b = r * nx; x < nx; x++) est[b + x] = (est[b + x] * d[o + x]) / tvDenom[b + x];
-        });
-      } else {
-        fft.filterPass(scratch, otf, true, (r, d, o, math) => math.mul(d, o, est, r * nx, nx));
-      }
-    } else if (t.lwB) {
-      // U ← A·U + B in Fourier space, then the projection
-      const nn = algorithm.nonNegative;
-      fft.filterPass(est, lwA!, false, (r, d, o, math) => {
-        if (nn) math.clampTo(d, o, est, r * nx, nx);
-        else est.set(d.subarray(o, o + nx), r * nx);
-      }, t.lwB);
-    } else {
-      // zero boundary: x ← x + γ Kᵀ M (y − K x), x kept on the image region
-      const obs = t.obs!;
+  const est = t.est;
+  if (algorithm.kind === 'rl' && !tvDenom && boundary !== 'zero' && canFuseRl(fft)) {
+    rlIterationFused(fft, est, t.obs!, otf, fuseNext);
+  } else if (algorithm.kind === 'rl') {
+    const obs = t.obs!;
+    if (tvDenom) tvDenominators(est, nx, ny, nz, boundary === 'zero' ? [tw, th, D] : [nx, ny, nz], solver.tvLambda, tvDenom);
+    // scratch ← y / (K u + 1e-12) (scikit-image's regularised ratio); zero boundary: 0 outside the image
+    if (boundary === 'zero') {
       fft.filterPass(est, otf, false, (r, d, o) => {
         const b = r * nx;
         if (!inRegion(r)) {
           scratch.fill(0, b, b + nx);
           return;
         }
-        for (let x = 0; x < tw; x++) scratch[b + x] = obs[b + x] - d[o + x];
+        for (let x = 0; x < tw; x++) {
+          const c = d[o + x] + 1e-12;
+          scratch[b + x] = c > 0 ? obs[b + x] / c : 0;
+        }
         scratch.fill(0, b + tw, b + nx);
       });
-      const nn = algorithm.nonNegative;
-      fft.filterPass(scratch, otf, true, (r, d, o) => {
-        if (!inRegion(r)) return;
-        for (let x = 0, b = r * nx; x < tw; x++) {
-          const v = est[b + x] + gamma * d[o + x];
-          est[b + x] = nn && v < 0 ? 0 : v;
-        }
-      });
+    } else {
+      fft.filterPass(est, otf, false, (r, d, o, math) => math.ratio(d, o, obs, scratch, r * nx, nx));
     }
-  };
+    // u ← u · Kᵀ(ratio) (RL-TV: / (1 − λ div(∇u/|∇u|)))
+    if (tvDenom) {
+      fft.filterPass(scratch, otf, true, (r, d, o) => {
+        for (let x = 0, b = r * nx; x < nx; x++) est[b + x] = (est[b + x] * d[o + x]) / tvDenom[b + x];
+      });
+    } else {
+      fft.filterPass(scratch, otf, true, (r, d, o, math) => math.mul(d, o, est, r * nx, nx));
+    }
+  } else if (t.lwB) {
+    // U ← A·U + B in Fourier space, then the projection
+    const nn = algorithm.nonNegative;
+    fft.filterPass(est, solver.lwA!, false, (r, d, o, math) => {
+      if (nn) math.clampTo(d, o, est, r * nx, nx);
+      else est.set(d.subarray(o, o + nx), r * nx);
+    }, t.lwB);
+  } else {
+    // zero boundary: x ← x + γ Kᵀ M (y − K x), x kept on the image region
+    const obs = t.obs!;
+    fft.filterPass(est, otf, false, (r, d, o) => {
+      const b = r * nx;
+      if (!inRegion(r)) {
+        scratch.fill(0, b, b + nx);
+        return;
+      }
+      for (let x = 0; x < tw; x++) scratch[b + x] = obs[b + x] - d[o + x];
+      scratch.fill(0, b + tw, b + nx);
+    });
+    const nn = algorithm.nonNegative;
+    fft.filterPass(scratch, otf, true, (r, d, o) => {
+      if (!inRegion(r)) return;
+      for (let x = 0, b = r * nx; x < tw; x++) {
+        const v = est[b + x] + gamma * d[o + x];
+        est[b + x] = nn && v < 0 ? 0 : v;
+      }
+    });
+  }
+}
 
-  const out = new Float32Array(W * H * D);
-  const assemble = () => {
-    let ti = 0;
-    for (let iy = 0; iy < startsY.length; iy++) {
-      const [fy, ty] = ownedRange(startsY, iy, th, H);
-      for (let ix = 0; ix < startsX.length; ix++, ti++) {
-        const [fx, tx] = ownedRange(startsX, ix, tw, W);
-        const t = tiles[ti];
-        const est = t.est;
-        for (let z = 0; z < D; z++) {
-          for (let y = fy; y < ty; y++) {
-            const src = (z * ny + (y - t.y0)) * nx - t.x0;
-            const dst = (z * H + y) * W;
-            out.set(est.subarray(src + fx, src + tx), dst + fx);
-          }
+/** Writes the part of each tile's estimate that the tile owns into `out` (W·H·D). */
+function assembleTiles(out: Float32Array, tiles: TileState[], grid: TileGrid, W: number, H: number, D: number): void {
+  const { tw, th, nx, ny, startsX, startsY } = grid;
+  let ti = 0;
+  for (let iy = 0; iy < startsY.length; iy++) {
+    const [fy, ty] = ownedRange(startsY, iy, th, H);
+    for (let ix = 0; ix < startsX.length; ix++, ti++) {
+      const [fx, tx] = ownedRange(startsX, ix, tw, W);
+      const t = tiles[ti];
+      const est = t.est;
+      for (let z = 0; z < D; z++) {
+        for (let y = fy; y < ty; y++) {
+          const src = (z * ny + (y - t.y0)) * nx - t.x0;
+          const dst = (z * H + y) * W;
+          out.set(est.subarray(src + fx, src + tx), dst + fx);
         }
       }
     }
-  };
-
-  const empty = new Float32Array(0);
-  for (let it = 1; it <= options.iterations; it++) {
-    for (const t of tiles) {
-      throwIfAborted(options.signal);
-      stepTile(t, it === options.iterations);
-    }
-    if (options.onIteration) {
-      if (options.needEstimate !== false) {
-        assemble();
-        options.onIteration(it, out);
-      } else options.onIteration(it, empty);
-    }
   }
-  assemble();
-  return { image: out, box: [nx, ny, nz], tiles: [startsX.length, startsY.length], workingSetBytes: workingSetBytes(nx, ny, nz, algorithm, choice), backend: fft.name };
+}
+
+/**
+ * Runs `iterations` of RL or Landweber on a whole image (2D or 3D), tiled when needed.
+ * Inputs are validated by the caller except where noted.
+ */
+export function runDeconvolution(
+  image: Float64Array,
+  dims: Dims,
+  psf: Float64Array,
+  psfDims: Dims,
+  algorithm: Algorithm,
+  options: EngineOptions,
+): EngineResult {
+  const [W, H, D] = dims3(dims, 'image');
+  const [kw, kh, kd] = dims3(psfDims, 'psf');
+  const boundary = options.boundary ?? 'reflect-taper';
+  const axes: Axis[] = [
+    { size: W, k: kw, c: (kw - 1) >> 1 },
+    { size: H, k: kh, c: (kh - 1) >> 1 },
+    { size: D, k: kd, c: (kd - 1) >> 1 },
+  ];
+  const choice = options.backend ?? 'auto';
+  const grid = tileGrid(W, H, D, kw, kh, kd, boundary, algorithm, options);
+  const { nx, ny, nz } = grid;
+  const n = nx * ny * nz;
+  const fft = createBackend(choice, nx, ny, nz);
+  try {
+    const { otf, maxH2 } = transferFunction(fft, psf, axes, grid);
+    const solver = solverFor(algorithm, boundary, fft, otf, maxH2, n);
+    // one mean for all tiles (taper target and RL start), so tiles agree with the whole image
+    const tiles = initialTiles(image, W, H, D, axes, grid, solver, options.mean ?? imageMean(image));
+    const out = new Float32Array(W * H * D);
+    const empty = new Float32Array(0);
+    for (let it = 1; it <= options.iterations; it++) {
+      const last = it === options.iterations;
+      for (const t of tiles) {
+        throwIfAborted(options.signal);
+        stepTile(t, solver, grid, D, tiles.length === 1 && !last);
+      }
+      if (options.onIteration) {
+        if (options.needEstimate !== false) {
+          assembleTiles(out, tiles, grid, W, H, D);
+          options.onIteration(it, out);
+        } else options.onIteration(it, empty);
+      }
+    }
+    assembleTiles(out, tiles, grid, W, H, D);
+    return { image: out, box: [nx, ny, nz], tiles: [grid.startsX.length, grid.startsY.length], workingSetBytes: workingSetBytes(nx, ny, nz, algorithm, choice), backend: fft.name };
+  } finally {
+    fft.dispose();
   }
 }
 

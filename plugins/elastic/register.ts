@@ -255,14 +255,22 @@ class LevelProblem {
   }
 }
 
-/**
- * Registers `moving` onto `fixed` (they may differ in size: the field lives on the fixed grid
- * and points into the moving image).
- * @throws FocalError `E_ARGUMENT` for non-finite pixels, bad sizes or options (field named).
- */
-export function registerElastic(moving: Plane, fixed: Plane, options: ElasticOptions = {}): ElasticResult {
-  checkPlane(moving, 'moving');
-  checkPlane(fixed, 'fixed');
+/** The options with their defaults, checked. */
+interface ResolvedElasticOptions {
+  metric: MetricName;
+  spacing: number;
+  levels: number;
+  bendingWeight: number;
+  iterations: number;
+  bins: number;
+  interpolation: 'linear' | 'cubic';
+  tolerance: number;
+  maxSamples: number;
+  init: number[];
+}
+
+/** @throws FocalError `E_ARGUMENT` naming the option. */
+function resolveElasticOptions(moving: Plane, fixed: Plane, options: ElasticOptions): ResolvedElasticOptions {
   const metric = options.metric ?? 'ssd';
   const spacing = options.gridSpacingPx ?? 16;
   const levels = options.levels ?? 3;
@@ -285,136 +293,141 @@ export function registerElastic(moving: Plane, fixed: Plane, options: ElasticOpt
   if (!Number.isInteger(bins) || bins < 4) throw new FocalError('E_ARGUMENT', `bins must be an integer ≥ 4, got ${bins}`, { field: 'bins' });
   const init = options.initialAffine ?? [1, 0, 0, 0, 1, 0];
   if (init.length !== 6 || !init.every(Number.isFinite)) throw new FocalError('E_ARGUMENT', 'initialAffine must be 6 finite numbers', { field: 'initialAffine' });
+  return { metric, spacing, levels, bendingWeight, iterations, bins, interpolation, tolerance, maxSamples, init };
+}
 
-  const W = fixed.width, H = fixed.height;
-  const cxF = (W - 1) / 2, cyF = (H - 1) / 2;
-  const fixedPyr = pyramid(standardise(fixed.data).data, W, H, levels);
-  const movingPyr = pyramid(standardise(moving.data).data, moving.width, moving.height, levels);
-  const records: LevelRecord[] = [];
-  const stages = (options.affineInit ? 1 : 0) + (options.affineOnly ? 0 : 1);
-  let done = 0;
-  const totalSteps = Math.max(1, stages * levels * Math.max(1, iterations));
-  const report = (label: string) => options.onProgress?.(Math.min(1, done / totalSteps), label);
+/** What both stages share: the pyramids, the fixed image's centre, the level records and the progress count. */
+interface Registration {
+  o: ResolvedElasticOptions;
+  signal?: AbortSignal;
+  fixedPyr: LevelImage[];
+  movingPyr: LevelImage[];
+  W: number;
+  H: number;
+  cxF: number;
+  cyF: number;
+  records: LevelRecord[];
+  /** L-BFGS iterations done (or skipped by convergence) so far */
+  done: number;
+  report(label: string): void;
+}
 
-  // --- affine stage ---
-  let affine = matrixToAffine(init, cxF, cyF);
-  if (options.affineInit) {
-    const R = Math.max(W, H) / 2;
-    for (let l = levels - 1; l >= 0; l--) {
-      throwIfAborted(options.signal);
-      const factor = 2 ** l;
-      const step = samplingStep(fixedPyr[l].width, fixedPyr[l].height, maxSamples);
-      const fixedSamples = subsample(fixedPyr[l], step);
-      const prob = new LevelProblem(metric, fixedSamples, movingPyr[l], factor, bins, interpolation, step);
-      const { width: w, height: h } = fixedSamples;
-      const spf = factor * step; // full-resolution pixels between samples
-      const ux = new Float32Array(w * h), uy = new Float32Array(w * h);
-      const gx = new Float64Array(w * h), gy = new Float64Array(w * h);
-      const toAffine = (q: Float64Array): Affine6 => ({ d: [q[0] / R, q[1] / R, q[2] / R, q[3] / R], t: [q[4], q[5]] });
-      const f = (q: Float64Array, grad: Float64Array | null): number => {
-        const mat = affineToMatrix(toAffine(q), cxF, cyF);
-        const { bx, by } = affineField(mat, w, h, spf);
-        ux.set(bx);
-        uy.set(by);
-        const v = prob.cost(ux, uy, grad ? gx : null, grad ? gy : null);
-        if (grad) {
-          grad.fill(0);
-          for (let qq = 0; qq < h; qq++) {
-            const yc = qq * spf - cyF;
-            for (let p = 0; p < w; p++) {
-              const i = qq * w + p;
-              const xc = p * spf - cxF;
-              grad[0] += gx[i] * xc; grad[1] += gx[i] * yc; grad[2] += gy[i] * xc; grad[3] += gy[i] * yc;
-              grad[4] += gx[i]; grad[5] += gy[i];
-            }
+/** The cost problem of level `l`: the fixed level subsampled to at most maxSamples pixels, and the moving level. */
+function levelProblem(r: Registration, l: number): { prob: LevelProblem; w: number; h: number; factor: number; spf: number } {
+  const { o } = r;
+  const factor = 2 ** l;
+  const step = samplingStep(r.fixedPyr[l].width, r.fixedPyr[l].height, o.maxSamples);
+  const fixedSamples = subsample(r.fixedPyr[l], step);
+  const prob = new LevelProblem(o.metric, fixedSamples, r.movingPyr[l], factor, o.bins, o.interpolation, step);
+  // spf: full-resolution pixels between samples
+  return { prob, w: fixedSamples.width, h: fixedSamples.height, factor, spf: factor * step };
+}
+
+/** L-BFGS on one level from `x0`, counting progress; records the level and returns the solution. */
+function optimiseLevel(r: Registration, f: (x: Float64Array, grad: Float64Array | null) => number, x0: Float64Array, record: Omit<LevelRecord, 'metricBefore' | 'metricAfter' | 'iterations' | 'evaluations' | 'timeMs'>, label: string): Float64Array {
+  const { o } = r;
+  const t0 = performance.now();
+  const before = f(x0, null);
+  const res = lbfgs((x, g) => f(x, g), x0, {
+    maxIterations: o.iterations,
+    initialStep: record.factor,
+    relTolerance: o.tolerance,
+    onIteration: () => {
+      throwIfAborted(r.signal);
+      r.done++;
+      r.report(label);
+    },
+  });
+  r.done += o.iterations - res.iterations;
+  r.records.push({ ...record, metricBefore: before, metricAfter: res.value, iterations: res.iterations, evaluations: res.evaluations, timeMs: performance.now() - t0 });
+  return res.x;
+}
+
+/** The affine stage, coarse to fine, from `affine`; parameters scaled by the half-size R so that all are of similar size. */
+function affineStage(r: Registration, affine: Affine6): Affine6 {
+  const { W, H, cxF, cyF } = r;
+  const R = Math.max(W, H) / 2;
+  for (let l = r.o.levels - 1; l >= 0; l--) {
+    throwIfAborted(r.signal);
+    const { prob, w, h, factor, spf } = levelProblem(r, l);
+    const ux = new Float32Array(w * h), uy = new Float32Array(w * h);
+    const gx = new Float64Array(w * h), gy = new Float64Array(w * h);
+    const toAffine = (q: Float64Array): Affine6 => ({ d: [q[0] / R, q[1] / R, q[2] / R, q[3] / R], t: [q[4], q[5]] });
+    const f = (q: Float64Array, grad: Float64Array | null): number => {
+      const mat = affineToMatrix(toAffine(q), cxF, cyF);
+      const { bx, by } = affineField(mat, w, h, spf);
+      ux.set(bx);
+      uy.set(by);
+      const v = prob.cost(ux, uy, grad ? gx : null, grad ? gy : null);
+      if (grad) {
+        grad.fill(0);
+        for (let qq = 0; qq < h; qq++) {
+          const yc = qq * spf - cyF;
+          for (let p = 0; p < w; p++) {
+            const i = qq * w + p;
+            const xc = p * spf - cxF;
+            grad[0] += gx[i] * xc; grad[1] += gx[i] * yc; grad[2] += gy[i] * xc; grad[3] += gy[i] * yc;
+            grad[4] += gx[i]; grad[5] += gy[i];
           }
-          for (let k = 0; k < 4; k++) grad[k] /= R;
         }
-        return v;
-      };
-      const q0 = new Float64Array([affine.d[0] * R, affine.d[1] * R, affine.d[2] * R, affine.d[3] * R, affine.t[0], affine.t[1]]);
-      const t0 = performance.now();
-      const before = f(q0, null);
-      const res = lbfgs((q, g) => f(q, g), q0, {
-        maxIterations: iterations,
-        initialStep: factor,
-        relTolerance: tolerance,
-        onIteration: () => {
-          throwIfAborted(options.signal);
-          done++;
-          report(`affine level ${l}`);
-        },
-      });
-      done += iterations - res.iterations;
-      affine = toAffine(res.x);
-      records.push({ stage: 'affine', level: l, factor, gridSpacingPx: 0, metricBefore: before, metricAfter: res.value, iterations: res.iterations, evaluations: res.evaluations, timeMs: performance.now() - t0 });
-    }
+        for (let k = 0; k < 4; k++) grad[k] /= R;
+      }
+      return v;
+    };
+    const q0 = new Float64Array([affine.d[0] * R, affine.d[1] * R, affine.d[2] * R, affine.d[3] * R, affine.t[0], affine.t[1]]);
+    affine = toAffine(optimiseLevel(r, f, q0, { stage: 'affine', level: l, factor, gridSpacingPx: 0 }, `affine level ${l}`));
   }
-  const affineMatrix = affineToMatrix(affine, cxF, cyF);
+  return affine;
+}
 
-  // --- B-spline stage ---
+/** The B-spline stage, coarse to fine (the grid refined at each level), on top of the affine map. */
+function bsplineStage(r: Registration, affineMatrix: number[]): BSplineGrid | null {
+  const { o } = r;
   let grid: BSplineGrid | null = null;
-  if (!options.affineOnly) {
-    for (let l = levels - 1; l >= 0; l--) {
-      throwIfAborted(options.signal);
-      const factor = 2 ** l;
-      const spacingL = spacing * factor;
-      grid = grid === null ? createGrid(W, H, spacingL) : refineGrid(grid);
-      const g = grid;
-      const step = samplingStep(fixedPyr[l].width, fixedPyr[l].height, maxSamples);
-      const fixedSamples = subsample(fixedPyr[l], step);
-      const prob = new LevelProblem(metric, fixedSamples, movingPyr[l], factor, bins, interpolation, step);
-      const { width: w, height: h } = fixedSamples;
-      const spf = factor * step;
-      const tx: AxisTable = axisTable(w, spf, g.spacingPx, g.nx);
-      const ty: AxisTable = axisTable(h, spf, g.spacingPx, g.ny);
-      const { bx, by } = affineField(affineMatrix, w, h, spf);
-      const ux = new Float32Array(w * h), uy = new Float32Array(w * h);
-      const gx = new Float64Array(w * h), gy = new Float64Array(w * h);
-      const nc = g.nx * g.ny;
-      const gcx = new Float64Array(nc), gcy = new Float64Array(nc);
-      const f = (c: Float64Array, grad: Float64Array | null): number => {
-        g.cx.set(c.subarray(0, nc));
-        g.cy.set(c.subarray(nc));
-        evaluateGrid(g, tx, ty, ux, uy);
-        for (let i = 0; i < ux.length; i++) {
-          ux[i] += bx[i];
-          uy[i] += by[i];
-        }
-        let v = prob.cost(ux, uy, grad ? gx : null, grad ? gy : null);
-        if (grad) {
-          gcx.fill(0);
-          gcy.fill(0);
-          gridAdjoint(g, tx, ty, gx, gy, gcx, gcy);
-          v += bendingEnergy(g, bendingWeight, gcx, gcy);
-          grad.set(gcx, 0);
-          grad.set(gcy, nc);
-        } else v += bendingEnergy(g, bendingWeight, null, null);
-        return v;
-      };
-      const c0 = new Float64Array(2 * nc);
-      c0.set(g.cx, 0);
-      c0.set(g.cy, nc);
-      const t0 = performance.now();
-      const before = f(c0, null);
-      const res = lbfgs((c, gr) => f(c, gr), c0, {
-        maxIterations: iterations,
-        initialStep: factor,
-        relTolerance: tolerance,
-        onIteration: () => {
-          throwIfAborted(options.signal);
-          done++;
-          report(`B-spline level ${l}`);
-        },
-      });
-      done += iterations - res.iterations;
-      g.cx.set(res.x.subarray(0, nc));
-      g.cy.set(res.x.subarray(nc));
-      records.push({ stage: 'bspline', level: l, factor, gridSpacingPx: spacingL, metricBefore: before, metricAfter: res.value, iterations: res.iterations, evaluations: res.evaluations, timeMs: performance.now() - t0 });
-    }
+  for (let l = o.levels - 1; l >= 0; l--) {
+    throwIfAborted(r.signal);
+    const spacingL = o.spacing * 2 ** l;
+    grid = grid === null ? createGrid(r.W, r.H, spacingL) : refineGrid(grid);
+    const g = grid;
+    const { prob, w, h, factor, spf } = levelProblem(r, l);
+    const tx: AxisTable = axisTable(w, spf, g.spacingPx, g.nx);
+    const ty: AxisTable = axisTable(h, spf, g.spacingPx, g.ny);
+    const { bx, by } = affineField(affineMatrix, w, h, spf);
+    const ux = new Float32Array(w * h), uy = new Float32Array(w * h);
+    const gx = new Float64Array(w * h), gy = new Float64Array(w * h);
+    const nc = g.nx * g.ny;
+    const gcx = new Float64Array(nc), gcy = new Float64Array(nc);
+    const f = (c: Float64Array, grad: Float64Array | null): number => {
+      g.cx.set(c.subarray(0, nc));
+      g.cy.set(c.subarray(nc));
+      evaluateGrid(g, tx, ty, ux, uy);
+      for (let i = 0; i < ux.length; i++) {
+        ux[i] += bx[i];
+        uy[i] += by[i];
+      }
+      let v = prob.cost(ux, uy, grad ? gx : null, grad ? gy : null);
+      if (grad) {
+        gcx.fill(0);
+        gcy.fill(0);
+        gridAdjoint(g, tx, ty, gx, gy, gcx, gcy);
+        v += bendingEnergy(g, o.bendingWeight, gcx, gcy);
+        grad.set(gcx, 0);
+        grad.set(gcy, nc);
+      } else v += bendingEnergy(g, o.bendingWeight, null, null);
+      return v;
+    };
+    const c0 = new Float64Array(2 * nc);
+    c0.set(g.cx, 0);
+    c0.set(g.cy, nc);
+    const x = optimiseLevel(r, f, c0, { stage: 'bspline', level: l, factor, gridSpacingPx: spacingL }, `B-spline level ${l}`);
+    g.cx.set(x.subarray(0, nc));
+    g.cy.set(x.subarray(nc));
   }
+  return grid;
+}
 
-  // --- full-resolution field ---
+/** The displacement at every fixed pixel: the affine map plus the B-spline field when there is one. */
+function fullResolutionField(affineMatrix: number[], grid: BSplineGrid | null, W: number, H: number): { ux: Float32Array; uy: Float32Array } {
   const { bx, by } = affineField(affineMatrix, W, H, 1);
   const ux = bx, uy = by;
   if (grid) {
@@ -425,8 +438,35 @@ export function registerElastic(moving: Plane, fixed: Plane, options: ElasticOpt
       uy[i] += ey[i];
     }
   }
+  return { ux, uy };
+}
+
+/**
+ * Registers `moving` onto `fixed` (they may differ in size: the field lives on the fixed grid
+ * and points into the moving image).
+ * @throws FocalError `E_ARGUMENT` for non-finite pixels, bad sizes or options (field named).
+ */
+export function registerElastic(moving: Plane, fixed: Plane, options: ElasticOptions = {}): ElasticResult {
+  checkPlane(moving, 'moving');
+  checkPlane(fixed, 'fixed');
+  const o = resolveElasticOptions(moving, fixed, options);
+  const W = fixed.width, H = fixed.height;
+  const cxF = (W - 1) / 2, cyF = (H - 1) / 2;
+  const stages = (options.affineInit ? 1 : 0) + (options.affineOnly ? 0 : 1);
+  const totalSteps = Math.max(1, stages * o.levels * Math.max(1, o.iterations));
+  const r: Registration = {
+    o, signal: options.signal, W, H, cxF, cyF, records: [], done: 0,
+    fixedPyr: pyramid(standardise(fixed.data).data, W, H, o.levels),
+    movingPyr: pyramid(standardise(moving.data).data, moving.width, moving.height, o.levels),
+    report: (label) => options.onProgress?.(Math.min(1, r.done / totalSteps), label),
+  };
+  let affine = matrixToAffine(o.init, cxF, cyF);
+  if (options.affineInit) affine = affineStage(r, affine);
+  const affineMatrix = affineToMatrix(affine, cxF, cyF);
+  const grid = options.affineOnly ? null : bsplineStage(r, affineMatrix);
+  const { ux, uy } = fullResolutionField(affineMatrix, grid, W, H);
   options.onProgress?.(1, 'done');
-  return { ux, uy, affine: affineMatrix, grid, levels: records };
+  return { ux, uy, affine: affineMatrix, grid, levels: r.records };
 }
 
 /**

@@ -63,7 +63,6 @@ export const morphologyOp = defineOperation({
   run(ctx, { mask }, params) {
     assertMaskStack(mask, 'cellcount.binary');
     const fn = { erode, dilate, open, close }[params.operation];
-    if (!fn) throw new FocalError('E_PARAMS', `operation: unknown operation '${String(params.operation)}'`, { field: 'operation' });
     return { mask: perPlane(ctx, mask, (p) => fn(p, mask.width, mask.height, { iterations: params.iterations, count: params.count })) };
   },
 });

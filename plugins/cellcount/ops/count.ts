@@ -35,7 +35,7 @@ export type CountParams = z.infer<typeof countParams>;
 
 type RawCountParams = Partial<CountParams>;
 
-/** Cross-field problems of the count params (used by the schema and again in run). */
+/** Cross-field problems of the count params (the schema's refinement). */
 export function countParamProblems(p: RawCountParams): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
   const manual = p.method === 'manual';
@@ -185,8 +185,6 @@ export const count = defineOperation({
   },
   params: countParams,
   run(ctx, { image }, params) {
-    const problems = countParamProblems(params);
-    if (problems.length > 0) throw new FocalError('E_PARAMS', `${problems[0].field}: ${problems[0].message}`, { field: problems[0].field });
     if (image.rgb) throw new FocalError('E_PORT', 'image: cellcount.count needs a grey image, got RGB; convert it first (cellcount.rgb-to-grey, or cellcount.colour-deconvolution for stained tissue)');
     if (image.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${image.sizeC}; pick one with stack.substack (e.g. c = 0)`);
     const cal = pixelSize(image);

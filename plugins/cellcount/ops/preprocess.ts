@@ -74,7 +74,7 @@ export const colourDeconvolutionOp = defineOperation({
     const stains: PixelArray[] = [];
     const haem: PixelArray[] = [];
     perRgbPlane(stack, ctx.signal, (f) => ctx.progress(f), (r, g, b) => {
-      const res = colourDeconvolution(r, g, b, params.vectors as StainSet | number[][]);
+      const res = colourDeconvolution(r, g, b, params.vectors);
       stains.push(...(params.stainsAs === 'density' ? res.density : res.transmittance));
       haem.push(res.transmittance[0]);
       return [];
@@ -103,7 +103,6 @@ export const subtractBackgroundOp = defineOperation({
   }),
   run(ctx, { stack }, params) {
     requireGrey(stack, 'cellcount.subtract-background');
-    if (!(params.radiusPx > 0)) throw new FocalError('E_PARAMS', `radiusPx: must be positive, got ${params.radiusPx}`, { field: 'radiusPx' });
     const total = planeCount(stack);
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {

@@ -1,5 +1,5 @@
 import { FocalError, createTable, defineOperation, planeCount, planePosition, throwIfAborted, withPlanes, z, type Cell, type PixelArray, type Stack } from '../../../core/index.js';
-import { THRESHOLD_METHODS, applyThreshold, thresholdLimits, type ThresholdLimits, type ThresholdMethod } from '../threshold.js';
+import { THRESHOLD_METHODS, applyThreshold, thresholdLimits, type ThresholdLimits } from '../threshold.js';
 
 /**
  * Throws E_PORT for an RGB stack given to an op that works on grey planes.
@@ -35,20 +35,6 @@ export const thresholdParams = z
     }
   });
 
-type ThresholdParams = z.infer<typeof thresholdParams>;
-
-function checkParams(p: ThresholdParams): void {
-  if (p.method === 'manual') {
-    for (const f of ['lower', 'upper'] as const) {
-      if (typeof p[f] !== 'number' || Number.isNaN(p[f])) throw new FocalError('E_PARAMS', `${f}: method 'manual' needs numeric lower and upper limits`, { field: f });
-    }
-    if (p.lower! > p.upper!) throw new FocalError('E_PARAMS', `lower: ${p.lower} is above upper ${p.upper}`, { field: 'lower' });
-  } else if (p.lower !== undefined || p.upper !== undefined) {
-    const field = p.lower !== undefined ? 'lower' : 'upper';
-    throw new FocalError('E_PARAMS', `${field}: lower/upper are only used with method 'manual' (method is '${p.method}')`, { field });
-  }
-}
-
 function concat(planes: PixelArray[]): PixelArray {
   const n = planes.reduce((a, p) => a + p.length, 0);
   const first = planes[0];
@@ -74,18 +60,17 @@ export const thresholdOp = defineOperation({
   params: thresholdParams,
   run(ctx, { stack }, params) {
     requireGrey(stack, 'cellcount.threshold');
-    checkParams(params);
     const total = planeCount(stack);
-    let shared: ThresholdLimits | undefined;
-    if (params.method === 'manual') shared = { lower: params.lower!, upper: params.upper!, threshold: NaN };
-    else if (params.stackHistogram && total > 1) {
-      shared = thresholdLimits(concat(stack.planes), stack.dtype, params.method as ThresholdMethod, { darkBackground: params.darkBackground });
-    }
+    const method = params.method;
+    // the schema's refinement guarantees lower and upper with 'manual'
+    const limitsOf = (data: PixelArray): ThresholdLimits =>
+      method === 'manual' ? { lower: params.lower!, upper: params.upper!, threshold: NaN } : thresholdLimits(data, stack.dtype, method, { darkBackground: params.darkBackground });
+    const shared = method === 'manual' ? limitsOf(stack.planes[0]) : params.stackHistogram && total > 1 ? limitsOf(concat(stack.planes)) : undefined;
     const planes: Uint8Array[] = [];
     const rows: Record<string, Cell>[] = [];
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
-      const lim = shared ?? thresholdLimits(stack.planes[i], stack.dtype, params.method as ThresholdMethod, { darkBackground: params.darkBackground });
+      const lim = shared ?? limitsOf(stack.planes[i]);
       planes.push(applyThreshold(stack.planes[i], lim.lower, lim.upper));
       const { c, z: zi, t } = planePosition(stack, i);
       rows.push({ plane: i, c, z: zi, t, lower: lim.lower, upper: lim.upper });

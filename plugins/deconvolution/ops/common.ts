@@ -1,5 +1,5 @@
 import {
-  COMPUTE_SERVICE, FocalError, createTable, isFocalError, planeCount, planeIndex, throwIfAborted, withPlanes, z,
+  COMPUTE_SERVICE, FocalError, createTable, planeCount, planeIndex, throwIfAborted, withPlanes, z,
   type Cell, type ComputeService, type OpContext, type PixelArray, type Stack, type Table,
 } from '../../../core/index.js';
 import { BOUNDARIES } from '../engine.js';
@@ -20,6 +20,9 @@ export const commonFields = {
     .describe('Working-set budget of one FFT box, MiB; larger images are processed in overlapping tiles (results equal the untiled run to ~1e-4 of the peak)'),
 };
 
+/** The parameters both algorithms share, as the executor hands them over (parsed, defaults filled). */
+export type CommonParams = z.output<z.ZodObject<typeof commonFields>>;
+
 export const commonInputs = {
   image: { type: 'stack', description: 'Image or hyperstack to deconvolve (any pixel type; each channel/frame separately)' },
   psf: {
@@ -33,14 +36,6 @@ export const commonOutputs = {
   image: { type: 'stack', description: 'Deconvolved hyperstack, float32, same geometry and calibration' },
   stats: { type: 'table', optional: true, description: 'Present when reference is connected: iteration, psnr, ssim per iteration (with c, z, t when there are several volumes)' },
 } as const;
-
-/** Maps the numeric code's E_ARGUMENT errors onto op errors: inputs → E_PORT, params → E_PARAMS. */
-function asOpError(e: unknown): unknown {
-  if (!isFocalError(e) || e.code !== 'E_ARGUMENT') return e;
-  const field = e.details.field;
-  const code = field === 'image' || field === 'psf' || field === 'reference' ? 'E_PORT' : 'E_PARAMS';
-  return new FocalError(code, e.message, { field }, { cause: e });
-}
 
 /** The host's compute service, or undefined where none is registered (e.g. a bare test context). */
 function computeService(ctx: OpContext): ComputeService | undefined {
@@ -62,14 +57,11 @@ function computeService(ctx: OpContext): ComputeService | undefined {
 export async function deconvolveStack(
   ctx: OpContext,
   inputs: { image: Stack; psf: Stack; reference?: Stack },
-  params: { iterations: number; boundary: 'reflect-taper' | 'zero'; memoryBudgetMb: number },
+  params: CommonParams,
   kind: AlgorithmKind,
   extra: Record<string, unknown>,
 ): Promise<{ image: Stack; stats?: Table }> {
   const { image, psf, reference } = inputs;
-  if (!Number.isInteger(params.iterations) || params.iterations < 1) {
-    throw new FocalError('E_PARAMS', `iterations: must be an integer ≥ 1, got ${params.iterations}`, { field: 'iterations' });
-  }
   if (psf.sizeT !== 1) throw new FocalError('E_PORT', `psf: must have one frame, got ${psf.sizeT}`, { field: 'psf' });
   if (psf.sizeC !== 1 && psf.sizeC !== image.sizeC) {
     throw new FocalError('E_PORT', `psf: has ${psf.sizeC} channels; give one, or one per image channel (${image.sizeC})`, { field: 'psf' });
@@ -119,25 +111,21 @@ export async function deconvolveStack(
     const dims = { width: W, height: H, depth };
     const psfDims = { width: psf.width, height: psf.height, depth: psf.sizeZ };
     const options = { ...extra, iterations: params.iterations, boundary: params.boundary, memoryBudgetMb: params.memoryBudgetMb, signal: ctx.signal };
-    try {
-      if (compute && strips > 1) {
-        const inWorkers = kind === 'rl' ? richardsonLucyInWorkers : landweberInWorkers;
-        result = await inWorkers(gather(image), dims, psfData, psfDims, {
-          ...options,
-          pool: compute.workers,
-          strips,
-          onProgress: (f) => ctx.progress((v + f) / volumes.length, `volume ${v + 1}/${volumes.length}, ${strips} strips in workers`),
-        });
-      } else {
-        const solve = kind === 'rl' ? richardsonLucy : landweber;
-        result = solve(gather(image), dims, psfData, psfDims, {
-          ...options,
-          ...(reference ? { reference: gather(reference) } : {}),
-          onIterationDone: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
-        });
-      }
-    } catch (e) {
-      throw asOpError(e);
+    if (compute && strips > 1) {
+      const inWorkers = kind === 'rl' ? richardsonLucyInWorkers : landweberInWorkers;
+      result = await inWorkers(gather(image), dims, psfData, psfDims, {
+        ...options,
+        pool: compute.workers,
+        strips,
+        onProgress: (f) => ctx.progress((v + f) / volumes.length, `volume ${v + 1}/${volumes.length}, ${strips} strips in workers`),
+      });
+    } else {
+      const solve = kind === 'rl' ? richardsonLucy : landweber;
+      result = solve(gather(image), dims, psfData, psfDims, {
+        ...options,
+        ...(reference ? { reference: gather(reference) } : {}),
+        onIterationDone: (it) => ctx.progress((v * params.iterations + it) / total, `volume ${v + 1}/${volumes.length}, iteration ${it}/${params.iterations}`),
+      });
     }
     if (v === 0) ctx.log.debug('deconvolution geometry', { box: result.box, tiles: result.tiles, strips: result.strips ?? 1, volumes: volumes.length });
     vol.z.forEach((zz, k) => {

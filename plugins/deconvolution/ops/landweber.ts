@@ -1,4 +1,4 @@
-import { FocalError, defineOperation, z } from '../../../core/index.js';
+import { defineOperation, z } from '../../../core/index.js';
 import { commonFields, commonInputs, commonOutputs, deconvolveStack } from './common.js';
 
 export const landweberParams = z.strictObject({
@@ -21,7 +21,6 @@ export const landweberOp = defineOperation({
   outputs: commonOutputs,
   params: landweberParams,
   run(ctx, inputs, params) {
-    if (!(params.step > 0 && params.step < 2)) throw new FocalError('E_PARAMS', `step: must be in (0, 2), got ${params.step}`, { field: 'step' });
     return deconvolveStack(ctx, inputs, params, 'landweber', { step: params.step, nonNegative: params.nonNegative });
   },
 });

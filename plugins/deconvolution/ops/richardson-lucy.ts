@@ -1,4 +1,4 @@
-import { FocalError, defineOperation, z } from '../../../core/index.js';
+import { defineOperation, z } from '../../../core/index.js';
 import { MAX_TV_LAMBDA } from '../engine.js';
 import { commonFields, commonInputs, commonOutputs, deconvolveStack } from './common.js';
 
@@ -21,9 +21,6 @@ export const richardsonLucyOp = defineOperation({
   outputs: commonOutputs,
   params: richardsonLucyParams,
   run(ctx, inputs, params) {
-    if (!(params.tvLambda >= 0 && params.tvLambda <= MAX_TV_LAMBDA)) {
-      throw new FocalError('E_PARAMS', `tvLambda: must be in [0, ${MAX_TV_LAMBDA}], got ${params.tvLambda}`, { field: 'tvLambda' });
-    }
     return deconvolveStack(ctx, inputs, params, 'rl', { tvLambda: params.tvLambda });
   },
 });

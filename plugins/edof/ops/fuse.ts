@@ -24,7 +24,6 @@ export const fuse = defineOperation({
   },
   params: fuseParams,
   run(ctx, { stack }, params) {
-    if (params.windowPx % 2 === 0) throw new FocalError('E_PARAMS', `windowPx: must be odd, got ${params.windowPx}`, { field: 'windowPx' });
     if (params.channel !== undefined && params.channel >= stack.sizeC) {
       throw new FocalError('E_PARAMS', `channel: ${params.channel} is not a channel of this stack (it has ${stack.sizeC}: 0…${stack.sizeC - 1})`, { field: 'channel' });
     }

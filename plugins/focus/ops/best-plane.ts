@@ -18,12 +18,8 @@ export const bestPlane = defineOperation({
   },
   params: bestPlaneParams,
   run(ctx, { stack }, params) {
-    const criterion = params.criterion ?? 'vollath4';
-    const channel = params.channel ?? 0;
-    if (!(FOCUS_CRITERIA as readonly string[]).includes(criterion)) {
-      throw new FocalError('E_PARAMS', `criterion must be one of ${FOCUS_CRITERIA.join(', ')}, got ${String(criterion)}`, { field: 'criterion' });
-    }
-    if (!Number.isInteger(channel) || channel < 0 || channel >= stack.sizeC) {
+    const { criterion, channel } = params;
+    if (channel >= stack.sizeC) {
       throw new FocalError('E_PARAMS', `channel: ${channel} is outside the stack's ${stack.sizeC} channel(s) (0-based)`, { field: 'channel' });
     }
     if (stack.sizeT !== 1) {

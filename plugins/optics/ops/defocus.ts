@@ -60,8 +60,6 @@ export const defocusOp = defineOperation({
   outputs: { stack: { type: 'stack', description: 'float32: the defocused planes (defocusUm), or a z-stack per input plane (z range); photo-electrons when photons is set, else input units' } },
   params: defocusParams,
   run(ctx, { stack, heightMap }, params) {
-    const problem = rangeProblem(params);
-    if (problem) throw new FocalError('E_PARAMS', `${problem.field}: ${problem.message}`, { field: problem.field });
     const cal = stack.calibration;
     const pixelSizeUm = params.pixelSizeUm ?? cal.pixelWidthUm ?? cal.pixelHeightUm;
     if (pixelSizeUm === undefined) {

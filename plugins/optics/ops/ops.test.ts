@@ -41,9 +41,9 @@ describe('optics.psf-born-wolf', () => {
     expect(psfBornWolf.params.parse({ na: 0.5, wavelengthUm: 0.5, pixelSizeUm: 0.1 })).toMatchObject({ refractiveIndex: 1, size: 65, defocusUm: 0 });
   });
 
-  it('re-checks in run: E_PARAMS naming the field', async () => {
+  it('params that bypass the schema meet the numeric code\'s E_ARGUMENT naming the field (the executor maps it to E_PARAMS)', async () => {
     const e = await failure(Promise.resolve().then(() => psfBornWolf.run(testContext(), {}, { ...optics, na: 1.1, pixelSizeUm: 0.1, defocusUm: 0, size: 21, oversampling: 3 })));
-    expect(e).toMatchObject({ code: 'E_PARAMS', field: 'na' });
+    expect(e).toMatchObject({ code: 'E_ARGUMENT', field: 'na' });
   });
 });
 

@@ -41,12 +41,6 @@ export const psfBornWolf = defineOperation({
   params: psfBornWolfParams,
   run(ctx, _inputs, params) {
     const optics = { na: params.na, refractiveIndex: params.refractiveIndex, wavelengthUm: params.wavelengthUm };
-    try {
-      validateOptics(optics);
-    } catch (e) {
-      throw new FocalError('E_PARAMS', (e as Error).message, { field: (e as FocalError).details?.field });
-    }
-    if (params.size % 2 === 0) throw new FocalError('E_PARAMS', `size: must be odd, got ${params.size}`, { field: 'size' });
     const values = Array.isArray(params.defocusUm) ? params.defocusUm : [params.defocusUm];
     assertParamAllocation('size', params.size * params.size * 8 * values.length, `${values.length} plane(s) of ${params.size}×${params.size} px`);
     const planes = bornWolfPsfStack({ ...optics, pixelSizeUm: params.pixelSizeUm, sizePx: params.size, oversampling: params.oversampling, defocusUm: values });

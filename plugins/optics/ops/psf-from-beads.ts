@@ -51,7 +51,6 @@ export const psfFromBeadsOp = defineOperation({
       throw new FocalError('E_PORT', `expected one channel and one time point, got c=${stack.sizeC}, t=${stack.sizeT}; select them with stack.substack`, { field: 'stack' });
     }
     if (stack.sizeZ === 2) throw new FocalError('E_PORT', 'a bead z-stack needs at least 3 slices (got 2)', { field: 'stack' });
-    if (params.boxPx % 2 === 0) throw new FocalError('E_PARAMS', `boxPx: must be odd, got ${params.boxPx}`, { field: 'boxPx' });
     const pixelSizeUm = params.pixelSizeUm ?? stack.calibration.pixelWidthUm;
     const zStepUm = params.zStepUm ?? stack.calibration.zStepUm;
     const options = { boxPx: params.boxPx, minSeparationPx: params.minSeparationPx, thresholdSigma: params.thresholdSigma, pixelSizeUm, zStepUm };

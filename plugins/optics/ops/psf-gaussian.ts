@@ -21,15 +21,9 @@ export const psfGaussian = defineOperation({
   outputs: { psf: { type: 'stack', description: 'float32 PSF, one plane' } },
   params: psfGaussianParams,
   run(ctx, _inputs, params) {
-    if ((params.sigmaPx === undefined) === (params.fwhmUm === undefined)) {
-      throw new FocalError('E_PARAMS', 'sigmaPx: give exactly one of sigmaPx and fwhmUm', { field: 'sigmaPx' });
-    }
-    if (params.fwhmUm !== undefined && params.pixelSizeUm === undefined) {
-      throw new FocalError('E_PARAMS', 'pixelSizeUm: fwhmUm needs pixelSizeUm to convert µm to pixels', { field: 'pixelSizeUm' });
-    }
+    // the schema's refinement guarantees one of sigmaPx and fwhmUm (the latter with pixelSizeUm), and an odd size
     const sigmaPx = params.sigmaPx ?? params.fwhmUm! / FWHM_PER_SIGMA / params.pixelSizeUm!;
     const size = params.size ?? 2 * Math.ceil(4 * sigmaPx) + 1;
-    if (size % 2 === 0) throw new FocalError('E_PARAMS', `size: must be odd, got ${size}`, { field: 'size' });
     // float64 work values plus the float32 plane, per pixel of the window.
     assertParamAllocation(params.size !== undefined ? 'size' : params.sigmaPx !== undefined ? 'sigmaPx' : 'fwhmUm', size * size * 12, `a ${size}×${size}-px PSF`);
     const psf = gaussianPsf({ sigmaPx, sizePx: size });

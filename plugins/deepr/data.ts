@@ -4,8 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z } from '../../core/index.js';
-import type { SeededRandom } from './random.js';
+import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z, type SeededRandom } from '../../core/index.js';
 
 /** One training pair: raw (not normalised) square patches. */
 export interface TrainingPair {

@@ -2,11 +2,8 @@
  * Held-out evaluation of a Deep-R model against classical deconvolution given the true PSF
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
-import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim } from '../../core/index.js';
-import { selfEnsemble } from './augment.js';
+import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim, selfEnsemble, standardise, SeededRandom } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
-import { normalise } from './normalise.js';
-import { SeededRandom } from './random.js';
 
 /** 'deepr': one pass of the network; 'deepr-x8': the mean over the 8 flips/rotations ({@link selfEnsemble}). */
 export const EVALUATION_METHODS = ['input', 'deepr', 'deepr-x8', 'richardson-lucy', 'landweber'] as const;
@@ -84,8 +81,8 @@ export interface EvaluationResult {
  */
 export function normalisedScores(image: ArrayLike<number>, target: ArrayLike<number>, width: number, height: number, borderPx = 0): { ssim: number; psnr: number } {
   const ci = cropBorder(image, width, height, borderPx);
-  const a = normalise(ci.data).data;
-  const b = normalise(cropBorder(target, width, height, borderPx).data).data;
+  const a = standardise(ci.data).data;
+  const b = standardise(cropBorder(target, width, height, borderPx).data).data;
   width = ci.width;
   height = ci.height;
   let lo = Infinity;
@@ -161,7 +158,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair: TrainingPair = syntheticPair(sources, patchPx, rng, {}, dz);
         add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
-        const n = normalise(pair.input);
+        const n = standardise(pair.input);
         const predict = async (d: Float32Array, w: number, h: number) => (await engine.run(d, [1, h, w, 1])).data;
         const out = await predict(n.data, patchPx, patchPx);
         add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
@@ -181,8 +178,8 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         if (k === 0) {
           examples.push({
             defocusUm: dz,
-            target: normalise(pair.target).data,
-            outputs: { input: n.data, deepr: normalise(out).data, 'deepr-x8': normalise(outX8).data, 'richardson-lucy': normalise(kept['richardson-lucy']!).data, landweber: normalise(kept.landweber!).data },
+            target: standardise(pair.target).data,
+            outputs: { input: n.data, deepr: standardise(out).data, 'deepr-x8': standardise(outX8).data, 'richardson-lucy': standardise(kept['richardson-lucy']!).data, landweber: standardise(kept.landweber!).data },
           });
         }
         options.onProgress?.(++done, total);
@@ -260,7 +257,7 @@ export async function evaluateDefocusMap(dpm: ModelPackage, sources: SourceImage
       let mae = 0;
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair = syntheticPair(sources, P, rng, {}, dz);
-        const map = (await engine.run(normalise(pair.input).data, [1, P, P, 1])).data;
+        const map = (await engine.run(standardise(pair.input).data, [1, P, P, 1])).data;
         let s = 0;
         let e = 0;
         for (const v of map) {

@@ -7,8 +7,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/index.js';
-import type { Ensemble } from './augment.js';
+import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
 
 /** Name of the demo model bundled with Focal (models/deepr-demo/). */

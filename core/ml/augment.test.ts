@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
-import { AUGMENT_COUNT, augment, inverseAugment, selfEnsemble } from './augment.js';
-import { denormalise, normalise } from './normalise.js';
+import { isFocalError } from '../errors.js';
+import { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble } from './augment.js';
+import { destandardise as denormalise, standardise as normalise } from '../imaging/normalise.js';
 
 describe('normalise', () => {
   it('gives zero mean and unit (population) variance, and denormalise inverts it', () => {

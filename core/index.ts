@@ -129,7 +129,7 @@ export {
 } from './ml/losses.js';
 export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
 export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
-export { studentTCdf, pairedTTest, type TTestResult } from './numeric/stats.js';
+export { studentTCdf, pairedTTest, pairedDifference, type TTestResult } from './numeric/stats.js';
 export {
   JobSpecSchema, parseJobSpec, jobIdOf, makeJobSpec, runJob, insideAllowed, isPermanentFailure, PERMANENT_FAILURE_CODES,
   jobFailureReport, writeJobFailure, writeFailureFiles, JOB_FILE,

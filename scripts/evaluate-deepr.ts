@@ -21,9 +21,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, readTiff, writePng, writeFileAtomic } from '../core/index.js';
+import { createStack, pairedDifference, readTiff, writePng, writeFileAtomic } from '../core/index.js';
 import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
-import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, pairedDifference, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/evaluate.js';
+import { EVALUATION_METHODS, evaluateAutofocus, evaluateDefocusMap, type EvaluationMethod, type EvaluationRow } from '../plugins/deepr/evaluate.js';
 import { loadDeepRPackage, resolveModelDir } from '../plugins/deepr/package.js';
 import { renderLinePlot } from '../plugins/deepr/plot.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFocalError } from '../errors.js';
-import { pairedTTest, studentTCdf } from './stats.js';
+import { pairedDifference, pairedTTest, studentTCdf } from './stats.js';
 
 describe('studentTCdf', () => {
   it('matches tabulated critical values of the t distribution', () => {
@@ -53,5 +53,25 @@ describe('pairedTTest', () => {
         expect(isFocalError(e) && e.code === 'E_ARGUMENT').toBe(true);
       }
     }
+  });
+});
+
+describe('pairedDifference', () => {
+  it('gives the mean paired difference with a bootstrap interval that shrinks to it for a constant shift', () => {
+    const b = [0.5, 0.7, 0.2, 0.9, 0.4];
+    const shift = pairedDifference(b.map((v) => v + 0.1), b);
+    expect(shift.mean).toBeCloseTo(0.1, 12);
+    expect(shift.lo).toBeCloseTo(0.1, 12);
+    expect(shift.hi).toBeCloseTo(0.1, 12);
+    expect(shift.n).toBe(5);
+    // differences of ±1 around 0: the interval straddles 0 and lies within [−1, 1]
+    const a = Array.from({ length: 40 }, (_, i) => (i % 2 ? 1 : -1));
+    const d = pairedDifference(a, a.map(() => 0), { seed: 3 });
+    expect(d.mean).toBe(0);
+    expect(d.lo).toBeLessThan(0);
+    expect(d.hi).toBeGreaterThan(0);
+    expect(d.lo).toBeGreaterThan(-1);
+    expect(d.hi).toBeLessThan(1);
+    expect(() => pairedDifference([1, 2], [1])).toThrow(/equally long/);
   });
 });

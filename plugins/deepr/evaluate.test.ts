@@ -24,7 +24,7 @@ function discs(n: number): Float32Array {
 
 /**
  * Small direct-convolution Richardson–Lucy and Landweber for these tests (the deconvolution
- * plugin's FFT versions are the real baselines; scripts/evaluate-deepr.ts passes those).
+ * plugin's FFT versions are the real baselines; scripts/evaluate-deepr.ts passes those to plugins/deepr/tools/evaluate.ts).
  */
 function convolveSame(img: Float32Array, w: number, h: number, psf: Float32Array, pw: number, ph: number, flip: boolean): Float32Array {
   const out = new Float32Array(w * h);

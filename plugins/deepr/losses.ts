@@ -23,7 +23,7 @@ export interface LossWeights {
   ssim?: number;
 }
 
-/** Default λ, ν, ξ (docs/deepr.md explains how they were chosen). */
+/** Default λ, ν, ξ (plugins/deepr/docs/deepr.md explains how they were chosen). */
 export const DEFAULT_LOSS_WEIGHTS: LossWeights = { adversarial: 0.4, msSsim: 1, berhu: 0.5 };
 
 /**

@@ -3,7 +3,7 @@
  * learning kit (core/ml/nets.ts): the generator is the kit's U-Net with its defaults (residual
  * down blocks, max pooling, nearest + conv up-sampling, LeakyReLU 0.1, linear output), the
  * discriminator the kit's global-head LSGAN classifier, the DPM model a new decoder on the
- * frozen encoder. Choices the paper leaves open are listed in docs/deepr.md.
+ * frozen encoder. Choices the paper leaves open are listed in plugins/deepr/docs/deepr.md.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { buildDiscriminator as kitDiscriminator, buildUNet, withNewDecoder, type Tf } from '../../core/index.js';

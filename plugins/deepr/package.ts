@@ -37,7 +37,7 @@ export function resolveModelDir(model: string): string {
   }
   const bundled = join(bundledModelsDir(), model);
   if (existsSync(bundled)) return bundled;
-  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
+  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (plugins/deepr/docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
 }
 
 /** Loads the autofocus package and, when asked, its DPM package. */

@@ -43,7 +43,7 @@ export { testContext, runOp, type TestContext } from './testing/index.js';
 export { texturedSpecimen, curvedSurface, gaussianDefocusStack } from './testing/synthetic-specimen.js';
 
 // numeric helpers
-export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial } from './numeric/random.js';
+export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial, SeededRandom } from './numeric/random.js';
 // FFT plans, spectral backends and convolvers are not here: see the second entry core/spectral.ts.
 
 // the imaging library floor: numeric tools several plugins share (core/imaging/index.ts)
@@ -114,6 +114,15 @@ export {
   createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, planAxis, AUTO_ENGINE_ORDER,
   type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
 } from './ml/inference.js';
+// the image-to-image learning kit (core/ml; docs/architecture.md "Learning kit")
+export { buildUNet, withNewDecoder, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
+export {
+  MS_SSIM_POWER_FACTORS, msSsimScalesFor, msSsimWeights, msSsimTf, ssimTf, berhuTf, stdPerImage, rangePerImage,
+  lsganGeneratorLoss, lsganDiscriminatorLoss, maeLoss, mseLoss, totalVariation, l1WeightPenalty, featureLoss, weightedLoss,
+} from './ml/losses.js';
+export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
+export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
+export { studentTCdf, pairedTTest, pairedDifference, type TTestResult } from './numeric/stats.js';
 export {
   JobSpecSchema, parseJobSpec, jobIdOf, makeJobSpec, runJob, insideAllowed, isPermanentFailure, PERMANENT_FAILURE_CODES,
   jobFailureReport, writeJobFailure, writeFailureFiles, JOB_FILE,

@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/scripts/evaluate-demo-sample.js
  *
- * Scores as docs/deepr.md: each image normalised to zero mean and unit variance, 10 px border
+ * Scores as plugins/deepr/docs/deepr.md: each image normalised to zero mean and unit variance, 10 px border
  * left out (normalisedScores). Counts: the number of nuclei drawn, and cellcount.count on the
  * truth, the defocused input and the refocused output.
  */

@@ -16,7 +16,7 @@
  * (make-deepr-specimens.ts): lumpy outlines (low-order harmonics of the radius), a dome profile
  * (thicker in the middle), heterochromatin foci instead of nucleoli, and a few small, bright,
  * compact mitotic nuclei. 3 µm lies inside the range the demo model is evaluated on
- * (docs/deepr.md: 1–5 µm).
+ * (plugins/deepr/docs/deepr.md: 1–5 µm).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

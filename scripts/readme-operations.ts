@@ -50,9 +50,11 @@ export function renderOperationsSection(plugins: PluginInfo[], docFor: (pluginId
   return lines.join('\n');
 }
 
-/** The section for the built-in plugins, linking `docs/<plugin id>.md` where `root` has one. */
+/** The section for the built-in plugins, linking `plugins/<id>/docs/<id>.md` or `docs/<id>.md` where `root` has one. */
 export function builtinOperationsSection(root: string): string {
-  return renderOperationsSection(builtinPluginInfos(), (id) => (existsSync(join(root, 'docs', `${id}.md`)) ? `docs/${id}.md` : undefined));
+  // a plugin's own folder (plugins/<id>/docs/<id>.md) first, then docs/<id>.md
+  const docOf = (id: string) => [`plugins/${id}/docs/${id}.md`, `docs/${id}.md`].find((f) => existsSync(join(root, f)));
+  return renderOperationsSection(builtinPluginInfos(), docOf);
 }
 
 /** Where the section is in `text`: [start of the start marker, end of the end marker). Throws unless both markers occur once, in order. */

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 // Light imports only: this module registers `focal train` on every start of the CLI; core's
 // full entry is imported when a training runs.
 import { FocalError, formatDuration } from '../../core/startup.js';
+import type { NamedArray } from '../../core/index.js';
 import type { LossRow, TrainProgress } from '../../plugins/deepr/train.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
@@ -167,9 +168,7 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
   const deepr = {
     ...(await import('../../plugins/deepr/tf.js')),
     ...(await import('../../plugins/deepr/data.js')),
-    ...(await import('../../plugins/deepr/random.js')),
     ...(await import('../../plugins/deepr/package.js')),
-    ...(await import('../../plugins/deepr/checkpoint.js')),
     ...(await import('../../plugins/deepr/train.js')),
     ...(await import('../../plugins/deepr/losses.js')),
     ...(await import('../../plugins/deepr/dpm.js')),
@@ -200,13 +199,14 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     const valSources = opts.validation ? await readSources(opts.validation) : sources;
     const syn = deepr.SYNTHETIC_DEFAULTS;
     sample = (rng) => deepr.syntheticPair(sources, opts.patch, rng);
-    const vrng = new deepr.SeededRandom(opts.seed + 7919);
+    const { SeededRandom } = await import('../../core/index.js');
+    const vrng = new SeededRandom(opts.seed + 7919);
     validation = Array.from({ length: opts.validationPairs }, () => deepr.syntheticPair(valSources, opts.patch, vrng));
     pixelSizeUm = syn.pixelSizeUm;
     range = syn.defocusRangeUm;
     data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
   }
-  let initialGenerator: { weights: import('../../plugins/deepr/checkpoint.js').NamedArray[]; source: string } | undefined;
+  let initialGenerator: { weights: NamedArray[]; source: string } | undefined;
   if (opts.initFrom !== undefined) {
     const dir = deepr.resolveModelDir(opts.initFrom);
     const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
@@ -214,9 +214,9 @@ export async function trainDeepRCommand(opts: TrainDeepROptions, _globals: Globa
     if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
       throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
     }
-    const { loadTfjsModel } = await import('../../core/index.js');
+    const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
     const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
-    const weights = deepr.modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+    const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
     model.dispose();
     const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
     initialGenerator = { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };

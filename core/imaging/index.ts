@@ -30,4 +30,4 @@ export {
 export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
 export { besselJ0, besselJ1 } from './bessel.js';
 export { floodFillFromBorder } from './flood-fill.js';
-export { standardise } from './normalise.js';
+export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';

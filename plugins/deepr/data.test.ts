@@ -2,9 +2,8 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, isFocalError, writeTiff, type FocalError } from '../../core/index.js';
+import { createStack, isFocalError, writeTiff, type FocalError, SeededRandom } from '../../core/index.js';
 import { readAutofocusDataset, readDatasetFov, splitByFov, syntheticPair } from './data.js';
-import { SeededRandom } from './random.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });

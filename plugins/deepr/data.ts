@@ -4,8 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z } from '../../core/index.js';
-import type { SeededRandom } from './random.js';
+import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z, type SeededRandom } from '../../core/index.js';
 
 /** One training pair: raw (not normalised) square patches. */
 export interface TrainingPair {
@@ -175,7 +174,7 @@ export interface SourceImage {
  * half-width, so no boundary extension reaches the patch where the image is large enough),
  * imaged by the Born & Wolf model at a defocus drawn uniformly in the range (input) and at
  * 0 µm (target), each with independent Poisson–Gaussian camera noise (optics' `defocus`).
- * The crop is taken before simulation, so the PSF is computed per pair (cost measured in docs/deepr.md).
+ * The crop is taken before simulation, so the PSF is computed per pair (cost measured in plugins/deepr/docs/deepr.md).
  *
  * @throws FocalError `E_ARGUMENT` when an image is smaller than the patch.
  */

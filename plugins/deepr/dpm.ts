@@ -5,13 +5,9 @@
  * rate 1e-4, L2 objective Σ(x − y)², trained on uniformly defocused images only (uniform DPMs).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, throwIfAborted } from '../../core/index.js';
-import { AUGMENT_COUNT, augment } from './augment.js';
+import { FocalError, throwIfAborted, AUGMENT_COUNT, augment, standardise, SeededRandom, type Tf } from '../../core/index.js';
 import type { PairSampler } from './train.js';
 import { buildDpmModel } from './model.js';
-import { normalise } from './normalise.js';
-import { SeededRandom } from './random.js';
-import type { Tf } from './tf.js';
 
 export interface DpmTrainOptions {
   /** Source of pairs; only `input` and `defocusUm` are used (the target DPM is uniform). */
@@ -62,7 +58,7 @@ export async function trainDpmDecoder(tf: Tf, generator: tfTypes.LayersModel, op
       const y0 = rng.int(p.sizePx - P + 1);
       const crop = new Float32Array(P * P);
       for (let y = 0; y < P; y++) crop.set(p.input.subarray((y0 + y) * p.sizePx + x0, (y0 + y) * p.sizePx + x0 + P), y * P);
-      xs.set(normalise(augment(crop, P, P, rng.int(AUGMENT_COUNT)).data).data, b * P * P);
+      xs.set(standardise(augment(crop, P, P, rng.int(AUGMENT_COUNT)).data).data, b * P * P);
       ys.fill(options.target === 'absolute' ? Math.abs(p.defocusUm) : p.defocusUm, b * P * P, (b + 1) * P * P);
     }
     const x = tf.tensor4d(xs, [batch, P, P, 1]);

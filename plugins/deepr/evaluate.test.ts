@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGenerator } from './model.js';
-import { evaluateAutofocus, normalisedScores, pairedDifference } from './evaluate.js';
+import { evaluateAutofocus, normalisedScores } from './evaluate.js';
 import { getTf } from './tf.js';
 import { loadDeepRPackage, saveDeepRPackage } from './package.js';
 
@@ -24,7 +24,7 @@ function discs(n: number): Float32Array {
 
 /**
  * Small direct-convolution Richardson–Lucy and Landweber for these tests (the deconvolution
- * plugin's FFT versions are the real baselines; scripts/evaluate-deepr.ts passes those).
+ * plugin's FFT versions are the real baselines; scripts/evaluate-deepr.ts passes those to plugins/deepr/tools/evaluate.ts).
  */
 function convolveSame(img: Float32Array, w: number, h: number, psf: Float32Array, pw: number, ph: number, flip: boolean): Float32Array {
   const out = new Float32Array(w * h);
@@ -140,25 +140,5 @@ describe('evaluateAutofocus', () => {
       expect(r.oracleSsim!).toBeGreaterThanOrEqual(r.ssim - 1e-12);
       if (r.iterations === r.oracleIterations) expect(r.oracleSsim).toBeCloseTo(r.ssim, 12);
     }
-  });
-});
-
-describe('pairedDifference', () => {
-  it('gives the mean paired difference with a bootstrap interval that shrinks to it for a constant shift', () => {
-    const b = [0.5, 0.7, 0.2, 0.9, 0.4];
-    const shift = pairedDifference(b.map((v) => v + 0.1), b);
-    expect(shift.mean).toBeCloseTo(0.1, 12);
-    expect(shift.lo).toBeCloseTo(0.1, 12);
-    expect(shift.hi).toBeCloseTo(0.1, 12);
-    expect(shift.n).toBe(5);
-    // differences of ±1 around 0: the interval straddles 0 and lies within [−1, 1]
-    const a = Array.from({ length: 40 }, (_, i) => (i % 2 ? 1 : -1));
-    const d = pairedDifference(a, a.map(() => 0), { seed: 3 });
-    expect(d.mean).toBe(0);
-    expect(d.lo).toBeLessThan(0);
-    expect(d.hi).toBeGreaterThan(0);
-    expect(d.lo).toBeGreaterThan(-1);
-    expect(d.hi).toBeLessThan(1);
-    expect(() => pairedDifference([1, 2], [1])).toThrow(/equally long/);
   });
 });

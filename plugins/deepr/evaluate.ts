@@ -2,11 +2,8 @@
  * Held-out evaluation of a Deep-R model against classical deconvolution given the true PSF
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
-import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim } from '../../core/index.js';
-import { selfEnsemble } from './augment.js';
+import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim, selfEnsemble, standardise, SeededRandom } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
-import { normalise } from './normalise.js';
-import { SeededRandom } from './random.js';
 
 /** 'deepr': one pass of the network; 'deepr-x8': the mean over the 8 flips/rotations ({@link selfEnsemble}). */
 export const EVALUATION_METHODS = ['input', 'deepr', 'deepr-x8', 'richardson-lucy', 'landweber'] as const;
@@ -84,8 +81,8 @@ export interface EvaluationResult {
  */
 export function normalisedScores(image: ArrayLike<number>, target: ArrayLike<number>, width: number, height: number, borderPx = 0): { ssim: number; psnr: number } {
   const ci = cropBorder(image, width, height, borderPx);
-  const a = normalise(ci.data).data;
-  const b = normalise(cropBorder(target, width, height, borderPx).data).data;
+  const a = standardise(ci.data).data;
+  const b = standardise(cropBorder(target, width, height, borderPx).data).data;
   width = ci.width;
   height = ci.height;
   let lo = Infinity;
@@ -161,7 +158,7 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair: TrainingPair = syntheticPair(sources, patchPx, rng, {}, dz);
         add('input', normalisedScores(pair.input, pair.target, patchPx, patchPx, border));
-        const n = normalise(pair.input);
+        const n = standardise(pair.input);
         const predict = async (d: Float32Array, w: number, h: number) => (await engine.run(d, [1, h, w, 1])).data;
         const out = await predict(n.data, patchPx, patchPx);
         add('deepr', normalisedScores(out, pair.target, patchPx, patchPx, border));
@@ -181,8 +178,8 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
         if (k === 0) {
           examples.push({
             defocusUm: dz,
-            target: normalise(pair.target).data,
-            outputs: { input: n.data, deepr: normalise(out).data, 'deepr-x8': normalise(outX8).data, 'richardson-lucy': normalise(kept['richardson-lucy']!).data, landweber: normalise(kept.landweber!).data },
+            target: standardise(pair.target).data,
+            outputs: { input: n.data, deepr: standardise(out).data, 'deepr-x8': standardise(outX8).data, 'richardson-lucy': standardise(kept['richardson-lucy']!).data, landweber: standardise(kept.landweber!).data },
           });
         }
         options.onProgress?.(++done, total);
@@ -206,30 +203,6 @@ export async function evaluateAutofocus(pkg: ModelPackage, sources: SourceImage[
     await engine.dispose();
   }
   return { rows, examples };
-}
-
-/**
- * Mean of the paired differences a[i] − b[i] with a percentile bootstrap confidence interval
- * (pairs resampled with replacement, `reps` times, seeded): whether one method beats another on
- * the same images by more than the spread between images.
- */
-export function pairedDifference(a: readonly number[], b: readonly number[], options: { reps?: number; level?: number; seed?: number } = {}): { mean: number; lo: number; hi: number; n: number } {
-  if (a.length !== b.length || a.length === 0) throw new FocalError('E_ARGUMENT', `pairedDifference: need two equally long, non-empty score lists, got ${a.length} and ${b.length}`, { field: 'scores' });
-  const d = a.map((v, i) => v - b[i]);
-  const n = d.length;
-  const mean = d.reduce((s, v) => s + v, 0) / n;
-  const reps = options.reps ?? 2000;
-  const rng = new SeededRandom(options.seed ?? 1);
-  const means = new Float64Array(reps);
-  for (let r = 0; r < reps; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += d[rng.int(n)];
-    means[r] = s / n;
-  }
-  means.sort();
-  const alpha = (1 - (options.level ?? 0.95)) / 2;
-  const q = (p: number) => means[Math.min(reps - 1, Math.max(0, Math.round(p * (reps - 1))))];
-  return { mean, lo: q(alpha), hi: q(1 - alpha), n };
 }
 
 export interface DefocusMapRow {
@@ -260,7 +233,7 @@ export async function evaluateDefocusMap(dpm: ModelPackage, sources: SourceImage
       let mae = 0;
       for (let k = 0; k < options.pairsPerDefocus; k++) {
         const pair = syntheticPair(sources, P, rng, {}, dz);
-        const map = (await engine.run(normalise(pair.input).data, [1, P, P, 1])).data;
+        const map = (await engine.run(standardise(pair.input).data, [1, P, P, 1])).data;
         let s = 0;
         let e = 0;
         for (const v of map) {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LOSS_WEIGHTS, berhuTf, generatorLoss, msSsimScalesFor, msSsimTf, msSsimWeights, ssimTf } from './losses.js';
-import { SeededRandom } from './random.js';
+import { DEFAULT_LOSS_WEIGHTS, generatorLoss } from './losses.js';
 import { getTf } from './tf.js';
-import { berhu, msSsim, ssim } from '../../core/index.js';
+import { berhu, berhuTf, msSsim, msSsimScalesFor, msSsimTf, msSsimWeights, SeededRandom, ssim, ssimTf } from '../../core/index.js';
 
 function pair(size: number, seed: number): { ref: Float32Array; img: Float32Array } {
   const rng = new SeededRandom(seed);

@@ -2,15 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, isFocalError, runOp, type Stack } from '../../core/index.js';
+import { createStack, isFocalError, runOp, type Stack, selfEnsemble, standardise } from '../../core/index.js';
 import { deeprPlugin } from './index.js';
 import { buildGenerator } from './model.js';
 import { getTf } from './tf.js';
 import { loadDeepRPackage, saveDeepRPackage } from './package.js';
-import { selfEnsemble } from './augment.js';
 import { trainDpmDecoder } from './dpm.js';
 import { type TrainingPair } from './data.js';
-import { normalise } from './normalise.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -27,7 +25,7 @@ describe('DPM decoder target', () => {
     const { tf } = await getTf();
     const generator = buildGenerator(tf, { baseChannels: 4, seed: 5 });
     const pair: TrainingPair = { input: blobs(64, 64, 1), target: blobs(64, 64, 1), sizePx: 64, defocusUm: -3 };
-    const x = tf.tensor4d(normalise(pair.input).data, [1, 64, 64, 1]);
+    const x = tf.tensor4d(standardise(pair.input).data, [1, 64, 64, 1]);
     const means: Record<string, number> = {};
     for (const target of ['absolute', 'signed'] as const) {
       const { model, losses } = await trainDpmDecoder(tf, generator, { sample: () => pair, iterations: 16, baseChannels: 4, patchPx: 64, batchSize: 1, learningRate: 1e-2, seed: 3, target });
@@ -71,7 +69,7 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     const res = (await runOp(op('deepr.autofocus'), { image }, { model: dir, engine: 'tfjs', tileSize: 96, overlapPx: 0 })).image as Stack;
     expect(res.dtype).toBe('float32');
     expect(res.calibration.pixelWidthUm).toBe(0.325);
-    const n = normalise(plane);
+    const n = standardise(plane);
     const direct = tf.tidy(() => (generator.predict(tf.tensor4d(n.data, [1, H, W, 1])) as import('@tensorflow/tfjs').Tensor).dataSync());
     // overlapPx 0 and a 96-px tile: one 96×64 tile covers the image exactly, so: the op must equal the generator, mapped back with the plane's mean and σ
     let maxErr = 0;
@@ -85,7 +83,7 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
 
     // ×8 self-ensemble: one 64² tile per transform, so the op equals selfEnsemble over the generator
     const sq = blobs(64, 64, 5);
-    const ns = normalise(sq);
+    const ns = standardise(sq);
     const ens = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0, ensemble: 'dihedral8' })).image as Stack;
     const ref = await selfEnsemble(ns.data, 64, 64, 'dihedral8', async (d, w, h) => Float32Array.from(tf.tidy(() => (generator.predict(tf.tensor4d(d, [1, h, w, 1])) as import('@tensorflow/tfjs').Tensor).dataSync())));
     const single = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0 })).image as Stack;

@@ -7,8 +7,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/index.js';
-import type { Ensemble } from './augment.js';
+import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
 
 /** Name of the demo model bundled with Focal (models/deepr-demo/). */
@@ -38,7 +37,7 @@ export function resolveModelDir(model: string): string {
   }
   const bundled = join(bundledModelsDir(), model);
   if (existsSync(bundled)) return bundled;
-  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
+  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (plugins/deepr/docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
 }
 
 /** Loads the autofocus package and, when asked, its DPM package. */

@@ -6,16 +6,11 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, RateEstimator, throwIfAborted } from '../../core/index.js';
-import { AUGMENT_COUNT, augment } from './augment.js';
-import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray } from './checkpoint.js';
+import { FocalError, RateEstimator, throwIfAborted, AUGMENT_COUNT, augment, loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray, standardise, SeededRandom, type Tf, berhuTf, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf } from '../../core/index.js';
 import type { TrainingPair } from './data.js';
-import { DEFAULT_LOSS_WEIGHTS, berhuTf, discriminatorLoss, generatorLoss, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf, type LossWeights } from './losses.js';
+import { DEFAULT_LOSS_WEIGHTS, discriminatorLoss, generatorLoss, type LossWeights } from './losses.js';
 import { buildDiscriminator, buildGenerator } from './model.js';
-import { normalise } from './normalise.js';
 import { renderLinePlot } from './plot.js';
-import { SeededRandom } from './random.js';
-import type { Tf } from './tf.js';
 
 type Tensor4D = tfTypes.Tensor4D;
 
@@ -189,8 +184,8 @@ function makeBatch(tf: Tf, pairs: { input: Float32Array; target: Float32Array }[
   const xs = new Float32Array(pairs.length * size * size);
   const ys = new Float32Array(pairs.length * size * size);
   pairs.forEach((p, i) => {
-    xs.set(normalise(p.input).data, i * size * size);
-    ys.set(normalise(p.target).data, i * size * size);
+    xs.set(standardise(p.input).data, i * size * size);
+    ys.set(standardise(p.target).data, i * size * size);
   });
   return { x: tf.tensor4d(xs, [pairs.length, size, size, 1]), y: tf.tensor4d(ys, [pairs.length, size, size, 1]) };
 }

@@ -20,7 +20,8 @@ export const ONNX_IR_VERSION = 8;
 
 /** The tf.layers class names the exporter supports. */
 export const ONNX_SUPPORTED_LAYERS: readonly string[] = [
-  'InputLayer', 'Conv2D', 'Conv2DTranspose', 'LeakyReLU', 'ReLU', 'Activation', 'Add', 'Concatenate', 'MaxPooling2D', 'UpSampling2D',
+  'InputLayer', 'Conv2D', 'Conv2DTranspose', 'LeakyReLU', 'ReLU', 'Activation', 'Add', 'Concatenate', 'MaxPooling2D', 'AveragePooling2D', 'UpSampling2D',
+  'BatchNormalization',
 ];
 
 export interface ExportOnnxOptions {
@@ -235,7 +236,8 @@ export function exportOnnx(model: tfType.LayersModel, options: ExportOnnxOptions
           }
           break;
         }
-        case 'MaxPooling2D': {
+        case 'MaxPooling2D':
+        case 'AveragePooling2D': {
           checkChannelsLast(layer);
           const [ph, pw] = pair(cfg.poolSize, 2);
           const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2);
@@ -246,24 +248,50 @@ export function exportOnnx(model: tfType.LayersModel, options: ExportOnnxOptions
           if (cfg.padding === 'same') attrs.push({ name: 'auto_pad', kind: 'string', value: 'SAME_UPPER' });
           else if (cfg.padding === 'valid' || cfg.padding === undefined) attrs.push({ name: 'pads', kind: 'ints', value: [0, 0, 0, 0] });
           else throw unsupported(layer, `padding '${String(cfg.padding)}'`);
+          const average = layer.className === 'AveragePooling2D';
+          // tf's average pooling ignores the padding of 'same' windows: count_include_pad 0 (ONNX's default)
+          if (average) attrs.push({ name: 'count_include_pad', kind: 'int', value: 0 });
           out = uid(base);
-          nodes.push({ opType: 'MaxPool', name: out, inputs: [ins[0]], outputs: [out], attributes: attrs });
+          nodes.push({ opType: average ? 'AveragePool' : 'MaxPool', name: out, inputs: [ins[0]], outputs: [out], attributes: attrs });
           break;
         }
         case 'UpSampling2D': {
           checkChannelsLast(layer);
-          if (cfg.interpolation !== undefined && cfg.interpolation !== 'nearest') throw unsupported(layer, `interpolation '${String(cfg.interpolation)}' (only nearest)`);
+          const bilinear = cfg.interpolation === 'bilinear';
+          if (cfg.interpolation !== undefined && cfg.interpolation !== 'nearest' && !bilinear) throw unsupported(layer, `interpolation '${String(cfg.interpolation)}' (nearest or bilinear)`);
           const [fh, fw] = pair(cfg.size, 2);
           if (!Number.isInteger(fh) || !Number.isInteger(fw)) throw unsupported(layer, 'non-integer size');
           const scales = addInit(`${layer.name}/scales`, [4], new Float32Array([1, 1, fh, fw]));
           out = uid(base);
           nodes.push({
             opType: 'Resize', name: out, inputs: [ins[0], '', scales], outputs: [out],
-            attributes: [
+            // tfjs resizes with alignCorners and halfPixelCenters false: ONNX's 'asymmetric' coordinates
+            attributes: bilinear ? [
+              { name: 'mode', kind: 'string', value: 'linear' },
+              { name: 'coordinate_transformation_mode', kind: 'string', value: 'asymmetric' },
+            ] : [
               { name: 'mode', kind: 'string', value: 'nearest' },
               { name: 'coordinate_transformation_mode', kind: 'string', value: 'asymmetric' },
               { name: 'nearest_mode', kind: 'string', value: 'floor' },
             ],
+          });
+          break;
+        }
+        case 'BatchNormalization': {
+          // inference form: (x − moving mean) / √(moving variance + ε) · γ + β, over the channel axis
+          const axis = typeof cfg.axis === 'number' ? cfg.axis : -1;
+          if (axis !== -1 && axis !== 3) throw unsupported(layer, `axis ${axis} (only the channel axis, -1)`);
+          const w = weightsOf(layer);
+          const c = w[w.length - 1].length;
+          let i = 0;
+          const gamma = cfg.scale !== false ? w[i++] : new Float32Array(c).fill(1);
+          const beta = cfg.center !== false ? w[i++] : new Float32Array(c);
+          const [mean, variance] = [w[i], w[i + 1]];
+          out = uid(base);
+          nodes.push({
+            opType: 'BatchNormalization', name: out,
+            inputs: [ins[0], addInit(`${layer.name}/gamma`, [c], gamma), addInit(`${layer.name}/beta`, [c], beta), addInit(`${layer.name}/mean`, [c], mean), addInit(`${layer.name}/variance`, [c], variance)],
+            outputs: [out], attributes: [{ name: 'epsilon', kind: 'float', value: typeof cfg.epsilon === 'number' ? cfg.epsilon : 1e-3 }],
           });
           break;
         }

@@ -1,6 +1,4 @@
-import { FocalError, createInferenceEngine, planeCount, throwIfAborted, tiledInference, withPlanes, type ModelPackage, type OpContext, type PixelArray, type Stack } from '../../../core/index.js';
-import { AUGMENT_COUNT, selfEnsemble, type Ensemble } from '../augment.js';
-import { denormalise, normalise } from '../normalise.js';
+import { FocalError, createInferenceEngine, planeCount, throwIfAborted, tiledInference, withPlanes, type ModelPackage, type OpContext, type PixelArray, type Stack, AUGMENT_COUNT, selfEnsemble, type Ensemble, destandardise, standardise } from '../../../core/index.js';
 
 /** Params shared by the Deep-R ops. */
 export interface ModelRunParams {
@@ -35,7 +33,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
-      const n = normalise(stack.planes[i]);
+      const n = standardise(stack.planes[i]);
       const passes = ensemble === 'dihedral8' ? AUGMENT_COUNT : 1;
       let pass = 0;
       const out = await selfEnsemble(n.data, stack.width, stack.height, ensemble, async (data, width, height) => {
@@ -50,7 +48,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
         });
         return result;
       });
-      planes.push(restoreScale ? denormalise(out, n.mean, n.std) : out);
+      planes.push(restoreScale ? destandardise(out, n.mean, n.std) : out);
       ctx.progress((i + 1) / total);
     }
     return withPlanes(stack, planes);

@@ -2,7 +2,7 @@
  * Procedural in-focus fluorescent specimens for training and evaluating the Deep-R demo model
  * (deterministic: same bytes every run).
  *
- *   npm run build && node dist/scripts/make-deepr-specimens.js
+ *   npm run build && node dist/plugins/deepr/tools/make-specimens.js   (npm run deepr:specimens)
  *
  * samples/deepr-specimens-{train,validation,heldout}.tif (12, 3 and 6 planes): 384 × 384 px
  * uint16 planes (0.325 µm/px, the 20×/0.75 NA setting of the Deep-R paper), each the in-focus
@@ -17,7 +17,7 @@
  *   scattered nuclei.
  *
  * Each file uses its own seeds: no field of view is shared. Training draws pairs from `train`,
- * picks its best checkpoint on `validation`, and docs/deepr.md evaluates on `heldout`. The
+ * picks its best checkpoint on `validation`, and plugins/deepr/docs/deepr.md evaluates on `heldout`. The
  * values are a relative density (the brightest pixel of a plane is 4000); `focal train deepr
  * --synthetic` and the evaluation script image them with the Born & Wolf defocus simulator.
  *
@@ -27,7 +27,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, defocusSeries, gaussianBlur2d, gaussianRandom, mulberry32, type Stack, writeTiff } from '../core/index.js';
+import { createStack, defocusSeries, gaussianBlur2d, gaussianRandom, mulberry32, type Stack, writeTiff } from '../../../core/index.js';
 
 export const SPECIMEN_SIZE_PX = 384;
 export const SPECIMEN_PIXEL_UM = 0.325;
@@ -216,7 +216,7 @@ export function makeDefocusSeries(): Stack {
 }
 
 async function main(): Promise<void> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
   for (const [file, count, seed] of [['deepr-specimens-train.tif', 12, 101], ['deepr-specimens-validation.tif', 3, 303], ['deepr-specimens-heldout.tif', 6, 202]] as const) {
     const out = join(root, 'samples', file);
     mkdirSync(dirname(out), { recursive: true });

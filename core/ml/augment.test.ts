@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
-import { AUGMENT_COUNT, augment, inverseAugment, selfEnsemble } from './augment.js';
-import { denormalise, normalise } from './normalise.js';
+import { isFocalError } from '../errors.js';
+import { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble } from './augment.js';
+import { destandardise as denormalise, standardise as normalise } from '../imaging/normalise.js';
 
 describe('normalise', () => {
   it('gives zero mean and unit (population) variance, and denormalise inverts it', () => {
@@ -84,5 +84,22 @@ describe('selfEnsemble', () => {
     expect(await selfEnsemble(img, 5, 3, 'none', shiftRows, identity)).toBe(identity);
     expect(calls).toBe(0);
     await expect(selfEnsemble(img, 5, 3, 'dihedral8', shiftRows, new Float32Array(4))).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'identityOutput' } });
+  });
+});
+
+describe('augmentPlanes', () => {
+  it('applies the same transform to every plane (channels of inputs and targets stay aligned)', () => {
+    const w = 3;
+    const h = 2;
+    const a = Float32Array.from({ length: 6 }, (_, i) => i);
+    const b = Float32Array.from({ length: 6 }, (_, i) => 10 * i);
+    for (let k = 0; k < AUGMENT_COUNT; k++) {
+      const r = augmentPlanes([a, b], w, h, k);
+      const ra = augment(a, w, h, k);
+      expect(r.planes[0]).toEqual(ra.data);
+      expect(r.planes[1]).toEqual(ra.data.map((v) => 10 * v));
+      expect([r.width, r.height]).toEqual([ra.width, ra.height]);
+    }
+    expect(() => augmentPlanes([a, new Float32Array(5)], w, h, 0)).toThrow(/planes\[1\]/);
   });
 });

@@ -1,21 +1,17 @@
-/** Tensor files for checkpoints: one JSON index plus one little-endian float32 blob. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { FocalError } from '../../core/index.js';
+/**
+ * Tensor files for training checkpoints (learning kit): one JSON index plus one little-endian
+ * float32 blob, each written atomically.
+ */
+import { readFile } from 'node:fs/promises';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { Tf } from './tf.js';
+import { FocalError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { Tf } from './backend.js';
 
 export interface NamedArray {
   name: string;
   shape: number[];
   data: Float32Array;
-}
-
-async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 /** Writes `<base>.json` (names, shapes) and `<base>.bin` (float32 data). The .bin is written first. */
@@ -27,8 +23,8 @@ export async function saveArrays(base: string, arrays: NamedArray[]): Promise<vo
     blob.set(a.data, o);
     o += a.data.length;
   }
-  await atomicWrite(`${base}.bin`, new Uint8Array(blob.buffer));
-  await atomicWrite(`${base}.json`, JSON.stringify({ format: 'focal-deepr-tensors', version: 1, tensors: arrays.map((a) => ({ name: a.name, shape: a.shape })) }));
+  await writeFileAtomic(`${base}.bin`, new Uint8Array(blob.buffer), { mkdir: true });
+  await writeFileAtomic(`${base}.json`, JSON.stringify({ format: 'focal-deepr-tensors', version: 1, tensors: arrays.map((a) => ({ name: a.name, shape: a.shape })) }), { mkdir: true });
 }
 
 /** Reads what {@link saveArrays} wrote. @throws FocalError `E_ARGUMENT` (field `checkpoint`) when the files disagree. */

@@ -1,4 +1,4 @@
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 
 /** Number of distinct flip/rotation transforms (the dihedral group of the square). */
 export const AUGMENT_COUNT = 8;
@@ -44,6 +44,20 @@ export function augment(data: ArrayLike<number>, width: number, height: number, 
     }
   }
   return { data: out, width: ow, height: oh };
+}
+
+/**
+ * Transform `k` applied identically to several co-registered planes (every channel of every
+ * input and target of one training pair), so they stay aligned.
+ * @throws FocalError `E_ARGUMENT` (field `planes[i]`) for a plane of another size.
+ */
+export function augmentPlanes(planes: readonly ArrayLike<number>[], width: number, height: number, k: number): { planes: Float32Array[]; width: number; height: number } {
+  const out = planes.map((p, i) => {
+    if (p.length !== width * height) throw new FocalError('E_ARGUMENT', `planes[${i}]: has ${p.length} pixels, expected ${width}×${height}`, { field: `planes[${i}]` });
+    return augment(p, width, height, k);
+  });
+  const size = (k & 1) === 1 ? { width: height, height: width } : { width, height };
+  return { planes: out.map((o) => o.data), ...size };
 }
 
 /** The transform index that undoes transform `k` ({@link augment}(augment(d, k), inverseAugment(k)) = d). */

@@ -1,0 +1,174 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as tfType from '@tensorflow/tfjs';
+import { isFocalError } from '../errors.js';
+import { exportOnnx } from './onnx/export.js';
+import { buildDiscriminator, buildUNet, featureExtractor, withNewDecoder } from './nets.js';
+
+let tf: typeof tfType;
+let ort: typeof import('onnxruntime-node');
+
+beforeAll(async () => {
+  tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  ort = await import('onnxruntime-node');
+});
+
+function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + (hi - lo) * (s / 2 ** 32);
+  });
+}
+
+/** Gives every batch-norm layer random statistics and affine parameters (variance > 0), so the export is checked on non-trivial values. */
+function randomiseBatchNorm(model: tfType.LayersModel): number {
+  let n = 0;
+  for (const l of model.layers) {
+    if (l.getClassName() !== 'BatchNormalization') continue;
+    n++;
+    const ws = l.getWeights();
+    l.setWeights(ws.map((w, i) => tf.tensor(random(w.size, 17 + i + n, i === ws.length - 1 ? 0.5 : -0.5, i === ws.length - 1 ? 2 : 0.5), w.shape)));
+  }
+  return n;
+}
+
+/** max |tfjs − onnxruntime| over the model's output on random inputs of `shapes`. */
+async function onnxDifference(model: tfType.LayersModel, shapes: [number, number, number, number][]): Promise<{ maxDiff: number; maxAbs: number }> {
+  const data = shapes.map((s, i) => random(s.reduce((a, b) => a * b, 1), 5 + i));
+  const expected = tf.tidy(() => model.predict(shapes.length === 1 ? tf.tensor4d(data[0], shapes[0]) : data.map((d, i) => tf.tensor4d(d, shapes[i]))) as tfType.Tensor);
+  const want = expected.dataSync();
+  const session = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  session.inputNames.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', data[i], shapes[i]); });
+  const got = (await session.run(feeds))[session.outputNames[0]];
+  expect(got.dims).toEqual(expected.shape);
+  const g = got.data as Float32Array;
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(want[i]));
+  }
+  expected.dispose();
+  await session.release();
+  return { maxDiff, maxAbs };
+}
+
+describe('buildUNet', () => {
+  it('defaults (Deep-R\'s generator): shape-preserving, parameter count by hand, layer names, same seed → same weights', () => {
+    const m = buildUNet(tf, { baseChannels: 2, levels: 2, seed: 4 });
+    // in conv 20; level 0: proj 6 + convs 38 + 38; level 1: 12 + 76 + 148; bridge 2 × 148;
+    // up level 1: upconv 148, convs 292 + 148; up level 0: 74, 74 + 38; out 3
+    expect(m.countParams()).toBe(20 + 82 + 236 + 296 + 588 + 186 + 3);
+    const y = m.predict(tf.zeros([1, 8, 12, 1])) as tfType.Tensor;
+    expect(y.shape).toEqual([1, 8, 12, 1]);
+    for (const n of ['enc_in_conv', 'enc0_proj', 'enc1_act2', 'enc1_pool', 'enc_bridge_act2', 'dec0_up', 'dec0_concat', 'dec_out']) expect(() => m.getLayer(n)).not.toThrow();
+    const again = buildUNet(tf, { baseChannels: 2, levels: 2, seed: 4 });
+    const a = m.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(again.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(a);
+    const other = buildUNet(tf, { baseChannels: 2, levels: 2, seed: 5 });
+    expect(other.getWeights()[0].dataSync()[0]).not.toBe(a[0][0]);
+  });
+
+  it('several inputs share one encoder: encoder layers applied once per input, no extra encoder weights, skips all concatenated', () => {
+    const one = buildUNet(tf, { baseChannels: 2, levels: 2, inputChannels: [1] });
+    const two = buildUNet(tf, { baseChannels: 2, levels: 2, inputChannels: [1, 1] });
+    expect(two.inputs).toHaveLength(2);
+    expect(two.getLayer('enc0_conv1').inboundNodes).toHaveLength(2);
+    const encoderParams = (m: tfType.LayersModel) => m.layers.filter((l) => l.name.startsWith('enc')).reduce((s, l) => s + l.countParams(), 0);
+    expect(encoderParams(two)).toBe(encoderParams(one));
+    // the decoder's first conv of level 0 sees 2 (up) + 2 × 2 (skips) channels
+    expect(two.getLayer('dec0_conv1').getWeights()[0].shape).toEqual([3, 3, 6, 2]);
+    const y = two.predict([tf.zeros([2, 8, 8, 1]), tf.ones([2, 8, 8, 1])]) as tfType.Tensor;
+    expect(y.shape).toEqual([2, 8, 8, 1]);
+  });
+
+  it('stride-2 encoder: no pooling layers, stride-2 last conv per level, shape-preserving', () => {
+    const m = buildUNet(tf, { baseChannels: 2, levels: 3, downsampling: 'stride2', residual: 'none' });
+    expect(m.layers.some((l) => l.name.endsWith('_pool'))).toBe(false);
+    expect((m.getLayer('enc0_conv2').getConfig() as { strides: number[] }).strides).toEqual([2, 2]);
+    expect((m.predict(tf.zeros([1, 16, 24, 1])) as tfType.Tensor).shape).toEqual([1, 16, 24, 1]);
+  });
+
+  it('refuses bad options, naming the field', () => {
+    for (const [o, field] of [[{ levels: 0 }, 'levels'], [{ inputChannels: [1, 2] }, 'inputChannels'], [{ inputResidual: { input: 0, firstChannel: 1 } }, 'inputResidual.firstChannel']] as const) {
+      try {
+        buildUNet(tf, o as never);
+        expect.unreachable();
+      } catch (e) {
+        expect(isFocalError(e) && e.details?.field).toBe(field);
+      }
+    }
+  });
+
+  it('ONNX export agrees with tfjs to 1e-4: batch norm, bilinear up-sampling, average pooling, ReLU, tanh output', async () => {
+    const m = buildUNet(tf, { baseChannels: 3, levels: 2, inputChannels: [2], outputChannels: 2, batchNorm: true, upsampling: 'bilinear', downsampling: 'average', activation: 'relu', outputActivation: 'tanh', residual: 'both', seed: 1 });
+    expect(randomiseBatchNorm(m)).toBeGreaterThan(0);
+    const r = await onnxDifference(m, [[2, 12, 20, 2]]);
+    expect(r.maxAbs).toBeGreaterThan(0.05);
+    expect(r.maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('ONNX export agrees with tfjs to 1e-4: transposed-conv up-sampling, stride-2 encoder, residual add of an input channel group', async () => {
+    const m = buildUNet(tf, { baseChannels: 3, levels: 2, inputChannels: [3], outputChannels: 1, upsampling: 'transpose', downsampling: 'stride2', inputResidual: { input: 0, firstChannel: 2 }, seed: 2 });
+    const r = await onnxDifference(m, [[1, 16, 12, 3]]);
+    expect(r.maxAbs).toBeGreaterThan(0.05);
+    expect(r.maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('ONNX export agrees with tfjs to 1e-4 for a two-input shared-encoder U-Net', async () => {
+    const m = buildUNet(tf, { baseChannels: 2, levels: 2, inputChannels: [1, 1], seed: 3 });
+    const r = await onnxDifference(m, [[1, 8, 16, 1], [1, 8, 16, 1]]);
+    expect(r.maxAbs).toBeGreaterThan(0.01);
+    expect(r.maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('residual add of an input channel group: with a zeroed network the output is that channel group', () => {
+    const m = buildUNet(tf, { baseChannels: 2, levels: 1, inputChannels: [3], outputChannels: 2, inputResidual: { input: 0, firstChannel: 1 } });
+    // zero every weight but the fixed channel selection (the model's last weight)
+    const ws = m.getWeights();
+    expect(m.weights[ws.length - 1].name).toMatch(/residual_select/);
+    m.setWeights(ws.map((w, i) => (i === ws.length - 1 ? w : tf.zerosLike(w))));
+    const x = tf.tensor4d(random(2 * 2 * 3, 9), [1, 2, 2, 3]);
+    const y = (m.predict(x) as tfType.Tensor).arraySync() as number[][][][];
+    const xa = x.arraySync();
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) expect(y[0][i][j]).toEqual([xa[0][i][j][1], xa[0][i][j][2]].map((v) => expect.closeTo(v, 6)));
+  });
+});
+
+describe('withNewDecoder', () => {
+  it('shares and freezes the encoder, adds a decoder with its own prefix', () => {
+    const g = buildUNet(tf, { baseChannels: 2, levels: 2, seed: 1 });
+    const d = withNewDecoder(tf, g, { baseChannels: 2, levels: 2, decoderPrefix: 'head', outputChannels: 3, seed: 9 });
+    expect(d.getLayer('enc0_conv1')).toBe(g.getLayer('enc0_conv1'));
+    expect(g.getLayer('enc0_conv1').trainable).toBe(false);
+    expect(d.trainableWeights.every((w) => w.name.startsWith('head'))).toBe(true);
+    expect((d.predict(tf.zeros([1, 8, 8, 1])) as tfType.Tensor).shape).toEqual([1, 8, 8, 3]);
+    expect(() => withNewDecoder(tf, g, { baseChannels: 2, levels: 3, decoderPrefix: 'x' })).toThrow(/levels/);
+  });
+});
+
+describe('buildDiscriminator', () => {
+  it('global head: one score per image in (0, 1); patch head: a map; conditional: two inputs', () => {
+    const g = buildDiscriminator(tf, { baseChannels: 2, blocks: 2, seed: 1 });
+    const s = (g.predict(tf.ones([3, 16, 16, 1])) as tfType.Tensor);
+    expect(s.shape).toEqual([3, 1]);
+    for (const v of s.dataSync()) expect(v > 0 && v < 1).toBe(true);
+    const p = buildDiscriminator(tf, { baseChannels: 2, blocks: 2, head: 'patch', outputActivation: 'linear', conditionChannels: 3, inputChannels: 3, batchNorm: true });
+    expect(p.inputs).toHaveLength(2);
+    expect((p.predict([tf.ones([1, 32, 16, 3]), tf.ones([1, 32, 16, 3])]) as tfType.Tensor).shape).toEqual([1, 8, 4, 1]);
+    // Deep-R's: in conv 20; block 0: 38 + (9·2·4 + 4); block 1: 9·4·4+4 + 9·4·8+8; fc1 8·8+8; fc2 9
+    expect(g.countParams()).toBe(20 + 38 + 76 + 148 + 296 + 72 + 9);
+  });
+});
+
+describe('featureExtractor', () => {
+  it('returns the named layers\' outputs in order and refuses unknown names', () => {
+    const d = buildDiscriminator(tf, { baseChannels: 2, blocks: 2 });
+    const f = featureExtractor(tf, d, ['d0_act2', 'd1_act2']);
+    const out = f.predict(tf.ones([1, 16, 16, 1])) as tfType.Tensor[];
+    expect(out.map((t) => t.shape)).toEqual([[1, 8, 8, 4], [1, 4, 4, 8]]);
+    expect(() => featureExtractor(tf, d, ['nope'])).toThrow(/nope/);
+  });
+});

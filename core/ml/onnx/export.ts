@@ -91,8 +91,11 @@ export function exportOnnx(model: tfType.LayersModel, options: ExportOnnxOptions
   const key = (layer: string, node: number): string => `${layer}#${node}`;
   let counter = 0;
   const uid = (base: string): string => `${base}_${counter++}`;
+  /** A layer applied at several inbound nodes (a shared-weight encoder) stores its weights once. */
+  const initNames = new Set<string>();
   const addInit = (name: string, dims: number[], data: Float32Array): string => {
-    initializers.push(floatTensor(name, dims, data));
+    if (!initNames.has(name)) initializers.push(floatTensor(name, dims, data));
+    initNames.add(name);
     return name;
   };
 

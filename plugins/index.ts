@@ -16,5 +16,6 @@ import { metricsPlugin } from './metrics/index.js';
 import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
 import { stackregPlugin } from './stackreg/index.js';
+import { specimensPlugin } from './specimens/index.js';
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin, specimensPlugin];

@@ -5,8 +5,8 @@
  * the rendered photon budget, 1.5 e⁻ read noise, rounded to integers as a uint16 camera) at
  * |Δz| ∈ {0, 0.5, 1, 2, 3, 4, 5} µm, and scored against the noise-free in-focus object (SSIM,
  * PSNR after zero-mean unit-variance normalisation, 10 px border left out):
- * the input, the deepr.autofocus op with safety 'off' (raw network) and with the default safety
- * check ('consistency'). Brightfield families are scored on their green transmitted channel.
+ * the input, the deepr.autofocus op with safety 'off' (raw network) and with the safety
+ * check ('consistency', applied to the same raw output). Brightfield families are scored on their green transmitted channel.
  *
  *   npx tsc -p tsconfig.build.json && node dist/scripts/evaluate-deepr-generalisation.js [--fields 2] [--out docs/img]
  *

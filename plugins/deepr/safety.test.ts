@@ -72,7 +72,7 @@ describe('deepr.autofocus with the default safety check, on a rendered large dis
     const noisy = defocusSeries(r.image, n, n, { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.53, pixelSizeUm: 0.325, defocusUm: [0, 2], photons: 5010, readNoiseE: 1.5, seed: 1 }).map((p) => Float32Array.from(p.image, (v) => Math.max(0, Math.round(v))));
     const planes = [r.image, ...noisy];
     const stack = createStack({ width: n, height: n, dtype: 'float32', sizeZ: planes.length, planes });
-    const { image: out } = (await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({}))) as { image: import('../../core/index.js').Stack };
+    const { image: out } = (await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({ safety: 'consistency' }))) as { image: import('../../core/index.js').Stack };
     const radiusPx = 10 / 0.325;
     for (const p of out.planes) {
       const inside: number[] = [];

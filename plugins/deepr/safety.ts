@@ -11,7 +11,7 @@
  *
  * Plain functions over one plane; the output must already be on the input's scale.
  */
-import { withPlanes, type Stack } from '../../core/index.js';
+import { throwIfAborted, withPlanes, type Stack } from '../../core/index.js';
 
 export interface SafetyOptions {
   /** Best-fit blur (px) at or below which the input counts as in focus. Default 0.5. */
@@ -92,8 +92,14 @@ export function applySafety(input: ArrayLike<number>, output: ArrayLike<number>,
 
 export const SAFETY_MODES = ['consistency', 'off'] as const;
 
-/** {@link applySafety} on every plane of `output` against the same plane of `input`. */
-export function withSafety(input: Stack, output: Stack, options: SafetyOptions = {}): Stack {
-  const planes = output.planes.map((p, i) => applySafety(input.planes[i], p, input.width, input.height, options).image);
+/** {@link applySafety} on every plane of `output` against the same plane of `input` (cancellable between planes). */
+export async function withSafety(input: Stack, output: Stack, options: SafetyOptions = {}, signal?: AbortSignal): Promise<Stack> {
+  const planes: Float32Array[] = [];
+  for (let i = 0; i < output.planes.length; i++) {
+    // let a cancel (SIGINT) through between planes: the check is synchronous per plane
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfAborted(signal);
+    planes.push(applySafety(input.planes[i], output.planes[i], input.width, input.height, options).image);
+  }
   return withPlanes(output, planes);
 }

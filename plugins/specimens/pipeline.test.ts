@@ -7,10 +7,10 @@ import { specimensPlugin } from './index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-describe('plugins/specimens/pipelines/specimen-defocus-stack.json', () => {
+describe('pipelines/specimen-defocus-stack.json', () => {
   it('renders cells and images them as a 7-plane noisy z-stack whose total signal matches the object', async () => {
     const catalog = catalogFromPlugins([specimensPlugin, opticsPlugin]);
-    const { pipeline } = await loadPipelineFile(join(here, 'pipelines', 'specimen-defocus-stack.json'), catalog);
+    const { pipeline } = await loadPipelineFile(join(here, '..', '..', 'pipelines', 'specimen-defocus-stack.json'), catalog);
     const result = await runPipeline(pipeline, { catalog, inputs: {}, services: { resolve() { throw new Error('no services'); } }, logger: testContext().log });
     const inFocus = result.outputs.inFocus.value as Stack;
     const z = result.outputs.zstack.value as Stack;

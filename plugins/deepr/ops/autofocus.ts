@@ -24,13 +24,13 @@ export const autofocus = defineOperation({
   params: z.strictObject({
     ...modelParams,
     // safety hook (issue 17, plugins/deepr/safety.ts)
-    safety: z.enum(SAFETY_MODES).default('consistency').describe("'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output"),
+    safety: z.enum(SAFETY_MODES).default('off').describe("Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output"),
   }),
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
     const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, true);
-    return { image: params.safety === 'off' ? out : withSafety(image, out) };
+    return { image: params.safety === 'off' ? out : await withSafety(image, out, {}, ctx.signal) };
   },
 });

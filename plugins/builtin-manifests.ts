@@ -813,6 +813,15 @@ export const builtinManifests: PluginManifest[] = [
                 "none",
                 "dihedral8"
               ]
+            },
+            "safety": {
+              "default": "off",
+              "description": "Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output",
+              "type": "string",
+              "enum": [
+                "consistency",
+                "off"
+              ]
             }
           },
           "additionalProperties": false
@@ -1852,6 +1861,90 @@ export const builtinManifests: PluginManifest[] = [
               "maximum": 10000
             }
           },
+          "additionalProperties": false
+        }
+      }
+    ]
+  },
+  {
+    "id": "specimens",
+    "version": "0.1.0",
+    "description": "Specimen simulator: deterministic, randomised fluorescence and H&E families rendered at any pixel and field size.",
+    "operations": [
+      {
+        "id": "specimens.render",
+        "title": "Render a specimen",
+        "description": "Renders a simulated in-focus specimen of a family (deterministic from family, params and seed; unspecified params randomised). Families: nuclei (fluorescence: DAPI-like nuclei, sparse to confluent, textured chromatin, nucleoli; params diameterUm, coverage, elongation, texture, brightnessSpread); cells (fluorescence: whole cells with smooth cytoplasm (large: up to a third of the field), nucleus brighter or darker; params diameterUm, count, nucleusContrast, gradient); disc (fluorescence: one uniform disc (large smooth object for ringing tests), anti-aliased edge; params diameterUm, offsetX, offsetY); membranes (fluorescence: cell outlines of an epithelial sheet (membrane stain), islands to confluent; params cellDiameterUm, widthUm, fill, cytoplasm); actin (fluorescence: actin-like networks: straight stress-fibre bundles and a cortical ring in spread cells; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); microtubules (fluorescence: microtubule-like curvilinear filaments radiating from a centrosome to the cell edge; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); mitochondria (fluorescence: tubular mitochondria (short worms) in the cytoplasm around a dark nucleus; params cellDiameterUm, perCell, lengthUm, widthUm); puncta (fluorescence: puncta / vesicles (0.1–1 µm) with log-normal brightness inside cells, dim cytoplasm; params cellDiameterUm, perCell, diameterUm, brightnessSigma, cytoplasm); beads (fluorescence: sub-resolution fluorescent beads (point emitters of nearly equal brightness); params densityPer100Um2, diameterUm, sizeCv); points (fluorescence: sparse point sources with heavy-tailed (Pareto) brightness on a dark background (star-field-like); params count, tailIndex); tissue (fluorescence: dense tissue section: nuclei (some elongated) in a stroma of wavy fibres; params nucleusDiameterUm, coverage, fibreDensity, stroma); mixture (fluorescence: sum of 2–4 randomised fluorescence families (nuclei, cells, membranes, actin, microtubules, mitochondria, puncta, beads, tissue) with random weights; params components); he-gland (brightfield: H&E glandular tissue (colon/lung-like): glands with lumens lined by epithelium with basal nuclei, fibrous stroma with fibroblasts, capillaries with red blood cells; params thicknessUm, layers, hematoxylin, eosin, stainVariation, glandDiameterUm, glandFraction, nucleusDiameterUm); he-skin (brightfield: H&E skin (stratified squamous): stratum corneum, keratinocyte layers flattening towards the surface, dark basal layer over wavy rete ridges, collagenous dermis with fibroblasts and vessels; params thicknessUm, layers, hematoxylin, eosin, stainVariation, epidermisUm, corneumUm, surfaceAngleDeg, nucleusDiameterUm). Fluorescence output: expected photons per pixel (feed to optics.defocus with inputOffset 0). Brightfield: RGB transmitted photons (Beer–Lambert through all layers) and the per-layer stain absorbance.",
+        "inputs": {},
+        "outputs": {
+          "image": {
+            "type": "stack",
+            "description": "float32 in-focus object: 1 channel of photons (fluorescence) or 3 RGB channels of transmitted photons (brightfield)"
+          },
+          "layers": {
+            "type": "stack",
+            "description": "float32 layered object: brightfield, optical density per stain (channels hematoxylin, eosin) and layer (z, top first); fluorescence, the image as one layer"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "family": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100,
+              "description": "Specimen family: nuclei, cells, disc, membranes, actin, microtubules, mitochondria, puncta, beads, points, tissue, mixture, he-gland, he-skin"
+            },
+            "sizePx": {
+              "default": 256,
+              "description": "Field width and height, px",
+              "type": "integer",
+              "minimum": 8,
+              "maximum": 4096
+            },
+            "pixelSizeUm": {
+              "default": 0.325,
+              "description": "Pixel size in the sample, µm",
+              "type": "number",
+              "minimum": 0.01,
+              "maximum": 10
+            },
+            "seed": {
+              "default": 0,
+              "description": "Seed: same family, parameters and seed give the same object",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 4294967295
+            },
+            "peakPhotons": {
+              "description": "Fluorescence: photons at the brightest object pixel above background; brightfield: illumination photons per pixel. Default drawn in 100–20 000",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1000000000
+            },
+            "backgroundPhotons": {
+              "description": "Fluorescence: uniform background, photons per pixel. Default drawn in 0–5 % of peakPhotons",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1000000000
+            },
+            "params": {
+              "default": {},
+              "description": "Family parameters by name (ranges in plugins/specimens/docs/specimens.md and the family list); missing ones are drawn from the seed",
+              "type": "object",
+              "propertyNames": {
+                "type": "string",
+                "maxLength": 100
+              },
+              "additionalProperties": {
+                "type": "number"
+              }
+            }
+          },
+          "required": [
+            "family"
+          ],
           "additionalProperties": false
         }
       }

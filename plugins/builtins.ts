@@ -24,6 +24,7 @@ export const builtinLoaders: Record<string, Loader> = {
   math: () => import('./math/index.js').then(def),
   metrics: () => import('./metrics/index.js').then(def),
   optics: () => import('./optics/index.js').then(def),
+  specimens: () => import('./specimens/index.js').then(def),
   stack: () => import('./stack/index.js').then(def),
   stackreg: () => import('./stackreg/index.js').then(def),
 };

@@ -3,7 +3,7 @@
  * deconvolution plugin's Richardson–Lucy and Landweber as baselines (a plugin imports no other
  * plugin).
  *
- *   npm run build && node dist/scripts/evaluate-deepr.js [model dir] [--pairs 12] [--out docs/img] [--oracle]
+ *   npm run build && node dist/scripts/evaluate-deepr.js [model dir] [--pairs 12] [--out plugins/deepr/docs/img] [--oracle]
  */
 import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { evaluateDeepR } from '../plugins/deepr/tools/evaluate.js';

@@ -66,7 +66,7 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     const H = 64;
     const plane = blobs(W, H, 3);
     const image = createStack({ width: W, height: H, dtype: 'float32', planes: [plane], calibration: { pixelWidthUm: 0.325 } });
-    const res = (await runOp(op('deepr.autofocus'), { image }, { model: dir, engine: 'tfjs', tileSize: 96, overlapPx: 0 })).image as Stack;
+    const res = (await runOp(op('deepr.autofocus'), { image }, { model: dir, engine: 'tfjs', tileSize: 96, overlapPx: 0, safety: 'off' })).image as Stack;
     expect(res.dtype).toBe('float32');
     expect(res.calibration.pixelWidthUm).toBe(0.325);
     const n = standardise(plane);
@@ -76,7 +76,7 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     for (let i = 0; i < W * H; i++) maxErr = Math.max(maxErr, Math.abs(res.planes[0][i] - (direct[i] * n.std + n.mean)));
     expect(maxErr).toBeLessThan(1e-3 * n.std);
 
-    const onnx = (await runOp(op('deepr.autofocus'), { image }, { model: dir, engine: 'onnxruntime', tileSize: 96, overlapPx: 0 })).image as Stack;
+    const onnx = (await runOp(op('deepr.autofocus'), { image }, { model: dir, engine: 'onnxruntime', tileSize: 96, overlapPx: 0, safety: 'off' })).image as Stack;
     let d = 0;
     for (let i = 0; i < W * H; i++) d = Math.max(d, Math.abs(onnx.planes[0][i] - res.planes[0][i]));
     expect(d).toBeLessThan(1e-3 * n.std);
@@ -84,9 +84,9 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     // ×8 self-ensemble: one 64² tile per transform, so the op equals selfEnsemble over the generator
     const sq = blobs(64, 64, 5);
     const ns = standardise(sq);
-    const ens = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0, ensemble: 'dihedral8' })).image as Stack;
+    const ens = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0, ensemble: 'dihedral8', safety: 'off' })).image as Stack;
     const ref = await selfEnsemble(ns.data, 64, 64, 'dihedral8', async (d, w, h) => Float32Array.from(tf.tidy(() => (generator.predict(tf.tensor4d(d, [1, h, w, 1])) as import('@tensorflow/tfjs').Tensor).dataSync())));
-    const single = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0 })).image as Stack;
+    const single = (await runOp(op('deepr.autofocus'), { image: createStack({ width: 64, height: 64, dtype: 'float32', planes: [sq] }) }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 0, safety: 'off' })).image as Stack;
     let de = 0;
     let ds = 0;
     for (let i = 0; i < 64 * 64; i++) {

@@ -1,6 +1,7 @@
 import { defineOperation, z } from '../../../core/index.js';
 import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
 import { runPlanes } from './run-model.js';
+import { SAFETY_MODES, withSafety } from '../safety.js';
 
 export const modelParams = {
   model: z.string().min(1).default(DEMO_MODEL).describe(`Model package folder, or the name of a bundled model (default '${DEMO_MODEL}')`),
@@ -20,11 +21,16 @@ export const autofocus = defineOperation({
     'Single-shot autofocusing (Luo et al., Deep-R): a trained U-Net maps a defocused fluorescence image to an in-focus one. Each plane is normalised to zero mean and unit variance, processed in overlapping tiles, and mapped back to the plane\'s mean and standard deviation (float32).',
   inputs: { image: { type: 'stack', description: 'Defocused image (a stack is processed plane by plane), one fluorescence channel per plane' } },
   outputs: { image: { type: 'stack', description: 'float32: the autofocused planes, same layout, calibration and metadata' } },
-  params: z.strictObject(modelParams),
+  params: z.strictObject({
+    ...modelParams,
+    // safety hook (issue 17, plugins/deepr/safety.ts)
+    safety: z.enum(SAFETY_MODES).default('off').describe("Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output"),
+  }),
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
-    return { image: await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, true) };
+    const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, true);
+    return { image: params.safety === 'off' ? out : await withSafety(image, out, {}, ctx.signal) };
   },
 });

@@ -2,7 +2,7 @@
  * Evaluates a Deep-R model package on held-out synthetic defocus and writes the figures and
  * table of plugins/deepr/docs/deepr.md ("Evaluation").
  *
- *   npm run build && node dist/scripts/evaluate-deepr.js [model dir] [--pairs 12] [--out docs/img] [--oracle]
+ *   npm run build && node dist/scripts/evaluate-deepr.js [model dir] [--pairs 12] [--out plugins/deepr/docs/img] [--oracle]
  *   (npm run deepr:evaluate -- …)
  *
  * The classical baselines come from another plugin, so this tool takes them as a parameter
@@ -57,7 +57,7 @@ export async function evaluateDeepR(deconvolvers: Deconvolvers): Promise<void> {
   const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(i > 0 && withValue.includes(all[i - 1])));
   const modelDir = resolveModelDir(positional[0] ?? 'deepr-demo');
   const pairs = Number(arg('--pairs') ?? 12);
-  const outDir = resolve(arg('--out') ?? join(root, 'docs', 'img'));
+  const outDir = resolve(arg('--out') ?? join(root, 'plugins', 'deepr', 'docs', 'img'));
   const heldout = await readTiff(join(root, 'samples', 'deepr-specimens-heldout.tif'));
   const sources = heldout.planes.map((p) => ({ data: Float32Array.from(p), width: heldout.width, height: heldout.height }));
   // RL's and Landweber's iteration counts are chosen on the validation fields (as the network's

@@ -48,6 +48,8 @@ export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial, Se
 
 // the imaging library floor: numeric tools several plugins share (core/imaging/index.ts)
 export * from './imaging/index.js';
+// the specimen library floor: simulated specimens shared by the learned plugins (core/specimens/index.ts)
+export * from './specimens/index.js';
 
 // zod, so that plugins share the host's copy
 export { z } from 'zod';

@@ -19,8 +19,8 @@ import { autofocus } from '../plugins/deepr/ops/autofocus.js';
 import { normalisedScores } from '../plugins/deepr/evaluate.js';
 import { renderLinePlot } from '../plugins/deepr/plot.js';
 import { applySafety } from '../plugins/deepr/safety.js';
-import { defocusSeries } from '../core/index.js';
-import { renderSpecimen } from '../plugins/specimens/render.js';
+import { defocusSeries, renderSpecimen } from '../core/index.js';
+
 
 export const HELD_OUT = ['cells', 'disc', 'points', 'actin', 'microtubules', 'he-gland'];
 const DZ = [0, 0.5, 1, 2, 3, 4, 5];

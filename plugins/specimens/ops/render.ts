@@ -1,6 +1,4 @@
-import { createStack, defineOperation, z } from '../../../core/index.js';
-import { FAMILIES } from '../registry.js';
-import { renderSpecimen } from '../render.js';
+import { createStack, defineOperation, FAMILIES, renderSpecimen, z } from '../../../core/index.js';
 
 const familyList = FAMILIES.map((f) => `${f.name} (${f.modality}: ${f.description}; params ${Object.keys(f.params).join(', ')})`).join('; ');
 

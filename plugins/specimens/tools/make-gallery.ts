@@ -9,9 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { autoContrastRange, createStack, defocusSeries, writePng } from '../../../core/index.js';
-import { FAMILIES } from '../registry.js';
-import { renderSpecimen } from '../render.js';
+import { autoContrastRange, createStack, defocusSeries, FAMILIES, renderSpecimen, writePng } from '../../../core/index.js';
 
 const N = 256;
 const GAP = 6;

@@ -1,7 +1,7 @@
 /**
  * Fluorescence families: relative emitter density of thin specimens (one focal plane).
  */
-import { gaussianRandom } from '../../../core/index.js';
+import { gaussianRandom } from '../../numeric/random.js';
 import { blur, deposit, ellipseRadius, logUniform, newField, noiseField, pareto, paintEllipse, softEdge, uniform, walk, type Ellipse, type Field, type Rand } from '../field.js';
 import { fieldUm, px, type FluorescenceFamily, type RenderGeometry } from '../family.js';
 

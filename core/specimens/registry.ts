@@ -2,10 +2,10 @@
  * The family registry: every family by name. Later families (label-free autofluorescence
  * paired with H&E, Cell-Painting-like multi-channel cells) are added to FAMILIES here.
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 import { BRIGHTFIELD_FAMILIES } from './families/brightfield.js';
 import { FLUORESCENCE_FAMILIES } from './families/fluorescence.js';
-import { mulberry32 } from '../../core/index.js';
+import { mulberry32 } from '../numeric/random.js';
 import { normalise, uniform } from './field.js';
 import { resolveParams, type Family, type FluorescenceFamily } from './family.js';
 

@@ -4,7 +4,7 @@
  * physically meaningful parameters. Each parameter has a validated range; a parameter the
  * caller leaves out is drawn from the seed (domain randomisation).
  */
-import { FocalError } from '../../core/index.js';
+import { FocalError } from '../errors.js';
 import { logUniform, uniform, type Rand } from './field.js';
 
 /** Where and how finely the object is sampled. */

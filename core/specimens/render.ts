@@ -4,7 +4,8 @@
  * (backgroundPhotons + peakPhotons · density / max density). Brightfield: the transmitted
  * photons per RGB channel of the whole section (Beer–Lambert over all layers), and the layers.
  */
-import { FocalError, mulberry32 } from '../../core/index.js';
+import { FocalError } from '../errors.js';
+import { mulberry32 } from '../numeric/random.js';
 import { logUniform, maxOf, uniform } from './field.js';
 import { resolveParams, type RenderGeometry, type Section } from './family.js';
 import { familyByName } from './registry.js';

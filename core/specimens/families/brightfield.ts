@@ -3,7 +3,7 @@
  * optical density (base 10) of haematoxylin and eosin in a slab of thickness/layers µm;
  * nuclei are ellipsoids cut by several layers, fibres are thin and differ between layers.
  */
-import { gaussianRandom } from '../../../core/index.js';
+import { gaussianRandom } from '../../numeric/random.js';
 import { blur, newField, noiseField, paintEllipse, softEdge, uniform, walk, deposit, ellipseRadius, type Ellipse, type Field, type Rand } from '../field.js';
 import { px, type BrightfieldFamily, type RenderGeometry, type Section } from '../family.js';
 

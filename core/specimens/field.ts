@@ -2,7 +2,7 @@
  * Drawing primitives of the specimen renderers: plain functions over Float32Array fields
  * (row-major, width × height), all lengths in pixels unless the name says µm.
  */
-import { gaussianRandom } from '../../core/index.js';
+import { gaussianRandom } from '../numeric/random.js';
 
 export type Rand = () => number;
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry, isFocalError, runOp, type Stack } from '../../core/index.js';
-import { specimensPlugin } from './index.js';
+import { isFocalError } from '../errors.js';
 import { FAMILIES } from './registry.js';
 import { renderSpecimen } from './render.js';
 
@@ -91,23 +90,5 @@ describe('specimen families', () => {
     expect(errorOf(() => renderSpecimen({ family: 'nuclei', ...G, widthPx: 3, seed: 1 })).field).toBe('widthPx');
     expect(errorOf(() => renderSpecimen({ family: 'nuclei', ...G, seed: 1, peakPhotons: -5 })).field).toBe('peakPhotons');
     expect(errorOf(() => renderSpecimen({ family: 'he-skin', ...G, seed: 1, backgroundPhotons: 5 })).field).toBe('backgroundPhotons');
-  });
-});
-
-describe('specimens.render op', () => {
-  it('is registered, lists every family, and renders fluorescence and layered brightfield', async () => {
-    const registry = new PluginRegistry();
-    registry.registerPlugin(specimensPlugin);
-    const op = registry.get('specimens.render')!;
-    for (const f of FAMILIES) expect(op.manifest.description).toContain(f.name);
-    const fl = (await runOp(specimensPlugin.operations[0], {}, { family: 'cells', sizePx: 64, seed: 2, peakPhotons: 500 })) as { image: Stack };
-    expect(fl.image.sizeC).toBe(1);
-    expect(fl.image.calibration.pixelWidthUm).toBe(0.325);
-    const bf = (await runOp(specimensPlugin.operations[0], {}, { family: 'he-gland', sizePx: 64, seed: 2, params: { layers: 5, thicknessUm: 4 } })) as { image: Stack; layers: Stack };
-    expect(bf.image.sizeC).toBe(3);
-    expect(bf.layers.sizeC).toBe(2);
-    expect(bf.layers.sizeZ).toBe(5);
-    expect(bf.layers.calibration.zStepUm).toBeCloseTo(0.8, 9);
-    expect(bf.layers.channelNames).toEqual(['hematoxylin', 'eosin']);
   });
 });

@@ -249,6 +249,7 @@ export const count = defineOperation({
     const maxLabel = counts.reduce((m, c) => Math.max(m, c.particles.length), 0);
     const labelPlanes = counts.map(({ labels }) => (maxLabel <= 65535 ? (labels instanceof Uint16Array ? labels : new Uint16Array(labels)) : new Float32Array(labels)));
     const labels = withPlanes(image, labelPlanes);
+    labels.metadata = { ...labels.metadata, labels: true }; // previews show it with a label LUT
 
     const overlayPlanes: Uint8Array[] = [];
     counts.forEach(({ labels: lab, particles }, k) => {

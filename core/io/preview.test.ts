@@ -92,6 +92,11 @@ describe('renderFigure', () => {
     expect(g.scale).toBe(2);
     expect(g.scaleBar).toEqual({ um: 10, px: 40 });
     expect(renderFigure(createStack({ width: 8, height: 8, dtype: 'uint8' })).scaleBar).toBeUndefined();
+    // A montage shrunk to fit maxSize shows every 2nd pixel: same µm, half the pixels.
+    const big = createStack({ width: 400, height: 400, dtype: 'uint8', sizeZ: 4, calibration: { pixelWidthUm: 0.25 } });
+    const s = renderFigure(big, { maxSize: 500 });
+    expect([s.step, s.panelWidth, s.width]).toEqual([2, 200, 2 * 200 + PANEL_GAP]);
+    expect(s.scaleBar).toEqual({ um: 20, px: 40 });
   });
 
   it('writes an RGB PNG', async () => {

@@ -31,6 +31,8 @@ export interface FigureOptions {
   maxPanels?: number;
   /** Draw a scale bar when the x calibration is known. Default true. */
   scaleBar?: boolean;
+  /** Larger montages are shrunk by an integer step (every step-th pixel) to fit this longer side. Default 2048. */
+  maxSize?: number;
 }
 
 /** Where one z/t plane sits in the montage (pixels of the figure). */
@@ -50,6 +52,8 @@ export interface Figure {
   data: Uint8Array;
   /** Integer nearest-neighbour enlargement of each panel. */
   scale: number;
+  /** Every step-th source pixel is shown (1 unless the montage would pass maxSize). */
+  step: number;
   panelWidth: number;
   panelHeight: number;
   columns: number;
@@ -132,11 +136,13 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
   const labels = options.labels ?? stack.metadata.labels === true;
   const { width: w, height: h } = stack;
   const scale = Math.max(1, Math.min(32, Math.floor(minSize / Math.max(w, h))));
-  const pw = w * scale;
-  const ph = h * scale;
   const chosen = samplePanels(stack.sizeZ, stack.sizeT, maxPanels);
   const columns = Math.ceil(Math.sqrt(chosen.length));
   const rows = Math.ceil(chosen.length / columns);
+  const maxSize = options.maxSize ?? 2048;
+  const step = scale > 1 ? 1 : Math.max(1, Math.ceil(Math.max(columns * w, rows * h) / maxSize));
+  const pw = Math.ceil(w / step) * scale;
+  const ph = Math.ceil(h / step) * scale;
   const W = columns * pw + (columns - 1) * PANEL_GAP;
   const H = rows * ph + (rows - 1) * PANEL_GAP;
   const data = new Uint8Array(W * H * 3).fill(128);
@@ -152,8 +158,8 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
   for (const panel of panels) {
     const { z, t } = panel;
     const planes = Array.from({ length: stack.sizeC }, (_, c) => stack.planes[planeIndex(stack, c, z, t)]);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y += step) {
+      for (let x = 0; x < w; x += step) {
         const i = y * w + x;
         if (labels) {
           const v = planes[0][i];
@@ -186,7 +192,7 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
         const gg = Math.min(255, Math.round(px[1]));
         const b = Math.min(255, Math.round(px[2]));
         for (let dy = 0; dy < scale; dy++) {
-          let o = ((panel.y + y * scale + dy) * W + panel.x + x * scale) * 3;
+          let o = ((panel.y + (y / step) * scale + dy) * W + panel.x + (x / step) * scale) * 3;
           for (let dx = 0; dx < scale; dx++, o += 3) {
             data[o] = r;
             data[o + 1] = gg;
@@ -201,7 +207,7 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
   const um = stack.calibration.pixelWidthUm;
   if ((options.scaleBar ?? true) && um !== undefined && um > 0) {
     const lengthUm = niceLengthUm((w * um) / 4);
-    const barPx = Math.round((lengthUm / um) * scale);
+    const barPx = Math.round((lengthUm / um / step) * scale);
     if (lengthUm > 0 && barPx >= 4) {
       scaleBar = { um: lengthUm, px: barPx };
       const thick = Math.max(2, Math.round(ph / 60));
@@ -226,6 +232,7 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
     channels: 3,
     data,
     scale,
+    step,
     panelWidth: pw,
     panelHeight: ph,
     columns,

@@ -88,7 +88,7 @@ function figureOf(value: Stack, caption: string, detail: string): Figure {
   if (f.mode === 'labels') notes.push('label colours (0 black)');
   if (f.mode === 'grey' && f.displayRanges) notes.push(`display ${formatCell(f.displayRanges[0][0])}–${formatCell(f.displayRanges[0][1])}`);
   if (f.scale > 1) notes.push(`enlarged ${f.scale}×`);
-  if (f.step > 1) notes.push(`every ${f.step}th pixel`);
+  if (f.step > 1) notes.push(`shown at 1/${f.step} size`);
   if (f.scaleBar) notes.push(`scale bar ${formatCell(f.scaleBar.um)} µm`);
   return { caption, detail: [detail, ...notes].join('; '), src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`, width: f.width, height: f.height };
 }

@@ -59,6 +59,7 @@ export { readTiff, inspectTiff, defaultReadBudget, type ReadTiffOptions, type Ti
 export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from './io/tiff/write.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
+export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
 export { DefaultIoService } from './io/io-service.js';
 
 // --- registry and discovery ---

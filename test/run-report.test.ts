@@ -24,10 +24,11 @@ describe('run report from PipelineRunner', () => {
     const html = readFileSync(summary.reportFile!, 'utf8');
     const count = (await readTableFile(join(outDir, 'summary.csv'))).rows[0].count;
     expect(html).toContain(`<div class="card primary"><div class="value">${count}</div><div class="label">summary · count</div>`);
-    // labels + overlay outputs, then the 2 channels of the input stack
+    // labels + overlay outputs, then the input stack: composite and its 2 channels
     const captions = [...html.matchAll(/<img src="data:image\/png;base64,[^"]+" width="\d+" height="\d+" alt="([^"]*)">/g)].map((m) => m[1]);
     expect(captions.slice(0, 2)).toEqual(['output labels', 'output overlay']);
-    expect(captions.slice(2)).toHaveLength(2);
+    expect(captions.slice(2)).toHaveLength(3);
+    expect(captions[2]).toMatch(/^input stack · composite$/);
     for (const c of captions.slice(2)) expect(c).toMatch(/^input stack · /);
     expect(html).toContain('id="table-objects"');
     expect(html).toContain('<td>count</td><td>cellcount.count</td>');

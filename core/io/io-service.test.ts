@@ -49,12 +49,14 @@ describe('DefaultIoService', () => {
     expect(isFocalError(err) && err.code).toBe('E_IO');
   });
 
-  it('writes a PNG preview', async () => {
+  it('writes a PNG preview, enlarged (nearest) to a readable size', async () => {
     const path = join(dir, 'preview.png');
     await io.writePreview(path, createImage({ width: 3, height: 1, data: new Uint16Array([0, 500, 1000]) }));
     const png = decode(await readFile(path));
-    expect([png.width, png.height, png.channels, png.depth]).toEqual([3, 1, 1, 8]);
-    expect(Array.from(png.data)).toEqual([0, 128, 255]);
+    // 3 × 1 px enlarged by min(32, floor(256 / 3)) = 32, grey shown as equal RGB.
+    expect([png.width, png.height, png.channels, png.depth]).toEqual([96, 32, 3, 8]);
+    const at = (x: number) => Array.from(png.data.slice(x * 3, x * 3 + 3));
+    expect([at(0), at(31), at(32), at(64), at(95)]).toEqual([[0, 0, 0], [0, 0, 0], [128, 128, 128], [255, 255, 255], [255, 255, 255]]);
   });
 
   it('writes tables as <base>.csv and <base>.json ({columns, rows})', async () => {

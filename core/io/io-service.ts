@@ -6,7 +6,7 @@ import type { Stack } from '../data/stack.js';
 import { tableToCsv, tableToJson, type Table } from '../data/table.js';
 import type { IoService } from '../runtime/services.js';
 import { writeFileAtomic } from './atomic.js';
-import { writePng } from './png.js';
+import { writeFigurePng } from './preview.js';
 import { readTiff } from './tiff/read.js';
 import { writeTiff } from './tiff/write.js';
 
@@ -22,7 +22,7 @@ export class DefaultIoService implements IoService {
   }
 
   writePreview(path: string, value: Stack | Image): Promise<void> {
-    return writePng(path, value);
+    return writeFigurePng(path, value);
   }
 
   async writeTable(basePath: string, table: Table): Promise<void> {

@@ -71,9 +71,11 @@ describe('run report', () => {
 
   it('previews each channel of the input and each image output as a decodable PNG with a caption', () => {
     const figs = [...sectionById(html, 'images').matchAll(/<img src="data:image\/png;base64,([^"]+)" width="(\d+)" height="(\d+)" alt="([^"]*)">/g)];
-    expect(figs.map((f) => f[4])).toEqual(['output refocused', 'input stack · DAPI', 'input stack · FITC']);
-    const png = decode(Buffer.from(figs[1][1], 'base64'));
-    expect([png.width, png.height, png.channels]).toEqual([40, 30, 1]);
+    expect(figs.map((f) => f[4])).toEqual(['output refocused', 'input stack · composite', 'input stack · DAPI', 'input stack · FITC']);
+    // 40 × 30 px enlarged floor(256 / 40) = 6×, RGB
+    const png = decode(Buffer.from(figs[2][1], 'base64'));
+    expect([png.width, png.height, png.channels]).toEqual([240, 180, 3]);
+    expect(sectionById(html, 'images')).toContain('DAPI red, FITC green');
     // the 2000 px wide output is subsampled to at most 768 px
     const wide = decode(Buffer.from(figs[0][1], 'base64'));
     expect(wide.width).toBeLessThanOrEqual(768);

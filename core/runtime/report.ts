@@ -10,10 +10,10 @@
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { isImage, type Image } from '../data/image.js';
-import { isStack, type Stack } from '../data/stack.js';
+import { createStack, isStack, stackFromImage, type Stack } from '../data/stack.js';
 import { isTable, type Table } from '../data/table.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { renderPreview, type Preview } from '../io/png.js';
+import { renderFigure } from '../io/preview.js';
 
 export const REPORT_FILE = 'report.html';
 /** Table rows shown per table. */
@@ -52,21 +52,6 @@ function formatCell(v: unknown): string {
   return String(v);
 }
 
-/** Every `step`-th pixel in x and y: a preview no larger than REPORT_PREVIEW_MAX_PX. */
-function subsample(p: Preview): Preview {
-  const step = Math.ceil(Math.max(p.width, p.height) / REPORT_PREVIEW_MAX_PX);
-  if (step <= 1) return p;
-  const w = Math.ceil(p.width / step);
-  const h = Math.ceil(p.height / step);
-  const data = new Uint8Array(w * h * p.channels);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let c = 0; c < p.channels; c++) data[(y * w + x) * p.channels + c] = p.data[(y * step * p.width + x * step) * p.channels + c];
-    }
-  }
-  return { ...p, width: w, height: h, data };
-}
-
 interface Figure {
   caption: string;
   detail: string;
@@ -86,26 +71,42 @@ function stackDescription(s: Stack): string {
   return dims.join(', ');
 }
 
-/** PNG previews of one value: each channel (up to 4) of the middle z plane, t = 0. */
+/** One channel of a stack, as a one-channel stack (labels flag and calibration kept). */
+function channelOf(s: Stack, c: number): Stack {
+  const planes = [];
+  for (let t = 0; t < s.sizeT; t++) for (let z = 0; z < s.sizeZ; z++) planes.push(s.planes[c + z * s.sizeC + t * s.sizeC * s.sizeZ]);
+  return createStack({ width: s.width, height: s.height, dtype: s.dtype, sizeZ: s.sizeZ, sizeT: s.sizeT, planes, calibration: s.calibration, metadata: s.metadata });
+}
+
+const COLOUR_NAMES = ['red', 'green', 'blue', 'grey', 'cyan', 'magenta', 'yellow'];
+
+function figureOf(value: Stack, caption: string, detail: string): Figure {
+  const f = renderFigure(value, { maxSize: REPORT_PREVIEW_MAX_PX });
+  const png = encode({ width: f.width, height: f.height, data: f.data, channels: 3, depth: 8 });
+  const notes: string[] = [];
+  if (f.panels.length > 1) notes.push(`montage of ${f.panels.length} planes (${f.panels.map((p) => (value.sizeT > 1 ? `z${p.z} t${p.t}` : `z${p.z}`)).join(', ')})`);
+  if (f.mode === 'labels') notes.push('label colours (0 black)');
+  if (f.mode === 'grey' && f.displayRanges) notes.push(`display ${formatCell(f.displayRanges[0][0])}–${formatCell(f.displayRanges[0][1])}`);
+  if (f.scale > 1) notes.push(`enlarged ${f.scale}×`);
+  if (f.step > 1) notes.push(`shown at 1/${f.step} size`);
+  if (f.scaleBar) notes.push(`scale bar ${formatCell(f.scaleBar.um)} µm`);
+  return { caption, detail: [detail, ...notes].join('; '), src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`, width: f.width, height: f.height };
+}
+
+/**
+ * PNG previews of one value (core/io/preview.ts): for several channels a composite in
+ * ImageJ colours, then each channel (up to 4); every z/t plane as a montage panel.
+ */
 function figures(name: string, role: string, value: Stack | Image): Figure[] {
-  const stack = value as Stack;
-  const channels = isStack(value) && !stack.rgb ? Math.min(stack.sizeC, MAX_CHANNELS) : 1;
-  const out: Figure[] = [];
-  for (let c = 0; c < channels; c++) {
-    const p = subsample(renderPreview(value, { c }));
-    const png = encode({ width: p.width, height: p.height, data: p.data, channels: p.channels, depth: 8 });
-    const channelName = isStack(value) && !stack.rgb && stack.sizeC > 1 ? ` · ${stack.channelNames?.[c] || `channel ${c}`}` : '';
-    const range = p.displayRange ? `; display ${formatCell(p.displayRange[0])}–${formatCell(p.displayRange[1])}` : '';
-    const zNote = isStack(value) && stack.sizeZ > 1 ? `; z ${Math.floor(stack.sizeZ / 2)}` : '';
-    out.push({
-      caption: `${role} ${name}${channelName}`,
-      detail: `${isStack(value) ? stackDescription(stack) : `${value.width} × ${value.height} px`}${zNote}${range}`,
-      src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`,
-      width: p.width,
-      height: p.height,
-    });
-    if (channels > 1 && stack.sizeC > MAX_CHANNELS && c === channels - 1) out[out.length - 1].detail += `; first ${MAX_CHANNELS} of ${stack.sizeC} channels shown`;
-  }
+  const stack = isStack(value) ? value : stackFromImage(value);
+  const detail = isStack(value) ? stackDescription(stack) : `${value.width} × ${value.height} px`;
+  if (stack.rgb || stack.sizeC === 1) return [figureOf(stack, `${role} ${name}`, detail)];
+  const channelName = (c: number) => stack.channelNames?.[c] || `channel ${c}`;
+  const shown = Math.min(stack.sizeC, MAX_CHANNELS);
+  const legend = Array.from({ length: stack.sizeC }, (_, c) => `${channelName(c)} ${COLOUR_NAMES[c % COLOUR_NAMES.length]}`).join(', ');
+  const out = [figureOf(stack, `${role} ${name} · composite`, `${detail}; ${legend}`)];
+  for (let c = 0; c < shown; c++) out.push(figureOf(channelOf(stack, c), `${role} ${name} · ${channelName(c)}`, detail));
+  if (stack.sizeC > MAX_CHANNELS) out[out.length - 1].detail += `; first ${MAX_CHANNELS} of ${stack.sizeC} channels shown alone`;
   return out;
 }
 

@@ -247,9 +247,11 @@ export const count = defineOperation({
     // The label image and the overlay cost time and memory: made only when something uses them.
     const wants = (port: string) => ctx.wants?.(port) ?? true;
     const maxLabel = counts.reduce((m, c) => Math.max(m, c.particles.length), 0);
-    const labels = wants('labels')
-      ? withPlanes(image, counts.map(({ labels: lab }) => (maxLabel <= 65535 ? (lab instanceof Uint16Array ? lab : new Uint16Array(lab)) : new Float32Array(lab))))
-      : undefined;
+    let labels: Stack | undefined;
+    if (wants('labels')) {
+      labels = withPlanes(image, counts.map(({ labels: lab }) => (maxLabel <= 65535 ? (lab instanceof Uint16Array ? lab : new Uint16Array(lab)) : new Float32Array(lab))));
+      labels.metadata = { ...labels.metadata, labels: true }; // previews show it with a label LUT
+    }
 
     let overlay: Stack | undefined;
     if (wants('overlay')) {

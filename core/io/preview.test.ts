@@ -1,0 +1,110 @@
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStack } from '../data/stack.js';
+import { IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, labelColour, niceLengthUm, renderFigure, writeFigurePng } from './preview.js';
+
+function rgbAt(f: { width: number; data: Uint8Array }, x: number, y: number): number[] {
+  const o = (y * f.width + x) * 3;
+  return Array.from(f.data.slice(o, o + 3));
+}
+
+describe('renderFigure', () => {
+  const dirs: string[] = [];
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('composites channels in ImageJ colours: red, green, blue, grey, cyan, ...', () => {
+    // 5 channels, 5 × 1 px; channel c is bright only at x = c.
+    const planes = Array.from({ length: 5 }, (_, c) => new Uint8Array(5).map((_, x) => (x === c ? 200 : 0)));
+    const f = renderFigure(createStack({ width: 5, height: 1, dtype: 'uint8', sizeC: 5, planes }), { minSize: 1, saturatedPercent: 0 });
+    expect(f.mode).toBe('composite');
+    expect([0, 1, 2, 3, 4].map((x) => rgbAt(f, x, 0))).toEqual([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [0, 255, 255]]);
+    expect(f.channelColours).toEqual(IMAGEJ_CHANNEL_COLOURS.slice(0, 5));
+  });
+
+  it('adds overlapping channels (red + green = yellow) and stretches each channel on its own', () => {
+    const red = new Uint16Array([0, 1000]);
+    const green = new Uint16Array([0, 10]);
+    const f = renderFigure(createStack({ width: 2, height: 1, dtype: 'uint16', sizeC: 2, planes: [red, green] }), { minSize: 1, saturatedPercent: 0 });
+    expect(rgbAt(f, 1, 0)).toEqual([255, 255, 0]);
+    expect(f.displayRanges).toEqual([[0, 1000], [0, 10]]);
+  });
+
+  it('lays z and t planes out as a montage, row by row, with a gap', () => {
+    // 2 z × 3 t = 6 panels of 4 × 2 px → 3 columns × 2 rows; plane k filled with k.
+    const planes = Array.from({ length: 6 }, (_, k) => new Float32Array(8).fill(k));
+    const f = renderFigure(createStack({ width: 4, height: 2, dtype: 'float32', sizeZ: 2, sizeT: 3, planes }), { minSize: 1, saturatedPercent: 0 });
+    expect(f.columns).toBe(3);
+    expect([f.width, f.height]).toEqual([3 * 4 + 2 * PANEL_GAP, 2 * 2 + PANEL_GAP]);
+    expect(f.panels.map((p) => [p.z, p.t, p.x, p.y])).toEqual([
+      [0, 0, 0, 0], [1, 0, 6, 0], [0, 1, 12, 0],
+      [1, 1, 0, 4], [0, 2, 6, 4], [1, 2, 12, 4],
+    ]);
+    // Grey levels rise with the plane index: panel k shows round(255·k/5).
+    expect(f.panels.map((p) => rgbAt(f, p.x + 1, p.y + 1)[0])).toEqual([0, 51, 102, 153, 204, 255]);
+    expect(rgbAt(f, 4, 0)).toEqual([128, 128, 128]); // the gap
+  });
+
+  it('samples at most maxPanels planes, keeping the first and the last', () => {
+    const planes = Array.from({ length: 40 }, () => new Uint8Array(4));
+    const f = renderFigure(createStack({ width: 2, height: 2, dtype: 'uint8', sizeZ: 40, planes }), { maxPanels: 5, minSize: 1 });
+    expect(f.panels.map((p) => p.z)).toEqual([0, 10, 20, 29, 39]);
+  });
+
+  it('shows label images with distinct colours, label 1 bright, 0 black', () => {
+    const lab = new Uint16Array([0, 1, 2, 3]);
+    const stack = createStack({ width: 4, height: 1, dtype: 'uint16', planes: [lab], metadata: { labels: true } });
+    const f = renderFigure(stack, { minSize: 1 });
+    expect(f.mode).toBe('labels');
+    expect(rgbAt(f, 0, 0)).toEqual([0, 0, 0]);
+    expect(Math.max(...rgbAt(f, 1, 0))).toBe(255);
+    expect(rgbAt(f, 1, 0)).toEqual(labelColour(1));
+    // The first 64 labels all have different colours, none black.
+    const keys = new Set(Array.from({ length: 64 }, (_, k) => labelColour(k + 1).join(',')));
+    expect(keys.size).toBe(64);
+    expect(keys.has('0,0,0')).toBe(false);
+  });
+
+  it('enlarges small images by an integer factor, nearest neighbour', () => {
+    const f = renderFigure(createStack({ width: 15, height: 15, dtype: 'uint8', planes: [new Uint8Array(225).map((_, i) => (i === 0 ? 255 : 0))] }), { saturatedPercent: 0 });
+    expect(f.scale).toBe(17); // floor(256 / 15)
+    expect([f.width, f.height]).toEqual([255, 255]);
+    expect(rgbAt(f, 16, 16)).toEqual([255, 255, 255]);
+    expect(rgbAt(f, 17, 0)).toEqual([0, 0, 0]);
+  });
+
+  it('draws a scale bar whose length follows the calibration', () => {
+    expect([niceLengthUm(0.9), niceLengthUm(3), niceLengthUm(7.5), niceLengthUm(25)]).toEqual([0.5, 2, 5, 20]);
+    // 200 px at 0.25 µm/px = 50 µm wide → bar of 10 µm (≤ 50/4) = 40 px.
+    const stack = createStack({ width: 200, height: 100, dtype: 'uint8', calibration: { pixelWidthUm: 0.25, pixelHeightUm: 0.25 } });
+    const f = renderFigure(stack, { minSize: 1 });
+    expect(f.scaleBar).toEqual({ um: 10, px: 40 });
+    // Count white pixels along the bar's middle row.
+    let white = 0;
+    let row = -1;
+    for (let y = f.height - 1; y >= 0 && row < 0; y--) if (rgbAt(f, f.width - 10, y)[0] === 255) row = y;
+    for (let x = 0; x < f.width; x++) if (rgbAt(f, x, row)[0] === 255) white++;
+    expect(white).toBe(40);
+    // The same image enlarged 2× has a bar twice as long in pixels, same µm.
+    const g = renderFigure(createStack({ width: 100, height: 50, dtype: 'uint8', calibration: { pixelWidthUm: 0.5 } }), { minSize: 200 });
+    expect(g.scale).toBe(2);
+    expect(g.scaleBar).toEqual({ um: 10, px: 40 });
+    expect(renderFigure(createStack({ width: 8, height: 8, dtype: 'uint8' })).scaleBar).toBeUndefined();
+    // A montage shrunk to fit maxSize shows every 2nd pixel: same µm, half the pixels.
+    const big = createStack({ width: 400, height: 400, dtype: 'uint8', sizeZ: 4, calibration: { pixelWidthUm: 0.25 } });
+    const s = renderFigure(big, { maxSize: 500 });
+    expect([s.step, s.panelWidth, s.width]).toEqual([2, 200, 2 * 200 + PANEL_GAP]);
+    expect(s.scaleBar).toEqual({ um: 20, px: 40 });
+  });
+
+  it('writes an RGB PNG', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'focal-figure-'));
+    dirs.push(dir);
+    const path = join(dir, 'f.png');
+    await writeFigurePng(path, createStack({ width: 2, height: 2, dtype: 'uint8', sizeC: 2 }));
+    const png = decode(await readFile(path));
+    expect([png.width, png.height, png.channels]).toEqual([64, 64, 3]); // enlarged at most 32×
+  });
+});

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
 import { exportOnnx } from './onnx/export.js';
+import { onnxAgreement, seededUniform } from './onnx/fixtures.js';
 import { buildDiscriminator, buildUNet, featureExtractor, withNewDecoder } from './nets.js';
 
 let tf: typeof tfType;
@@ -13,13 +14,7 @@ beforeAll(async () => {
   ort = await import('onnxruntime-node');
 });
 
-function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + (hi - lo) * (s / 2 ** 32);
-  });
-}
+const random = seededUniform;
 
 /** Gives every batch-norm layer random statistics and affine parameters (variance > 0), so the export is checked on non-trivial values. */
 function randomiseBatchNorm(model: tfType.LayersModel): number {
@@ -36,23 +31,9 @@ function randomiseBatchNorm(model: tfType.LayersModel): number {
 /** max |tfjs − onnxruntime| over the model's output on random inputs of `shapes`. */
 async function onnxDifference(model: tfType.LayersModel, shapes: [number, number, number, number][]): Promise<{ maxDiff: number; maxAbs: number }> {
   const data = shapes.map((s, i) => random(s.reduce((a, b) => a * b, 1), 5 + i));
-  const expected = tf.tidy(() => model.predict(shapes.length === 1 ? tf.tensor4d(data[0], shapes[0]) : data.map((d, i) => tf.tensor4d(d, shapes[i]))) as tfType.Tensor);
-  const want = expected.dataSync();
-  const session = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
-  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
-  session.inputNames.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', data[i], shapes[i]); });
-  const got = (await session.run(feeds))[session.outputNames[0]];
-  expect(got.dims).toEqual(expected.shape);
-  const g = got.data as Float32Array;
-  let maxDiff = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(want[i]));
-  }
-  expected.dispose();
-  await session.release();
-  return { maxDiff, maxAbs };
+  const r = await onnxAgreement(tf, ort, exportOnnx(model), model, data, shapes);
+  expect(r.shape).toEqual(r.expectedShape);
+  return r;
 }
 
 describe('buildUNet', () => {

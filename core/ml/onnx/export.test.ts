@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { exportOnnx } from './export.js';
-import { buildUNetFixture } from './fixtures.js';
+import { buildUNetFixture, onnxAgreement, seededUniform } from './fixtures.js';
 import { isFocalError } from '../../errors.js';
 
 let tf: typeof tfType;
@@ -13,35 +13,13 @@ beforeAll(async () => {
   ort = await import('onnxruntime-node');
 });
 
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+const random = (n: number, seed: number) => seededUniform(n, seed);
 
 /** Runs the tfjs model and its ONNX export on the same random NHWC input; returns max |Δ| and the output shape. */
 async function compare(model: tfType.LayersModel, shape: [number, number, number, number], seed = 3): Promise<{ maxDiff: number; maxAbs: number; shape: readonly number[] }> {
-  const data = random(shape.reduce((a, b) => a * b, 1), seed);
-  const expected = tf.tidy(() => model.predict(tf.tensor4d(data, shape)) as tfType.Tensor);
-  const want = expected.dataSync() as Float32Array;
-  const session = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
-  const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, shape) });
-  const got = result[session.outputNames[0]];
-  expect(got.dims).toEqual(expected.shape);
-  const g = got.data as Float32Array;
-  let maxDiff = 0;
-  let maxAbs = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(want[i]));
-  }
-  expected.dispose();
-  await session.release();
-  return { maxDiff, maxAbs, shape: got.dims };
+  const r = await onnxAgreement(tf, ort, exportOnnx(model), model, [random(shape.reduce((a, b) => a * b, 1), seed)], [shape]);
+  expect(r.shape).toEqual(r.expectedShape);
+  return r;
 }
 
 describe('exportOnnx (onnxruntime-node vs tfjs cpu)', () => {

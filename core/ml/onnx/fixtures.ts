@@ -83,3 +83,43 @@ export function convMacs(model: tfType.LayersModel, height: number, width: numbe
   }
   return macs;
 }
+
+/** Uniform values in [lo, hi) from a small LCG: the same inputs on every run. */
+export function seededUniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + (hi - lo) * (s / 2 ** 32);
+  });
+}
+
+/**
+ * Runs the tfjs model and its ONNX export (through onnxruntime) on the same NHWC inputs, one per
+ * model input; returns max |tfjs − onnx|, max |tfjs| and the ONNX output's shape.
+ */
+export async function onnxAgreement(
+  tf: typeof tfType,
+  ort: typeof import('onnxruntime-node'),
+  onnx: Uint8Array,
+  model: tfType.LayersModel,
+  inputs: Float32Array[],
+  shapes: [number, number, number, number][],
+): Promise<{ maxDiff: number; maxAbs: number; shape: readonly number[]; expectedShape: number[] }> {
+  const expected = tf.tidy(() => model.predict(inputs.length === 1 ? tf.tensor4d(inputs[0], shapes[0]) : inputs.map((d, i) => tf.tensor4d(d, shapes[i]))) as tfType.Tensor);
+  const want = expected.dataSync();
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  session.inputNames.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', inputs[i], shapes[i]); });
+  const got = (await session.run(feeds))[session.outputNames[0]];
+  const g = got.data as Float32Array;
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(g[i] - want[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(want[i]));
+  }
+  const expectedShape = expected.shape;
+  expected.dispose();
+  await session.release();
+  return { maxDiff, maxAbs, shape: got.dims, expectedShape };
+}

@@ -8,7 +8,7 @@
  * the input, the deepr.autofocus op with safety 'off' (raw network) and with the safety
  * check ('consistency', applied to the same raw output). Brightfield families are scored on their green transmitted channel.
  *
- *   npx tsc -p tsconfig.build.json && node dist/scripts/evaluate-deepr-generalisation.js [--fields 2] [--out plugins/deepr/docs/img]
+ *   npx tsc -p tsconfig.build.json && node dist/scripts/evaluate-deepr-generalisation.js [--fields 2] [--out plugins/deepr/docs/img] [--model <package dir>]
  *
  * Writes <out>/deepr-generalisation.csv and <out>/deepr-generalisation-ssim.png.
  */
@@ -19,6 +19,7 @@ import { autofocus } from '../plugins/deepr/ops/autofocus.js';
 import { normalisedScores } from '../plugins/deepr/evaluate.js';
 import { renderLinePlot } from '../plugins/deepr/plot.js';
 import { applySafety } from '../plugins/deepr/safety.js';
+import { TRAINING_FAMILIES } from '../plugins/deepr/tools/make-library-sources.js';
 import { defocusSeries, renderSpecimen } from '../core/index.js';
 
 
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
   const fields = Number(arg('--fields') ?? 2);
   const outDir = resolve(arg('--out') ?? join(root, 'plugins', 'deepr', 'docs', 'img'));
   const families = (arg('--families') ?? HELD_OUT.join(',')).split(',');
+  const model = arg('--model') ? resolve(arg('--model')!) : undefined;
+  const trainedOn = families.filter((f) => TRAINING_FAMILIES.includes(f));
+  if (trainedOn.length) throw new Error(`--families ${trainedOn.join(', ')}: the demo model is trained on these (plugins/deepr/tools/make-library-sources.ts); a generalisation claim needs families it never saw`);
   const t0 = Date.now();
   const scores: Record<string, number[]> = {};
   const add = (fam: string, dz: number, m: string, s: { ssim: number; psnr: number }) => {
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
       for (const v of truth) peak = Math.max(peak, v);
       const planes = defocusSeries(truth, N, N, { ...OPTICS, defocusUm: DZ, photons: peak, readNoiseE: 1.5, seed }).map((p) => Float32Array.from(p.image, (v) => Math.min(65535, Math.max(0, Math.round(v)))));
       const stack: Stack = createStack({ width: N, height: N, dtype: 'float32', sizeZ: DZ.length, planes, calibration: { pixelWidthUm: OPTICS.pixelSizeUm, pixelHeightUm: OPTICS.pixelSizeUm } });
-      const { image: raw } = (await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({ safety: 'off' }))) as { image: Stack };
+      const { image: raw } = (await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({ safety: 'off', ...(model ? { model } : {}) }))) as { image: Stack };
       DZ.forEach((dz, k) => {
         const safe = applySafety(planes[k], raw.planes[k], N, N);
         weights.push(`${fam},${seed},${dz},${safe.weight.toFixed(3)},${safe.sigmaPx},${safe.residualRatio.toFixed(2)}`);

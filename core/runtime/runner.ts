@@ -17,6 +17,7 @@ import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
+import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File } from '../io/hash.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
@@ -111,16 +112,19 @@ export class PipelineRunner {
       request.onWrite?.(staging, 'start');
       await mkdir(staging);
 
+      // The run's warnings go to the logger as before and into run.json and the report.
+      const warnings: RunWarning[] = [];
+      const logger = recordingWarnings(this.logger, warnings);
       const inputs: Record<string, unknown> = {};
       for (const [name, file] of Object.entries(inputFiles)) {
-        inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
+        inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal, logger);
       }
 
       const result = await runPipeline(pipeline, {
         catalog: this.catalog,
         inputs,
         services: this.services,
-        logger: this.logger,
+        logger,
         signal: request.signal,
         concurrency: request.concurrency ?? this.compute.threads,
         onEvent: request.onEvent,
@@ -134,20 +138,14 @@ export class PipelineRunner {
       throwIfAborted(request.signal);
       const provenanceFile = join(outDir, PROVENANCE_FILE);
       const totalMs = Date.now() - started;
-      const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs);
-      await this.io.writeJson(join(staging, PROVENANCE_FILE), record);
+      const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs, warnings);
+      await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
       throwIfAborted(request.signal);
       const reportFile = request.report ? join(outDir, REPORT_FILE) : undefined;
       if (reportFile) {
-        await writeRunReport(staging, {
-          pipeline: { name: pipeline.name, description: pipeline.description, file: resolve(request.pipelineFile) },
-          inputs: Object.entries(inputFiles).map(([name, file]) => ({ name, type: pipeline.inputs[name].type, file, value: inputs[name] })),
-          nodes: Object.entries(pipeline.nodes).map(([id, node]) => ({ id, op: node.op, ms: result.timings[id] ?? null })),
-          outputs: outputs.map((o) => ({ ...o, value: result.outputs[o.name].value })),
-          totalMs,
-          provenanceFile: PROVENANCE_FILE,
-          date: new Date().toISOString(),
-        });
+        const values: Record<string, unknown> = {};
+        for (const o of outputs) values[o.name] = result.outputs[o.name].value;
+        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }));
         throwIfAborted(request.signal);
       }
 
@@ -202,11 +200,11 @@ export class PipelineRunner {
     return files;
   }
 
-  private async loadInput(name: string, type: PortType, file: string, signal?: AbortSignal): Promise<unknown> {
+  private async loadInput(name: string, type: PortType, file: string, signal: AbortSignal | undefined, logger: Logger): Promise<unknown> {
     switch (type) {
       case 'stack':
       case 'image': {
-        const stack = await this.io.readStack(file, { signal, onWarning: (m) => this.logger.warn(m, { input: name, file }) });
+        const stack = await this.io.readStack(file, { signal, onWarning: (m) => logger.warn(m, { input: name, file }) });
         if (type === 'stack') return stack;
         if (planeCount(stack) !== 1) {
           throw new FocalError('E_PORT', `input '${name}' is an image but ${file} holds ${planeCount(stack)} planes (c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT})`, { file, field: `/inputs/${name}` });
@@ -244,29 +242,30 @@ export class PipelineRunner {
     return { name, type, files: names.map((n) => join(outDir, n)) };
   }
 
-  private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number): Promise<JsonValue> {
-    const inputs: Record<string, JsonValue> = {};
+  private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number, warnings: RunWarning[]): Promise<RunRecord> {
+    const inputs: RunRecord['inputs'] = {};
     for (const [name, file] of Object.entries(inputFiles)) {
       const info = await stat(file);
-      inputs[name] = { file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      inputs[name] = { type: pipeline.inputs[name].type, file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
     }
-    const nodes: Record<string, JsonValue> = {};
+    const nodes: RunRecord['nodes'] = {};
     for (const [id, node] of Object.entries(pipeline.nodes)) {
       const entry = this.catalog.get(node.op);
       const params = entry ? (entry.paramsSchema().parse(withoutPrototype(node.params ?? {})) as JsonValue) : ((node.params ?? {}) as JsonValue);
-      nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null };
+      nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null, in: { ...node.in } };
     }
     return {
       focal: await hostFocalVersion(),
       date: new Date().toISOString(),
-      pipeline: { name: pipeline.name, file: resolve(request.pipelineFile) },
+      pipeline: { name: pipeline.name, file: resolve(request.pipelineFile), ...(pipeline.description ? { description: pipeline.description } : {}) },
       inputs,
       nodes,
-      outputs: outputs.map((o) => ({ name: o.name, type: o.type, files: o.files })),
+      outputs: outputs.map((o) => ({ name: o.name, type: o.type, files: o.files, ref: pipeline.outputs[o.name] })),
       totalMs,
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
-    } as JsonValue;
+      warnings,
+    };
   }
 }
 

@@ -132,3 +132,4 @@ export {
   jobFailureReport, writeJobFailure, writeFailureFiles, JOB_FILE,
   type JobSpec, type JobOutcome, type JobPipelineRunner, type RunJobOptions, type FailureReport,
 } from './jobs/job.js';
+export { appendJobTables, inputColumns, JOB_COLUMN, type CombinedJob } from './jobs/combined-tables.js';

@@ -31,6 +31,8 @@ export const RunRecordSchema = z.object({
   node: z.string().optional(),
   platform: z.string().optional(),
   warnings: z.array(WarningSchema).optional(),
+  /** The report written with the run (report.html), when one was. */
+  report: z.string().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

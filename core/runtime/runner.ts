@@ -139,6 +139,7 @@ export class PipelineRunner {
       const provenanceFile = join(outDir, PROVENANCE_FILE);
       const totalMs = Date.now() - started;
       const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs, warnings);
+      if (request.report) record.report = REPORT_FILE;
       await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
       throwIfAborted(request.signal);
       const reportFile = request.report ? join(outDir, REPORT_FILE) : undefined;
@@ -152,6 +153,10 @@ export class PipelineRunner {
       // Commit. The value types decide the files; check them again against what the run read.
       const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
       await assertNotOverwriting(files, reads);
+      // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
+      if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
+        await rm(join(outDir, REPORT_FILE), { force: true });
+      }
       // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
       await rm(provenanceFile, { force: true });
       for (const { file } of [...files, { file: provenanceFile }]) {

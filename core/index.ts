@@ -14,6 +14,7 @@ export {
   createStack, isStack, planeCount, planeIndex, planePosition, getPlane, stackFromImage, imageFromStack, withPlanes,
   type Stack, type StackInit,
 } from './data/stack.js';
+export { isRoiSet, encodeRoi, decodeRoi, encodeRoiZip, readRoiZip, writeRoiZip, roiArea, zipStored, unzipStored, crc32, type Roi, type RoiSet, type RoiKind } from './io/roi.js';
 export { createTable, isTable, tableToCsv, tableToJson, tableFromJson, CellSchema, TableJsonSchema, type Table, type TableJson, type Cell } from './data/table.js';
 export { isModelRef, type ModelRef, type JsonValue } from './data/model.js';
 export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type ConvertOptions } from './data/convert.js';

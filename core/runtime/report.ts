@@ -608,7 +608,7 @@ ${data.outputs.map((o) => `<tr><td>${esc(o.name)}</td><td>${esc(o.type)}</td><td
 <tr><td>provenance</td><td>json</td><td></td><td class="left"><a href="${esc(encodeURI(provenance))}">${esc(provenance)}</a></td></tr>
 </tbody>
 </table>
-${others.length ? `<p class="muted">Not previewed: ${others.map((o) => esc(o.name)).join(', ')} (JSON).</p>` : ''}
+${others.length ? `<p class="muted">Not previewed: ${others.map((o) => `${esc(o.name)} (${o.files.some((f) => f.endsWith('.zip')) ? 'ImageJ ROI set: open it in Fiji’s ROI Manager' : 'JSON'})`).join(', ')}.</p>` : ''}
 </section>
 ${plots.length ? `<script type="application/json" id="plot-data">${JSON.stringify(plots).replace(/</g, '\\u003c')}</script>` : ''}
 <script>${PAGE_SCRIPT}</script>

@@ -19,6 +19,7 @@ import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedF
 import { REPORT_FILE, writeRunReport } from './report.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File } from '../io/hash.js';
+import { isRoiSet, writeRoiZip } from '../io/roi.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
 
@@ -181,7 +182,7 @@ export class PipelineRunner {
     for (const [name, ref] of Object.entries(pipeline.outputs)) {
       const r = parseRef(ref);
       const type = r.kind === 'input' ? pipeline.inputs[r.input]?.type : this.catalog.get(pipeline.nodes[r.node]?.op ?? '')?.manifest.outputs[r.port]?.type;
-      const exts = type === 'image' || type === 'stack' ? (preview ? ['tif', 'png'] : ['tif']) : type === 'table' ? ['csv', 'json'] : type === undefined ? ['tif', 'png', 'csv', 'json'] : ['json'];
+      const exts = type === 'image' || type === 'stack' ? (preview ? ['tif', 'png'] : ['tif']) : type === 'table' ? ['csv', 'json'] : type === undefined ? ['tif', 'png', 'csv', 'json', 'zip'] : ['json', 'zip']; // a json port may carry an ImageJ ROI set (.zip)
       for (const ext of exts) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     }
     return planned;
@@ -240,6 +241,10 @@ export class PipelineRunner {
     } else if (isTable(value)) {
       await this.io.writeTable(join(staging, name), value);
       names.push(`${name}.csv`, `${name}.json`);
+    } else if (isRoiSet(value)) {
+      // an ImageJ ROI set (e.g. cellcount.count's rois): the zip Fiji's ROI Manager opens
+      await writeRoiZip(join(staging, `${name}.zip`), value);
+      names.push(`${name}.zip`);
     } else {
       await this.io.writeJson(join(staging, `${name}.json`), value as JsonValue);
       names.push(`${name}.json`);

@@ -26,6 +26,7 @@ export const runOptions = z.object({
   out: flag(z.string(), '-o, --out <dir>', 'output folder (created if needed)'),
   preview: flag(z.boolean().optional(), '--preview', 'also write an 8-bit PNG preview of every image output'),
   report: flag(z.boolean().optional(), '--no-report', 'do not write report.html (by default a run writes it: pipeline graph, previews, tables with plots, node times, provenance, in one offline page)'),
+  omeTiff: flag(z.boolean().optional(), '--ome-tiff', 'write image outputs as OME-TIFF (<name>.ome.tif: OME-XML with channel names and calibration) instead of ImageJ TIFF'),
   json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines on stdout'),
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),

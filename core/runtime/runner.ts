@@ -32,6 +32,8 @@ export interface RunRequest {
   preview?: boolean;
   /** Also write report.html (core/runtime/report.ts): previews, tables, node times, link to run.json. */
   report?: boolean;
+  /** How image/stack outputs are written: 'imagej' (default: `<name>.tif`, ImageJ hyperstack) or 'ome' (`<name>.ome.tif`, OME-XML with channel names and calibration). */
+  tiff?: 'imagej' | 'ome';
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Max nodes at once; default: the compute service's threads. */
@@ -95,7 +97,8 @@ export class PipelineRunner {
       ...Object.entries(inputFiles).map(([name, file]) => ({ label: `input '${name}'`, file })),
       { label: 'the pipeline file', file: resolve(request.pipelineFile) },
     ]);
-    const planned = this.plannedOutputFiles(pipeline, outDir, preview);
+    const tiffExt = request.tiff === 'ome' ? 'ome.tif' : 'tif';
+    const planned = this.plannedOutputFiles(pipeline, outDir, preview, tiffExt);
     if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
     await assertNotOverwriting(planned, reads);
     const createdDir = await ensureWritableFolder(outDir);
@@ -134,7 +137,7 @@ export class PipelineRunner {
       const outputs: OutputRecord[] = [];
       for (const [name, { type, value }] of Object.entries(result.outputs)) {
         throwIfAborted(request.signal);
-        outputs.push(await this.writeOutput(staging, outDir, name, type, value, preview));
+        outputs.push(await this.writeOutput(staging, outDir, name, type, value, preview, request.tiff === 'ome'));
       }
       throwIfAborted(request.signal);
       const provenanceFile = join(outDir, PROVENANCE_FILE);
@@ -177,12 +180,12 @@ export class PipelineRunner {
   }
 
   /** The files each output would be written to, from the declared types of the values it names. */
-  private plannedOutputFiles(pipeline: Pipeline, outDir: string, preview: boolean): { name: string; file: string; field?: string; what?: string }[] {
+  private plannedOutputFiles(pipeline: Pipeline, outDir: string, preview: boolean, tif: string): { name: string; file: string; field?: string; what?: string }[] {
     const planned: { name: string; file: string; field?: string; what?: string }[] = [{ name: 'run', file: join(outDir, PROVENANCE_FILE), field: '/outputs', what: 'the provenance record' }];
     for (const [name, ref] of Object.entries(pipeline.outputs)) {
       const r = parseRef(ref);
       const type = r.kind === 'input' ? pipeline.inputs[r.input]?.type : this.catalog.get(pipeline.nodes[r.node]?.op ?? '')?.manifest.outputs[r.port]?.type;
-      const exts = type === 'image' || type === 'stack' ? (preview ? ['tif', 'png'] : ['tif']) : type === 'table' ? ['csv', 'json'] : type === undefined ? ['tif', 'png', 'csv', 'json', 'zip'] : ['json', 'zip']; // a json port may carry an ImageJ ROI set (.zip)
+      const exts = type === 'image' || type === 'stack' ? (preview ? [tif, 'png'] : [tif]) : type === 'table' ? ['csv', 'json'] : type === undefined ? [tif, 'png', 'csv', 'json', 'zip'] : ['json', 'zip']; // a json port may carry an ImageJ ROI set (.zip)
       for (const ext of exts) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     }
     return planned;
@@ -229,11 +232,12 @@ export class PipelineRunner {
   }
 
   /** Writes one output into the staging folder; the record names the files it will have in `outDir`. */
-  private async writeOutput(staging: string, outDir: string, name: string, type: PortType, value: unknown, preview: boolean): Promise<OutputRecord> {
+  private async writeOutput(staging: string, outDir: string, name: string, type: PortType, value: unknown, preview: boolean, ome: boolean): Promise<OutputRecord> {
     const names: string[] = [];
     if (isStack(value) || isImage(value)) {
-      await this.io.writeStack(join(staging, `${name}.tif`), value as Stack | Image);
-      names.push(`${name}.tif`);
+      const tif = ome ? `${name}.ome.tif` : `${name}.tif`;
+      await this.io.writeStack(join(staging, tif), value as Stack | Image, ome ? { ome: { name } } : undefined);
+      names.push(tif);
       if (preview) {
         await this.io.writePreview(join(staging, `${name}.png`), value as Stack | Image);
         names.push(`${name}.png`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendJobTables, createStack, parseCsv, writeTiff } from '../core/index.js';
 import { focal, tempDir } from './helpers.js';
+import { chromiumMissing, openInChromium } from './report-helpers.js';
 
 const d = tempDir('focal-batch-tables-');
 afterAll(() => rmSync(d, { recursive: true, force: true }));
@@ -69,13 +70,29 @@ describe('batch tables', () => {
     expect(again.code, again.stderr).toBe(0);
     expectCombined(out);
     expect(readdirSync(out).filter((f) => f.includes('focal-tmp'))).toEqual([]);
+    // the batch's page: every job once, the combined tables, a plot of the per-input summary
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    const jobs = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { jobs: { input: string; job: string; folder: string }[]; tables: string[] };
+    expect(jobs.jobs).toHaveLength(N);
+    expect(jobs.tables.sort()).toEqual(['objects', 'summary']);
+    for (const j of jobs.jobs) expect(index).toContain(`<a href="${encodeURI(j.folder)}/">`);
+    expect(index).toContain('id="table-summary"');
+    expect(index).toMatch(/<div class="plot" id="plot-summary-count"/);
   }, 300_000);
+
+  it.skipIf(chromiumMissing() !== undefined && !process.env.CI)('the batch index opens in headless Chromium with no console message and draws its plots', async () => {
+    const file = join(d, 'submit', 'index.html');
+    const page = await openInChromium(file, join(d, '.chromium'));
+    expect(page.console).toEqual([]);
+    expect([...page.dom.matchAll(/class="uplot/g)].length).toBe([...readFileSync(file, 'utf8').matchAll(/<div class="plot" id="/g)].length);
+  }, 120_000);
 
   it(`focal watch --once over ${N} files writes the same combined tables`, () => {
     const out = join(d, 'watch');
     const r = focal(['watch', inDir, '--pipeline', pipeline, '--out', out, '--once', '--settle-ms', '100', '--json'], { timeoutMs: 240_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expectCombined(out);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('id="table-objects"');
   }, 300_000);
 
   it('refuses to overwrite a CSV that is not a combined table, naming it', async () => {

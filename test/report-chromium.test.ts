@@ -9,31 +9,17 @@
  * skipped, except in CI (process.env.CI), where it fails.
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer, MemoryLogger, PipelineRunner, PluginRegistry, readRunRecord } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ROOT, tempDir } from './helpers.js';
-import { expectListsEverything } from './report-helpers.js';
+import { chromiumMissing, expectListsEverything, openInChromium } from './report-helpers.js';
 
-const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? undefined : `needs ${CHROMIUM} (Debian package chromium)`;
+const missing = chromiumMissing();
 const skip = missing !== undefined && !process.env.CI;
 if (skip) console.warn(`report-chromium: skipped: ${missing}`);
-
-/** Opens `file` in headless Chromium: the DOM after scripts ran, and the console lines. */
-export async function openInChromium(file: string, profile: string): Promise<{ dom: string; console: string[] }> {
-  const { stdout, stderr } = await run(
-    CHROMIUM,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--enable-logging=stderr', '--v=0', `--user-data-dir=${profile}`, '--window-size=1300,2000', '--virtual-time-budget=5000', '--dump-dom', `file://${file}`],
-    { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-  );
-  return { dom: stdout, console: stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l)) };
-}
 
 const registry = new PluginRegistry();
 for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');

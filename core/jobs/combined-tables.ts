@@ -5,14 +5,17 @@
  * path(s) and job id as the first columns. Each append rewrites the file atomically (a reader
  * sees the rows of whole jobs, never half a file), replacing rows of the same job id (a job run
  * again, or a crash between the job and its append, never leaves duplicates). Appends to one
- * folder are serialised within the process.
+ * folder are serialised within the process. `<out>/index.html` (with `index.json`, the job list)
+ * is the batch's page: every job and the combined tables, sortable, with plots.
  */
-import { stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import { z } from 'zod';
 import { createTable, tableToCsv, type Cell, type Table } from '../data/table.js';
 import { FocalError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readTableFile } from '../io/table-file.js';
+import { BATCH_INDEX_FILE, renderBatchIndex } from '../runtime/report.js';
 import { readRunRecord } from '../runtime/run-record.js';
 
 /** Column of the job id in a combined table. */
@@ -81,8 +84,51 @@ export function appendJobTables(batchOut: string, job: CombinedJob): Promise<str
       await writeFileAtomic(target, tableToCsv(createTable(columns, rows)));
       written.push(target);
     }
+    // the batch page comes with the combined tables: a batch without tables keeps its folder as it was
+    if (written.length) await writeBatchIndex(dir, job, record.outputs.filter((o) => o.type === 'table').map((o) => o.name), record.report);
     return written;
   });
+}
+
+/** `<batch out>/index.json`: the jobs done and the combined tables, for index.html. */
+const BatchIndexSchema = z.object({
+  jobs: z.array(z.object({ input: z.string(), job: z.string(), folder: z.string(), report: z.string().optional() })),
+  tables: z.array(z.string()),
+});
+export const BATCH_INDEX_JSON = 'index.json';
+
+/**
+ * Records the job in `<dir>/index.json` (its earlier entry replaced) and rewrites
+ * `<dir>/index.html` (renderBatchIndex: the jobs and the combined tables with plots), atomically.
+ */
+async function writeBatchIndex(dir: string, job: CombinedJob, tables: string[], report: string | undefined): Promise<void> {
+  const file = join(dir, BATCH_INDEX_JSON);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  let index: z.infer<typeof BatchIndexSchema> = { jobs: [], tables: [] };
+  if (text !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new FocalError('E_FORMAT', `${file}: not JSON (${(err as Error).message}); it is the batch's job list: move it away to start a new one`, { file }, { cause: err });
+    }
+    const parsed = BatchIndexSchema.safeParse(json);
+    if (!parsed.success) {
+      const field = `/${parsed.error.issues[0].path.join('/')}`;
+      throw new FocalError('E_FORMAT', `${file}: ${field}: ${parsed.error.issues[0].message} (not a Focal batch index; move it away or choose another --out)`, { file, field });
+    }
+    index = parsed.data;
+  }
+  const folder = relative(dir, resolve(job.out)) || '.';
+  index.jobs = [...index.jobs.filter((j) => j.job !== job.id), { input: Object.values(job.inputs).join(', '), job: job.id, folder, ...(report ? { report: `${folder}/${report}` } : {}) }];
+  for (const t of tables) if (!index.tables.includes(t)) index.tables.push(t);
+  await writeFileAtomic(file, `${JSON.stringify(index, null, 2)}\n`);
+  const combined: { name: string; file: string; table: Table }[] = [];
+  for (const name of index.tables) {
+    const table = await readTableFile(join(dir, `${name}.csv`)).catch(() => undefined);
+    if (table) combined.push({ name, file: `${name}.csv`, table });
+  }
+  await writeFileAtomic(join(dir, BATCH_INDEX_FILE), renderBatchIndex({ out: dir, jobs: index.jobs, tables: combined, date: new Date().toISOString() }));
 }
 
 async function readCombined(file: string, front: string[]): Promise<Table | undefined> {

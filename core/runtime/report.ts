@@ -376,15 +376,20 @@ const PAGE_SCRIPT = `
   JSON.parse(data.textContent).forEach(function (p, i) {
     var el = document.getElementById(p.id);
     if (!el) return;
-    var width = Math.max(300, Math.min(560, el.clientWidth || 480));
+    var width = 520;
     var series = [{ label: p.xLabel }].concat(p.series.map(function (s, k) {
       return { label: s.label, stroke: colours[(p.series.length > 1 ? k : i) % colours.length], width: 2, spanGaps: true, points: { show: p.x.length <= 60 } };
     }));
+    // compact tick numbers (8.0e7, not 80,000,000) so the y title never overlaps them
+    var fmt = function (u, vals) { return vals.map(function (v) { return v == null ? '' : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : String(+v.toPrecision(6)); }); };
+    var intX = p.x.every(function (v) { return Math.round(v) === v; });
+    var xAxis = { label: p.xLabel, labelSize: 20, values: fmt };
+    if (intX) xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
     new uPlot({
       title: p.yLabel + ' vs ' + p.xLabel,
       width: width, height: 260,
       scales: { x: { time: false } },
-      axes: [{ label: p.xLabel, labelSize: 20 }, { label: p.yLabel, labelSize: 20, size: 64 }],
+      axes: [xAxis, { label: p.yLabel, labelSize: 20, size: 70, values: fmt }],
       series: series,
       legend: { show: true, live: false },
     }, [p.x].concat(p.series.map(function (s) { return s.values; })), el);
@@ -465,38 +470,8 @@ const paramsText = (p: unknown): string => {
     .join(', ');
 };
 
-/** The report's HTML. */
-export function renderRunReport(data: RunReportData): string {
-  const provenance = data.provenanceFile ?? 'run.json';
-  const imageOutputs = data.outputs.filter((o) => isStack(o.value) || isImage(o.value));
-  const tables = data.outputs.filter((o) => isTable(o.value));
-  const others = data.outputs.filter((o) => !isTable(o.value) && !isStack(o.value) && !isImage(o.value));
-  const fileLinks = (files: string[]) => files.map((f) => `<a href="${esc(encodeURI(baseName(f)))}">${esc(baseName(f))}</a>`).join(', ');
-  const plots = tables.flatMap((t) => plotsOf(t.name, t.value as Table));
-  const maxMs = Math.max(1, ...data.nodes.map((n) => n.ms ?? 0));
-  const warnings = data.warnings ?? [];
-  const assets = plots.length ? uplot() : undefined;
-
-  const imageRows = imageOutputs.map((o) => {
-    const before = beforeOf(data, o.ref);
-    const figs = [...(before ? figures(before.name, 'before', before.value, true) : []), ...figures(o.name, 'after', o.value as Stack | Image)];
-    return `<div class="row" id="out-${slug(o.name)}">
-<h3>${esc(o.name)}${o.ref ? ` <span class="muted">= ${esc(o.ref)}${before ? `, beside ${esc(before.name)} (what its op read)` : ''}</span>` : ''}</h3>
-<div class="grid">
-${figs.map(figureHtml).join('\n')}
-</div>
-</div>`;
-  });
-  const inputFigs = data.inputs.filter((i) => isStack(i.value) || isImage(i.value)).flatMap((i) => figures(i.name, 'input', i.value as Stack | Image));
-
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Focal run report: ${esc(data.pipeline.name)}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1d232a; background: #fafbfc; line-height: 1.4; }
+/** Styles of the report and the batch index. */
+const PAGE_CSS = `body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1d232a; background: #fafbfc; line-height: 1.4; }
 h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
 h2 { margin-top: 2rem; border-bottom: 1px solid #d5dbe1; padding-bottom: .25rem; font-size: 1.25rem; }
 h3 { font-size: 1.05rem; margin: 1.25rem 0 .4rem; }
@@ -537,6 +512,54 @@ svg.graph .vs { font-size: 11px; fill: #5c6773; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: .5rem; }
 .plot { background: #fff; border: 1px solid #d5dbe1; border-radius: 6px; padding: .4rem; min-width: 300px; }
 ul.warnings li { color: #9a6700; }
+`;
+
+/** A section per table: the sortable table, then a plot per numeric series. */
+function tablesHtml(tables: { name: string; table: Table; files?: string[] }[], plots: PlotSpec[]): string {
+  return tables
+    .map((t) => {
+      const own = plots.filter((p) => p.table === t.name);
+      return `<section class="table" id="table-${esc(slug(t.name))}">
+${tableHtml(t.name, t.table)}
+${t.files?.length ? `<p class="muted">${t.files.map((f) => `<a href="${esc(encodeURI(f))}">${esc(f)}</a>`).join(', ')}</p>` : ''}
+${own.length ? `<div class="plots">${own.map((p) => `<div class="plot" id="${esc(p.id)}" data-x="${esc(p.xLabel)}" data-y="${esc(p.yLabel)}"></div>`).join('')}</div>` : ''}
+</section>`;
+    })
+    .join('\n');
+}
+
+/** The report's HTML. */
+export function renderRunReport(data: RunReportData): string {
+  const provenance = data.provenanceFile ?? 'run.json';
+  const imageOutputs = data.outputs.filter((o) => isStack(o.value) || isImage(o.value));
+  const tables = data.outputs.filter((o) => isTable(o.value));
+  const others = data.outputs.filter((o) => !isTable(o.value) && !isStack(o.value) && !isImage(o.value));
+  const fileLinks = (files: string[]) => files.map((f) => `<a href="${esc(encodeURI(baseName(f)))}">${esc(baseName(f))}</a>`).join(', ');
+  const plots = tables.flatMap((t) => plotsOf(t.name, t.value as Table));
+  const maxMs = Math.max(1, ...data.nodes.map((n) => n.ms ?? 0));
+  const warnings = data.warnings ?? [];
+  const assets = plots.length ? uplot() : undefined;
+
+  const imageRows = imageOutputs.map((o) => {
+    const before = beforeOf(data, o.ref);
+    const figs = [...(before ? figures(before.name, 'before', before.value, true) : []), ...figures(o.name, 'after', o.value as Stack | Image)];
+    return `<div class="row" id="out-${slug(o.name)}">
+<h3>${esc(o.name)}${o.ref ? ` <span class="muted">= ${esc(o.ref)}${before ? `, beside ${esc(before.name)}${before.name.includes('(via ') ? ', the nearest image upstream of its op' : ' (what its op read)'}` : ''}</span>` : ''}</h3>
+<div class="grid">
+${figs.map(figureHtml).join('\n')}
+</div>
+</div>`;
+  });
+  const inputFigs = data.inputs.filter((i) => isStack(i.value) || isImage(i.value)).flatMap((i) => figures(i.name, 'input', i.value as Stack | Image));
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Focal run report: ${esc(data.pipeline.name)}</title>
+<style>
+${PAGE_CSS}
 ${assets ? assets.css : ''}
 </style>
 ${assets ? `<script>${scriptSafe(assets.js)}</script>` : ''}
@@ -568,15 +591,7 @@ ${inputFigs.length ? `<div class="row" id="input-images">\n<h3>Inputs</h3>\n<div
 </section>
 ${tables.length ? `<section id="tables">
 <h2>Tables</h2>
-${tables
-  .map((t) => {
-    const own = plots.filter((p) => p.table === t.name);
-    return `<section class="table" id="table-${esc(slug(t.name))}">
-${tableHtml(t.name, t.value as Table)}
-${own.length ? `<div class="plots">${own.map((p) => `<div class="plot" id="${esc(p.id)}" data-x="${esc(p.xLabel)}" data-y="${esc(p.yLabel)}"></div>`).join('')}</div>` : ''}
-</section>`;
-  })
-  .join('\n')}
+${tablesHtml(tables.map((t) => ({ name: t.name, table: t.value as Table })), plots)}
 </section>` : ''}
 <section id="nodes">
 <h2>Nodes</h2>
@@ -622,4 +637,84 @@ export async function writeRunReport(outDir: string, data: RunReportData): Promi
   const file = join(outDir, REPORT_FILE);
   await writeFileAtomic(file, renderRunReport(data));
   return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the index of a batch (focal submit, focal watch)
+
+export const BATCH_INDEX_FILE = 'index.html';
+
+export interface BatchIndexData {
+  /** The batch's output folder, as shown in the title. */
+  out: string;
+  /** Jobs done, in the order they finished: input path(s), job id, folder (relative to the index), its report if one was written. */
+  jobs: { input: string; job: string; folder: string; report?: string }[];
+  /** The combined tables (file relative to the index). */
+  tables: { name: string; file: string; table: Table }[];
+  date?: string;
+}
+
+/**
+ * Plots of a combined table with one row per input (e.g. a count summary): each numeric column
+ * against the inputs sorted by path (1…N), so a trend over a time-lapse or a plate row shows.
+ */
+function perInputPlots(name: string, table: Table): PlotSpec[] {
+  const inputs = table.rows.map((r) => String(r.input ?? ''));
+  if (table.rows.length < 2 || new Set(inputs).size !== table.rows.length) return [];
+  const order = table.rows.map((r, i) => ({ r, key: inputs[i] })).sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true }));
+  const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const ys = table.columns.filter((c) => c !== 'input' && c !== 'job' && !/^(c|t|z|plane|label|id)$/i.test(c) && table.rows.some((r) => num(r[c])) && new Set(table.rows.map((r) => r[c])).size > 1 && table.rows.every((r) => r[c] === null || num(r[c])));
+  return ys.slice(0, MAX_PLOTS_PER_TABLE).map((c) => ({
+    id: `plot-${slug(name)}-${slug(c)}`,
+    table: name,
+    xLabel: 'input (sorted by path)',
+    yLabel: axisTitle(c),
+    x: order.map((_, i) => i + 1),
+    series: [{ label: c, values: order.map(({ r }) => (num(r[c]) ? r[c] : null)) }],
+  }));
+}
+
+/** The batch index: every job (input, id, folder, report) and the combined tables, sortable, with plots. */
+export function renderBatchIndex(data: BatchIndexData): string {
+  const plots = data.tables.flatMap((t) => {
+    const series = plotsOf(t.name, t.table);
+    return series.length ? series : perInputPlots(t.name, t.table);
+  });
+  const assets = plots.length ? uplot() : undefined;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Focal batch: ${esc(data.out)}</title>
+<style>
+${PAGE_CSS}
+${assets ? assets.css : ''}
+</style>
+${assets ? `<script>${scriptSafe(assets.js)}</script>` : ''}
+</head>
+<body>
+<header>
+<h1>Batch ${esc(baseName(data.out))}</h1>
+<p class="muted">${data.date ? `${esc(data.date)} · ` : ''}${data.jobs.length} job${data.jobs.length === 1 ? '' : 's'} done · ${esc(data.out)} · combined tables: ${data.tables.map((t) => `<a href="${esc(encodeURI(t.file))}">${esc(t.file)}</a>`).join(', ') || 'none'}</p>
+<nav><a href="#tables">Tables</a><a href="#jobs">Jobs</a></nav>
+</header>
+<section id="tables">
+<h2>Tables</h2>
+${data.tables.length ? tablesHtml(data.tables.map((t) => ({ name: t.name, table: t.table, files: [t.file] })), plots) : '<p class="muted">No table outputs.</p>'}
+</section>
+<section id="jobs">
+<h2>Jobs</h2>
+<div class="tablewrap"><table class="sortable">
+<thead><tr><th scope="col">input</th><th scope="col">job</th><th scope="col">outputs</th><th scope="col">report</th></tr></thead>
+<tbody>
+${data.jobs.map((j) => `<tr><td>${esc(j.input)}</td><td class="left"><code>${esc(j.job)}</code></td><td class="left"><a href="${esc(encodeURI(j.folder))}/">${esc(j.folder)}/</a></td><td class="left">${j.report ? `<a href="${esc(encodeURI(j.report))}">report</a>` : '<span class="muted">focal report ' + esc(j.folder) + '</span>'}</td></tr>`).join('\n')}
+</tbody>
+</table></div>
+</section>
+${plots.length ? `<script type="application/json" id="plot-data">${JSON.stringify(plots).replace(/</g, '\\u003c')}</script>` : ''}
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
 }

@@ -67,6 +67,15 @@ describe('run report from PipelineRunner', () => {
     expect(r.stderr).toContain(join(outRoot, 'run.json'));
   });
 
+  it('a later run without a report removes the earlier run\'s report (it would describe other outputs)', async () => {
+    const dir = join(outRoot, 'again');
+    await runner.run({ pipelineFile: join(ROOT, 'pipelines', 'count-nuclei.json'), outDir: dir, report: true });
+    expect((await readRunRecord(dir)).report).toBe('report.html');
+    await runner.run({ pipelineFile: join(ROOT, 'pipelines', 'count-nuclei.json'), outDir: dir });
+    expect(existsSync(join(dir, 'report.html'))).toBe(false);
+    expect((await readRunRecord(dir)).report).toBeUndefined();
+  });
+
   it('writes no report unless asked', async () => {
     const plain = join(outRoot, 'plain');
     const summary = await runner.run({ pipelineFile: join(ROOT, 'pipelines', 'count-nuclei.json'), outDir: plain });

@@ -25,13 +25,19 @@ export const runOptions = z.object({
   input: flag(z.array(z.string()).optional(), '-i, --input <name=file>', 'bind a pipeline input to a file (repeatable); a lone file binds the only input'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder (created if needed)'),
   preview: flag(z.boolean().optional(), '--preview', 'also write an 8-bit PNG preview of every image output'),
-  report: flag(z.boolean().optional(), '--report', 'also write report.html: previews, counts, tables and node times in one page'),
+  report: flag(z.boolean().optional(), '--no-report', 'do not write report.html (by default a run writes it: pipeline graph, previews, tables with plots, node times, provenance, in one offline page)'),
+  /** `--report` from before the report became the default: accepted, changes nothing (commander sets `report`). */
+  reportFlag: flag(z.boolean().optional(), '--report', 'write report.html (the default; accepted for scripts written before it was)'),
+  omeTiff: flag(z.boolean().optional(), '--ome-tiff', 'write image outputs as OME-TIFF (<name>.ome.tif: OME-XML with channel names and calibration) instead of ImageJ TIFF'),
   json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines on stdout'),
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),
   opTimeoutS: opTimeoutS(),
 });
 export type RunOptions = z.output<typeof runOptions>;
+
+export const reportOptions = jsonOnly('print the result as JSON');
+export type ReportOptions = z.output<typeof reportOptions>;
 
 export const validateOptions = jsonOnly('print the result as JSON');
 export const pluginsOptions = jsonOnly('print as JSON');

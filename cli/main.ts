@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import type { z } from 'zod';
 import { hostFocalVersion } from '../core/startup.js';
 import {
-  doctorOptions, globalOptions, infoOptions, pluginsOptions, queueCommandOptions, runOptions, schemaOptions, submitOptions,
+  doctorOptions, globalOptions, reportOptions, infoOptions, pluginsOptions, queueCommandOptions, runOptions, schemaOptions, submitOptions,
   trustOptions, tuiOptions, validateOptions, watchOptions, workerOptions, type GlobalOptions,
 } from './command-options.js';
 import { addOptions, parseOptions, type OptionsSchema } from './options.js';
@@ -27,6 +27,7 @@ const commands = {
   doctor: () => import('./commands/doctor.js'),
   trust: () => import('./commands/trust.js'),
   queue: () => import('./commands/queue.js'),
+  report: () => import('./commands/report.js'),
 };
 
 /** The command's own options and the root program's, each parsed with its schema. */
@@ -55,6 +56,9 @@ export async function buildProgram(): Promise<Command> {
 
   command('run', 'run a pipeline and write its outputs', runOptions, ['<pipeline>', 'pipeline JSON file'])
     .action(async (pipeline: string, _opts, cmd: Command) => (await commands.run()).runCommand(pipeline, ...optionsOf(runOptions, cmd)));
+
+  command('report', 'rebuild report.html in the output folder of a run, from its run.json and the files there', reportOptions, ['<out>', 'output folder of a focal run'])
+    .action(async (out: string, _opts, cmd: Command) => (await commands.report()).reportCommand(out, ...optionsOf(reportOptions, cmd)));
 
   command('validate', 'check a pipeline without running it; lists every problem', validateOptions, ['<pipeline>', 'pipeline JSON file'])
     .action(async (pipeline: string, _opts, cmd: Command) => (await commands.validate()).validateCommand(pipeline, ...optionsOf(validateOptions, cmd)));

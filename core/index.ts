@@ -14,6 +14,7 @@ export {
   createStack, isStack, planeCount, planeIndex, planePosition, getPlane, stackFromImage, imageFromStack, withPlanes,
   type Stack, type StackInit,
 } from './data/stack.js';
+export { isRoiSet, encodeRoi, decodeRoi, encodeRoiZip, readRoiZip, writeRoiZip, roiArea, zipStored, unzipStored, crc32, type Roi, type RoiSet, type RoiKind } from './io/roi.js';
 export { createTable, isTable, tableToCsv, tableToJson, tableFromJson, CellSchema, TableJsonSchema, type Table, type TableJson, type Cell } from './data/table.js';
 export { isModelRef, type ModelRef, type JsonValue } from './data/model.js';
 export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type ConvertOptions } from './data/convert.js';
@@ -97,7 +98,8 @@ export {
 } from './runtime/workers.js';
 /** Rate and ETA over a moving window from (done, total, timeMs) samples (no clock read), and h:mm:ss: training lines, progress bars. */
 export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type RateEstimate, type RateWindowOptions } from './runtime/eta.js';
-export { writeRunReport, renderRunReport, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData } from './runtime/report.js';
+export { writeRunReport, renderRunReport, renderBatchIndex, BATCH_INDEX_FILE, type BatchIndexData, pipelineGraphSvg, plotsOf, columnUnit, axisTitle, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData, type RunReportWarning, type PlotSpec } from './runtime/report.js';
+export { rebuildRunReport, readRunRecord, reportDataFromRecord, recordingWarnings, RunRecordSchema, type RunRecord, type RunWarning } from './runtime/run-record.js';
 export { readTableFile, parseCsv } from './io/table-file.js';
 export { PipelineRunner, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
@@ -131,3 +133,4 @@ export {
   jobFailureReport, writeJobFailure, writeFailureFiles, JOB_FILE,
   type JobSpec, type JobOutcome, type JobPipelineRunner, type RunJobOptions, type FailureReport,
 } from './jobs/job.js';
+export { appendJobTables, inputColumns, JOB_COLUMN, BATCH_INDEX_JSON, type CombinedJob } from './jobs/combined-tables.js';

@@ -407,6 +407,10 @@ export const builtinManifests: PluginManifest[] = [
           "overlay": {
             "type": "stack",
             "description": "RGB: the image auto-contrasted to 8-bit grey with the object outlines in yellow"
+          },
+          "rois": {
+            "type": "json",
+            "description": "ImageJ ROI set: each object's traced outline, as Analyze Particles adds it to the ROI Manager (named <plane>-<label>, stack position = plane + 1 for stacks); written as <output>.zip, which Fiji's ROI Manager opens. Made only when a pipeline output takes it"
           }
         },
         "params": {

@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   const colours: [number, number, number][] = [[120, 120, 120], [220, 0, 0], [0, 110, 220], [0, 160, 60], [240, 150, 0]];
   const series = METHODS.flatMap((m, i) => [{ label: `${m} (mean)`, colour: colours[i], x: DZ, y: DZ.map((dz) => all(dz, m, 'ssim')) }]);
   const famSeries = families.flatMap((f) => METHODS.slice(0, 2).map((m, i) => ({ label: `${f} ${m}`, colour: colours[i].map((c) => Math.min(230, c + 90)) as [number, number, number], x: DZ, y: DZ.map((dz) => mean(scores[`${f}|${dz}|${m}|ssim`])) })));
-  await writeFileAtomic(join(outDir, 'deepr-generalisation-ssim.png'), renderLinePlot(series, 800, 400, { logY: false, markers: true }));
-  await writeFileAtomic(join(outDir, 'deepr-generalisation-ssim-families.png'), renderLinePlot(famSeries, 1000, 500, { logY: false, markers: true }));
+  await writeFileAtomic(join(outDir, 'deepr-generalisation-ssim.png'), renderLinePlot(series, 800, 400, { logY: false, markers: true, xTitle: 'defocus (µm)', yTitle: 'SSIM (unitless)' }));
+  await writeFileAtomic(join(outDir, 'deepr-generalisation-ssim-families.png'), renderLinePlot(famSeries, 1000, 500, { logY: false, markers: true, xTitle: 'defocus (µm)', yTitle: 'SSIM (unitless)' }));
   const table = [`| family | ${DZ.map((d) => `${d} µm`).join(' | ')} |`, `|---|${DZ.map(() => '---:').join('|')}|`];
   for (const f of [...families, 'all']) {
     const cell = (dz: number) => METHODS.map((m) => (f === 'all' ? all(dz, m, 'ssim') : mean(scores[`${f}|${dz}|${m}|ssim`])).toFixed(3)).join(' / ');

@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import pLimit from 'p-limit';
-import { FocalError, isFocalError, isPermanentFailure, jobFailureReport, jobIdOf, runJob, writeJobFailure, type JobPipelineRunner, type JobSpec } from '../../core/index.js';
+import { appendJobTables, FocalError, isFocalError, isPermanentFailure, jobFailureReport, jobIdOf, runJob, writeJobFailure, type JobPipelineRunner, type JobSpec } from '../../core/index.js';
 import type { GlobalOptions, QueueCommandOptions, SubmitOptions, WorkerOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
@@ -96,6 +96,9 @@ async function runHere(specs: JobSpec[], opts: SubmitOptions, globals: GlobalOpt
             if (controller.signal.aborted) return;
             try {
               const outcome = await runJob(spec, { runner, signal: controller.signal, allowPaths: opts.allowPath, writeFailureReport: false });
+              // the job's tables join the batch's combined CSVs (<out>/<table>.csv), input and job id first
+              const combined = await appendJobTables(opts.out, { id, inputs: spec.inputs, out: outcome.out });
+              if (opts.json && combined.length) printJsonLine({ event: 'tables-appended', id, files: combined });
               done++;
               if (opts.json) printJsonLine({ event: outcome.state === 'done' ? 'job-done' : 'job-already-done', id, label: spec.label, out: outcome.out, ...(outcome.state === 'done' ? { ms: outcome.ms } : {}) });
               else process.stdout.write(`${outcome.state === 'done' ? 'done   ' : 'skipped'} ${spec.label ?? id} → ${rel(outcome.out)}${outcome.state === 'done' ? ` (${(outcome.ms / 1000).toFixed(2)} s)` : ' (already done)'}\n`);

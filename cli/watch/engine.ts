@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
-import { FocalError, isFocalError, writeFileAtomic, writeTiff, type PipelineRunner } from '../../core/index.js';
+import { appendJobTables, FocalError, isFocalError, writeFileAtomic, writeTiff, type PipelineRunner } from '../../core/index.js';
 import { assembleImgFolder, classify, datasetHash, probe, safeRelative, type DatasetRef, type PlaneCache } from './datasets.js';
 import { fsyncDir, Ledger, WATCH_DIR, type LedgerFile, type LedgerRecord } from './ledger.js';
 import { completeNdGroups, groupNdEntries, readNdGroup, readNdIndex, type NdGroup } from './ndtiff.js';
@@ -49,6 +49,7 @@ export type WatchEvent =
   | { event: 'job-queued'; ts: number; id: string; input: string; kind: string; files: number; output: string }
   | { event: 'job-started'; ts: number; id: string; input: string }
   | { event: 'job-done'; ts: number; id: string; input: string; output: string; ms: number; outputs: string[]; recovered?: boolean }
+  | { event: 'tables-appended'; ts: number; id: string; input: string; files: string[] }
   | { event: 'job-failed'; ts: number; id: string; input: string; code: string; message: string; node?: string; op?: string; report: string }
   | { event: 'job-skipped'; ts: number; input: string; reason: string; /** Skipped for a symbolic link (not followed, a loop or a second path to the same file). */ link?: boolean }
   | { event: 'warning'; ts: number; message: string; input?: string }
@@ -224,6 +225,7 @@ export class FolderWatcher {
             this.ledger.append({ ...stripState(rec), state: 'done', recovered: true, outputs });
             this.doneCount++;
             recovered++;
+            await this.combineTables(rec.id, rec.key, final);
             this.emit({ event: 'job-done', ts: Date.now(), id: rec.id, input: rec.key, output: final, ms: 0, outputs, recovered: true });
           }
         } catch {
@@ -623,6 +625,20 @@ export class FolderWatcher {
     }
   }
 
+  /**
+   * Appends a done job's tables to the combined CSVs in the output folder (<out>/<table>.csv,
+   * input path and job id first; core/jobs/combined-tables.ts). A failure is a warning: the
+   * job's own outputs are complete, and its rows are added when it is appended again.
+   */
+  private async combineTables(id: string, input: string, final: string): Promise<void> {
+    try {
+      const files = await appendJobTables(this.out, { id, inputs: { [this.options.inputName]: input }, out: final });
+      if (files.length) this.emit({ event: 'tables-appended', ts: Date.now(), id, input, files });
+    } catch (err) {
+      this.emit({ event: 'warning', ts: Date.now(), message: `${input}: its tables were not added to the combined tables: ${err instanceof Error ? err.message : String(err)}`, input });
+    }
+  }
+
   private record(job: Job): Omit<LedgerRecord, 'v' | 't' | 'state'> {
     return { id: job.id, key: job.ref.key, kind: job.ref.kind, files: job.files, sha256: job.sha256, output: job.output, ...(job.inputSha256 ? { inputSha256: job.inputSha256 } : {}), ...(job.crashes ? { crashes: job.crashes } : {}) };
   }
@@ -662,6 +678,7 @@ export class FolderWatcher {
       const ms = Date.now() - started;
       this.ledger.append({ ...this.record(job), state: 'done', ms, outputs });
       this.doneCount++;
+      await this.combineTables(job.id, job.ref.key, final);
       this.emit({ event: 'job-done', ts: Date.now(), id: job.id, input: job.ref.key, output: final, ms, outputs });
     } catch (err) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);

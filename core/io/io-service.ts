@@ -17,8 +17,8 @@ export class DefaultIoService implements IoService {
     return readTiff(path, options);
   }
 
-  writeStack(path: string, value: Stack | Image): Promise<void> {
-    return writeTiff(path, value);
+  writeStack(path: string, value: Stack | Image, options?: { ome?: boolean | { name?: string } }): Promise<void> {
+    return writeTiff(path, value, options?.ome ? { ome: options.ome } : {});
   }
 
   writePreview(path: string, value: Stack | Image): Promise<void> {

@@ -17,7 +17,9 @@ import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
+import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File } from '../io/hash.js';
+import { isRoiSet, writeRoiZip } from '../io/roi.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
 
@@ -30,6 +32,8 @@ export interface RunRequest {
   preview?: boolean;
   /** Also write report.html (core/runtime/report.ts): previews, tables, node times, link to run.json. */
   report?: boolean;
+  /** How image/stack outputs are written: 'imagej' (default: `<name>.tif`, ImageJ hyperstack) or 'ome' (`<name>.ome.tif`, OME-XML with channel names and calibration). */
+  tiff?: 'imagej' | 'ome';
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Max nodes at once; default: the compute service's threads. */
@@ -93,7 +97,8 @@ export class PipelineRunner {
       ...Object.entries(inputFiles).map(([name, file]) => ({ label: `input '${name}'`, file })),
       { label: 'the pipeline file', file: resolve(request.pipelineFile) },
     ]);
-    const planned = this.plannedOutputFiles(pipeline, outDir, preview);
+    const tiffExt = request.tiff === 'ome' ? 'ome.tif' : 'tif';
+    const planned = this.plannedOutputFiles(pipeline, outDir, preview, tiffExt);
     if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
     await assertNotOverwriting(planned, reads);
     const createdDir = await ensureWritableFolder(outDir);
@@ -111,16 +116,19 @@ export class PipelineRunner {
       request.onWrite?.(staging, 'start');
       await mkdir(staging);
 
+      // The run's warnings go to the logger as before and into run.json and the report.
+      const warnings: RunWarning[] = [];
+      const logger = recordingWarnings(this.logger, warnings);
       const inputs: Record<string, unknown> = {};
       for (const [name, file] of Object.entries(inputFiles)) {
-        inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal);
+        inputs[name] = await this.loadInput(name, pipeline.inputs[name].type as PortType, file, request.signal, logger);
       }
 
       const result = await runPipeline(pipeline, {
         catalog: this.catalog,
         inputs,
         services: this.services,
-        logger: this.logger,
+        logger,
         signal: request.signal,
         concurrency: request.concurrency ?? this.compute.threads,
         onEvent: request.onEvent,
@@ -129,31 +137,30 @@ export class PipelineRunner {
       const outputs: OutputRecord[] = [];
       for (const [name, { type, value }] of Object.entries(result.outputs)) {
         throwIfAborted(request.signal);
-        outputs.push(await this.writeOutput(staging, outDir, name, type, value, preview));
+        outputs.push(await this.writeOutput(staging, outDir, name, type, value, preview, request.tiff === 'ome'));
       }
       throwIfAborted(request.signal);
       const provenanceFile = join(outDir, PROVENANCE_FILE);
       const totalMs = Date.now() - started;
-      const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs);
-      await this.io.writeJson(join(staging, PROVENANCE_FILE), record);
+      const record = await this.provenance(request, pipeline, inputFiles, outputs, result.timings, totalMs, warnings);
+      if (request.report) record.report = REPORT_FILE;
+      await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
       throwIfAborted(request.signal);
       const reportFile = request.report ? join(outDir, REPORT_FILE) : undefined;
       if (reportFile) {
-        await writeRunReport(staging, {
-          pipeline: { name: pipeline.name, description: pipeline.description, file: resolve(request.pipelineFile) },
-          inputs: Object.entries(inputFiles).map(([name, file]) => ({ name, type: pipeline.inputs[name].type, file, value: inputs[name] })),
-          nodes: Object.entries(pipeline.nodes).map(([id, node]) => ({ id, op: node.op, ms: result.timings[id] ?? null })),
-          outputs: outputs.map((o) => ({ ...o, value: result.outputs[o.name].value })),
-          totalMs,
-          provenanceFile: PROVENANCE_FILE,
-          date: new Date().toISOString(),
-        });
+        const values: Record<string, unknown> = {};
+        for (const o of outputs) values[o.name] = result.outputs[o.name].value;
+        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }));
         throwIfAborted(request.signal);
       }
 
       // Commit. The value types decide the files; check them again against what the run read.
       const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
       await assertNotOverwriting(files, reads);
+      // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
+      if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
+        await rm(join(outDir, REPORT_FILE), { force: true });
+      }
       // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
       await rm(provenanceFile, { force: true });
       for (const { file } of [...files, { file: provenanceFile }]) {
@@ -173,12 +180,12 @@ export class PipelineRunner {
   }
 
   /** The files each output would be written to, from the declared types of the values it names. */
-  private plannedOutputFiles(pipeline: Pipeline, outDir: string, preview: boolean): { name: string; file: string; field?: string; what?: string }[] {
+  private plannedOutputFiles(pipeline: Pipeline, outDir: string, preview: boolean, tif: string): { name: string; file: string; field?: string; what?: string }[] {
     const planned: { name: string; file: string; field?: string; what?: string }[] = [{ name: 'run', file: join(outDir, PROVENANCE_FILE), field: '/outputs', what: 'the provenance record' }];
     for (const [name, ref] of Object.entries(pipeline.outputs)) {
       const r = parseRef(ref);
       const type = r.kind === 'input' ? pipeline.inputs[r.input]?.type : this.catalog.get(pipeline.nodes[r.node]?.op ?? '')?.manifest.outputs[r.port]?.type;
-      const exts = type === 'image' || type === 'stack' ? (preview ? ['tif', 'png'] : ['tif']) : type === 'table' ? ['csv', 'json'] : type === undefined ? ['tif', 'png', 'csv', 'json'] : ['json'];
+      const exts = type === 'image' || type === 'stack' ? (preview ? [tif, 'png'] : [tif]) : type === 'table' ? ['csv', 'json'] : type === undefined ? [tif, 'png', 'csv', 'json', 'zip'] : ['json', 'zip']; // a json port may carry an ImageJ ROI set (.zip)
       for (const ext of exts) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     }
     return planned;
@@ -202,11 +209,11 @@ export class PipelineRunner {
     return files;
   }
 
-  private async loadInput(name: string, type: PortType, file: string, signal?: AbortSignal): Promise<unknown> {
+  private async loadInput(name: string, type: PortType, file: string, signal: AbortSignal | undefined, logger: Logger): Promise<unknown> {
     switch (type) {
       case 'stack':
       case 'image': {
-        const stack = await this.io.readStack(file, { signal, onWarning: (m) => this.logger.warn(m, { input: name, file }) });
+        const stack = await this.io.readStack(file, { signal, onWarning: (m) => logger.warn(m, { input: name, file }) });
         if (type === 'stack') return stack;
         if (planeCount(stack) !== 1) {
           throw new FocalError('E_PORT', `input '${name}' is an image but ${file} holds ${planeCount(stack)} planes (c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT})`, { file, field: `/inputs/${name}` });
@@ -225,11 +232,12 @@ export class PipelineRunner {
   }
 
   /** Writes one output into the staging folder; the record names the files it will have in `outDir`. */
-  private async writeOutput(staging: string, outDir: string, name: string, type: PortType, value: unknown, preview: boolean): Promise<OutputRecord> {
+  private async writeOutput(staging: string, outDir: string, name: string, type: PortType, value: unknown, preview: boolean, ome: boolean): Promise<OutputRecord> {
     const names: string[] = [];
     if (isStack(value) || isImage(value)) {
-      await this.io.writeStack(join(staging, `${name}.tif`), value as Stack | Image);
-      names.push(`${name}.tif`);
+      const tif = ome ? `${name}.ome.tif` : `${name}.tif`;
+      await this.io.writeStack(join(staging, tif), value as Stack | Image, ome ? { ome: { name } } : undefined);
+      names.push(tif);
       if (preview) {
         await this.io.writePreview(join(staging, `${name}.png`), value as Stack | Image);
         names.push(`${name}.png`);
@@ -237,6 +245,10 @@ export class PipelineRunner {
     } else if (isTable(value)) {
       await this.io.writeTable(join(staging, name), value);
       names.push(`${name}.csv`, `${name}.json`);
+    } else if (isRoiSet(value)) {
+      // an ImageJ ROI set (e.g. cellcount.count's rois): the zip Fiji's ROI Manager opens
+      await writeRoiZip(join(staging, `${name}.zip`), value);
+      names.push(`${name}.zip`);
     } else {
       await this.io.writeJson(join(staging, `${name}.json`), value as JsonValue);
       names.push(`${name}.json`);
@@ -244,29 +256,30 @@ export class PipelineRunner {
     return { name, type, files: names.map((n) => join(outDir, n)) };
   }
 
-  private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number): Promise<JsonValue> {
-    const inputs: Record<string, JsonValue> = {};
+  private async provenance(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, outputs: OutputRecord[], timings: Record<string, number>, totalMs: number, warnings: RunWarning[]): Promise<RunRecord> {
+    const inputs: RunRecord['inputs'] = {};
     for (const [name, file] of Object.entries(inputFiles)) {
       const info = await stat(file);
-      inputs[name] = { file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      inputs[name] = { type: pipeline.inputs[name].type, file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
     }
-    const nodes: Record<string, JsonValue> = {};
+    const nodes: RunRecord['nodes'] = {};
     for (const [id, node] of Object.entries(pipeline.nodes)) {
       const entry = this.catalog.get(node.op);
       const params = entry ? (entry.paramsSchema().parse(withoutPrototype(node.params ?? {})) as JsonValue) : ((node.params ?? {}) as JsonValue);
-      nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null };
+      nodes[id] = { op: node.op, plugin: entry ? `${entry.pluginId}@${entry.pluginVersion}` : null, params, ms: timings[id] ?? null, in: { ...node.in } };
     }
     return {
       focal: await hostFocalVersion(),
       date: new Date().toISOString(),
-      pipeline: { name: pipeline.name, file: resolve(request.pipelineFile) },
+      pipeline: { name: pipeline.name, file: resolve(request.pipelineFile), ...(pipeline.description ? { description: pipeline.description } : {}) },
       inputs,
       nodes,
-      outputs: outputs.map((o) => ({ name: o.name, type: o.type, files: o.files })),
+      outputs: outputs.map((o) => ({ name: o.name, type: o.type, files: o.files, ref: pipeline.outputs[o.name] })),
       totalMs,
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
-    } as JsonValue;
+      warnings,
+    };
   }
 }
 

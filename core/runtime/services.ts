@@ -14,8 +14,8 @@ import type { WorkerPool } from './workers.js';
 export interface IoService {
   /** Reads a TIFF / OME-TIFF / ImageJ TIFF (multi-file Micro-Manager series included). */
   readStack(path: string, options?: { signal?: AbortSignal; onWarning?: (message: string) => void }): Promise<Stack>;
-  /** Writes a TIFF with an ImageJ hyperstack description and resolution tags. */
-  writeStack(path: string, value: Stack | Image): Promise<void>;
+  /** Writes a TIFF with an ImageJ hyperstack description and resolution tags; with `ome`, an OME-TIFF (OME-XML: channel names, calibration). */
+  writeStack(path: string, value: Stack | Image, options?: { ome?: boolean | { name?: string } }): Promise<void>;
   /** Writes an 8-bit PNG preview with auto-contrast. */
   writePreview(path: string, value: Stack | Image): Promise<void>;
   /** Writes `<basePath>.csv` and `<basePath>.json`. */

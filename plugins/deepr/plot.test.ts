@@ -1,6 +1,6 @@
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { legendTextWidthPx, renderLinePlot, type Series } from './plot.js';
+import { legendTextWidthPx, PLOT_LEFT, renderLinePlot, type Series } from './plot.js';
 
 const pixel = (png: Uint8Array, x: number, y: number) => {
   const img = decode(png);
@@ -12,8 +12,8 @@ const series = (label: string, colour: [number, number, number] = [200, 0, 0]): 
 
 describe('renderLinePlot legend', () => {
   it('writes each label in black after its colour square', () => {
-    const withText = decode(renderLinePlot([series('BerHu')], 300, 120, { logY: false }));
-    const empty = decode(renderLinePlot([series('')], 300, 120, { logY: false }));
+    const withText = decode(renderLinePlot([series('BerHu')], 300, 120, { logY: false, xTitle: 'x (µm)', yTitle: 'y' }));
+    const empty = decode(renderLinePlot([series('')], 300, 120, { logY: false, xTitle: 'x (µm)', yTitle: 'y' }));
     // the label's pixels: right of the square (x 60–69), on the legend row (y 8–17)
     let dark = 0;
     for (let y = 8; y < 18; y++) {
@@ -24,18 +24,36 @@ describe('renderLinePlot legend', () => {
       }
     }
     expect(dark).toBeGreaterThan(40);
-    expect(pixel(renderLinePlot([series('BerHu')], 300, 120, { logY: false }), 62, 10)).toEqual([200, 0, 0]);
+    expect(pixel(renderLinePlot([series('BerHu')], 300, 120, { logY: false, xTitle: 'x (µm)', yTitle: 'y' }), 62, 10)).toEqual([200, 0, 0]);
   });
 
   it('wraps labels that do not fit into more rows and moves the plot down', () => {
     const long = 'Richardson-Lucy (true PSF, best iterations)';
-    const one = renderLinePlot([series('a'), series('b', [0, 0, 200])], 400, 150, { logY: false });
-    const two = renderLinePlot([series(long), series(long, [0, 0, 200])], 400, 150, { logY: false });
-    // the y axis (x = 50) starts at the top of the plot: 32 px with one legend row, 48 px with two
-    expect(pixel(one, 50, 40)).toEqual([0, 0, 0]);
-    expect(pixel(two, 50, 40)).toEqual([255, 255, 255]);
-    expect(pixel(two, 50, 50)).toEqual([0, 0, 0]);
+    const one = renderLinePlot([series('a'), series('b', [0, 0, 200])], 400, 150, { logY: false, xTitle: 'x (µm)', yTitle: 'y' });
+    const two = renderLinePlot([series(long), series(long, [0, 0, 200])], 400, 150, { logY: false, xTitle: 'x (µm)', yTitle: 'y' });
+    // the y axis (x = PLOT_LEFT) starts at the top of the plot: 32 px with one legend row, 48 px with two
+    expect(pixel(one, PLOT_LEFT, 40)).toEqual([0, 0, 0]);
+    expect(pixel(two, PLOT_LEFT, 40)).toEqual([255, 255, 255]);
+    expect(pixel(two, PLOT_LEFT, 50)).toEqual([0, 0, 0]);
     // the second entry's square starts the second row
     expect(pixel(two, 62, 26)).toEqual([0, 0, 200]);
+  });
+
+  it('draws the axis titles: x centred below the axis, y rotated left of it; an empty plot has them too', () => {
+    const dark = (png: Uint8Array, x0: number, x1: number, y0: number, y1: number) => {
+      const img = decode(png);
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (img.data[(y * img.width + x) * 3] === 0) n++;
+      return n;
+    };
+    const titled = renderLinePlot([series('a')], 400, 200, { logY: false, xTitle: 'defocus (µm)', yTitle: 'PSNR (dB)' });
+    const blank = renderLinePlot([series('a')], 400, 200, { logY: false, xTitle: '', yTitle: '' });
+    // x title band: 26–36 px below the axis (bottom = height − 44); y title band: x 2–12
+    expect(dark(titled, PLOT_LEFT, 390, 200 - 44 + 26, 200 - 44 + 36)).toBeGreaterThan(60);
+    expect(dark(blank, PLOT_LEFT, 390, 200 - 44 + 26, 200 - 44 + 36)).toBe(0);
+    expect(dark(titled, 2, 12, 30, 150)).toBeGreaterThan(40);
+    expect(dark(blank, 2, 12, 30, 150)).toBe(0);
+    const empty = renderLinePlot([], 400, 200, { xTitle: 'iteration', yTitle: 'loss' });
+    expect(dark(empty, PLOT_LEFT, 390, 200 - 44 + 26, 200 - 44 + 36)).toBeGreaterThan(30);
   });
 });

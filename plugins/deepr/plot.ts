@@ -1,4 +1,7 @@
-/** A minimal line plot rendered to RGB pixels and encoded as PNG (fast-png), for loss curves. */
+/**
+ * A minimal line plot rendered to RGB pixels and encoded as PNG (fast-png), for loss curves and
+ * evaluation figures: axis titles with units (required), tick numbers, a legend.
+ */
 import { encode } from 'fast-png';
 
 /**
@@ -23,6 +26,9 @@ const GLYPHS: Record<string, number[]> = {
 export function legendTextWidthPx(label: string): number {
   return [...label].length * 8;
 }
+
+/** x of the y axis: room for the rotated y title (2–12 px) and the tick numbers (from 16 px). */
+export const PLOT_LEFT = 64;
 
 /** Legend entries laid out in rows: a 10-px colour square, 4 px, the label, 14 px to the next. */
 function legendLayout(series: Series[], width: number): { x: number; row: number }[] {
@@ -50,6 +56,10 @@ export interface Series {
 }
 
 export interface PlotOptions {
+  /** x axis title with its unit, e.g. 'defocus (µm)' (drawn in capitals below the axis). */
+  xTitle: string;
+  /** y axis title with its unit (or 'unitless'), e.g. 'loss (unitless, log scale)' (drawn in capitals, rotated, left of the axis). */
+  yTitle: string;
   /** log10 y axis (default true: losses span decades; non-positive y are then skipped); false: linear axis with round ticks. */
   logY?: boolean;
   /** Draw a dot at every point (default false). */
@@ -68,19 +78,20 @@ function niceStep(range: number, n: number): number {
  * Draws series with a light grid (at each decade on a log10 y axis, the default, or at round
  * ticks on a linear one) and the x range from the smallest to the largest x; non-finite y are
  * skipped. A legend (a colour square and the label, in capitals, per series) is drawn above the
- * plot, in as many rows as the width needs.
+ * plot, in as many rows as the width needs; the axis titles below the x axis and, rotated, left of
+ * the y axis.
  */
-export function renderLinePlot(series: Series[], width = 800, height = 400, options: PlotOptions = {}): Uint8Array {
+export function renderLinePlot(series: Series[], width: number, height: number, options: PlotOptions): Uint8Array {
   const logY = options.logY ?? true;
   const fy = (y: number) => (logY ? Math.log10(y) : y);
   const valid = (y: number) => Number.isFinite(y) && (!logY || y > 0);
   const px = new Uint8Array(width * height * 3).fill(255);
-  const left = 50;
+  const left = PLOT_LEFT;
   const right = width - 10;
   const legend = legendLayout(series, width);
   const legendRows = legend.length ? legend[legend.length - 1].row + 1 : 0;
   const top = 16 + 16 * legendRows;
-  const bottom = height - 30;
+  const bottom = height - 44;
   const set = (x: number, y: number, c: [number, number, number]) => {
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     const i = (y * width + x) * 3;
@@ -102,14 +113,6 @@ export function renderLinePlot(series: Series[], width = 800, height = 400, opti
       ymax = Math.max(ymax, fy(y));
     });
   }
-  if (!Number.isFinite(xmin)) return encode({ width, height, data: px, channels: 3, depth: 8 });
-  if (xmax === xmin) xmax = xmin + 1;
-  const step = logY ? 1 : niceStep(Math.max(ymax - ymin, 1e-9), 6);
-  ymin = Math.floor(ymin / step) * step;
-  ymax = Math.ceil(ymax / step) * step;
-  if (ymax <= ymin) ymax = ymin + step;
-  const X = (x: number) => Math.round(left + ((x - xmin) / (xmax - xmin)) * (right - left));
-  const Y = (ly: number) => Math.round(bottom - ((ly - ymin) / (ymax - ymin)) * (bottom - top));
   const text = (str: string, x0: number, y0: number, scale = 2, colour: [number, number, number] = [0, 0, 0]) => {
     let x = x0;
     for (const ch of str) {
@@ -118,13 +121,36 @@ export function renderLinePlot(series: Series[], width = 800, height = 400, opti
       x += 4 * scale;
     }
   };
+  /** Text turned 90° anticlockwise (read bottom to top), its first character at the bottom (x0, y0). */
+  const textUp = (str: string, x0: number, y0: number, scale = 2) => {
+    let y = y0;
+    for (const ch of str) {
+      const g = GLYPHS[ch] ?? GLYPHS[ch.toUpperCase()];
+      // glyph row r → column x0 + r; glyph column c → row y − c
+      if (g) for (let r = 0; r < 5; r++) for (let c = 0; c < 3; c++) if (g[r] & (4 >> c)) for (let a = 0; a < scale; a++) for (let b = 0; b < scale; b++) set(x0 + r * scale + a, y - c * scale - b, [0, 0, 0]);
+      y -= 4 * scale;
+    }
+  };
+  // axis titles, centred on their axis
+  const xTitle = options.xTitle.toUpperCase();
+  text(xTitle, Math.round((left + right) / 2 - legendTextWidthPx(xTitle) / 2), bottom + 26);
+  const yTitle = options.yTitle.toUpperCase();
+  textUp(yTitle, 2, Math.round((top + bottom) / 2 + legendTextWidthPx(yTitle) / 2));
+  if (!Number.isFinite(xmin)) return encode({ width, height, data: px, channels: 3, depth: 8 });
+  if (xmax === xmin) xmax = xmin + 1;
+  const step = logY ? 1 : niceStep(Math.max(ymax - ymin, 1e-9), 6);
+  ymin = Math.floor(ymin / step) * step;
+  ymax = Math.ceil(ymax / step) * step;
+  if (ymax <= ymin) ymax = ymin + step;
+  const X = (x: number) => Math.round(left + ((x - xmin) / (xmax - xmin)) * (right - left));
+  const Y = (ly: number) => Math.round(bottom - ((ly - ymin) / (ymax - ymin)) * (bottom - top));
   const grey: [number, number, number] = [220, 220, 220];
   const ticks = Math.round((ymax - ymin) / step);
   const decimals = logY ? 0 : Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   for (let k = 0; k <= ticks; k++) {
     const d = ymin + k * step;
     for (let x = left; x <= right; x++) set(x, Y(d), grey);
-    text(logY ? `1e${Math.round(d)}` : d.toFixed(decimals), 4, Y(d) - 5);
+    text(logY ? `1e${Math.round(d)}` : d.toFixed(decimals), 16, Y(d) - 5);
   }
   const xLabel = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   text(xLabel(xmin), left, bottom + 8);

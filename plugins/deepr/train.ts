@@ -248,7 +248,7 @@ export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void
     { label: 'discriminator', colour: [160, 0, 160], x: it, y: rows.map((r) => r.discriminator ?? NaN) },
     { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
     ...(val.some((r) => r.validationSsim !== undefined) ? [{ label: '1 - validation SSIM', colour: [240, 110, 170] as [number, number, number], x: val.map((r) => r.iteration), y: val.map((r) => (r.validationSsim === undefined ? NaN : 1 - r.validationSsim)) }] : []),
-  ]);
+  ], 800, 400, { xTitle: 'iteration (generator updates)', yTitle: 'loss (unitless, log scale)' });
   await writeFile(file, png);
 }
 

@@ -270,3 +270,58 @@ export function indexInOrder(order: string, pos: { c: number; z: number; t: numb
   }
   return index;
 }
+
+// ------------------------------------------------------------------------------------------------
+// Writing: the OME-XML of a single-file OME-TIFF (write.ts, option `ome`)
+
+const xmlAttr = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const OME_PIXEL_TYPE: Record<string, string> = { uint8: 'uint8', uint16: 'uint16', float32: 'float' };
+
+/** What formatOmeXml needs of a stack (core/data/stack.ts's Stack has it). */
+export interface OmeXmlStack {
+  width: number;
+  height: number;
+  dtype: string;
+  sizeC: number;
+  sizeZ: number;
+  sizeT: number;
+  rgb: boolean;
+  channelNames: string[];
+  calibration: { pixelWidthUm?: number; pixelHeightUm?: number; zStepUm?: number; timeStepS?: number };
+}
+
+/**
+ * OME-XML (2016-06 schema) for a stack written as one OME-TIFF file with one IFD per plane in
+ * XYCZT order (one IFD per z/t position for RGB, whose channel has 3 samples per pixel):
+ * channel names, pixel size and z step in µm, time increment in s. `name` is the Image name.
+ */
+export function formatOmeXml(stack: OmeXmlStack, name = 'image'): string {
+  const type = OME_PIXEL_TYPE[stack.dtype];
+  if (!type) throw new FocalError('E_ARGUMENT', `OME-TIFF: pixel type ${stack.dtype} has no OME name`);
+  const cal = stack.calibration;
+  const attrs: string[] = [
+    'ID="Pixels:0"', 'DimensionOrder="XYCZT"', `Type="${type}"`, `SizeX="${stack.width}"`, `SizeY="${stack.height}"`,
+    `SizeC="${stack.sizeC}"`, `SizeZ="${stack.sizeZ}"`, `SizeT="${stack.sizeT}"`, 'BigEndian="false"', 'Interleaved="true"',
+  ];
+  // 12 significant digits: a size read back from a TIFF rational (1/x) prints as 0.325, not 0.32499999999999996
+  const tidy = (v: number | undefined) => (v === undefined ? undefined : Number(v.toPrecision(12)));
+  const pw = tidy(positive(cal.pixelWidthUm)), ph = tidy(positive(cal.pixelHeightUm)) ?? pw;
+  if (pw !== undefined) attrs.push(`PhysicalSizeX="${pw}"`, 'PhysicalSizeXUnit="\u00b5m"');
+  if (ph !== undefined) attrs.push(`PhysicalSizeY="${ph}"`, 'PhysicalSizeYUnit="\u00b5m"');
+  const pz = tidy(positive(cal.zStepUm));
+  if (pz !== undefined) attrs.push(`PhysicalSizeZ="${pz}"`, 'PhysicalSizeZUnit="\u00b5m"');
+  const dt = tidy(positive(cal.timeStepS));
+  if (dt !== undefined) attrs.push(`TimeIncrement="${dt}"`, 'TimeIncrementUnit="s"');
+  const channel = (c: number, samples: number) => {
+    const n = stack.channelNames[c];
+    return `<Channel ID="Channel:0:${c}"${n ? ` Name="${xmlAttr(n)}"` : ''} SamplesPerPixel="${samples}"><LightPath/></Channel>`;
+  };
+  const channels = stack.rgb ? [channel(0, 3)] : Array.from({ length: stack.sizeC }, (_, c) => channel(c, 1));
+  const ifds = stack.rgb ? stack.sizeZ * stack.sizeT : stack.sizeC * stack.sizeZ * stack.sizeT;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
+    'xsi:schemaLocation="http://www.openmicroscopy.org/Schemas/OME/2016-06 http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd" Creator="Focal">' +
+    `<Image ID="Image:0" Name="${xmlAttr(name)}"><Pixels ${attrs.join(' ')}>${channels.join('')}<TiffData IFD="0" PlaneCount="${ifds}"/></Pixels></Image></OME>`
+  );
+}

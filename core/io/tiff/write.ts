@@ -5,6 +5,7 @@ import { FocalError } from '../../errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { FieldType, Tag } from './ifd.js';
 import { formatImageJDescription } from './imagej.js';
+import { formatOmeXml } from './ome.js';
 import { positive } from './units.js';
 
 export interface WriteTiffOptions {
@@ -15,6 +16,8 @@ export interface WriteTiffOptions {
   bigTiff?: boolean;
   /** Create the output folder if it does not exist. */
   mkdir?: boolean;
+  /** Write OME-TIFF: OME-XML (channel names, calibration; ome.ts formatOmeXml) as the ImageDescription instead of ImageJ's; `name` is the OME Image name. */
+  ome?: boolean | { name?: string };
 }
 
 /** A TIFF file as a sequence of chunks (pixel data is not copied), with its total size. */
@@ -189,7 +192,7 @@ function checkStack(stack: Stack): void {
  * is stored contiguously after the first IFD (ImageJ reads the planes of a stack it
  * recognises as one block), and the remaining IFDs follow the data.
  */
-export function encodeTiff(value: Stack | Image, options: Pick<WriteTiffOptions, 'bigTiff'> = {}): EncodedTiff {
+export function encodeTiff(value: Stack | Image, options: Pick<WriteTiffOptions, 'bigTiff' | 'ome'> = {}): EncodedTiff {
   const stack = isImage(value) ? stackFromImage(value) : value;
   checkStack(stack);
   const rgb = stack.rgb;
@@ -200,7 +203,9 @@ export function encodeTiff(value: Stack | Image, options: Pick<WriteTiffOptions,
   const cal = stack.calibration;
   const range = !rgb && stack.dtype !== 'uint8' ? displayRange(stack.planes) : undefined;
   const description = new TextEncoder().encode(
-    formatImageJDescription({ sizeC: stack.sizeC, sizeZ: stack.sizeZ, sizeT: stack.sizeT, rgb, calibration: cal, min: range?.[0], max: range?.[1] }) + '\0',
+    (options.ome
+      ? formatOmeXml(stack, typeof options.ome === 'object' ? options.ome.name : undefined)
+      : formatImageJDescription({ sizeC: stack.sizeC, sizeZ: stack.sizeZ, sizeT: stack.sizeT, rgb, calibration: cal, min: range?.[0], max: range?.[1] })) + '\0',
   );
   const pw = positive(cal.pixelWidthUm);
   const ph = positive(cal.pixelHeightUm) ?? pw;

@@ -1,6 +1,6 @@
 import {
   FocalError, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z,
-  type Cell, type PixelArray, type Stack,
+  type Cell, type JsonValue, type PixelArray, type RoiSet, type Stack,
 } from '../../../core/index.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, tracedPerimeter, type Particle } from '../particles.js';
@@ -182,6 +182,7 @@ export const count = defineOperation({
     summary: { type: 'table', description: 'One row per plane: plane, count, totalAreaPx, meanAreaPx, areaFraction, lower, upper (+ totalAreaUm2, meanAreaUm2 when calibrated)' },
     labels: { type: 'stack', description: 'Label image (0 = background, k = object k of its plane), uint16 (float32 beyond 65535 objects)' },
     overlay: { type: 'stack', description: 'RGB: the image auto-contrasted to 8-bit grey with the object outlines in yellow' },
+    rois: { type: 'json', description: "ImageJ ROI set: each object's traced outline, as Analyze Particles adds it to the ROI Manager (named <plane>-<label>, stack position = plane + 1 for stacks); written as <output>.zip, which Fiji's ROI Manager opens. Made only when a pipeline output takes it" },
   },
   params: countParams,
   run(ctx, { image }, params) {
@@ -267,9 +268,27 @@ export const count = defineOperation({
         calibration: image.calibration, channelNames: ['red', 'green', 'blue'], rgb: true, metadata: image.metadata,
       });
     }
+    let rois: RoiSet | undefined;
+    if (wants('rois') && ctx.wants) {
+      const stackOf = total > 1;
+      rois = {
+        kind: 'roi-set',
+        rois: counts.flatMap(({ particles }, plane) =>
+          particles.map((p) => {
+            const x: number[] = [], y: number[] = [];
+            for (let i = 0; i < p.outline.length; i += 2) {
+              x.push(p.outline[i]);
+              y.push(p.outline[i + 1]);
+            }
+            return { name: `${String(plane + 1).padStart(4, '0')}-${String(p.label).padStart(4, '0')}`, kind: 'traced' as const, position: stackOf ? plane + 1 : 0, x, y };
+          }),
+        ),
+      };
+    }
     const counted = summaryRows.reduce((s, r) => s + (r.count as number), 0);
     ctx.log.info('counted particles', { planes: total, objects: counted });
     // labels/overlay are left out when nothing wants them (ctx.wants); the executor accepts that
-    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels: labels!, overlay: overlay! };
+    // rois only when a pipeline output takes it (ctx.wants says so); calls without ctx.wants get the other four
+    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels: labels!, overlay: overlay!, rois: rois as unknown as JsonValue };
   },
 });

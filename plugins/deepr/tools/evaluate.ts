@@ -86,7 +86,7 @@ export async function evaluateDeepR(deconvolvers: Deconvolvers): Promise<void> {
   for (const metric of ['ssim', 'psnr'] as const) {
     const png = renderLinePlot(
       EVALUATION_METHODS.map((m) => ({ label: m, colour: COLOURS[m], x: by(m).map((r) => r.defocusUm), y: by(m).map((r) => r[metric]) })),
-      800, 400, { logY: false, markers: true },
+      800, 400, { logY: false, markers: true, xTitle: 'defocus (µm)', yTitle: metric === 'ssim' ? 'SSIM (unitless)' : 'PSNR (dB)' },
     );
     await writeFileAtomic(join(outDir, `deepr-eval-${metric}.png`), png);
   }
@@ -155,7 +155,7 @@ export async function evaluateDeepR(deconvolvers: Deconvolvers): Promise<void> {
     const png = renderLinePlot([
       { label: 'true', colour: [120, 120, 120], x: defocusUm, y: defocusUm.map(truth) },
       { label: 'DPM', colour: [220, 0, 0], x: dpmRows.map((r) => r.defocusUm), y: dpmRows.map((r) => r.predictedUm) },
-    ], 800, 400, { logY: false, markers: true });
+    ], 800, 400, { logY: false, markers: true, xTitle: 'true defocus (µm)', yTitle: `predicted ${abs ? '|defocus|' : 'defocus'} (µm)` });
     await writeFileAtomic(join(outDir, 'deepr-eval-dpm.png'), png);
     console.log(`\nDPM (${abs ? '|Δz|' : 'Δz'}, µm): ${dpmRows.map((r) => `${r.defocusUm}: ${r.predictedUm.toFixed(2)} ± ${r.predictedSdUm.toFixed(2)} (pixel MAE ${r.pixelMaeUm.toFixed(2)})`).join('; ')}`);
   }

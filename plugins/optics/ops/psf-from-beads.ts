@@ -77,6 +77,8 @@ export const psfFromBeadsOp = defineOperation({
           ...(pixelSizeUm !== undefined ? { pixelWidthUm: pixelSizeUm, pixelHeightUm: pixelSizeUm } : {}),
           ...(zStepUm !== undefined && result.planes > 1 ? { zStepUm } : {}),
         },
+        // the PSF of the beads' channel: its name goes with it
+        channelNames: stack.channelNames.length === 1 ? [...stack.channelNames] : [],
         metadata: { psf: { model: 'beads', beads: result.beads.length, detected: result.detected, rejected: result.rejected } },
       }),
       beads: createTable(BEAD_COLUMNS, result.beads.map(row)),

@@ -28,6 +28,13 @@ export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
   manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
 } from './plugin/manifest.js';
+// contribution points (readers, models, sampleData, pipelines)
+export {
+  ReaderContributionSchema, BundledFileSchema, ContributionsSchema, CONTRIBUTION_POINTS, CONTRIBUTION_ID_PATTERN, contributionsOf, contributionManifests,
+  type ReaderContribution, type BundledFile, type ContributionPoint, type Contributions,
+} from './plugin/manifest.js';
+export type { ReaderDef, ReaderOpenOptions } from './plugin/contract.js';
+export { isTiffPath, folderMatches, TIFF_EXTENSIONS, type FoundReader } from './plugin/readers.js';
 /** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
 export { safeParseParams } from './plugin/params.js';
 export { catalogFromPlugins, opIdsOf, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';

@@ -9,6 +9,7 @@ import { createTable, isTable, tableFromJson, type Cell, type Table } from '../d
 import type { JsonValue } from '../data/model.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
+import { isTiffPath } from '../plugin/readers.js';
 import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
 import { loadPipelineFile } from '../pipeline/load.js';
 import { hostFocalVersion } from '../plugin/discovery.js';
@@ -206,7 +207,10 @@ export class PipelineRunner {
     switch (type) {
       case 'stack':
       case 'image': {
-        const stack = await this.io.readStack(file, { signal, onWarning: (m) => this.logger.warn(m, { input: name, file }) });
+        const onWarning = (m: string) => this.logger.warn(m, { input: name, file });
+        // a TIFF goes to Focal's reader; anything else (another format, a dataset folder) to the plugin reader that takes it, if any
+        const found = isTiffPath(file) ? undefined : await this.catalog.readerFor?.(file);
+        const stack = found ? await found.reader.open(file, { signal, onWarning }) : await this.io.readStack(file, { signal, onWarning });
         if (type === 'stack') return stack;
         if (planeCount(stack) !== 1) {
           throw new FocalError('E_PORT', `input '${name}' is an image but ${file} holds ${planeCount(stack)} planes (c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT})`, { file, field: `/inputs/${name}` });

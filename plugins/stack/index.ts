@@ -11,6 +11,7 @@ export const stackPlugin = definePlugin({
   id: 'stack',
   version: '0.1.0',
   description: 'Hyperstack manipulation: projections along z/c/t, substacks, cropping and pixel-type conversion.',
+  sampleData: [{ id: 'cells-zstack', path: 'samples/cells-zstack.tif', description: 'Two-channel fluorescence z-stack of nuclei and cells' }],
   operations: [project, substack, crop, convert],
 });
 

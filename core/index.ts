@@ -43,7 +43,12 @@ export { catalogFromPlugins, opIdsOf, entryFromOperation, type CatalogEntry, typ
 export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, CATALOG, SERVICE_PROVIDER, type IoService, type ComputeService } from './runtime/services.js';
 export { ConsoleLogger, MemoryLogger, type LogLevel, type LogRecord } from './runtime/logger.js';
 export { writeFileAtomic } from './io/atomic.js';
-export { sha256File } from './io/hash.js';
+export { sha256File, sha256Folder } from './io/hash.js';
+/** Micro-Manager NDTiff datasets (the watcher follows them as they grow; the stack plugin's `ndtiff` reader reads a whole one). */
+export {
+  readNdTiffDataset, readNdIndex, parseNdIndex, groupNdEntries, completeNdGroups, readNdGroup, ndDatasetName,
+  type NdEntry, type NdIndex, type NdGroup,
+} from './io/ndtiff.js';
 
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';

@@ -2312,6 +2312,17 @@ export const builtinManifests: PluginManifest[] = [
         }
       }
     ],
+    "readers": [
+      {
+        "id": "ndtiff",
+        "description": "Micro-Manager NDTiff dataset folder (the one holding NDTiff.index): channels × z of every time point, one stage position",
+        "folder": {
+          "contains": [
+            "NDTiff.index"
+          ]
+        }
+      }
+    ],
     "sampleData": [
       {
         "id": "cells-zstack",

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { createStack, FocalError, inspectTiff, readTiff, sha256File, writeTiff, type PixelArray, type Stack, type TiffInfo } from '../../core/index.js';
 import type { DatasetKind } from './ledger.js';
-import { ndDatasetName, type NdGroup } from './ndtiff.js';
+import { ndDatasetName, type NdGroup } from '../../core/index.js';
 
 /**
  * A dataset is what one watch job processes: a single TIFF, a Micro-Manager MMStack

@@ -18,7 +18,7 @@ import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
-import { sha256File } from '../io/hash.js';
+import { sha256File, sha256Folder } from '../io/hash.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
 
@@ -252,7 +252,12 @@ export class PipelineRunner {
     const inputs: Record<string, JsonValue> = {};
     for (const [name, file] of Object.entries(inputFiles)) {
       const info = await stat(file);
-      inputs[name] = { file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      if (info.isDirectory()) {
+        const folder = await sha256Folder(file); // a dataset folder read by a plugin reader
+        inputs[name] = { file, folder: true, files: folder.files, bytes: folder.bytes, mtime: info.mtime.toISOString(), sha256: folder.sha256 };
+      } else {
+        inputs[name] = { file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      }
     }
     const nodes: Record<string, JsonValue> = {};
     for (const [id, node] of Object.entries(pipeline.nodes)) {

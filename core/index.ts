@@ -49,6 +49,8 @@ export {
   readNdTiffDataset, readNdIndex, parseNdIndex, groupNdEntries, completeNdGroups, readNdGroup, ndDatasetName,
   type NdEntry, type NdIndex, type NdGroup,
 } from './io/ndtiff.js';
+/** Micro-Manager img_* folders (the watcher follows them; the stack plugin's `micromanager-img` reader reads a finished one). */
+export { readMmImgFolder, readMmSummary, imgGrid, partialImgPlan, stackFromImgPlan, MM_IMG_PLANE, type ImgPlan, type MmSummary } from './io/mm-img-folder.js';
 
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';

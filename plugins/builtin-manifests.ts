@@ -2321,6 +2321,15 @@ export const builtinManifests: PluginManifest[] = [
             "NDTiff.index"
           ]
         }
+      },
+      {
+        "id": "micromanager-img",
+        "description": "Micro-Manager img_* folder (img_channel<C>_position<P>_time<T>_z<Z>.tif planes, metadata.txt), one stage position",
+        "folder": {
+          "contains": [
+            "img_channel*_position*_time*_z*.tif*"
+          ]
+        }
       }
     ],
     "sampleData": [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planeIndex } from '../data/stack.js';
-import { writeNdTiffDataset } from '../testing/ndtiff.js';
+import { writeNdTiffDataset } from '../testing/micromanager.js';
 import { readNdTiffDataset } from './ndtiff.js';
 
 let root: string;

@@ -1,5 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createStack } from '../data/stack.js';
+import { writeTiff } from '../io/tiff/write.js';
 
 /**
  * Writes a small NDTiff dataset as Micro-Manager does (for tests): one `<name>_NDTiffStack.tif`
@@ -48,4 +50,21 @@ export function writeNdTiffDataset(
   }
   const index = Buffer.concat(entries);
   writeFileSync(join(folder, 'NDTiff.index'), closed ? index : Buffer.concat([index, Buffer.alloc(4096)]));
+}
+
+/** Writes a Micro-Manager img_* folder (for tests): img_channel<c>_position<p>_time<t>_z<z>.tif 3×2 uint16 planes of value 1000·t + 100·c + z (`skip`: a name left out), and metadata.txt. */
+export async function writeMmImgFolder(folder: string, sizes: { c: number; z: number; t: number; positions?: number; skip?: string }): Promise<void> {
+  mkdirSync(folder, { recursive: true });
+  for (let p = 0; p < (sizes.positions ?? 1); p++) {
+    for (let t = 0; t < sizes.t; t++) {
+      for (let z = 0; z < sizes.z; z++) {
+        for (let c = 0; c < sizes.c; c++) {
+          const name = `img_channel${String(c).padStart(3, '0')}_position${String(p).padStart(3, '0')}_time${String(t).padStart(9, '0')}_z${String(z).padStart(3, '0')}.tif`;
+          if (name === sizes.skip) continue;
+          await writeTiff(join(folder, name), createStack({ width: 3, height: 2, dtype: 'uint16', planes: [new Uint16Array(6).fill(1000 * t + 100 * c + z)] }));
+        }
+      }
+    }
+  }
+  writeFileSync(join(folder, 'metadata.txt'), JSON.stringify({ Summary: { Channels: sizes.c, Slices: sizes.z, Frames: sizes.t, ChNames: ['DAPI', 'GFP'].slice(0, sizes.c), 'z-step_um': -0.5, PixelSize_um: 0.1625 } }));
 }

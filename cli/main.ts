@@ -73,7 +73,7 @@ export async function buildProgram(): Promise<Command> {
   command('schema', "print the JSON Schema of pipeline files (with every installed op's params)", schemaOptions)
     .action(async (_opts, cmd: Command) => (await commands.schema()).schemaCommand(...optionsOf(schemaOptions, cmd)));
 
-  command('info', 'show dimensions, pixel type, calibration and metadata of an image file', infoOptions, ['<file>', 'TIFF / OME-TIFF file'])
+  command('info', 'show dimensions, pixel type, calibration and metadata of an image file or dataset folder', infoOptions, ['<file>', 'TIFF / OME-TIFF file, or a file or dataset folder a plugin reader takes'])
     .action(async (file: string, _opts, cmd: Command) => (await commands.info()).infoCommand(file, ...optionsOf(infoOptions, cmd)));
 
   command('watch', 'process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)', watchOptions, ['<dir>', 'folder to watch (recursively)'])

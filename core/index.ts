@@ -29,6 +29,13 @@ export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
   manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
 } from './plugin/manifest.js';
+// contribution points (readers, models, sampleData, pipelines)
+export {
+  ReaderContributionSchema, BundledFileSchema, ContributionsSchema, CONTRIBUTION_POINTS, CONTRIBUTION_ID_PATTERN, contributionsOf, contributionManifests,
+  type ReaderContribution, type BundledFile, type ContributionPoint, type Contributions,
+} from './plugin/manifest.js';
+export type { ReaderDef, ReaderOpenOptions } from './plugin/contract.js';
+export { isTiffPath, folderMatches, TIFF_EXTENSIONS, type FoundReader } from './plugin/readers.js';
 /** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
 export { safeParseParams } from './plugin/params.js';
 export { catalogFromPlugins, opIdsOf, entryFromOperation, type CatalogEntry, type OperationCatalog } from './plugin/catalog.js';
@@ -37,7 +44,14 @@ export { catalogFromPlugins, opIdsOf, entryFromOperation, type CatalogEntry, typ
 export { IO_SERVICE, COMPUTE_SERVICE, LOGGER, CATALOG, SERVICE_PROVIDER, type IoService, type ComputeService } from './runtime/services.js';
 export { ConsoleLogger, MemoryLogger, type LogLevel, type LogRecord } from './runtime/logger.js';
 export { writeFileAtomic } from './io/atomic.js';
-export { sha256File } from './io/hash.js';
+export { sha256File, sha256Folder } from './io/hash.js';
+/** Micro-Manager NDTiff datasets (the watcher follows them as they grow; the stack plugin's `ndtiff` reader reads a whole one). */
+export {
+  readNdTiffDataset, readNdIndex, parseNdIndex, groupNdEntries, completeNdGroups, readNdGroup, ndDatasetName,
+  type NdEntry, type NdIndex, type NdGroup,
+} from './io/ndtiff.js';
+/** Micro-Manager img_* folders (the watcher follows them; the stack plugin's `micromanager-img` reader reads a finished one). */
+export { readMmImgFolder, readMmSummary, imgGrid, partialImgPlan, stackFromImgPlan, MM_IMG_PLANE, type ImgPlan, type MmSummary } from './io/mm-img-folder.js';
 
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';

@@ -515,6 +515,30 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "sampleData": [
+      {
+        "id": "he-tissue",
+        "description": "Brightfield H&E tissue image (RGB)",
+        "path": "samples/he-tissue.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "count-nuclei",
+        "description": "Count nuclei in a fluorescence z-stack as ImageJ users do",
+        "path": "pipelines/count-nuclei.json"
+      },
+      {
+        "id": "count-he-nuclei",
+        "description": "Count nuclei in brightfield H&E-stained tissue",
+        "path": "pipelines/count-he-nuclei.json"
+      },
+      {
+        "id": "preprocess-he",
+        "description": "Classic ImageJ preprocessing of a brightfield H&E image into a nuclei mask",
+        "path": "pipelines/preprocess-he.json"
+      }
     ]
   },
   {
@@ -606,6 +630,13 @@ export const builtinManifests: PluginManifest[] = [
           },
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "prepare-autofocus-dataset",
+        "description": "Deep-R's data preparation for one field of view",
+        "path": "pipelines/prepare-autofocus-dataset.json"
       }
     ]
   },
@@ -755,6 +786,18 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "pipelines": [
+      {
+        "id": "deconvolve-rl",
+        "description": "Richardson–Lucy round trip on the sample",
+        "path": "pipelines/deconvolve-rl.json"
+      },
+      {
+        "id": "deconvolve-landweber",
+        "description": "Landweber round trip on the sample",
+        "path": "pipelines/deconvolve-landweber.json"
+      }
     ]
   },
   {
@@ -891,6 +934,52 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "models": [
+      {
+        "id": "deepr-demo",
+        "description": "Deep-R demo model package (20×/0.75 NA), ONNX and TF.js weights",
+        "path": "models/deepr-demo"
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "deepr-defocus-series",
+        "description": "Synthetic defocus series for the Deep-R demo model",
+        "path": "samples/deepr-defocus-series.tif"
+      },
+      {
+        "id": "demo-defocused",
+        "description": "Defocused two-channel widefield acquisition used by pipelines/demo.json",
+        "path": "samples/demo-defocused.tif"
+      },
+      {
+        "id": "deepr-specimens-train",
+        "description": "Specimen-library training fields for Deep-R",
+        "path": "samples/deepr-specimens-train.tif"
+      },
+      {
+        "id": "deepr-specimens-validation",
+        "description": "Specimen-library validation fields for Deep-R",
+        "path": "samples/deepr-specimens-validation.tif"
+      },
+      {
+        "id": "deepr-specimens-heldout",
+        "description": "Specimen-library held-out fields for Deep-R",
+        "path": "samples/deepr-specimens-heldout.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "deepr-autofocus",
+        "description": "Deep-R single-shot autofocus with the bundled demo model (20×/0.75 NA, 0.325 µm pixels)",
+        "path": "pipelines/deepr-autofocus.json"
+      },
+      {
+        "id": "demo",
+        "description": "Focal's main job on a bundled sample: Deep-R autofocus, then a nuclei count",
+        "path": "pipelines/demo.json"
+      }
     ]
   },
   {
@@ -965,6 +1054,13 @@ export const builtinManifests: PluginManifest[] = [
           },
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "edof-fuse",
+        "description": "Extended depth of field",
+        "path": "pipelines/edof-fuse.json"
       }
     ]
   },
@@ -1215,6 +1311,25 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "sampleData": [
+      {
+        "id": "cells-deformed",
+        "description": "Two-channel image deformed by a smooth warp, for elastic registration",
+        "path": "samples/cells-deformed.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "elastic-register",
+        "description": "Elastic (B-spline) registration of a deformed two-channel image onto the in-focus plane of the reference z-stack",
+        "path": "pipelines/elastic-register.json"
+      },
+      {
+        "id": "coregister",
+        "description": "Find a small field inside a larger, deformed image and register it",
+        "path": "pipelines/coregister.json"
+      }
     ]
   },
   {
@@ -1264,6 +1379,13 @@ export const builtinManifests: PluginManifest[] = [
           },
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "denoise-project",
+        "description": "Denoise a two-channel fluorescence z-stack, project it along z and keep an 8-bit copy of the nuclei projection",
+        "path": "pipelines/denoise-project.json"
       }
     ]
   },
@@ -1350,6 +1472,13 @@ export const builtinManifests: PluginManifest[] = [
           "properties": {},
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "best-focus",
+        "description": "Pick the sharpest z plane of the nuclei channel of a fluorescence z-stack with Vollath's F4, and list every plane's score",
+        "path": "pipelines/best-focus.json"
       }
     ]
   },
@@ -1519,6 +1648,18 @@ export const builtinManifests: PluginManifest[] = [
           },
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "compare-he-colour",
+        "description": "Colour fidelity check for brightfield H&E",
+        "path": "pipelines/compare-he-colour.json"
+      },
+      {
+        "id": "quality-metrics",
+        "description": "How much 2 µm of defocus degrades an image: the in-focus and +2 µm nuclei planes compared",
+        "path": "pipelines/quality-metrics.json"
       }
     ]
   },
@@ -1868,6 +2009,25 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "sampleData": [
+      {
+        "id": "beads-zstack",
+        "description": "Z-stack of sub-resolution beads (60×/1.4 NA) for PSF measurement",
+        "path": "samples/beads-zstack.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "simulate-defocus",
+        "description": "Simulate a widefield z-stack from one in-focus image",
+        "path": "pipelines/simulate-defocus.json"
+      },
+      {
+        "id": "psf-from-beads",
+        "description": "Measure the PSF of a 60×/1.4 NA oil objective from a z-stack of sub-resolution beads",
+        "path": "pipelines/psf-from-beads.json"
+      }
     ]
   },
   {
@@ -1951,6 +2111,13 @@ export const builtinManifests: PluginManifest[] = [
           ],
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "specimen-defocus-stack",
+        "description": "Render a simulated specimen and image it as a −3…+3 µm widefield z-stack",
+        "path": "pipelines/specimen-defocus-stack.json"
       }
     ]
   },
@@ -2148,6 +2315,33 @@ export const builtinManifests: PluginManifest[] = [
           "additionalProperties": false
         }
       }
+    ],
+    "readers": [
+      {
+        "id": "ndtiff",
+        "description": "Micro-Manager NDTiff dataset folder (the one holding NDTiff.index): channels × z of every time point, one stage position",
+        "folder": {
+          "contains": [
+            "NDTiff.index"
+          ]
+        }
+      },
+      {
+        "id": "micromanager-img",
+        "description": "Micro-Manager img_* folder (img_channel<C>_position<P>_time<T>_z<Z>.tif planes, metadata.txt), one stage position",
+        "folder": {
+          "contains": [
+            "img_channel*_position*_time*_z*.tif*"
+          ]
+        }
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "cells-zstack",
+        "description": "Two-channel fluorescence z-stack of nuclei and cells",
+        "path": "samples/cells-zstack.tif"
+      }
     ]
   },
   {
@@ -2265,6 +2459,18 @@ export const builtinManifests: PluginManifest[] = [
           "properties": {},
           "additionalProperties": false
         }
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "stackreg-align",
+        "description": "Align the slices of a multi-channel z-stack (rigid, on the nuclear channel) and save the transforms",
+        "path": "pipelines/stackreg-align.json"
+      },
+      {
+        "id": "stackreg-channels",
+        "description": "Register a z-stack on one channel and apply the same transforms to another",
+        "path": "pipelines/stackreg-channels.json"
       }
     ]
   }

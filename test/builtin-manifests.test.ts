@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PluginRegistry } from '../core/index.js';
 import { renderBuiltinManifests } from '../scripts/make-builtin-manifests.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinLoaders, registerBuiltins } from '../plugins/builtins.js';
 import { builtinManifests } from '../plugins/builtin-manifests.js';
@@ -35,5 +35,23 @@ describe('built-in plugins through the manifest path (plugins/builtins.ts)', () 
     // the code's schema (with its refinements), not one rebuilt from JSON Schema
     const schema = registry.get('filter.gaussian')!.paramsSchema();
     expect(schema).toBe(builtinPlugins.find((p) => p.id === 'filter')!.operations.find((o) => o.id === 'filter.gaussian')!.params);
+  });
+
+  it('every bundled model, sample and pipeline is a contribution of exactly one built-in, at a path that exists', () => {
+    const owners = new Map<string, string[]>();
+    for (const m of builtinManifests) {
+      for (const point of ['models', 'sampleData', 'pipelines'] as const) {
+        for (const c of m[point] ?? []) {
+          expect(existsSync(join(ROOT, c.path)), `${m.id} ${point} ${c.id}: ${c.path}`).toBe(true);
+          owners.set(c.path, [...(owners.get(c.path) ?? []), m.id]);
+        }
+      }
+    }
+    const bundled = [
+      ...readdirSync(join(ROOT, 'models')).map((f) => `models/${f}`),
+      ...readdirSync(join(ROOT, 'samples')).filter((f) => /\.tiff?$/.test(f)).map((f) => `samples/${f}`),
+      ...readdirSync(join(ROOT, 'pipelines')).filter((f) => f.endsWith('.json')).map((f) => `pipelines/${f}`),
+    ];
+    for (const path of bundled) expect(owners.get(path), path).toHaveLength(1);
   });
 });

@@ -2,12 +2,13 @@
  * The example third-party plugin (examples/focal-plugin-invert), installed into a
  * temporary project's node_modules as `npm install` would, discovered, loaded and run.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PluginRegistry, createStack, manifestForPackage, type OpContext, type Stack } from '../core/index.js';
+import { PluginRegistry, createStack, manifestForPackage, readTiff, type OpContext, type Stack } from '../core/index.js';
+import { focal, tempDir } from './helpers.js';
 
 const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'focal-plugin-invert');
 let project: string;
@@ -90,4 +91,56 @@ describe('examples/focal-plugin-invert', () => {
     expect(pkg.focal).toEqual(manifestForPackage(def, 'index.js', { engine: '^0.1.0' }));
     expect(def.version).toBe(pkg.version);
   });
+
+  it('contributes a PGM reader: listed from its manifest, its code imported only to read, used by focal run and focal info', async () => {
+    const registry = await discovered();
+    expect(registry.plugin('invert')!.contributions.readers).toEqual([{ id: 'pgm', description: expect.any(String), extensions: ['.pgm'] }]);
+
+    // a 3×2 16-bit PGM with a comment in its header, and an 8-bit one
+    const pixels = [0, 1, 300, 65535, 4096, 7];
+    const body = Buffer.alloc(12);
+    pixels.forEach((v, i) => body.writeUInt16BE(v, 2 * i));
+    const pgm = join(project, 'tiny.pgm');
+    writeFileSync(pgm, Buffer.concat([Buffer.from('P5\n# made by a test\n3 2\n65535\n', 'latin1'), body]));
+    writeFileSync(join(project, 'small.PGM'), Buffer.concat([Buffer.from('P5 2 1 255\n', 'latin1'), Buffer.from([9, 250])]));
+    expect(await registry.readerFor(join(project, 'other.tif'))).toBeUndefined();
+    expect(registry.plugin('invert')!.loaded).toBe(false);
+    const { pluginId, reader } = (await registry.readerFor(pgm))!;
+    expect([pluginId, reader.id]).toEqual(['invert', 'pgm']);
+    const stack = await reader.open(pgm);
+    expect([stack.width, stack.height, stack.dtype, stack.sizeZ]).toEqual([3, 2, 'uint16', 1]);
+    expect([...stack.planes[0]!]).toEqual(pixels);
+    const small = await (await registry.readerFor(join(project, 'small.PGM')))!.reader.open(join(project, 'small.PGM'));
+    expect([small.dtype, ...small.planes[0]!]).toEqual(['uint8', 9, 250]);
+    writeFileSync(join(project, 'ascii.pgm'), 'P2 3 2 255\n1 2 3 4 5 6\n');
+    await expect(reader.open(join(project, 'ascii.pgm'))).rejects.toThrow(/ascii\.pgm: not a binary PGM file/);
+    writeFileSync(join(project, 'short.pgm'), 'P5 3 2 255\n123');
+    await expect(reader.open(join(project, 'short.pgm'))).rejects.toThrow(/short\.pgm: a 3×2 PGM needs 6 bytes of pixels, the file has 3/);
+
+    // the whole third-party path: the folder trusted, the package found in node_modules, the .pgm input read by its reader
+    const home = tempDir('focal-home-');
+    mkdirSync(join(home, 'focal'), { recursive: true });
+    const env = { XDG_CONFIG_HOME: home, HOME: home };
+    expect(focal(['trust', project], { env }).code).toBe(0);
+    writeFileSync(join(project, 'invert.json'), JSON.stringify({
+      name: 'invert-pgm',
+      inputs: { stack: { type: 'stack' } },
+      nodes: { inv: { op: 'invert.apply', in: { stack: 'stack' } } },
+      outputs: { inverted: 'inv.stack' },
+    }));
+    const r = focal(['run', 'invert.json', '--input', 'tiny.pgm', '--out', 'out', '--quiet'], { cwd: project, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = await readTiff(join(project, 'out', 'inverted.tif'));
+    expect([...out.planes[0]!]).toEqual(pixels.map((v) => 65535 - v));
+    const bad = focal(['run', 'invert.json', '--input', 'ascii.pgm', '--out', 'out-bad', '--quiet'], { cwd: project, env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/ascii\.pgm: not a binary PGM file/);
+
+    const info = focal(['info', 'tiny.pgm', '--json'], { cwd: project, env });
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ reader: 'invert.pgm', width: 3, height: 2, sizeC: 1, sizeZ: 1, sizeT: 1, dtype: 'uint16' });
+    const text = focal(['info', 'tiny.pgm'], { cwd: project, env });
+    expect(text.stdout).toMatch(/reader:\s+invert\.pgm/);
+    expect(text.stdout).toMatch(/3 × 2 px, c=1 z=1 t=1/);
+  }, 120_000);
 });

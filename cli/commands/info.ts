@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { inspectTiff } from '../../core/index.js';
+import { FocalError, inspectTiff, isTiffPath, type Stack } from '../../core/index.js';
+import { createHost } from '../host.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -8,7 +10,8 @@ import { printJsonLine } from '../output.js';
  * file, pages of another series or size skipped, …) are in the JSON with --json; in text mode each
  * is printed on stderr as `focal: warning: <file>: <message>` and listed under `warnings:`.
  */
-export async function infoCommand(file: string, opts: { json?: boolean }, _globals: GlobalOptions): Promise<void> {
+export async function infoCommand(file: string, opts: { json?: boolean }, globals: GlobalOptions): Promise<void> {
+  if (await viaPluginReader(file, opts, globals)) return;
   const info = await inspectTiff(file);
   if (opts.json) {
     printJsonLine(info);
@@ -43,4 +46,51 @@ export async function infoCommand(file: string, opts: { json?: boolean }, _globa
 
 function fmt(v: number): string {
   return Number(v.toPrecision(6)).toString();
+}
+
+/**
+ * A dataset folder, or a file that is not a TIFF, is read by the plugin reader that takes it
+ * (`registry.readerFor`: by extension, or a folder by its entries) and its size, pixel type and
+ * calibration printed. False when it is a file no reader takes: the TIFF reader then says what
+ * is wrong with it. A folder no reader recognises is an error naming the readers there are.
+ */
+async function viaPluginReader(path: string, opts: { json?: boolean }, globals: GlobalOptions): Promise<boolean> {
+  const isFolder = (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+  if (!isFolder && isTiffPath(path)) return false;
+  const host = await createHost(globals, { json: opts.json });
+  const found = await host.registry.readerFor(path);
+  if (!found) {
+    if (!isFolder) return false;
+    const folderReaders = host.registry.readers().filter(({ reader }) => reader.folder).map(({ pluginId, reader }) => `${pluginId}.${reader.id} (${reader.folder!.contains.join(', ')})`);
+    throw new FocalError('E_FORMAT', `${path} is a folder that no reader recognises${folderReaders.length ? `; dataset-folder readers: ${folderReaders.join('; ')}` : ' (no plugin contributes a dataset-folder reader)'}`, { file: path });
+  }
+  const warnings: string[] = [];
+  const s = await found.reader.open(path, { onWarning: (m) => warnings.push(m) });
+  const info = infoOfStack(path, `${found.pluginId}.${found.reader.id}`, s, warnings);
+  if (opts.json) {
+    printJsonLine(info);
+    return true;
+  }
+  const cal = s.calibration;
+  const lines = [
+    path,
+    `  reader:      ${info.reader} (${found.reader.description})`,
+    `  size:        ${s.width} × ${s.height} px, c=${s.sizeC} z=${s.sizeZ} t=${s.sizeT}`,
+    `  pixel type:  ${s.dtype}${s.rgb ? ' RGB' : ''}`,
+    `  pixel size:  ${cal.pixelWidthUm !== undefined ? `${fmt(cal.pixelWidthUm)} × ${fmt(cal.pixelHeightUm ?? cal.pixelWidthUm)} µm` : 'uncalibrated'}`,
+  ];
+  if (cal.zStepUm !== undefined) lines.push(`  z step:      ${fmt(cal.zStepUm)} µm`);
+  if (cal.timeStepS !== undefined) lines.push(`  time step:   ${fmt(cal.timeStepS)} s`);
+  if (s.channelNames.length) lines.push(`  channels:    ${s.channelNames.join(', ')}`);
+  if (warnings.length) lines.push('  warnings:', ...warnings.map((w) => `    - ${w}`));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const w of warnings) process.stderr.write(`focal: warning: ${path}: ${w}\n`);
+  return true;
+}
+
+function infoOfStack(file: string, reader: string, s: Stack, warnings: string[]) {
+  return {
+    file, reader, width: s.width, height: s.height, sizeC: s.sizeC, sizeZ: s.sizeZ, sizeT: s.sizeT,
+    dtype: s.dtype, rgb: s.rgb, calibration: s.calibration, channelNames: s.channelNames, warnings,
+  };
 }

@@ -1,8 +1,9 @@
-import type { OperationManifest, PluginInfo } from '../../core/index.js';
+import { CONTRIBUTION_POINTS, type OperationManifest, type PluginInfo } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 import { printJsonLine } from '../output.js';
 
+/** Lists every plugin: its operations (ports, params) and its contributions (readers, models, sample data, pipelines). */
 export async function pluginsCommand(opts: { json?: boolean }, globals: GlobalOptions): Promise<void> {
   const host = await createHost(globals, { json: opts.json });
   const plugins = host.registry.plugins();
@@ -17,7 +18,22 @@ function formatPlugin(p: PluginInfo): string {
   const where = p.location ? ` ${p.location.packageName ?? p.location.packageDir}` : '';
   const lines = [`${p.id} ${p.version} (${p.source}${where}): ${p.description}`];
   for (const op of p.operations) lines.push(...formatOperation(op));
+  lines.push(...formatContributions(p));
   return `${lines.join('\n')}\n`;
+}
+
+function formatContributions(p: PluginInfo): string[] {
+  const lines: string[] = [];
+  for (const point of CONTRIBUTION_POINTS) {
+    const items = p.contributions[point];
+    if (!items.length) continue;
+    lines.push(`  ${point}:`);
+    for (const c of items) {
+      const what = 'path' in c ? c.path : [...(c.extensions ?? []), ...(c.folder ? [`folder with ${c.folder.contains.join(', ')}`] : [])].join(', ');
+      lines.push(`    ${c.id} (${what}): ${c.description}`);
+    }
+  }
+  return lines;
 }
 
 function formatPorts(ports: OperationManifest['inputs']): string {

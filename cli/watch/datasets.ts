@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { createStack, FocalError, inspectTiff, readTiff, sha256File, writeTiff, type PixelArray, type Stack, type TiffInfo } from '../../core/index.js';
+import {
+  FocalError, imgGrid, inspectTiff, MM_IMG_PLANE, ndDatasetName, partialImgPlan, sha256File, stackFromImgPlan, writeTiff,
+  type ImgPlan, type NdGroup, type TiffInfo,
+} from '../../core/index.js';
 import type { DatasetKind } from './ledger.js';
-import { ndDatasetName, type NdGroup } from './ndtiff.js';
 
 /**
  * A dataset is what one watch job processes: a single TIFF, a Micro-Manager MMStack
@@ -28,7 +30,6 @@ export interface DatasetRef {
 export type Classified = DatasetRef | undefined;
 
 const MMSTACK = /^(.+_MMStack(?:_[A-Za-z][^_.]*)?)(?:_(\d+))?\.ome\.tiff?$/i;
-const IMG_PLANE = /^img_channel(\d+)_position(\d+)_time(\d+)_z(\d+)\.tiff?$/i;
 const TIFF_EXT = /(\.ome)?\.tiff?$/i;
 
 /** Which dataset a file belongs to, from its name and folder (no file access but a check for NDTiff.index). */
@@ -41,7 +42,7 @@ export function classify(root: string, file: string): Classified {
     const outputBase = rel && !rel.startsWith('..') ? rel : ndDatasetName(dir);
     return { kind: 'ndtiff', key: `${dir}#ndtiff`, outputBase, folder: dir };
   }
-  const img = IMG_PLANE.exec(name);
+  const img = MM_IMG_PLANE.exec(name);
   if (img) {
     const position = Number(img[2]);
     const relDir = relative(root, dir) || basename(root);
@@ -112,148 +113,27 @@ async function planeNames(folder: string, options: WalkOptions): Promise<string[
   return entries.filter((e) => options.followSymlinks || !e.isSymbolicLink()).map((e) => e.name).sort();
 }
 
-/** Plane files of one position of an img_* folder, in XYCZT order. */
-export interface ImgPlan {
-  sizeC: number;
-  sizeZ: number;
-  sizeT: number;
-  /** files[c + z·C + t·C·Z] */
-  files: string[];
-  channelNames: string[];
-  zStepUm?: number;
-  /** Pixel size from metadata.txt, µm. */
-  pixelSizeUm?: number;
-  /** Planes missing from the grid (then the dataset is complete only after the acquisition timeout). */
-  missing: number;
-}
-
 /** inspectTiff results of plane files, keyed by path, size and mtime. */
 export type PlaneCache = Map<string, { size: number; mtimeMs: number; info: TiffInfo | Error }>;
 
-interface Summary {
-  channels?: number;
-  slices?: number;
-  frames?: number;
-  chNames?: string[];
-  zStepUm?: number;
-  pixelSizeUm?: number;
-}
-
-/** A number or numeric string of metadata.txt (older Micro-Manager versions write strings). */
-function metaNumber(v: unknown): number | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-}
-
-const positive = (n: number | undefined): number | undefined => (n !== undefined && n > 0 ? n : undefined);
-
-/**
- * Reads the Summary of Micro-Manager's metadata.txt: sizes, channel names, z step (`z-step_um`,
- * its magnitude) and pixel size (the Summary's `PixelSize_um`, else the first frame's
- * `PixelSizeUm`; 0 means uncalibrated). Tolerates a file still being written (regex fallback).
- */
-async function readSummary(folder: string): Promise<Summary> {
-  const file = join(folder, 'metadata.txt');
-  if (!existsSync(file)) return {};
-  if (!(await stat(file)).isFile()) return {}; // a named pipe would block readFile forever
-  const text = await readFile(file, 'utf8');
-  let doc: Record<string, unknown> | undefined;
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
-  } catch {
-    doc = undefined; // still being written
-  }
-  if (doc) {
-    const s = (typeof doc.Summary === 'object' && doc.Summary !== null ? doc.Summary : {}) as Record<string, unknown>;
-    const frames = Object.entries(doc).filter(([k, v]) => k !== 'Summary' && typeof v === 'object' && v !== null).map(([, v]) => v as Record<string, unknown>);
-    const framePixel = frames.map((f) => positive(metaNumber(f.PixelSizeUm ?? f.PixelSize_um))).find((n) => n !== undefined);
-    const names = s.ChNames;
-    const z = metaNumber(s['z-step_um']);
-    return {
-      channels: metaNumber(s.Channels),
-      slices: metaNumber(s.Slices),
-      frames: metaNumber(s.Frames),
-      chNames: Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined,
-      zStepUm: positive(z === undefined ? undefined : Math.abs(z)),
-      pixelSizeUm: positive(metaNumber(s.PixelSize_um)) ?? framePixel,
-    };
-  }
-  const NUMBER = '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?';
-  const all = (key: string): number[] =>
-    [...text.matchAll(new RegExp(`"${key}"\\s*:\\s*"?(${NUMBER})"?`, 'g'))].map((m) => Number(m[1])).filter(Number.isFinite);
-  const num = (key: string): number | undefined => all(key)[0];
-  let chNames: string[] | undefined;
-  const names = /"ChNames"\s*:\s*(\[[^\]]*\])/.exec(text);
-  if (names) {
-    try {
-      const parsed = JSON.parse(names[1]) as unknown;
-      if (Array.isArray(parsed) && parsed.every((n) => typeof n === 'string')) chNames = parsed as string[];
-    } catch {
-      // partial file: no names
-    }
-  }
-  const z = num('z-step_um');
-  return {
-    channels: num('Channels'),
-    slices: num('Slices'),
-    frames: num('Frames'),
-    chNames,
-    zStepUm: positive(z === undefined ? undefined : Math.abs(z)),
-    pixelSizeUm: positive(num('PixelSize_um')) ?? [...all('PixelSizeUm'), ...all('PixelSize_um')].find((n) => n > 0),
-  };
-}
-
 async function probeImgFolder(ref: DatasetRef, cache: PlaneCache, options: WalkOptions = {}): Promise<Probe> {
   const folder = ref.folder!;
-  const entries = await planeNames(folder, options);
-  const planes = new Map<string, string>();
-  let maxC = 0;
-  let maxZ = 0;
-  let maxT = 0;
-  for (const name of entries.sort()) {
-    const m = IMG_PLANE.exec(name);
-    if (!m || Number(m[2]) !== ref.position) continue;
-    const [c, t, z] = [Number(m[1]), Number(m[3]), Number(m[4])];
-    planes.set(`${c},${z},${t}`, join(folder, name));
-    maxC = Math.max(maxC, c);
-    maxZ = Math.max(maxZ, z);
-    maxT = Math.max(maxT, t);
-  }
-  const all = [...planes.values()];
+  const plan = await imgGrid(folder, ref.position ?? 0, await planeNames(folder, options));
+  const present = plan.files.filter((f) => f !== '');
   const meta = join(folder, 'metadata.txt');
-  const files = existsSync(meta) ? [...all, meta] : all;
-  if (planes.size === 0) return { complete: false, files, reason: 'no planes yet' };
-  const summary = await readSummary(folder);
-  const sizeC = Math.max(summary.channels ?? 0, maxC + 1);
-  const sizeZ = Math.max(summary.slices ?? 0, maxZ + 1);
-  const sizeT = Math.max(summary.frames ?? 0, maxT + 1);
-  const grid: string[] = [];
-  let missing = 0;
+  const files = existsSync(meta) ? [...present, meta] : present;
+  if (present.length === 0) return { complete: false, files, reason: 'no planes yet' };
   let first: TiffInfo | undefined;
-  for (let t = 0; t < sizeT; t++) {
-    for (let z = 0; z < sizeZ; z++) {
-      for (let c = 0; c < sizeC; c++) {
-        const f = planes.get(`${c},${z},${t}`);
-        if (!f) {
-          missing++;
-          grid.push('');
-          continue;
-        }
-        const info = await inspectCached(f, cache);
-        if (info instanceof Error) return { complete: false, files, reason: `${basename(f)} does not parse yet: ${info.message}` };
-        if (info.sizeC * info.sizeZ * info.sizeT !== 1) return { complete: false, files, reason: `${basename(f)} holds ${info.sizeC * info.sizeZ * info.sizeT} planes; an img_* folder needs single-plane files` };
-        first ??= info;
-        if (info.width !== first.width || info.height !== first.height || info.dtype !== first.dtype) {
-          return { complete: false, files, reason: `${basename(f)} is ${info.width}×${info.height} ${info.dtype}, the first plane is ${first.width}×${first.height} ${first.dtype}` };
-        }
-        grid.push(f);
-      }
+  for (const f of present) {
+    const info = await inspectCached(f, cache);
+    if (info instanceof Error) return { complete: false, files, reason: `${basename(f)} does not parse yet: ${info.message}` };
+    if (info.sizeC * info.sizeZ * info.sizeT !== 1) return { complete: false, files, reason: `${basename(f)} holds ${info.sizeC * info.sizeZ * info.sizeT} planes; an img_* folder needs single-plane files` };
+    first ??= info;
+    if (info.width !== first.width || info.height !== first.height || info.dtype !== first.dtype) {
+      return { complete: false, files, reason: `${basename(f)} is ${info.width}×${info.height} ${info.dtype}, the first plane is ${first.width}×${first.height} ${first.dtype}` };
     }
   }
-  const chNames = summary.chNames && summary.chNames.length === sizeC ? summary.chNames : [];
-  const plan: ImgPlan = { sizeC, sizeZ, sizeT, files: grid, channelNames: chNames, zStepUm: summary.zStepUm, pixelSizeUm: summary.pixelSizeUm, missing };
-  if (missing > 0) return { complete: false, files, reason: `${missing} of ${grid.length} planes of the ${sizeC}×${sizeZ}×${sizeT} (c×z×t) grid are missing` };
+  if (plan.missing > 0) return { complete: false, files, reason: `${plan.missing} of ${plan.files.length} planes of the ${plan.sizeC}×${plan.sizeZ}×${plan.sizeT} (c×z×t) grid are missing` };
   return { complete: true, files, input: '', warnings: [], img: plan };
 }
 
@@ -282,79 +162,13 @@ export async function assembleImgFolder(ref: DatasetRef, cache: PlaneCache, dest
   const warnings: string[] = [];
   if (!plan) {
     // timed out: recompute the grid without requiring completeness
-    plan = await partialImgPlan(ref, cache, options);
+    plan = await partialImgPlan(ref.folder!, ref.position ?? 0, await planeNames(ref.folder!, options), async (f) => !((await inspectCached(f, cache)) instanceof Error));
     if (!plan) throw new FocalError('E_FORMAT', `${ref.folder}: no readable planes for position ${ref.position}${res.complete ? '' : ` (${res.reason})`}`, { file: ref.folder });
     warnings.push(`${basename(ref.folder!)}: acquisition incomplete (${res.complete ? '' : res.reason}); kept ${plan.sizeC}×${plan.sizeZ}×${plan.sizeT} (c×z×t)`);
   }
-  const planes: PixelArray[] = [];
-  let proto: Stack | undefined;
-  for (const f of plan.files) {
-    if (signal?.aborted) throw new FocalError('E_CANCELLED', 'cancelled');
-    const s = await readTiff(f, { signal });
-    proto ??= s;
-    if (s.width !== proto.width || s.height !== proto.height || s.dtype !== proto.dtype) {
-      throw new FocalError('E_FORMAT', `${f} is ${s.width}×${s.height} ${s.dtype}, the first plane is ${proto.width}×${proto.height} ${proto.dtype}`, { file: f });
-    }
-    planes.push(s.planes[0]);
-  }
-  const calibration = { ...proto!.calibration };
-  if (plan.zStepUm !== undefined && plan.zStepUm > 0) calibration.zStepUm = plan.zStepUm;
-  if (plan.pixelSizeUm !== undefined && plan.pixelSizeUm > 0) {
-    calibration.pixelWidthUm = plan.pixelSizeUm;
-    calibration.pixelHeightUm = plan.pixelSizeUm;
-  }
-  const stack = createStack({
-    width: proto!.width,
-    height: proto!.height,
-    dtype: proto!.dtype,
-    sizeC: plan.sizeC,
-    sizeZ: plan.sizeZ,
-    sizeT: plan.sizeT,
-    planes,
-    channelNames: plan.channelNames,
-  });
-  stack.calibration = calibration;
-  stack.metadata = { source: ref.folder!, format: 'micromanager-img-folder', position: ref.position ?? 0 };
+  const stack = await stackFromImgPlan(plan, ref.folder!, ref.position ?? 0, signal);
   await writeTiff(dest, stack, { mkdir: true });
   return { warnings };
-}
-
-/** The largest complete leading block of the grid: whole time points, else whole z slices of t=0. */
-async function partialImgPlan(ref: DatasetRef, cache: PlaneCache, options: WalkOptions): Promise<ImgPlan | undefined> {
-  const entries = await planeNames(ref.folder!, options);
-  const planes = new Map<string, string>();
-  let C = 0;
-  let Z = 0;
-  let T = 0;
-  for (const name of entries) {
-    const m = IMG_PLANE.exec(name);
-    if (!m || Number(m[2]) !== ref.position) continue;
-    const f = join(ref.folder!, name);
-    const info = await inspectCached(f, cache);
-    if (info instanceof Error) continue;
-    planes.set(`${Number(m[1])},${Number(m[4])},${Number(m[3])}`, f);
-    C = Math.max(C, Number(m[1]) + 1);
-    Z = Math.max(Z, Number(m[4]) + 1);
-    T = Math.max(T, Number(m[3]) + 1);
-  }
-  const at = (c: number, z: number, t: number) => planes.get(`${c},${z},${t}`);
-  const full = (t: number, zs: number) => {
-    for (let z = 0; z < zs; z++) for (let c = 0; c < C; c++) if (!at(c, z, t)) return false;
-    return true;
-  };
-  let keepT = 0;
-  while (keepT < T && full(keepT, Z)) keepT++;
-  let keepZ = Z;
-  if (keepT === 0) {
-    keepT = 1;
-    keepZ = 0;
-    while (keepZ < Z && full(0, keepZ + 1)) keepZ++;
-    if (keepZ === 0) return undefined;
-  }
-  const files: string[] = [];
-  for (let t = 0; t < keepT; t++) for (let z = 0; z < keepZ; z++) for (let c = 0; c < C; c++) files.push(at(c, z, t)!);
-  const summary = await readSummary(ref.folder!);
-  return { sizeC: C, sizeZ: keepZ, sizeT: keepT, files, channelNames: summary.chNames?.length === C ? summary.chNames : [], zStepUm: summary.zStepUm, pixelSizeUm: summary.pixelSizeUm, missing: 0 };
 }
 
 /** Output folder names must stay inside the output folder. */

@@ -8,7 +8,7 @@ import picomatch from 'picomatch';
 import { appendJobTables, FocalError, isFocalError, writeFileAtomic, writeTiff, type PipelineRunner } from '../../core/index.js';
 import { assembleImgFolder, classify, datasetHash, probe, safeRelative, type DatasetRef, type PlaneCache } from './datasets.js';
 import { fsyncDir, Ledger, WATCH_DIR, type LedgerFile, type LedgerRecord } from './ledger.js';
-import { completeNdGroups, groupNdEntries, readNdGroup, readNdIndex, type NdGroup } from './ndtiff.js';
+import { completeNdGroups, groupNdEntries, readNdGroup, readNdIndex, type NdGroup } from '../../core/index.js';
 
 export interface WatchOptions {
   /** Folder to watch (recursively). */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { FocalError } from '../errors.js';
 import type { AnyOperationDef, PluginDef } from './contract.js';
 import { manifestFromOperation, type OperationManifest } from './manifest.js';
+import type { FoundReader } from './readers.js';
 
 /** One operation as the host knows it: its static manifest, and its code on demand. */
 export interface CatalogEntry {
@@ -30,6 +31,11 @@ export interface OperationCatalog {
    * loads the code of lazily registered built-ins); absent where all code is loaded already.
    */
   prepare?(opIds: Iterable<string>): Promise<void>;
+  /**
+   * The plugin reader contribution that takes this input path (by extension, or a dataset
+   * folder by its contents), with its code; undefined when none does. Absent: TIFF only.
+   */
+  readerFor?(path: string): Promise<FoundReader | undefined>;
 }
 
 /** The op ids a pipeline document names (tolerant of any shape: validation reports the problems). */

@@ -4,6 +4,7 @@ import type { Image } from '../data/image.js';
 import type { JsonValue, ModelRef } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
+import type { BundledFile, ReaderContribution } from './manifest.js';
 
 /** The kinds of value that flow between pipeline nodes. */
 export type PortType = 'image' | 'stack' | 'table' | 'model' | 'json';
@@ -95,7 +96,32 @@ export interface PluginDef {
   version: string;
   description: string;
   operations: readonly AnyOperationDef[];
+  // contribution points (core/plugin/manifest.ts contributionFields); each optional
+  /** File and dataset-folder formats this plugin reads. */
+  readers?: readonly ReaderDef[];
+  /** Bundled model packages. */
+  models?: readonly BundledFile[];
+  /** Bundled sample images or datasets. */
+  sampleData?: readonly BundledFile[];
+  /** Example pipelines. */
+  pipelines?: readonly BundledFile[];
 }
+
+/** What a reader's `open` may be given besides the path. */
+export interface ReaderOpenOptions {
+  /** Aborted when the run is cancelled. */
+  signal?: AbortSignal;
+  /** Non-fatal problems with the data (a missing plane, an interrupted acquisition). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * A reader contribution's code: its manifest entry (ReaderContributionSchema) plus `open`, which
+ * reads one file, or one dataset folder, as a stack. Throws a FocalError naming the path on bad data.
+ */
+export type ReaderDef = ReaderContribution & {
+  open(path: string, options?: ReaderOpenOptions): Promise<Stack>;
+};
 
 /** Identity helper that keeps the literal port types so `run` is type-checked. */
 export function defineOperation<P extends ParamsSchema, const I extends Ports, const O extends Ports>(op: OperationDef<P, I, O>): OperationDef<P, I, O> {

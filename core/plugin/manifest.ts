@@ -27,6 +27,85 @@ export const OperationManifestSchema = z.object({
 });
 export type OperationManifest = z.infer<typeof OperationManifestSchema>;
 
+// --- contribution points: readers, models, sampleData, pipelines ---------------------------
+/**
+ * What a plugin contributes besides operations. Each point is a zod schema here (the single
+ * source of its types) and one optional array field of the manifest, listed in
+ * `contributionFields`; the generated built-in manifests and `focal plugins` carry them.
+ * Paths are relative to the plugin's package folder (for built-ins: Focal's package root).
+ * Only `readers` have code (`ReaderDef.open` in core/plugin/contract.ts), imported with the
+ * plugin on first use; the others are data.
+ */
+export const CONTRIBUTION_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const contributionId = z.string().regex(CONTRIBUTION_ID_PATTERN, 'contribution ids are lower-case words joined by "-"');
+
+/** A path inside the plugin's package folder: relative, with no `..` segment. */
+const packagePath = z
+  .string()
+  .min(1)
+  .refine((p) => !/^([/\\]|[A-Za-z]:)/.test(p) && !p.split(/[/\\]/).includes('..'), 'paths are relative to the plugin package folder, without ".."');
+
+/** A name pattern inside a dataset folder: a file or folder name, `*` matching any run of characters. */
+const namePattern = z.string().min(1).regex(/^[^/\\]+$/, 'folder patterns are single names (no "/"), with * as a wildcard');
+
+/** A file or dataset-folder format the plugin reads into a stack. */
+export const ReaderContributionSchema = z
+  .object({
+    id: contributionId,
+    description: z.string(),
+    /** Lower-case file extensions with the dot (`.pgm`): files with one of them are read by this reader. */
+    extensions: z.array(z.string().regex(/^\.[a-z0-9]+(\.[a-z0-9]+)*$/, 'extensions are lower-case and start with a dot, e.g. ".pgm"')).min(1).optional(),
+    /**
+     * A dataset folder is read by this reader when, for every pattern, some entry of the folder
+     * matches it (e.g. `["NDTiff.index"]`): decided from names alone, without importing code.
+     */
+    folder: z.object({ contains: z.array(namePattern).min(1) }).optional(),
+  })
+  .refine((r) => r.extensions !== undefined || r.folder !== undefined, { message: 'a reader needs "extensions", "folder" or both', path: ['extensions'] });
+export type ReaderContribution = z.infer<typeof ReaderContributionSchema>;
+
+/** A file or folder the plugin ships: a model package, a sample image or dataset, an example pipeline. */
+export const BundledFileSchema = z.object({
+  id: contributionId,
+  description: z.string(),
+  path: packagePath,
+});
+export type BundledFile = z.infer<typeof BundledFileSchema>;
+
+/** The contribution fields of a plugin manifest (each optional; absent = none). */
+export const contributionFields = {
+  readers: z.array(ReaderContributionSchema).optional(),
+  /** Bundled model packages (folders holding a model manifest). */
+  models: z.array(BundledFileSchema).optional(),
+  /** Bundled sample images or datasets. */
+  sampleData: z.array(BundledFileSchema).optional(),
+  /** Example pipeline files. */
+  pipelines: z.array(BundledFileSchema).optional(),
+};
+export const ContributionsSchema = z.object(contributionFields);
+export type ContributionPoint = keyof typeof contributionFields;
+/** The contribution points, in the order `focal plugins` lists them. */
+export const CONTRIBUTION_POINTS = Object.keys(contributionFields) as ContributionPoint[];
+/** Every contribution point of one plugin, present and possibly empty. */
+export type Contributions = { [K in ContributionPoint]-?: NonNullable<z.infer<typeof ContributionsSchema>[K]> };
+
+/** A plugin's contributions with every point present (empty when it declares none). */
+export function contributionsOf(m: z.infer<typeof ContributionsSchema>): Contributions {
+  return Object.fromEntries(CONTRIBUTION_POINTS.map((point) => [point, structuredClone(m[point] ?? [])])) as Contributions;
+}
+
+/** Duplicate contribution ids within one point, as zod issues at `<point>.<index>.id`. */
+function checkContributionIds(m: z.infer<typeof ContributionsSchema>, ctx: z.RefinementCtx): void {
+  for (const point of CONTRIBUTION_POINTS) {
+    const seen = new Set<string>();
+    (m[point] ?? []).forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: [point, i, 'id'], message: `${point} id '${c.id}' appears twice` });
+      seen.add(c.id);
+    });
+  }
+}
+// --- end of contribution points ------------------------------------------------------------
+
 export const PluginManifestSchema = z
   .object({
     id: z.string().regex(PLUGIN_ID_PATTERN, 'plugin ids are lower-case words joined by "-"'),
@@ -37,8 +116,11 @@ export const PluginManifestSchema = z
     /** Module that default-exports the plugin (relative to the package folder). */
     entry: z.string().optional(),
     operations: z.array(OperationManifestSchema),
+    // contribution points (readers, models, sampleData, pipelines): see contributionFields
+    ...contributionFields,
   })
   .superRefine((m, ctx) => {
+    checkContributionIds(m, ctx);
     m.operations.forEach((op, i) => {
       if (!op.id.startsWith(`${m.id}.`)) {
         ctx.addIssue({ code: 'custom', path: ['operations', i, 'id'], message: `operation id '${op.id}' must start with '${m.id}.'` });
@@ -69,5 +151,23 @@ export function manifestFromPlugin(plugin: PluginDef): PluginManifest {
     version: plugin.version,
     description: plugin.description,
     operations: plugin.operations.map(manifestFromOperation),
+    ...contributionManifests(plugin),
   };
+}
+
+/** The manifest entries of a plugin's contributions (readers without their code); points it has none of are left out. */
+export function contributionManifests(plugin: PluginDef): z.infer<typeof ContributionsSchema> {
+  const out: z.infer<typeof ContributionsSchema> = {};
+  if (plugin.readers?.length) {
+    out.readers = plugin.readers.map(({ id, description, extensions, folder }) => ({
+      id,
+      description,
+      ...(extensions ? { extensions: [...extensions] } : {}),
+      ...(folder ? { folder: { contains: [...folder.contains] } } : {}),
+    }));
+  }
+  if (plugin.models?.length) out.models = plugin.models.map(({ id, description, path }) => ({ id, description, path }));
+  if (plugin.sampleData?.length) out.sampleData = plugin.sampleData.map(({ id, description, path }) => ({ id, description, path }));
+  if (plugin.pipelines?.length) out.pipelines = plugin.pipelines.map(({ id, description, path }) => ({ id, description, path }));
+  return out;
 }

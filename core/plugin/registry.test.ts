@@ -353,3 +353,66 @@ describe('PluginRegistry.discover', () => {
     expect(registry.ids()).toEqual(['blur.box', 'scale.mul']);
   });
 });
+
+describe('reader contributions', () => {
+  const plane = (v: number) => createStack({ width: 1, height: 1, dtype: 'uint8', planes: [Uint8Array.of(v)] });
+  const formats = definePlugin({
+    id: 'formats',
+    version: '1.0.0',
+    description: 'readers only',
+    operations: [],
+    readers: [
+      { id: 'raw', description: 'one byte', extensions: ['.raw', '.r8'], open: async () => plane(7) },
+      { id: 'acq', description: 'acquisition folder', folder: { contains: ['acq.index', 'frame_*.bin'] }, open: async () => plane(9) },
+    ],
+  });
+
+  it('chooses a reader by extension (any case) or by a folder\'s entries, loading only the chosen plugin', async () => {
+    let loads = 0;
+    const registry = new PluginRegistry();
+    registry.registerLazyPlugin(manifestFromPlugin(formats), async () => (loads++, formats));
+    expect(registry.plugin('formats')!.contributions.readers.map((r) => r.id)).toEqual(['raw', 'acq']);
+    writeFileSync(join(root, 'a.RAW'), 'x');
+    writeFileSync(join(root, 'a.tif'), 'x');
+    mkdirSync(join(root, 'run1'));
+    writeFileSync(join(root, 'run1', 'acq.index'), '');
+    writeFileSync(join(root, 'run1', 'frame_000.bin'), '');
+    mkdirSync(join(root, 'other'));
+    writeFileSync(join(root, 'other', 'acq.index'), '');
+
+    expect(await registry.readerFor(join(root, 'a.tif'))).toBeUndefined();
+    expect(await registry.readerFor(join(root, 'other'))).toBeUndefined();
+    expect(await registry.readerFor(join(root, 'missing.raw'))).toBeUndefined();
+    expect(loads).toBe(0);
+    const file = (await registry.readerFor(join(root, 'a.RAW')))!;
+    expect([file.pluginId, file.reader.id, (await file.reader.open(join(root, 'a.RAW'))).planes[0]![0]]).toEqual(['formats', 'raw', 7]);
+    const folder = (await registry.readerFor(join(root, 'run1')))!;
+    expect([folder.reader.id, (await folder.reader.open(join(root, 'run1'))).planes[0]![0]]).toEqual(['acq', 9]);
+    expect(loads).toBe(1);
+  });
+
+  it('refuses a reader with neither extensions nor folder, bad extensions, duplicate ids and paths outside the package, naming the field', () => {
+    const bad = (extra: Record<string, unknown>) => {
+      const registry = new PluginRegistry();
+      try {
+        registry.registerLazyPlugin({ ...manifestFromPlugin(builtin), ...extra } as PluginManifest, async () => builtin);
+      } catch (err) {
+        return (err as FocalError).message;
+      }
+      return 'accepted';
+    };
+    expect(bad({ readers: [{ id: 'x', description: '' }] })).toMatch(/readers\.0\.extensions: a reader needs "extensions", "folder" or both/);
+    expect(bad({ readers: [{ id: 'x', description: '', extensions: ['PGM'] }] })).toMatch(/readers\.0\.extensions\.0: extensions are lower-case and start with a dot/);
+    expect(bad({ pipelines: [{ id: 'p', description: '', path: 'a.json' }, { id: 'p', description: '', path: 'b.json' }] })).toMatch(/pipelines\.1\.id: pipelines id 'p' appears twice/);
+    expect(bad({ models: [{ id: 'm', description: '', path: '../elsewhere' }] })).toMatch(/models\.0\.path: paths are relative to the plugin package folder/);
+    expect(bad({ sampleData: [{ id: 's', description: '', path: '/abs/s.tif' }] })).toMatch(/sampleData\.0\.path/);
+  });
+
+  it('rejects code whose readers differ from the manifest, and a reader without open', async () => {
+    const registry = new PluginRegistry();
+    registry.registerLazyPlugin({ ...manifestFromPlugin(formats), readers: [{ id: 'raw', description: '', extensions: ['.raw'] }] }, async () => formats);
+    await expect(registry.loadPlugin('formats')).rejects.toThrow(/readers differ: the manifest has \[raw \(\.raw\)\], the code has \[acq \(acq\.index frame_\*\.bin\), raw \(\.raw \.r8\)\]/);
+    const noOpen = { ...formats, readers: [{ id: 'raw', description: '', extensions: ['.raw'] }] } as unknown as typeof formats;
+    expect(() => new PluginRegistry().registerPlugin(noOpen)).toThrow(/reader 'raw' has no open\(path\) function/);
+  });
+});

@@ -1,10 +1,15 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import type { CatalogEntry, OperationCatalog } from './catalog.js';
 import type { AnyOperationDef, PluginDef, Ports } from './contract.js';
-import { manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema, type OperationManifest, type PluginManifest } from './manifest.js';
+import {
+  contributionManifests, contributionsOf, CONTRIBUTION_POINTS, manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema,
+  type BundledFile, type Contributions, type OperationManifest, type PluginManifest, type ReaderContribution,
+} from './manifest.js';
+import { folderEntries, folderMatches, type FoundReader } from './readers.js';
 import { discoverPlugins, type DiscoverOptions, type DiscoveryProblem } from './discovery.js';
 
 /**
@@ -59,6 +64,8 @@ export interface PluginInfo {
   /** Whether the plugin's code has been imported. */
   loaded: boolean;
   operations: OperationManifest[];
+  /** What it contributes besides operations: readers, models, sample data, pipelines (every point present, maybe empty). */
+  contributions: Contributions;
 }
 
 export interface PluginRegistryOptions {
@@ -73,7 +80,7 @@ export interface PluginRegistryOptions {
 }
 
 interface Registered {
-  info: Omit<PluginInfo, 'loaded' | 'operations'>;
+  info: Omit<PluginInfo, 'loaded' | 'operations' | 'contributions'>;
   manifest: PluginManifest;
   /** Loaded code; set for built-ins registered as code at once, for the others after `load()`. */
   def?: PluginDef;
@@ -208,6 +215,43 @@ export class PluginRegistry implements OperationCatalog {
     return { registered, problems };
   }
 
+  /** Every reader contribution with its plugin id, plugins in id order (manifests only: no code imported). */
+  readers(): { pluginId: string; reader: ReaderContribution }[] {
+    return [...this.byPlugin.values()]
+      .sort((a, b) => a.manifest.id.localeCompare(b.manifest.id))
+      .flatMap((p) => (p.manifest.readers ?? []).map((reader) => ({ pluginId: p.manifest.id, reader })));
+  }
+
+  /**
+   * The reader contribution that takes `path`, with its code, or undefined when none does: for a
+   * file, the first reader (plugins in id order) whose `extensions` include the file's
+   * (case-insensitive); for a folder, the first whose `folder.contains` patterns its entries
+   * match. The choice is made from the manifests; only the chosen reader's plugin is imported.
+   */
+  async readerFor(path: string): Promise<FoundReader | undefined> {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return undefined;
+    let found: { pluginId: string; reader: ReaderContribution } | undefined;
+    if (info.isDirectory()) {
+      const entries = await folderEntries(path);
+      if (entries) found = this.readers().find(({ reader }) => reader.folder && folderMatches(entries, reader.folder));
+    } else {
+      const ext = extname(path).toLowerCase();
+      if (ext) found = this.readers().find(({ reader }) => reader.extensions?.includes(ext));
+    }
+    return found && { pluginId: found.pluginId, reader: await this.loadReader(found.pluginId, found.reader.id) };
+  }
+
+  /** A reader's code (imports its plugin on first use). Throws `E_MANIFEST` when the plugin's code has no such reader. */
+  async loadReader(pluginId: string, readerId: string): Promise<FoundReader['reader']> {
+    const def = await this.loadPlugin(pluginId);
+    const reader = def.readers?.find((r) => r.id === readerId);
+    if (!reader) {
+      throw new FocalError('E_MANIFEST', `${describe(this.byPlugin.get(pluginId)!.info)}: its manifest lists reader '${readerId}' but its code has none`, { plugin: pluginId, reader: readerId });
+    }
+    return reader;
+  }
+
   /** All registered plugins, sorted by id. */
   plugins(): PluginInfo[] {
     return [...this.byPlugin.values()].map((p) => this.info(p)).sort((a, b) => a.id.localeCompare(b.id));
@@ -242,7 +286,7 @@ export class PluginRegistry implements OperationCatalog {
   }
 
   private info(p: Registered): PluginInfo {
-    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations };
+    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations, contributions: contributionsOf(p.manifest) };
   }
 
   private add(p: Registered): void {
@@ -375,7 +419,8 @@ export async function importPluginEntry(file: string, options: { hostApi?: () =>
 export function manifestForPackage(def: PluginDef, entry: string, options: { engine?: string } = {}): Omit<PluginManifest, 'version'> {
   checkPluginShape(def, `plugin '${String(def?.id)}'`);
   const { version: _version, ...rest } = manifestFromPlugin(def);
-  const manifest = { id: rest.id, description: rest.description, ...(options.engine ? { engine: options.engine } : {}), entry, operations: rest.operations };
+  const { id, description, operations, ...contributions } = rest;
+  const manifest = { id, description, ...(options.engine ? { engine: options.engine } : {}), entry, operations, ...contributions };
   const parsed = PluginManifestSchema.safeParse({ ...manifest, version: def.version });
   if (!parsed.success) throw new FocalError('E_MANIFEST', `plugin '${def.id}' is invalid: ${formatIssues(parsed.error.issues)}`, { plugin: def.id });
   return manifest;
@@ -400,6 +445,15 @@ function checkPluginShape(value: unknown, where: string, details: Record<string,
     if (typeof (o.params as { safeParse?: unknown } | undefined)?.safeParse !== 'function') fail(`${name}: params is not a zod schema`);
     if (typeof o.inputs !== 'object' || o.inputs === null || typeof o.outputs !== 'object' || o.outputs === null) fail(`${name} needs inputs and outputs objects`);
   });
+  if (v.readers !== undefined) {
+    if (!Array.isArray(v.readers)) fail(`plugin '${String(v.id)}': readers is not an array`);
+    (v.readers as unknown[]).forEach((r, i) => {
+      const o = (r ?? {}) as Record<string, unknown>;
+      const name = typeof o.id === 'string' ? `reader '${o.id}'` : `readers[${i}]`;
+      if (typeof o.id !== 'string') fail(`${name} has no string id`);
+      if (typeof o.open !== 'function') fail(`${name} has no open(path) function`);
+    });
+  }
 }
 
 /** Checks loaded code against the manifest it was listed with: same id, same op ids, same ports, same param names. */
@@ -417,6 +471,14 @@ function checkAgainstManifest(def: PluginDef, manifest: PluginManifest, where: s
   const extra = codeIds.filter((id) => !manifestIds.includes(id));
   if (missing.length) mismatch(`the manifest lists operation(s) the code does not define: ${missing.join(', ')}`, missing[0]);
   if (extra.length) mismatch(`the code defines operation(s) the manifest does not list: ${extra.join(', ')}`, extra[0]);
+  const fromCode = contributionManifests(def);
+  const described = (list: readonly (ReaderContribution | BundledFile)[] | undefined) =>
+    (list ?? []).map((c) => ('path' in c ? `${c.id} (${c.path})` : `${c.id} (${[...(c.extensions ?? []), ...(c.folder?.contains ?? [])].join(' ')})`)).sort().join(', ');
+  for (const point of CONTRIBUTION_POINTS) {
+    const a = described(manifest[point]);
+    const b = described(fromCode[point]);
+    if (a !== b) mismatch(`${point} differ: the manifest has [${a}], the code has [${b}]`);
+  }
   for (const m of manifest.operations) {
     const code = def.operations.find((o) => o.id === m.id)!;
     for (const dir of ['inputs', 'outputs'] as const) {

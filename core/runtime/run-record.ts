@@ -24,7 +24,7 @@ export const RunRecordSchema = z.object({
   focal: z.string().optional(),
   date: z.string().optional(),
   pipeline: z.object({ name: z.string(), file: z.string().optional(), description: z.string().optional() }),
-  inputs: z.record(z.string(), z.object({ type: z.string().optional(), file: z.string(), bytes: z.number().optional(), mtime: z.string().optional(), sha256: z.string().optional() })),
+  inputs: z.record(z.string(), z.object({ type: z.string().optional(), file: z.string(), folder: z.boolean().optional(), files: z.number().optional(), bytes: z.number().optional(), mtime: z.string().optional(), sha256: z.string().optional() })),
   nodes: z.record(z.string(), z.object({ op: z.string(), plugin: z.string().nullable().optional(), params: z.unknown().optional(), ms: z.number().nullable().optional(), in: z.record(z.string(), z.string()).optional() })),
   outputs: z.array(z.object({ name: z.string(), type: z.string(), files: z.array(z.string()), ref: z.string().optional() })),
   totalMs: z.number(),

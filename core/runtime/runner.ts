@@ -9,6 +9,7 @@ import { createTable, isTable, tableFromJson, type Cell, type Table } from '../d
 import type { JsonValue } from '../data/model.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
+import { isTiffPath } from '../plugin/readers.js';
 import type { Logger, PortType, ServiceProvider } from '../plugin/contract.js';
 import { loadPipelineFile } from '../pipeline/load.js';
 import { hostFocalVersion } from '../plugin/discovery.js';
@@ -18,7 +19,7 @@ import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
-import { sha256File } from '../io/hash.js';
+import { sha256File, sha256Folder } from '../io/hash.js';
 import { isRoiSet, writeRoiZip } from '../io/roi.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { CATALOG, COMPUTE_SERVICE, IO_SERVICE, LOGGER, SERVICE_PROVIDER, type ComputeService, type IoService } from './services.js';
@@ -213,7 +214,10 @@ export class PipelineRunner {
     switch (type) {
       case 'stack':
       case 'image': {
-        const stack = await this.io.readStack(file, { signal, onWarning: (m) => logger.warn(m, { input: name, file }) });
+        const onWarning = (m: string) => logger.warn(m, { input: name, file });
+        // a TIFF goes to Focal's reader; anything else (another format, a dataset folder) to the plugin reader that takes it, if any
+        const found = isTiffPath(file) ? undefined : await this.catalog.readerFor?.(file);
+        const stack = found ? await found.reader.open(file, { signal, onWarning }) : await this.io.readStack(file, { signal, onWarning });
         if (type === 'stack') return stack;
         if (planeCount(stack) !== 1) {
           throw new FocalError('E_PORT', `input '${name}' is an image but ${file} holds ${planeCount(stack)} planes (c=${stack.sizeC}, z=${stack.sizeZ}, t=${stack.sizeT})`, { file, field: `/inputs/${name}` });
@@ -260,7 +264,12 @@ export class PipelineRunner {
     const inputs: RunRecord['inputs'] = {};
     for (const [name, file] of Object.entries(inputFiles)) {
       const info = await stat(file);
-      inputs[name] = { type: pipeline.inputs[name].type, file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      if (info.isDirectory()) {
+        const folder = await sha256Folder(file); // a dataset folder read by a plugin reader
+        inputs[name] = { type: pipeline.inputs[name].type, file, folder: true, files: folder.files, bytes: folder.bytes, mtime: info.mtime.toISOString(), sha256: folder.sha256 };
+      } else {
+        inputs[name] = { type: pipeline.inputs[name].type, file, bytes: info.size, mtime: info.mtime.toISOString(), sha256: await sha256File(file) };
+      }
     }
     const nodes: RunRecord['nodes'] = {};
     for (const [id, node] of Object.entries(pipeline.nodes)) {

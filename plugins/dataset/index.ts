@@ -10,6 +10,7 @@ export const datasetPlugin = definePlugin({
   id: 'dataset',
   version: '0.1.0',
   description: "Training-data preparation: Deep-R autofocus input/target pairs with defocus distances from aligned z-stacks and their EDOF images.",
+  pipelines: [{ id: 'prepare-autofocus-dataset', path: 'pipelines/prepare-autofocus-dataset.json', description: "Deep-R's data preparation for one field of view" }],
   operations: [autofocusPairs],
 });
 

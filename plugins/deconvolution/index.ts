@@ -12,6 +12,10 @@ export const deconvolutionPlugin = definePlugin({
   id: 'deconvolution',
   version: '0.1.0',
   description: 'Richardson–Lucy (RL-TV) and Landweber deconvolution with a known PSF, 2D and 3D, FFT-based, tiled for large images.',
+  pipelines: [
+    { id: 'deconvolve-rl', path: 'pipelines/deconvolve-rl.json', description: 'Richardson–Lucy round trip on the sample' },
+    { id: 'deconvolve-landweber', path: 'pipelines/deconvolve-landweber.json', description: 'Landweber round trip on the sample' },
+  ],
   operations: [richardsonLucyOp, landweberOp],
 });
 

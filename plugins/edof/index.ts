@@ -9,6 +9,7 @@ export const edofPlugin = definePlugin({
   id: 'edof',
   version: '0.1.0',
   description: 'Extended depth of field: all-in-focus fusion of z-stacks (sharpness and wavelet methods, colour) with a height map.',
+  pipelines: [{ id: 'edof-fuse', path: 'pipelines/edof-fuse.json', description: 'Extended depth of field' }],
   operations: [fuse],
 });
 

@@ -11,6 +11,11 @@ export const elasticPlugin = definePlugin({
   id: 'elastic',
   version: '0.1.0',
   description: 'Elastic registration: multi-resolution cubic B-spline FFD (SSD/NCC/MI, bending energy), field warping, cross-correlation → affine → elastic co-registration.',
+  sampleData: [{ id: 'cells-deformed', path: 'samples/cells-deformed.tif', description: 'Two-channel image deformed by a smooth warp, for elastic registration' }],
+  pipelines: [
+    { id: 'elastic-register', path: 'pipelines/elastic-register.json', description: 'Elastic (B-spline) registration of a deformed two-channel image onto the in-focus plane of the reference z-stack' },
+    { id: 'coregister', path: 'pipelines/coregister.json', description: 'Find a small field inside a larger, deformed image and register it' },
+  ],
   operations: [register, apply, coregister],
 });
 

@@ -8,6 +8,7 @@ export const filterPlugin = definePlugin({
   id: 'filter',
   version: '0.1.0',
   description: 'Image filters: Gaussian blur.',
+  pipelines: [{ id: 'denoise-project', path: 'pipelines/denoise-project.json', description: 'Denoise a two-channel fluorescence z-stack, project it along z and keep an 8-bit copy of the nuclei projection' }],
   operations: [gaussian],
 });
 

@@ -11,6 +11,10 @@ export const metricsPlugin = definePlugin({
   id: 'metrics',
   version: '0.1.0',
   description: 'Image quality metrics against a reference: PSNR, SSIM, MS-SSIM, RMSE, MAE, BerHu, Pearson r; YCbCr colour differences.',
+  pipelines: [
+    { id: 'compare-he-colour', path: 'pipelines/compare-he-colour.json', description: 'Colour fidelity check for brightfield H&E' },
+    { id: 'quality-metrics', path: 'pipelines/quality-metrics.json', description: 'How much 2 µm of defocus degrades an image: the in-focus and +2 µm nuclei planes compared' },
+  ],
   operations: [compare, compareColour],
 });
 

@@ -10,6 +10,10 @@ export const stackregPlugin = definePlugin({
   id: 'stackreg',
   version: '0.1.0',
   description: 'StackReg-style alignment of z-stacks and time series (translation, rigid, scaled rotation, affine) and application of saved transforms.',
+  pipelines: [
+    { id: 'stackreg-align', path: 'pipelines/stackreg-align.json', description: 'Align the slices of a multi-channel z-stack (rigid, on the nuclear channel) and save the transforms' },
+    { id: 'stackreg-channels', path: 'pipelines/stackreg-channels.json', description: 'Register a z-stack on one channel and apply the same transforms to another' },
+  ],
   operations: [align, apply],
 });
 

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createStack, FocalError, type PixelArray, type Stack } from '../../core/index.js';
+import type { PixelArray } from '../data/dtype.js';
+import { createStack, type Stack } from '../data/stack.js';
+import { FocalError } from '../errors.js';
 
 /**
  * Micro-Manager NDTiff (v2/v3) as the watcher needs it, written from the format description
@@ -240,4 +242,46 @@ export async function readNdGroup(folder: string, group: NdGroup, signal?: Abort
   if (summary.zStepUm && zs.length > 1) stack.calibration.zStepUm = summary.zStepUm;
   stack.metadata = { source: folder, format: 'ndtiff', axes: group.axes as Record<string, unknown> };
   return { stack, sha256: hash.digest('hex') };
+}
+
+/**
+ * Reads a whole NDTiff dataset folder (the one holding `NDTiff.index`; for a pyramid, its
+ * `Full resolution` folder) as one stack: channels × z of every time point, time points in
+ * order as t. A dataset of several stage positions (or other axes besides channel, z and time)
+ * is refused (E_UNSUPPORTED) naming them: `focal watch` takes each as a job of its own. An
+ * index that is not closed (acquisition still running, or interrupted) is read as far as it
+ * goes, with a warning.
+ */
+export async function readNdTiffDataset(folder: string, options: { signal?: AbortSignal; onWarning?: (message: string) => void } = {}): Promise<Stack> {
+  const index = await readNdIndex(folder);
+  if (index.entries.length === 0) throw new FocalError('E_FORMAT', `${join(folder, 'NDTiff.index')}: the index lists no planes`, { file: join(folder, 'NDTiff.index') });
+  if (!index.exactEnd) options.onWarning?.(`${join(folder, 'NDTiff.index')} is not closed (the acquisition is running or was interrupted): reading the ${index.entries.length} planes it lists`);
+  const groups = groupNdEntries(index.entries);
+  const other = [...new Set(groups.flatMap((g) => Object.keys(g.axes)).filter((k) => k !== 'time'))];
+  if (other.length > 0) {
+    throw new FocalError('E_UNSUPPORTED', `${folder}: the dataset has axes besides channel, z and time (${other.join(', ')}; ${groups.length} stacks: ${groups.slice(0, 4).map((g) => g.label).join(', ')}${groups.length > 4 ? ', …' : ''}); focal watch processes each as a job of its own`, { file: folder });
+  }
+  groups.sort((a, b) => Number(a.axes.time ?? 0) - Number(b.axes.time ?? 0));
+  const stacks: Stack[] = [];
+  for (const g of groups) stacks.push((await readNdGroup(folder, g, options.signal)).stack);
+  const first = stacks[0]!;
+  if (stacks.length === 1) return first;
+  for (const [i, s] of stacks.entries()) {
+    if (s.width !== first.width || s.height !== first.height || s.dtype !== first.dtype || s.sizeC !== first.sizeC || s.sizeZ !== first.sizeZ) {
+      throw new FocalError('E_FORMAT', `${folder}: time point ${groups[i]!.label} is ${s.width}×${s.height} ${s.dtype} c=${s.sizeC} z=${s.sizeZ}, the first is ${first.width}×${first.height} ${first.dtype} c=${first.sizeC} z=${first.sizeZ}`, { file: folder });
+    }
+  }
+  const stack = createStack({
+    width: first.width,
+    height: first.height,
+    dtype: first.dtype,
+    sizeC: first.sizeC,
+    sizeZ: first.sizeZ,
+    sizeT: stacks.length,
+    planes: stacks.flatMap((s) => s.planes),
+    channelNames: first.channelNames,
+  });
+  stack.calibration = { ...first.calibration };
+  stack.metadata = { source: folder, format: 'ndtiff' };
+  return stack;
 }

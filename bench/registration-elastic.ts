@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { endpointError } from '../plugins/elastic/synthetic.js';
-import { registerElastic, ELASTIC_DEFAULTS } from '../plugins/elastic/register.js';
+import { BENDING_WEIGHT_DEFAULTS, ELASTIC_DEFAULTS, registerElastic } from '../plugins/elastic/register.js';
 import { HELDOUT_FAMILIES, TUNING_FAMILIES, registrationCases, renderCase, type RegistrationCase, type RegistrationPart } from '../plugins/elastic/testset.js';
 import { describeMachine, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
@@ -144,7 +144,7 @@ function markdown(r: ElasticBenchResult): string {
       + `the defaults were tuned on ${r.part === 'heldout' ? `the other families only (${TUNING_FAMILIES.join(', ')})` : 'these families'}), ${r.sizePx}², ${r.results.length} pairs: `
       + 'smooth synthetic deformations (sums of Gaussian bumps, largest displacement 1.5–6 px, bump σ 1/10–1/5 of the size), Gaussian noise 0–2 % of the 1–99 % range on both images; MI pairs with the moving intensities inverted and non-linearly remapped, remapped non-monotonically, or (H&E) the red channel registered onto the green one. '
       + 'Error: mean endpoint error of the recovered field against the truth over pixels ≥ 16 px from the border (elastix: `transformix -def all`), averaged over the pairs. '
-      + `Focal: registerElastic with its defaults (metric ssd or mi; ${d.levels} levels, final grid ${d.gridSpacingPx} px, bending weight ${d.bendingWeight}, ≤ ${d.iterations} L-BFGS iterations per level, tolerance ${d.tolerance}, maxSamples ${d.maxSamples || 'every pixel'}), one thread. `
+      + `Focal: registerElastic with its defaults (metric ssd or mi; ${d.levels} levels, final grid ${d.gridSpacingPx} px, bending weight ${BENDING_WEIGHT_DEFAULTS.ssd} (ssd) / ${BENDING_WEIGHT_DEFAULTS.mi} (mi), ≤ ${d.iterations} L-BFGS iterations per level, tolerance ${d.tolerance}, maxSamples ${d.maxSamples || 'every pixel'}), one thread. `
       + `elastix ${r.elastixVersion ?? ''} with its standard B-spline maps, bench/elastix/bspline-{ssd,mi}.txt (4 resolutions, final grid 16 px, AdvancedMeanSquares / AdvancedMattesMutualInformation 32 bins, adaptive stochastic gradient descent, 500 iterations × 2048 random samples per resolution), -threads ${r.elastixThreads}, timed as the elastix process. `
       + 'Time: wall clock and CPU time (user + system), summed over the pairs.',
     '',

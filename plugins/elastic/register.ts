@@ -13,9 +13,9 @@ import {
 } from './bspline.js';
 import { evaluateMetric, miSetup, type MetricName, type MiSetup } from './metrics.js';
 import { locateTemplate, type LocateResult } from './locate.js';
-import { ELASTIC_DEFAULTS } from './params.js';
+import { ELASTIC_DEFAULTS, defaultBendingWeight } from './params.js';
 
-export { ELASTIC_DEFAULTS };
+export { ELASTIC_DEFAULTS, BENDING_WEIGHT_DEFAULTS } from './params.js';
 
 /** A plain 2D plane: row-major, x = column. */
 export interface Plane {
@@ -27,21 +27,21 @@ export interface Plane {
 export interface ElasticOptions {
   /** Similarity: `ssd` (same modality), `ncc` (linear intensity change), `mi` (multimodal). */
   metric?: MetricName;
-  /** Control-point spacing of the finest B-spline grid, pixels (doubles per coarser level). Default 16. */
+  /** Control-point spacing of the finest B-spline grid, pixels (doubles per coarser level). Default: ELASTIC_DEFAULTS (params.ts, the op's schema), as every option here. */
   gridSpacingPx?: number;
-  /** Pyramid levels (1 = full resolution only). Default 3. */
+  /** Pyramid levels (1 = full resolution only). */
   levels?: number;
-  /** Weight of the bending energy (mean over knots of uxx² + 2uxy² + uyy², px⁻²). Default 1. */
+  /** Weight of the bending energy (mean over knots of uxx² + 2uxy² + uyy², px⁻²). Default by metric: BENDING_WEIGHT_DEFAULTS. */
   bendingWeight?: number;
-  /** L-BFGS iterations per level (B-spline stage; the affine stage uses the same). Default 100. */
+  /** L-BFGS iterations per level (B-spline stage; the affine stage uses the same). */
   iterations?: number;
   /**
    * Most fixed pixels the metric uses per level: a level with more pixels is evaluated on a
    * regular subgrid (every s-th pixel along x and y, the smallest s that fits), which is faster
-   * and somewhat less accurate. Default 0: every pixel.
+   * and somewhat less accurate. 0: every pixel.
    */
   maxSamples?: number;
-  /** Convergence: a level stops when the cost fell by less than this fraction over 5 iterations. Default 1e-4. */
+  /** Convergence: a level stops when the cost fell by less than this fraction over 5 iterations. */
   tolerance?: number;
   /** Optimise an affine transform first (over the same pyramid). Default false. */
   affineInit?: boolean;
@@ -52,7 +52,7 @@ export interface ElasticOptions {
    * default) or `linear` (bilinear value, bilinear-interpolated central-difference gradient).
    */
   interpolation?: 'linear' | 'cubic';
-  /** Histogram bins for MI. Default 32. */
+  /** Histogram bins for MI. */
   bins?: number;
   /**
    * Initial affine map from fixed to moving pixel coordinates, [a00, a01, a02, a10, a11, a12]:
@@ -279,7 +279,7 @@ function resolveElasticOptions(moving: Plane, fixed: Plane, options: ElasticOpti
   const metric = options.metric ?? d.metric;
   const spacing = options.gridSpacingPx ?? d.gridSpacingPx;
   const levels = options.levels ?? d.levels;
-  const bendingWeight = options.bendingWeight ?? d.bendingWeight;
+  const bendingWeight = options.bendingWeight ?? (['ssd', 'ncc', 'mi'].includes(metric) ? defaultBendingWeight(metric) : NaN);
   const iterations = options.iterations ?? d.iterations;
   const bins = options.bins ?? d.bins;
   const interpolation = options.interpolation ?? 'cubic';

@@ -48,7 +48,7 @@ describe('elastic.register defaults on a held-out-style pair (a family the tunin
       const before = endpointError(zero, zero, p.ux, p.uy, p.width, p.height, 16).mean;
       const r = registerElastic({ data: p.moving, width: p.width, height: p.height }, { data: p.fixed, width: p.width, height: p.height }, { metric });
       const e = endpointError(r.ux, r.uy, p.ux, p.uy, p.width, p.height, 16);
-      console.log(`defaults ${JSON.stringify({ ...ELASTIC_DEFAULTS, bendingWeight: BENDING_WEIGHT_DEFAULTS[metric] })} on ${c.id} 160²: mean endpoint error ${e.mean.toFixed(3)} px (before ${before.toFixed(2)} px)`);
+      console.log(`defaults ${JSON.stringify({ ...ELASTIC_DEFAULTS, metric, bendingWeight: BENDING_WEIGHT_DEFAULTS[metric] })} on ${c.id} 160²: mean endpoint error ${e.mean.toFixed(3)} px (before ${before.toFixed(2)} px)`);
       expect(before).toBeGreaterThan(0.5);
       expect(e.mean).toBeLessThan(limitPx);
     }

@@ -1126,18 +1126,24 @@ export const builtinManifests: PluginManifest[] = [
               "maximum": 10
             },
             "bendingWeight": {
-              "default": 100,
-              "description": "Weight of the bending energy (mean of uxx² + 2uxy² + uyy² over the knots, px⁻²) added to the metric",
+              "description": "Weight of the bending energy (mean of uxx² + 2uxy² + uyy² over the knots, px⁻²) added to the metric; default by metric: ssd 100, ncc 100, mi 1000",
               "type": "number",
               "minimum": 0,
               "maximum": 1000000000
             },
             "iterations": {
               "default": 100,
-              "description": "Maximum L-BFGS iterations per pyramid level (a level also stops when the cost falls < 0.01 % over 5 iterations)",
+              "description": "Maximum L-BFGS iterations per pyramid level",
               "type": "integer",
               "minimum": 0,
               "maximum": 10000
+            },
+            "tolerance": {
+              "default": 0.0001,
+              "description": "A level stops when the cost fell by less than this fraction over the last 5 iterations",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
             },
             "bins": {
               "default": 32,
@@ -1268,18 +1274,24 @@ export const builtinManifests: PluginManifest[] = [
               "maximum": 10
             },
             "bendingWeight": {
-              "default": 100,
-              "description": "Weight of the bending energy (mean of uxx² + 2uxy² + uyy² over the knots, px⁻²) added to the metric",
+              "description": "Weight of the bending energy (mean of uxx² + 2uxy² + uyy² over the knots, px⁻²) added to the metric; default by metric: ssd 100, ncc 100, mi 1000",
               "type": "number",
               "minimum": 0,
               "maximum": 1000000000
             },
             "iterations": {
               "default": 100,
-              "description": "Maximum L-BFGS iterations per pyramid level (a level also stops when the cost falls < 0.01 % over 5 iterations)",
+              "description": "Maximum L-BFGS iterations per pyramid level",
               "type": "integer",
               "minimum": 0,
               "maximum": 10000
+            },
+            "tolerance": {
+              "default": 0.0001,
+              "description": "A level stops when the cost fell by less than this fraction over the last 5 iterations",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
             },
             "bins": {
               "default": 32,

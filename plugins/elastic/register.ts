@@ -13,6 +13,9 @@ import {
 } from './bspline.js';
 import { evaluateMetric, miSetup, type MetricName, type MiSetup } from './metrics.js';
 import { locateTemplate, type LocateResult } from './locate.js';
+import { ELASTIC_DEFAULTS, defaultBendingWeight } from './params.js';
+
+export { ELASTIC_DEFAULTS, BENDING_WEIGHT_DEFAULTS } from './params.js';
 
 /** A plain 2D plane: row-major, x = column. */
 export interface Plane {
@@ -24,21 +27,21 @@ export interface Plane {
 export interface ElasticOptions {
   /** Similarity: `ssd` (same modality), `ncc` (linear intensity change), `mi` (multimodal). */
   metric?: MetricName;
-  /** Control-point spacing of the finest B-spline grid, pixels (doubles per coarser level). Default 16. */
+  /** Control-point spacing of the finest B-spline grid, pixels (doubles per coarser level). Default: ELASTIC_DEFAULTS (params.ts, the op's schema), as every option here. */
   gridSpacingPx?: number;
-  /** Pyramid levels (1 = full resolution only). Default 3. */
+  /** Pyramid levels (1 = full resolution only). */
   levels?: number;
-  /** Weight of the bending energy (mean over knots of uxx² + 2uxy² + uyy², px⁻²). Default 1. */
+  /** Weight of the bending energy (mean over knots of uxx² + 2uxy² + uyy², px⁻²). Default by metric: BENDING_WEIGHT_DEFAULTS. */
   bendingWeight?: number;
-  /** L-BFGS iterations per level (B-spline stage; the affine stage uses the same). Default 100. */
+  /** L-BFGS iterations per level (B-spline stage; the affine stage uses the same). */
   iterations?: number;
   /**
    * Most fixed pixels the metric uses per level: a level with more pixels is evaluated on a
    * regular subgrid (every s-th pixel along x and y, the smallest s that fits), which is faster
-   * and somewhat less accurate. Default 0: every pixel.
+   * and somewhat less accurate. 0: every pixel.
    */
   maxSamples?: number;
-  /** Convergence: a level stops when the cost fell by less than this fraction over 5 iterations. Default 1e-4. */
+  /** Convergence: a level stops when the cost fell by less than this fraction over 5 iterations. */
   tolerance?: number;
   /** Optimise an affine transform first (over the same pyramid). Default false. */
   affineInit?: boolean;
@@ -49,7 +52,7 @@ export interface ElasticOptions {
    * default) or `linear` (bilinear value, bilinear-interpolated central-difference gradient).
    */
   interpolation?: 'linear' | 'cubic';
-  /** Histogram bins for MI. Default 32. */
+  /** Histogram bins for MI. */
   bins?: number;
   /**
    * Initial affine map from fixed to moving pixel coordinates, [a00, a01, a02, a10, a11, a12]:
@@ -271,15 +274,17 @@ interface ResolvedElasticOptions {
 
 /** @throws FocalError `E_ARGUMENT` naming the option. */
 function resolveElasticOptions(moving: Plane, fixed: Plane, options: ElasticOptions): ResolvedElasticOptions {
-  const metric = options.metric ?? 'ssd';
-  const spacing = options.gridSpacingPx ?? 16;
-  const levels = options.levels ?? 3;
-  const bendingWeight = options.bendingWeight ?? 1;
-  const iterations = options.iterations ?? 100;
-  const bins = options.bins ?? 32;
+  // every default comes from the op's params schema (params.ts)
+  const d = ELASTIC_DEFAULTS;
+  const metric = options.metric ?? d.metric;
+  const spacing = options.gridSpacingPx ?? d.gridSpacingPx;
+  const levels = options.levels ?? d.levels;
+  const bendingWeight = options.bendingWeight ?? (['ssd', 'ncc', 'mi'].includes(metric) ? defaultBendingWeight(metric) : NaN);
+  const iterations = options.iterations ?? d.iterations;
+  const bins = options.bins ?? d.bins;
   const interpolation = options.interpolation ?? 'cubic';
-  const tolerance = options.tolerance ?? 1e-4;
-  const maxSamples = options.maxSamples || Infinity;
+  const tolerance = options.tolerance ?? d.tolerance;
+  const maxSamples = (options.maxSamples ?? d.maxSamples) || Infinity;
   if (!(maxSamples >= 256)) throw new FocalError('E_ARGUMENT', `maxSamples must be 0 (every pixel) or ≥ 256, got ${maxSamples}`, { field: 'maxSamples' });
   if (!['ssd', 'ncc', 'mi'].includes(metric)) throw new FocalError('E_ARGUMENT', `metric must be ssd, ncc or mi, got ${metric}`, { field: 'metric' });
   if (!(spacing >= 2) || !Number.isFinite(spacing)) throw new FocalError('E_ARGUMENT', `gridSpacingPx must be ≥ 2, got ${spacing}`, { field: 'gridSpacingPx' });
@@ -288,6 +293,7 @@ function resolveElasticOptions(moving: Plane, fixed: Plane, options: ElasticOpti
   if (levels > maxL) {
     throw new FocalError('E_ARGUMENT', `levels: ${levels} pyramid levels would shrink the ${fixed.width}×${fixed.height} / ${moving.width}×${moving.height} images below 16 px; at most ${maxL}`, { field: 'levels' });
   }
+  if (!(tolerance >= 0)) throw new FocalError('E_ARGUMENT', `tolerance must be ≥ 0, got ${tolerance}`, { field: 'tolerance' });
   if (!(bendingWeight >= 0)) throw new FocalError('E_ARGUMENT', `bendingWeight must be ≥ 0, got ${bendingWeight}`, { field: 'bendingWeight' });
   if (!Number.isInteger(iterations) || iterations < 0) throw new FocalError('E_ARGUMENT', `iterations must be an integer ≥ 0, got ${iterations}`, { field: 'iterations' });
   if (!Number.isInteger(bins) || bins < 4) throw new FocalError('E_ARGUMENT', `bins must be an integer ≥ 4, got ${bins}`, { field: 'bins' });

@@ -1,5 +1,6 @@
-import { FocalError, createImage, createStack, createTable, isFocalError, planeCount, z, type Image, type Stack, type Table } from '../../../core/index.js';
+import { FocalError, createImage, createStack, createTable, isFocalError, planeCount, type Image, type Stack, type Table } from '../../../core/index.js';
 import type { ElasticOptions, LevelRecord, Plane } from '../register.js';
+import type { RegistrationParams } from '../params.js';
 
 /** The single plane of a port value (an image arrives as a one-plane stack). @throws FocalError E_PORT */
 export function singlePlane(stack: Stack, port: string): Plane {
@@ -52,24 +53,8 @@ export function levelsTable(levels: LevelRecord[]): Table {
   );
 }
 
-/** Params shared by elastic.register and elastic.coregister. */
-export const registrationFields = {
-  metric: z.enum(['ssd', 'ncc', 'mi']).default('ssd').describe('Similarity: ssd (same modality), ncc (linear intensity change), mi (Mattes mutual information, multimodal)'),
-  gridSpacingPx: z.number().min(2).max(4096).default(16).describe('Control-point spacing of the finest B-spline grid, px (doubles at each coarser level)'),
-  levels: z.number().int().min(1).max(10).default(3).describe('Pyramid levels (1 = full resolution only); the coarsest level must keep ≥ 16 px'),
-  bendingWeight: z.number().min(0).max(1e9).default(100).describe('Weight of the bending energy (mean of uxx² + 2uxy² + uyy² over the knots, px⁻²) added to the metric'),
-  iterations: z.number().int().min(0).max(10000).default(100).describe('Maximum L-BFGS iterations per pyramid level (a level also stops when the cost falls < 0.01 % over 5 iterations)'),
-  bins: z.number().int().min(8).max(256).default(32).describe('Histogram bins for metric mi'),
-  maxSamples: z
-    .number()
-    .int()
-    .min(0)
-    .max(4294967296)
-    .default(0)
-    .refine((v) => v === 0 || v >= 256, 'give 0 (every pixel) or at least 256')
-    .describe('Most fixed pixels the metric uses per level (a larger level is evaluated on a regular subgrid, faster, a little less accurate); 0 = every pixel'),
-};
+export { registrationFields } from '../params.js';
 
-export function toOptions(p: { metric: 'ssd' | 'ncc' | 'mi'; gridSpacingPx: number; levels: number; bendingWeight: number; iterations: number; bins: number; maxSamples: number; affineInit?: boolean }): ElasticOptions {
-  return { metric: p.metric, gridSpacingPx: p.gridSpacingPx, levels: p.levels, bendingWeight: p.bendingWeight, iterations: p.iterations, bins: p.bins, maxSamples: p.maxSamples, affineInit: p.affineInit };
+export function toOptions(p: RegistrationParams & { affineInit?: boolean }): ElasticOptions {
+  return { metric: p.metric, gridSpacingPx: p.gridSpacingPx, levels: p.levels, bendingWeight: p.bendingWeight, iterations: p.iterations, tolerance: p.tolerance, bins: p.bins, maxSamples: p.maxSamples, affineInit: p.affineInit };
 }

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { inspectTiff } from '../../core/index.js';
+import { inspectTiff, openTiffImage, type ImageLevel } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -10,8 +10,12 @@ import { printJsonLine } from '../output.js';
  */
 export async function infoCommand(file: string, opts: { json?: boolean }, _globals: GlobalOptions): Promise<void> {
   const info = await inspectTiff(file);
+  // resolution levels and tiling, from the lazy reader (it reads SubIFDs; inspectTiff describes planes)
+  const lazy = await openTiffImage(file);
+  const levels: ImageLevel[] = [...lazy.levels];
+  await lazy.close();
   if (opts.json) {
-    printJsonLine(info);
+    printJsonLine({ ...info, levels });
     return;
   }
   const cal = info.calibration;
@@ -26,6 +30,9 @@ export async function infoCommand(file: string, opts: { json?: boolean }, _globa
   if (cal.timeStepS !== undefined) lines.push(`  time step:   ${fmt(cal.timeStepS)} s`);
   if (info.channelNames.length) lines.push(`  channels:    ${info.channelNames.join(', ')}`);
   lines.push(`  compression: ${info.compression}${info.tiled ? ', tiled' : ''}`);
+  const block = (l: ImageLevel): string => (l.tiled ? `tiles ${l.blockWidth}×${l.blockHeight}` : `strips of ${l.blockHeight} rows`);
+  lines.push(`  levels:      ${levels.length}`);
+  for (const [k, l] of levels.entries()) lines.push(`    ${k}: ${l.width} × ${l.height} px, ${block(l)}`);
   for (const [k, v] of Object.entries(info.metadata ?? {})) {
     const s = typeof v === 'string' ? v : JSON.stringify(v);
     lines.push(`  ${k}: ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`);

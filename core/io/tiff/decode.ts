@@ -381,7 +381,7 @@ export interface PixelRect {
  * intersect it. `validateBlocks` must have been called for the page; `rect` must lie inside it.
  * Returns the number of blocks decoded.
  */
-export async function decodeRegion(src: FileSource, page: TiffPage, type: SampleType, littleEndian: boolean, sample: number, rect: PixelRect, target: PixelArray, stats: DecodeStats, signal?: AbortSignal): Promise<number> {
+export async function decodeRegion(src: FileSource, page: TiffPage, type: SampleType, littleEndian: boolean, sample: number, rect: PixelRect, target: PixelArray, stats: DecodeStats, signal?: AbortSignal, cache?: BlockCache): Promise<number> {
   const L = layoutOf(page, type);
   const bx0 = Math.floor(rect.x / page.blockWidth);
   const bx1 = Math.floor((rect.x + rect.w - 1) / page.blockWidth);
@@ -397,8 +397,13 @@ export async function decodeRegion(src: FileSource, page: TiffPage, type: Sample
       throwIfAborted(signal);
       const b = planeBase + by * L.across + bx;
       const g = blockGeometry(page, L, b);
-      const block = await decodeBlock(src, page, type, littleEndian, L, b);
-      decoded++;
+      const key = `${src.path}\0${page.offset}\0${b}`;
+      let block = cache?.get(key);
+      if (!block) {
+        block = await decodeBlock(src, page, type, littleEndian, L, b);
+        decoded++;
+        cache?.set(key, block);
+      }
       const xs = Math.max(rect.x, g.x0);
       const xe = Math.min(rect.x + rect.w, g.x0 + g.cols);
       const ys = Math.max(rect.y, g.y0);
@@ -416,4 +421,36 @@ export async function decodeRegion(src: FileSource, page: TiffPage, type: Sample
   }
   checkRounding(type, [target], stats);
   return decoded;
+}
+
+/**
+ * Least-recently-used decoded blocks up to a byte budget, so overlapping region reads (tiles
+ * with halos, bands read twice) decode each block once.
+ */
+export class BlockCache {
+  private readonly blocks = new Map<string, AnyTyped>();
+  private bytes = 0;
+  constructor(readonly maxBytes: number) {}
+  get(key: string): AnyTyped | undefined {
+    const b = this.blocks.get(key);
+    if (b) {
+      this.blocks.delete(key);
+      this.blocks.set(key, b);
+    }
+    return b;
+  }
+  set(key: string, block: AnyTyped): void {
+    if (block.byteLength > this.maxBytes) return;
+    this.blocks.set(key, block);
+    this.bytes += block.byteLength;
+    for (const [k, v] of this.blocks) {
+      if (this.bytes <= this.maxBytes) break;
+      this.blocks.delete(k);
+      this.bytes -= v.byteLength;
+    }
+  }
+  clear(): void {
+    this.blocks.clear();
+    this.bytes = 0;
+  }
 }

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { allocate, bytesPerSample, type PixelArray } from '../../data/dtype.js';
 import { FocalError, throwIfAborted } from '../../errors.js';
 import { checkRegion, type ImageLevel, type LazyImage, type RegionRequest } from '../lazy-image.js';
-import { decodeRegion, dtypeForSample, sampleTypeOf, type DecodeStats } from './decode.js';
+import { BlockCache, decodeRegion, dtypeForSample, sampleTypeOf, type DecodeStats } from './decode.js';
 import { pageName, readSubIfds, type TiffPage } from './ifd.js';
 import { checkBlockTables, defaultReadBudget, plan, Session, wrap, type Job } from './read.js';
 import type { FileSource } from './source.js';
@@ -12,6 +12,8 @@ export interface OpenTiffOptions {
   onWarning?: (message: string) => void;
   /** Most bytes one region read may return; larger requests are E_ARGUMENT. Default: defaultReadBudget(). */
   maxRegionBytes?: number;
+  /** Decoded blocks kept for overlapping reads (halos), bytes. Default 64 MiB; 0 turns the cache off. */
+  cacheBytes?: number;
 }
 
 /** One plane: the pages of its levels (level 0 first) and the sample of them it is. */
@@ -88,6 +90,8 @@ export async function openTiffImage(path: string, options: OpenTiffOptions = {})
     const levels: ImageLevel[] = [first, ...levelPages.slice(0, sizes.length)].map((pg) => ({ width: pg.width, height: pg.height, blockWidth: pg.blockWidth, blockHeight: pg.blockHeight, tiled: pg.tiled }));
     for (const w of warnings) options.onWarning?.(w);
     const stats: DecodeStats = { rounded: false };
+    const cacheBytes = options.cacheBytes ?? 64 * 1024 * 1024;
+    const cache = cacheBytes > 0 ? new BlockCache(cacheBytes) : undefined;
     let closed = false;
     const image: LazyImage = {
       path,
@@ -114,7 +118,7 @@ export async function openTiffImage(path: string, options: OpenTiffOptions = {})
         if (!ref) throw new FocalError('E_FORMAT', `${path}: plane c=${r.c} z=${r.z} t=${r.t} is missing from the file`, { file: path });
         const target = allocate(dtype, region.w * region.h);
         try {
-          await decodeRegion(ref.src, ref.levels[r.level], p.sampleType, ref.littleEndian, ref.sample, { x: region.x, y: region.y, w: region.w, h: region.h }, target, stats, opts.signal);
+          await decodeRegion(ref.src, ref.levels[r.level], p.sampleType, ref.littleEndian, ref.sample, { x: region.x, y: region.y, w: region.w, h: region.h }, target, stats, opts.signal, cache);
         } catch (err) {
           throw wrap(path, err);
         }
@@ -122,6 +126,7 @@ export async function openTiffImage(path: string, options: OpenTiffOptions = {})
       },
       async close(): Promise<void> {
         closed = true;
+        cache?.clear();
         await session.close();
       },
     };

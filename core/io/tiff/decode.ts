@@ -1,3 +1,4 @@
+import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { getDecoder } from 'geotiff';
 import { FocalError, throwIfAborted } from '../../errors.js';
 import type { DType, PixelArray } from '../../data/dtype.js';
@@ -342,6 +343,12 @@ async function decodeBlock(src: FileSource, page: TiffPage, type: SampleType, li
     try {
       if (page.compression === 5) {
         out = decodeLzw(raw, page.blockWidth * page.blockHeight * L.spb * sb);
+      } else if (page.compression === 8 || page.compression === 32946) {
+        // Node's zlib (native) rather than geotiff's pako: several times faster on large slides.
+        // A stream cut short gives what it holds (checked against the size needed below), and
+        // the output is capped, so a corrupt block cannot decode to gigabytes.
+        const full = page.blockWidth * page.blockHeight * L.spb * sb;
+        out = inflateSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: full + (1 << 20) });
       } else {
         const dec = await decoderFor(page.compression);
         out = await dec.decode(raw.buffer);
@@ -350,7 +357,8 @@ async function decodeBlock(src: FileSource, page: TiffPage, type: SampleType, li
       if (err instanceof FocalError) throw new FocalError(err.code, `${src.path}: ${name}: ${err.message}`, { ...err.details, file: src.path }, { cause: err });
       throw new FocalError('E_FORMAT', `${src.path}: cannot decode ${compressionName(page.compression)} ${name}: ${(err as Error)?.message ?? String(err)}`, { file: src.path }, { cause: err });
     }
-    bytes = out instanceof Uint8Array ? out : new Uint8Array(out);
+    // a plain Uint8Array view (a Node Buffer's slice() would share memory instead of copying)
+    bytes = out instanceof Uint8Array ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : new Uint8Array(out);
     if (bytes.byteLength < need) {
       throw new FocalError('E_FORMAT', `${src.path}: ${name} decodes to ${bytes.byteLength} bytes, ${need} expected; the data is corrupt`, { file: src.path });
     }

@@ -168,6 +168,26 @@ describe('pyramidal OME-TIFF writer and lazy reader', () => {
     await expect(openTiffImage(cut)).rejects.toMatchObject({ code: 'E_FORMAT', details: { file: cut } });
   });
 
+  it('SubIFDs that loop back or point outside the file are E_FORMAT naming the file', async () => {
+    const path = join(dir, 'subifd.ome.tif');
+    await writePyramidalTiff(path, stackRegionSource(makeStack('uint8', 40, 40)), { tileSize: 16, levels: 2, compression: 'none' });
+    const bytes = new Uint8Array(await readFile(path));
+    const dv = new DataView(bytes.buffer);
+    const ifd0 = dv.getUint32(4, true);
+    const n = dv.getUint16(ifd0, true);
+    let entry = -1;
+    for (let i = 0; i < n; i++) if (dv.getUint16(ifd0 + 2 + 12 * i, true) === 330) entry = ifd0 + 2 + 12 * i;
+    expect(entry).toBeGreaterThan(0);
+    for (const [value, message] of [[ifd0, /SubIFD 0 points back to byte/], [bytes.length + 100, /outside the file/]] as const) {
+      dv.setUint32(entry + 8, value, true);
+      const bad = join(dir, `subifd-${value}.tif`);
+      await writeFile(bad, bytes);
+      const err = await openTiffImage(bad).catch((e) => e);
+      expect(err).toMatchObject({ code: 'E_FORMAT', details: { file: bad } });
+      expect(err.message).toMatch(message);
+    }
+  });
+
   it('a cancelled write leaves no file and no temporary file', async () => {
     const stack = makeStack('uint16', 256, 256);
     const path = join(dir, 'cancelled', 'x.ome.tif');

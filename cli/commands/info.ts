@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { inspectTiff, openTiffImage, type ImageLevel } from '../../core/index.js';
+import { inspectTiff, isFocalError, openTiffImage, type ImageLevel } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -11,9 +11,16 @@ import { printJsonLine } from '../output.js';
 export async function infoCommand(file: string, opts: { json?: boolean }, _globals: GlobalOptions): Promise<void> {
   const info = await inspectTiff(file);
   // resolution levels and tiling, from the lazy reader (it reads SubIFDs; inspectTiff describes planes)
-  const lazy = await openTiffImage(file);
-  const levels: ImageLevel[] = [...lazy.levels];
-  await lazy.close();
+  // (a damaged pyramid must not hide what the planes hold: its error becomes a warning)
+  let levels: ImageLevel[] = [];
+  try {
+    const lazy = await openTiffImage(file);
+    levels = [...lazy.levels];
+    await lazy.close();
+  } catch (err) {
+    if (!isFocalError(err)) throw err;
+    info.warnings.push(`${file}: resolution levels unreadable: ${err.message}`);
+  }
   if (opts.json) {
     printJsonLine({ ...info, levels });
     return;
@@ -31,7 +38,7 @@ export async function infoCommand(file: string, opts: { json?: boolean }, _globa
   if (info.channelNames.length) lines.push(`  channels:    ${info.channelNames.join(', ')}`);
   lines.push(`  compression: ${info.compression}${info.tiled ? ', tiled' : ''}`);
   const block = (l: ImageLevel): string => (l.tiled ? `tiles ${l.blockWidth}×${l.blockHeight}` : `strips of ${l.blockHeight} rows`);
-  lines.push(`  levels:      ${levels.length}`);
+  if (levels.length > 0) lines.push(`  levels:      ${levels.length}`);
   for (const [k, l] of levels.entries()) lines.push(`    ${k}: ${l.width} × ${l.height} px, ${block(l)}`);
   for (const [k, v] of Object.entries(info.metadata ?? {})) {
     const s = typeof v === 'string' ? v : JSON.stringify(v);

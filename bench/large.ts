@@ -14,7 +14,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTiffImage, tiledOperation, writePyramidalTiff, type RegionSource } from '../core/index.js';
 import { gaussian } from '../plugins/filter/ops/gaussian.js';
@@ -98,11 +98,13 @@ function tifffileLevels(path: string): string {
   return execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim();
 }
 
-export async function benchLarge(args = benchArgs()): Promise<string> {
+export async function benchLarge(args = benchArgs(), docsPath?: string): Promise<string> {
   const size = args.number('--size') ?? 20000;
   const machine = machineInfo();
   const dir = await mkdtemp(join(tmpdir(), 'focal-large-'));
-  const self = fileURLToPath(import.meta.url);
+  // the steps run compiled (under vitest this module is the .ts source)
+  const here = fileURLToPath(import.meta.url);
+  const self = here.endsWith('.ts') ? join(dirname(here), '..', 'dist', 'bench', 'large.js') : here;
   const node = (name: string, a: string, b: string): Timed => timed(process.execPath, [self, '--step', name, a, b]);
   const vipsAmpl = Math.exp(-8).toFixed(6); // kernel to ±4σ, like Focal's truncate 4 (vips' default min-ampl 0.2 cuts it near ±1.8σ)
   try {
@@ -142,7 +144,7 @@ export async function benchLarge(args = benchArgs()): Promise<string> {
       '',
       `Reproduce: \`npx tsc -p tsconfig.build.json && node dist/bench/large.js --size ${size}\``,
     ].join('\n');
-    await writeBenchDocs({ writeDocs: !args.has('--no-docs') }, 'large', md, (m) => console.error(m));
+    await writeBenchDocs({ writeDocs: !args.has('--no-docs'), docsPath }, 'large', md, (m) => console.error(m));
     return md;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -98,7 +98,7 @@ function tifffileLevels(path: string): string {
   return execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim();
 }
 
-export async function benchLarge(args = benchArgs(), docsPath?: string): Promise<string> {
+export async function runLargeBench(args = benchArgs(), docsPath?: string): Promise<string> {
   const size = args.number('--size') ?? 20000;
   const machine = machineInfo();
   const dir = await mkdtemp(join(tmpdir(), 'focal-large-'));
@@ -159,6 +159,6 @@ if (isMain(import.meta.url)) {
       process.exitCode = 1;
     });
   } else {
-    runBenchMain(() => benchLarge(), (md) => md);
+    runBenchMain(() => runLargeBench(), (md) => md);
   }
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { benchLarge } from '../bench/large.js';
+import { runLargeBench } from '../bench/large.js';
 import { benchArgs } from '../bench/common.js';
 
 /** libvips and tifffile are the bench's references (scripts/install-system-deps.sh installs both). */
@@ -25,7 +25,7 @@ describe('bench/large (small run)', () => {
       if (process.env.CI) throw new Error(`${missing}; CI runs scripts/install-system-deps.sh`);
       ctx.skip(`${missing} (scripts/install-system-deps.sh installs it)`);
     }
-    const md = await benchLarge(benchArgs(['--size', '1100', '--no-docs']));
+    const md = await runLargeBench(benchArgs(['--size', '1100', '--no-docs']));
     expect(md).toMatch(/\| read \| [\d.]+ \| \d+ \| \d+ \| [\d.]+ \|/);
     expect(md).toContain('| Gaussian σ = 2 px → pyramid |');
     // 1100 → 550 → 275 (fits a 512 tile): three levels in both files

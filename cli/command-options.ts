@@ -44,6 +44,17 @@ export const pluginsOptions = jsonOnly('print as JSON');
 export const infoOptions = jsonOnly('print as JSON');
 export const doctorOptions = jsonOnly('print as JSON');
 
+const TILE_SIZE = 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)';
+export const convertOptions = z.object({
+  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: TILE_SIZE }).default(512), '--tile-size <px>', 'tile edge in pixels, a multiple of 16 (default 512)'),
+  levels: flag(positiveInt().max(32, { error: 'must be at most 32' }).optional(), '--levels <n>', 'resolution levels including the full one (default: halve until a level fits one tile)'),
+  compression: flag(z.enum(['deflate', 'none']).default('deflate'), '--compression <codec>', 'deflate or none (default deflate)'),
+  bigtiff: flag(z.boolean().optional(), '--bigtiff', 'always write BigTIFF (default: only when the file could pass 4 GiB)'),
+  json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines'),
+  quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
+});
+export type ConvertOptions = z.output<typeof convertOptions>;
+
 export const trustOptions = z.object({
   list: flag(z.boolean().optional(), '--list', 'list the trusted folders'),
   remove: flag(z.boolean().optional(), '--remove', 'forget a trusted folder'),

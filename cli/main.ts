@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import type { z } from 'zod';
 import { hostFocalVersion } from '../core/startup.js';
 import {
-  doctorOptions, globalOptions, reportOptions, infoOptions, pluginsOptions, queueCommandOptions, runOptions, schemaOptions, submitOptions,
+  convertOptions, doctorOptions, globalOptions, reportOptions, infoOptions, pluginsOptions, queueCommandOptions, runOptions, schemaOptions, submitOptions,
   trustOptions, tuiOptions, validateOptions, watchOptions, workerOptions, type GlobalOptions,
 } from './command-options.js';
 import { addOptions, parseOptions, type OptionsSchema } from './options.js';
@@ -22,6 +22,7 @@ const commands = {
   plugins: () => import('./commands/plugins.js'),
   schema: () => import('./commands/schema.js'),
   info: () => import('./commands/info.js'),
+  convert: () => import('./commands/convert.js'),
   tui: () => import('./commands/tui.js'),
   watch: () => import('./commands/watch.js'),
   doctor: () => import('./commands/doctor.js'),
@@ -75,6 +76,10 @@ export async function buildProgram(): Promise<Command> {
 
   command('info', 'show dimensions, pixel type, calibration and metadata of an image file or dataset folder', infoOptions, ['<file>', 'TIFF / OME-TIFF file, or a file or dataset folder a plugin reader takes'])
     .action(async (file: string, _opts, cmd: Command) => (await commands.info()).infoCommand(file, ...optionsOf(infoOptions, cmd)));
+
+  command('convert', 'write an image as a tiled, pyramidal OME-TIFF, region by region in bounded memory', convertOptions,
+    ['<in>', 'TIFF / OME-TIFF file (stripped or tiled)'], ['<out>', 'output .ome.tif'])
+    .action(async (input: string, out: string, _opts, cmd: Command) => (await commands.convert()).convertCommand(input, out, ...optionsOf(convertOptions, cmd)));
 
   command('watch', 'process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)', watchOptions, ['<dir>', 'folder to watch (recursively)'])
     .action(async (dir: string, _opts, cmd: Command) => (await commands.watch()).watchCommand(dir, ...optionsOf(watchOptions, cmd)));

@@ -72,6 +72,10 @@ export { z } from 'zod';
 // --- io (TIFF, PNG) ---
 export { readTiff, inspectTiff, defaultReadBudget, type ReadTiffOptions, type TiffInfo, type TiffFormat } from './io/tiff/read.js';
 export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from './io/tiff/write.js';
+export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
+export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
+export { tiledOperation, type TiledOptions } from './pipeline/tiled.js';
+export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
 export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';

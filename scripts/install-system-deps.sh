@@ -5,11 +5,12 @@
 # writers/readers for fixtures and benchmarks), python3-skimage (reference metrics and
 # deconvolution), elastix (registration benchmark reference) and tmux (drives `focal tui`
 # end to end in test/tui-tmux.test.ts) and redis-server (the job queue of focal worker/submit;
-# test/scale-out.test.ts starts its own instance on a free port) and chromium (opens every bundled
-# pipeline's report.html headless: test/report-chromium.test.ts).
+# test/scale-out.test.ts starts its own instance on a free port), chromium (opens every bundled
+# pipeline's report.html headless: test/report-chromium.test.ts) and libvips-tools (the reference
+# of bench/large.ts, smoke-tested in test/bench-large.test.ts).
 # Runs as root or through sudo; does nothing when everything is already there.
 set -euo pipefail
-pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage elastix tmux redis-server chromium)
+pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage elastix tmux redis-server chromium libvips-tools)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FocalError, inspectTiff, isTiffPath, type Stack } from '../../core/index.js';
+import { FocalError, inspectTiff, isFocalError, isTiffPath, openTiffImage, type ImageLevel, type Stack } from '../../core/index.js';
 import { createHost } from '../host.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
@@ -13,8 +13,19 @@ import { printJsonLine } from '../output.js';
 export async function infoCommand(file: string, opts: { json?: boolean }, globals: GlobalOptions): Promise<void> {
   if (await viaPluginReader(file, opts, globals)) return;
   const info = await inspectTiff(file);
+  // resolution levels and tiling, from the lazy reader (it reads SubIFDs; inspectTiff describes planes)
+  // (a damaged pyramid must not hide what the planes hold: its error becomes a warning)
+  let levels: ImageLevel[] = [];
+  try {
+    const lazy = await openTiffImage(file);
+    levels = [...lazy.levels];
+    await lazy.close();
+  } catch (err) {
+    if (!isFocalError(err)) throw err;
+    info.warnings.push(`${file}: resolution levels unreadable: ${err.message}`);
+  }
   if (opts.json) {
-    printJsonLine(info);
+    printJsonLine({ ...info, levels });
     return;
   }
   const cal = info.calibration;
@@ -29,6 +40,9 @@ export async function infoCommand(file: string, opts: { json?: boolean }, global
   if (cal.timeStepS !== undefined) lines.push(`  time step:   ${fmt(cal.timeStepS)} s`);
   if (info.channelNames.length) lines.push(`  channels:    ${info.channelNames.join(', ')}`);
   lines.push(`  compression: ${info.compression}${info.tiled ? ', tiled' : ''}`);
+  const block = (l: ImageLevel): string => (l.tiled ? `tiles ${l.blockWidth}×${l.blockHeight}` : `strips of ${l.blockHeight} rows`);
+  if (levels.length > 0) lines.push(`  levels:      ${levels.length}`);
+  for (const [k, l] of levels.entries()) lines.push(`    ${k}: ${l.width} × ${l.height} px, ${block(l)}`);
   for (const [k, v] of Object.entries(info.metadata ?? {})) {
     const s = typeof v === 'string' ? v : JSON.stringify(v);
     lines.push(`  ${k}: ${s.length > 200 ? `${s.slice(0, 200)}…` : s}`);

@@ -74,3 +74,61 @@ function ioError(message: string, file: string, cause: unknown): FocalError {
   const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'folder does not exist' : code === 'ENOSPC' ? 'disk full' : code === 'EROFS' ? 'read-only file system' : (cause as Error | undefined)?.message ?? String(cause);
   return new FocalError('E_IO', `${message}: ${reason}`, { file }, { cause });
 }
+
+/** A file being written under a temporary name beside its destination (see openAtomicFile). */
+export interface AtomicFile {
+  readonly path: string;
+  readonly tmp: string;
+  readonly handle: FileHandle;
+  /** Flushes, closes and renames the temporary file over `path`. */
+  commit(): Promise<void>;
+  /** Closes and removes the temporary file; `path` is left as it was. Never throws. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens a temporary file in `path`'s folder for random-access writing (large outputs written
+ * piece by piece, e.g. the pyramid writer). `commit()` makes it appear at `path` atomically
+ * (fsync + rename), `abort()` removes it. E_IO naming the file when it cannot be created.
+ */
+export async function openAtomicFile(path: string, options: { mkdir?: boolean } = {}): Promise<AtomicFile> {
+  const dir = dirname(path);
+  if (options.mkdir) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`cannot create folder ${dir}`, dir, err);
+    }
+  }
+  const tmp = join(dir, `.${basename(path)}.focal-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let handle: FileHandle;
+  try {
+    handle = await open(tmp, 'wx');
+  } catch (err) {
+    throw ioError(`cannot write ${path}`, path, err);
+  }
+  let open_ = true;
+  return {
+    path,
+    tmp,
+    handle,
+    async commit(): Promise<void> {
+      try {
+        await handle.sync();
+        await handle.close();
+        open_ = false;
+        await rename(tmp, path);
+      } catch (err) {
+        if (open_) await handle.close().catch(() => undefined);
+        open_ = false;
+        await unlink(tmp).catch(() => undefined);
+        throw ioError(`cannot write ${path}`, path, err);
+      }
+    },
+    async abort(): Promise<void> {
+      if (open_) await handle.close().catch(() => undefined);
+      open_ = false;
+      await unlink(tmp).catch(() => undefined);
+    },
+  };
+}

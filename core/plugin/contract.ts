@@ -1,6 +1,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { z } from 'zod';
-import type { Image } from '../data/image.js';
+import type { DType } from '../data/dtype.js';
+import type { Calibration, Image } from '../data/image.js';
 import type { JsonValue, ModelRef } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
@@ -85,6 +86,23 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
   /** zod object: defaults, bounds and enums; units in names (`sigmaPx`, `defocusUm`); `.describe()` each field. */
   params: P;
   run(ctx: OpContext, inputs: PortValues<I>, params: z.output<P>): Promise<PortValues<O>> | PortValues<O>;
+  /**
+   * Declares that, with these params, the op (one image/stack input, one image/stack output)
+   * can run on pieces of a plane: each output pixel depends only on input pixels within
+   * `haloPx` of it (image edges handled by the op itself), the output has the input's size
+   * and the given dtype. Absent, or undefined for these params (e.g. a min–max rescale): the
+   * op needs whole planes. Core's tiled executor (`tiledOperation`) uses it to stream images
+   * larger than memory; the tiled result equals the whole-plane result exactly.
+   */
+  tiling?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }): TilingPlan | undefined;
+}
+
+/** How an op runs tile by tile (see OperationDef.tiling). */
+export interface TilingPlan {
+  /** Input pixels beyond each side of a tile that the op needs, px (0 for a point operation). */
+  haloPx: number;
+  /** Pixel type of the output. */
+  dtype: DType;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

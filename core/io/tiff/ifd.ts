@@ -28,6 +28,7 @@ export const Tag = {
   TileByteCounts: 325,
   ExtraSamples: 338,
   SampleFormat: 339,
+  SubIFDs: 330,
 } as const;
 
 /** TIFF field types and their sizes in bytes. */
@@ -88,6 +89,15 @@ export interface TiffPage {
   description: TextRef | undefined;
   software: TextRef | undefined;
   dateTime: TextRef | undefined;
+  /** Offsets of the page's SubIFDs (reduced-resolution levels in a pyramidal OME-TIFF); empty when none. */
+  subIfds: number[];
+  /** For a reduced-resolution level read from SubIFDs: its position in the parent's SubIFDs (`index` is the parent's). */
+  subIfd?: number;
+}
+
+/** `IFD 3`, or `IFD 3 SubIFD 1` for a reduced-resolution level: how errors name a page. */
+export function pageName(page: Pick<TiffPage, 'index' | 'subIfd'>): string {
+  return page.subIfd === undefined ? `IFD ${page.index}` : `IFD ${page.index} SubIFD ${page.subIfd}`;
 }
 
 export interface TiffStructure {
@@ -103,7 +113,7 @@ const INTEGER_TYPES: ReadonlySet<number> = new Set([FieldType.BYTE, FieldType.SH
 /** Tags whose values say where pixels lie and how many there are: a value of another type would read a plane from the wrong place. */
 const STRUCTURAL_TAGS: readonly number[] = [
   Tag.ImageWidth, Tag.ImageLength, Tag.BitsPerSample, Tag.SamplesPerPixel, Tag.RowsPerStrip, Tag.StripOffsets, Tag.StripByteCounts,
-  Tag.TileWidth, Tag.TileLength, Tag.TileOffsets, Tag.TileByteCounts,
+  Tag.TileWidth, Tag.TileLength, Tag.TileOffsets, Tag.TileByteCounts, Tag.SubIFDs,
 ];
 const TAG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Tag).map(([k, v]) => [v, k]));
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FieldType).map(([k, v]) => [v, k]));
@@ -353,7 +363,29 @@ function interpret(src: FileSource, index: number, offset: number, values: Map<n
     description: text(values, Tag.ImageDescription),
     software: text(values, Tag.Software),
     dateTime: text(values, Tag.DateTime),
+    subIfds: nums(values, Tag.SubIFDs) ?? [],
   };
+}
+
+/**
+ * Reads the SubIFDs of `page` (reduced-resolution levels, largest first), each checked like a
+ * page of the main chain. A SubIFD that is the page itself, repeats another or lies outside the
+ * file is E_FORMAT naming the file and the IFD; SubIFD chains (next-IFD links) are not followed.
+ */
+export async function readSubIfds(src: FileSource, st: TiffStructure, page: TiffPage): Promise<TiffPage[]> {
+  const out: TiffPage[] = [];
+  const seen = new Set<number>([page.offset]);
+  const values = { count: 0, max: src.size + 1_048_576 };
+  for (const [k, offset] of page.subIfds.entries()) {
+    if (offset === 0) continue;
+    if (seen.has(offset)) throw new FocalError('E_FORMAT', `${src.path}: IFD ${page.index}: SubIFD ${k} points back to byte ${offset}, already read`, { file: src.path, tag: 'SubIFDs', ifd: page.index });
+    seen.add(offset);
+    const ifd = await readIfd(src, offset, st.littleEndian, st.bigTiff, values);
+    const index = page.index;
+    checkTypes(src, index, ifd.values, ifd.types);
+    out.push({ ...interpret(src, index, offset, ifd.values, st.bigTiff ? 16 : 8, ifd.bytes), subIfds: [], subIfd: k });
+  }
+  return out;
 }
 
 const decoder = new TextDecoder('utf-8');

@@ -5,7 +5,7 @@ import type { Calibration } from '../../data/image.js';
 import { createStack, type Stack } from '../../data/stack.js';
 import { FocalError, isFocalError, throwIfAborted } from '../../errors.js';
 import { bytesOf, decodePage, dtypeForSample, sampleTypeOf, validateBlocks, type DecodeStats, type SampleType } from './decode.js';
-import { compressionName, readStructure, readText, type TiffPage, type TiffStructure } from './ifd.js';
+import { compressionName, pageName, readStructure, readText, type TiffPage, type TiffStructure } from './ifd.js';
 import { imageJCalibration, imageJSizeProblem, imageJSizes, isImageJDescription, parseImageJDescription } from './imagej.js';
 import { indexInOrder, isOmeXml, parseOmeXml, positionInOrder, type OmeImage } from './ome.js';
 import { FileSource } from './source.js';
@@ -68,14 +68,14 @@ export interface TiffInfo {
 }
 
 /** One page to decode and the stack planes (one per sample; -1 = drop) it fills. */
-interface Job {
+export interface Job {
   src: FileSource;
   page: TiffPage;
   littleEndian: boolean;
   targets: number[];
 }
 
-interface Plan {
+export interface Plan {
   format: TiffFormat;
   width: number;
   height: number;
@@ -94,7 +94,7 @@ interface Plan {
   software?: string;
 }
 
-class Session {
+export class Session {
   readonly sources = new Map<string, { src: FileSource; structure: TiffStructure } | null>();
   constructor(
     readonly path: string,
@@ -486,7 +486,7 @@ async function planOme(session: Session, src: FileSource, st: TiffStructure, xml
   };
 }
 
-async function plan(session: Session): Promise<Plan> {
+export async function plan(session: Session): Promise<Plan> {
   const src = await FileSource.open(session.path);
   let structure: TiffStructure;
   try {
@@ -532,9 +532,24 @@ function describeRun(r: Run): string {
  * file into gigabytes of planes), and the planes plus decode buffers within the budget.
  */
 function checkData(session: Session, p: Plan): void {
+  const maxBlock = checkBlockTables(session, p, p.jobs);
+  const count = p.sizeC * p.sizeZ * p.sizeT;
+  const dtype = dtypeForSample(p.sampleType);
+  const planeBytes = p.width * p.height * bytesOf(dtype);
+  // Decode buffers: a compressed block and its decoded copy for each page in flight.
+  const buffers = Math.min(READ_CONCURRENCY, p.jobs.length) * maxBlock * 2;
+  session.overBudget(count * (planeBytes + PLANE_OVERHEAD) + buffers, `the stack (${count} planes of ${p.width}×${p.height} ${dtype})`);
+}
+
+/**
+ * The block-table half of checkData, for `jobs` (the plan's pages, and for a lazy image also
+ * their reduced-resolution levels): every block inside its file, none empty or in the header,
+ * none overlapping another block or an IFD. Returns the largest decoded block in bytes.
+ */
+export function checkBlockTables(session: Session, p: Plan, jobs: readonly Pick<Job, 'src' | 'page'>[]): number {
   const bySource = new Map<string, Run[]>();
   let maxBlock = 0;
-  for (const j of p.jobs) {
+  for (const j of jobs) {
     const { extents } = validateBlocks(j.src, j.page, p.sampleType);
     const spb = j.page.planar === 1 || j.page.samplesPerPixel === 1 ? j.page.samplesPerPixel : 1;
     maxBlock = Math.max(maxBlock, j.page.blockWidth * j.page.blockHeight * spb * bytesOf(p.sampleType));
@@ -553,8 +568,9 @@ function checkData(session: Session, p: Plan): void {
   }
   for (const [path, runs] of bySource) {
     // the image directories themselves: pixel data read from one would be tags read as pixels
-    for (const page of session.sources.get(path)?.structure.pages ?? []) {
-      runs.push({ start: page.offset, end: page.offset + page.ifdBytes, first: `the directory of IFD ${page.index}`, last: `the directory of IFD ${page.index}` });
+    const levelPages = jobs.filter((j) => j.src.path === path && j.page.subIfd !== undefined).map((j) => j.page);
+    for (const page of [...(session.sources.get(path)?.structure.pages ?? []), ...levelPages]) {
+      runs.push({ start: page.offset, end: page.offset + page.ifdBytes, first: `the directory of ${pageName(page)}`, last: `the directory of ${pageName(page)}` });
     }
     runs.sort((a, b) => a.start - b.start);
     let prev = runs[0];
@@ -571,15 +587,10 @@ function checkData(session: Session, p: Plan): void {
       if (r.end > prev.end) prev = r;
     }
   }
-  const count = p.sizeC * p.sizeZ * p.sizeT;
-  const dtype = dtypeForSample(p.sampleType);
-  const planeBytes = p.width * p.height * bytesOf(dtype);
-  // Decode buffers: a compressed block and its decoded copy for each page in flight.
-  const buffers = Math.min(READ_CONCURRENCY, p.jobs.length) * maxBlock * 2;
-  session.overBudget(count * (planeBytes + PLANE_OVERHEAD) + buffers, `the stack (${count} planes of ${p.width}×${p.height} ${dtype})`);
+  return maxBlock;
 }
 
-function wrap(path: string, err: unknown): FocalError {
+export function wrap(path: string, err: unknown): FocalError {
   if (isFocalError(err)) {
     if (err.code === 'E_FORMAT' && err.details.file === undefined) {
       return new FocalError('E_FORMAT', `${path}: ${err.message}`, { ...err.details, file: path }, { cause: err });

@@ -31,7 +31,7 @@ export interface EncodedTiff extends Iterable<Uint8Array> {
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const CLASSIC_LIMIT = 2 ** 32 - 1;
 
-interface Entry {
+export interface Entry {
   tag: number;
   type: number;
   /** Numbers (RATIONAL: [num, den, num, den, …]) or ASCII bytes (NUL included). */
@@ -53,7 +53,7 @@ function outOfLineBytes(e: Entry, bigTiff: boolean): number {
 }
 
 /** Size of an IFD including its out-of-line values. */
-function ifdSize(entries: Entry[], bigTiff: boolean): number {
+export function ifdSize(entries: Entry[], bigTiff: boolean): number {
   const head = bigTiff ? 8 + entries.length * 20 + 8 : 2 + entries.length * 12 + 4;
   return head + entries.reduce((s, e) => s + outOfLineBytes(e, bigTiff), 0);
 }
@@ -75,7 +75,7 @@ function writeValues(dv: DataView, pos: number, e: Entry): void {
 }
 
 /** Serialises an IFD placed at `at`, its out-of-line values right after it. */
-function encodeIfd(entries: Entry[], at: number, next: number, bigTiff: boolean): Uint8Array {
+export function encodeIfd(entries: Entry[], at: number, next: number, bigTiff: boolean): Uint8Array {
   const sorted = [...entries].sort((a, b) => a.tag - b.tag);
   const size = ifdSize(sorted, bigTiff);
   const out = new Uint8Array(size);

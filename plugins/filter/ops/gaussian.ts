@@ -1,4 +1,4 @@
-import { convertPlanes, defineOperation, FocalError, gaussianBlur2d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
+import { convertPlanes, defineOperation, FocalError, gaussianBlur2d, gaussianKernel1d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
 
 /**
  * σ in pixels along x and y from the op's params. `sigmaUm` is divided by the stack's
@@ -57,5 +57,11 @@ export const gaussian = defineOperation({
       ctx.progress((i + 1) / total);
     }
     return { stack: withPlanes(stack, planes) };
+  },
+  // each output pixel reads the kernel's radius around it (edges replicated by gaussianBlur2d itself)
+  tiling(params, input) {
+    const { sigmaXPx, sigmaYPx } = sigmasPx(input, params);
+    const radius = (sigma: number): number => (gaussianKernel1d(sigma, params.truncate).length - 1) / 2;
+    return { haloPx: Math.max(radius(sigmaXPx), radius(sigmaYPx)), dtype: input.dtype };
   },
 });

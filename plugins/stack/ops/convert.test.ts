@@ -42,3 +42,18 @@ describe('stack.convert', () => {
     expect(convert.params.safeParse({}).success).toBe(false);
   });
 });
+
+describe('stack.convert tile by tile (issue 21)', () => {
+  it('none and dtype-range run as point operations and equal the whole result; minmax needs whole planes', async () => {
+    const { stackRegionSource, tiledOperation } = await import('../../../core/index.js');
+    const planes = [Uint16Array.from({ length: 50 * 30 }, (_, i) => (i * 977) % 65536)];
+    const s = createStack({ width: 50, height: 30, dtype: 'uint16', planes });
+    for (const scale of ['none', 'dtype-range'] as const) {
+      const whole = (await runOp(convert, { stack: s }, { dtype: 'uint8', scale })).stack as Stack;
+      const tiled = tiledOperation(convert, stackRegionSource(s), { dtype: 'uint8', scale }, { tileSize: 7 });
+      expect(tiled.dtype).toBe('uint8');
+      expect(Array.from(await tiled.readRegion({ x: 0, y: 0, w: 50, h: 30 }))).toEqual(Array.from(whole.planes[0]));
+    }
+    expect(() => tiledOperation(convert, stackRegionSource(s), { dtype: 'uint8', scale: 'minmax' })).toThrow(/needs whole planes with these params/);
+  });
+});

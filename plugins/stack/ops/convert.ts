@@ -41,4 +41,6 @@ export const convert = defineOperation({
       }),
     };
   },
+  // a point operation, except minmax, whose mapping depends on the whole stack
+  tiling: ({ dtype, scale }) => (scale === 'minmax' ? undefined : { haloPx: 0, dtype }),
 });

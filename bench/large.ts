@@ -1,0 +1,173 @@
+/**
+ * Whole-slide benchmark (issue 21): on a generated N × N uint16 image (default 20 000², written
+ * tiled 512² and deflated, never committed), times and peak RSS of
+ *   read              every pixel, band by band, through the lazy reader
+ *   gaussian          read + Gaussian σ = 2 px (truncate 4, tile by tile with an 8 px halo)
+ *   pyramid           read + tiled pyramidal OME-TIFF (512² tiles, deflate 6, BigTIFF when needed)
+ *   gaussian+pyramid  read + Gaussian + pyramid, streamed (what `focal run` on a slide does)
+ * next to libvips doing the same in the same run (`vips avg`, `vips gaussblur`, `vips tiffsave
+ * --tile --pyramid`). Each step runs in its own process under /usr/bin/time (peak RSS = its
+ * maximum resident set). The pyramids are checked with tifffile (size and levels).
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/large.js [--size 20000] [--no-docs]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openTiffImage, tiledOperation, writePyramidalTiff, type RegionSource } from '../core/index.js';
+import { gaussian } from '../plugins/filter/ops/gaussian.js';
+import { benchArgs, describeMachine, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs } from './common.js';
+
+const SIGMA_PX = 2;
+const TILE = 512;
+
+/** A smooth pattern plus hashed noise, computed per region: the image never exists whole in memory. */
+export function syntheticSlide(size: number): RegionSource {
+  return {
+    width: size,
+    height: size,
+    sizeC: 1,
+    sizeZ: 1,
+    sizeT: 1,
+    dtype: 'uint16',
+    calibration: { pixelWidthUm: 0.25, pixelHeightUm: 0.25 },
+    channelNames: [],
+    async readRegion({ x, y, w, h }) {
+      const out = new Uint16Array(w * h);
+      for (let j = 0; j < h; j++) {
+        const yy = y + j;
+        const cy = Math.cos(yy / 70);
+        for (let i = 0; i < w; i++) {
+          const xx = x + i;
+          let n = Math.imul(xx, 73856093) ^ Math.imul(yy, 19349663);
+          n = Math.imul(n ^ (n >>> 13), 0x5bd1e995);
+          out[j * w + i] = 20000 + 15000 * Math.sin(xx / 50) * cy + ((n >>> 16) & 1023);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** One Focal step, run in this process (called in a child by the parent). */
+async function step(name: string, input: string, output: string): Promise<void> {
+  if (name === 'generate') {
+    await writePyramidalTiff(input, syntheticSlide(Number(output)), { tileSize: TILE, levels: 1 });
+    return;
+  }
+  const img = await openTiffImage(input);
+  try {
+    if (name === 'read' || name === 'gaussian') {
+      const src = name === 'read' ? img : tiledOperation(gaussian, img, { sigmaPx: SIGMA_PX }, { tileSize: TILE });
+      let sum = 0;
+      for (let y = 0; y < img.height; y += TILE) {
+        const band = await src.readRegion({ x: 0, y, w: img.width, h: Math.min(TILE, img.height - y) });
+        sum += band[band.length >> 1];
+      }
+      if (sum < 0) throw new Error('unreachable');
+    } else if (name === 'pyramid') {
+      await writePyramidalTiff(output, img, { tileSize: TILE });
+    } else if (name === 'gaussian+pyramid') {
+      await writePyramidalTiff(output, tiledOperation(gaussian, img, { sigmaPx: SIGMA_PX }, { tileSize: TILE }), { tileSize: TILE });
+    } else {
+      throw new Error(`unknown step ${name}`);
+    }
+  } finally {
+    await img.close();
+  }
+}
+
+interface Timed {
+  seconds: number;
+  peakMiB: number;
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS. */
+function timed(cmd: string, args: string[]): Timed {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const last = r.stderr.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const [s, kb] = last.split(' ').map(Number);
+  return { seconds: s, peakMiB: kb / 1024 };
+}
+
+function tifffileLevels(path: string): string {
+  const script = 'import sys, tifffile\nwith tifffile.TiffFile(sys.argv[1]) as t:\n    s = t.series[0]\n    print(" ".join("x".join(map(str, l.shape)) for l in s.levels))';
+  return execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim();
+}
+
+/** Issue 21's goal for the streamed pipeline: within 2× of vips's time, at most its peak RSS + 512 MB. */
+function goalLine(r: { focal: Timed; vips: Timed }): string {
+  const ratio = r.focal.seconds / r.vips.seconds;
+  const limit = r.vips.peakMiB + 512;
+  return `Goal (issue 21) for Gaussian → pyramid: time within 2× of vips: ${ratio.toFixed(2)}× (${ratio <= 2 ? 'met' : 'not met'}); peak RSS at most vips + 512 MiB = ${limit.toFixed(0)} MiB: ${r.focal.peakMiB.toFixed(0)} MiB (${r.focal.peakMiB <= limit ? 'met' : 'not met'}). Focal's Gaussian runs on one thread (core's gaussianBlur2d); vips uses both cores.`;
+}
+
+export async function runLargeBench(args = benchArgs(), docsPath?: string): Promise<string> {
+  const size = args.number('--size') ?? 20000;
+  const machine = machineInfo();
+  const dir = await mkdtemp(join(tmpdir(), 'focal-large-'));
+  // the steps run compiled (under vitest this module is the .ts source)
+  const here = fileURLToPath(import.meta.url);
+  const self = here.endsWith('.ts') ? join(dirname(here), '..', 'dist', 'bench', 'large.js') : here;
+  const node = (name: string, a: string, b: string): Timed => timed(process.execPath, [self, '--step', name, a, b]);
+  const vipsAmpl = Math.exp(-8).toFixed(6); // kernel to ±4σ, like Focal's truncate 4 (vips' default min-ampl 0.2 cuts it near ±1.8σ)
+  try {
+    const input = join(dir, 'slide.ome.tif');
+    const gen = node('generate', input, String(size));
+    const inBytes = (await stat(input)).size;
+    const mb = (size * size * 2) / 1e6;
+    const rows: { what: string; focal: Timed; vips: Timed; focalOut?: string; vipsOut?: string }[] = [];
+    const fOut = (n: string): string => join(dir, `focal-${n}.ome.tif`);
+    const vOut = (n: string): string => join(dir, `vips-${n}.tif`);
+    const pyr = `[tile,pyramid,subifd,compression=deflate,tile-width=${TILE},tile-height=${TILE},bigtiff]`;
+    rows.push({ what: 'read', focal: node('read', input, ''), vips: timed('vips', ['avg', input]) });
+    rows.push({ what: `Gaussian σ = ${SIGMA_PX} px`, focal: node('gaussian', input, ''), vips: timed('vips', ['gaussblur', input, join(dir, 'blur.v'), String(SIGMA_PX), '--min-ampl', vipsAmpl]) });
+    await rm(join(dir, 'blur.v'), { force: true });
+    rows.push({ what: 'pyramid write', focal: node('pyramid', input, fOut('p')), vips: timed('vips', ['tiffsave', input, vOut('p'), '--tile', '--pyramid', '--subifd', '--compression', 'deflate', '--tile-width', String(TILE), '--tile-height', String(TILE), '--bigtiff']), focalOut: fOut('p'), vipsOut: vOut('p') });
+    rows.push({ what: `Gaussian σ = ${SIGMA_PX} px → pyramid`, focal: node('gaussian+pyramid', input, fOut('g')), vips: timed('vips', ['gaussblur', input, vOut('g') + pyr, String(SIGMA_PX), '--min-ampl', vipsAmpl]), focalOut: fOut('g'), vipsOut: vOut('g') });
+    const checks: string[] = [];
+    for (const r of rows) {
+      if (!r.focalOut || !r.vipsOut) continue;
+      const [fb, vb] = [(await stat(r.focalOut)).size, (await stat(r.vipsOut)).size];
+      checks.push(`- ${r.what}: Focal ${(fb / 1e6).toFixed(0)} MB, tifffile levels ${tifffileLevels(r.focalOut)}; vips ${(vb / 1e6).toFixed(0)} MB, tifffile levels ${tifffileLevels(r.vipsOut)}`);
+    }
+    const table = rows.map((r) => `| ${r.what} | ${r.focal.seconds.toFixed(1)} | ${(mb / r.focal.seconds).toFixed(0)} | ${r.focal.peakMiB.toFixed(0)} | ${r.vips.seconds.toFixed(1)} | ${(mb / r.vips.seconds).toFixed(0)} | ${r.vips.peakMiB.toFixed(0)} | ${(r.focal.seconds / r.vips.seconds).toFixed(2)} |`);
+    const md = [
+      '## Whole-slide streaming (bench/large.ts)',
+      '',
+      `Image: ${size} × ${size} uint16 (${mb.toFixed(0)} MB of pixels), generated band by band into a tiled (512²) deflated OME-TIFF of ${(inBytes / 1e6).toFixed(0)} MB in ${gen.seconds.toFixed(1)} s (never whole in memory). Each step is one process under \`/usr/bin/time\` (wall time, peak RSS); MB/s counts level-0 pixels. Focal: lazy reader, \`tiledOperation(filter.gaussian)\` with tiles of 512² and an 8 px halo, \`writePyramidalTiff\` (512² tiles, deflate 6, SubIFD levels, BigTIFF when needed). libvips ${execFileSync('vips', ['--version'], { encoding: 'utf8' }).trim()}: \`vips avg\` (read), \`vips gaussblur … --min-ampl ${vipsAmpl}\` (kernel to ±4σ like Focal's; written to a .v file), \`vips tiffsave --tile --pyramid --subifd --compression deflate\` (512², SubIFD levels, BigTIFF). One run each.`,
+      '',
+      `Machine: ${describeMachine(machine)}; 1-minute load average at start ${machine.load[0].toFixed(1)} (another agent was working on the machine). Date: ${isoDate()}.`,
+      '',
+      '| Step | Focal (s) | Focal MB/s | Focal peak RSS (MiB) | vips (s) | vips MB/s | vips peak RSS (MiB) | Focal / vips time |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...table,
+      '',
+      goalLine(rows[rows.length - 1]),
+      '',
+      'Outputs (opened with tifffile):',
+      ...checks,
+      '',
+      `Reproduce: \`npx tsc -p tsconfig.build.json && node dist/bench/large.js --size ${size}\``,
+    ].join('\n');
+    await writeBenchDocs({ writeDocs: !args.has('--no-docs'), docsPath }, 'large', md, (m) => console.error(m));
+    return md;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--step') {
+    step(argv[1], argv[2], argv[3]).catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    });
+  } else {
+    runBenchMain(() => runLargeBench(), (md) => md);
+  }
+}

@@ -46,6 +46,12 @@ export interface TrainOptions {
   maxSeconds?: number;
   validateEvery: number;
   seed: number;
+  /**
+   * Start the output 1×1 convolution at zero, so the network starts as the identity X = Y1
+   * (its residual) and learns the correction from there. Default true: with random output
+   * weights a short CPU run ended worse than Y1 itself (docs/tsva.md). Not in the paper.
+   */
+  zeroInitOutput?: boolean;
   /** Folder of `last.*`, `best.*` (weights) and `history.json`; a run resumes from `last`. */
   checkpointDir: string;
   log?: (line: string) => void;
@@ -120,6 +126,10 @@ export async function trainTsvaModel(tf: Tf, o: TrainOptions): Promise<TrainResu
     best = saved.best;
     elapsed = history.at(-1)?.seconds ?? 0;
     log(`resumed ${o.arch} at iteration ${start} (best val MSE ${best.valMse.toExponential(3)} at ${best.iteration})`);
+  }
+  if (start === 0 && o.zeroInitOutput !== false) {
+    const out = model.getLayer('dec_out');
+    out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
   }
   const rng = new Xoshiro128(o.seed, 1000 + start);
   const t0 = Date.now() - elapsed * 1000;

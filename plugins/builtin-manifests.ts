@@ -2272,7 +2272,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.refocus",
         "title": "TSVA two-shot refocus",
-        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is float32 RGB in [0, 1].",
+        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default.",
         "inputs": {
           "y1": {
             "type": "stack",
@@ -2286,7 +2286,7 @@ export const builtinManifests: PluginManifest[] = [
         "outputs": {
           "image": {
             "type": "stack",
-            "description": "float32 RGB in [0, 1]: the recovered in-focus tile"
+            "description": "RGB (uint8, or float32 in [0, 1]): the recovered in-focus tile"
           }
         },
         "params": {
@@ -2321,6 +2321,15 @@ export const builtinManifests: PluginManifest[] = [
                 "tfjs"
               ]
             },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
+              ]
+            },
             "order": {
               "default": "brenner",
               "description": "Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first",
@@ -2351,7 +2360,7 @@ export const builtinManifests: PluginManifest[] = [
         "outputs": {
           "mosaic": {
             "type": "stack",
-            "description": "float32 RGB in [0, 1]: the recovered slide"
+            "description": "RGB (uint8, or float32 in [0, 1]): the recovered slide"
           },
           "tiles": {
             "type": "table",
@@ -2388,6 +2397,15 @@ export const builtinManifests: PluginManifest[] = [
                 "auto",
                 "onnxruntime",
                 "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
               ]
             },
             "order": {

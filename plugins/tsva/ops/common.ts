@@ -12,6 +12,7 @@ export const modelParams = {
   tileSize: z.number().int().positive().max(65536).optional().describe("Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx"),
   overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px (blended seams); default: the package's haloPx"),
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
+  outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]"),
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
 };
 
@@ -56,13 +57,16 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
   return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
 }
 
-/** A float32 RGB stack from interleaved HWC (values on the [0, 1] scale of the shots), clipped to [0, 1]. */
-export function rgbStack(hwc: Float32Array, width: number, height: number, calibration?: Stack['calibration']): Stack {
+/** An RGB stack from interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
+export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
   const n = width * height;
   const planes = [0, 1, 2].map((c) => {
-    const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = Math.min(1, Math.max(0, hwc[i * 3 + c]));
+    const p = dtype === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = Math.min(1, Math.max(0, hwc[i * 3 + c]));
+      p[i] = dtype === 'uint8' ? Math.round(255 * v) : v;
+    }
     return p;
   });
-  return createStack({ width, height, dtype: 'float32', sizeC: 3, rgb: true, planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
+  return createStack({ width, height, dtype, sizeC: 3, rgb: true, planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
 }

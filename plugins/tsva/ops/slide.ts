@@ -25,7 +25,7 @@ export const slide = defineOperation({
     positions: { type: 'table', description: 'One row per tile: xPx, yPx (top-left corner in the mosaic, px)' },
   },
   outputs: {
-    mosaic: { type: 'stack', description: 'float32 RGB in [0, 1]: the recovered slide' },
+    mosaic: { type: 'stack', description: 'RGB (uint8, or float32 in [0, 1]): the recovered slide' },
     tiles: { type: 'table', description: 'Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), seconds' },
   },
   params: z.strictObject({ ...modelParams }),
@@ -67,7 +67,7 @@ export const slide = defineOperation({
     }
     for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) acc[i * 3 + c] = wsum[i] > 0 ? acc[i * 3 + c] / wsum[i] : 1;
     return {
-      mosaic: rgbStack(acc, W, H, shots.calibration),
+      mosaic: rgbStack(acc, W, H, params.outputType ?? 'uint8', shots.calibration),
       tiles: createTable(['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'seconds'], rows),
     };
   },

@@ -2485,5 +2485,220 @@ export const builtinManifests: PluginManifest[] = [
         "path": "pipelines/stackreg-channels.json"
       }
     ]
+  },
+  {
+    "id": "tsva",
+    "version": "0.1.0",
+    "description": "TSVA two-shot virtual autofocusing (whole-slide brightfield): recover the in-focus tile from two shots at F ± s, tile by tile or for a whole slide.",
+    "operations": [
+      {
+        "id": "tsva.refocus",
+        "title": "TSVA two-shot refocus",
+        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default.",
+        "inputs": {
+          "y1": {
+            "type": "stack",
+            "description": "One shot of the tile (RGB or grey, one plane)"
+          },
+          "y2": {
+            "type": "stack",
+            "description": "The other shot of the same tile, same size"
+          }
+        },
+        "outputs": {
+          "image": {
+            "type": "stack",
+            "description": "RGB (uint8, or float32 in [0, 1]): the recovered in-focus tile"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "model": {
+              "default": "tsva-demo",
+              "description": "TSVA model package folder, or the name of a bundled model (default 'tsva-demo'; 'tsva-unet-baseline-demo' is the single-shot baseline)",
+              "type": "string",
+              "minLength": 1
+            },
+            "tileSize": {
+              "description": "Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx",
+              "type": "integer",
+              "exclusiveMinimum": 0,
+              "maximum": 65536
+            },
+            "overlapPx": {
+              "description": "Halo of context on each tile side, px (blended seams); default: the package's haloPx",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 32768
+            },
+            "engine": {
+              "default": "auto",
+              "description": "Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)",
+              "type": "string",
+              "enum": [
+                "auto",
+                "onnxruntime",
+                "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
+              ]
+            },
+            "order": {
+              "default": "brenner",
+              "description": "Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first",
+              "type": "string",
+              "enum": [
+                "brenner",
+                "as-given"
+              ]
+            }
+          },
+          "additionalProperties": false
+        }
+      },
+      {
+        "id": "tsva.slide",
+        "title": "TSVA whole-slide two-shot workflow",
+        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1 and the network time.",
+        "inputs": {
+          "shots": {
+            "type": "stack",
+            "description": "RGB (or grey) stack with 2 z planes per tile: plane 2k at F − s, plane 2k + 1 at F + s"
+          },
+          "positions": {
+            "type": "table",
+            "description": "One row per tile: xPx, yPx (top-left corner in the mosaic, px)"
+          }
+        },
+        "outputs": {
+          "mosaic": {
+            "type": "stack",
+            "description": "RGB (uint8, or float32 in [0, 1]): the recovered slide"
+          },
+          "tiles": {
+            "type": "table",
+            "description": "Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), seconds"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "model": {
+              "default": "tsva-demo",
+              "description": "TSVA model package folder, or the name of a bundled model (default 'tsva-demo'; 'tsva-unet-baseline-demo' is the single-shot baseline)",
+              "type": "string",
+              "minLength": 1
+            },
+            "tileSize": {
+              "description": "Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx",
+              "type": "integer",
+              "exclusiveMinimum": 0,
+              "maximum": 65536
+            },
+            "overlapPx": {
+              "description": "Halo of context on each tile side, px (blended seams); default: the package's haloPx",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 32768
+            },
+            "engine": {
+              "default": "auto",
+              "description": "Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)",
+              "type": "string",
+              "enum": [
+                "auto",
+                "onnxruntime",
+                "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
+              ]
+            },
+            "order": {
+              "default": "brenner",
+              "description": "Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first",
+              "type": "string",
+              "enum": [
+                "brenner",
+                "as-given"
+              ]
+            }
+          },
+          "additionalProperties": false
+        }
+      }
+    ],
+    "models": [
+      {
+        "id": "tsva-demo",
+        "description": "TSVA demo model package (two shots at F ± 0.5 µm → in-focus RGB tile, simulated H&E)",
+        "path": "models/tsva-demo"
+      },
+      {
+        "id": "tsva-unet-baseline-demo",
+        "description": "TSVA's single-shot U-Net baseline (same size and training), for comparisons",
+        "path": "models/tsva-unet-baseline-demo"
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "tsva-slide",
+        "description": "Simulated two-shot acquisition of a small H&E slide (two planes per tile position)",
+        "path": "plugins/tsva/samples/tsva-slide-shots.tif"
+      },
+      {
+        "id": "tsva-slide-positions",
+        "description": "Tile positions of the simulated slide",
+        "path": "plugins/tsva/samples/tsva-slide-positions.csv"
+      },
+      {
+        "id": "tsva-slide-infocus",
+        "description": "In-focus truth of the simulated slide",
+        "path": "plugins/tsva/samples/tsva-slide-infocus.tif"
+      },
+      {
+        "id": "tsva-slide-truth",
+        "description": "Per-tile truth (focal error) of the simulated slide",
+        "path": "plugins/tsva/samples/tsva-slide-truth.csv"
+      },
+      {
+        "id": "tsva-tile-shot-a",
+        "description": "One simulated tile, shot at F − s",
+        "path": "plugins/tsva/samples/tsva-tile-shot-a.tif"
+      },
+      {
+        "id": "tsva-tile-shot-b",
+        "description": "The same tile, shot at F + s",
+        "path": "plugins/tsva/samples/tsva-tile-shot-b.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "tsva-refocus",
+        "description": "TSVA: two shots of one tile → in-focus tile",
+        "path": "plugins/tsva/pipelines/tsva-refocus.json"
+      },
+      {
+        "id": "tsva-slide-count",
+        "description": "TSVA on a simulated slide, then a nuclei count on the mosaic",
+        "path": "plugins/tsva/pipelines/tsva-slide-count.json"
+      }
+    ]
   }
 ];

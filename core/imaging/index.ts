@@ -28,6 +28,7 @@ export {
   gaussianPsf, validateOptics, FWHM_PER_SIGMA, type OpticsOptions, type BornWolfPsfOptions,
 } from './psf.js';
 export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
+export { brenner } from './brenner.js';
 export { besselJ0, besselJ1 } from './bessel.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';

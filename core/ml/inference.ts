@@ -15,7 +15,7 @@ export type Nhwc = [number, number, number, number];
 
 export interface InferenceEngine {
   readonly kind: 'onnxruntime' | 'tfjs';
-  /** Runs the model on an NHWC float32 batch; returns the NHWC output. */
+  /** Runs the model on an NHWC float32 batch (a model with k inputs: channels split evenly, see {@link splitInputs}); returns the NHWC output. */
   run(input: Float32Array, shape: Nhwc): Promise<{ data: Float32Array; shape: Nhwc }>;
   dispose(): Promise<void>;
 }
@@ -55,12 +55,13 @@ export async function createOnnxEngine(model: string | Uint8Array, options: { th
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  const inputName = session.inputNames[0];
+  const inputNames = session.inputNames;
   const outputName = session.outputNames[0];
   return {
     kind: 'onnxruntime',
     async run(input, shape) {
-      const result = await session.run({ [inputName]: new ort.Tensor('float32', input, shape) });
+      const feeds = Object.fromEntries(splitInputs(input, shape, inputNames.length).map((p, i) => [inputNames[i], new ort.Tensor('float32', p.data, p.shape)]));
+      const result = await session.run(feeds);
       const out = result[outputName];
       const data = out.data as Float32Array;
       if (out.dims.length !== 4) fail(`model output has rank ${out.dims.length}, expected 4 (NHWC)`);
@@ -72,6 +73,22 @@ export async function createOnnxEngine(model: string | Uint8Array, options: { th
   };
 }
 
+/**
+ * A model with k inputs (e.g. TSVA's two shots through a shared encoder) takes the NHWC
+ * batch's channels split evenly, in input order: channels [0, C/k) feed input 0, and so on.
+ */
+export function splitInputs(input: Float32Array, shape: Nhwc, k: number): { data: Float32Array; shape: Nhwc }[] {
+  if (k === 1) return [{ data: input, shape }];
+  const [n, h, w, c] = shape;
+  if (c % k !== 0) fail(`the model has ${k} inputs, so the ${c} input channels must split evenly between them`);
+  const ck = c / k;
+  const parts = Array.from({ length: k }, () => new Float32Array(n * h * w * ck));
+  for (let p = 0, q = 0; p < n * h * w; p++, q += c) {
+    for (let j = 0; j < k; j++) for (let i = 0; i < ck; i++) parts[j][p * ck + i] = input[q + j * ck + i];
+  }
+  return parts.map((data) => ({ data, shape: [n, h, w, ck] as Nhwc }));
+}
+
 function fail(message: string): never {
   throw new FocalError('E_ARGUMENT', message);
 }
@@ -81,7 +98,10 @@ export function createTfjsEngine(tf: typeof tfType, model: tfType.LayersModel, o
   return {
     kind: 'tfjs',
     async run(input, shape) {
-      const out = tf.tidy(() => model.predict(tf.tensor4d(input, shape)) as tfType.Tensor);
+      const out = tf.tidy(() => {
+        const xs = splitInputs(input, shape, model.inputs.length).map((p) => tf.tensor4d(p.data, p.shape));
+        return model.predict(xs.length === 1 ? xs[0] : xs) as tfType.Tensor;
+      });
       try {
         if (out.rank !== 4) fail(`model output has rank ${out.rank}, expected 4 (NHWC)`);
         return { data: (await out.data()) as Float32Array, shape: out.shape as Nhwc };

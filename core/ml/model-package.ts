@@ -185,10 +185,16 @@ function parseTfjsModelJson(bytes: Buffer, file: string, field: string): TfjsMod
 /** The last axis of the InputLayer's batch_input_shape in a tfjs layers topology, when it states one. */
 function topologyInputChannels(topology: object): number | undefined {
   const layers = (topology as { config?: { layers?: { class_name?: string; config?: { batch_input_shape?: unknown } }[] } }).config?.layers;
-  const input = layers?.find((l) => l.class_name === 'InputLayer');
-  const shape = input?.config?.batch_input_shape;
-  const last = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
-  return typeof last === 'number' ? last : undefined;
+  // several inputs (a shared-encoder network such as TSVA's) take the declared channels split between them
+  const inputs = layers?.filter((l) => l.class_name === 'InputLayer') ?? [];
+  let sum = 0;
+  for (const input of inputs) {
+    const shape = input.config?.batch_input_shape;
+    const last = Array.isArray(shape) ? shape[shape.length - 1] : undefined;
+    if (typeof last !== 'number') return undefined;
+    sum += last;
+  }
+  return inputs.length > 0 ? sum : undefined;
 }
 
 /**
@@ -298,7 +304,9 @@ export async function loadTfjsModel(pkg: ModelPackage, tf?: Tf): Promise<tfType.
       throw new FocalError('E_MANIFEST', `model package ${pkg.dir}: ${field}.channels is ${declared}, the network's ${field === 'inputs' ? 'input' : 'output'} has ${network} channels`, { file: join(pkg.dir, MODEL_MANIFEST_FILE), field: `${field}.channels`, manifest: declared, network });
     }
   };
-  check('inputs', model.inputs[0]?.shape);
+  // several inputs (a shared-encoder network) take the declared channels split between them
+  const inputChannels = model.inputs.map((i) => i.shape[i.shape.length - 1]);
+  check('inputs', inputChannels.every((c) => typeof c === 'number') ? [(inputChannels as number[]).reduce((a, b) => a + b, 0)] : undefined);
   check('outputs', model.outputs[0]?.shape);
   return model;
 }

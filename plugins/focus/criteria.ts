@@ -1,4 +1,4 @@
-import { FocalError } from '../../core/index.js';
+import { brenner, FocalError } from '../../core/index.js';
 
 /** Focus criteria `focusScore` and `focus.best-plane` know; higher = sharper for every one. */
 export const FOCUS_CRITERIA = ['vollath4', 'vollath5', 'std', 'nvar', 'brenner', 'tenengrad'] as const;
@@ -90,24 +90,8 @@ export function normalizedVariance(data: ArrayLike<number>, width: number, heigh
   return ss / (data.length * mu);
 }
 
-/**
- * Brenner gradient (used by TSVA to pick the sharper shot and the in-focus slice):
- * Σ (x(m+2,n) − x(m,n))² over horizontal pixel pairs two apart, without a threshold.
- * Units: intensity². Higher = sharper.
- * @throws FocalError `E_ARGUMENT` for a bad size (width ≥ 3 needed) or NaN pixels.
- */
-export function brenner(data: ArrayLike<number>, width: number, height: number): number {
-  check(data, width, height, 3, 1, 'brenner');
-  let s = 0;
-  for (let y = 0; y < height; y++) {
-    const r = y * width;
-    for (let x = 0; x < width - 2; x++) {
-      const d = data[r + x + 2] - data[r + x];
-      s += d * d;
-    }
-  }
-  return s;
-}
+/** Brenner gradient (TSVA's Y1 choice): core's imaging library, shared with plugins/tsva. */
+export { brenner };
 
 /**
  * Tenengrad: Σ (Gx² + Gy²) with the 3×3 Sobel operator over the interior pixels (the one-pixel

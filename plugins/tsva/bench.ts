@@ -1,0 +1,59 @@
+/**
+ * TSVA inference benchmark (run by bench/tsva.ts, which writes docs/benchmarks.md): the shipped
+ * demo model on a scanner tile of the paper's size (1224 × 1024 px, RGB), both shots tiled
+ * identically (the package's tile and halo), with onnxruntime (1 and 2 threads) and tfjs;
+ * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px.
+ */
+import { cpus, loadavg } from 'node:os';
+import { createInferenceEngine } from '../../core/index.js';
+import { loadTsvaPackage } from './package.js';
+import { refocusPair } from './refocus.js';
+
+export const SCANNER_TILE = { width: 1224, height: 1024 };
+
+export interface TsvaBenchRow {
+  engine: string;
+  secondsPerTile: number;
+  networkTilesPerSecond: number;
+  secondsPerCm2: number;
+}
+
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string }> {
+  const { pkg } = await loadTsvaPackage(modelDir);
+  const m = pkg.manifest;
+  const { width: w, height: h } = SCANNER_TILE;
+  const shot = (seed: number) => {
+    const a = new Float32Array(w * h * 3);
+    let s = seed;
+    for (let i = 0; i < a.length; i++) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      a[i] = 0.5 + 0.4 * Math.sin(i / 97) * (s / 2147483648);
+    }
+    return { hwc: a, width: w, height: h };
+  };
+  const a = shot(1);
+  const b = shot(2);
+  const inner = m.tilePx - 2 * m.haloPx;
+  const networkTiles = Math.ceil(w / inner) * Math.ceil(h / inner);
+  const tilesPerCm2 = (1e4 / m.pixelSizeUm) ** 2 / (w * h);
+  const rows: TsvaBenchRow[] = [];
+  const configs: [string, Parameters<typeof createInferenceEngine>[1]][] = [['onnxruntime, 2 threads', { engine: 'onnxruntime', threads: 2 }], ['onnxruntime, 1 thread', { engine: 'onnxruntime', threads: 1 }], ['tfjs (wasm here)', { engine: 'tfjs' }]];
+  let counted = networkTiles;
+  for (const [name, opts] of configs) {
+    const engine = await createInferenceEngine(pkg, opts);
+    let calls = 0;
+    const counting = { ...engine, run: (x: Float32Array, s: [number, number, number, number]) => ((calls += s[0]), engine.run(x, s)) };
+    await refocusPair(a, b, counting, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: 'tsva', order: 'brenner' }); // warm-up
+    counted = calls;
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: 'tsva', order: 'brenner' });
+      times.push((performance.now() - t0) / 1000);
+    }
+    await engine.dispose();
+    const sec = times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
+    rows.push({ engine: name, secondsPerTile: sec, networkTilesPerSecond: counted / sec, secondsPerCm2: sec * tilesPerCm2 });
+  }
+  return { rows, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+}

@@ -1,0 +1,72 @@
+/** What the TSVA ops share: the model params, model resolution, engines and RGB output stacks. */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInferenceEngine, createStack, FocalError, z, type InferenceEngine, type Stack } from '../../../core/index.js';
+import { loadTsvaPackage, type TsvaMeta } from '../package.js';
+
+export const DEMO_MODEL = 'tsva-demo';
+
+export const modelParams = {
+  model: z.string().min(1).default(DEMO_MODEL).describe(`TSVA model package folder, or the name of a bundled model (default '${DEMO_MODEL}'; 'tsva-unet-baseline-demo' is the single-shot baseline)`),
+  tileSize: z.number().int().positive().max(65536).optional().describe("Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx"),
+  overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px (blended seams); default: the package's haloPx"),
+  engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
+  outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]"),
+  order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
+};
+
+/** The repository's models/ folder (found upwards from this file: works from source and from dist/). */
+function bundledModelsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
+}
+
+export function resolveModelDir(model: string): string {
+  if (isAbsolute(model) || model.includes('/') || model.includes('\\') || existsSync(model)) {
+    if (existsSync(model)) return resolve(model);
+    throw new FocalError('E_PARAMS', `model: folder ${model} does not exist`, { field: 'model' });
+  }
+  const bundled = join(bundledModelsDir(), model);
+  if (existsSync(bundled)) return bundled;
+  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})`, { field: 'model' });
+}
+
+export interface OpenModel {
+  engine: InferenceEngine;
+  meta: TsvaMeta;
+  tilePx: number;
+  haloPx: number;
+  multipleOf: number;
+  name: string;
+}
+
+export async function openModel(params: { model?: string; tileSize?: number; overlapPx?: number; engine?: 'auto' | 'onnxruntime' | 'tfjs' }): Promise<OpenModel> {
+  const { pkg, meta } = await loadTsvaPackage(resolveModelDir(params.model ?? DEMO_MODEL));
+  const m = pkg.manifest;
+  const multipleOf = m.multipleOf ?? 1;
+  const tilePx = params.tileSize ?? m.tilePx;
+  const haloPx = params.overlapPx ?? m.haloPx;
+  if (tilePx % multipleOf !== 0) throw new FocalError('E_PARAMS', `tileSize: ${tilePx} px is not a multiple of ${multipleOf} (the model's)`, { field: 'tileSize' });
+  if (2 * haloPx >= tilePx) throw new FocalError('E_PARAMS', `overlapPx: ${haloPx} px leaves nothing of a ${tilePx}-px tile (needs 2·overlapPx < tileSize)`, { field: 'overlapPx' });
+  const engine = await createInferenceEngine(pkg, { engine: params.engine ?? 'auto' });
+  return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
+}
+
+/** An RGB stack from interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
+export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
+  const n = width * height;
+  const planes = [0, 1, 2].map((c) => {
+    const p = dtype === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = Math.min(1, Math.max(0, hwc[i * 3 + c]));
+      p[i] = dtype === 'uint8' ? Math.round(255 * v) : v;
+    }
+    return p;
+  });
+  return createStack({ width, height, dtype, sizeC: 3, rgb: true, planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
+}

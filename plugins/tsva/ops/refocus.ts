@@ -1,0 +1,32 @@
+import { defineOperation, FocalError, z } from '../../../core/index.js';
+import { checkPair, refocusPair, shotsFromStack } from '../refocus.js';
+import { modelParams, openModel, rgbStack } from './common.js';
+
+export const refocus = defineOperation({
+  id: 'tsva.refocus',
+  title: 'TSVA two-shot refocus',
+  description:
+    'Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default.',
+  inputs: {
+    y1: { type: 'stack', description: 'One shot of the tile (RGB or grey, one plane)' },
+    y2: { type: 'stack', description: 'The other shot of the same tile, same size' },
+  },
+  outputs: { image: { type: 'stack', description: 'RGB (uint8, or float32 in [0, 1]): the recovered in-focus tile' } },
+  params: z.strictObject({ ...modelParams }),
+  async run(ctx, { y1, y2 }, params) {
+    const [a] = shotsFromStack(y1, 'y1');
+    const [b] = shotsFromStack(y2, 'y2');
+    if (y1.sizeZ !== 1) throw new FocalError('E_PORT', `y1: has ${y1.sizeZ} planes; give one shot (use tsva.slide for a two-shot acquisition of many tiles)`, { field: 'y1' });
+    if (y2.sizeZ !== 1) throw new FocalError('E_PORT', `y2: has ${y2.sizeZ} planes; give one shot`, { field: 'y2' });
+    checkPair(a, b);
+    const m = await openModel(params);
+    try {
+      ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch });
+      const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
+      ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
+      return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };
+    } finally {
+      await m.engine.dispose();
+    }
+  },
+});

@@ -1,0 +1,80 @@
+/**
+ * TSVA model packages (core's model-package format): the manifest records the architecture,
+ * the training families, the ΔD distribution, the shot offset and the optics, and the loss
+ * curve, so a package says what it was trained for.
+ */
+import { FocalError, loadModelPackage, saveModelPackage, z, type ModelPackage } from '../../core/index.js';
+import { TsvaNetSchema, type TsvaArch, type TsvaNetOptions } from './model.js';
+import { TRAIN_RECIPE } from './recipes.js';
+import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
+import type { HistoryRow } from './train.js';
+
+/** The TSVA-specific part of the manifest (`extra.tsva`). */
+export const TsvaMetaSchema = z.object({
+  arch: z.enum(['tsva', 'unet']),
+  net: TsvaNetSchema,
+  trainingFamilies: z.array(z.string()),
+  protocol: TsvaProtocolSchema,
+  optics: TsvaOpticsSchema,
+  patchPx: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  learningRate: z.number().positive(),
+  trainPatches: z.number().int().nonnegative(),
+  valPatches: z.number().int().nonnegative(),
+  bestIteration: z.number().int(),
+  history: z.array(z.object({ iteration: z.number(), trainMse: z.number(), valMse: z.number(), seconds: z.number() })),
+});
+export type TsvaMeta = z.infer<typeof TsvaMetaSchema>;
+
+export interface SaveTsvaPackageOptions {
+  arch: TsvaArch;
+  net: TsvaNetOptions;
+  model: import('@tensorflow/tfjs').LayersModel;
+  history: HistoryRow[];
+  bestIteration: number;
+  iterations: number;
+  batchSize: number;
+  trainPatches: number;
+  valPatches: number;
+  command: string;
+}
+
+export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
+  const meta: TsvaMeta = {
+    arch: o.arch, net: o.net, trainingFamilies: [TRAIN_RECIPE.family], protocol: DEFAULT_PROTOCOL, optics: DEFAULT_OPTICS, patchPx: TRAIN_RECIPE.patchPx,
+    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, history: o.history,
+  };
+  const m = 2 ** o.net.levels;
+  const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
+  return saveModelPackage(dir, {
+    tfModel: o.model,
+    manifest: {
+      name: o.arch === 'tsva' ? 'tsva-demo' : 'tsva-unet-baseline-demo',
+      version: '0.1.0',
+      task: o.arch === 'tsva' ? 'two-shot-refocus' : 'single-shot-refocus',
+      description: o.arch === 'tsva'
+        ? 'TSVA (two shots at F ± s → in-focus RGB), demo scale, trained on simulated he-gland H&E'
+        : 'U-Net baseline of TSVA (the sharper shot Y1 → in-focus RGB), same size and training as tsva-demo',
+      license: 'MIT',
+      tags: ['tsva', 'brightfield', 'H&E', 'refocus'],
+      inputs: { ...inputs, channels: inputs.channelNames.length },
+      outputs: { channels: o.net.colourChannels, axes: 'YXC', channelNames: ['R', 'G', 'B'] },
+      pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm,
+      objectiveNa: DEFAULT_OPTICS.na,
+      trainedDefocusRangeUm: [-DEFAULT_PROTOCOL.deltaDMaxUm, DEFAULT_PROTOCOL.deltaDMaxUm],
+      tilePx: 128,
+      haloPx: 32,
+      multipleOf: m,
+      training: { command: o.command, data: `simulated ${TRAIN_RECIPE.family} (${JSON.stringify(TRAIN_RECIPE)})`, iterations: o.iterations, date: new Date().toISOString().slice(0, 10) },
+      extra: { tsva: meta },
+    },
+  });
+}
+
+/** A TSVA package and its validated metadata. */
+export async function loadTsvaPackage(dir: string): Promise<{ pkg: ModelPackage; meta: TsvaMeta }> {
+  const pkg = await loadModelPackage(dir);
+  const parsed = TsvaMetaSchema.safeParse((pkg.manifest.extra ?? {}).tsva);
+  if (!parsed.success) throw new FocalError('E_MANIFEST', `model: ${dir} is not a TSVA package (extra.tsva: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`, { field: 'model', file: dir });
+  return { pkg, meta: parsed.data };
+}

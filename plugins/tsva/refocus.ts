@@ -1,0 +1,91 @@
+/**
+ * TSVA inference on whole images: both shots checked and converted to [0, 1] RGB, ordered by
+ * Brenner (Y1 = the sharper), run through the network in overlapping tiles (both shots tiled
+ * identically: they travel as the 6 channels of one tile, split between the two inputs)
+ * with raised-cosine blending of the seams (core's tiledInference).
+ */
+import { FocalError, planeCount, planeIndex, tiledInference, type InferenceEngine, type PixelArray, type Stack } from '../../core/index.js';
+import { orderShots } from './simulate.js';
+
+/** A shot as interleaved HWC RGB in [0, 1] (grey shots are repeated into R, G, B). */
+export interface Shot {
+  hwc: Float32Array;
+  width: number;
+  height: number;
+}
+
+function scaleOf(dtype: Stack['dtype']): number {
+  return dtype === 'uint8' ? 255 : dtype === 'uint16' ? 65535 : 1;
+}
+
+/** The shot(s) of a stack: RGB (3 channels) or grey (1 channel); `planes` z planes expected (1 for a single shot). */
+export function shotsFromStack(stack: Stack | undefined, field: string): Shot[] {
+  if (stack === undefined || stack === null) throw new FocalError('E_PORT', `${field}: the shot is missing; TSVA needs both shots (y1 and y2) of the tile`, { field });
+  if (stack.sizeT !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeT} time points; give one acquisition`, { field });
+  if (stack.sizeC !== 3 && stack.sizeC !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeC} channels; TSVA takes RGB (3) or grey (1) shots`, { field });
+  const s = scaleOf(stack.dtype);
+  const n = stack.width * stack.height;
+  const shots: Shot[] = [];
+  for (let zi = 0; zi < stack.sizeZ; zi++) {
+    const hwc = new Float32Array(n * 3);
+    for (let c = 0; c < 3; c++) {
+      const plane = stack.planes[planeIndex(stack, stack.sizeC === 3 ? c : 0, zi, 0)] as PixelArray;
+      for (let i = 0; i < n; i++) hwc[i * 3 + c] = Number(plane[i]) / s;
+    }
+    shots.push({ hwc, width: stack.width, height: stack.height });
+  }
+  return shots;
+}
+
+export function checkPair(a: Shot, b: Shot, fieldA = 'y1', fieldB = 'y2'): void {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new FocalError('E_PORT', `${fieldB}: the shots have different sizes (${fieldA} ${a.width}×${a.height} px, ${fieldB} ${b.width}×${b.height} px); both shots must be of the same tile`, { field: fieldB });
+  }
+  if (a.width < 3) throw new FocalError('E_PORT', `${fieldA}: ${a.width}×${a.height} px is too small (Brenner needs 3 px across)`, { field: fieldA });
+}
+
+export interface RefocusOptions {
+  tilePx: number;
+  haloPx: number;
+  multipleOf: number;
+  /** 'tsva': two inputs; 'unet': the baseline on Y1 only. */
+  arch: 'tsva' | 'unet';
+  /** 'brenner': Y1 = the sharper shot (the paper); 'as-given': the first shot is Y1. */
+  order: 'brenner' | 'as-given';
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface RefocusResult {
+  /** Recovered in-focus image, interleaved HWC RGB, [0, 1] scale. */
+  hwc: Float32Array;
+  brennerA: number;
+  brennerB: number;
+  /** Whether the first shot given was used as Y1. */
+  firstIsY1: boolean;
+}
+
+/** Refocuses one tile from its two shots (see the module comment). */
+export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: RefocusOptions): Promise<RefocusResult> {
+  checkPair(a, b);
+  const { width: w, height: h } = a;
+  const ord = orderShots(a.hwc, b.hwc, w, h);
+  const firstIsY1 = o.order === 'as-given' ? true : ord.firstIsY1;
+  const [y1, y2] = firstIsY1 ? [a, b] : [b, a];
+  const n = w * h;
+  const channels: Float32Array[] = [];
+  for (const s of o.arch === 'tsva' ? [y1, y2] : [y1]) {
+    for (let c = 0; c < 3; c++) {
+      const p = new Float32Array(n);
+      for (let i = 0; i < n; i++) p[i] = s.hwc[i * 3 + c];
+      channels.push(p);
+    }
+  }
+  const out = await tiledInference(channels, w, h, engine, { tilePx: o.tilePx, haloPx: o.haloPx, outChannels: 3, multipleOf: o.multipleOf, signal: o.signal, onProgress: o.onProgress });
+  const hwc = new Float32Array(n * 3);
+  for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) hwc[i * 3 + c] = out[c][i];
+  return { hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1 };
+}
+
+/** Number of planes of a stack (re-exported helper for the ops). */
+export { planeCount };

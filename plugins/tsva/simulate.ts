@@ -1,0 +1,245 @@
+/**
+ * TSVA's data simulator: a layered H&E section (core's specimen library, `he-gland` or
+ * `he-skin`) imaged in brightfield at any focal position with the paper's layered
+ * depth-of-field model (Eq. 2–3: X = Σ_m x_m ∗ h_m, h_m the Born & Wolf PSF of Eq. 1 for
+ * layer m's defocus), per colour channel at its own wavelength, then shot noise, read noise
+ * and 8-bit quantisation.
+ *
+ * Layer m (depth z_m µm, + = towards the objective) absorbs a_m,c = (1 − 10^−OD_c) · OD_m,c / OD_c
+ * of the light (OD_c = Σ_m OD_m,c): the section's total absorbance split between its layers in
+ * proportion to their optical density, so the image in focus of a thin section is exactly
+ * Beer–Lambert and the defocused image stays in [0, I0]. The image with the focal plane at z is
+ * I_c(z) = I0 · (1 − Σ_m a_m,c ∗ h(z − z_m; λ_c)).
+ *
+ * Per patch (the paper's §IV-B-1 data trick): the initial focal error ΔD ~ N(0, σ) µm rounded to
+ * the stack grid and clipped, F = z_focus + ΔD, two shots at F − s and F + s, Y1 = the sharper by
+ * Brenner, the target = the plane at z_focus with its own noise realisation.
+ */
+import { bornWolfHalfSizePx, bornWolfPsf, brenner, FocalError, renderSpecimen, Xoshiro128, z } from '../../core/index.js';
+import { LayeredConvolver } from '../../core/spectral.js';
+
+/** Optics and camera of the simulated scanner (paper: not given; a 20×/0.75 dry objective). */
+export const TsvaOpticsSchema = z.object({
+  na: z.number().gt(0).max(1.5).default(0.75).describe('Objective numerical aperture'),
+  refractiveIndex: z.number().min(1).max(2).default(1).describe('Immersion refractive index'),
+  wavelengthsUm: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).default([0.61, 0.54, 0.47]).describe('Wavelength of the R, G, B channels, µm'),
+  pixelSizeUm: z.number().positive().max(5).default(0.325).describe('Pixel size in the sample plane, µm'),
+  photons: z.number().positive().default(20000).describe('Photo-electrons per pixel of unstained (white) light'),
+  readNoiseE: z.number().min(0).default(2).describe('Camera read noise, e⁻ rms'),
+});
+export type TsvaOptics = z.infer<typeof TsvaOpticsSchema>;
+export const DEFAULT_OPTICS: TsvaOptics = TsvaOpticsSchema.parse({});
+
+/** How patches' focal errors and shots are drawn. */
+export const TsvaProtocolSchema = z.object({
+  shotOffsetUm: z.number().positive().max(5).default(0.5).describe('s: the shots are at F − s and F + s, µm'),
+  deltaDSigmaUm: z.number().positive().default(1).describe('σ of the initial focal error ΔD ~ N(0, σ), µm'),
+  deltaDStepUm: z.number().positive().default(0.5).describe('ΔD is rounded to this stack grid, µm'),
+  deltaDMaxUm: z.number().positive().default(3).describe('|ΔD| is clipped to this, µm'),
+});
+export type TsvaProtocol = z.infer<typeof TsvaProtocolSchema>;
+export const DEFAULT_PROTOCOL: TsvaProtocol = TsvaProtocolSchema.parse({});
+
+/** Depth groups of the layered model (the specimen's 4–8 layers merged into at most this many). */
+export const MAX_GROUPS = 4;
+
+/** A rendered section: per layer and colour the absorbed fraction a_m,c, and the layer depths. */
+export interface AbsorbingSection {
+  family: string;
+  width: number;
+  height: number;
+  /** absorb[m][c]: a_m,c, width × height. */
+  absorb: Float32Array[][];
+  /** Depth of each layer's centre, µm (+ = towards the objective), quantised to 0.125 µm so PSFs can be cached. */
+  depthUm: number[];
+}
+
+export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS): AbsorbingSection {
+  const r = renderSpecimen({ family, widthPx, heightPx, pixelSizeUm: optics.pixelSizeUm, seed, peakPhotons: 1 });
+  if (r.modality !== 'brightfield') throw new FocalError('E_PARAMS', `family: ${family} is not a brightfield (H&E) family`, { field: 'family' });
+  const { layers, stainVectors, thicknessUm } = r.section;
+  const n = widthPx * heightPx;
+  const K = layers.length;
+  const od = layers.map(() => [0, 1, 2].map(() => new Float32Array(n)));
+  for (let m = 0; m < K; m++) {
+    for (let s = 0; s < layers[m].length; s++) {
+      const L = layers[m][s];
+      const v = stainVectors[s];
+      for (let c = 0; c < 3; c++) {
+        const o = od[m][c];
+        for (let i = 0; i < n; i++) o[i] += L[i] * v[c];
+      }
+    }
+  }
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) {
+      let total = 0;
+      for (let m = 0; m < K; m++) total += od[m][c][i];
+      const f = total > 0 ? (1 - Math.pow(10, -total)) / total : 0;
+      for (let m = 0; m < K; m++) od[m][c][i] *= f;
+    }
+  }
+  const dz = thicknessUm / K;
+  const depth = Array.from({ length: K }, (_, m) => thicknessUm / 2 - (m + 0.5) * dz);
+  // at most MAX_GROUPS depth groups (neighbouring layers merged, at their mean depth): the cost is one FFT per group and colour
+  const groups = Math.min(K, MAX_GROUPS);
+  const absorb: Float32Array[][] = [];
+  const depthUm: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    const m0 = Math.floor((g * K) / groups);
+    const m1 = Math.floor(((g + 1) * K) / groups);
+    const sum = [0, 1, 2].map((c) => {
+      const a = new Float32Array(n);
+      for (let m = m0; m < m1; m++) for (let i = 0; i < n; i++) a[i] += od[m][c][i];
+      return a;
+    });
+    absorb.push(sum);
+    depthUm.push(Math.round((depth.slice(m0, m1).reduce((s, v) => s + v, 0) / (m1 - m0)) * 8) / 8);
+  }
+  return { family: r.family, width: widthPx, height: heightPx, absorb, depthUm };
+}
+
+/** Born & Wolf PSFs cached by (wavelength, |defocus|, size). */
+const psfCache = new Map<string, Float32Array>();
+function psfFor(optics: TsvaOptics, wavelengthUm: number, defocusUm: number, sizePx: number): Float32Array {
+  const d = Math.abs(Math.round(defocusUm * 1000) / 1000);
+  const key = `${optics.na}|${optics.refractiveIndex}|${optics.pixelSizeUm}|${wavelengthUm}|${d}|${sizePx}`;
+  let p = psfCache.get(key);
+  if (!p) {
+    p = bornWolfPsf({ na: optics.na, refractiveIndex: optics.refractiveIndex, wavelengthUm, pixelSizeUm: optics.pixelSizeUm, defocusUm: d, sizePx, oversampling: 2 });
+    if (psfCache.size > 4000) psfCache.clear();
+    psfCache.set(key, p);
+  }
+  return p;
+}
+
+/** PSF half-width used for focal positions up to |zMaxUm| from a section of the given thickness. */
+export function psfHalfPx(optics: TsvaOptics, maxDefocusUm: number): number {
+  return bornWolfHalfSizePx({ na: optics.na, refractiveIndex: optics.refractiveIndex, wavelengthUm: Math.max(...optics.wavelengthsUm), pixelSizeUm: optics.pixelSizeUm, maxDefocusUm });
+}
+
+/**
+ * The RGB image (interleaved HWC, in [0, 1] of the white level) of the window (x0, y0, w, h)
+ * of `section` with the focal plane at `focusUm` (relative to the section's mid-plane), plus
+ * per-pixel extra defocus `heightUm` (tile topography, a constant here). The window must lie
+ * `halfPx` inside the section. Noise from `seed`/`stream`; `noise: false` gives the expectation.
+ */
+export function imageAt(section: AbsorbingSection, x0: number, y0: number, w: number, h: number, focusUm: number, optics: TsvaOptics, halfPx: number, seed: number, stream: number, noise = true): Float32Array {
+  if (x0 - halfPx < 0 || y0 - halfPx < 0 || x0 + w + halfPx > section.width || y0 + h + halfPx > section.height) {
+    throw new FocalError('E_ARGUMENT', `window (${x0}, ${y0}, ${w}×${h}) with a ${halfPx}-px PSF margin leaves the ${section.width}×${section.height} section`, { field: 'window' });
+  }
+  const cw = w + 2 * halfPx;
+  const ch = h + 2 * halfPx;
+  const size = 2 * halfPx + 1;
+  const out = new Float32Array(w * h * 3);
+  const crop = new Float32Array(cw * ch);
+  const rng = new Xoshiro128(seed, stream);
+  for (let c = 0; c < 3; c++) {
+    const conv = new LayeredConvolver(cw, ch, halfPx, halfPx, { boundary: 'reflect' });
+    section.absorb.forEach((layer, m) => {
+      for (let y = 0; y < ch; y++) {
+        const src = (y0 - halfPx + y) * section.width + (x0 - halfPx);
+        crop.set(layer[c].subarray(src, src + cw), y * cw);
+      }
+      conv.add(crop, psfFor(optics, optics.wavelengthsUm[c], focusUm - section.depthUm[m], size), size);
+    });
+    const absorbed = conv.result();
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const t = Math.min(1, Math.max(0, 1 - absorbed[(y + halfPx) * cw + x + halfPx]));
+        let v = t;
+        if (noise) {
+          const e = rng.poisson(t * optics.photons) + optics.readNoiseE * rng.normal();
+          v = Math.min(255, Math.max(0, Math.round((255 * e) / optics.photons))) / 255;
+        }
+        out[(y * w + x) * 3 + c] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/** Mean of the RGB channels of an interleaved HWC image (Brenner is computed on it). */
+export function greyOf(hwc: ArrayLike<number>, w: number, h: number, channels = 3): Float32Array {
+  const g = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += hwc[i * channels + c];
+    g[i] = s / channels;
+  }
+  return g;
+}
+
+/** Brenner of each shot and whether the first is Y1 (the sharper; ties go to the first). */
+export function orderShots(a: ArrayLike<number>, b: ArrayLike<number>, w: number, h: number, channels = 3): { brennerA: number; brennerB: number; firstIsY1: boolean } {
+  const brennerA = brenner(greyOf(a, w, h, channels), w, h);
+  const brennerB = brenner(greyOf(b, w, h, channels), w, h);
+  return { brennerA, brennerB, firstIsY1: brennerA >= brennerB };
+}
+
+/** One training/test example: Y1, Y2 and the in-focus target X, interleaved HWC RGB in [0, 1]. */
+export interface TsvaPatch {
+  y1: Float32Array;
+  y2: Float32Array;
+  x: Float32Array;
+  /** ΔD = F − z_focus, µm. */
+  deltaDUm: number;
+  /** Signed offset of Y1's shot from F (−s or +s), µm. */
+  y1OffsetUm: number;
+  family: string;
+  tile: number;
+}
+
+export function drawDeltaD(rng: Xoshiro128, p: TsvaProtocol): number {
+  const d = Math.round((rng.normal() * p.deltaDSigmaUm) / p.deltaDStepUm) * p.deltaDStepUm;
+  return Math.max(-p.deltaDMaxUm, Math.min(p.deltaDMaxUm, d)) + 0; // + 0: no −0
+}
+
+export interface DatasetOptions {
+  family: string;
+  tiles: number;
+  /** Patch side, px. */
+  patchPx: number;
+  /** Patches per tile side (the tile is patchesPerSide · patchPx px square, plus the PSF margin). */
+  patchesPerSide: number;
+  seed: number;
+  optics?: TsvaOptics;
+  protocol?: TsvaProtocol;
+  /** 'gaussian' (the paper's protocol) or a fixed list of ΔD values, each simulated for every patch (a uniform sweep). */
+  deltaD?: 'gaussian' | number[];
+  onTile?: (done: number, total: number) => void;
+}
+
+/** Simulated patches (Dataset 1: he-gland; Dataset 2: he-skin). Deterministic from the options. */
+export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
+  const optics = o.optics ?? DEFAULT_OPTICS;
+  const protocol = o.protocol ?? DEFAULT_PROTOCOL;
+  const sweep = o.deltaD === undefined || o.deltaD === 'gaussian' ? undefined : o.deltaD;
+  const maxD = (sweep ? Math.max(...sweep.map(Math.abs)) : protocol.deltaDMaxUm) + protocol.shotOffsetUm + 2.5; // + half of a 5 µm section (the families draw 3–4 µm)
+  const half = psfHalfPx(optics, maxD);
+  const P = o.patchPx;
+  const side = o.patchesPerSide * P + 2 * half;
+  const out: TsvaPatch[] = [];
+  const rng = new Xoshiro128(o.seed, 1);
+  for (let t = 0; t < o.tiles; t++) {
+    const tileSeed = (o.seed * 7919 + t * 104729) >>> 0;
+    const section = renderSection(o.family, side, side, tileSeed, optics);
+    let stream = 0;
+    for (let py = 0; py < o.patchesPerSide; py++) {
+      for (let px = 0; px < o.patchesPerSide; px++) {
+        const x0 = half + px * P;
+        const y0 = half + py * P;
+        const x = imageAt(section, x0, y0, P, P, 0, optics, half, tileSeed, stream++);
+        for (const d of sweep ?? [drawDeltaD(rng, protocol)]) {
+          const s = protocol.shotOffsetUm;
+          const lo = imageAt(section, x0, y0, P, P, d - s, optics, half, tileSeed, stream++);
+          const hi = imageAt(section, x0, y0, P, P, d + s, optics, half, tileSeed, stream++);
+          const { firstIsY1 } = orderShots(lo, hi, P, P);
+          out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: t });
+        }
+      }
+    }
+    o.onTile?.(t + 1, o.tiles);
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createInferenceEngine, createStack, createTfjsEngine, loadTf, runOp, type Stack } from '../../core/index.js';
+import { tsvaPlugin } from './index.js';
+import { buildTsvaNet, convLayerCount } from './model.js';
+import { saveTsvaPackage } from './package.js';
+import { refocusPair } from './refocus.js';
+import { DEFAULT_OPTICS, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
+import { rot90Hwc, trainTsvaModel } from './train.js';
+
+const dirs: string[] = [];
+afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+const op = (id: string) => tsvaPlugin.operations.find((o) => o.id === id)!;
+
+function randomHwc(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    a[i] = s / 2147483648;
+  }
+  return a;
+}
+
+function rgb(w: number, h: number, seed = 1): Stack {
+  const planes = [0, 1, 2].map((c) => Uint8Array.from(randomHwc(w * h, seed + c), (v) => Math.round(v * 255)));
+  return createStack({ width: w, height: h, dtype: 'uint8', sizeC: 3, rgb: true, planes });
+}
+
+describe('TSVA network', () => {
+  it('has one set of encoder weights used by both paths (shared), and the baseline the same encoder', async () => {
+    const { tf } = await loadTf();
+    const tsva = buildTsvaNet(tf, 'tsva', { baseChannels: 2, levels: 2 }, 1);
+    const unet = buildTsvaNet(tf, 'unet', { baseChannels: 2, levels: 2 }, 1);
+    const encWeights = (m: typeof tsva) => m.weights.filter((w) => w.name.startsWith('enc')).map((w) => w.shape.join('x'));
+    expect(encWeights(tsva)).toEqual(encWeights(unet));
+    // every encoder layer is applied twice (Y1 and Y2) in TSVA, once in the baseline
+    for (const l of tsva.layers.filter((l) => l.name.startsWith('enc') && l.getClassName() === 'Conv2D')) expect(l.inboundNodes.length).toBe(2);
+    // a perturbation of one encoder kernel changes the output through both paths: zeroing it changes Y2's contribution too
+    expect(convLayerCount(tsva)).toBe(convLayerCount(unet) + 0);
+    tsva.dispose();
+    unet.dispose();
+  });
+
+  it('is residual: with the output layer zeroed, X = Y1 exactly (TSVA and baseline)', async () => {
+    const { tf } = await loadTf();
+    for (const arch of ['tsva', 'unet'] as const) {
+      const m = buildTsvaNet(tf, arch, { baseChannels: 2, levels: 2 }, 3);
+      const out = m.getLayer('dec_out');
+      out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
+      const y1 = tf.tensor4d(randomHwc(16 * 16 * 3, 5), [1, 16, 16, 3]);
+      const y2 = tf.tensor4d(randomHwc(16 * 16 * 3, 6), [1, 16, 16, 3]);
+      const x = m.predict(arch === 'tsva' ? [y1, y2] : y1) as import('@tensorflow/tfjs').Tensor;
+      expect(Array.from(await x.data())).toEqual(Array.from(await y1.data()));
+      m.dispose();
+    }
+  });
+
+  it('exports to ONNX with the same outputs as tfjs (two inputs, channels split between them)', async () => {
+    const { tf } = await loadTf();
+    const model = buildTsvaNet(tf, 'tsva', { baseChannels: 2, levels: 2 }, 9);
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-'));
+    dirs.push(dir);
+    const pkg = await saveTsvaPackage(join(dir, 'p'), { arch: 'tsva', net: { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 }, model, history: [], bestIteration: 0, iterations: 0, batchSize: 1, trainPatches: 0, valPatches: 0, command: 'test' });
+    const input = randomHwc(2 * 16 * 16 * 6, 11);
+    const onnx = await createInferenceEngine(pkg, { engine: 'onnxruntime' });
+    const tfjs = await createInferenceEngine(pkg, { engine: 'tfjs' });
+    const a = await onnx.run(input, [2, 16, 16, 6]);
+    const b = await tfjs.run(input, [2, 16, 16, 6]);
+    expect(a.shape).toEqual([2, 16, 16, 3]);
+    let maxDiff = 0;
+    for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+    expect(maxDiff).toBeLessThan(1e-4);
+    await onnx.dispose();
+    await tfjs.dispose();
+  });
+
+  it('tiled inference equals whole-image inference away from the borders', async () => {
+    const { tf } = await loadTf();
+    const model = buildTsvaNet(tf, 'tsva', { baseChannels: 2, levels: 2 }, 4);
+    const engine = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], model);
+    const w = 160;
+    const a = { hwc: randomHwc(w * w * 3, 21), width: w, height: w };
+    const b = { hwc: randomHwc(w * w * 3, 22), width: w, height: w };
+    const whole = await refocusPair(a, b, engine, { tilePx: 256, haloPx: 48, multipleOf: 4, arch: 'tsva', order: 'as-given' });
+    const tiled = await refocusPair(a, b, engine, { tilePx: 128, haloPx: 40, multipleOf: 4, arch: 'tsva', order: 'as-given' });
+    let maxDiff = 0;
+    for (let y = 40; y < w - 40; y++) for (let x = 40; x < w - 40; x++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(whole.hwc[(y * w + x) * 3 + c] - tiled.hwc[(y * w + x) * 3 + c]));
+    expect(maxDiff).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it('a tiny model trains on simulated patches and its loss falls', async () => {
+    const { tf } = await loadTf();
+    const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 3, seed: 3, deltaD: [-2, 2] });
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-train-'));
+    dirs.push(dir);
+    const r = await trainTsvaModel(tf, {
+      arch: 'tsva', net: { baseChannels: 4, levels: 2, convsPerBlock: 2, colourChannels: 3 }, train: patches.slice(0, 14), val: patches.slice(14),
+      patchPx: 16, batchSize: 4, learningRate: 5e-3, iterations: 60, validateEvery: 20, seed: 1, checkpointDir: dir,
+    });
+    expect(r.history.length).toBe(3);
+    expect(r.history.at(-1)!.trainMse).toBeLessThan(r.history[0].trainMse);
+    r.model.dispose();
+  }, 120_000);
+});
+
+describe('TSVA data', () => {
+  it('orders shots by Brenner: the shot nearer focus is Y1 (ΔD = ±1 µm, s = 0.5 µm)', () => {
+    const half = psfHalfPx(DEFAULT_OPTICS, 4);
+    const sec = renderSection('he-gland', 48 + 2 * half, 48 + 2 * half, 5);
+    for (const d of [-1, 1]) {
+      const lo = imageAt(sec, half, half, 48, 48, d - 0.5, DEFAULT_OPTICS, half, 1, 1);
+      const hi = imageAt(sec, half, half, 48, 48, d + 0.5, DEFAULT_OPTICS, half, 1, 2);
+      // d = −1: F + s is 0.5 µm from focus, F − s 1.5 µm
+      expect(orderShots(lo, hi, 48, 48).firstIsY1).toBe(d > 0);
+    }
+  });
+
+  it('rotates HWC patches by quarter turns (four turns = identity)', () => {
+    const a = randomHwc(4 * 4 * 3, 2);
+    let r = a;
+    for (let k = 0; k < 4; k++) r = rot90Hwc(r, 4, 3, 1);
+    expect(Array.from(r)).toEqual(Array.from(a));
+    expect(Array.from(rot90Hwc(a, 4, 3, 2))).not.toEqual(Array.from(a));
+  });
+});
+
+describe('tsva ops: bad input', () => {
+  it('shots of different sizes: E_PORT naming y2', async () => {
+    await expect(runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 24) })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/y2.*different sizes.*32×32.*32×24/) });
+  });
+  it('one shot missing: E_PORT naming it', async () => {
+    await expect(runOp(op('tsva.refocus'), { y1: rgb(32, 32) })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/y2.*missing/) });
+  });
+  it('slide: an odd number of planes or positions that do not match', async () => {
+    const three = createStack({ width: 8, height: 8, dtype: 'uint8', sizeC: 1, sizeZ: 3, planes: [0, 1, 2].map(() => new Uint8Array(64)) });
+    await expect(runOp(op('tsva.slide'), { shots: three, positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [] } })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/shots.*3 z planes/) });
+  });
+});

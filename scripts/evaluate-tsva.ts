@@ -1,0 +1,210 @@
+/**
+ * TSVA evaluation (issue 18; the paper's Tables II and III on simulated data):
+ *   node dist/scripts/evaluate-tsva.js [--tsva models/tsva-demo] [--unet models/tsva-unet-baseline-demo]
+ *     [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs]
+ * PSNR (RGB, data range 1 ≡ 255 on 8-bit) and SSIM (mean over R, G, B) per signed ΔD for the
+ * input Y1, the U-Net baseline (Y1) and TSVA (Y1 + Y2) on Dataset 1 (he-gland, held-out tiles)
+ * and Dataset 2 (he-skin, never trained on), under the paper's Gaussian ΔD protocol and a
+ * uniform sweep; paired TSVA − U-Net differences with bootstrap 95 % intervals; cell counts
+ * (the paper's four ImageJ steps through the cellcount plugin) on 128 px tiles of the sweep;
+ * figures (PSNR vs ΔD, examples with error maps). Writes <out>/evaluation.md, evaluation.json, img/.
+ * Reached from scripts/ (the top floor): plugins/tsva never imports the cellcount plugin.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createStack, loadTf, loadTfjsModel, pairedDifference, psnr, runOp, ssim, writePng, type Stack, type Table } from '../core/index.js';
+import { cellcountPlugin } from '../plugins/index.js';
+import { datasetFromRecipe } from '../plugins/tsva/data.js';
+import { loadTsvaPackage } from '../plugins/tsva/package.js';
+import { SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
+import type { TsvaPatch } from '../plugins/tsva/simulate.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+const ckpt = arg('ckpt', '/work/ckpt/tsva');
+const outDir = arg('out', 'plugins/tsva/docs');
+const methods = { tsva: arg('tsva', 'models/tsva-demo'), unet: arg('unet', 'models/tsva-unet-baseline-demo') };
+
+const { tf } = await loadTf();
+type Model = Awaited<ReturnType<typeof loadTfjsModel>>;
+const models: Record<'tsva' | 'unet', { model: Model; arch: 'tsva' | 'unet' }> = {} as never;
+for (const [k, dir] of Object.entries(methods) as ['tsva' | 'unet', string][]) {
+  const { pkg, meta } = await loadTsvaPackage(dir);
+  models[k] = { model: await loadTfjsModel(pkg, tf as never), arch: meta.arch };
+}
+
+async function predict(m: { model: Model; arch: 'tsva' | 'unet' }, patches: TsvaPatch[], P: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < patches.length; i += 16) {
+    const part = patches.slice(i, i + 16);
+    const stackOf = (key: 'y1' | 'y2') => {
+      const a = new Float32Array(part.length * P * P * 3);
+      part.forEach((p, j) => a.set(p[key], j * P * P * 3));
+      return tf.tensor4d(a, [part.length, P, P, 3]);
+    };
+    const xs = m.arch === 'tsva' ? [stackOf('y1'), stackOf('y2')] : [stackOf('y1')];
+    const y = m.model.predict(xs.length === 1 ? xs[0] : xs) as import('@tensorflow/tfjs').Tensor;
+    const data = (await y.data()) as Float32Array;
+    part.forEach((_, j) => out.push(data.slice(j * P * P * 3, (j + 1) * P * P * 3).map((v) => Math.min(1, Math.max(0, v)))));
+    tf.dispose([y, ...xs]);
+  }
+  return out;
+}
+
+function channel(hwc: Float32Array, c: number): Float32Array {
+  const n = hwc.length / 3;
+  const p = new Float32Array(n);
+  for (let i = 0; i < n; i++) p[i] = hwc[i * 3 + c];
+  return p;
+}
+const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduce((s, c) => s + ssim(channel(a, c), channel(b, c), P, P, { dataRange: 1 }), 0) / 3;
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
+
+interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: { mean: number; lo: number; hi: number } }
+const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; ssim: Record<string, number>; diff: { mean: number; lo: number; hi: number }; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
+for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
+  const patches = await datasetFromRecipe(join(ckpt, 'data', name), recipe);
+  const P = recipe.patchPx;
+  const outputs: Record<string, Float32Array[]> = { y1: patches.map((p) => p.y1), unet: await predict(models.unet, patches, P), tsva: await predict(models.tsva, patches, P) };
+  const score = (k: string) => patches.map((p, i) => psnr(outputs[k][i], p.x, { dataRange: 1 }));
+  const scoreS = (k: string) => patches.map((p, i) => ssimRgb(outputs[k][i], p.x, P));
+  const ps = Object.fromEntries(Object.keys(outputs).map((k) => [k, score(k)]));
+  const ss = Object.fromEntries(Object.keys(outputs).map((k) => [k, scoreS(k)]));
+  const rows: Row[] = [];
+  for (const d of SWEEP_UM) {
+    const idx = patches.map((p, i) => (p.deltaDUm === d ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    const pick = (a: number[]) => idx.map((i) => a[i]);
+    const diff = idx.length > 1 ? pairedDifference(pick(ps.tsva), pick(ps.unet), { seed: 1 }) : { mean: ps.tsva[idx[0]] - ps.unet[idx[0]], lo: NaN, hi: NaN, n: 1 };
+    rows.push({
+      deltaDUm: d, n: idx.length,
+      psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, [mean(pick(ps[k])), sd(pick(ps[k]))]])) as Row['psnr'],
+      ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(pick(ss[k]))])),
+      diff,
+    });
+  }
+  results[name] = {
+    rows,
+    overall: { psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, mean(ps[k])])), ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairedDifference(ps.tsva, ps.unet, { seed: 1 }), n: patches.length },
+    outputs, patches,
+  };
+  console.log(`${name}: ${patches.length} patches, PSNR Y1 ${mean(ps.y1).toFixed(2)}, U-Net ${mean(ps.unet).toFixed(2)}, TSVA ${mean(ps.tsva).toFixed(2)} dB`);
+}
+
+// ---- cell counts (Table II): the four ImageJ steps on 128 px tiles (2 × 2 patches) of the sweep sets
+const op = (id: string) => cellcountPlugin.operations.find((o) => o.id === id)!;
+async function countCells(hwc: Float32Array, w: number, h: number): Promise<number> {
+  const planes = [0, 1, 2].map((c) => Uint8Array.from(channel(hwc, c), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))));
+  const rgbStack = createStack({ width: w, height: h, dtype: 'uint8', sizeC: 3, rgb: true, planes });
+  const grey = (await runOp(op('cellcount.rgb-to-grey'), { stack: rgbStack })).stack as Stack;
+  const norm = (await runOp(op('cellcount.normalise-contrast'), { stack: grey }, { saturatedPercent: 0.35 })).stack as Stack;
+  const r = await runOp(op('cellcount.count'), { image: norm }, { method: 'Otsu', darkBackground: false, minAreaPx: 150, includeHoles: true, excludeEdges: false });
+  return Number((r.summary as Table).rows[0].count);
+}
+function assemble(list: Float32Array[], P: number): Float32Array {
+  const S = 2 * P;
+  const out = new Float32Array(S * S * 3);
+  list.forEach((p, k) => {
+    const ox = (k % 2) * P;
+    const oy = Math.floor(k / 2) * P;
+    for (let y = 0; y < P; y++) out.set(p.subarray(y * P * 3, (y + 1) * P * 3), ((oy + y) * S + ox) * 3);
+  });
+  return out;
+}
+const counts: Record<string, { deltaDUm: number; gt: number; tsva: number; unet: number; y1: number }[]> = {};
+for (const name of ['d1-sweep', 'd2-sweep']) {
+  const r = results[name];
+  const P = TEST_RECIPES[name].patchPx;
+  const rows: (typeof counts)[string] = [];
+  const tiles = [...new Set(r.patches.map((p) => p.tile))];
+  for (const t of tiles) {
+    for (const d of SWEEP_UM) {
+      const idx = r.patches.map((p, i) => (p.tile === t && p.deltaDUm === d ? i : -1)).filter((i) => i >= 0);
+      if (idx.length !== 4) continue;
+      const get = (k: string) => assemble(idx.map((i) => r.outputs[k][i]), P);
+      rows.push({
+        deltaDUm: d,
+        gt: await countCells(assemble(idx.map((i) => r.patches[i].x), P), 2 * P, 2 * P),
+        tsva: await countCells(get('tsva'), 2 * P, 2 * P),
+        unet: await countCells(get('unet'), 2 * P, 2 * P),
+        y1: await countCells(get('y1'), 2 * P, 2 * P),
+      });
+    }
+  }
+  counts[name] = rows;
+}
+
+// ---- figures
+await mkdir(join(outDir, 'img'), { recursive: true });
+function svgCurves(): string {
+  const W = 760, H = 340, x0 = 60, y0 = 20, pw = 300, ph = 260;
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
+  const sets = [['d1-sweep', 'Dataset 1 (he-gland), uniform sweep'], ['d2-sweep', 'Dataset 2 (he-skin, unseen), uniform sweep']];
+  const all = sets.flatMap(([n]) => results[n].rows.flatMap((r) => Object.values(r.psnr).map((v) => v[0])));
+  const lo = Math.floor(Math.min(...all)) - 1, hi = Math.ceil(Math.max(...all)) + 1;
+  const colours: Record<string, string> = { y1: '#999999', unet: '#1f77b4', tsva: '#d62728' };
+  sets.forEach(([n, title], s) => {
+    const ox = x0 + s * (pw + 80);
+    const X = (d: number) => ox + ((d + 3) / 6) * pw;
+    const Y = (v: number) => y0 + ph - ((v - lo) / (hi - lo)) * ph;
+    parts.push(`<rect x="${ox}" y="${y0}" width="${pw}" height="${ph}" fill="none" stroke="#000"/>`, `<text x="${ox}" y="${y0 - 6}">${title}</text>`);
+    for (let d = -3; d <= 3; d++) parts.push(`<text x="${X(d) - 6}" y="${y0 + ph + 14}">${d}</text>`);
+    for (let v = lo; v <= hi; v += 2) parts.push(`<text x="${ox - 28}" y="${Y(v) + 4}">${v}</text>`);
+    parts.push(`<text x="${ox + pw / 2 - 30}" y="${y0 + ph + 30}">ΔD (µm)</text>`);
+    for (const k of ['y1', 'unet', 'tsva']) {
+      const pts = results[n].rows.map((r) => `${X(r.deltaDUm).toFixed(1)},${Y(r.psnr[k][0]).toFixed(1)}`).join(' ');
+      parts.push(`<polyline points="${pts}" fill="none" stroke="${colours[k]}" stroke-width="2"/>`);
+    }
+  });
+  parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 100}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 210}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 340}" y="${H - 4}">PSNR (dB)</text></svg>`);
+  return parts.join('\n');
+}
+await writeFile(join(outDir, 'img', 'psnr-vs-deltad.svg'), svgCurves());
+// examples: per dataset, ΔD = −2, 0, +1.5 rows of Y1 | Y2 | U-Net | TSVA | in focus | |U-Net − X|·5 | |TSVA − X|·5
+for (const name of ['d1-sweep', 'd2-sweep']) {
+  const r = results[name];
+  const P = TEST_RECIPES[name].patchPx;
+  const ds = [-2, 0, 1.5];
+  const cols = 7, W = cols * P, H = ds.length * P;
+  const planes = [0, 1, 2].map(() => new Uint8Array(W * H));
+  ds.forEach((d, row) => {
+    const i = r.patches.findIndex((p) => p.deltaDUm === d);
+    const p = r.patches[i];
+    const err = (a: Float32Array) => a.map((v, j) => Math.min(1, 1 - 5 * Math.abs(v - p.x[j])));
+    const panels = [p.y1, p.y2, r.outputs.unet[i], r.outputs.tsva[i], p.x, err(r.outputs.unet[i]), err(r.outputs.tsva[i])];
+    panels.forEach((img, col) => {
+      for (let y = 0; y < P; y++) for (let x = 0; x < P; x++) for (let c = 0; c < 3; c++) planes[c][(row * P + y) * W + col * P + x] = Math.round(255 * Math.min(1, Math.max(0, img[(y * P + x) * 3 + c])));
+    });
+  });
+  await writePng(join(outDir, 'img', `examples-${name}.png`), createStack({ width: W, height: H, dtype: 'uint8', sizeC: 3, rgb: true, planes }), { saturatedPercent: 0 });
+}
+
+// ---- report
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`node dist/scripts/evaluate-tsva.js --tsva ${methods.tsva} --unet ${methods.unet}\`. PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B.`, ''];
+const label: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
+for (const [name, r] of Object.entries(results)) {
+  lines.push(`## ${label[name]}`, '', '| ΔD (µm) | n | Y1 | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|');
+  for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${f(row.psnr.y1[0])} ± ${f(row.psnr.y1[1])} | ${f(row.psnr.unet[0])} ± ${f(row.psnr.unet[1])} | ${f(row.psnr.tsva[0])} ± ${f(row.psnr.tsva[1])} | ${f(row.diff.mean)} [${f(row.diff.lo)}, ${f(row.diff.hi)}] | ${f(row.ssim.y1, 3)} / ${f(row.ssim.unet, 3)} / ${f(row.ssim.tsva, 3)} |`);
+  const o = r.overall;
+  lines.push(`| **all** | ${o.n} | ${f(o.psnr.y1)} | ${f(o.psnr.unet)} | ${f(o.psnr.tsva)} | **${f(o.diff.mean)} [${f(o.diff.lo)}, ${f(o.diff.hi)}]** | ${f(o.ssim.y1, 3)} / ${f(o.ssim.unet, 3)} / ${f(o.ssim.tsva, 3)} |`, '');
+}
+lines.push('## Cell counts (Table II): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px (≈ 16 µm²), on 128 px tiles of the sweep sets', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 |', '|---|---|---|---|---|---|---|');
+const countSummary: Record<string, unknown> = {};
+for (const [name, rows] of Object.entries(counts)) {
+  for (const d of SWEEP_UM) {
+    const rs = rows.filter((r) => r.deltaDUm === d);
+    if (rs.length) lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} |`);
+  }
+  const gt = mean(rows.map((r) => r.gt));
+  const s = { gt, tsva: mean(rows.map((r) => r.tsva)), unet: mean(rows.map((r) => r.unet)), y1: mean(rows.map((r) => r.y1)), absErrTsva: mean(rows.map((r) => Math.abs(r.tsva - r.gt))), absErrUnet: mean(rows.map((r) => Math.abs(r.unet - r.gt))) };
+  countSummary[name] = s;
+  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | **${f(s.tsva)}** (${f((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${f(s.absErrTsva)}) | **${f(s.unet)}** (${f((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${f(s.absErrUnet)}) | ${f(s.y1)} |`);
+}
+lines.push('', 'Figures: img/psnr-vs-deltad.svg (PSNR vs ΔD, both methods, both datasets); img/examples-d1-sweep.png, img/examples-d2-sweep.png (rows ΔD = −2, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
+await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));
+await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows: v.rows, overall: v.overall }])), counts, countSummary }, null, 1));
+console.log(lines.join('\n'));

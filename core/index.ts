@@ -127,7 +127,7 @@ export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, s
 export { legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
 export {
   train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
-  type TrainerSettings, type TrainerSettingsInput, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,
+  type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,
 } from './ml/trainer.js';
 export { studentTCdf, pairedTTest, pairedDifference, type TTestResult } from './numeric/stats.js';
 export {

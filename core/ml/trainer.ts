@@ -121,8 +121,14 @@ export interface TrainerSpec {
   fixed?: Record<string, string | number | boolean>;
   /** loss.csv columns in order (default: iteration, generator, the terms, discriminator, the validation metrics as validation<Metric>, seconds). New columns must go last so older files still parse on resume. */
   csvColumns?: readonly string[];
+  /** Draws loss.png from the rows (default {@link renderLossPlot} of every column). */
+  plot?(rows: LossRowValues[]): Uint8Array;
   /** Written as `generatedBy` in the best generator's model.json. */
   generatedBy?: string;
+  /** The generator in words for error messages (e.g. 'a generator with baseChannels 8 and levels 2'). */
+  architecture?: string;
+  /** The plugin's own resolved options, recorded as `config` in checkpoint/state.json (for people and tools; not compared on resume, `fixed` is). */
+  config?: Record<string, unknown>;
 }
 
 /** Weights a run starts from instead of a random initialisation (fine-tuning). */
@@ -193,11 +199,21 @@ interface TrainerState {
   bestBy: TrainerSpec['bestBy'];
   fixed: Record<string, string | number | boolean>;
   initFrom: string;
+  config?: Record<string, unknown>;
+}
+
+/** A schedule as settings (or an older record) hold it; absent steps: none, absent factor: 0.1. */
+export interface DecaySchedule {
+  generatorLearningRate: number;
+  discriminatorLearningRate: number;
+  learningRateDecayAt?: number | readonly number[];
+  learningRateDecayFactor?: number | readonly number[];
 }
 
 /** Decay steps (0 → none) and one factor per step, validated (fields named in errors). */
-export function resolveDecay(s: Pick<TrainerSettings, 'learningRateDecayAt' | 'learningRateDecayFactor'>): { at: number[]; factor: number[] } {
-  const list = typeof s.learningRateDecayAt === 'number' ? [s.learningRateDecayAt] : [...s.learningRateDecayAt];
+export function resolveDecay(s: Pick<DecaySchedule, 'learningRateDecayAt' | 'learningRateDecayFactor'>): { at: number[]; factor: number[] } {
+  const raw = s.learningRateDecayAt ?? [];
+  const list = typeof raw === 'number' ? [raw] : [...raw];
   for (const v of list) {
     if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be integers ≥ 0, got ${v}`, { field: 'learningRateDecayAt' });
   }
@@ -206,7 +222,7 @@ export function resolveDecay(s: Pick<TrainerSettings, 'learningRateDecayAt' | 'l
   for (let i = 1; i < at.length; i++) {
     if (at[i] <= at[i - 1]) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: steps must be strictly ascending, got ${at.join(',')}`, { field: 'learningRateDecayAt' });
   }
-  const f = s.learningRateDecayFactor;
+  const f = s.learningRateDecayFactor ?? 0.1;
   const factor = typeof f === 'number' ? at.map(() => f) : [...f];
   if (typeof f !== 'number' && factor.length !== at.length) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: ${factor.length} factors for ${at.length} decay steps (give one factor, or one per step)`, { field: 'learningRateDecayFactor' });
   for (const v of typeof f === 'number' ? [f] : factor) {
@@ -216,7 +232,7 @@ export function resolveDecay(s: Pick<TrainerSettings, 'learningRateDecayAt' | 'l
 }
 
 /** Both learning rates at (1-based) iteration `it`. */
-export function learningRatesAt(s: Pick<TrainerSettings, 'generatorLearningRate' | 'discriminatorLearningRate' | 'learningRateDecayAt' | 'learningRateDecayFactor'>, it: number): { generator: number; discriminator: number } {
+export function learningRatesAt(s: DecaySchedule, it: number): { generator: number; discriminator: number } {
   const { at, factor } = resolveDecay(s);
   let f = 1;
   for (let i = 0; i < at.length; i++) if (it > at[i]) f *= factor[i];
@@ -396,7 +412,7 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   const ckpt = run.checkpointDir ?? join(run.outDir, 'checkpoint');
   const csv = join(run.outDir, 'loss.csv');
   const now: Omit<TrainerState, 'iteration' | 'rngState' | 'bestIteration' | 'best' | 'averageCount'> = {
-    format: 'focal-trainer-state', settings: s, terms: termsOf(spec), bestBy: spec.bestBy, fixed: spec.fixed ?? {}, initFrom: run.initialWeights?.source ?? '',
+    format: 'focal-trainer-state', settings: s, terms: termsOf(spec), bestBy: spec.bestBy, fixed: spec.fixed ?? {}, initFrom: run.initialWeights?.source ?? '', ...(spec.config ? { config: spec.config } : {}),
   };
   await mkdir(ckpt, { recursive: true });
   await mkdir(run.outDir, { recursive: true });
@@ -455,7 +471,7 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       }
     } else if (run.initialWeights) {
       const init = matchWeights(generator, run.initialWeights.weights);
-      if (typeof init === 'string') throw new FocalError('E_ARGUMENT', `initFrom: ${run.initialWeights.source} does not fit the generator (${init})`, { field: 'initFrom' });
+      if (typeof init === 'string') throw new FocalError('E_ARGUMENT', `initFrom: ${run.initialWeights.source} does not fit ${spec.architecture ?? 'the generator'} (${init})`, { field: 'initFrom' });
       setModelArrays(tf, generator, init);
       const v = spec.validate(tf, generator);
       state = { ...state, bestIteration: 0, best: v, initialValidation: v };
@@ -594,7 +610,7 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       previous = { updatedAt, validated: validating };
       if (validating) {
         await saveCheckpoint();
-        await writeFile(join(run.outDir, 'loss.png'), renderLossPlot(rows, columns!, higherBetter));
+        await writeFile(join(run.outDir, 'loss.png'), spec.plot ? spec.plot(rows) : renderLossPlot(rows, columns!, higherBetter));
       }
     }
   } catch (e) {

@@ -20,13 +20,14 @@ export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type 
 
 // plugin contract
 export {
-  PORT_TYPES, portAccepts, defineOperation, definePlugin,
+  PORT_TYPES, portAccepts, defineOperation, definePlugin, defineTrainer,
   type PortType, type PortSpec, type Ports, type PortValues, type PortValueMap, type Logger, type ServiceProvider,
   type OpContext, type ParamsSchema, type OperationDef, type AnyOperationDef, type PluginDef,
+  type TrainerDef, type AnyTrainerDef, type TrainerContext,
 } from './plugin/contract.js';
 export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
-  manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
+  manifestFromPlugin, manifestFromOperation, manifestFromTrainer, TrainerManifestSchema, paramsJsonSchema, type PluginManifest, type OperationManifest, type TrainerManifest,
 } from './plugin/manifest.js';
 /** Parse op params as the executor does (prototype keys dropped), for hosts that check params before a run. */
 export { safeParseParams } from './plugin/params.js';

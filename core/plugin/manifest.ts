@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PORT_TYPES, type AnyOperationDef, type PluginDef, type PortType } from './contract.js';
+import { PORT_TYPES, type AnyOperationDef, type AnyTrainerDef, type PluginDef, type PortType } from './contract.js';
 
 /**
  * The static manifest of a plugin: everything the host needs to list a plugin's
@@ -27,6 +27,14 @@ export const OperationManifestSchema = z.object({
 });
 export type OperationManifest = z.infer<typeof OperationManifestSchema>;
 
+export const TrainerManifestSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*(\.[a-z][a-z0-9]*(-[a-z0-9]+)*)?$/, 'trainer ids look like "plugin" or "plugin.name"'),
+  description: z.string(),
+  /** JSON Schema of the options (as given), generated from the trainer's zod schema; each property carries its CLI `flags`. */
+  options: z.record(z.string(), z.unknown()),
+});
+export type TrainerManifest = z.infer<typeof TrainerManifestSchema>;
+
 export const PluginManifestSchema = z
   .object({
     id: z.string().regex(PLUGIN_ID_PATTERN, 'plugin ids are lower-case words joined by "-"'),
@@ -37,11 +45,18 @@ export const PluginManifestSchema = z
     /** Module that default-exports the plugin (relative to the package folder). */
     entry: z.string().optional(),
     operations: z.array(OperationManifestSchema),
+    /** Trainers (`focal train <id>`); absent: none. */
+    trainers: z.array(TrainerManifestSchema).optional(),
   })
   .superRefine((m, ctx) => {
     m.operations.forEach((op, i) => {
       if (!op.id.startsWith(`${m.id}.`)) {
         ctx.addIssue({ code: 'custom', path: ['operations', i, 'id'], message: `operation id '${op.id}' must start with '${m.id}.'` });
+      }
+    });
+    (m.trainers ?? []).forEach((t, i) => {
+      if (t.id !== m.id && !t.id.startsWith(`${m.id}.`)) {
+        ctx.addIssue({ code: 'custom', path: ['trainers', i, 'id'], message: `trainer id '${t.id}' must be '${m.id}' or start with '${m.id}.'` });
       }
     });
   });
@@ -63,11 +78,17 @@ export function manifestFromOperation(op: AnyOperationDef): OperationManifest {
   };
 }
 
+/** A trainer's manifest: id, description and the JSON Schema of its options (flags kept from the fields' meta). */
+export function manifestFromTrainer(t: AnyTrainerDef): TrainerManifest {
+  return { id: t.id, description: t.description, options: z.toJSONSchema(t.options, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> };
+}
+
 export function manifestFromPlugin(plugin: PluginDef): PluginManifest {
   return {
     id: plugin.id,
     version: plugin.version,
     description: plugin.description,
     operations: plugin.operations.map(manifestFromOperation),
+    ...(plugin.trainers?.length ? { trainers: plugin.trainers.map(manifestFromTrainer) } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import type { CatalogEntry, OperationCatalog } from './catalog.js';
 import type { AnyOperationDef, PluginDef, Ports } from './contract.js';
-import { manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema, type OperationManifest, type PluginManifest } from './manifest.js';
+import { manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema, type OperationManifest, type PluginManifest, type TrainerManifest } from './manifest.js';
 import { discoverPlugins, type DiscoverOptions, type DiscoveryProblem } from './discovery.js';
 
 /**
@@ -59,6 +59,8 @@ export interface PluginInfo {
   /** Whether the plugin's code has been imported. */
   loaded: boolean;
   operations: OperationManifest[];
+  /** Trainers the plugin contributes (`focal train <id>`). */
+  trainers: TrainerManifest[];
 }
 
 export interface PluginRegistryOptions {
@@ -73,7 +75,7 @@ export interface PluginRegistryOptions {
 }
 
 interface Registered {
-  info: Omit<PluginInfo, 'loaded' | 'operations'>;
+  info: Omit<PluginInfo, 'loaded' | 'operations' | 'trainers'>;
   manifest: PluginManifest;
   /** Loaded code; set for built-ins registered as code at once, for the others after `load()`. */
   def?: PluginDef;
@@ -242,7 +244,7 @@ export class PluginRegistry implements OperationCatalog {
   }
 
   private info(p: Registered): PluginInfo {
-    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations };
+    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations, trainers: p.manifest.trainers ?? [] };
   }
 
   private add(p: Registered): void {
@@ -417,6 +419,9 @@ function checkAgainstManifest(def: PluginDef, manifest: PluginManifest, where: s
   const extra = codeIds.filter((id) => !manifestIds.includes(id));
   if (missing.length) mismatch(`the manifest lists operation(s) the code does not define: ${missing.join(', ')}`, missing[0]);
   if (extra.length) mismatch(`the code defines operation(s) the manifest does not list: ${extra.join(', ')}`, extra[0]);
+  const codeTrainers = (def.trainers ?? []).map((t) => t.id).sort().join(', ');
+  const manifestTrainers = (manifest.trainers ?? []).map((t) => t.id).sort().join(', ');
+  if (codeTrainers !== manifestTrainers) mismatch(`trainers differ: the manifest has [${manifestTrainers}], the code has [${codeTrainers}]`);
   for (const m of manifest.operations) {
     const code = def.operations.find((o) => o.id === m.id)!;
     for (const dir of ['inputs', 'outputs'] as const) {

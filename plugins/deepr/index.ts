@@ -6,12 +6,14 @@
 import { definePlugin } from '../../core/index.js';
 import { autofocus } from './ops/autofocus.js';
 import { defocusMapOp } from './ops/defocus-map.js';
+import { deeprTrainer } from './trainer.js';
 
 export const deeprPlugin = definePlugin({
   id: 'deepr',
   version: '0.1.0',
   description: 'Deep-R single-shot autofocusing (Luo et al.): autofocus and per-pixel defocus maps with trained U-Net model packages.',
   operations: [autofocus, defocusMapOp],
+  trainers: [deeprTrainer],
 });
 
 export default deeprPlugin;

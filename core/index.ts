@@ -21,13 +21,14 @@ export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type 
 
 // plugin contract
 export {
-  PORT_TYPES, portAccepts, defineOperation, definePlugin,
+  PORT_TYPES, portAccepts, defineOperation, definePlugin, defineTrainer,
   type PortType, type PortSpec, type Ports, type PortValues, type PortValueMap, type Logger, type ServiceProvider,
   type OpContext, type ParamsSchema, type OperationDef, type AnyOperationDef, type PluginDef,
+  type TrainerDef, type AnyTrainerDef, type TrainerContext,
 } from './plugin/contract.js';
 export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
-  manifestFromPlugin, manifestFromOperation, paramsJsonSchema, type PluginManifest, type OperationManifest,
+  manifestFromPlugin, manifestFromOperation, manifestFromTrainer, TrainerManifestSchema, paramsJsonSchema, type PluginManifest, type OperationManifest, type TrainerManifest,
 } from './plugin/manifest.js';
 // contribution points (readers, models, sampleData, pipelines)
 export {
@@ -145,6 +146,11 @@ export {
 } from './ml/losses.js';
 export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
 export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
+export { legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
+export {
+  train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
+  type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,
+} from './ml/trainer.js';
 export { studentTCdf, pairedTTest, pairedDifference, type TTestResult } from './numeric/stats.js';
 export {
   JobSpecSchema, parseJobSpec, jobIdOf, makeJobSpec, runJob, insideAllowed, isPermanentFailure, PERMANENT_FAILURE_CODES,

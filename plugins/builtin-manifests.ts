@@ -980,6 +980,240 @@ export const builtinManifests: PluginManifest[] = [
         "description": "Focal's main job on a bundled sample: Deep-R autofocus, then a nuclei count",
         "path": "pipelines/demo.json"
       }
+    ],
+    "trainers": [
+      {
+        "id": "deepr",
+        "description": "train Deep-R (single-shot autofocus) from an autofocus dataset or synthetic defocus; writes <out>/model (model package) and training logs",
+        "options": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "dataset": {
+              "flags": "--dataset <dir>",
+              "description": "autofocus dataset folder (docs/autofocus-dataset.md): FOV sub-folders of input/target pairs",
+              "type": "string"
+            },
+            "synthetic": {
+              "flags": "--synthetic <images...>",
+              "description": "in-focus TIFFs: pairs are made on the fly (Born & Wolf PSF, NA 0.75, n 1.0, 0.53 µm, 0.325 µm px, defocus −5…+5 µm, Poisson–Gaussian noise); every plane is a source",
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "validation": {
+              "flags": "--validation <images...>",
+              "description": "with --synthetic: in-focus TIFFs for the validation pairs (default: the training images, other crops and noise)",
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "out": {
+              "type": "string",
+              "flags": "-o, --out <dir>",
+              "description": "output folder: model/ (the package), loss.csv, loss.png, checkpoint/"
+            },
+            "iterations": {
+              "default": 100000,
+              "flags": "--iterations <n>",
+              "description": "iterations (each: 6 generator + 3 discriminator updates; default 100000)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "baseChannels": {
+              "default": 32,
+              "flags": "--base-channels <c>",
+              "description": "channels of the first U-Net level (paper and default: 32)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patch": {
+              "default": 256,
+              "flags": "--patch <px>",
+              "description": "training patch side, multiple of 32 (paper: 512 patches; default 256)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "batch": {
+              "default": 5,
+              "flags": "--batch <n>",
+              "description": "batch size (default 5)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "lrDecayAt": {
+              "flags": "--lr-decay-at <iterations>",
+              "description": "step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (default 0: constant, as in the paper); a step may be added when resuming at or before it",
+              "type": "string"
+            },
+            "lrDecayFactor": {
+              "flags": "--lr-decay-factor <f>",
+              "description": "factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated; default 0.1)",
+              "type": "string"
+            },
+            "adversarialOffAt": {
+              "default": 0,
+              "flags": "--adversarial-off-at <iteration>",
+              "description": "after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "ssimWeight": {
+              "flags": "--ssim-weight <w>",
+              "description": "weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)",
+              "type": [
+                "number",
+                "string"
+              ]
+            },
+            "ssimAfter": {
+              "default": 0,
+              "flags": "--ssim-after <iteration>",
+              "description": "with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "averageAfter": {
+              "default": 0,
+              "flags": "--average-after <iteration>",
+              "description": "weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "bestBy": {
+              "default": "berhu",
+              "flags": "--best-by <score>",
+              "description": "validation score that picks the best generator: 'berhu' (lowest, the paper's rule, default) or 'ssim' (highest); a change on resume starts the choice afresh",
+              "type": "string",
+              "enum": [
+                "berhu",
+                "ssim"
+              ]
+            },
+            "initFrom": {
+              "flags": "--init-from <model>",
+              "description": "start the generator from a trained model package (a folder, or a bundled model's name) instead of random weights: fine-tuning; same --base-channels; the starting weights are validated first and kept if nothing beats them",
+              "type": "string"
+            },
+            "adversarialWeight": {
+              "flags": "--adversarial-weight <λ>",
+              "description": "weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only; default 0.4)",
+              "type": [
+                "number",
+                "string"
+              ]
+            },
+            "generatorLr": {
+              "default": 0.0005,
+              "flags": "--generator-lr <rate>",
+              "description": "generator's Adam learning rate, in (0, 1] (paper and default: 5e-4)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            },
+            "validateEvery": {
+              "default": 50,
+              "flags": "--validate-every <n>",
+              "description": "validate and checkpoint every n iterations (default 50)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validationPairs": {
+              "default": 25,
+              "flags": "--validation-pairs <n>",
+              "description": "with --synthetic: number of fixed validation pairs (default 25)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "maxDefocus": {
+              "flags": "--max-defocus <um>",
+              "description": "with --dataset: use pairs with |defocus| ≤ this, µm",
+              "type": "number"
+            },
+            "dpmIterations": {
+              "default": 0,
+              "flags": "--dpm-iterations <n>",
+              "description": "then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "seed": {
+              "default": 1,
+              "flags": "--seed <n>",
+              "description": "seed of weights, sampling, augmentation and synthetic noise (default 1)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "na": {
+              "default": 0.75,
+              "flags": "--na <value>",
+              "description": "objective NA recorded in the manifest (synthetic pairs always use 0.75)",
+              "type": "number"
+            },
+            "ensemble": {
+              "default": "none",
+              "flags": "--ensemble <mode>",
+              "description": "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)",
+              "type": "string",
+              "enum": [
+                "none",
+                "dihedral8"
+              ]
+            },
+            "resume": {
+              "flags": "--resume",
+              "description": "continue from <out>/checkpoint",
+              "type": "boolean"
+            },
+            "name": {
+              "default": "deepr",
+              "flags": "--name <name>",
+              "description": "model name in the manifest (default deepr)",
+              "type": "string"
+            },
+            "modelVersion": {
+              "default": "0.1.0",
+              "flags": "--model-version <semver>",
+              "description": "model version in the manifest (default 0.1.0)",
+              "type": "string",
+              "pattern": "^\\d+\\.\\d+\\.\\d+([-+].*)?$"
+            },
+            "onnx": {
+              "default": true,
+              "flags": "--no-onnx",
+              "description": "do not export ONNX weights",
+              "type": "boolean"
+            },
+            "dpmOnnx": {
+              "default": true,
+              "flags": "--no-dpm-onnx",
+              "description": "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)",
+              "type": "boolean"
+            },
+            "json": {
+              "flags": "--json",
+              "description": "print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)",
+              "type": "boolean"
+            }
+          },
+          "required": [
+            "out"
+          ]
+        }
+      }
     ]
   },
   {

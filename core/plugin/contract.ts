@@ -123,6 +123,45 @@ export interface PluginDef {
   sampleData?: readonly BundledFile[];
   /** Example pipelines. */
   pipelines?: readonly BundledFile[];
+  /** Trainers the plugin contributes (`focal train <id>`); absent or empty: none. */
+  trainers?: readonly AnyTrainerDef[];
+}
+
+/** What `focal train` hands a trainer's `run`. */
+export interface TrainerContext {
+  /** Aborted on SIGINT (and by embedding applications); the trainer stops at the next iteration. */
+  signal: AbortSignal;
+  /** The command line as given (for records such as a model manifest's training command). */
+  argv: readonly string[];
+  /** Whether `--json` was given: progress goes as {@link TrainerContext.event} lines, not text. */
+  json: boolean;
+  /** One JSON line on stdout (an object with an `event` field); call it only with `json`. */
+  event(e: { event: string } & Record<string, unknown>): void;
+  /** One human-readable line on stderr (without the newline). */
+  log(line: string): void;
+}
+
+/**
+ * A trainer a plugin contributes: `focal train <id> [options]`. `options` is a zod object
+ * whose every field carries its CLI flags and help in `.meta({ flags, description })` (as
+ * cli/options.ts declares the CLI's own options); the CLI parses the command line with it and
+ * calls `run` with `z.output` of it. `run` should import its heavy code (tfjs, the training
+ * stack) itself, so listing trainers stays light.
+ */
+export interface TrainerDef<O extends ParamsSchema = ParamsSchema> {
+  /** The plugin's id, or `<pluginId>.<name>` for a plugin with several trainers. */
+  id: string;
+  description: string;
+  options: O;
+  run(ctx: TrainerContext, options: z.output<O>): Promise<void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTrainerDef = TrainerDef<any>;
+
+/** Identity helper that types `run`'s options from the schema. */
+export function defineTrainer<O extends ParamsSchema>(trainer: TrainerDef<O>): TrainerDef<O> {
+  return trainer;
 }
 
 /** What a reader's `open` may be given besides the path. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PORT_TYPES, type AnyOperationDef, type PluginDef, type PortType } from './contract.js';
+import { PORT_TYPES, type AnyOperationDef, type AnyTrainerDef, type PluginDef, type PortType } from './contract.js';
 
 /**
  * The static manifest of a plugin: everything the host needs to list a plugin's
@@ -105,6 +105,13 @@ function checkContributionIds(m: z.infer<typeof ContributionsSchema>, ctx: z.Ref
   }
 }
 // --- end of contribution points ------------------------------------------------------------
+export const TrainerManifestSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*(\.[a-z][a-z0-9]*(-[a-z0-9]+)*)?$/, 'trainer ids look like "plugin" or "plugin.name"'),
+  description: z.string(),
+  /** JSON Schema of the options (as given), generated from the trainer's zod schema; each property carries its CLI `flags`. */
+  options: z.record(z.string(), z.unknown()),
+});
+export type TrainerManifest = z.infer<typeof TrainerManifestSchema>;
 
 export const PluginManifestSchema = z
   .object({
@@ -118,12 +125,19 @@ export const PluginManifestSchema = z
     operations: z.array(OperationManifestSchema),
     // contribution points (readers, models, sampleData, pipelines): see contributionFields
     ...contributionFields,
+    /** Trainers (`focal train <id>`); absent: none. */
+    trainers: z.array(TrainerManifestSchema).optional(),
   })
   .superRefine((m, ctx) => {
     checkContributionIds(m, ctx);
     m.operations.forEach((op, i) => {
       if (!op.id.startsWith(`${m.id}.`)) {
         ctx.addIssue({ code: 'custom', path: ['operations', i, 'id'], message: `operation id '${op.id}' must start with '${m.id}.'` });
+      }
+    });
+    (m.trainers ?? []).forEach((t, i) => {
+      if (t.id !== m.id && !t.id.startsWith(`${m.id}.`)) {
+        ctx.addIssue({ code: 'custom', path: ['trainers', i, 'id'], message: `trainer id '${t.id}' must be '${m.id}' or start with '${m.id}.'` });
       }
     });
   });
@@ -145,6 +159,11 @@ export function manifestFromOperation(op: AnyOperationDef): OperationManifest {
   };
 }
 
+/** A trainer's manifest: id, description and the JSON Schema of its options (flags kept from the fields' meta). */
+export function manifestFromTrainer(t: AnyTrainerDef): TrainerManifest {
+  return { id: t.id, description: t.description, options: z.toJSONSchema(t.options, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> };
+}
+
 export function manifestFromPlugin(plugin: PluginDef): PluginManifest {
   return {
     id: plugin.id,
@@ -152,6 +171,7 @@ export function manifestFromPlugin(plugin: PluginDef): PluginManifest {
     description: plugin.description,
     operations: plugin.operations.map(manifestFromOperation),
     ...contributionManifests(plugin),
+    ...(plugin.trainers?.length ? { trainers: plugin.trainers.map(manifestFromTrainer) } : {}),
   };
 }
 

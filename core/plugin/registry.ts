@@ -7,7 +7,7 @@ import type { CatalogEntry, OperationCatalog } from './catalog.js';
 import type { AnyOperationDef, PluginDef, Ports } from './contract.js';
 import {
   contributionManifests, contributionsOf, CONTRIBUTION_POINTS, manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema,
-  type BundledFile, type Contributions, type OperationManifest, type PluginManifest, type ReaderContribution,
+  type BundledFile, type Contributions, type OperationManifest, type PluginManifest, type ReaderContribution, type TrainerManifest,
 } from './manifest.js';
 import { folderEntries, folderMatches, type FoundReader } from './readers.js';
 import { discoverPlugins, type DiscoverOptions, type DiscoveryProblem } from './discovery.js';
@@ -66,6 +66,8 @@ export interface PluginInfo {
   operations: OperationManifest[];
   /** What it contributes besides operations: readers, models, sample data, pipelines (every point present, maybe empty). */
   contributions: Contributions;
+  /** Trainers the plugin contributes (`focal train <id>`). */
+  trainers: TrainerManifest[];
 }
 
 export interface PluginRegistryOptions {
@@ -80,7 +82,7 @@ export interface PluginRegistryOptions {
 }
 
 interface Registered {
-  info: Omit<PluginInfo, 'loaded' | 'operations' | 'contributions'>;
+  info: Omit<PluginInfo, 'loaded' | 'operations' | 'contributions' | 'trainers'>;
   manifest: PluginManifest;
   /** Loaded code; set for built-ins registered as code at once, for the others after `load()`. */
   def?: PluginDef;
@@ -286,7 +288,7 @@ export class PluginRegistry implements OperationCatalog {
   }
 
   private info(p: Registered): PluginInfo {
-    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations, contributions: contributionsOf(p.manifest) };
+    return { ...p.info, loaded: p.def !== undefined, operations: p.manifest.operations, contributions: contributionsOf(p.manifest), trainers: p.manifest.trainers ?? [] };
   }
 
   private add(p: Registered): void {
@@ -479,6 +481,9 @@ function checkAgainstManifest(def: PluginDef, manifest: PluginManifest, where: s
     const b = described(fromCode[point]);
     if (a !== b) mismatch(`${point} differ: the manifest has [${a}], the code has [${b}]`);
   }
+  const codeTrainers = (def.trainers ?? []).map((t) => t.id).sort().join(', ');
+  const manifestTrainers = (manifest.trainers ?? []).map((t) => t.id).sort().join(', ');
+  if (codeTrainers !== manifestTrainers) mismatch(`trainers differ: the manifest has [${manifestTrainers}], the code has [${codeTrainers}]`);
   for (const m of manifest.operations) {
     const code = def.operations.find((o) => o.id === m.id)!;
     for (const dir of ['inputs', 'outputs'] as const) {

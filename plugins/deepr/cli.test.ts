@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, writeTiff } from '../../core/index.js';
 import { main } from '../../cli/main.js';
-import { formatRate, iterationEvent, iterationLine } from '../../cli/commands/train.js';
+import { formatRate, iterationEvent, iterationLine } from './trainer.js';
 import { loadDeepRPackage } from './package.js';
 
 const dirs: string[] = [];
@@ -88,12 +88,12 @@ describe('focal train deepr', () => {
     } finally {
       process.stderr.write = write;
     }
-    expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '1.5'/);
-    expect(errors.join('')).toMatch(/--adversarial-off-at must be an integer ≥ 0, got '-3'/);
-    expect(errors.join('')).toMatch(/--lr-decay-at must be an integer ≥ 0, got 'abc'/);
-    expect(errors.join('')).toMatch(/--ssim-weight must be a number ≥ 0, got '-1'/);
-    expect(errors.join('')).toMatch(/--lr-decay-factor must be a number in \(0, 1\], got '0'/);
-    expect(errors.join('')).toMatch(/--model-version must be a semantic version/);
-    expect(errors.join('')).toMatch(/--generator-lr must be a number in \(0, 1\], got '0'/);
+    expect(errors.join('')).toMatch(/--lr-decay-factor:? must be a number in \(0, 1\], got '1.5'/);
+    expect(errors.join('')).toMatch(/--adversarial-off-at:? must be an integer ≥ 0, got '-3'/);
+    expect(errors.join('')).toMatch(/--lr-decay-at:? must be an integer ≥ 0, got 'abc'/);
+    expect(errors.join('')).toMatch(/--ssim-weight:? must be a number ≥ 0, got '-1'/);
+    expect(errors.join('')).toMatch(/--lr-decay-factor:? must be a number in \(0, 1\], got '0'/);
+    expect(errors.join('')).toMatch(/--model-version:? must be a semantic version/);
+    expect(errors.join('')).toMatch(/--generator-lr:? must be a number in \(0, 1\], got '0'/);
   });
 });

@@ -6,6 +6,7 @@
 import { definePlugin } from '../../core/index.js';
 import { autofocus } from './ops/autofocus.js';
 import { defocusMapOp } from './ops/defocus-map.js';
+import { deeprTrainer } from './trainer.js';
 
 export const deeprPlugin = definePlugin({
   id: 'deepr',
@@ -24,6 +25,7 @@ export const deeprPlugin = definePlugin({
     { id: 'demo', path: 'pipelines/demo.json', description: "Focal's main job on a bundled sample: Deep-R autofocus, then a nuclei count" },
   ],
   operations: [autofocus, defocusMapOp],
+  trainers: [deeprTrainer],
 });
 
 export default deeprPlugin;

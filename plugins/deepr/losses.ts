@@ -42,17 +42,24 @@ export function generatorLoss(
   weights: LossWeights,
   scales: number,
 ): { total: Tensor; adversarial: Tensor | null; msSsim: Tensor; berhu: Tensor; ssim: Tensor | null } {
+  const t = generatorTerms(tf, y, gx, dOfGx, (weights.ssim ?? 0) > 0, scales);
+  const weighted = [tf.mul(t.msSsim, weights.msSsim), tf.mul(t.berhu, weights.berhu)];
+  if (t.adversarial) weighted.unshift(tf.mul(t.adversarial, weights.adversarial));
+  if (t.ssim) weighted.push(tf.mul(t.ssim, weights.ssim!));
+  return { total: tf.addN(weighted), ...t };
+}
+
+/**
+ * The unweighted terms of {@link generatorLoss}: (1 − D(G(x)))² (null without `dOfGx`),
+ * 1 − MS-SSIM, BerHu and, with `withSsim`, 1 − SSIM (else null); batch means.
+ */
+export function generatorTerms(tf: Tf, y: Tensor4D, gx: Tensor4D, dOfGx: Tensor | null, withSsim: boolean, scales: number): { adversarial: Tensor | null; msSsim: Tensor; berhu: Tensor; ssim: Tensor | null } {
   const adversarial = dOfGx ? tf.mean(tf.square(tf.sub(1, dOfGx))) : null;
   const range = rangePerImage(tf, y);
-  const ms = tf.mean(msSsimTf(tf, y, gx, range, scales));
-  const structural = tf.sub(1, ms);
+  const msSsim = tf.sub(1, tf.mean(msSsimTf(tf, y, gx, range, scales)));
   const berhu = tf.mean(berhuTf(tf, y, gx));
-  const ssim = (weights.ssim ?? 0) > 0 ? tf.sub(1, tf.mean(ssimTf(tf, y, gx, range))) : null;
-  const weighted = [tf.mul(structural, weights.msSsim), tf.mul(berhu, weights.berhu)];
-  if (adversarial) weighted.unshift(tf.mul(adversarial, weights.adversarial));
-  if (ssim) weighted.push(tf.mul(ssim, weights.ssim!));
-  const total = tf.addN(weighted);
-  return { total, adversarial, msSsim: structural, berhu, ssim };
+  const ssim = withSsim ? tf.sub(1, tf.mean(ssimTf(tf, y, gx, range))) : null;
+  return { adversarial, msSsim, berhu, ssim };
 }
 
 /** Discriminator loss (eq. 2): core's least-squares discriminator loss. */

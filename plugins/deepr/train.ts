@@ -3,12 +3,14 @@
  * 6 generator and 3 discriminator updates per iteration, Adam (5e-4 / 1e-6), batch 5,
  * validation every 50 iterations, best model by validation BerHu, resumable checkpoints.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, RateEstimator, throwIfAborted, AUGMENT_COUNT, augment, loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray, standardise, SeededRandom, type Tf, berhuTf, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf } from '../../core/index.js';
+import {
+  FocalError, AUGMENT_COUNT, augment, type NamedArray, standardise, type SeededRandom, type Tf, berhuTf, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf,
+  train, termActive, resolveDecay, learningRatesAt as kitLearningRatesAt, type DecaySchedule, type LossTerm, type TrainerProgress, type TrainerSpec,
+} from '../../core/index.js';
+export { validationsAfter, saveLayersModel, loadLayersModel } from '../../core/index.js';
 import type { TrainingPair } from './data.js';
-import { DEFAULT_LOSS_WEIGHTS, discriminatorLoss, generatorLoss, type LossWeights } from './losses.js';
+import { DEFAULT_LOSS_WEIGHTS, discriminatorLoss, generatorTerms, type LossWeights } from './losses.js';
 import { buildDiscriminator, buildGenerator } from './model.js';
 import { renderLinePlot } from './plot.js';
 
@@ -94,30 +96,8 @@ export interface TrainOptions {
   now?: () => number;
 }
 
-/** Progress of {@link trainDeepR} after an iteration. */
-export interface TrainProgress {
-  iteration: number;
-  /** The last iteration (`iterations`). */
-  iterations: number;
-  /**
-   * Training iterations per second over the last minute (at least the last 10 iterations),
-   * measured on the updates only: validation, checkpoints and logging are left out.
-   * Undefined until one iteration has been timed.
-   */
-  iterationsPerSecond: number | undefined;
-  /**
-   * Time to the last iteration, ms: the iterations left at that rate, plus the validations
-   * left (every `validateEvery` and the last iteration) at the mean time validations took
-   * so far (with their checkpoint). 0 after the last iteration; undefined without a rate.
-   */
-  etaMs: number | undefined;
-}
-
-/** Validations still to come after iteration `it`: every `every`-th iteration and the last one. */
-export function validationsAfter(it: number, iterations: number, every: number): number {
-  if (it >= iterations) return 0;
-  return Math.floor(iterations / every) - Math.floor(it / every) + (iterations % every !== 0 ? 1 : 0);
-}
+/** Progress of {@link trainDeepR} after an iteration: the kit's progress (rate over the updates only, ETA with the validations left). */
+export type TrainProgress = TrainerProgress;
 
 /** One row of loss.csv: means over the iteration's updates; validation columns on validation iterations. */
 export interface LossRow {
@@ -221,22 +201,8 @@ export function validate(tf: Tf, generator: tfTypes.LayersModel, pairs: Training
   return { berhu: sb / pairs.length, msSsim: sm / pairs.length, ssim: ss / pairs.length };
 }
 
-function csvLine(r: LossRow): string {
-  return CSV_COLUMNS.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(',');
-}
-
-function parseCsvRows(text: string): LossRow[] {
-  const lines = text.trim().split('\n').slice(1).filter((l) => l !== '');
-  return lines.map((l) => {
-    const v = l.split(',');
-    const row: Record<string, number | undefined> = {};
-    CSV_COLUMNS.forEach((c, i) => (row[c] = v[i] === '' || v[i] === undefined ? undefined : Number(v[i])));
-    return row as unknown as LossRow;
-  });
-}
-
-/** Writes loss.png: generator total, its terms, discriminator, validation BerHu and 1 − validation SSIM (log scale). */
-export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void> {
+/** loss.png: generator total, its terms, discriminator, validation BerHu and 1 − validation SSIM (log scale). */
+export function lossPlot(rows: LossRow[]): Uint8Array {
   const it = rows.map((r) => r.iteration);
   const val = rows.filter((r) => r.validationBerhu !== undefined);
   const png = renderLinePlot([
@@ -249,136 +215,44 @@ export async function writeLossPlot(file: string, rows: LossRow[]): Promise<void
     { label: 'validation BerHu', colour: [220, 0, 0], x: val.map((r) => r.iteration), y: val.map((r) => r.validationBerhu!) },
     ...(val.some((r) => r.validationSsim !== undefined) ? [{ label: '1 - validation SSIM', colour: [240, 110, 170] as [number, number, number], x: val.map((r) => r.iteration), y: val.map((r) => (r.validationSsim === undefined ? NaN : 1 - r.validationSsim)) }] : []),
   ], 800, 400, { xTitle: 'iteration (generator updates)', yTitle: 'loss (unitless, log scale)' });
-  await writeFile(file, png);
+  return png;
 }
 
-/** The tfjs layers-format artifacts of a model (model.json + weights.bin in one folder). */
-export async function saveLayersModel(tf: Tf, model: tfTypes.LayersModel, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      const data = a.weightData instanceof ArrayBuffer ? new Uint8Array(a.weightData) : new Uint8Array(await new Blob((a.weightData ?? []) as ArrayBuffer[]).arrayBuffer());
-      await writeFile(join(dir, 'weights.bin'), data);
-      await writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', generatedBy: 'focal deepr', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
 
-/** Loads what {@link saveLayersModel} wrote. */
-export async function loadLayersModel(tf: Tf, dir: string): Promise<tfTypes.LayersModel> {
-  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-  const buf = await readFile(join(dir, 'weights.bin'));
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) }));
-}
+/** A decay schedule (the learning-rate fields of options, a resolved config or an older checkpoint). */
+export const learningRatesAt = (c: DecaySchedule, it: number) => kitLearningRatesAt(c, it);
 
-/** A learning-rate schedule as options, a resolved config or an older checkpoint's state hold it. */
-interface Schedule {
-  generatorLearningRate: number;
-  discriminatorLearningRate: number;
-  learningRateDecayAt?: number | readonly number[];
-  learningRateDecayFactor?: number | readonly number[];
-}
+type TermConfig = { adversarialOffAt?: number; ssimTermAfter?: number; lossWeights: LossWeights };
 
-/** Decay steps (0 / [] → none) and one factor per step; a single factor applies to every step. */
-function decaySteps(c: Schedule): { at: number[]; factor: number[] } {
-  const raw = c.learningRateDecayAt ?? [];
-  const at = (typeof raw === 'number' ? [raw] : [...raw]).filter((v) => v !== 0);
-  const f = c.learningRateDecayFactor ?? 0.1;
-  const factor = typeof f === 'number' ? at.map(() => f) : [...f];
-  return { at, factor };
-}
-
-/** The generator's and discriminator's learning rates at (1-based) iteration `it`. */
-export function learningRatesAt(c: Schedule, it: number): { generator: number; discriminator: number } {
-  const { at, factor } = decaySteps(c);
-  let f = 1;
-  for (let i = 0; i < at.length; i++) if (it > at[i]) f *= factor[i];
-  return { generator: c.generatorLearningRate * f, discriminator: c.discriminatorLearningRate * f };
-}
-
-/** First iteration ≤ `done` at which two schedules' learning rates differ (undefined: none). */
-function firstScheduleDifference(a: Schedule, b: Schedule, done: number): number | undefined {
-  // Both schedules are piecewise constant: compare at the start of every piece of either.
-  const points = [1, ...decaySteps(a).at.map((k) => k + 1), ...decaySteps(b).at.map((k) => k + 1)].filter((p) => p >= 1 && p <= done);
-  for (const it of points.sort((x, y) => x - y)) {
-    const ra = learningRatesAt(a, it);
-    const rb = learningRatesAt(b, it);
-    if (ra.generator !== rb.generator || ra.discriminator !== rb.discriminator) return it;
-  }
-  return undefined;
+/** Deep-R's generator loss terms in the kit's form, in the order eq. 1 sums them (λ, ν, ξ, then σ). */
+function lossTerms(c: TermConfig): LossTerm[] {
+  return [
+    { name: 'adversarial', weight: c.lossWeights.adversarial, offAfter: c.adversarialOffAt ?? 0, fields: { weight: 'adversarialWeight', offAfter: 'adversarialOffAt' } },
+    { name: 'msSsim', weight: c.lossWeights.msSsim },
+    { name: 'berhu', weight: c.lossWeights.berhu },
+    { name: 'ssim', weight: c.lossWeights.ssim ?? 0, after: c.ssimTermAfter ?? 0, fields: { weight: 'ssimTermAfter', after: 'ssimTermAfter' } },
+  ];
 }
 
 /** Whether iteration `it` trains with the adversarial term (and updates the discriminator). */
-export function adversarialActive(c: { adversarialOffAt?: number; lossWeights: LossWeights }, it: number): boolean {
-  const off = c.adversarialOffAt ?? 0;
-  return c.lossWeights.adversarial !== 0 && !(off > 0 && it > off);
+export function adversarialActive(c: TermConfig, it: number): boolean {
+  return termActive(lossTerms(c)[0], it);
 }
 
 /** Whether iteration `it` trains with the added 1 − SSIM term. */
-export function ssimTermActive(c: { ssimTermAfter?: number; lossWeights: LossWeights }, it: number): boolean {
-  return (c.lossWeights.ssim ?? 0) > 0 && it > (c.ssimTermAfter ?? 0);
-}
-
-/** First iteration ≤ `done` at which two configs' SSIM terms differ (undefined: none). */
-function firstSsimTermDifference(a: { ssimTermAfter?: number; lossWeights: LossWeights }, b: { ssimTermAfter?: number; lossWeights: LossWeights }, done: number): number | undefined {
-  const points = [1, (a.ssimTermAfter ?? 0) + 1, (b.ssimTermAfter ?? 0) + 1].filter((p) => p <= done).sort((x, y) => x - y);
-  for (const it of points) {
-    const wa = ssimTermActive(a, it) ? a.lossWeights.ssim : 0;
-    const wb = ssimTermActive(b, it) ? b.lossWeights.ssim : 0;
-    if (wa !== wb) return it;
-  }
-  return undefined;
-}
-
-/** tfjs' Adam reads its `learningRate` field at each update. */
-function setLearningRate(opt: tfTypes.Optimizer, rate: number): void {
-  (opt as unknown as { learningRate: number }).learningRate = rate;
-}
-
-/** Validates and normalises the decay options (fields named in errors). */
-function resolveDecay(options: Pick<TrainOptions, 'learningRateDecayAt' | 'learningRateDecayFactor'>): { learningRateDecayAt: number[]; learningRateDecayFactor: number[] } {
-  const raw = options.learningRateDecayAt ?? [];
-  const list = typeof raw === 'number' ? [raw] : [...raw];
-  for (const v of list) {
-    if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: must be integers ≥ 0, got ${v}`, { field: 'learningRateDecayAt' });
-  }
-  const at = list.filter((v) => v !== 0);
-  if (at.length !== list.length && list.length > 1) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: 0 (no decay) cannot be combined with steps, got ${list.join(',')}`, { field: 'learningRateDecayAt' });
-  for (let i = 1; i < at.length; i++) {
-    if (at[i] <= at[i - 1]) throw new FocalError('E_ARGUMENT', `learningRateDecayAt: steps must be strictly ascending, got ${at.join(',')}`, { field: 'learningRateDecayAt' });
-  }
-  const f = options.learningRateDecayFactor ?? 0.1;
-  const factors = typeof f === 'number' ? at.map(() => f) : [...f];
-  if (typeof f !== 'number' && factors.length !== at.length) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: ${factors.length} factors for ${at.length} decay steps (give one factor, or one per step)`, { field: 'learningRateDecayFactor' });
-  for (const v of typeof f === 'number' ? [f] : factors) {
-    if (!(v > 0 && v <= 1)) throw new FocalError('E_ARGUMENT', `learningRateDecayFactor: must be in (0, 1], got ${v}`, { field: 'learningRateDecayFactor' });
-  }
-  return { learningRateDecayAt: at, learningRateDecayFactor: factors };
-}
-
-interface State {
-  iteration: number;
-  rngState: number;
-  bestIteration: number;
-  bestValidationBerhu: number;
-  /** Absent in checkpoints written before validation SSIM was logged. */
-  bestValidationSsim?: number;
-  /** Snapshots in the weight average (checkpoint/generator-average holds it when > 0). */
-  averageCount?: number;
-  /** With `initialGenerator`: validation of the starting weights. */
-  initialValidation?: { berhu: number; ssim: number };
-  config: ResolvedConfig;
+export function ssimTermActive(c: TermConfig, it: number): boolean {
+  return termActive(lossTerms(c)[3], it);
 }
 
 /**
- * Trains Deep-R. Writes into `outDir`: loss.csv (one row per iteration), loss.png (redrawn at
- * each validation), checkpoint/ (generator, discriminator and both Adam states, RNG state and
- * iteration, written at each validation and at the end) and generator/ (the best generator by
- * validation BerHu, tfjs layers format). With `resume`, continues from checkpoint/ exactly
- * where it stopped (same iteration, weights, optimizer moments and sampling RNG state).
+ * Trains Deep-R on core's trainer ({@link train}). Writes into `outDir`: loss.csv (one row per
+ * iteration), loss.png (redrawn at each validation), checkpoint/ (generator, discriminator and
+ * both Adam states, RNG state and iteration, written at each validation and at the end) and
+ * generator/ (the best generator by validation BerHu or SSIM, tfjs layers format). With
+ * `resume`, continues from checkpoint/ exactly where it stopped.
  */
 export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainResult> {
+  const decay = resolveDecay(options);
   const o: ResolvedConfig = {
     iterations: options.iterations,
     baseChannels: options.baseChannels ?? 32,
@@ -389,7 +263,8 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     discriminatorUpdates: options.discriminatorUpdates ?? 3,
     generatorLearningRate: options.generatorLearningRate ?? 5e-4,
     discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
-    ...resolveDecay(options),
+    learningRateDecayAt: decay.at,
+    learningRateDecayFactor: decay.factor,
     adversarialOffAt: options.adversarialOffAt ?? 0,
     ssimTermAfter: options.ssimTermAfter ?? 0,
     averageAfter: options.averageAfter ?? 0,
@@ -413,226 +288,42 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
   if (options.validation.length === 0) throw new FocalError('E_ARGUMENT', 'validation: no validation pairs', { field: 'validation' });
 
-  const ckpt = join(options.outDir, 'checkpoint');
-  const csv = join(options.outDir, 'loss.csv');
-  await mkdir(ckpt, { recursive: true });
-  // Read and check a checkpoint to resume before any tensor is allocated: a refusal leaks nothing.
-  let saved: State | undefined;
-  if (options.resume) {
-    try {
-      saved = JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as State;
-    } catch {
-      saved = undefined;
-    }
-    if (saved) {
-      for (const k of ['baseChannels', 'levels'] as const) {
-        if (saved.config[k] !== o[k]) throw new FocalError('E_ARGUMENT', `resume: the checkpoint was trained with ${k} ${saved.config[k]}, this run asks for ${o[k]}`, { field: k });
-      }
-      const changed = firstScheduleDifference(saved.config, o, saved.iteration);
-      if (changed !== undefined) {
-        throw new FocalError('E_ARGUMENT', `resume: this run's learning rates differ from the checkpoint's at iteration ${changed}, which is already trained (${saved.iteration}); a decay may start at iteration ${saved.iteration} or later`, { field: 'learningRateDecayAt' });
-      }
-      const savedOff = saved.config.adversarialOffAt ?? 0;
-      if (savedOff !== o.adversarialOffAt && Math.min(...[savedOff, o.adversarialOffAt].filter((v) => v > 0)) < saved.iteration) {
-        throw new FocalError('E_ARGUMENT', `resume: adversarialOffAt ${o.adversarialOffAt} would change iterations already trained (${saved.iteration}; the checkpoint's value: ${savedOff}); it may be set to ${saved.iteration} or later`, { field: 'adversarialOffAt' });
-      }
-      const savedAvg = saved.config.averageAfter ?? 0;
-      if (savedAvg !== o.averageAfter && Math.min(...[savedAvg, o.averageAfter].filter((v) => v > 0)) < saved.iteration) {
-        throw new FocalError('E_ARGUMENT', `resume: averageAfter ${o.averageAfter} would change the weight average of iterations already trained (${saved.iteration}; the checkpoint's value: ${savedAvg}); it may be set to ${saved.iteration} or later`, { field: 'averageAfter' });
-      }
-      // λ shapes every trained iteration from the first (adversarialOffAt only ends it later)
-      if ((saved.config.lossWeights?.adversarial ?? DEFAULT_LOSS_WEIGHTS.adversarial) !== o.lossWeights.adversarial && saved.iteration > 0) {
-        throw new FocalError('E_ARGUMENT', `resume: adversarial weight ${o.lossWeights.adversarial} differs from the checkpoint's (${saved.config.lossWeights?.adversarial}), which trained iterations 1–${saved.iteration}; to drop the term from now on use adversarialOffAt ${saved.iteration}`, { field: 'adversarialWeight' });
-      }
-      if ((saved.config.initFrom ?? '') !== o.initFrom) {
-        throw new FocalError('E_ARGUMENT', `resume: the checkpoint's generator started from ${saved.config.initFrom ? `'${saved.config.initFrom}'` : 'a random initialisation'}, this run from ${o.initFrom ? `'${o.initFrom}'` : 'a random initialisation'}`, { field: 'initFrom' });
-      }
-      const ssimChanged = firstSsimTermDifference(saved.config, o, saved.iteration);
-      if (ssimChanged !== undefined) {
-        throw new FocalError('E_ARGUMENT', `resume: the SSIM term (weight ${o.lossWeights.ssim ?? 0} after iteration ${o.ssimTermAfter}) differs from the checkpoint's at iteration ${ssimChanged}, which is already trained (${saved.iteration}); it may start at iteration ${saved.iteration} or later`, { field: 'ssimTermAfter' });
-      }
-    }
-  }
-  const generator = buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 });
-  const discriminator = buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 });
-  const optG = tf.train.adam(o.generatorLearningRate);
-  const optD = tf.train.adam(o.discriminatorLearningRate);
-  const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
-  const dVars = discriminator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
-
-  let state: State = { iteration: 0, rngState: new SeededRandom(o.seed).state, bestIteration: 0, bestValidationBerhu: Infinity, bestValidationSsim: -Infinity, averageCount: 0, config: o };
-  let average: NamedArray[] | undefined;
-  let rows: LossRow[] = [];
-  if (saved) {
-    setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
-    setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
-    await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
-    await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
-    state = { ...saved, bestValidationBerhu: saved.bestValidationBerhu ?? Infinity, bestValidationSsim: saved.bestValidationSsim ?? NaN, averageCount: saved.averageCount ?? 0, config: o };
-    if (state.averageCount! > 0) average = await loadArrays(join(ckpt, 'generator-average'));
-    // another selection rule: the best so far was chosen by the other score, so the choice starts
-    // afresh from the checkpoint's generator (scored now; earlier generators are not kept)
-    if ((saved.config.bestBy ?? 'berhu') !== o.bestBy) {
-      const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
-      state = { ...state, bestIteration: saved.iteration, bestValidationBerhu: v.berhu, bestValidationSsim: v.ssim };
-      await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
-    }
-    try {
-      rows = parseCsvRows(await readFile(csv, 'utf8')).filter((r) => r.iteration <= state.iteration);
-    } catch {
-      rows = [];
-    }
-  }
-  if (!saved && options.initialGenerator) {
-    // fine-tuning: start from the given weights, and let them be the best so far
-    // match by layer/weight name (a loaded model lists its weights in another order, and tfjs
-    // may suffix names with _1, _2… when several models live in one process)
-    const base = (name: string) => name.replace(/(_\d+)+$/, '');
-    const byName = new Map(options.initialGenerator.weights.map((a) => [base(a.name), a]));
-    const ws = generator.weights;
-    const init = ws.map((w) => byName.get(base(w.name)));
-    const missing = ws.findIndex((_, i) => init[i] === undefined);
-    const misfit = ws.findIndex((w, i) => init[i] !== undefined && init[i]!.shape.join('x') !== w.shape.join('x'));
-    const mismatch = byName.size !== ws.length ? `${byName.size} weight tensors for a generator with ${ws.length}` : missing >= 0 ? `no weight ${base(ws[missing].name)}` : misfit >= 0 ? `weight ${base(ws[misfit].name)} has shape [${init[misfit]!.shape}], the generator's is [${ws[misfit].shape}]` : undefined;
-    if (mismatch) {
-      generator.dispose();
-      discriminator.dispose();
-      optG.dispose();
-      optD.dispose();
-      throw new FocalError('E_ARGUMENT', `initFrom: ${options.initialGenerator.source} does not fit a generator with baseChannels ${o.baseChannels} and levels ${o.levels} (${mismatch})`, { field: 'initFrom' });
-    }
-    setModelArrays(tf, generator, init as NamedArray[]);
-    const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
-    state = { ...state, bestIteration: 0, bestValidationBerhu: v.berhu, bestValidationSsim: v.ssim, initialValidation: { berhu: v.berhu, ssim: v.ssim } };
-    await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
-  }
-  await writeFile(csv, `${CSV_COLUMNS.join(',')}\n${rows.map(csvLine).join('\n')}${rows.length ? '\n' : ''}`);
-  const rng = new SeededRandom(0);
-  rng.state = state.rngState;
-
-  const saveCheckpoint = async () => {
-    await saveArrays(join(ckpt, 'generator'), modelArrays(generator));
-    await saveArrays(join(ckpt, 'discriminator'), modelArrays(discriminator));
-    await saveArrays(join(ckpt, 'adam-generator'), await optimizerArrays(optG));
-    await saveArrays(join(ckpt, 'adam-discriminator'), await optimizerArrays(optD));
-    if (average) await saveArrays(join(ckpt, 'generator-average'), average);
-    const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : (null as unknown as number));
-    const s: State = { ...state, rngState: rng.state, bestValidationBerhu: finite(state.bestValidationBerhu), bestValidationSsim: finite(state.bestValidationSsim) };
-    await writeFile(join(ckpt, 'state.json'), JSON.stringify(s, null, 1));
+  const spec: TrainerSpec = {
+    buildGenerator: () => buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 }),
+    buildDiscriminator: () => buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 }),
+    terms: lossTerms(o),
+    adversarialTerm: 'adversarial',
+    termValues: (t, { batch, output, critic, active }) => {
+      const v = generatorTerms(t, batch.target as Tensor4D, output as Tensor4D, critic, active.has('ssim'), o.msSsimScales);
+      return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) as Record<string, tfTypes.Tensor>;
+    },
+    discriminatorLoss,
+    sampleBatch: (t, rng) => {
+      const { x, y } = trainingBatch(t, o, options.sample, rng);
+      return { inputs: [x], target: y };
+    },
+    validate: (t, g) => validate(t, g, options.validation, o.patchPx, o.batchSize, o.msSsimScales),
+    bestBy: o.bestBy === 'ssim' ? { metric: 'ssim', better: 'higher' } : { metric: 'berhu', better: 'lower' },
+    fixed: { baseChannels: o.baseChannels, levels: o.levels },
+    csvColumns: CSV_COLUMNS,
+    plot: (rows) => lossPlot(rows as unknown as LossRow[]),
+    generatedBy: 'focal deepr',
+    architecture: `a generator with baseChannels ${o.baseChannels} and levels ${o.levels}`,
+    config: o,
   };
-
-  const weightsWithoutSsim: LossWeights = { ...o.lossWeights, ssim: 0 };
-  const t0 = Date.now();
-  // rate and ETA: the rate counts the time of the updates only (validation would make it jump
-  // every validateEvery iterations); validations are timed apart and added to the ETA
-  const now = options.now ?? (() => performance.now());
-  const rate = new RateEstimator({ windowMs: 60_000, minSamples: 11 });
-  let trainingMs = 0;
-  rate.add(state.iteration, o.iterations, trainingMs);
-  let validationMs = 0;
-  let validations = 0;
-  let previous: { updatedAt: number; validated: boolean } | undefined;
-  while (state.iteration < o.iterations) {
-    throwIfAborted(options.signal);
-    const startedAt = now();
-    if (previous?.validated) {
-      // from the end of the last iteration's updates: its validation, best model, checkpoint and plot
-      validationMs += startedAt - previous.updatedAt;
-      validations++;
-    }
-    const it = state.iteration + 1;
-    const rates = learningRatesAt(o, it);
-    setLearningRate(optG, rates.generator);
-    setLearningRate(optD, rates.discriminator);
-    const adversarialOn = adversarialActive(o, it);
-    const ssimOn = ssimTermActive(o, it);
-    const weights = ssimOn ? o.lossWeights : weightsWithoutSsim;
-    let g = 0, adv = 0, ms = 0, bh = 0, ss = 0, d = 0;
-    for (let u = 0; u < o.generatorUpdates; u++) {
-      const { x, y } = trainingBatch(tf, o, options.sample, rng);
-      let terms: number[] = [];
-      const cost = optG.minimize(() => {
-        const gx = generator.apply(x, { training: true }) as Tensor4D;
-        const dg = adversarialOn ? (discriminator.apply(gx) as tfTypes.Tensor) : null;
-        const l = generatorLoss(tf, y, gx, dg, weights, o.msSsimScales);
-        terms = [l.adversarial ? l.adversarial.dataSync()[0] : NaN, l.msSsim.dataSync()[0], l.berhu.dataSync()[0], l.ssim ? l.ssim.dataSync()[0] : NaN];
-        return l.total as tfTypes.Scalar;
-      }, true, gVars);
-      g += cost!.dataSync()[0];
-      adv += terms[0];
-      ms += terms[1];
-      bh += terms[2];
-      ss += terms[3];
-      tf.dispose([cost!, x, y]);
-    }
-    for (let u = 0; adversarialOn && u < o.discriminatorUpdates; u++) {
-      const { x, y } = trainingBatch(tf, o, options.sample, rng);
-      const gx = generator.predict(x) as Tensor4D;
-      const cost = optD.minimize(() => discriminatorLoss(tf, discriminator.apply(gx) as tfTypes.Tensor, discriminator.apply(y) as tfTypes.Tensor) as tfTypes.Scalar, true, dVars);
-      d += cost!.dataSync()[0];
-      tf.dispose([cost!, x, y, gx]);
-    }
-    state.iteration = it;
-    const updatedAt = now();
-    trainingMs += updatedAt - startedAt;
-    const estimate = rate.add(it, o.iterations, trainingMs);
-    const row: LossRow = {
-      iteration: it,
-      generator: g / o.generatorUpdates,
-      adversarial: adversarialOn ? adv / o.generatorUpdates : undefined,
-      msSsim: ms / o.generatorUpdates,
-      berhu: bh / o.generatorUpdates,
-      ssim: ssimOn ? ss / o.generatorUpdates : undefined,
-      discriminator: adversarialOn ? d / o.discriminatorUpdates : undefined,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    const validating = it % o.validateEvery === 0 || it === o.iterations;
-    let raw: NamedArray[] | undefined;
-    if (validating && o.averageAfter > 0 && it > o.averageAfter) {
-      // add this snapshot to the running mean and validate the mean; training goes on from the raw weights
-      raw = modelArrays(generator).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
-      const n = (state.averageCount ?? 0) + 1;
-      if (!average) average = raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
-      else {
-        for (let i = 0; i < average.length; i++) {
-          const m = average[i].data;
-          const w = raw[i].data;
-          for (let j = 0; j < m.length; j++) m[j] += (w[j] - m[j]) / n;
-        }
-      }
-      state.averageCount = n;
-      setModelArrays(tf, generator, average);
-    }
-    if (validating) {
-      const v = validate(tf, generator, options.validation, o.patchPx, o.batchSize, o.msSsimScales);
-      row.validationBerhu = v.berhu;
-      row.validationMsSsim = v.msSsim;
-      row.validationSsim = v.ssim;
-      // a NaN best (a checkpoint from before SSIM was logged) is beaten by any score
-      const better = o.bestBy === 'ssim' ? !(v.ssim <= (state.bestValidationSsim ?? -Infinity)) : v.berhu < state.bestValidationBerhu;
-      if (better) {
-        state.bestValidationBerhu = v.berhu;
-        state.bestValidationSsim = v.ssim;
-        state.bestIteration = it;
-        await saveLayersModel(tf, generator, join(options.outDir, 'generator'));
-      }
-      if (raw) setModelArrays(tf, generator, raw);
-    }
-    rows.push(row);
-    await appendFile(csv, `${csvLine(row)}\n`);
-    if (options.onIteration) {
-      const validationsLeft = validationsAfter(it, o.iterations, o.validateEvery);
-      const etaMs = estimate.etaMs === undefined ? undefined : estimate.etaMs + (validations > 0 ? (validationsLeft * validationMs) / validations : 0);
-      options.onIteration(row, { iteration: it, iterations: o.iterations, iterationsPerSecond: estimate.ratePerSecond, etaMs });
-    }
-    previous = { updatedAt, validated: validating };
-    if (validating) {
-      await saveCheckpoint();
-      await writeLossPlot(join(options.outDir, 'loss.png'), rows);
-    }
-  }
-  discriminator.dispose();
-  optG.dispose();
-  optD.dispose();
-  return { iteration: state.iteration, bestIteration: state.bestIteration, bestValidationBerhu: state.bestValidationBerhu, bestValidationSsim: state.bestValidationSsim ?? NaN, rows, generator, config: o, ...(state.initialValidation ? { initialValidation: state.initialValidation } : {}) };
+  const r = await train(tf, spec, {
+    iterations: o.iterations, generatorUpdates: o.generatorUpdates, discriminatorUpdates: o.discriminatorUpdates,
+    generatorLearningRate: o.generatorLearningRate, discriminatorLearningRate: o.discriminatorLearningRate,
+    learningRateDecayAt: o.learningRateDecayAt, learningRateDecayFactor: o.learningRateDecayFactor,
+    validateEvery: o.validateEvery, averageAfter: o.averageAfter, seed: o.seed,
+  }, {
+    outDir: options.outDir, resume: options.resume, signal: options.signal, now: options.now,
+    ...(options.initialGenerator ? { initialWeights: options.initialGenerator } : {}),
+    onEvent: (e) => { if (e.event === 'iteration') options.onIteration?.(e.row as unknown as LossRow, e.progress); },
+  });
+  const iv = r.initialValidation;
+  return {
+    iteration: r.iteration, bestIteration: r.bestIteration, bestValidationBerhu: r.best.berhu ?? Infinity, bestValidationSsim: r.best.ssim ?? NaN,
+    rows: r.rows as unknown as LossRow[], generator: r.generator, config: o, ...(iv ? { initialValidation: { berhu: iv.berhu, ssim: iv.ssim } } : {}),
+  };
 }

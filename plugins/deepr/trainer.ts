@@ -1,0 +1,206 @@
+/**
+ * Deep-R's trainer contribution (`focal train deepr`): its options as a zod schema (flags in
+ * each field's meta, parsed by the CLI) and the run: data (an autofocus dataset or synthetic
+ * defocus), core's trainer through {@link trainDeepR}, the optional DPM decoder and the model
+ * package. The training stack (tfjs) is imported when a run starts.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { defineTrainer, formatDuration, FocalError, readTiff, z, type NamedArray, type TrainerContext } from '../../core/index.js';
+import type { LossRow, TrainProgress } from './train.js';
+
+const flag = <T extends z.ZodType>(schema: T, flags: string, description: string): T => schema.meta({ flags, description }) as T;
+const POSITIVE = 'must be a positive integer';
+const NON_NEGATIVE = 'must be an integer ≥ 0';
+const positiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSITIVE }).min(1, { error: POSITIVE });
+const nonNegativeInt = () => z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE });
+const nonNegativeNumber = () => z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : v.trim() === '' ? NaN : Number(v);
+  if (Number.isFinite(n) && n >= 0) return n;
+  ctx.addIssue({ code: 'custom', message: `must be a number ≥ 0, got '${v}'` });
+  return z.NEVER;
+});
+const unitFraction = () => z.coerce.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' });
+/** Comma-separated values, each checked by `ok` (the refused element is named). */
+const list = (ok: (n: number) => boolean, message: string) =>
+  z.string().transform((v, ctx) => {
+    const out: number[] = [];
+    for (const x of v.split(',').map((s) => s.trim())) {
+      const n = Number(x);
+      if (x === '' || !ok(n)) {
+        ctx.addIssue({ code: 'custom', message: `${message}, got '${x}'` });
+        return z.NEVER;
+      }
+      out.push(n);
+    }
+    return out;
+  });
+
+/** `focal train deepr` options (every option the command had before trainers were contributions). */
+export const deeprTrainOptions = z.object({
+  dataset: flag(z.string().optional(), '--dataset <dir>', 'autofocus dataset folder (docs/autofocus-dataset.md): FOV sub-folders of input/target pairs'),
+  synthetic: flag(z.array(z.string()).optional(), '--synthetic <images...>', 'in-focus TIFFs: pairs are made on the fly (Born & Wolf PSF, NA 0.75, n 1.0, 0.53 µm, 0.325 µm px, defocus −5…+5 µm, Poisson–Gaussian noise); every plane is a source'),
+  validation: flag(z.array(z.string()).optional(), '--validation <images...>', 'with --synthetic: in-focus TIFFs for the validation pairs (default: the training images, other crops and noise)'),
+  out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, checkpoint/'),
+  iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations (each: 6 generator + 3 discriminator updates; default 100000)'),
+  baseChannels: flag(positiveInt().default(32), '--base-channels <c>', 'channels of the first U-Net level (paper and default: 32)'),
+  patch: flag(positiveInt().default(256), '--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches; default 256)'),
+  batch: flag(positiveInt().default(5), '--batch <n>', 'batch size (default 5)'),
+  lrDecayAt: flag(list((n) => Number.isInteger(n) && n >= 0, NON_NEGATIVE).default([0]), '--lr-decay-at <iterations>', 'step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (default 0: constant, as in the paper); a step may be added when resuming at or before it'),
+  lrDecayFactor: flag(list((n) => n > 0 && n <= 1, 'must be a number in (0, 1]').default([0.1]), '--lr-decay-factor <f>', 'factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated; default 0.1)'),
+  adversarialOffAt: flag(nonNegativeInt().default(0), '--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it'),
+  ssimWeight: flag(nonNegativeNumber().default(0), '--ssim-weight <w>', 'weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)'),
+  ssimAfter: flag(nonNegativeInt().default(0), '--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it'),
+  averageAfter: flag(nonNegativeInt().default(0), '--average-after <iteration>', 'weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it'),
+  bestBy: flag(z.enum(['berhu', 'ssim'], { error: "must be 'berhu' or 'ssim'" }).default('berhu'), '--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule, default) or 'ssim' (highest); a change on resume starts the choice afresh"),
+  initFrom: flag(z.string().optional(), '--init-from <model>', "start the generator from a trained model package (a folder, or a bundled model's name) instead of random weights: fine-tuning; same --base-channels; the starting weights are validated first and kept if nothing beats them"),
+  adversarialWeight: flag(nonNegativeNumber().default(0.4), '--adversarial-weight <λ>', 'weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only; default 0.4)'),
+  generatorLr: flag(unitFraction().default(5e-4), '--generator-lr <rate>', "generator's Adam learning rate, in (0, 1] (paper and default: 5e-4)"),
+  validateEvery: flag(positiveInt().default(50), '--validate-every <n>', 'validate and checkpoint every n iterations (default 50)'),
+  validationPairs: flag(positiveInt().default(25), '--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs (default 25)'),
+  maxDefocus: flag(z.coerce.number().optional(), '--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm'),
+  dpmIterations: flag(nonNegativeInt().default(0), '--dpm-iterations <n>', 'then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)'),
+  seed: flag(nonNegativeInt().default(1), '--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise (default 1)'),
+  na: flag(z.coerce.number().default(0.75), '--na <value>', 'objective NA recorded in the manifest (synthetic pairs always use 0.75)'),
+  ensemble: flag(z.enum(['none', 'dihedral8'], { error: "must be 'none' or 'dihedral8'" }).default('none'), '--ensemble <mode>', "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)"),
+  resume: flag(z.boolean().optional(), '--resume', 'continue from <out>/checkpoint'),
+  name: flag(z.string().default('deepr'), '--name <name>', 'model name in the manifest (default deepr)'),
+  modelVersion: flag(z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, { error: 'must be a semantic version (e.g. 1.0.0)' }).default('0.1.0'), '--model-version <semver>', 'model version in the manifest (default 0.1.0)'),
+  onnx: flag(z.boolean().default(true), '--no-onnx', 'do not export ONNX weights'),
+  dpmOnnx: flag(z.boolean().default(true), '--no-dpm-onnx', "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)"),
+  json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)'),
+});
+export type DeepRTrainOptions = z.output<typeof deeprTrainOptions>;
+
+/** Iterations per second for a progress line: 3 significant digits ('0.0412', '1.23', '12.3'), '?' before there is a rate. */
+export function formatRate(perSecond: number | undefined): string {
+  if (perSecond === undefined || !Number.isFinite(perSecond)) return '?';
+  return perSecond >= 1000 ? perSecond.toFixed(0) : perSecond.toPrecision(3);
+}
+
+/** The log line of one training iteration (stderr): losses, validation scores, elapsed time, it/s and the ETA (h:mm:ss) to the last iteration. */
+export function iterationLine(r: LossRow, p: TrainProgress): string {
+  return `  it ${r.iteration}/${p.iterations}: G ${r.generator.toFixed(4)} (${r.adversarial !== undefined ? `adv ${r.adversarial.toFixed(3)}, ` : ''}1-MS-SSIM ${r.msSsim.toFixed(3)}, BerHu ${r.berhu.toFixed(3)}${r.ssim !== undefined ? `, 1-SSIM ${r.ssim.toFixed(3)}` : ''}), D ${r.discriminator?.toFixed(4) ?? 'off'}${r.validationBerhu !== undefined ? `, validation BerHu ${r.validationBerhu.toFixed(4)}${r.validationSsim !== undefined ? ` SSIM ${r.validationSsim.toFixed(4)}` : ''}` : ''}, ${r.seconds.toFixed(0)} s, ${formatRate(p.iterationsPerSecond)} it/s, ETA ${formatDuration(p.etaMs)}\n`;
+}
+
+/** The `--json` event of one training iteration: the loss row and the same rate and ETA as the log line (iterationsPerSecond and etaMs absent until measured). */
+export function iterationEvent(r: LossRow, p: TrainProgress): { event: string } & Record<string, unknown> {
+  return {
+    event: 'iteration', ...r, iterations: p.iterations,
+    ...(p.iterationsPerSecond !== undefined ? { iterationsPerSecond: p.iterationsPerSecond } : {}),
+    ...(p.etaMs !== undefined ? { etaMs: Math.round(p.etaMs) } : {}),
+    eta: formatDuration(p.etaMs),
+  };
+}
+
+async function readSources(files: string[]): Promise<{ data: Float32Array; width: number; height: number }[]> {
+  const out: { data: Float32Array; width: number; height: number }[] = [];
+  for (const f of files) {
+    const s = await readTiff(f);
+    for (const p of s.planes) out.push({ data: Float32Array.from(p), width: s.width, height: s.height });
+  }
+  return out;
+}
+
+async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {
+  if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
+  if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
+  // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
+  const deepr = {
+    ...(await import('./tf.js')),
+    ...(await import('./data.js')),
+    ...(await import('./package.js')),
+    ...(await import('./train.js')),
+    ...(await import('./losses.js')),
+    ...(await import('./dpm.js')),
+  };
+  const { tf, backend } = await deepr.getTf();
+  const out = resolve(opts.out);
+  await mkdir(out, { recursive: true });
+
+  let sample: import('./train.js').PairSampler;
+  let validation: import('./data.js').TrainingPair[];
+  let pixelSizeUm: number;
+  let range: [number, number];
+  let data: string;
+  if (opts.dataset !== undefined) {
+    const fovs = await deepr.readAutofocusDataset(opts.dataset, { maxDefocusUm: opts.maxDefocus });
+    const split = deepr.splitByFov(fovs);
+    if (split.note) ctx.log(`warning: ${split.note}`);
+    if (split.train.length === 0) throw new FocalError('E_USAGE', `--dataset ${opts.dataset}: no training pairs`);
+    const pairs = split.train;
+    sample = (rng) => pairs[rng.int(pairs.length)];
+    validation = split.validation;
+    pixelSizeUm = fovs[0].pixelSizeUm;
+    const dz = [...split.train, ...split.validation].map((p) => p.defocusUm);
+    range = [Math.min(...dz), Math.max(...dz)];
+    data = `autofocus dataset ${opts.dataset}: ${fovs.length} FOV, ${split.train.length} training / ${split.validation.length} validation pairs (split by FOV)`;
+  } else {
+    const sources = await readSources(opts.synthetic!);
+    const valSources = opts.validation ? await readSources(opts.validation) : sources;
+    const syn = deepr.SYNTHETIC_DEFAULTS;
+    sample = (rng) => deepr.syntheticPair(sources, opts.patch, rng);
+    const { SeededRandom } = await import('../../core/index.js');
+    const vrng = new SeededRandom(opts.seed + 7919);
+    validation = Array.from({ length: opts.validationPairs }, () => deepr.syntheticPair(valSources, opts.patch, vrng));
+    pixelSizeUm = syn.pixelSizeUm;
+    range = syn.defocusRangeUm;
+    data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
+  }
+  let initialGenerator: { weights: NamedArray[]; source: string } | undefined;
+  if (opts.initFrom !== undefined) {
+    const dir = deepr.resolveModelDir(opts.initFrom);
+    const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
+    const extra = (pkg.manifest.extra ?? {}) as Record<string, unknown>;
+    if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
+      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
+    }
+    const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
+    const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
+    const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+    model.dispose();
+    const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
+    initialGenerator = { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };
+  }
+  ctx.log(`deepr: training on ${backend}, ${opts.iterations} iterations, base ${opts.baseChannels} channels, ${opts.patch}-px patches, batch ${opts.batch}`);
+  {
+    const result = await deepr.trainDeepR(tf, {
+      sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
+      batchSize: opts.batch, validateEvery: opts.validateEvery, initialGenerator, generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
+      lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: ctx.signal,
+      onIteration: (r, p) => {
+        if (ctx.json) ctx.event(iterationEvent(r, p));
+        else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) ctx.log(iterationLine(r, p).replace(/\n$/, ''));
+      },
+    });
+    result.generator.dispose();
+    const best = await deepr.loadLayersModel(tf, join(out, 'generator'));
+    let dpm;
+    let dpmTarget: 'signed' | 'absolute' | undefined;
+    if (opts.dpmIterations > 0) {
+      // synthetic pairs use the symmetric Born & Wolf PSF: only |Δz| can be told from an image
+      const target = opts.synthetic ? 'absolute' : 'signed';
+      const r = await deepr.trainDpmDecoder(tf, best, { sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: ctx.signal, target });
+      dpmTarget = target;
+      dpm = r.model;
+      ctx.log(`  DPM decoder: L2 ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)} µm² over ${opts.dpmIterations} iterations`);
+    }
+    const pkgDir = join(out, 'model');
+    await deepr.saveDeepRPackage(pkgDir, best, {
+      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
+      bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
+      defocusRangeUm: range, command: `focal ${ctx.argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
+    }, dpm);
+    for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
+    if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
+    else process.stdout.write(`deepr: model package ${pkgDir} (${result.initialValidation ? `started from ${initialGenerator!.source}: validation BerHu ${result.initialValidation.berhu.toFixed(4)}, SSIM ${result.initialValidation.ssim.toFixed(4)}; ` : ''}best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
+  }
+}
+
+/** `focal train deepr`. */
+export const deeprTrainer = defineTrainer({
+  id: 'deepr',
+  description: 'train Deep-R (single-shot autofocus) from an autofocus dataset or synthetic defocus; writes <out>/model (model package) and training logs',
+  options: deeprTrainOptions,
+  run: runDeepRTrainer,
+});

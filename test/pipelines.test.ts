@@ -5,16 +5,16 @@
  */
 import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readTableFile, readTiff, TableJsonSchema } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ROOT, tempDir } from './helpers.js';
 
-const PIPELINE_DIR = join(ROOT, 'pipelines');
-const files = readdirSync(PIPELINE_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+/** Every pipeline a built-in plugin contributes (pipelines/ and plugins/<id>/pipelines/), relative to the package root. */
+const PIPELINE_DIR = ROOT;
+const files = builtinPlugins.flatMap((p) => (p.pipelines ?? []).map((x) => x.path)).sort();
+const inPipelinesFolder = readdirSync(join(ROOT, 'pipelines')).filter((f) => f.endsWith('.json'));
 
 function host() {
   const registry = new PluginRegistry();
@@ -28,8 +28,9 @@ const outRoot = tempDir('focal-pipelines-');
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
 describe('bundled pipelines', () => {
-  it('finds pipeline files', () => {
+  it('finds pipeline files, and every file in pipelines/ is a plugin\'s contribution', () => {
     expect(files.length).toBeGreaterThan(0);
+    expect(inPipelinesFolder.filter((f) => !files.includes(`pipelines/${f}`))).toEqual([]);
   });
 
   it.each(files)('%s runs on its default inputs and writes every output', async (file) => {
@@ -40,7 +41,7 @@ describe('bundled pipelines', () => {
       inputs: Record<string, { default?: string }>;
       outputs: Record<string, string>;
     };
-    expect(json.name, `${file}: name`).toBe(file.replace(/\.json$/, ''));
+    expect(json.name, `${file}: name`).toBe(basename(file).replace(/\.json$/, ''));
     expect(json.description?.length ?? 0, `${file}: description`).toBeGreaterThan(20);
     for (const [name, input] of Object.entries(json.inputs)) {
       expect(input.default, `${file}: input '${name}' needs a default sample`).toBeTypeOf('string');
@@ -103,7 +104,7 @@ describe('bundled pipelines', () => {
     const builtinOps = builtinPlugins.flatMap((p) => p.operations.map((op) => op.id));
     expect(registry.ids()).toEqual(expect.arrayContaining(builtinOps));
     const missing = registry.ids().filter((id) => !used.has(id));
-    expect(missing, `operations without a pipeline in pipelines/: ${missing.join(', ')}`).toEqual([]);
+    expect(missing, `operations without a bundled pipeline: ${missing.join(', ')}`).toEqual([]);
     const unknown = [...used].filter((id) => registry.get(id) === undefined);
     expect(unknown, `pipelines use unregistered operations: ${unknown.join(', ')}`).toEqual([]);
   });

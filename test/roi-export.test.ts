@@ -30,9 +30,13 @@ afterAll(() => rmSync(d, { recursive: true, force: true }));
 
 /** A bundled counting pipeline with the `rois` output added. */
 function withRois(name: string): string {
-  const doc = JSON.parse(readFileSync(join(ROOT, 'pipelines', `${name}.json`), 'utf8')) as { inputs: Record<string, { default?: string }>; outputs: Record<string, string> };
+  const doc = JSON.parse(readFileSync(join(ROOT, 'pipelines', `${name}.json`), 'utf8')) as { inputs: Record<string, { default?: string }>; outputs: Record<string, string>; nodes: Record<string, { params?: Record<string, unknown> }> };
   for (const i of Object.values(doc.inputs)) if (i.default) i.default = join(ROOT, 'pipelines', i.default);
   doc.outputs.rois = 'count.rois';
+  // An ROI is the object's outer outline, so ImageJ measures it with its holes: compare against
+  // Focal's areas counted the same way (with includeHoles off an object with a hole measures
+  // smaller in the table than its ROI in ImageJ; docs/cellcount.md).
+  doc.nodes.count.params = { ...doc.nodes.count.params, includeHoles: true };
   const file = join(d, `${name}.json`);
   writeFileSync(file, JSON.stringify(doc));
   return file;

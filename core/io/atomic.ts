@@ -3,6 +3,19 @@ import { open, rename, unlink, mkdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FocalError } from '../errors.js';
 
+/** The folder of `path` (created when asked) and a hidden, unique temporary name beside `path`. */
+async function tempSibling(path: string, mkdirFirst?: boolean): Promise<{ dir: string; tmp: string }> {
+  const dir = dirname(path);
+  if (mkdirFirst) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw ioError(`cannot create folder ${dir}`, dir, err);
+    }
+  }
+  return { dir, tmp: join(dir, `.${basename(path)}.focal-tmp-${process.pid}-${randomBytes(4).toString('hex')}`) };
+}
+
 /**
  * Writes `data` to `path` atomically: the bytes go to a temporary file in the same
  * folder, are flushed to disk, and the temporary file is renamed over `path`.
@@ -10,15 +23,7 @@ import { FocalError } from '../errors.js';
  * and any previous file at `path` is left untouched.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<Uint8Array>, options: { mkdir?: boolean } = {}): Promise<void> {
-  const dir = dirname(path);
-  if (options.mkdir) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw ioError(`cannot create folder ${dir}`, dir, err);
-    }
-  }
-  const tmp = join(dir, `.${basename(path)}.focal-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const { dir, tmp } = await tempSibling(path, options.mkdir);
   let handle;
   try {
     handle = await open(tmp, 'wx');
@@ -92,15 +97,7 @@ export interface AtomicFile {
  * (fsync + rename), `abort()` removes it. E_IO naming the file when it cannot be created.
  */
 export async function openAtomicFile(path: string, options: { mkdir?: boolean } = {}): Promise<AtomicFile> {
-  const dir = dirname(path);
-  if (options.mkdir) {
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw ioError(`cannot create folder ${dir}`, dir, err);
-    }
-  }
-  const tmp = join(dir, `.${basename(path)}.focal-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const { dir, tmp } = await tempSibling(path, options.mkdir);
   let handle: FileHandle;
   try {
     handle = await open(tmp, 'wx');

@@ -335,6 +335,20 @@ export function plotsOf(name: string, table: Table): PlotSpec[] {
 }
 
 let uplotAssets: { js: string; css: string } | undefined;
+/** The page's <head>: title, the shared stylesheet, and uPlot's code and style when the page has plots. */
+function pageHead(title: string, assets: { js: string; css: string } | undefined): string {
+  return `<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>
+${PAGE_CSS}
+${assets ? assets.css : ''}
+</style>
+${assets ? `<script>${scriptSafe(assets.js)}</script>` : ''}
+</head>`;
+}
+
 /** uPlot's browser build and style sheet (the `uplot` package), to inline into the page. */
 function uplot(): { js: string; css: string } {
   if (!uplotAssets) {
@@ -554,16 +568,7 @@ ${figs.map(figureHtml).join('\n')}
 
   return `<!DOCTYPE html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Focal run report: ${esc(data.pipeline.name)}</title>
-<style>
-${PAGE_CSS}
-${assets ? assets.css : ''}
-</style>
-${assets ? `<script>${scriptSafe(assets.js)}</script>` : ''}
-</head>
+${pageHead(`Focal run report: ${esc(data.pipeline.name)}`, assets)}
 <body>
 <header>
 <h1>${esc(data.pipeline.name)}</h1>
@@ -683,16 +688,7 @@ export function renderBatchIndex(data: BatchIndexData): string {
   const assets = plots.length ? uplot() : undefined;
   return `<!DOCTYPE html>
 <html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Focal batch: ${esc(data.out)}</title>
-<style>
-${PAGE_CSS}
-${assets ? assets.css : ''}
-</style>
-${assets ? `<script>${scriptSafe(assets.js)}</script>` : ''}
-</head>
+${pageHead(`Focal batch: ${esc(data.out)}`, assets)}
 <body>
 <header>
 <h1>Batch ${esc(baseName(data.out))}</h1>

@@ -8,6 +8,7 @@ import { FolderWatcher, type WatchEvent } from '../cli/watch/engine.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { Ledger } from '../cli/watch/ledger.js';
 import { ROOT, tempDir } from './helpers.js';
+import { ndTiffHeader } from '../core/testing/micromanager.js';
 
 const FX = join(ROOT, 'core', 'io', 'fixtures');
 
@@ -151,14 +152,7 @@ describe('watch engine (in process)', () => {
     mkdirSync(folder, { recursive: true });
     const w = 6;
     const h = 4;
-    const summary = Buffer.from(JSON.stringify({ PixelSize_um: 0.5, 'z-step_um': 2 }));
-    const header = Buffer.alloc(24);
-    header.write('II', 0, 'latin1');
-    header.writeUInt16LE(42, 2);
-    header.writeUInt32LE(483729, 8);
-    header.writeUInt32LE(3, 12);
-    header.writeUInt32LE(2355492, 16);
-    header.writeUInt32LE(summary.length, 20);
+    const { header, summary } = ndTiffHeader({ PixelSize_um: 0.5, 'z-step_um': 2 });
     const tif = join(folder, 'acq_NDTiffStack.tif');
     const index = join(folder, 'NDTiff.index');
     writeFileSync(tif, Buffer.concat([header, summary]));

@@ -4,6 +4,22 @@ import { createStack } from '../data/stack.js';
 import { writeTiff } from '../io/tiff/write.js';
 
 /**
+ * The start of an NDTiff stack file as Micro-Manager writes it: the 24-byte header (TIFF magic,
+ * NDTiff magic and version, summary-metadata magic and length) and the summary JSON after it.
+ */
+export function ndTiffHeader(summaryMetadata: Record<string, unknown>): { header: Buffer; summary: Buffer } {
+  const summary = Buffer.from(JSON.stringify(summaryMetadata));
+  const header = Buffer.alloc(24);
+  header.write('II', 0, 'latin1');
+  header.writeUInt16LE(42, 2);
+  header.writeUInt32LE(483729, 8);
+  header.writeUInt32LE(3, 12);
+  header.writeUInt32LE(2355492, 16);
+  header.writeUInt32LE(summary.length, 20);
+  return { header, summary };
+}
+
+/**
  * Writes a small NDTiff dataset as Micro-Manager does (for tests): one `<name>_NDTiffStack.tif`
  * with the summary header, uint16 planes appended, and `NDTiff.index` listing them. Pixel value
  * of plane (t, c, z): 1000·t + 100·c + z. `closed: false` leaves the index zero-padded.
@@ -14,14 +30,7 @@ export function writeNdTiffDataset(
 ): void {
   const { width = 6, height = 4, channels = ['DAPI', 'FITC'], z = 2, times = 1, positions = 1, closed = true, pixelSizeUm = 0.5, zStepUm = 2 } = options;
   mkdirSync(folder, { recursive: true });
-  const summary = Buffer.from(JSON.stringify({ PixelSize_um: pixelSizeUm, 'z-step_um': zStepUm }));
-  const header = Buffer.alloc(24);
-  header.write('II', 0, 'latin1');
-  header.writeUInt16LE(42, 2);
-  header.writeUInt32LE(483729, 8);
-  header.writeUInt32LE(3, 12);
-  header.writeUInt32LE(2355492, 16);
-  header.writeUInt32LE(summary.length, 20);
+  const { header, summary } = ndTiffHeader({ PixelSize_um: pixelSizeUm, 'z-step_um': zStepUm });
   const tifName = 'acq_NDTiffStack.tif';
   const tif = join(folder, tifName);
   writeFileSync(tif, Buffer.concat([header, summary]));

@@ -1791,7 +1791,7 @@ export const builtinManifests: PluginManifest[] = [
   {
     "id": "metrics",
     "version": "0.1.0",
-    "description": "Image quality metrics against a reference: PSNR, SSIM, MS-SSIM, RMSE, MAE, BerHu, Pearson r; YCbCr colour differences.",
+    "description": "Image quality metrics against a reference: PSNR, SSIM, MS-SSIM, RMSE, MAE, BerHu, Pearson r; YCbCr colour differences; the tolerance-level error index of predicted images.",
     "operations": [
       {
         "id": "metrics.compare",
@@ -1890,6 +1890,89 @@ export const builtinManifests: PluginManifest[] = [
               "type": "integer",
               "minimum": 0,
               "maximum": 65536
+            }
+          },
+          "additionalProperties": false
+        }
+      },
+      {
+        "id": "metrics.tolerance-index",
+        "title": "Tolerance-level error index",
+        "description": "VirFluoNet's tolerance-level index of a predicted image against its ground truth: intensity error IE(t), segmented-area error SE(t) and their weighted sum over tolerances 0 … 99 % of the bit depth, the tolerance level (argmin) and index value, the error area at a fixed tolerance (50/255, the paper's green mask) and the error mask. Three readings of the paper's ambiguous formula (`variant`).",
+        "inputs": {
+          "image": {
+            "type": "image",
+            "description": "The predicted image O"
+          },
+          "reference": {
+            "type": "image",
+            "description": "Ground truth G of the same size"
+          }
+        },
+        "outputs": {
+          "summary": {
+            "type": "table",
+            "description": "One row: variant, fullScale, levelPercent (the tolerance level TL, % of the bit depth), tolerance (intensity units), indexValue (S at TL), ieAtLevel, seAtLevel, fixedTolerance, errorAreaFraction, errorAreaPx, ieAtFixed, mae, maxError, signalThreshold, signalFraction, signalMean"
+          },
+          "curves": {
+            "type": "table",
+            "description": "One row per tolerance level: level (% of the bit depth), tolerance (intensity units), ie, se, sum (β1·IE + β2·SE), errorPx (pixels beyond the tolerance)"
+          },
+          "mask": {
+            "type": "image",
+            "description": "Error mask at the fixed tolerance: 255 where |O − G| > tolerance, else 0 (uint8)"
+          },
+          "overlay": {
+            "type": "stack",
+            "description": "RGB figure: the ground truth in grey (min … max) with the error pixels bright green, as in the paper"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "variant": {
+              "default": "literal",
+              "description": "Reading of the paper's Eq. 7 (docs/metrics.md): 'literal' (Methods: IE = mean |O−G| within tolerance / full scale, SE = fraction of pixels beyond; no interior minimum), 'signal-normalised' (Discussion: IE / the ground truth's mean signal, SE / its signal area), 'signal-tolerance' (IE = the tolerance / mean signal, SE / signal area; has an interior minimum)",
+              "type": "string",
+              "enum": [
+                "literal",
+                "signal-normalised",
+                "signal-tolerance"
+              ]
+            },
+            "fullScale": {
+              "description": "Full scale of the bit depth, intensity units (tolerances are 0 … 99 % of it); default: 255 for uint8, 65535 for uint16 references; required for float32. Give 4095 for 12-bit data in 16-bit files",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 3.4e+38
+            },
+            "weightIntensity": {
+              "default": 1,
+              "description": "β1, the weight of the intensity error IE",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1000000
+            },
+            "weightArea": {
+              "default": 1,
+              "description": "β2, the weight of the area error SE",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1000000
+            },
+            "signalThreshold": {
+              "description": "Ground-truth pixels above it are signal (Ω_s, for the signal variants' mean signal and area), intensity units; default: Otsu's threshold of the ground truth",
+              "type": "number",
+              "minimum": -3.4e+38,
+              "maximum": 3.4e+38
+            },
+            "fixedTolerance8bit": {
+              "default": 50,
+              "description": "Tolerance of the error mask and the fixed-tolerance error area, on the 8-bit scale (50 = the paper's green mask at 50/255), scaled to the full scale",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 255
             }
           },
           "additionalProperties": false

@@ -29,6 +29,9 @@ export const Tag = {
   ExtraSamples: 338,
   SampleFormat: 339,
   SubIFDs: 330,
+  /** ImageJ's private metadata (slice labels, display ranges, LUTs …): byte counts, then the bytes. */
+  IJMetadataByteCounts: 50838,
+  IJMetadata: 50839,
 } as const;
 
 /** TIFF field types and their sizes in bytes. */
@@ -89,6 +92,9 @@ export interface TiffPage {
   description: TextRef | undefined;
   software: TextRef | undefined;
   dateTime: TextRef | undefined;
+  /** ImageJ's IJMetadata bytes (read on demand) and their IJMetadataByteCounts. */
+  ijMetadata?: TextRef;
+  ijMetadataByteCounts?: number[];
   /** Offsets of the page's SubIFDs (reduced-resolution levels in a pyramidal OME-TIFF); empty when none. */
   subIfds: number[];
   /** For a reduced-resolution level read from SubIFDs: its position in the parent's SubIFDs (`index` is the parent's). */
@@ -124,7 +130,7 @@ export function tagName(tag: number): string {
 }
 
 const WANTED: ReadonlySet<number> = new Set(Object.values(Tag));
-const TEXT_TAGS: ReadonlySet<number> = new Set([Tag.ImageDescription, Tag.Software, Tag.DateTime]);
+const TEXT_TAGS: ReadonlySet<number> = new Set([Tag.ImageDescription, Tag.Software, Tag.DateTime, Tag.IJMetadata]);
 
 function formatError(src: FileSource, message: string): FocalError {
   return new FocalError('E_FORMAT', `${src.path}: ${message}`, { file: src.path });
@@ -363,6 +369,8 @@ function interpret(src: FileSource, index: number, offset: number, values: Map<n
     description: text(values, Tag.ImageDescription),
     software: text(values, Tag.Software),
     dateTime: text(values, Tag.DateTime),
+    ijMetadata: text(values, Tag.IJMetadata),
+    ijMetadataByteCounts: nums(values, Tag.IJMetadataByteCounts),
     subIfds: nums(values, Tag.SubIFDs) ?? [],
   };
 }

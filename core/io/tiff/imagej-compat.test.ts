@@ -48,9 +48,9 @@ for (i = 0; i < list.length; i++) {
   fi = Stack.getFrameInterval();
   Stack.setPosition(c, z, t); last = getPixel(w - 1, h - 1);
   Stack.setPosition(1, 1, 1); first = getPixel(1, 0);
-  Stack.setPosition(minOf(2, c), minOf(2, z), minOf(2, t)); mid = getPixel(2, 3);
+  Stack.setPosition(minOf(2, c), minOf(2, z), minOf(2, t)); mid = getPixel(2, 3); label = getInfo("slice.label");
   if (bitDepth() == 24) { last = last & 0xffffff; first = first & 0xffffff; mid = mid & 0xffffff; }
-  print("RESULT\t" + getTitle() + "\t" + w + "\t" + h + "\t" + c + "\t" + z + "\t" + t + "\t" + bitDepth() + "\t" + unit + "\t" + d2s(pw, 9) + "\t" + d2s(ph, 9) + "\t" + d2s(pd, 9) + "\t" + d2s(fi, 9) + "\t" + is("composite") + "\t" + d2s(last, 6) + "\t" + d2s(first, 6) + "\t" + d2s(mid, 6));
+  print("RESULT\t" + getTitle() + "\t" + w + "\t" + h + "\t" + c + "\t" + z + "\t" + t + "\t" + bitDepth() + "\t" + unit + "\t" + d2s(pw, 9) + "\t" + d2s(ph, 9) + "\t" + d2s(pd, 9) + "\t" + d2s(fi, 9) + "\t" + is("composite") + "\t" + d2s(last, 6) + "\t" + d2s(first, 6) + "\t" + d2s(mid, 6) + "\t" + label);
   close();
 }
 print("END");
@@ -59,6 +59,8 @@ print("END");
 interface Seen {
   w: number; h: number; c: number; z: number; t: number; bitDepth: number; unit: string;
   pw: number; ph: number; pd: number; fi: number; composite: boolean; last: number; first: number; mid: number;
+  /** The slice label ImageJ shows for the plane at (min(2, c), min(2, z), min(2, t)): the channel's name when Focal wrote names. */
+  label: string;
 }
 
 function makeStack(dtype: 'uint8' | 'uint16' | 'float32', sizeC: number, sizeZ: number, sizeT: number, rgb = false, calibration = {}): Stack {
@@ -93,7 +95,7 @@ function expected(stack: Stack, c: number, z: number, t: number, x: number, y: n
 
 const cases: { name: string; stack: Stack; bitDepth: number; composite: boolean; unit: 'micron' | 'pixel' }[] = [
   { name: 'u8_c2z3.tif', stack: makeStack('uint8', 2, 3, 1, false, { pixelWidthUm: 0.5, pixelHeightUm: 0.5, zStepUm: 2 }), bitDepth: 8, composite: true, unit: 'micron' },
-  { name: 'u16_c2z3t4.tif', stack: makeStack('uint16', 2, 3, 4, false, { pixelWidthUm: 0.1625, pixelHeightUm: 0.1625, zStepUm: 0.3, timeStepS: 2.5 }), bitDepth: 16, composite: true, unit: 'micron' },
+  { name: 'u16_c2z3t4.tif', stack: { ...makeStack('uint16', 2, 3, 4, false, { pixelWidthUm: 0.1625, pixelHeightUm: 0.1625, zStepUm: 0.3, timeStepS: 2.5 }), channelNames: ['DAPI', 'GFP µ'] }, bitDepth: 16, composite: true, unit: 'micron' },
   { name: 'u16_c3.tif', stack: makeStack('uint16', 3, 1, 1), bitDepth: 16, composite: true, unit: 'pixel' },
   { name: 'u16_single.tif', stack: makeStack('uint16', 1, 1, 1, false, { pixelWidthUm: 0.65, pixelHeightUm: 0.8 }), bitDepth: 16, composite: false, unit: 'micron' },
   { name: 'f32_z2t3.tif', stack: makeStack('float32', 1, 2, 3, false, { pixelWidthUm: 1.25, pixelHeightUm: 1.25, zStepUm: 5, timeStepS: 0.5 }), bitDepth: 32, composite: false, unit: 'micron' },
@@ -125,7 +127,7 @@ describe('ImageJ opens TIFFs written by Focal', () => {
       const f = line.split('\t');
       if (f[0] !== 'RESULT') continue;
       const n = (i: number): number => Number(f[i]);
-      seen.set(f[1], { w: n(2), h: n(3), c: n(4), z: n(5), t: n(6), bitDepth: n(7), unit: f[8], pw: n(9), ph: n(10), pd: n(11), fi: n(12), composite: f[13] === '1', last: n(14), first: n(15), mid: n(16) });
+      seen.set(f[1], { w: n(2), h: n(3), c: n(4), z: n(5), t: n(6), bitDepth: n(7), unit: f[8], pw: n(9), ph: n(10), pd: n(11), fi: n(12), composite: f[13] === '1', last: n(14), first: n(15), mid: n(16), label: f[17] ?? '' });
     }
     expect([...seen.keys()].sort()).toEqual(cases.map((k) => k.name).sort());
     for (const k of cases) {
@@ -150,6 +152,8 @@ describe('ImageJ opens TIFFs written by Focal', () => {
       expect(s.last, where).toBeCloseTo(expected(st, c, st.sizeZ, st.sizeT, st.width - 1, st.height - 1), 4);
       expect(s.first, where).toBeCloseTo(expected(st, 1, 1, 1, 1, 0), 4);
       expect(s.mid, where).toBeCloseTo(expected(st, m(2, c), m(2, st.sizeZ), m(2, st.sizeT), 2, 3), 4);
+      // channel names travel as slice labels (IJMetadata), shown in ImageJ's window subtitle
+      expect(s.label, where).toBe(st.channelNames[m(2, c) - 1] ?? '');
     }
   });
 });

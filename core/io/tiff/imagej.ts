@@ -184,3 +184,69 @@ export function formatImageJDescription(init: ImageJDescriptionInit): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * ImageJ's private metadata tags (TiffEncoder/TiffDecoder): IJMetadataByteCounts (50838, LONG)
+ * and IJMetadata (50839, BYTE). The data is a header — the magic `IJIJ`, then per entry type a
+ * 4-byte type code and a 4-byte count, both read as ints in the file's byte order — followed by
+ * the entries; the byte counts give the header's size, then each entry's. Slice labels (`labl`)
+ * are UTF-16 strings, one per image in the file: ImageJ shows the current plane's label in the
+ * window's subtitle (`c:1/2 (DAPI)`), which is how Fiji shows channel names without OME.
+ */
+const IJ_MAGIC = 0x494a494a;
+const IJ_LABELS = 0x6c61626c; // 'labl'
+
+/** The IJMetadata entries holding one slice label per plane (in the file's plane order). */
+export function encodeImageJLabels(labels: string[], littleEndian = true): { byteCounts: number[]; data: Uint8Array } {
+  const header = 4 + 8; // magic, one (type, count) pair
+  const sizes = labels.map((l) => 2 * l.length);
+  const data = new Uint8Array(header + sizes.reduce((s, n) => s + n, 0));
+  const dv = new DataView(data.buffer);
+  dv.setUint32(0, IJ_MAGIC, littleEndian);
+  dv.setUint32(4, IJ_LABELS, littleEndian);
+  dv.setUint32(8, labels.length, littleEndian);
+  let pos = header;
+  for (const l of labels) {
+    for (let i = 0; i < l.length; i++) dv.setUint16(pos + 2 * i, l.charCodeAt(i), littleEndian);
+    pos += 2 * l.length;
+  }
+  return { byteCounts: [header, ...sizes], data };
+}
+
+/**
+ * Slice labels from IJMetadata, or undefined when it holds none or does not parse (a bad header,
+ * counts that do not add up): the labels are a courtesy, never a reason to refuse a file.
+ */
+export function decodeImageJLabels(data: Uint8Array, byteCounts: number[], littleEndian: boolean): string[] | undefined {
+  if (byteCounts.length < 1 || data.length < 4) return undefined;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const headerSize = byteCounts[0];
+  if (dv.getUint32(0, littleEndian) !== IJ_MAGIC || headerSize < 4 || headerSize > data.length || (headerSize - 4) % 8 !== 0) return undefined;
+  let total = 0;
+  for (const n of byteCounts) {
+    if (!Number.isInteger(n) || n < 0) return undefined;
+    total += n;
+  }
+  if (total > data.length) return undefined;
+  let entry = 1; // index into byteCounts
+  let pos = headerSize;
+  for (let h = 4; h < headerSize; h += 8) {
+    const type = dv.getUint32(h, littleEndian);
+    const count = dv.getUint32(h + 4, littleEndian);
+    if (entry + count > byteCounts.length) return undefined;
+    if (type === IJ_LABELS) {
+      const labels: string[] = [];
+      for (let k = 0; k < count; k++) {
+        const n = byteCounts[entry + k];
+        let s = '';
+        for (let i = 0; i + 1 < n; i += 2) s += String.fromCharCode(dv.getUint16(pos + i, littleEndian));
+        labels.push(s);
+        pos += n;
+      }
+      return labels;
+    }
+    for (let k = 0; k < count; k++) pos += byteCounts[entry + k];
+    entry += count;
+  }
+  return undefined;
+}

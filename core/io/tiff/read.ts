@@ -6,7 +6,7 @@ import { createStack, type Stack } from '../../data/stack.js';
 import { FocalError, isFocalError, throwIfAborted } from '../../errors.js';
 import { bytesOf, decodePage, dtypeForSample, sampleTypeOf, validateBlocks, type DecodeStats, type SampleType } from './decode.js';
 import { compressionName, pageName, readStructure, readText, type TiffPage, type TiffStructure } from './ifd.js';
-import { imageJCalibration, imageJSizeProblem, imageJSizes, isImageJDescription, parseImageJDescription } from './imagej.js';
+import { decodeImageJLabels, imageJCalibration, imageJSizeProblem, imageJSizes, isImageJDescription, parseImageJDescription } from './imagej.js';
 import { indexInOrder, isOmeXml, parseOmeXml, positionInOrder, type OmeImage } from './ome.js';
 import { FileSource } from './source.js';
 import { lengthUnitToUm, positive } from './units.js';
@@ -329,6 +329,7 @@ async function planImageJ(session: Session, src: FileSource, st: TiffStructure, 
     final = cut;
   }
   const metadata: Record<string, unknown> = { imagej: imagejMeta };
+  const channelNames = spp === 1 ? await imageJChannelNames(src, st, final.sizeC, jobs.length) : [];
   return {
     format: 'imagej',
     width: first.width,
@@ -337,13 +338,30 @@ async function planImageJ(session: Session, src: FileSource, st: TiffStructure, 
     sampleType: type,
     rgb: isRgb(first, type, final.sizeC),
     calibration: imageJCalibration(d, first.xResolution, first.yResolution, first.resolutionUnit),
-    channelNames: [],
+    channelNames,
     metadata,
     jobs,
     main: st,
     files: [src.path],
     description,
   };
+}
+
+/**
+ * Channel names from ImageJ's slice labels (IJMetadata `labl`, one per plane in XYCZT order), as
+ * Focal writes them: used only when every plane's label is its channel's (labels that vary with z
+ * or t are slice names, not channel names) and some are not empty. Anything unreadable gives none.
+ */
+async function imageJChannelNames(src: FileSource, st: TiffStructure, sizeC: number, planes: number): Promise<string[]> {
+  const first = st.pages[0];
+  if (!first.ijMetadata || !first.ijMetadataByteCounts || first.ijMetadata.length > 16 * 1024 * 1024) return [];
+  const bytes = await src.readNew(first.ijMetadata.offset, first.ijMetadata.length, 'IJMetadata');
+  const labels = decodeImageJLabels(bytes, first.ijMetadataByteCounts, st.littleEndian);
+  if (!labels || labels.length < sizeC) return [];
+  const names = labels.slice(0, sizeC);
+  if (names.every((n) => n === '')) return [];
+  for (let k = 0; k < Math.min(labels.length, planes); k++) if (labels[k] !== names[k % sizeC]) return [];
+  return names;
 }
 
 function chooseSeries(session: Session, images: OmeImage[]): OmeImage {

@@ -4,7 +4,7 @@ import { planeCount, stackFromImage, type Stack } from '../../data/stack.js';
 import { FocalError } from '../../errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { FieldType, Tag } from './ifd.js';
-import { formatImageJDescription } from './imagej.js';
+import { encodeImageJLabels, formatImageJDescription } from './imagej.js';
 import { formatOmeXml } from './ome.js';
 import { positive } from './units.js';
 
@@ -207,6 +207,11 @@ export function encodeTiff(value: Stack | Image, options: Pick<WriteTiffOptions,
       ? formatOmeXml(stack, typeof options.ome === 'object' ? options.ome.name : undefined)
       : formatImageJDescription({ sizeC: stack.sizeC, sizeZ: stack.sizeZ, sizeT: stack.sizeT, rgb, calibration: cal, min: range?.[0], max: range?.[1] })) + '\0',
   );
+  // ImageJ flavour: channel names as slice labels (IJMetadata), one per plane, so Fiji shows them
+  // (OME-TIFF carries them in its XML instead).
+  const labels = !options.ome && !rgb && stack.channelNames.some((n) => n !== undefined && n !== '')
+    ? encodeImageJLabels(Array.from({ length: planeCount(stack) }, (_, k) => stack.channelNames[k % stack.sizeC] ?? ''))
+    : undefined;
   const pw = positive(cal.pixelWidthUm);
   const ph = positive(cal.pixelHeightUm) ?? pw;
   const pwx = pw ?? (ph !== undefined ? ph : undefined);
@@ -228,6 +233,9 @@ export function encodeTiff(value: Stack | Image, options: Pick<WriteTiffOptions,
       { tag: Tag.SampleFormat, type: FieldType.SHORT, values: Array(spp).fill(stack.dtype === 'float32' ? 3 : 1) },
     ];
     if (first) e.push({ tag: Tag.ImageDescription, type: FieldType.ASCII, values: description });
+    if (first && labels) {
+      e.push({ tag: Tag.IJMetadataByteCounts, type: FieldType.LONG, values: labels.byteCounts }, { tag: Tag.IJMetadata, type: FieldType.BYTE, values: labels.data });
+    }
     if (pwx !== undefined && ph !== undefined) {
       e.push(
         { tag: Tag.XResolution, type: FieldType.RATIONAL, values: toRational(1 / pwx) },

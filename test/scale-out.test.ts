@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStack, writeTiff } from '../core/index.js';
+import { createStack, parseCsv, writeTiff } from '../core/index.js';
 import { BIN, focal, ROOT, tempDir } from './helpers.js';
 
 const PIPELINE = join(ROOT, 'pipelines', 'denoise-project.json');
@@ -232,6 +232,35 @@ describe('focal worker / submit / queue on Redis (BullMQ)', () => {
     expect(readdirSync(join(out, 'w2')).sort()).toEqual(['job.json', 'mip.tif', 'nuclei.tif', 'run.json']);
     // the worker's output arrives once this (blocked, spawnSync) test resumes reading it
     await waitFor('the worker reports 4 jobs done', () => worker.events.filter((e) => e.event === 'job-done').length === 4, 10_000, () => JSON.stringify(worker.events));
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 90_000);
+
+  it('focal submit --queue --wait and focal watch --queue append the workers\' tables to the combined CSVs', async () => {
+    const tablePipeline = join(ROOT, 'pipelines', 'best-focus.json'); // outputs the table `scores` (one row per plane)
+    const inDir = join(root, 'in-tables');
+    await mkdir(inDir);
+    for (let i = 0; i < 3; i++) await smallStack(join(inDir, `t${i}.tif`), 20 + i);
+    const worker = startWorker(redis.url, 'wt');
+    await waitFor('worker ready', () => worker.events.some((e) => e.event === 'worker-ready'), 30_000, () => worker.stderr.join(''));
+    const combined = (file: string) => parseCsv(readFileSync(file, 'utf8'), file);
+    const out = join(root, 'out-tables');
+    const r = focal(['submit', tablePipeline, '--input', join(inDir, '*.tif'), '--out', out, '--queue', redis.url, '--wait', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    expect(events.filter((e) => e.event === 'tables-appended')).toHaveLength(3);
+    const t = combined(join(out, 'scores.csv'));
+    expect(t.columns.slice(0, 2)).toEqual(['input', 'job']);
+    expect([...new Set(t.rows.map((row) => String(row.input)))].sort()).toEqual([0, 1, 2].map((i) => join(inDir, `t${i}.tif`)));
+    expect(t.rows).toHaveLength(3 * 2); // two z planes scored per file
+    expect(existsSync(join(out, 'index.html'))).toBe(true);
+
+    const watchOut = join(root, 'out-watch-tables');
+    const w = focal(['watch', inDir, '--pipeline', tablePipeline, '--out', watchOut, '--once', '--settle-ms', '100', '--concurrency', '3', '--queue', redis.url, '--json']);
+    expect(w.code, w.stderr).toBe(0);
+    const wt = combined(join(watchOut, 'scores.csv'));
+    expect([...new Set(wt.rows.map((row) => String(row.input)))].sort()).toEqual([0, 1, 2].map((i) => join(inDir, `t${i}.tif`)));
+    expect(wt.rows).toHaveLength(6);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 90_000);

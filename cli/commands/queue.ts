@@ -58,15 +58,39 @@ export async function submitCommand(pipelineFile: string, opts: SubmitOptions, g
     if (opts.json) printJsonLine({ event: 'submitted', queue: queue.name, jobs: specs.length, submitted: result.submitted.length, known: result.known.length, ids: specs.map(queueJobId) });
     else process.stdout.write(`submitted ${result.submitted.length} job(s) to ${queue.name}${result.known.length ? ` (${result.known.length} already in the queue, not added again)` : ''}\n`);
     if (waiter) {
+      // This process is the batch tables' one writer: workers on other machines would race for
+      // <out>/<table>.csv, so each finished job's tables are appended here as it is reported done.
+      const byId = new Map(specs.map((s) => [queueJobId(s), s]));
+      const appends: Promise<void>[] = [];
       const failed = await waitForJobs(waiter, specs.map(queueJobId), (id, ok) => {
         if (opts.json) printJsonLine({ event: ok ? 'job-finished' : 'job-failed', id });
+        const spec = byId.get(id);
+        if (ok && spec) appends.push(appendTables(opts.out, spec, opts.json));
       });
+      await Promise.all(appends);
       if (!opts.json) process.stdout.write(`finished: ${specs.length - failed.length} done, ${failed.length} failed${failed.length ? ` (reports in <out>/failed/)` : ''}\n`);
       if (failed.length) process.exitCode = EXIT.failure;
     }
   } finally {
     await waiter?.close();
     await queue.close();
+  }
+}
+
+/**
+ * Appends a finished queued job's tables to the batch's combined CSVs. A failure is a warning (the
+ * job's own outputs are complete; `focal submit` without --queue over the same inputs finds the
+ * jobs done and appends them again).
+ */
+async function appendTables(out: string, spec: JobSpec, json: boolean | undefined): Promise<void> {
+  const id = jobIdOf(spec);
+  try {
+    const files = await appendJobTables(out, { id, inputs: spec.inputs, out: spec.out });
+    if (json && files.length) printJsonLine({ event: 'tables-appended', id, files });
+  } catch (err) {
+    const message = `${spec.label ?? id}: its tables were not added to the combined tables: ${err instanceof Error ? err.message : String(err)}`;
+    if (json) printJsonLine({ event: 'warning', id, message });
+    else process.stderr.write(`focal submit: warning: ${message}\n`);
   }
 }
 

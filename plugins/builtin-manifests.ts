@@ -1898,7 +1898,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "metrics.tolerance-index",
         "title": "Tolerance-level error index",
-        "description": "VirFluoNet's tolerance-level index of a predicted image against its ground truth: intensity error IE(t), segmented-area error SE(t) and their weighted sum over tolerances 0 … 99 % of the bit depth, the tolerance level (argmin) and index value, the error area at a fixed tolerance (50/255, the paper's green mask) and the error mask. Three readings of the paper's ambiguous formula (`variant`).",
+        "description": "VirFluoNet's tolerance-level index of a predicted image against its ground truth: intensity error IE(t), segmented-area error SE(t) and their weighted sum over tolerances 0 … 99 % of the bit depth, the tolerance level (argmin) and index value, the error area at a fixed tolerance (50/255, the paper's green mask), the error map and the error mask. Three readings of the paper's ambiguous formula (`variant`).",
         "inputs": {
           "image": {
             "type": "image",
@@ -1917,6 +1917,10 @@ export const builtinManifests: PluginManifest[] = [
           "curves": {
             "type": "table",
             "description": "One row per tolerance level: level (% of the bit depth), tolerance (intensity units), ie, se, sum (β1·IE + β2·SE), errorPx (pixels beyond the tolerance)"
+          },
+          "error": {
+            "type": "image",
+            "description": "The error map |O − G| (float32, intensity units; previews show it in viridis with a colour bar)"
           },
           "mask": {
             "type": "image",

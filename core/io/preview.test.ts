@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack } from '../data/stack.js';
-import { IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, labelColour, niceLengthUm, renderFigure, writeFigurePng } from './preview.js';
+import { IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, colourBarNumber, labelColour, lutColour, niceLengthUm, renderFigure, writeFigurePng } from './preview.js';
 
 function rgbAt(f: { width: number; data: Uint8Array }, x: number, y: number): number[] {
   const o = (y * f.width + x) * 3;
@@ -97,6 +97,48 @@ describe('renderFigure', () => {
     const s = renderFigure(big, { maxSize: 500 });
     expect([s.step, s.panelWidth, s.width]).toEqual([2, 200, 2 * 200 + PANEL_GAP]);
     expect(s.scaleBar).toEqual({ um: 20, px: 40 });
+  });
+
+  it('shows a value map (metadata.valueMap) in viridis over its full range with a colour bar labelled by the range', () => {
+    // a 64 × 64 height map from −2 to 6 µm along x
+    const data = Float32Array.from({ length: 64 * 64 }, (_, i) => -2 + (8 * (i % 64)) / 63);
+    const f = renderFigure(createStack({ width: 64, height: 64, dtype: 'float32', planes: [data], metadata: { valueMap: { quantity: 'height', unit: 'µm' } } }), { minSize: 1 });
+    expect(f.mode).toBe('values');
+    expect(f.displayRanges).toEqual([[-2, 6]]);
+    expect(rgbAt(f, 0, 10)).toEqual(lutColour('viridis', 0)); // the lowest value: dark purple
+    expect(rgbAt(f, 63, 10)).toEqual(lutColour('viridis', 1)); // the highest: yellow
+    expect(f.colourBar).toMatchObject({ min: -2, max: 6, lut: 'viridis', quantity: 'height', unit: 'µm' });
+    const bar = f.colourBar!;
+    expect(bar.x).toBeGreaterThanOrEqual(64); // right of the image
+    expect(f.width).toBeGreaterThan(bar.x + bar.width); // room for the numbers
+    expect(rgbAt(f, bar.x + 4, 0)).toEqual(lutColour('viridis', 1)); // top = max
+    expect(f.width).toBe(64 + 8 + 16 + 5 + 2 * 4 * 2 - 2 + 6); // the widest number, "-2", 2 glyphs at scale 2
+    expect(rgbAt(f, bar.x + 4, 63)).toEqual(lutColour('viridis', 0)); // bottom = min
+    // the numbers are drawn in white right of the bar: some white pixels in the top and bottom text rows
+    const white = (y0: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = bar.x + bar.width + 3; x < f.width; x++) if (rgbAt(f, x, y).every((v) => v === 255)) n++;
+      return n;
+    };
+    expect(white(0, 10)).toBeGreaterThan(10);
+    expect(white(54, 64)).toBeGreaterThan(10);
+    expect(colourBarNumber(6, 8)).toBe('6');
+    expect(colourBarNumber(0.0063, 9.9)).toBe('0'); // rounded to what a twentieth of the range resolves
+    expect(colourBarNumber(4.95, 9.9)).toBe('5');
+    expect(colourBarNumber(-0.125, 0.5)).toBe('-0.13');
+    expect(colourBarNumber(123456, 2e5)).toBe('1.2e5');
+    expect(colourBarNumber(-0.125)).toBe('-0.125');
+  });
+
+  it('a diverging value map is symmetric about 0 (white at 0); several channels or labels ignore valueMap', () => {
+    const data = Float32Array.from([-1, 0, 3, 0]);
+    const f = renderFigure(createStack({ width: 4, height: 1, dtype: 'float32', planes: [data], metadata: { valueMap: { lut: 'diverging' } } }), { minSize: 1 });
+    expect(f.displayRanges).toEqual([[-3, 3]]);
+    expect(rgbAt(f, 1, 0)).toEqual([247, 247, 247]);
+    expect(rgbAt(f, 2, 0)).toEqual(lutColour('diverging', 1));
+    const two = renderFigure(createStack({ width: 4, height: 1, dtype: 'float32', sizeC: 2, planes: [data, data], metadata: { valueMap: {} } }), { minSize: 1 });
+    expect(two.mode).toBe('composite');
+    expect(two.colourBar).toBeUndefined();
   });
 
   it('writes an RGB PNG', async () => {

@@ -3,6 +3,7 @@ import type { PixelArray } from '../data/dtype.js';
 import { isImage, type Image } from '../data/image.js';
 import { planeIndex, stackFromImage, type Stack } from '../data/stack.js';
 import { FocalError } from '../errors.js';
+import { drawGlyphText, glyphTextWidthPx } from '../ml/plot.js';
 import { writeFileAtomic } from './atomic.js';
 import { autoContrastRange } from './png.js';
 
@@ -33,7 +34,73 @@ export interface FigureOptions {
   scaleBar?: boolean;
   /** Larger montages are shrunk by an integer step (every step-th pixel) to fit this longer side. Default 2048. */
   maxSize?: number;
+  /** Show a one-channel image as values in a colour map with a colour bar. Default: metadata.valueMap (see `ValueMap`). */
+  valueMap?: ValueMap;
 }
+
+/**
+ * What a one-channel image's values mean, when they matter more than its look (height maps,
+ * defocus maps, error maps): set by the op that makes it as `metadata.valueMap`, like
+ * `metadata.labels`. The preview then shows the values in a colour map over their full range
+ * (not contrast-stretched) with a colour bar labelled with the range.
+ */
+export interface ValueMap {
+  /** What the values are, for captions ('height', 'absolute error'). */
+  quantity?: string;
+  /** Their unit, for captions ('µm'). */
+  unit?: string;
+  /** 'viridis' (default; perceptually uniform, for magnitudes) or 'diverging' (blue–white–red, symmetric about 0, for signed values). */
+  lut?: 'viridis' | 'diverging';
+}
+
+/** The value map a stack declares in `metadata.valueMap`, or undefined when it declares none (or not an object). */
+export function valueMapOf(metadata: Record<string, unknown>): ValueMap | undefined {
+  const v = metadata.valueMap;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const m = v as Record<string, unknown>;
+  return {
+    ...(typeof m.quantity === 'string' ? { quantity: m.quantity } : {}),
+    ...(typeof m.unit === 'string' ? { unit: m.unit } : {}),
+    lut: m.lut === 'diverging' ? 'diverging' : 'viridis',
+  };
+}
+
+/** Anchor colours at equal steps from 0 to 1: viridis (matplotlib, 9 samples) and a blue–white–red diverging map (ColorBrewer RdBu, 5). */
+const LUTS: Record<'viridis' | 'diverging', readonly (readonly [number, number, number])[]> = {
+  viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
+  diverging: [[33, 102, 172], [103, 169, 207], [247, 247, 247], [239, 138, 98], [178, 24, 43]],
+};
+
+/** Colour of g ∈ [0, 1] in a LUT (linear between its anchors); NaN black. */
+export function lutColour(lut: 'viridis' | 'diverging', g: number): [number, number, number] {
+  if (Number.isNaN(g)) return [0, 0, 0];
+  const a = LUTS[lut];
+  const x = Math.min(1, Math.max(0, g)) * (a.length - 1);
+  const i = Math.min(a.length - 2, Math.floor(x));
+  const f = x - i;
+  return [0, 1, 2].map((k) => Math.round(a[i][k] + f * (a[i + 1][k] - a[i][k]))) as [number, number, number];
+}
+
+/**
+ * A short number for a colour bar label: rounded to the decimal place that resolves about a
+ * twentieth of the bar's range (`range`, max − min; 0 = the number alone to 3 significant digits),
+ * in exponent form when the numbers are very large or very small.
+ */
+export function colourBarNumber(v: number, range = 0): string {
+  if (!Number.isFinite(v)) return String(v);
+  const scale = range > 0 ? range : Math.abs(v);
+  if (scale === 0) return '0';
+  if (scale >= 1e5 || scale < 1e-3) return v.toExponential(1).replace('e+', 'e');
+  if (range > 0) {
+    const decimals = Math.max(0, -Math.floor(Math.log10(range / 20)));
+    const r = Number(v.toFixed(decimals));
+    return String(r === 0 ? 0 : r); // no "-0"
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+/** Colour bar layout, figure pixels: gap from the montage, bar width, gap to the numbers, glyph scale. */
+const BAR = { gap: 8, width: 16, textGap: 5, margin: 6, glyph: 2 } as const;
 
 /** Where one z/t plane sits in the montage (pixels of the figure). */
 export interface FigurePanel {
@@ -64,8 +131,10 @@ export interface Figure {
   channelColours?: (readonly [number, number, number])[];
   /** The bar drawn in the first panel: its length in µm and in figure pixels. */
   scaleBar?: { um: number; px: number };
-  /** 'composite', 'grey', 'rgb' or 'labels'. */
-  mode: 'composite' | 'grey' | 'rgb' | 'labels';
+  /** The colour bar right of the montage for value maps: the range it spans (bottom to top), its LUT, what and in which unit. */
+  colourBar?: { min: number; max: number; lut: 'viridis' | 'diverging'; quantity?: string; unit?: string; x: number; width: number };
+  /** 'composite', 'grey', 'rgb', 'labels' or 'values' (a value map in a colour LUT with a colour bar). */
+  mode: 'composite' | 'grey' | 'rgb' | 'labels' | 'values';
 }
 
 /** Gap between montage panels, figure pixels (drawn mid grey). */
@@ -143,15 +212,36 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
   const step = scale > 1 ? 1 : Math.max(1, Math.ceil(Math.max(columns * w, rows * h) / maxSize));
   const pw = Math.ceil(w / step) * scale;
   const ph = Math.ceil(h / step) * scale;
-  const W = columns * pw + (columns - 1) * PANEL_GAP;
+  const montageW = columns * pw + (columns - 1) * PANEL_GAP;
   const H = rows * ph + (rows - 1) * PANEL_GAP;
-  const data = new Uint8Array(W * H * 3).fill(128);
+  const valueMap = !labels && !stack.rgb && stack.sizeC === 1 ? (options.valueMap ?? valueMapOf(stack.metadata)) : undefined;
+  const mode: Figure['mode'] = labels ? 'labels' : stack.rgb ? 'rgb' : valueMap ? 'values' : stack.sizeC === 1 ? 'grey' : 'composite';
   const panels: FigurePanel[] = chosen.map(({ z, t }, i) => ({ z, t, x: (i % columns) * (pw + PANEL_GAP), y: Math.floor(i / columns) * (ph + PANEL_GAP) }));
-  const mode: Figure['mode'] = labels ? 'labels' : stack.rgb ? 'rgb' : stack.sizeC === 1 ? 'grey' : 'composite';
 
-  // Per channel: display range over the shown planes, and colour.
+  // Per channel: display range over the shown planes, and colour. A value map spans its full
+  // finite range (symmetric about 0 for a diverging map), so the colour bar reads as values.
   const channels = labels || stack.rgb ? [] : Array.from({ length: stack.sizeC }, (_, c) => c);
-  const displayRanges = channels.map((c) => autoContrastRange(concat(chosen.map(({ z, t }) => stack.planes[planeIndex(stack, c, z, t)])), options.saturatedPercent ?? 0.35));
+  const displayRanges = channels.map((c) => {
+    const values = concat(chosen.map(({ z, t }) => stack.planes[planeIndex(stack, c, z, t)]));
+    if (!valueMap) return autoContrastRange(values, options.saturatedPercent ?? 0.35);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(hi >= lo)) return [0, 0] as [number, number]; // no finite value
+    if (valueMap.lut === 'diverging') {
+      const m = Math.max(Math.abs(lo), Math.abs(hi));
+      return [-m, m] as [number, number];
+    }
+    return [lo, hi] as [number, number];
+  });
+  const barLabels = valueMap ? [displayRanges[0][1], (displayRanges[0][0] + displayRanges[0][1]) / 2, displayRanges[0][0]].map((v) => colourBarNumber(v, displayRanges[0][1] - displayRanges[0][0])) : [];
+  const barArea = valueMap ? BAR.gap + BAR.width + BAR.textGap + Math.max(...barLabels.map((l) => glyphTextWidthPx(l, BAR.glyph))) + BAR.margin : 0;
+  const W = montageW + barArea;
+  const data = new Uint8Array(W * H * 3).fill(128);
   const colours = channels.map((c) => (stack.sizeC === 1 ? ([255, 255, 255] as const) : IMAGEJ_CHANNEL_COLOURS[c % IMAGEJ_CHANNEL_COLOURS.length]));
 
   const px = new Float64Array(3);
@@ -174,7 +264,14 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
           px[2] = planes[2][i];
         } else {
           px.fill(0);
-          for (const c of channels) {
+          if (valueMap) {
+            const [lo, hi] = displayRanges[0];
+            const v = planes[0][i];
+            const col = lutColour(valueMap.lut ?? 'viridis', hi > lo ? (v - lo) / (hi - lo) : Number.isFinite(v) ? 0.5 : NaN);
+            px[0] = col[0];
+            px[1] = col[1];
+            px[2] = col[2];
+          } else for (const c of channels) {
             const [lo, hi] = displayRanges[c];
             const v = planes[c][i];
             let g: number;
@@ -226,6 +323,28 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
     }
   }
 
+  let colourBar: Figure['colourBar'];
+  if (valueMap) {
+    const [lo, hi] = displayRanges[0];
+    const lut = valueMap.lut ?? 'viridis';
+    const x0 = montageW + BAR.gap;
+    // black behind the bar and its numbers, the bar from max (top) to min (bottom)
+    for (let y = 0; y < H; y++) for (let x = montageW; x < W; x++) data.fill(0, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    for (let y = 0; y < H; y++) {
+      const col = lutColour(lut, H > 1 ? 1 - y / (H - 1) : 0.5);
+      for (let x = x0; x < x0 + BAR.width; x++) data.set(col, (y * W + x) * 3);
+    }
+    const textH = 5 * BAR.glyph;
+    const tx = x0 + BAR.width + BAR.textGap;
+    const white = [255, 255, 255] as const;
+    if (H >= 2 * textH + 2) {
+      drawGlyphText(data, W, H, barLabels[0], tx, 0, BAR.glyph, white);
+      drawGlyphText(data, W, H, barLabels[2], tx, H - textH, BAR.glyph, white);
+      if (H >= 4 * textH) drawGlyphText(data, W, H, barLabels[1], tx, Math.round((H - textH) / 2), BAR.glyph, white);
+    }
+    colourBar = { min: lo, max: hi, lut, ...(valueMap.quantity ? { quantity: valueMap.quantity } : {}), ...(valueMap.unit ? { unit: valueMap.unit } : {}), x: x0, width: BAR.width };
+  }
+
   return {
     width: W,
     height: H,
@@ -240,6 +359,7 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
     displayRanges: channels.length > 0 ? displayRanges : undefined,
     channelColours: channels.length > 0 ? colours : undefined,
     scaleBar,
+    ...(colourBar ? { colourBar } : {}),
     mode,
   };
 }

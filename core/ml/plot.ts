@@ -186,3 +186,39 @@ export function renderLinePlot(series: Series[], width: number, height: number, 
   });
   return encode({ width, height, data: px, channels: 3, depth: 8 });
 }
+
+/** Pixel width of `text` drawn by `drawGlyphText` at `scale` (4·scale px per character, the last without its gap). */
+export function glyphTextWidthPx(text: string, scale = 2): number {
+  const n = [...text].length;
+  return n === 0 ? 0 : n * 4 * scale - scale;
+}
+
+/**
+ * Draws `text` (digits, capitals and a few signs of the 3×5 glyph set; lower case drawn as
+ * capitals; unknown characters as blanks) into interleaved RGB pixels, top-left at (x0, y0).
+ */
+export function drawGlyphText(rgb: Uint8Array, width: number, height: number, text: string, x0: number, y0: number, scale = 2, colour: readonly [number, number, number] = [0, 0, 0]): void {
+  let x = x0;
+  for (const ch of text) {
+    const g = GLYPHS[ch] ?? GLYPHS[ch.toUpperCase()];
+    if (g) {
+      for (let r = 0; r < 5; r++) {
+        for (let c = 0; c < 3; c++) {
+          if (!(g[r] & (4 >> c))) continue;
+          for (let a = 0; a < scale; a++) {
+            for (let b = 0; b < scale; b++) {
+              const px = x + c * scale + a;
+              const py = y0 + r * scale + b;
+              if (px < 0 || py < 0 || px >= width || py >= height) continue;
+              const i = (py * width + px) * 3;
+              rgb[i] = colour[0];
+              rgb[i + 1] = colour[1];
+              rgb[i + 2] = colour[2];
+            }
+          }
+        }
+      }
+    }
+    x += 4 * scale;
+  }
+}

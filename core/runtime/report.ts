@@ -130,6 +130,10 @@ function figureOf(value: Stack, caption: string, detail: string, role: Figure['r
   if (f.panels.length > 1) notes.push(`montage of ${f.panels.length} planes (${f.panels.map((p) => (value.sizeT > 1 ? `z${p.z} t${p.t}` : `z${p.z}`)).join(', ')})`);
   if (f.mode === 'labels') notes.push('label colours (0 black)');
   if (f.mode === 'grey' && f.displayRanges) notes.push(`display ${formatCell(f.displayRanges[0][0])}–${formatCell(f.displayRanges[0][1])}`);
+  if (f.colourBar) {
+    const b = f.colourBar;
+    notes.push(`${b.quantity ?? 'values'} in ${b.lut === 'diverging' ? 'a blue–white–red map' : 'viridis'}, colour bar ${formatCell(b.min)} (bottom) to ${formatCell(b.max)} (top)${b.unit ? ` ${b.unit}` : ''}`);
+  }
   if (f.scale > 1) notes.push(`enlarged ${f.scale}×`);
   if (f.step > 1) notes.push(`shown at 1/${f.step} size`);
   if (f.scaleBar) notes.push(`scale bar ${formatCell(f.scaleBar.um)} µm`);

@@ -117,6 +117,9 @@ describe('metrics.tolerance-index', () => {
     const plots = plotsOf('curves', curves);
     expect(plots.map((p) => p.yLabel)).toEqual(expect.arrayContaining(['ie', 'se', 'sum']));
     expect(plots[0].xLabel).toBe('level');
+    const error = out.error as Image;
+    expect(Array.from(error.data)).toEqual([0, 0, 10, 10, 40, 40, 100, 200]);
+    expect(error.metadata.valueMap).toMatchObject({ quantity: expect.stringContaining('error') }); // previews: viridis + colour bar
     const mask = out.mask as Image;
     expect(Array.from(mask.data)).toEqual([0, 0, 0, 0, 0, 0, 255, 255]);
     const overlay = out.overlay as Stack;

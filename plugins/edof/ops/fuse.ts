@@ -69,7 +69,7 @@ export const fuse = defineOperation({
       dtype: 'float32',
       data: heightPlanes,
       calibration: { ...(pixelWidthUm !== undefined ? { pixelWidthUm } : {}), ...(pixelHeightUm !== undefined ? { pixelHeightUm } : {}) },
-      metadata: { unit: calibrated ? 'um' : 'plane', ...(calibrated ? { zStepUm: zStep } : {}), origin: 'first plane', edofMethod: params.method },
+      metadata: { unit: calibrated ? 'um' : 'plane', ...(calibrated ? { zStepUm: zStep } : {}), origin: 'first plane', edofMethod: params.method, valueMap: { quantity: 'height', unit: calibrated ? 'µm' : 'planes' } }, // previews: viridis with a colour bar
     });
     ctx.log.info(`fused ${stack.sizeZ} planes (${params.method})`);
     return { image, heightmap };

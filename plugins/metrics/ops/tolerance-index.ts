@@ -1,5 +1,5 @@
 import { createImage, createStack, createTable, defineOperation, FocalError, type Image, z } from '../../../core/index.js';
-import { dtypeFullScale, fixedToleranceError, otsuThreshold, TOLERANCE_VARIANTS, toleranceIndex } from '../tolerance-index.js';
+import { absoluteDifference, dtypeFullScale, fixedToleranceError, otsuThreshold, TOLERANCE_VARIANTS, toleranceIndex } from '../tolerance-index.js';
 import { assertNoNaNPort, assertSameSize } from './compare.js';
 
 /** Columns of the one-row `summary` table, in order. */
@@ -74,7 +74,7 @@ export const toleranceIndexOp = defineOperation({
   id: 'metrics.tolerance-index',
   title: 'Tolerance-level error index',
   description:
-    "VirFluoNet's tolerance-level index of a predicted image against its ground truth: intensity error IE(t), segmented-area error SE(t) and their weighted sum over tolerances 0 … 99 % of the bit depth, the tolerance level (argmin) and index value, the error area at a fixed tolerance (50/255, the paper's green mask) and the error mask. Three readings of the paper's ambiguous formula (`variant`).",
+    "VirFluoNet's tolerance-level index of a predicted image against its ground truth: intensity error IE(t), segmented-area error SE(t) and their weighted sum over tolerances 0 … 99 % of the bit depth, the tolerance level (argmin) and index value, the error area at a fixed tolerance (50/255, the paper's green mask), the error map and the error mask. Three readings of the paper's ambiguous formula (`variant`).",
   inputs: {
     image: { type: 'image', description: 'The predicted image O' },
     reference: { type: 'image', description: 'Ground truth G of the same size' },
@@ -82,6 +82,7 @@ export const toleranceIndexOp = defineOperation({
   outputs: {
     summary: { type: 'table', description: 'One row: variant, fullScale, levelPercent (the tolerance level TL, % of the bit depth), tolerance (intensity units), indexValue (S at TL), ieAtLevel, seAtLevel, fixedTolerance, errorAreaFraction, errorAreaPx, ieAtFixed, mae, maxError, signalThreshold, signalFraction, signalMean' },
     curves: { type: 'table', description: 'One row per tolerance level: level (% of the bit depth), tolerance (intensity units), ie, se, sum (β1·IE + β2·SE), errorPx (pixels beyond the tolerance)' },
+    error: { type: 'image', description: 'The error map |O − G| (float32, intensity units; previews show it in viridis with a colour bar)' },
     mask: { type: 'image', description: 'Error mask at the fixed tolerance: 255 where |O − G| > tolerance, else 0 (uint8)' },
     overlay: { type: 'stack', description: 'RGB figure: the ground truth in grey (min … max) with the error pixels bright green, as in the paper' },
   },
@@ -132,9 +133,10 @@ export const toleranceIndexOp = defineOperation({
       [...TOLERANCE_CURVE_COLUMNS],
       Array.from(result.levelPercent, (level, k) => ({ level, tolerance: result.tolerance[k], ie: result.ie[k], se: result.se[k], sum: result.sum[k], errorPx: result.errorPx[k] })),
     );
+    const error = createImage({ width: image.width, height: image.height, data: Float32Array.from(absoluteDifference(image.data, reference.data)), calibration: reference.calibration, metadata: { valueMap: { quantity: 'absolute error |O − G|' } } });
     const mask = createImage({ width: image.width, height: image.height, data: fixed.mask, calibration: reference.calibration });
     const overlay = createStack({ width: image.width, height: image.height, dtype: 'uint8', sizeC: 3, planes: overlayPlanes(reference, fixed.mask), rgb: true, calibration: reference.calibration });
     ctx.progress(1);
-    return { summary, curves, mask, overlay };
+    return { summary, curves, error, mask, overlay };
   },
 });

@@ -75,6 +75,7 @@ export { readTiff, inspectTiff, defaultReadBudget, type ReadTiffOptions, type Ti
 export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from './io/tiff/write.js';
 export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
 export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
+export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrOptions, type OmeZarrLayout, type OmeZarrWriteOptions, type OmeZarrWriteResult } from './io/ome-zarr.js';
 export { tiledOperation, type TiledOptions } from './pipeline/tiled.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export type { SampleType } from './io/tiff/decode.js';

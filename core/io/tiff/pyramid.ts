@@ -80,7 +80,8 @@ export function pyramidOmeXml(src: Pick<RegionSource, 'width' | 'height' | 'size
 }
 
 /** 2×2 mean of `rows` rows of `src` (width w) into ⌈rows/2⌉ rows of width ⌈w/2⌉; integers rounded half up. */
-function halve(src: PixelArray, w: number, rows: number, dtype: DType): PixelArray {
+/** One band (w × rows) halved on both axes: 2 × 2 means, integers rounded (edges repeat their last row/column). */
+export function halveBand(src: PixelArray, w: number, rows: number, dtype: DType): PixelArray {
   const ow = Math.ceil(w / 2);
   const oh = Math.ceil(rows / 2);
   const out = allocate(dtype, ow * oh);
@@ -224,7 +225,7 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
         L.y += rows;
         if (k + 1 < levels.length) {
           const N = levels[k + 1];
-          const half = halve(data, L.width, rows, dtype);
+          const half = halveBand(data, L.width, rows, dtype);
           const hr = Math.ceil(rows / 2);
           N.band.set(half, N.bandRows * N.width);
           N.bandRows += hr;

@@ -50,6 +50,7 @@ export const convertOptions = z.object({
   levels: flag(positiveInt().max(32, { error: 'must be at most 32' }).optional(), '--levels <n>', 'resolution levels including the full one (default: halve until a level fits one tile)'),
   compression: flag(z.enum(['deflate', 'none']).default('deflate'), '--compression <codec>', 'deflate or none (default deflate)'),
   bigtiff: flag(z.boolean().optional(), '--bigtiff', 'always write BigTIFF (default: only when the file could pass 4 GiB)'),
+  zarrFormat: flag(z.enum(['2', '3']).default('3').transform(Number), '--zarr-format <2|3>', 'OME-Zarr output: 3 = Zarr v3 / OME-NGFF 0.5, 2 = Zarr v2 / NGFF 0.4 (default 3); tiles are the x/y chunks'),
   json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines'),
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
 });

@@ -2457,7 +2457,7 @@ export const builtinManifests: PluginManifest[] = [
   {
     "id": "stack",
     "version": "0.1.0",
-    "description": "Hyperstack manipulation: projections along z/c/t, substacks, cropping and pixel-type conversion.",
+    "description": "Hyperstack manipulation: projections along z/c/t, substacks, cropping and pixel-type conversion; readers of NDTiff, Micro-Manager image folders and OME-Zarr images.",
     "operations": [
       {
         "id": "stack.project",
@@ -2665,6 +2665,24 @@ export const builtinManifests: PluginManifest[] = [
         "folder": {
           "contains": [
             "img_channel*_position*_time*_z*.tif*"
+          ]
+        }
+      },
+      {
+        "id": "ome-zarr",
+        "description": "OME-Zarr image folder, Zarr v3 / OME-NGFF 0.5 (zarr.json): the full-resolution level; levels and chunks lazily for info and convert",
+        "folder": {
+          "contains": [
+            "zarr.json"
+          ]
+        }
+      },
+      {
+        "id": "ome-zarr-v2",
+        "description": "OME-Zarr image folder, Zarr v2 / OME-NGFF 0.4 and earlier, bioformats2raw layout (.zattrs): the full-resolution level; levels and chunks lazily for info and convert",
+        "folder": {
+          "contains": [
+            ".zattrs"
           ]
         }
       }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTiff } from '../core/index.js';
+import { openOmeZarr, readTiff } from '../core/index.js';
 import { focal, ROOT, tempDir } from './helpers.js';
 
 const TILED = join(ROOT, 'core', 'io', 'fixtures', 'tiffcp_tiled.tif');
@@ -42,13 +42,48 @@ describe('focal convert and focal info (issue 21)', () => {
     const r = focal(['convert', TILED, out, '--tile-size', '100']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--tile-size: must be a multiple of 16');
-    const z = focal(['convert', TILED, join(dir, 'c.ome.zarr')]);
+    const z = focal(['convert', TILED, join(dir, 'c.png')]);
     expect(z.code).toBe(2);
-    expect(z.stderr).toContain('OME-Zarr output is not implemented yet');
+    expect(z.stderr).toContain('give a name ending in .ome.tif or .ome.zarr');
+    const zf = focal(['convert', TILED, join(dir, 'c.ome.zarr'), '--zarr-format', '4']);
+    expect(zf.code).toBe(2);
+    expect(zf.stderr).toContain('--zarr-format');
     const missing = focal(['convert', join(dir, 'nope.tif'), out]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.tif');
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('converts to OME-Zarr (Zarr v3 and v2): info shows its levels and chunks, convert reads it back, focal run takes it as an input', async () => {
+    const dir = tempDir();
+    const src = await readTiff(STRIPS);
+    for (const format of ['3', '2']) {
+      const out = join(dir, `v${format}.ome.zarr`);
+      const r = focal(['convert', STRIPS, out, '--tile-size', '16', '--zarr-format', format]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`OME-Zarr (Zarr v${format}, NGFF ${format === '3' ? '0.5' : '0.4'}), 2 levels (32×24, 16×12), chunks 16×16, deflate`);
+      const info = focal(['info', out, '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      const j = JSON.parse(info.stdout);
+      expect(j).toMatchObject({ reader: format === '3' ? 'stack.ome-zarr' : 'stack.ome-zarr-v2', width: 32, height: 24, sizeZ: src.sizeZ, dtype: src.dtype });
+      expect(j.levels).toEqual([{ width: 32, height: 24, blockWidth: 16, blockHeight: 16, tiled: true }, { width: 16, height: 12, blockWidth: 16, blockHeight: 16, tiled: true }]);
+      expect(focal(['info', out]).stdout).toMatch(/levels: +2\n +0: 32 × 24 px, chunks 16×16 \(0: t c z y x chunk 1×1×1×16×16\)/);
+      const img = await openOmeZarr(out);
+      for (let z = 0; z < src.sizeZ; z++) expect(Array.from(await img.readRegion({ z, x: 0, y: 0, w: 32, h: 24 }))).toEqual(Array.from(src.planes[z]));
+    }
+    // OME-Zarr in, pyramidal OME-TIFF out
+    const back = join(dir, 'back.ome.tif');
+    const r = focal(['convert', join(dir, 'v3.ome.zarr'), back, '--tile-size', '16']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Array.from((await readTiff(back)).planes[2])).toEqual(Array.from(src.planes[2]));
+    // an existing OME-Zarr is never replaced
+    const again = focal(['convert', STRIPS, join(dir, 'v3.ome.zarr')]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('exists; Focal does not replace it');
+    // a pipeline input
+    const run = focal(['run', join(ROOT, 'pipelines', 'best-focus.json'), '--input', `stack=${join(dir, 'v2.ome.zarr')}`, '--out', join(dir, 'run'), '--no-report', '--quiet']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'run')).sort()).toEqual(['nuclei.tif', 'run.json', 'scores.csv', 'scores.json']);
   });
 });

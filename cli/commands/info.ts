@@ -79,8 +79,12 @@ async function viaPluginReader(path: string, opts: { json?: boolean }, globals: 
     throw new FocalError('E_FORMAT', `${path} is a folder that no reader recognises${folderReaders.length ? `; dataset-folder readers: ${folderReaders.join('; ')}` : ' (no plugin contributes a dataset-folder reader)'}`, { file: path });
   }
   const warnings: string[] = [];
-  const s = await found.reader.open(path, { onWarning: (m) => warnings.push(m) });
-  const info = infoOfStack(path, `${found.pluginId}.${found.reader.id}`, s, warnings);
+  // a reader that opens lazily tells sizes, levels and chunking without reading pixels
+  const lazy = found.reader.openLazy ? await found.reader.openLazy(path, { onWarning: (m) => warnings.push(m) }) : undefined;
+  if (lazy) await lazy.close();
+  const s: Omit<Stack, 'planes' | 'kind'> = lazy ?? (await found.reader.open(path, { onWarning: (m) => warnings.push(m) }));
+  const levels = lazy ? [...lazy.levels] : undefined;
+  const info = { ...infoOfStack(path, `${found.pluginId}.${found.reader.id}`, s, warnings), ...(levels ? { levels, metadata: lazy!.metadata } : {}) };
   if (opts.json) {
     printJsonLine(info);
     return true;
@@ -96,13 +100,26 @@ async function viaPluginReader(path: string, opts: { json?: boolean }, globals: 
   if (cal.zStepUm !== undefined) lines.push(`  z step:      ${fmt(cal.zStepUm)} µm`);
   if (cal.timeStepS !== undefined) lines.push(`  time step:   ${fmt(cal.timeStepS)} s`);
   if (s.channelNames.length) lines.push(`  channels:    ${s.channelNames.join(', ')}`);
+  if (levels) {
+    // chunks (or tiles) of each level: the x/y block, and the full chunk shape where the format has one (OME-Zarr)
+    const zarrLevels = (lazy as { layout?: { axes: string[]; levels: { path: string; chunks: number[] }[] } }).layout;
+    lines.push(`  levels:      ${levels.length}`);
+    for (const [k, l] of levels.entries()) {
+      const z = zarrLevels?.levels[k];
+      lines.push(`    ${k}: ${l.width} × ${l.height} px, ${l.tiled ? `chunks ${l.blockWidth}×${l.blockHeight}` : `strips of ${l.blockHeight} rows`}${z ? ` (${z.path}: ${zarrLevels!.axes.join(' ')} chunk ${z.chunks.join('×')})` : ''}`);
+    }
+    for (const [k, v] of Object.entries(lazy!.metadata)) {
+      const t = typeof v === 'string' ? v : JSON.stringify(v);
+      lines.push(`  ${k}: ${t.length > 200 ? `${t.slice(0, 200)}…` : t}`);
+    }
+  }
   if (warnings.length) lines.push('  warnings:', ...warnings.map((w) => `    - ${w}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   for (const w of warnings) process.stderr.write(`focal: warning: ${path}: ${w}\n`);
   return true;
 }
 
-function infoOfStack(file: string, reader: string, s: Stack, warnings: string[]) {
+function infoOfStack(file: string, reader: string, s: Omit<Stack, 'planes' | 'kind'>, warnings: string[]) {
   return {
     file, reader, width: s.width, height: s.height, sizeC: s.sizeC, sizeZ: s.sizeZ, sizeT: s.sizeT,
     dtype: s.dtype, rgb: s.rgb, calibration: s.calibration, channelNames: s.channelNames, warnings,

@@ -348,14 +348,14 @@ function multiscalesOf(source: RegionSource, sizes: { width: number; height: num
   return { ...(version === '0.4' ? { version } : {}), name, axes, datasets, type: 'mean', metadata: { description: '2 × 2 means per level (integers rounded), written by Focal' } };
 }
 
-/** OMERO rendering hints: channel labels, ImageJ's composite colours, the display window from the data's range. */
+/** OMERO rendering hints: channel labels (only names the stack has), ImageJ's composite colours, the display window from the data's range. */
 function omeroOf(source: RegionSource, ranges: [number, number][]): Record<string, unknown> {
   const colours = ['FF0000', '00FF00', '0000FF', 'FFFFFF', '00FFFF', 'FF00FF', 'FFFF00'];
   return {
     channels: Array.from({ length: source.sizeC }, (_, c) => {
       const [lo, hi] = ranges[c];
       return {
-        label: source.channelNames[c] || `C${c}`,
+        ...(source.channelNames[c] ? { label: source.channelNames[c] } : {}),
         color: source.sizeC === 1 ? 'FFFFFF' : colours[c % colours.length],
         active: true,
         window: { min: lo, max: hi, start: lo, end: hi },

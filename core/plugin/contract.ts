@@ -5,6 +5,7 @@ import type { Calibration, Image } from '../data/image.js';
 import type { JsonValue, ModelRef } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
+import type { LazyImage } from '../io/lazy-image.js';
 import type { BundledFile, ReaderContribution } from './manifest.js';
 
 /** The kinds of value that flow between pipeline nodes. */
@@ -178,6 +179,12 @@ export interface ReaderOpenOptions {
  */
 export type ReaderDef = ReaderContribution & {
   open(path: string, options?: ReaderOpenOptions): Promise<Stack>;
+  /**
+   * Optional: the same image opened lazily (dimensions, levels, chunking; pixels by region), for
+   * `focal info` (levels without reading pixels) and `focal convert` (region by region). Code
+   * only: the manifest entry is the same.
+   */
+  openLazy?(path: string, options?: Pick<ReaderOpenOptions, 'onWarning'>): Promise<LazyImage>;
 };
 
 /** Identity helper that keeps the literal port types so `run` is type-checked. */

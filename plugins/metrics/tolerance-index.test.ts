@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, mulberry32, plotsOf, runOp, type Stack, type Table, type Image } from '../../core/index.js';
+import { createImage, mulberry32, plotsOf, runOp, testContext, type Stack, type Table, type Image } from '../../core/index.js';
 import { toleranceIndexOp } from './ops/tolerance-index.js';
 import { otsuThreshold, toleranceIndex } from './tolerance-index.js';
 
@@ -126,6 +126,15 @@ describe('metrics.tolerance-index', () => {
     expect(overlay.rgb).toBe(true);
     expect([overlay.planes[0][7], overlay.planes[1][7], overlay.planes[2][7]]).toEqual([0, 255, 0]);
     expect([overlay.planes[0][4], overlay.planes[1][4], overlay.planes[2][4]]).toEqual([255, 255, 255]);
+  });
+
+  it('computes the images only when an output takes them (ctx.wants)', async () => {
+    const ctx = { ...testContext(), wants: (port: string) => port === 'mask' };
+    const out = await runOp(toleranceIndexOp, { image: img(O), reference: img(G) }, {}, ctx);
+    expect(out.summary).toBeDefined();
+    expect(out.mask).toBeDefined();
+    expect(out.error).toBeUndefined();
+    expect(out.overlay).toBeUndefined();
   });
 
   it('signal-tolerance through the op finds the interior level; errors name the field', async () => {

@@ -1,4 +1,4 @@
-import { createImage, createStack, createTable, defineOperation, FocalError, type Image, z } from '../../../core/index.js';
+import { createImage, createStack, createTable, defineOperation, FocalError, type Image, type Stack, z } from '../../../core/index.js';
 import { absoluteDifference, dtypeFullScale, fixedToleranceError, otsuThreshold, TOLERANCE_VARIANTS, toleranceIndex } from '../tolerance-index.js';
 import { assertNoNaNPort, assertSameSize } from './compare.js';
 
@@ -133,10 +133,18 @@ export const toleranceIndexOp = defineOperation({
       [...TOLERANCE_CURVE_COLUMNS],
       Array.from(result.levelPercent, (level, k) => ({ level, tolerance: result.tolerance[k], ie: result.ie[k], se: result.se[k], sum: result.sum[k], errorPx: result.errorPx[k] })),
     );
-    const error = createImage({ width: image.width, height: image.height, data: Float32Array.from(absoluteDifference(image.data, reference.data)), calibration: reference.calibration, metadata: { valueMap: { quantity: 'absolute error |O − G|' } } });
-    const mask = createImage({ width: image.width, height: image.height, data: fixed.mask, calibration: reference.calibration });
-    const overlay = createStack({ width: image.width, height: image.height, dtype: 'uint8', sizeC: 3, planes: overlayPlanes(reference, fixed.mask), rgb: true, calibration: reference.calibration });
+    // the images only when something takes them (ctx.wants; without it, all)
+    const wants = (port: string) => ctx.wants?.(port) ?? true;
+    let error: Image | undefined;
+    let mask: Image | undefined;
+    let overlay: Stack | undefined;
+    if (wants('error')) {
+      error = createImage({ width: image.width, height: image.height, data: Float32Array.from(absoluteDifference(image.data, reference.data)), calibration: reference.calibration, metadata: { valueMap: { quantity: 'absolute error |O − G|' } } });
+    }
+    if (wants('mask')) mask = createImage({ width: image.width, height: image.height, data: fixed.mask, calibration: reference.calibration });
+    if (wants('overlay')) overlay = createStack({ width: image.width, height: image.height, dtype: 'uint8', sizeC: 3, planes: overlayPlanes(reference, fixed.mask), rgb: true, calibration: reference.calibration });
     ctx.progress(1);
-    return { summary, curves, error, mask, overlay };
+    // images nobody wants are left out (ctx.wants); the executor accepts that, as for cellcount.count
+    return { summary, curves, error: error!, mask: mask!, overlay: overlay! };
   },
 });

@@ -2967,7 +2967,7 @@ export const builtinManifests: PluginManifest[] = [
               "description": "cache of the simulated training data (default <out>/data; reused when its recipe matches)",
               "type": "string"
             },
-            "baseChannels": {
+            "base": {
               "default": 8,
               "flags": "--base <c>",
               "description": "channels of the first level (default 8; paper reading 64)",

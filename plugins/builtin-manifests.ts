@@ -1203,6 +1203,14 @@ export const builtinManifests: PluginManifest[] = [
               "description": "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)",
               "type": "boolean"
             },
+            "workers": {
+              "default": 1,
+              "flags": "--workers <n>",
+              "description": "threads computing each update (data-parallel: the batch is split, gradients averaged; same batches and, to float rounding, the same result as 1); default 1, see docs/benchmarks.md",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
             "json": {
               "flags": "--json",
               "description": "print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)",

@@ -25,6 +25,7 @@ import { RateEstimator } from '../runtime/eta.js';
 import type { Tf } from './backend.js';
 import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray } from './checkpoint.js';
 import { lsganDiscriminatorLoss } from './losses.js';
+import { applyGradientArrays, averageGradients, discriminatorShardGradients, generatorShardGradients, GradientWorkers, splitBatch, type ParallelSpecRef } from './parallel.js';
 import { renderLinePlot, type Series } from './plot.js';
 
 type Tensor = tfTypes.Tensor;
@@ -129,6 +130,8 @@ export interface TrainerSpec {
   architecture?: string;
   /** The plugin's own resolved options, recorded as `config` in checkpoint/state.json (for people and tools; not compared on resume, `fixed` is). */
   config?: Record<string, unknown>;
+  /** How a worker thread builds this spec's networks and terms (parallel.ts); needed for `workers` > 1. */
+  parallel?: ParallelSpecRef;
 }
 
 /** Weights a run starts from instead of a random initialisation (fine-tuning). */
@@ -170,6 +173,12 @@ export interface TrainerRun {
   onEvent?: (e: TrainerEvent) => void;
   /** Clock for rate and ETA (ms; default performance.now). For tests. */
   now?: () => number;
+  /**
+   * Threads that compute each update's gradients (data-parallel, parallel.ts): the main thread
+   * and `workers` − 1 worker threads, each on a shard of the batch; default 1. Needs
+   * `spec.parallel`. Not part of the checkpoint's settings: a run may resume with another count.
+   */
+  workers?: number;
 }
 
 export interface TrainerResult {
@@ -394,6 +403,19 @@ function isBetter(bestBy: TrainerSpec['bestBy'], v: Record<string, number>, best
   return bestBy.better === 'lower' ? x < b : x > b;
 }
 
+/** One generator update's gradients over the main thread and the workers, averaged. */
+async function parallelGeneratorUpdate(tf: Tf, spec: TrainerSpec, pool: GradientWorkers, batch: TrainBatch, generator: LayersModel, discriminator: LayersModel | undefined, terms: LossTerm[], vars: tfTypes.Variable[]) {
+  const shards = splitBatch(tf, batch, pool.size + 1);
+  const list = terms.map((t) => ({ name: t.name, weight: t.weight }));
+  try {
+    const remote = pool.generator(shards.slice(1), generator, discriminator, list);
+    const local = generatorShardGradients(tf, spec, generator, discriminator, shards[0], list, vars);
+    return averageGradients([local, ...(await Promise.all(remote))], shards.map((x) => x.target.shape[0]));
+  } finally {
+    tf.dispose(shards.flatMap((x) => [...x.inputs, x.target]));
+  }
+}
+
 /**
  * Trains a plugin's networks (see the module comment). With `run.resume` and a checkpoint,
  * continues exactly where it stopped: weights, optimizer moments, RNG state, weight average,
@@ -409,6 +431,8 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `${t.name}.${k}: must be an integer ≥ 0, got ${v}`, { field: t.fields?.[k] ?? `${t.name}${capitalise(k)}` });
     }
   }
+  if (run.workers !== undefined && (!Number.isInteger(run.workers) || run.workers < 1)) throw new FocalError('E_ARGUMENT', `workers: must be a positive integer, got ${run.workers}`, { field: 'workers' });
+  if ((run.workers ?? 1) > 1 && !spec.parallel) throw new FocalError('E_ARGUMENT', `workers: this trainer cannot train in parallel (its spec names no parallel module), got ${run.workers}`, { field: 'workers' });
   const ckpt = run.checkpointDir ?? join(run.outDir, 'checkpoint');
   const csv = join(run.outDir, 'loss.csv');
   const now: Omit<TrainerState, 'iteration' | 'rngState' | 'bestIteration' | 'best' | 'averageCount'> = {
@@ -436,10 +460,13 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   const optD = discriminator ? tf.train.adam(s.discriminatorLearningRate) : undefined;
   const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
   const dVars = discriminator?.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+  const workers = run.workers ?? 1;
+  let pool: GradientWorkers | undefined;
   const release = () => {
     discriminator?.dispose();
     optG.dispose();
     optD?.dispose();
+    void pool?.close();
   };
   const emit = (e: TrainerEvent) => run.onEvent?.(e);
   const generatedBy = spec.generatedBy ?? 'focal';
@@ -448,6 +475,10 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   let average: NamedArray[] | undefined;
   let rows: LossRowValues[] = [];
   try {
+    if (workers > 1) {
+      const { activeBackend } = await import('./backend.js');
+      pool = await GradientWorkers.start(spec.parallel!, workers - 1, activeBackend() ?? tf.getBackend());
+    }
     if (saved) {
       setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
       await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
@@ -534,6 +565,15 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       let d = 0;
       for (let u = 0; u < s.generatorUpdates; u++) {
         const batch = spec.sampleBatch(tf, rng);
+        if (pool) {
+          const r = parallelGeneratorUpdate(tf, spec, pool, batch, generator, adversarialOn ? discriminator : undefined, spec.terms.filter((t) => active.has(t.name)), gVars);
+          const avg = await r;
+          applyGradientArrays(tf, optG, gVars, avg.grads);
+          g += avg.cost;
+          for (const [k, v] of avg.values) sums.set(k, (sums.get(k) ?? 0) + v);
+          tf.dispose([...batch.inputs, batch.target]);
+          continue;
+        }
         let values: [string, number][] = [];
         const cost = optG.minimize(() => {
           const out = apply(batch, true);
@@ -556,6 +596,16 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       }
       for (let u = 0; adversarialOn && u < s.discriminatorUpdates; u++) {
         const batch = spec.sampleBatch(tf, rng);
+        if (pool) {
+          const shards = splitBatch(tf, batch, pool.size + 1);
+          const remote = pool.discriminator(shards.slice(1), generator, discriminator!);
+          const local = discriminatorShardGradients(tf, spec, generator, discriminator!, shards[0], dVars!, lossOf);
+          const avg = averageGradients([local, ...(await Promise.all(remote))], shards.map((x) => x.target.shape[0]));
+          applyGradientArrays(tf, optD!, dVars!, avg.grads);
+          d += avg.cost;
+          tf.dispose([...batch.inputs, batch.target, ...shards.flatMap((x) => [...x.inputs, x.target])]);
+          continue;
+        }
         const out = apply(batch, false);
         const cost = optD!.minimize(() => lossOf(tf, critic(discriminator!, batch, out), critic(discriminator!, batch, batch.target)) as Scalar, true, dVars);
         d += cost!.dataSync()[0];

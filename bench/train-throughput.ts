@@ -9,6 +9,12 @@
  * Writes the section between <!-- bench:train-throughput --> markers in docs/benchmarks.md.
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/train-throughput.js [--rounds 3] [--iterations 6] [--workers 2] [--no-docs]
+ *
+ * `--probe` instead times single generator gradients (Deep-R base 8, 256²): batch 2 and batch 1
+ * on the main thread, batch 1 in a worker alone, and batch 1 on both at once, to tell whether a
+ * second thread gets a core of its own (prints; writes no docs).
+ *
+ *   node dist/bench/train-throughput.js --probe [--reps 2]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +23,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTf, SeededRandom } from '../core/index.js';
 import type { TrainingPair } from '../plugins/deepr/data.js';
-import { trainDeepR } from '../plugins/deepr/train.js';
+import { GradientWorkers, generatorShardGradients } from '../core/ml/parallel.js';
+import { deeprGradientSpec, trainDeepR } from '../plugins/deepr/train.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), ...(import.meta.url.endsWith('.ts') ? ['..'] : ['..', '..']));
@@ -124,7 +131,7 @@ export function markdown(r: ThroughputResult): string {
     '',
     `Machine: ${describeMachine(r.machine)}. Date: ${r.date}. Load average at start ${formatLoad(r.machine.load)}, at the end ${formatLoad(r.loadEnd)} (\`uptime\`: "${r.uptimeStart}" / "${r.uptimeEnd}").${
       Math.max(r.machine.load[0] ?? 0, r.loadEnd[0] ?? 0) > 1
-        ? ` The machine was shared with other jobs during the measurement (load above 1 on ${r.machine.cores} cores): the second thread competed with them for a core, so the speed-up is lower than on an idle machine.`
+        ? ` The machine was shared with other jobs during the measurement (load above 1 on ${r.machine.cores} cores): these figures say what a second thread gains on this machine while it is shared, not on an idle one.`
         : ''
     }`,
     '',
@@ -139,7 +146,47 @@ export function markdown(r: ThroughputResult): string {
   ].join('\n');
 }
 
-if (isMain(import.meta.url)) {
+/** Milliseconds of single gradient computations (see the module comment, `--probe`). */
+export async function probeGradients(reps = 2): Promise<string[]> {
+  const { tf, backend } = await loadTf();
+  const o = { baseChannels: 8, levels: 5, seed: 1, msSsimScales: 5 };
+  const spec = deeprGradientSpec(tf, o);
+  const g = spec.buildGenerator();
+  const vars = g.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs').Variable);
+  const pool = await GradientWorkers.start({ module: new URL('../plugins/deepr/train.js', import.meta.url).href, export: 'deeprGradientSpec', options: o }, 1, backend);
+  const batch = (n: number) => ({ inputs: [tf.randomNormal([n, 256, 256, 1])], target: tf.randomNormal([n, 256, 256, 1]) });
+  const terms = [{ name: 'msSsim', weight: 0.85 }, { name: 'berhu', weight: 0.15 }];
+  const b1 = batch(1);
+  const b2 = batch(2);
+  const lines = [`backend ${backend}, Deep-R generator ${g.countParams()} parameters, load ${formatLoad(machineInfo().load, 2)}`];
+  const time = async (label: string, f: () => unknown) => {
+    const t = performance.now();
+    await f();
+    lines.push(`${label}: ${(performance.now() - t).toFixed(0)} ms`);
+  };
+  try {
+    for (let r = 0; r < reps; r++) {
+      await time('main thread, batch 2', () => generatorShardGradients(tf, spec, g, undefined, b2, terms, vars));
+      await time('main thread, batch 1', () => generatorShardGradients(tf, spec, g, undefined, b1, terms, vars));
+      await time('worker alone, batch 1', () => Promise.all(pool.generator([b1], g, undefined, terms)));
+      await time('main + worker at once, batch 1 each', async () => {
+        const remote = pool.generator([b1], g, undefined, terms);
+        generatorShardGradients(tf, spec, g, undefined, b1, terms, vars);
+        await Promise.all(remote);
+      });
+    }
+  } finally {
+    await pool.close();
+    tf.dispose([...b1.inputs, b1.target, ...b2.inputs, b2.target]);
+    g.dispose();
+  }
+  lines.push(`uptime: ${uptime()}`);
+  return lines;
+}
+
+if (isMain(import.meta.url) && process.argv.includes('--probe')) {
+  runBenchMain((args) => probeGradients(args.number('--reps')), (lines) => lines.join('\n'));
+} else if (isMain(import.meta.url)) {
   runBenchMain(
     (args) => benchTrainThroughput({ rounds: args.number('--rounds'), iterations: args.number('--iterations'), workers: args.number('--workers'), writeDocs: !args.has('--no-docs') }),
     (r) => Object.entries(r.rates).map(([w, xs]) => `${w} thread(s): median ${median(xs).toFixed(3)} it/s (${xs.map((x) => x.toFixed(3)).join(', ')})`).join('\n'),

@@ -121,6 +121,10 @@ export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type 
 export { writeRunReport, renderRunReport, renderBatchIndex, BATCH_INDEX_FILE, type BatchIndexData, pipelineGraphSvg, plotsOf, columnUnit, axisTitle, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData, type RunReportWarning, type PlotSpec } from './runtime/report.js';
 export { rebuildRunReport, readRunRecord, reportDataFromRecord, recordingWarnings, RunRecordSchema, type RunRecord, type RunWarning } from './runtime/run-record.js';
 export { readTableFile, parseCsv } from './io/table-file.js';
+export {
+  AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema,
+  type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,
+} from './io/autofocus-dataset.js';
 export { PipelineRunner, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 

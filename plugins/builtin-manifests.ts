@@ -1203,6 +1203,14 @@ export const builtinManifests: PluginManifest[] = [
               "description": "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)",
               "type": "boolean"
             },
+            "workers": {
+              "default": 1,
+              "flags": "--workers <n>",
+              "description": "threads computing each update (data-parallel: the batch is split, gradients averaged; same batches and, to float rounding, the same result as 1); default 1, see docs/benchmarks.md",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
             "json": {
               "flags": "--json",
               "description": "print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)",
@@ -3037,6 +3045,119 @@ export const builtinManifests: PluginManifest[] = [
         "id": "tsva-slide-count",
         "description": "TSVA on a simulated slide, then a nuclei count on the mosaic",
         "path": "plugins/tsva/pipelines/tsva-slide-count.json"
+      }
+    ],
+    "trainers": [
+      {
+        "id": "tsva",
+        "description": "train TSVA (two-shot virtual autofocus) or its single-shot U-Net baseline on simulated H&E; writes <out>/model (model package) and training logs",
+        "options": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "arch": {
+              "default": "tsva",
+              "flags": "--arch <arch>",
+              "description": "'tsva' (two shots, shared-weight encoders, default) or 'unet' (the single-shot baseline)",
+              "type": "string",
+              "enum": [
+                "tsva",
+                "unet"
+              ]
+            },
+            "out": {
+              "type": "string",
+              "flags": "-o, --out <dir>",
+              "description": "output folder: model/ (the package), loss.csv, loss.png, generator/ (best weights)"
+            },
+            "checkpoint": {
+              "flags": "--checkpoint <dir>",
+              "description": "checkpoint folder (default <out>/checkpoint; keep it outside the source tree)",
+              "type": "string"
+            },
+            "data": {
+              "flags": "--data <dir>",
+              "description": "cache of the simulated training data (default <out>/data; reused when its recipe matches)",
+              "type": "string"
+            },
+            "base": {
+              "default": 8,
+              "flags": "--base <c>",
+              "description": "channels of the first level (default 8; paper reading 64)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 128
+            },
+            "levels": {
+              "default": 3,
+              "flags": "--levels <n>",
+              "description": "pooling levels (default 3; paper reading 4)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 6
+            },
+            "batch": {
+              "default": 8,
+              "flags": "--batch <n>",
+              "description": "batch size (default 8; paper 20)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "learningRate": {
+              "default": 0.0005,
+              "flags": "--learning-rate <rate>",
+              "description": "Adam's learning rate (paper and default 5e-4)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            },
+            "iterations": {
+              "default": 100000,
+              "flags": "--iterations <n>",
+              "description": "iterations to reach, including those of a resumed run (default 100000; --minutes usually stops first)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "minutes": {
+              "default": 20,
+              "flags": "--minutes <m>",
+              "description": "stop after this much training time (default 20); resume continues from the last validation",
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
+            "validateEvery": {
+              "default": 25,
+              "flags": "--validate-every <n>",
+              "description": "validate and checkpoint every n iterations (default 25)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "seed": {
+              "default": 7,
+              "flags": "--seed <n>",
+              "description": "seed of weights, sampling and rotations (default 7)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "resume": {
+              "flags": "--resume",
+              "description": "continue from the checkpoint",
+              "type": "boolean"
+            },
+            "json": {
+              "flags": "--json",
+              "description": "print one JSON line per iteration",
+              "type": "boolean"
+            }
+          },
+          "required": [
+            "out"
+          ]
+        }
       }
     ]
   }

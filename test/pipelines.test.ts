@@ -4,7 +4,7 @@
  * declared output and run.json; and together the pipelines use every registered operation.
  */
 import 'reflect-metadata';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readTableFile, readTiff, TableJsonSchema } from '../core/index.js';
@@ -25,7 +25,38 @@ function host() {
 
 const { registry, runner } = host();
 const outRoot = tempDir('focal-pipelines-');
-afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+/**
+ * Output fingerprints of every bundled pipeline on its bundled samples (test/fixtures/pipeline-outputs.json):
+ * a refactor must not change what a pipeline computes (issue 15). Images: size and, per plane,
+ * sum, sum of squares, min and max; tables: columns, row count and each numeric column's sum
+ * (columns of times excluded); json: the top-level keys. Compared to a relative 1e-5 (float
+ * summation order may differ between thread counts). `FOCAL_UPDATE_FINGERPRINTS=1` rewrites the
+ * file after a deliberate change of results.
+ */
+const FINGERPRINTS = join(ROOT, 'test', 'fixtures', 'pipeline-outputs.json');
+type Fingerprint = Record<string, unknown>;
+const fingerprints: Record<string, Record<string, Fingerprint>> = {};
+const expected: Record<string, Record<string, Fingerprint>> | undefined = existsSync(FINGERPRINTS) && !process.env.FOCAL_UPDATE_FINGERPRINTS ? JSON.parse(readFileSync(FINGERPRINTS, 'utf8')) : undefined;
+const TIME_COLUMN = /(^|_)(time|seconds|ms|elapsed)|Ms$|Seconds$/i;
+
+function expectClose(actual: unknown, wanted: unknown, what: string): void {
+  if (typeof wanted === 'number' && typeof actual === 'number') {
+    const tol = 1e-5 * Math.max(1, Math.abs(wanted));
+    expect(Math.abs(actual - wanted), `${what}: ${actual} vs ${wanted}`).toBeLessThanOrEqual(tol);
+  } else if (Array.isArray(wanted)) {
+    expect(Array.isArray(actual) && actual.length === wanted.length, `${what}: length`).toBe(true);
+    wanted.forEach((w, i) => expectClose((actual as unknown[])[i], w, `${what}[${i}]`));
+  } else if (wanted !== null && typeof wanted === 'object') {
+    expect(Object.keys(actual as object).sort(), `${what}: keys`).toEqual(Object.keys(wanted).sort());
+    for (const [k, w] of Object.entries(wanted)) expectClose((actual as Record<string, unknown>)[k], w, `${what}.${k}`);
+  } else expect(actual, what).toEqual(wanted);
+}
+
+afterAll(() => {
+  rmSync(outRoot, { recursive: true, force: true });
+  if (!expected && Object.keys(fingerprints).length === files.length) writeFileSync(FINGERPRINTS, `${JSON.stringify(fingerprints, null, 1)}\n`);
+});
 
 describe('bundled pipelines', () => {
   it('finds pipeline files, and every file in pipelines/ is a plugin\'s contribution', () => {
@@ -52,6 +83,7 @@ describe('bundled pipelines', () => {
     expect(summary.pipeline).toBe(json.name);
     expect(summary.outputs.map((o) => o.name).sort()).toEqual(Object.keys(json.outputs).sort());
 
+    const prints: Record<string, Fingerprint> = {};
     for (const output of summary.outputs) {
       const what = `${file}: output '${output.name}' (${output.type})`;
       expect(output.files.length, what).toBeGreaterThan(0);
@@ -73,6 +105,23 @@ describe('bundled pipelines', () => {
         }
         expect(finite, `${what}: finite pixels`).toBe(stack.planes.length * stack.width * stack.height);
         expect(nonZero, `${what}: not all zero`).toBeGreaterThan(0);
+        prints[output.name] = {
+          width: stack.width, height: stack.height,
+          planes: stack.planes.map((plane) => {
+            let sum = 0;
+            let sq = 0;
+            let lo = Infinity;
+            let hi = -Infinity;
+            for (let i = 0; i < plane.length; i++) {
+              const v = plane[i];
+              sum += v;
+              sq += v * v;
+              if (v < lo) lo = v;
+              if (v > hi) hi = v;
+            }
+            return [sum, sq, lo, hi];
+          }),
+        };
       } else if (output.type === 'table') {
         const csv = output.files.find((f) => f.endsWith('.csv'))!;
         const table = await readTableFile(csv);
@@ -81,11 +130,23 @@ describe('bundled pipelines', () => {
         const fromJson = TableJsonSchema.parse(JSON.parse(readFileSync(output.files.find((f) => f.endsWith('.json'))!, 'utf8')));
         expect(fromJson.columns, `${what}: JSON columns`).toEqual(table.columns);
         expect(fromJson.rows.length, `${what}: JSON rows`).toBe(table.rows.length);
+        const sums: Record<string, number> = {};
+        for (const c of table.columns) {
+          if (TIME_COLUMN.test(c) || !table.rows.every((r) => typeof r[c] === 'number' || r[c] === null)) continue;
+          sums[c] = table.rows.reduce((a, r) => a + ((r[c] as number | null) ?? 0), 0);
+        }
+        prints[output.name] = { columns: table.columns, rows: table.rows.length, sums };
       } else if (output.type === 'json') {
         const value = JSON.parse(readFileSync(output.files[0], 'utf8')) as unknown;
         expect(value, what).not.toBeNull();
         if (typeof value === 'object') expect(Object.keys(value as object).length, what).toBeGreaterThan(0);
+        prints[output.name] = { keys: typeof value === 'object' ? Object.keys(value as object).sort() : [] };
       }
+    }
+    fingerprints[file] = prints;
+    if (expected) {
+      expect(expected[file], `${file}: no fingerprint in test/fixtures/pipeline-outputs.json (FOCAL_UPDATE_FINGERPRINTS=1 to record)`).toBeDefined();
+      expectClose(prints, expected[file], `${file} outputs`);
     }
 
     expect(summary.provenanceFile).toBe(join(outDir, 'run.json'));

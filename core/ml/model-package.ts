@@ -76,9 +76,10 @@ export const ModelManifestSchema = z.object({
   inputs: TensorDescriptionSchema,
   outputs: TensorDescriptionSchema.omit({ normalisation: true }).extend({ normalisation: NormalisationSchema.optional() }),
   pixelSizeUm: z.number().positive(),
-  objectiveNa: z.number().positive().max(1.7),
-  /** Defocus range (µm) the model was trained on, [min, max]. */
-  trainedDefocusRangeUm: z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'min must not exceed max' }),
+  /** Objective NA of the training data (optical models; optional: not every task has one). */
+  objectiveNa: z.number().positive().max(1.7).optional(),
+  /** Defocus range (µm) the model was trained on, [min, max] (focus models; optional for other tasks). */
+  trainedDefocusRangeUm: z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'min must not exceed max' }).optional(),
   /** Default tile size (network input, px) and halo (px of context on each side) for tiled inference. */
   tilePx: z.number().int().positive(),
   haloPx: z.number().int().nonnegative(),

@@ -25,6 +25,7 @@ import { RateEstimator } from '../runtime/eta.js';
 import type { Tf } from './backend.js';
 import { loadArrays, modelArrays, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, type NamedArray } from './checkpoint.js';
 import { lsganDiscriminatorLoss } from './losses.js';
+import { applyGradientArrays, averageGradients, discriminatorShardGradients, generatorShardGradients, GradientWorkers, splitBatch, type ParallelSpecRef } from './parallel.js';
 import { renderLinePlot, type Series } from './plot.js';
 
 type Tensor = tfTypes.Tensor;
@@ -129,6 +130,8 @@ export interface TrainerSpec {
   architecture?: string;
   /** The plugin's own resolved options, recorded as `config` in checkpoint/state.json (for people and tools; not compared on resume, `fixed` is). */
   config?: Record<string, unknown>;
+  /** How a worker thread builds this spec's networks and terms (parallel.ts); needed for `workers` > 1. */
+  parallel?: ParallelSpecRef;
 }
 
 /** Weights a run starts from instead of a random initialisation (fine-tuning). */
@@ -170,6 +173,12 @@ export interface TrainerRun {
   onEvent?: (e: TrainerEvent) => void;
   /** Clock for rate and ETA (ms; default performance.now). For tests. */
   now?: () => number;
+  /**
+   * Threads that compute each update's gradients (data-parallel, parallel.ts): the main thread
+   * and `workers` − 1 worker threads, each on a shard of the batch; default 1. Needs
+   * `spec.parallel`. Not part of the checkpoint's settings: a run may resume with another count.
+   */
+  workers?: number;
 }
 
 export interface TrainerResult {
@@ -394,6 +403,141 @@ function isBetter(bestBy: TrainerSpec['bestBy'], v: Record<string, number>, best
   return bestBy.better === 'lower' ? x < b : x > b;
 }
 
+/** Term schedules are whole iterations; `workers` needs a spec that names its parallel module. */
+function checkTermsAndWorkers(spec: TrainerSpec, run: TrainerRun): void {
+  for (const t of spec.terms) {
+    for (const k of ['after', 'offAfter'] as const) {
+      const v = t[k] ?? 0;
+      if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `${t.name}.${k}: must be an integer ≥ 0, got ${v}`, { field: t.fields?.[k] ?? `${t.name}${capitalise(k)}` });
+    }
+  }
+  if (run.workers !== undefined && (!Number.isInteger(run.workers) || run.workers < 1)) throw new FocalError('E_ARGUMENT', `workers: must be a positive integer, got ${run.workers}`, { field: 'workers' });
+  if ((run.workers ?? 1) > 1 && !spec.parallel) throw new FocalError('E_ARGUMENT', `workers: this trainer cannot train in parallel (its spec names no parallel module), got ${run.workers}`, { field: 'workers' });
+}
+
+/** The checkpoint's state when there is one to resume (undefined: none), refused when resuming it would change trained iterations. */
+async function readResumableState(spec: TrainerSpec, ckpt: string, now: Omit<TrainerState, 'iteration' | 'rngState' | 'bestIteration' | 'best' | 'averageCount'>): Promise<TrainerState | undefined> {
+  let saved: TrainerState | undefined;
+  try {
+    saved = JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as TrainerState;
+  } catch {
+    return undefined;
+  }
+  if (saved.format !== 'focal-trainer-state') throw new FocalError('E_ARGUMENT', `resume: ${join(ckpt, 'state.json')} is not a trainer checkpoint`, { field: 'checkpoint' });
+  const conflict = resumeConflict(spec, saved, now);
+  if (conflict) throw conflict;
+  return saved;
+}
+
+/** The networks and optimizers of a run (and its data-parallel workers, if any). */
+interface Networks {
+  generator: LayersModel;
+  discriminator: LayersModel | undefined;
+  optG: tfTypes.Optimizer;
+  optD: tfTypes.Optimizer | undefined;
+  gVars: tfTypes.Variable[];
+  dVars: tfTypes.Variable[] | undefined;
+  pool: GradientWorkers | undefined;
+}
+
+/** Loads both networks' weights and Adam states from a checkpoint folder. */
+async function restoreNetworks(tf: Tf, n: Networks, ckpt: string): Promise<void> {
+  setModelArrays(tf, n.generator, await loadArrays(join(ckpt, 'generator')));
+  await setOptimizerArrays(tf, n.optG, await loadArrays(join(ckpt, 'adam-generator')));
+  if (n.discriminator && n.optD) {
+    setModelArrays(tf, n.discriminator, await loadArrays(join(ckpt, 'discriminator')));
+    await setOptimizerArrays(tf, n.optD, await loadArrays(join(ckpt, 'adam-discriminator')));
+  }
+}
+
+/** The running mean of weight snapshots with the `count`-th snapshot `raw` added (`average` is updated in place; the first snapshot is copied). */
+function addToAverage(average: NamedArray[] | undefined, raw: NamedArray[], count: number): NamedArray[] {
+  if (!average) return raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+  for (let i = 0; i < average.length; i++) {
+    const m = average[i].data;
+    const w = raw[i].data;
+    for (let j = 0; j < m.length; j++) m[j] += (w[j] - m[j]) / count;
+  }
+  return average;
+}
+
+const defaultCritic = (d: LayersModel, _b: TrainBatch, image: Tensor) => d.apply(image) as Tensor;
+const generatorInput = (b: TrainBatch) => (b.inputs.length === 1 ? b.inputs[0] : b.inputs);
+
+/** One generator update on `batch` (disposed here): the weighted sum of the active terms, on one thread or data-parallel. */
+async function updateGenerator(tf: Tf, spec: TrainerSpec, n: Networks, batch: TrainBatch, active: ReadonlySet<string>, adversarialOn: boolean): Promise<{ cost: number; values: [string, number][] }> {
+  try {
+    if (n.pool) {
+      const avg = await parallelGeneratorUpdate(tf, spec, n.pool, batch, n.generator, adversarialOn ? n.discriminator : undefined, spec.terms.filter((t) => active.has(t.name)), n.gVars);
+      applyGradientArrays(tf, n.optG, n.gVars, avg.grads);
+      return { cost: avg.cost, values: avg.values };
+    }
+    const critic = spec.critic ?? defaultCritic;
+    let values: [string, number][] = [];
+    const cost = n.optG.minimize(() => {
+      const out = n.generator.apply(generatorInput(batch), { training: true }) as Tensor;
+      const c = adversarialOn ? critic(n.discriminator!, batch, out) : null;
+      const v = spec.termValues(tf, { batch, output: out, critic: c, active });
+      const weighted: Tensor[] = [];
+      values = [];
+      for (const t of spec.terms) {
+        if (!active.has(t.name)) continue;
+        const x = v[t.name];
+        if (!x) throw new FocalError('E_PLUGIN', `trainer: the spec computed no value for the active term '${t.name}'`);
+        weighted.push(tf.mul(x, t.weight));
+        values.push([t.name, x.dataSync()[0]]);
+      }
+      return tf.addN(weighted) as Scalar;
+    }, true, n.gVars)!;
+    const c = cost.dataSync()[0];
+    cost.dispose();
+    return { cost: c, values };
+  } finally {
+    tf.dispose([...batch.inputs, batch.target]);
+  }
+}
+
+/** One discriminator update on `batch` (disposed here), on one thread or data-parallel; its loss. */
+async function updateDiscriminator(tf: Tf, spec: TrainerSpec, n: Networks, batch: TrainBatch): Promise<number> {
+  const lossOf = spec.discriminatorLoss ?? ((t: Tf, fake: Tensor, real: Tensor) => lsganDiscriminatorLoss(t, fake, real));
+  const critic = spec.critic ?? defaultCritic;
+  const d = n.discriminator!;
+  try {
+    if (n.pool) {
+      const shards = splitBatch(tf, batch, n.pool.size + 1);
+      try {
+        const remote = n.pool.discriminator(shards.slice(1), n.generator, d);
+        const local = discriminatorShardGradients(tf, spec, n.generator, d, shards[0], n.dVars!, lossOf);
+        const avg = averageGradients([local, ...(await Promise.all(remote))], shards.map((x) => x.target.shape[0]));
+        applyGradientArrays(tf, n.optD!, n.dVars!, avg.grads);
+        return avg.cost;
+      } finally {
+        tf.dispose(shards.flatMap((x) => [...x.inputs, x.target]));
+      }
+    }
+    const out = n.generator.predict(generatorInput(batch)) as Tensor;
+    const cost = n.optD!.minimize(() => lossOf(tf, critic(d, batch, out), critic(d, batch, batch.target)) as Scalar, true, n.dVars)!;
+    const c = cost.dataSync()[0];
+    tf.dispose([cost, out]);
+    return c;
+  } finally {
+    tf.dispose([...batch.inputs, batch.target]);
+  }
+}
+
+/** One generator update's gradients over the main thread and the workers, averaged. */
+async function parallelGeneratorUpdate(tf: Tf, spec: TrainerSpec, pool: GradientWorkers, batch: TrainBatch, generator: LayersModel, discriminator: LayersModel | undefined, terms: LossTerm[], vars: tfTypes.Variable[]) {
+  const shards = splitBatch(tf, batch, pool.size + 1);
+  const list = terms.map((t) => ({ name: t.name, weight: t.weight }));
+  try {
+    const remote = pool.generator(shards.slice(1), generator, discriminator, list);
+    const local = generatorShardGradients(tf, spec, generator, discriminator, shards[0], list, vars);
+    return averageGradients([local, ...(await Promise.all(remote))], shards.map((x) => x.target.shape[0]));
+  } finally {
+    tf.dispose(shards.flatMap((x) => [...x.inputs, x.target]));
+  }
+}
+
 /**
  * Trains a plugin's networks (see the module comment). With `run.resume` and a checkpoint,
  * continues exactly where it stopped: weights, optimizer moments, RNG state, weight average,
@@ -403,12 +547,7 @@ function isBetter(bestBy: TrainerSpec['bestBy'], v: Record<string, number>, best
  */
 export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSettingsInput, run: TrainerRun): Promise<TrainerResult> {
   const s = parseTrainerSettings(settingsInput);
-  for (const t of spec.terms) {
-    for (const k of ['after', 'offAfter'] as const) {
-      const v = t[k] ?? 0;
-      if (!Number.isInteger(v) || v < 0) throw new FocalError('E_ARGUMENT', `${t.name}.${k}: must be an integer ≥ 0, got ${v}`, { field: t.fields?.[k] ?? `${t.name}${capitalise(k)}` });
-    }
-  }
+  checkTermsAndWorkers(spec, run);
   const ckpt = run.checkpointDir ?? join(run.outDir, 'checkpoint');
   const csv = join(run.outDir, 'loss.csv');
   const now: Omit<TrainerState, 'iteration' | 'rngState' | 'bestIteration' | 'best' | 'averageCount'> = {
@@ -416,19 +555,7 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   };
   await mkdir(ckpt, { recursive: true });
   await mkdir(run.outDir, { recursive: true });
-  let saved: TrainerState | undefined;
-  if (run.resume) {
-    try {
-      saved = JSON.parse(await readFile(join(ckpt, 'state.json'), 'utf8')) as TrainerState;
-    } catch {
-      saved = undefined;
-    }
-    if (saved && saved.format !== 'focal-trainer-state') throw new FocalError('E_ARGUMENT', `resume: ${join(ckpt, 'state.json')} is not a trainer checkpoint`, { field: 'checkpoint' });
-    if (saved) {
-      const conflict = resumeConflict(spec, saved, now);
-      if (conflict) throw conflict;
-    }
-  }
+  const saved = run.resume ? await readResumableState(spec, ckpt, now) : undefined;
 
   const generator = spec.buildGenerator();
   const discriminator = spec.buildDiscriminator?.();
@@ -436,10 +563,14 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   const optD = discriminator ? tf.train.adam(s.discriminatorLearningRate) : undefined;
   const gVars = generator.trainableWeights.map((w) => w.read() as tfTypes.Variable);
   const dVars = discriminator?.trainableWeights.map((w) => w.read() as tfTypes.Variable);
+  const workers = run.workers ?? 1;
+  let pool: GradientWorkers | undefined;
+  const nets: Networks = { generator, discriminator, optG, optD, gVars, dVars, pool: undefined };
   const release = () => {
     discriminator?.dispose();
     optG.dispose();
     optD?.dispose();
+    void pool?.close();
   };
   const emit = (e: TrainerEvent) => run.onEvent?.(e);
   const generatedBy = spec.generatedBy ?? 'focal';
@@ -448,13 +579,13 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   let average: NamedArray[] | undefined;
   let rows: LossRowValues[] = [];
   try {
+    if (workers > 1) {
+      const { activeBackend } = await import('./backend.js');
+      pool = await GradientWorkers.start(spec.parallel!, workers - 1, activeBackend() ?? tf.getBackend());
+      nets.pool = pool;
+    }
     if (saved) {
-      setModelArrays(tf, generator, await loadArrays(join(ckpt, 'generator')));
-      await setOptimizerArrays(tf, optG, await loadArrays(join(ckpt, 'adam-generator')));
-      if (discriminator && optD) {
-        setModelArrays(tf, discriminator, await loadArrays(join(ckpt, 'discriminator')));
-        await setOptimizerArrays(tf, optD, await loadArrays(join(ckpt, 'adam-discriminator')));
-      }
+      await restoreNetworks(tf, nets, ckpt);
       state = { ...saved, ...now };
       if (state.averageCount > 0) average = await loadArrays(join(ckpt, 'generator-average'));
       if (saved.bestBy.metric !== spec.bestBy.metric || saved.bestBy.better !== spec.bestBy.better) {
@@ -512,9 +643,6 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
   let validationMs = 0;
   let validations = 0;
   let previous: { updatedAt: number; validated: boolean } | undefined;
-  const lossOf = spec.discriminatorLoss ?? ((t: Tf, fake: Tensor, real: Tensor) => lsganDiscriminatorLoss(t, fake, real));
-  const critic = spec.critic ?? ((d: LayersModel, _b: TrainBatch, image: Tensor) => d.apply(image) as Tensor);
-  const apply = (b: TrainBatch, training: boolean) => (training ? generator.apply(b.inputs.length === 1 ? b.inputs[0] : b.inputs, { training: true }) : generator.predict(b.inputs.length === 1 ? b.inputs[0] : b.inputs)) as Tensor;
   try {
     while (state.iteration < s.iterations) {
       throwIfAborted(run.signal);
@@ -533,34 +661,11 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       let g = 0;
       let d = 0;
       for (let u = 0; u < s.generatorUpdates; u++) {
-        const batch = spec.sampleBatch(tf, rng);
-        let values: [string, number][] = [];
-        const cost = optG.minimize(() => {
-          const out = apply(batch, true);
-          const c = adversarialOn ? critic(discriminator!, batch, out) : null;
-          const v = spec.termValues(tf, { batch, output: out, critic: c, active });
-          const weighted: Tensor[] = [];
-          values = [];
-          for (const t of spec.terms) {
-            if (!active.has(t.name)) continue;
-            const x = v[t.name];
-            if (!x) throw new FocalError('E_PLUGIN', `trainer: the spec computed no value for the active term '${t.name}'`);
-            weighted.push(tf.mul(x, t.weight));
-            values.push([t.name, x.dataSync()[0]]);
-          }
-          return tf.addN(weighted) as Scalar;
-        }, true, gVars);
-        g += cost!.dataSync()[0];
-        for (const [k, v] of values) sums.set(k, (sums.get(k) ?? 0) + v);
-        tf.dispose([cost!, ...batch.inputs, batch.target]);
+        const r = await updateGenerator(tf, spec, nets, spec.sampleBatch(tf, rng), active, adversarialOn);
+        g += r.cost;
+        for (const [k, v] of r.values) sums.set(k, (sums.get(k) ?? 0) + v);
       }
-      for (let u = 0; adversarialOn && u < s.discriminatorUpdates; u++) {
-        const batch = spec.sampleBatch(tf, rng);
-        const out = apply(batch, false);
-        const cost = optD!.minimize(() => lossOf(tf, critic(discriminator!, batch, out), critic(discriminator!, batch, batch.target)) as Scalar, true, dVars);
-        d += cost!.dataSync()[0];
-        tf.dispose([cost!, ...batch.inputs, batch.target, out]);
-      }
+      for (let u = 0; adversarialOn && u < s.discriminatorUpdates; u++) d += await updateDiscriminator(tf, spec, nets, spec.sampleBatch(tf, rng));
       state.iteration = it;
       const updatedAt = clock();
       trainingMs += updatedAt - startedAt;
@@ -574,16 +679,8 @@ export async function train(tf: Tf, spec: TrainerSpec, settingsInput: TrainerSet
       if (validating && s.averageAfter > 0 && it > s.averageAfter) {
         // add this snapshot to the running mean and validate the mean; training goes on from the raw weights
         raw = modelArrays(generator).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
-        const n = state.averageCount + 1;
-        if (!average) average = raw.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
-        else {
-          for (let i = 0; i < average.length; i++) {
-            const m = average[i].data;
-            const w = raw[i].data;
-            for (let j = 0; j < m.length; j++) m[j] += (w[j] - m[j]) / n;
-          }
-        }
-        state.averageCount = n;
+        state.averageCount += 1;
+        average = addToAverage(average, raw, state.averageCount);
         setModelArrays(tf, generator, average);
       }
       if (validating) {

@@ -6,10 +6,11 @@
  * inside it. Plugins named on the command line (`--plugin`, `--config`) and those listed in the
  * user's own configuration are always loaded: the user chose them.
  */
-import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { FocalError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export const TRUST_FILE_NAME = 'trusted-folders.json';
 
@@ -52,11 +53,7 @@ export async function listTrustedFolders(configDir = userConfigDir()): Promise<s
 }
 
 async function saveTrustedFolders(configDir: string, folders: string[]): Promise<void> {
-  await mkdir(configDir, { recursive: true });
-  const file = trustFile(configDir);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ folders: [...new Set(folders)].sort() }, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(trustFile(configDir), `${JSON.stringify({ folders: [...new Set(folders)].sort() }, null, 2)}\n`, { mkdir: true });
 }
 
 async function realFolder(path: string): Promise<string> {

@@ -59,6 +59,11 @@ describe('autofocus dataset reader', () => {
     const err = await readAutofocusDataset(root).catch((e: unknown) => e);
     expect(isFocalError(err) && err.details.field).toBe('version');
     expect((err as Error).message).toMatch(/manifest\.json: version 2 is not supported/);
+    // the rest of the manifest through the format's one schema (core's AutofocusDatasetManifestSchema, the writer's too)
+    await writeFile(join(root, 'a', 'manifest.json'), JSON.stringify({ format: 'focal-autofocus-pairs', version: 1, patchPx: 8, zStepUm: -1 }));
+    const step = await readAutofocusDataset(root).catch((e: unknown) => e);
+    expect(isFocalError(step) && step.details.field).toBe('zStepUm');
+    expect((step as Error).message).toMatch(/manifest\.json: zStepUm is -1/);
     const none = await readAutofocusDataset(join(root, 'missing')).catch((e: unknown) => e);
     expect(isFocalError(none) && none.details.field).toBe('dataset');
   });

@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, z, type SeededRandom } from '../../core/index.js';
+import { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema, bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, type AutofocusDatasetManifest, type AutofocusPairRow, type SeededRandom } from '../../core/index.js';
 
 /** One training pair: raw (not normalised) square patches. */
 export interface TrainingPair {
@@ -25,13 +25,8 @@ export interface DatasetFov {
   patchPx: number;
 }
 
-/** The columns of a pairs table the trainer uses (docs/autofocus-dataset.md); the others are provenance. */
-const PairRowSchema = z.object({
-  pair: z.number().int().nonnegative(),
-  target: z.number().int().nonnegative(),
-  defocusUm: z.number(),
-});
-type PairRow = z.infer<typeof PairRowSchema>;
+const PairRowSchema = AutofocusPairRowSchema;
+type PairRow = AutofocusPairRow;
 
 function bad(file: string, message: string, field?: string): FocalError {
   return new FocalError('E_ARGUMENT', `${file}: ${message}`, { file, ...(field ? { field } : {}) });
@@ -42,9 +37,8 @@ function bad(file: string, message: string, field?: string): FocalError {
  * it, the manifest's `files.pairs` (pairs.csv).
  * @throws FocalError naming the file and field (`columns`, or `/rows/<i>/<column>`).
  */
-async function readRows(dir: string, manifest: Record<string, unknown>): Promise<{ file: string; rows: PairRow[] }> {
-  const files = (manifest.files ?? {}) as Record<string, string>;
-  const csvName = files.pairs ?? 'pairs.csv';
+async function readRows(dir: string, manifest: AutofocusDatasetManifest): Promise<{ file: string; rows: PairRow[] }> {
+  const csvName = manifest.files.pairs;
   let file = join(dir, 'pairs.json');
   if (!(await exists(file))) {
     file = join(dir, csvName);
@@ -83,16 +77,27 @@ async function exists(path: string): Promise<boolean> {
 export async function readDatasetFov(dir: string, options: { maxDefocusUm?: number } = {}): Promise<DatasetFov> {
   const manifestFile = join(dir, 'manifest.json');
   if (!(await exists(manifestFile))) throw bad(dir, 'has no manifest.json (expected an autofocus dataset FOV folder, docs/autofocus-dataset.md)', 'manifest');
-  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
-  if (manifest.format !== 'focal-autofocus-pairs') throw bad(manifestFile, `format is '${String(manifest.format)}', expected 'focal-autofocus-pairs'`, 'format');
-  if (manifest.version !== 1) throw bad(manifestFile, `version ${String(manifest.version)} is not supported (expected 1)`, 'version');
-  const patchPx = Number(manifest.patchPx);
-  if (!Number.isInteger(patchPx) || patchPx < 1) throw bad(manifestFile, `patchPx is '${String(manifest.patchPx)}'`, 'patchPx');
-  const files = (manifest.files ?? {}) as Record<string, string>;
-  const inputs = await readTiff(join(dir, files.inputs ?? 'inputs.tif'));
-  const targets = await readTiff(join(dir, files.targets ?? 'targets.tif'));
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw bad(manifestFile, `is not JSON (${(e as Error).message})`, 'manifest');
+  }
+  if (raw.format !== AUTOFOCUS_DATASET_FORMAT) throw bad(manifestFile, `format is '${String(raw.format)}', expected '${AUTOFOCUS_DATASET_FORMAT}'`, 'format');
+  if (raw.version !== AUTOFOCUS_DATASET_VERSION) throw bad(manifestFile, `version ${String(raw.version)} is not supported (expected ${AUTOFOCUS_DATASET_VERSION})`, 'version');
+  // the format's one schema (core/io/autofocus-dataset.ts), as the writer uses it
+  const parsed = AutofocusDatasetManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.join('.') || 'manifest';
+    throw bad(manifestFile, `${field} is ${JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw) ?? null)}: ${issue.message}`, String(issue.path[0] ?? 'manifest'));
+  }
+  const manifest = parsed.data;
+  const { patchPx, files } = manifest;
+  const inputs = await readTiff(join(dir, files.inputs));
+  const targets = await readTiff(join(dir, files.targets));
   for (const [name, s] of [['inputs', inputs], ['targets', targets]] as const) {
-    if (s.width !== patchPx || s.height !== patchPx) throw bad(join(dir, files[name] ?? `${name}.tif`), `planes are ${s.width}×${s.height}, manifest says patchPx ${patchPx}`, name);
+    if (s.width !== patchPx || s.height !== patchPx) throw bad(join(dir, files[name]), `planes are ${s.width}×${s.height}, manifest says patchPx ${patchPx}`, name);
   }
   const { file: pairsFile, rows } = await readRows(dir, manifest);
   const pairs: TrainingPair[] = [];
@@ -102,7 +107,7 @@ export async function readDatasetFov(dir: string, options: { maxDefocusUm?: numb
     if (r.target >= targets.planes.length) throw bad(pairsFile, `row ${i}: target ${r.target} is outside targets.tif (${targets.planes.length} planes)`, `/rows/${i}/target`);
     pairs.push({ input: Float32Array.from(inputs.planes[r.pair]), target: Float32Array.from(targets.planes[r.target]), sizePx: patchPx, defocusUm: r.defocusUm });
   }
-  return { name: dir, pairs, pixelSizeUm: Number(manifest.pixelSizeUm), zStepUm: Number(manifest.zStepUm), patchPx };
+  return { name: dir, pairs, pixelSizeUm: manifest.pixelSizeUm ?? NaN, zStepUm: manifest.zStepUm, patchPx };
 }
 
 /**

@@ -94,6 +94,8 @@ export interface TrainOptions {
   onIteration?: (row: LossRow, progress: TrainProgress) => void;
   /** Clock of the rate and ETA, ms (default `performance.now`); read once before and once after each iteration's updates. For tests. */
   now?: () => number;
+  /** Threads computing each update's gradients (the kit's data-parallel training; default 1). */
+  workers?: number;
 }
 
 /** Progress of {@link trainDeepR} after an iteration: the kit's progress (rate over the updates only, ETA with the validations left). */
@@ -134,7 +136,7 @@ export interface TrainResult {
   initialValidation?: { berhu: number; ssim: number };
 }
 
-type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'now' | 'resume' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
+type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'now' | 'resume' | 'workers' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
   /** `initialGenerator.source`, or '' for a random initialisation (absent in older checkpoints). */
   initFrom: string;
   /** Decay steps, ascending (checkpoints written before multi-step decay hold one number; 0: none). */
@@ -244,6 +246,27 @@ export function ssimTermActive(c: TermConfig, it: number): boolean {
   return termActive(lossTerms(c)[3], it);
 }
 
+/** What a gradient of Deep-R needs (structured-cloneable: a data-parallel worker gets it). */
+export interface DeepRGradientOptions {
+  baseChannels: number;
+  levels: number;
+  seed: number;
+  msSsimScales: number;
+}
+
+/** Deep-R's networks, generator terms and discriminator loss: the part of its spec a data-parallel worker rebuilds (core/ml parallel.ts). */
+export function deeprGradientSpec(tf: Tf, o: DeepRGradientOptions): Pick<TrainerSpec, 'buildGenerator' | 'buildDiscriminator' | 'termValues' | 'discriminatorLoss'> {
+  return {
+    buildGenerator: () => buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 }),
+    buildDiscriminator: () => buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 }),
+    termValues: (t, { batch, output, critic, active }) => {
+      const v = generatorTerms(t, batch.target as Tensor4D, output as Tensor4D, critic, active.has('ssim'), o.msSsimScales);
+      return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) as Record<string, tfTypes.Tensor>;
+    },
+    discriminatorLoss,
+  };
+}
+
 /**
  * Trains Deep-R on core's trainer ({@link train}). Writes into `outDir`: loss.csv (one row per
  * iteration), loss.png (redrawn at each validation), checkpoint/ (generator, discriminator and
@@ -288,16 +311,12 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
   if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
   if (options.validation.length === 0) throw new FocalError('E_ARGUMENT', 'validation: no validation pairs', { field: 'validation' });
 
+  const gradientOptions: DeepRGradientOptions = { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed, msSsimScales: o.msSsimScales };
   const spec: TrainerSpec = {
-    buildGenerator: () => buildGenerator(tf, { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed * 1000 }),
-    buildDiscriminator: () => buildDiscriminator(tf, { baseChannels: o.baseChannels, seed: o.seed * 1000 + 500 }),
+    ...deeprGradientSpec(tf, gradientOptions),
     terms: lossTerms(o),
     adversarialTerm: 'adversarial',
-    termValues: (t, { batch, output, critic, active }) => {
-      const v = generatorTerms(t, batch.target as Tensor4D, output as Tensor4D, critic, active.has('ssim'), o.msSsimScales);
-      return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) as Record<string, tfTypes.Tensor>;
-    },
-    discriminatorLoss,
+    parallel: { module: import.meta.url, export: 'deeprGradientSpec', options: gradientOptions },
     sampleBatch: (t, rng) => {
       const { x, y } = trainingBatch(t, o, options.sample, rng);
       return { inputs: [x], target: y };
@@ -317,7 +336,7 @@ export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainRe
     learningRateDecayAt: o.learningRateDecayAt, learningRateDecayFactor: o.learningRateDecayFactor,
     validateEvery: o.validateEvery, averageAfter: o.averageAfter, seed: o.seed,
   }, {
-    outDir: options.outDir, resume: options.resume, signal: options.signal, now: options.now,
+    outDir: options.outDir, resume: options.resume, signal: options.signal, now: options.now, workers: options.workers,
     ...(options.initialGenerator ? { initialWeights: options.initialGenerator } : {}),
     onEvent: (e) => { if (e.event === 'iteration') options.onIteration?.(e.row as unknown as LossRow, e.progress); },
   });

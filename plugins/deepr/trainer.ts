@@ -68,6 +68,7 @@ export const deeprTrainOptions = z.object({
   modelVersion: flag(z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, { error: 'must be a semantic version (e.g. 1.0.0)' }).default('0.1.0'), '--model-version <semver>', 'model version in the manifest (default 0.1.0)'),
   onnx: flag(z.boolean().default(true), '--no-onnx', 'do not export ONNX weights'),
   dpmOnnx: flag(z.boolean().default(true), '--no-dpm-onnx', "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)"),
+  workers: flag(positiveInt().default(1), '--workers <n>', 'threads computing each update (data-parallel: the batch is split, gradients averaged; same batches and, to float rounding, the same result as 1); default 1, see docs/benchmarks.md'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)'),
 });
 export type DeepRTrainOptions = z.output<typeof deeprTrainOptions>;
@@ -167,7 +168,7 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
     const result = await deepr.trainDeepR(tf, {
       sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
       batchSize: opts.batch, validateEvery: opts.validateEvery, initialGenerator, generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
-      lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: ctx.signal,
+      lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: ctx.signal, workers: opts.workers,
       onIteration: (r, p) => {
         if (ctx.json) ctx.event(iterationEvent(r, p));
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) ctx.log(iterationLine(r, p).replace(/\n$/, ''));

@@ -7,6 +7,7 @@
 import { definePlugin } from '../../core/index.js';
 import { refocus } from './ops/refocus.js';
 import { slide } from './ops/slide.js';
+import { tsvaTrainer } from './trainer.js';
 
 export const tsvaPlugin = definePlugin({
   id: 'tsva',
@@ -29,6 +30,7 @@ export const tsvaPlugin = definePlugin({
     { id: 'tsva-slide-count', path: 'plugins/tsva/pipelines/tsva-slide-count.json', description: 'TSVA on a simulated slide, then a nuclei count on the mosaic' },
   ],
   operations: [refocus, slide],
+  trainers: [tsvaTrainer],
 });
 
 export default tsvaPlugin;

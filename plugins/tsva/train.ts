@@ -1,16 +1,15 @@
 /**
- * TSVA's training loop — ONE small function on the learning kit (buildUNet, mseLoss, the
- * checkpoint helpers), written so that it can move onto the generic trainer (issue 16,
- * `focal train <trainer>`) when that lands: data in, MSE + Adam, periodic validation, best
- * checkpoint out. The paper's recipe: MSE (Eq. 4), Adam 5e-4, batch 20, rotations, 85/15 split.
- * TSVA and the U-Net baseline go through the same function with the same options.
+ * TSVA's training on the learning kit's trainer (core/ml trainer.ts): this file only describes
+ * the network, the loss (one MSE term, paper Eq. 4), the batch sampler (random patches with
+ * random quarter turns) and the validation metric (MSE, lower is better); the kit owns the
+ * loop, Adam, validation, best-by, resumable checkpoints, loss.csv and loss.png. The paper's
+ * recipe: MSE, Adam 5e-4, batch 20, rotations, 85/15 split. TSVA and the U-Net baseline go
+ * through the same function with the same options. `focal train tsva` (trainer.ts) runs it.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  FocalError, loadArrays, modelArrays, mseLoss, optimizerArrays, saveArrays, setModelArrays, setOptimizerArrays, writeFileAtomic, Xoshiro128, type Tf,
-} from '../../core/index.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { FocalError, loadLayersModel, mseLoss, parseLossCsv, train, type LossRowValues, type SeededRandom, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/index.js';
 import { buildTsvaNet, type TsvaArch, type TsvaNetOptions } from './model.js';
 import type { TsvaPatch } from './simulate.js';
 
@@ -41,9 +40,8 @@ export interface TrainOptions {
   batchSize: number;
   /** Paper: 5e-4. */
   learningRate: number;
-  /** Stop after this many iterations or `maxSeconds`, whichever first. */
+  /** Iterations to reach (total, including those of a resumed run). */
   iterations: number;
-  maxSeconds?: number;
   validateEvery: number;
   seed: number;
   /**
@@ -52,11 +50,17 @@ export interface TrainOptions {
    * weights a short CPU run ended worse than Y1 itself (docs/tsva.md). Not in the paper.
    */
   zeroInitOutput?: boolean;
-  /** Folder of `last.*`, `best.*` (weights) and `history.json`; a run resumes from `last`. */
-  checkpointDir: string;
-  log?: (line: string) => void;
+  /** loss.csv, loss.png and generator/ (the best weights, tfjs layers format). */
+  outDir: string;
+  /** The kit's checkpoint folder (default `<outDir>/checkpoint`; keep it outside the source tree). */
+  checkpointDir?: string;
+  /** Continue from the checkpoint (refused when arch, network, batch or learning rate differ). */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainerEvent) => void;
 }
 
+/** One validation of a run (the package manifest's loss curve): mean training MSE since the previous one. */
 export interface HistoryRow {
   iteration: number;
   trainMse: number;
@@ -65,14 +69,15 @@ export interface HistoryRow {
 }
 
 export interface TrainResult {
-  model: import('@tensorflow/tfjs').LayersModel;
+  /** The best generator by validation MSE. */
+  model: tfTypes.LayersModel;
   history: HistoryRow[];
   bestIteration: number;
   bestValMse: number;
   iterations: number;
 }
 
-function batchTensors(tf: Tf, arch: TsvaArch, patches: TsvaPatch[], P: number, rots: number[]) {
+function batchTensors(tf: Tf, arch: TsvaArch, patches: TsvaPatch[], P: number, rots: number[]): TrainBatch {
   const n = patches.length;
   const per = P * P * 3;
   const y1 = new Float32Array(n * per);
@@ -89,91 +94,105 @@ function batchTensors(tf: Tf, arch: TsvaArch, patches: TsvaPatch[], P: number, r
 }
 
 /** Mean MSE of `model` over `patches` (no augmentation, inference mode). */
-export async function evaluateMse(tf: Tf, model: TrainResult['model'], arch: TsvaArch, patches: TsvaPatch[], P: number, batch = 16): Promise<number> {
+export function evaluateMse(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, patches: TsvaPatch[], P: number, batch = 16): number {
   let sum = 0;
   for (let i = 0; i < patches.length; i += batch) {
     const part = patches.slice(i, i + batch);
     const { inputs, target } = batchTensors(tf, arch, part, P, part.map(() => 0));
-    const loss = tf.tidy(() => mseLoss(tf, target, model.predict(inputs) as import('@tensorflow/tfjs').Tensor));
-    sum += (await loss.data())[0] * part.length;
+    const loss = tf.tidy(() => mseLoss(tf, target, model.predict(inputs.length === 1 ? inputs[0] : inputs) as tfTypes.Tensor));
+    sum += loss.dataSync()[0] * part.length;
     tf.dispose([loss, target, ...inputs]);
   }
   return sum / patches.length;
 }
 
-/** Trains TSVA or the baseline; see {@link TrainOptions}. The returned model holds the best validation weights. */
-export async function trainTsvaModel(tf: Tf, o: TrainOptions): Promise<TrainResult> {
+/** TSVA (or its baseline) as the kit's {@link TrainerSpec}. */
+export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
   if (o.train.length === 0) throw new FocalError('E_ARGUMENT', 'train: no training patches', { field: 'train' });
   if (o.val.length === 0) throw new FocalError('E_ARGUMENT', 'val: no validation patches', { field: 'val' });
-  const log = o.log ?? (() => {});
-  const model = buildTsvaNet(tf, o.arch, o.net, o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
-  const dir = o.checkpointDir;
-  const historyFile = join(dir, 'history.json');
-  let history: HistoryRow[] = [];
-  let start = 0;
-  let best = { iteration: -1, valMse: Infinity };
-  let elapsed = 0;
-  if (existsSync(join(dir, 'last.json')) && existsSync(historyFile)) {
-    const saved = JSON.parse(await readFile(historyFile, 'utf8')) as { history: HistoryRow[]; iteration: number; best: typeof best; arch: string; net: TsvaNetOptions };
-    if (saved.arch !== o.arch || JSON.stringify(saved.net) !== JSON.stringify(o.net)) {
-      throw new FocalError('E_ARGUMENT', `checkpointDir: ${dir} holds a ${saved.arch} ${JSON.stringify(saved.net)} run, not ${o.arch} ${JSON.stringify(o.net)}`, { field: 'checkpointDir', file: dir });
-    }
-    setModelArrays(tf, model, await loadArrays(join(dir, 'last')));
-    if (existsSync(join(dir, 'last-opt.json'))) await setOptimizerArrays(tf, optimizer, await loadArrays(join(dir, 'last-opt')));
-    history = saved.history;
-    start = saved.iteration;
-    best = saved.best;
-    elapsed = history.at(-1)?.seconds ?? 0;
-    log(`resumed ${o.arch} at iteration ${start} (best val MSE ${best.valMse.toExponential(3)} at ${best.iteration})`);
-  }
-  if (start === 0 && o.zeroInitOutput !== false) {
-    const out = model.getLayer('dec_out');
-    out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
-  }
-  const rng = new Xoshiro128(o.seed, 1000 + start);
-  const t0 = Date.now() - elapsed * 1000;
-  let running = 0;
-  let count = 0;
-  let it = start;
-  const save = async () => {
-    await saveArrays(join(dir, 'last'), modelArrays(model));
-    await saveArrays(join(dir, 'last-opt'), await optimizerArrays(optimizer));
-    await writeFileAtomic(historyFile, JSON.stringify({ arch: o.arch, net: o.net, iteration: it, best, history }), { mkdir: true });
-  };
-  while (it < o.iterations && (o.maxSeconds === undefined || (Date.now() - t0) / 1000 < o.maxSeconds)) {
-    const picks = Array.from({ length: o.batchSize }, () => o.train[Math.floor(rng.uniform() * o.train.length)]);
-    const rots = picks.map(() => Math.floor(rng.uniform() * 4));
-    const { inputs, target } = batchTensors(tf, o.arch, picks, o.patchPx, rots);
-    const loss = optimizer.minimize(() => mseLoss(tf, target, model.apply(inputs, { training: true }) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar, true)!;
-    running += (await loss.data())[0];
-    count++;
-    tf.dispose([loss, target, ...inputs]);
-    it++;
-    if (it % o.validateEvery === 0 || it === o.iterations) {
-      const valMse = await evaluateMse(tf, model, o.arch, o.val, o.patchPx);
-      const row = { iteration: it, trainMse: running / count, valMse, seconds: (Date.now() - t0) / 1000 };
-      history.push(row);
-      running = 0;
-      count = 0;
-      if (valMse < best.valMse) {
-        best = { iteration: it, valMse };
-        await saveArrays(join(dir, 'best'), modelArrays(model));
+  return {
+    buildGenerator: () => {
+      const model = buildTsvaNet(tf, o.arch, o.net, o.seed);
+      // a resumed run loads its weights over these; a fresh one starts as the identity X = Y1
+      if (o.zeroInitOutput !== false) {
+        const out = model.getLayer('dec_out');
+        out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
       }
-      await save();
-      log(`${o.arch} it ${it} train ${row.trainMse.toExponential(3)} val ${valMse.toExponential(3)} best ${best.valMse.toExponential(3)}@${best.iteration} ${row.seconds.toFixed(0)} s`);
+      return model;
+    },
+    terms: [{ name: 'mse', weight: 1 }],
+    termValues: (t, { batch, output }) => ({ mse: mseLoss(t, batch.target, output) }),
+    sampleBatch: (t, rng: SeededRandom) => {
+      const picks = Array.from({ length: o.batchSize }, () => o.train[rng.int(o.train.length)]);
+      const rots = picks.map(() => rng.int(4));
+      return batchTensors(t, o.arch, picks, o.patchPx, rots);
+    },
+    validate: (t, generator) => ({ mse: evaluateMse(t, generator, o.arch, o.val, o.patchPx) }),
+    bestBy: { metric: 'mse', better: 'lower' },
+    fixed: {
+      arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
+      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,
+    },
+    generatedBy: 'focal tsva',
+    architecture: `a ${o.arch} network ${JSON.stringify(o.net)}`,
+  };
+}
+
+/** The manifest's loss curve from the kit's loss rows: one row per validation, training MSE averaged since the previous. */
+export function historyOf(rows: readonly LossRowValues[]): HistoryRow[] {
+  const out: HistoryRow[] = [];
+  let sum = 0;
+  let n = 0;
+  for (const r of rows) {
+    if (r.mse !== undefined) {
+      sum += r.mse;
+      n++;
+    }
+    if (r.validationMse !== undefined) {
+      out.push({ iteration: r.iteration, trainMse: n > 0 ? sum / n : NaN, valMse: r.validationMse, seconds: r.seconds });
+      sum = 0;
+      n = 0;
     }
   }
-  if (count > 0) {
-    const valMse = await evaluateMse(tf, model, o.arch, o.val, o.patchPx);
-    history.push({ iteration: it, trainMse: running / count, valMse, seconds: (Date.now() - t0) / 1000 });
-    if (valMse < best.valMse) {
-      best = { iteration: it, valMse };
-      await saveArrays(join(dir, 'best'), modelArrays(model));
-    }
-    await save();
+  return out;
+}
+
+/**
+ * Trains TSVA or the baseline on the kit's trainer; see {@link TrainOptions}. The returned model
+ * holds the best validation weights. With `maxSeconds`, the run stops at the first iteration
+ * that starts after that time (the checkpoint is the last validation's, so `resume` continues
+ * from there) and returns what it has.
+ */
+export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: number }): Promise<TrainResult> {
+  const spec = tsvaTrainerSpec(tf, o);
+  const clock = new AbortController();
+  const timer = o.maxSeconds !== undefined ? setTimeout(() => clock.abort(), o.maxSeconds * 1000) : undefined;
+  const signal = o.signal ? AbortSignal.any([o.signal, clock.signal]) : clock.signal;
+  let rows: LossRowValues[];
+  let bestIteration: number;
+  let bestValMse: number;
+  let iterations: number;
+  try {
+    const r = await train(tf, spec, { iterations: o.iterations, generatorLearningRate: o.learningRate, validateEvery: o.validateEvery, seed: o.seed }, {
+      outDir: o.outDir, checkpointDir: o.checkpointDir, resume: o.resume, signal, onEvent: o.onEvent,
+    });
+    r.generator.dispose();
+    ({ rows, bestIteration } = r);
+    bestValMse = r.best.mse ?? NaN;
+    iterations = r.iteration;
+  } catch (e) {
+    // the time limit (not the caller's signal): keep what the last validation saved
+    if (!(clock.signal.aborted && !o.signal?.aborted && (e as { code?: string }).code === 'E_CANCELLED')) throw e;
+    rows = parseLossCsv(await readFile(join(o.outDir, 'loss.csv'), 'utf8').catch(() => ''));
+    const validated = rows.filter((r) => r.validationMse !== undefined);
+    if (validated.length === 0) throw new FocalError('E_CANCELLED', `maxSeconds: ${o.maxSeconds} s passed before the first validation (iteration ${o.validateEvery})`, { field: 'maxSeconds' });
+    const best = validated.reduce((a, b) => (b.validationMse! < a.validationMse! ? b : a));
+    bestIteration = best.iteration;
+    bestValMse = best.validationMse!;
+    iterations = rows.at(-1)!.iteration;
+  } finally {
+    clearTimeout(timer);
   }
-  if (existsSync(join(dir, 'best.json'))) setModelArrays(tf, model, await loadArrays(join(dir, 'best')));
-  optimizer.dispose();
-  return { model, history, bestIteration: best.iteration, bestValMse: best.valMse, iterations: it };
+  const model = await loadLayersModel(tf, join(o.outDir, 'generator'));
+  return { model, history: historyOf(rows), bestIteration, bestValMse, iterations };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { buildTsvaNet, convLayerCount } from './model.js';
 import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 import { DEFAULT_OPTICS, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
-import { rot90Hwc, trainTsvaModel } from './train.js';
+import { evaluateMse, rot90Hwc, trainTsvaModel } from './train.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -92,19 +92,47 @@ describe('TSVA network', () => {
     model.dispose();
   });
 
-  it('a tiny model trains on simulated patches and its loss falls', async () => {
+  it('trains on the kit\'s trainer: loss falls, loss.csv/png, best by validation MSE, resume continues', async () => {
     const { tf } = await loadTf();
     const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 3, seed: 3, deltaD: [-2, 2] });
     const dir = await mkdtemp(join(tmpdir(), 'tsva-train-'));
     dirs.push(dir);
-    const r = await trainTsvaModel(tf, {
-      arch: 'tsva', net: { baseChannels: 4, levels: 2, convsPerBlock: 2, colourChannels: 3 }, train: patches.slice(0, 14), val: patches.slice(14),
-      patchPx: 16, batchSize: 4, learningRate: 5e-3, iterations: 60, validateEvery: 20, seed: 1, checkpointDir: dir,
-    });
-    expect(r.history.length).toBe(3);
+    const o = {
+      arch: 'tsva' as const, net: { baseChannels: 4, levels: 2, convsPerBlock: 2, colourChannels: 3 }, train: patches.slice(0, 14), val: patches.slice(14),
+      patchPx: 16, batchSize: 4, learningRate: 5e-3, iterations: 40, validateEvery: 20, seed: 1, outDir: dir, zeroInitOutput: false,
+    };
+    const first = await trainTsvaModel(tf, o);
+    first.model.dispose();
+    const r = await trainTsvaModel(tf, { ...o, iterations: 60, resume: true });
+    expect(r.iterations).toBe(60);
+    expect(r.history.map((h) => h.iteration)).toEqual([20, 40, 60]);
     expect(r.history.at(-1)!.trainMse).toBeLessThan(r.history[0].trainMse);
+    const best = r.history.reduce((a, b) => (b.valMse < a.valMse ? b : a));
+    expect(r.bestIteration).toBe(best.iteration);
+    expect(r.bestValMse).toBeCloseTo(best.valMse, 10);
+    const csv = (await readFile(join(dir, 'loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('iteration,generator,mse,validationMse,seconds');
+    expect(csv).toHaveLength(61);
+    expect((await readFile(join(dir, 'loss.png')).then((b) => b.subarray(1, 4).toString()))).toBe('PNG');
+    // the returned model is the best one: its validation MSE is the best's
+    expect(evaluateMse(tf, r.model, 'tsva', o.val, 16)).toBeCloseTo(r.bestValMse, 6);
+    // a resume with another network is refused naming the field
+    await expect(trainTsvaModel(tf, { ...o, net: { ...o.net, baseChannels: 2 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'baseChannels' } });
     r.model.dispose();
   }, 120_000);
+
+  it('is a trainer contribution: `focal train --list` shows tsva', async () => {
+    const { main } = await import('../../cli/main.js');
+    let out = '';
+    const wo = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string | Uint8Array) => { out += String(c); return true; }) as typeof process.stdout.write;
+    try {
+      expect(await main(['train', '--list'])).toBe(0);
+    } finally {
+      process.stdout.write = wo;
+    }
+    expect(out).toMatch(/^tsva +train TSVA .*\(plugin tsva\)$/m);
+  });
 });
 
 describe('TSVA data', () => {

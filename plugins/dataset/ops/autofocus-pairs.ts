@@ -1,9 +1,5 @@
-import { FocalError, allocate, createStack, createTable, defineOperation, planeIndex, throwIfAborted, z, type JsonValue, type PixelArray } from '../../../core/index.js';
+import { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, type AutofocusDatasetManifestInput, FocalError, allocate, createStack, createTable, defineOperation, planeIndex, throwIfAborted, z, type JsonValue, type PixelArray } from '../../../core/index.js';
 import { FOCUS_SELECTIONS, planAutofocusPairs } from '../pairs.js';
-
-/** Identifier and version of the dataset format written by `dataset.autofocus-pairs` (docs/autofocus-dataset.md). */
-export const AUTOFOCUS_DATASET_FORMAT = 'focal-autofocus-pairs';
-export const AUTOFOCUS_DATASET_VERSION = 1;
 
 /** Columns of the `pairs` table. */
 export const PAIR_COLUMNS = ['pair', 'target', 'patch', 'x', 'y', 'patchPx', 'sourceZ', 'focusZ', 'defocusUm', 'ssimToFused', 'focusSsimToFused', 'channel'] as const;
@@ -100,7 +96,7 @@ export const autofocusPairs = defineOperation({
       lo = Math.min(lo, p.defocusUm);
       hi = Math.max(hi, p.defocusUm);
     }
-    const manifest: JsonValue = {
+    const manifestInput: AutofocusDatasetManifestInput = {
       format: AUTOFOCUS_DATASET_FORMAT,
       version: AUTOFOCUS_DATASET_VERSION,
       files: { inputs: 'inputs.tif', targets: 'targets.tif', pairs: 'pairs.csv' },
@@ -121,6 +117,8 @@ export const autofocusPairs = defineOperation({
       normalisation: 'none: raw values; Deep-R normalises each pair to zero mean, unit variance when training',
       source: { width: stack.width, height: stack.height, sizeZ: stack.sizeZ, sizeC: stack.sizeC },
     };
+    // the format's one schema (core): what is written is what every reader accepts
+    const manifest = AutofocusDatasetManifestSchema.parse(manifestInput) as JsonValue;
     ctx.progress(1);
     ctx.log.info(`${pairs.length} pairs from ${kept.length} of ${patches.length} patches`);
     return { inputs, targets, pairs: table, manifest };

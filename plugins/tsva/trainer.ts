@@ -1,0 +1,74 @@
+/**
+ * TSVA's trainer contribution (`focal train tsva`): the demo recipe's data (simulated he-gland
+ * H&E, Dataset 1's training and validation tiles, cached in `<data>`), the kit's trainer through
+ * {@link trainTsvaModel}, and a model package. `--arch unet` trains the single-shot baseline the
+ * same way. The training stack (tfjs) is imported when a run starts.
+ */
+import { join, resolve } from 'node:path';
+import { defineTrainer, FocalError, z, type TrainerContext } from '../../core/index.js';
+
+const flag = <T extends z.ZodType>(schema: T, flags: string, description: string): T => schema.meta({ flags, description }) as T;
+const POSITIVE = 'must be a positive integer';
+const NON_NEGATIVE = 'must be an integer ≥ 0';
+const positiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSITIVE }).min(1, { error: POSITIVE });
+
+/** `focal train tsva` options (those of the former tools/train.ts, same defaults). */
+export const tsvaTrainOptions = z.object({
+  arch: flag(z.enum(['tsva', 'unet'], { error: "must be 'tsva' or 'unet'" }).default('tsva'), '--arch <arch>', "'tsva' (two shots, shared-weight encoders, default) or 'unet' (the single-shot baseline)"),
+  out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, generator/ (best weights)'),
+  checkpoint: flag(z.string().optional(), '--checkpoint <dir>', 'checkpoint folder (default <out>/checkpoint; keep it outside the source tree)'),
+  data: flag(z.string().optional(), '--data <dir>', 'cache of the simulated training data (default <out>/data; reused when its recipe matches)'),
+  base: flag(positiveInt().max(128, { error: 'must be ≤ 128' }).default(8), '--base <c>', 'channels of the first level (default 8; paper reading 64)'),
+  levels: flag(positiveInt().max(6, { error: 'must be ≤ 6' }).default(3), '--levels <n>', 'pooling levels (default 3; paper reading 4)'),
+  batch: flag(positiveInt().default(8), '--batch <n>', 'batch size (default 8; paper 20)'),
+  learningRate: flag(z.coerce.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' }).default(5e-4), '--learning-rate <rate>', "Adam's learning rate (paper and default 5e-4)"),
+  iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations to reach, including those of a resumed run (default 100000; --minutes usually stops first)'),
+  minutes: flag(z.coerce.number({ error: 'must be a number > 0' }).gt(0, { error: 'must be a number > 0' }).default(20), '--minutes <m>', 'stop after this much training time (default 20); resume continues from the last validation'),
+  validateEvery: flag(positiveInt().default(25), '--validate-every <n>', 'validate and checkpoint every n iterations (default 25)'),
+  seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
+  resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
+  json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration'),
+});
+export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
+
+async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
+  const { loadTf, TRAIN_RECIPE, VAL_TILES, datasetFromRecipe, TsvaNetSchema, saveTsvaPackage, trainTsvaModel } = {
+    ...(await import('../../core/index.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
+  };
+  const out = resolve(o.out);
+  const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
+  const t0 = Date.now();
+  const patches = await datasetFromRecipe(dataBase, TRAIN_RECIPE, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n}`); });
+  const firstVal = TRAIN_RECIPE.tiles - VAL_TILES;
+  const trainSet = patches.filter((p) => p.tile < firstVal);
+  const val = patches.filter((p) => p.tile >= firstVal);
+  if (trainSet.length === 0 || val.length === 0) throw new FocalError('E_ARGUMENT', `data: ${dataBase} gives ${trainSet.length} training and ${val.length} validation patches`, { field: 'data', file: dataBase });
+  const net = TsvaNetSchema.parse({ baseChannels: o.base, levels: o.levels });
+  const { tf, backend } = await loadTf();
+  ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
+  const r = await trainTsvaModel(tf, {
+    arch: o.arch, net, train: trainSet, val, patchPx: TRAIN_RECIPE.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
+    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal,
+    onEvent: (e) => {
+      if (e.event !== 'iteration') return;
+      if (ctx.json) ctx.event({ event: 'iteration', ...e.row, iterations: e.progress.iterations, ...(e.progress.iterationsPerSecond !== undefined ? { iterationsPerSecond: e.progress.iterationsPerSecond } : {}) });
+      else if (e.row.validationMse !== undefined) ctx.log(`  ${o.arch} it ${e.row.iteration}: train MSE ${e.row.mse?.toExponential(3)}, validation MSE ${e.row.validationMse.toExponential(3)}, ${e.row.seconds.toFixed(0)} s`);
+    },
+  });
+  const pkgDir = join(out, 'model');
+  await saveTsvaPackage(pkgDir, {
+    arch: o.arch, net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: o.batch,
+    trainPatches: trainSet.length, valPatches: val.length, command: `focal ${ctx.argv.join(' ')}`,
+  });
+  r.model.dispose();
+  if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });
+  else process.stdout.write(`tsva: model package ${pkgDir} (best validation MSE ${r.bestValMse.toExponential(3)} at iteration ${r.bestIteration} of ${r.iterations})\n`);
+}
+
+/** `focal train tsva`. */
+export const tsvaTrainer = defineTrainer({
+  id: 'tsva',
+  description: 'train TSVA (two-shot virtual autofocus) or its single-shot U-Net baseline on simulated H&E; writes <out>/model (model package) and training logs',
+  options: tsvaTrainOptions,
+  run: runTsvaTrainer,
+});

@@ -3011,6 +3011,32 @@ export const builtinManifests: PluginManifest[] = [
         }
       }
     ],
+    "models": [
+      {
+        "id": "virfluonet-cp-dapi",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → DAPI (nucleus), simulated U2OS fields",
+        "path": "models/virfluonet-cp-dapi"
+      },
+      {
+        "id": "virfluonet-cp-cy5",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields",
+        "path": "models/virfluonet-cp-cy5"
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "virfluonet-cell-painting-field",
+        "description": "One simulated five-channel Cell Painting field (DAPI, GFP, Cy3, TxRed, Cy5; 192² px, 16 bit; seed 300001, never trained on)",
+        "path": "plugins/virfluonet/samples/cell-painting-field.ome.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "virfluonet-mitochondria",
+        "description": "VirFluoNet: mitochondria predicted from TxRed + Cy3, compared with the real Cy5",
+        "path": "plugins/virfluonet/pipelines/virfluonet-mitochondria.json"
+      }
+    ],
     "trainers": [
       {
         "id": "virfluonet",

@@ -14,6 +14,16 @@ export const virfluonetPlugin = definePlugin({
   id: 'virfluonet',
   version: '0.1.0',
   description: 'VirFluoNet virtual fluorescence staining (cGAN): predict one channel from other channels or phase contrast, tiled with blended seams.',
+  models: [
+    { id: 'virfluonet-cp-dapi', path: 'models/virfluonet-cp-dapi', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → DAPI (nucleus), simulated U2OS fields' },
+    { id: 'virfluonet-cp-cy5', path: 'models/virfluonet-cp-cy5', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields' },
+  ],
+  sampleData: [
+    { id: 'virfluonet-cell-painting-field', path: 'plugins/virfluonet/samples/cell-painting-field.ome.tif', description: 'One simulated five-channel Cell Painting field (DAPI, GFP, Cy3, TxRed, Cy5; 192² px, 16 bit; seed 300001, never trained on)' },
+  ],
+  pipelines: [
+    { id: 'virfluonet-mitochondria', path: 'plugins/virfluonet/pipelines/virfluonet-mitochondria.json', description: 'VirFluoNet: mitochondria predicted from TxRed + Cy3, compared with the real Cy5' },
+  ],
   trainers: [virfluonetTrainer],
   operations: [predict],
 });

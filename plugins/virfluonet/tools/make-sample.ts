@@ -1,6 +1,6 @@
 /**
  * The bundled sample: one simulated Cell-Painting field (192² px at 0.645 µm, the five channels
- * DAPI, GFP, Cy3, TxRed, Cy5 as a named 5-channel 16-bit TIFF), seed 300 001 — outside the
+ * DAPI, GFP, Cy3, TxRed, Cy5 as a named 5-channel 16-bit OME-TIFF, which keeps the channel names), seed 300 001 — outside the
  * training (1…), validation (100 001…) and test (200 001…) seeds.
  *   npx tsc -p tsconfig.build.json && node dist/plugins/virfluonet/tools/make-sample.js
  */
@@ -13,5 +13,5 @@ const stack = createStack({
   channelNames: r.channels.map((c) => c.name), calibration: { pixelWidthUm: r.pixelSizeUm, pixelHeightUm: r.pixelSizeUm },
   metadata: { specimen: { family: r.family, seed: SAMPLE_SEED, na: r.na, refractiveIndex: r.refractiveIndex, stains: r.channels.map((c) => `${c.name}: ${c.stains}`) } },
 });
-await writeTiff('plugins/virfluonet/samples/cell-painting-field.tif', stack, { mkdir: true });
-console.log(`wrote plugins/virfluonet/samples/cell-painting-field.tif (${r.channels.map((c) => c.name).join(', ')}, ${r.width}×${r.height})`);
+await writeTiff('plugins/virfluonet/samples/cell-painting-field.ome.tif', stack, { mkdir: true, ome: { name: 'cell-painting-field' } });
+console.log(`wrote plugins/virfluonet/samples/cell-painting-field.ome.tif (${r.channels.map((c) => c.name).join(', ')}, ${r.width}×${r.height})`);

@@ -33,7 +33,7 @@ function arg(name: string, fallback: string): string {
 
 export const ERROR_TOLERANCE_8BIT = 50;
 
-export const DEFAULT_MODELS = ['virfluonet-cp-dapi', 'virfluonet-cp-cy5', 'virfluonet-cp-gfp', 'virfluonet-mda-factin-vinculin', 'virfluonet-mda-phc-vinculin', 'virfluonet-mda-phc-dapi', 'virfluonet-cp-af-txred'];
+export const DEFAULT_MODELS = ['virfluonet-cp-dapi', 'virfluonet-cp-cy5', 'virfluonet-cp-gfp', 'virfluonet-mda-factin-vinculin', 'virfluonet-mda-phc-vinculin', 'virfluonet-mda-phc-dapi'];
 
 export interface FieldScores {
   seed: number;

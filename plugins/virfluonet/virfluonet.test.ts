@@ -171,3 +171,24 @@ describe('virfluonet: bad input is refused naming the channel', () => {
     expect(() => checkSpec({ family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-4, 4] })).not.toThrow();
   });
 });
+
+describe('virfluonet: evaluation scores', () => {
+  it('scoreField: identical images score perfectly; a bright square above the tolerance is the error area', async () => {
+    const { scoreField, perCell } = await import('./evaluate.js');
+    const meta = { normalisation: { target: { channel: 'DAPI', lowAdu: 100, highAdu: 1100 } } } as unknown as Parameters<typeof scoreField>[4];
+    const W = 32;
+    const truth = Float32Array.from({ length: W * W }, (_, i) => 100 + (i % W) * 10);
+    const same = scoreField(truth, truth, W, W, meta, 1);
+    expect([same.mae, same.errorArea50, same.ssim]).toEqual([0, 0, 1]);
+    const pred = Float32Array.from(truth);
+    // +300 ADU = +76.5 of 255 on the target range: above 50/255 on 8×8 of 32×32 pixels
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) pred[y * W + x] += 300;
+    const s = scoreField(pred, truth, W, W, meta, 1);
+    expect(s.errorArea50).toBeCloseTo(64 / 1024, 10);
+    expect(s.mae).toBeCloseTo((64 * 0.3) / 1024, 4);
+    const labels = Int32Array.from({ length: W * W }, (_, i) => (i < 512 ? 1 : 2));
+    const c = perCell(truth, labels, 100);
+    expect(c.mean).toHaveLength(2);
+    expect(c.integrated[0]).toBeCloseTo(c.mean[0] * 512, 3);
+  });
+});

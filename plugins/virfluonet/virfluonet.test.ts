@@ -192,3 +192,45 @@ describe('virfluonet: evaluation scores', () => {
     expect(c.integrated[0]).toBeCloseTo(c.mean[0] * 512, 3);
   });
 });
+
+describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
+  it('trains on the kit, writes a package whose [−1, 1] maps are stored and inverted on prediction', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { trainVirFluoNet } = await import('./train.js');
+    const { saveVirFluoNetPackage, loadVirFluoNetPackage } = await import('./package.js');
+    const { predictField } = await import('./predict.js');
+    const { loadLayersModel } = await import('../../core/index.js');
+    const dir = await mkdtemp(join(tmpdir(), 'virfluonet-'));
+    try {
+      const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-6, 6] };
+      const raw = makeFields(spec, 1, 2);
+      expect(raw.map((f) => f.defocusUm)).toEqual([-6, 6, -6, 6]);
+      const maps = fitMaps(spec, raw);
+      const fields = raw.map((f) => normaliseField(f, maps));
+      const net = { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4 };
+      const r = await trainVirFluoNet(tf, { net, train: fields, validation: fields.slice(0, 1), patchPx: 32, batchSize: 2, iterations: 3, validateEvery: 3, augment: true, seed: 1, outDir: join(dir, 'run') });
+      expect(r.iteration).toBe(3);
+      expect(Object.keys(r.rows[0])).toEqual(expect.arrayContaining(['mae', 'adversarial', 'weights', 'discriminator']));
+      r.generator.dispose();
+      const best = await loadLayersModel(tf, join(dir, 'run', 'generator'));
+      await saveVirFluoNetPackage(join(dir, 'pkg'), best, {
+        name: 'tiny', version: '0.0.1', family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', maps, optics: { pixelSizeUm: 0.645, na: 0.45, refractiveIndex: 1 }, defocusUm: [-6, 6],
+        net, patchPx: 32, batchSize: 2, fieldPx: 64, trainSeeds: [1, 2], validationSeeds: [1, 1], bestIteration: r.bestIteration, bestValidationMae: r.best.mae, iterations: 3, command: 'test', exportOnnx: false,
+      });
+      const { meta, pkg } = await loadVirFluoNetPackage(join(dir, 'pkg'));
+      expect(meta.mode).toBe('autofocus');
+      expect(meta.normalisation.target).toEqual(maps.target);
+      const engine = createTfjsEngine(tf, best);
+      const out = await predictField(raw[0].inputs, 64, 64, meta, engine, { tilePx: pkg.manifest.tilePx, haloPx: pkg.manifest.haloPx, multipleOf: pkg.manifest.multipleOf });
+      for (const v of out) {
+        expect(v).toBeGreaterThanOrEqual(maps.target.lowAdu - 1e-3);
+        expect(v).toBeLessThanOrEqual(maps.target.highAdu + 1e-3);
+      }
+      best.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

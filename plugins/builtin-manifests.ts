@@ -3021,6 +3021,16 @@ export const builtinManifests: PluginManifest[] = [
         "id": "virfluonet-cp-cy5",
         "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields",
         "path": "models/virfluonet-cp-cy5"
+      },
+      {
+        "id": "virfluonet-cp-gfp",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → GFP (endoplasmic reticulum), simulated U2OS fields",
+        "path": "models/virfluonet-cp-gfp"
+      },
+      {
+        "id": "virfluonet-mda-factin-vinculin",
+        "description": "VirFluoNet demo: F-actin → vinculin (focal adhesions), simulated MDA-MB-231 cells at 0.3 µm px",
+        "path": "models/virfluonet-mda-factin-vinculin"
       }
     ],
     "sampleData": [
@@ -3035,6 +3045,11 @@ export const builtinManifests: PluginManifest[] = [
         "id": "virfluonet-mitochondria",
         "description": "VirFluoNet: mitochondria predicted from TxRed + Cy3, compared with the real Cy5",
         "path": "plugins/virfluonet/pipelines/virfluonet-mitochondria.json"
+      },
+      {
+        "id": "virfluonet-cell-painting",
+        "description": "VirFluoNet: nucleus, ER and mitochondria each predicted from TxRed + Cy3 (hybrid-virtual Cell Painting), each compared with the real channel",
+        "path": "plugins/virfluonet/pipelines/virfluonet-cell-painting.json"
       }
     ],
     "trainers": [

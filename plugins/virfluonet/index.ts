@@ -17,12 +17,15 @@ export const virfluonetPlugin = definePlugin({
   models: [
     { id: 'virfluonet-cp-dapi', path: 'models/virfluonet-cp-dapi', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → DAPI (nucleus), simulated U2OS fields' },
     { id: 'virfluonet-cp-cy5', path: 'models/virfluonet-cp-cy5', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields' },
+    { id: 'virfluonet-cp-gfp', path: 'models/virfluonet-cp-gfp', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → GFP (endoplasmic reticulum), simulated U2OS fields' },
+    { id: 'virfluonet-mda-factin-vinculin', path: 'models/virfluonet-mda-factin-vinculin', description: 'VirFluoNet demo: F-actin → vinculin (focal adhesions), simulated MDA-MB-231 cells at 0.3 µm px' },
   ],
   sampleData: [
     { id: 'virfluonet-cell-painting-field', path: 'plugins/virfluonet/samples/cell-painting-field.ome.tif', description: 'One simulated five-channel Cell Painting field (DAPI, GFP, Cy3, TxRed, Cy5; 192² px, 16 bit; seed 300001, never trained on)' },
   ],
   pipelines: [
     { id: 'virfluonet-mitochondria', path: 'plugins/virfluonet/pipelines/virfluonet-mitochondria.json', description: 'VirFluoNet: mitochondria predicted from TxRed + Cy3, compared with the real Cy5' },
+    { id: 'virfluonet-cell-painting', path: 'plugins/virfluonet/pipelines/virfluonet-cell-painting.json', description: 'VirFluoNet: nucleus, ER and mitochondria each predicted from TxRed + Cy3 (hybrid-virtual Cell Painting), each compared with the real channel' },
   ],
   trainers: [virfluonetTrainer],
   operations: [predict],

@@ -3031,6 +3031,16 @@ export const builtinManifests: PluginManifest[] = [
         "id": "virfluonet-mda-factin-vinculin",
         "description": "VirFluoNet demo: F-actin → vinculin (focal adhesions), simulated MDA-MB-231 cells at 0.3 µm px",
         "path": "models/virfluonet-mda-factin-vinculin"
+      },
+      {
+        "id": "virfluonet-mda-phc-vinculin",
+        "description": "VirFluoNet demo: phase contrast → vinculin (the paper's weak case), simulated MDA-MB-231 cells at 0.3 µm px",
+        "path": "models/virfluonet-mda-phc-vinculin"
+      },
+      {
+        "id": "virfluonet-mda-phc-dapi",
+        "description": "VirFluoNet demo: phase contrast → DAPI (nucleus), simulated MDA-MB-231 cells at 0.3 µm px (1500 iterations)",
+        "path": "models/virfluonet-mda-phc-dapi"
       }
     ],
     "sampleData": [

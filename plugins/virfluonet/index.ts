@@ -19,6 +19,8 @@ export const virfluonetPlugin = definePlugin({
     { id: 'virfluonet-cp-cy5', path: 'models/virfluonet-cp-cy5', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields' },
     { id: 'virfluonet-cp-gfp', path: 'models/virfluonet-cp-gfp', description: 'VirFluoNet demo: Cell Painting TxRed + Cy3 → GFP (endoplasmic reticulum), simulated U2OS fields' },
     { id: 'virfluonet-mda-factin-vinculin', path: 'models/virfluonet-mda-factin-vinculin', description: 'VirFluoNet demo: F-actin → vinculin (focal adhesions), simulated MDA-MB-231 cells at 0.3 µm px' },
+    { id: 'virfluonet-mda-phc-vinculin', path: 'models/virfluonet-mda-phc-vinculin', description: 'VirFluoNet demo: phase contrast → vinculin (the paper\'s weak case), simulated MDA-MB-231 cells at 0.3 µm px' },
+    { id: 'virfluonet-mda-phc-dapi', path: 'models/virfluonet-mda-phc-dapi', description: 'VirFluoNet demo: phase contrast → DAPI (nucleus), simulated MDA-MB-231 cells at 0.3 µm px (1500 iterations)' },
   ],
   sampleData: [
     { id: 'virfluonet-cell-painting-field', path: 'plugins/virfluonet/samples/cell-painting-field.ome.tif', description: 'One simulated five-channel Cell Painting field (DAPI, GFP, Cy3, TxRed, Cy5; 192² px, 16 bit; seed 300001, never trained on)' },

@@ -2968,11 +2968,12 @@ export const builtinManifests: PluginManifest[] = [
             },
             "channels": {
               "description": "Stack channel index of each model input, in the model's order (default: by channel name, or in order when the stack has exactly the model's channel count)",
+              "maxItems": 64,
               "type": "array",
               "items": {
                 "type": "integer",
                 "minimum": 0,
-                "maximum": 9007199254740991
+                "maximum": 1023
               }
             },
             "tileSize": {

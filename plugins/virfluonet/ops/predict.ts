@@ -37,7 +37,7 @@ export const predict = defineOperation({
   outputs: { image: { type: 'stack', description: 'The predicted channel, one plane, named after the target (uint16 ADU or float32)' } },
   params: z.strictObject({
     model: z.string().min(1).default(DEMO_MODEL).describe(`VirFluoNet model package folder, or the name of a bundled model (default '${DEMO_MODEL}': TxRed + Cy3 → Cy5 mitochondria)`),
-    channels: z.array(z.number().int().nonnegative()).optional().describe("Stack channel index of each model input, in the model's order (default: by channel name, or in order when the stack has exactly the model's channel count)"),
+    channels: z.array(z.number().int().min(0).max(1023)).max(64).optional().describe("Stack channel index of each model input, in the model's order (default: by channel name, or in order when the stack has exactly the model's channel count)"),
     tileSize: z.number().int().positive().max(65536).optional().describe("Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx"),
     overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px (blended seams); default: the package's haloPx"),
     engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),

@@ -3160,5 +3160,311 @@ export const builtinManifests: PluginManifest[] = [
         }
       }
     ]
+  },
+  {
+    "id": "virfluonet",
+    "version": "0.1.0",
+    "description": "VirFluoNet virtual fluorescence staining (cGAN): predict one channel from other channels or phase contrast, tiled with blended seams.",
+    "operations": [
+      {
+        "id": "virfluonet.predict",
+        "title": "VirFluoNet virtual staining",
+        "description": "Predicts one fluorescence channel from other channels (or phase contrast) of the same field with a VirFluoNet cGAN generator: the model's input channels are picked from the stack by name (or params.channels), mapped to [−1, 1] with the package's per-channel maps, predicted in overlapping tiles blended with raised-cosine weights (any field size), and mapped back to the target channel's units. A model in autofocus mode (one channel → the same channel in focus) runs the same way.",
+        "inputs": {
+          "image": {
+            "type": "stack",
+            "description": "Multi-channel field (one z/t plane) holding the model's input channels"
+          }
+        },
+        "outputs": {
+          "image": {
+            "type": "stack",
+            "description": "The predicted channel, one plane, named after the target (uint16 ADU or float32)"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "model": {
+              "default": "virfluonet-cp-cy5",
+              "description": "VirFluoNet model package folder, or the name of a bundled model (default 'virfluonet-cp-cy5': TxRed + Cy3 → Cy5 mitochondria)",
+              "type": "string",
+              "minLength": 1
+            },
+            "channels": {
+              "description": "Stack channel index of each model input, in the model's order (default: by channel name, or in order when the stack has exactly the model's channel count)",
+              "maxItems": 64,
+              "type": "array",
+              "items": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 1023
+              }
+            },
+            "tileSize": {
+              "description": "Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx",
+              "type": "integer",
+              "exclusiveMinimum": 0,
+              "maximum": 65536
+            },
+            "overlapPx": {
+              "description": "Halo of context on each tile side, px (blended seams); default: the package's haloPx",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 32768
+            },
+            "engine": {
+              "default": "auto",
+              "description": "Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)",
+              "type": "string",
+              "enum": [
+                "auto",
+                "onnxruntime",
+                "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint16",
+              "description": "Pixel type: 'uint16' (rounded and clipped, like the camera) or 'float32'",
+              "type": "string",
+              "enum": [
+                "uint16",
+                "float32"
+              ]
+            }
+          },
+          "additionalProperties": false
+        }
+      }
+    ],
+    "models": [
+      {
+        "id": "virfluonet-cp-dapi",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → DAPI (nucleus), simulated U2OS fields",
+        "path": "models/virfluonet-cp-dapi"
+      },
+      {
+        "id": "virfluonet-cp-cy5",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → Cy5 (mitochondria), simulated U2OS fields",
+        "path": "models/virfluonet-cp-cy5"
+      },
+      {
+        "id": "virfluonet-cp-gfp",
+        "description": "VirFluoNet demo: Cell Painting TxRed + Cy3 → GFP (endoplasmic reticulum), simulated U2OS fields",
+        "path": "models/virfluonet-cp-gfp"
+      },
+      {
+        "id": "virfluonet-mda-factin-vinculin",
+        "description": "VirFluoNet demo: F-actin → vinculin (focal adhesions), simulated MDA-MB-231 cells at 0.3 µm px",
+        "path": "models/virfluonet-mda-factin-vinculin"
+      },
+      {
+        "id": "virfluonet-mda-phc-vinculin",
+        "description": "VirFluoNet demo: phase contrast → vinculin (the paper's weak case), simulated MDA-MB-231 cells at 0.3 µm px",
+        "path": "models/virfluonet-mda-phc-vinculin"
+      },
+      {
+        "id": "virfluonet-mda-phc-dapi",
+        "description": "VirFluoNet demo: phase contrast → DAPI (nucleus), simulated MDA-MB-231 cells at 0.3 µm px (1500 iterations)",
+        "path": "models/virfluonet-mda-phc-dapi"
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "virfluonet-cell-painting-field",
+        "description": "One simulated five-channel Cell Painting field (DAPI, GFP, Cy3, TxRed, Cy5; 192² px, 16 bit; seed 300001, never trained on)",
+        "path": "plugins/virfluonet/samples/cell-painting-field.ome.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "virfluonet-mitochondria",
+        "description": "VirFluoNet: mitochondria predicted from TxRed + Cy3, compared with the real Cy5",
+        "path": "plugins/virfluonet/pipelines/virfluonet-mitochondria.json"
+      },
+      {
+        "id": "virfluonet-cell-painting",
+        "description": "VirFluoNet: nucleus, ER and mitochondria each predicted from TxRed + Cy3 (hybrid-virtual Cell Painting), each compared with the real channel",
+        "path": "plugins/virfluonet/pipelines/virfluonet-cell-painting.json"
+      }
+    ],
+    "trainers": [
+      {
+        "id": "virfluonet",
+        "description": "train VirFluoNet (cGAN virtual staining: input channels → one target channel, or the autofocus mode) on simulated multi-channel specimens; writes <out>/model",
+        "options": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "family": {
+              "default": "cell-painting",
+              "flags": "--family <name>",
+              "description": "multi-channel specimen family (core/specimens): 'cell-painting' (default) or 'mda-mb-231'",
+              "type": "string"
+            },
+            "inputs": {
+              "flags": "--inputs <channels>",
+              "description": "input channels, comma-separated (e.g. 'TxRed,Cy3'); autofocus mode: the one channel",
+              "type": "string"
+            },
+            "target": {
+              "type": "string",
+              "minLength": 1,
+              "flags": "--target <channel>",
+              "description": "the channel to predict (e.g. 'DAPI')"
+            },
+            "defocus": {
+              "flags": "--defocus <um>",
+              "description": "autofocus mode: input defocus values, µm, comma-separated (the paper: -12,-10,-8,-6,-4,4,6,8); inputs must be the target",
+              "type": "string"
+            },
+            "pixelSize": {
+              "flags": "--pixel-size <um>",
+              "description": "pixel size, µm (default: the family's)",
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
+            "fieldPx": {
+              "default": 256,
+              "flags": "--field-px <px>",
+              "description": "side of each simulated field (default 256)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "trainFields": {
+              "default": 48,
+              "flags": "--train-fields <n>",
+              "description": "training fields (seeds 1…n; default 48)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validationFields": {
+              "default": 6,
+              "flags": "--validation-fields <n>",
+              "description": "validation fields (seeds 100001…; default 6)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patch": {
+              "default": 64,
+              "flags": "--patch <px>",
+              "description": "training patch side, a multiple of 2^levels and 16 (paper: 128 or 256; default 64)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "batch": {
+              "default": 4,
+              "flags": "--batch <n>",
+              "description": "batch size (not in the paper; default 4)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "baseChannels": {
+              "default": 16,
+              "flags": "--base-channels <c>",
+              "description": "generator's first width (pix2pix: 64; default 16)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "levels": {
+              "default": 5,
+              "flags": "--levels <n>",
+              "description": "stride-2 levels of the generator (default 5)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "discriminatorChannels": {
+              "default": 8,
+              "flags": "--discriminator-channels <c>",
+              "description": "discriminator's first width (DCGAN: 64; default 8)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "iterations": {
+              "default": 1500,
+              "flags": "--iterations <n>",
+              "description": "iterations (one generator and one discriminator update each; default 1500)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validateEvery": {
+              "default": 100,
+              "flags": "--validate-every <n>",
+              "description": "validate and checkpoint every n iterations (default 100)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "augment": {
+              "default": false,
+              "flags": "--augment",
+              "description": "dihedral augmentation of the training crops (the paper: MDA-MB-231 only)",
+              "type": "boolean"
+            },
+            "seed": {
+              "default": 1,
+              "flags": "--seed <n>",
+              "description": "seed of weights and sampling (default 1)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "out": {
+              "type": "string",
+              "flags": "-o, --out <dir>",
+              "description": "output folder: model/ (the package), loss.csv, loss.png"
+            },
+            "checkpointDir": {
+              "flags": "--checkpoint-dir <dir>",
+              "description": "checkpoint folder (default <out>/checkpoint; keep it outside the source tree)",
+              "type": "string"
+            },
+            "resume": {
+              "flags": "--resume",
+              "description": "continue from the checkpoint",
+              "type": "boolean"
+            },
+            "name": {
+              "flags": "--name <name>",
+              "description": "model name (default 'virfluonet-<inputs>-to-<target>')",
+              "type": "string"
+            },
+            "modelVersion": {
+              "default": "0.1.0",
+              "flags": "--model-version <semver>",
+              "description": "model version (default 0.1.0)",
+              "type": "string",
+              "pattern": "^\\d+\\.\\d+\\.\\d+([-+].*)?$"
+            },
+            "onnx": {
+              "default": true,
+              "flags": "--no-onnx",
+              "description": "do not export ONNX weights",
+              "type": "boolean"
+            },
+            "json": {
+              "flags": "--json",
+              "description": "print one JSON line per iteration",
+              "type": "boolean"
+            }
+          },
+          "required": [
+            "inputs",
+            "target",
+            "out"
+          ]
+        }
+      }
+    ]
   }
 ];

@@ -28,6 +28,7 @@ export const builtinLoaders: Record<string, Loader> = {
   stack: () => import('./stack/index.js').then(def),
   stackreg: () => import('./stackreg/index.js').then(def),
   tsva: () => import('./tsva/index.js').then(def),
+  virfluonet: () => import('./virfluonet/index.js').then(def),
 };
 
 /** Registers every built-in plugin lazily (manifest now, code on first use). */

@@ -26,14 +26,15 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
 }
 
 describe('focal train (trainers contributed by plugins)', () => {
-  it('--list shows Deep-R\'s trainer and a third-party plugin\'s', async () => {
+  it('--list shows the built-in trainers (Deep-R, VirFluoNet) and a third-party plugin\'s', async () => {
     const r = await capture(['train', '--list', '--plugin', fixture]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^deepr +train Deep-R .*\(plugin deepr\)$/m);
     expect(r.out).toMatch(/^line +fit y = a·x \+ b .*\(plugin line\)$/m);
+    expect(r.out).toMatch(/^virfluonet +train VirFluoNet .*\(plugin virfluonet\)$/m);
     const j = await capture(['train', '--list', '--json', '--plugin', fixture]);
     const ev = JSON.parse(j.out.trim().split('\n').at(-1)!);
-    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line', 'tsva']);
+    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line', 'tsva', 'virfluonet']);
   });
 
   it('runs a third-party trainer with options from its schema and --json events', async () => {

@@ -9,3 +9,8 @@
 export { renderSpecimen, type RenderOptions, type Rendered } from './render.js';
 export { FAMILIES, familyNames, familyByName } from './registry.js';
 export type { Family, FluorescenceFamily, BrightfieldFamily, ParamSpec, RenderGeometry, Section } from './family.js';
+export {
+  renderMultiChannel, MULTICHANNEL_FAMILIES, multiChannelFamilyNames, multiChannelFamilyByName,
+  type MultiChannelFamily, type MultiChannelOptions, type MultiChannelRendered, type MultiChannelImage, type MultiChannelTruth, type ChannelInfo,
+} from './multichannel.js';
+export type { CellShape, Fibre } from './cells.js';

@@ -9,3 +9,8 @@
 export { renderSpecimen, type RenderOptions, type Rendered } from './render.js';
 export { FAMILIES, familyNames, familyByName } from './registry.js';
 export type { Family, FluorescenceFamily, BrightfieldFamily, ParamSpec, RenderGeometry, Section } from './family.js';
+export {
+  renderLungTissue, renderLungAutofluorescence, renderLungHE, lungAutofluorescenceDensity, lungStainDensities, lungSection, heLungFamily, lungParams,
+  LUNG_PIXEL_SIZE_UM, LUNG_AF_WAVELENGTHS_UM, LUNG_AF_CHANNELS, LUNG_OBJECTIVE_NA, LUNG_AF_COEFFICIENTS, LUNG_HE_OD,
+  type LungTissue, type LungAfOptions,
+} from './lung.js';

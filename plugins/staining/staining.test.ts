@@ -126,8 +126,8 @@ describe('the cascade', () => {
   });
 
   it('tiled cascade = whole-field cascade away from the borders', async () => {
-    const refocus = createTfjsEngine(tf, buildRefocuser(tf, 2, 5));
-    const stain = createTfjsEngine(tf, buildStainer(tf, 2, 6));
+    const refocus = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildRefocuser(tf, 2, 5));
+    const stain = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildStainer(tf, 2, 6));
     const w = 160, h = 128;
     const r = lcg(4);
     const af = [0, 1].map(() => Float32Array.from({ length: w * h }, () => r()));

@@ -2953,6 +2953,45 @@ export const builtinManifests: PluginManifest[] = [
         "path": "models/staining-cascade-nostyle-demo"
       }
     ],
+    "sampleData": [
+      {
+        "id": "staining-af-infocus",
+        "description": "Simulated lung-like field, two-channel autofluorescence (DAPI, TxRed) in focus, 192² px at 0.1625 µm",
+        "path": "plugins/staining/samples/staining-af-infocus.tif"
+      },
+      {
+        "id": "staining-af-defocus",
+        "description": "The same field defocused by 1.5 µm",
+        "path": "plugins/staining/samples/staining-af-defocus-1p5um.tif"
+      },
+      {
+        "id": "staining-he-truth",
+        "description": "The true (simulated) H&E of that field",
+        "path": "plugins/staining/samples/staining-he-truth.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "staining-virtual-he",
+        "description": "Virtual H&E of an in-focus autofluorescence field",
+        "path": "plugins/staining/pipelines/staining-virtual-he.json"
+      },
+      {
+        "id": "staining-cascade",
+        "description": "Refocus (Deep-R, style loss) and stain a defocused field",
+        "path": "plugins/staining/pipelines/staining-cascade.json"
+      },
+      {
+        "id": "staining-compare",
+        "description": "Frameworks 1, 2 and 4 against framework 3: YCbCr colour differences",
+        "path": "plugins/staining/pipelines/staining-compare.json"
+      },
+      {
+        "id": "staining-slide",
+        "description": "Slide focus maps (fine and coarse) and the scan-time model",
+        "path": "plugins/staining/pipelines/staining-slide.json"
+      }
+    ],
     "trainers": [
       {
         "id": "staining",

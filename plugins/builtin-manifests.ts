@@ -2812,7 +2812,7 @@ export const builtinManifests: PluginManifest[] = [
           "properties": {
             "cascade": {
               "default": "staining-cascade-demo",
-              "description": "Cascade (G_DR) model package folder or bundled name (default 'staining-cascade-demo'; 'staining-cascade-nostyle-demo' is framework 4)",
+              "description": "Cascade (G_DR) model package folder or bundled name (default 'staining-cascade-demo')",
               "type": "string",
               "minLength": 1
             },
@@ -2946,11 +2946,6 @@ export const builtinManifests: PluginManifest[] = [
         "id": "staining-cascade-demo",
         "description": "Cascade G_DR demo package trained with the style loss through staining-demo (framework 2)",
         "path": "models/staining-cascade-demo"
-      },
-      {
-        "id": "staining-cascade-nostyle-demo",
-        "description": "Cascade G_DR demo package trained without the style loss (framework 4)",
-        "path": "models/staining-cascade-nostyle-demo"
       }
     ],
     "sampleData": [
@@ -3283,7 +3278,8 @@ export const builtinManifests: PluginManifest[] = [
               "type": "number",
               "minimum": 0
             },
-            "noStyle": {
+            "styleLoss": {
+              "default": true,
               "flags": "--no-style-loss",
               "description": "train without the style loss (framework 4; same as --style-weight 0)",
               "type": "boolean"

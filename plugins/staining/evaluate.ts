@@ -10,6 +10,7 @@
  * bootstrap intervals of the paired differences; PSNR against framework 3 and against the true
  * H&E. Writes results.json, results.csv, colour-vs-defocus.png and montage.png.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encode } from 'fast-png';
@@ -50,10 +51,14 @@ async function main(): Promise<void> {
   const stainingDir = resolve(arg('staining', 'models/staining-demo'));
   const cascadeDir = resolve(arg('cascade', 'models/staining-cascade-demo'));
   const nostyleDir = resolve(arg('nostyle', 'models/staining-cascade-nostyle-demo'));
-  const [sPkg, cPkg, nPkg] = await Promise.all([stainingDir, cascadeDir, nostyleDir].map((d) => loadModelPackage(d)));
+  const haveNoStyle = existsSync(nostyleDir);
+  if (!haveNoStyle) console.log(`no framework-4 package at ${nostyleDir}: framework 4 is skipped`);
+  const [sPkg, cPkg] = await Promise.all([stainingDir, cascadeDir].map((d) => loadModelPackage(d)));
+  const nPkg = haveNoStyle ? await loadModelPackage(nostyleDir) : undefined;
   checkCascadeLink(cPkg, sPkg);
-  checkCascadeLink(nPkg, sPkg);
-  const [stain, refocusStyle, refocusNoStyle]: InferenceEngine[] = await Promise.all([sPkg, cPkg, nPkg].map((p) => createInferenceEngine(p, { engine: 'auto' })));
+  if (nPkg) checkCascadeLink(nPkg, sPkg);
+  const [stain, refocusStyle]: InferenceEngine[] = await Promise.all([sPkg, cPkg].map((p) => createInferenceEngine(p, { engine: 'auto' })));
+  const refocusNoStyle: InferenceEngine | undefined = nPkg ? await createInferenceEngine(nPkg, { engine: 'auto' }) : undefined;
   const tiling = { tilePx: SIZE, haloPx: 0, multipleOf: 32 };
   const t0 = Date.now();
   // held-out fields: seeds far from the training (seed·7919 + i, i < fields) and validation ranges
@@ -79,7 +84,7 @@ async function main(): Promise<void> {
       const f2 = (await cascadeField(af, f.width, f.height, refocusStyle, stain, tiling)).rgb;
       cascadeMs += performance.now() - c0;
       cascadeRuns++;
-      const f4 = (await cascadeField(af, f.width, f.height, refocusNoStyle, stain, tiling)).rgb;
+      const f4 = refocusNoStyle ? (await cascadeField(af, f.width, f.height, refocusNoStyle, stain, tiling)).rgb : f1.map((p) => p.map(() => NaN)) as Planes3;
       const ref = ycc255(f3s[i]);
       for (const [key, img] of [['f1', f1], ['f2', f2], ['f4', f4]] as const) {
         const y = ycc255(img);
@@ -101,11 +106,11 @@ async function main(): Promise<void> {
       const f1 = diff.f1[k][c], f2 = diff.f2[k][c], f4 = diff.f4[k][c];
       const safeT = (a: number[], b: number[]) => { try { return pairedTTest(a, b, 'greater').p; } catch { return NaN; } };
       const b12 = pairedDifference(f1, f2, { seed: 1, reps: 2000 });
-      const b42 = pairedDifference(f4, f2, { seed: 2, reps: 2000 });
+      const b42 = haveNoStyle ? pairedDifference(f4, f2, { seed: 2, reps: 2000 }) : { mean: NaN, lo: NaN, hi: NaN };
       rows.push({
         defocusUm: d, channel: CH[c], f1: mean(f1), f2: mean(f2), f4: mean(f4),
         p_2_better_than_1: safeT(f1, f2), diff12: b12.mean, diff12Lo: b12.lo, diff12Hi: b12.hi,
-        p_2_better_than_4: safeT(f4, f2), diff42: b42.mean, diff42Lo: b42.lo, diff42Hi: b42.hi,
+        p_2_better_than_4: haveNoStyle ? safeT(f4, f2) : NaN, diff42: b42.mean, diff42Lo: b42.lo, diff42Hi: b42.hi,
       });
     }
   }
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   await writeFile(join(OUT, 'results.csv'), `${cols.join(',')}\n${rows.map((r) => cols.map((c) => r[c]).join(',')).join('\n')}\n`);
   // colour difference vs defocus: one plot per channel, stacked vertically
   const plots = CH.map((ch, c) => renderLinePlot(
-    ([['framework 1 (no refocus)', [200, 0, 0], 'f1'], ['framework 2 (cascade, style loss)', [0, 110, 220], 'f2'], ['framework 4 (cascade, no style loss)', [0, 160, 60], 'f4']] as const).map(([label, colour, key]) => ({
+    ([['framework 1 (no refocus)', [200, 0, 0], 'f1'], ['framework 2 (cascade, style loss)', [0, 110, 220], 'f2'], ['framework 4 (cascade, no style loss)', [0, 160, 60], 'f4']] as const).filter(([, , key]) => key !== 'f4' || haveNoStyle).map(([label, colour, key]) => ({
       label, colour: [...colour] as [number, number, number], x: DEFOCUS, y: DEFOCUS.map((_, k) => mean(diff[key][k][c])),
     })), 640, 300, { xTitle: 'defocus (µm)', yTitle: `mean |Δ${ch}| vs framework 3 (8-bit)`, logY: false, markers: true },
   ));
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
   put(0, [txr, dapi, txr]);
   montage.imgs.forEach((m, i) => put(i + 1, m));
   await writeFile(join(OUT, 'montage.png'), encode({ width: W, height: n, data: img, channels: 3, depth: 8 }));
-  for (const e of [stain, refocusStyle, refocusNoStyle]) await e.dispose();
+  for (const e of [stain, refocusStyle, refocusNoStyle]) await e?.dispose();
   console.log('defocus ch   f1     f2     f4    p(2<1)   p(2<4)');
   for (const r of rows) console.log(`${String(r.defocusUm).padStart(5)} ${String(r.channel).padEnd(3)} ${(r.f1 as number).toFixed(2).padStart(6)} ${(r.f2 as number).toFixed(2).padStart(6)} ${(r.f4 as number).toFixed(2).padStart(6)} ${(r.p_2_better_than_1 as number).toExponential(1).padStart(8)} ${(r.p_2_better_than_4 as number).toExponential(1).padStart(8)}`);
   console.log(JSON.stringify(psnrRows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v.toFixed(2))])))));

@@ -46,7 +46,7 @@ export const deeprTrainOptions = z.object({
   adversarialWeight: flag(nonNegative().default(300), '--adversarial-weight <a>', 'a, LSGAN term (paper 300)'),
   perceptualWeight: flag(nonNegative().default(2000), '--perceptual-weight <b>', "b, perceptual loss through D_DR's blocks (paper 2000)"),
   styleWeight: flag(nonNegative().default(500), '--style-weight <c>', "c, style loss through the frozen G_VS's down blocks (paper 500; 0 = framework 4)"),
-  noStyle: flag(z.boolean().optional(), '--no-style-loss', 'train without the style loss (framework 4; same as --style-weight 0)'),
+  styleLoss: flag(z.boolean().default(true), '--no-style-loss', 'train without the style loss (framework 4; same as --style-weight 0)'),
   maeWeight: flag(nonNegative().default(100), '--mae-weight <d>', 'd, MAE (paper 100)'),
   msssimWeight: flag(nonNegative().default(100), '--msssim-weight <e>', 'e, 1 − MS-SSIM (paper 100)'),
   generatorLr: flag(rate().default(1e-5), '--generator-lr <rate>', "G_DR's Adam learning rate (paper 1e-5)"),
@@ -93,7 +93,7 @@ async function runDeepR(ctx: TrainerContext, o: z.output<typeof deeprTrainOption
   await mkdir(out, { recursive: true });
   const stainerPackage = await loadModelPackage(resolve(o.staining));
   const stainer = await loadTfjsModel(stainerPackage, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
-  const weights = { adversarial: o.adversarialWeight, perceptual: o.perceptualWeight, style: o.noStyle ? 0 : o.styleWeight, mae: o.maeWeight, msssim: o.msssimWeight };
+  const weights = { adversarial: o.adversarialWeight, perceptual: o.perceptualWeight, style: o.styleLoss === false ? 0 : o.styleWeight, mae: o.maeWeight, msssim: o.msssimWeight };
   const data = t.trainingData(o, t.DR_TRAIN_DEFOCUS_UM, ctx.log);
   const opts = { ...o, stainer, stainerPackage, weights };
   const spec = t.deeprSpec(tf, opts, data.train, data.validation);

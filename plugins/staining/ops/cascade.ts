@@ -15,7 +15,7 @@ export const cascade = defineOperation({
     refocused: { type: 'stack', description: 'The refocused autofluorescence (float32, normalised units: zero mean, unit variance per channel)' },
   },
   params: z.strictObject({
-    cascade: z.string().min(1).default(DEMO_CASCADE).describe(`Cascade (G_DR) model package folder or bundled name (default '${DEMO_CASCADE}'; 'staining-cascade-nostyle-demo' is framework 4)`),
+    cascade: z.string().min(1).default(DEMO_CASCADE).describe(`Cascade (G_DR) model package folder or bundled name (default '${DEMO_CASCADE}')`),
     model: z.string().min(1).default(DEMO_STAINING).describe(`The staining package the cascade was trained against (default '${DEMO_STAINING}')`),
     ...tilingParams,
   }),

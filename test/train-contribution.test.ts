@@ -33,7 +33,7 @@ describe('focal train (trainers contributed by plugins)', () => {
     expect(r.out).toMatch(/^line +fit y = a·x \+ b .*\(plugin line\)$/m);
     const j = await capture(['train', '--list', '--json', '--plugin', fixture]);
     const ev = JSON.parse(j.out.trim().split('\n').at(-1)!);
-    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line']);
+    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line', 'staining', 'staining.deepr']);
   });
 
   it('runs a third-party trainer with options from its schema and --json events', async () => {

@@ -2946,6 +2946,11 @@ export const builtinManifests: PluginManifest[] = [
         "id": "staining-cascade-demo",
         "description": "Cascade G_DR demo package trained with the style loss through staining-demo (framework 2)",
         "path": "models/staining-cascade-demo"
+      },
+      {
+        "id": "staining-cascade-nostyle-demo",
+        "description": "Cascade G_DR demo package trained without the style loss (framework 4)",
+        "path": "models/staining-cascade-nostyle-demo"
       }
     ],
     "sampleData": [

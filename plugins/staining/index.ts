@@ -17,6 +17,7 @@ export const stainingPlugin = definePlugin({
   models: [
     { id: 'staining-demo', path: 'models/staining-demo', description: 'Virtual staining G_VS demo package (two-channel autofluorescence → H&E, simulated lung sections)' },
     { id: 'staining-cascade-demo', path: 'models/staining-cascade-demo', description: 'Cascade G_DR demo package trained with the style loss through staining-demo (framework 2)' },
+    { id: 'staining-cascade-nostyle-demo', path: 'models/staining-cascade-nostyle-demo', description: 'Cascade G_DR demo package trained without the style loss (framework 4)' },
   ],
   sampleData: [
     { id: 'staining-af-infocus', path: 'plugins/staining/samples/staining-af-infocus.tif', description: 'Simulated lung-like field, two-channel autofluorescence (DAPI, TxRed) in focus, 192² px at 0.1625 µm' },

@@ -2834,6 +2834,614 @@ export const builtinManifests: PluginManifest[] = [
     ]
   },
   {
+    "id": "staining",
+    "version": "0.1.0",
+    "description": "Virtual H&E staining of two-channel autofluorescence, and the Deep-R + staining cascade (style loss) for defocused fields.",
+    "operations": [
+      {
+        "id": "staining.virtual-he",
+        "title": "Virtual H&E staining",
+        "description": "Virtual H&E staining of a label-free two-channel autofluorescence field (DAPI and TxRed cubes): each channel is normalised to zero mean and unit variance, the staining network G_VS predicts Y, Cb, Cr (BT.601) in overlapping tiles with blended seams, and the result is converted to RGB. Trained on in-focus fields; defocused input needs staining.cascade.",
+        "inputs": {
+          "image": {
+            "type": "stack",
+            "description": "Two-channel autofluorescence field (channel 0 DAPI, channel 1 TxRed), one plane"
+          }
+        },
+        "outputs": {
+          "image": {
+            "type": "stack",
+            "description": "Virtual H&E, RGB (uint8, or float32 in [0, 1])"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "model": {
+              "default": "staining-demo",
+              "description": "Staining model package folder, or a bundled model's name (default 'staining-demo')",
+              "type": "string",
+              "minLength": 1
+            },
+            "tileSize": {
+              "description": "Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx",
+              "type": "integer",
+              "exclusiveMinimum": 0,
+              "maximum": 65536
+            },
+            "overlapPx": {
+              "description": "Halo of context on each tile side, px (blended seams); default: the package's haloPx (the cascade: the larger of both)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 32768
+            },
+            "engine": {
+              "default": "auto",
+              "description": "Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)",
+              "type": "string",
+              "enum": [
+                "auto",
+                "onnxruntime",
+                "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the H&E result: 'uint8' RGB (0–255) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
+              ]
+            }
+          },
+          "additionalProperties": false
+        }
+      },
+      {
+        "id": "staining.cascade",
+        "title": "Refocus and stain (Deep-R + virtual staining cascade)",
+        "description": "Virtual H&E of a coarsely focused (defocused) two-channel autofluorescence field: the cascade's Deep-R network G_DR refocuses the normalised channels, then the staining network G_VS it was trained against (style loss) stains them; both run on each tile of one tiled pass with blended seams, so any field size works. The cascade package names its staining package; a mismatched pair is refused.",
+        "inputs": {
+          "image": {
+            "type": "stack",
+            "description": "Two-channel autofluorescence field (channel 0 DAPI, channel 1 TxRed), one plane, defocused within about ±2 µm"
+          }
+        },
+        "outputs": {
+          "image": {
+            "type": "stack",
+            "description": "Virtual H&E, RGB (uint8, or float32 in [0, 1])"
+          },
+          "refocused": {
+            "type": "stack",
+            "description": "The refocused autofluorescence (float32, normalised units: zero mean, unit variance per channel)"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "cascade": {
+              "default": "staining-cascade-demo",
+              "description": "Cascade (G_DR) model package folder or bundled name (default 'staining-cascade-demo')",
+              "type": "string",
+              "minLength": 1
+            },
+            "model": {
+              "default": "staining-demo",
+              "description": "The staining package the cascade was trained against (default 'staining-demo')",
+              "type": "string",
+              "minLength": 1
+            },
+            "tileSize": {
+              "description": "Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx",
+              "type": "integer",
+              "exclusiveMinimum": 0,
+              "maximum": 65536
+            },
+            "overlapPx": {
+              "description": "Halo of context on each tile side, px (blended seams); default: the package's haloPx (the cascade: the larger of both)",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 32768
+            },
+            "engine": {
+              "default": "auto",
+              "description": "Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)",
+              "type": "string",
+              "enum": [
+                "auto",
+                "onnxruntime",
+                "tfjs"
+              ]
+            },
+            "outputType": {
+              "default": "uint8",
+              "description": "Pixel type of the H&E result: 'uint8' RGB (0–255) or 'float32' RGB in [0, 1]",
+              "type": "string",
+              "enum": [
+                "uint8",
+                "float32"
+              ]
+            }
+          },
+          "additionalProperties": false
+        }
+      },
+      {
+        "id": "staining.slide",
+        "title": "Slide focus simulation and scan-time model",
+        "description": "Simulates a multi-field slide over a smooth focal surface, measures a fine focus map (8.5 % of fields, ±0.35 µm, 33 s per point) and a coarse one (2.1 %, ±0.83 µm, 15 s per point), interpolates each bilinearly and gives every field's residual defocus; and the paper's scan-time model (time = fields × time per field + focus points × time per point) for an area, with the cascade's inference time per field added to the coarse scan.",
+        "inputs": {},
+        "outputs": {
+          "fields": {
+            "type": "table",
+            "description": "One row per field: fx, fy, surfaceUm, fineDefocusUm, coarseDefocusUm (true surface − map at the field centre), fineFocusPoint, coarseFocusPoint (1 where the map measured)"
+          },
+          "timing": {
+            "type": "table",
+            "description": "One row per focus map: map, fields, focusPoints, autofocusMin, scanMin, inferenceMin, totalMin"
+          }
+        },
+        "params": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "fieldsX": {
+              "default": 16,
+              "description": "Fields across the slide",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            },
+            "fieldsY": {
+              "default": 13,
+              "description": "Fields down the slide",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            },
+            "fieldPx": {
+              "default": 2048,
+              "description": "Field side, px",
+              "type": "integer",
+              "minimum": 8,
+              "maximum": 16384
+            },
+            "pixelSizeUm": {
+              "default": 0.1625,
+              "description": "Pixel size, µm",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 100
+            },
+            "surfaceAmplitudeUm": {
+              "default": 6,
+              "description": "Peak-to-peak amplitude of the focal surface, µm",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 100
+            },
+            "seed": {
+              "default": 1,
+              "description": "Seed of the surface and of the focus-point errors",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "areaMm2": {
+              "default": 23,
+              "description": "Scanned area for the timing model, mm² (paper: ~23 mm² per biopsy)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 10000
+            },
+            "cascadeSecondsPerField": {
+              "default": 0,
+              "description": "Measured cascade inference time per field, s (Focal's bench: plugins/staining/bench.ts), added to the coarse scan",
+              "type": "number",
+              "minimum": 0
+            }
+          },
+          "additionalProperties": false
+        }
+      }
+    ],
+    "models": [
+      {
+        "id": "staining-demo",
+        "description": "Virtual staining G_VS demo package (two-channel autofluorescence → H&E, simulated lung sections)",
+        "path": "models/staining-demo"
+      },
+      {
+        "id": "staining-cascade-demo",
+        "description": "Cascade G_DR demo package trained with the style loss through staining-demo (framework 2)",
+        "path": "models/staining-cascade-demo"
+      },
+      {
+        "id": "staining-cascade-nostyle-demo",
+        "description": "Cascade G_DR demo package trained without the style loss (framework 4)",
+        "path": "models/staining-cascade-nostyle-demo"
+      }
+    ],
+    "sampleData": [
+      {
+        "id": "staining-af-infocus",
+        "description": "Simulated lung-like field, two-channel autofluorescence (DAPI, TxRed) in focus, 192² px at 0.1625 µm",
+        "path": "plugins/staining/samples/staining-af-infocus.tif"
+      },
+      {
+        "id": "staining-af-defocus",
+        "description": "The same field defocused by 1.5 µm",
+        "path": "plugins/staining/samples/staining-af-defocus-1p5um.tif"
+      },
+      {
+        "id": "staining-he-truth",
+        "description": "The true (simulated) H&E of that field",
+        "path": "plugins/staining/samples/staining-he-truth.tif"
+      }
+    ],
+    "pipelines": [
+      {
+        "id": "staining-virtual-he",
+        "description": "Virtual H&E of an in-focus autofluorescence field",
+        "path": "plugins/staining/pipelines/staining-virtual-he.json"
+      },
+      {
+        "id": "staining-cascade",
+        "description": "Refocus (Deep-R, style loss) and stain a defocused field",
+        "path": "plugins/staining/pipelines/staining-cascade.json"
+      },
+      {
+        "id": "staining-compare",
+        "description": "Frameworks 1, 2 and 4 against framework 3: YCbCr colour differences",
+        "path": "plugins/staining/pipelines/staining-compare.json"
+      },
+      {
+        "id": "staining-slide",
+        "description": "Slide focus maps (fine and coarse) and the scan-time model",
+        "path": "plugins/staining/pipelines/staining-slide.json"
+      }
+    ],
+    "trainers": [
+      {
+        "id": "staining",
+        "description": "train the virtual-staining network G_VS (autofluorescence DAPI/TxRed → H&E in YCbCr) on simulated lung sections; writes <out>/model",
+        "options": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "out": {
+              "type": "string",
+              "flags": "-o, --out <dir>",
+              "description": "output folder: model/ (the package), loss.csv, loss.png"
+            },
+            "checkpointDir": {
+              "flags": "--checkpoint-dir <dir>",
+              "description": "checkpoint folder (default <out>/checkpoint); keep it outside the source tree",
+              "type": "string"
+            },
+            "resume": {
+              "flags": "--resume",
+              "description": "continue from the checkpoint",
+              "type": "boolean"
+            },
+            "iterations": {
+              "default": 2000,
+              "flags": "--iterations <n>",
+              "description": "iterations (default 2000; the paper: ~40 000 for G_VS, ~100 000 for G_DR)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "baseChannels": {
+              "default": 8,
+              "flags": "--base-channels <c>",
+              "description": "channels of the first generator block (paper: 64 for G_VS, 32 for G_DR; default 8 for CPU)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "discriminatorChannels": {
+              "default": 8,
+              "flags": "--discriminator-channels <c>",
+              "description": "channels of the first discriminator block (paper: 64 / 32; default 8)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patch": {
+              "default": 64,
+              "flags": "--patch <px>",
+              "description": "training patch side (paper 512; default 64; multiple of 16 for G_VS, 32 for G_DR)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "batch": {
+              "default": 4,
+              "flags": "--batch <n>",
+              "description": "batch size (paper 4 for G_VS, 5 for G_DR; default 4)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "fields": {
+              "default": 32,
+              "flags": "--fields <n>",
+              "description": "simulated training fields (lung-like sections)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "fieldPx": {
+              "default": 128,
+              "flags": "--field-px <px>",
+              "description": "side of each simulated field, px (0.1625 µm px)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validationFields": {
+              "default": 4,
+              "flags": "--validation-fields <n>",
+              "description": "simulated validation fields (disjoint seeds)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validateEvery": {
+              "default": 50,
+              "flags": "--validate-every <n>",
+              "description": "validate and checkpoint every n iterations",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "seed": {
+              "default": 1,
+              "flags": "--seed <n>",
+              "description": "seed of data, weights and sampling",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "name": {
+              "flags": "--name <name>",
+              "description": "model name in the manifest",
+              "type": "string"
+            },
+            "modelVersion": {
+              "default": "0.1.0",
+              "flags": "--model-version <semver>",
+              "description": "model version in the manifest",
+              "type": "string",
+              "pattern": "^\\d+\\.\\d+\\.\\d+([-+].*)?$"
+            },
+            "adversarialWeight": {
+              "default": 2000,
+              "flags": "--adversarial-weight <η>",
+              "description": "η, weight of the LSGAN term (paper 2000; 0: no discriminator)",
+              "type": "number",
+              "minimum": 0
+            },
+            "tvWeight": {
+              "default": 0.02,
+              "flags": "--tv-weight <λ>",
+              "description": "λ, weight of the total variation (summed over pixels, as Eq. 4 prints; paper 0.02)",
+              "type": "number",
+              "minimum": 0
+            },
+            "generatorLr": {
+              "default": 0.0001,
+              "flags": "--generator-lr <rate>",
+              "description": "G_VS's Adam learning rate (paper 1e-4)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            },
+            "discriminatorLr": {
+              "default": 0.00001,
+              "flags": "--discriminator-lr <rate>",
+              "description": "D_VS's Adam learning rate (paper 1e-5)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            }
+          },
+          "required": [
+            "out"
+          ]
+        }
+      },
+      {
+        "id": "staining.deepr",
+        "description": "train the cascade's Deep-R G_DR (defocused → in-focus autofluorescence) with the style loss through a frozen staining package (or without: --no-style-loss); writes <out>/model",
+        "options": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "out": {
+              "type": "string",
+              "flags": "-o, --out <dir>",
+              "description": "output folder: model/ (the package), loss.csv, loss.png"
+            },
+            "checkpointDir": {
+              "flags": "--checkpoint-dir <dir>",
+              "description": "checkpoint folder (default <out>/checkpoint); keep it outside the source tree",
+              "type": "string"
+            },
+            "resume": {
+              "flags": "--resume",
+              "description": "continue from the checkpoint",
+              "type": "boolean"
+            },
+            "iterations": {
+              "default": 2000,
+              "flags": "--iterations <n>",
+              "description": "iterations (default 2000; the paper: ~40 000 for G_VS, ~100 000 for G_DR)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "baseChannels": {
+              "default": 8,
+              "flags": "--base-channels <c>",
+              "description": "channels of the first generator block (paper: 64 for G_VS, 32 for G_DR; default 8 for CPU)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "discriminatorChannels": {
+              "default": 8,
+              "flags": "--discriminator-channels <c>",
+              "description": "channels of the first discriminator block (paper: 64 / 32; default 8)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patch": {
+              "default": 64,
+              "flags": "--patch <px>",
+              "description": "training patch side (paper 512; default 64; multiple of 16 for G_VS, 32 for G_DR)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "batch": {
+              "default": 4,
+              "flags": "--batch <n>",
+              "description": "batch size (paper 4 for G_VS, 5 for G_DR; default 4)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "fields": {
+              "default": 32,
+              "flags": "--fields <n>",
+              "description": "simulated training fields (lung-like sections)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "fieldPx": {
+              "default": 128,
+              "flags": "--field-px <px>",
+              "description": "side of each simulated field, px (0.1625 µm px)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validationFields": {
+              "default": 4,
+              "flags": "--validation-fields <n>",
+              "description": "simulated validation fields (disjoint seeds)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "validateEvery": {
+              "default": 50,
+              "flags": "--validate-every <n>",
+              "description": "validate and checkpoint every n iterations",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "seed": {
+              "default": 1,
+              "flags": "--seed <n>",
+              "description": "seed of data, weights and sampling",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "name": {
+              "flags": "--name <name>",
+              "description": "model name in the manifest",
+              "type": "string"
+            },
+            "modelVersion": {
+              "default": "0.1.0",
+              "flags": "--model-version <semver>",
+              "description": "model version in the manifest",
+              "type": "string",
+              "pattern": "^\\d+\\.\\d+\\.\\d+([-+].*)?$"
+            },
+            "staining": {
+              "type": "string",
+              "flags": "--staining <model>",
+              "description": "the trained staining package (G_VS, frozen; the style loss runs through its down blocks); the cascade package names it"
+            },
+            "adversarialWeight": {
+              "default": 300,
+              "flags": "--adversarial-weight <a>",
+              "description": "a, LSGAN term (paper 300)",
+              "type": "number",
+              "minimum": 0
+            },
+            "perceptualWeight": {
+              "default": 2000,
+              "flags": "--perceptual-weight <b>",
+              "description": "b, perceptual loss through D_DR's blocks (paper 2000)",
+              "type": "number",
+              "minimum": 0
+            },
+            "styleWeight": {
+              "default": 500,
+              "flags": "--style-weight <c>",
+              "description": "c, style loss through the frozen G_VS's down blocks (paper 500; 0 = framework 4)",
+              "type": "number",
+              "minimum": 0
+            },
+            "styleLoss": {
+              "default": true,
+              "flags": "--no-style-loss",
+              "description": "train without the style loss (framework 4; same as --style-weight 0)",
+              "type": "boolean"
+            },
+            "maeWeight": {
+              "default": 100,
+              "flags": "--mae-weight <d>",
+              "description": "d, MAE (paper 100)",
+              "type": "number",
+              "minimum": 0
+            },
+            "msssimWeight": {
+              "default": 100,
+              "flags": "--msssim-weight <e>",
+              "description": "e, 1 − MS-SSIM (paper 100)",
+              "type": "number",
+              "minimum": 0
+            },
+            "generatorLr": {
+              "default": 0.00001,
+              "flags": "--generator-lr <rate>",
+              "description": "G_DR's Adam learning rate (paper 1e-5)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            },
+            "discriminatorLr": {
+              "default": 0.000001,
+              "flags": "--discriminator-lr <rate>",
+              "description": "D_DR's Adam learning rate (paper 1e-6)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 1
+            }
+          },
+          "required": [
+            "out",
+            "staining"
+          ]
+        }
+      }
+    ]
+  },
+  {
     "id": "tsva",
     "version": "0.1.0",
     "description": "TSVA two-shot virtual autofocusing (whole-slide brightfield): recover the in-focus tile from two shots at F ± s, tile by tile or for a whole slide.",

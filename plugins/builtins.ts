@@ -26,6 +26,7 @@ export const builtinLoaders: Record<string, Loader> = {
   optics: () => import('./optics/index.js').then(def),
   specimens: () => import('./specimens/index.js').then(def),
   stack: () => import('./stack/index.js').then(def),
+  staining: () => import('./staining/index.js').then(def),
   stackreg: () => import('./stackreg/index.js').then(def),
   tsva: () => import('./tsva/index.js').then(def),
   virfluonet: () => import('./virfluonet/index.js').then(def),

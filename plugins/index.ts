@@ -15,6 +15,7 @@ import { mathPlugin } from './math/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { opticsPlugin } from './optics/index.js';
 import { stackPlugin } from './stack/index.js';
+import { stainingPlugin } from './staining/index.js';
 import { stackregPlugin } from './stackreg/index.js';
 import { specimensPlugin } from './specimens/index.js';
 import { tsvaPlugin } from './tsva/index.js';
@@ -24,6 +25,6 @@ import { virfluonetPlugin } from './virfluonet/index.js';
  * The built-in definitions by name, for tests that run a bundled pipeline spanning several
  * plugins (a plugin's folder never imports another plugin's folder; it may import this list).
  */
-export { cellcountPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin, edofPlugin, elasticPlugin, filterPlugin, focusPlugin, mathPlugin, metricsPlugin, opticsPlugin, stackPlugin, stackregPlugin, specimensPlugin, tsvaPlugin, virfluonetPlugin };
+export { cellcountPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin, edofPlugin, elasticPlugin, filterPlugin, focusPlugin, mathPlugin, metricsPlugin, opticsPlugin, stackPlugin, stackregPlugin, specimensPlugin, stainingPlugin, tsvaPlugin, virfluonetPlugin };
 
-export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin, specimensPlugin, tsvaPlugin, virfluonetPlugin];
+export const builtinPlugins: PluginDef[] = [stackPlugin, filterPlugin, mathPlugin, metricsPlugin, focusPlugin, cellcountPlugin, opticsPlugin, elasticPlugin, stackregPlugin, edofPlugin, datasetPlugin, deconvolutionPlugin, deeprPlugin, specimensPlugin, tsvaPlugin, virfluonetPlugin, stainingPlugin];

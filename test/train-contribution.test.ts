@@ -34,7 +34,7 @@ describe('focal train (trainers contributed by plugins)', () => {
     expect(r.out).toMatch(/^virfluonet +train VirFluoNet .*\(plugin virfluonet\)$/m);
     const j = await capture(['train', '--list', '--json', '--plugin', fixture]);
     const ev = JSON.parse(j.out.trim().split('\n').at(-1)!);
-    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line', 'tsva', 'virfluonet']);
+    expect(ev.trainers.map((t: { id: string }) => t.id).sort()).toEqual(['deepr', 'line', 'staining', 'staining.deepr', 'tsva', 'virfluonet']);
   });
 
   it('runs a third-party trainer with options from its schema and --json events', async () => {

@@ -30,5 +30,6 @@ export {
 export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
 export { brenner } from './brenner.js';
 export { besselJ0, besselJ1 } from './bessel.js';
+export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';

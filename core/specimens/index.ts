@@ -14,3 +14,8 @@ export {
   type MultiChannelFamily, type MultiChannelOptions, type MultiChannelRendered, type MultiChannelImage, type MultiChannelTruth, type ChannelInfo,
 } from './multichannel.js';
 export type { CellShape, Fibre } from './cells.js';
+export {
+  renderLungTissue, renderLungAutofluorescence, renderLungHE, lungAutofluorescenceDensity, lungStainDensities, lungSection, heLungFamily, lungParams,
+  LUNG_PIXEL_SIZE_UM, LUNG_AF_WAVELENGTHS_UM, LUNG_AF_CHANNELS, LUNG_OBJECTIVE_NA, LUNG_AF_COEFFICIENTS, LUNG_HE_OD,
+  type LungTissue, type LungAfOptions,
+} from './lung.js';

@@ -1,0 +1,41 @@
+import { defineOperation, z } from '../../../core/index.js';
+import { openCascade } from '../package.js';
+import { cascadeField, refocusField } from '../stain.js';
+import { afChannels, checkTiling, DEMO_CASCADE, DEMO_STAINING, resolveModelDir, rgbStack, tilingParams } from './common.js';
+import { createStack } from '../../../core/index.js';
+
+export const cascade = defineOperation({
+  id: 'staining.cascade',
+  title: 'Refocus and stain (Deep-R + virtual staining cascade)',
+  description:
+    "Virtual H&E of a coarsely focused (defocused) two-channel autofluorescence field: the cascade's Deep-R network G_DR refocuses the normalised channels, then the staining network G_VS it was trained against (style loss) stains them; both run on each tile of one tiled pass with blended seams, so any field size works. The cascade package names its staining package; a mismatched pair is refused.",
+  inputs: { image: { type: 'stack', description: 'Two-channel autofluorescence field (channel 0 DAPI, channel 1 TxRed), one plane, defocused within about ±2 µm' } },
+  outputs: {
+    image: { type: 'stack', description: 'Virtual H&E, RGB (uint8, or float32 in [0, 1])' },
+    refocused: { type: 'stack', description: 'The refocused autofluorescence (float32, normalised units: zero mean, unit variance per channel)' },
+  },
+  params: z.strictObject({
+    cascade: z.string().min(1).default(DEMO_CASCADE).describe(`Cascade (G_DR) model package folder or bundled name (default '${DEMO_CASCADE}')`),
+    model: z.string().min(1).default(DEMO_STAINING).describe(`The staining package the cascade was trained against (default '${DEMO_STAINING}')`),
+    ...tilingParams,
+  }),
+  async run(ctx, { image }, params) {
+    const af = afChannels(image);
+    const c = await openCascade(resolveModelDir(params.cascade ?? DEMO_CASCADE, 'cascade'), resolveModelDir(params.model ?? DEMO_STAINING, 'model'), params.engine ?? 'auto');
+    try {
+      const multipleOf = Math.max(c.cascade.manifest.multipleOf ?? 1, c.staining.manifest.multipleOf ?? 1);
+      const tilePx = params.tileSize ?? c.cascade.manifest.tilePx;
+      const haloPx = params.overlapPx ?? Math.max(c.cascade.manifest.haloPx, c.staining.manifest.haloPx);
+      checkTiling(tilePx, haloPx, multipleOf);
+      const tiling = { tilePx, haloPx, multipleOf, signal: ctx.signal };
+      const refocused = await refocusField(af, image.width, image.height, c.refocus, { ...tiling, onProgress: (f) => ctx.progress(0.5 * f) });
+      const r = await cascadeField(af, image.width, image.height, c.refocus, c.stain, { ...tiling, onProgress: (f) => ctx.progress(0.5 + 0.5 * f) });
+      return {
+        image: rgbStack(r.rgb, image.width, image.height, params.outputType ?? 'uint8', image.calibration),
+        refocused: createStack({ width: image.width, height: image.height, dtype: 'float32', sizeC: 2, planes: refocused, channelNames: ['DAPI', 'TxRed'], ...(image.calibration ? { calibration: image.calibration } : {}) }),
+      };
+    } finally {
+      await c.dispose();
+    }
+  },
+});

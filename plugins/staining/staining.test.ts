@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTfjsEngine, FocalError, loadModelPackage, loadTf, modelArrays, msSsim, train, type ModelPackage, type Tf } from '../../core/index.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { simulateFields } from './data.js';
+import { meanFeatureLoss, msSsimLoss, tvSum } from './losses.js';
+import { buildRefocuser, buildStainer, stainerDownBlockLayers } from './model.js';
+import { checkCascadeLink } from './package.js';
+import { COARSE_MAP, FINE_MAP, measureFocusMap, PAPER_SCAN, timingModel } from './slide.js';
+import { cascadeField } from './stain.js';
+import { deeprSpec, saveCascadePackage, saveStainingPackage, type StainingTrainOptions } from './train.js';
+
+let tf: Tf;
+const dir = mkdtempSync(join(tmpdir(), 'focal-staining-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  tf = (await loadTf()).tf;
+});
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+}
+const randomTensor = (shape: [number, number, number, number], seed: number) => {
+  const r = lcg(seed);
+  return tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, r), shape);
+};
+
+const opts: StainingTrainOptions = {
+  out: dir, iterations: 1, baseChannels: 2, discriminatorChannels: 2, patch: 32, batch: 1, fields: 1, fieldPx: 64, validationFields: 1, seed: 1,
+  adversarialWeight: 0, tvWeight: 0, generatorLr: 1e-3, discriminatorLr: 1e-4, validateEvery: 1,
+};
+const info = (name: string) => ({ name, version: '0.0.1', command: 'test', iterations: 0, extra: {} });
+
+describe('staining losses against independent computations', () => {
+  it('tvSum is the printed Eq. 4 (sum over pixels and channels, mean over the batch)', () => {
+    const x = randomTensor([2, 5, 6, 3], 3);
+    const v = x.arraySync() as number[][][][];
+    let total = 0;
+    for (const img of v) {
+      for (let y = 0; y < 5; y++) for (let q = 0; q < 6; q++) for (let c = 0; c < 3; c++) {
+        if (y + 1 < 5) total += Math.abs(img[y + 1][q][c] - img[y][q][c]);
+        if (q + 1 < 6) total += Math.abs(img[y][q + 1][c] - img[y][q][c]);
+      }
+    }
+    expect(tvSum(tf, x).dataSync()[0]).toBeCloseTo(total / 2, 3);
+  });
+
+  it('msSsimLoss is 1 − MS-SSIM per channel as core/imaging computes it (3 scales on 64 px)', () => {
+    const y = randomTensor([1, 64, 64, 2], 5);
+    const noise = randomTensor([1, 64, 64, 2], 9);
+    const x = tf.add(y, tf.mul(noise, 0.3)) as tfTypes.Tensor4D;
+    const yv = y.dataSync();
+    const xv = x.dataSync();
+    let expected = 0;
+    for (let c = 0; c < 2; c++) {
+      const a = Float32Array.from({ length: 64 * 64 }, (_, i) => xv[i * 2 + c]);
+      const b = Float32Array.from({ length: 64 * 64 }, (_, i) => yv[i * 2 + c]);
+      let lo = Infinity, hi = -Infinity;
+      for (const q of b) { lo = Math.min(lo, q); hi = Math.max(hi, q); }
+      expected += 1 - msSsim(a, b, 64, 64, { dataRange: hi - lo, weights: [0.0448, 0.2856, 0.3001] });
+    }
+    expect(msSsimLoss(tf, y, x).dataSync()[0]).toBeCloseTo(expected / 2, 2);
+  });
+
+  it('the style loss is the mean over the 4 down blocks of the mean absolute feature difference', () => {
+    const gvs = buildStainer(tf, 2, 3);
+    const names = stainerDownBlockLayers();
+    expect(names).toHaveLength(4);
+    const fx = tf.model({ inputs: gvs.inputs, outputs: names.map((n) => gvs.getLayer(n).output as tfTypes.SymbolicTensor) });
+    const a = randomTensor([1, 32, 32, 2], 1);
+    const b = randomTensor([1, 32, 32, 2], 2);
+    const fa = fx.predict(a) as tfTypes.Tensor[];
+    const fb = fx.predict(b) as tfTypes.Tensor[];
+    let s = 0;
+    fa.forEach((f, i) => {
+      const p = f.dataSync();
+      const q = fb[i].dataSync();
+      let m = 0;
+      for (let k = 0; k < p.length; k++) m += Math.abs(p[k] - q[k]);
+      s += m / p.length;
+    });
+    expect(meanFeatureLoss(tf, fx, a, b).dataSync()[0]).toBeCloseTo(s / 4, 5);
+  });
+});
+
+describe('the cascade', () => {
+  let stainA: ModelPackage;
+  let stainB: ModelPackage;
+  let gvs: tfTypes.LayersModel;
+  beforeAll(async () => {
+    gvs = buildStainer(tf, 2, 11);
+    stainA = await saveStainingPackage(join(dir, 'stain-a'), gvs, opts, info('stain-a'));
+    stainB = await saveStainingPackage(join(dir, 'stain-b'), buildStainer(tf, 2, 12), opts, info('stain-b'));
+  });
+
+  it("trains G_DR through the frozen G_VS: the style loss's gradients change G_DR and never G_VS", async () => {
+    const fields = simulateFields({ count: 1, sizePx: 64, seed: 3, defocusUm: [-2, -1, 0, 1, 2] });
+    const before = modelArrays(gvs).map((a) => Float32Array.from(a.data));
+    const spec = deeprSpec(tf, { ...opts, stainer: gvs, stainerPackage: stainA, weights: { adversarial: 0, perceptual: 0, style: 1, mae: 0, msssim: 0 } }, fields, fields);
+    // the samples use the paper's −2…+2 planes; give the field every plane the sampler may draw
+    for (const d of [-1.5, -0.5, 0.5, 1.5]) fields[0].af.set(d, fields[0].af.get(-1)!);
+    let grOf: tfTypes.LayersModel | undefined;
+    const build = spec.buildGenerator;
+    spec.buildGenerator = () => (grOf = build());
+    const r = await train(tf, { ...spec, buildDiscriminator: undefined }, { iterations: 2, validateEvery: 2, generatorLearningRate: 1e-2 }, { outDir: join(dir, 'dr') });
+    expect(r.rows.every((row) => typeof row.style === 'number' && row.style > 0)).toBe(true);
+    const after = modelArrays(gvs).map((a) => a.data);
+    after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(before[i])));
+    expect(gvs.layers.every((l) => !l.trainable)).toBe(true);
+    // G_DR moved (its initial weights come from the same seed)
+    const init = modelArrays(buildRefocuser(tf, opts.baseChannels, opts.seed));
+    const moved = modelArrays(grOf!).some((a, i) => a.data.some((v, k) => v !== init[i].data[k]));
+    expect(moved).toBe(true);
+  });
+
+  it('refuses a cascade opened with another staining package than it was trained against', async () => {
+    const cascade = await saveCascadePackage(join(dir, 'cascade'), buildRefocuser(tf, 2, 1), { ...opts, stainer: gvs, stainerPackage: stainA, weights: { adversarial: 1, perceptual: 1, style: 1, mae: 1, msssim: 1 } }, info('cascade'));
+    expect(() => checkCascadeLink(cascade, stainA)).not.toThrow();
+    expect(() => checkCascadeLink(cascade, stainB)).toThrow(FocalError);
+    expect(() => checkCascadeLink(cascade, stainB)).toThrow(/stainingModel: cascade cascade 0.0.1 was trained against staining package stain-a/);
+    const b = await loadModelPackage(join(dir, 'stain-b'));
+    expect(() => checkCascadeLink(b, stainA)).toThrow(/task/);
+  });
+
+  it('tiled cascade = whole-field cascade away from the borders', async () => {
+    const refocus = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildRefocuser(tf, 2, 5));
+    const stain = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildStainer(tf, 2, 6));
+    const w = 160, h = 128;
+    const r = lcg(4);
+    const af = [0, 1].map(() => Float32Array.from({ length: w * h }, () => r()));
+    const whole = await cascadeField(af, w, h, refocus, stain, { tilePx: 160, haloPx: 0, multipleOf: 32 });
+    const tiled = await cascadeField(af, w, h, refocus, stain, { tilePx: 96, haloPx: 32, multipleOf: 32 });
+    let maxErr = 0, scale = 0;
+    for (let c = 0; c < 3; c++) for (let y = 40; y < h - 40; y++) for (let x = 40; x < w - 40; x++) {
+      maxErr = Math.max(maxErr, Math.abs(whole.ycc[c][y * w + x] - tiled.ycc[c][y * w + x]));
+      scale = Math.max(scale, Math.abs(whole.ycc[c][y * w + x] - 0.5));
+    }
+    expect(scale).toBeGreaterThan(0);
+    expect(maxErr).toBeLessThan(0.02 * scale + 1e-3);
+  });
+});
+
+describe('slide simulation and timing', () => {
+  it("reproduces the paper's autofocus and total scan times (9.8 → 1.1 min, 27.1 → 18.4 min)", () => {
+    const [fine, coarse] = timingModel({ areaMm2: PAPER_SCAN.areaMm2, fieldSideUm: PAPER_SCAN.fieldSideUm, cascadeSecondsPerField: 0 });
+    expect(fine.fields).toBeCloseTo(207.4, 0);
+    expect(fine.autofocusMin).toBeCloseTo(9.8, 0);
+    expect(Math.abs(fine.autofocusMin - 9.8)).toBeLessThan(0.15);
+    expect(coarse.autofocusMin).toBeCloseTo(1.1, 1);
+    expect(Math.abs(fine.totalMin - 27.1)).toBeLessThan(0.15);
+    expect(Math.abs(coarse.totalMin - 18.4)).toBeLessThan(0.15);
+  });
+  it('measures focus maps at about 8.5 % and 2.1 % of the fields within their precision', () => {
+    const s = { fieldsX: 28, fieldsY: 28, fieldPx: 64, pixelSizeUm: 0.1625, surfaceAmplitudeUm: 5, seed: 2 };
+    const fine = measureFocusMap(s, FINE_MAP, 1);
+    const coarse = measureFocusMap(s, COARSE_MAP, 1);
+    expect(fine.points.length / (28 * 28)).toBeGreaterThan(0.06);
+    expect(fine.points.length / (28 * 28)).toBeLessThan(0.12);
+    expect(coarse.points.length / (28 * 28)).toBeGreaterThan(0.012);
+    expect(coarse.points.length / (28 * 28)).toBeLessThan(0.03);
+    expect(() => measureFocusMap({ ...s, fieldsX: 0 }, FINE_MAP, 1)).toThrow(/fieldsX/);
+  });
+});

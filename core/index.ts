@@ -135,7 +135,7 @@ export { createMlService } from './runtime/container.js';
 export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES, type BackendName, type BackendReport, type Tf } from './ml/backend.js';
 export {
   ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
-  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader,
+  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir,
   type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions,
 } from './ml/model-package.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';

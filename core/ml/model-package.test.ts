@@ -251,3 +251,16 @@ describe('model packages: every file loaded lies inside the package and is cover
     expect(dpm.files.tfjs).toBeDefined();
   });
 });
+
+describe('resolveModelDir', () => {
+  it('finds a bundled model by name, a folder by path, and names the field when neither exists', async () => {
+    const { resolveModelDir, bundledModelsDir } = await import('./model-package.js');
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    expect(existsSync(join(bundledModelsDir(), 'deepr-demo', 'manifest.json'))).toBe(true);
+    expect(resolveModelDir('deepr-demo')).toBe(join(bundledModelsDir(), 'deepr-demo'));
+    expect(resolveModelDir(join(bundledModelsDir(), 'tsva-demo'))).toBe(join(bundledModelsDir(), 'tsva-demo'));
+    expect(() => resolveModelDir('no-such-model-xyz', { field: 'cascade', hint: '; train one' })).toThrow(/cascade: 'no-such-model-xyz' is neither a folder nor a bundled model .*; train one/);
+    expect(() => resolveModelDir('./no/such/folder')).toThrow(/model: folder \.\/no\/such\/folder does not exist/);
+  });
+});

@@ -7,9 +7,11 @@
  * Every file's sha256 is checked on load.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import { sha256File } from '../io/hash.js';
@@ -373,4 +375,34 @@ export async function saveModelPackage(dir: string, options: SaveModelPackageOpt
     throw e;
   }
   return loadModelPackage(root);
+}
+
+/** The models/ folder of Focal's installation (found upwards from this file: works from source and from dist/). */
+export function bundledModelsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  return join(here, '..', '..', 'models');
+}
+
+/**
+ * A model param's value as a package folder: a path (absolute, relative to the working directory,
+ * or anything with a slash) that must exist, or the name of a bundled model (a folder under
+ * {@link bundledModelsDir}); a bare name that is not bundled is tried as a folder in the working
+ * directory. `field` names the param in errors; `hint` is appended to the not-found message.
+ * @throws FocalError `E_PARAMS` (details.field = `field`) when nothing is found.
+ */
+export function resolveModelDir(model: string, options: { field?: string; hint?: string } = {}): string {
+  const field = options.field ?? 'model';
+  if (isAbsolute(model) || model.includes('/') || model.includes('\\')) {
+    if (existsSync(model)) return resolve(model);
+    throw new FocalError('E_PARAMS', `${field}: folder ${model} does not exist`, { field });
+  }
+  const bundled = join(bundledModelsDir(), model);
+  if (existsSync(bundled)) return bundled;
+  if (existsSync(model)) return resolve(model);
+  throw new FocalError('E_PARAMS', `${field}: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${options.hint ?? ''}`, { field });
 }

@@ -3,11 +3,10 @@
  * The DPM decoder ships as a nested package in `<model>/dpm/` (task `defocus-map`), named by
  * the autofocus manifest's `extra.dpm`.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, loadModelPackage, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
+import { FocalError, loadModelPackage, resolveModelDir as resolveModelDirInCore, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
 
 /** Name of the demo model bundled with Focal (models/deepr-demo/). */
@@ -15,29 +14,13 @@ export const DEMO_MODEL = 'deepr-demo';
 /** Sub-folder of a Deep-R package holding its DPM decoder package. */
 export const DPM_FOLDER = 'dpm';
 
-/** The repository's models/ folder (found upwards from this file: works from source and from dist/). */
-export function bundledModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
-}
-
 /**
- * A `model` param: a folder (absolute, or relative to the working directory) or the name of
- * a bundled model (a folder under models/).
+ * A `model` param: a folder or the name of a bundled model (core's {@link resolveModelDir}), with a
+ * hint when the demo model is missing.
  * @throws FocalError `E_PARAMS` (field `model`) when neither exists.
  */
 export function resolveModelDir(model: string): string {
-  if (isAbsolute(model) || model.includes('/') || model.includes('\\') || existsSync(model)) {
-    if (existsSync(model)) return resolve(model);
-    throw new FocalError('E_PARAMS', `model: folder ${model} does not exist`, { field: 'model' });
-  }
-  const bundled = join(bundledModelsDir(), model);
-  if (existsSync(bundled)) return bundled;
-  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})${model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (plugins/deepr/docs/deepr.md) and pass its folder' : ''}`, { field: 'model' });
+  return resolveModelDirInCore(model, { hint: model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (plugins/deepr/docs/deepr.md) and pass its folder' : '' });
 }
 
 /** Loads the autofocus package and, when asked, its DPM package. */

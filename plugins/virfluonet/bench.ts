@@ -6,7 +6,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { createInferenceEngine, renderMultiChannel } from '../../core/index.js';
-import { resolveModelDir } from './ops/predict.js';
+import { resolveModelDir } from '../../core/index.js';
 import { loadVirFluoNetPackage } from './package.js';
 import { predictField } from './predict.js';
 

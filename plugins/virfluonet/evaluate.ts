@@ -22,7 +22,7 @@ import {
 import { makeFields, SEED_BASE } from './data.js';
 import { writeMontage, type Panel } from './figures.js';
 import { toUnitRange } from './normalise.js';
-import { resolveModelDir } from './ops/predict.js';
+import { resolveModelDir } from '../../core/index.js';
 import { loadVirFluoNetPackage, type VirFluoNetMeta } from './package.js';
 import { predictField } from './predict.js';
 

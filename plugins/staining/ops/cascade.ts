@@ -1,7 +1,7 @@
-import { defineOperation, z } from '../../../core/index.js';
+import { defineOperation, resolveModelDir, z } from '../../../core/index.js';
 import { openCascade } from '../package.js';
 import { cascadeField, refocusField } from '../stain.js';
-import { afChannels, checkTiling, DEMO_CASCADE, DEMO_STAINING, resolveModelDir, rgbStack, tilingParams } from './common.js';
+import { afChannels, checkTiling, DEMO_CASCADE, DEMO_STAINING, rgbStack, tilingParams } from './common.js';
 import { createStack } from '../../../core/index.js';
 
 export const cascade = defineOperation({
@@ -21,7 +21,7 @@ export const cascade = defineOperation({
   }),
   async run(ctx, { image }, params) {
     const af = afChannels(image);
-    const c = await openCascade(resolveModelDir(params.cascade ?? DEMO_CASCADE, 'cascade'), resolveModelDir(params.model ?? DEMO_STAINING, 'model'), params.engine ?? 'auto');
+    const c = await openCascade(resolveModelDir(params.cascade ?? DEMO_CASCADE, { field: 'cascade' }), resolveModelDir(params.model ?? DEMO_STAINING, { field: 'model' }), params.engine ?? 'auto');
     try {
       const multipleOf = Math.max(c.cascade.manifest.multipleOf ?? 1, c.staining.manifest.multipleOf ?? 1);
       const tilePx = params.tileSize ?? c.cascade.manifest.tilePx;

@@ -1,7 +1,4 @@
 /** What the staining ops share: model params and resolution, reading the two AF channels, RGB output stacks. */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createStack, FocalError, planeIndex, z, type Stack } from '../../../core/index.js';
 
 export const DEMO_STAINING = 'staining-demo';
@@ -13,27 +10,6 @@ export const tilingParams = {
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
   outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the H&E result: 'uint8' RGB (0–255) or 'float32' RGB in [0, 1]"),
 };
-
-function bundledModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
-}
-
-/** A model package folder, or the name of a bundled model. */
-export function resolveModelDir(model: string, field: string): string {
-  if (isAbsolute(model) || model.includes('/') || model.includes('\\')) {
-    if (existsSync(model)) return resolve(model);
-    throw new FocalError('E_PARAMS', `${field}: folder ${model} does not exist`, { field });
-  }
-  const bundled = join(bundledModelsDir(), model);
-  if (existsSync(bundled)) return bundled;
-  if (existsSync(model)) return resolve(model);
-  throw new FocalError('E_PARAMS', `${field}: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})`, { field });
-}
 
 /** The two autofluorescence channels (DAPI, TxRed) of a one-plane stack, as float planes. */
 export function afChannels(stack: Stack, field = 'image'): [Float32Array, Float32Array] {

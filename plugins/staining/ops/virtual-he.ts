@@ -1,6 +1,6 @@
-import { createInferenceEngine, defineOperation, loadModelPackage, z } from '../../../core/index.js';
+import { createInferenceEngine, defineOperation, loadModelPackage, resolveModelDir, z } from '../../../core/index.js';
 import { stainField } from '../stain.js';
-import { afChannels, checkTiling, DEMO_STAINING, resolveModelDir, rgbStack, tilingParams } from './common.js';
+import { afChannels, checkTiling, DEMO_STAINING, rgbStack, tilingParams } from './common.js';
 
 export const virtualHe = defineOperation({
   id: 'staining.virtual-he',
@@ -15,7 +15,7 @@ export const virtualHe = defineOperation({
   }),
   async run(ctx, { image }, params) {
     const af = afChannels(image);
-    const pkg = await loadModelPackage(resolveModelDir(params.model ?? DEMO_STAINING, 'model'));
+    const pkg = await loadModelPackage(resolveModelDir(params.model ?? DEMO_STAINING, { field: 'model' }));
     const m = pkg.manifest;
     const tilePx = params.tileSize ?? m.tilePx;
     const haloPx = params.overlapPx ?? m.haloPx;

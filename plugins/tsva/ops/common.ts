@@ -1,8 +1,5 @@
 /** What the TSVA ops share: the model params, model resolution, engines and RGB output stacks. */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInferenceEngine, createStack, FocalError, z, type InferenceEngine, type Stack } from '../../../core/index.js';
+import { createInferenceEngine, createStack, FocalError, resolveModelDir, z, type InferenceEngine, type Stack } from '../../../core/index.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 
 export const DEMO_MODEL = 'tsva-demo';
@@ -15,26 +12,6 @@ export const modelParams = {
   outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]"),
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
 };
-
-/** The repository's models/ folder (found upwards from this file: works from source and from dist/). */
-function bundledModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
-}
-
-export function resolveModelDir(model: string): string {
-  if (isAbsolute(model) || model.includes('/') || model.includes('\\') || existsSync(model)) {
-    if (existsSync(model)) return resolve(model);
-    throw new FocalError('E_PARAMS', `model: folder ${model} does not exist`, { field: 'model' });
-  }
-  const bundled = join(bundledModelsDir(), model);
-  if (existsSync(bundled)) return bundled;
-  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})`, { field: 'model' });
-}
 
 export interface OpenModel {
   engine: InferenceEngine;

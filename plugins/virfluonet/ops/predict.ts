@@ -1,32 +1,8 @@
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInferenceEngine, createStack, defineOperation, FocalError, planeIndex, z } from '../../../core/index.js';
+import { createInferenceEngine, createStack, defineOperation, FocalError, planeIndex, resolveModelDir, z } from '../../../core/index.js';
 import { loadVirFluoNetPackage } from '../package.js';
 import { predictField, selectChannels } from '../predict.js';
 
 export const DEMO_MODEL = 'virfluonet-cp-cy5';
-
-/** The repository's models/ folder (found upwards from this file: works from source and from dist/). */
-function bundledModelsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'models'))) return join(dir, 'models');
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
-}
-
-export function resolveModelDir(model: string): string {
-  if (isAbsolute(model) || model.includes('/') || model.includes('\\')) {
-    if (existsSync(model)) return resolve(model);
-    throw new FocalError('E_PARAMS', `model: folder ${model} does not exist`, { field: 'model' });
-  }
-  const bundled = join(bundledModelsDir(), model);
-  if (existsSync(bundled)) return bundled;
-  if (existsSync(model)) return resolve(model);
-  throw new FocalError('E_PARAMS', `model: '${model}' is neither a folder nor a bundled model (looked in ${bundledModelsDir()})`, { field: 'model' });
-}
 
 export const predict = defineOperation({
   id: 'virfluonet.predict',

@@ -3029,7 +3029,7 @@ export const builtinManifests: PluginManifest[] = [
               "description": "Seed of the surface and of the focus-point errors",
               "type": "integer",
               "minimum": 0,
-              "maximum": 9007199254740991
+              "maximum": 4294967295
             },
             "areaMm2": {
               "default": 23,
@@ -3042,7 +3042,8 @@ export const builtinManifests: PluginManifest[] = [
               "default": 0,
               "description": "Measured cascade inference time per field, s (Focal's bench: plugins/staining/bench.ts), added to the coarse scan",
               "type": "number",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 86400
             }
           },
           "additionalProperties": false

@@ -17,9 +17,9 @@ export const slide = defineOperation({
     fieldPx: z.number().int().min(8).max(16384).default(2048).describe('Field side, px'),
     pixelSizeUm: z.number().positive().max(100).default(0.1625).describe('Pixel size, µm'),
     surfaceAmplitudeUm: z.number().min(0).max(100).default(6).describe('Peak-to-peak amplitude of the focal surface, µm'),
-    seed: z.number().int().min(0).default(1).describe('Seed of the surface and of the focus-point errors'),
+    seed: z.number().int().min(0).max(4294967295).default(1).describe('Seed of the surface and of the focus-point errors'),
     areaMm2: z.number().positive().max(10000).default(PAPER_SCAN.areaMm2).describe('Scanned area for the timing model, mm² (paper: ~23 mm² per biopsy)'),
-    cascadeSecondsPerField: z.number().min(0).default(0).describe("Measured cascade inference time per field, s (Focal's bench: plugins/staining/bench.ts), added to the coarse scan"),
+    cascadeSecondsPerField: z.number().min(0).max(86400).default(0).describe("Measured cascade inference time per field, s (Focal's bench: plugins/staining/bench.ts), added to the coarse scan"),
   }),
   run(ctx, _inputs, p) {
     const s: SlideSpec = { fieldsX: p.fieldsX, fieldsY: p.fieldsY, fieldPx: p.fieldPx, pixelSizeUm: p.pixelSizeUm, surfaceAmplitudeUm: p.surfaceAmplitudeUm, seed: p.seed };

@@ -136,6 +136,10 @@ const CASES: Case[] = [
   },
   { op: 'deepr.autofocus', measured: '17.8 s', inputs: { stack: 'series' }, nodes: { work: { op: 'deepr.autofocus', in: { image: 'stack' }, params: {} } }, output: 'image' },
   { op: 'deepr.defocus-map', measured: '9.4 s', inputs: { stack: 'series' }, nodes: { work: { op: 'deepr.defocus-map', in: { image: 'stack' }, params: {} } }, output: 'map' },
+  // The learned whole-field ops on the 1024² two-channel field, with tfjs (onnxruntime would be faster; the run thread is the same)
+  { op: 'staining.virtual-he', measured: '6.0 s', inputs: { stack: 'deformed' }, nodes: { work: { op: 'staining.virtual-he', in: { image: 'stack' }, params: { engine: 'tfjs' } } }, output: 'image' },
+  { op: 'staining.cascade', measured: '23.7 s', inputs: { stack: 'deformed' }, nodes: { work: { op: 'staining.cascade', in: { image: 'stack' }, params: { engine: 'tfjs' } } }, output: 'image' },
+  { op: 'virfluonet.predict', measured: '8.7 s', inputs: { stack: 'deformed' }, nodes: { work: { op: 'virfluonet.predict', in: { image: 'stack' }, params: { engine: 'tfjs', channels: [0, 1] } } }, output: 'image' },
 ];
 
 let dir: string;

@@ -1,20 +1,97 @@
-import { allocate, type PixelArray } from '../data/dtype.js';
+import { pathToFileURL } from 'node:url';
+import type { Calibration } from '../data/image.js';
+import { allocate, type DType, type PixelArray } from '../data/dtype.js';
 import { createImage, isImage } from '../data/image.js';
 import { createStack, isStack } from '../data/stack.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { checkRegion, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
 import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
+import { workerModulePath, type WorkerPool } from '../runtime/workers.js';
 import { asOpError } from './op-error.js';
+import type { TiledPieceTask } from './tiled-worker.js';
 
 export interface TiledOptions {
   /** Largest piece the op runs on, halo excluded, px per side. Default 512. */
   tileSize?: number;
   signal?: AbortSignal;
+  /** Services for the op on this thread (pieces run on worker threads get none). */
   services?: ServiceProvider;
   log?: Logger;
+  /**
+   * Run the pieces on worker threads (core's pool, `ComputeService.workers`) instead of this
+   * thread. The op's code cannot cross a thread boundary, so a worker imports it: `module` is
+   * the module that exports it (`import.meta.url` of the op's file, a file URL or a path; a
+   * `.ts` file of this repository runs as its compiled `dist/` counterpart) and `exportName` the
+   * export — the op itself, or a plugin (or a list of plugins) whose `operations` hold it.
+   */
+  workers?: TiledWorkers;
+}
+
+/** Where and how wide a tiled run goes on worker threads (see TiledOptions.workers). */
+export interface TiledWorkers {
+  pool: WorkerPool;
+  module: string;
+  exportName: string;
+  /**
+   * Pieces in flight at once (each: its input with the halo and its output), default the
+   * pool's size + 1. Memory of a region read is the region with its halo plus this many pieces.
+   */
+  maxInFlight?: number;
+  /**
+   * After a region is served, start the region right below it (same x, width, height and
+   * plane) so the workers keep running while the consumer handles the band it got — what a
+   * writer reading band by band asks next. Costs one more band in memory; a different next
+   * request drops it. Default true.
+   */
+  readAhead?: boolean;
 }
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The op's one input and one output port, refused otherwise. */
+function tilePorts(op: AnyOperationDef): { inName: string; inType: 'image' | 'stack'; outName: string } {
+  const inPorts = Object.entries(op.inputs as Record<string, { type: string }>);
+  const outPorts = Object.entries(op.outputs as Record<string, { type: string }>);
+  const ok = (ports: [string, { type: string }][]): boolean => ports.length === 1 && (ports[0][1].type === 'image' || ports[0][1].type === 'stack');
+  if (!ok(inPorts) || !ok(outPorts)) {
+    throw new FocalError('E_ARGUMENT', `${op.id} cannot run tile by tile: it needs exactly one image or stack input and output`, { op: op.id, field: 'op' });
+  }
+  return { inName: inPorts[0][0], inType: inPorts[0][1].type as 'image' | 'stack', outName: outPorts[0][0] };
+}
+
+/** The op's params parsed by its own schema. @throws FocalError `E_PARAMS` */
+function parseTiledParams(op: AnyOperationDef, params: Record<string, unknown>): unknown {
+  const parsed = op.params.safeParse(params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FocalError('E_PARAMS', `${op.id}: ${issue.path.join('.') || 'params'}: ${issue.message}`, { op: op.id, field: String(issue.path[0] ?? 'params') });
+  }
+  return parsed.data;
+}
+
+/** One piece: the op on a w × h plane (an image or a one-plane stack), checked against its declaration. */
+export async function runTiledPiece(
+  op: AnyOperationDef,
+  parsedParams: unknown,
+  piece: { data: PixelArray; width: number; height: number; dtype: DType; calibration: Calibration },
+  outDtype: DType,
+  ctx: OpContext,
+): Promise<PixelArray> {
+  const { inName, inType, outName } = tilePorts(op);
+  const { data, width: w, height: h, dtype, calibration } = piece;
+  const value = inType === 'image' ? createImage({ width: w, height: h, dtype, data, calibration }) : createStack({ width: w, height: h, dtype, planes: [data], calibration });
+  let out: unknown;
+  try {
+    out = ((await op.run(ctx, { [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
+  } catch (err) {
+    throw asOpError(op, err);
+  }
+  const plane = isImage(out) ? out.data : isStack(out) && out.planes.length === 1 ? out.planes[0] : undefined;
+  if (!plane || plane.length !== w * h || (isImage(out) ? out.dtype : isStack(out) ? out.dtype : undefined) !== outDtype) {
+    throw new FocalError('E_ARGUMENT', `${op.id}: a tile of ${w}×${h} px did not give one ${w}×${h} ${outDtype} plane as its tiling declares`, { op: op.id });
+  }
+  return plane;
+}
 
 /**
  * Runs `op` on `input` tile by tile, as a region source: a region read asks the input for the
@@ -29,18 +106,9 @@ const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () 
  *   `E_PARAMS` for bad params (the op's own schema).
  */
 export function tiledOperation(op: AnyOperationDef, input: RegionSource, params: Record<string, unknown>, options: TiledOptions = {}): RegionSource {
-  const inPorts = Object.entries(op.inputs as Record<string, { type: string }>);
-  const outPorts = Object.entries(op.outputs as Record<string, { type: string }>);
-  const ok = (ports: [string, { type: string }][]): boolean => ports.length === 1 && (ports[0][1].type === 'image' || ports[0][1].type === 'stack');
-  if (!ok(inPorts) || !ok(outPorts)) {
-    throw new FocalError('E_ARGUMENT', `${op.id} cannot run tile by tile: it needs exactly one image or stack input and output`, { op: op.id, field: 'op' });
-  }
-  const parsed = op.params.safeParse(params);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FocalError('E_PARAMS', `${op.id}: ${issue.path.join('.') || 'params'}: ${issue.message}`, { op: op.id, field: String(issue.path[0] ?? 'params') });
-  }
-  const plan = op.tiling?.(parsed.data, { dtype: input.dtype, calibration: input.calibration });
+  tilePorts(op);
+  const parsed = parseTiledParams(op, params);
+  const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration });
   if (!plan) {
     throw new FocalError('E_ARGUMENT', `${op.id} needs whole planes${op.tiling ? ' with these params' : ''}; it cannot run tile by tile`, { op: op.id, field: 'op' });
   }
@@ -48,35 +116,99 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
   if (!Number.isInteger(halo) || halo < 0) throw new FocalError('E_ARGUMENT', `${op.id}: declared halo ${halo} px is not a whole number ≥ 0`, { op: op.id });
   const tileSize = options.tileSize ?? 512;
   if (!Number.isInteger(tileSize) || tileSize < 1) throw new FocalError('E_ARGUMENT', `tileSize must be a positive integer, got ${tileSize}`, { field: 'tileSize' });
-  const [[inName, inSpec]] = inPorts;
-  const [[outName]] = outPorts;
+  const workers = options.workers;
+  const maxInFlight = workers ? (workers.maxInFlight ?? workers.pool.size + 1) : 1;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new FocalError('E_ARGUMENT', `workers.maxInFlight must be a positive integer, got ${maxInFlight}`, { field: 'maxInFlight' });
+  // the worker imports the op's module; checked (and mapped to its compiled file) now, not at the first tile
+  const opModule = workers ? pathToFileURL(workerModulePath(workers.module)).href : '';
+  const taskModule = new URL(`./tiled-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 
-  const runPiece = async (data: PixelArray, w: number, h: number, signal: AbortSignal | undefined): Promise<PixelArray> => {
-    const value =
-      inSpec.type === 'image'
-        ? createImage({ width: w, height: h, dtype: input.dtype, data, calibration: input.calibration })
-        : createStack({ width: w, height: h, dtype: input.dtype, planes: [data], calibration: input.calibration });
-    const ctx: OpContext = {
-      log: options.log ?? quiet,
-      progress: () => undefined,
-      signal: signal ?? new AbortController().signal,
-      services: options.services ?? {
-        resolve() {
-          throw new FocalError('E_ARGUMENT', `${op.id}: no services are available to a tiled run`, { op: op.id });
-        },
-      },
+  const services: ServiceProvider = options.services ?? {
+    resolve() {
+      throw new FocalError('E_ARGUMENT', `${op.id}: no services are available to a tiled run`, { op: op.id });
+    },
+  };
+  const runPiece = async (data: PixelArray, w: number, h: number, signal: AbortSignal): Promise<PixelArray> => {
+    if (workers) {
+      const task: TiledPieceTask = { opModule, exportName: workers.exportName, opId: op.id, params, data, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype };
+      return workers.pool.run<PixelArray>(taskModule, 'runTiledPieceTask', [task], { transferList: [data.buffer as ArrayBuffer], signal });
+    }
+    const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services };
+    return runTiledPiece(op, parsed, { data, width: w, height: h, dtype: input.dtype, calibration: input.calibration }, plan.dtype, ctx);
+  };
+
+  /** Computes one checked region: reads it with its halo once, runs its pieces (up to maxInFlight at once). */
+  const compute = async (region: RegionRequest & { c: number; z: number; t: number }, signal: AbortSignal): Promise<PixelArray> => {
+    // the region plus its halo, clipped to the image, read once
+    const x0 = Math.max(0, region.x - halo);
+    const y0 = Math.max(0, region.y - halo);
+    const x1 = Math.min(input.width, region.x + region.w + halo);
+    const y1 = Math.min(input.height, region.y + region.h + halo);
+    const W = x1 - x0;
+    const src = await input.readRegion({ c: region.c, z: region.z, t: region.t, x: x0, y: y0, w: W, h: y1 - y0 }, { signal });
+    const out = allocate(plan.dtype, region.w * region.h);
+    const tiles: { tx: number; ty: number }[] = [];
+    for (let ty = region.y; ty < region.y + region.h; ty += tileSize) {
+      for (let tx = region.x; tx < region.x + region.w; tx += tileSize) tiles.push({ tx, ty });
+    }
+    const one = async ({ tx, ty }: { tx: number; ty: number }, s: AbortSignal): Promise<void> => {
+      throwIfAborted(s);
+      const tw = Math.min(tileSize, region.x + region.w - tx);
+      const th = Math.min(tileSize, region.y + region.h - ty);
+      // the piece with its halo, in the read buffer's coordinates
+      const px0 = Math.max(x0, tx - halo);
+      const py0 = Math.max(y0, ty - halo);
+      const px1 = Math.min(x1, tx + tw + halo);
+      const py1 = Math.min(y1, ty + th + halo);
+      const pw = px1 - px0;
+      const ph = py1 - py0;
+      const piece = allocate(input.dtype, pw * ph);
+      for (let y = 0; y < ph; y++) {
+        const from = (py0 - y0 + y) * W + (px0 - x0);
+        piece.set(src.subarray(from, from + pw), y * pw);
+      }
+      const res = await runPiece(piece, pw, ph, s);
+      for (let y = 0; y < th; y++) {
+        const from = (ty - py0 + y) * pw + (tx - px0);
+        out.set(res.subarray(from, from + tw), (ty - region.y + y) * region.w + (tx - region.x));
+      }
     };
-    let out: unknown;
+    if (maxInFlight === 1) {
+      for (const t of tiles) await one(t, signal);
+      return out;
+    }
+    // up to maxInFlight pieces at once; the first failure stops the others and is thrown
+    const inner = new AbortController();
+    const stop = (): void => inner.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const lane = async (): Promise<void> => {
+      while (next < tiles.length && !failure) {
+        const t = tiles[next++];
+        try {
+          await one(t, inner.signal);
+        } catch (e) {
+          failure ??= { error: signal.aborted ? new FocalError('E_CANCELLED', 'cancelled') : e };
+          inner.abort();
+        }
+      }
+    };
     try {
-      out = ((await op.run(ctx, { [inName]: value }, parsed.data)) as Record<string, unknown>)[outName];
-    } catch (err) {
-      throw asOpError(op, err);
+      await Promise.all(Array.from({ length: Math.min(maxInFlight, tiles.length) }, lane));
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
-    const plane = isImage(out) ? out.data : isStack(out) && out.planes.length === 1 ? out.planes[0] : undefined;
-    if (!plane || plane.length !== w * h || (isImage(out) ? out.dtype : isStack(out) ? out.dtype : undefined) !== plan.dtype) {
-      throw new FocalError('E_ARGUMENT', `${op.id}: a tile of ${w}×${h} px did not give one ${w}×${h} ${plan.dtype} plane as its tiling declares`, { op: op.id });
-    }
-    return plane;
+    if (failure) throw failure.error;
+    return out;
+  };
+
+  const never = new AbortController().signal;
+  let ahead: { key: string; controller: AbortController; result: Promise<PixelArray> } | undefined;
+  const keyOf = (r: { c: number; z: number; t: number; x: number; y: number; w: number; h: number }): string => `${r.c},${r.z},${r.t},${r.x},${r.y},${r.w},${r.h}`;
+  const dropAhead = (): void => {
+    ahead?.controller.abort();
+    ahead = undefined;
   };
 
   return {
@@ -91,40 +223,40 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
     async readRegion(region: RegionRequest, opts: { signal?: AbortSignal } = {}): Promise<PixelArray> {
       const r = checkRegion(input, { ...region, level: 0 }, op.id);
       if ((region.level ?? 0) !== 0) throw new FocalError('E_ARGUMENT', `${op.id}: a tiled operation gives level 0 only`, { field: 'level' });
-      const signal = opts.signal ?? options.signal;
-      // the region plus its halo, clipped to the image, read once
-      const x0 = Math.max(0, region.x - halo);
-      const y0 = Math.max(0, region.y - halo);
-      const x1 = Math.min(input.width, region.x + region.w + halo);
-      const y1 = Math.min(input.height, region.y + region.h + halo);
-      const W = x1 - x0;
-      const src = await input.readRegion({ c: r.c, z: r.z, t: r.t, x: x0, y: y0, w: W, h: y1 - y0 }, { signal });
-      const out = allocate(plan.dtype, region.w * region.h);
-      for (let ty = region.y; ty < region.y + region.h; ty += tileSize) {
-        for (let tx = region.x; tx < region.x + region.w; tx += tileSize) {
-          throwIfAborted(signal);
-          const tw = Math.min(tileSize, region.x + region.w - tx);
-          const th = Math.min(tileSize, region.y + region.h - ty);
-          // the piece with its halo, in the read buffer's coordinates
-          const px0 = Math.max(x0, tx - halo);
-          const py0 = Math.max(y0, ty - halo);
-          const px1 = Math.min(x1, tx + tw + halo);
-          const py1 = Math.min(y1, ty + th + halo);
-          const pw = px1 - px0;
-          const ph = py1 - py0;
-          const piece = allocate(input.dtype, pw * ph);
-          for (let y = 0; y < ph; y++) {
-            const from = (py0 - y0 + y) * W + (px0 - x0);
-            piece.set(src.subarray(from, from + pw), y * pw);
-          }
-          const res = await runPiece(piece, pw, ph, signal);
-          for (let y = 0; y < th; y++) {
-            const from = (ty - py0 + y) * pw + (tx - px0);
-            out.set(res.subarray(from, from + tw), (ty - region.y + y) * region.w + (tx - region.x));
-          }
+      const signal = opts.signal ?? options.signal ?? never;
+      throwIfAborted(signal);
+      const req = { c: r.c, z: r.z, t: r.t, x: region.x, y: region.y, w: region.w, h: region.h };
+      let result: PixelArray;
+      const key = keyOf(req);
+      if (ahead && ahead.key === key) {
+        // computed while the consumer handled the last region; this call's signal stops it too
+        const { controller, result: pending } = ahead;
+        ahead = undefined;
+        const stop = (): void => controller.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          result = await pending;
+        } catch (e) {
+          throw signal.aborted ? new FocalError('E_CANCELLED', 'cancelled') : e;
+        } finally {
+          signal.removeEventListener('abort', stop);
         }
+      } else {
+        dropAhead();
+        result = await compute(req, signal);
       }
-      return out;
+      throwIfAborted(signal);
+      if (workers && (workers.readAhead ?? true) && req.y + req.h < input.height) {
+        const below = { ...req, y: req.y + req.h, h: Math.min(req.h, input.height - req.y - req.h) };
+        const controller = new AbortController();
+        // stopped with the run (options.signal) or when the next request is another region
+        const stop = (): void => controller.abort();
+        options.signal?.addEventListener('abort', stop, { once: true });
+        const pending = compute(below, controller.signal).finally(() => options.signal?.removeEventListener('abort', stop));
+        pending.catch(() => undefined); // an abandoned read-ahead's failure is not the consumer's
+        ahead = { key: keyOf(below), controller, result: pending };
+      }
+      return result;
     },
   };
 }

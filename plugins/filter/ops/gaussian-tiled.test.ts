@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStack, openTiffImage, runOp, stackRegionSource, tiledOperation, writePyramidalTiff, type DType, type PixelArray, type Stack } from '../../../core/index.js';
+import { createStack, createWorkerPool, isFocalError, openTiffImage, runOp, stackRegionSource, tiledOperation, writePyramidalTiff, type DType, type PixelArray, type Stack } from '../../../core/index.js';
 import { gaussian } from './gaussian.js';
 
 let dir: string;
@@ -63,6 +63,43 @@ describe('filter.gaussian tile by tile (issue 21)', () => {
     const back = await openTiffImage(out);
     expect(Array.from(await back.readRegion({ x: 0, y: 0, w: 700, h: 450 }))).toEqual(Array.from(whole.planes[0]));
     await back.close();
+  });
+
+  describe('on the worker pool', () => {
+    // the workers import the compiled op (dist/plugins/filter/ops/gaussian.js): build first
+    const pool = createWorkerPool({ threads: 2 });
+    afterAll(() => pool.destroy());
+    const module = new URL('./gaussian.ts', import.meta.url).href;
+
+    it('pieces on worker threads (op export and plugin export) equal the whole-plane result, band after band with read-ahead', async () => {
+      const stack = noisy('uint16', 257, 389, 2);
+      const whole = (await runOp(gaussian, { stack }, { sigmaPx: 2 })).stack as Stack;
+      for (const [mod, exportName, maxInFlight] of [[module, 'gaussian', 3], [new URL('../index.ts', import.meta.url).href, 'filterPlugin', 1]] as const) {
+        const src = tiledOperation(gaussian, stackRegionSource(stack), { sigmaPx: 2 }, { tileSize: 64, workers: { pool, module: mod, exportName, maxInFlight } });
+        for (const z of [0, 1]) {
+          // bands as a writer asks for them (the next band is computed ahead), then a region out of turn
+          const got = new Uint16Array(257 * 389);
+          for (let y = 0; y < 389; y += 64) got.set(await src.readRegion({ z, x: 0, y, w: 257, h: Math.min(64, 389 - y) }), y * 257);
+          expect(Array.from(got)).toEqual(Array.from(whole.planes[z]));
+          const part = await src.readRegion({ z, x: 100, y: 300, w: 157, h: 89 });
+          const want: number[] = [];
+          for (let yy = 300; yy < 389; yy++) for (let xx = 100; xx < 257; xx++) want.push(whole.planes[z][yy * 257 + xx]);
+          expect(Array.from(part)).toEqual(want);
+        }
+      }
+    });
+
+    it('cancellation stops a region read with E_CANCELLED; a wrong export is named', async () => {
+      const stack = noisy('float32', 600, 600);
+      const controller = new AbortController();
+      const src = tiledOperation(gaussian, stackRegionSource(stack), { sigmaPx: 20 }, { tileSize: 64, workers: { pool, module, exportName: 'gaussian' } });
+      const reading = src.readRegion({ x: 0, y: 0, w: 600, h: 600 }, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 20);
+      const err = await reading.then(() => undefined, (e: unknown) => e);
+      expect(isFocalError(err) && err.code).toBe('E_CANCELLED');
+      const wrong = tiledOperation(gaussian, stackRegionSource(stack), { sigmaPx: 2 }, { tileSize: 64, workers: { pool, module, exportName: 'gaussianParams' } });
+      await expect(wrong.readRegion({ x: 0, y: 0, w: 10, h: 10 })).rejects.toThrow(/export gaussianParams holds no operation filter.gaussian/);
+    });
   });
 
   it('an op without a tiling declaration, or bad params, is refused naming the op or field', () => {

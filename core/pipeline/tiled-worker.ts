@@ -1,0 +1,73 @@
+/**
+ * The worker-thread side of a tiled run on the pool (tiled.ts, `TiledOptions.workers`): imports
+ * the op's module (once per worker; the module loader caches it), finds the op and runs it on
+ * one piece. Runs only inside a pool worker (core/runtime/worker-entry.ts calls the export).
+ */
+import type { Calibration } from '../data/image.js';
+import type { DType, PixelArray } from '../data/dtype.js';
+import { FocalError } from '../errors.js';
+import type { AnyOperationDef, Logger, OpContext } from '../plugin/contract.js';
+import { runTiledPiece } from './tiled.js';
+
+/** One piece for a worker (structured-cloned; `data` is moved). */
+export interface TiledPieceTask {
+  /** File URL of the compiled module that exports the op. */
+  opModule: string;
+  exportName: string;
+  opId: string;
+  /** The params as the caller gave them (parsed again here by the op's schema). */
+  params: Record<string, unknown>;
+  data: PixelArray;
+  width: number;
+  height: number;
+  dtype: DType;
+  calibration: Calibration;
+  outDtype: DType;
+}
+
+const isOp = (v: unknown, id: string): v is AnyOperationDef =>
+  typeof v === 'object' && v !== null && (v as { id?: unknown }).id === id && typeof (v as { run?: unknown }).run === 'function';
+
+/** The op `id` in an export: the op itself, a plugin holding it, or a list of either. */
+export function findExportedOp(value: unknown, id: string): AnyOperationDef | undefined {
+  if (isOp(value, id)) return value;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = findExportedOp(v, id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const ops = (value as { operations?: unknown } | null)?.operations;
+  return Array.isArray(ops) ? ops.find((o) => isOp(o, id)) : undefined;
+}
+
+const resolved = new Map<string, { op: AnyOperationDef; params: unknown }>();
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArray> {
+  const key = `${task.opModule}#${task.exportName}#${task.opId}#${JSON.stringify(task.params)}`;
+  let entry = resolved.get(key);
+  if (!entry) {
+    const mod = (await import(task.opModule)) as Record<string, unknown>;
+    const op = findExportedOp(mod[task.exportName], task.opId);
+    if (!op) throw new FocalError('E_ARGUMENT', `${task.opModule}: export ${task.exportName} holds no operation ${task.opId}`, { op: task.opId, field: 'workers' });
+    const parsed = op.params.safeParse(task.params);
+    if (!parsed.success) throw new FocalError('E_PARAMS', `${op.id}: ${parsed.error.issues[0].message}`, { op: op.id });
+    entry = { op, params: parsed.data };
+    if (resolved.size > 64) resolved.clear();
+    resolved.set(key, entry);
+  }
+  const ctx: OpContext = {
+    log: quiet,
+    progress: () => undefined,
+    signal: new AbortController().signal,
+    services: {
+      resolve() {
+        throw new FocalError('E_ARGUMENT', `${task.opId}: no services are available to a tile on a worker thread`, { op: task.opId });
+      },
+    },
+  };
+  const { data, width, height, dtype, calibration } = task;
+  return runTiledPiece(entry.op, entry.params, { data, width, height, dtype, calibration }, task.outDtype, ctx);
+}

@@ -17,6 +17,10 @@ export interface TiledPieceTask {
   opId: string;
   /** The params as the caller gave them (parsed again here by the op's schema). */
   params: Record<string, unknown>;
+  /** The op's other inputs, whole (TiledOptions.inputs). */
+  others: Record<string, unknown>;
+  /** The tiled input and assembled output ports (the plan's). */
+  ports: { input?: string; output?: string };
   data: PixelArray;
   width: number;
   height: number;
@@ -69,5 +73,5 @@ export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArra
     },
   };
   const { data, width, height, dtype, calibration } = task;
-  return runTiledPiece(entry.op, entry.params, { data, width, height, dtype, calibration }, task.outDtype, ctx);
+  return runTiledPiece(entry.op, entry.params, { data, width, height, dtype, calibration }, task.outDtype, ctx, { plan: task.ports, others: task.others });
 }

@@ -5,7 +5,7 @@ import { createImage, isImage } from '../data/image.js';
 import { createStack, isStack } from '../data/stack.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { checkRegion, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
-import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
+import type { AnyOperationDef, Logger, OpContext, ServiceProvider, TilingPlan } from '../plugin/contract.js';
 import { workerModulePath, type WorkerPool } from '../runtime/workers.js';
 import { asOpError } from './op-error.js';
 import type { TiledPieceTask } from './tiled-worker.js';
@@ -25,6 +25,11 @@ export interface TiledOptions {
    * export — the op itself, or a plugin (or a list of plugins) whose `operations` hold it.
    */
   workers?: TiledWorkers;
+  /**
+   * The op's other inputs, given whole to every tile (e.g. a deconvolution's PSF); the op's
+   * `tiling` sees them too. Structured-cloned to each worker with `workers`.
+   */
+  inputs?: Record<string, unknown>;
 }
 
 /** Where and how wide a tiled run goes on worker threads (see TiledOptions.workers). */
@@ -48,15 +53,29 @@ export interface TiledWorkers {
 
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The op's one input and one output port, refused otherwise. */
-function tilePorts(op: AnyOperationDef): { inName: string; inType: 'image' | 'stack'; outName: string } {
-  const inPorts = Object.entries(op.inputs as Record<string, { type: string }>);
+/**
+ * The op's tiled input and assembled output ports: the plan's `input`/`output`, else its only
+ * input/output (which must be an image or a stack). Every other required input must be in
+ * `others` (given whole to each tile).
+ */
+function tilePorts(op: AnyOperationDef, plan?: Pick<TilingPlan, 'input' | 'output'>, others: Readonly<Record<string, unknown>> = {}): { inName: string; inType: 'image' | 'stack'; outName: string } {
+  const inPorts = Object.entries(op.inputs as Record<string, { type: string; optional?: boolean }>);
   const outPorts = Object.entries(op.outputs as Record<string, { type: string }>);
-  const ok = (ports: [string, { type: string }][]): boolean => ports.length === 1 && (ports[0][1].type === 'image' || ports[0][1].type === 'stack');
-  if (!ok(inPorts) || !ok(outPorts)) {
-    throw new FocalError('E_ARGUMENT', `${op.id} cannot run tile by tile: it needs exactly one image or stack input and output`, { op: op.id, field: 'op' });
+  const pick = <T extends { type: string }>(ports: [string, T][], named: string | undefined, what: string): [string, T] => {
+    const found = named === undefined ? (ports.length === 1 ? ports[0] : undefined) : ports.find(([n]) => n === named);
+    if (!found || (found[1].type !== 'image' && found[1].type !== 'stack')) {
+      throw new FocalError('E_ARGUMENT', `${op.id} cannot run tile by tile: it needs ${named === undefined ? `exactly one image or stack ${what}` : `an image or stack ${what} '${named}'`}`, { op: op.id, field: 'op' });
+    }
+    return found;
+  };
+  const [inName, inSpec] = pick(inPorts, plan?.input, 'input');
+  const [outName] = pick(outPorts, plan?.output, 'output');
+  for (const [name, spec] of inPorts) {
+    if (name !== inName && !spec.optional && others[name] === undefined) {
+      throw new FocalError('E_ARGUMENT', `${op.id}: input '${name}' is needed whole by every tile; give it in TiledOptions.inputs`, { op: op.id, field: name });
+    }
   }
-  return { inName: inPorts[0][0], inType: inPorts[0][1].type as 'image' | 'stack', outName: outPorts[0][0] };
+  return { inName, inType: inSpec.type as 'image' | 'stack', outName };
 }
 
 /** The op's params parsed by its own schema. @throws FocalError `E_PARAMS` */
@@ -76,13 +95,14 @@ export async function runTiledPiece(
   piece: { data: PixelArray; width: number; height: number; dtype: DType; calibration: Calibration },
   outDtype: DType,
   ctx: OpContext,
+  ports: { plan?: Pick<TilingPlan, 'input' | 'output'>; others?: Readonly<Record<string, unknown>> } = {},
 ): Promise<PixelArray> {
-  const { inName, inType, outName } = tilePorts(op);
+  const { inName, inType, outName } = tilePorts(op, ports.plan, ports.others);
   const { data, width: w, height: h, dtype, calibration } = piece;
   const value = inType === 'image' ? createImage({ width: w, height: h, dtype, data, calibration }) : createStack({ width: w, height: h, dtype, planes: [data], calibration });
   let out: unknown;
   try {
-    out = ((await op.run(ctx, { [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
+    out = ((await op.run(ctx, { ...ports.others, [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
   } catch (err) {
     throw asOpError(op, err);
   }
@@ -106,12 +126,14 @@ export async function runTiledPiece(
  *   `E_PARAMS` for bad params (the op's own schema).
  */
 export function tiledOperation(op: AnyOperationDef, input: RegionSource, params: Record<string, unknown>, options: TiledOptions = {}): RegionSource {
-  tilePorts(op);
+  const others = options.inputs ?? {};
   const parsed = parseTiledParams(op, params);
-  const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration });
+  const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration }, others);
   if (!plan) {
     throw new FocalError('E_ARGUMENT', `${op.id} needs whole planes${op.tiling ? ' with these params' : ''}; it cannot run tile by tile`, { op: op.id, field: 'op' });
   }
+  tilePorts(op, plan, others);
+  const ports = { plan: { input: plan.input, output: plan.output }, others };
   const halo = plan.haloPx;
   if (!Number.isInteger(halo) || halo < 0) throw new FocalError('E_ARGUMENT', `${op.id}: declared halo ${halo} px is not a whole number ≥ 0`, { op: op.id });
   const tileSize = options.tileSize ?? 512;
@@ -130,11 +152,11 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
   };
   const runPiece = async (data: PixelArray, w: number, h: number, signal: AbortSignal): Promise<PixelArray> => {
     if (workers) {
-      const task: TiledPieceTask = { opModule, exportName: workers.exportName, opId: op.id, params, data, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype };
+      const task: TiledPieceTask = { opModule, exportName: workers.exportName, opId: op.id, params, others, ports: ports.plan, data, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype };
       return workers.pool.run<PixelArray>(taskModule, 'runTiledPieceTask', [task], { transferList: [data.buffer as ArrayBuffer], signal });
     }
     const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services };
-    return runTiledPiece(op, parsed, { data, width: w, height: h, dtype: input.dtype, calibration: input.calibration }, plan.dtype, ctx);
+    return runTiledPiece(op, parsed, { data, width: w, height: h, dtype: input.dtype, calibration: input.calibration }, plan.dtype, ctx, ports);
   };
 
   /** Computes one checked region: reads it with its halo once, runs its pieces (up to maxInFlight at once). */

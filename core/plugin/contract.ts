@@ -5,7 +5,7 @@ import type { Calibration, Image } from '../data/image.js';
 import type { JsonValue, ModelRef } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
-import type { LazyImage } from '../io/lazy-image.js';
+import type { LazyImage, RegionSource } from '../io/lazy-image.js';
 import type { BundledFile, ReaderContribution } from './manifest.js';
 
 /** The kinds of value that flow between pipeline nodes. */
@@ -95,8 +95,25 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * op needs whole planes. Core's tiled executor (`tiledOperation`) uses it to stream images
    * larger than memory; the tiled result equals the whole-plane result exactly.
    */
-  tiling?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }): TilingPlan | undefined;
+  tiling?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }, others?: Readonly<Record<string, unknown>>): TilingPlan | undefined;
+  /**
+   * Declares that, with these params, the op reduces a plane it reads tile by tile to small
+   * outputs (tables, JSON), without the plane in memory: e.g. a particle count whose partial
+   * label tables are merged across tile borders (core's `TiledComponents`). Core's
+   * `tiledReduction` runs it on a region source; the outputs equal the whole-plane run's.
+   * Absent, or undefined for these params: the op needs whole planes.
+   */
+  reduceTiles?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }): TiledReduction | undefined;
 }
+
+/** How an op reduces a plane read tile by tile (see OperationDef.reduceTiles). */
+export interface TiledReduction {
+  /** The output ports this reduction fills (the others, e.g. a label image, are not made). */
+  outputs: readonly string[];
+  /** Reads `source` (one channel, every z/t plane) region by region and returns those outputs. */
+  run(ctx: OpContext, source: RegionSource, options: { tileSize: number }): Promise<Record<string, unknown>>;
+}
+
 
 /** How an op runs tile by tile (see OperationDef.tiling). */
 export interface TilingPlan {
@@ -104,6 +121,14 @@ export interface TilingPlan {
   haloPx: number;
   /** Pixel type of the output. */
   dtype: DType;
+  /**
+   * The input port that is cut into tiles, when the op has several inputs (default: its only
+   * image/stack input). The other inputs (a PSF) are given whole to every tile
+   * (`TiledOptions.inputs`); `tiling` sees them as its third argument.
+   */
+  input?: string;
+  /** The output port that is assembled from the tiles, when the op has several outputs (default: its only one); the others are not made. */
+  output?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

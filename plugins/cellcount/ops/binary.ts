@@ -65,6 +65,9 @@ export const morphologyOp = defineOperation({
     const fn = { erode, dilate, open, close }[params.operation];
     return { mask: perPlane(ctx, mask, (p) => fn(p, mask.width, mask.height, { iterations: params.iterations, count: params.count })) };
   },
+  // each pass reads the 8-neighbourhood: a pixel depends on pixels up to `iterations` px away,
+  // twice that for open/close (the image border is handled by the passes themselves)
+  tiling: ({ operation, iterations }) => ({ haloPx: (operation === 'open' || operation === 'close' ? 2 : 1) * iterations, dtype: 'uint8' }),
 });
 
 export const watershedOp = defineOperation({

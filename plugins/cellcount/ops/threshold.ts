@@ -81,4 +81,6 @@ export const thresholdOp = defineOperation({
     mask.metadata = { ...mask.metadata, threshold: { method: params.method, darkBackground: params.darkBackground } };
     return { mask, threshold: createTable(['plane', 'c', 'z', 't', 'lower', 'upper'], rows) };
   },
+  // manual limits make it a point operation; an automatic method needs the plane's histogram
+  tiling: ({ method }) => (method === 'manual' ? { haloPx: 0, dtype: 'uint8', output: 'mask' } : undefined),
 });

@@ -1,8 +1,8 @@
 import {
   COMPUTE_SERVICE, FocalError, createTable, planeCount, planeIndex, throwIfAborted, withPlanes, z,
-  type Cell, type ComputeService, type OpContext, type PixelArray, type Stack, type Table,
+  isStack, type Cell, type ComputeService, type OpContext, type PixelArray, type Stack, type Table, type TilingPlan,
 } from '../../../core/index.js';
-import { BOUNDARIES } from '../engine.js';
+import { BOUNDARIES, TILE_MARGIN_FACTOR } from '../engine.js';
 import { landweber, richardsonLucy, type AlgorithmKind, type DeconvolutionResult } from '../deconvolve.js';
 import { landweberInWorkers, parallelStrips, richardsonLucyInWorkers } from '../parallel.js';
 
@@ -144,4 +144,19 @@ export async function deconvolveStack(
   const result: { image: Stack; stats?: Table } = { image: withPlanes(image, out) };
   if (reference) result.stats = createTable(columns, rows);
   return result;
+}
+
+/**
+ * The ops' tiling declaration: a 2D deconvolution (one-plane, one-channel PSF given whole, no
+ * reference, the default mirrored and tapered boundary) runs on tiles with a halo of the
+ * engine's own tile margin, TILE_MARGIN_FACTOR · (PSF extent − 1) px, as its worker strips
+ * and its memory-budget tiles do. Not exact (each iteration reaches a PSF radius further):
+ * within float tolerance of the whole-plane run away from the image border (measured in
+ * plugins/deconvolution/tiled.test.ts). A 3D PSF, a reference or zero padding: whole planes.
+ */
+export function deconvolutionTiling(params: CommonParams, others: Readonly<Record<string, unknown>> = {}): TilingPlan | undefined {
+  const psf = others.psf;
+  if (!isStack(psf) || psf.sizeZ !== 1 || psf.sizeC !== 1 || psf.sizeT !== 1 || psf.rgb) return undefined;
+  if (others.reference !== undefined || params.boundary !== 'reflect-taper') return undefined;
+  return { haloPx: TILE_MARGIN_FACTOR * (Math.max(psf.width, psf.height) - 1), dtype: 'float32', input: 'image', output: 'image' };
 }

@@ -1,5 +1,5 @@
 import { defineOperation, z } from '../../../core/index.js';
-import { commonFields, commonInputs, commonOutputs, deconvolveStack } from './common.js';
+import { commonFields, commonInputs, commonOutputs, deconvolutionTiling, deconvolveStack } from './common.js';
 
 export const landweberParams = z.strictObject({
   ...commonFields,
@@ -23,4 +23,5 @@ export const landweberOp = defineOperation({
   run(ctx, inputs, params) {
     return deconvolveStack(ctx, inputs, params, 'landweber', { step: params.step, nonNegative: params.nonNegative });
   },
+  tiling: (params, _input, others) => deconvolutionTiling(params, others),
 });

@@ -1,6 +1,6 @@
 import { defineOperation, z } from '../../../core/index.js';
 import { MAX_TV_LAMBDA } from '../engine.js';
-import { commonFields, commonInputs, commonOutputs, deconvolveStack } from './common.js';
+import { commonFields, commonInputs, commonOutputs, deconvolutionTiling, deconvolveStack } from './common.js';
 
 export const richardsonLucyParams = z.strictObject({
   ...commonFields,
@@ -23,4 +23,5 @@ export const richardsonLucyOp = defineOperation({
   run(ctx, inputs, params) {
     return deconvolveStack(ctx, inputs, params, 'rl', { tvLambda: params.tvLambda });
   },
+  tiling: (params, _input, others) => deconvolutionTiling(params, others),
 });

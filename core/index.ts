@@ -76,7 +76,7 @@ export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from '
 export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
 export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
 export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrOptions, type OmeZarrLayout, type OmeZarrWriteOptions, type OmeZarrWriteResult } from './io/ome-zarr.js';
-export { tiledOperation, runTiledPiece, type TiledOptions, type TiledWorkers } from './pipeline/tiled.js';
+export { tiledOperation, tiledReduction, runTiledPiece, type TiledOptions, type TiledWorkers, type TiledReductionOptions } from './pipeline/tiled.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';

@@ -33,3 +33,4 @@ export { besselJ0, besselJ1 } from './bessel.js';
 export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';
+export { TiledComponents, type TiledComponent } from './tiled-components.js';

@@ -282,3 +282,46 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
     },
   };
 }
+
+export interface TiledReductionOptions {
+  /** Tile edge the reduction reads, px. Default 512. */
+  tileSize?: number;
+  signal?: AbortSignal;
+  services?: ServiceProvider;
+  log?: Logger;
+  /** Fraction done, 0…1, as the reduction reports it. */
+  onProgress?: (fraction: number, label?: string) => void;
+}
+
+/**
+ * Runs an op that declares `reduceTiles` (e.g. `cellcount.count`: tiles → partial label tables
+ * → merged across borders) on a region source, tile by tile: the plane is never in memory,
+ * and the outputs equal the whole-plane run's. Returns the reduction's outputs (the op's other
+ * outputs, e.g. images, are not made).
+ * @throws FocalError `E_ARGUMENT` when the op declares no reduction (or none for these params),
+ *   `E_PARAMS` for bad params; the op's own errors.
+ */
+export async function tiledReduction(op: AnyOperationDef, input: RegionSource, params: Record<string, unknown>, options: TiledReductionOptions = {}): Promise<Record<string, unknown>> {
+  const parsed = parseTiledParams(op, params);
+  const reduction = op.reduceTiles?.(parsed, { dtype: input.dtype, calibration: input.calibration });
+  if (!reduction) {
+    throw new FocalError('E_ARGUMENT', `${op.id} needs whole planes${op.reduceTiles ? ' with these params' : ''}; it cannot reduce tile by tile`, { op: op.id, field: 'op' });
+  }
+  const tileSize = options.tileSize ?? 512;
+  if (!Number.isInteger(tileSize) || tileSize < 1) throw new FocalError('E_ARGUMENT', `tileSize must be a positive integer, got ${tileSize}`, { field: 'tileSize' });
+  const ctx: OpContext = {
+    log: options.log ?? quiet,
+    progress: options.onProgress ?? (() => undefined),
+    signal: options.signal ?? new AbortController().signal,
+    services: options.services ?? {
+      resolve() {
+        throw new FocalError('E_ARGUMENT', `${op.id}: no services are available to a tiled run`, { op: op.id });
+      },
+    },
+  };
+  try {
+    return await reduction.run(ctx, input, { tileSize });
+  } catch (err) {
+    throw asOpError(op, err);
+  }
+}

@@ -1,9 +1,9 @@
 import {
-  FocalError, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z,
-  type Cell, type JsonValue, type PixelArray, type RoiSet, type Stack,
+  FocalError, TiledComponents, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z,
+  type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table,
 } from '../../../core/index.js';
 import { watershed as watershedMask } from '../binary.js';
-import { analyzeParticles, tracedPerimeter, type Particle } from '../particles.js';
+import { analyzeParticles, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
 import { THRESHOLD_METHODS, applyThreshold, finiteRange, thresholdLimits, type ThresholdMethod } from '../threshold.js';
 
 const METHODS = [...THRESHOLD_METHODS, 'manual'] as unknown as [ThresholdMethod | 'manual', ...(ThresholdMethod | 'manual')[]];
@@ -52,7 +52,7 @@ export function countParamProblems(p: RawCountParams): { field: string; message:
 }
 
 /** Pixel width and height, µm, when the stack is calibrated. */
-function pixelSize(stack: Stack): { pw: number; ph: number } | undefined {
+function pixelSize(stack: Pick<Stack, 'calibration'>): { pw: number; ph: number } | undefined {
   const pw = stack.calibration.pixelWidthUm ?? stack.calibration.pixelHeightUm;
   const ph = stack.calibration.pixelHeightUm ?? stack.calibration.pixelWidthUm;
   return pw !== undefined && ph !== undefined && pw > 0 && ph > 0 ? { pw, ph } : undefined;
@@ -171,6 +171,138 @@ export function countPlane(
 
 const num = (v: number): Cell => (Number.isFinite(v) ? v : null);
 
+/** minAreaPx/maxAreaPx from the params, µm² limits converted with the pixel size. @throws FocalError `E_PARAMS` for µm² limits without calibration */
+function areaLimitsPx(params: CountParams, cal: { pw: number; ph: number } | undefined): { minAreaPx?: number; maxAreaPx?: number } {
+  let minAreaPx = params.minAreaPx;
+  let maxAreaPx = params.maxAreaPx;
+  if (params.minAreaUm2 !== undefined || params.maxAreaUm2 !== undefined) {
+    if (!cal) {
+      const field = params.minAreaUm2 !== undefined ? 'minAreaUm2' : 'maxAreaUm2';
+      throw new FocalError('E_PARAMS', `${field}: the image has no pixel size calibration, so a size in µm² cannot be converted to pixels; give minAreaPx/maxAreaPx instead`, { field });
+    }
+    const um2 = cal.pw * cal.ph;
+    if (params.minAreaUm2 !== undefined) minAreaPx = params.minAreaUm2 / um2;
+    if (params.maxAreaUm2 !== undefined) maxAreaPx = params.maxAreaUm2 / um2;
+  }
+  return { minAreaPx, maxAreaPx };
+}
+
+/** The objects and summary tables of per-plane counts (`n` = pixels per plane). */
+function countTables(counts: readonly Pick<PlaneCount, 'particles' | 'lower' | 'upper'>[], cal: { pw: number; ph: number } | undefined, n: number): { objects: Table; summary: Table; summaryRows: Record<string, Cell>[] } {
+  const objectColumns = ['plane', 'label', 'areaPx', 'perimeterPx', 'circularity', 'centroidXPx', 'centroidYPx', 'bx', 'by', 'width', 'height', 'mean', 'min', 'max'];
+  if (cal) objectColumns.push('areaUm2', 'perimeterUm', 'centroidXUm', 'centroidYUm');
+  const summaryColumns = ['plane', 'count', 'totalAreaPx', 'meanAreaPx', 'areaFraction', 'lower', 'upper'];
+  if (cal) summaryColumns.push('totalAreaUm2', 'meanAreaUm2');
+  const objectRows: Record<string, Cell>[] = [];
+  const summaryRows: Record<string, Cell>[] = [];
+  counts.forEach(({ particles, lower, upper }, plane) => {
+    let totalArea = 0;
+    for (const p of particles) {
+      totalArea += p.areaPx;
+      const row: Record<string, Cell> = {
+        plane, label: p.label, areaPx: p.areaPx, perimeterPx: p.perimeterPx, circularity: p.circularity,
+        centroidXPx: p.centroidXPx, centroidYPx: p.centroidYPx, bx: p.bx, by: p.by, width: p.width, height: p.height,
+        mean: num(p.mean), min: num(p.min), max: num(p.max),
+      };
+      if (cal) {
+        row.areaUm2 = p.areaPx * cal.pw * cal.ph;
+        row.perimeterUm = tracedPerimeter(p.outline, cal.pw, cal.ph);
+        row.centroidXUm = p.centroidXPx * cal.pw;
+        row.centroidYUm = p.centroidYPx * cal.ph;
+      }
+      objectRows.push(row);
+    }
+    const c = particles.length;
+    const srow: Record<string, Cell> = {
+      plane, count: c, totalAreaPx: totalArea, meanAreaPx: c > 0 ? totalArea / c : null, areaFraction: totalArea / n, lower: num(lower), upper: num(upper),
+    };
+    if (cal) {
+      srow.totalAreaUm2 = totalArea * cal.pw * cal.ph;
+      srow.meanAreaUm2 = c > 0 ? (totalArea * cal.pw * cal.ph) / c : null;
+    }
+    summaryRows.push(srow);
+  });
+  return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), summaryRows };
+}
+
+
+/**
+ * `cellcount.count` on a plane read tile by tile (its `reduceTiles`): manual limits threshold
+ * each tile, core's TiledComponents merges the particles that cross tile borders (each counted
+ * once), and each kept particle's outline is traced on a read of its bounding box plus 1 px
+ * (so perimeter and circularity are the whole-image ones). Objects and summary tables equal
+ * the whole-plane run's; memory is a tile, a row and a few numbers per particle (plus the
+ * bounding box of the particle being traced).
+ */
+export async function countTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ objects: Table; summary: Table }> {
+  if (source.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${source.sizeC}; pick one with stack.substack (e.g. c = 0)`, { field: 'image' });
+  const lower = params.lower!;
+  const upper = params.upper!;
+  const cal = pixelSize(source);
+  const { minAreaPx = 0, maxAreaPx = Infinity } = areaLimitsPx(params, cal);
+  const { width: W, height: H } = source;
+  const planes = source.sizeZ * source.sizeT;
+  const tilesPerPlane = Math.ceil(W / tileSize) * Math.ceil(H / tileSize);
+  const counts: Pick<PlaneCount, 'particles' | 'lower' | 'upper'>[] = [];
+  for (let k = 0; k < planes; k++) {
+    const z = k % source.sizeZ;
+    const t = Math.floor(k / source.sizeZ);
+    const cc = new TiledComponents(W, H);
+    let done = 0;
+    for (let y = 0; y < H; y += tileSize) {
+      for (let x = 0; x < W; x += tileSize) {
+        throwIfAborted(ctx.signal);
+        const w = Math.min(tileSize, W - x);
+        const h = Math.min(tileSize, H - y);
+        const data = await source.readRegion({ z, t, x, y, w, h }, { signal: ctx.signal });
+        cc.addTile(x, y, w, h, applyThreshold(data, lower, upper), data);
+        ctx.progress((k + (0.9 * ++done) / tilesPerPlane) / planes, `plane ${k + 1}/${planes}, tile ${done}/${tilesPerPlane}`);
+      }
+    }
+    const particles: Particle[] = [];
+    for (const c of cc.finish()) {
+      if (c.areaPx < minAreaPx || c.areaPx > maxAreaPx) continue;
+      if (params.excludeEdges && (c.minX === 0 || c.minY === 0 || c.maxX === W - 1 || c.maxY === H - 1)) continue;
+      throwIfAborted(ctx.signal);
+      // the outline, traced on the particle's box plus 1 px (another particle there is not 8-connected to it)
+      const x0 = Math.max(0, c.minX - 1);
+      const y0 = Math.max(0, c.minY - 1);
+      const bw = Math.min(W, c.maxX + 2) - x0;
+      const bh = Math.min(H, c.maxY + 2) - y0;
+      const box = applyThreshold(await source.readRegion({ z, t, x: x0, y: y0, w: bw, h: bh }, { signal: ctx.signal }), lower, upper);
+      const outline = traceOutline(box, bw, bh, c.firstX - x0, c.firstY - y0);
+      for (let i = 0; i < outline.length; i += 2) {
+        outline[i] += x0;
+        outline[i + 1] += y0;
+      }
+      const perimeter = tracedPerimeter(outline);
+      const circularity = perimeter === 0 ? 0 : Math.min(1, (4 * Math.PI * c.areaPx) / (perimeter * perimeter));
+      if (circularity < params.minCircularity || circularity > params.maxCircularity) continue;
+      particles.push({
+        label: particles.length + 1,
+        areaPx: c.areaPx,
+        perimeterPx: perimeter,
+        circularity,
+        centroidXPx: c.sumX / c.areaPx + 0.5,
+        centroidYPx: c.sumY / c.areaPx + 0.5,
+        bx: c.minX,
+        by: c.minY,
+        width: c.maxX - c.minX + 1,
+        height: c.maxY - c.minY + 1,
+        mean: c.finite > 0 ? c.sum / c.finite : NaN,
+        min: c.finite > 0 ? c.min : NaN,
+        max: c.finite > 0 ? c.max : NaN,
+        outline,
+      });
+    }
+    counts.push({ particles, lower, upper });
+    ctx.progress((k + 1) / planes, `plane ${k + 1}/${planes}`);
+  }
+  const { objects, summary, summaryRows } = countTables(counts, cal, W * H);
+  ctx.log.info('counted particles tile by tile', { planes, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0), tileSize });
+  return { objects, summary };
+}
+
 export const count = defineOperation({
   id: 'cellcount.count',
   title: 'Count particles',
@@ -189,17 +321,7 @@ export const count = defineOperation({
     if (image.rgb) throw new FocalError('E_PORT', 'image: cellcount.count needs a grey image, got RGB; convert it first (cellcount.rgb-to-grey, or cellcount.colour-deconvolution for stained tissue)');
     if (image.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${image.sizeC}; pick one with stack.substack (e.g. c = 0)`);
     const cal = pixelSize(image);
-    let minAreaPx = params.minAreaPx;
-    let maxAreaPx = params.maxAreaPx;
-    if (params.minAreaUm2 !== undefined || params.maxAreaUm2 !== undefined) {
-      if (!cal) {
-        const field = params.minAreaUm2 !== undefined ? 'minAreaUm2' : 'maxAreaUm2';
-        throw new FocalError('E_PARAMS', `${field}: the image has no pixel size calibration, so a size in µm² cannot be converted to pixels; give minAreaPx/maxAreaPx instead`, { field });
-      }
-      const um2 = cal.pw * cal.ph;
-      if (params.minAreaUm2 !== undefined) minAreaPx = params.minAreaUm2 / um2;
-      if (params.maxAreaUm2 !== undefined) maxAreaPx = params.maxAreaUm2 / um2;
-    }
+    const { minAreaPx, maxAreaPx } = areaLimitsPx(params, cal);
     const { width, height } = image;
     const n = width * height;
     const total = planeCount(image);
@@ -211,39 +333,7 @@ export const count = defineOperation({
       ctx.progress((k + 1) / total, `plane ${k + 1}/${total}`);
     }
 
-    const objectColumns = ['plane', 'label', 'areaPx', 'perimeterPx', 'circularity', 'centroidXPx', 'centroidYPx', 'bx', 'by', 'width', 'height', 'mean', 'min', 'max'];
-    if (cal) objectColumns.push('areaUm2', 'perimeterUm', 'centroidXUm', 'centroidYUm');
-    const summaryColumns = ['plane', 'count', 'totalAreaPx', 'meanAreaPx', 'areaFraction', 'lower', 'upper'];
-    if (cal) summaryColumns.push('totalAreaUm2', 'meanAreaUm2');
-    const objectRows: Record<string, Cell>[] = [];
-    const summaryRows: Record<string, Cell>[] = [];
-    counts.forEach(({ particles, lower, upper }, plane) => {
-      let totalArea = 0;
-      for (const p of particles) {
-        totalArea += p.areaPx;
-        const row: Record<string, Cell> = {
-          plane, label: p.label, areaPx: p.areaPx, perimeterPx: p.perimeterPx, circularity: p.circularity,
-          centroidXPx: p.centroidXPx, centroidYPx: p.centroidYPx, bx: p.bx, by: p.by, width: p.width, height: p.height,
-          mean: num(p.mean), min: num(p.min), max: num(p.max),
-        };
-        if (cal) {
-          row.areaUm2 = p.areaPx * cal.pw * cal.ph;
-          row.perimeterUm = tracedPerimeter(p.outline, cal.pw, cal.ph);
-          row.centroidXUm = p.centroidXPx * cal.pw;
-          row.centroidYUm = p.centroidYPx * cal.ph;
-        }
-        objectRows.push(row);
-      }
-      const c = particles.length;
-      const srow: Record<string, Cell> = {
-        plane, count: c, totalAreaPx: totalArea, meanAreaPx: c > 0 ? totalArea / c : null, areaFraction: totalArea / n, lower: num(lower), upper: num(upper),
-      };
-      if (cal) {
-        srow.totalAreaUm2 = totalArea * cal.pw * cal.ph;
-        srow.meanAreaUm2 = c > 0 ? (totalArea * cal.pw * cal.ph) / c : null;
-      }
-      summaryRows.push(srow);
-    });
+    const { objects, summary, summaryRows } = countTables(counts, cal, n);
 
     // The label image and the overlay cost time and memory: made only when something uses them.
     const wants = (port: string) => ctx.wants?.(port) ?? true;
@@ -289,6 +379,12 @@ export const count = defineOperation({
     ctx.log.info('counted particles', { planes: total, objects: counted });
     // labels/overlay are left out when nothing wants them (ctx.wants); the executor accepts that
     // rois only when a pipeline output takes it (ctx.wants says so); calls without ctx.wants get the other four
-    return { objects: createTable(objectColumns, objectRows), summary: createTable(summaryColumns, summaryRows), labels: labels!, overlay: overlay!, rois: rois as unknown as JsonValue };
+    return { objects, summary, labels: labels!, overlay: overlay!, rois: rois as unknown as JsonValue };
   },
+  // manual limits only (an automatic threshold needs the plane's histogram); the watershed and
+  // included holes need whole particles' surroundings
+  reduceTiles: (params) =>
+    params.method !== 'manual' || params.watershed || params.includeHoles
+      ? undefined
+      : { outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) },
 });

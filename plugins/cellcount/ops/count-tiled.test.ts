@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { createStack, runOp, stackRegionSource, tiledReduction, type Stack, type Table } from '../../../core/index.js';
+import { count } from './count.js';
+
+// issue 21: counting tile by tile — particles crossing tile borders merged exactly once
+const W = 257;
+const H = 389;
+const T = 64;
+
+function disc(p: Uint16Array, cx: number, cy: number, r: number, v: number): void {
+  for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(H - 1, cy + r); y++) {
+    for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(W - 1, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) p[y * W + x] = v;
+  }
+}
+
+/** Noise below the threshold, random blobs, and particles placed on the 64-px tile borders on purpose. */
+function plane(seed: number): Uint16Array {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const p = new Uint16Array(W * H);
+  for (let i = 0; i < p.length; i++) p[i] = Math.floor(rnd() * 900);
+  for (let k = 0; k < 120; k++) disc(p, rnd() * W, rnd() * H, 0.5 + rnd() * 7, 1500 + Math.floor(rnd() * 2000));
+  // on vertical, horizontal seams and on tile corners
+  for (const [cx, cy, r] of [[64, 30, 5], [128.5, 100, 4], [30, 128, 6], [192, 192, 7], [64, 256, 3], [256, 64, 2], [128, 320, 9]] as const) disc(p, cx, cy, r, 3000);
+  // touching across a tile corner only diagonally: (127, 191) and (128, 192)
+  p[191 * W + 127] = 2500;
+  p[192 * W + 128] = 2500;
+  p[190 * W + 126] = 2500;
+  // a U whose arms lie in two tiles of one band and join only in the band below (union across bands)
+  for (let y = 200; y < 270; y++) {
+    p[y * W + 60] = 2800;
+    p[y * W + 70] = 2800;
+  }
+  for (let x = 60; x <= 70; x++) p[269 * W + x] = 2800;
+  // a snake across many tiles, and a ring (its hole is not part of it)
+  for (let x = 5; x < 250; x++) p[(340 + Math.round(8 * Math.sin(x / 9))) * W + x] = 2600;
+  disc(p, 190, 60, 9, 3100);
+  disc(p, 190, 60, 5, 100);
+  return p;
+}
+
+function image(calibrated: boolean): Stack {
+  return createStack({ width: W, height: H, dtype: 'uint16', sizeZ: 2, planes: [plane(3), plane(11)], calibration: calibrated ? { pixelWidthUm: 0.5, pixelHeightUm: 0.25 } : {} });
+}
+
+describe('cellcount.count tile by tile (issue 21)', () => {
+  for (const [name, params, calibrated] of [
+    ['manual limits', { method: 'manual', lower: 1000, upper: 65535 }, false],
+    ['size, circularity and edge filters, calibrated (µm columns)', { method: 'manual', lower: 1000, upper: 65535, minAreaUm2: 1, maxCircularity: 0.95, minCircularity: 0.05, excludeEdges: true }, true],
+  ] as const) {
+    it(`${name}: objects and summary equal the whole-image count (tiles of ${T}, particles on the seams)`, async () => {
+      const stack = image(calibrated);
+      const whole = await runOp(count, { image: stack }, params);
+      const tiled = await tiledReduction(count, stackRegionSource(stack), params, { tileSize: T });
+      const objects = tiled.objects as Table;
+      expect((whole.summary as Table).rows.map((r) => r.count)).toEqual((tiled.summary as Table).rows.map((r) => r.count));
+      expect((whole.objects as Table).rows.length).toBeGreaterThan(30);
+      expect(objects).toEqual(whole.objects);
+      expect(tiled.summary).toEqual(whole.summary);
+      // one tile per plane reduces to the same thing too
+      const oneTile = await tiledReduction(count, stackRegionSource(stack), params, { tileSize: 1024 });
+      expect(oneTile.objects).toEqual(whole.objects);
+    });
+  }
+
+  it('an automatic threshold, the watershed or included holes need whole planes', async () => {
+    const src = stackRegionSource(image(false));
+    await expect(tiledReduction(count, src, { method: 'Otsu' })).rejects.toThrow(/cellcount.count needs whole planes with these params/);
+    await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, watershed: true })).rejects.toThrow(/needs whole planes/);
+    await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, includeHoles: true })).rejects.toThrow(/needs whole planes/);
+  });
+});

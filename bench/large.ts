@@ -87,16 +87,18 @@ async function step(name: string, input: string, output: string): Promise<void> 
 
 interface Timed {
   seconds: number;
+  /** User + system CPU time of the process (all its threads), s. */
+  cpuSeconds: number;
   peakMiB: number;
 }
 
 /** Runs a command under GNU time: wall seconds and peak RSS. */
 function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const [s, kb] = last.split(' ').map(Number);
-  return { seconds: s, peakMiB: kb / 1024 };
+  const [s, kb, user, sys] = last.split(' ').map(Number);
+  return { seconds: s, cpuSeconds: user + sys, peakMiB: kb / 1024 };
 }
 
 function tifffileLevels(path: string): string {
@@ -135,7 +137,8 @@ export async function runLargeBench(args = benchArgs(), docsPath?: string): Prom
     rows.push({ what: 'pyramid write', focal: node('pyramid', input, fOut('p')), vips: timed('vips', ['tiffsave', input, vOut('p'), '--tile', '--pyramid', '--subifd', '--compression', 'deflate', '--tile-width', String(TILE), '--tile-height', String(TILE), '--bigtiff']), focalOut: fOut('p'), vipsOut: vOut('p') });
     const streamed = { what: `Gaussian σ = ${SIGMA_PX} px → pyramid`, focal: node('gaussian+pyramid', input, fOut('g')), vips: timed('vips', ['gaussblur', input, vOut('g') + pyr, String(SIGMA_PX), '--min-ampl', vipsAmpl]), focalOut: fOut('g'), vipsOut: vOut('g') };
     rows.push(streamed);
-    rows.push({ what: `Gaussian σ = ${SIGMA_PX} px → pyramid, tiles on one thread`, focal: node('gaussian+pyramid-1t', input, fOut('g1')), vips: streamed.vips });
+    const oneThread = { what: `Gaussian σ = ${SIGMA_PX} px → pyramid, tiles on one thread`, focal: node('gaussian+pyramid-1t', input, fOut('g1')), vips: streamed.vips };
+    rows.push(oneThread);
     await rm(fOut('g1'), { force: true });
     const loadEnd = loadavg();
     const checks: string[] = [];
@@ -144,19 +147,21 @@ export async function runLargeBench(args = benchArgs(), docsPath?: string): Prom
       const [fb, vb] = [(await stat(r.focalOut)).size, (await stat(r.vipsOut)).size];
       checks.push(`- ${r.what}: Focal ${(fb / 1e6).toFixed(0)} MB, tifffile levels ${tifffileLevels(r.focalOut)}; vips ${(vb / 1e6).toFixed(0)} MB, tifffile levels ${tifffileLevels(r.vipsOut)}`);
     }
-    const table = rows.map((r) => `| ${r.what} | ${r.focal.seconds.toFixed(1)} | ${(mb / r.focal.seconds).toFixed(0)} | ${r.focal.peakMiB.toFixed(0)} | ${r.vips.seconds.toFixed(1)} | ${(mb / r.vips.seconds).toFixed(0)} | ${r.vips.peakMiB.toFixed(0)} | ${(r.focal.seconds / r.vips.seconds).toFixed(2)} |`);
+    const table = rows.map((r) => `| ${r.what} | ${r.focal.seconds.toFixed(1)} | ${r.focal.cpuSeconds.toFixed(1)} | ${(mb / r.focal.seconds).toFixed(0)} | ${r.focal.peakMiB.toFixed(0)} | ${r.vips.seconds.toFixed(1)} | ${r.vips.cpuSeconds.toFixed(1)} | ${(mb / r.vips.seconds).toFixed(0)} | ${r.vips.peakMiB.toFixed(0)} | ${(r.focal.seconds / r.vips.seconds).toFixed(2)} |`);
     const md = [
       '## Whole-slide streaming (bench/large.ts)',
       '',
-      `Image: ${size} × ${size} uint16 (${mb.toFixed(0)} MB of pixels), generated band by band into a tiled (512²) deflated OME-TIFF of ${(inBytes / 1e6).toFixed(0)} MB in ${gen.seconds.toFixed(1)} s (never whole in memory). Each step is one process under \`/usr/bin/time\` (wall time, peak RSS); MB/s counts level-0 pixels. Focal: lazy reader, \`tiledOperation(filter.gaussian)\` with tiles of 512² and an 8 px halo on core's worker pool (${availableParallelism()} worker threads, ≤ ${availableParallelism() + 1} tiles in flight, the next band computed ahead; the row \"tiles on one thread\" without workers), \`writePyramidalTiff\` (512² tiles, deflate 6, SubIFD levels, BigTIFF when needed). libvips ${execFileSync('vips', ['--version'], { encoding: 'utf8' }).trim()}: \`vips avg\` (read), \`vips gaussblur … --min-ampl ${vipsAmpl}\` (kernel to ±4σ like Focal's; written to a .v file), \`vips tiffsave --tile --pyramid --subifd --compression deflate\` (512², SubIFD levels, BigTIFF). One run each.`,
+      `Image: ${size} × ${size} uint16 (${mb.toFixed(0)} MB of pixels), generated band by band into a tiled (512²) deflated OME-TIFF of ${(inBytes / 1e6).toFixed(0)} MB in ${gen.seconds.toFixed(1)} s (never whole in memory). Each step is one process under \`/usr/bin/time\` (wall time, CPU time = user + system of all its threads, peak RSS); MB/s counts level-0 pixels. Focal: lazy reader, \`tiledOperation(filter.gaussian)\` with tiles of 512² and an 8 px halo on core's worker pool (${availableParallelism()} worker threads, ≤ ${availableParallelism() + 1} tiles in flight, the next band computed ahead; the row \"tiles on one thread\" without workers), \`writePyramidalTiff\` (512² tiles, deflate 6, SubIFD levels, BigTIFF when needed). libvips ${execFileSync('vips', ['--version'], { encoding: 'utf8' }).trim()}: \`vips avg\` (read), \`vips gaussblur … --min-ampl ${vipsAmpl}\` (kernel to ±4σ like Focal's; written to a .v file), \`vips tiffsave --tile --pyramid --subifd --compression deflate\` (512², SubIFD levels, BigTIFF). One run each.`,
       '',
       `Machine: ${describeMachine(machine)}; load average (1/5/15 min) at start ${machine.load.map((l) => l.toFixed(1)).join(' / ')}, at the end ${loadEnd.map((l) => l.toFixed(1)).join(' / ')} (the machine's 2 cores were shared with other agents' jobs: wall times are inflated, the two Focal modes compare best with each other). Date: ${isoDate()}.`,
       '',
-      '| Step | Focal (s) | Focal MB/s | Focal peak RSS (MiB) | vips (s) | vips MB/s | vips peak RSS (MiB) | Focal / vips time |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| Step | Focal (s) | Focal CPU (s) | Focal MB/s | Focal peak RSS (MiB) | vips (s) | vips CPU (s) | vips MB/s | vips peak RSS (MiB) | Focal / vips time |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...table,
       '',
       goalLine(streamed),
+      '',
+      `Worker pool against one thread (Gaussian → pyramid): ${streamed.focal.seconds.toFixed(1)} s against ${oneThread.focal.seconds.toFixed(1)} s wall (${(oneThread.focal.seconds / streamed.focal.seconds).toFixed(2)}× speed-up), ${streamed.focal.cpuSeconds.toFixed(1)} s against ${oneThread.focal.cpuSeconds.toFixed(1)} s CPU, ${streamed.focal.peakMiB.toFixed(0)} against ${oneThread.focal.peakMiB.toFixed(0)} MiB peak RSS. On a machine whose cores are busy with other jobs the workers cannot get more CPU than the one thread did, so there only the CPU-time overhead of the workers shows.`,
       '',
       'Outputs (opened with tifffile):',
       ...checks,

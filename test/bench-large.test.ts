@@ -26,8 +26,10 @@ describe('bench/large (small run)', () => {
       ctx.skip(`${missing} (scripts/install-system-deps.sh installs it)`);
     }
     const md = await runLargeBench(benchArgs(['--size', '1100', '--no-docs']));
-    expect(md).toMatch(/\| read \| [\d.]+ \| \d+ \| \d+ \| [\d.]+ \|/);
+    expect(md).toMatch(/\| read \| [\d.]+ \| [\d.]+ \| \d+ \| \d+ \| [\d.]+ \| [\d.]+ \|/);
     expect(md).toContain('| Gaussian σ = 2 px → pyramid |');
+    expect(md).toContain('| Gaussian σ = 2 px → pyramid, tiles on one thread |');
+    expect(md).toMatch(/Worker pool against one thread \(Gaussian → pyramid\): [\d.]+ s against [\d.]+ s wall/);
     // 1100 → 550 → 275 (fits a 512 tile): three levels in both files
     expect(md.match(/tifffile levels 1100x1100 550x550 275x275;/g)).toHaveLength(2);
     expect(md.match(/vips \d+ MB, tifffile levels 1100x1100 550x550 275x275/g)).toHaveLength(2);

@@ -376,3 +376,28 @@ export async function writeDeepZoom(path: string, source: DeepZoomSource, option
   }
   return { dzi: path, filesDir: join(parent, filesName), width: W, height: H, tileSize, overlap, format: 'png', levels, tiles, bytes, display, fromSource: fromSourceLevels.sort((a, b) => a - b) };
 }
+
+/**
+ * One whole Deep Zoom level as interleaved 8-bit RGB, put together from its tiles (without their
+ * overlap): a small level serves as a static picture of what the viewer shows.
+ */
+export async function readDeepZoomLevel(filesDir: string, level: DeepZoomLevel, tileSize: number, overlap: number): Promise<Uint8Array> {
+  const out = new Uint8Array(level.width * level.height * 3);
+  for (let row = 0; row < level.rows; row++) {
+    for (let col = 0; col < level.columns; col++) {
+      const file = join(filesDir, String(level.level), `${col}_${row}.png`);
+      const png = decode(await readFile(file));
+      const r = deepZoomTileRect(level, col, row, tileSize, overlap);
+      if (png.width !== r.w || png.height !== r.h || png.channels !== 3) throw new FocalError('E_FORMAT', `${file}: expected a ${r.w}×${r.h} RGB tile, found ${png.width}×${png.height} with ${png.channels} channels`, { file });
+      const x0 = col * tileSize;
+      const y0 = row * tileSize;
+      const x1 = Math.min(level.width, x0 + tileSize);
+      const y1 = Math.min(level.height, y0 + tileSize);
+      for (let y = y0; y < y1; y++) {
+        const from = ((y - r.y) * r.w + (x0 - r.x)) * 3;
+        out.set((png.data as Uint8Array).subarray(from, from + (x1 - x0) * 3), (y * level.width + x0) * 3);
+      }
+    }
+  }
+  return out;
+}

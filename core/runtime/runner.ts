@@ -18,6 +18,7 @@ import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
+import { REPORT_ASSETS_DIR } from './report-zoom.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File, sha256Folder } from '../io/hash.js';
 import { isRoiSet, writeRoiZip } from '../io/roi.js';
@@ -151,12 +152,14 @@ export class PipelineRunner {
       if (reportFile) {
         const values: Record<string, unknown> = {};
         for (const o of outputs) values[o.name] = result.outputs[o.name].value;
-        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }));
+        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }), { signal: request.signal });
         throwIfAborted(request.signal);
       }
 
       // Commit. The value types decide the files; check them again against what the run read.
-      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
+      // The report's zoomable views (report_files/: Deep Zoom tiles, OpenSeadragon) go with it; an earlier run's go in any case.
+      const reportAssets = reportFile && (await stat(join(staging, REPORT_ASSETS_DIR)).then(() => true, () => false)) ? [{ name: 'report', file: join(outDir, REPORT_ASSETS_DIR) }] : [];
+      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : []), ...reportAssets];
       await assertNotOverwriting(files, reads);
       // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
       if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
@@ -164,6 +167,7 @@ export class PipelineRunner {
       }
       // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
       await rm(provenanceFile, { force: true });
+      await rm(join(outDir, REPORT_ASSETS_DIR), { recursive: true, force: true });
       for (const { file } of [...files, { file: provenanceFile }]) {
         begun.push(file);
         request.onWrite?.(file, 'start');

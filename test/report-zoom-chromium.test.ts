@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, createStack, deepZoomLevels, MemoryLogger, PipelineRunner, PluginRegistry, REPORT_ASSETS_DIR, writeTiff } from '../core/index.js';
+import { createContainer, createStack, deepZoomLevels, DefaultIoService, MemoryLogger, PipelineRunner, PluginRegistry, rebuildRunReport, REPORT_ASSETS_DIR, stackRegionSource, writePyramidalTiff, writeTiff } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { tempDir } from './helpers.js';
 import { chromiumMissing, openInChromium } from './report-helpers.js';
@@ -156,4 +156,24 @@ describe('zoomable view of a large result in the run report (headless Chromium)'
     expect(green / n, 'green spots').toBeGreaterThan(0.005);
     expect(dark / n, 'dark ground').toBeGreaterThan(0.5);
   }, 180_000);
+
+  it('focal report shows a pyramidal output from its levels: a zoomable view and a picture from a small Deep Zoom level; a small result gets none', async () => {
+    const dir = join(root, 'rebuild');
+    const pipeline = join(root, 'smooth-small.json');
+    writeFileSync(pipeline, JSON.stringify({ name: 'smooth-small', inputs: { slide: { type: 'stack' } }, nodes: { smooth: { op: 'filter.gaussian', in: { stack: 'slide' }, params: { sigmaPx: 1 } } }, outputs: { smoothed: 'smooth.stack' } }));
+    const small = join(root, 'small.tif');
+    const s = slide();
+    await writeTiff(small, createStack({ width: 300, height: 200, dtype: 'uint16', sizeC: 2, planes: s.planes.map((p) => Uint16Array.from({ length: 300 * 200 }, (_, i) => p[Math.floor(i / 300) * W + (i % 300)])) }));
+    await runner.run({ pipelineFile: pipeline, inputs: { slide: small }, outDir: dir, report: true });
+    expect(existsSync(join(dir, REPORT_ASSETS_DIR)), 'no zoomable view for a 300 × 200 result').toBe(false);
+    // the output replaced by a pyramid, as a streamed whole-slide run writes it
+    rmSync(join(dir, 'smoothed.tif'));
+    await writePyramidalTiff(join(dir, 'smoothed.tif'), stackRegionSource(s), { tileSize: 256 });
+    const { file, missing } = await rebuildRunReport(dir, new DefaultIoService());
+    expect(missing).toEqual([]);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<div class="zoom" id="zoom-smoothed"');
+    expect(html).toMatch(/output smoothed<span class="muted">1600 × 1200 px; display [^;]+; shown at 400 × 300 from its Deep Zoom tiles/);
+    expect(readdirSync(join(dir, REPORT_ASSETS_DIR, 'smoothed_files')).length).toBe(deepZoomLevels(W, H, 254).length);
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ import { decode, encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocate, type DType, type PixelArray } from '../data/dtype.js';
 import { createStack, type Stack } from '../data/stack.js';
-import { deepZoomDescriptor, deepZoomLevels, deepZoomTileRect, writeDeepZoom, type DeepZoomSource } from './deepzoom.js';
+import { deepZoomDescriptor, deepZoomLevels, deepZoomTileRect, encodeRgbPng, readDeepZoomLevel, writeDeepZoom, type DeepZoomSource } from './deepzoom.js';
 import { stackRegionSource, type RegionRequest } from './lazy-image.js';
 import { openTiffImage } from './tiff/lazy.js';
 import { writePyramidalTiff } from './tiff/pyramid.js';
@@ -102,6 +102,15 @@ describe('Deep Zoom geometry (the Deep Zoom spec)', () => {
 });
 
 describe('writeDeepZoom', () => {
+  it('its PNG encoder (zlib, Sub filter) decodes to the same RGB, any width', async () => {
+    for (const [w, h] of [[1, 1], [2, 3], [255, 7]]) {
+      const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + (i >> 3)) & 255);
+      const png = decode(await encodeRgbPng(w, h, rgb));
+      expect([png.width, png.height, png.channels, png.depth]).toEqual([w, h, 3, 8]);
+      expect(Array.from(png.data)).toEqual(Array.from(rgb));
+    }
+  });
+
   it('a tile equals the source region through the display window; a level down is the 2 × 2 mean', async () => {
     const s = makeStack('uint16', 700, 500, 2);
     const win: [number, number][] = [[500, 3500], [0, 4000]];
@@ -122,6 +131,9 @@ describe('writeDeepZoom', () => {
         expect([t.data[o], t.data[o + 1], t.data[o + 2]], `pixel ${rect.x + x},${rect.y + y}`).toEqual([map(s.planes[0][i], win[0]), map(s.planes[1][i], win[1]), 0]);
       }
     }
+    const whole = await readDeepZoomLevel(r.filesDir, top, 254, 1); // the level put back together without overlaps
+    const at = ((rect.y + 9) * 700 + rect.x + 11) * 3;
+    expect(Array.from(whole.subarray(at, at + 3))).toEqual(Array.from(t.data.subarray((9 * rect.w + 11) * 3, (9 * rect.w + 11) * 3 + 3)));
     const down = r.levels.at(-2)!;
     const d = await tile(r.filesDir, down.level, 0, 0);
     for (const [x, y] of [[0, 0], [10, 3], [100, 200], [253, 249]]) {

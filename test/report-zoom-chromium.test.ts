@@ -175,5 +175,10 @@ describe('zoomable view of a large result in the run report (headless Chromium)'
     expect(html).toContain('<div class="zoom" id="zoom-smoothed"');
     expect(html).toMatch(/output smoothed<span class="muted">1600 × 1200 px; display [^;]+; shown at 400 × 300 from its Deep Zoom tiles/);
     expect(readdirSync(join(dir, REPORT_ASSETS_DIR, 'smoothed_files')).length).toBe(deepZoomLevels(W, H, 254).length);
+    // a run never reads from the folder it replaces
+    const inside = join(dir, REPORT_ASSETS_DIR, 'mine.tif');
+    writeFileSync(inside, readFileSync(small));
+    await expect(runner.run({ pipelineFile: pipeline, inputs: { slide: inside }, outDir: dir, report: true })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining(`which a run replaces with its report's zoomable views`) });
+    expect(readFileSync(inside)).toEqual(readFileSync(small));
   }, 120_000);
 });

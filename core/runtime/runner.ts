@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
 import { isImage, type Image } from '../data/image.js';
@@ -16,7 +16,7 @@ import { hostFocalVersion } from '../plugin/discovery.js';
 import { withoutPrototype } from '../plugin/params.js';
 import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
-import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
+import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, realPathOf, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
 import { REPORT_ASSETS_DIR } from './report-zoom.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
@@ -103,6 +103,10 @@ export class PipelineRunner {
     const planned = this.plannedOutputFiles(pipeline, outDir, preview, tiffExt);
     if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
     await assertNotOverwriting(planned, reads);
+    // report_files/ (the report's zoomable views) is replaced whole: nothing the run reads may be in it
+    const assets = await realPathOf(join(outDir, REPORT_ASSETS_DIR));
+    const inAssets = reads.find((r) => [...r.paths].some((p) => p.startsWith(assets + sep)));
+    if (inAssets) throw new FocalError('E_USAGE', `${inAssets.label} (${inAssets.file}) is inside ${join(outDir, REPORT_ASSETS_DIR)}, which a run replaces with its report's zoomable views: move it or choose another --out folder`, { file: inAssets.file });
     const createdDir = await ensureWritableFolder(outDir);
     const stale = await removeStaleRunFiles(outDir);
     if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });

@@ -196,13 +196,20 @@ describe('writeDeepZoom', () => {
     expect(worst).toBeLessThanOrEqual(2);
   });
 
-  it('labels keep their colours (nearest), RGB is shown as stored', async () => {
+  it('labels keep their colours (nearest), value maps are in their LUT, RGB is shown as stored', async () => {
     const lab = createStack({ width: 40, height: 30, dtype: 'uint16', planes: [Uint16Array.from({ length: 1200 }, (_, i) => ((i % 40) < 20 ? 1 : 2))] });
     const r = await writeDeepZoom(join(dir, 'lab.dzi'), stackRegionSource(lab), { labels: true });
     const t = await tile(r.filesDir, r.levels.at(-1)!.level, 0, 0);
     const { labelColour } = await import('./preview.js');
     expect(Array.from(t.data.subarray(0, 3))).toEqual(labelColour(1));
     expect(Array.from(t.data.subarray(39 * 3, 40 * 3))).toEqual(labelColour(2));
+    // a value map: one channel in viridis over the window, as its preview shows it
+    const { lutColour } = await import('./preview.js');
+    const hm = createStack({ width: 10, height: 4, dtype: 'float32', planes: [Float32Array.from({ length: 40 }, (_, i) => (i % 10) / 9)] });
+    const v = await writeDeepZoom(join(dir, 'values.dzi'), stackRegionSource(hm), { lut: 'viridis', window: [[0, 1]] });
+    expect(v.display).toMatchObject({ mode: 'values', lut: 'viridis' });
+    const vt = await tile(v.filesDir, v.levels.at(-1)!.level, 0, 0);
+    for (const x of [0, 4, 9]) expect(Array.from(vt.data.subarray(x * 3, x * 3 + 3)), `x ${x}`).toEqual(lutColour('viridis', x / 9));
     const rgb = createStack({ width: 8, height: 8, dtype: 'uint8', sizeC: 3, rgb: true, planes: [new Uint8Array(64).fill(10), new Uint8Array(64).fill(20), new Uint8Array(64).fill(30)] });
     const q = await writeDeepZoom(join(dir, 'rgb.dzi'), stackRegionSource(rgb), { rgb: true });
     expect(Array.from((await tile(q.filesDir, 3, 0, 0)).data.subarray(0, 3))).toEqual([10, 20, 30]);

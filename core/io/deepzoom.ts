@@ -28,7 +28,7 @@ import type { PixelArray } from '../data/dtype.js';
 import { FocalError, isFocalError, throwIfAborted } from '../errors.js';
 import type { ImageLevel, RegionSource } from './lazy-image.js';
 import { autoContrastRange } from './png.js';
-import { IMAGEJ_CHANNEL_COLOURS, labelColour } from './preview.js';
+import { IMAGEJ_CHANNEL_COLOURS, labelColour, lutColour } from './preview.js';
 
 /** One Deep Zoom level: its size and its grid of tiles. */
 export interface DeepZoomLevel {
@@ -76,7 +76,9 @@ export function deepZoomDescriptor(d: { width: number; height: number; tileSize:
 /** How values become 8-bit RGB. */
 export interface DeepZoomDisplay {
   /** 'composite' (several channels in colours), 'grey' (one channel), 'rgb' (as stored), 'labels' (label colours). */
-  mode: 'composite' | 'grey' | 'rgb' | 'labels';
+  mode: 'composite' | 'grey' | 'rgb' | 'labels' | 'values';
+  /** For 'values': the colour map of a one-channel value map (viridis, or blue–white–red). */
+  lut?: 'viridis' | 'diverging';
   /** Per channel, the values mapped to 0 and 255 (composite and grey). */
   ranges: [number, number][];
   /** Per channel, its colour (composite and grey). */
@@ -101,6 +103,8 @@ export interface DeepZoomOptions {
   rgb?: boolean;
   /** Show as a label image (0 black, k ≥ 1 distinct colours, nearest sampling). */
   labels?: boolean;
+  /** Show a one-channel image's values in a colour map over `window` (or the data's range) instead of grey, as previews show value maps. */
+  lut?: 'viridis' | 'diverging';
   /** Values sampled per channel for the automatic range (default 4 000 000). */
   maxSamples?: number;
   signal?: AbortSignal;
@@ -165,6 +169,7 @@ export async function deepZoomDisplay(src: DeepZoomSource, options: DeepZoomOpti
     }
     ranges.push(autoContrastRange(samples!.subarray(0, n) as PixelArray, options.saturatedPercent ?? 0.35));
   }
+  if (options.lut && src.sizeC === 1) return { mode: 'values', lut: options.lut, ranges, colours };
   return { mode: src.sizeC === 1 ? 'grey' : 'composite', ranges, colours };
 }
 
@@ -312,6 +317,16 @@ export async function writeDeepZoom(path: string, source: DeepZoomSource, option
         continue;
       }
       const [lo, hi] = display.ranges[ci];
+      if (display.mode === 'values') {
+        for (let q = 0; q < mean.length; q++) {
+          const m = mean[q];
+          const col = lutColour(display.lut ?? 'viridis', hi > lo ? (m - lo) / (hi - lo) : m - m === 0 ? 0.5 : NaN);
+          acc[q * 3] = col[0];
+          acc[q * 3 + 1] = col[1];
+          acc[q * 3 + 2] = col[2];
+        }
+        continue;
+      }
       const [cr, cg, cb] = display.colours[ci];
       const inv = hi > lo ? 1 / (hi - lo) : 0;
       for (let q = 0; q < mean.length; q++) {

@@ -15,6 +15,7 @@ import { isImage, type Image } from '../data/image.js';
 import { isStack, stackFromImage, type Stack } from '../data/stack.js';
 import { readDeepZoomLevel, writeDeepZoom, type DeepZoomSource } from '../io/deepzoom.js';
 import { stackRegionSource } from '../io/lazy-image.js';
+import { valueMapOf } from '../io/preview.js';
 
 /** The folder beside report.html holding the viewer's code and the Deep Zoom tiles. */
 export const REPORT_ASSETS_DIR = 'report_files';
@@ -45,11 +46,28 @@ export function isRegionSource(v: unknown): v is DeepZoomSource {
 }
 
 /** The source of a zoomable view of `value`: an image larger than `maxPreviewPx` on a side, or any region source. */
-export function zoomSourceOf(value: unknown, maxPreviewPx: number): { source: DeepZoomSource; labels: boolean; rgb: boolean; sizeZ: number; sizeT: number } | undefined {
+export function zoomSourceOf(value: unknown, maxPreviewPx: number): { source: DeepZoomSource; labels: boolean; rgb: boolean; sizeZ: number; sizeT: number; lut?: 'viridis' | 'diverging'; window?: [number, number] } | undefined {
   if (isStack(value) || isImage(value)) {
     const s: Stack = isStack(value) ? value : stackFromImage(value as Image);
     if (Math.max(s.width, s.height) <= maxPreviewPx) return undefined;
-    return { source: stackRegionSource(s), labels: s.metadata.labels === true, rgb: s.rgb, sizeZ: s.sizeZ, sizeT: s.sizeT };
+    const labels = s.metadata.labels === true;
+    const valueMap = !labels && !s.rgb && s.sizeC === 1 ? valueMapOf(s.metadata) : undefined;
+    let window: [number, number] | undefined;
+    if (valueMap) {
+      // as the preview shows a value map: its full finite range (symmetric about 0 for a diverging map)
+      const plane = s.planes[Math.floor(s.sizeZ / 2)];
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < plane.length; i++) {
+        const v = plane[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (!(hi >= lo)) [lo, hi] = [0, 0];
+      const m = Math.max(Math.abs(lo), Math.abs(hi));
+      window = valueMap.lut === 'diverging' ? [-m, m] : [lo, hi];
+    }
+    return { source: stackRegionSource(s), labels, rgb: s.rgb, sizeZ: s.sizeZ, sizeT: s.sizeT, ...(valueMap ? { lut: valueMap.lut ?? 'viridis', window } : {}) };
   }
   if (isRegionSource(value)) return { source: value, labels: (value as { metadata?: Record<string, unknown> }).metadata?.labels === true, rgb: value.rgb === true, sizeZ: value.sizeZ, sizeT: value.sizeT };
   return undefined;
@@ -89,11 +107,12 @@ export async function writeReportZooms(outDir: string, outputs: { name: string; 
       while (used.has(base)) base += '_';
       used.add(base);
       const z = Math.floor(w.sizeZ / 2);
-      const r = await writeDeepZoom(join(tmp, `${base}.dzi`), w.source, { labels: w.labels, rgb: w.rgb, z, t: 0, signal: options.signal });
+      const r = await writeDeepZoom(join(tmp, `${base}.dzi`), w.source, { labels: w.labels, rgb: w.rgb, z, t: 0, signal: options.signal, ...(w.lut ? { lut: w.lut, window: w.window ? [w.window] : undefined } : {}) });
       const notes = [];
       if (w.sizeZ > 1 || w.sizeT > 1) notes.push(`plane z ${z}${w.sizeT > 1 ? ', t 0' : ''} of ${w.sizeZ} z${w.sizeT > 1 ? ` × ${w.sizeT} t` : ''}`);
       if (r.display.mode === 'labels') notes.push('label colours');
       else if (r.display.mode === 'rgb') notes.push('RGB');
+      else if (r.display.mode === 'values') notes.push(`values in ${r.display.lut === 'diverging' ? 'a blue–white–red map' : 'viridis'} from ${+r.display.ranges[0][0].toPrecision(5)} to ${+r.display.ranges[0][1].toPrecision(5)}`);
       else notes.push(`display ${r.display.ranges.map(([lo, hi]) => `${+lo.toPrecision(5)}–${+hi.toPrecision(5)}`).join(', ')}`);
       let preview: ReportZoom['preview'];
       if (!w.inMemory) {

@@ -80,7 +80,7 @@ export { tiledOperation, type TiledOptions } from './pipeline/tiled.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
-export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
+export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, lutColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
 export { DefaultIoService } from './io/io-service.js';
 
 // --- registry and discovery ---
@@ -151,7 +151,7 @@ export {
 } from './ml/losses.js';
 export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
 export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
-export { legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
+export { legendTextWidthPx, renderLinePlot, drawGlyphText, glyphTextWidthPx, type Series, type PlotOptions } from './ml/plot.js';
 export {
   train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
   type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,

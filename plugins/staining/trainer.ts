@@ -47,6 +47,7 @@ export const deeprTrainOptions = z.object({
   perceptualWeight: flag(nonNegative().default(2000), '--perceptual-weight <b>', "b, perceptual loss through D_DR's blocks (paper 2000)"),
   styleWeight: flag(nonNegative().default(500), '--style-weight <c>', "c, style loss through the frozen G_VS's down blocks (paper 500; 0 = framework 4)"),
   styleLoss: flag(z.boolean().default(true), '--no-style-loss', 'train without the style loss (framework 4; same as --style-weight 0)'),
+  inputResidual: flag(z.boolean().default(true), '--no-input-residual', "G_DR without the input residual (output = network alone, random start; the 0.1.0 demo packages); by default G_DR adds its input and starts as the identity"),
   maeWeight: flag(nonNegative().default(100), '--mae-weight <d>', 'd, MAE (paper 100)'),
   msssimWeight: flag(nonNegative().default(100), '--msssim-weight <e>', 'e, 1 − MS-SSIM (paper 100)'),
   generatorLr: flag(rate().default(1e-5), '--generator-lr <rate>', "G_DR's Adam learning rate (paper 1e-5)"),

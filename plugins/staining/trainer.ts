@@ -79,7 +79,7 @@ async function runStaining(ctx: TrainerContext, o: z.output<typeof stainingTrain
   r.generator.dispose();
   const best = await loadLayersModel(tf, join(out, 'generator'));
   const pkg = await t.saveStainingPackage(join(out, 'model'), best, o, {
-    name: o.name ?? 'staining', version: o.modelVersion, command: `focal train staining ${ctx.argv.join(' ')}`.trim(), iterations: r.iteration,
+    name: o.name ?? 'staining', version: o.modelVersion, command: `focal ${ctx.argv.join(' ')}`, iterations: r.iteration,
     extra: { bestIteration: r.bestIteration, validation: r.best, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx },
   });
   ctx.log(`staining: wrote ${pkg.dir} (best iteration ${r.bestIteration}: ${JSON.stringify(r.best)})`);
@@ -103,7 +103,7 @@ async function runDeepR(ctx: TrainerContext, o: z.output<typeof deeprTrainOption
   r.generator.dispose();
   const best = await loadLayersModel(tf, join(out, 'generator'));
   const pkg = await t.saveCascadePackage(join(out, 'model'), best, opts, {
-    name: o.name ?? (weights.style > 0 ? 'staining-cascade' : 'staining-cascade-nostyle'), version: o.modelVersion, command: `focal train staining.deepr ${ctx.argv.join(' ')}`.trim(), iterations: r.iteration,
+    name: o.name ?? (weights.style > 0 ? 'staining-cascade' : 'staining-cascade-nostyle'), version: o.modelVersion, command: `focal ${ctx.argv.join(' ')}`, iterations: r.iteration,
     extra: { bestIteration: r.bestIteration, validation: r.best, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx, trainDefocusUm: t.DR_TRAIN_DEFOCUS_UM },
   });
   ctx.log(`staining.deepr: wrote ${pkg.dir} (best iteration ${r.bestIteration}: ${JSON.stringify(r.best)})`);

@@ -221,7 +221,7 @@ export async function removeRunFiles(files: RunFiles, createdDir: string | undef
   for (const file of new Set([...files.started, ...files.written])) {
     if (isStagingFolder(file)) await rm(file, { recursive: true, force: true }).catch(() => undefined);
   }
-  for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
+  for (const file of files.written) await rm(file, { recursive: true, force: true }).catch(() => undefined); // a file, or an OME-Zarr folder of a streamed run
   const byFolder = new Map<string, string[]>();
   for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
   for (const [folder, stems] of byFolder) {

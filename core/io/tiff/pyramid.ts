@@ -245,7 +245,10 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
         const data = await pending;
         const rows = Math.min(tileSize, height - b * tileSize);
         if (data.length !== width * rows) throw new FocalError('E_ARGUMENT', `the source gave ${data.length} pixels for a band of ${width}×${rows}`, { field: 'source' });
-        if (b + 1 < bands) pending = readBand(b + 1);
+        if (b + 1 < bands) {
+          pending = readBand(b + 1);
+          pending.catch(() => undefined); // awaited next turn; a failure while this band is written must not go unhandled
+        }
         await pushBand(0, data, rows, b + 1 === bands);
         rowsDone += rows;
         options.onProgress?.(rowsDone / totalRows);

@@ -9,9 +9,12 @@
  * - a **tiled operation** (`tiledOperation`) when its op declares `tiling` for these params;
  *   chained, each stage reads its own halo from the stage before, so the halos add up;
  * - a **whole-plane run** when neither, provided its input (all planes) fits in a quarter of
- *   the memory budget (input, output and the op's working copies): the input is read whole on
- *   first use, the op runs once, and its result is served from memory. A larger input is
- *   `E_UNSUPPORTED` naming the node, the op and the size in MB, before anything runs.
+ *   the memory budget (input, output and the op's working copies): the input is read whole
+ *   while planning, the op runs once, and its result is served from memory;
+ * - for a larger one-plane input of an op that declares `planeStatistics` (learned ops that
+ *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
+ *   params, and the op tiled with the tiling it then declares;
+ * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
  */
 import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
 import { createImage, isImage } from '../data/image.js';
@@ -94,6 +97,31 @@ function windowSource(input: RegionSource, rect: { x: number; y: number; width: 
       return input.readRegion({ ...region, level: 0, x: region.x + rect.x, y: region.y + rect.y }, opts);
     },
   };
+}
+
+/**
+ * Mean and population σ of a one-plane source, read band by band (`rows` rows at a time),
+ * as `standardise` computes them on the whole plane (shifted sums in float64).
+ */
+export async function planeMeanStd(src: RegionSource, rows: number, signal?: AbortSignal): Promise<{ mean: number; std: number }> {
+  let n = 0;
+  let shift = Number.NaN;
+  let s1 = 0;
+  let s2 = 0;
+  for (let y = 0; y < src.height; y += rows) {
+    throwIfAborted(signal);
+    const band = await src.readRegion({ x: 0, y, w: src.width, h: Math.min(rows, src.height - y) }, { signal });
+    if (Number.isNaN(shift)) shift = band[0];
+    for (let i = 0; i < band.length; i++) {
+      const d = band[i] - shift;
+      s1 += d;
+      s2 += d * d;
+    }
+    n += band.length;
+  }
+  const m = s1 / n;
+  const std = Math.sqrt(Math.max(0, s2 / n - m * m));
+  return { mean: shift + m, std: std > 0 ? std : 1 };
 }
 
 /** Runs an op once on its whole input (read whole, which the caller checked fits) and serves its result from memory. */
@@ -188,6 +216,20 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       return { src, halo: before + tiling.haloPx };
     }
     const bytes = sourceBytes(input);
+    const stats = op.planeStatistics;
+    if (bytes > wholeLimit && stats && input.sizeC * input.sizeZ * input.sizeT === 1 && Object.keys(op.outputs).length === 1) {
+      // a learned op that standardises its plane: measure the plane's mean and σ in one pass, then tile with them
+      const { mean, std } = await planeMeanStd(input, opts.tileSize, opts.signal);
+      const withStats = { ...params, [stats.meanParam]: mean, [stats.stdParam]: std };
+      const statParsed = op.params.safeParse(withStats);
+      const plan = statParsed.success ? op.tiling?.(statParsed.data, { dtype: input.dtype, calibration: input.calibration }) : undefined;
+      if (plan) {
+        opts.logger.info(`node '${id}' (${node.op}): tiles standardised with the whole plane's mean ${mean.toPrecision(6)} and σ ${std.toPrecision(6)}`, { node: id });
+        const src = tiledOperation(op, input, withStats, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger });
+        nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+        return { src, halo: before + plan.haloPx };
+      }
+    }
     if (bytes > wholeLimit) {
       const what = `${input.width}×${input.height} ${input.dtype}${input.sizeC * input.sizeZ * input.sizeT > 1 ? ` × ${input.sizeC * input.sizeZ * input.sizeT} planes` : ''}`;
       throw new FocalError(

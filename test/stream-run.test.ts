@@ -7,8 +7,8 @@
 import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, createStack, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, PluginRegistry, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContainer, createStack, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, standardise, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { focal, tempDir } from './helpers.js';
 
@@ -44,8 +44,9 @@ const CHAIN = {
 };
 
 describe('streamed runs (issue 21)', () => {
+  beforeAll(() => writePyramidalTiff(input, stackRegionSource(slide()), { tileSize: 128, levels: 1 }));
+
   it('a streamed Gaussian chain (tiles 128) equals the in-memory run exactly, written as pyramids', async () => {
-    await writePyramidalTiff(input, stackRegionSource(slide()), { tileSize: 128, levels: 1 });
     const file = pipeline(CHAIN, { blurred: 'b.stack', crop8: 'scaled.stack' });
     const mem = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'mem'), tiff: 'ome', stream: 'never' });
     const events: RunEvent[] = [];
@@ -109,4 +110,22 @@ describe('streamed runs (issue 21)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--stream');
   });
+  it('Deep-R on a plane over the budget: the plane\'s mean and σ measured in one pass, then tiled with the package halo', async () => {
+    const img = await openTiffImage(input);
+    const doc = { name: 'focus', inputs: { stack: { type: 'stack' } }, nodes: { a: CHAIN.a, focus: { op: 'deepr.autofocus', in: { image: 'a.stack' }, params: { engine: 'onnxruntime' } } }, outputs: { focused: 'focus.image' } };
+    const logger = new MemoryLogger();
+    const plan = await planStream(doc as never, { catalog: registry, inputs: { stack: img }, budgetBytes: 1 << 20, tileSize: 64, services: { resolve: () => { throw new Error('no services'); } }, logger });
+    expect(plan.nodes.map((n) => [n.node, n.mode, n.haloPx, n.totalHaloPx])).toEqual([['a', 'tiled', 8, 8], ['focus', 'tiled', 64, 72]]);
+    // the statistics are the blurred plane's, as the whole-plane op would standardise it
+    const blurred = (await runner.run({ pipelineFile: pipeline({ a: CHAIN.a }, { b: 'a.stack' }, 'stats'), inputs: { stack: input }, outDir: join(dir, 'stats'), stream: 'never', report: false }), await readTiff(join(dir, 'stats', 'b.tif')));
+    const own = standardise(blurred.planes[0]);
+    const line = logger.records.find((r) => r.message.includes('standardised with the whole plane'))!.message;
+    const [m, sd] = [...line.matchAll(/(?:mean|σ) ([\d.e+-]+)/g)].map((x) => Number(x[1]));
+    expect(m / own.mean).toBeCloseTo(1, 5);
+    expect(sd / own.std).toBeCloseTo(1, 5);
+    const piece = await plan.outputs.focused.readRegion({ x: 100, y: 300, w: 64, h: 64 });
+    expect(piece).toBeInstanceOf(Float32Array);
+    expect(piece.every(Number.isFinite)).toBe(true);
+    await img.close();
+  }, 60_000);
 });

@@ -74,13 +74,17 @@ const mb = (bytes: number): string => `${(bytes / MB).toFixed(0)} MB`;
  * with halos and its output band; the writer two bands per level (≈ 2 × width × rows × bytes).
  */
 export function streamBandBytes(plan: StreamPlan, rows: number): number {
+  // a stage is asked for the band plus the halos of the stages after it and reads its own on top: bound both by the chain's largest sum
+  const halo = Math.max(0, ...plan.nodes.map((n) => n.totalHaloPx));
   let total = 0;
   for (const n of plan.nodes) {
     if (n.mode !== 'tiled') continue;
-    total += n.width * (rows + 2 * (n.haloPx ?? 0)) * 4 + n.width * rows * bytesPerSample(n.dtype);
+    total += (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
   }
-  for (const o of Object.values(plan.outputs)) total = Math.max(total, total + 2 * o.width * rows * bytesPerSample(o.dtype));
-  return total;
+  // outputs are written one after the other: the widest writer's bands count
+  let writer = 0;
+  for (const o of Object.values(plan.outputs)) writer = Math.max(writer, 2 * o.width * rows * bytesPerSample(o.dtype));
+  return total + writer;
 }
 
 /** A rectangle of a source as a source of its own (the stack.crop window). */

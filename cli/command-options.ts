@@ -50,12 +50,19 @@ export const infoOptions = jsonOnly('print as JSON');
 export const doctorOptions = jsonOnly('print as JSON');
 
 const TILE_SIZE = 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)';
+const WHOLE = 'must be a whole number ≥ 0';
+const wholeNumber = () => z.coerce.number({ error: WHOLE }).int({ error: WHOLE }).min(0, { error: WHOLE });
 export const convertOptions = z.object({
-  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: TILE_SIZE }).default(512), '--tile-size <px>', 'tile edge in pixels, a multiple of 16 (default 512)'),
+  /** Checked against the output format in convert.ts: TIFF and OME-Zarr need multiples of 16, Deep Zoom does not. */
+  tileSize: flag(positiveInt().max(4096, { error: TILE_SIZE }).optional(), '--tile-size <px>', 'tile edge in pixels: a multiple of 16 for OME-TIFF/OME-Zarr (default 512); Deep Zoom default 254'),
   levels: flag(positiveInt().max(32, { error: 'must be at most 32' }).optional(), '--levels <n>', 'resolution levels including the full one (default: halve until a level fits one tile)'),
   compression: flag(z.enum(['deflate', 'none']).default('deflate'), '--compression <codec>', 'deflate or none (default deflate)'),
   bigtiff: flag(z.boolean().optional(), '--bigtiff', 'always write BigTIFF (default: only when the file could pass 4 GiB)'),
   zarrFormat: flag(z.enum(['2', '3']).default('3').transform(Number), '--zarr-format <2|3>', 'OME-Zarr output: 3 = Zarr v3 / OME-NGFF 0.5, 2 = Zarr v2 / NGFF 0.4 (default 3); tiles are the x/y chunks'),
+  overlap: flag(wholeNumber().max(64, { error: 'must be at most 64' }).optional(), '--overlap <px>', 'Deep Zoom (.dzi) output: pixels each tile shares with its neighbours (default 1)'),
+  window: flag(z.string().optional(), '--window <lo:hi[,lo:hi…]>', 'Deep Zoom output: display range per channel (default: 0.35 % saturated, from the data); an empty entry keeps the automatic range'),
+  z: flag(wholeNumber().optional(), '--z <index>', 'Deep Zoom output: the z plane shown (default: the middle one)'),
+  t: flag(wholeNumber().optional(), '--t <index>', 'Deep Zoom output: the time point shown (default 0)'),
   json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines'),
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
 import { isImage, type Image } from '../data/image.js';
@@ -22,8 +22,9 @@ import { writePyramidalTiff } from '../io/tiff/pyramid.js';
 import { writeOmeZarr } from '../io/ome-zarr.js';
 import type { LazyImage, RegionSource } from '../io/lazy-image.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
-import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
+import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, realPathOf, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
+import { REPORT_ASSETS_DIR } from './report-zoom.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File, sha256Folder } from '../io/hash.js';
 import { isRoiSet, writeRoiZip } from '../io/roi.js';
@@ -136,6 +137,10 @@ export class PipelineRunner {
     const planned = this.plannedOutputFiles(pipeline, outDir, preview, tiffExt);
     if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
     await assertNotOverwriting(planned, reads);
+    // report_files/ (the report's zoomable views) is replaced whole: nothing the run reads may be in it
+    const assets = await realPathOf(join(outDir, REPORT_ASSETS_DIR));
+    const inAssets = reads.find((r) => [...r.paths].some((p) => p.startsWith(assets + sep)));
+    if (inAssets) throw new FocalError('E_USAGE', `${inAssets.label} (${inAssets.file}) is inside ${join(outDir, REPORT_ASSETS_DIR)}, which a run replaces with its report's zoomable views: move it or choose another --out folder`, { file: inAssets.file });
     const createdDir = await ensureWritableFolder(outDir);
     const stale = await removeStaleRunFiles(outDir);
     if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
@@ -185,12 +190,14 @@ export class PipelineRunner {
       if (reportFile) {
         const values: Record<string, unknown> = {};
         for (const o of outputs) values[o.name] = result.outputs[o.name].value;
-        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }));
+        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }), { signal: request.signal });
         throwIfAborted(request.signal);
       }
 
       // Commit. The value types decide the files; check them again against what the run read.
-      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
+      // The report's zoomable views (report_files/: Deep Zoom tiles, OpenSeadragon) go with it; an earlier run's go in any case.
+      const reportAssets = reportFile && (await stat(join(staging, REPORT_ASSETS_DIR)).then(() => true, () => false)) ? [{ name: 'report', file: join(outDir, REPORT_ASSETS_DIR) }] : [];
+      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : []), ...reportAssets];
       await assertNotOverwriting(files, reads);
       // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
       if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
@@ -198,6 +205,7 @@ export class PipelineRunner {
       }
       // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
       await rm(provenanceFile, { force: true });
+      await rm(join(outDir, REPORT_ASSETS_DIR), { recursive: true, force: true });
       for (const { file } of [...files, { file: provenanceFile }]) {
         begun.push(file);
         request.onWrite?.(file, 'start');
@@ -268,7 +276,7 @@ export class PipelineRunner {
     for (const name of Object.keys(pipeline.outputs)) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     await assertNotOverwriting(planned, reads);
     if (request.preview) this.logger.warn('--preview: a streamed run writes no PNG previews (the pyramid\'s small levels serve instead)');
-    if (request.report) this.logger.info('a streamed run writes no report.html (it needs the outputs in memory); open the pyramids in a viewer');
+    if (request.report) this.logger.info('a streamed run writes no report.html itself; `focal report <out>` builds one from the written pyramids');
     const createdDir = await ensureWritableFolder(outDir);
     const stale = await removeStaleRunFiles(outDir);
     if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });

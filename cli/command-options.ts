@@ -33,6 +33,11 @@ export const runOptions = z.object({
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),
   opTimeoutS: opTimeoutS(),
+  stream: flag(z.enum(['auto', 'always', 'never']).optional(), '--stream <when>', 'stream image inputs region by region through the pipeline into tiled pyramids (whole slides): auto (default: when an input opened lazily takes more than a quarter of --memory-mb), always, never'),
+  memoryMb: flag(positiveInt().optional(), '--memory-mb <MB>', "memory a streamed run may use, MB; tiles and bands are sized from it, and a node that needs whole planes larger than a quarter of it is refused (default: half the machine's memory)"),
+  streamFormat: flag(z.enum(['ome-tiff', 'ome-zarr']).optional(), '--stream-format <format>', 'image outputs of a streamed run: ome-tiff (<name>.ome.tif, tiled pyramidal, default) or ome-zarr (<name>.ome.zarr)'),
+  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)' }).optional(), '--tile-size <px>', 'streamed run: tile (chunk) edge of the outputs and band height, a multiple of 16 (default 512, smaller when --memory-mb needs it)'),
+  zarrFormat: flag(z.enum(['2', '3']).optional().transform((v) => (v === undefined ? undefined : (Number(v) as 2 | 3))), '--zarr-format <2|3>', 'streamed OME-Zarr output: 3 = Zarr v3 / NGFF 0.5 (default), 2 = Zarr v2 / NGFF 0.4'),
 });
 export type RunOptions = z.output<typeof runOptions>;
 

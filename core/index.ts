@@ -77,6 +77,7 @@ export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
 export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
 export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrOptions, type OmeZarrLayout, type OmeZarrWriteOptions, type OmeZarrWriteResult } from './io/ome-zarr.js';
 export { tiledOperation, type TiledOptions } from './pipeline/tiled.js';
+export { planStream, planeMeanStd, sourceBytes, streamBandBytes, type StreamOptions, type StreamPlan, type StreamNodePlan } from './pipeline/stream.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';
 export type { SampleType } from './io/tiff/decode.js';
@@ -127,7 +128,7 @@ export {
   AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema,
   type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,
 } from './io/autofocus-dataset.js';
-export { PipelineRunner, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
+export { PipelineRunner, defaultMemoryMb, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime ---

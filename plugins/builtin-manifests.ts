@@ -861,6 +861,15 @@ export const builtinManifests: PluginManifest[] = [
                 "dihedral8"
               ]
             },
+            "planeMean": {
+              "description": "Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole",
+              "type": "number"
+            },
+            "planeStd": {
+              "description": "Standardise with this σ instead of each plane's own (with planeMean)",
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
             "safety": {
               "default": "off",
               "description": "Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output",

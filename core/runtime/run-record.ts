@@ -35,6 +35,15 @@ export const RunRecordSchema = z.object({
   warnings: z.array(WarningSchema).optional(),
   /** The report written with the run (report.html), when one was. */
   report: z.string().optional(),
+  /** How a streamed run (issue 21: a slide region by region) ran: budget, tile size, output format, each node's mode and halo. */
+  stream: z
+    .object({
+      memoryMb: z.number(),
+      tileSize: z.number(),
+      format: z.string(),
+      nodes: z.array(z.object({ node: z.string(), op: z.string(), mode: z.string(), haloPx: z.number().optional(), totalHaloPx: z.number().optional() })),
+    })
+    .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

@@ -33,6 +33,11 @@ export const runOptions = z.object({
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),
   opTimeoutS: opTimeoutS(),
+  stream: flag(z.enum(['auto', 'always', 'never']).optional(), '--stream <when>', 'stream image inputs region by region through the pipeline into tiled pyramids (whole slides): auto (default: when an input opened lazily takes more than a quarter of --memory-mb), always, never'),
+  memoryMb: flag(positiveInt().optional(), '--memory-mb <MB>', "memory a streamed run may use, MB; tiles and bands are sized from it, and a node that needs whole planes larger than a quarter of it is refused (default: half the machine's memory)"),
+  streamFormat: flag(z.enum(['ome-tiff', 'ome-zarr']).optional(), '--stream-format <format>', 'image outputs of a streamed run: ome-tiff (<name>.ome.tif, tiled pyramidal, default) or ome-zarr (<name>.ome.zarr)'),
+  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)' }).optional(), '--tile-size <px>', 'streamed run: tile (chunk) edge of the outputs and band height, a multiple of 16 (default 512, smaller when --memory-mb needs it)'),
+  zarrFormat: flag(z.enum(['2', '3']).optional().transform((v) => (v === undefined ? undefined : (Number(v) as 2 | 3))), '--zarr-format <2|3>', 'streamed OME-Zarr output: 3 = Zarr v3 / NGFF 0.5 (default), 2 = Zarr v2 / NGFF 0.4'),
 });
 export type RunOptions = z.output<typeof runOptions>;
 
@@ -45,12 +50,19 @@ export const infoOptions = jsonOnly('print as JSON');
 export const doctorOptions = jsonOnly('print as JSON');
 
 const TILE_SIZE = 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)';
+const WHOLE = 'must be a whole number ≥ 0';
+const wholeNumber = () => z.coerce.number({ error: WHOLE }).int({ error: WHOLE }).min(0, { error: WHOLE });
 export const convertOptions = z.object({
-  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: TILE_SIZE }).default(512), '--tile-size <px>', 'tile edge in pixels, a multiple of 16 (default 512)'),
+  /** Checked against the output format in convert.ts: TIFF and OME-Zarr need multiples of 16, Deep Zoom does not. */
+  tileSize: flag(positiveInt().max(4096, { error: TILE_SIZE }).optional(), '--tile-size <px>', 'tile edge in pixels: a multiple of 16 for OME-TIFF/OME-Zarr (default 512); Deep Zoom default 254'),
   levels: flag(positiveInt().max(32, { error: 'must be at most 32' }).optional(), '--levels <n>', 'resolution levels including the full one (default: halve until a level fits one tile)'),
   compression: flag(z.enum(['deflate', 'none']).default('deflate'), '--compression <codec>', 'deflate or none (default deflate)'),
   bigtiff: flag(z.boolean().optional(), '--bigtiff', 'always write BigTIFF (default: only when the file could pass 4 GiB)'),
   zarrFormat: flag(z.enum(['2', '3']).default('3').transform(Number), '--zarr-format <2|3>', 'OME-Zarr output: 3 = Zarr v3 / OME-NGFF 0.5, 2 = Zarr v2 / NGFF 0.4 (default 3); tiles are the x/y chunks'),
+  overlap: flag(wholeNumber().max(64, { error: 'must be at most 64' }).optional(), '--overlap <px>', 'Deep Zoom (.dzi) output: pixels each tile shares with its neighbours (default 1)'),
+  window: flag(z.string().optional(), '--window <lo:hi[,lo:hi…]>', 'Deep Zoom output: display range per channel (default: 0.35 % saturated, from the data); an empty entry keeps the automatic range'),
+  z: flag(wholeNumber().optional(), '--z <index>', 'Deep Zoom output: the z plane shown (default: the middle one)'),
+  t: flag(wholeNumber().optional(), '--t <index>', 'Deep Zoom output: the time point shown (default 0)'),
   json: flag(z.boolean().optional(), '--json', 'print progress and the result as JSON lines'),
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
 });

@@ -77,8 +77,8 @@ export async function buildProgram(): Promise<Command> {
   command('info', 'show dimensions, pixel type, calibration and metadata of an image file or dataset folder', infoOptions, ['<file>', 'TIFF / OME-TIFF file, or a file or dataset folder a plugin reader takes'])
     .action(async (file: string, _opts, cmd: Command) => (await commands.info()).infoCommand(file, ...optionsOf(infoOptions, cmd)));
 
-  command('convert', 'write an image as a tiled, pyramidal OME-TIFF or a multiscale OME-Zarr, region by region in bounded memory', convertOptions,
-    ['<in>', 'TIFF / OME-TIFF file (stripped or tiled), or an image a plugin reader opens lazily (OME-Zarr folder)'], ['<out>', 'output .ome.tif or .ome.zarr'])
+  command('convert', 'write an image as a tiled, pyramidal OME-TIFF, a multiscale OME-Zarr or Deep Zoom tiles (.dzi, for web viewers), region by region in bounded memory', convertOptions,
+    ['<in>', 'TIFF / OME-TIFF file (stripped or tiled), or an image a plugin reader opens lazily (OME-Zarr folder)'], ['<out>', 'output .ome.tif, .ome.zarr or .dzi'])
     .action(async (input: string, out: string, _opts, cmd: Command) => (await commands.convert()).convertCommand(input, out, ...optionsOf(convertOptions, cmd)));
 
   command('watch', 'process every image that lands in a folder, exactly once (ledger in <out>/.focal-watch/)', watchOptions, ['<dir>', 'folder to watch (recursively)'])

@@ -77,10 +77,12 @@ export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
 export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
 export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrOptions, type OmeZarrLayout, type OmeZarrWriteOptions, type OmeZarrWriteResult } from './io/ome-zarr.js';
 export { tiledOperation, tiledReduction, runTiledPiece, type TiledOptions, type TiledWorkers, type TiledReductionOptions } from './pipeline/tiled.js';
+export { planStream, planeMeanStd, sourceBytes, streamBandBytes, type StreamOptions, type StreamPlan, type StreamNodePlan } from './pipeline/stream.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
+export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
-export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
+export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, lutColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
 export { DefaultIoService } from './io/io-service.js';
 
 // --- registry and discovery ---
@@ -118,6 +120,7 @@ export {
 } from './runtime/workers.js';
 /** Rate and ETA over a moving window from (done, total, timeMs) samples (no clock read), and h:mm:ss: training lines, progress bars. */
 export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type RateEstimate, type RateWindowOptions } from './runtime/eta.js';
+export { REPORT_ASSETS_DIR, writeReportZooms, zoomSourceOf, type ReportZoom } from './runtime/report-zoom.js';
 export { writeRunReport, renderRunReport, renderBatchIndex, BATCH_INDEX_FILE, type BatchIndexData, pipelineGraphSvg, plotsOf, columnUnit, axisTitle, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData, type RunReportWarning, type PlotSpec } from './runtime/report.js';
 export { rebuildRunReport, readRunRecord, reportDataFromRecord, recordingWarnings, RunRecordSchema, type RunRecord, type RunWarning } from './runtime/run-record.js';
 export { readTableFile, parseCsv } from './io/table-file.js';
@@ -125,7 +128,7 @@ export {
   AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema,
   type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,
 } from './io/autofocus-dataset.js';
-export { PipelineRunner, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
+export { PipelineRunner, defaultMemoryMb, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime ---
@@ -151,7 +154,7 @@ export {
 } from './ml/losses.js';
 export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
 export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
-export { legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
+export { drawGlyphText, glyphTextWidthPx, legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
 export {
   train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
   type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,

@@ -861,6 +861,15 @@ export const builtinManifests: PluginManifest[] = [
                 "dihedral8"
               ]
             },
+            "planeMean": {
+              "description": "Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole",
+              "type": "number"
+            },
+            "planeStd": {
+              "description": "Standardise with this σ instead of each plane's own (with planeMean)",
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
             "safety": {
               "default": "off",
               "description": "Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output",
@@ -2379,7 +2388,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "specimens.render",
         "title": "Render a specimen",
-        "description": "Renders a simulated in-focus specimen of a family (deterministic from family, params and seed; unspecified params randomised). Families: nuclei (fluorescence: DAPI-like nuclei, sparse to confluent, textured chromatin, nucleoli; params diameterUm, coverage, elongation, texture, brightnessSpread); cells (fluorescence: whole cells with smooth cytoplasm (large: up to a third of the field), nucleus brighter or darker; params diameterUm, count, nucleusContrast, gradient); disc (fluorescence: one uniform disc (large smooth object for ringing tests), anti-aliased edge; params diameterUm, offsetX, offsetY); membranes (fluorescence: cell outlines of an epithelial sheet (membrane stain), islands to confluent; params cellDiameterUm, widthUm, fill, cytoplasm); actin (fluorescence: actin-like networks: straight stress-fibre bundles and a cortical ring in spread cells; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); microtubules (fluorescence: microtubule-like curvilinear filaments radiating from a centrosome to the cell edge; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); mitochondria (fluorescence: tubular mitochondria (short worms) in the cytoplasm around a dark nucleus; params cellDiameterUm, perCell, lengthUm, widthUm); puncta (fluorescence: puncta / vesicles (0.1–1 µm) with log-normal brightness inside cells, dim cytoplasm; params cellDiameterUm, perCell, diameterUm, brightnessSigma, cytoplasm); beads (fluorescence: sub-resolution fluorescent beads (point emitters of nearly equal brightness); params densityPer100Um2, diameterUm, sizeCv); points (fluorescence: sparse point sources with heavy-tailed (Pareto) brightness on a dark background (star-field-like); params count, tailIndex); tissue (fluorescence: dense tissue section: nuclei (some elongated) in a stroma of wavy fibres; params nucleusDiameterUm, coverage, fibreDensity, stroma); mixture (fluorescence: sum of 2–4 randomised fluorescence families (nuclei, cells, membranes, actin, microtubules, mitochondria, puncta, beads, tissue) with random weights; params components); he-gland (brightfield: H&E glandular tissue (colon/lung-like): glands with lumens lined by epithelium with basal nuclei, fibrous stroma with fibroblasts, capillaries with red blood cells; params thicknessUm, layers, hematoxylin, eosin, stainVariation, glandDiameterUm, glandFraction, nucleusDiameterUm); he-skin (brightfield: H&E skin (stratified squamous): stratum corneum, keratinocyte layers flattening towards the surface, dark basal layer over wavy rete ridges, collagenous dermis with fibroblasts and vessels; params thicknessUm, layers, hematoxylin, eosin, stainVariation, epidermisUm, corneumUm, surfaceAngleDeg, nucleusDiameterUm). Fluorescence output: expected photons per pixel (feed to optics.defocus with inputOffset 0). Brightfield: RGB transmitted photons (Beer–Lambert through all layers) and the per-layer stain absorbance.",
+        "description": "Renders a simulated in-focus specimen of a family (deterministic from family, params and seed; unspecified params randomised). Families: nuclei (fluorescence: DAPI-like nuclei, sparse to confluent, textured chromatin, nucleoli; params diameterUm, coverage, elongation, texture, brightnessSpread); cells (fluorescence: whole cells with smooth cytoplasm (large: up to a third of the field), nucleus brighter or darker; params diameterUm, count, nucleusContrast, gradient); disc (fluorescence: one uniform disc (large smooth object for ringing tests), anti-aliased edge; params diameterUm, offsetX, offsetY); membranes (fluorescence: cell outlines of an epithelial sheet (membrane stain), islands to confluent; params cellDiameterUm, widthUm, fill, cytoplasm); actin (fluorescence: actin-like networks: straight stress-fibre bundles and a cortical ring in spread cells; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); microtubules (fluorescence: microtubule-like curvilinear filaments radiating from a centrosome to the cell edge; params cellDiameterUm, filamentsPerCell, persistenceUm, widthUm, diffuse); mitochondria (fluorescence: tubular mitochondria (short worms) in the cytoplasm around a dark nucleus; params cellDiameterUm, perCell, lengthUm, widthUm); puncta (fluorescence: puncta / vesicles (0.1–1 µm) with log-normal brightness inside cells, dim cytoplasm; params cellDiameterUm, perCell, diameterUm, brightnessSigma, cytoplasm); beads (fluorescence: sub-resolution fluorescent beads (point emitters of nearly equal brightness); params densityPer100Um2, diameterUm, sizeCv); points (fluorescence: sparse point sources with heavy-tailed (Pareto) brightness on a dark background (star-field-like); params count, tailIndex); tissue (fluorescence: dense tissue section: nuclei (some elongated) in a stroma of wavy fibres; params nucleusDiameterUm, coverage, fibreDensity, stroma); mixture (fluorescence: sum of 2–4 randomised fluorescence families (nuclei, cells, membranes, actin, microtubules, mitochondria, puncta, beads, tissue) with random weights; params components); he-gland (brightfield: H&E glandular tissue (colon/lung-like): glands with lumens lined by epithelium with basal nuclei, fibrous stroma with fibroblasts, capillaries with red blood cells; params thicknessUm, layers, hematoxylin, eosin, stainVariation, glandDiameterUm, glandFraction, nucleusDiameterUm); he-skin (brightfield: H&E skin (stratified squamous): stratum corneum, keratinocyte layers flattening towards the surface, dark basal layer over wavy rete ridges, collagenous dermis with fibroblasts and vessels; params thicknessUm, layers, hematoxylin, eosin, stainVariation, epidermisUm, corneumUm, surfaceAngleDeg, nucleusDiameterUm); he-lung (brightfield: H&E lung-like section (alveolar septa with fibres, septal cells, red blood cells, pigment-laden macrophages); the same tissue renders as two-channel autofluorescence (core renderLungAutofluorescence); params alveolusDiameterUm, septumWidthUm, nucleusDiameterUm, cellDensity, redCellDensity, macrophages, hematoxylin, eosin, stainVariation). Fluorescence output: expected photons per pixel (feed to optics.defocus with inputOffset 0). Brightfield: RGB transmitted photons (Beer–Lambert through all layers) and the per-layer stain absorbance.",
         "inputs": {},
         "outputs": {
           "image": {
@@ -2399,7 +2408,7 @@ export const builtinManifests: PluginManifest[] = [
               "type": "string",
               "minLength": 1,
               "maxLength": 100,
-              "description": "Specimen family: nuclei, cells, disc, membranes, actin, microtubules, mitochondria, puncta, beads, points, tissue, mixture, he-gland, he-skin"
+              "description": "Specimen family: nuclei, cells, disc, membranes, actin, microtubules, mitochondria, puncta, beads, points, tissue, mixture, he-gland, he-skin, he-lung"
             },
             "sizePx": {
               "default": 256,
@@ -3401,6 +3410,12 @@ export const builtinManifests: PluginManifest[] = [
               "default": true,
               "flags": "--no-style-loss",
               "description": "train without the style loss (framework 4; same as --style-weight 0)",
+              "type": "boolean"
+            },
+            "inputResidual": {
+              "default": true,
+              "flags": "--no-input-residual",
+              "description": "G_DR without the input residual (output = network alone, random start; the 0.1.0 demo packages); by default G_DR adds its input and starts as the identity",
               "type": "boolean"
             },
             "maeWeight": {

@@ -8,10 +8,11 @@
 # end to end in test/tui-tmux.test.ts) and redis-server (the job queue of focal worker/submit;
 # test/scale-out.test.ts starts its own instance on a free port), chromium (opens every bundled
 # pipeline's report.html headless: test/report-chromium.test.ts) and libvips-tools (the reference
-# of bench/large.ts, smoke-tested in test/bench-large.test.ts).
+# of bench/large.ts, smoke-tested in test/bench-large.test.ts), openslide-tools and python3-openslide
+# (OpenSlide opens Focal's pyramids: core/io/tiff/pyramid.test.ts, bench/slide-run.ts).
 # Runs as root or through sudo; does nothing when everything is already there.
 set -euo pipefail
-pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage python3-zarr elastix tmux redis-server chromium libvips-tools)
+pkgs=(imagej xvfb xauth libtiff-tools python3-tifffile python3-numpy python3-skimage python3-zarr elastix tmux redis-server chromium libvips-tools openslide-tools python3-openslide)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { decode } from 'fast-png';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openOmeZarr, readTiff } from '../core/index.js';
@@ -44,7 +45,7 @@ describe('focal convert and focal info (issue 21)', () => {
     expect(r.stderr).toContain('--tile-size: must be a multiple of 16');
     const z = focal(['convert', TILED, join(dir, 'c.png')]);
     expect(z.code).toBe(2);
-    expect(z.stderr).toContain('give a name ending in .ome.tif or .ome.zarr');
+    expect(z.stderr).toContain('give a name ending in .ome.tif, .ome.zarr or .dzi');
     const zf = focal(['convert', TILED, join(dir, 'c.ome.zarr'), '--zarr-format', '4']);
     expect(zf.code).toBe(2);
     expect(zf.stderr).toContain('--zarr-format');
@@ -85,5 +86,29 @@ describe('focal convert and focal info (issue 21)', () => {
     const run = focal(['run', join(ROOT, 'pipelines', 'best-focus.json'), '--input', `stack=${join(dir, 'v2.ome.zarr')}`, '--out', join(dir, 'run'), '--no-report', '--quiet']);
     expect(run.code, run.stderr).toBe(0);
     expect(readdirSync(join(dir, 'run')).sort()).toEqual(['nuclei.tif', 'run.json', 'scores.csv', 'scores.json']);
+  });
+
+  it('writes Deep Zoom tiles (.dzi + <name>_files/) of a pyramid, with a window; Deep Zoom flags are refused elsewhere', async () => {
+    const dir = tempDir();
+    const pyr = join(dir, 'p.ome.tif');
+    expect(focal(['convert', STRIPS, pyr, '--tile-size', '16']).code).toBe(0);
+    const out = join(dir, 'view.dzi');
+    const r = focal(['convert', pyr, out, '--tile-size', '16', '--overlap', '2', '--window', '0:255', '--z', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    expect(done).toMatchObject({ event: 'done', width: 32, height: 24, tileSize: 16, overlap: 2, format: 'png', levels: 6, tiles: 9, display: { mode: 'grey', ranges: [[0, 255]] } });
+    expect(readFileSync(out, 'utf8')).toContain('Overlap="2" TileSize="16"');
+    expect(readdirSync(join(dir, 'view_files', '5')).sort()).toEqual(['0_0.png', '0_1.png', '1_0.png', '1_1.png']);
+    const src = await readTiff(STRIPS);
+    const t = decode(readFileSync(join(dir, 'view_files', '5', '1_1.png'))); // x 14…31, y 14…23 of z 1
+    expect([t.width, t.height]).toEqual([18, 10]);
+    expect(t.data[(3 * 18 + 4) * 3]).toBe(src.planes[1][(14 + 3) * 32 + 14 + 4]);
+    const bad = focal(['convert', pyr, join(dir, 'b.ome.tif'), '--window', '0:10']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--window: applies to Deep Zoom output (.dzi)');
+    const w = focal(['convert', pyr, join(dir, 'c.dzi'), '--window', '9:1']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain("--window: channel 0: '9:1' is not lo:hi with lo < hi");
+    expect(focal(['convert', pyr, out]).stderr).toContain('view.dzi exists');
   });
 });

@@ -124,7 +124,8 @@ describe('focal run checks the output folder', () => {
 });
 
 describe('focal run killed with SIGKILL into a folder holding an earlier run', () => {
-  const OUTPUT_FILES = ['mip.tif', 'raw1.tif', 'raw2.tif', 'raw3.tif', 'report.html', 'run.json', 'smooth.tif'];
+  // report_files/: the report's zoomable views of the 1024² outputs (Deep Zoom tiles, OpenSeadragon)
+  const OUTPUT_FILES = ['mip.tif', 'raw1.tif', 'raw2.tif', 'raw3.tif', 'report.html', 'report_files', 'run.json', 'smooth.tif'];
   let d: string;
   let out: string;
   let pipeline: string;
@@ -145,8 +146,8 @@ describe('focal run killed with SIGKILL into a folder holding an earlier run', (
   }
 
   function hashes(folder: string): Map<string, string> {
-    // run.json and report.html hold the date; the report is checked against the input's checksum instead
-    return new Map(readdirSync(folder).filter((n) => !n.startsWith('.') && n !== 'run.json' && n !== 'report.html').map((n) => [n, sha256(join(folder, n))]));
+    // run.json and report.html hold the date; the report is checked against the input's checksum instead (report_files/ goes with it)
+    return new Map(readdirSync(folder).filter((n) => !n.startsWith('.') && n !== 'run.json' && n !== 'report.html' && n !== 'report_files').map((n) => [n, sha256(join(folder, n))]));
   }
 
   function completeRun(input: string, folder: string): void {

@@ -495,7 +495,10 @@ export async function writeOmeZarr(path: string, source: RegionSource, options: 
         const data = await pending;
         const rows = Math.min(chunkSize, height - b * chunkSize);
         if (data.length !== width * rows) throw new FocalError('E_ARGUMENT', `the source gave ${data.length} pixels for a band of ${width}×${rows}`, { field: 'source' });
-        if (b + 1 < bands) pending = readBand(b + 1);
+        if (b + 1 < bands) {
+          pending = readBand(b + 1);
+          pending.catch(() => undefined); // awaited next turn; a failure while this band is written must not go unhandled
+        }
         const range = ranges[c];
         for (let i = 0; i < data.length; i++) {
           const v = data[i];

@@ -104,6 +104,21 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * Absent, or undefined for these params: the op needs whole planes.
    */
   reduceTiles?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }): TiledReduction | undefined;
+  /**
+   * Declares that, with these params, the op's output (one image/stack port) is the rectangle
+   * `{ x, y, width, height }` of its one image/stack input, pixels unchanged (stack.crop). A
+   * streamed run (core/pipeline/stream.ts) then reads that window of the input region by
+   * region instead of running the op; throw `E_PARAMS` for a rectangle outside the input.
+   */
+  window?(params: z.output<P>, input: { width: number; height: number }): { x: number; y: number; width: number; height: number } | undefined;
+  /**
+   * For an op that standardises each plane by its own mean and σ (learned ops): the names of
+   * the params that, when given, make it use these statistics instead. With them its `tiling`
+   * may be declared, since every piece is then normalised as the whole plane is; a streamed run
+   * (core/pipeline/stream.ts) measures a one-plane input's mean and σ in one pass and passes
+   * them when the plane does not fit in memory.
+   */
+  planeStatistics?: { meanParam: string; stdParam: string };
 }
 
 /** How an op reduces a plane read tile by tile (see OperationDef.reduceTiles). */
@@ -113,7 +128,6 @@ export interface TiledReduction {
   /** Reads `source` (one channel, every z/t plane) region by region and returns those outputs. */
   run(ctx: OpContext, source: RegionSource, options: { tileSize: number }): Promise<Record<string, unknown>>;
 }
-
 
 /** How an op runs tile by tile (see OperationDef.tiling). */
 export interface TilingPlan {

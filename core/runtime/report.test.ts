@@ -163,7 +163,17 @@ describe('run report', () => {
   it('writeRunReport writes report.html atomically (no temporary file left)', async () => {
     const file = await writeRunReport(dir, data());
     expect(file).toBe(join(dir, 'report.html'));
-    expect(readFileSync(file, 'utf8')).toBe(html);
+    // the 2000 × 10 output (refocused) is larger than the preview: it gets a zoomable view, its tiles in report_files/
+    const written = readFileSync(file, 'utf8');
+    expect(written.replace(/\n<figure class="zoomview">.*<\/figure>/, '').replace(/<script src="report_files\/openseadragon.min.js"><\/script>\n<script>[\s\S]*?<\/script>/, '')).toBe(html.replace(/\n\n<\/div>/g, '\n</div>'));
+    expect(written).toContain('<div class="zoom" id="zoom-refocused"');
+    expect(readdirSync(dir).sort()).toEqual(['report.html', 'report_files']);
+    expect(readdirSync(join(dir, 'report_files')).sort()).toEqual(['images', 'openseadragon-LICENSE.txt', 'openseadragon.min.js', 'refocused.dzi', 'refocused_files']);
+    // a report without large images has no zoomable view, and the folder of an earlier one goes
+    const small = data();
+    small.outputs = small.outputs.filter((o) => o.name !== 'refocused');
+    await writeRunReport(dir, small);
     expect(readdirSync(dir)).toEqual(['report.html']);
+    expect(readFileSync(file, 'utf8')).not.toContain('openseadragon');
   });
 });

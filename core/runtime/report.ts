@@ -16,6 +16,7 @@ import { createStack, isStack, stackFromImage, type Stack } from '../data/stack.
 import { isTable, type Table } from '../data/table.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderFigure } from '../io/preview.js';
+import { isRegionSource, REPORT_ASSETS_DIR, writeReportZooms, type ReportZoom } from './report-zoom.js';
 
 export const REPORT_FILE = 'report.html';
 /** Table rows shown (and sortable) per table; the full table is in its .csv/.json. */
@@ -49,6 +50,12 @@ export interface RunReportData {
   warnings?: RunReportWarning[];
   /** Lines shown under the title, e.g. that the report was rebuilt from the output folder. */
   notes?: string[];
+  /**
+   * Zoomable views by output name (Deep Zoom tiles in report_files/, shown with OpenSeadragon):
+   * `writeRunReport` makes them for outputs larger than the preview and for outputs given as
+   * region sources (a pyramid or lazy image instead of a stack in memory).
+   */
+  zoom?: Record<string, ReportZoom>;
 }
 
 const esc = (s: unknown): string =>
@@ -530,6 +537,9 @@ svg.graph .vs { font-size: 11px; fill: #5c6773; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: .5rem; }
 .plot { background: #fff; border: 1px solid #d5dbe1; border-radius: 6px; padding: .4rem; min-width: 300px; }
 ul.warnings li { color: #9a6700; }
+figure.zoomview { margin-top: 1rem; }
+.zoom { width: 100%; height: 70vh; min-height: 320px; max-height: 720px; background: #000; }
+.zoom.missing { height: auto; min-height: 0; color: #fff; padding: .5rem; }
 `;
 
 /** A section per table: the sortable table, then a plot per numeric series. */
@@ -549,9 +559,10 @@ ${own.length ? `<div class="plots">${own.map((p) => `<div class="plot" id="${esc
 /** The report's HTML. */
 export function renderRunReport(data: RunReportData): string {
   const provenance = data.provenanceFile ?? 'run.json';
-  const imageOutputs = data.outputs.filter((o) => isStack(o.value) || isImage(o.value));
+  const zoom = data.zoom ?? {};
+  const imageOutputs = data.outputs.filter((o) => isStack(o.value) || isImage(o.value) || (isRegionSource(o.value) && zoom[o.name]));
   const tables = data.outputs.filter((o) => isTable(o.value));
-  const others = data.outputs.filter((o) => !isTable(o.value) && !isStack(o.value) && !isImage(o.value));
+  const others = data.outputs.filter((o) => !isTable(o.value) && !imageOutputs.includes(o));
   const fileLinks = (files: string[]) => files.map((f) => `<a href="${esc(encodeURI(baseName(f)))}">${esc(baseName(f))}</a>`).join(', ');
   const plots = tables.flatMap((t) => plotsOf(t.name, t.value as Table));
   const maxMs = Math.max(1, ...data.nodes.map((n) => n.ms ?? 0));
@@ -560,12 +571,15 @@ export function renderRunReport(data: RunReportData): string {
 
   const imageRows = imageOutputs.map((o) => {
     const before = beforeOf(data, o.ref);
-    const figs = [...(before ? figures(before.name, 'before', before.value, true) : []), ...figures(o.name, 'after', o.value as Stack | Image)];
+    const z = zoom[o.name];
+    const own = isStack(o.value) || isImage(o.value) ? figures(o.name, 'after', o.value) : z?.preview ? [zoomPreviewFigure(o.name, z)] : [];
+    const figs = [...(before ? figures(before.name, 'before', before.value, true) : []), ...own];
     return `<div class="row" id="out-${slug(o.name)}">
 <h3>${esc(o.name)}${o.ref ? ` <span class="muted">= ${esc(o.ref)}${before ? `, beside ${esc(before.name)}${before.name.includes('(via ') ? ', the nearest image upstream of its op' : ' (what its op read)'}` : ''}</span>` : ''}</h3>
 <div class="grid">
 ${figs.map(figureHtml).join('\n')}
 </div>
+${z ? zoomHtml(o.name, z) : ''}
 </div>`;
   });
   const inputFigs = data.inputs.filter((i) => isStack(i.value) || isImage(i.value)).flatMap((i) => figures(i.name, 'input', i.value as Stack | Image));
@@ -636,15 +650,47 @@ ${others.length ? `<p class="muted">Not previewed: ${others.map((o) => `${esc(o.
 </section>
 ${plots.length ? `<script type="application/json" id="plot-data">${JSON.stringify(plots).replace(/</g, '\\u003c')}</script>` : ''}
 <script>${PAGE_SCRIPT}</script>
+${Object.keys(zoom).length ? `<script src="${REPORT_ASSETS_DIR}/openseadragon.min.js"></script>\n<script>${ZOOM_SCRIPT}</script>` : ''}
 </body>
 </html>
 `;
 }
 
-/** Writes `report.html` into `outDir` atomically; returns its path. */
-export async function writeRunReport(outDir: string, data: RunReportData): Promise<string> {
+/** A static picture of an output that is not in memory, from a small level of its Deep Zoom tiles. */
+function zoomPreviewFigure(name: string, z: ReportZoom): Figure {
+  const p = z.preview!;
+  return { caption: `output ${name}`, detail: `${z.width} × ${z.height} px; ${z.note}; shown at ${p.width} × ${p.height} from its Deep Zoom tiles`, src: p.src, width: p.width, height: p.height, role: 'after' };
+}
+
+/** The zoomable view of one output: OpenSeadragon over its Deep Zoom tiles (descriptor inline, so it works from file://). */
+function zoomHtml(name: string, z: ReportZoom): string {
+  const source = { Image: { xmlns: 'http://schemas.microsoft.com/deepzoom/2008', Url: z.url, Format: z.format, Overlap: String(z.overlap), TileSize: String(z.tileSize), Size: { Width: String(z.width), Height: String(z.height) } } };
+  return `<figure class="zoomview"><div class="zoom" id="zoom-${esc(slug(name))}" data-dzi="${esc(JSON.stringify(source))}" role="img" aria-label="${esc(`zoomable view of ${name}`)}"></div><figcaption>${esc(name)}: zoomable view<span class="muted">${esc(`${z.width} × ${z.height} px, ${z.note}; scroll or pinch to zoom, drag to pan; ${z.levels} Deep Zoom levels, ${z.tiles} tiles of ${z.tileSize} px in `)}<a href="${esc(encodeURI(z.dzi))}">${esc(z.dzi)}</a>${esc(` (OpenSeadragon, from ${REPORT_ASSETS_DIR}/; the page needs that folder beside it)`)}</span></figcaption></figure>`;
+}
+
+/** Starts OpenSeadragon on every `div.zoom` (drawn on a 2-D canvas: WebGL cannot use images from file://). */
+const ZOOM_SCRIPT = `
+(function () {
+  window.focalViewers = {};
+  document.querySelectorAll('div.zoom').forEach(function (el) {
+    if (typeof OpenSeadragon === 'undefined') { el.textContent = 'The zoomable view needs the folder ${REPORT_ASSETS_DIR}/ beside this page; the static preview above shows the image.'; el.className += ' missing'; return; }
+    window.focalViewers[el.id] = OpenSeadragon({
+      element: el, prefixUrl: '${REPORT_ASSETS_DIR}/images/', tileSources: JSON.parse(el.getAttribute('data-dzi')),
+      drawer: 'canvas', showNavigator: true, navigatorPosition: 'BOTTOM_RIGHT', maxZoomPixelRatio: 8, visibilityRatio: 0.5, imageSmoothingEnabled: false
+    });
+  });
+})();
+`;
+
+/**
+ * Writes `report.html` into `outDir` atomically; returns its path. Outputs larger than the preview
+ * (or given as region sources) also get Deep Zoom tiles and OpenSeadragon in `outDir/report_files/`
+ * (report-zoom.ts), written before the page and swapped in whole.
+ */
+export async function writeRunReport(outDir: string, data: RunReportData, options: { signal?: AbortSignal } = {}): Promise<string> {
   const file = join(outDir, REPORT_FILE);
-  await writeFileAtomic(file, renderRunReport(data));
+  const zoom = data.zoom ?? (await writeReportZooms(outDir, data.outputs, { maxPreviewPx: REPORT_PREVIEW_MAX_PX, signal: options.signal }));
+  await writeFileAtomic(file, renderRunReport({ ...data, zoom }));
   return file;
 }
 

@@ -71,6 +71,18 @@ describe('removeStaleRunFiles (issue 25: leftovers of killed runs)', () => {
     await removeRunFiles({ started: [staging], written: [] }, undefined, out);
     expect(readdirSync(out)).toEqual(['keep.txt']);
   });
+
+  it('removeRunFiles removes a folder the run moved into place (report_files/) with its contents, and leaves others', async () => {
+    const out = join(dir, 'undo-folder');
+    await mkdir(join(out, 'report_files', 'tiles_files', '0'), { recursive: true });
+    await writeFile(join(out, 'report_files', 'tiles_files', '0', '0_0.png'), 'x');
+    await writeFile(join(out, 'result.tif'), 'x');
+    await mkdir(join(out, 'mine'));
+    await writeFile(join(out, 'mine', 'notes.txt'), 'user file');
+    await removeRunFiles({ started: [join(out, 'result.tif'), join(out, 'report_files')], written: [join(out, 'result.tif'), join(out, 'report_files')] }, undefined, out);
+    expect(readdirSync(out)).toEqual(['mine']);
+    expect(readdirSync(join(out, 'mine'))).toEqual(['notes.txt']);
+  });
 });
 
 describe('ensureWritableFolder (issue 25: --out /proc/xyz spun forever)', () => {

@@ -221,7 +221,11 @@ export async function removeRunFiles(files: RunFiles, createdDir: string | undef
   for (const file of new Set([...files.started, ...files.written])) {
     if (isStagingFolder(file)) await rm(file, { recursive: true, force: true }).catch(() => undefined);
   }
-  for (const file of files.written) await rm(file, { force: true }).catch(() => undefined);
+  // a folder this run moved into place (the report's report_files/) goes whole; it is this run's own
+  for (const file of files.written) {
+    const folder = (await lstat(file).catch(() => undefined))?.isDirectory() ?? false;
+    await rm(file, { force: true, recursive: folder }).catch(() => undefined);
+  }
   const byFolder = new Map<string, string[]>();
   for (const file of files.started) byFolder.set(dirname(file), [...(byFolder.get(dirname(file)) ?? []), `.${basename(file)}.focal-tmp-`]);
   for (const [folder, stems] of byFolder) {

@@ -10,7 +10,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import { sha256File } from '../io/hash.js';
+import type { LazyImage } from '../io/lazy-image.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
+import { openTiffImage } from '../io/tiff/lazy.js';
 import type { Logger } from '../plugin/contract.js';
 import { REPORT_FILE, writeRunReport, type RunReportData } from './report.js';
 import { PROVENANCE_FILE } from './run-output.js';
@@ -33,6 +35,15 @@ export const RunRecordSchema = z.object({
   warnings: z.array(WarningSchema).optional(),
   /** The report written with the run (report.html), when one was. */
   report: z.string().optional(),
+  /** How a streamed run (issue 21: a slide region by region) ran: budget, tile size, output format, each node's mode and halo. */
+  stream: z
+    .object({
+      memoryMb: z.number(),
+      tileSize: z.number(),
+      format: z.string(),
+      nodes: z.array(z.object({ node: z.string(), op: z.string(), mode: z.string(), haloPx: z.number().optional(), totalHaloPx: z.number().optional() })),
+    })
+    .optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
@@ -105,6 +116,7 @@ export async function rebuildRunReport(outDir: string, io: IoService): Promise<{
   const record = await readRunRecord(dir);
   const outputs: Record<string, unknown> = {};
   const missing: string[] = [];
+  const opened: LazyImage[] = [];
   for (const o of record.outputs) {
     const names = o.files.map((f) => f.split(/[\\/]/).pop() ?? f);
     const local = (ext: string) => names.find((n) => n.toLowerCase().endsWith(ext));
@@ -113,7 +125,15 @@ export async function rebuildRunReport(outDir: string, io: IoService): Promise<{
       if (o.type === 'image' || o.type === 'stack' || local('.tif')) {
         const tif = local('.tif') ?? local('.tiff');
         if (!tif) throw new Error('no .tif file listed');
-        outputs[o.name] = await io.readStack(at(tif));
+        // A pyramid is shown from its levels (zoomable view, picture from a small level), never read whole.
+        const lazy = await openTiffImage(at(tif)).catch(() => undefined);
+        if (lazy && lazy.levels.length > 1) {
+          outputs[o.name] = lazy;
+          opened.push(lazy);
+        } else {
+          await lazy?.close();
+          outputs[o.name] = await io.readStack(at(tif));
+        }
       } else if (o.type === 'table' || (local('.csv') && local('.json'))) {
         const f = local('.json') ?? local('.csv');
         if (!f) throw new Error('no .csv/.json file listed');
@@ -149,8 +169,12 @@ export async function rebuildRunReport(outDir: string, io: IoService): Promise<{
   }
   for (const [name, note] of Object.entries(inputNotes)) missing.push(`input '${name}': ${note}`);
   const notes = [`Rebuilt by focal report from ${PROVENANCE_FILE} and the files in this folder on ${new Date().toISOString()}.`, ...missing.map((m) => `Not shown: ${m}.`)];
-  const file = await writeRunReport(dir, reportDataFromRecord(record, { inputs, outputs, notes, inputNotes }));
-  return { file, missing };
+  try {
+    const file = await writeRunReport(dir, reportDataFromRecord(record, { inputs, outputs, notes, inputNotes }));
+    return { file, missing };
+  } finally {
+    for (const img of opened) await img.close();
+  }
 }
 
 export { REPORT_FILE };

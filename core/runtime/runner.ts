@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { totalmem } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import { imageFromStack, isStack, planeCount, type Stack } from '../data/stack.js';
 import { isImage, type Image } from '../data/image.js';
@@ -15,9 +16,15 @@ import { loadPipelineFile } from '../pipeline/load.js';
 import { hostFocalVersion } from '../plugin/discovery.js';
 import { withoutPrototype } from '../plugin/params.js';
 import { runPipeline, type RunEvent } from '../pipeline/executor.js';
+import { planStream, sourceBytes, streamBandBytes, type StreamNodePlan } from '../pipeline/stream.js';
+import { openTiffImage } from '../io/tiff/lazy.js';
+import { writePyramidalTiff } from '../io/tiff/pyramid.js';
+import { writeOmeZarr } from '../io/ome-zarr.js';
+import type { LazyImage, RegionSource } from '../io/lazy-image.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
-import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, removeStaleRunFiles, stagingName } from './run-output.js';
+import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, realPathOf, removeStaleRunFiles, stagingName } from './run-output.js';
 import { REPORT_FILE, writeRunReport } from './report.js';
+import { REPORT_ASSETS_DIR } from './report-zoom.js';
 import { recordingWarnings, reportDataFromRecord, type RunRecord, type RunWarning } from './run-record.js';
 import { sha256File, sha256Folder } from '../io/hash.js';
 import { isRoiSet, writeRoiZip } from '../io/roi.js';
@@ -47,6 +54,26 @@ export interface RunRequest {
    * `run.json` last.
    */
   onWrite?: (file: string, state: 'start' | 'done') => void;
+  /**
+   * Streaming (issue 21, core/pipeline/stream.ts): 'auto' (default) streams when an image
+   * input opens region by region (TIFF, OME-Zarr) and its planes take more than a quarter of
+   * the memory budget; 'always' streams whenever the inputs allow it; 'never' loads whole stacks.
+   * A streamed run writes each image output as a tiled pyramid (`streamFormat`) region by region.
+   */
+  stream?: 'auto' | 'always' | 'never';
+  /** Memory budget of a streamed run, MiB; default: half the machine's memory. */
+  memoryMb?: number;
+  /** Streamed output: 'ome-tiff' (`<name>.ome.tif`, pyramidal, default) or 'ome-zarr' (`<name>.ome.zarr`). */
+  streamFormat?: 'ome-tiff' | 'ome-zarr';
+  /** Streamed output's tile (chunk) edge, px, a multiple of 16; default 512, smaller when the budget needs it. */
+  tileSize?: number;
+  /** Streamed OME-Zarr output: 3 (Zarr v3, NGFF 0.5, default) or 2 (Zarr v2, NGFF 0.4). */
+  zarrFormat?: 2 | 3;
+}
+
+/** Default memory budget of a streamed run: half the machine's memory, MiB. */
+export function defaultMemoryMb(): number {
+  return Math.floor(totalmem() / 2 / 1024 / 1024);
 }
 
 export { ensureWritableFolder, removeRunFiles, type RunFiles } from './run-output.js';
@@ -88,6 +115,7 @@ export class PipelineRunner {
   ) {}
 
   async run(request: RunRequest): Promise<RunSummary> {
+    if (request.memoryMb !== undefined && !(request.memoryMb >= 1)) throw new FocalError('E_USAGE', `--memory-mb must be at least 1, got ${request.memoryMb}`, { field: 'memoryMb' });
     const started = Date.now();
     const { pipeline, inputDefaults } = await loadPipelineFile(request.pipelineFile, this.catalog);
     const inputFiles = this.resolveInputFiles(pipeline, request, inputDefaults);
@@ -99,9 +127,20 @@ export class PipelineRunner {
       { label: 'the pipeline file', file: resolve(request.pipelineFile) },
     ]);
     const tiffExt = request.tiff === 'ome' ? 'ome.tif' : 'tif';
+    const budgetBytes = (request.memoryMb ?? defaultMemoryMb()) * 1024 * 1024;
+    const lazy = await this.lazyInputs(pipeline, inputFiles, request, budgetBytes);
+    try {
+      if (lazy) return await this.runStreamed(request, pipeline, inputFiles, lazy, budgetBytes, started, reads);
+    } finally {
+      for (const img of Object.values(lazy ?? {})) await img.close().catch(() => undefined);
+    }
     const planned = this.plannedOutputFiles(pipeline, outDir, preview, tiffExt);
     if (request.report) planned.push({ name: 'report', file: join(outDir, REPORT_FILE), what: 'the run report' });
     await assertNotOverwriting(planned, reads);
+    // report_files/ (the report's zoomable views) is replaced whole: nothing the run reads may be in it
+    const assets = await realPathOf(join(outDir, REPORT_ASSETS_DIR));
+    const inAssets = reads.find((r) => [...r.paths].some((p) => p.startsWith(assets + sep)));
+    if (inAssets) throw new FocalError('E_USAGE', `${inAssets.label} (${inAssets.file}) is inside ${join(outDir, REPORT_ASSETS_DIR)}, which a run replaces with its report's zoomable views: move it or choose another --out folder`, { file: inAssets.file });
     const createdDir = await ensureWritableFolder(outDir);
     const stale = await removeStaleRunFiles(outDir);
     if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
@@ -151,12 +190,14 @@ export class PipelineRunner {
       if (reportFile) {
         const values: Record<string, unknown> = {};
         for (const o of outputs) values[o.name] = result.outputs[o.name].value;
-        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }));
+        await writeRunReport(staging, reportDataFromRecord(record, { inputs, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile) }), { signal: request.signal });
         throwIfAborted(request.signal);
       }
 
       // Commit. The value types decide the files; check them again against what the run read.
-      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : [])];
+      // The report's zoomable views (report_files/: Deep Zoom tiles, OpenSeadragon) go with it; an earlier run's go in any case.
+      const reportAssets = reportFile && (await stat(join(staging, REPORT_ASSETS_DIR)).then(() => true, () => false)) ? [{ name: 'report', file: join(outDir, REPORT_ASSETS_DIR) }] : [];
+      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : []), ...reportAssets];
       await assertNotOverwriting(files, reads);
       // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
       if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
@@ -164,6 +205,7 @@ export class PipelineRunner {
       }
       // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
       await rm(provenanceFile, { force: true });
+      await rm(join(outDir, REPORT_ASSETS_DIR), { recursive: true, force: true });
       for (const { file } of [...files, { file: provenanceFile }]) {
         begun.push(file);
         request.onWrite?.(file, 'start');
@@ -174,6 +216,161 @@ export class PipelineRunner {
       await syncFolder(outDir);
       await rm(staging, { recursive: true, force: true });
       return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile, ...(reportFile ? { reportFile } : {}) };
+    } catch (err) {
+      await removeRunFiles({ written, started: begun }, createdDir, outDir);
+      throw err;
+    }
+  }
+
+  /**
+   * The image inputs opened region by region when this run streams (see RunRequest.stream), else
+   * undefined (the inputs are loaded whole as before). Opening reads headers only.
+   */
+  private async lazyInputs(pipeline: Pipeline, files: Record<string, string>, request: RunRequest, budgetBytes: number): Promise<Record<string, LazyImage> | undefined> {
+    const mode = request.stream ?? 'auto';
+    if (mode === 'never') return undefined;
+    const opened: Record<string, LazyImage> = {};
+    const giveUp = async (err?: unknown): Promise<undefined> => {
+      for (const img of Object.values(opened)) await img.close().catch(() => undefined);
+      if (err !== undefined) throw err;
+      return undefined;
+    };
+    let largest = 0;
+    for (const [name, file] of Object.entries(files)) {
+      const type = pipeline.inputs[name].type;
+      if (type !== 'image' && type !== 'stack') continue;
+      let img: LazyImage | undefined;
+      try {
+        const isDir = (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
+        if (!isDir && isTiffPath(file)) img = await openTiffImage(file);
+        else {
+          const found = await this.catalog.readerFor?.(file);
+          if (found?.reader.openLazy) img = await found.reader.openLazy(file, {});
+          else if (mode === 'always') throw new FocalError('E_UNSUPPORTED', `input '${name}': ${file} has no reader that opens it region by region (TIFF, OME-Zarr), so the run cannot stream`, { file, field: `/inputs/${name}` });
+        }
+      } catch (err) {
+        // auto: the whole-stack path reads it (or says exactly what is wrong with it)
+        return giveUp(mode === 'always' ? err : undefined);
+      }
+      if (!img) return giveUp();
+      opened[name] = img;
+      largest = Math.max(largest, sourceBytes(img));
+    }
+    if (Object.keys(opened).length === 0) {
+      return giveUp(mode === 'always' ? new FocalError('E_UNSUPPORTED', `pipeline '${pipeline.name}' has no image or stack input to stream`, { file: request.pipelineFile }) : undefined);
+    }
+    if (mode === 'auto' && largest <= budgetBytes / 4) return giveUp();
+    return opened;
+  }
+
+  /**
+   * A streamed run: the graph planned as region sources (core/pipeline/stream.ts) and each image
+   * output written as a tiled pyramid region by region into the staging folder, then committed
+   * as an in-memory run's outputs are. No report (it needs the values in memory).
+   */
+  private async runStreamed(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, lazy: Record<string, LazyImage>, budgetBytes: number, started: number, reads: Awaited<ReturnType<typeof protectedFiles>>): Promise<RunSummary> {
+    const outDir = resolve(request.outDir);
+    const format = request.streamFormat ?? 'ome-tiff';
+    const ext = format === 'ome-zarr' ? 'ome.zarr' : 'ome.tif';
+    const planned: { name: string; file: string; field?: string; what?: string }[] = [{ name: 'run', file: join(outDir, PROVENANCE_FILE), field: '/outputs', what: 'the provenance record' }];
+    for (const name of Object.keys(pipeline.outputs)) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
+    await assertNotOverwriting(planned, reads);
+    if (request.preview) this.logger.warn('--preview: a streamed run writes no PNG previews (the pyramid\'s small levels serve instead)');
+    if (request.report) this.logger.info('a streamed run writes no report.html itself; `focal report <out>` builds one from the written pyramids');
+    const createdDir = await ensureWritableFolder(outDir);
+    const stale = await removeStaleRunFiles(outDir);
+    if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
+    const begun: string[] = [];
+    const written: string[] = [];
+    const staging = join(outDir, stagingName());
+    const timings: Record<string, number> = {};
+    const emit = (e: RunEvent): void => {
+      try {
+        request.onEvent?.(e);
+      } catch (err) {
+        this.logger.warn(`progress listener failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    try {
+      begun.push(staging);
+      request.onWrite?.(staging, 'start');
+      await mkdir(staging);
+      const warnings: RunWarning[] = [];
+      const logger = recordingWarnings(this.logger, warnings);
+      const requestedTile = request.tileSize ?? 512;
+      if (!Number.isInteger(requestedTile) || requestedTile % 16 !== 0 || requestedTile < 16 || requestedTile > 4096) {
+        throw new FocalError('E_USAGE', `--tile-size must be a multiple of 16 from 16 to 4096, got ${requestedTile}`, { field: 'tileSize' });
+      }
+      const planStarted = Date.now();
+      const plan = await planStream(pipeline, { catalog: this.catalog, inputs: lazy, budgetBytes, tileSize: requestedTile, services: this.services, logger, signal: request.signal });
+      // the largest tile (band height) whose bands fit the budget, beside ~256 MiB for the process and the reader's block cache (less under a tiny budget)
+      const RESERVE = Math.min(256 * 1024 * 1024, budgetBytes / 4);
+      let tileSize = requestedTile;
+      while (tileSize > 16 && streamBandBytes(plan, tileSize) + RESERVE > budgetBytes) tileSize = Math.max(16, (tileSize / 2) & ~15);
+      if (streamBandBytes(plan, tileSize) + RESERVE > budgetBytes) {
+        throw new FocalError('E_UNSUPPORTED', `--memory-mb ${Math.round(budgetBytes / 1048576)}: even bands of ${tileSize} rows need ${Math.ceil((streamBandBytes(plan, tileSize) + RESERVE) / 1048576)} MB; raise --memory-mb`, { field: 'memoryMb' });
+      }
+      if (tileSize !== requestedTile) logger.info(`tiles of ${tileSize} px (not ${requestedTile}) keep the bands within --memory-mb ${Math.round(budgetBytes / 1048576)}`);
+      logger.info(`streaming ${Object.keys(plan.outputs).length} output(s) region by region: tiles ${tileSize} px, budget ${Math.round(budgetBytes / 1048576)} MB`, { nodes: plan.nodes.map((n) => `${n.node}: ${n.mode}${n.haloPx !== undefined ? ` (halo ${n.haloPx} px)` : ''}`) });
+      const planMs = Date.now() - planStarted;
+      for (const n of plan.nodes) emit({ type: 'node-start', node: n.node, op: n.op });
+
+      // progress: level-0 rows written over all outputs, each output weighted by its pixels
+      const weights = Object.values(plan.outputs).map((o) => o.width * o.height * o.sizeC * o.sizeZ * o.sizeT);
+      const totalWeight = weights.reduce((a, b) => a + b, 0) || 1;
+      let doneWeight = 0;
+      let last = -1;
+      const outputs: OutputRecord[] = [];
+      const names = Object.keys(plan.outputs);
+      for (let i = 0; i < names.length; i++) {
+        throwIfAborted(request.signal);
+        const name = names[i];
+        const src: RegionSource = plan.outputs[name];
+        const file = `${name}.${ext}`;
+        const onProgress = (f: number): void => {
+          const fraction = (doneWeight + f * weights[i]) / totalWeight;
+          if (fraction - last < 0.001 && f < 1) return;
+          last = fraction;
+          const elapsedMs = Date.now() - started;
+          emit({ type: 'run-progress', fraction, done: fraction >= 1 ? plan.nodes.length : 0, total: plan.nodes.length, elapsedMs, ...(fraction > 0.01 ? { etaMs: (elapsedMs * (1 - fraction)) / fraction } : {}) });
+        };
+        const t0 = Date.now();
+        if (format === 'ome-zarr') {
+          await writeOmeZarr(join(staging, file), src, { chunkSize: tileSize, zarrFormat: request.zarrFormat ?? 3, name, signal: request.signal, onProgress });
+        } else {
+          await writePyramidalTiff(join(staging, file), src, { tileSize, signal: request.signal, onProgress });
+        }
+        timings[`output:${name}`] = Date.now() - t0;
+        doneWeight += weights[i];
+        outputs.push({ name, type: 'stack', files: [join(outDir, file)] });
+      }
+      const ms = Date.now() - started;
+      for (const n of plan.nodes) {
+        timings[n.node] = n.mode === 'whole' ? planMs : ms;
+        emit({ type: 'node-done', node: n.node, op: n.op, ms: timings[n.node] });
+      }
+      throwIfAborted(request.signal);
+      const provenanceFile = join(outDir, PROVENANCE_FILE);
+      const totalMs = Date.now() - started;
+      const record = await this.provenance(request, pipeline, inputFiles, outputs, timings, totalMs, warnings);
+      record.stream = { memoryMb: Math.round(budgetBytes / 1048576), tileSize, format: format === 'ome-zarr' ? `ome-zarr-v${request.zarrFormat ?? 3}` : format, nodes: plan.nodes.map((n: StreamNodePlan) => ({ node: n.node, op: n.op, mode: n.mode, ...(n.haloPx !== undefined ? { haloPx: n.haloPx } : {}), totalHaloPx: n.totalHaloPx })) };
+      await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
+      throwIfAborted(request.signal);
+      const files = outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file })));
+      await assertNotOverwriting(files, reads);
+      await rm(provenanceFile, { force: true });
+      for (const { file } of [...files, { file: provenanceFile }]) {
+        begun.push(file);
+        request.onWrite?.(file, 'start');
+        // an OME-Zarr folder of an earlier run is replaced as a file would be
+        if (file.endsWith('.ome.zarr')) await rm(file, { recursive: true, force: true });
+        await rename(join(staging, basename(file)), file);
+        written.push(file);
+        request.onWrite?.(file, 'done');
+      }
+      await syncFolder(outDir);
+      await rm(staging, { recursive: true, force: true });
+      return { pipeline: pipeline.name, outputs, timingsMs: timings, totalMs, provenanceFile };
     } catch (err) {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
       throw err;

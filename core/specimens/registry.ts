@@ -1,9 +1,11 @@
 /**
- * The family registry: every family by name. Later families (label-free autofluorescence
- * paired with H&E, Cell-Painting-like multi-channel cells) are added to FAMILIES here.
+ * The family registry: every family by name. `he-lung` is the H&E side of the lung section
+ * whose two-channel autofluorescence core/specimens/lung.ts renders (issue 19); multi-channel
+ * families (core/specimens/multichannel.ts) have their own registry.
  */
 import { FocalError } from '../errors.js';
 import { BRIGHTFIELD_FAMILIES } from './families/brightfield.js';
+import { heLungFamily } from './lung.js';
 import { FLUORESCENCE_FAMILIES } from './families/fluorescence.js';
 import { mulberry32 } from '../numeric/random.js';
 import { normalise, uniform } from './field.js';
@@ -32,7 +34,7 @@ export const mixtureFamily: FluorescenceFamily = {
   },
 };
 
-export const FAMILIES: readonly Family[] = [...FLUORESCENCE_FAMILIES, mixtureFamily, ...BRIGHTFIELD_FAMILIES];
+export const FAMILIES: readonly Family[] = [...FLUORESCENCE_FAMILIES, mixtureFamily, ...BRIGHTFIELD_FAMILIES, heLungFamily];
 
 export function familyNames(): string[] {
   return FAMILIES.map((f) => f.name);

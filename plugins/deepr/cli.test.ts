@@ -45,9 +45,10 @@ describe('focal train deepr', () => {
     expect(bad).not.toBe(0);
     // fine-tuning from that package: pixel losses only, the source recorded in the manifest
     const tuned = join(root, 'tuned');
-    expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', tuned, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--no-onnx', '--init-from', join(out, 'model'), '--adversarial-weight', '0', '--generator-lr', '1e-4', '--model-version', '0.2.0', '--json'])).toBe(0);
+    expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', tuned, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--no-onnx', '--init-from', join(out, 'model'), '--adversarial-weight', '0', '--generator-lr', '1e-4', '--model-version', '0.2.0', '--training-families', 'nuclei,cells', '--held-out-families', 'disc,points', '--json'])).toBe(0);
     const t = (await loadDeepRPackage(join(tuned, 'model'))).autofocus;
     expect(t.manifest.version).toBe('0.2.0');
+    expect(t.manifest.extra).toMatchObject({ trainingFamilies: ['nuclei', 'cells'], heldOutFamilies: ['disc', 'points'] });
     expect(String(t.manifest.extra?.initFrom)).toMatch(/^deepr 0\.1\.0 \(tfjs weights sha256 [0-9a-f]{12}…\)$/);
     expect((await readFile(join(tuned, 'loss.csv'), 'utf8')).split('\n')[1].split(',')[2]).toBe(''); // no adversarial term
     const errors: string[] = [];
@@ -59,6 +60,14 @@ describe('focal train deepr', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toMatch(/--init-from .*base 2 channels.*--base-channels 4/);
+    errors.length = 0;
+    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'y'), '--training-families', 'nuclei,disc', '--held-out-families', 'disc'])).not.toBe(0);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toMatch(/--held-out-families disc: also in --training-families/);
   });
 
   it('the iteration log line shows it/s and the ETA as h:mm:ss; --json carries the same numbers', () => {

@@ -83,6 +83,10 @@ export interface DeepRPackageInfo {
   ensemble?: Ensemble;
   /** The model the generator was fine-tuned from (`focal train deepr --init-from`), recorded as `extra.initFrom`. */
   initFrom?: string;
+  /** Specimen-library families the synthetic sources came from (`extra.trainingFamilies`). */
+  trainingFamilies?: string[];
+  /** Families kept out of training for the generalisation evaluation (`extra.heldOutFamilies`). */
+  heldOutFamilies?: string[];
 }
 
 function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', extra: Record<string, unknown>) {
@@ -104,7 +108,7 @@ function manifestFor(info: DeepRPackageInfo, task: 'autofocus' | 'defocus-map', 
     haloPx: halo,
     multipleOf: 2 ** info.levels,
     training: { command: info.command, data: info.data, iterations: info.iterations, date: new Date().toISOString() },
-    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...(info.bestValidationSsim !== undefined && Number.isFinite(info.bestValidationSsim) ? { bestValidationSsim: info.bestValidationSsim } : {}), ...(info.bestBy ? { bestBy: info.bestBy } : {}), ...(info.initFrom ? { initFrom: info.initFrom } : {}), ...extra },
+    extra: { baseChannels: info.baseChannels, levels: info.levels, patchPx: info.patchPx, bestIteration: info.bestIteration, bestValidationBerhu: info.bestValidationBerhu, ...(info.bestValidationSsim !== undefined && Number.isFinite(info.bestValidationSsim) ? { bestValidationSsim: info.bestValidationSsim } : {}), ...(info.bestBy ? { bestBy: info.bestBy } : {}), ...(info.initFrom ? { initFrom: info.initFrom } : {}), ...(info.trainingFamilies ? { trainingFamilies: info.trainingFamilies } : {}), ...(info.heldOutFamilies ? { heldOutFamilies: info.heldOutFamilies } : {}), ...extra },
   };
 }
 

@@ -63,6 +63,8 @@ export const deeprTrainOptions = z.object({
   seed: flag(nonNegativeInt().default(1), '--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise (default 1)'),
   na: flag(z.coerce.number().default(0.75), '--na <value>', 'objective NA recorded in the manifest (synthetic pairs always use 0.75)'),
   ensemble: flag(z.enum(['none', 'dihedral8'], { error: "must be 'none' or 'dihedral8'" }).default('none'), '--ensemble <mode>', "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)"),
+  trainingFamilies: flag(z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { error: 'must be comma-separated specimen family names' }).optional(), '--training-families <names>', 'specimen-library families the --synthetic sources were rendered from (comma-separated), recorded in the manifest (extra.trainingFamilies)'),
+  heldOutFamilies: flag(z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { error: 'must be comma-separated specimen family names' }).optional(), '--held-out-families <names>', 'families kept out of training for the generalisation evaluation (comma-separated), recorded in the manifest (extra.heldOutFamilies); one also in --training-families is refused'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from <out>/checkpoint'),
   name: flag(z.string().default('deepr'), '--name <name>', 'model name in the manifest (default deepr)'),
   modelVersion: flag(z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, { error: 'must be a semantic version (e.g. 1.0.0)' }).default('0.1.0'), '--model-version <semver>', 'model version in the manifest (default 0.1.0)'),
@@ -107,6 +109,8 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
   if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
   if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
   // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
+  const overlap = (opts.heldOutFamilies?.split(',') ?? []).filter((f) => opts.trainingFamilies?.split(',').includes(f));
+  if (overlap.length) throw new FocalError('E_USAGE', `--held-out-families ${overlap.join(', ')}: also in --training-families; a held-out family must not be trained on`, { field: 'heldOutFamilies' });
   const deepr = {
     ...(await import('./tf.js')),
     ...(await import('./data.js')),
@@ -191,6 +195,7 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
       name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
       defocusRangeUm: range, command: `focal ${ctx.argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
+      trainingFamilies: opts.trainingFamilies?.split(','), heldOutFamilies: opts.heldOutFamilies?.split(','),
     }, dpm);
     for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
     if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });

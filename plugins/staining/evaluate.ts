@@ -8,16 +8,20 @@
  * steps): mean |ΔY|, |ΔCb|, |ΔCr| (BT.601 studio, 8-bit scale, as metrics.compare-colour) of 1, 2,
  * 4 against 3 per field; paired upper-tailed t-tests (2 better than 1; 2 better than 4) and
  * bootstrap intervals of the paired differences; PSNR against framework 3 and against the true
- * H&E. Writes results.json, results.csv, colour-vs-defocus.png and montage.png.
+ * H&E. Writes results.json, results.csv, colour-vs-defocus-{Y,Cb,Cr}.png, montage.png (labelled),
+ * histogram-{Cb,Cr}.png (per framework and the true H&E at +2 µm, pooled over the fields) and
+ * slide-focus-maps.png (`staining.slide` with its defaults: the focal surface and both maps'
+ * residual defocus).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { encode } from 'fast-png';
 import {
-  createInferenceEngine, loadModelPackage, pairedDifference, pairedTTest, renderLinePlot, rgbToYcbcr601, type InferenceEngine,
+  createInferenceEngine, loadModelPackage, pairedDifference, pairedTTest, renderLinePlot, rgbToYcbcr601, runOp, type InferenceEngine, type Table,
 } from '../../core/index.js';
 import { simulateFields } from './data.js';
+import { channelHistogramPng, encodeRgb, labelledMontage, slideFocusFigure } from './figures.js';
+import { slide } from './ops/slide.js';
 import { checkCascadeLink } from './package.js';
 import { cascadeField, stainField, type Planes3 } from './stain.js';
 
@@ -69,6 +73,9 @@ async function main(): Promise<void> {
   const psnrRef: Record<'f1' | 'f2' | 'f4', number[][]> = { f1: [], f2: [], f4: [] };
   const psnrTruth: Record<'f1' | 'f2' | 'f3' | 'f4', number[][]> = { f1: [], f2: [], f3: [], f4: [] };
   const montage: { af: Float32Array[]; imgs: Planes3[] } = { af: [], imgs: [] };
+  const HIST_UM = 2;
+  // 8-bit Cb, Cr values at HIST_UM per framework and the truth, pooled over the fields
+  const hist: Record<'truth' | 'f1' | 'f2' | 'f3' | 'f4', [number[], number[]]> = { truth: [[], []], f1: [[], []], f2: [[], []], f3: [[], []], f4: [[], []] };
   const t1 = Date.now();
   let cascadeMs = 0;
   let cascadeRuns = 0;
@@ -92,6 +99,13 @@ async function main(): Promise<void> {
         psnrRef[key][k].push(psnr(img, f3s[i]));
       }
       for (const [key, img] of [['f1', f1], ['f2', f2], ['f3', f3s[i]], ['f4', f4]] as const) psnrTruth[key][k].push(psnr(img, f.heRgb));
+      if (d === HIST_UM) {
+        for (const [key, img] of [['truth', f.heRgb], ['f1', f1], ['f2', f2], ['f3', f3s[i]], ['f4', f4]] as const) {
+          if (key === 'f4' && !refocusNoStyle) continue;
+          const y = ycc255(img);
+          for (let c = 0; c < 2; c++) for (const v of y[c + 1]) hist[key][c].push(v);
+        }
+      }
       if (i === 0 && d === 2) {
         montage.af = af;
         montage.imgs = [f1, f2, f3s[i], f4, f.heRgb];
@@ -129,19 +143,20 @@ async function main(): Promise<void> {
     })), 640, 300, { xTitle: 'defocus (µm)', yTitle: `mean |Δ${ch}| vs framework 3 (8-bit)`, logY: false, markers: true },
   ));
   for (const [c, png] of plots.entries()) await writeFile(join(OUT, `colour-vs-defocus-${CH[c]}.png`), png);
-  // montage: AF (DAPI as green, TxRed as magenta), frameworks 1–4, true H&E, at +2 µm
-  const n = SIZE;
-  const panels = 6;
-  const W = panels * n + (panels - 1) * 4;
-  const img = new Uint8Array(W * n * 3).fill(255);
-  const put = (p: number, rgb: readonly ArrayLike<number>[]) => {
-    for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) for (let c = 0; c < 3; c++) img[(y * W + p * (n + 4) + x) * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, rgb[c][y * n + x])));
-  };
+  // montage: AF (DAPI as green, TxRed as magenta), frameworks 1–4, true H&E, at +2 µm; labelled
   const sc = (a: Float32Array) => a.map((v) => (v + 2) / 5);
   const [dapi, txr] = [sc(montage.af[0]), sc(montage.af[1])];
-  put(0, [txr, dapi, txr]);
-  montage.imgs.forEach((m, i) => put(i + 1, m));
-  await writeFile(join(OUT, 'montage.png'), encode({ width: W, height: n, data: img, channels: 3, depth: 8 }));
+  const labels = ['AF +2 µm', 'F1 no refocus', 'F2 cascade', 'F3 in focus', 'F4 no style', 'true H&E'];
+  await writeFile(join(OUT, 'montage.png'), encodeRgb(labelledMontage([[txr, dapi, txr], ...montage.imgs], labels, SIZE)));
+  // Cb / Cr histograms at +2 µm
+  const histSeries = ([['true H&E', [0, 0, 0], 'truth'], ['framework 3 (in focus)', [150, 150, 150], 'f3'], ['framework 1', [200, 0, 0], 'f1'], ['framework 2', [0, 110, 220], 'f2'], ['framework 4', [0, 160, 60], 'f4']] as const)
+    .filter(([, , key]) => hist[key][0].length > 0);
+  for (const [c, ch] of (['Cb', 'Cr'] as const).entries()) {
+    await writeFile(join(OUT, `histogram-${ch}.png`), channelHistogramPng(histSeries.map(([label, colour, key]) => ({ label, colour: [...colour] as [number, number, number], values: hist[key][c] })), ch, `at +${HIST_UM} µm, ${FIELDS} fields`));
+  }
+  // the simulated slide (staining.slide defaults: 16 × 13 fields of 2048² px, 6 µm peak-to-peak surface)
+  const slideOut = await runOp(slide, {}, {});
+  await writeFile(join(OUT, 'slide-focus-maps.png'), encodeRgb(slideFocusFigure(slideOut.fields as Table)));
   for (const e of [stain, refocusStyle, refocusNoStyle]) await e?.dispose();
   console.log('defocus ch   f1     f2     f4    p(2<1)   p(2<4)');
   for (const r of rows) console.log(`${String(r.defocusUm).padStart(5)} ${String(r.channel).padEnd(3)} ${(r.f1 as number).toFixed(2).padStart(6)} ${(r.f2 as number).toFixed(2).padStart(6)} ${(r.f4 as number).toFixed(2).padStart(6)} ${(r.p_2_better_than_1 as number).toExponential(1).padStart(8)} ${(r.p_2_better_than_4 as number).toExponential(1).padStart(8)}`);

@@ -28,12 +28,28 @@ export function buildStainer(tf: Tf, baseChannels: number, seed: number): tfType
   });
 }
 
-export function buildRefocuser(tf: Tf, baseChannels: number, seed: number): tfTypes.LayersModel {
-  return buildUNet(tf, {
+/**
+ * G_DR. With `inputResidual` (the default since cascade 0.2.0) the network predicts a correction
+ * added to its input, and its 1×1 output convolution starts at zero, so an untrained G_DR is the
+ * identity: the cascade starts exactly at framework 1 and training only has to learn the
+ * refocusing. (The paper does not state G_DR's output form or initialisation; its G_DR trained
+ * ~100 000 iterations, where a plain output converges anyway. At a few hundred CPU iterations a
+ * plain G_DR stayed farther from the in-focus AF than its own defocused input: docs/staining.md.)
+ */
+export function buildRefocuser(tf: Tf, baseChannels: number, seed: number, inputResidual = true): tfTypes.LayersModel {
+  const m = buildUNet(tf, {
     inputChannels: [2], outputChannels: 2, baseChannels, levels: DR_LEVELS, convsPerBlock: DR_CONVS, residual: 'both', downsampling: 'max', upsampling: 'bilinear',
-    seed, encoderPrefix: DR_PREFIX, decoderPrefix: 'dr_dec', name: 'g_dr',
+    seed, encoderPrefix: DR_PREFIX, decoderPrefix: 'dr_dec', name: 'g_dr', ...(inputResidual ? { inputResidual: { input: 0, firstChannel: 0 } } : {}),
   });
+  if (inputResidual) {
+    const out = m.getLayer(DR_OUTPUT_LAYER);
+    tf.tidy(() => out.setWeights(out.getWeights().map((w) => tf.zerosLike(w))));
+  }
+  return m;
 }
+
+/** G_DR's 1×1 output convolution (before the input residual is added). */
+export const DR_OUTPUT_LAYER = 'dr_dec_out';
 
 export function buildCritic(tf: Tf, channels: number, baseChannels: number, seed: number, prefix: string): tfTypes.LayersModel {
   return buildDiscriminator(tf, { inputChannels: channels, baseChannels, blocks: D_BLOCKS, seed, prefix, name: `${prefix}_model` });

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTfjsEngine, FocalError, loadModelPackage, loadTf, modelArrays, msSsim, train, type ModelPackage, type Tf } from '../../core/index.js';
+import { createTfjsEngine, FocalError, loadModelPackage, loadTf, modelArrays, msSsim, runOp, train, type ModelPackage, type Table, type Tf } from '../../core/index.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { simulateFields } from './data.js';
 import { meanFeatureLoss, msSsimLoss, tvSum } from './losses.js';
 import { buildRefocuser, buildStainer, stainerDownBlockLayers } from './model.js';
 import { checkCascadeLink } from './package.js';
+import { histogramPercent, labelledMontage, slideFocusFigure } from './figures.js';
+import { slide } from './ops/slide.js';
 import { COARSE_MAP, FINE_MAP, measureFocusMap, PAPER_SCAN, timingModel } from './slide.js';
 import { cascadeField } from './stain.js';
 import { deeprSpec, saveCascadePackage, saveStainingPackage, type StainingTrainOptions } from './train.js';
@@ -99,7 +101,8 @@ describe('the cascade', () => {
   it("trains G_DR through the frozen G_VS: the style loss's gradients change G_DR and never G_VS", async () => {
     const fields = simulateFields({ count: 1, sizePx: 64, seed: 3, defocusUm: [-2, -1, 0, 1, 2] });
     const before = modelArrays(gvs).map((a) => Float32Array.from(a.data));
-    const spec = deeprSpec(tf, { ...opts, stainer: gvs, stainerPackage: stainA, weights: { adversarial: 0, perceptual: 0, style: 1, mae: 0, msssim: 0 } }, fields, fields);
+    // a random-start G_DR: an identity start gives a style loss of exactly 0 on in-focus samples
+    const spec = deeprSpec(tf, { ...opts, inputResidual: false, stainer: gvs, stainerPackage: stainA, weights: { adversarial: 0, perceptual: 0, style: 1, mae: 0, msssim: 0 } }, fields, fields);
     // the samples use the paper's −2…+2 planes; give the field every plane the sampler may draw
     for (const d of [-1.5, -0.5, 0.5, 1.5]) fields[0].af.set(d, fields[0].af.get(-1)!);
     let grOf: tfTypes.LayersModel | undefined;
@@ -111,9 +114,18 @@ describe('the cascade', () => {
     after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(before[i])));
     expect(gvs.layers.every((l) => !l.trainable)).toBe(true);
     // G_DR moved (its initial weights come from the same seed)
-    const init = modelArrays(buildRefocuser(tf, opts.baseChannels, opts.seed));
+    const init = modelArrays(buildRefocuser(tf, opts.baseChannels, opts.seed, false));
     const moved = modelArrays(grOf!).some((a, i) => a.data.some((v, k) => v !== init[i].data[k]));
     expect(moved).toBe(true);
+  });
+
+  it('G_DR starts as the identity with the input residual (zero output convolution), not without it', () => {
+    const r = lcg(9);
+    const x = tf.tensor4d(Float32Array.from({ length: 64 * 64 * 2 }, () => 2 * r() - 1), [1, 64, 64, 2]);
+    const diff = (m: tfTypes.LayersModel) => tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(x) as tfTypes.Tensor, x))).dataSync()[0]);
+    expect(diff(buildRefocuser(tf, 2, 3))).toBe(0);
+    expect(diff(buildRefocuser(tf, 2, 3, false))).toBeGreaterThan(0.1);
+    x.dispose();
   });
 
   it('refuses a cascade opened with another staining package than it was trained against', async () => {
@@ -126,7 +138,7 @@ describe('the cascade', () => {
   });
 
   it('tiled cascade = whole-field cascade away from the borders', async () => {
-    const refocus = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildRefocuser(tf, 2, 5));
+    const refocus = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildRefocuser(tf, 2, 5, false));
     const stain = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], buildStainer(tf, 2, 6));
     const w = 160, h = 128;
     const r = lcg(4);
@@ -162,5 +174,42 @@ describe('slide simulation and timing', () => {
     expect(coarse.points.length / (28 * 28)).toBeGreaterThan(0.012);
     expect(coarse.points.length / (28 * 28)).toBeLessThan(0.03);
     expect(() => measureFocusMap({ ...s, fieldsX: 0 }, FINE_MAP, 1)).toThrow(/fieldsX/);
+  });
+});
+
+describe('evaluation figures', () => {
+  it('the montage puts each panel under its label, clipped to [0, 1]', () => {
+    const n = 40;
+    const grey = [0, 1, 2].map(() => new Float32Array(n * n).fill(0.5));
+    const over = [0, 1, 2].map(() => new Float32Array(n * n).fill(2));
+    const m = labelledMontage([grey, over], ['AF', 'F1'], n);
+    expect(m.width).toBe(2 * n + 4);
+    const at = (x: number, y: number) => m.data[(y * m.width + x) * 3];
+    expect(at(10, m.height - 5)).toBe(128);
+    expect(at(n + 4 + 10, m.height - 5)).toBe(255);
+    // label glyphs: dark pixels in the strip above each panel, none in the gap
+    const dark = (x0: number, x1: number) => { let k = 0; for (let y = 0; y < 18; y++) for (let x = x0; x < x1; x++) if (at(x, y) === 0) k++; return k; };
+    expect(dark(0, n)).toBeGreaterThan(10);
+    expect(dark(n + 4, 2 * n + 4)).toBeGreaterThan(10);
+    expect(dark(n, n + 4)).toBe(0);
+    expect(() => labelledMontage([grey], ['a', 'b'], n)).toThrow(/labels/);
+  });
+
+  it('histograms are percentages of all values per integer bin', () => {
+    const h = histogramPercent([1, 1.2, 2, 2.6, 9], 1, 3);
+    expect(h).toEqual([40, 20, 20]);
+  });
+
+  it('the slide figure draws one square per field of staining.slide and outlines the focus points', async () => {
+    const out = await runOp(slide, {}, { fieldsX: 10, fieldsY: 6, fieldPx: 64 });
+    const t = out.fields as Table;
+    const fig = slideFocusFigure(t, 10);
+    expect(fig.width).toBe(3 * 100 + 4 * 16);
+    const coarse = t.rows.find((r) => r.coarseFocusPoint === 1)!;
+    const fine = t.rows.find((r) => r.fineFocusPoint === 0)!;
+    const px = (panel: number, fx: number, fy: number, dx: number, dy: number) => Array.from(fig.data.subarray(((22 + fy * 10 + dy) * fig.width + 16 + panel * 116 + fx * 10 + dx) * 3, ((22 + fy * 10 + dy) * fig.width + 16 + panel * 116 + fx * 10 + dx) * 3 + 3));
+    expect(px(2, coarse.fx as number, coarse.fy as number, 0, 0)).toEqual([0, 0, 0]);
+    expect(px(1, fine.fx as number, fine.fy as number, 0, 0)).not.toEqual([0, 0, 0]);
+    expect(px(1, fine.fx as number, fine.fy as number, 0, 0)).toEqual(px(1, fine.fx as number, fine.fy as number, 5, 5));
   });
 });

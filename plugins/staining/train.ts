@@ -49,6 +49,8 @@ export interface DeepRTrainOptions extends Omit<StainingTrainOptions, 'adversari
   stainer: LayersModel;
   stainerPackage: ModelPackage;
   weights: { adversarial: number; perceptual: number; style: number; mae: number; msssim: number };
+  /** G_DR adds its input to its output and starts as the identity (default true). */
+  inputResidual?: boolean;
 }
 
 export interface Progress {
@@ -133,7 +135,7 @@ export function deeprSpec(tf: Tf, o: DeepRTrainOptions, train: StainField[], val
   const val = batchOf(tf, valFields, (f) => f.af.get(99)!, (f) => f.af.get(0)!);
   const stainedTruth = o.stainer.predict(val.target) as Tensor;
   return {
-    buildGenerator: () => buildRefocuser(tf, o.baseChannels, o.seed),
+    buildGenerator: () => buildRefocuser(tf, o.baseChannels, o.seed, o.inputResidual ?? true),
     buildDiscriminator: () => {
       const d = buildCritic(tf, 2, o.discriminatorChannels, o.seed + 1000, 'ddr');
       perceptual = featureExtractor(tf, d, criticBlockLayers('ddr'));
@@ -161,9 +163,9 @@ export function deeprSpec(tf: Tf, o: DeepRTrainOptions, train: StainField[], val
       });
     },
     bestBy: { metric: 'mae', better: 'lower' },
-    fixed: { baseChannels: o.baseChannels, discriminatorChannels: o.discriminatorChannels, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx, seed: o.seed, staining: stainingLink(o.stainerPackage).weightsSha256 },
+    fixed: { baseChannels: o.baseChannels, discriminatorChannels: o.discriminatorChannels, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx, seed: o.seed, staining: stainingLink(o.stainerPackage).weightsSha256, inputResidual: o.inputResidual ?? true },
     generatedBy: 'focal staining-deepr trainer',
-    architecture: `G_DR with baseChannels ${o.baseChannels}`,
+    architecture: `G_DR with baseChannels ${o.baseChannels}${(o.inputResidual ?? true) ? ', input residual, identity start' : ''}`,
     config: { ...o, stainer: undefined, stainerPackage: o.stainerPackage.dir },
   };
 }
@@ -215,7 +217,7 @@ export async function saveCascadePackage(dir: string, model: LayersModel, o: Dee
       outputs: { channels: 2, axes: 'YXC', channelNames: ['DAPI', 'TxRed'] },
       pixelSizeUm: PIXEL_SIZE_UM, objectiveNa: 0.95, trainedDefocusRangeUm: [-2, 2], tilePx: 256, haloPx: 48, multipleOf: 2 ** DR_LEVELS,
       training: { command: info.command, data: DATA, iterations: info.iterations, date: new Date().toISOString().slice(0, 10) },
-      extra: { arch: 'g_dr', levels: DR_LEVELS, baseChannels: o.baseChannels, losses: o.weights, styleLoss: o.weights.style > 0, stainingPackage: link, ...info.extra },
+      extra: { arch: 'g_dr', levels: DR_LEVELS, baseChannels: o.baseChannels, inputResidual: o.inputResidual ?? true, losses: o.weights, styleLoss: o.weights.style > 0, stainingPackage: link, ...info.extra },
     },
   });
 }

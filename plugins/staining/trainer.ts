@@ -47,6 +47,7 @@ export const deeprTrainOptions = z.object({
   perceptualWeight: flag(nonNegative().default(2000), '--perceptual-weight <b>', "b, perceptual loss through D_DR's blocks (paper 2000)"),
   styleWeight: flag(nonNegative().default(500), '--style-weight <c>', "c, style loss through the frozen G_VS's down blocks (paper 500; 0 = framework 4)"),
   styleLoss: flag(z.boolean().default(true), '--no-style-loss', 'train without the style loss (framework 4; same as --style-weight 0)'),
+  inputResidual: flag(z.boolean().default(true), '--no-input-residual', "G_DR without the input residual (output = network alone, random start; the 0.1.0 demo packages); by default G_DR adds its input and starts as the identity"),
   maeWeight: flag(nonNegative().default(100), '--mae-weight <d>', 'd, MAE (paper 100)'),
   msssimWeight: flag(nonNegative().default(100), '--msssim-weight <e>', 'e, 1 − MS-SSIM (paper 100)'),
   generatorLr: flag(rate().default(1e-5), '--generator-lr <rate>', "G_DR's Adam learning rate (paper 1e-5)"),
@@ -78,7 +79,7 @@ async function runStaining(ctx: TrainerContext, o: z.output<typeof stainingTrain
   r.generator.dispose();
   const best = await loadLayersModel(tf, join(out, 'generator'));
   const pkg = await t.saveStainingPackage(join(out, 'model'), best, o, {
-    name: o.name ?? 'staining', version: o.modelVersion, command: `focal train staining ${ctx.argv.join(' ')}`.trim(), iterations: r.iteration,
+    name: o.name ?? 'staining', version: o.modelVersion, command: `focal ${ctx.argv.join(' ')}`, iterations: r.iteration,
     extra: { bestIteration: r.bestIteration, validation: r.best, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx },
   });
   ctx.log(`staining: wrote ${pkg.dir} (best iteration ${r.bestIteration}: ${JSON.stringify(r.best)})`);
@@ -102,7 +103,7 @@ async function runDeepR(ctx: TrainerContext, o: z.output<typeof deeprTrainOption
   r.generator.dispose();
   const best = await loadLayersModel(tf, join(out, 'generator'));
   const pkg = await t.saveCascadePackage(join(out, 'model'), best, opts, {
-    name: o.name ?? (weights.style > 0 ? 'staining-cascade' : 'staining-cascade-nostyle'), version: o.modelVersion, command: `focal train staining.deepr ${ctx.argv.join(' ')}`.trim(), iterations: r.iteration,
+    name: o.name ?? (weights.style > 0 ? 'staining-cascade' : 'staining-cascade-nostyle'), version: o.modelVersion, command: `focal ${ctx.argv.join(' ')}`, iterations: r.iteration,
     extra: { bestIteration: r.bestIteration, validation: r.best, patch: o.patch, batch: o.batch, fields: o.fields, fieldPx: o.fieldPx, trainDefocusUm: t.DR_TRAIN_DEFOCUS_UM },
   });
   ctx.log(`staining.deepr: wrote ${pkg.dir} (best iteration ${r.bestIteration}: ${JSON.stringify(r.best)})`);

@@ -227,4 +227,28 @@ describe('pyramidal OME-TIFF writer and lazy reader', () => {
     expect(r.v).toBe(stack.planes[1][150 * 300 + 250]);
     expect(r.v1).toBe(halveRef(stack.planes[0], 300, 200, true).data[10 * 150 + 20]);
   });
+  it('a one-plane pyramid chains its levels in the main IFD chain too: OpenSlide and tifffile both see every level', async (ctx) => {
+    const py = process.env.FOCAL_PYTHON ?? '/usr/bin/python3';
+    try {
+      await run(py, ['-c', 'import openslide, tifffile']);
+    } catch {
+      ctx.skip('python3-openslide or python3-tifffile is not installed (apt-get install python3-openslide python3-tifffile)');
+    }
+    const stack = makeStack('uint16', 300, 200);
+    const path = join(dir, 'openslide.ome.tif');
+    await writePyramidalTiff(path, stackRegionSource(stack), { tileSize: 64 });
+    const script = [
+      'import sys, json, openslide, tifffile',
+      's = openslide.OpenSlide(sys.argv[1])',
+      'with tifffile.TiffFile(sys.argv[1]) as t:',
+      '    print(json.dumps({"openslide": [list(d) for d in s.level_dimensions], "series": len(t.series), "tifffile": [list(l.shape) for l in t.series[0].levels]}))',
+    ].join('\n');
+    const r = JSON.parse((await run(py, ['-c', script, path])).stdout);
+    expect(r).toEqual({ openslide: [[300, 200], [150, 100], [75, 50], [38, 25]], series: 1, tifffile: [[200, 300], [100, 150], [50, 75], [25, 38]] });
+    // Focal's readers: one plane, the SubIFD levels
+    const img = await openTiffImage(path);
+    expect(img.levels.map((l) => l.width)).toEqual([300, 150, 75, 38]);
+    await img.close();
+    expect((await readTiff(path)).planes.length).toBe(1);
+  });
 });

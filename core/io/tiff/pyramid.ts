@@ -24,6 +24,13 @@ export interface PyramidOptions {
   bigTiff?: boolean;
   /** Create the output folder if needed. */
   mkdir?: boolean;
+  /**
+   * One-plane images: also chain the reduced levels after the full-resolution IFD in the main
+   * IFD chain (the same IFDs the SubIFDs tag lists), so that readers that follow only the main
+   * chain (OpenSlide's generic tiled TIFF, libtiff tools) see the levels too. Default true;
+   * ignored for several planes (there each plane's IFD follows the last).
+   */
+  chainLevels?: boolean;
   signal?: AbortSignal;
   /** Fraction of level-0 rows written, 0…1. */
   onProgress?: (fraction: number) => void;
@@ -245,7 +252,10 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
         const data = await pending;
         const rows = Math.min(tileSize, height - b * tileSize);
         if (data.length !== width * rows) throw new FocalError('E_ARGUMENT', `the source gave ${data.length} pixels for a band of ${width}×${rows}`, { field: 'source' });
-        if (b + 1 < bands) pending = readBand(b + 1);
+        if (b + 1 < bands) {
+          pending = readBand(b + 1);
+          pending.catch(() => undefined); // awaited next turn; a failure while this band is written must not go unhandled
+        }
         await pushBand(0, data, rows, b + 1 === bands);
         rowsDone += rows;
         options.onProgress?.(rowsDone / totalRows);
@@ -311,8 +321,10 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
     if (pos & 1) ifds.push(new Uint8Array(1));
     for (let p = 0; p < planeCount; p++) {
       const pad = (b: Uint8Array): Uint8Array => (b.byteLength & 1 ? concat2(b, new Uint8Array(1)) : b);
-      ifds.push(pad(encodeIfd(entries(0, planes[p][0], p === 0, subAt[p]), mainAt[p], p + 1 < planeCount ? mainAt[p + 1] : 0, bigTiff)));
-      for (let k = 1; k < sizes.length; k++) ifds.push(pad(encodeIfd(entries(k, planes[p][k], false, []), subAt[p][k - 1], 0, bigTiff)));
+      // one plane: level k's IFD is also the main chain's next page (OpenSlide sees the levels)
+      const chain = planeCount === 1 && (options.chainLevels ?? true) && sizes.length > 1;
+      ifds.push(pad(encodeIfd(entries(0, planes[p][0], p === 0, subAt[p]), mainAt[p], p + 1 < planeCount ? mainAt[p + 1] : chain ? subAt[p][0] : 0, bigTiff)));
+      for (let k = 1; k < sizes.length; k++) ifds.push(pad(encodeIfd(entries(k, planes[p][k], false, []), subAt[p][k - 1], chain && k + 1 < sizes.length ? subAt[p][k] : 0, bigTiff)));
     }
     await write(ifds);
     const head = new Uint8Array(header);

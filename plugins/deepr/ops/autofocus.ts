@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineOperation, z } from '../../../core/index.js';
 import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
 import { runPlanes } from './run-model.js';
@@ -24,13 +26,25 @@ export const autofocus = defineOperation({
   params: z.strictObject({
     ...modelParams,
     // safety hook (issue 17, plugins/deepr/safety.ts)
+    planeMean: z.number().optional().describe("Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole"),
+    planeStd: z.number().positive().optional().describe("Standardise with this σ instead of each plane's own (with planeMean)"),
     safety: z.enum(SAFETY_MODES).default('off').describe("Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output"),
   }),
+  planeStatistics: { meanParam: 'planeMean', stdParam: 'planeStd' },
+  // Tile by tile only with the whole plane's statistics (else each tile would be standardised by
+  // its own) and without the safety check (it fits a defocus to the whole plane); the halo is the
+  // package's context (haloPx). Pieces differ from the whole-plane result near piece borders
+  // within the network's receptive field (measured in plugins/deepr/ops/autofocus-tiled.test.ts).
+  tiling(params) {
+    if (params.planeMean === undefined || params.planeStd === undefined || params.safety !== 'off') return undefined;
+    const haloPx = params.overlapPx ?? (JSON.parse(readFileSync(join(resolveModelDir(params.model ?? DEMO_MODEL), 'manifest.json'), 'utf8')) as { haloPx: number }).haloPx;
+    return { haloPx, dtype: 'float32' };
+  },
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
-    const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, true);
+    const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble, planeMean: params.planeMean, planeStd: params.planeStd }, true);
     return { image: params.safety === 'off' ? out : await withSafety(image, out, {}, ctx.signal) };
   },
 });

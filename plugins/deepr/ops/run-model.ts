@@ -7,6 +7,17 @@ export interface ModelRunParams {
   engine: 'auto' | 'onnxruntime' | 'tfjs';
   /** One pass, or the mean over the 8 flips/rotations; default: the package's `extra.ensemble`, else 'none'. */
   ensemble?: Ensemble;
+  /** Standardise with this mean and σ instead of each plane's own (a streamed run passes the whole plane's). */
+  planeMean?: number;
+  planeStd?: number;
+}
+
+/** `(x − mean) / std` with given statistics (σ ≤ 0 counts as 1, as `standardise` does). */
+function standardiseWith(plane: ArrayLike<number>, mean: number, std: number): { data: Float32Array; mean: number; std: number } {
+  const s = std > 0 ? std : 1;
+  const data = new Float32Array(plane.length);
+  for (let i = 0; i < plane.length; i++) data[i] = (plane[i] - mean) / s;
+  return { data, mean, std: s };
 }
 
 /** The package's recommended ensemble (`extra.ensemble`), 'none' where it names none. */
@@ -33,7 +44,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
-      const n = standardise(stack.planes[i]);
+      const n = params.planeMean !== undefined && params.planeStd !== undefined ? standardiseWith(stack.planes[i], params.planeMean, params.planeStd) : standardise(stack.planes[i]);
       const passes = ensemble === 'dihedral8' ? AUGMENT_COUNT : 1;
       let pass = 0;
       const out = await selfEnsemble(n.data, stack.width, stack.height, ensemble, async (data, width, height) => {

@@ -57,6 +57,10 @@ export const crop = defineOperation({
   inputs: { stack: { type: 'stack', description: 'Hyperstack to crop' } },
   outputs: { stack: { type: 'stack', description: 'The cropped hyperstack' } },
   params: cropParams,
+  window(rect, input) {
+    checkRectangle(rect, input.width, input.height);
+    return rect;
+  },
   run(ctx, { stack }, rect) {
     return {
       stack: cropStack(stack, rect, (done, total) => {

@@ -1,0 +1,260 @@
+/**
+ * Streaming a pipeline (issue 21): the pipeline's graph turned into region sources, so that an
+ * image larger than memory flows from a lazy input (TIFF, OME-Zarr) through the nodes into a
+ * tiled writer region by region. Nothing is computed here: every output is a `RegionSource`
+ * whose reads pull the pixels they need through the chain.
+ *
+ * A node becomes
+ * - a **window** of its input when its op declares `window` (stack.crop): reads are offset;
+ * - a **tiled operation** (`tiledOperation`) when its op declares `tiling` for these params;
+ *   chained, each stage reads its own halo from the stage before, so the halos add up;
+ * - a **whole-plane run** when neither, provided its input (all planes) fits in a quarter of
+ *   the memory budget (input, output and the op's working copies): the input is read whole
+ *   while planning, the op runs once, and its result is served from memory;
+ * - for a larger one-plane input of an op that declares `planeStatistics` (learned ops that
+ *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
+ *   params, and the op tiled with the tiling it then declares;
+ * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
+ */
+import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
+import { createImage, isImage } from '../data/image.js';
+import { createStack, isStack, type Stack } from '../data/stack.js';
+import { FocalError, throwIfAborted } from '../errors.js';
+import { checkRegion, stackRegionSource, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
+import type { OperationCatalog } from '../plugin/catalog.js';
+import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
+import { withoutPrototype } from '../plugin/params.js';
+import { asOpError } from './op-error.js';
+import { parseRef, type Pipeline } from './schema.js';
+import { tiledOperation } from './tiled.js';
+
+export interface StreamOptions {
+  catalog: OperationCatalog;
+  /** The pipeline's image/stack inputs, opened lazily. */
+  inputs: Record<string, RegionSource>;
+  /** Memory the run may use, bytes. */
+  budgetBytes: number;
+  /** Largest piece a tiled op runs on, px per side (the writer's band height too). */
+  tileSize: number;
+  services: ServiceProvider;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** How one node streams, for the log and the run record. */
+export interface StreamNodePlan {
+  node: string;
+  op: string;
+  mode: 'window' | 'tiled' | 'whole';
+  /** Halo this node reads around each region, px (tiled). */
+  haloPx?: number;
+  /** Halo from the pipeline input to this node's output, summed along the chain, px. */
+  totalHaloPx: number;
+  width: number;
+  height: number;
+  dtype: DType;
+}
+
+export interface StreamPlan {
+  /** Pipeline output name → where its pixels come from. */
+  outputs: Record<string, RegionSource>;
+  nodes: StreamNodePlan[];
+}
+
+/** Bytes of all planes of a region source at level 0. */
+export function sourceBytes(s: Pick<RegionSource, 'width' | 'height' | 'sizeC' | 'sizeZ' | 'sizeT' | 'dtype'>): number {
+  return s.width * s.height * s.sizeC * s.sizeZ * s.sizeT * bytesPerSample(s.dtype);
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number): string => `${(bytes / MB).toFixed(0)} MB`;
+
+/**
+ * Memory one band of `rows` rows costs along a chain: each tiled stage holds its input band
+ * with halos and its output band; the writer two bands per level (≈ 2 × width × rows × bytes).
+ */
+export function streamBandBytes(plan: StreamPlan, rows: number): number {
+  // a stage is asked for the band plus the halos of the stages after it and reads its own on top: bound both by the chain's largest sum
+  const halo = Math.max(0, ...plan.nodes.map((n) => n.totalHaloPx));
+  let total = 0;
+  for (const n of plan.nodes) {
+    if (n.mode !== 'tiled') continue;
+    total += (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
+  }
+  // outputs are written one after the other: the widest writer's bands count
+  let writer = 0;
+  for (const o of Object.values(plan.outputs)) writer = Math.max(writer, 2 * o.width * rows * bytesPerSample(o.dtype));
+  return total + writer;
+}
+
+/** A rectangle of a source as a source of its own (the stack.crop window). */
+function windowSource(input: RegionSource, rect: { x: number; y: number; width: number; height: number }, name: string): RegionSource {
+  if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > input.width || rect.y + rect.height > input.height) {
+    throw new FocalError('E_PARAMS', `${name}: the rectangle ${rect.x},${rect.y} ${rect.width}×${rect.height} does not lie inside the ${input.width}×${input.height} px image`, { field: 'width' });
+  }
+  return {
+    ...input,
+    width: rect.width,
+    height: rect.height,
+    readRegion(region: RegionRequest, opts?: { signal?: AbortSignal }): Promise<PixelArray> {
+      checkRegion({ ...input, width: rect.width, height: rect.height, levels: undefined }, { ...region, level: 0 }, name);
+      return input.readRegion({ ...region, level: 0, x: region.x + rect.x, y: region.y + rect.y }, opts);
+    },
+  };
+}
+
+/**
+ * Mean and population σ of a one-plane source, read band by band (`rows` rows at a time),
+ * as `standardise` computes them on the whole plane (shifted sums in float64).
+ */
+export async function planeMeanStd(src: RegionSource, rows: number, signal?: AbortSignal): Promise<{ mean: number; std: number }> {
+  let n = 0;
+  let shift = Number.NaN;
+  let s1 = 0;
+  let s2 = 0;
+  for (let y = 0; y < src.height; y += rows) {
+    throwIfAborted(signal);
+    const band = await src.readRegion({ x: 0, y, w: src.width, h: Math.min(rows, src.height - y) }, { signal });
+    if (Number.isNaN(shift)) shift = band[0];
+    for (let i = 0; i < band.length; i++) {
+      const d = band[i] - shift;
+      s1 += d;
+      s2 += d * d;
+    }
+    n += band.length;
+  }
+  const m = s1 / n;
+  const std = Math.sqrt(Math.max(0, s2 / n - m * m));
+  return { mean: shift + m, std: std > 0 ? std : 1 };
+}
+
+/** Runs an op once on its whole input (read whole, which the caller checked fits) and serves its result from memory. */
+async function runWholePlanes(op: AnyOperationDef, node: string, input: RegionSource, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
+  const [[inName, inSpec]] = Object.entries(op.inputs as Record<string, { type: string }>);
+  const signal = opts.signal;
+  const planes: PixelArray[] = [];
+  for (let t = 0; t < input.sizeT; t++)
+    for (let z = 0; z < input.sizeZ; z++)
+      for (let c = 0; c < input.sizeC; c++) {
+        throwIfAborted(signal);
+        planes.push(await input.readRegion({ c, z, t, x: 0, y: 0, w: input.width, h: input.height }, { signal }));
+      }
+  const value =
+    inSpec.type === 'image'
+      ? createImage({ width: input.width, height: input.height, dtype: input.dtype, data: planes[0], calibration: input.calibration })
+      : createStack({ width: input.width, height: input.height, sizeC: input.sizeC, sizeZ: input.sizeZ, sizeT: input.sizeT, dtype: input.dtype, planes, calibration: input.calibration, channelNames: input.channelNames });
+  const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: signal ?? new AbortController().signal, services: opts.services, nodeId: node, wants: (o) => o === port };
+  let out: unknown;
+  try {
+    out = ((await op.run(ctx, { [inName]: value }, op.params.parse(params))) as Record<string, unknown>)[port];
+  } catch (err) {
+    throw asOpError(op, err);
+  }
+  if (isImage(out)) return stackRegionSource({ ...out, sizeC: 1, sizeZ: 1, sizeT: 1, channelNames: [], planes: [out.data] });
+  if (isStack(out)) return stackRegionSource(out as Stack);
+  throw new FocalError('E_PORT', `node '${node}' (${op.id}): output '${port}' is not an image or stack`, { field: `/nodes/${node}` });
+}
+
+/**
+ * Plans a streamed run of `pipeline`: every pipeline output must be an image or stack, every
+ * node must have one image/stack input port; see the module comment for how each node runs.
+ *
+ * @throws FocalError `E_UNSUPPORTED` naming the node, the op and the size in MB when a node
+ *   needs whole planes that do not fit the budget, or the graph has a shape streaming does not
+ *   take (table outputs, nodes with several inputs).
+ */
+export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promise<StreamPlan> {
+  const nodes: StreamNodePlan[] = [];
+  const sources = new Map<string, Promise<{ src: RegionSource; halo: number }>>();
+  const ops = new Map<string, AnyOperationDef>();
+  const wholeLimit = opts.budgetBytes / 4;
+
+  const build = async (ref: string, user: string): Promise<{ src: RegionSource; halo: number }> => {
+    const r = parseRef(ref);
+    if (r.kind === 'input') {
+      const src = opts.inputs[r.input];
+      if (!src) throw new FocalError('E_UNSUPPORTED', `${user}: input '${r.input}' is not an image or stack that opens region by region; a streamed run takes image inputs only`, { field: `/inputs/${r.input}` });
+      return { src, halo: 0 };
+    }
+    const key = `${r.node}.${r.port}`;
+    let p = sources.get(key);
+    if (!p) {
+      p = buildNode(r.node, r.port);
+      sources.set(key, p);
+    }
+    return p;
+  };
+
+  const buildNode = async (id: string, port: string): Promise<{ src: RegionSource; halo: number }> => {
+    const node = pipeline.nodes[id];
+    const entry = opts.catalog.get(node.op);
+    if (!entry) throw new FocalError('E_OP_NOT_FOUND', `node '${id}': unknown operation '${node.op}'`, { op: node.op, field: `/nodes/${id}` });
+    const op = ops.get(node.op) ?? (await entry.load());
+    ops.set(node.op, op);
+    const inPorts = Object.entries(op.inputs as Record<string, { type: string }>);
+    const outSpec = (op.outputs as Record<string, { type: string }>)[port];
+    const bound = Object.entries(node.in ?? {});
+    if (inPorts.length !== 1 || bound.length !== 1 || (inPorts[0][1].type !== 'image' && inPorts[0][1].type !== 'stack') || !outSpec || (outSpec.type !== 'image' && outSpec.type !== 'stack')) {
+      throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) cannot be streamed: a streamed run takes nodes with one image or stack input and image or stack outputs`, { op: node.op, field: `/nodes/${id}` });
+    }
+    const { src: input, halo: before } = await build(bound[0][1], `node '${id}'`);
+    if (inPorts[0][1].type === 'image' && input.sizeC * input.sizeZ * input.sizeT !== 1) {
+      throw new FocalError('E_PORT', `node '${id}' (${node.op}): input '${inPorts[0][0]}' is an image but gets ${input.sizeC * input.sizeZ * input.sizeT} planes`, { op: node.op, field: `/nodes/${id}/in/${inPorts[0][0]}` });
+    }
+    const params = withoutPrototype(node.params ?? {});
+    const parsed = op.params.safeParse(params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new FocalError('E_PARAMS', `node '${id}' (${node.op}): ${issue.path.join('.') || 'params'}: ${issue.message}`, { op: node.op, field: `/nodes/${id}/params` });
+    }
+    const win = op.window?.(parsed.data, { width: input.width, height: input.height });
+    if (win) {
+      const src = windowSource(input, win, `node '${id}' (${node.op})`);
+      nodes.push({ node: id, op: node.op, mode: 'window', totalHaloPx: before, width: src.width, height: src.height, dtype: src.dtype });
+      return { src, halo: before };
+    }
+    const tiling = Object.keys(op.outputs).length === 1 ? op.tiling?.(parsed.data, { dtype: input.dtype, calibration: input.calibration }) : undefined;
+    if (tiling) {
+      const src = tiledOperation(op, input, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger });
+      nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: tiling.haloPx, totalHaloPx: before + tiling.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+      return { src, halo: before + tiling.haloPx };
+    }
+    const bytes = sourceBytes(input);
+    const stats = op.planeStatistics;
+    if (bytes > wholeLimit && stats && input.sizeC * input.sizeZ * input.sizeT === 1 && Object.keys(op.outputs).length === 1) {
+      // a learned op that standardises its plane: measure the plane's mean and σ in one pass, then tile with them
+      const { mean, std } = await planeMeanStd(input, opts.tileSize, opts.signal);
+      const withStats = { ...params, [stats.meanParam]: mean, [stats.stdParam]: std };
+      const statParsed = op.params.safeParse(withStats);
+      const plan = statParsed.success ? op.tiling?.(statParsed.data, { dtype: input.dtype, calibration: input.calibration }) : undefined;
+      if (plan) {
+        opts.logger.info(`node '${id}' (${node.op}): tiles standardised with the whole plane's mean ${mean.toPrecision(6)} and σ ${std.toPrecision(6)}`, { node: id });
+        const src = tiledOperation(op, input, withStats, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger });
+        nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+        return { src, halo: before + plan.haloPx };
+      }
+    }
+    if (bytes > wholeLimit) {
+      const what = `${input.width}×${input.height} ${input.dtype}${input.sizeC * input.sizeZ * input.sizeT > 1 ? ` × ${input.sizeC * input.sizeZ * input.sizeT} planes` : ''}`;
+      throw new FocalError(
+        'E_UNSUPPORTED',
+        `node '${id}' (${node.op}) needs whole planes, and its input is ${mb(bytes)} (${what}), more than a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb) allows; crop a region first (stack.crop) or raise --memory-mb`,
+        { op: node.op, field: `/nodes/${id}` },
+      );
+    }
+    opts.logger.info(`node '${id}' (${node.op}) needs whole planes: running it on its ${mb(bytes)} input in memory`, { node: id });
+    const src = await runWholePlanes(op, id, input, params, port, opts);
+    nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+    return { src, halo: 0 };
+  };
+
+  const outputs: Record<string, RegionSource> = {};
+  for (const [name, ref] of Object.entries(pipeline.outputs)) {
+    outputs[name] = (await build(ref, `output '${name}'`)).src;
+  }
+  // a node nobody's output uses still runs in an in-memory run; a streamed one has to say so
+  for (const [id, node] of Object.entries(pipeline.nodes)) {
+    if (!nodes.some((n) => n.node === id)) opts.logger.warn(`node '${id}' (${node.op}) feeds no output: a streamed run skips it`, { node: id });
+  }
+  return { outputs, nodes };
+}

@@ -1,0 +1,131 @@
+/**
+ * Streamed `focal run` (issue 21, core/pipeline/stream.ts + PipelineRunner.runStreamed): a
+ * pipeline run region by region into tiled pyramids equals the in-memory run; a node that
+ * needs whole planes over the budget is refused by name; cancellation leaves nothing; an
+ * OME-Zarr input streams to OME-TIFF.
+ */
+import 'reflect-metadata';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContainer, createStack, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, standardise, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
+import { builtinPlugins } from '../plugins/index.js';
+import { focal, tempDir } from './helpers.js';
+
+const registry = new PluginRegistry();
+for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
+const runner = createContainer({ catalog: registry, logger: new MemoryLogger() }).resolve(PipelineRunner);
+const dir = tempDir('focal-stream-run-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const W = 300;
+const H = 700;
+function slide(): Stack {
+  const d = new Uint16Array(W * H);
+  for (let i = 0; i < d.length; i++) {
+    const x = i % W;
+    const y = Math.floor(i / W);
+    d[i] = Math.round(1000 + 800 * Math.sin(x / 9) * Math.cos(y / 13) + ((x * 7919 + y * 104729) % 257));
+  }
+  return createStack({ width: W, height: H, dtype: 'uint16', planes: [d], calibration: { pixelWidthUm: 0.5, pixelHeightUm: 0.5 } });
+}
+const input = join(dir, 'in.ome.tif');
+const pipeline = (nodes: Record<string, unknown>, outputs: Record<string, string>, name = 'stream-test'): string => {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, inputs: { stack: { type: 'stack' } }, nodes, outputs }));
+  return file;
+};
+// two Gaussians (halos 8 + 6 px add up), a crop window, and a whole-plane min–max rescale of the crop
+const CHAIN = {
+  a: { op: 'filter.gaussian', in: { stack: 'stack' }, params: { sigmaPx: 2 } },
+  b: { op: 'filter.gaussian', in: { stack: 'a.stack' }, params: { sigmaPx: 1.5 } },
+  region: { op: 'stack.crop', in: { stack: 'b.stack' }, params: { x: 40, y: 100, width: 200, height: 300 } },
+  scaled: { op: 'stack.convert', in: { stack: 'region.stack' }, params: { dtype: 'uint8', scale: 'minmax' } },
+};
+
+describe('streamed runs (issue 21)', () => {
+  beforeAll(() => writePyramidalTiff(input, stackRegionSource(slide()), { tileSize: 128, levels: 1 }));
+
+  it('a streamed Gaussian chain (tiles 128) equals the in-memory run exactly, written as pyramids', async () => {
+    const file = pipeline(CHAIN, { blurred: 'b.stack', crop8: 'scaled.stack' });
+    const mem = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'mem'), tiff: 'ome', stream: 'never' });
+    const events: RunEvent[] = [];
+    const str = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'str'), stream: 'always', tileSize: 128, onEvent: (e) => events.push(e) });
+    expect(readdirSync(join(dir, 'str')).sort()).toEqual(['blurred.ome.tif', 'crop8.ome.tif', 'run.json']);
+    for (const name of ['blurred', 'crop8']) {
+      const [a, b] = [await readTiff(mem.outputs.find((o) => o.name === name)!.files[0]), await readTiff(str.outputs.find((o) => o.name === name)!.files[0])];
+      expect([b.width, b.height, b.dtype]).toEqual([a.width, a.height, a.dtype]);
+      expect(Buffer.from(b.planes[0].buffer).equals(Buffer.from(a.planes[0].buffer))).toBe(true);
+    }
+    const lazy = await openTiffImage(join(dir, 'str', 'blurred.ome.tif'));
+    expect(lazy.levels.map((l) => [l.width, l.height, l.blockWidth])).toEqual([[300, 700, 128], [150, 350, 128], [75, 175, 128], [38, 88, 128]]);
+    await lazy.close();
+    const record = JSON.parse(readFileSync(join(dir, 'str', 'run.json'), 'utf8'));
+    expect(record.stream).toMatchObject({ tileSize: 128, format: 'ome-tiff', nodes: [{ node: 'a', mode: 'tiled', haloPx: 8, totalHaloPx: 8 }, { node: 'b', mode: 'tiled', haloPx: 6, totalHaloPx: 14 }, { node: 'region', mode: 'window' }, { node: 'scaled', mode: 'whole' }] });
+    const progress = events.filter((e) => e.type === 'run-progress').map((e) => (e as { fraction: number }).fraction);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.every((f, i) => i === 0 || f >= progress[i - 1])).toBe(true);
+  });
+
+  it('auto: an input over a quarter of --memory-mb streams; a whole-plane node over it is refused naming node, op and MB', async () => {
+    const blur = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'blur');
+    await runner.run({ pipelineFile: blur, inputs: { stack: input }, outDir: join(dir, 'auto'), memoryMb: 1 });
+    expect(readdirSync(join(dir, 'auto')).sort()).toEqual(['blurred.ome.tif', 'run.json']);
+    // a roomy budget: the same run loads the stack whole, as before
+    await runner.run({ pipelineFile: blur, inputs: { stack: input }, outDir: join(dir, 'auto-mem'), report: false });
+    expect(readdirSync(join(dir, 'auto-mem')).sort()).toEqual(['blurred.tif', 'run.json']);
+    const minmax = pipeline({ a: CHAIN.a, scaled: { op: 'stack.convert', in: { stack: 'a.stack' }, params: { dtype: 'uint8', scale: 'minmax' } } }, { out: 'scaled.stack' }, 'minmax');
+    const err = await runner.run({ pipelineFile: minmax, inputs: { stack: input }, outDir: join(dir, 'refused'), memoryMb: 1 }).catch((e: unknown) => e);
+    expect(isFocalError(err) && err.code).toBe('E_UNSUPPORTED');
+    expect((err as Error).message).toMatch(/^node 'scaled' \(stack\.convert\) needs whole planes, and its input is 0 MB \(300×700 uint16\), more than a quarter of the memory budget \(1 MB, --memory-mb\)/);
+    expect(existsSync(join(dir, 'refused'))).toBe(false);
+  });
+
+  it('cancelled mid-write: the run is E_CANCELLED and leaves nothing behind', async () => {
+    const file = pipeline(CHAIN, { blurred: 'b.stack', crop8: 'scaled.stack' }, 'cancel');
+    const ac = new AbortController();
+    const err = await runner
+      .run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'cancelled'), stream: 'always', tileSize: 16, signal: ac.signal, onEvent: (e) => e.type === 'run-progress' && e.fraction > 0.2 && ac.abort() })
+      .catch((e: unknown) => e);
+    expect(isFocalError(err) && err.code).toBe('E_CANCELLED');
+    expect(existsSync(join(dir, 'cancelled'))).toBe(false);
+  });
+
+  it('an OME-Zarr input streams to OME-TIFF (and OME-Zarr v2 out through the CLI)', async () => {
+    const zarr = join(dir, 'in.ome.zarr');
+    await writeOmeZarr(zarr, stackRegionSource(slide()), { chunkSize: 64, zarrFormat: 2 });
+    const file = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'zarr-in');
+    await runner.run({ pipelineFile: file, inputs: { stack: zarr }, outDir: join(dir, 'from-zarr'), stream: 'always', tileSize: 128 });
+    await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'from-tiff'), stream: 'never', report: false });
+    const [a, b] = [await readTiff(join(dir, 'from-tiff', 'blurred.tif')), await readTiff(join(dir, 'from-zarr', 'blurred.ome.tif'))];
+    expect(Buffer.from(b.planes[0].buffer).equals(Buffer.from(a.planes[0].buffer))).toBe(true);
+    const r = focal(['run', file, '-i', zarr, '-o', join(dir, 'cli'), '--stream', 'always', '--stream-format', 'ome-zarr', '--zarr-format', '2', '--tile-size', '128', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = await openOmeZarr(join(dir, 'cli', 'blurred.ome.zarr'));
+    expect([out.width, out.height, out.levels.length, out.levels[0].blockWidth]).toEqual([300, 700, 4, 128]);
+    const px = await out.readRegion({ x: 0, y: 0, w: W, h: H });
+    expect(Buffer.from(px.buffer).equals(Buffer.from(a.planes[0].buffer))).toBe(true);
+    await out.close();
+    const bad = focal(['run', file, '-i', zarr, '-o', join(dir, 'cli-bad'), '--stream', 'sometimes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--stream');
+  });
+  it('Deep-R on a plane over the budget: the plane\'s mean and σ measured in one pass, then tiled with the package halo', async () => {
+    const img = await openTiffImage(input);
+    const doc = { name: 'focus', inputs: { stack: { type: 'stack' } }, nodes: { a: CHAIN.a, focus: { op: 'deepr.autofocus', in: { image: 'a.stack' }, params: { engine: 'onnxruntime' } } }, outputs: { focused: 'focus.image' } };
+    const logger = new MemoryLogger();
+    const plan = await planStream(doc as never, { catalog: registry, inputs: { stack: img }, budgetBytes: 1 << 20, tileSize: 64, services: { resolve: () => { throw new Error('no services'); } }, logger });
+    expect(plan.nodes.map((n) => [n.node, n.mode, n.haloPx, n.totalHaloPx])).toEqual([['a', 'tiled', 8, 8], ['focus', 'tiled', 64, 72]]);
+    // the statistics are the blurred plane's, as the whole-plane op would standardise it
+    const blurred = (await runner.run({ pipelineFile: pipeline({ a: CHAIN.a }, { b: 'a.stack' }, 'stats'), inputs: { stack: input }, outDir: join(dir, 'stats'), stream: 'never', report: false }), await readTiff(join(dir, 'stats', 'b.tif')));
+    const own = standardise(blurred.planes[0]);
+    const line = logger.records.find((r) => r.message.includes('standardised with the whole plane'))!.message;
+    const [m, sd] = [...line.matchAll(/(?:mean|σ) ([\d.e+-]+)/g)].map((x) => Number(x[1]));
+    expect(m / own.mean).toBeCloseTo(1, 5);
+    expect(sd / own.std).toBeCloseTo(1, 5);
+    const piece = await plan.outputs.focused.readRegion({ x: 100, y: 300, w: 64, h: 64 });
+    expect(piece).toBeInstanceOf(Float32Array);
+    expect(piece.every(Number.isFinite)).toBe(true);
+    await img.close();
+  }, 60_000);
+});

@@ -1182,6 +1182,18 @@ export const builtinManifests: PluginManifest[] = [
                 "dihedral8"
               ]
             },
+            "trainingFamilies": {
+              "flags": "--training-families <names>",
+              "description": "specimen-library families the --synthetic sources were rendered from (comma-separated), recorded in the manifest (extra.trainingFamilies)",
+              "type": "string",
+              "pattern": "^[a-z0-9-]+(,[a-z0-9-]+)*$"
+            },
+            "heldOutFamilies": {
+              "flags": "--held-out-families <names>",
+              "description": "families kept out of training for the generalisation evaluation (comma-separated), recorded in the manifest (extra.heldOutFamilies); one also in --training-families is refused",
+              "type": "string",
+              "pattern": "^[a-z0-9-]+(,[a-z0-9-]+)*$"
+            },
             "resume": {
               "flags": "--resume",
               "description": "continue from <out>/checkpoint",

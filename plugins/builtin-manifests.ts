@@ -863,12 +863,15 @@ export const builtinManifests: PluginManifest[] = [
             },
             "planeMean": {
               "description": "Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole",
-              "type": "number"
+              "type": "number",
+              "minimum": -1000000000000,
+              "maximum": 1000000000000
             },
             "planeStd": {
               "description": "Standardise with this σ instead of each plane's own (with planeMean)",
               "type": "number",
-              "exclusiveMinimum": 0
+              "exclusiveMinimum": 0,
+              "maximum": 1000000000000
             },
             "safety": {
               "default": "off",

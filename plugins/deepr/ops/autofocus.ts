@@ -26,8 +26,8 @@ export const autofocus = defineOperation({
   params: z.strictObject({
     ...modelParams,
     // safety hook (issue 17, plugins/deepr/safety.ts)
-    planeMean: z.number().optional().describe("Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole"),
-    planeStd: z.number().positive().optional().describe("Standardise with this σ instead of each plane's own (with planeMean)"),
+    planeMean: z.number().min(-1e12).max(1e12).optional().describe("Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole"),
+    planeStd: z.number().positive().max(1e12).optional().describe("Standardise with this σ instead of each plane's own (with planeMean)"),
     safety: z.enum(SAFETY_MODES).default('off').describe("Default 'off' for now (see docs/deepr.md). 'consistency': blur the output by the best-fitting defocus and compare with the input; return the input when it is already in focus, blend towards it when the output does not explain it. 'off': the raw network output"),
   }),
   planeStatistics: { meanParam: 'planeMean', stdParam: 'planeStd' },

@@ -193,6 +193,17 @@ async function main(): Promise<void> {
     const planesUsed = DZ.filter((dz) => dz >= 1);
     return families.flatMap((f) => Array.from({ length: fields }, (_, i) => mean(planesUsed.map((dz) => scores[`${f}|${dz}|${m}|${k}`][i]))));
   };
+  // the worst single plane for each Deep-R variant: the largest SSIM loss against its own input
+  const worst: string[] = [];
+  for (const m of ['deepr', 'deepr-1pass', 'deepr+safety'] as const) {
+    let w = { d: Infinity, where: '' };
+    for (const f of families) for (const dz of DZ) scores[`${f}|${dz}|${m}|ssim`].forEach((v, i) => {
+      const d = v - scores[`${f}|${dz}|input|ssim`][i];
+      if (d < w.d) w = { d, where: `${f}, seed ${i + 1}, ${dz} µm` };
+    });
+    const below = families.flatMap((f) => DZ.flatMap((dz) => scores[`${f}|${dz}|${m}|ssim`].map((v, i) => v - scores[`${f}|${dz}|input|ssim`][i]))).filter((d) => d < -0.005).length;
+    worst.push(`| ${m} | ${w.d.toFixed(4)} (${w.where}) | ${below} of ${families.length * fields * DZ.length} |`);
+  }
   const vsClassical: string[] = [];
   for (const [a, b] of [['deepr', 'richardson-lucy'], ['deepr', 'landweber'], ['deepr', 'input'], ['deepr-1pass', 'richardson-lucy'], ['deepr+safety', 'richardson-lucy']] as [Method, Method][]) {
     for (const k of ['ssim', 'psnr'] as const) {
@@ -222,6 +233,7 @@ async function main(): Promise<void> {
   console.log(`\nRL / Landweber iterations per |Δz| (chosen on the training families' validation fields): ${DZ.map((dz) => `${dz}: ${tuned[`richardson-lucy|${dz}`]}/${tuned[`landweber|${dz}`]}`).join(', ')}`);
   console.log(`\nDeep-R − input, SSIM, all held-out fields (mean [95 % bootstrap interval]):\n| |Δz| µm | difference |\n|---|---|\n${intervals.join('\n')}`);
   console.log(`\nMean over 1–5 µm per field, paired (n = ${families.length * fields}):\n| comparison | metric | difference |\n|---|---|---|\n${vsClassical.join('\n')}`);
+  console.log(`\nWorst plane against its input (SSIM difference) and planes more than 0.005 below their input:\n| method | worst | planes < −0.005 |\n|---|---|---|\n${worst.join('\n')}`);
   console.log(`${elapsed()}; ${outDir}`);
 }
 

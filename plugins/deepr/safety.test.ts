@@ -57,11 +57,10 @@ describe('deepr safety check', () => {
   });
 });
 
-describe('deepr.autofocus with the default safety check, on a rendered large disc (demo model)', () => {
-  // KNOWN FAILURE (issue 17 open): the demo model overshoots a 20 µm disc by up to 13 % (5656 vs
-  // 5010 e⁻, 99th percentile inside) and the consistency check does not catch it; `it.fails`
-  // keeps this requirement visible and turns red once a model or check meets it.
-  it.fails('in focus (noise-free) and defocused (noisy), the output never overshoots the in-focus intensity by > 5 % inside the disc', async () => {
+describe('deepr.autofocus on a rendered large disc (demo model, held-out family)', () => {
+  // issue 17's ringing requirement: demo model 0.4.0 (cells in its training data; the disc family
+  // held out) stays under the in-focus level (0.3.0 overshot this disc by 13 % at 2 µm)
+  it('in focus (noise-free) and defocused (noisy), the output never overshoots the in-focus intensity by > 5 % inside the disc', async () => {
     const { autofocus } = await import('./ops/autofocus.js');
     const { createStack, defocusSeries, renderSpecimen, testContext } = await import('../../core/index.js');
     const n = 128;
@@ -70,9 +69,9 @@ describe('deepr.autofocus with the default safety check, on a rendered large dis
     const noisy = defocusSeries(r.image, n, n, { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.53, pixelSizeUm: 0.325, defocusUm: [0, 2], photons: 5010, readNoiseE: 1.5, seed: 1 }).map((p) => Float32Array.from(p.image, (v) => Math.max(0, Math.round(v))));
     const planes = [r.image, ...noisy];
     const stack = createStack({ width: n, height: n, dtype: 'float32', sizeZ: planes.length, planes });
-    const { image: out } = (await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({ safety: 'consistency' }))) as { image: import('../../core/index.js').Stack };
     const radiusPx = 10 / 0.325;
-    for (const p of out.planes) {
+    // defocus 0, 0 and 2 µm; the op's default (raw network, safety 'off') and the consistency check
+    for (const safety of ['off', 'consistency'] as const) for (const p of ((await autofocus.run(testContext(), { image: stack }, autofocus.params.parse({ safety }))) as { image: import('../../core/index.js').Stack }).image.planes) {
       const inside: number[] = [];
       for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) if (Math.hypot(x - 63.5, y - 63.5) < radiusPx - 3) inside.push(p[y * n + x]);
       inside.sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { createStack, FocalError, renderSpecimen, writeTiff } from '../../../core/index.js';
 
 /** Families Deep-R's demo model trains on; the rest of the library is kept for evaluation. */
-export const TRAINING_FAMILIES = ['nuclei', 'membranes', 'mitochondria', 'puncta', 'beads', 'tissue', 'he-skin'];
+export const TRAINING_FAMILIES = ['nuclei', 'cells', 'membranes', 'mitochondria', 'puncta', 'beads', 'tissue', 'he-skin'];
 const PIXEL_UM = 0.325;
 const PEAK = 4000;
 

@@ -23,7 +23,7 @@
  *   npx tsc -p tsconfig.build.json && node dist/scripts/evaluate-deepr-generalisation.js [--fields 5] [--out plugins/deepr/docs/img] [--model <package dir>]
  *
  * Writes <out>/deepr-generalisation.csv, -paired.csv, -safety.csv, -ssim.png,
- * -ssim-families.png, -psnr.png and -examples.png, and prints Markdown tables.
+ * -ssim-families.png, -psnr-families.png, -psnr.png and -examples.png, and prints Markdown tables.
  */
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -219,11 +219,13 @@ async function main(): Promise<void> {
     await writeFileAtomic(join(outDir, `deepr-generalisation-${k}.png`), renderLinePlot(series, 800, 400, { logY: false, markers: true, xTitle: 'defocus |Δz| (µm)', yTitle: k === 'ssim' ? 'SSIM, mean over held-out families' : 'PSNR (dB), mean over held-out families' }));
   }
   const famColours: [number, number, number][] = [[220, 0, 0], [0, 110, 220], [0, 160, 60], [240, 150, 0], [150, 0, 150], [0, 170, 170]];
-  const famSeries = families.flatMap((f, i) => [
-    { label: `${f} Deep-R`, colour: famColours[i % famColours.length], x: DZ, y: DZ.map((dz) => mean(get(f, dz, 'deepr', 'ssim'))) },
-    { label: `${f} input`, colour: famColours[i % famColours.length].map((c) => Math.min(235, c + 120)) as [number, number, number], x: DZ, y: DZ.map((dz) => mean(get(f, dz, 'input', 'ssim'))) },
-  ]);
-  await writeFileAtomic(join(outDir, 'deepr-generalisation-ssim-families.png'), renderLinePlot(famSeries, 1000, 500, { logY: false, markers: true, xTitle: 'defocus |Δz| (µm)', yTitle: 'SSIM (unitless)' }));
+  for (const k of ['ssim', 'psnr'] as const) {
+    const famSeries = families.flatMap((f, i) => [
+      { label: `${f} Deep-R`, colour: famColours[i % famColours.length], x: DZ, y: DZ.map((dz) => mean(get(f, dz, 'deepr', k))) },
+      { label: `${f} input`, colour: famColours[i % famColours.length].map((c) => Math.min(235, c + 120)) as [number, number, number], x: DZ, y: DZ.map((dz) => mean(get(f, dz, 'input', k))) },
+    ]);
+    await writeFileAtomic(join(outDir, `deepr-generalisation-${k}-families.png`), renderLinePlot(famSeries, 1000, 500, { logY: false, markers: true, xTitle: 'defocus |Δz| (µm)', yTitle: k === 'ssim' ? 'SSIM (unitless)' : 'PSNR (dB)' }));
+  }
   await writeExamples(join(outDir, 'deepr-generalisation-examples.png'), families.filter((f) => examples[f]), examples);
 
   const methodsShown: Method[] = ['input', 'deepr', 'richardson-lucy'];

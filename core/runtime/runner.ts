@@ -141,9 +141,7 @@ export class PipelineRunner {
     const assets = await realPathOf(join(outDir, REPORT_ASSETS_DIR));
     const inAssets = reads.find((r) => [...r.paths].some((p) => p.startsWith(assets + sep)));
     if (inAssets) throw new FocalError('E_USAGE', `${inAssets.label} (${inAssets.file}) is inside ${join(outDir, REPORT_ASSETS_DIR)}, which a run replaces with its report's zoomable views: move it or choose another --out folder`, { file: inAssets.file });
-    const createdDir = await ensureWritableFolder(outDir);
-    const stale = await removeStaleRunFiles(outDir);
-    if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
+    const createdDir = await this.prepareOutFolder(outDir);
 
     // A run's outputs appear as one unit: they are written into a hidden staging folder and moved
     // into place once all are written, run.json last. On failure or cancellation the staging
@@ -277,9 +275,7 @@ export class PipelineRunner {
     await assertNotOverwriting(planned, reads);
     if (request.preview) this.logger.warn('--preview: a streamed run writes no PNG previews (the pyramid\'s small levels serve instead)');
     if (request.report) this.logger.info('a streamed run writes no report.html itself; `focal report <out>` builds one from the written pyramids');
-    const createdDir = await ensureWritableFolder(outDir);
-    const stale = await removeStaleRunFiles(outDir);
-    if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
+    const createdDir = await this.prepareOutFolder(outDir);
     const begun: string[] = [];
     const written: string[] = [];
     const staging = join(outDir, stagingName());
@@ -375,6 +371,14 @@ export class PipelineRunner {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
       throw err;
     }
+  }
+
+  /** Makes sure `outDir` is writable (returns the outermost folder it created) and removes what interrupted runs left there. */
+  private async prepareOutFolder(outDir: string): Promise<string | undefined> {
+    const createdDir = await ensureWritableFolder(outDir);
+    const stale = await removeStaleRunFiles(outDir);
+    if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });
+    return createdDir;
   }
 
   /** The files each output would be written to, from the declared types of the values it names. */

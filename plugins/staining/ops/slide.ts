@@ -29,13 +29,16 @@ export const slide = defineOperation({
     const fz = interpolateFocusMap(fine, s);
     const cz = interpolateFocusMap(coarse, s);
     const fieldUm = p.fieldPx * p.pixelSizeUm;
-    const has = (m: typeof fine, fx: number, fy: number) => (m.points.some((q) => q.fx === fx && q.fy === fy) ? 1 : 0);
+    // which fields hold a focus point, as a set (a scan of the points per field is quadratic in the field count)
+    const measured = (m: typeof fine) => new Set(m.points.map((q) => q.fy * p.fieldsX + q.fx));
+    const finePoints = measured(fine);
+    const coarsePoints = measured(coarse);
     const rows: { fx: number; fy: number; surfaceUm: number; fineDefocusUm: number; coarseDefocusUm: number; fineFocusPoint: number; coarseFocusPoint: number }[] = [];
     for (let fy = 0; fy < p.fieldsY; fy++) for (let fx = 0; fx < p.fieldsX; fx++) {
       const x = (fx + 0.5) * fieldUm;
       const y = (fy + 0.5) * fieldUm;
       const z0 = surface(x, y);
-      rows.push({ fx, fy, surfaceUm: z0, fineDefocusUm: z0 - fz(x, y), coarseDefocusUm: z0 - cz(x, y), fineFocusPoint: has(fine, fx, fy), coarseFocusPoint: has(coarse, fx, fy) });
+      rows.push({ fx, fy, surfaceUm: z0, fineDefocusUm: z0 - fz(x, y), coarseDefocusUm: z0 - cz(x, y), fineFocusPoint: finePoints.has(fy * p.fieldsX + fx) ? 1 : 0, coarseFocusPoint: coarsePoints.has(fy * p.fieldsX + fx) ? 1 : 0 });
     }
     const rms = (k: 'fineDefocusUm' | 'coarseDefocusUm') => Math.sqrt(rows.reduce((a, r) => a + r[k] ** 2, 0) / rows.length);
     ctx.log.info(`focus points: fine ${fine.points.length}, coarse ${coarse.points.length} of ${rows.length} fields; rms residual defocus fine ${rms('fineDefocusUm').toFixed(2)} µm, coarse ${rms('coarseDefocusUm').toFixed(2)} µm`);

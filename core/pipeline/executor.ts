@@ -376,140 +376,176 @@ function collectOutputs(pipeline: Pipeline, byId: Map<string, PreparedNode>, val
   return outputs;
 }
 
+/** Runs the prepared nodes; see {@link RunScheduler}. */
 function execute(
   pipeline: Pipeline,
   nodes: PreparedNode[],
   inputs: Map<string, unknown>,
   options: RunOptions & { concurrency: number },
 ): Promise<PipelineResult> {
-  const { logger, signal, services } = options;
-  const total = nodes.length;
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const live = new LiveValues(pipeline, nodes, inputs, logger);
-  const { dependents, waiting } = dependencyGraph(nodes);
-  const report = new ProgressReporter(total, logger, options.onEvent);
-  const controller = new AbortController();
-  const limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
-  const timings: Record<string, number> = {};
-  let running = 0;
-  let stopped = false;
-  let failure: unknown;
+  return new RunScheduler(pipeline, nodes, inputs, options).start();
+}
 
-  return new Promise<PipelineResult>((resolve, reject) => {
-    const onAbort = () => stop(new FocalError('E_CANCELLED', 'cancelled'));
-    const finish = () => {
-      if (stopped) {
-        if (running === 0) {
-          signal?.removeEventListener('abort', onAbort);
-          live.values.clear();
-          reject(failure);
-        }
+/**
+ * One run of a pipeline's nodes: each node starts as soon as its producers have finished, at
+ * most `concurrency` at once (p-limit). The first failure or a cancellation stops the run:
+ * queued nodes never start, running ones see their signal aborted, and the run rejects once
+ * the last of them has ended. Intermediate values are released as soon as nothing needs them.
+ */
+class RunScheduler {
+  private readonly byId: Map<string, PreparedNode>;
+  private readonly live: LiveValues;
+  private readonly dependents: Map<string, string[]>;
+  private readonly waiting: Map<string, number>;
+  private readonly report: ProgressReporter;
+  /** Aborted when the run stops, whatever the reason: what operations see. */
+  private readonly controller = new AbortController();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly timings: Record<string, number> = {};
+  private running = 0;
+  private stopped = false;
+  private failure: unknown;
+  private settle!: { resolve: (r: PipelineResult) => void; reject: (e: unknown) => void };
+  private readonly onAbort = () => this.stop(new FocalError('E_CANCELLED', 'cancelled'));
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly nodes: PreparedNode[],
+    inputs: Map<string, unknown>,
+    private readonly options: RunOptions & { concurrency: number },
+  ) {
+    this.byId = new Map(nodes.map((n) => [n.id, n]));
+    this.live = new LiveValues(pipeline, nodes, inputs, options.logger);
+    ({ dependents: this.dependents, waiting: this.waiting } = dependencyGraph(nodes));
+    this.report = new ProgressReporter(nodes.length, options.logger, options.onEvent);
+    this.limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
+  }
+
+  /** Schedules the nodes without producers; settles when every node is done or the run has stopped. */
+  start(): Promise<PipelineResult> {
+    return new Promise<PipelineResult>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      const { signal } = this.options;
+      if (signal?.aborted) {
+        this.stop(new FocalError('E_CANCELLED', 'cancelled'));
         return;
       }
-      if (report.done < total) return;
-      signal?.removeEventListener('abort', onAbort);
-      const outputs = collectOutputs(pipeline, byId, live.values, logger);
-      live.values.clear();
-      resolve({ outputs, timings });
-    };
-    const stop = (reason: unknown) => {
-      if (stopped) return;
-      stopped = true;
-      failure = reason;
-      // Operations see a cancellation whatever the reason (signal.throwIfAborted() throws it).
-      const why = isFocalError(reason) && reason.code !== 'E_CANCELLED' && reason.details.node ? `cancelled: node '${reason.details.node}' failed` : 'cancelled';
-      controller.abort(new FocalError('E_CANCELLED', why));
-      limit.clearQueue();
-      finish();
-    };
-
-    const schedule = (id: string) => {
-      limit(runNode, id).catch((err: unknown) => {
-        // Only queue clearing rejects here (runNode handles its own errors).
-        if (!stopped) stop(err);
-      });
-    };
-
-    /** A node has ended (with or without result); false when the run is stopping, which this node's end may complete. */
-    const ended = (node: PreparedNode): boolean => {
-      report.nodeFraction.delete(node.id);
-      running--;
-      if (!stopped) return true;
-      // A node ending because the run is already stopping (cancelled, or another node failed).
-      report.emit({ type: 'node-error', node: node.id, op: node.opId, code: 'E_CANCELLED', message: 'run stopped' });
-      finish();
-      return false;
-    };
-
-    /** Records why a node ended without result, and stops the run unless it is already stopping. */
-    const nodeFailed = (node: PreparedNode, error: FocalError) => {
-      if (!ended(node)) return;
-      report.emit({ type: 'node-error', node: node.id, op: node.opId, code: error.code, message: error.message });
-      logger.debug('node failed', { node: node.id, op: node.opId, code: error.code });
-      stop(error);
-    };
-
-    /** Records a node's result and schedules the nodes that no longer wait for anything. */
-    const nodeDone = (node: PreparedNode, outputs: Record<string, unknown>, ms: number) => {
-      if (!ended(node)) return;
-      live.store(node.id, outputs);
-      timings[node.id] = ms;
-      report.done++;
-      logger.debug('node done', { node: node.id, op: node.opId, ms: Math.round(ms) });
-      report.emit({ type: 'node-done', node: node.id, op: node.opId, ms });
-      report.run();
-      for (const next of dependents.get(node.id)!) {
-        const left = waiting.get(next)! - 1;
-        waiting.set(next, left);
-        if (left === 0) schedule(next);
+      signal?.addEventListener('abort', this.onAbort, { once: true });
+      this.report.run();
+      if (this.nodes.length === 0) {
+        this.finish();
+        return;
       }
-      finish();
-    };
+      for (const n of this.nodes) if (n.producers.length === 0) this.schedule(n.id);
+    });
+  }
 
-    const runNode = async (id: string): Promise<void> => {
-      if (stopped) return;
-      const node = byId.get(id)!;
-      running++;
-      report.nodeFraction.set(id, 0);
-      report.emit({ type: 'node-start', node: id, op: node.opId });
-      let outputs: Record<string, unknown>;
-      let ms: number;
-      try {
-        const nodeInputs = gatherInputs(node, live.values);
-        // The node now holds what it needs; the run keeps only what others still need.
-        for (const ref of Object.values(node.in)) live.release(ref);
-        if (node.copyInputs) copySharedInputs(node, nodeInputs, (ref) => live.keeps(ref));
-        const wants = (port: string) => live.keeps(`${id}.${port}`);
-        const ctx: OpContext = {
-          log: childLogger(logger, { plugin: node.pluginId, op: node.opId, node: id }),
-          progress: (fraction: number, label?: string) => report.node(node, fraction, label),
-          signal: controller.signal,
-          services,
-          nodeId: id,
-          wants,
-        };
-        const started = performance.now();
-        const result = await invoke(node, ctx, nodeInputs, controller.signal);
-        ms = performance.now() - started;
-        outputs = checkOutputs(node, result, wants);
-      } catch (err) {
-        return nodeFailed(node, err as FocalError);
-      }
-      nodeDone(node, outputs, ms);
-    };
-
-    if (signal?.aborted) {
-      stop(new FocalError('E_CANCELLED', 'cancelled'));
+  /** Settles the run when it can: stopped and nothing running (reject), or every node done (resolve). */
+  private finish(): void {
+    if (this.stopped && this.running > 0) return;
+    if (!this.stopped && this.report.done < this.nodes.length) return;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.stopped) {
+      this.live.values.clear();
+      this.settle.reject(this.failure);
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    report.run();
-    if (total === 0) {
-      finish();
-      return;
+    const outputs = collectOutputs(this.pipeline, this.byId, this.live.values, this.options.logger);
+    this.live.values.clear();
+    this.settle.resolve({ outputs, timings: this.timings });
+  }
+
+  /** Stops the run for `reason` (the first one wins): operations see a cancellation, queued nodes are dropped. */
+  private stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failure = reason;
+    // Operations see a cancellation whatever the reason (signal.throwIfAborted() throws it).
+    const why = isFocalError(reason) && reason.code !== 'E_CANCELLED' && reason.details.node ? `cancelled: node '${reason.details.node}' failed` : 'cancelled';
+    this.controller.abort(new FocalError('E_CANCELLED', why));
+    this.limit.clearQueue();
+    this.finish();
+  }
+
+  private schedule(id: string): void {
+    this.limit(() => this.runNode(id)).catch((err: unknown) => {
+      // Only queue clearing rejects here (runNode handles its own errors).
+      if (!this.stopped) this.stop(err);
+    });
+  }
+
+  /** A node has ended (with or without result); false when the run is stopping, which this node's end may complete. */
+  private ended(node: PreparedNode): boolean {
+    this.report.nodeFraction.delete(node.id);
+    this.running--;
+    if (!this.stopped) return true;
+    // A node ending because the run is already stopping (cancelled, or another node failed).
+    this.report.emit({ type: 'node-error', node: node.id, op: node.opId, code: 'E_CANCELLED', message: 'run stopped' });
+    this.finish();
+    return false;
+  }
+
+  /** Records why a node ended without result, and stops the run unless it is already stopping. */
+  private nodeFailed(node: PreparedNode, error: FocalError): void {
+    if (!this.ended(node)) return;
+    this.report.emit({ type: 'node-error', node: node.id, op: node.opId, code: error.code, message: error.message });
+    this.options.logger.debug('node failed', { node: node.id, op: node.opId, code: error.code });
+    this.stop(error);
+  }
+
+  /** Records a node's result and schedules the nodes that no longer wait for anything. */
+  private nodeDone(node: PreparedNode, outputs: Record<string, unknown>, ms: number): void {
+    if (!this.ended(node)) return;
+    this.live.store(node.id, outputs);
+    this.timings[node.id] = ms;
+    this.report.done++;
+    this.options.logger.debug('node done', { node: node.id, op: node.opId, ms: Math.round(ms) });
+    this.report.emit({ type: 'node-done', node: node.id, op: node.opId, ms });
+    this.report.run();
+    for (const next of this.dependents.get(node.id)!) {
+      const left = this.waiting.get(next)! - 1;
+      this.waiting.set(next, left);
+      if (left === 0) this.schedule(next);
     }
-    for (const n of nodes) if (n.producers.length === 0) schedule(n.id);
-  });
+    this.finish();
+  }
+
+  /** The context an operation runs with: its logger, progress, the run's signal, services, and which outputs are wanted. */
+  private contextFor(node: PreparedNode): OpContext {
+    const { logger, services } = this.options;
+    return {
+      log: childLogger(logger, { plugin: node.pluginId, op: node.opId, node: node.id }),
+      progress: (fraction: number, label?: string) => this.report.node(node, fraction, label),
+      signal: this.controller.signal,
+      services,
+      nodeId: node.id,
+      wants: (port: string) => this.live.keeps(`${node.id}.${port}`),
+    };
+  }
+
+  private async runNode(id: string): Promise<void> {
+    if (this.stopped) return;
+    const node = this.byId.get(id)!;
+    this.running++;
+    this.report.nodeFraction.set(id, 0);
+    this.report.emit({ type: 'node-start', node: id, op: node.opId });
+    let outputs: Record<string, unknown>;
+    let ms: number;
+    try {
+      const nodeInputs = gatherInputs(node, this.live.values);
+      // The node now holds what it needs; the run keeps only what others still need.
+      for (const ref of Object.values(node.in)) this.live.release(ref);
+      if (node.copyInputs) copySharedInputs(node, nodeInputs, (ref) => this.live.keeps(ref));
+      const ctx = this.contextFor(node);
+      const started = performance.now();
+      const result = await invoke(node, ctx, nodeInputs, this.controller.signal);
+      ms = performance.now() - started;
+      outputs = checkOutputs(node, result, ctx.wants);
+    } catch (err) {
+      return this.nodeFailed(node, err as FocalError);
+    }
+    this.nodeDone(node, outputs, ms);
+  }
 }
 
 /**

@@ -32,7 +32,9 @@ import { isFocalError, type LogRecord, type RunEvent } from '../core/index.js';
 import { ROOT } from './helpers.js';
 
 /** The input files (made in beforeAll). */
-type InputFile = 'zstack' | 'deformed' | 'plane' | 'series';
+type InputFile = 'zstack' | 'deformed' | 'plane' | 'series' | 'positions';
+/** Inputs bound as tables (CSV); the others are stacks. */
+const TABLE_INPUTS: ReadonlySet<InputFile> = new Set(['positions']);
 
 interface Case {
   /** Operation of the node `work`. */
@@ -45,7 +47,7 @@ interface Case {
   output: string;
 }
 
-const substack = (stack: string, c?: number, z?: number) => ({
+const substack = (stack: string, c?: number, z?: number | string) => ({
   op: 'stack.substack',
   in: { stack },
   params: { ...(c !== undefined ? { c: String(c) } : {}), ...(z !== undefined ? { z: String(z) } : {}) },
@@ -141,6 +143,14 @@ const CASES: Case[] = [
   { op: 'staining.cascade', measured: '23.7 s', inputs: { stack: 'deformed' }, nodes: { work: { op: 'staining.cascade', in: { image: 'stack' }, params: { engine: 'tfjs' } } }, output: 'image' },
   // TSVA: two planes of the 1024² stack as the two shots (grey), the demo model with its default engine
   { op: 'tsva.refocus', measured: '12 s of CPU (69 s wall on the loaded machine)', inputs: { stack: 'zstack' }, nodes: { a: substack('stack', 0, 5), b: substack('stack', 0, 6), work: { op: 'tsva.refocus', in: { y1: 'a.stack', y2: 'b.stack' }, params: {} } }, output: 'image' },
+  // TSVA whole slide: 4 tiles of 1024² (planes 1–8 of channel 0 as the shot pairs), placed 2 × 2 by positions.csv
+  {
+    op: 'tsva.slide',
+    measured: '52 s wall, 34 s of CPU (load 6)',
+    inputs: { stack: 'zstack', positions: 'positions' },
+    nodes: { shots: substack('stack', 0, '1-8'), work: { op: 'tsva.slide', in: { shots: 'shots.stack', positions: 'positions' }, params: {} } },
+    output: 'mosaic',
+  },
   { op: 'virfluonet.predict', measured: '8.7 s', inputs: { stack: 'deformed' }, nodes: { work: { op: 'virfluonet.predict', in: { image: 'stack' }, params: { engine: 'tfjs', channels: [0, 1] } } }, output: 'image' },
 ];
 
@@ -153,6 +163,8 @@ beforeAll(async () => {
   files.deformed = await writeSyntheticDeformed(join(dir, 'deformed.tif'), { size: 1024 });
   files.plane = await writeSyntheticZStack(join(dir, 'plane.tif'), { size: 4096, sizeZ: 1, sizeC: 1 });
   files.series = await writeSyntheticZStack(join(dir, 'series.tif'), { size: 512, sizeZ: 5, sizeC: 1, seed: 7 });
+  files.positions = join(dir, 'positions.csv');
+  await writeFile(files.positions, 'xPx,yPx\n0,0\n1024,0\n0,1024\n1024,1024\n');
 });
 
 afterAll(async () => {
@@ -169,9 +181,9 @@ function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 /** Writes a pipeline whose node `work` gives the pipeline's one output. */
-async function writePipeline(name: string, inputs: string[], nodes: Record<string, unknown>, output: string): Promise<string> {
+async function writePipeline(name: string, inputs: Record<string, InputFile>, nodes: Record<string, unknown>, output: string): Promise<string> {
   const file = join(dir, `${name}.json`);
-  const declared = Object.fromEntries(inputs.map((k) => [k, { type: 'stack', description: 'bound by the test' }]));
+  const declared = Object.fromEntries(Object.entries(inputs).map(([k, f]) => [k, { type: TABLE_INPUTS.has(f) ? 'table' : 'stack', description: 'bound by the test' }]));
   await writeFile(file, JSON.stringify({ name, inputs: declared, nodes, outputs: { result: `work.${output}` } }));
   return file;
 }
@@ -181,7 +193,7 @@ const doneLogs = (logs: LogRecord[], node: string) => logs.filter((r) => r.messa
 
 describe('cancelling a long operation of each plugin (isolated run, CLI host)', () => {
   it('control: an uncancelled run reports its node done, by event and by log record', async () => {
-    const pipelineFile = await writePipeline('control', [], { work: gaussianPsf }, 'psf');
+    const pipelineFile = await writePipeline('control', {}, { work: gaussianPsf }, 'psf');
     const events: RunEvent[] = [];
     const logs: LogRecord[] = [];
     const out = join(dir, 'control-out');
@@ -193,7 +205,7 @@ describe('cancelling a long operation of each plugin (isolated run, CLI host)', 
 
   it.each(CASES.map((c) => [c.op, c] as const))('%s stops: E_CANCELLED, never done, no output folder', async (op, c) => {
     const name = `cancel-${op.replace(/\./g, '-')}`;
-    const pipelineFile = await writePipeline(name, Object.keys(c.inputs), c.nodes, c.output);
+    const pipelineFile = await writePipeline(name, c.inputs, c.nodes, c.output);
     const out = join(dir, name, 'out');
     const controller = new AbortController();
     const events: RunEvent[] = [];

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContainer, createStack, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, standardise, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
+import { createContainer, createStack, DefaultIoService, rebuildRunReport, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, standardise, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { focal, tempDir } from './helpers.js';
 
@@ -67,6 +67,25 @@ describe('streamed runs (issue 21)', () => {
     expect(progress.every((f, i) => i === 0 || f >= progress[i - 1])).toBe(true);
   });
 
+  it('the report of a streamed run: outputs from their pyramids (zoomable), inputs named but not read; a later run without one removes it', async () => {
+    const file = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'report');
+    const out = join(dir, 'report');
+    const r = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: out, stream: 'always', tileSize: 128, report: true });
+    expect(r.reportFile).toBe(join(out, 'report.html'));
+    expect(readdirSync(out).sort()).toEqual(['blurred.ome.tif', 'report.html', 'report_files', 'run.json']);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('zoom-blurred');
+    expect(html).toContain('streamed (300 × 700 px): not previewed');
+    expect(readdirSync(join(out, 'report_files')).some((f) => f.endsWith('.dzi'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).report).toBe('report.html');
+    // OME-Zarr outputs are opened from their folder the same way
+    const zr = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'report-zarr'), stream: 'always', streamFormat: 'ome-zarr', tileSize: 128, report: true });
+    expect(readFileSync(zr.reportFile!, 'utf8')).toContain('zoom-blurred');
+    // the same folder again, without a report: the earlier report (and its zoomable views) go
+    await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: out, stream: 'always', tileSize: 128, report: false });
+    expect(readdirSync(out).sort()).toEqual(['blurred.ome.tif', 'run.json']);
+  });
+
   it('auto: an input over a quarter of --memory-mb streams; a whole-plane node over it is refused naming node, op and MB', async () => {
     const blur = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'blur');
     await runner.run({ pipelineFile: blur, inputs: { stack: input }, outDir: join(dir, 'auto'), memoryMb: 1 });
@@ -106,6 +125,11 @@ describe('streamed runs (issue 21)', () => {
     const px = await out.readRegion({ x: 0, y: 0, w: W, h: H });
     expect(Buffer.from(px.buffer).equals(Buffer.from(a.planes[0].buffer))).toBe(true);
     await out.close();
+    // the CLI wrote a report (its default); `focal report` rebuilds it: the OME-Zarr output from its levels, the input folder named
+    expect(readFileSync(join(dir, 'cli', 'report.html'), 'utf8')).toContain('zoom-blurred');
+    const rebuilt = await rebuildRunReport(join(dir, 'cli'), new DefaultIoService());
+    expect(rebuilt.missing).toEqual(["input 'stack': not previewed: a dataset folder"]);
+    expect(readFileSync(rebuilt.file, 'utf8')).toContain('zoom-blurred');
     const bad = focal(['run', file, '-i', zarr, '-o', join(dir, 'cli-bad'), '--stream', 'sometimes']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--stream');

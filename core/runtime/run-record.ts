@@ -13,6 +13,7 @@ import { sha256File } from '../io/hash.js';
 import type { LazyImage } from '../io/lazy-image.js';
 import { readJsonFile, readTableFile } from '../io/table-file.js';
 import { openTiffImage } from '../io/tiff/lazy.js';
+import { openOmeZarr } from '../io/ome-zarr.js';
 import type { Logger } from '../plugin/contract.js';
 import { REPORT_FILE, writeRunReport, type RunReportData } from './report.js';
 import { PROVENANCE_FILE } from './run-output.js';
@@ -105,11 +106,26 @@ export async function readRunRecord(outDir: string): Promise<RunRecord> {
   return parsed.data;
 }
 
+/** Inputs with more pixels than this (all planes) are not read for `focal report`'s previews: 256 Mpx, 512 MB of uint16. */
+export const MAX_INPUT_PREVIEW_PIXELS = 256 * 1024 * 1024;
+
+/** Pixels in every plane of a TIFF, from its header (0 when it is not a TIFF the lazy reader opens: the reader then decides). */
+async function tiffPixels(file: string): Promise<number> {
+  const lazy = await openTiffImage(file).catch(() => undefined);
+  if (!lazy) return 0;
+  try {
+    return lazy.width * lazy.height * lazy.sizeC * lazy.sizeZ * lazy.sizeT;
+  } finally {
+    await lazy.close();
+  }
+}
+
 /**
  * Rebuilds `<outDir>/report.html` from the run record and the files in the folder: each output is
- * read back from its file in `outDir` (a .tif as a stack, a table from .csv/.json, other JSON as
+ * read back from its file in `outDir` (a .tif as a stack, a pyramid or an OME-Zarr folder from its levels, a table from .csv/.json, other JSON as
  * is); each image input is previewed when its file is still there with the checksum run.json
- * recorded (otherwise the report says why not). Returns the report's path and what it could not read.
+ * recorded and it is not a dataset folder or a slide (`MAX_INPUT_PREVIEW_PIXELS`; otherwise the
+ * report says why not). Returns the report's path and what it could not read.
  */
 export async function rebuildRunReport(outDir: string, io: IoService): Promise<{ file: string; missing: string[] }> {
   const dir = resolve(outDir);
@@ -122,7 +138,13 @@ export async function rebuildRunReport(outDir: string, io: IoService): Promise<{
     const local = (ext: string) => names.find((n) => n.toLowerCase().endsWith(ext));
     const at = (n: string) => join(dir, n);
     try {
-      if (o.type === 'image' || o.type === 'stack' || local('.tif')) {
+      const zarr = local('.ome.zarr');
+      if (zarr) {
+        // an OME-Zarr output (a streamed run's) is shown from its levels, never read whole
+        const lazy = await openOmeZarr(at(zarr));
+        outputs[o.name] = lazy;
+        opened.push(lazy);
+      } else if (o.type === 'image' || o.type === 'stack' || local('.tif')) {
         const tif = local('.tif') ?? local('.tiff');
         if (!tif) throw new Error('no .tif file listed');
         // A pyramid is shown from its levels (zoomable view, picture from a small level), never read whole.
@@ -157,11 +179,21 @@ export async function rebuildRunReport(outDir: string, io: IoService): Promise<{
       inputNotes[name] = 'not previewed: the file is no longer there';
       continue;
     }
+    if (i.folder || info.isDirectory()) {
+      inputNotes[name] = 'not previewed: a dataset folder';
+      continue;
+    }
     if (i.sha256 && (await sha256File(file)) !== i.sha256) {
       inputNotes[name] = 'not previewed: the file changed since the run (checksum differs)';
       continue;
     }
     try {
+      // a slide is never read whole for a preview
+      const pixels = await tiffPixels(file);
+      if (pixels > MAX_INPUT_PREVIEW_PIXELS) {
+        inputNotes[name] = `not previewed: ${pixels.toLocaleString('en-US')} pixels, more than a report reads whole (${MAX_INPUT_PREVIEW_PIXELS.toLocaleString('en-US')})`;
+        continue;
+      }
       inputs[name] = await io.readStack(file);
     } catch (err) {
       inputNotes[name] = `not previewed: ${(err as Error).message}`;

@@ -19,7 +19,7 @@ import { runPipeline, type RunEvent } from '../pipeline/executor.js';
 import { planStream, sourceBytes, streamBandBytes, type StreamNodePlan } from '../pipeline/stream.js';
 import { openTiffImage } from '../io/tiff/lazy.js';
 import { writePyramidalTiff } from '../io/tiff/pyramid.js';
-import { writeOmeZarr } from '../io/ome-zarr.js';
+import { openOmeZarr, writeOmeZarr } from '../io/ome-zarr.js';
 import type { LazyImage, RegionSource } from '../io/lazy-image.js';
 import { parseRef, type Pipeline } from '../pipeline/schema.js';
 import { assertNotOverwriting, ensureWritableFolder, isStagingFolder, protectedFiles, PROVENANCE_FILE, realPathOf, removeStaleRunFiles, stagingName } from './run-output.js';
@@ -193,26 +193,7 @@ export class PipelineRunner {
       }
 
       // Commit. The value types decide the files; check them again against what the run read.
-      // The report's zoomable views (report_files/: Deep Zoom tiles, OpenSeadragon) go with it; an earlier run's go in any case.
-      const reportAssets = reportFile && (await stat(join(staging, REPORT_ASSETS_DIR)).then(() => true, () => false)) ? [{ name: 'report', file: join(outDir, REPORT_ASSETS_DIR) }] : [];
-      const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : []), ...reportAssets];
-      await assertNotOverwriting(files, reads);
-      // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
-      if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
-        await rm(join(outDir, REPORT_FILE), { force: true });
-      }
-      // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
-      await rm(provenanceFile, { force: true });
-      await rm(join(outDir, REPORT_ASSETS_DIR), { recursive: true, force: true });
-      for (const { file } of [...files, { file: provenanceFile }]) {
-        begun.push(file);
-        request.onWrite?.(file, 'start');
-        await rename(join(staging, basename(file)), file);
-        written.push(file);
-        request.onWrite?.(file, 'done');
-      }
-      await syncFolder(outDir);
-      await rm(staging, { recursive: true, force: true });
+      await this.commit(request, { staging, outDir, outputs, reportFile, reads, begun, written });
       return { pipeline: pipeline.name, outputs, timingsMs: result.timings, totalMs, provenanceFile, ...(reportFile ? { reportFile } : {}) };
     } catch (err) {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
@@ -264,7 +245,9 @@ export class PipelineRunner {
   /**
    * A streamed run: the graph planned as region sources (core/pipeline/stream.ts) and each image
    * output written as a tiled pyramid region by region into the staging folder, then committed
-   * as an in-memory run's outputs are. No report (it needs the values in memory).
+   * as an in-memory run's outputs are. The report (default) shows each output from its written
+   * pyramid's levels (a zoomable view and a picture from a small level); the inputs, too large to
+   * hold, are listed but not previewed.
    */
   private async runStreamed(request: RunRequest, pipeline: Pipeline, inputFiles: Record<string, string>, lazy: Record<string, LazyImage>, budgetBytes: number, started: number, reads: Awaited<ReturnType<typeof protectedFiles>>): Promise<RunSummary> {
     const outDir = resolve(request.outDir);
@@ -274,7 +257,6 @@ export class PipelineRunner {
     for (const name of Object.keys(pipeline.outputs)) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     await assertNotOverwriting(planned, reads);
     if (request.preview) this.logger.warn('--preview: a streamed run writes no PNG previews (the pyramid\'s small levels serve instead)');
-    if (request.report) this.logger.info('a streamed run writes no report.html itself; `focal report <out>` builds one from the written pyramids');
     const createdDir = await this.prepareOutFolder(outDir);
     const begun: string[] = [];
     const written: string[] = [];
@@ -350,26 +332,77 @@ export class PipelineRunner {
       const totalMs = Date.now() - started;
       const record = await this.provenance(request, pipeline, inputFiles, outputs, timings, totalMs, warnings);
       record.stream = { memoryMb: Math.round(budgetBytes / 1048576), tileSize, format: format === 'ome-zarr' ? `ome-zarr-v${request.zarrFormat ?? 3}` : format, nodes: plan.nodes.map((n: StreamNodePlan) => ({ node: n.node, op: n.op, mode: n.mode, ...(n.haloPx !== undefined ? { haloPx: n.haloPx } : {}), totalHaloPx: n.totalHaloPx })) };
+      const reportFile = request.report ? join(outDir, REPORT_FILE) : undefined;
+      if (reportFile) record.report = REPORT_FILE;
       await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
       throwIfAborted(request.signal);
-      const files = outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file })));
-      await assertNotOverwriting(files, reads);
-      await rm(provenanceFile, { force: true });
-      for (const { file } of [...files, { file: provenanceFile }]) {
-        begun.push(file);
-        request.onWrite?.(file, 'start');
-        // an OME-Zarr folder of an earlier run is replaced as a file would be
-        if (file.endsWith('.ome.zarr')) await rm(file, { recursive: true, force: true });
-        await rename(join(staging, basename(file)), file);
-        written.push(file);
-        request.onWrite?.(file, 'done');
+      if (reportFile) {
+        await this.streamedReport(request, record, staging, lazy, outputs);
+        throwIfAborted(request.signal);
       }
-      await syncFolder(outDir);
-      await rm(staging, { recursive: true, force: true });
-      return { pipeline: pipeline.name, outputs, timingsMs: timings, totalMs, provenanceFile };
+      await this.commit(request, { staging, outDir, outputs, reportFile, reads, begun, written });
+      return { pipeline: pipeline.name, outputs, timingsMs: timings, totalMs, provenanceFile, ...(reportFile ? { reportFile } : {}) };
     } catch (err) {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
       throw err;
+    }
+  }
+
+  /**
+   * Moves a run's staged files into `outDir`: the outputs, then report.html and its
+   * report_files/ (when written), run.json last. The files are checked again against what the
+   * run read; an earlier run's report (and zoomable views) go, so a report never describes other
+   * outputs. `begun`/`written` record each move for the caller's cleanup on failure.
+   */
+  private async commit(
+    request: RunRequest,
+    c: { staging: string; outDir: string; outputs: OutputRecord[]; reportFile: string | undefined; reads: Awaited<ReturnType<typeof protectedFiles>>; begun: string[]; written: string[] },
+  ): Promise<void> {
+    const { staging, outDir, outputs, reportFile, reads, begun, written } = c;
+    const provenanceFile = join(outDir, PROVENANCE_FILE);
+    const reportAssets = reportFile && (await stat(join(staging, REPORT_ASSETS_DIR)).then(() => true, () => false)) ? [{ name: 'report', file: join(outDir, REPORT_ASSETS_DIR) }] : [];
+    const files = [...outputs.flatMap((o) => o.files.map((file) => ({ name: o.name, file }))), ...(reportFile ? [{ name: 'report', file: reportFile }] : []), ...reportAssets];
+    await assertNotOverwriting(files, reads);
+    // A report an earlier run wrote (its run.json names it) would describe other outputs: it goes with that run.json.
+    if (!reportFile && (await readFile(provenanceFile, 'utf8').then((t) => (JSON.parse(t) as { report?: unknown }).report === REPORT_FILE, () => false))) {
+      await rm(join(outDir, REPORT_FILE), { force: true });
+    }
+    // The old run.json goes first: until the new one is in, the folder is visibly incomplete.
+    await rm(provenanceFile, { force: true });
+    await rm(join(outDir, REPORT_ASSETS_DIR), { recursive: true, force: true });
+    for (const { file } of [...files, { file: provenanceFile }]) {
+      begun.push(file);
+      request.onWrite?.(file, 'start');
+      // an OME-Zarr folder of an earlier run is replaced as a file would be
+      if (file.endsWith('.ome.zarr')) await rm(file, { recursive: true, force: true });
+      await rename(join(staging, basename(file)), file);
+      written.push(file);
+      request.onWrite?.(file, 'done');
+    }
+    await syncFolder(outDir);
+    await rm(staging, { recursive: true, force: true });
+  }
+
+  /**
+   * report.html of a streamed run, written into its staging folder: each output opened lazily
+   * from the pyramid (OME-TIFF or OME-Zarr) just written there, so the report reads only small
+   * levels and the tiles of its zoomable views; the inputs are named, not previewed.
+   */
+  private async streamedReport(request: RunRequest, record: RunRecord, staging: string, inputs: Record<string, LazyImage>, outputs: OutputRecord[]): Promise<void> {
+    const opened: LazyImage[] = [];
+    try {
+      const values: Record<string, unknown> = {};
+      for (const o of outputs) {
+        const staged = join(staging, basename(o.files[0]));
+        const img = staged.endsWith('.ome.zarr') ? await openOmeZarr(staged) : await openTiffImage(staged);
+        opened.push(img);
+        values[o.name] = img;
+      }
+      const inputNotes: Record<string, string> = {};
+      for (const [name, img] of Object.entries(inputs)) inputNotes[name] = `streamed (${img.width} × ${img.height} px${img.levels.length > 1 ? `, ${img.levels.length} levels` : ''}): not previewed`;
+      await writeRunReport(staging, reportDataFromRecord(record, { inputs: {}, outputs: values, provenanceFile: PROVENANCE_FILE, pipelineFile: resolve(request.pipelineFile), inputNotes }), { signal: request.signal });
+    } finally {
+      for (const img of opened) await img.close();
     }
   }
 

@@ -86,6 +86,29 @@ describe('streamed runs (issue 21)', () => {
     expect(readdirSync(out).sort()).toEqual(['blurred.ome.tif', 'run.json']);
   });
 
+  it('tables reduced tile by tile: a streamed cellcount.count (manual limits) gives the in-memory run\'s tables; a table no op reduces is refused by node', async () => {
+    const count = { op: 'cellcount.count', in: { image: 'a.stack' }, params: { method: 'manual', lower: 1600, upper: 65535 } };
+    const file = pipeline({ a: CHAIN.a, count }, { blurred: 'a.stack', objects: 'count.objects', summary: 'count.summary' }, 'count');
+    const mem = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'count-mem'), stream: 'never' });
+    const str = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'count-str'), stream: 'always', tileSize: 64, report: true });
+    expect(readdirSync(join(dir, 'count-str')).sort()).toEqual(['blurred.ome.tif', 'objects.csv', 'objects.json', 'report.html', 'report_files', 'run.json', 'summary.csv', 'summary.json']);
+    for (const t of ['objects.csv', 'summary.csv']) {
+      const [a, b] = [readFileSync(join(dir, 'count-mem', t), 'utf8'), readFileSync(join(dir, 'count-str', t), 'utf8')];
+      expect(b).toBe(a);
+    }
+    expect(readFileSync(join(dir, 'count-mem', 'summary.csv'), 'utf8').split('\n')[1]).toMatch(/^0,[1-9]\d*,/); // particles were found
+    const record = JSON.parse(readFileSync(join(dir, 'count-str', 'run.json'), 'utf8'));
+    expect(record.stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'count', mode: 'reduce', totalHaloPx: 8 })]));
+    expect(str.outputs.map((o) => o.name).sort()).toEqual(['blurred', 'objects', 'summary']);
+    expect(readFileSync(join(dir, 'count-str', 'report.html'), 'utf8')).toContain('summary');
+    // Otsu needs the whole plane's histogram: not reducible tile by tile
+    const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu' } } }, { summary: 'count.summary' }, 'count-otsu');
+    const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always' }).catch((e: unknown) => e);
+    expect(isFocalError(err) && err.code).toBe('E_UNSUPPORTED');
+    expect((err as Error).message).toContain("node 'count' (cellcount.count): output 'summary' (table) cannot be streamed");
+    expect(existsSync(join(dir, 'count-otsu'))).toBe(false);
+  });
+
   it('auto: an input over a quarter of --memory-mb streams; a whole-plane node over it is refused naming node, op and MB', async () => {
     const blur = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'blur');
     await runner.run({ pipelineFile: blur, inputs: { stack: input }, outDir: join(dir, 'auto'), memoryMb: 1 });

@@ -15,6 +15,10 @@
  *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
  *   params, and the op tiled with the tiling it then declares;
  * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
+ *
+ * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
+ * for these params and names that port (`cellcount.count` with manual limits): the node's
+ * reduction reads its input tile by tile, once for all its outputs, after the images are written.
  */
 import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
 import { createImage, isImage } from '../data/image.js';
@@ -26,7 +30,7 @@ import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plu
 import { withoutPrototype } from '../plugin/params.js';
 import { asOpError } from './op-error.js';
 import { parseRef, type Pipeline } from './schema.js';
-import { tiledOperation } from './tiled.js';
+import { tiledOperation, tiledReduction } from './tiled.js';
 
 export interface StreamOptions {
   catalog: OperationCatalog;
@@ -45,7 +49,7 @@ export interface StreamOptions {
 export interface StreamNodePlan {
   node: string;
   op: string;
-  mode: 'window' | 'tiled' | 'whole';
+  mode: 'window' | 'tiled' | 'whole' | 'reduce';
   /** Halo this node reads around each region, px (tiled). */
   haloPx?: number;
   /** Halo from the pipeline input to this node's output, summed along the chain, px. */
@@ -55,9 +59,19 @@ export interface StreamNodePlan {
   dtype: DType;
 }
 
+/** A pipeline output that an op reduces from a plane read tile by tile (tables of `cellcount.count`). */
+export interface StreamReduction {
+  node: string;
+  port: string;
+  /** Runs the node's reduction (once for all outputs of the node) and gives this output's value. */
+  run(onProgress?: (fraction: number) => void): Promise<unknown>;
+}
+
 export interface StreamPlan {
   /** Pipeline output name → where its pixels come from. */
   outputs: Record<string, RegionSource>;
+  /** Pipeline output name → a table (or JSON) output reduced tile by tile, computed after the images are written. */
+  reductions: Record<string, StreamReduction>;
   nodes: StreamNodePlan[];
 }
 
@@ -156,12 +170,13 @@ async function runWholePlanes(op: AnyOperationDef, node: string, input: RegionSo
 }
 
 /**
- * Plans a streamed run of `pipeline`: every pipeline output must be an image or stack, every
- * node must have one image/stack input port; see the module comment for how each node runs.
+ * Plans a streamed run of `pipeline`: every pipeline output must be an image or stack, or a
+ * table reduced tile by tile; every node must have one image/stack input port; see the module
+ * comment for how each node runs.
  *
  * @throws FocalError `E_UNSUPPORTED` naming the node, the op and the size in MB when a node
  *   needs whole planes that do not fit the budget, or the graph has a shape streaming does not
- *   take (table outputs, nodes with several inputs).
+ *   take (a table output no op reduces tile by tile, nodes with several inputs).
  */
 export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promise<StreamPlan> {
   const nodes: StreamNodePlan[] = [];
@@ -248,13 +263,52 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     return { src, halo: 0 };
   };
 
+  /** The node's table/JSON output `port` as a tile-by-tile reduction, when its op declares one naming that port; undefined for image/stack ports. */
+  const reductionOf = async (id: string, port: string): Promise<StreamReduction | undefined> => {
+    const node = pipeline.nodes[id];
+    const entry = opts.catalog.get(node.op);
+    if (!entry) throw new FocalError('E_OP_NOT_FOUND', `node '${id}': unknown operation '${node.op}'`, { op: node.op, field: `/nodes/${id}` });
+    const op = ops.get(node.op) ?? (await entry.load());
+    ops.set(node.op, op);
+    const outSpec = (op.outputs as Record<string, { type: string }>)[port];
+    if (!outSpec || outSpec.type === 'image' || outSpec.type === 'stack') return undefined;
+    const params = withoutPrototype(node.params ?? {});
+    const parsed = op.params.safeParse(params);
+    const bound = Object.entries(node.in ?? {});
+    const inPorts = Object.keys(op.inputs as Record<string, unknown>);
+    const source = parsed.success && bound.length === 1 && inPorts.length === 1 && op.reduceTiles ? await build(bound[0][1], `node '${id}'`) : undefined;
+    const declared = source ? op.reduceTiles?.(parsed.data, { dtype: source.src.dtype, calibration: source.src.calibration }) : undefined;
+    if (!source || !declared || !declared.outputs.includes(port)) {
+      throw new FocalError(
+        'E_UNSUPPORTED',
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count with a manual threshold, no watershed, no included holes)`,
+        { op: node.op, field: `/nodes/${id}` },
+      );
+    }
+    let run = reduced.get(id);
+    if (!run) {
+      const { src: input, halo } = source;
+      nodes.push({ node: id, op: node.op, mode: 'reduce', totalHaloPx: halo, width: input.width, height: input.height, dtype: input.dtype });
+      let result: Promise<Record<string, unknown>> | undefined;
+      run = (onProgress) => (result ??= tiledReduction(op, input, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, onProgress }));
+      reduced.set(id, run);
+    }
+    const once = run;
+    return { node: id, port, run: async (onProgress) => (await once(onProgress))[port] };
+  };
+
   const outputs: Record<string, RegionSource> = {};
+  const reductions: Record<string, StreamReduction> = {};
+  const reduced = new Map<string, (onProgress?: (fraction: number) => void) => Promise<Record<string, unknown>>>();
   for (const [name, ref] of Object.entries(pipeline.outputs)) {
-    outputs[name] = (await build(ref, `output '${name}'`)).src;
+    const r = parseRef(ref);
+    const reduction = r.kind === 'node' ? await reductionOf(r.node, r.port) : undefined;
+    if (reduction) reductions[name] = reduction;
+    else outputs[name] = (await build(ref, `output '${name}'`)).src;
   }
   // a node nobody's output uses still runs in an in-memory run; a streamed one has to say so
   for (const [id, node] of Object.entries(pipeline.nodes)) {
     if (!nodes.some((n) => n.node === id)) opts.logger.warn(`node '${id}' (${node.op}) feeds no output: a streamed run skips it`, { node: id });
   }
-  return { outputs, nodes };
+  return { outputs, reductions, nodes };
 }

@@ -294,10 +294,23 @@ export class PipelineRunner {
       for (const n of plan.nodes) emit({ type: 'node-start', node: n.node, op: n.op });
 
       // progress: level-0 rows written over all outputs, each output weighted by its pixels
+      // reductions (tables counted tile by tile) weigh their input's pixels, once per node
+      const reductionNodes = [...new Set(Object.values(plan.reductions).map((r) => r.node))];
+      const reductionWeight = (node: string): number => {
+        const n = plan.nodes.find((p) => p.node === node)!;
+        return n.width * n.height;
+      };
       const weights = Object.values(plan.outputs).map((o) => o.width * o.height * o.sizeC * o.sizeZ * o.sizeT);
-      const totalWeight = weights.reduce((a, b) => a + b, 0) || 1;
+      const totalWeight = weights.reduce((a, b) => a + b, 0) + reductionNodes.reduce((a, n) => a + reductionWeight(n), 0) || 1;
       let doneWeight = 0;
       let last = -1;
+      const progressOf = (weight: number) => (f: number): void => {
+        const fraction = (doneWeight + f * weight) / totalWeight;
+        if (fraction - last < 0.001 && f < 1) return;
+        last = fraction;
+        const elapsedMs = Date.now() - started;
+        emit({ type: 'run-progress', fraction, done: fraction >= 1 ? plan.nodes.length : 0, total: plan.nodes.length, elapsedMs, ...(fraction > 0.01 ? { etaMs: (elapsedMs * (1 - fraction)) / fraction } : {}) });
+      };
       const outputs: OutputRecord[] = [];
       const names = Object.keys(plan.outputs);
       for (let i = 0; i < names.length; i++) {
@@ -305,13 +318,7 @@ export class PipelineRunner {
         const name = names[i];
         const src: RegionSource = plan.outputs[name];
         const file = `${name}.${ext}`;
-        const onProgress = (f: number): void => {
-          const fraction = (doneWeight + f * weights[i]) / totalWeight;
-          if (fraction - last < 0.001 && f < 1) return;
-          last = fraction;
-          const elapsedMs = Date.now() - started;
-          emit({ type: 'run-progress', fraction, done: fraction >= 1 ? plan.nodes.length : 0, total: plan.nodes.length, elapsedMs, ...(fraction > 0.01 ? { etaMs: (elapsedMs * (1 - fraction)) / fraction } : {}) });
-        };
+        const onProgress = progressOf(weights[i]);
         const t0 = Date.now();
         if (format === 'ome-zarr') {
           await writeOmeZarr(join(staging, file), src, { chunkSize: tileSize, zarrFormat: request.zarrFormat ?? 3, name, signal: request.signal, onProgress });
@@ -321,6 +328,21 @@ export class PipelineRunner {
         timings[`output:${name}`] = Date.now() - t0;
         doneWeight += weights[i];
         outputs.push({ name, type: 'stack', files: [join(outDir, file)] });
+      }
+      // then the tables: each reducing node reads its input tile by tile once, for all its outputs
+      const tables: Record<string, unknown> = {};
+      const reducedNodes = new Set<string>();
+      for (const [name, reduction] of Object.entries(plan.reductions)) {
+        throwIfAborted(request.signal);
+        const first = !reducedNodes.has(reduction.node);
+        reducedNodes.add(reduction.node);
+        const weight = first ? reductionWeight(reduction.node) : 0;
+        const t0 = Date.now();
+        const value = await reduction.run(progressOf(weight));
+        if (first) timings[`reduce:${reduction.node}`] = Date.now() - t0;
+        doneWeight += weight;
+        tables[name] = value;
+        outputs.push(await this.writeOutput(staging, outDir, name, isTable(value) ? 'table' : 'json', value, false, false));
       }
       const ms = Date.now() - started;
       for (const n of plan.nodes) {
@@ -337,7 +359,7 @@ export class PipelineRunner {
       await this.io.writeJson(join(staging, PROVENANCE_FILE), record as unknown as JsonValue);
       throwIfAborted(request.signal);
       if (reportFile) {
-        await this.streamedReport(request, record, staging, lazy, outputs);
+        await this.streamedReport(request, record, staging, lazy, outputs, tables);
         throwIfAborted(request.signal);
       }
       await this.commit(request, { staging, outDir, outputs, reportFile, reads, begun, written });
@@ -388,11 +410,12 @@ export class PipelineRunner {
    * from the pyramid (OME-TIFF or OME-Zarr) just written there, so the report reads only small
    * levels and the tiles of its zoomable views; the inputs are named, not previewed.
    */
-  private async streamedReport(request: RunRequest, record: RunRecord, staging: string, inputs: Record<string, LazyImage>, outputs: OutputRecord[]): Promise<void> {
+  private async streamedReport(request: RunRequest, record: RunRecord, staging: string, inputs: Record<string, LazyImage>, outputs: OutputRecord[], tables: Record<string, unknown>): Promise<void> {
     const opened: LazyImage[] = [];
     try {
-      const values: Record<string, unknown> = {};
+      const values: Record<string, unknown> = { ...tables };
       for (const o of outputs) {
+        if (o.name in tables) continue;
         const staged = join(staging, basename(o.files[0]));
         const img = staged.endsWith('.ome.zarr') ? await openOmeZarr(staged) : await openTiffImage(staged);
         opened.push(img);

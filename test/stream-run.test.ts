@@ -86,7 +86,7 @@ describe('streamed runs (issue 21)', () => {
     expect(readdirSync(out).sort()).toEqual(['blurred.ome.tif', 'run.json']);
   });
 
-  it('tables reduced tile by tile: a streamed cellcount.count (manual limits) gives the in-memory run\'s tables; a table no op reduces is refused by node', async () => {
+  it('tables reduced tile by tile: a streamed cellcount.count (manual limits, and Otsu) gives the in-memory run\'s tables; a table no op reduces is refused by node', async () => {
     const count = { op: 'cellcount.count', in: { image: 'a.stack' }, params: { method: 'manual', lower: 1600, upper: 65535 } };
     const file = pipeline({ a: CHAIN.a, count }, { blurred: 'a.stack', objects: 'count.objects', summary: 'count.summary' }, 'count');
     const mem = await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'count-mem'), stream: 'never' });
@@ -101,8 +101,13 @@ describe('streamed runs (issue 21)', () => {
     expect(record.stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'count', mode: 'reduce', totalHaloPx: 8 })]));
     expect(str.outputs.map((o) => o.name).sort()).toEqual(['blurred', 'objects', 'summary']);
     expect(readFileSync(join(dir, 'count-str', 'report.html'), 'utf8')).toContain('summary');
-    // Otsu needs the whole plane's histogram: not reducible tile by tile
-    const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu' } } }, { summary: 'count.summary' }, 'count-otsu');
+    // an automatic threshold: the slide's range and histogram streamed first, then the same tables
+    const auto = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', darkBackground: true } } }, { summary: 'count.summary', objects: 'count.objects' }, 'count-auto');
+    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'auto-mem'), stream: 'never' });
+    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'auto-str'), stream: 'always', tileSize: 64 });
+    for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'auto-str', t), 'utf8')).toBe(readFileSync(join(dir, 'auto-mem', t), 'utf8'));
+    // the watershed needs whole planes: not reducible tile by tile
+    const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', watershed: true } } }, { summary: 'count.summary' }, 'count-otsu');
     const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always' }).catch((e: unknown) => e);
     expect(isFocalError(err) && err.code).toBe('E_UNSUPPORTED');
     expect((err as Error).message).toContain("node 'count' (cellcount.count): output 'summary' (table) cannot be streamed");

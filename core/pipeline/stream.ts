@@ -17,7 +17,7 @@
  * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
  *
  * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
- * for these params and names that port (`cellcount.count` with manual limits): the node's
+ * for these params and names that port (`cellcount.count` without watershed or holes): the node's
  * reduction reads its input tile by tile, once for all its outputs, after the images are written.
  */
 import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
@@ -281,7 +281,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (!source || !declared || !declared.outputs.includes(port)) {
       throw new FocalError(
         'E_UNSUPPORTED',
-        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count with a manual threshold, no watershed, no included holes)`,
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes)`,
         { op: node.op, field: `/nodes/${id}` },
       );
     }

@@ -689,7 +689,7 @@ export function finiteRange(data: ArrayLike<number>): [number, number] {
 export function thresholdHistogram(data: PixelArray, dtype: DType): { histogram: Float64Array; min: number; max: number } {
   const hist = new Float64Array(256);
   if (dtype === 'uint8') {
-    for (let i = 0; i < data.length; i++) hist[data[i]]++;
+    addToThresholdHistogram(hist, data, dtype, 0, 255);
     return { histogram: hist, min: 0, max: 255 };
   }
   const [min, max] = finiteRange(data);
@@ -697,7 +697,19 @@ export function thresholdHistogram(data: PixelArray, dtype: DType): { histogram:
     hist[0] = data.length;
     return { histogram: hist, min, max };
   }
-  if (dtype === 'uint16') {
+  addToThresholdHistogram(hist, data, dtype, min, max);
+  return { histogram: hist, min, max };
+}
+
+/**
+ * Adds `data` (a plane or a piece of one) to `hist`, binned as {@link thresholdHistogram} bins a
+ * plane whose finite range is [min, max] (min < max for uint16/float32): the histogram of a plane
+ * read tile by tile, once its range is known from a first pass.
+ */
+export function addToThresholdHistogram(hist: Float64Array, data: ArrayLike<number>, dtype: DType, min: number, max: number): void {
+  if (dtype === 'uint8') {
+    for (let i = 0; i < data.length; i++) hist[data[i]]++;
+  } else if (dtype === 'uint16') {
     const scale = 256 / (max - min + 1);
     for (let i = 0; i < data.length; i++) hist[Math.min(255, Math.floor((data[i] - min) * scale + 0.5))]++;
   } else {
@@ -707,7 +719,6 @@ export function thresholdHistogram(data: PixelArray, dtype: DType): { histogram:
       hist[v === v ? Math.min(255, Math.round((v - min) * scale)) : 0]++;
     }
   }
-  return { histogram: hist, min, max };
 }
 
 /**
@@ -731,8 +742,16 @@ export function thresholdLimits(data: PixelArray, dtype: DType, method: Threshol
   }
   if (data.length === 0) throw new FocalError('E_ARGUMENT', 'data: the image is empty');
   if (dtypeOf(data) !== dtype) throw new FocalError('E_ARGUMENT', `dtype: '${dtype}' does not match the data (${dtypeOf(data)})`);
-  const dark = options.darkBackground;
   const { histogram, min, max } = thresholdHistogram(data, dtype);
+  return thresholdLimitsFromHistogram(histogram, min, max, dtype, method, options);
+}
+
+/**
+ * {@link thresholdLimits} from the plane's {@link thresholdHistogram} and finite [min, max]
+ * (made tile by tile with {@link addToThresholdHistogram} for a plane too large to hold).
+ */
+export function thresholdLimitsFromHistogram(histogram: Float64Array, min: number, max: number, dtype: DType, method: ThresholdMethod, options: ThresholdLimitsOptions): ThresholdLimits {
+  const dark = options.darkBackground;
   if (dtype !== 'uint8') {
     if (Number.isNaN(min)) throw new FocalError('E_ARGUMENT', 'data: every pixel is NaN, there is nothing to threshold');
     if (min === max) return { lower: min, upper: max, threshold: min };

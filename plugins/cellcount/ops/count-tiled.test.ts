@@ -47,6 +47,10 @@ describe('cellcount.count tile by tile (issue 21)', () => {
   for (const [name, params, calibrated] of [
     ['manual limits', { method: 'manual', lower: 1000, upper: 65535 }, false],
     ['size, circularity and edge filters, calibrated (µm columns)', { method: 'manual', lower: 1000, upper: 65535, minAreaUm2: 1, maxCircularity: 0.95, minCircularity: 0.05, excludeEdges: true }, true],
+    // automatic methods: the plane's range, then its histogram, read tile by tile (two more passes)
+    ['Otsu (dark background)', { method: 'Otsu', darkBackground: true }, false],
+    ['Triangle (dark background)', { method: 'Triangle', darkBackground: true }, false],
+    ['Default (light background), size filter', { method: 'Default', minAreaPx: 4 }, false],
   ] as const) {
     it(`${name}: objects and summary equal the whole-image count (tiles of ${T}, particles on the seams)`, async () => {
       const stack = image(calibrated);
@@ -63,9 +67,22 @@ describe('cellcount.count tile by tile (issue 21)', () => {
     });
   }
 
-  it('an automatic threshold, the watershed or included holes need whole planes', async () => {
+  it('automatic limits on float32 with NaN pixels and on a constant plane equal the whole-image count; an all-NaN plane is refused alike', async () => {
+    const p = Float32Array.from(plane(5), (v, i) => (i % 97 === 0 ? NaN : v / 7));
+    const stack = createStack({ width: W, height: H, dtype: 'float32', sizeZ: 2, planes: [p, new Float32Array(W * H).fill(3)] });
+    const params = { method: 'Otsu', darkBackground: true } as const;
+    const whole = await runOp(count, { image: stack }, params);
+    const tiled = await tiledReduction(count, stackRegionSource(stack), params, { tileSize: T });
+    expect((whole.summary as Table).rows[0].count).toBeGreaterThan(10);
+    expect(tiled.objects).toEqual(whole.objects);
+    expect(tiled.summary).toEqual(whole.summary);
+    const nan = createStack({ width: W, height: H, dtype: 'float32', planes: [new Float32Array(W * H).fill(NaN)] });
+    await expect(runOp(count, { image: nan }, params)).rejects.toThrow(/no finite pixel value/);
+    await expect(tiledReduction(count, stackRegionSource(nan), params, { tileSize: T })).rejects.toThrow(/no finite pixel value/);
+  });
+
+  it('the watershed or included holes need whole planes', async () => {
     const src = stackRegionSource(image(false));
-    await expect(tiledReduction(count, src, { method: 'Otsu' })).rejects.toThrow(/cellcount.count needs whole planes with these params/);
     await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, watershed: true })).rejects.toThrow(/needs whole planes/);
     await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, includeHoles: true })).rejects.toThrow(/needs whole planes/);
   });

@@ -4,7 +4,7 @@ import {
 } from '../../../core/index.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
-import { THRESHOLD_METHODS, applyThreshold, finiteRange, thresholdLimits, type ThresholdMethod } from '../threshold.js';
+import { THRESHOLD_METHODS, addToThresholdHistogram, applyThreshold, finiteRange, thresholdLimits, thresholdLimitsFromHistogram, type ThresholdMethod } from '../threshold.js';
 
 const METHODS = [...THRESHOLD_METHODS, 'manual'] as unknown as [ThresholdMethod | 'manual', ...(ThresholdMethod | 'manual')[]];
 
@@ -227,8 +227,40 @@ function countTables(counts: readonly Pick<PlaneCount, 'particles' | 'lower' | '
 
 
 /**
- * `cellcount.count` on a plane read tile by tile (its `reduceTiles`): manual limits threshold
- * each tile, core's TiledComponents merges the particles that cross tile borders (each counted
+ * An automatic method's limits for one plane read tile by tile, as `countPlane` finds them on
+ * the whole plane: a first pass for the finite range, a second for ImageJ's 256-bin histogram
+ * over it (`addToThresholdHistogram`). Undefined for a constant plane (no objects).
+ * @throws FocalError `E_PORT` when the plane has no finite pixel value.
+ */
+async function tiledThresholdLimits(ctx: OpContext, source: RegionSource, z: number, t: number, tileSize: number, params: CountParams): Promise<{ lower: number; upper: number } | undefined> {
+  const { width: W, height: H, dtype } = source;
+  const eachTile = async (visit: (data: PixelArray) => void): Promise<void> => {
+    for (let y = 0; y < H; y += tileSize) {
+      for (let x = 0; x < W; x += tileSize) {
+        throwIfAborted(ctx.signal);
+        visit(await source.readRegion({ z, t, x, y, w: Math.min(tileSize, W - x), h: Math.min(tileSize, H - y) }, { signal: ctx.signal }));
+      }
+    }
+  };
+  let min = Infinity;
+  let max = -Infinity;
+  await eachTile((data) => {
+    const [lo, hi] = finiteRange(data);
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
+  });
+  if (!(min <= max)) throw new FocalError('E_PORT', 'image: the plane has no finite pixel value (all NaN) to threshold');
+  if (min === max) return undefined;
+  const histogram = new Float64Array(256);
+  const [hMin, hMax] = dtype === 'uint8' ? [0, 255] : [min, max];
+  await eachTile((data) => addToThresholdHistogram(histogram, data, dtype, hMin, hMax));
+  const { lower, upper } = thresholdLimitsFromHistogram(histogram, hMin, hMax, dtype, params.method as ThresholdMethod, { darkBackground: params.darkBackground });
+  return { lower, upper };
+}
+
+/**
+ * `cellcount.count` on a plane read tile by tile (its `reduceTiles`): the limits (manual, or an
+ * automatic method's from two passes over the plane: range, then histogram) threshold each tile, core's TiledComponents merges the particles that cross tile borders (each counted
  * once), and each kept particle's outline is traced on a read of its bounding box plus 1 px
  * (so perimeter and circularity are the whole-image ones). Objects and summary tables equal
  * the whole-plane run's; memory is a tile, a row and a few numbers per particle (plus the
@@ -236,8 +268,6 @@ function countTables(counts: readonly Pick<PlaneCount, 'particles' | 'lower' | '
  */
 export async function countTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ objects: Table; summary: Table }> {
   if (source.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${source.sizeC}; pick one with stack.substack (e.g. c = 0)`, { field: 'image' });
-  const lower = params.lower!;
-  const upper = params.upper!;
   const cal = pixelSize(source);
   const { minAreaPx = 0, maxAreaPx = Infinity } = areaLimitsPx(params, cal);
   const { width: W, height: H } = source;
@@ -247,6 +277,13 @@ export async function countTiled(ctx: OpContext, source: RegionSource, params: C
   for (let k = 0; k < planes; k++) {
     const z = k % source.sizeZ;
     const t = Math.floor(k / source.sizeZ);
+    const limits = params.method === 'manual' ? { lower: params.lower!, upper: params.upper! } : await tiledThresholdLimits(ctx, source, z, t, tileSize, params);
+    if (!limits) {
+      // a constant plane: nothing differs from the background (as countPlane)
+      counts.push({ particles: [], lower: NaN, upper: NaN });
+      continue;
+    }
+    const { lower, upper } = limits;
     const cc = new TiledComponents(W, H);
     let done = 0;
     for (let y = 0; y < H; y += tileSize) {
@@ -384,7 +421,7 @@ export const count = defineOperation({
   // manual limits only (an automatic threshold needs the plane's histogram); the watershed and
   // included holes need whole particles' surroundings
   reduceTiles: (params) =>
-    params.method !== 'manual' || params.watershed || params.includeHoles
+    params.watershed || params.includeHoles
       ? undefined
       : { outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) },
 });

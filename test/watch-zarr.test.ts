@@ -5,16 +5,15 @@
  * are still arriving is not taken early; the streaming flags reach each job's run.
  */
 import 'reflect-metadata';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, createStack, MemoryLogger, openOmeZarr, PipelineRunner, PluginRegistry, readTiff, sha256Folder, stackRegionSource, writeOmeZarr, writePyramidalTiff, type Stack } from '../core/index.js';
+import { createContainer, createStack, makeJobSpec, MemoryLogger, runJob, openOmeZarr, PipelineRunner, PluginRegistry, readTiff, sha256Folder, stackRegionSource, writeOmeZarr, writePyramidalTiff, type Stack } from '../core/index.js';
 import { FolderWatcher, type WatchEvent } from '../cli/watch/engine.js';
 import { classify } from '../cli/watch/datasets.js';
 import { Ledger } from '../cli/watch/ledger.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { focal, tempDir } from './helpers.js';
-import { rmSync } from 'node:fs';
 
 const registry = new PluginRegistry();
 for (const plugin of builtinPlugins) registry.registerPlugin(plugin, 'builtin');
@@ -178,6 +177,51 @@ describe('focal watch: OME-Zarr folders', () => {
     const [a, b] = [await readTiff(join(out, 'slide', 'blurred.tif')), await readTiff(join(outS, 'slide', 'blurred.ome.tif'))];
     expect([b.width, b.height, b.dtype]).toEqual([a.width, a.height, a.dtype]);
     expect(same(b.planes[0], a.planes[0])).toBe(true);
+  }, 60_000);
+
+  it('crash after the output folder was renamed, before done: the next start finds run.json\'s input hash equal to the folder\'s and marks it done without re-running', async () => {
+    const { inDir, out, base } = setup();
+    const folder = join(inDir, 'slide.ome.zarr');
+    await writeOmeZarr(folder, stackRegionSource(slide()), { chunkSize: 64, zarrFormat: 2 });
+    const copy = pipelineFile(base, 'copy', COPY);
+    expect(of(await watchOnce(inDir, out, copy), 'job-done')).toHaveLength(1);
+    // rewind the job to `running`, as a kill between the rename and the `done` append leaves it
+    const ledgerFile = join(out, '.focal-watch', 'ledger.jsonl');
+    const done = readFileSync(ledgerFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.state === 'done')!;
+    appendFileSync(ledgerFile, `${JSON.stringify({ ...done, state: 'queued', ms: undefined, outputs: undefined })}\n`);
+    const events = await watchOnce(inDir, out, copy);
+    expect(of(events, 'job-done')).toEqual([expect.objectContaining({ id: done.id, recovered: true })]);
+    expect(of(events, 'job-started')).toEqual([]);
+  }, 60_000);
+
+  it('a folder with a symbolic link inside is skipped, saying so; one that never opens is processed after the acquisition timeout and fails with a report', async () => {
+    const { inDir, out, base } = setup();
+    const linked = join(inDir, 'linked.ome.zarr');
+    await writeOmeZarr(linked, stackRegionSource(slide()), { chunkSize: 64, zarrFormat: 2 });
+    symlinkSync(join(linked, '0', '.zarray'), join(linked, 'extra'));
+    const broken = join(inDir, 'broken.ome.zarr');
+    mkdirSync(join(broken, '0'), { recursive: true });
+    writeFileSync(join(broken, '0', '0'), 'not a chunk');
+    const events = await watchOnce(inDir, out, pipelineFile(base, 'copy', COPY), { acquisitionTimeoutMs: 700 });
+    const skipped = of(events, 'job-skipped').find((e) => e.input === linked)!;
+    expect(skipped.reason).toMatch(/symbolic links \(extra\)/);
+    expect(of(events, 'job-queued').map((e) => e.input)).toEqual([broken]);
+    expect(of(events, 'warning').some((e) => e.input === broken && /still incomplete .*does not open as OME-Zarr yet/.test(e.message))).toBe(true);
+    expect(of(events, 'job-failed')).toHaveLength(1);
+    expect(existsSync(join(out, 'failed', 'broken.json'))).toBe(true);
+    expect(existsSync(join(out, 'linked'))).toBe(false);
+  }, 60_000);
+
+  it('a queued job (job spec, as --queue and focal submit make it) takes the folder: hashed as run.json hashes it', async () => {
+    const { inDir, base } = setup();
+    const folder = join(inDir, 'slide.ome.zarr');
+    await writeOmeZarr(folder, stackRegionSource(slide()), { chunkSize: 64, zarrFormat: 3 });
+    const spec = await makeJobSpec(pipelineFile(base, 'copy', COPY), { img: folder }, join(base, 'job-out'));
+    expect(spec.inputSha256.img).toBe((await sha256Folder(folder)).sha256);
+    const done = await runJob(spec, { runner: (request) => runner.run(request) });
+    expect(done.state).toBe('done');
+    const b = await readTiff(join(base, 'job-out', 'copy.tif'));
+    expect(same(b.planes[0], slide().planes[0])).toBe(true);
   }, 60_000);
 
   it('CLI: focal convert into the watched folder, focal watch --once with the stream flags equals focal run; bad flags are usage errors', async () => {

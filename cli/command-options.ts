@@ -112,7 +112,7 @@ export const watchOptions = z.object({
   pipeline: flag(z.string(), '-p, --pipeline <file>', 'pipeline JSON file'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: one subfolder per input, failed/ reports, the ledger'),
   inputName: flag(z.string().optional(), '--input-name <name>', 'pipeline input that receives each file (default: the only input)'),
-  pattern: flag(z.string().optional(), '--pattern <glob>', 'which files to take, relative to <dir> (default: **/*.{tif,tiff}, case-insensitive)'),
+  pattern: flag(z.string().optional(), '--pattern <glob>', 'which files (and OME-Zarr folders) to take, relative to <dir> (default: **/*.{tif,tiff,ome.zarr}, case-insensitive)'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'jobs at once (default 1)'),
   maxQueue: flag(positiveInt().optional(), '--max-queue <n>', 'most jobs queued or running; more complete files wait (default 64)'),
   once: flag(z.boolean().optional(), '--once', 'process what is there (waiting for it to be complete), then exit'),

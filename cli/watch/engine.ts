@@ -79,6 +79,8 @@ interface Pending {
   busy: boolean;
   /** ome-zarr: the folder's last listing (the settle check compares listings instead of stat-ing every chunk each tick). */
   zarr?: ZarrListing;
+  /** ome-zarr: when the next listing may be taken (listings are spaced by settleMs, and by 4× their own duration for big folders). */
+  zarrNextList?: number;
 }
 
 interface Job {
@@ -534,8 +536,10 @@ export class FolderWatcher {
       this.pending.delete(p.ref.key);
       return;
     }
-    if (p.zarr && now - p.lastChange < this.settleMs) return;
+    if (p.zarr && (now - p.lastChange < this.settleMs || now < (p.zarrNextList ?? 0))) return;
+    const listStarted = Date.now();
     const listing = await listZarrFolder(folder);
+    p.zarrNextList = Date.now() + Math.max(this.settleMs, 4 * (Date.now() - listStarted));
     if (!p.zarr || listing.listing !== p.zarr.listing) {
       p.zarr = listing;
       p.lastChange = Date.now();

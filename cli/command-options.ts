@@ -21,6 +21,29 @@ export type GlobalOptions = z.output<typeof globalOptions>;
 
 const opTimeoutS = () => flag(positiveInt().optional(), '--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)');
 
+/**
+ * The streaming flags (issue 21, core/pipeline/stream.ts), shared by `focal run` and `focal watch`
+ * (which passes them to each job's run): one declaration, so both parse them alike.
+ */
+const streamShape = {
+  stream: flag(z.enum(['auto', 'always', 'never']).optional(), '--stream <when>', 'stream image inputs region by region through the pipeline into tiled pyramids (whole slides): auto (default: when an input opened lazily takes more than a quarter of --memory-mb), always, never'),
+  memoryMb: flag(positiveInt().optional(), '--memory-mb <MB>', "memory a streamed run may use, MB; tiles and bands are sized from it, and a node that needs whole planes larger than a quarter of it is refused (default: half the machine's memory)"),
+  streamFormat: flag(z.enum(['ome-tiff', 'ome-zarr']).optional(), '--stream-format <format>', 'image outputs of a streamed run: ome-tiff (<name>.ome.tif, tiled pyramidal, default) or ome-zarr (<name>.ome.zarr)'),
+  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)' }).optional(), '--tile-size <px>', 'streamed run: tile (chunk) edge of the outputs and band height, a multiple of 16 (default 512, smaller when --memory-mb needs it)'),
+  zarrFormat: flag(z.enum(['2', '3']).optional().transform((v) => (v === undefined ? undefined : (Number(v) as 2 | 3))), '--zarr-format <2|3>', 'streamed OME-Zarr output: 3 = Zarr v3 / NGFF 0.5 (default), 2 = Zarr v2 / NGFF 0.4'),
+};
+
+/** The RunRequest fields of the streaming flags (only those given). */
+export function streamRequest(opts: Partial<z.output<z.ZodObject<typeof streamShape>>>): { stream?: 'auto' | 'always' | 'never'; memoryMb?: number; streamFormat?: 'ome-tiff' | 'ome-zarr'; tileSize?: number; zarrFormat?: 2 | 3 } {
+  return {
+    ...(opts.stream ? { stream: opts.stream } : {}),
+    ...(opts.memoryMb ? { memoryMb: opts.memoryMb } : {}),
+    ...(opts.streamFormat ? { streamFormat: opts.streamFormat } : {}),
+    ...(opts.tileSize ? { tileSize: opts.tileSize } : {}),
+    ...(opts.zarrFormat ? { zarrFormat: opts.zarrFormat } : {}),
+  };
+}
+
 export const runOptions = z.object({
   input: flag(z.array(z.string()).optional(), '-i, --input <name=file>', 'bind a pipeline input to a file (repeatable); a lone file binds the only input'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder (created if needed)'),
@@ -33,11 +56,7 @@ export const runOptions = z.object({
   quiet: flag(z.boolean().optional(), '-q, --quiet', 'no progress output'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'nodes run at once (default: cores)'),
   opTimeoutS: opTimeoutS(),
-  stream: flag(z.enum(['auto', 'always', 'never']).optional(), '--stream <when>', 'stream image inputs region by region through the pipeline into tiled pyramids (whole slides): auto (default: when an input opened lazily takes more than a quarter of --memory-mb), always, never'),
-  memoryMb: flag(positiveInt().optional(), '--memory-mb <MB>', "memory a streamed run may use, MB; tiles and bands are sized from it, and a node that needs whole planes larger than a quarter of it is refused (default: half the machine's memory)"),
-  streamFormat: flag(z.enum(['ome-tiff', 'ome-zarr']).optional(), '--stream-format <format>', 'image outputs of a streamed run: ome-tiff (<name>.ome.tif, tiled pyramidal, default) or ome-zarr (<name>.ome.zarr)'),
-  tileSize: flag(positiveInt().refine((v) => v % 16 === 0 && v <= 4096, { error: 'must be a multiple of 16 from 16 to 4096 (256 or 512 are usual)' }).optional(), '--tile-size <px>', 'streamed run: tile (chunk) edge of the outputs and band height, a multiple of 16 (default 512, smaller when --memory-mb needs it)'),
-  zarrFormat: flag(z.enum(['2', '3']).optional().transform((v) => (v === undefined ? undefined : (Number(v) as 2 | 3))), '--zarr-format <2|3>', 'streamed OME-Zarr output: 3 = Zarr v3 / NGFF 0.5 (default), 2 = Zarr v2 / NGFF 0.4'),
+  ...streamShape,
 });
 export type RunOptions = z.output<typeof runOptions>;
 
@@ -93,7 +112,7 @@ export const watchOptions = z.object({
   pipeline: flag(z.string(), '-p, --pipeline <file>', 'pipeline JSON file'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: one subfolder per input, failed/ reports, the ledger'),
   inputName: flag(z.string().optional(), '--input-name <name>', 'pipeline input that receives each file (default: the only input)'),
-  pattern: flag(z.string().optional(), '--pattern <glob>', 'which files to take, relative to <dir> (default: **/*.{tif,tiff}, case-insensitive)'),
+  pattern: flag(z.string().optional(), '--pattern <glob>', 'which files (and OME-Zarr folders) to take, relative to <dir> (default: **/*.{tif,tiff,ome.zarr}, case-insensitive)'),
   concurrency: flag(positiveInt().optional(), '--concurrency <n>', 'jobs at once (default 1)'),
   maxQueue: flag(positiveInt().optional(), '--max-queue <n>', 'most jobs queued or running; more complete files wait (default 64)'),
   once: flag(z.boolean().optional(), '--once', 'process what is there (waiting for it to be complete), then exit'),
@@ -106,6 +125,7 @@ export const watchOptions = z.object({
   acquisitionTimeoutS: flag(positiveInt().optional(), '--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)'),
   opTimeoutS: opTimeoutS(),
   graceS: flag(positiveInt().optional(), '--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)'),
+  ...streamShape,
 });
 export type WatchOptions = z.output<typeof watchOptions>;
 

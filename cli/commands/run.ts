@@ -1,5 +1,5 @@
 import { FocalError, isFocalError } from '../../core/startup.js';
-import type { GlobalOptions, RunOptions } from '../command-options.js';
+import { streamRequest, type GlobalOptions, type RunOptions } from '../command-options.js';
 import { printJsonLine } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import { runInThread } from '../run-host.js';
@@ -68,7 +68,7 @@ export async function runCommand(pipelineFile: string, opts: RunOptions, globals
     // The run gets a thread of its own: this one stays free to answer Ctrl-C at once and to
     // draw progress, whatever the operations do (core/runtime/isolated-run.ts).
     const summary = await runInThread(
-      { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, report: opts.report ?? true, ...(opts.omeTiff ? { tiff: 'ome' as const } : {}), concurrency: opts.concurrency, ...(opts.stream ? { stream: opts.stream } : {}), ...(opts.memoryMb ? { memoryMb: opts.memoryMb } : {}), ...(opts.streamFormat ? { streamFormat: opts.streamFormat } : {}), ...(opts.tileSize ? { tileSize: opts.tileSize } : {}), ...(opts.zarrFormat ? { zarrFormat: opts.zarrFormat } : {}) },
+      { pipelineFile, inputs: bindings, outDir: opts.out, preview: opts.preview, report: opts.report ?? true, ...(opts.omeTiff ? { tiff: 'ome' as const } : {}), concurrency: opts.concurrency, ...streamRequest(opts) },
       { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), json: opts.json },
       { signal: controller.signal, onEvent: progress.onEvent, onLog: progress.onLog, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined },
     ).catch((err: unknown) => {

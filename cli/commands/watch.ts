@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { ensureWritableFolder, FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
-import type { GlobalOptions, WatchOptions } from '../command-options.js';
+import { streamRequest, type GlobalOptions, type WatchOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
@@ -16,6 +16,12 @@ export type WatchCliOptions = WatchOptions;
  * failed, 130 when in-flight jobs had to be aborted (forced stop: second signal or grace period over).
  */
 export async function watchCommand(dir: string, opts: WatchCliOptions, globals: GlobalOptions): Promise<void> {
+  // Each job's run streams as `focal run` does with the same flags (parsed by the same schema).
+  const run = streamRequest(opts);
+  if (opts.queue && Object.keys(run).length > 0) {
+    throw new FocalError('E_USAGE', `--queue: ${Object.keys(run).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} cannot be passed to queue workers (a queued job carries its pipeline and inputs only); run focal watch without --queue to stream its jobs`, { field: '--queue' });
+  }
+
   // The output folder first: /proc, /sys, a file or a read-only place is refused before anything starts.
   await ensureWritableFolder(opts.out);
   const host = await createHost(globals, { json: opts.json });
@@ -51,6 +57,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     followSymlinks: opts.followSymlinks ?? false,
     settleMs: opts.settleMs,
     acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
+    run,
     // Each job runs in a thread of its own, so Ctrl-C is answered at once and aborting a job
     // stops it whatever its operations do (core/runtime/isolated-run.ts).
     runner: queued

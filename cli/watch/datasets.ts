@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import {
-  FocalError, imgGrid, inspectTiff, MM_IMG_PLANE, ndDatasetName, partialImgPlan, sha256File, stackFromImgPlan, writeTiff,
+  FocalError, imgGrid, inspectTiff, MM_IMG_PLANE, ndDatasetName, openOmeZarr, partialImgPlan, sha256File, stackFromImgPlan, writeTiff,
   type ImgPlan, type NdGroup, type TiffInfo,
 } from '../../core/index.js';
 import type { DatasetKind } from './ledger.js';
@@ -11,7 +11,8 @@ import type { DatasetKind } from './ledger.js';
 /**
  * A dataset is what one watch job processes: a single TIFF, a Micro-Manager MMStack
  * OME-TIFF series (the `_MMStack_Pos0.ome.tif` file plus its `_1`, `_2`, … split files) or
- * a Micro-Manager `img_*` folder of single-plane TIFFs (one dataset per stage position).
+ * a Micro-Manager `img_*` folder of single-plane TIFFs (one dataset per stage position), an NDTiff
+ * stack, or an OME-Zarr image folder (`<name>.ome.zarr`, given to the pipeline as the folder).
  */
 export interface DatasetRef {
   kind: DatasetKind;
@@ -20,7 +21,7 @@ export interface DatasetRef {
   outputBase: string;
   /** mmstack: the `_MMStack_Pos0.ome.tif` file (it may not exist yet). */
   main?: string;
-  /** img-folder: the folder and position. */
+  /** img-folder: the folder and position; ndtiff: the index's folder; ome-zarr: the `.ome.zarr` folder. */
   folder?: string;
   position?: number;
   /** ndtiff: the stack (channels × z of one time point / position) this job reads; absent on the folder's watch entry. */
@@ -32,8 +33,33 @@ export type Classified = DatasetRef | undefined;
 const MMSTACK = /^(.+_MMStack(?:_[A-Za-z][^_.]*)?)(?:_(\d+))?\.ome\.tiff?$/i;
 const TIFF_EXT = /(\.ome)?\.tiff?$/i;
 
+const OME_ZARR = /\.ome\.zarr$/i;
+
+/**
+ * The OME-Zarr folder `path` is in (or is): the outermost folder below `root` on its way whose
+ * name ends in `.ome.zarr`; undefined when there is none. Everything inside such a folder
+ * (chunks, `.zattrs`, `zarr.json`, nested groups) belongs to that one dataset.
+ */
+export function omeZarrFolder(root: string, path: string): string | undefined {
+  const rel = relative(root, path);
+  if (rel === '' || rel.startsWith('..')) return undefined;
+  let p = root;
+  for (const part of rel.split(sep)) {
+    p = join(p, part);
+    if (OME_ZARR.test(part)) return p;
+  }
+  return undefined;
+}
+
+/** The dataset of an OME-Zarr folder (`folder` as given by {@link omeZarrFolder}). */
+export function omeZarrRef(root: string, folder: string): DatasetRef {
+  return { kind: 'ome-zarr', key: folder, outputBase: relative(root, folder).replace(OME_ZARR, '') || basename(folder).replace(OME_ZARR, ''), folder };
+}
+
 /** Which dataset a file belongs to, from its name and folder (no file access but a check for NDTiff.index). */
 export function classify(root: string, file: string): Classified {
+  const zarr = omeZarrFolder(root, file);
+  if (zarr) return omeZarrRef(root, zarr);
   const dir = dirname(file);
   const name = basename(file);
   if (name === 'NDTiff.index' || /_NDTiffStack(_\d+)?\.tiff?$/i.test(name) || existsSync(join(dir, 'NDTiff.index'))) {
@@ -70,6 +96,7 @@ const INTERRUPTED = /interrupted acquisition|promises \d+ planes|is missing|is u
  */
 export async function probe(ref: DatasetRef, cache: PlaneCache, options: WalkOptions = {}): Promise<Probe> {
   if (ref.kind === 'ndtiff') throw new FocalError('E_ARGUMENT', 'NDTiff datasets are checked by their index, not probed');
+  if (ref.kind === 'ome-zarr') return probeOmeZarr(ref);
   if (ref.kind === 'img-folder') return probeImgFolder(ref, cache, options);
   const file = ref.kind === 'mmstack' ? ref.main! : ref.key;
   if (!existsSync(file)) return { complete: false, files: [], reason: `${basename(file)} does not exist yet` };
@@ -88,6 +115,61 @@ export async function probe(ref: DatasetRef, cache: PlaneCache, options: WalkOpt
   return { complete: true, files, input: file, warnings: info.warnings, info };
 }
 
+
+/**
+ * An OME-Zarr folder is complete for the watcher when its files have settled (checked by the
+ * engine from {@link listZarrFolder}) and the image opens: the multiscales metadata is there and
+ * every level's array metadata parses (core's openOmeZarr, which the stack plugin's `ome-zarr`
+ * and `ome-zarr-v2` readers are). Chunks cannot be checked: Zarr allows a chunk to be absent
+ * (it reads as the fill value), and writers leave out chunks that hold only the fill value.
+ */
+async function probeOmeZarr(ref: DatasetRef): Promise<Probe> {
+  const folder = ref.folder!;
+  try {
+    const img = await openOmeZarr(folder);
+    await img.close();
+  } catch (err) {
+    return { complete: false, files: [], reason: `does not open as OME-Zarr yet: ${(err as Error).message}` };
+  }
+  return { complete: true, files: [], input: folder, warnings: [] };
+}
+
+/** The files of an OME-Zarr folder: what the settle check compares and the ledger summarises. */
+export interface ZarrListing {
+  /** sha256 of the sorted `<relative path> <size> <mtimeMs>` lines. */
+  listing: string;
+  files: number;
+  bytes: number;
+  /** Newest mtime of its files (0 when empty). */
+  newestMs: number;
+  /** Entries that are symbolic links (relative paths). */
+  links: string[];
+  /** Entries that are neither files, folders nor links (FIFOs, sockets, devices). */
+  special: string[];
+}
+
+/** Lists an OME-Zarr folder recursively (lstat only, no file is opened). */
+export async function listZarrFolder(folder: string): Promise<ZarrListing> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  const lines: string[] = [];
+  const links: string[] = [];
+  const special: string[] = [];
+  let bytes = 0;
+  let newestMs = 0;
+  for (const e of entries) {
+    const rel = relative(folder, join(e.parentPath, e.name)).split(sep).join('/');
+    if (e.isSymbolicLink()) links.push(rel);
+    else if (e.isFile()) {
+      const s = await lstat(join(e.parentPath, e.name)).catch(() => undefined);
+      if (!s) continue; // removed while listed: the next listing differs anyway
+      lines.push(`${rel} ${s.size} ${s.mtimeMs}`);
+      bytes += s.size;
+      newestMs = Math.max(newestMs, s.mtimeMs);
+    } else if (!e.isDirectory()) special.push(rel);
+  }
+  lines.sort();
+  return { listing: createHash('sha256').update(lines.join('\n')).digest('hex'), files: lines.length, bytes, newestMs, links: links.sort(), special: special.sort() };
+}
 
 /** Content hash of a dataset: a file's sha256, or for several files the sha256 of `name sha\n` lines in order. */
 export async function datasetHash(files: string[]): Promise<{ sha256: string; perFile: Map<string, string> }> {

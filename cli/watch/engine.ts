@@ -5,8 +5,8 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import pLimit from 'p-limit';
 import picomatch from 'picomatch';
-import { appendJobTables, FocalError, isFocalError, writeFileAtomic, writeTiff, type PipelineRunner } from '../../core/index.js';
-import { assembleImgFolder, classify, datasetHash, probe, safeRelative, type DatasetRef, type PlaneCache } from './datasets.js';
+import { appendJobTables, FocalError, isFocalError, sha256Folder, writeFileAtomic, writeTiff, type PipelineRunner, type RunRequest } from '../../core/index.js';
+import { assembleImgFolder, classify, datasetHash, listZarrFolder, omeZarrFolder, omeZarrRef, probe, safeRelative, type DatasetRef, type PlaneCache, type ZarrListing } from './datasets.js';
 import { fsyncDir, Ledger, WATCH_DIR, type LedgerFile, type LedgerRecord } from './ledger.js';
 import { completeNdGroups, groupNdEntries, readNdGroup, readNdIndex, type NdGroup } from '../../core/index.js';
 
@@ -41,6 +41,8 @@ export interface WatchOptions {
   pollMs?: number;
   /** Runs one job (PipelineRunner, or the CLI's thread-per-run host). */
   runner: Pick<PipelineRunner, 'run'>;
+  /** Streaming settings given to every job's run, as `focal run` takes them (`--stream`, `--memory-mb`, …). */
+  run?: Pick<RunRequest, 'stream' | 'memoryMb' | 'streamFormat' | 'tileSize' | 'zarrFormat'>;
   onEvent?: (event: WatchEvent) => void;
 }
 
@@ -75,6 +77,10 @@ interface Pending {
   /** Last error of a check (warned once). */
   error?: string;
   busy: boolean;
+  /** ome-zarr: the folder's last listing (the settle check compares listings instead of stat-ing every chunk each tick). */
+  zarr?: ZarrListing;
+  /** ome-zarr: when the next listing may be taken (listings are spaced by settleMs, and by 4× their own duration for big folders). */
+  zarrNextList?: number;
 }
 
 interface Job {
@@ -89,9 +95,13 @@ interface Job {
   controller: AbortController;
   /** Times the watcher ended while this job ran (from the ledger). */
   crashes?: number;
+  /** ome-zarr: the folder's listing hash and file count (ledger fields). */
+  folder?: { listing: string; fileCount: number };
 }
 
-const DEFAULT_PATTERN = '**/*.{tif,tiff}';
+const DEFAULT_PATTERN = '**/*.{tif,tiff,ome.zarr}';
+/** Zarr v2 metadata files: dot files that are taken inside an OME-Zarr folder (other dot files are ignored). */
+const ZARR_DOT_FILES = new Set(['.zattrs', '.zgroup', '.zarray', '.zmetadata']);
 
 /** Failure code of a job whose input was renamed, deleted or changed while it ran (not retried). */
 export const INPUT_VANISHED = 'E_INPUT_VANISHED';
@@ -180,7 +190,7 @@ export class FolderWatcher {
       interval: 500,
       binaryInterval: 500,
       followSymlinks: this.follow,
-      ignored: (p: string) => (outInside && (p === this.out || p.startsWith(this.out + sep))) || (p !== this.dir && basename(p).startsWith('.')) || this.seenDir(p),
+      ignored: (p: string) => (outInside && (p === this.out || p.startsWith(this.out + sep))) || (p !== this.dir && basename(p).startsWith('.') && !(ZARR_DOT_FILES.has(basename(p)) && omeZarrFolder(this.dir, p) !== undefined)) || this.seenDir(p),
     });
     this.watcher.on('add', (p) => this.onFile(p));
     this.watcher.on('change', (p) => this.onFile(p));
@@ -366,6 +376,8 @@ export class FolderWatcher {
 
   private onFile(path: string): void {
     if (this.stopping) return;
+    const zarr = omeZarrFolder(this.dir, path);
+    if (zarr) return this.onZarrFile(zarr);
     const rel = relative(this.dir, path);
     const name = basename(path);
     const isPlaneFolderMeta = name === 'metadata.txt';
@@ -381,6 +393,23 @@ export class FolderWatcher {
       this.pending.set(ref.key, p);
     }
     p.paths.add(path);
+  }
+
+  /**
+   * A file inside an OME-Zarr folder was added or changed: the folder is one dataset (never its
+   * files, whatever --pattern says of them), selected by --pattern on the folder's own path. The
+   * event restarts its settle time; the files themselves are listed by checkZarr.
+   */
+  private onZarrFile(folder: string): void {
+    if (!this.match(relative(this.dir, folder))) return;
+    if (!this.admit(folder)) return;
+    let p = this.pending.get(folder);
+    if (!p) {
+      p = { ref: omeZarrRef(this.dir, folder), paths: new Set([folder]), snapshot: new Map(), lastChange: Date.now(), version: 0, probedVersion: -1, busy: false };
+      this.pending.set(folder, p);
+    }
+    p.lastChange = Date.now();
+    p.version++;
   }
 
   private async tick(): Promise<void> {
@@ -451,6 +480,7 @@ export class FolderWatcher {
 
   private async check(p: Pending, now: number): Promise<void> {
     if (p.ref.kind === 'ndtiff') return this.checkNd(p, now);
+    if (p.ref.kind === 'ome-zarr') return this.checkZarr(p, now);
     if (p.ref.kind === 'file' && existsSync(join(dirname(p.ref.key), 'NDTiff.index'))) {
       // the index appeared after the file: it belongs to an NDTiff dataset
       this.pending.delete(p.ref.key);
@@ -490,6 +520,81 @@ export class FolderWatcher {
       const warning = `${p.ref.key}: still incomplete ${Math.round((now - p.lastChange) / 1000)} s after its last change (${p.reason}); processing what is there`;
       await this.take(p, p.ref.kind === 'mmstack' ? p.ref.main! : p.ref.kind === 'file' ? p.ref.key : '', [warning]);
     }
+  }
+
+  /**
+   * OME-Zarr: the folder is settled when no file event came for settleMs and a listing of all its
+   * files (paths, sizes, mtimes) equals the one taken settleMs or more before (events can be
+   * missed: polling, network shares); then it is complete when the image opens (probe). Zarr
+   * allows missing chunks, so a writer still adding chunks is told from a finished one only by
+   * settling: --settle-ms must exceed the writer's longest pause. A folder with symbolic links
+   * inside is not taken (its hash, core's sha256Folder, leaves links out).
+   */
+  private async checkZarr(p: Pending, now: number): Promise<void> {
+    const folder = p.ref.folder!;
+    if (!existsSync(folder)) {
+      this.pending.delete(p.ref.key);
+      return;
+    }
+    if (p.zarr && (now - p.lastChange < this.settleMs || now < (p.zarrNextList ?? 0))) return;
+    const listStarted = Date.now();
+    const listing = await listZarrFolder(folder);
+    p.zarrNextList = Date.now() + Math.max(this.settleMs, 4 * (Date.now() - listStarted));
+    if (!p.zarr || listing.listing !== p.zarr.listing) {
+      p.zarr = listing;
+      p.lastChange = Date.now();
+      p.version++;
+      return;
+    }
+    if (listing.links.length > 0) {
+      this.pending.delete(p.ref.key);
+      this.skip(folder, `holds symbolic links (${listing.links.slice(0, 3).join(', ')}${listing.links.length > 3 ? ', …' : ''}); an OME-Zarr folder is taken only without links inside, with or without --follow-symlinks`);
+      return;
+    }
+    if (this.knownFinishedFolder(p.ref.key, listing)) {
+      this.pending.delete(p.ref.key);
+      return;
+    }
+    if (p.probedVersion !== p.version) {
+      const res = await probe(p.ref, this.planeCache);
+      p.probedVersion = p.version;
+      if (res.complete) {
+        await this.takeZarr(p, listing, res.warnings);
+        return;
+      }
+      p.reason = res.reason;
+    }
+    if (now - p.lastChange >= this.timeoutMs) {
+      await this.takeZarr(p, listing, [`${folder}: still incomplete ${Math.round((now - p.lastChange) / 1000)} s after its last change (${p.reason}); processing what is there`]);
+    }
+  }
+
+  /** A done or failed job of this folder with the same listing (paths, sizes, mtimes): skipped without re-hashing. */
+  private knownFinishedFolder(key: string, listing: ZarrListing): boolean {
+    for (const rec of this.ledger.jobs.values()) {
+      if (rec.key === key && (rec.state === 'done' || rec.state === 'failed') && rec.error?.code !== WATCHER_CRASHED && rec.listing === listing.listing) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Queues a settled OME-Zarr folder. Its content hash is core's sha256Folder (every file's path
+   * and sha256), the value `focal run` records as the input's sha256 in run.json, so it is the
+   * job's inputSha256 too (crash recovery compares them). A folder that changed while it was
+   * hashed waits again.
+   */
+  private async takeZarr(p: Pending, listing: ZarrListing, warnings: string[]): Promise<void> {
+    const folder = p.ref.folder!;
+    const { sha256 } = await sha256Folder(folder);
+    const after = await listZarrFolder(folder);
+    if (after.listing !== listing.listing) {
+      p.zarr = after;
+      p.lastChange = Date.now();
+      p.version++;
+      return;
+    }
+    this.pending.delete(p.ref.key);
+    this.queue(p.ref, [{ path: folder, size: listing.bytes, mtimeMs: listing.newestMs }], sha256, folder, sha256, warnings, { listing: listing.listing, fileCount: listing.files });
   }
 
   /**
@@ -597,7 +702,7 @@ export class FolderWatcher {
   }
 
   /** Records a complete dataset as `queued` (unless this content is already done or failed) and schedules it. */
-  private queue(ref: DatasetRef, ledgerFiles: LedgerFile[], sha256: string, input: string, inputSha256: string | undefined, warnings: string[]): void {
+  private queue(ref: DatasetRef, ledgerFiles: LedgerFile[], sha256: string, input: string, inputSha256: string | undefined, warnings: string[], folder?: Job['folder']): void {
     const prior = this.ledger.find(ref.key, sha256);
     if (prior && (prior.state === 'done' || (prior.state === 'failed' && prior.error?.code !== INPUT_VANISHED && prior.error?.code !== WATCHER_CRASHED))) {
       this.emit({ event: 'job-skipped', ts: Date.now(), input: ref.key, reason: `already ${prior.state} (job ${prior.id}, same content)` });
@@ -608,10 +713,10 @@ export class FolderWatcher {
     if (!output || existsSync(join(this.out, output))) output = this.chooseOutput(ref.outputBase, sha256);
     const id = prior?.id ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const crashes = prior?.crashes;
-    const job: Job = { id, ref, files: ledgerFiles, sha256, inputSha256, output, input, warnings, controller: new AbortController(), ...(crashes ? { crashes } : {}) };
+    const job: Job = { id, ref, files: ledgerFiles, sha256, inputSha256, output, input, warnings, controller: new AbortController(), ...(crashes ? { crashes } : {}), ...(folder ? { folder } : {}) };
     this.claimed.add(output);
     this.jobs.set(id, job);
-    this.ledger.append({ id, state: 'queued', key: ref.key, kind: ref.kind, files: ledgerFiles, sha256, output, ...(inputSha256 ? { inputSha256 } : {}), ...(crashes ? { crashes } : {}) });
+    this.ledger.append({ ...this.record(job), state: 'queued' });
     this.emit({ event: 'job-queued', ts: Date.now(), id, input: ref.key, kind: ref.kind, files: ledgerFiles.length, output: join(this.out, output) });
     void this.limit(() => this.runJob(job)).catch(() => undefined);
   }
@@ -640,7 +745,7 @@ export class FolderWatcher {
   }
 
   private record(job: Job): Omit<LedgerRecord, 'v' | 't' | 'state'> {
-    return { id: job.id, key: job.ref.key, kind: job.ref.kind, files: job.files, sha256: job.sha256, output: job.output, ...(job.inputSha256 ? { inputSha256: job.inputSha256 } : {}), ...(job.crashes ? { crashes: job.crashes } : {}) };
+    return { id: job.id, key: job.ref.key, kind: job.ref.kind, files: job.files, sha256: job.sha256, output: job.output, ...(job.inputSha256 ? { inputSha256: job.inputSha256 } : {}), ...(job.crashes ? { crashes: job.crashes } : {}), ...(job.folder ? { listing: job.folder.listing, fileCount: job.folder.fileCount } : {}) };
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -669,7 +774,7 @@ export class FolderWatcher {
         job.inputSha256 = (await datasetHash([assembled])).sha256;
         this.ledger.append({ ...this.record(job), state: 'running' });
       }
-      await this.options.runner.run({ pipelineFile: this.options.pipelineFile, inputs: { [this.options.inputName]: input }, outDir: tmp, signal: job.controller.signal });
+      await this.options.runner.run({ ...this.options.run, pipelineFile: this.options.pipelineFile, inputs: { [this.options.inputName]: input }, outDir: tmp, signal: job.controller.signal });
       await mkdir(dirname(final), { recursive: true });
       if (job.controller.signal.aborted) throw new FocalError('E_CANCELLED', 'cancelled before its outputs were committed');
       await rename(tmp, final); // atomic: the output folder appears complete or not at all

@@ -21,12 +21,20 @@ export interface LedgerRecord {
   t: string;
   id: string;
   state: JobState;
-  /** Dataset key: the input file's absolute path, `<folder>#position<n>` for img_* folders, `<folder>#<axes label>` for NDTiff stacks. */
+  /** Dataset key: the input file's absolute path, `<folder>#position<n>` for img_* folders, `<folder>#<axes label>` for NDTiff stacks, the folder for OME-Zarr. */
   key: string;
   kind: DatasetKind;
-  /** Every file of the dataset (size, mtime) at queue time. */
+  /**
+   * Every file of the dataset (size, mtime) at queue time. An OME-Zarr folder (thousands of chunk
+   * files) is one entry instead: the folder, its files' total bytes and their newest mtime; the
+   * full listing is summarised by `listing`.
+   */
   files: LedgerFile[];
-  /** sha256 of the dataset content (the file's bytes; for several files, of their hashes in order). */
+  /** ome-zarr: sha256 of the folder's listing (`<relative path> <size> <mtimeMs>` lines, sorted), to skip unchanged folders without re-hashing. */
+  listing?: string;
+  /** ome-zarr: how many files the folder held. */
+  fileCount?: number;
+  /** sha256 of the dataset content (the file's bytes; for several files, of their hashes in order; OME-Zarr: core's sha256Folder, as run.json records it). */
   sha256: string;
   /** sha256 of the file handed to the pipeline (run.json's inputs.<name>.sha256); for img_* folders, of the assembled stack. */
   inputSha256?: string;
@@ -43,7 +51,7 @@ export interface LedgerRecord {
   crashes?: number;
 }
 
-export type DatasetKind = 'file' | 'mmstack' | 'img-folder' | 'ndtiff';
+export type DatasetKind = 'file' | 'mmstack' | 'img-folder' | 'ndtiff' | 'ome-zarr';
 
 export const WATCH_DIR = '.focal-watch';
 

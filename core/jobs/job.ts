@@ -18,13 +18,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { FocalError, isFocalError, type FocalErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { sha256File } from '../io/hash.js';
+import { sha256File, sha256Folder } from '../io/hash.js';
 import type { RunRequest, RunSummary } from '../runtime/runner.js';
 
 /** A job as it travels: references and hashes only. */
@@ -81,7 +81,7 @@ export async function makeJobSpec(pipeline: string, inputs: Record<string, strin
   const absInputs: Record<string, string> = {};
   for (const [name, file] of Object.entries(inputs)) {
     absInputs[name] = abs(file);
-    inputSha256[name] = await hashOrExplain(absInputs[name], `input '${name}'`);
+    inputSha256[name] = await hashOrExplain(absInputs[name], `input '${name}'`, true);
   }
   return {
     v: 1,
@@ -94,8 +94,13 @@ export async function makeJobSpec(pipeline: string, inputs: Record<string, strin
   };
 }
 
-async function hashOrExplain(file: string, what: string): Promise<string> {
+/**
+ * sha256 of a file; with `folders`, a folder (a dataset folder a reader opens: OME-Zarr, NDTiff,
+ * img_*) is hashed as run.json records it (core/io/hash.ts sha256Folder).
+ */
+async function hashOrExplain(file: string, what: string, folders = false): Promise<string> {
   try {
+    if (folders && (await stat(file).catch(() => undefined))?.isDirectory()) return (await sha256Folder(file)).sha256;
     return await sha256File(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -221,7 +226,7 @@ async function checkUnchanged(spec: JobSpec): Promise<void> {
   const now = await hashOrExplain(spec.pipeline, 'pipeline');
   if (now !== spec.pipelineSha256) throw new FocalError('E_IO', `pipeline ${spec.pipeline} changed since the job was submitted (sha256 differs); resubmit it`, { file: spec.pipeline });
   for (const [name, file] of Object.entries(spec.inputs)) {
-    const h = await hashOrExplain(file, `input '${name}'`);
+    const h = await hashOrExplain(file, `input '${name}'`, true);
     if (h !== spec.inputSha256[name]) throw new FocalError('E_IO', `input '${name}' ${file} changed since the job was submitted (sha256 differs); resubmit it`, { file, field: `/inputs/${name}` });
   }
 }

@@ -103,9 +103,9 @@ describe('streamed runs (issue 21)', () => {
     expect(readFileSync(join(dir, 'count-str', 'report.html'), 'utf8')).toContain('summary');
     // an automatic threshold: the slide's range and histogram streamed first, then the same tables
     const auto = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', darkBackground: true } } }, { summary: 'count.summary', objects: 'count.objects' }, 'count-auto');
-    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'auto-mem'), stream: 'never' });
-    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'auto-str'), stream: 'always', tileSize: 64 });
-    for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'auto-str', t), 'utf8')).toBe(readFileSync(join(dir, 'auto-mem', t), 'utf8'));
+    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-mem'), stream: 'never' });
+    await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-str'), stream: 'always', tileSize: 64 });
+    for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'otsu-str', t), 'utf8')).toBe(readFileSync(join(dir, 'otsu-mem', t), 'utf8'));
     // the watershed needs whole planes: not reducible tile by tile
     const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', watershed: true } } }, { summary: 'count.summary' }, 'count-otsu');
     const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always' }).catch((e: unknown) => e);

@@ -114,6 +114,33 @@ describe('streamed runs (issue 21)', () => {
     expect(existsSync(join(dir, 'count-otsu'))).toBe(false);
   });
 
+  it('a node with two inputs: Richardson–Lucy tiles the slide with the PSF (made once by a generator node) given whole; within 1e-4 of the in-memory run away from the border', async () => {
+    const file = pipeline({
+      psf: { op: 'optics.psf-gaussian', params: { sigmaPx: 1.5, size: 9 } },
+      rl: { op: 'deconvolution.richardson-lucy', in: { image: 'stack', psf: 'psf.psf' }, params: { iterations: 5 } },
+    }, { sharp: 'rl.image' }, 'deconvolve');
+    await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'rl-mem'), stream: 'never', tiff: 'ome' });
+    await runner.run({ pipelineFile: file, inputs: { stack: input }, outDir: join(dir, 'rl-str'), stream: 'always', tileSize: 128 });
+    const [a, b] = [await readTiff(join(dir, 'rl-mem', 'sharp.ome.tif')), await readTiff(join(dir, 'rl-str', 'sharp.ome.tif'))];
+    expect([b.width, b.height, b.dtype]).toEqual([a.width, a.height, a.dtype]);
+    let peak = 0;
+    let worst = 0;
+    for (let y = 16; y < H - 16; y++) {
+      for (let x = 16; x < W - 16; x++) {
+        const i = y * W + x;
+        peak = Math.max(peak, Math.abs(a.planes[0][i]));
+        worst = Math.max(worst, Math.abs(a.planes[0][i] - b.planes[0][i]));
+      }
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(worst / peak).toBeLessThan(1e-4);
+    const record = JSON.parse(readFileSync(join(dir, 'rl-str', 'run.json'), 'utf8'));
+    expect(record.stream.nodes).toEqual([
+      expect.objectContaining({ node: 'psf', mode: 'whole' }),
+      expect.objectContaining({ node: 'rl', mode: 'tiled', haloPx: 16 }),
+    ]);
+  });
+
   it('auto: an input over a quarter of --memory-mb streams; a whole-plane node over it is refused naming node, op and MB', async () => {
     const blur = pipeline({ a: CHAIN.a }, { blurred: 'a.stack' }, 'blur');
     await runner.run({ pipelineFile: blur, inputs: { stack: input }, outDir: join(dir, 'auto'), memoryMb: 1 });

@@ -16,6 +16,10 @@
  *   params, and the op tiled with the tiling it then declares;
  * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
  *
+ * A node with several image inputs (deconvolution's image and PSF) tiles its largest input with
+ * the others given whole when its op's tiling takes them, else runs on whole planes if they fit;
+ * a node with none (a PSF generator) runs once in memory.
+ *
  * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
  * for these params and names that port (`cellcount.count` without watershed or holes): the node's
  * reduction reads its input tile by tile, once for all its outputs, after the images are written.
@@ -142,10 +146,8 @@ export async function planeMeanStd(src: RegionSource, rows: number, signal?: Abo
   return { mean: shift + m, std: std > 0 ? std : 1 };
 }
 
-/** Runs an op once on its whole input (read whole, which the caller checked fits) and serves its result from memory. */
-async function runWholePlanes(op: AnyOperationDef, node: string, input: RegionSource, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
-  const [[inName, inSpec]] = Object.entries(op.inputs as Record<string, { type: string }>);
-  const signal = opts.signal;
+/** Every plane of a source read whole (the caller checked it fits), as the value of an image or stack port. */
+async function readWhole(input: RegionSource, type: string, signal: AbortSignal | undefined): Promise<unknown> {
   const planes: PixelArray[] = [];
   for (let t = 0; t < input.sizeT; t++)
     for (let z = 0; z < input.sizeZ; z++)
@@ -153,14 +155,21 @@ async function runWholePlanes(op: AnyOperationDef, node: string, input: RegionSo
         throwIfAborted(signal);
         planes.push(await input.readRegion({ c, z, t, x: 0, y: 0, w: input.width, h: input.height }, { signal }));
       }
-  const value =
-    inSpec.type === 'image'
-      ? createImage({ width: input.width, height: input.height, dtype: input.dtype, data: planes[0], calibration: input.calibration })
-      : createStack({ width: input.width, height: input.height, sizeC: input.sizeC, sizeZ: input.sizeZ, sizeT: input.sizeT, dtype: input.dtype, planes, calibration: input.calibration, channelNames: input.channelNames });
+  return type === 'image'
+    ? createImage({ width: input.width, height: input.height, dtype: input.dtype, data: planes[0], calibration: input.calibration })
+    : createStack({ width: input.width, height: input.height, sizeC: input.sizeC, sizeZ: input.sizeZ, sizeT: input.sizeT, dtype: input.dtype, planes, calibration: input.calibration, channelNames: input.channelNames });
+}
+
+/** Runs an op once on its whole inputs (read whole, which the caller checked fits; none for a generator such as a PSF) and serves its result from memory. */
+async function runWholePlanes(op: AnyOperationDef, node: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
+  const specs = op.inputs as Record<string, { type: string }>;
+  const signal = opts.signal;
+  const values: Record<string, unknown> = {};
+  for (const [name, src] of Object.entries(inputs)) values[name] = await readWhole(src, specs[name].type, signal);
   const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: signal ?? new AbortController().signal, services: opts.services, nodeId: node, wants: (o) => o === port };
   let out: unknown;
   try {
-    out = ((await op.run(ctx, { [inName]: value }, op.params.parse(params))) as Record<string, unknown>)[port];
+    out = ((await op.run(ctx, values, op.params.parse(params))) as Record<string, unknown>)[port];
   } catch (err) {
     throw asOpError(op, err);
   }
@@ -171,12 +180,12 @@ async function runWholePlanes(op: AnyOperationDef, node: string, input: RegionSo
 
 /**
  * Plans a streamed run of `pipeline`: every pipeline output must be an image or stack, or a
- * table reduced tile by tile; every node must have one image/stack input port; see the module
+ * table reduced tile by tile; every node's inputs must be images or stacks; see the module
  * comment for how each node runs.
  *
  * @throws FocalError `E_UNSUPPORTED` naming the node, the op and the size in MB when a node
  *   needs whole planes that do not fit the budget, or the graph has a shape streaming does not
- *   take (a table output no op reduces tile by tile, nodes with several inputs).
+ *   take (a table output no op reduces tile by tile, a table or JSON input).
  */
 export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promise<StreamPlan> {
   const nodes: StreamNodePlan[] = [];
@@ -200,21 +209,52 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     return p;
   };
 
+  /**
+   * A node with several image inputs (deconvolution: the image and its PSF): the largest input
+   * is tiled when the op declares tiling with the others given whole (each of which must fit);
+   * else the node runs on whole planes when all its inputs fit a quarter of the budget.
+   */
+  const severalInputs = async (op: AnyOperationDef, id: string, port: string, params: Record<string, unknown>, parsedParams: unknown, built: Record<string, { src: RegionSource; halo: number }>): Promise<{ src: RegionSource; halo: number }> => {
+    const specs = op.inputs as Record<string, { type: string }>;
+    const bySize = Object.entries(built).sort(([, a], [, b]) => sourceBytes(b.src) - sourceBytes(a.src));
+    const [tiledPort, { src: big, halo: before }] = bySize[0];
+    const total = bySize.reduce((a, [, b]) => a + sourceBytes(b.src), 0);
+    const rest = total - sourceBytes(big);
+    if (rest <= wholeLimit) {
+      const others: Record<string, unknown> = {};
+      for (const [p, b] of bySize.slice(1)) others[p] = await readWhole(b.src, specs[p].type, opts.signal);
+      const plan = op.tiling?.(parsedParams as never, { dtype: big.dtype, calibration: big.calibration }, others);
+      const outputs = Object.keys(op.outputs);
+      if (plan && (plan.input ?? tiledPort) === tiledPort && (plan.output ?? (outputs.length === 1 ? outputs[0] : undefined)) === port) {
+        const src = tiledOperation(op, big, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, inputs: others });
+        nodes.push({ node: id, op: op.id, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+        return { src, halo: before + plan.haloPx };
+      }
+    }
+    if (total > wholeLimit) {
+      throw new FocalError(
+        'E_UNSUPPORTED',
+        `node '${id}' (${op.id}) needs whole planes with these inputs and params, and its inputs are ${mb(total)}, more than a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb) allows; crop a region first (stack.crop) or raise --memory-mb`,
+        { op: op.id, field: `/nodes/${id}` },
+      );
+    }
+    opts.logger.info(`node '${id}' (${op.id}) needs whole planes: running it on its ${mb(total)} of inputs in memory`, { node: id });
+    const src = await runWholePlanes(op, id, Object.fromEntries(bySize.map(([p, b]) => [p, b.src])), params, port, opts);
+    nodes.push({ node: id, op: op.id, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+    return { src, halo: 0 };
+  };
+
   const buildNode = async (id: string, port: string): Promise<{ src: RegionSource; halo: number }> => {
     const node = pipeline.nodes[id];
     const entry = opts.catalog.get(node.op);
     if (!entry) throw new FocalError('E_OP_NOT_FOUND', `node '${id}': unknown operation '${node.op}'`, { op: node.op, field: `/nodes/${id}` });
     const op = ops.get(node.op) ?? (await entry.load());
     ops.set(node.op, op);
-    const inPorts = Object.entries(op.inputs as Record<string, { type: string }>);
+    const inSpecs = op.inputs as Record<string, { type: string }>;
     const outSpec = (op.outputs as Record<string, { type: string }>)[port];
     const bound = Object.entries(node.in ?? {});
-    if (inPorts.length !== 1 || bound.length !== 1 || (inPorts[0][1].type !== 'image' && inPorts[0][1].type !== 'stack') || !outSpec || (outSpec.type !== 'image' && outSpec.type !== 'stack')) {
-      throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) cannot be streamed: a streamed run takes nodes with one image or stack input and image or stack outputs`, { op: node.op, field: `/nodes/${id}` });
-    }
-    const { src: input, halo: before } = await build(bound[0][1], `node '${id}'`);
-    if (inPorts[0][1].type === 'image' && input.sizeC * input.sizeZ * input.sizeT !== 1) {
-      throw new FocalError('E_PORT', `node '${id}' (${node.op}): input '${inPorts[0][0]}' is an image but gets ${input.sizeC * input.sizeZ * input.sizeT} planes`, { op: node.op, field: `/nodes/${id}/in/${inPorts[0][0]}` });
+    if (!outSpec || (outSpec.type !== 'image' && outSpec.type !== 'stack') || bound.some(([p]) => inSpecs[p]?.type !== 'image' && inSpecs[p]?.type !== 'stack')) {
+      throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) cannot be streamed: a streamed run takes nodes whose inputs and outputs are images or stacks (tables only as outputs an op reduces tile by tile)`, { op: node.op, field: `/nodes/${id}` });
     }
     const params = withoutPrototype(node.params ?? {});
     const parsed = op.params.safeParse(params);
@@ -222,6 +262,22 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       const issue = parsed.error.issues[0];
       throw new FocalError('E_PARAMS', `node '${id}' (${node.op}): ${issue.path.join('.') || 'params'}: ${issue.message}`, { op: node.op, field: `/nodes/${id}/params` });
     }
+    const built: Record<string, { src: RegionSource; halo: number }> = {};
+    for (const [p, ref] of bound) {
+      const b = await build(ref, `node '${id}'`);
+      if (inSpecs[p].type === 'image' && b.src.sizeC * b.src.sizeZ * b.src.sizeT !== 1) {
+        throw new FocalError('E_PORT', `node '${id}' (${node.op}): input '${p}' is an image but gets ${b.src.sizeC * b.src.sizeZ * b.src.sizeT} planes`, { op: node.op, field: `/nodes/${id}/in/${p}` });
+      }
+      built[p] = b;
+    }
+    if (bound.length === 0) {
+      // a generator (a PSF): made once, in memory, as an in-memory run makes it
+      const src = await runWholePlanes(op, id, {}, params, port, opts);
+      nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+      return { src, halo: 0 };
+    }
+    if (bound.length > 1) return severalInputs(op, id, port, params, parsed.data, built);
+    const { src: input, halo: before } = built[bound[0][0]];
     const win = op.window?.(parsed.data, { width: input.width, height: input.height });
     if (win) {
       const src = windowSource(input, win, `node '${id}' (${node.op})`);
@@ -258,7 +314,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       );
     }
     opts.logger.info(`node '${id}' (${node.op}) needs whole planes: running it on its ${mb(bytes)} input in memory`, { node: id });
-    const src = await runWholePlanes(op, id, input, params, port, opts);
+    const src = await runWholePlanes(op, id, { [bound[0][0]]: input }, params, port, opts);
     nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
     return { src, halo: 0 };
   };

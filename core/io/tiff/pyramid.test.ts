@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { createStack, type Stack } from '../../data/stack.js';
 import { stackRegionSource } from '../lazy-image.js';
 import { readStructure, readSubIfds } from './ifd.js';
 import { openTiffImage } from './lazy.js';
-import { pyramidLevels, writePyramidalTiff } from './pyramid.js';
+import { horizontalDifferences, pyramidLevels, writePyramidalTiff } from './pyramid.js';
 import { readTiff } from './read.js';
 import { FileSource } from './source.js';
 
@@ -95,6 +96,24 @@ describe('pyramidal OME-TIFF writer and lazy reader', () => {
       }
     });
   }
+
+  it('integer tiles are stored with the horizontal predictor (smaller, same pixels); predictor: false stores them as they are', async () => {
+    // a smooth 16-bit image, as microscopy images are
+    const w = 256;
+    const h = 192;
+    const smooth = Uint16Array.from({ length: w * h }, (_, i) => Math.round(20000 + 15000 * Math.sin((i % w) / 17) * Math.cos(Math.floor(i / w) / 23)));
+    const stack = createStack({ width: w, height: h, dtype: 'uint16', planes: [smooth] });
+    const [withP, without] = [join(dir, 'pred.ome.tif'), join(dir, 'nopred.ome.tif')];
+    await writePyramidalTiff(withP, stackRegionSource(stack), { tileSize: 64 });
+    await writePyramidalTiff(without, stackRegionSource(stack), { tileSize: 64, predictor: false });
+    expect(statSync(withP).size).toBeLessThan(0.9 * statSync(without).size);
+    for (const f of [withP, without]) {
+      const img = await openTiffImage(f);
+      expect(Array.from(await img.readRegion({ x: 0, y: 0, w, h }))).toEqual(Array.from(smooth));
+      await img.close();
+    }
+    expect(horizontalDifferencesRoundTrip()).toBe(true);
+  });
 
   it('writes BigTIFF when asked, and the lazy reader opens it', async () => {
     const stack = makeStack('uint16', 130, 70);
@@ -219,11 +238,13 @@ describe('pyramidal OME-TIFF writer and lazy reader', () => {
       'with tifffile.TiffFile(sys.argv[1]) as t:',
       '    s = t.series[0]',
       '    a = s.levels[0].asarray(); b = s.levels[1].asarray()',
-      '    print(json.dumps({"ome": t.is_ome, "axes": s.axes, "shapes": [list(l.shape) for l in s.levels], "tile": list(t.pages[0].tile), "v": int(a[1, 150, 250]), "v1": int(b[0, 10, 20]), "compression": int(t.pages[0].compression)}))',
+      '    print(json.dumps({"ome": t.is_ome, "axes": s.axes, "shapes": [list(l.shape) for l in s.levels], "tile": list(t.pages[0].tile), "v": int(a[1, 150, 250]), "v1": int(b[0, 10, 20]), "compression": int(t.pages[0].compression), "predictor": int(t.pages[0].predictor), "sum": int(a.astype("int64").sum())}))',
     ].join('\n');
     const { stdout } = await run(py, ['-c', script, path]);
     const r = JSON.parse(stdout);
-    expect(r).toMatchObject({ ome: true, axes: 'CYX', shapes: [[2, 200, 300], [2, 100, 150], [2, 50, 75], [2, 25, 38]], tile: [64, 64], compression: 8 });
+    expect(r).toMatchObject({ ome: true, axes: 'CYX', shapes: [[2, 200, 300], [2, 100, 150], [2, 50, 75], [2, 25, 38]], tile: [64, 64], compression: 8, predictor: 2 });
+    // every pixel of both channels, through libtiff's own predictor decoding
+    expect(r.sum).toBe(stack.planes.reduce((a, p) => a + Array.from(p).reduce((b, v) => b + v, 0), 0));
     expect(r.v).toBe(stack.planes[1][150 * 300 + 250]);
     expect(r.v1).toBe(halveRef(stack.planes[0], 300, 200, true).data[10 * 150 + 20]);
   });
@@ -252,3 +273,15 @@ describe('pyramidal OME-TIFF writer and lazy reader', () => {
     expect((await readTiff(path)).planes.length).toBe(1);
   });
 });
+
+/** horizontalDifferences wraps like the TIFF predictor: undoing it by running sums gives the row back (uint8 and uint16). */
+function horizontalDifferencesRoundTrip(): boolean {
+  for (const a of [Uint8Array.of(250, 3, 0, 255, 7, 7), Uint16Array.of(65535, 0, 1, 40000, 2, 65534)]) {
+    const d = a.slice();
+    horizontalDifferences(d, 3, 2);
+    const back = d.slice();
+    for (let r = 0; r < 2; r++) for (let x = 1; x < 3; x++) back[r * 3 + x] = back[r * 3 + x] + back[r * 3 + x - 1];
+    if (Array.from(back).join() !== Array.from(a).join()) return false;
+  }
+  return true;
+}

@@ -20,6 +20,12 @@ export interface PyramidOptions {
   compression?: 'deflate' | 'none';
   /** zlib level 1–9. Default 6 (zlib's own default, as libvips). */
   deflateLevel?: number;
+  /**
+   * With deflate and integer pixels: store each tile row as differences of neighbouring
+   * samples (TIFF Predictor 2, horizontal; libvips' default too), which deflate packs smaller
+   * and faster on microscopy images. Default true; float32 pixels are stored as they are.
+   */
+  predictor?: boolean;
   /** Force BigTIFF (true) or classic TIFF (false); default: BigTIFF when the file could pass 4 GiB. */
   bigTiff?: boolean;
   /** Create the output folder if needed. */
@@ -122,6 +128,14 @@ interface LevelState {
   y: number;
 }
 
+/** TIFF Predictor 2 in place: each sample of the first `rows` rows (of `rowLength` samples) minus its left neighbour, wrapped to the integer type. */
+export function horizontalDifferences(tile: PixelArray, rowLength: number, rows: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * rowLength;
+    for (let x = rowLength - 1; x > 0; x--) tile[o + x] = tile[o + x] - tile[o + x - 1]; // Uint8/Uint16Array assignment wraps modulo 2^n
+  }
+}
+
 /**
  * Writes `source` as a tiled, pyramidal OME-TIFF: one IFD per plane (XYCZT order) with the
  * OME-XML in the first, each plane's reduced-resolution levels (2×2 means, integers rounded)
@@ -143,6 +157,7 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
   if (!Number.isInteger(deflateLevel) || deflateLevel < 1 || deflateLevel > 9) throw new FocalError('E_ARGUMENT', `deflateLevel must be 1…9, got ${deflateLevel}`, { field: 'deflateLevel' });
   const compress = (options.compression ?? 'deflate') === 'deflate';
   const { width, height, dtype } = source;
+  const predict = compress && dtype !== 'float32' && (options.predictor ?? true);
   const bps = bytesPerSample(dtype);
   const sizes = pyramidLevels(width, height, tileSize, options.levels);
   const planeCount = source.sizeC * source.sizeZ * source.sizeT;
@@ -214,6 +229,7 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
             const x0 = tx * tileSize;
             const cols = Math.min(tileSize, L.width - x0);
             for (let r = 0; r < rows; r++) tile.set(data.subarray(r * L.width + x0, r * L.width + x0 + cols), r * tileSize);
+            if (predict) horizontalDifferences(tile, tileSize, rows);
             let bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
             if (!HOST_LE && bps > 1) {
               bytes = bytes.slice();
@@ -273,6 +289,7 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
         { tag: Tag.ImageLength, type: FieldType.LONG, values: [sizes[k].height] },
         { tag: Tag.BitsPerSample, type: FieldType.SHORT, values: [bps * 8] },
         { tag: Tag.Compression, type: FieldType.SHORT, values: [compress ? 8 : 1] },
+        ...(predict ? [{ tag: Tag.Predictor, type: FieldType.SHORT, values: [2] }] : []),
         { tag: Tag.Photometric, type: FieldType.SHORT, values: [1] },
         { tag: Tag.SamplesPerPixel, type: FieldType.SHORT, values: [1] },
         { tag: Tag.PlanarConfiguration, type: FieldType.SHORT, values: [1] },

@@ -112,7 +112,9 @@ async function readSources(files: string[]): Promise<{ data: Float32Array; width
 
 async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {
   if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
-  if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
+  // the CLI trains the config's default depth (no --levels flag)
+  const levels = fields.levels.def.defaultValue;
+  if (opts.patch % 2 ** levels !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of ${2 ** levels} (${levels} pooling levels), got ${opts.patch}`);
   // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
   const overlap = (opts.heldOutFamilies?.split(',') ?? []).filter((f) => opts.trainingFamilies?.split(',').includes(f));
   if (overlap.length) throw new FocalError('E_USAGE', `--held-out-families ${overlap.join(', ')}: also in --training-families; a held-out family must not be trained on`, { field: 'heldOutFamilies' });
@@ -161,9 +163,9 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
   if (opts.initFrom !== undefined) {
     const dir = deepr.resolveModelDir(opts.initFrom);
     const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
-    const extra = (pkg.manifest.extra ?? {}) as Record<string, unknown>;
-    if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
-      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
+    const { extra } = pkg.manifest;
+    if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
+      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
     }
     const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
     const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
@@ -199,7 +201,7 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
     }
     const pkgDir = join(out, 'model');
     await deepr.saveDeepRPackage(pkgDir, best, {
-      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
+      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
       defocusRangeUm: range, command: `focal ${ctx.argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
       trainingFamilies: opts.trainingFamilies?.split(','), heldOutFamilies: opts.heldOutFamilies?.split(','),

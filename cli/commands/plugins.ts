@@ -30,7 +30,7 @@ function formatContributions(p: PluginInfo): string[] {
     lines.push(`  ${point}:`);
     for (const c of items) {
       if ('task' in c) {
-        lines.push(`    ${c.task} (extra of model task '${c.task}'): ${c.description}`);
+        lines.push(`    task ${c.task}: ${c.description}`);
         continue;
       }
       const what = 'path' in c ? c.path : [...(c.extensions ?? []), ...(c.folder ? [`folder with ${c.folder.contains.join(', ')}`] : [])].join(', ');

@@ -139,8 +139,9 @@ export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES,
 export {
   ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
   loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir,
-  type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions,
+  type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions, type LoadModelPackageOptions,
 } from './ml/model-package.js';
+export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
 export {
   createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, planAxis, AUTO_ENGINE_ORDER,

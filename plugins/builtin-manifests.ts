@@ -993,6 +993,162 @@ export const builtinManifests: PluginManifest[] = [
         "path": "pipelines/demo.json"
       }
     ],
+    "modelExtras": [
+      {
+        "task": "autofocus",
+        "description": "Deep-R autofocus package: generator architecture and training record, the nested DPM package (dpm) and the recommended ensemble",
+        "schema": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "baseChannels": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "levels": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patchPx": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "bestIteration": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "bestValidationBerhu": {
+              "type": "number"
+            },
+            "bestValidationSsim": {
+              "type": "number"
+            },
+            "bestBy": {
+              "type": "string",
+              "enum": [
+                "berhu",
+                "ssim"
+              ]
+            },
+            "initFrom": {
+              "type": "string"
+            },
+            "trainingFamilies": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^[a-z0-9-]+$"
+              }
+            },
+            "heldOutFamilies": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^[a-z0-9-]+$"
+              }
+            },
+            "dpm": {
+              "type": "string",
+              "minLength": 1
+            },
+            "ensemble": {
+              "type": "string",
+              "enum": [
+                "none",
+                "dihedral8"
+              ]
+            }
+          },
+          "required": [
+            "baseChannels",
+            "levels",
+            "patchPx",
+            "bestIteration",
+            "bestValidationBerhu"
+          ],
+          "additionalProperties": {}
+        }
+      },
+      {
+        "task": "defocus-map",
+        "description": "Deep-R DPM decoder package: the autofocus generator's record and what the decoder outputs (dpmTarget)",
+        "schema": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "baseChannels": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "levels": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "patchPx": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9007199254740991
+            },
+            "bestIteration": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 9007199254740991
+            },
+            "bestValidationBerhu": {
+              "type": "number"
+            },
+            "bestValidationSsim": {
+              "type": "number"
+            },
+            "bestBy": {
+              "type": "string",
+              "enum": [
+                "berhu",
+                "ssim"
+              ]
+            },
+            "initFrom": {
+              "type": "string"
+            },
+            "trainingFamilies": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^[a-z0-9-]+$"
+              }
+            },
+            "heldOutFamilies": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^[a-z0-9-]+$"
+              }
+            },
+            "dpmTarget": {
+              "type": "string",
+              "enum": [
+                "signed",
+                "absolute"
+              ]
+            }
+          },
+          "required": [
+            "baseChannels",
+            "levels",
+            "patchPx",
+            "bestIteration",
+            "bestValidationBerhu"
+          ],
+          "additionalProperties": {}
+        }
+      }
+    ],
     "trainers": [
       {
         "id": "deepr",
@@ -1078,12 +1234,11 @@ export const builtinManifests: PluginManifest[] = [
               "maximum": 9007199254740991
             },
             "ssimWeight": {
+              "default": 0,
               "flags": "--ssim-weight <w>",
               "description": "weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)",
-              "type": [
-                "number",
-                "string"
-              ]
+              "type": "number",
+              "minimum": 0
             },
             "ssimAfter": {
               "default": 0,
@@ -1117,12 +1272,11 @@ export const builtinManifests: PluginManifest[] = [
               "type": "string"
             },
             "adversarialWeight": {
+              "default": 0.4,
               "flags": "--adversarial-weight <λ>",
               "description": "weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only; default 0.4)",
-              "type": [
-                "number",
-                "string"
-              ]
+              "type": "number",
+              "minimum": 0
             },
             "generatorLr": {
               "default": 0.0005,
@@ -3128,6 +3282,41 @@ export const builtinManifests: PluginManifest[] = [
         "id": "staining-slide",
         "description": "Slide focus maps (fine and coarse) and the scan-time model",
         "path": "plugins/staining/pipelines/staining-slide.json"
+      }
+    ],
+    "modelExtras": [
+      {
+        "task": "staining-cascade",
+        "description": "Cascade (G_DR) package: the staining package it was trained against (stainingPackage), checked when the cascade is opened",
+        "schema": {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+          "type": "object",
+          "properties": {
+            "stainingPackage": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "version": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "weightsSha256": {
+                  "type": "string",
+                  "pattern": "^[0-9a-f]{64}$"
+                }
+              },
+              "required": [
+                "name",
+                "version",
+                "weightsSha256"
+              ]
+            }
+          },
+          "additionalProperties": {}
+        }
       }
     ],
     "trainers": [

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const model = arg('--model') ? resolve(arg('--model')!) : undefined;
   // the families come from the model's manifest (focal train deepr --training-families / --held-out-families)
   const modelDir = resolveModelDir(model ?? 'deepr-demo');
-  const extra = ((await loadDeepRPackage(modelDir)).autofocus.manifest.extra ?? {}) as { trainingFamilies?: string[]; heldOutFamilies?: string[] };
+  const { extra } = (await loadDeepRPackage(modelDir)).autofocus.manifest;
   const trainingFamilies = extra.trainingFamilies ?? TRAINING_FAMILIES;
   const families = (arg('--families') ?? (extra.heldOutFamilies ?? HELD_OUT).join(',')).split(',');
   const trainedOn = families.filter((f) => trainingFamilies.includes(f));

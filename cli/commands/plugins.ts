@@ -3,7 +3,7 @@ import type { GlobalOptions } from '../main.js';
 import { createHost } from '../host.js';
 import { printJsonLine } from '../output.js';
 
-/** Lists every plugin: its operations (ports, params) and its contributions (readers, models, sample data, pipelines). */
+/** Lists every plugin: its operations (ports, params) and its contributions (readers, models, sample data, pipelines, model extras). */
 export async function pluginsCommand(opts: { json?: boolean }, globals: GlobalOptions): Promise<void> {
   const host = await createHost(globals, { json: opts.json });
   const plugins = host.registry.plugins();
@@ -29,6 +29,10 @@ function formatContributions(p: PluginInfo): string[] {
     if (!items.length) continue;
     lines.push(`  ${point}:`);
     for (const c of items) {
+      if ('task' in c) {
+        lines.push(`    task ${c.task}: ${c.description}`);
+        continue;
+      }
       const what = 'path' in c ? c.path : [...(c.extensions ?? []), ...(c.folder ? [`folder with ${c.folder.contains.join(', ')}`] : [])].join(', ');
       lines.push(`    ${c.id} (${what}): ${c.description}`);
     }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FocalError } from '../errors.js';
 import { sha256File } from '../io/hash.js';
+import { parseModelExtras, type ModelExtrasDef, type ModelExtrasResolver } from './model-extras.js';
 
 export const MODEL_MANIFEST_FILE = 'manifest.json';
 export const MODEL_MANIFEST_FORMAT = 'focal-model/1';
@@ -94,18 +95,23 @@ export const ModelManifestSchema = z.object({
     iterations: z.number().int().nonnegative().optional(),
     date: z.string().optional(),
   }),
-  /** Free-form extra information (losses, evaluation figures, …). */
+  /**
+   * Task-specific information (architecture, training record, evaluation figures, …). Free-form
+   * here; the plugin that owns the task declares its schema (model-extras.ts), and loading a
+   * package with it validates and types this field.
+   */
   extra: z.record(z.string(), z.unknown()).optional(),
 });
 
-export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+/** A parsed manifest; `E` is the type of `extra` (free-form unless loaded with its task's extras). */
+export type ModelManifest<E extends object = Record<string, unknown>> = Omit<z.output<typeof ModelManifestSchema>, 'extra'> & { extra?: E };
 export type ModelManifestInput = z.input<typeof ModelManifestSchema>;
 export type WeightsEntry = z.infer<typeof WeightsEntrySchema>;
 
-export interface ModelPackage {
+export interface ModelPackage<E extends object = Record<string, unknown>> {
   /** Absolute path of the package folder. */
   dir: string;
-  manifest: ModelManifest;
+  manifest: ModelManifest<E>;
   /** Absolute (real) path of the weights' main file of each format present. */
   files: { tfjs?: string; onnx?: string };
   /** Real path → sha256 of every file checked at load (inside the package, listed in the manifest). */
@@ -200,14 +206,27 @@ function topologyInputChannels(topology: object): number | undefined {
   return inputs.length > 0 ? sum : undefined;
 }
 
+export interface LoadModelPackageOptions {
+  /**
+   * Validates `extra` with its task's declared schema (model-extras.ts): a resolver (the host's
+   * plugin registry, a ModelExtrasRegistry) looks the manifest's task up, and a task nobody
+   * declares keeps a free-form `extra`; a single declaration also requires the manifest's task
+   * to be its task. `E_MANIFEST` naming `extra.<field>` or `task` and the manifest file.
+   */
+  extras?: ModelExtrasDef | ModelExtrasResolver;
+}
+
 /**
  * Reads and validates a model package. Every file it loads — each weights entry's main file
  * and shards, and every weights path a tfjs model.json names — must lie inside the package
  * folder after symlinks are resolved, and must be listed with its sha256 in the manifest
  * (tfjs weight paths: as a shard of that entry); each sha256 is checked. The tfjs network's
- * input channels are checked against `inputs.channels` (outputs: in loadTfjsModel).
+ * input channels are checked against `inputs.channels` (outputs: in loadTfjsModel). With
+ * `options.extras`, `extra` is validated with its task's schema and returned as parsed.
  */
-export async function loadModelPackage(dir: string): Promise<ModelPackage> {
+export async function loadModelPackage<S extends z.ZodType>(dir: string, options: { extras: ModelExtrasDef<S> }): Promise<ModelPackage<z.output<S> & object> & { manifest: { extra: z.output<S> } }>;
+export async function loadModelPackage(dir: string, options?: LoadModelPackageOptions): Promise<ModelPackage>;
+export async function loadModelPackage(dir: string, options: LoadModelPackageOptions = {}): Promise<ModelPackage> {
   const root = resolve(dir);
   const manifestPath = join(root, MODEL_MANIFEST_FILE);
   let text: string;
@@ -224,6 +243,15 @@ export async function loadModelPackage(dir: string): Promise<ModelPackage> {
     throw new FocalError('E_MANIFEST', `model manifest ${manifestPath} is not valid JSON: ${(e as Error).message}`, { file: manifestPath }, { cause: e });
   }
   const manifest = parseModelManifest(json, manifestPath);
+  const extras = options.extras;
+  if (extras) {
+    let def: ModelExtrasDef | undefined;
+    if ('schema' in extras) {
+      if (manifest.task !== extras.task) throw new FocalError('E_MANIFEST', `model package ${root}: task is '${manifest.task}', expected '${extras.task}'`, { file: manifestPath, field: 'task', expected: extras.task, got: manifest.task });
+      def = extras;
+    } else def = await extras.extrasFor(manifest.task);
+    if (def) manifest.extra = parseModelExtras(def, manifest.extra, manifestPath) as Record<string, unknown>;
+  }
   const realRoot = await realpath(root);
   const files: ModelPackage['files'] = {};
   const verified: Record<string, string> = {};

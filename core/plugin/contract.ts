@@ -6,6 +6,7 @@ import type { JsonValue, ModelRef } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
 import type { Table } from '../data/table.js';
 import type { LazyImage, RegionSource } from '../io/lazy-image.js';
+import type { ModelExtrasDef } from '../ml/model-extras.js';
 import type { BundledFile, ReaderContribution } from './manifest.js';
 
 /** The kinds of value that flow between pipeline nodes. */
@@ -163,6 +164,11 @@ export interface PluginDef {
   sampleData?: readonly BundledFile[];
   /** Example pipelines. */
   pipelines?: readonly BundledFile[];
+  /**
+   * The zod schemas of the `extra` of the model tasks this plugin owns (core/ml/model-extras.ts):
+   * loading a package of such a task through the host validates and types its `extra`.
+   */
+  modelExtras?: readonly ModelExtrasDef[];
   /** Trainers the plugin contributes (`focal train <id>`); absent or empty: none. */
   trainers?: readonly AnyTrainerDef[];
 }

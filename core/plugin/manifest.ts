@@ -27,14 +27,14 @@ export const OperationManifestSchema = z.object({
 });
 export type OperationManifest = z.infer<typeof OperationManifestSchema>;
 
-// --- contribution points: readers, models, sampleData, pipelines ---------------------------
+// --- contribution points: readers, models, sampleData, pipelines, modelExtras ---------------------------
 /**
  * What a plugin contributes besides operations. Each point is a zod schema here (the single
  * source of its types) and one optional array field of the manifest, listed in
  * `contributionFields`; the generated built-in manifests and `focal plugins` carry them.
  * Paths are relative to the plugin's package folder (for built-ins: Focal's package root).
- * Only `readers` have code (`ReaderDef.open` in core/plugin/contract.ts), imported with the
- * plugin on first use; the others are data.
+ * `readers` (`ReaderDef.open`) and `modelExtras` (a zod schema) have code (core/plugin/contract.ts),
+ * imported with the plugin on first use; the others are data.
  */
 export const CONTRIBUTION_ID_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const contributionId = z.string().regex(CONTRIBUTION_ID_PATTERN, 'contribution ids are lower-case words joined by "-"');
@@ -72,6 +72,21 @@ export const BundledFileSchema = z.object({
 });
 export type BundledFile = z.infer<typeof BundledFileSchema>;
 
+/**
+ * The schema of the `extra` of a model task's manifests (core/ml/model-extras.ts): the task it
+ * belongs to and, for people and tools, its JSON Schema. The code (`ModelExtrasDef.schema`, zod)
+ * is what validates; the host resolves a task to its plugin from the manifests and imports that
+ * plugin when a package of the task is loaded.
+ */
+export const ModelExtrasContributionSchema = z.object({
+  /** The model manifest `task` (one plugin per task in a host). */
+  task: contributionId,
+  description: z.string(),
+  /** JSON Schema of `extra` as written in a manifest, generated from the zod schema. */
+  schema: z.record(z.string(), z.unknown()),
+});
+export type ModelExtrasContribution = z.infer<typeof ModelExtrasContributionSchema>;
+
 /** The contribution fields of a plugin manifest (each optional; absent = none). */
 export const contributionFields = {
   readers: z.array(ReaderContributionSchema).optional(),
@@ -81,6 +96,8 @@ export const contributionFields = {
   sampleData: z.array(BundledFileSchema).optional(),
   /** Example pipeline files. */
   pipelines: z.array(BundledFileSchema).optional(),
+  /** Schemas of the `extra` of the model tasks the plugin owns. */
+  modelExtras: z.array(ModelExtrasContributionSchema).optional(),
 };
 export const ContributionsSchema = z.object(contributionFields);
 export type ContributionPoint = keyof typeof contributionFields;
@@ -94,13 +111,21 @@ export function contributionsOf(m: z.infer<typeof ContributionsSchema>): Contrib
   return Object.fromEntries(CONTRIBUTION_POINTS.map((point) => [point, structuredClone(m[point] ?? [])])) as Contributions;
 }
 
+type AnyContribution = Contributions[ContributionPoint][number];
+/** What names a contribution within its point: its id (a model-extras contribution: its task). */
+export function contributionKey(c: AnyContribution): string {
+  return 'task' in c ? c.task : c.id;
+}
+
 /** Duplicate contribution ids within one point, as zod issues at `<point>.<index>.id`. */
 function checkContributionIds(m: z.infer<typeof ContributionsSchema>, ctx: z.RefinementCtx): void {
   for (const point of CONTRIBUTION_POINTS) {
     const seen = new Set<string>();
+    const key = point === 'modelExtras' ? 'task' : 'id';
     (m[point] ?? []).forEach((c, i) => {
-      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: [point, i, 'id'], message: `${point} id '${c.id}' appears twice` });
-      seen.add(c.id);
+      const id = contributionKey(c);
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [point, i, key], message: `${point} ${key} '${id}' appears twice` });
+      seen.add(id);
     });
   }
 }
@@ -123,7 +148,7 @@ export const PluginManifestSchema = z
     /** Module that default-exports the plugin (relative to the package folder). */
     entry: z.string().optional(),
     operations: z.array(OperationManifestSchema),
-    // contribution points (readers, models, sampleData, pipelines): see contributionFields
+    // contribution points (readers, models, sampleData, pipelines, modelExtras): see contributionFields
     ...contributionFields,
     /** Trainers (`focal train <id>`); absent: none. */
     trainers: z.array(TrainerManifestSchema).optional(),
@@ -189,5 +214,6 @@ export function contributionManifests(plugin: PluginDef): z.infer<typeof Contrib
   if (plugin.models?.length) out.models = plugin.models.map(({ id, description, path }) => ({ id, description, path }));
   if (plugin.sampleData?.length) out.sampleData = plugin.sampleData.map(({ id, description, path }) => ({ id, description, path }));
   if (plugin.pipelines?.length) out.pipelines = plugin.pipelines.map(({ id, description, path }) => ({ id, description, path }));
+  if (plugin.modelExtras?.length) out.modelExtras = plugin.modelExtras.map(({ task, description, schema }) => ({ task, description, schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> }));
   return out;
 }

@@ -7,8 +7,9 @@ import type { CatalogEntry, OperationCatalog } from './catalog.js';
 import type { AnyOperationDef, PluginDef, Ports } from './contract.js';
 import {
   contributionManifests, contributionsOf, CONTRIBUTION_POINTS, manifestFromOperation, manifestFromPlugin, paramsJsonSchema, PluginManifestSchema,
-  type BundledFile, type Contributions, type OperationManifest, type PluginManifest, type ReaderContribution, type TrainerManifest,
+  type BundledFile, type Contributions, type ModelExtrasContribution, type OperationManifest, type PluginManifest, type ReaderContribution, type TrainerManifest,
 } from './manifest.js';
+import type { ModelExtrasDef, ModelExtrasResolver } from '../ml/model-extras.js';
 import { folderEntries, folderMatches, type FoundReader } from './readers.js';
 import { discoverPlugins, type DiscoverOptions, type DiscoveryProblem } from './discovery.js';
 
@@ -109,11 +110,15 @@ export interface RegistryDiscoverResult {
  * manifest and `paramsSchema()` without importing any third-party code; the code is
  * imported by the first `load()` of any of the plugin's operations.
  *
- * One registry per host (no process-global state); plugin ids and operation ids are
- * unique within it and a second registration of either throws `E_MANIFEST`.
+ * One registry per host (no process-global state); plugin ids, operation ids and model tasks
+ * with declared extras are unique within it and a second registration of any throws `E_MANIFEST`.
+ * It resolves a model task to its extras' schema (a {@link ModelExtrasResolver}, for
+ * `loadModelPackage(dir, { extras: registry })`), importing only the owning plugin.
  */
-export class PluginRegistry implements OperationCatalog {
+export class PluginRegistry implements OperationCatalog, ModelExtrasResolver {
   private readonly byPlugin = new Map<string, Registered>();
+  /** Model task → the plugin that declares its manifests' `extra` (modelExtras contributions). */
+  private readonly byTask = new Map<string, Registered>();
   private readonly byOp = new Map<string, { plugin: Registered; op: OperationManifest; entry: CatalogEntry }>();
   private readonly hostApi: () => Promise<FocalApi>;
 
@@ -254,6 +259,24 @@ export class PluginRegistry implements OperationCatalog {
     return reader;
   }
 
+  /** Every model task whose `extra` a plugin declares, with that plugin's id (manifests only: no code imported). */
+  modelExtrasTasks(): { pluginId: string; task: string }[] {
+    return [...this.byTask.entries()].map(([task, p]) => ({ pluginId: p.manifest.id, task })).sort((a, b) => a.task.localeCompare(b.task));
+  }
+
+  /**
+   * The declared extras of model task `task` (imports the owning plugin on first use), or
+   * undefined when no registered plugin declares the task. Throws `E_MANIFEST` when the plugin's
+   * manifest lists the task but its code does not declare it.
+   */
+  async extrasFor(task: string): Promise<ModelExtrasDef | undefined> {
+    const p = this.byTask.get(task);
+    if (!p) return undefined;
+    const def = (await this.loadPlugin(p.manifest.id)).modelExtras?.find((d) => d.task === task);
+    if (!def) throw new FocalError('E_MANIFEST', `${describe(p.info)}: its manifest lists model extras of task '${task}' but its code has none`, { plugin: p.manifest.id, task });
+    return def;
+  }
+
   /** All registered plugins, sorted by id. */
   plugins(): PluginInfo[] {
     return [...this.byPlugin.values()].map((p) => this.info(p)).sort((a, b) => a.id.localeCompare(b.id));
@@ -312,8 +335,18 @@ export class PluginRegistry implements OperationCatalog {
       }
       seen.add(op.id);
     }
+    for (const { task } of p.manifest.modelExtras ?? []) {
+      const other = this.byTask.get(task);
+      if (other) {
+        throw new FocalError('E_MANIFEST', `model extras of task '${task}' from ${describe(p.info)} are already declared by ${describe(other.info)}; one plugin owns a task`, {
+          task,
+          sources: [describe(other.info), describe(p.info)],
+        });
+      }
+    }
     this.byPlugin.set(id, p);
     for (const op of p.manifest.operations) this.byOp.set(op.id, { plugin: p, op, entry: this.entryFor(p, op) });
+    for (const { task } of p.manifest.modelExtras ?? []) this.byTask.set(task, p);
   }
 
   private entryFor(p: Registered, op: OperationManifest): CatalogEntry {
@@ -447,6 +480,15 @@ function checkPluginShape(value: unknown, where: string, details: Record<string,
     if (typeof (o.params as { safeParse?: unknown } | undefined)?.safeParse !== 'function') fail(`${name}: params is not a zod schema`);
     if (typeof o.inputs !== 'object' || o.inputs === null || typeof o.outputs !== 'object' || o.outputs === null) fail(`${name} needs inputs and outputs objects`);
   });
+  if (v.modelExtras !== undefined) {
+    if (!Array.isArray(v.modelExtras)) fail(`plugin '${String(v.id)}': modelExtras is not an array`);
+    (v.modelExtras as unknown[]).forEach((r, i) => {
+      const o = (r ?? {}) as Record<string, unknown>;
+      const name = typeof o.task === 'string' ? `model extras of task '${o.task}'` : `modelExtras[${i}]`;
+      if (typeof o.task !== 'string') fail(`${name} has no string task`);
+      if (typeof (o.schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function') fail(`${name}: schema is not a zod schema`);
+    });
+  }
   if (v.readers !== undefined) {
     if (!Array.isArray(v.readers)) fail(`plugin '${String(v.id)}': readers is not an array`);
     (v.readers as unknown[]).forEach((r, i) => {
@@ -474,8 +516,8 @@ function checkAgainstManifest(def: PluginDef, manifest: PluginManifest, where: s
   if (missing.length) mismatch(`the manifest lists operation(s) the code does not define: ${missing.join(', ')}`, missing[0]);
   if (extra.length) mismatch(`the code defines operation(s) the manifest does not list: ${extra.join(', ')}`, extra[0]);
   const fromCode = contributionManifests(def);
-  const described = (list: readonly (ReaderContribution | BundledFile)[] | undefined) =>
-    (list ?? []).map((c) => ('path' in c ? `${c.id} (${c.path})` : `${c.id} (${[...(c.extensions ?? []), ...(c.folder?.contains ?? [])].join(' ')})`)).sort().join(', ');
+  const described = (list: readonly (ReaderContribution | BundledFile | ModelExtrasContribution)[] | undefined) =>
+    (list ?? []).map((c) => ('task' in c ? c.task : 'path' in c ? `${c.id} (${c.path})` : `${c.id} (${[...(c.extensions ?? []), ...(c.folder?.contains ?? [])].join(' ')})`)).sort().join(', ');
   for (const point of CONTRIBUTION_POINTS) {
     const a = described(manifest[point]);
     const b = described(fromCode[point]);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { DefaultIoService } from '../io/io-service.js';
+import type { ModelExtrasResolver } from '../ml/model-extras.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { Logger, ServiceProvider } from '../plugin/contract.js';
 import { ConsoleLogger } from './logger.js';
@@ -22,13 +23,14 @@ export interface ContainerOptions {
 /**
  * The default deep-learning runtime: delegates to core/ml through dynamic
  * imports, so that hosts running pipelines without deep learning never load
- * TensorFlow.js or onnxruntime.
+ * TensorFlow.js or onnxruntime. With `extras` (the host's plugin registry), a loaded package's
+ * `extra` is validated with the schema its task's plugin declares.
  */
-export function createMlService(): MlService {
+export function createMlService(extras?: ModelExtrasResolver): MlService {
   return {
     loadTf: async (options) => (await import('../ml/backend.js')).loadTf(options),
     detectBackends: async () => (await import('../ml/backend.js')).detectBackends(),
-    loadModelPackage: async (dir) => (await import('../ml/model-package.js')).loadModelPackage(dir),
+    loadModelPackage: async (dir) => (await import('../ml/model-package.js')).loadModelPackage(dir, { extras }),
     createInferenceEngine: async (pkg, options) => (await import('../ml/inference.js')).createInferenceEngine(pkg, options),
   };
 }
@@ -59,7 +61,8 @@ export function createContainer(options: ContainerOptions): DependencyContainer 
   c.register(CATALOG, { useValue: options.catalog });
   if (options.io) c.register(IO_SERVICE, { useValue: options.io });
   else c.registerSingleton(IO_SERVICE, DefaultIoService);
-  c.register(ML_SERVICE, { useValue: options.ml ?? createMlService() });
+  const catalog = options.catalog as OperationCatalog & Partial<ModelExtrasResolver>;
+  c.register(ML_SERVICE, { useValue: options.ml ?? createMlService(typeof catalog.extrasFor === 'function' ? (catalog as ModelExtrasResolver) : undefined) });
   const provider: ServiceProvider = { resolve: (token) => c.resolve(token) };
   c.register(SERVICE_PROVIDER, { useValue: provider });
   return c;

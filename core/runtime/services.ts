@@ -44,7 +44,7 @@ export interface MlService {
   loadTf(options?: { backend?: BackendName; threads?: number }): Promise<{ tf: Tf; backend: BackendName; reports: BackendReport[] }>;
   /** Which backends can run here, best first, with the reason for each one that cannot. */
   detectBackends(): Promise<BackendReport[]>;
-  /** Reads and validates a model folder (manifest and every weights file's sha256). */
+  /** Reads and validates a model folder (manifest, every weights file's sha256, and `extra` with the schema its task's plugin declares). */
   loadModelPackage(dir: string): Promise<ModelPackage>;
   /** An inference engine for a model package (onnxruntime or tfjs). */
   createInferenceEngine(pkg: ModelPackage, options?: InferenceEngineOptions): Promise<InferenceEngine>;

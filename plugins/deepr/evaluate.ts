@@ -3,6 +3,7 @@
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
 import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim, selfEnsemble, standardise, SeededRandom } from '../../core/index.js';
+import type { DeepRDpmPackage } from './package.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 
 /** 'deepr': one pass of the network; 'deepr-x8': the mean over the 8 flips/rotations ({@link selfEnsemble}). */
@@ -220,8 +221,8 @@ export interface DefocusMapRow {
  * and compares its per-pixel output with the true defocus (its magnitude when the package's
  * `extra.dpmTarget` is 'absolute').
  */
-export async function evaluateDefocusMap(dpm: ModelPackage, sources: SourceImage[], options: Pick<EvaluateOptions, 'defocusUm' | 'pairsPerDefocus' | 'patchPx' | 'seed'>): Promise<DefocusMapRow[]> {
-  const absolute = dpm.manifest.extra?.dpmTarget === 'absolute';
+export async function evaluateDefocusMap(dpm: DeepRDpmPackage, sources: SourceImage[], options: Pick<EvaluateOptions, 'defocusUm' | 'pairsPerDefocus' | 'patchPx' | 'seed'>): Promise<DefocusMapRow[]> {
+  const absolute = dpm.manifest.extra.dpmTarget === 'absolute';
   const engine = await createInferenceEngine(dpm, { engine: 'auto' });
   const rows: DefocusMapRow[] = [];
   const P = options.patchPx;

@@ -7,6 +7,7 @@ import { definePlugin } from '../../core/index.js';
 import { autofocus } from './ops/autofocus.js';
 import { defocusMapOp } from './ops/defocus-map.js';
 import { deeprTrainer } from './trainer.js';
+import { deeprAutofocusExtras, deeprDpmExtras } from './extras.js';
 
 export const deeprPlugin = definePlugin({
   id: 'deepr',
@@ -26,6 +27,7 @@ export const deeprPlugin = definePlugin({
   ],
   operations: [autofocus, defocusMapOp],
   trainers: [deeprTrainer],
+  modelExtras: [deeprAutofocusExtras, deeprDpmExtras],
 });
 
 export default deeprPlugin;

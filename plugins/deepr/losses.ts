@@ -4,27 +4,12 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { berhuTf, lsganDiscriminatorLoss, msSsimTf, rangePerImage, ssimTf, type Tf } from '../../core/index.js';
+import type { LossWeights } from './config.js';
+/** The loss weights' schema and defaults live with the training configuration (config.ts). */
+export { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './config.js';
 
 type Tensor = tfTypes.Tensor;
 type Tensor4D = tfTypes.Tensor4D;
-
-/** Weights of the generator loss (λ adversarial, ν MS-SSIM, ξ BerHu) and its MS-SSIM settings. */
-export interface LossWeights {
-  /** λ, least-squares adversarial term (1 − D(G(x)))². */
-  adversarial: number;
-  /** ν, structural term 1 − MS-SSIM(y, G(x)). */
-  msSsim: number;
-  /** ξ, BerHu(y, G(x)). */
-  berhu: number;
-  /**
-   * Weight of an added single-scale term 1 − SSIM(y, G(x)) (not in the paper; 0 or absent: off).
-   * MS-SSIM gives the finest scale only 4.5 % of its exponent; this term weights fine structure.
-   */
-  ssim?: number;
-}
-
-/** Default λ, ν, ξ (plugins/deepr/docs/deepr.md explains how they were chosen). */
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { adversarial: 0.4, msSsim: 1, berhu: 0.5 };
 
 /**
  * Generator loss (eq. 1), batch mean: λ·(1 − D(G(x)))² + ν·(1 − MS-SSIM(y, G(x))) + ξ·BerHu(y, G(x)).

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, loadModelPackage, resolveModelDir as resolveModelDirInCore, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
+import { deeprAutofocusExtras, deeprDpmExtras, type DeepRAutofocusExtras, type DeepRDpmExtras } from './extras.js';
 
 /** Name of the demo model bundled with Focal (models/deepr-demo/). */
 export const DEMO_MODEL = 'deepr-demo';
@@ -23,15 +24,23 @@ export function resolveModelDir(model: string): string {
   return resolveModelDirInCore(model, { hint: model === DEMO_MODEL ? '; the demo model has not been trained yet: train one with `focal train deepr` (plugins/deepr/docs/deepr.md) and pass its folder' : '' });
 }
 
-/** Loads the autofocus package and, when asked, its DPM package. */
-export async function loadDeepRPackage(dir: string, options: { dpm?: boolean } = {}): Promise<{ autofocus: ModelPackage; dpm?: ModelPackage }> {
-  const autofocus = await loadModelPackage(dir);
+/** A Deep-R autofocus package, its `extra` validated and typed. */
+export type DeepRPackage = ModelPackage<DeepRAutofocusExtras> & { manifest: { extra: DeepRAutofocusExtras } };
+/** A Deep-R DPM decoder package, its `extra` validated and typed. */
+export type DeepRDpmPackage = ModelPackage<DeepRDpmExtras> & { manifest: { extra: DeepRDpmExtras } };
+
+/**
+ * Loads the autofocus package (task 'autofocus', `extra` checked with {@link deeprAutofocusExtras})
+ * and, when asked, its DPM package (task 'defocus-map').
+ */
+export async function loadDeepRPackage(dir: string, options: { dpm?: boolean } = {}): Promise<{ autofocus: DeepRPackage; dpm?: DeepRDpmPackage }> {
+  const autofocus = await loadModelPackage(dir, { extras: deeprAutofocusExtras });
   if (!options.dpm) return { autofocus };
-  const rel = (autofocus.manifest.extra as Record<string, unknown> | undefined)?.dpm;
-  if (typeof rel !== 'string') {
+  const rel = autofocus.manifest.extra.dpm;
+  if (rel === undefined) {
     throw new FocalError('E_PARAMS', `model: package ${dir} has no DPM decoder (manifest extra.dpm is missing); train one with \`focal train deepr --dpm-iterations N\``, { field: 'model', file: dir });
   }
-  return { autofocus, dpm: await loadModelPackage(dpmFolder(autofocus.dir, rel)) };
+  return { autofocus, dpm: await loadModelPackage(dpmFolder(autofocus.dir, rel), { extras: deeprDpmExtras }) };
 }
 
 /**

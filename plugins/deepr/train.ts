@@ -5,12 +5,13 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import {
-  FocalError, AUGMENT_COUNT, augment, type NamedArray, standardise, type SeededRandom, type Tf, berhuTf, msSsimScalesFor, msSsimTf, rangePerImage, ssimTf,
-  train, termActive, resolveDecay, learningRatesAt as kitLearningRatesAt, type DecaySchedule, type LossTerm, type TrainerProgress, type TrainerSpec,
+  FocalError, AUGMENT_COUNT, augment, type NamedArray, standardise, type SeededRandom, type Tf, berhuTf, msSsimTf, rangePerImage, ssimTf,
+  train, termActive, learningRatesAt as kitLearningRatesAt, type DecaySchedule, type LossTerm, type TrainerProgress, type TrainerSpec,
 } from '../../core/index.js';
 export { validationsAfter, saveLayersModel, loadLayersModel } from '../../core/index.js';
 import type { TrainingPair } from './data.js';
-import { DEFAULT_LOSS_WEIGHTS, discriminatorLoss, generatorTerms, type LossWeights } from './losses.js';
+import { parseTrainingConfig, type DeepRTrainingConfig, type DeepRTrainingConfigInput, type LossWeights } from './config.js';
+import { discriminatorLoss, generatorTerms } from './losses.js';
 import { buildDiscriminator, buildGenerator } from './model.js';
 import { renderLinePlot } from './plot.js';
 
@@ -19,60 +20,17 @@ type Tensor4D = tfTypes.Tensor4D;
 /** Draws one raw training pair (before cropping, augmentation and normalisation). */
 export type PairSampler = (rng: SeededRandom) => TrainingPair;
 
-/** Options of {@link trainDeepR}. */
-export interface TrainOptions {
+/**
+ * Options of {@link trainDeepR}: the training configuration (config.ts, `z.input` of
+ * {@link deeprTrainingConfig}: fields, defaults and checks) and the run's own inputs.
+ */
+export type TrainOptions = DeepRTrainingConfigInput & {
   /** Source of training pairs. */
   sample: PairSampler;
   /** Validation pairs (not augmented; centre-cropped to `patchPx`). */
   validation: TrainingPair[];
   /** Folder for checkpoint/, loss.csv, loss.png and generator/ (the best model). */
   outDir: string;
-  /** Iterations to reach (total, including those of a resumed run). */
-  iterations: number;
-  baseChannels?: number;
-  levels?: number;
-  /** Training patch side, px (multiple of 2^levels). Default 256. */
-  patchPx?: number;
-  batchSize?: number;
-  generatorUpdates?: number;
-  discriminatorUpdates?: number;
-  generatorLearningRate?: number;
-  discriminatorLearningRate?: number;
-  /**
-   * Step decay: after each of these iterations (ascending) both learning rates are multiplied by
-   * the matching `learningRateDecayFactor` (0 or []: constant rates, the paper's schedule). A step
-   * at or after a checkpoint's iteration can be added when resuming: the iterations already
-   * trained are unchanged.
-   */
-  learningRateDecayAt?: number | readonly number[];
-  /** Factor of each decay step, in (0, 1]: one value for every step, or one per step. Default 0.1. */
-  learningRateDecayFactor?: number | readonly number[];
-  /**
-   * Iterations after this one drop the adversarial term (λ = 0) and do not update the
-   * discriminator: a pixel-loss fine-tuning phase (0: never, the paper's schedule). Like the
-   * decay, it can be added when resuming at or before it.
-   */
-  adversarialOffAt?: number;
-  /**
-   * With `lossWeights.ssim` > 0: iterations after this one add the term ssim·(1 − SSIM) to the
-   * generator loss (0: from the start). Like the decay, it can be added when resuming at or
-   * before it.
-   */
-  ssimTermAfter?: number;
-  /**
-   * Which validation score picks the best generator: 'berhu' (lowest mean BerHu, the paper's rule,
-   * default) or 'ssim' (highest mean single-scale SSIM, the index the evaluation reports). Changing
-   * it when resuming starts the choice afresh from the checkpoint's generator.
-   */
-  bestBy?: 'berhu' | 'ssim';
-  /**
-   * Weight averaging (stochastic weight averaging, Izmailov et al. 2018; not in the paper): from
-   * the first validation after this iteration, the generator's weights at each validation are
-   * added to an equal-weight running mean, and that mean is what is validated and may become the
-   * best generator; training itself continues from the raw weights (0: off). Like the decay, it
-   * can be added when resuming at or before it.
-   */
-  averageAfter?: number;
   /**
    * Start the generator from these weights instead of a random initialisation (fine-tuning a
    * trained model, e.g. a model package's generator; same baseChannels and levels). The starting
@@ -81,12 +39,6 @@ export interface TrainOptions {
    * takes its weights from the checkpoint and must name the same `source`.
    */
   initialGenerator?: { weights: NamedArray[]; source: string };
-  /** Validate (and checkpoint) every this many iterations. Default 50. */
-  validateEvery?: number;
-  lossWeights?: LossWeights;
-  /** MS-SSIM scales (default: the most the patch allows, ≤ 5). */
-  msSsimScales?: number;
-  seed?: number;
   /** Continue from outDir/checkpoint when it exists. */
   resume?: boolean;
   signal?: AbortSignal;
@@ -96,7 +48,7 @@ export interface TrainOptions {
   now?: () => number;
   /** Threads computing each update's gradients (the kit's data-parallel training; default 1). */
   workers?: number;
-}
+};
 
 /** Progress of {@link trainDeepR} after an iteration: the kit's progress (rate over the updates only, ETA with the validations left). */
 export type TrainProgress = TrainerProgress;
@@ -136,13 +88,10 @@ export interface TrainResult {
   initialValidation?: { berhu: number; ssim: number };
 }
 
-type ResolvedConfig = Omit<Required<TrainOptions>, 'sample' | 'validation' | 'signal' | 'onIteration' | 'now' | 'resume' | 'workers' | 'outDir' | 'learningRateDecayAt' | 'learningRateDecayFactor' | 'initialGenerator'> & {
+/** The configuration a run used (`z.output` of {@link deeprTrainingConfig}) and where its generator started. */
+export type ResolvedConfig = DeepRTrainingConfig & {
   /** `initialGenerator.source`, or '' for a random initialisation (absent in older checkpoints). */
   initFrom: string;
-  /** Decay steps, ascending (checkpoints written before multi-step decay hold one number; 0: none). */
-  learningRateDecayAt: number[];
-  /** One factor per step. */
-  learningRateDecayFactor: number[];
 };
 
 // new columns go last, so loss.csv files of older runs still parse when resuming
@@ -275,40 +224,7 @@ export function deeprGradientSpec(tf: Tf, o: DeepRGradientOptions): Pick<Trainer
  * `resume`, continues from checkpoint/ exactly where it stopped.
  */
 export async function trainDeepR(tf: Tf, options: TrainOptions): Promise<TrainResult> {
-  const decay = resolveDecay(options);
-  const o: ResolvedConfig = {
-    iterations: options.iterations,
-    baseChannels: options.baseChannels ?? 32,
-    levels: options.levels ?? 5,
-    patchPx: options.patchPx ?? 256,
-    batchSize: options.batchSize ?? 5,
-    generatorUpdates: options.generatorUpdates ?? 6,
-    discriminatorUpdates: options.discriminatorUpdates ?? 3,
-    generatorLearningRate: options.generatorLearningRate ?? 5e-4,
-    discriminatorLearningRate: options.discriminatorLearningRate ?? 1e-6,
-    learningRateDecayAt: decay.at,
-    learningRateDecayFactor: decay.factor,
-    adversarialOffAt: options.adversarialOffAt ?? 0,
-    ssimTermAfter: options.ssimTermAfter ?? 0,
-    averageAfter: options.averageAfter ?? 0,
-    bestBy: options.bestBy ?? 'berhu',
-    validateEvery: options.validateEvery ?? 50,
-    lossWeights: options.lossWeights ?? DEFAULT_LOSS_WEIGHTS,
-    msSsimScales: options.msSsimScales ?? msSsimScalesFor(options.patchPx ?? 256),
-    seed: options.seed ?? 1,
-    initFrom: options.initialGenerator?.source ?? '',
-  };
-  for (const k of ['iterations', 'baseChannels', 'levels', 'patchPx', 'batchSize', 'generatorUpdates', 'discriminatorUpdates', 'validateEvery', 'msSsimScales'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new FocalError('E_ARGUMENT', `${k}: must be a positive integer, got ${o[k]}`, { field: k });
-  }
-  if (o.bestBy !== 'berhu' && o.bestBy !== 'ssim') throw new FocalError('E_ARGUMENT', `bestBy: must be 'berhu' or 'ssim', got ${String(o.bestBy)}`, { field: 'bestBy' });
-  if (!Number.isInteger(o.averageAfter) || o.averageAfter < 0) throw new FocalError('E_ARGUMENT', `averageAfter: must be an integer ≥ 0, got ${o.averageAfter}`, { field: 'averageAfter' });
-  if (!Number.isInteger(o.ssimTermAfter) || o.ssimTermAfter < 0) throw new FocalError('E_ARGUMENT', `ssimTermAfter: must be an integer ≥ 0, got ${o.ssimTermAfter}`, { field: 'ssimTermAfter' });
-  if (!((o.lossWeights.ssim ?? 0) >= 0)) throw new FocalError('E_ARGUMENT', `lossWeights.ssim: must be ≥ 0, got ${o.lossWeights.ssim}`, { field: 'ssimWeight' });
-  if (!Number.isInteger(o.adversarialOffAt) || o.adversarialOffAt < 0) throw new FocalError('E_ARGUMENT', `adversarialOffAt: must be an integer ≥ 0, got ${o.adversarialOffAt}`, { field: 'adversarialOffAt' });
-  const mult = 2 ** o.levels;
-  if (o.patchPx % mult !== 0) throw new FocalError('E_ARGUMENT', `patch: ${o.patchPx} px is not a multiple of ${mult} (2^levels)`, { field: 'patch' });
-  if (o.msSsimScales > msSsimScalesFor(o.patchPx)) throw new FocalError('E_ARGUMENT', `msSsimScales: ${o.patchPx}-px patches allow at most ${msSsimScalesFor(o.patchPx)} MS-SSIM scales`, { field: 'msSsimScales' });
+  const o: ResolvedConfig = { ...parseTrainingConfig(options), initFrom: options.initialGenerator?.source ?? '' };
   if (options.validation.length === 0) throw new FocalError('E_ARGUMENT', 'validation: no validation pairs', { field: 'validation' });
 
   const gradientOptions: DeepRGradientOptions = { baseChannels: o.baseChannels, levels: o.levels, seed: o.seed, msSsimScales: o.msSsimScales };

@@ -7,34 +7,39 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defineTrainer, formatDuration, FocalError, readTiff, z, type NamedArray, type TrainerContext } from '../../core/index.js';
+import { deeprTrainingFields, LossWeightsSchema, nonNegativeInt, unitFraction } from './config.js';
 import type { LossRow, TrainProgress } from './train.js';
 
 const flag = <T extends z.ZodType>(schema: T, flags: string, description: string): T => schema.meta({ flags, description }) as T;
-const POSITIVE = 'must be a positive integer';
-const NON_NEGATIVE = 'must be an integer ≥ 0';
-const positiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSITIVE }).min(1, { error: POSITIVE });
-const nonNegativeInt = () => z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE });
-const nonNegativeNumber = () => z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = typeof v === 'number' ? v : v.trim() === '' ? NaN : Number(v);
-  if (Number.isFinite(n) && n >= 0) return n;
-  ctx.addIssue({ code: 'custom', message: `must be a number ≥ 0, got '${v}'` });
-  return z.NEVER;
-});
-const unitFraction = () => z.coerce.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' });
-/** Comma-separated values, each checked by `ok` (the refused element is named). */
-const list = (ok: (n: number) => boolean, message: string) =>
-  z.string().transform((v, ctx) => {
+const fields = deeprTrainingFields.shape;
+const weights = LossWeightsSchema.shape;
+/** A config number field that takes the command line's text (coerced with `Number()`, as z.coerce does): same checks and messages. */
+const coerced = (field: z.ZodNumber): z.ZodNumber => field.clone({ ...field.def, coerce: true });
+/** A config field with a default, given as text: the field's own check, message and default. */
+const numeric = (field: z.ZodDefault<z.ZodNumber>) => coerced(field.unwrap()).default(field.def.defaultValue);
+/** A config field without a default, given as text, with a CLI default. */
+const numericOr = (field: z.ZodNumber, byDefault: number) => coerced(field).default(byDefault);
+/**
+ * Comma-separated values, each checked by the config's element schema (the refused element is
+ * named); one value stays a number when `single`.
+ */
+const list = (element: z.ZodType<number>, single = false) =>
+  z.string().transform((v, ctx): number | readonly number[] => {
     const out: number[] = [];
     for (const x of v.split(',').map((s) => s.trim())) {
-      const n = Number(x);
-      if (x === '' || !ok(n)) {
-        ctx.addIssue({ code: 'custom', message: `${message}, got '${x}'` });
+      const r = element.safeParse(x === '' ? NaN : Number(x));
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: `${r.error.issues[0].message}, got '${x}'` });
         return z.NEVER;
       }
-      out.push(n);
+      out.push(r.data);
     }
-    return out;
+    return single && out.length === 1 ? out[0] : out;
   });
+const NON_NEGATIVE = 'must be an integer ≥ 0';
+const cliNonNegativeInt = () => z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE });
+const POSITIVE = 'must be a positive integer';
+const cliPositiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSITIVE }).min(1, { error: POSITIVE });
 
 /** `focal train deepr` options (every option the command had before trainers were contributions). */
 export const deeprTrainOptions = z.object({
@@ -42,25 +47,25 @@ export const deeprTrainOptions = z.object({
   synthetic: flag(z.array(z.string()).optional(), '--synthetic <images...>', 'in-focus TIFFs: pairs are made on the fly (Born & Wolf PSF, NA 0.75, n 1.0, 0.53 µm, 0.325 µm px, defocus −5…+5 µm, Poisson–Gaussian noise); every plane is a source'),
   validation: flag(z.array(z.string()).optional(), '--validation <images...>', 'with --synthetic: in-focus TIFFs for the validation pairs (default: the training images, other crops and noise)'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, checkpoint/'),
-  iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations (each: 6 generator + 3 discriminator updates; default 100000)'),
-  baseChannels: flag(positiveInt().default(32), '--base-channels <c>', 'channels of the first U-Net level (paper and default: 32)'),
-  patch: flag(positiveInt().default(256), '--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches; default 256)'),
-  batch: flag(positiveInt().default(5), '--batch <n>', 'batch size (default 5)'),
-  lrDecayAt: flag(list((n) => Number.isInteger(n) && n >= 0, NON_NEGATIVE).default([0]), '--lr-decay-at <iterations>', 'step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (default 0: constant, as in the paper); a step may be added when resuming at or before it'),
-  lrDecayFactor: flag(list((n) => n > 0 && n <= 1, 'must be a number in (0, 1]').default([0.1]), '--lr-decay-factor <f>', 'factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated; default 0.1)'),
-  adversarialOffAt: flag(nonNegativeInt().default(0), '--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it'),
-  ssimWeight: flag(nonNegativeNumber().default(0), '--ssim-weight <w>', 'weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)'),
-  ssimAfter: flag(nonNegativeInt().default(0), '--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it'),
-  averageAfter: flag(nonNegativeInt().default(0), '--average-after <iteration>', 'weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it'),
-  bestBy: flag(z.enum(['berhu', 'ssim'], { error: "must be 'berhu' or 'ssim'" }).default('berhu'), '--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule, default) or 'ssim' (highest); a change on resume starts the choice afresh"),
+  iterations: flag(numericOr(fields.iterations, 100000), '--iterations <n>', 'iterations (each: 6 generator + 3 discriminator updates; default 100000)'),
+  baseChannels: flag(numeric(fields.baseChannels), '--base-channels <c>', 'channels of the first U-Net level (paper and default: 32)'),
+  patch: flag(numeric(fields.patchPx), '--patch <px>', 'training patch side, multiple of 32 (paper: 512 patches; default 256)'),
+  batch: flag(numeric(fields.batchSize), '--batch <n>', 'batch size (default 5)'),
+  lrDecayAt: flag(list(nonNegativeInt()).optional().pipe(fields.learningRateDecayAt), '--lr-decay-at <iterations>', 'step decay: after each of these iterations (comma-separated, ascending) both learning rates are multiplied by --lr-decay-factor (default 0: constant, as in the paper); a step may be added when resuming at or before it'),
+  lrDecayFactor: flag(list(unitFraction(), true).optional().pipe(fields.learningRateDecayFactor), '--lr-decay-factor <f>', 'factor of each decay step, in (0, 1]: one for all steps, or one per step (comma-separated; default 0.1)'),
+  adversarialOffAt: flag(numeric(fields.adversarialOffAt), '--adversarial-off-at <iteration>', 'after this iteration train on the MS-SSIM and BerHu terms only, without the discriminator (0: never, as in the paper); may be added when resuming at or before it'),
+  ssimWeight: flag(numericOr(weights.ssim.unwrap(), 0), '--ssim-weight <w>', 'weight of an added single-scale 1 − SSIM term in the generator loss (0: none, as in the paper)'),
+  ssimAfter: flag(numeric(fields.ssimTermAfter), '--ssim-after <iteration>', 'with --ssim-weight: add the term after this iteration (0: from the start); may be added when resuming at or before it'),
+  averageAfter: flag(numeric(fields.averageAfter), '--average-after <iteration>', 'weight averaging (SWA): from the first validation after this iteration, validate (and keep as best) the mean of the generator weights at each validation (0: off, as in the paper); may be added when resuming at or before it'),
+  bestBy: flag(fields.bestBy, '--best-by <score>', "validation score that picks the best generator: 'berhu' (lowest, the paper's rule, default) or 'ssim' (highest); a change on resume starts the choice afresh"),
   initFrom: flag(z.string().optional(), '--init-from <model>', "start the generator from a trained model package (a folder, or a bundled model's name) instead of random weights: fine-tuning; same --base-channels; the starting weights are validated first and kept if nothing beats them"),
-  adversarialWeight: flag(nonNegativeNumber().default(0.4), '--adversarial-weight <λ>', 'weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only; default 0.4)'),
-  generatorLr: flag(unitFraction().default(5e-4), '--generator-lr <rate>', "generator's Adam learning rate, in (0, 1] (paper and default: 5e-4)"),
-  validateEvery: flag(positiveInt().default(50), '--validate-every <n>', 'validate and checkpoint every n iterations (default 50)'),
-  validationPairs: flag(positiveInt().default(25), '--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs (default 25)'),
+  adversarialWeight: flag(numeric(weights.adversarial), '--adversarial-weight <λ>', 'weight of the least-squares adversarial term (0: no discriminator at all, pixel losses only; default 0.4)'),
+  generatorLr: flag(numeric(fields.generatorLearningRate), '--generator-lr <rate>', "generator's Adam learning rate, in (0, 1] (paper and default: 5e-4)"),
+  validateEvery: flag(numeric(fields.validateEvery), '--validate-every <n>', 'validate and checkpoint every n iterations (default 50)'),
+  validationPairs: flag(cliPositiveInt().default(25), '--validation-pairs <n>', 'with --synthetic: number of fixed validation pairs (default 25)'),
   maxDefocus: flag(z.coerce.number().optional(), '--max-defocus <um>', 'with --dataset: use pairs with |defocus| ≤ this, µm'),
-  dpmIterations: flag(nonNegativeInt().default(0), '--dpm-iterations <n>', 'then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)'),
-  seed: flag(nonNegativeInt().default(1), '--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise (default 1)'),
+  dpmIterations: flag(cliNonNegativeInt().default(0), '--dpm-iterations <n>', 'then train the DPM decoder (defocus map) this many iterations on the frozen encoder (0: none)'),
+  seed: flag(numeric(fields.seed), '--seed <n>', 'seed of weights, sampling, augmentation and synthetic noise (default 1)'),
   na: flag(z.coerce.number().default(0.75), '--na <value>', 'objective NA recorded in the manifest (synthetic pairs always use 0.75)'),
   ensemble: flag(z.enum(['none', 'dihedral8'], { error: "must be 'none' or 'dihedral8'" }).default('none'), '--ensemble <mode>', "recommended inference, recorded in the manifest (extra.ensemble) and used by deepr.autofocus by default: 'none' (one pass) or 'dihedral8' (mean over the 8 flips/rotations)"),
   trainingFamilies: flag(z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, { error: 'must be comma-separated specimen family names' }).optional(), '--training-families <names>', 'specimen-library families the --synthetic sources were rendered from (comma-separated), recorded in the manifest (extra.trainingFamilies)'),
@@ -70,7 +75,7 @@ export const deeprTrainOptions = z.object({
   modelVersion: flag(z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, { error: 'must be a semantic version (e.g. 1.0.0)' }).default('0.1.0'), '--model-version <semver>', 'model version in the manifest (default 0.1.0)'),
   onnx: flag(z.boolean().default(true), '--no-onnx', 'do not export ONNX weights'),
   dpmOnnx: flag(z.boolean().default(true), '--no-dpm-onnx', "do not export the DPM decoder's ONNX weights (smaller package; the DPM runs on tfjs)"),
-  workers: flag(positiveInt().default(1), '--workers <n>', 'threads computing each update (data-parallel: the batch is split, gradients averaged; same batches and, to float rounding, the same result as 1); default 1, see docs/benchmarks.md'),
+  workers: flag(cliPositiveInt().default(1), '--workers <n>', 'threads computing each update (data-parallel: the batch is split, gradients averaged; same batches and, to float rounding, the same result as 1); default 1, see docs/benchmarks.md'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration (loss row, iterationsPerSecond, etaMs, eta)'),
 });
 export type DeepRTrainOptions = z.output<typeof deeprTrainOptions>;
@@ -107,7 +112,9 @@ async function readSources(files: string[]): Promise<{ data: Float32Array; width
 
 async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {
   if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
-  if (opts.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${opts.patch}`);
+  // the CLI trains the config's default depth (no --levels flag)
+  const levels = fields.levels.def.defaultValue;
+  if (opts.patch % 2 ** levels !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of ${2 ** levels} (${levels} pooling levels), got ${opts.patch}`);
   // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
   const overlap = (opts.heldOutFamilies?.split(',') ?? []).filter((f) => opts.trainingFamilies?.split(',').includes(f));
   if (overlap.length) throw new FocalError('E_USAGE', `--held-out-families ${overlap.join(', ')}: also in --training-families; a held-out family must not be trained on`, { field: 'heldOutFamilies' });
@@ -156,9 +163,9 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
   if (opts.initFrom !== undefined) {
     const dir = deepr.resolveModelDir(opts.initFrom);
     const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
-    const extra = (pkg.manifest.extra ?? {}) as Record<string, unknown>;
-    if (extra.baseChannels !== opts.baseChannels || (extra.levels ?? 5) !== 5) {
-      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${String(extra.baseChannels)} channels and ${String(extra.levels ?? 5)} levels; this run asks for --base-channels ${opts.baseChannels} and 5 levels`, { file: dir, field: 'baseChannels' });
+    const { extra } = pkg.manifest;
+    if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
+      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
     }
     const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
     const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
@@ -170,9 +177,11 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
   ctx.log(`deepr: training on ${backend}, ${opts.iterations} iterations, base ${opts.baseChannels} channels, ${opts.patch}-px patches, batch ${opts.batch}`);
   {
     const result = await deepr.trainDeepR(tf, {
-      sample, validation, outDir: out, iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch,
-      batchSize: opts.batch, validateEvery: opts.validateEvery, initialGenerator, generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor.length === 1 ? opts.lrDecayFactor[0] : opts.lrDecayFactor, adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
-      lossWeights: { ...deepr.DEFAULT_LOSS_WEIGHTS, adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}), seed: opts.seed, resume: opts.resume, signal: ctx.signal, workers: opts.workers,
+      sample, validation, outDir: out, initialGenerator, resume: opts.resume, signal: ctx.signal, workers: opts.workers,
+      iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, validateEvery: opts.validateEvery, seed: opts.seed,
+      generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor,
+      adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
+      lossWeights: { adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}),
       onIteration: (r, p) => {
         if (ctx.json) ctx.event(iterationEvent(r, p));
         else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) ctx.log(iterationLine(r, p).replace(/\n$/, ''));
@@ -192,7 +201,7 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
     }
     const pkgDir = join(out, 'model');
     await deepr.saveDeepRPackage(pkgDir, best, {
-      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels: 5, patchPx: opts.patch, iterations: result.iteration,
+      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels, patchPx: opts.patch, iterations: result.iteration,
       bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
       defocusRangeUm: range, command: `focal ${ctx.argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
       trainingFamilies: opts.trainingFamilies?.split(','), heldOutFamilies: opts.heldOutFamilies?.split(','),

@@ -9,6 +9,7 @@ import { cascade } from './ops/cascade.js';
 import { slide } from './ops/slide.js';
 import { virtualHe } from './ops/virtual-he.js';
 import { stainingDeepRTrainer, stainingTrainer } from './trainer.js';
+import { stainingCascadeExtras } from './extras.js';
 
 export const stainingPlugin = definePlugin({
   id: 'staining',
@@ -32,6 +33,7 @@ export const stainingPlugin = definePlugin({
   ],
   operations: [virtualHe, cascade, slide],
   trainers: [stainingTrainer, stainingDeepRTrainer],
+  modelExtras: [stainingCascadeExtras],
 });
 
 export default stainingPlugin;

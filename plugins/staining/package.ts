@@ -3,15 +3,11 @@
  * (G_VS) package it was trained against — name, version and the sha256 of its tfjs weights —
  * and opening a cascade with another staining package is refused.
  */
-import { createInferenceEngine, FocalError, loadModelPackage, MODEL_MANIFEST_FILE, type EngineChoice, type InferenceEngine, type ModelPackage } from '../../core/index.js';
+import { createInferenceEngine, FocalError, loadModelPackage, MODEL_MANIFEST_FILE, parseModelExtras, type EngineChoice, type InferenceEngine, type ModelPackage } from '../../core/index.js';
 import { join } from 'node:path';
+import { stainingCascadeExtras, type StainingLink } from './extras.js';
 
-export interface StainingLink {
-  name: string;
-  version: string;
-  /** sha256 of the staining package's tfjs weights shard (weights.bin). */
-  weightsSha256: string;
-}
+export type { StainingLink };
 
 /** The link a cascade records for a staining package. */
 export function stainingLink(pkg: ModelPackage): StainingLink {
@@ -22,12 +18,12 @@ export function stainingLink(pkg: ModelPackage): StainingLink {
   return { name: pkg.manifest.name, version: pkg.manifest.version, weightsSha256: sha };
 }
 
-/** Checks that `cascade` was trained against `staining`; E_MANIFEST naming `stainingModel` otherwise. */
+/** Checks that `cascade` was trained against `staining` (its `extra` parsed with {@link stainingCascadeExtras}); E_MANIFEST naming `stainingModel` (or the bad `extra` field) otherwise. */
 export function checkCascadeLink(cascade: ModelPackage, staining: ModelPackage): void {
   if (cascade.manifest.task !== 'staining-cascade') {
     throw new FocalError('E_MANIFEST', `model package ${cascade.dir}: task is '${cascade.manifest.task}', a cascade package has task 'staining-cascade'`, { file: join(cascade.dir, MODEL_MANIFEST_FILE), field: 'task' });
   }
-  const want = (cascade.manifest.extra as { stainingPackage?: StainingLink } | undefined)?.stainingPackage;
+  const want = parseModelExtras(stainingCascadeExtras, cascade.manifest.extra, join(cascade.dir, MODEL_MANIFEST_FILE)).stainingPackage;
   if (!want?.weightsSha256) throw new FocalError('E_MANIFEST', `model package ${cascade.dir}: extra.stainingPackage is missing; a cascade must name the staining package it was trained against`, { file: join(cascade.dir, MODEL_MANIFEST_FILE), field: 'extra.stainingPackage' });
   const have = stainingLink(staining);
   if (have.weightsSha256 !== want.weightsSha256) {

@@ -44,7 +44,7 @@ export const autofocus = defineOperation({
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
-    const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble, planeMean: params.planeMean, planeStd: params.planeStd }, true);
+    const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble ?? pkg.manifest.extra.ensemble ?? 'none', planeMean: params.planeMean, planeStd: params.planeStd }, true);
     return { image: params.safety === 'off' ? out : await withSafety(image, out, {}, ctx.signal) };
   },
 });

@@ -5,7 +5,7 @@ export interface ModelRunParams {
   tileSize?: number;
   overlapPx?: number;
   engine: 'auto' | 'onnxruntime' | 'tfjs';
-  /** One pass, or the mean over the 8 flips/rotations; default: the package's `extra.ensemble`, else 'none'. */
+  /** One pass (default), or the mean over the 8 flips/rotations (deepr.autofocus defaults to its package's `extra.ensemble`). */
   ensemble?: Ensemble;
   /** Standardise with this mean and σ instead of each plane's own (a streamed run passes the whole plane's). */
   planeMean?: number;
@@ -20,10 +20,6 @@ function standardiseWith(plane: ArrayLike<number>, mean: number, std: number): {
   return { data, mean, std: s };
 }
 
-/** The package's recommended ensemble (`extra.ensemble`), 'none' where it names none. */
-export function packageEnsemble(pkg: ModelPackage): Ensemble {
-  return pkg.manifest.extra?.ensemble === 'dihedral8' ? 'dihedral8' : 'none';
-}
 
 /**
  * Runs a single-channel package plane by plane with tiled inference: each plane normalised
@@ -37,7 +33,7 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
   if (tilePx % multiple !== 0) throw new FocalError('E_PARAMS', `tileSize: ${tilePx} px is not a multiple of ${multiple} (the model's)`, { field: 'tileSize' });
   if (2 * haloPx >= tilePx) throw new FocalError('E_PARAMS', `overlapPx: ${haloPx} px leaves nothing of a ${tilePx}-px tile (needs 2·overlapPx < tileSize)`, { field: 'overlapPx' });
   if (stack.rgb) throw new FocalError('E_PORT', 'image: RGB images are not supported; give one fluorescence channel', { field: 'image' });
-  const ensemble = params.ensemble ?? packageEnsemble(pkg);
+  const ensemble = params.ensemble ?? 'none';
   const engine = await createInferenceEngine(pkg, { engine: params.engine });
   try {
     const total = planeCount(stack);

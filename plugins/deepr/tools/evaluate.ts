@@ -66,7 +66,7 @@ export async function evaluateDeepR(deconvolvers: Deconvolvers): Promise<void> {
   const tuning = oracle ? undefined : await readTiff(join(root, 'samples', 'deepr-specimens-validation.tif'));
   const tuningSources = tuning?.planes.map((p) => ({ data: Float32Array.from(p), width: tuning.width, height: tuning.height }));
   const { autofocus: pkg } = await loadDeepRPackage(modelDir);
-  const dpmPkg = pkg.manifest.extra?.dpm ? (await loadDeepRPackage(modelDir, { dpm: true })).dpm : undefined;
+  const dpmPkg = pkg.manifest.extra.dpm ? (await loadDeepRPackage(modelDir, { dpm: true })).dpm : undefined;
   const defocusUm = [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5];
   const t0 = Date.now();
   const { rows, examples } = await evaluateAutofocus(pkg, sources, {
@@ -150,7 +150,7 @@ export async function evaluateDeepR(deconvolvers: Deconvolvers): Promise<void> {
   await writeFileAtomic(join(outDir, 'deepr-eval-paired.csv'), `${paired.join('\n')}\n`);
   if (dpmPkg) {
     const dpmRows = await evaluateDefocusMap(dpmPkg, sources, { defocusUm, pairsPerDefocus: pairs, patchPx: 256, seed: 1 });
-    const abs = dpmPkg.manifest.extra?.dpmTarget === 'absolute';
+    const abs = dpmPkg.manifest.extra.dpmTarget === 'absolute';
     const truth = (d: number) => (abs ? Math.abs(d) : d);
     const png = renderLinePlot([
       { label: 'true', colour: [120, 120, 120], x: defocusUm, y: defocusUm.map(truth) },

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { createOnnxEngine, createTfjsEngine, exportOnnx, isFocalError, tiledInference, type Nhwc } from '../../core/index.js';
 import { checkSpec, crop, fitMaps, makeFields, normaliseField } from './data.js';
-import { buildDiscriminator, buildGenerator } from './model.js';
+import { buildDiscriminator, buildGenerator, GENERATOR_OUTPUT_LAYER, generatorKernels, RESIDUAL_SCALE } from './model.js';
 import { fitChannelMap, fromUnitRange, toUnitRange } from './normalise.js';
 import { selectChannels } from './predict.js';
 
@@ -103,6 +103,51 @@ describe('virfluonet: networks', () => {
     d.dispose();
   });
 
+  it('input residual: an untrained generator returns its input (float tolerance); without it, it does not; more than one input channel is refused', () => {
+    const shape = [2, 32, 48, 1] as [number, number, number, number];
+    const x = tf.tensor4d(values(2 * 32 * 48, 3), shape);
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }, 7);
+    // batch norm in training mode too (batch statistics): the zeroed last layer makes the correction exactly 0 either way
+    for (const training of [false, true]) {
+      const y = (training ? g.apply(x, { training: true }) : g.predict(x)) as tfType.Tensor;
+      expect(y.shape).toEqual(shape);
+      expect(tf.max(tf.abs(tf.sub(y, x))).dataSync()[0]).toBeLessThan(1e-6);
+    }
+    expect(g.getLayer(GENERATOR_OUTPUT_LAYER).getWeights().every((w) => tf.max(tf.abs(w)).dataSync()[0] === 0)).toBe(true);
+    // the fixed ×2 is not trained (nor penalised by the weight term)
+    expect(generatorKernels(g).map((w) => w.originalName ?? w.name).join(' ')).not.toMatch(/g_out_scale/);
+    const plain = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4 }, 7);
+    expect(tf.max(tf.abs(tf.sub(plain.predict(x) as tfType.Tensor, x))).dataSync()[0]).toBeGreaterThan(0.1);
+    const e = errorOf(() => buildGenerator(tf, { inputChannels: 2, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }));
+    expect(e.code).toBe('E_ARGUMENT');
+    expect(e.field).toBe('inputResidual');
+    g.dispose();
+    plain.dispose();
+  });
+
+  it('ONNX export = tfjs for the input-residual generator (trained-like weights: the correction is not zero)', async () => {
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 3, discriminatorChannels: 4, inputResidual: true }, 5);
+    randomiseWeights(g);
+    g.getLayer('g_out_scale').setWeights([tf.tensor4d([RESIDUAL_SCALE], [1, 1, 1, 1])]);
+    const shape: Nhwc = [2, 24, 40, 1];
+    const x = values(shape.reduce((a, b) => a * b, 1), 12);
+    const ref = await createTfjsEngine(tf, g).run(x, shape);
+    const onnx = await createOnnxEngine(exportOnnx(g));
+    const got = await onnx.run(x, shape);
+    await onnx.dispose();
+    expect(got.shape).toEqual(ref.shape);
+    let maxDiff = 0;
+    let maxCorrection = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(ref.data[i] - got.data[i]));
+      maxCorrection = Math.max(maxCorrection, Math.abs(ref.data[i] - x[i]));
+    }
+    expect(maxCorrection).toBeGreaterThan(1e-2);
+    expect(maxCorrection).toBeLessThanOrEqual(RESIDUAL_SCALE);
+    expect(maxDiff).toBeLessThan(1e-4);
+    g.dispose();
+  });
+
   it('ONNX export = tfjs for the generator (3×3 stride-2 conv, 3×3 stride-2 transposed conv, batch norm, tanh)', async () => {
     const g = buildGenerator(tf, { inputChannels: 2, baseChannels: 4, levels: 3, discriminatorChannels: 4 }, 5);
     randomiseWeights(g);
@@ -190,6 +235,28 @@ describe('virfluonet: evaluation scores', () => {
     const c = perCell(truth, labels, 100);
     expect(c.mean).toHaveLength(2);
     expect(c.integrated[0]).toBeCloseTo(c.mean[0] * 512, 3);
+  });
+});
+
+describe('virfluonet: autofocus with the input residual', () => {
+  it('input and target share the target\'s map, so an untrained residual generator predicts its input in camera units', async () => {
+    const { predictField } = await import('./predict.js');
+    const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-8] };
+    const raw = makeFields(spec, 1, 2);
+    const maps = fitMaps(spec, raw, true);
+    expect(maps.inputs).toEqual([maps.target]);
+    expect(fitMaps(spec, raw).inputs[0]).not.toEqual(maps.target); // a defocused input's own map differs
+    const e = errorOf(() => fitMaps({ family: 'cell-painting', inputs: ['TxRed'], target: 'DAPI', fieldPx: 64 }, [], true));
+    expect(e.field).toBe('shared');
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }, 3);
+    const meta = { inputs: [{ name: 'TxRed' }], normalisation: { inputs: maps.inputs, target: maps.target } } as unknown as Parameters<typeof predictField>[3];
+    const input = raw[0].inputs[0];
+    const out = await predictField([input], 64, 64, meta, createTfjsEngine(tf, g), { tilePx: 32, haloPx: 4, multipleOf: 16 });
+    const { lowAdu, highAdu } = maps.target;
+    let maxDiff = 0;
+    for (let i = 0; i < out.length; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - Math.min(highAdu, Math.max(lowAdu, input[i]))));
+    expect(maxDiff).toBeLessThan(1e-3 * (highAdu - lowAdu));
+    g.dispose();
   });
 });
 

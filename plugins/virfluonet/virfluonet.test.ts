@@ -238,6 +238,31 @@ describe('virfluonet: evaluation scores', () => {
   });
 });
 
+describe('virfluonet: the autofocus shipping rule', () => {
+  it('level everywhere and better somewhere ships; worse anywhere, a negligible difference, or unpaired scores do not', async () => {
+    const { autofocusSummary } = await import('./evaluate.js');
+    const score = (seed: number, defocusUm: number, mae: number, ssim = 0.6) => ({ seed, defocusUm, mae16: mae / 50, psnr16: 60, ssim16: 0.99, mae, psnr: 20, ssim, errorArea50: 0 });
+    const seeds = [1, 2, 3, 4, 5, 6];
+    const jitter = (k: number) => 0.001 * ((k % 3) - 1);
+    const input = seeds.flatMap((s, k) => [score(s, -8, 0.06 + jitter(k)), score(s, -4, 0.03 + jitter(k))]);
+    // at −8 µm the output is 0.01 lower on every field, at −4 µm it equals the input
+    const better = input.map((f) => (f.defocusUm === -8 ? score(f.seed, f.defocusUm, f.mae - 0.01) : { ...f }));
+    const a = autofocusSummary('m', better, input);
+    expect(a.perDefocus.map((d) => d.verdict)).toEqual(['better', 'level']);
+    expect(a.ship).toBe(true);
+    // worse at −4 µm (SSIM 0.02 lower on every field): not shipped
+    const worse = better.map((f) => (f.defocusUm === -4 ? { ...f, ssim: f.ssim - 0.02 } : f));
+    const b = autofocusSummary('m', worse, input);
+    expect(b.perDefocus.map((d) => d.verdict)).toEqual(['better', 'worse']);
+    expect(b.ship).toBe(false);
+    // a consistent but negligible improvement (1e-6 MAE) is level: nothing better, not shipped
+    const tiny = input.map((f) => score(f.seed, f.defocusUm, f.mae - 1e-6));
+    expect(autofocusSummary('m', tiny, input).perDefocus.map((d) => d.verdict)).toEqual(['level', 'level']);
+    expect(autofocusSummary('m', tiny, input).ship).toBe(false);
+    expect(() => autofocusSummary('m', better.slice(1), input)).toThrow(/not paired/);
+  });
+});
+
 describe('virfluonet: autofocus with the input residual', () => {
   it('input and target share the target\'s map, so an untrained residual generator predicts its input in camera units', async () => {
     const { predictField } = await import('./predict.js');

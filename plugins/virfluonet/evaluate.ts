@@ -12,6 +12,9 @@
  * mean and integrated intensity of the real and virtual channel (cells from the simulation's
  * truth labels) and their Pearson r. Paired bootstrap intervals (95 %, 2000 resamples of
  * fields) of the differences between targets, for the paper's ranking nucleus ≫ mitochondria > ER.
+ * Autofocus models: the defocused input and the output against the in-focus field per defocus,
+ * paired intervals of output − input, the shipping rule (`autofocusSummary`) and
+ * img/autofocus-<metric>-vs-defocus-<model>.png.
  * Writes evaluation.json, evaluation.md (tables) and img/ (montage with the error mask).
  * The full tolerance-index curves are `metrics.tolerance-index` (another issue's op), not here.
  */

@@ -299,9 +299,10 @@ describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
       const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-6, 6] };
       const raw = makeFields(spec, 1, 2);
       expect(raw.map((f) => f.defocusUm)).toEqual([-6, 6, -6, 6]);
-      const maps = fitMaps(spec, raw);
+      // the CLI's default for the autofocus mode: input residual, one shared map
+      const maps = fitMaps(spec, raw, true);
       const fields = raw.map((f) => normaliseField(f, maps));
-      const net = { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4 };
+      const net = { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true };
       const r = await trainVirFluoNet(tf, { net, train: fields, validation: fields.slice(0, 1), patchPx: 32, batchSize: 2, iterations: 3, validateEvery: 3, augment: true, seed: 1, outDir: join(dir, 'run') });
       expect(r.iteration).toBe(3);
       expect(Object.keys(r.rows[0])).toEqual(expect.arrayContaining(['mae', 'adversarial', 'weights', 'discriminator']));
@@ -314,6 +315,7 @@ describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
       const { meta, pkg } = await loadVirFluoNetPackage(join(dir, 'pkg'));
       expect(meta.mode).toBe('autofocus');
       expect(meta.normalisation.target).toEqual(maps.target);
+      expect(meta.net.inputResidual).toBe(true);
       const engine = createTfjsEngine(tf, best);
       const out = await predictField(raw[0].inputs, 64, 64, meta, engine, { tilePx: pkg.manifest.tilePx, haloPx: pkg.manifest.haloPx, multipleOf: pkg.manifest.multipleOf });
       for (const v of out) {

@@ -4233,6 +4233,12 @@ export const builtinManifests: PluginManifest[] = [
               "minimum": 1,
               "maximum": 9007199254740991
             },
+            "inputResidual": {
+              "default": true,
+              "flags": "--no-input-residual",
+              "description": "autofocus mode: the generator without the input residual (the paper's plain tanh output, random start); by default it adds its input to a 2·tanh correction whose last layer starts at zero (identity start), and input and target share the target's [−1, 1] map",
+              "type": "boolean"
+            },
             "augment": {
               "default": false,
               "flags": "--augment",

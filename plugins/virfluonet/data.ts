@@ -75,11 +75,19 @@ export function makeFields(spec: DataSpec, first: number, count: number): Field[
   return out;
 }
 
-/** The [−1, 1] maps of the inputs and the target, fitted on the training fields. */
-export function fitMaps(spec: DataSpec, fields: Field[]): { inputs: ChannelMap[]; target: ChannelMap } {
+/**
+ * The [−1, 1] maps of the inputs and the target, fitted on the training fields. `shared`
+ * (autofocus mode with the input residual): the input gets the target's map, so the identity in
+ * [−1, 1] units is the identity in camera units (a defocused input has lower peaks than its
+ * in-focus target: its own map would scale it differently).
+ */
+export function fitMaps(spec: DataSpec, fields: Field[], shared = false): { inputs: ChannelMap[]; target: ChannelMap } {
+  if (shared && !spec.defocusUm) throw new FocalError('E_ARGUMENT', `shared: one map for input and target is the autofocus mode's (give defocusUm); got inputs ${spec.inputs.join(', ')} → ${spec.target}`, { field: 'shared' });
+  const target = fitChannelMap(spec.target, fields.map((f) => f.target));
+  if (shared) return { inputs: [target], target };
   return {
     inputs: spec.inputs.map((c, k) => fitChannelMap(c, fields.map((f) => f.inputs[k]))),
-    target: fitChannelMap(spec.target, fields.map((f) => f.target)),
+    target,
   };
 }
 

@@ -12,12 +12,15 @@
  * mean and integrated intensity of the real and virtual channel (cells from the simulation's
  * truth labels) and their Pearson r. Paired bootstrap intervals (95 %, 2000 resamples of
  * fields) of the differences between targets, for the paper's ranking nucleus ≫ mitochondria > ER.
+ * Autofocus models: the defocused input and the output against the in-focus field per defocus,
+ * paired intervals of output − input, the shipping rule (`autofocusSummary`) and
+ * img/autofocus-<metric>-vs-defocus-<model>.png.
  * Writes evaluation.json, evaluation.md (tables) and img/ (montage with the error mask).
  * The full tolerance-index curves are `metrics.tolerance-index` (another issue's op), not here.
  */
 import { join } from 'node:path';
 import {
-  createInferenceEngine, pairedDifference, pearson, psnr, renderLinePlot, ssim, writeFileAtomic,
+  createInferenceEngine, FocalError, pairedDifference, pearson, psnr, renderLinePlot, ssim, writeFileAtomic,
 } from '../../core/index.js';
 import { makeFields, SEED_BASE } from './data.js';
 import { writeMontage, type Panel } from './figures.js';
@@ -79,6 +82,72 @@ export function perCell(image: Float32Array, labels: Int32Array, offsetAdu = 100
   }
   const keys = [...sum.keys()].filter((k) => (count.get(k) ?? 0) >= 50).sort((x, y) => x - y);
   return { mean: keys.map((k) => sum.get(k)! / count.get(k)!), integrated: keys.map((k) => sum.get(k)!) };
+}
+
+const AF_METRICS = [['mae', 'lower'], ['psnr', 'higher'], ['ssim', 'higher'], ['mae16', 'lower'], ['psnr16', 'higher'], ['ssim16', 'higher']] as const;
+type AfMetric = (typeof AF_METRICS)[number][0];
+
+export interface AutofocusRow {
+  defocusUm: number;
+  fields: number;
+  input: Record<AfMetric, number>;
+  output: Record<AfMetric, number>;
+  /** output − input, paired over the fields of this defocus (95 % bootstrap). */
+  diff: Record<AfMetric, { mean: number; lo: number; hi: number }>;
+  /** 'better' (some metric's interval on the better side, none on the worse), 'worse' (some on the worse side), 'level'. */
+  verdict: 'better' | 'worse' | 'level' | 'mixed';
+}
+
+/**
+ * Differences too small to matter (they are "level" even when an interval excludes 0: an
+ * identity model differs from its input by float rounding and the map's clipping): MAE 0.5 % of
+ * the input's, PSNR 0.05 dB, SSIM 0.001.
+ */
+export function negligible(metric: AfMetric, inputValue: number): number {
+  return metric.startsWith('mae') ? 0.005 * Math.abs(inputValue) : metric.startsWith('psnr') ? 0.05 : 0.001;
+}
+
+/**
+ * The autofocus model against its own defocused input, per defocus: means, paired differences
+ * (output − input over the same fields) with 95 % bootstrap intervals, and the shipping rule
+ * (level with the input at every defocus on every metric, better on some). A metric is better
+ * or worse at a defocus when its interval excludes 0 and the mean difference is not
+ * {@link negligible}.
+ */
+export function autofocusSummary(model: string, output: FieldScores[], input: FieldScores[]): { model: string; perDefocus: AutofocusRow[]; worseSomewhere: boolean; betterSomewhere: boolean; ship: boolean } {
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const perDefocus = [...new Set(output.map((f) => f.defocusUm))].sort((x, y) => x - y).map((dz): AutofocusRow => {
+    const o = output.filter((f) => f.defocusUm === dz);
+    const i = input.filter((f) => f.defocusUm === dz);
+    if (o.length !== i.length || o.some((f, k) => f.seed !== i[k].seed)) throw new FocalError('E_ARGUMENT', `autofocus at ${dz} µm: output and input scores are not paired by seed`, { field: 'scores' });
+    const pick = (a: FieldScores[]) => Object.fromEntries(AF_METRICS.map(([k]) => [k, mean(a.map((f) => f[k]))])) as Record<AfMetric, number>;
+    const diff = Object.fromEntries(AF_METRICS.map(([k]) => {
+      const d = pairedDifference(o.map((f) => f[k]), i.map((f) => f[k]), { reps: 2000, level: 0.95, seed: 7 });
+      return [k, { mean: d.mean, lo: d.lo, hi: d.hi }];
+    })) as AutofocusRow['diff'];
+    const inp = pick(i);
+    const matters = (k: AfMetric) => Math.abs(diff[k].mean) > negligible(k, inp[k]);
+    const better = AF_METRICS.some(([k, b]) => matters(k) && (b === 'lower' ? diff[k].hi < 0 : diff[k].lo > 0));
+    const worse = AF_METRICS.some(([k, b]) => matters(k) && (b === 'lower' ? diff[k].lo > 0 : diff[k].hi < 0));
+    return { defocusUm: dz, fields: o.length, input: inp, output: pick(o), diff, verdict: better && worse ? 'mixed' : worse ? 'worse' : better ? 'better' : 'level' };
+  });
+  const worseSomewhere = perDefocus.some((d) => d.verdict === 'worse' || d.verdict === 'mixed');
+  const betterSomewhere = perDefocus.some((d) => d.verdict === 'better' || d.verdict === 'mixed');
+  return { model, perDefocus, worseSomewhere, betterSomewhere, ship: !worseSomewhere && betterSomewhere };
+}
+
+/** MAE, PSNR and SSIM (target range) of the input and the output vs defocus, one PNG each. */
+async function writeAutofocusFigures(dir: string, a: ReturnType<typeof autofocusSummary>): Promise<void> {
+  const x = a.perDefocus.map((d) => d.defocusUm);
+  for (const [k, title] of [['mae', 'MAE (target range 0-1)'], ['psnr', 'PSNR (target range, dB)'], ['ssim', 'SSIM (target range)']] as const) {
+    const series = [
+      { label: 'defocused input', colour: [214, 39, 40] as [number, number, number], x, y: a.perDefocus.map((d) => d.input[k]) },
+      { label: 'autofocus output', colour: [31, 119, 180] as [number, number, number], x, y: a.perDefocus.map((d) => d.output[k]) },
+      { label: 'output 95 % low', colour: [150, 190, 230] as [number, number, number], x, y: a.perDefocus.map((d) => d.input[k] + d.diff[k].lo) },
+      { label: 'output 95 % high', colour: [150, 190, 230] as [number, number, number], x, y: a.perDefocus.map((d) => d.input[k] + d.diff[k].hi) },
+    ];
+    await writeFileAtomic(join(dir, `autofocus-${k}-vs-defocus-${a.model}.png`), renderLinePlot(series, 640, 360, { xTitle: 'defocus (µm)', yTitle: title, logY: false, markers: true }), { mkdir: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -158,16 +227,8 @@ async function main(): Promise<void> {
       pairs.push({ a: 'F-actin → vinculin', b: 'PhC → vinculin', metric, better, mean: d.mean, lo: d.lo, hi: d.hi, holds: better === 'lower' ? d.hi < 0 : d.lo > 0 });
     }
   }
-  // autofocus: input (defocused) vs output, per defocus
-  const autofocus = Object.values(results).filter((r) => r.meta.mode === 'autofocus').map((r) => ({
-    model: r.name,
-    perDefocus: [...new Set(r.fields.map((f) => f.defocusUm))].sort((x, y) => x - y).map((dz) => {
-      const o = r.fields.filter((f) => f.defocusUm === dz);
-      const i = r.inputScores.filter((f) => f.defocusUm === dz);
-      const avg = (a: FieldScores[], k: 'mae16' | 'psnr16' | 'ssim16' | 'mae' | 'ssim') => mean(a.map((f) => f[k]));
-      return { defocusUm: dz, fields: o.length, input: { mae16: avg(i, 'mae16'), psnr16: avg(i, 'psnr16'), ssim16: avg(i, 'ssim16'), mae: avg(i, 'mae'), ssim: avg(i, 'ssim') }, output: { mae16: avg(o, 'mae16'), psnr16: avg(o, 'psnr16'), ssim16: avg(o, 'ssim16'), mae: avg(o, 'mae'), ssim: avg(o, 'ssim') } };
-    }),
-  }));
+  // autofocus: input (defocused) vs output, per defocus, paired over the same fields (output − input)
+  const autofocus = Object.values(results).filter((r) => r.meta.mode === 'autofocus').map((r) => autofocusSummary(r.name, r.fields, r.inputScores));
   const record = { date: new Date().toISOString(), testSeeds: [SEED_BASE.test, SEED_BASE.test + n - 1], summary, pairs, autofocus, perField: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.fields])) };
   await writeFileAtomic(join(out, 'evaluation.json'), JSON.stringify(record, null, 1) + '\n', { mkdir: true });
 
@@ -186,17 +247,20 @@ async function main(): Promise<void> {
     ...pairs.map((p) => `| ${p.a} vs ${p.b} | ${p.metric} | ${p.better} | ${f4(p.mean)} | [${f4(p.lo)}, ${f4(p.hi)}] | ${p.holds ? 'yes' : 'no'} |`),
     ...autofocus.flatMap((a) => [
       '',
-      `Autofocus model ${a.model}: defocused input vs output against the in-focus field (16-bit scale; SSIM also on the target range):`,
+      `Autofocus model ${a.model}: defocused input vs output against the in-focus field, mean over the fields of each defocus; output − input paired over the same fields, 95 % bootstrap interval (target range 0–1 unless marked 16 bit):`,
       '',
-      '| defocus (µm) | fields | MAE in → out | PSNR in → out (dB) | SSIM in → out | SSIM (target range) in → out |',
-      '|---|---|---|---|---|---|',
-      ...a.perDefocus.map((d) => `| ${d.defocusUm} | ${d.fields} | ${f4(d.input.mae16)} → ${f4(d.output.mae16)} | ${d.input.psnr16.toFixed(2)} → ${d.output.psnr16.toFixed(2)} | ${d.input.ssim16.toFixed(4)} → ${d.output.ssim16.toFixed(4)} | ${d.input.ssim.toFixed(4)} → ${d.output.ssim.toFixed(4)} |`),
+      '| defocus (µm) | fields | MAE in → out | Δ MAE [95 %] | PSNR in → out (dB) | Δ PSNR [95 %] | SSIM in → out | Δ SSIM [95 %] | MAE (16 bit) in → out | Δ MAE 16 bit [95 %] | verdict |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...a.perDefocus.map((d) => `| ${d.defocusUm} | ${d.fields} | ${f4(d.input.mae)} → ${f4(d.output.mae)} | ${f4(d.diff.mae.mean)} [${f4(d.diff.mae.lo)}, ${f4(d.diff.mae.hi)}] | ${d.input.psnr.toFixed(2)} → ${d.output.psnr.toFixed(2)} | ${d.diff.psnr.mean.toFixed(2)} [${d.diff.psnr.lo.toFixed(2)}, ${d.diff.psnr.hi.toFixed(2)}] | ${d.input.ssim.toFixed(4)} → ${d.output.ssim.toFixed(4)} | ${f4(d.diff.ssim.mean)} [${f4(d.diff.ssim.lo)}, ${f4(d.diff.ssim.hi)}] | ${f4(d.input.mae16)} → ${f4(d.output.mae16)} | ${f4(d.diff.mae16.mean)} [${f4(d.diff.mae16.lo)}, ${f4(d.diff.mae16.hi)}] | ${d.verdict} |`),
+      '',
+      `Verdict over all defocus values and the metrics MAE, PSNR, SSIM (target range and 16 bit; a difference counts when its interval excludes 0 and it exceeds MAE 0.5 % of the input's, 0.05 dB, 0.001 SSIM): ${a.worseSomewhere ? '**worse than the input somewhere**' : 'not worse than the input anywhere'}; ${a.betterSomewhere ? 'better somewhere' : 'better nowhere'} → ${a.ship ? '**ship**' : '**do not ship**'} (ship = level everywhere and better somewhere).`,
     ]),
   ];
   await writeFileAtomic(join(out, 'evaluation.md'), lines.join('\n') + '\n', { mkdir: true });
   const colours: [number, number, number][] = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189]];
   const series = Object.entries(results).map(([name, r], k) => ({ label: `${r.meta.target.name} (${name})`, colour: colours[k % colours.length], x: r.fields.map((_, i) => i), y: r.fields.map((f) => f.mae) }));
   await writeFileAtomic(join(out, 'img', 'per-field-mae.png'), renderLinePlot(series, 800, 400, { xTitle: 'held-out test field (seed - 200001)', yTitle: 'MAE (target range 0-1, unitless)', logY: false, markers: true }), { mkdir: true });
+  for (const a of autofocus) await writeAutofocusFigures(join(out, 'img'), a);
   console.log(lines.join('\n'));
 }
 

@@ -14,6 +14,15 @@
  * flatten, one dense unit, sigmoid (the paper's "initial convolution with stride 2, a BN, 3
  * convolutional blocks (Conv2S2-BN-LReLU), one fully connected layer and sigmoid", k = 5).
  * Widths are not in the paper; pix2pix's 64…512 are reduced for CPU (`baseChannels`).
+ *
+ * Input residual (`inputResidual`, one input channel: the autofocus mode; not in the paper):
+ * output = input + 2·tanh(ConvTranspose(…)) with that last transposed convolution's kernel and
+ * bias at zero, so an untrained generator is exactly the identity and training learns the
+ * correction (as the staining plugin's G_DR). The add goes after the tanh: tanh(input + c)
+ * would not be the identity at c = 0. The tanh bounds the correction; the factor 2 lets it span
+ * the whole [−1, 1] range (a defocused pixel at −1 can reach an in-focus +1). The output is no
+ * longer bounded to [−1, 1]: prediction clips it (predict.ts). The ×2 is a fixed, untrained 1×1
+ * convolution (a plain ONNX Conv).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, seedCounter, z, type Tf } from '../../core/index.js';
@@ -29,16 +38,24 @@ export const VirFluoNetSchema = z.object({
   levels: z.number().int().min(2).max(8),
   /** Discriminator's first width (pix2pix/DCGAN: 64). */
   discriminatorChannels: z.number().int().min(1).max(128),
+  /** Output = input + 2·tanh(correction), the correction's last layer starting at zero (one input channel only; see the module comment). */
+  inputResidual: z.boolean().optional(),
 });
 export type VirFluoNetOptions = z.infer<typeof VirFluoNetSchema>;
 
 export const LEAK = 0.2;
 
+/** The generator's last transposed convolution (zero at the start with `inputResidual`). */
+export const GENERATOR_OUTPUT_LAYER = 'g_out_convT';
+/** With `inputResidual`, the correction is RESIDUAL_SCALE·tanh(…): it can span the whole [−1, 1] range. */
+export const RESIDUAL_SCALE = 2;
+
 const widthAt = (base: number, k: number) => base * Math.min(8, 2 ** k);
 
-/** The generator; input [N, H, W, inputChannels] in [−1, 1], output [N, H, W, 1] in (−1, 1). */
+/** The generator; input [N, H, W, inputChannels] in [−1, 1], output [N, H, W, 1] in (−1, 1) (with `inputResidual`: in (−3, 3), clipped on prediction). */
 export function buildGenerator(tf: Tf, o: VirFluoNetOptions, seed?: number): tfTypes.LayersModel {
   const opts = VirFluoNetSchema.parse(o);
+  if (opts.inputResidual && opts.inputChannels !== 1) throw new FocalError('E_ARGUMENT', `inputResidual: the generator adds its input to its output, which needs one input channel (the autofocus mode), got ${opts.inputChannels}`, { field: 'inputResidual' });
   const seeds = seedCounter(seed);
   const init = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: seeds.next() });
   const conv = (filters: number, name: string) => tf.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name });
@@ -61,8 +78,15 @@ export function buildGenerator(tf: Tf, o: VirFluoNetOptions, seed?: number): tfT
     x = tf.layers.concatenate({ axis: -1, name: `g_d${k}_skip` }).apply([x, skips[k]]) as SymbolicTensor;
   }
   x = tf.layers.reLU({ name: 'g_out_act' }).apply(x) as SymbolicTensor;
-  x = convT(1, 'g_out_convT').apply(x) as SymbolicTensor;
+  const last = convT(1, GENERATOR_OUTPUT_LAYER);
+  x = last.apply(x) as SymbolicTensor;
   x = tf.layers.activation({ activation: 'tanh', name: 'g_out_tanh' }).apply(x) as SymbolicTensor;
+  if (opts.inputResidual) {
+    tf.tidy(() => last.setWeights(last.getWeights().map((w) => tf.zerosLike(w))));
+    const scale = tf.layers.conv2d({ filters: 1, kernelSize: 1, useBias: false, trainable: false, weights: [tf.tensor4d([RESIDUAL_SCALE], [1, 1, 1, 1])], name: 'g_out_scale' });
+    x = scale.apply(x) as SymbolicTensor;
+    x = tf.layers.add({ name: 'g_out_residual' }).apply([input, x]) as SymbolicTensor;
+  }
   return tf.model({ inputs: input, outputs: x, name: 'virfluonet_generator' });
 }
 

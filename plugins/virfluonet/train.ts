@@ -108,7 +108,7 @@ export async function trainVirFluoNet(tf: Tf, o: TrainVirFluoNetOptions): Promis
     bestBy: { metric: 'mae', better: 'lower' },
     fixed: { ...o.net, patchPx: P, augment: o.augment, ...(o.fixed ?? {}) },
     generatedBy: 'focal virfluonet',
-    architecture: `a VirFluoNet generator with ${C} input channels, baseChannels ${o.net.baseChannels} and levels ${o.net.levels}`,
+    architecture: `a VirFluoNet generator with ${C} input channels, baseChannels ${o.net.baseChannels} and levels ${o.net.levels}${o.net.inputResidual ? ', input residual (identity start)' : ''}`,
     config: { net: o.net, patchPx: P, batchSize: o.batchSize, augment: o.augment, lossWeights: LOSS_WEIGHTS },
   };
   return train(tf, spec, {

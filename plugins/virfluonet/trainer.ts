@@ -39,6 +39,7 @@ export const virfluonetTrainOptions = z.object({
   discriminatorChannels: flag(positiveInt().default(8), '--discriminator-channels <c>', "discriminator's first width (DCGAN: 64; default 8)"),
   iterations: flag(positiveInt().default(1500), '--iterations <n>', 'iterations (one generator and one discriminator update each; default 1500)'),
   validateEvery: flag(positiveInt().default(100), '--validate-every <n>', 'validate and checkpoint every n iterations (default 100)'),
+  inputResidual: flag(z.boolean().default(true), '--no-input-residual', 'autofocus mode: the generator without the input residual (the paper\'s plain tanh output, random start); by default it adds its input to a 2·tanh correction whose last layer starts at zero (identity start), and input and target share the target\'s [−1, 1] map'),
   augment: flag(z.boolean().default(false), '--augment', 'dihedral augmentation of the training crops (the paper: MDA-MB-231 only)'),
   seed: flag(z.coerce.number().int().min(0).default(1), '--seed <n>', 'seed of weights and sampling (default 1)'),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png'),
@@ -67,11 +68,12 @@ async function runTrainer(ctx: TrainerContext, opts: VirFluoNetTrainOptions): Pr
   const t0 = Date.now();
   const trainRaw = makeFields(spec, SEED_BASE.train, opts.trainFields);
   const valRaw = makeFields(spec, SEED_BASE.validation, opts.validationFields);
-  const maps = fitMaps(spec, trainRaw);
+  const residual = opts.defocus !== undefined && opts.inputResidual;
+  const maps = fitMaps(spec, trainRaw, residual);
   const train = trainRaw.map((f) => normaliseField(f, maps));
   const validation = valRaw.map((f) => normaliseField(f, maps));
-  ctx.log(`virfluonet: ${opts.inputs.join('+')} → ${opts.target}${opts.defocus ? ` (autofocus, defocus ${opts.defocus.join(', ')} µm)` : ''}: ${train.length} training / ${validation.length} validation fields of ${opts.fieldPx}² simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${backend}`);
-  const net = { inputChannels: opts.inputs.length, baseChannels: opts.baseChannels, levels: opts.levels, discriminatorChannels: opts.discriminatorChannels };
+  ctx.log(`virfluonet: ${opts.inputs.join('+')} → ${opts.target}${opts.defocus ? ` (autofocus, defocus ${opts.defocus.join(', ')} µm${residual ? ', input residual' : ''})` : ''}: ${train.length} training / ${validation.length} validation fields of ${opts.fieldPx}² simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${backend}`);
+  const net = { inputChannels: opts.inputs.length, baseChannels: opts.baseChannels, levels: opts.levels, discriminatorChannels: opts.discriminatorChannels, ...(residual ? { inputResidual: true } : {}) };
   const r = await trainVirFluoNet(tf, {
     net, train, validation, patchPx: opts.patch, batchSize: opts.batch, iterations: opts.iterations, validateEvery: opts.validateEvery, augment: opts.augment,
     seed: opts.seed, outDir: out, ...(opts.checkpointDir ? { checkpointDir: resolve(opts.checkpointDir) } : {}), resume: opts.resume, signal: ctx.signal,

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { createOnnxEngine, createTfjsEngine, exportOnnx, isFocalError, tiledInference, type Nhwc } from '../../core/index.js';
 import { checkSpec, crop, fitMaps, makeFields, normaliseField } from './data.js';
-import { buildDiscriminator, buildGenerator } from './model.js';
+import { buildDiscriminator, buildGenerator, GENERATOR_OUTPUT_LAYER, generatorKernels, RESIDUAL_SCALE } from './model.js';
 import { fitChannelMap, fromUnitRange, toUnitRange } from './normalise.js';
 import { selectChannels } from './predict.js';
 
@@ -103,6 +103,51 @@ describe('virfluonet: networks', () => {
     d.dispose();
   });
 
+  it('input residual: an untrained generator returns its input (float tolerance); without it, it does not; more than one input channel is refused', () => {
+    const shape = [2, 32, 48, 1] as [number, number, number, number];
+    const x = tf.tensor4d(values(2 * 32 * 48, 3), shape);
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }, 7);
+    // batch norm in training mode too (batch statistics): the zeroed last layer makes the correction exactly 0 either way
+    for (const training of [false, true]) {
+      const y = (training ? g.apply(x, { training: true }) : g.predict(x)) as tfType.Tensor;
+      expect(y.shape).toEqual(shape);
+      expect(tf.max(tf.abs(tf.sub(y, x))).dataSync()[0]).toBeLessThan(1e-6);
+    }
+    expect(g.getLayer(GENERATOR_OUTPUT_LAYER).getWeights().every((w) => tf.max(tf.abs(w)).dataSync()[0] === 0)).toBe(true);
+    // the fixed ×2 is not trained (nor penalised by the weight term)
+    expect(generatorKernels(g).map((w) => w.originalName ?? w.name).join(' ')).not.toMatch(/g_out_scale/);
+    const plain = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4 }, 7);
+    expect(tf.max(tf.abs(tf.sub(plain.predict(x) as tfType.Tensor, x))).dataSync()[0]).toBeGreaterThan(0.1);
+    const e = errorOf(() => buildGenerator(tf, { inputChannels: 2, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }));
+    expect(e.code).toBe('E_ARGUMENT');
+    expect(e.field).toBe('inputResidual');
+    g.dispose();
+    plain.dispose();
+  });
+
+  it('ONNX export = tfjs for the input-residual generator (trained-like weights: the correction is not zero)', async () => {
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 3, discriminatorChannels: 4, inputResidual: true }, 5);
+    randomiseWeights(g);
+    g.getLayer('g_out_scale').setWeights([tf.tensor4d([RESIDUAL_SCALE], [1, 1, 1, 1])]);
+    const shape: Nhwc = [2, 24, 40, 1];
+    const x = values(shape.reduce((a, b) => a * b, 1), 12);
+    const ref = await createTfjsEngine(tf, g).run(x, shape);
+    const onnx = await createOnnxEngine(exportOnnx(g));
+    const got = await onnx.run(x, shape);
+    await onnx.dispose();
+    expect(got.shape).toEqual(ref.shape);
+    let maxDiff = 0;
+    let maxCorrection = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(ref.data[i] - got.data[i]));
+      maxCorrection = Math.max(maxCorrection, Math.abs(ref.data[i] - x[i]));
+    }
+    expect(maxCorrection).toBeGreaterThan(1e-2);
+    expect(maxCorrection).toBeLessThanOrEqual(RESIDUAL_SCALE);
+    expect(maxDiff).toBeLessThan(1e-4);
+    g.dispose();
+  });
+
   it('ONNX export = tfjs for the generator (3×3 stride-2 conv, 3×3 stride-2 transposed conv, batch norm, tanh)', async () => {
     const g = buildGenerator(tf, { inputChannels: 2, baseChannels: 4, levels: 3, discriminatorChannels: 4 }, 5);
     randomiseWeights(g);
@@ -193,6 +238,53 @@ describe('virfluonet: evaluation scores', () => {
   });
 });
 
+describe('virfluonet: the autofocus shipping rule', () => {
+  it('level everywhere and better somewhere ships; worse anywhere, a negligible difference, or unpaired scores do not', async () => {
+    const { autofocusSummary } = await import('./evaluate.js');
+    const score = (seed: number, defocusUm: number, mae: number, ssim = 0.6) => ({ seed, defocusUm, mae16: mae / 50, psnr16: 60, ssim16: 0.99, mae, psnr: 20, ssim, errorArea50: 0 });
+    const seeds = [1, 2, 3, 4, 5, 6];
+    const jitter = (k: number) => 0.001 * ((k % 3) - 1);
+    const input = seeds.flatMap((s, k) => [score(s, -8, 0.06 + jitter(k)), score(s, -4, 0.03 + jitter(k))]);
+    // at −8 µm the output is 0.01 lower on every field, at −4 µm it equals the input
+    const better = input.map((f) => (f.defocusUm === -8 ? score(f.seed, f.defocusUm, f.mae - 0.01) : { ...f }));
+    const a = autofocusSummary('m', better, input);
+    expect(a.perDefocus.map((d) => d.verdict)).toEqual(['better', 'level']);
+    expect(a.ship).toBe(true);
+    // worse at −4 µm (SSIM 0.02 lower on every field): not shipped
+    const worse = better.map((f) => (f.defocusUm === -4 ? { ...f, ssim: f.ssim - 0.02 } : f));
+    const b = autofocusSummary('m', worse, input);
+    expect(b.perDefocus.map((d) => d.verdict)).toEqual(['better', 'worse']);
+    expect(b.ship).toBe(false);
+    // a consistent but negligible improvement (1e-6 MAE) is level: nothing better, not shipped
+    const tiny = input.map((f) => score(f.seed, f.defocusUm, f.mae - 1e-6));
+    expect(autofocusSummary('m', tiny, input).perDefocus.map((d) => d.verdict)).toEqual(['level', 'level']);
+    expect(autofocusSummary('m', tiny, input).ship).toBe(false);
+    expect(() => autofocusSummary('m', better.slice(1), input)).toThrow(/not paired/);
+  });
+});
+
+describe('virfluonet: autofocus with the input residual', () => {
+  it('input and target share the target\'s map, so an untrained residual generator predicts its input in camera units', async () => {
+    const { predictField } = await import('./predict.js');
+    const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-8] };
+    const raw = makeFields(spec, 1, 2);
+    const maps = fitMaps(spec, raw, true);
+    expect(maps.inputs).toEqual([maps.target]);
+    expect(fitMaps(spec, raw).inputs[0]).not.toEqual(maps.target); // a defocused input's own map differs
+    const e = errorOf(() => fitMaps({ family: 'cell-painting', inputs: ['TxRed'], target: 'DAPI', fieldPx: 64 }, [], true));
+    expect(e.field).toBe('shared');
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true }, 3);
+    const meta = { inputs: [{ name: 'TxRed' }], normalisation: { inputs: maps.inputs, target: maps.target } } as unknown as Parameters<typeof predictField>[3];
+    const input = raw[0].inputs[0];
+    const out = await predictField([input], 64, 64, meta, createTfjsEngine(tf, g), { tilePx: 32, haloPx: 4, multipleOf: 16 });
+    const { lowAdu, highAdu } = maps.target;
+    let maxDiff = 0;
+    for (let i = 0; i < out.length; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i] - Math.min(highAdu, Math.max(lowAdu, input[i]))));
+    expect(maxDiff).toBeLessThan(1e-3 * (highAdu - lowAdu));
+    g.dispose();
+  });
+});
+
 describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
   it('trains on the kit, writes a package whose [−1, 1] maps are stored and inverted on prediction', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
@@ -207,9 +299,10 @@ describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
       const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-6, 6] };
       const raw = makeFields(spec, 1, 2);
       expect(raw.map((f) => f.defocusUm)).toEqual([-6, 6, -6, 6]);
-      const maps = fitMaps(spec, raw);
+      // the CLI's default for the autofocus mode: input residual, one shared map
+      const maps = fitMaps(spec, raw, true);
       const fields = raw.map((f) => normaliseField(f, maps));
-      const net = { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4 };
+      const net = { inputChannels: 1, baseChannels: 4, levels: 4, discriminatorChannels: 4, inputResidual: true };
       const r = await trainVirFluoNet(tf, { net, train: fields, validation: fields.slice(0, 1), patchPx: 32, batchSize: 2, iterations: 3, validateEvery: 3, augment: true, seed: 1, outDir: join(dir, 'run') });
       expect(r.iteration).toBe(3);
       expect(Object.keys(r.rows[0])).toEqual(expect.arrayContaining(['mae', 'adversarial', 'weights', 'discriminator']));
@@ -222,6 +315,7 @@ describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
       const { meta, pkg } = await loadVirFluoNetPackage(join(dir, 'pkg'));
       expect(meta.mode).toBe('autofocus');
       expect(meta.normalisation.target).toEqual(maps.target);
+      expect(meta.net.inputResidual).toBe(true);
       const engine = createTfjsEngine(tf, best);
       const out = await predictField(raw[0].inputs, 64, 64, meta, engine, { tilePx: pkg.manifest.tilePx, haloPx: pkg.manifest.haloPx, multipleOf: pkg.manifest.multipleOf });
       for (const v of out) {

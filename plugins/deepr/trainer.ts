@@ -110,15 +110,9 @@ async function readSources(files: string[]): Promise<{ data: Float32Array; width
   return out;
 }
 
-async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {
-  if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
-  // the CLI trains the config's default depth (no --levels flag)
-  const levels = fields.levels.def.defaultValue;
-  if (opts.patch % 2 ** levels !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of ${2 ** levels} (${levels} pooling levels), got ${opts.patch}`);
-  // Deep-R's training stack, loaded on use (its barrel exports only the plugin definition)
-  const overlap = (opts.heldOutFamilies?.split(',') ?? []).filter((f) => opts.trainingFamilies?.split(',').includes(f));
-  if (overlap.length) throw new FocalError('E_USAGE', `--held-out-families ${overlap.join(', ')}: also in --training-families; a held-out family must not be trained on`, { field: 'heldOutFamilies' });
-  const deepr = {
+/** Deep-R's training stack, loaded on use (the plugin's barrel exports only its definition). */
+async function trainingStack() {
+  return {
     ...(await import('./tf.js')),
     ...(await import('./data.js')),
     ...(await import('./package.js')),
@@ -126,90 +120,125 @@ async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Pr
     ...(await import('./losses.js')),
     ...(await import('./dpm.js')),
   };
-  const { tf, backend } = await deepr.getTf();
-  const out = resolve(opts.out);
-  await mkdir(out, { recursive: true });
+}
+type TrainingStack = Awaited<ReturnType<typeof trainingStack>>;
 
-  let sample: import('./train.js').PairSampler;
-  let validation: import('./data.js').TrainingPair[];
-  let pixelSizeUm: number;
-  let range: [number, number];
-  let data: string;
+/** Where a run's pairs come from, and what the manifest says about them. */
+interface TrainingData {
+  sample: import('./train.js').PairSampler;
+  validation: import('./data.js').TrainingPair[];
+  pixelSizeUm: number;
+  defocusRangeUm: [number, number];
+  /** The manifest's `training.data` line. */
+  description: string;
+}
+
+/** Step 1: the options' checks that need no training stack (E_USAGE naming the flag). */
+function checkOptions(opts: DeepRTrainOptions, levels: number): void {
+  if ((opts.dataset === undefined) === (opts.synthetic === undefined)) throw new FocalError('E_USAGE', 'give exactly one of --dataset <dir> and --synthetic <images...>');
+  if (opts.patch % 2 ** levels !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of ${2 ** levels} (${levels} pooling levels), got ${opts.patch}`);
+  const overlap = (opts.heldOutFamilies?.split(',') ?? []).filter((f) => opts.trainingFamilies?.split(',').includes(f));
+  if (overlap.length) throw new FocalError('E_USAGE', `--held-out-families ${overlap.join(', ')}: also in --training-families; a held-out family must not be trained on`, { field: 'heldOutFamilies' });
+}
+
+/** Step 2: training and validation pairs, from an autofocus dataset (split by FOV) or simulated on the fly from in-focus images. */
+async function trainingData(ctx: TrainerContext, opts: DeepRTrainOptions, deepr: TrainingStack): Promise<TrainingData> {
   if (opts.dataset !== undefined) {
     const fovs = await deepr.readAutofocusDataset(opts.dataset, { maxDefocusUm: opts.maxDefocus });
     const split = deepr.splitByFov(fovs);
     if (split.note) ctx.log(`warning: ${split.note}`);
     if (split.train.length === 0) throw new FocalError('E_USAGE', `--dataset ${opts.dataset}: no training pairs`);
     const pairs = split.train;
-    sample = (rng) => pairs[rng.int(pairs.length)];
-    validation = split.validation;
-    pixelSizeUm = fovs[0].pixelSizeUm;
     const dz = [...split.train, ...split.validation].map((p) => p.defocusUm);
-    range = [Math.min(...dz), Math.max(...dz)];
-    data = `autofocus dataset ${opts.dataset}: ${fovs.length} FOV, ${split.train.length} training / ${split.validation.length} validation pairs (split by FOV)`;
-  } else {
-    const sources = await readSources(opts.synthetic!);
-    const valSources = opts.validation ? await readSources(opts.validation) : sources;
-    const syn = deepr.SYNTHETIC_DEFAULTS;
-    sample = (rng) => deepr.syntheticPair(sources, opts.patch, rng);
-    const { SeededRandom } = await import('../../core/index.js');
-    const vrng = new SeededRandom(opts.seed + 7919);
-    validation = Array.from({ length: opts.validationPairs }, () => deepr.syntheticPair(valSources, opts.patch, vrng));
-    pixelSizeUm = syn.pixelSizeUm;
-    range = syn.defocusRangeUm;
-    data = `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`;
+    return {
+      sample: (rng) => pairs[rng.int(pairs.length)],
+      validation: split.validation,
+      pixelSizeUm: fovs[0].pixelSizeUm,
+      defocusRangeUm: [Math.min(...dz), Math.max(...dz)],
+      description: `autofocus dataset ${opts.dataset}: ${fovs.length} FOV, ${split.train.length} training / ${split.validation.length} validation pairs (split by FOV)`,
+    };
   }
-  let initialGenerator: { weights: NamedArray[]; source: string } | undefined;
-  if (opts.initFrom !== undefined) {
-    const dir = deepr.resolveModelDir(opts.initFrom);
-    const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
-    const { extra } = pkg.manifest;
-    if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
-      throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
-    }
-    const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
-    const model = await loadTfjsModel(pkg, tf as unknown as Parameters<typeof loadTfjsModel>[1]);
-    const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
-    model.dispose();
-    const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
-    initialGenerator = { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };
+  const sources = await readSources(opts.synthetic!);
+  const valSources = opts.validation ? await readSources(opts.validation) : sources;
+  const syn = deepr.SYNTHETIC_DEFAULTS;
+  const { SeededRandom } = await import('../../core/index.js');
+  const vrng = new SeededRandom(opts.seed + 7919);
+  return {
+    sample: (rng) => deepr.syntheticPair(sources, opts.patch, rng),
+    validation: Array.from({ length: opts.validationPairs }, () => deepr.syntheticPair(valSources, opts.patch, vrng)),
+    pixelSizeUm: syn.pixelSizeUm,
+    defocusRangeUm: syn.defocusRangeUm,
+    description: `synthetic pairs from ${opts.synthetic!.join(', ')} (${sources.length} planes): Born & Wolf PSF NA ${syn.na}, n ${syn.refractiveIndex}, λ ${syn.wavelengthUm} µm, ${syn.pixelSizeUm} µm px, defocus uniform ${syn.defocusRangeUm[0]}…${syn.defocusRangeUm[1]} µm, ${syn.photons} e⁻ peak, read noise ${syn.readNoiseE} e⁻, background ${syn.backgroundPhotons} e⁻; validation ${opts.validationPairs} pairs from ${opts.validation ? opts.validation.join(', ') : 'the same images (other crops and noise)'}`,
+  };
+}
+
+/** Step 3 (--init-from): the starting generator's weights from a model package of the same architecture. */
+async function initialGeneratorOf(opts: DeepRTrainOptions, levels: number, deepr: TrainingStack, tf: unknown): Promise<{ weights: NamedArray[]; source: string } | undefined> {
+  if (opts.initFrom === undefined) return undefined;
+  const dir = deepr.resolveModelDir(opts.initFrom);
+  const { autofocus: pkg } = await deepr.loadDeepRPackage(dir);
+  const { extra } = pkg.manifest;
+  if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
+    throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
   }
+  const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
+  const model = await loadTfjsModel(pkg, tf as Parameters<typeof loadTfjsModel>[1]);
+  const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+  model.dispose();
+  const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
+  return { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };
+}
+
+async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {
+  // the CLI trains the config's default depth (no --levels flag)
+  const levels = fields.levels.def.defaultValue;
+  checkOptions(opts, levels);
+  const deepr = await trainingStack();
+  const { tf, backend } = await deepr.getTf();
+  const out = resolve(opts.out);
+  await mkdir(out, { recursive: true });
+  const data = await trainingData(ctx, opts, deepr);
+  const initialGenerator = await initialGeneratorOf(opts, levels, deepr, tf);
+
+  // Step 4: the generator (and discriminator) on core's trainer; the best generator is left in <out>/generator
   ctx.log(`deepr: training on ${backend}, ${opts.iterations} iterations, base ${opts.baseChannels} channels, ${opts.patch}-px patches, batch ${opts.batch}`);
-  {
-    const result = await deepr.trainDeepR(tf, {
-      sample, validation, outDir: out, initialGenerator, resume: opts.resume, signal: ctx.signal, workers: opts.workers,
-      iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, validateEvery: opts.validateEvery, seed: opts.seed,
-      generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor,
-      adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
-      lossWeights: { adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}),
-      onIteration: (r, p) => {
-        if (ctx.json) ctx.event(iterationEvent(r, p));
-        else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) ctx.log(iterationLine(r, p).replace(/\n$/, ''));
-      },
-    });
-    result.generator.dispose();
-    const best = await deepr.loadLayersModel(tf, join(out, 'generator'));
-    let dpm;
-    let dpmTarget: 'signed' | 'absolute' | undefined;
-    if (opts.dpmIterations > 0) {
-      // synthetic pairs use the symmetric Born & Wolf PSF: only |Δz| can be told from an image
-      const target = opts.synthetic ? 'absolute' : 'signed';
-      const r = await deepr.trainDpmDecoder(tf, best, { sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: ctx.signal, target });
-      dpmTarget = target;
-      dpm = r.model;
-      ctx.log(`  DPM decoder: L2 ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)} µm² over ${opts.dpmIterations} iterations`);
-    }
-    const pkgDir = join(out, 'model');
-    await deepr.saveDeepRPackage(pkgDir, best, {
-      name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels, patchPx: opts.patch, iterations: result.iteration,
-      bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
-      defocusRangeUm: range, command: `focal ${ctx.argv.join(' ')}`, data, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
-      trainingFamilies: opts.trainingFamilies?.split(','), heldOutFamilies: opts.heldOutFamilies?.split(','),
-    }, dpm);
-    for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
-    if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
-    else process.stdout.write(`deepr: model package ${pkgDir} (${result.initialValidation ? `started from ${initialGenerator!.source}: validation BerHu ${result.initialValidation.berhu.toFixed(4)}, SSIM ${result.initialValidation.ssim.toFixed(4)}; ` : ''}best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
+  const result = await deepr.trainDeepR(tf, {
+    sample: data.sample, validation: data.validation, outDir: out, initialGenerator, resume: opts.resume, signal: ctx.signal, workers: opts.workers,
+    iterations: opts.iterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, validateEvery: opts.validateEvery, seed: opts.seed,
+    generatorLearningRate: opts.generatorLr, learningRateDecayAt: opts.lrDecayAt, learningRateDecayFactor: opts.lrDecayFactor,
+    adversarialOffAt: opts.adversarialOffAt, bestBy: opts.bestBy, averageAfter: opts.averageAfter,
+    lossWeights: { adversarial: opts.adversarialWeight, ...(opts.ssimWeight > 0 ? { ssim: opts.ssimWeight } : {}) }, ...(opts.ssimWeight > 0 ? { ssimTermAfter: opts.ssimAfter } : {}),
+    onIteration: (r, p) => {
+      if (ctx.json) ctx.event(iterationEvent(r, p));
+      else if (r.validationBerhu !== undefined || r.iteration % 10 === 0) ctx.log(iterationLine(r, p).replace(/\n$/, ''));
+    },
+  });
+  result.generator.dispose();
+  const best = await deepr.loadLayersModel(tf, join(out, 'generator'));
+
+  // Step 5 (--dpm-iterations): the defocus-map decoder on the frozen encoder
+  let dpm;
+  let dpmTarget: 'signed' | 'absolute' | undefined;
+  if (opts.dpmIterations > 0) {
+    // synthetic pairs use the symmetric Born & Wolf PSF: only |Δz| can be told from an image
+    const target = opts.synthetic ? 'absolute' : 'signed';
+    const r = await deepr.trainDpmDecoder(tf, best, { sample: data.sample, iterations: opts.dpmIterations, baseChannels: opts.baseChannels, patchPx: opts.patch, batchSize: opts.batch, seed: opts.seed, signal: ctx.signal, target });
+    dpmTarget = target;
+    dpm = r.model;
+    ctx.log(`  DPM decoder: L2 ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)} µm² over ${opts.dpmIterations} iterations`);
   }
+
+  // Step 6: the model package, with the loss curves and the command in its manifest
+  const pkgDir = join(out, 'model');
+  await deepr.saveDeepRPackage(pkgDir, best, {
+    name: opts.name, version: opts.modelVersion, baseChannels: opts.baseChannels, levels, patchPx: opts.patch, iterations: result.iteration,
+    bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu, bestValidationSsim: result.bestValidationSsim, bestBy: opts.bestBy, pixelSizeUm: data.pixelSizeUm, objectiveNa: opts.synthetic ? deepr.SYNTHETIC_DEFAULTS.na : opts.na,
+    defocusRangeUm: data.defocusRangeUm, command: `focal ${ctx.argv.join(' ')}`, data: data.description, exportOnnx: opts.onnx, exportDpmOnnx: opts.onnx && opts.dpmOnnx, dpmTarget, ensemble: opts.ensemble, initFrom: initialGenerator?.source,
+    trainingFamilies: opts.trainingFamilies?.split(','), heldOutFamilies: opts.heldOutFamilies?.split(','),
+  }, dpm);
+  for (const f of ['loss.csv', 'loss.png']) await copyFile(join(out, f), join(pkgDir, f)).catch(() => undefined);
+  if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: result.iteration, bestIteration: result.bestIteration, bestValidationBerhu: result.bestValidationBerhu });
+  else process.stdout.write(`deepr: model package ${pkgDir} (${result.initialValidation ? `started from ${initialGenerator!.source}: validation BerHu ${result.initialValidation.berhu.toFixed(4)}, SSIM ${result.initialValidation.ssim.toFixed(4)}; ` : ''}best iteration ${result.bestIteration} by validation ${opts.bestBy === 'ssim' ? 'SSIM' : 'BerHu'}: BerHu ${result.bestValidationBerhu.toFixed(4)}${Number.isFinite(result.bestValidationSsim) ? `, SSIM ${result.bestValidationSsim.toFixed(4)}` : ''})\n`);
 }
 
 /** `focal train deepr`. */

@@ -39,13 +39,13 @@ describe('displacementError', () => {
   it('is 0 for the identity against the identity mapping', () => {
     const { tx, ty } = grid();
     const z = new Float32Array(W * H);
-    expect(displacementError(z, z, tx, ty, W, H, 2)).toEqual({ mean: 0, p95: 0, max: 0, count: 16 * 12 });
+    expect(displacementError(z, z, tx, ty, W, H, { marginPx: 2 })).toEqual({ mean: 0, p95: 0, max: 0, count: 16 * 12 });
   });
   it('is the shift length for a pure shift, and the map marks the margin NaN', () => {
     const { tx, ty } = grid();
     const ux = new Float32Array(W * H).fill(3), uy = new Float32Array(W * H).fill(-4);
     const map = new Float32Array(W * H);
-    const e = displacementError(ux, uy, tx, ty, W, H, 1, map);
+    const e = displacementError(ux, uy, tx, ty, W, H, { marginPx: 1, perPixel: map });
     expect(e.mean).toBeCloseTo(5, 6);
     expect(e.p95).toBeCloseTo(5, 6);
     expect(e.max).toBeCloseTo(5, 6);
@@ -56,13 +56,22 @@ describe('displacementError', () => {
     const { tx, ty } = grid();
     const ux = new Float32Array(W * H), uy = new Float32Array(W * H);
     for (let i = 0; i < W * H; i++) ux[i] = i % 100 === 0 ? 10 : 0; // 4 of 320 pixels (1.25 %) off by 10
-    const e = displacementError(ux, uy, tx, ty, W, H, 0);
+    const e = displacementError(ux, uy, tx, ty, W, H);
     expect(e.p95).toBe(0);
     expect(e.max).toBe(10);
     expect(e.mean).toBeCloseTo(40 / 320, 6);
   });
+  it('counts only the masked pixels', () => {
+    const { tx, ty } = grid();
+    const ux = new Float32Array(W * H), uy = new Float32Array(W * H);
+    const mask = new Uint8Array(W * H);
+    for (let i = 0; i < W * H; i++) if (i % 2) { ux[i] = 2; mask[i] = 1; }
+    const e = displacementError(ux, uy, tx, ty, W, H, { mask });
+    expect(e).toEqual({ mean: 2, p95: 2, max: 2, count: (W * H) / 2 });
+    expect(() => displacementError(ux, uy, tx, ty, W, H, { mask: new Uint8Array(W * H) })).toThrow(/no pixel/);
+  });
   it('refuses mismatched sizes, naming the array', () => {
     const z = new Float32Array(W * H);
-    expect(() => displacementError(z, z, z, new Float32Array(3), W, H, 0)).toThrow(/ty/);
+    expect(() => displacementError(z, z, z, new Float32Array(3), W, H)).toThrow(/ty/);
   });
 });

@@ -127,26 +127,30 @@ export interface DisplacementError {
 /**
  * Endpoint error |(x + u(x)) − t(x)| of a recovered field u (width × height) against the true
  * mapped positions t (tx, ty: absolute positions, same grid), over pixels at least `marginPx`
- * from the border. `perPixel` (optional, width × height) receives the error map (NaN in the margin).
+ * from the border and, if `mask` is given (width × height), only where it is non-zero.
+ * `perPixel` (optional, width × height) receives the error map (NaN where not counted).
  */
 export function displacementError(
-  ux: ArrayLike<number>, uy: ArrayLike<number>, tx: ArrayLike<number>, ty: ArrayLike<number>, width: number, height: number, marginPx: number, perPixel?: Float32Array,
+  ux: ArrayLike<number>, uy: ArrayLike<number>, tx: ArrayLike<number>, ty: ArrayLike<number>, width: number, height: number,
+  o: { marginPx?: number; mask?: ArrayLike<number>; perPixel?: Float32Array } = {},
 ): DisplacementError {
   const n = width * height;
-  for (const [name, a] of [['ux', ux], ['uy', uy], ['tx', tx], ['ty', ty]] as const) {
-    if (a.length !== n) throw new FocalError('E_ARGUMENT', `displacementError: ${name} has ${a.length} values, expected ${width}×${height}`, { field: name });
+  const marginPx = o.marginPx ?? 0;
+  for (const [name, a] of [['ux', ux], ['uy', uy], ['tx', tx], ['ty', ty], ['mask', o.mask], ['perPixel', o.perPixel]] as const) {
+    if (a && a.length !== n) throw new FocalError('E_ARGUMENT', `displacementError: ${name} has ${a.length} values, expected ${width}×${height}`, { field: name });
   }
-  if (perPixel) perPixel.fill(NaN);
+  o.perPixel?.fill(NaN);
   const e: number[] = [];
   for (let y = marginPx; y < height - marginPx; y++) {
     for (let x = marginPx; x < width - marginPx; x++) {
       const i = y * width + x;
+      if (o.mask && !o.mask[i]) continue;
       const v = Math.hypot(x + ux[i] - tx[i], y + uy[i] - ty[i]);
       e.push(v);
-      if (perPixel) perPixel[i] = v;
+      if (o.perPixel) o.perPixel[i] = v;
     }
   }
-  if (e.length === 0) throw new FocalError('E_ARGUMENT', `displacementError: marginPx ${marginPx} leaves no pixel of ${width}×${height}`, { field: 'marginPx' });
+  if (e.length === 0) throw new FocalError('E_ARGUMENT', `displacementError: marginPx ${marginPx} and the mask leave no pixel of ${width}×${height}`, { field: 'marginPx' });
   e.sort((p, q) => p - q);
   const mean = e.reduce((s, v) => s + v, 0) / e.length;
   return { mean, p95: e[Math.min(e.length - 1, Math.ceil(0.95 * e.length) - 1)], max: e[e.length - 1], count: e.length };

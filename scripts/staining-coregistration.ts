@@ -21,6 +21,8 @@
  *   (no elastic stage); (b) with metric `mi` on the rough stain; and a reference (r) the H&E registered to the
  *   field's true H&E (same modality, metric `ncc`: what the registration reaches when the
  *   contrast matches).
+ * Check of the rough stain alone: its luminance registered onto the field's own true H&E (no
+ * warp, so the true displacement is 0) affine only (ncc), with the elastic stage (ncc) and with mi.
  * Errors over the whole field and over tissue only (true H&E luminance < 0.95; the alveolar air
  * has no structure to register, so its field is set by the bending regulariser).
  * Error = |recovered − true| mapped position (px) at every pixel ≥ 16 px from the border:
@@ -41,7 +43,7 @@ import {
   createInferenceEngine, FocalError, gaussianRandom, loadModelPackage, LUNG_PIXEL_SIZE_UM, lutColour, mulberry32, pairedDifference, renderLungAutofluorescence,
   renderLungHE, renderLungTissue, writeFileAtomic,
 } from '../core/index.js';
-import { coregisterElastic, warpImage, type CoregisterResult } from '../plugins/elastic/register.js';
+import { coregisterElastic, registerElastic, warpImage, type CoregisterResult } from '../plugins/elastic/register.js';
 import { displacementError, knownWarp, warpField, type DisplacementError } from '../plugins/elastic/known-warp.js';
 import { normalisePlane } from '../plugins/staining/data.js';
 import { encodeRgb, labelledMontage } from '../plugins/staining/figures.js';
@@ -87,7 +89,12 @@ interface FieldResult {
   seconds: Record<Method, number>;
   match: Partial<Record<Method, { x: number; y: number; ncc: number }>>;
   stainSeconds: number;
+  /** Check of the rough stain alone: it registered onto the field's own true H&E (no warp; truth u = 0), mean |u| px over the field / tissue. */
+  roughVsTrue: Record<RoughCheck, { field: number; tissue: number }>;
 }
+
+const ROUGH_CHECKS = ['ncc-affine-only', 'ncc', 'mi'] as const;
+type RoughCheck = (typeof ROUGH_CHECKS)[number];
 
 async function main(): Promise<void> {
   const pkg = await loadModelPackage(STAINING);
@@ -154,10 +161,22 @@ async function main(): Promise<void> {
       errors[m] = displacementError(fields[m].ux, fields[m].uy, tx, ty, N, N, { marginPx: BORDER, perPixel: maps[m] });
       tissueErrors[m] = displacementError(fields[m].ux, fields[m].uy, tx, ty, N, N, { marginPx: BORDER, mask });
     }
+    // the rough stain against the field's own true H&E (both on the fixed grid, truth u = 0)
+    const trueY = { data: crop(luminance(he), S, PAD + MARGIN, PAD + MARGIN, N), width: N, height: N };
+    const gx = Float32Array.from({ length: N * N }, (_, i) => i % N), gy = Float32Array.from({ length: N * N }, (_, i) => Math.floor(i / N));
+    const roughVsTrue = {} as FieldResult['roughVsTrue'];
+    for (const c of ROUGH_CHECKS) {
+      const r = registerElastic({ data: luminance(virtual), width: N, height: N }, trueY, { metric: c === 'mi' ? 'mi' : 'ncc', affineInit: true, affineOnly: c === 'ncc-affine-only' });
+      roughVsTrue[c] = {
+        field: displacementError(r.ux, r.uy, gx, gy, N, N, { marginPx: BORDER }).mean,
+        tissue: displacementError(r.ux, r.uy, gx, gy, N, N, { marginPx: BORDER, mask }).mean,
+      };
+    }
     const match = { 'a-mi': regs['a-mi'].match, 'a-mi-inverted': regs['a-mi-inverted'].match, 'b-rough-stain-ncc': regs['b-rough-stain-ncc'].match, 'b-rough-stain-affine-only': regs['b-rough-stain-affine-only'].match, 'b-rough-stain-mi': regs['b-rough-stain-mi'].match, 'r-true-he-ncc': regs['r-true-he-ncc'].match };
-    results.push({ field: f, seed, warp: { rotationDeg: w.rotationDeg, scale: w.scale, shiftPx: w.shiftPx, elasticMaxPx: w.elasticMaxPx }, errors, tissueErrors, tissueFraction, seconds, match, stainSeconds });
+    results.push({ field: f, seed, warp: { rotationDeg: w.rotationDeg, scale: w.scale, shiftPx: w.shiftPx, elasticMaxPx: w.elasticMaxPx }, errors, tissueErrors, tissueFraction, roughVsTrue, seconds, match, stainSeconds });
     console.error(`field ${f} (seed ${seed}): simulate ${simSeconds.toFixed(1)} s; ` + METHODS.map((m) => `${m} mean ${errors[m].mean.toFixed(3)} p95 ${errors[m].p95.toFixed(3)} px (${seconds[m].toFixed(1)} s)`).join('; ')
       + `; tissue ${(100 * tissueFraction).toFixed(0)} %: ` + METHODS.map((m) => `${m} ${tissueErrors[m].mean.toFixed(3)}/${tissueErrors[m].p95.toFixed(3)}`).join(' ')
+      + '; rough stain vs its true H&E ' + ROUGH_CHECKS.map((c) => `${c} ${roughVsTrue[c].field.toFixed(3)}/${roughVsTrue[c].tissue.toFixed(3)}`).join(' ')
       + `; match a (${match['a-mi'].x}, ${match['a-mi'].y}) ncc ${match['a-mi'].ncc.toFixed(3)}, b (${match['b-rough-stain-ncc'].x}, ${match['b-rough-stain-ncc'].y}) ncc ${match['b-rough-stain-ncc'].ncc.toFixed(3)}`);
     if (f === 0) figure = exampleFigure(af, moving, virtual, fields, maps, NM);
   }
@@ -176,6 +195,10 @@ async function main(): Promise<void> {
   }));
   const setup = { fields: FIELDS, sizePx: N, marginPx: MARGIN, borderPx: BORDER, firstSeed: SEED, staining: `${pkg.manifest.name} ${pkg.manifest.version}`, defocusUm: 0 };
 
+  const roughSummary = Object.fromEntries(ROUGH_CHECKS.map((c) => [c, {
+    field: avg(results.map((r) => r.roughVsTrue[c].field)), tissue: avg(results.map((r) => r.roughVsTrue[c].tissue)),
+    fieldRange: [Math.min(...results.map((r) => r.roughVsTrue[c].field)), Math.max(...results.map((r) => r.roughVsTrue[c].field))],
+  }]));
   const csv = ['field,seed,method,meanPx,p95Px,maxPx,tissueMeanPx,tissueP95Px,tissueFraction,seconds,matchX,matchY,matchNcc,rotationDeg,scale,shiftX,shiftY,elasticMaxPx'];
   for (const r of results) {
     for (const m of METHODS) {
@@ -186,7 +209,7 @@ async function main(): Promise<void> {
   }
   await mkdir(OUT, { recursive: true });
   await writeFileAtomic(join(OUT, 'coregistration.csv'), csv.join('\n') + '\n');
-  await writeFileAtomic(join(OUT, 'coregistration.json'), JSON.stringify({ setup, summary, paired, fields: results }, null, 1) + '\n');
+  await writeFileAtomic(join(OUT, 'coregistration.json'), JSON.stringify({ setup, summary, paired, roughVsTrue: roughSummary, fields: results }, null, 1) + '\n');
   if (figure) await writeFileAtomic(join(OUT, 'coregistration-example.png'), figure);
 
   const f3 = (v: number) => v.toFixed(3);
@@ -195,6 +218,8 @@ async function main(): Promise<void> {
   const ci = (d: { mean: number; lo: number; hi: number }) => `${f3(d.mean)} [${f3(d.lo)}, ${f3(d.hi)}]`;
   console.log(`\n| paired difference (px, 95 % interval) | field mean | field 95th pct | tissue mean | tissue 95th pct |\n|---|---|---|---|---|`);
   for (const p of paired) console.log(`| ${p.a} − ${p.b} | ${ci(p.mean)} | ${ci(p.p95)} | ${ci(p.tissueMean)} | ${ci(p.tissueP95)} |`);
+  console.log(`\n| rough stain → its own true H&E (truth 0) | mean |u| field (px) | range over fields | mean |u| tissue (px) |\n|---|---:|---|---:|`);
+  for (const c of ROUGH_CHECKS) console.log(`| ${c} | ${f3(roughSummary[c].field)} | ${f3(roughSummary[c].fieldRange[0])}–${f3(roughSummary[c].fieldRange[1])} | ${f3(roughSummary[c].tissue)} |`);
 }
 
 /** 2 × 2 box average of a square plane. */

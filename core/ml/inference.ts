@@ -10,6 +10,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import type * as ortType from 'onnxruntime-node';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { loadTfjsModel, mlTf, type ModelPackage } from './model-package.js';
+import { nativeCall } from '../runtime/native-calls.js';
 
 export type Nhwc = [number, number, number, number];
 
@@ -49,26 +50,30 @@ async function loadOrt(): Promise<typeof ortType> {
 /** An onnxruntime-node engine for an ONNX model (path or bytes). */
 export async function createOnnxEngine(model: string | Uint8Array, options: { threads?: number } = {}): Promise<InferenceEngine> {
   const ort = await loadOrt();
-  const session = await ort.InferenceSession.create(model as string, {
+  // every onnxruntime call is counted: a run thread is never terminated in the middle of one (core/runtime/native-calls.ts)
+  const session = await nativeCall(() => ort.InferenceSession.create(model as string, {
     intraOpNumThreads: options.threads ?? defaultMlThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-  });
+  }));
   const inputNames = session.inputNames;
   const outputName = session.outputNames[0];
   return {
     kind: 'onnxruntime',
     async run(input, shape) {
       const feeds = Object.fromEntries(splitInputs(input, shape, inputNames.length).map((p, i) => [inputNames[i], new ort.Tensor('float32', p.data, p.shape)]));
-      const result = await session.run(feeds);
+      const result = await nativeCall(() => session.run(feeds));
       const out = result[outputName];
       const data = out.data as Float32Array;
       if (out.dims.length !== 4) fail(`model output has rank ${out.dims.length}, expected 4 (NHWC)`);
       return { data, shape: out.dims.map(Number) as Nhwc };
     },
     async dispose() {
-      await session.release();
+      await nativeCall(() => session.release()).catch((err: unknown) => {
+        // a thread being stopped releases nothing more: termination frees the session
+        if (!(err instanceof FocalError && err.code === 'E_CANCELLED')) throw err;
+      });
     },
   };
 }

@@ -9,8 +9,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord } from './logger.js';
 import type { IsolatedRunHost, IsolatedRunMessage, IsolatedRunRequest } from './isolated-run.js';
 import { toErrorPayload } from './worker-protocol.js';
+import { shareNativeCalls } from './native-calls.js';
 
-const { hostModule, hostConfig, request } = workerData as { hostModule: string; hostConfig: unknown; request: IsolatedRunRequest };
+const { hostModule, hostConfig, request, nativeCalls } = workerData as { hostModule: string; hostConfig: unknown; request: IsolatedRunRequest; nativeCalls: SharedArrayBuffer };
+// the host terminates this thread only when no onnxruntime call is in flight (native-calls.ts)
+shareNativeCalls(nativeCalls);
 const port = parentPort!;
 const post = (m: IsolatedRunMessage) => port.postMessage(m);
 const controller = new AbortController();

@@ -23,10 +23,14 @@ import { Worker } from 'node:worker_threads';
 import { FocalError, type FocalErrorCode } from '../errors.js';
 import type { RunEvent } from '../pipeline/executor.js';
 import type { LogRecord } from './logger.js';
+import { closeNativeGate, nativeCallsBuffer } from './native-calls.js';
 import { removeRunFiles } from './run-output.js';
 import type { RunRequest, RunSummary } from './runner.js';
 import { workerModulePath } from './workers.js';
 import type { WorkerErrorPayload } from './worker-protocol.js';
+
+/** Longest wait for an onnxruntime call in flight before a run thread is terminated anyway, ms. */
+const NATIVE_WAIT_MS = 60_000;
 
 /** A run request without its callbacks and signal (they stay on the caller's side). */
 export type IsolatedRunRequest = Omit<RunRequest, 'signal' | 'onEvent' | 'onWrite'>;
@@ -104,9 +108,10 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
   const graceMs = options.graceMs ?? 250;
   const watch = new RunningNodes(options.opTimeoutMs);
 
+  const nativeCalls = nativeCallsBuffer();
   const worker = new Worker(entry, {
     // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
-    workerData: { hostModule, hostConfig: options.hostConfig ?? null, request },
+    workerData: { hostModule, hostConfig: options.hostConfig ?? null, request, nativeCalls },
     stdout: false,
     stderr: false,
   });
@@ -116,6 +121,22 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
     let cancelRequested = false;
     let outcome: { ok: true; summary: RunSummary } | { ok: false; error: Error } | undefined;
     let killTimer: NodeJS.Timeout | undefined;
+    let stopping = false;
+    /**
+     * Terminates the thread, but never during an onnxruntime call (that aborts the whole
+     * process): new calls are refused, one in flight is waited for (polled every 20 ms, at most
+     * NATIVE_WAIT_MS, after which the thread is terminated anyway).
+     */
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      const since = Date.now();
+      const attempt = () => {
+        if (!closeNativeGate(nativeCalls) || Date.now() - since > NATIVE_WAIT_MS) void worker.terminate();
+        else setTimeout(attempt, 20);
+      };
+      attempt();
+    };
 
     const finish = async () => {
       if (settled) return;
@@ -134,12 +155,12 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
 
     const onAbort = () => {
       if (cancelRequested || settled) {
-        void worker.terminate(); // a second request: stop now
+        stop(); // a second request: stop now (after an onnxruntime call in flight)
         return;
       }
       cancelRequested = true;
       worker.postMessage({ t: 'cancel' });
-      killTimer = setTimeout(() => void worker.terminate(), graceMs);
+      killTimer = setTimeout(stop, graceMs);
     };
     signal?.addEventListener('abort', onAbort);
 
@@ -148,7 +169,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
         case 'event':
           watch.onEvent(m.event, (error) => {
             outcome ??= { ok: false, error };
-            void worker.terminate();
+            stop();
           });
           if (!cancelRequested) safely(() => options.onEvent?.(m.event));
           break;
@@ -160,11 +181,11 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           break;
         case 'done':
           outcome = { ok: true, summary: m.summary };
-          void worker.terminate();
+          stop();
           break;
         case 'error':
           outcome = { ok: false, error: fromErrorPayload(m.error) };
-          void worker.terminate();
+          stop();
           break;
       }
     });

@@ -130,9 +130,10 @@ export function markdown(r: ThroughputResult): string {
     `Deep-R training iterations per second (base 8 channels, 5 levels, 256² patches, batch 2; an iteration is 6 generator + 3 discriminator updates), tfjs backend \`${r.backend}\`. "${r.workers} threads": the kit's data-parallel mode (\`workers: ${r.workers}\`, \`focal train deepr --workers ${r.workers}\`): each update's batch split between the main thread and ${r.workers - 1} worker thread${r.workers > 2 ? 's' : ''}, each with its own backend, gradients averaged and applied once. ${r.rounds} rounds, the modes interleaved (order alternating), each round a fresh run timing ${r.timedIterations} iterations (the first and the validating last one not timed); median of the rounds.`,
     '',
     `Machine: ${describeMachine(r.machine)}. Date: ${r.date}. Load average at start ${formatLoad(r.machine.load)}, at the end ${formatLoad(r.loadEnd)} (\`uptime\`: "${r.uptimeStart}" / "${r.uptimeEnd}").${
-      Math.max(r.machine.load[0] ?? 0, r.loadEnd[0] ?? 0) > 1
-        ? ` The machine was shared with other jobs during the measurement (load above 1 on ${r.machine.cores} cores): these figures say what a second thread gains on this machine while it is shared, not on an idle one.`
-        : ''
+      // the bench's own two threads raise the load to ~2 by its end: only the load at the start tells other jobs
+      (r.machine.load[0] ?? 0) > 1
+        ? ` The machine was shared with other jobs when the measurement started (load above 1 on ${r.machine.cores} cores): these figures say what a second thread gains on this machine while it is shared, not on an idle one.`
+        : ` No other job ran (load below 1 at the start; the load at the end is the bench's own threads).`
     }`,
     '',
     '| mode | it/s (median) | rounds (it/s) | speed-up |',

@@ -125,23 +125,26 @@ describe('virfluonet: networks', () => {
     plain.dispose();
   });
 
-  it('ONNX export = tfjs for the input-residual generator (trained-like weights: the correction is not zero)', async () => {
-    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 3, discriminatorChannels: 4, inputResidual: true }, 5);
-    randomiseWeights(g);
-    g.getLayer('g_out_scale').setWeights([tf.tensor4d([RESIDUAL_SCALE], [1, 1, 1, 1])]);
-    const shape: Nhwc = [2, 24, 40, 1];
-    const x = values(shape.reduce((a, b) => a * b, 1), 12);
+  /** The generator on tfjs and on its ONNX export, on the same seeded input; same output shape checked, largest difference returned. */
+  async function tfjsAndOnnx(g: Parameters<typeof exportOnnx>[0], shape: Nhwc, seed: number) {
+    const x = values(shape.reduce((a, b) => a * b, 1), seed);
     const ref = await createTfjsEngine(tf, g).run(x, shape);
     const onnx = await createOnnxEngine(exportOnnx(g));
     const got = await onnx.run(x, shape);
     await onnx.dispose();
     expect(got.shape).toEqual(ref.shape);
     let maxDiff = 0;
+    for (let i = 0; i < ref.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref.data[i] - got.data[i]));
+    return { x, ref, maxDiff };
+  }
+
+  it('ONNX export = tfjs for the input-residual generator (trained-like weights: the correction is not zero)', async () => {
+    const g = buildGenerator(tf, { inputChannels: 1, baseChannels: 4, levels: 3, discriminatorChannels: 4, inputResidual: true }, 5);
+    randomiseWeights(g);
+    g.getLayer('g_out_scale').setWeights([tf.tensor4d([RESIDUAL_SCALE], [1, 1, 1, 1])]);
+    const { x, ref, maxDiff } = await tfjsAndOnnx(g, [2, 24, 40, 1], 12);
     let maxCorrection = 0;
-    for (let i = 0; i < ref.data.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(ref.data[i] - got.data[i]));
-      maxCorrection = Math.max(maxCorrection, Math.abs(ref.data[i] - x[i]));
-    }
+    for (let i = 0; i < ref.data.length; i++) maxCorrection = Math.max(maxCorrection, Math.abs(ref.data[i] - x[i]));
     expect(maxCorrection).toBeGreaterThan(1e-2);
     expect(maxCorrection).toBeLessThanOrEqual(RESIDUAL_SCALE);
     expect(maxDiff).toBeLessThan(1e-4);
@@ -151,19 +154,9 @@ describe('virfluonet: networks', () => {
   it('ONNX export = tfjs for the generator (3×3 stride-2 conv, 3×3 stride-2 transposed conv, batch norm, tanh)', async () => {
     const g = buildGenerator(tf, { inputChannels: 2, baseChannels: 4, levels: 3, discriminatorChannels: 4 }, 5);
     randomiseWeights(g);
-    const shape: Nhwc = [2, 24, 40, 2];
-    const x = values(shape.reduce((a, b) => a * b, 1), 11);
-    const ref = await createTfjsEngine(tf, g).run(x, shape);
-    const onnx = await createOnnxEngine(exportOnnx(g));
-    const got = await onnx.run(x, shape);
-    await onnx.dispose();
-    expect(got.shape).toEqual(ref.shape);
-    let maxDiff = 0;
+    const { ref, maxDiff } = await tfjsAndOnnx(g, [2, 24, 40, 2], 11);
     let maxAbs = 0;
-    for (let i = 0; i < ref.data.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(ref.data[i] - got.data[i]));
-      maxAbs = Math.max(maxAbs, Math.abs(ref.data[i]));
-    }
+    for (let i = 0; i < ref.data.length; i++) maxAbs = Math.max(maxAbs, Math.abs(ref.data[i]));
     expect(maxAbs).toBeGreaterThan(1e-2);
     expect(maxDiff).toBeLessThan(1e-4);
     g.dispose();

@@ -4,7 +4,7 @@
  * PipelineRunner on it. `focal run`, the TUI and `focal watch` run pipelines through it, so
  * Ctrl-C and the TUI's cancel key stop any operation within a fixed time.
  */
-import { runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type RunSummary } from '../core/startup.js';
+import { prestartIsolatedRun, runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type PrestartedRun, type RunSummary } from '../core/startup.js';
 import type { GlobalOptions } from './main.js';
 
 /** What the thread needs to build the host (structured-cloned). */
@@ -19,6 +19,12 @@ export interface RunHostConfig {
   quietDiscovery?: boolean;
 }
 
+/** What createIsolatedRunner imports, loaded ahead in a prestarted thread (it needs no config). */
+export async function preloadIsolatedRunner(): Promise<void> {
+  await import('reflect-metadata');
+  await Promise.all([import('../core/index.js'), import('./host.js')]);
+}
+
 export async function createIsolatedRunner(config: RunHostConfig, hooks: IsolatedRunHooks): Promise<{ run: (request: IsolatedRunRequest) => Promise<RunSummary> }> {
   // Imported here, inside the run's thread: the thread that starts runs stays light.
   await import('reflect-metadata');
@@ -29,7 +35,19 @@ export async function createIsolatedRunner(config: RunHostConfig, hooks: Isolate
   return { run: (request) => runner.run(request) };
 }
 
-/** Runs a pipeline in its own thread with this host (see core/runtime/isolated-run.ts). */
-export function runInThread(request: IsolatedRunRequest, config: RunHostConfig, options: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig'> = {}): Promise<RunSummary> {
-  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config });
+let prestarted: PrestartedRun | undefined;
+
+/**
+ * Starts the run thread of this process now (`focal run` calls it first thing, so the thread
+ * loads core and the host while the command line is parsed); the next runInThread takes it.
+ */
+export function prestartRunThread(): void {
+  prestarted ??= prestartIsolatedRun(import.meta.url);
+}
+
+/** Runs a pipeline in its own thread with this host (see core/runtime/isolated-run.ts); the prestarted thread when there is one. */
+export function runInThread(request: IsolatedRunRequest, config: RunHostConfig, options: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig' | 'prestarted'> = {}): Promise<RunSummary> {
+  const thread = prestarted;
+  prestarted = undefined;
+  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config, prestarted: thread });
 }

@@ -82,6 +82,7 @@ export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type R
 export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
+export { encodePngPixels, encodePngPixelsAsync, type PngPixels } from './io/png-encode.js';
 export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, lutColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
 export { DefaultIoService } from './io/io-service.js';
 
@@ -129,7 +130,7 @@ export {
   type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,
 } from './io/autofocus-dataset.js';
 export { PipelineRunner, defaultMemoryMb, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
-export { runIsolated, type IsolatedRunOptions, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
+export { prestartIsolatedRun, runIsolated, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime ---
 // (every module exported here loads TensorFlow.js / onnxruntime lazily, so importing core never does)

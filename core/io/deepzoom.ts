@@ -21,14 +21,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { crc32, deflate } from 'node:zlib';
-import { decode } from 'fast-png';
 import type { PixelArray } from '../data/dtype.js';
 import { FocalError, isFocalError, throwIfAborted } from '../errors.js';
 import type { ImageLevel, RegionSource } from './lazy-image.js';
 import { autoContrastRange } from './png.js';
+import { encodePngPixelsAsync } from './png-encode.js';
 import { IMAGEJ_CHANNEL_COLOURS, labelColour, lutColour } from './preview.js';
+
+/** fast-png, imported when a Deep Zoom tile is first decoded (not by every importer of core). */
+const fastPng = () => import('fast-png');
 
 /** One Deep Zoom level: its size and its grid of tiles. */
 export interface DeepZoomLevel {
@@ -173,48 +174,9 @@ export async function deepZoomDisplay(src: DeepZoomSource, options: DeepZoomOpti
   return { mode: src.sizeC === 1 ? 'grey' : 'composite', ranges, colours };
 }
 
-const deflateAsync = promisify(deflate);
-
-/** A PNG chunk: length, type, data, CRC-32 of type and data. */
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(Buffer.from(type, 'latin1'), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/**
- * An 8-bit RGB PNG, each row Sub-filtered and deflated by zlib on libuv's thread pool (level 6):
- * about 8× faster than fast-png's encoder here, and off the main thread, which matters for the
- * thousands of tiles of a slide. Decoded by fast-png (and browsers, vips) in the tests.
- */
-export async function encodeRgbPng(width: number, height: number, rgb: Uint8Array): Promise<Uint8Array> {
-  const stride = width * 3;
-  const raw = new Uint8Array((stride + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const o = y * (stride + 1);
-    const i = y * stride;
-    raw[o] = 1; // Sub: each byte minus the same byte of the pixel to its left
-    for (let x = 0; x < 3 && x < stride; x++) raw[o + 1 + x] = rgb[i + x];
-    for (let x = 3; x < stride; x++) raw[o + 1 + x] = (rgb[i + x] - rgb[i + x - 3]) & 255;
-  }
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8); // depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace
-  const idat = new Uint8Array(await deflateAsync(raw, { level: 6 }));
-  const parts = [Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+/** An 8-bit RGB PNG (core/io/png-encode.ts, deflated on libuv's thread pool). */
+export function encodeRgbPng(width: number, height: number, rgb: Uint8Array): Promise<Uint8Array> {
+  return encodePngPixelsAsync({ width, height, data: rgb, channels: 3 });
 }
 
 /** Edges of the source windows of out pixels [start, start + n) at `ratio` source px per out px, clipped to [0, limit). */
@@ -352,7 +314,7 @@ export async function writeDeepZoom(path: string, source: DeepZoomSource, option
     const key = `${F.level}/${col}_${row}`;
     let hit = cache.get(key);
     if (!hit) {
-      const png = decode(await readFile(tileFile(F.level, col, row)));
+      const png = (await fastPng()).decode(await readFile(tileFile(F.level, col, row)));
       hit = { rect: deepZoomTileRect(F, col, row, tileSize, overlap), data: png.data as Uint8Array };
       cache.set(key, hit);
       if (cache.size > 64) cache.delete(cache.keys().next().value!);
@@ -467,7 +429,7 @@ export async function readDeepZoomLevel(filesDir: string, level: DeepZoomLevel, 
   for (let row = 0; row < level.rows; row++) {
     for (let col = 0; col < level.columns; col++) {
       const file = join(filesDir, String(level.level), `${col}_${row}.png`);
-      const png = decode(await readFile(file));
+      const png = (await fastPng()).decode(await readFile(file));
       const r = deepZoomTileRect(level, col, row, tileSize, overlap);
       if (png.width !== r.w || png.height !== r.h || png.channels !== 3) throw new FocalError('E_FORMAT', `${file}: expected a ${r.w}×${r.h} RGB tile, found ${png.width}×${png.height} with ${png.channels} channels`, { file });
       const x0 = col * tileSize;

@@ -1,4 +1,4 @@
-import { encode } from 'fast-png';
+import { encodePngPixels } from './png-encode.js';
 import type { PixelArray } from '../data/dtype.js';
 import { isImage, type Image } from '../data/image.js';
 import { planeIndex, stackFromImage, type Stack } from '../data/stack.js';
@@ -147,7 +147,7 @@ export function renderPreview(value: Stack | Image, options: PngOptions = {}): P
 /** PNG bytes of renderPreview(value, options). */
 export function encodePng(value: Stack | Image, options: PngOptions = {}): Uint8Array {
   const p = renderPreview(value, options);
-  return encode({ width: p.width, height: p.height, data: p.data, channels: p.channels, depth: 8 });
+  return encodePngPixels({ width: p.width, height: p.height, data: p.data, channels: p.channels, depth: 8 });
 }
 
 /**

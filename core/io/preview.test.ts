@@ -141,6 +141,44 @@ describe('renderFigure', () => {
     expect(two.colourBar).toBeUndefined();
   });
 
+  it('grey panels: every pixel is round(255 · (v − lo)/(hi − lo)) clamped, NaN black, with step, enlargement and montage', () => {
+    const expectGrey = (f: ReturnType<typeof renderFigure>, plane: ArrayLike<number>, w: number, panel: { x: number; y: number }, step: number, scale: number, h: number) => {
+      const [lo, hi] = f.displayRanges![0];
+      for (let y = 0; y < h; y += step) {
+        for (let x = 0; x < w; x += step) {
+          const v = plane[y * w + x];
+          const g = hi > lo ? (v - lo) / (hi - lo) : v > lo ? 1 : 0;
+          const k = g > 0 ? Math.round(Math.min(g, 1) * 255) : 0;
+          const fx = panel.x + (x / step) * scale + scale - 1;
+          const fy = panel.y + (y / step) * scale + scale - 1;
+          expect(rgbAt(f, fx, fy), `pixel ${x},${y}`).toEqual([k, k, k]);
+        }
+      }
+    };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    // float32 with NaN and ±Infinity, shown at 1/3 size
+    const fw = 301, fh = 97;
+    const floats = new Float32Array(fw * fh).map(() => rand() * 10 - 3);
+    floats[5] = NaN;
+    floats[6] = Infinity;
+    floats[7] = -Infinity;
+    const big = renderFigure(createStack({ width: fw, height: fh, dtype: 'float32', planes: [floats] }), { maxSize: 101 });
+    expect([big.mode, big.step, big.scale]).toEqual(['grey', 3, 1]);
+    expectGrey(big, floats, fw, big.panels[0], 3, 1, fh);
+    // uint16, two z planes, enlarged 4×
+    const sw = 13, sh = 9;
+    const planes = [0, 1].map(() => new Uint16Array(sw * sh).map(() => Math.floor(rand() * 4096)));
+    const small = renderFigure(createStack({ width: sw, height: sh, dtype: 'uint16', sizeZ: 2, planes }), { minSize: 64 });
+    expect([small.mode, small.scale, small.panels.length]).toEqual(['grey', 4, 2]);
+    const [lo, hi] = small.displayRanges![0];
+    expect(hi).toBeGreaterThan(lo);
+    for (const [i, p] of small.panels.entries()) expectGrey(small, planes[i], sw, p, 1, 4, sh);
+    // a constant plane: lo = hi, everything black
+    const flat = renderFigure(createStack({ width: 4, height: 4, dtype: 'uint8', planes: [new Uint8Array(16).fill(9)] }), { minSize: 1 });
+    expect(rgbAt(flat, 2, 2)).toEqual([0, 0, 0]);
+  });
+
   it('writes an RGB PNG', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'focal-figure-'));
     dirs.push(dir);

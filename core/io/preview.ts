@@ -1,4 +1,4 @@
-import { encode } from 'fast-png';
+import { encodePngPixels } from './png-encode.js';
 import type { PixelArray } from '../data/dtype.js';
 import { isImage, type Image } from '../data/image.js';
 import { planeIndex, stackFromImage, type Stack } from '../data/stack.js';
@@ -193,6 +193,42 @@ function concat(planes: PixelArray[]): PixelArray {
 }
 
 /**
+ * One grey panel (one channel, white): the general loop of renderFigure specialised, with the
+ * same arithmetic (g = (v − lo)/(hi − lo), NaN and g ≤ 0 black, g > 1 white, round(g·255)), so
+ * the bytes are identical; it is several times faster on a cold start, where a run's report
+ * spends its time.
+ */
+function drawGreyPanel(plane: PixelArray, w: number, h: number, step: number, scale: number, range: [number, number], data: Uint8Array, W: number, x0: number, y0: number): void {
+  const [lo, hi] = range;
+  const span = hi - lo;
+  for (let y = 0, py = 0; y < h; y += step, py++) {
+    for (let x = 0, qx = 0; x < w; x += step, qx++) {
+      const v = plane[y * w + x];
+      let g: number;
+      if (span > 0) g = (v - lo) / span;
+      else g = v > lo ? 1 : 0;
+      let k = 0;
+      if (g > 0) k = g >= 1 ? 255 : Math.min(255, Math.round(g * 255));
+      if (scale === 1) {
+        const o = ((y0 + py) * W + x0 + qx) * 3;
+        data[o] = k;
+        data[o + 1] = k;
+        data[o + 2] = k;
+        continue;
+      }
+      for (let dy = 0; dy < scale; dy++) {
+        let o = ((y0 + py * scale + dy) * W + x0 + qx * scale) * 3;
+        for (let dx = 0; dx < scale; dx++, o += 3) {
+          data[o] = k;
+          data[o + 1] = k;
+          data[o + 2] = k;
+        }
+      }
+    }
+  }
+}
+
+/**
  * Renders what a person should see of a stack: every channel in its ImageJ colour
  * (one channel: grey), every z/t plane as a montage panel, label images with distinct
  * colours, small images enlarged (nearest) and a scale bar from the calibration.
@@ -248,6 +284,10 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
   for (const panel of panels) {
     const { z, t } = panel;
     const planes = Array.from({ length: stack.sizeC }, (_, c) => stack.planes[planeIndex(stack, c, z, t)]);
+    if (mode === 'grey') {
+      drawGreyPanel(planes[0], w, h, step, scale, displayRanges[0], data, W, panel.x, panel.y);
+      continue;
+    }
     for (let y = 0; y < h; y += step) {
       for (let x = 0; x < w; x += step) {
         const i = y * w + x;
@@ -367,7 +407,7 @@ export function renderFigure(value: Stack | Image, options: FigureOptions = {}):
 /** PNG bytes of renderFigure(value, options). */
 export function encodeFigurePng(value: Stack | Image, options: FigureOptions = {}): Uint8Array {
   const f = renderFigure(value, options);
-  return encode({ width: f.width, height: f.height, data: f.data, channels: 3, depth: 8 });
+  return encodePngPixels({ width: f.width, height: f.height, data: f.data, channels: 3, depth: 8 });
 }
 
 /** Writes renderFigure(value, options) as an RGB PNG, atomically. */

@@ -2,7 +2,7 @@
  * A minimal line plot rendered to RGB pixels and encoded as PNG (fast-png), for loss curves and
  * evaluation figures: axis titles with units (required), tick numbers, a legend.
  */
-import { encode } from 'fast-png';
+import { encodePngPixels } from '../io/png-encode.js';
 
 /**
  * 3×5 bitmap glyphs (rows top to bottom, 3 bits each, 4 = left column): digits and 'e' for axis
@@ -138,7 +138,7 @@ export function renderLinePlot(series: Series[], width: number, height: number, 
   text(xTitle, Math.round((left + right) / 2 - legendTextWidthPx(xTitle) / 2), bottom + 26);
   const yTitle = options.yTitle.toUpperCase();
   textUp(yTitle, 2, Math.round((top + bottom) / 2 + legendTextWidthPx(yTitle) / 2));
-  if (!Number.isFinite(xmin)) return encode({ width, height, data: px, channels: 3, depth: 8 });
+  if (!Number.isFinite(xmin)) return encodePngPixels({ width, height, data: px, channels: 3, depth: 8 });
   if (xmax === xmin) xmax = xmin + 1;
   const step = logY ? 1 : niceStep(Math.max(ymax - ymin, 1e-9), 6);
   ymin = Math.floor(ymin / step) * step;
@@ -186,7 +186,7 @@ export function renderLinePlot(series: Series[], width: number, height: number, 
     for (let dy = 0; dy < 10; dy++) for (let dx = 0; dx < 10; dx++) set(lx + dx, ly + dy, s.colour);
     text(s.label.toUpperCase(), lx + 14, ly);
   });
-  return encode({ width, height, data: px, channels: 3, depth: 8 });
+  return encodePngPixels({ width, height, data: px, channels: 3, depth: 8 });
 }
 
 /** Pixel width of `text` drawn by `drawGlyphText` at `scale` (4·scale px per character, the last without its gap). */

@@ -7,18 +7,32 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord } from './logger.js';
-import type { IsolatedRunHost, IsolatedRunMessage, IsolatedRunRequest } from './isolated-run.js';
+import type { IsolatedRunHost, IsolatedRunMessage, IsolatedRunPreload, IsolatedRunStart } from './isolated-run.js';
 import { toErrorPayload } from './worker-protocol.js';
 import { shareNativeCalls } from './native-calls.js';
 
-const { hostModule, hostConfig, request, nativeCalls } = workerData as { hostModule: string; hostConfig: unknown; request: IsolatedRunRequest; nativeCalls: SharedArrayBuffer };
+const { hostModule, nativeCalls } = workerData as { hostModule: string; nativeCalls: SharedArrayBuffer };
 // the host terminates this thread only when no onnxruntime call is in flight (native-calls.ts)
 shareNativeCalls(nativeCalls);
 const port = parentPort!;
 const post = (m: IsolatedRunMessage) => port.postMessage(m);
 const controller = new AbortController();
-port.on('message', (m: { t?: string }) => {
-  if (m?.t === 'cancel') controller.abort();
+
+// The run arrives as a message: the thread may have been started before it was known
+// (prestartIsolatedRun), and loads the host's modules meanwhile.
+const started = new Promise<IsolatedRunStart>((resolve) => {
+  port.on('message', (m: { t?: string }) => {
+    if (m?.t === 'run') resolve(m as IsolatedRunStart);
+    else if (m?.t === 'cancel') controller.abort();
+  });
+});
+type HostModule = { createIsolatedRunner?: IsolatedRunHost; preloadIsolatedRunner?: IsolatedRunPreload };
+const loaded: Promise<HostModule> = import(hostModule).then(async (mod: HostModule) => {
+  await mod.preloadIsolatedRunner?.();
+  return mod;
+});
+loaded.catch(() => {
+  /* reported when the run starts */
 });
 
 /** Log fields can hold anything; only what JSON keeps crosses the thread boundary. */
@@ -30,8 +44,16 @@ function plainRecord(r: LogRecord): LogRecord {
   }
 }
 
+/** This thread's environment made the caller's (a thread copies it when created). */
+function adoptEnv(env: Record<string, string>): void {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
+}
+
+const { hostConfig, request, env } = await started;
+adoptEnv(env);
 try {
-  const mod = (await import(hostModule)) as { createIsolatedRunner?: IsolatedRunHost };
+  const mod = await loaded;
   if (typeof mod.createIsolatedRunner !== 'function') throw new Error(`${hostModule} exports no createIsolatedRunner`);
   const runner = await mod.createIsolatedRunner(hostConfig, { log: (record) => post({ t: 'log', record: plainRecord(record) }) });
   const summary = await runner.run({

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFocalError } from '../errors.js';
 import type { RunEvent } from '../pipeline/executor.js';
-import { runIsolated } from './isolated-run.js';
+import { prestartIsolatedRun, runIsolated } from './isolated-run.js';
 import type { LogRecord } from './logger.js';
 
 const hostModule = new URL('./fixtures/isolated-host-fixture.ts', import.meta.url).href;
@@ -111,6 +112,44 @@ describe('runIsolated', () => {
     const err = await rejection(runIsolated({ pipelineFile: await pipelineFile(), outDir: out }, { hostModule, signal: controller.signal }));
     expect(isFocalError(err) && err.code).toBe('E_CANCELLED');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('takes over a prestarted thread: its host module was preloaded, and the environment is the one at run time', async () => {
+    const thread = prestartIsolatedRun(hostModule);
+    process.env.FOCAL_ISOLATED_TEST = 'set after the thread started';
+    try {
+      const logs: LogRecord[] = [];
+      const file = join(dir, 'env.json');
+      await writeFile(file, JSON.stringify({ name: 'env', inputs: {}, nodes: { e: { op: 'spin.env', in: {} } }, outputs: { image: 'e.image' } }));
+      await runIsolated({ pipelineFile: file, outDir: join(dir, 'out') }, { hostModule, prestarted: thread, onLog: (r) => logs.push(r) });
+      const record = logs.find((r) => r.message === 'environment');
+      expect(record?.fields).toMatchObject({ value: 'set after the thread started', preloaded: true });
+      // used once: a second run with it starts a thread of its own
+      const again = await runIsolated({ pipelineFile: await pipelineFile(), outDir: join(dir, 'out2') }, { hostModule, prestarted: thread });
+      expect(again.outputs.map((o) => o.name)).toEqual(['ramp']);
+    } finally {
+      delete process.env.FOCAL_ISOLATED_TEST;
+    }
+  });
+
+  it('a prestarted thread for another host module (here one that fails to load) is dropped, and the run starts its own', async () => {
+    const broken = join(dir, 'broken-host.mjs');
+    await writeFile(broken, "throw new Error('this host module is broken');\n");
+    const summary = await runIsolated({ pipelineFile: await pipelineFile(), outDir: join(dir, 'out') }, { hostModule, prestarted: prestartIsolatedRun(broken) });
+    expect(summary.outputs.map((o) => o.name)).toEqual(['ramp']);
+    // the broken module's own prestarted thread taken over: its load error is the run's error
+    const err = await rejection(runIsolated({ pipelineFile: await pipelineFile(), outDir: join(dir, 'out3') }, { hostModule: broken, prestarted: prestartIsolatedRun(broken) }));
+    expect(String(err)).toMatch(/this host module is broken/);
+    expect(existsSync(join(dir, 'out3'))).toBe(false);
+  });
+
+  it('an unused prestarted thread does not keep the process alive', () => {
+    const dist = new URL('../../dist/core/runtime/isolated-run.js', import.meta.url).href;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(dist)}); m.prestartIsolatedRun(${JSON.stringify(hostModule)}); console.log('started');`], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout.trim()).toBe('started');
+    expect(r.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('a pipeline error keeps its code and details across the thread boundary', async () => {

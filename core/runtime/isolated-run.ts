@@ -52,6 +52,29 @@ export interface IsolatedRunOptions {
    * naming the node and its thread is terminated (this also stops a loop that never yields).
    */
   opTimeoutMs?: number;
+  /**
+   * A thread started ahead with prestartIsolatedRun for this host module: the run takes it over
+   * (its modules are loaded, or loading, by then). One that is gone, already used, or for another
+   * host module is terminated and a new thread started, so passing one never changes the outcome.
+   */
+  prestarted?: PrestartedRun;
+}
+
+/**
+ * A run thread started before its run is known (see prestartIsolatedRun). It does not keep the
+ * process alive until a run takes it over.
+ */
+export interface PrestartedRun {
+  readonly hostModule: string;
+  /** Terminates the thread if no run has taken it (idempotent). */
+  discard(): void;
+}
+
+interface PrestartedThread extends PrestartedRun {
+  worker: Worker;
+  nativeCalls: SharedArrayBuffer;
+  used: boolean;
+  exited: boolean;
 }
 
 /** What a host module's `createIsolatedRunner` receives besides its config. */
@@ -62,6 +85,22 @@ export interface IsolatedRunHooks {
 
 /** A host module's export. */
 export type IsolatedRunHost = (config: unknown, hooks: IsolatedRunHooks) => Promise<{ run(request: RunRequest): Promise<RunSummary> }>;
+
+/**
+ * A host module's optional export `preloadIsolatedRunner()`: imports what createIsolatedRunner
+ * will need, so that a prestarted thread loads its modules while the caller is still parsing its
+ * command line. It must not depend on the run's config or environment.
+ */
+export type IsolatedRunPreload = () => Promise<void>;
+
+/** The caller's message that starts the run in the thread. */
+export interface IsolatedRunStart {
+  t: 'run';
+  hostConfig: unknown;
+  request: IsolatedRunRequest;
+  /** The caller's environment now (a thread copies it when created, which may be before the caller set FOCAL_BACKEND). */
+  env: Record<string, string>;
+}
 
 /** Messages from the thread (isolated-run-worker.ts). */
 export type IsolatedRunMessage =
@@ -86,15 +125,74 @@ export function fromErrorPayload(e: WorkerErrorPayload): Error {
 
 const WORKER_ENTRY = new URL(`./isolated-run-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 
+function startThread(hostModuleUrl: string): { worker: Worker; nativeCalls: SharedArrayBuffer } {
+  const nativeCalls = nativeCallsBuffer();
+  const worker = new Worker(workerModulePath(WORKER_ENTRY), {
+    // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
+    workerData: { hostModule: hostModuleUrl, nativeCalls },
+    stdout: false,
+    stderr: false,
+  });
+  return { worker, nativeCalls };
+}
+
+const hostModuleUrl = (hostModule: string) => pathToFileURL(workerModulePath(hostModule)).href;
+
+/**
+ * Starts a run thread for `hostModule` now, before the run is known, so that it loads its
+ * modules (the host module's `preloadIsolatedRunner`) while the caller does other work, such as
+ * parsing its command line; pass it to runIsolated as `prestarted`. The thread does not keep the
+ * process alive and does nothing observable until a run takes it over.
+ */
+export function prestartIsolatedRun(hostModule: string): PrestartedRun {
+  const url = hostModuleUrl(hostModule);
+  const { worker, nativeCalls } = startThread(url);
+  worker.unref();
+  const thread: PrestartedThread = {
+    hostModule: url,
+    worker,
+    nativeCalls,
+    used: false,
+    exited: false,
+    discard() {
+      if (thread.used) return;
+      thread.used = true;
+      void worker.terminate();
+    },
+  };
+  worker.once('exit', () => {
+    thread.exited = true;
+  });
+  worker.on('error', () => {
+    /* reported by the run that takes the thread over, from the thread's own message, or as its exit */
+  });
+  return thread;
+}
+
+/** The prestarted thread when it can take this run, else a new thread (the unusable one terminated). */
+function threadFor(hostModule: string, prestarted: PrestartedRun | undefined): { worker: Worker; nativeCalls: SharedArrayBuffer } {
+  const p = prestarted as PrestartedThread | undefined;
+  if (p && !p.used && !p.exited && p.hostModule === hostModule) {
+    p.used = true;
+    p.worker.removeAllListeners();
+    p.worker.ref();
+    return { worker: p.worker, nativeCalls: p.nativeCalls };
+  }
+  p?.discard();
+  return startThread(hostModule);
+}
+
 /**
  * Runs `request` in a new worker thread (see the module comment).
  * @throws FocalError as PipelineRunner.run does; `E_CANCELLED` when cancelled; `E_PLUGIN` when the thread died.
  */
 export async function runIsolated(request: IsolatedRunRequest, options: IsolatedRunOptions): Promise<RunSummary> {
   const { signal } = options;
-  if (signal?.aborted) throw new FocalError('E_CANCELLED', 'cancelled');
-  const entry = workerModulePath(WORKER_ENTRY);
-  const hostModule = pathToFileURL(workerModulePath(options.hostModule)).href;
+  if (signal?.aborted) {
+    options.prestarted?.discard();
+    throw new FocalError('E_CANCELLED', 'cancelled');
+  }
+  const hostModule = hostModuleUrl(options.hostModule);
   const outDir = resolve(request.outDir);
   // The outermost folder of outDir that does not exist yet: what the run will create, and what
   // is removed again (when empty) if the run is stopped.
@@ -108,13 +206,9 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
   const graceMs = options.graceMs ?? 250;
   const watch = new RunningNodes(options.opTimeoutMs);
 
-  const nativeCalls = nativeCallsBuffer();
-  const worker = new Worker(entry, {
-    // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
-    workerData: { hostModule, hostConfig: options.hostConfig ?? null, request, nativeCalls },
-    stdout: false,
-    stderr: false,
-  });
+  const { worker, nativeCalls } = threadFor(hostModule, options.prestarted);
+  const start: IsolatedRunStart = { t: 'run', hostConfig: options.hostConfig ?? null, request, env: plainEnv() };
+  worker.postMessage(start);
 
   return new Promise<RunSummary>((resolvePromise, reject) => {
     let settled = false;
@@ -255,6 +349,13 @@ class RunningNodes {
       : `one of the nodes ${entries.map(([n, e]) => `'${n}' (${describeOp(e.op)})`).join(', ')}`;
     return { text, details: { node: entries[0][0], op: entries[0][1].op } };
   }
+}
+
+/** process.env as plain strings (what structured cloning keeps). */
+function plainEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
 }
 
 function describeOp(op: string): string {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { encode } from 'fast-png';
+import { encodePngPixels } from '../io/png-encode.js';
 import { isImage, type Image } from '../data/image.js';
 import { isStack, stackFromImage, type Stack } from '../data/stack.js';
 import { readDeepZoomLevel, writeDeepZoom, type DeepZoomSource } from '../io/deepzoom.js';
@@ -118,7 +118,7 @@ export async function writeReportZooms(outDir: string, outputs: { name: string; 
       if (!w.inMemory) {
         const small = [...r.levels].reverse().find((l) => Math.max(l.width, l.height) <= options.maxPreviewPx) ?? r.levels[0];
         const rgb = await readDeepZoomLevel(r.filesDir, small, r.tileSize, r.overlap);
-        const png = encode({ width: small.width, height: small.height, data: rgb, channels: 3, depth: 8 });
+        const png = encodePngPixels({ width: small.width, height: small.height, data: rgb, channels: 3, depth: 8 });
         preview = { src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`, width: small.width, height: small.height };
       }
       zooms[w.name] = {

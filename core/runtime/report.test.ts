@@ -81,9 +81,11 @@ describe('run report', () => {
     const figs = [...sectionById(html, 'images').matchAll(/<img src="data:image\/png;base64,([^"]+)" width="(\d+)" height="(\d+)" alt="([^"]*)">/g)];
     // the output beside what its op read (before/after), then the inputs
     expect(figs.map((f) => f[4])).toEqual(['before: input stack · composite', 'output refocused', 'input stack · composite', 'input stack · DAPI', 'input stack · FITC']);
-    // 40 × 30 px enlarged floor(256 / 40) = 6×, RGB
+    // 40 × 30 px enlarged floor(256 / 40) = 6×: the composite RGB, one channel alone grey
     const png = decode(Buffer.from(figs[3][1], 'base64'));
-    expect([png.width, png.height, png.channels]).toEqual([240, 180, 3]);
+    expect([png.width, png.height, png.channels]).toEqual([240, 180, 1]);
+    const composite = decode(Buffer.from(figs[2][1], 'base64'));
+    expect([composite.width, composite.height, composite.channels]).toEqual([240, 180, 3]);
     expect(sectionById(html, 'images')).toContain('DAPI red, FITC green');
     // the 2000 px wide output is subsampled to at most 768 px
     const wide = decode(Buffer.from(figs[1][1], 'base64'));

@@ -1,5 +1,4 @@
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
-import { getDecoder } from 'geotiff';
 import { FocalError, throwIfAborted } from '../../errors.js';
 import type { DType, PixelArray } from '../../data/dtype.js';
 import { decodeLzw } from './lzw.js';
@@ -163,7 +162,8 @@ function decoderFor(compression: number): Promise<{ decode(buffer: ArrayBufferLi
   let d = decoders.get(compression);
   if (!d) {
     // Focal applies the predictor itself (after byte-swapping), so geotiff gets predictor 1.
-    d = getDecoder(compression, { tileWidth: 1, tileHeight: 1, predictor: 1, bitsPerSample: 8, planarConfiguration: 1 });
+    // geotiff is imported on the first compressed block: an uncompressed TIFF never loads it.
+    d = import('geotiff').then(({ getDecoder }) => getDecoder(compression, { tileWidth: 1, tileHeight: 1, predictor: 1, bitsPerSample: 8, planarConfiguration: 1 }));
     decoders.set(compression, d);
   }
   return d;

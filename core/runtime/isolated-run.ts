@@ -274,8 +274,12 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           (m.state === 'start' ? begun : written).push(m.file);
           break;
         case 'done':
+          // Everything is written: answer now, and let the thread's teardown (tens of ms for a
+          // large heap) finish without holding up the caller or the process's exit.
           outcome = { ok: true, summary: m.summary };
           stop();
+          worker.unref();
+          void finish();
           break;
         case 'error':
           outcome = { ok: false, error: fromErrorPayload(m.error) };

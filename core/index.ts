@@ -24,7 +24,7 @@ export {
   PORT_TYPES, portAccepts, defineOperation, definePlugin, defineTrainer,
   type PortType, type PortSpec, type Ports, type PortValues, type PortValueMap, type Logger, type ServiceProvider,
   type OpContext, type ParamsSchema, type OperationDef, type AnyOperationDef, type PluginDef,
-  type TrainerDef, type AnyTrainerDef, type TrainerContext, type TilingPlan, type TiledReduction,
+  type TrainerDef, type AnyTrainerDef, type TrainerContext, type TilingPlan, type TilingInput, type TiledReduction,
 } from './plugin/contract.js';
 export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,
@@ -76,7 +76,7 @@ export { writeTiff, encodeTiff, type WriteTiffOptions, type EncodedTiff } from '
 export { openTiffImage, type OpenTiffOptions } from './io/tiff/lazy.js';
 export { writePyramidalTiff, pyramidLevels, type PyramidOptions, type PyramidResult } from './io/tiff/pyramid.js';
 export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrOptions, type OmeZarrLayout, type OmeZarrWriteOptions, type OmeZarrWriteResult } from './io/ome-zarr.js';
-export { tiledOperation, tiledReduction, runTiledPiece, type TiledOptions, type TiledWorkers, type TiledReductionOptions } from './pipeline/tiled.js';
+export { tiledOperation, tiledReduction, runTiledPiece, runTiledChannelsPiece, type TiledOptions, type TiledWorkers, type TiledReductionOptions } from './pipeline/tiled.js';
 export { planStream, planeMeanStd, sourceBytes, streamBandBytes, type StreamOptions, type StreamPlan, type StreamNodePlan } from './pipeline/stream.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
 export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';

@@ -3019,7 +3019,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "staining.virtual-he",
         "title": "Virtual H&E staining",
-        "description": "Virtual H&E staining of a label-free two-channel autofluorescence field (DAPI and TxRed cubes): each channel is normalised to zero mean and unit variance, the staining network G_VS predicts Y, Cb, Cr (BT.601) in overlapping tiles with blended seams, and the result is converted to RGB. Trained on in-focus fields; defocused input needs staining.cascade.",
+        "description": "Virtual H&E staining of a label-free two-channel autofluorescence field (DAPI and TxRed cubes): each channel is normalised to zero mean and unit variance (by the field's own statistics, or by channelMean/channelStd: a streamed slide's), the staining network G_VS predicts Y, Cb, Cr (BT.601) in overlapping tiles with blended seams, and the result is converted to RGB. Trained on in-focus fields; defocused input needs staining.cascade.",
         "inputs": {
           "image": {
             "type": "stack",
@@ -3072,6 +3072,28 @@ export const builtinManifests: PluginManifest[] = [
                 "uint8",
                 "float32"
               ]
+            },
+            "channelMean": {
+              "description": "Normalise the two channels (DAPI, TxRed) with these means instead of the field's own (with channelStd). A streamed run (focal run on a slide) passes the whole slide's, so its tiles are normalised as the whole is",
+              "minItems": 2,
+              "maxItems": 2,
+              "type": "array",
+              "items": {
+                "type": "number",
+                "minimum": -1000000000000,
+                "maximum": 1000000000000
+              }
+            },
+            "channelStd": {
+              "description": "Normalise the two channels with these population standard deviations instead of the field's own (with channelMean)",
+              "minItems": 2,
+              "maxItems": 2,
+              "type": "array",
+              "items": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1000000000000
+              }
             }
           },
           "additionalProperties": false
@@ -3143,6 +3165,28 @@ export const builtinManifests: PluginManifest[] = [
                 "uint8",
                 "float32"
               ]
+            },
+            "channelMean": {
+              "description": "Normalise the two channels (DAPI, TxRed) with these means instead of the field's own (with channelStd). A streamed run (focal run on a slide) passes the whole slide's, so its tiles are normalised as the whole is",
+              "minItems": 2,
+              "maxItems": 2,
+              "type": "array",
+              "items": {
+                "type": "number",
+                "minimum": -1000000000000,
+                "maximum": 1000000000000
+              }
+            },
+            "channelStd": {
+              "description": "Normalise the two channels with these population standard deviations instead of the field's own (with channelMean)",
+              "minItems": 2,
+              "maxItems": 2,
+              "type": "array",
+              "items": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1000000000000
+              }
             }
           },
           "additionalProperties": false

@@ -37,6 +37,14 @@ export interface RegionSource {
   dtype: DType;
   calibration: Calibration;
   channelNames: string[];
+  /** RGB colour (uint8, 3 channels), as `Stack.rgb`; absent: false. */
+  rgb?: boolean;
+  /**
+   * The source computes every channel of a rectangle at once (a tiled op that gathers
+   * channels): a consumer reads one band of each channel of a (z, t) before the next band
+   * (the pyramid and OME-Zarr writers do), so that each band is computed once.
+   */
+  channelsTogether?: boolean;
   /** Level-0 pixels of one rectangle, row-major, w × h elements of `dtype`. */
   readRegion(region: RegionRequest, options?: { signal?: AbortSignal }): Promise<PixelArray>;
 }
@@ -86,8 +94,9 @@ export function checkRegion(img: Pick<RegionSource, 'sizeC' | 'sizeZ' | 'sizeT'>
 }
 
 /** A stack in memory as a region source (tests, and writing a pyramid from a computed stack). */
-export function stackRegionSource(stack: { width: number; height: number; sizeC: number; sizeZ: number; sizeT: number; dtype: DType; calibration: Calibration; channelNames: string[]; planes: PixelArray[] }): RegionSource {
+export function stackRegionSource(stack: { width: number; height: number; sizeC: number; sizeZ: number; sizeT: number; dtype: DType; calibration: Calibration; channelNames: string[]; planes: PixelArray[]; rgb?: boolean }): RegionSource {
   return {
+    ...(stack.rgb ? { rgb: true } : {}),
     width: stack.width,
     height: stack.height,
     sizeC: stack.sizeC,

@@ -445,10 +445,8 @@ export async function writeOmeZarr(path: string, source: RegionSource, options: 
 
     const totalRows = planeCount * height;
     let rowsDone = 0;
-    for (let plane = 0; plane < planeCount; plane++) {
-      const c = plane % sizeC;
-      const z = Math.floor(plane / sizeC) % sizeZ;
-      const t = Math.floor(plane / (sizeC * sizeZ));
+    /** One plane's levels and the band pusher that writes and halves into them. */
+    const startPlane = (c: number, z: number, t: number): ((k: number, data: PixelArray, rows: number, last: boolean) => Promise<void>) => {
       const levels = sizes.map((l) => ({ ...l, band: allocate(dtype, l.width * chunkSize), bandRows: 0, y: 0 }));
 
       /** Writes one band of level k (rows × width) as a row of chunks, then feeds level k + 1. */
@@ -488,24 +486,41 @@ export async function writeOmeZarr(path: string, source: RegionSource, options: 
         }
       };
 
-      const bands = Math.ceil(height / chunkSize);
-      const readBand = (b: number): Promise<PixelArray> => source.readRegion({ c, z, t, x: 0, y: b * chunkSize, w: width, h: Math.min(chunkSize, height - b * chunkSize) }, { signal: options.signal });
+      return pushBand;
+    };
+
+    // planes in XYCZT order; a source that computes its channels together is read a band of
+    // every channel of a (z, t) at a time (each channel's levels kept meanwhile)
+    const group = source.channelsTogether ? sizeC : 1;
+    const bands = Math.ceil(height / chunkSize);
+    const where = (plane: number) => ({ c: plane % sizeC, z: Math.floor(plane / sizeC) % sizeZ, t: Math.floor(plane / (sizeC * sizeZ)) });
+    for (let first = 0; first < planeCount; first += group) {
+      const pushers = Array.from({ length: group }, (_, g) => {
+        const { c, z, t } = where(first + g);
+        return startPlane(c, z, t);
+      });
+      const readBand = (i: number): Promise<PixelArray> => {
+        const b = Math.floor(i / group);
+        return source.readRegion({ ...where(first + (i % group)), x: 0, y: b * chunkSize, w: width, h: Math.min(chunkSize, height - b * chunkSize) }, { signal: options.signal });
+      };
       let pending = readBand(0);
-      for (let b = 0; b < bands; b++) {
+      for (let i = 0; i < bands * group; i++) {
+        const b = Math.floor(i / group);
+        const { c } = where(first + (i % group));
         const data = await pending;
         const rows = Math.min(chunkSize, height - b * chunkSize);
         if (data.length !== width * rows) throw new FocalError('E_ARGUMENT', `the source gave ${data.length} pixels for a band of ${width}×${rows}`, { field: 'source' });
-        if (b + 1 < bands) {
-          pending = readBand(b + 1);
+        if (i + 1 < bands * group) {
+          pending = readBand(i + 1);
           pending.catch(() => undefined); // awaited next turn; a failure while this band is written must not go unhandled
         }
         const range = ranges[c];
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i];
+        for (let j = 0; j < data.length; j++) {
+          const v = data[j];
           if (v < range[0]) range[0] = v;
           if (v > range[1]) range[1] = v;
         }
-        await pushBand(0, data, rows, b + 1 === bands);
+        await pushers[i % group](0, data, rows, b + 1 === bands);
         rowsDone += rows;
         options.onProgress?.(rowsDone / totalRows);
       }

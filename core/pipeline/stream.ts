@@ -30,7 +30,7 @@ import { createStack, isStack, type Stack } from '../data/stack.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { checkRegion, stackRegionSource, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
-import type { AnyOperationDef, Logger, OpContext, ServiceProvider } from '../plugin/contract.js';
+import type { AnyOperationDef, Logger, OpContext, ServiceProvider, TilingPlan } from '../plugin/contract.js';
 import { withoutPrototype } from '../plugin/params.js';
 import { asOpError } from './op-error.js';
 import { parseRef, type Pipeline } from './schema.js';
@@ -61,6 +61,8 @@ export interface StreamNodePlan {
   width: number;
   height: number;
   dtype: DType;
+  /** Tiled with every channel of a tile together (TilingPlan.channels 'together'): the channels read and made per tile. */
+  together?: { inChannels: number; outChannels: number };
 }
 
 /** A pipeline output that an op reduces from a plane read tile by tile (tables of `cellcount.count`). */
@@ -97,12 +99,25 @@ export function streamBandBytes(plan: StreamPlan, rows: number): number {
   let total = 0;
   for (const n of plan.nodes) {
     if (n.mode !== 'tiled') continue;
-    total += (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
+    if (n.together) {
+      // every input channel read with its halo (clipped to the image), every output channel kept
+      // for the band and the one below, and the op's float working copies of one piece (~12 bytes
+      // per channel and pixel: a learned op's input, normalised and accumulated planes)
+      const { inChannels, outChannels } = n.together;
+      const readRows = Math.min(n.height, rows + 2 * halo);
+      const piece = Math.min(n.width, rows + 2 * halo) * readRows;
+      total += n.width * readRows * 4 * inChannels + 2 * n.width * rows * outChannels * bytesPerSample(n.dtype) + piece * (inChannels + outChannels) * 12;
+    } else total += (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
   }
-  // outputs are written one after the other: the widest writer's bands count
+  // outputs are written one after the other: the widest writer's bands count (a band of every channel when they are computed together)
   let writer = 0;
-  for (const o of Object.values(plan.outputs)) writer = Math.max(writer, 2 * o.width * rows * bytesPerSample(o.dtype));
+  for (const o of Object.values(plan.outputs)) writer = Math.max(writer, 2 * o.width * rows * bytesPerSample(o.dtype) * (o.channelsTogether ? o.sizeC : 1));
   return total + writer;
+}
+
+/** The channels a tiled node gathers per tile, for the memory estimate (streamBandBytes). */
+function togetherOf(plan: TilingPlan, input: RegionSource): Pick<StreamNodePlan, 'together'> {
+  return plan.channels === 'together' ? { together: { inChannels: input.sizeC, outChannels: plan.outputChannels ?? input.sizeC } } : {};
 }
 
 /** A rectangle of a source as a source of its own (the stack.crop window). */
@@ -122,17 +137,18 @@ function windowSource(input: RegionSource, rect: { x: number; y: number; width: 
 }
 
 /**
- * Mean and population σ of a one-plane source, read band by band (`rows` rows at a time),
- * as `standardise` computes them on the whole plane (shifted sums in float64).
+ * Mean and population σ of one plane of a source (default the first: c, z, t = 0), read band
+ * by band (`rows` rows at a time), as `standardise` computes them on the whole plane (shifted
+ * sums in float64).
  */
-export async function planeMeanStd(src: RegionSource, rows: number, signal?: AbortSignal): Promise<{ mean: number; std: number }> {
+export async function planeMeanStd(src: RegionSource, rows: number, signal?: AbortSignal, plane: { c?: number; z?: number; t?: number } = {}): Promise<{ mean: number; std: number }> {
   let n = 0;
   let shift = Number.NaN;
   let s1 = 0;
   let s2 = 0;
   for (let y = 0; y < src.height; y += rows) {
     throwIfAborted(signal);
-    const band = await src.readRegion({ x: 0, y, w: src.width, h: Math.min(rows, src.height - y) }, { signal });
+    const band = await src.readRegion({ ...plane, x: 0, y, w: src.width, h: Math.min(rows, src.height - y) }, { signal });
     if (Number.isNaN(shift)) shift = band[0];
     for (let i = 0; i < band.length; i++) {
       const d = band[i] - shift;
@@ -223,11 +239,11 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (rest <= wholeLimit) {
       const others: Record<string, unknown> = {};
       for (const [p, b] of bySize.slice(1)) others[p] = await readWhole(b.src, specs[p].type, opts.signal);
-      const plan = op.tiling?.(parsedParams as never, { dtype: big.dtype, calibration: big.calibration }, others);
+      const plan = op.tiling?.(parsedParams as never, { dtype: big.dtype, calibration: big.calibration, sizeC: big.sizeC, output: port }, others);
       const outputs = Object.keys(op.outputs);
       if (plan && (plan.input ?? tiledPort) === tiledPort && (plan.output ?? (outputs.length === 1 ? outputs[0] : undefined)) === port) {
-        const src = tiledOperation(op, big, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, inputs: others });
-        nodes.push({ node: id, op: op.id, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+        const src = tiledOperation(op, big, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, inputs: others, output: port });
+        nodes.push({ node: id, op: op.id, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype, ...togetherOf(plan, big) });
         return { src, halo: before + plan.haloPx };
       }
     }
@@ -284,24 +300,30 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       nodes.push({ node: id, op: node.op, mode: 'window', totalHaloPx: before, width: src.width, height: src.height, dtype: src.dtype });
       return { src, halo: before };
     }
-    const tiling = Object.keys(op.outputs).length === 1 ? op.tiling?.(parsed.data, { dtype: input.dtype, calibration: input.calibration }) : undefined;
-    if (tiling) {
-      const src = tiledOperation(op, input, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger });
-      nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: tiling.haloPx, totalHaloPx: before + tiling.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+    const outputs = Object.keys(op.outputs);
+    const tilesPort = (plan: TilingPlan | undefined): plan is TilingPlan => plan !== undefined && (plan.output ?? (outputs.length === 1 ? outputs[0] : undefined)) === port;
+    const tiling = op.tiling?.(parsed.data, { dtype: input.dtype, calibration: input.calibration, sizeC: input.sizeC, output: port });
+    if (tilesPort(tiling)) {
+      const src = tiledOperation(op, input, params, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, output: port });
+      nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: tiling.haloPx, totalHaloPx: before + tiling.haloPx, width: src.width, height: src.height, dtype: src.dtype, ...togetherOf(tiling, input) });
       return { src, halo: before + tiling.haloPx };
     }
     const bytes = sourceBytes(input);
     const stats = op.planeStatistics;
-    if (bytes > wholeLimit && stats && input.sizeC * input.sizeZ * input.sizeT === 1 && Object.keys(op.outputs).length === 1) {
-      // a learned op that standardises its plane: measure the plane's mean and σ in one pass, then tile with them
-      const { mean, std } = await planeMeanStd(input, opts.tileSize, opts.signal);
-      const withStats = { ...params, [stats.meanParam]: mean, [stats.stdParam]: std };
+    if (bytes > wholeLimit && stats && (stats.perChannel ? input.sizeZ * input.sizeT === 1 : input.sizeC * input.sizeZ * input.sizeT === 1)) {
+      // a learned op that standardises its plane (each channel): measure the mean and σ in one pass (per channel), then tile with them
+      const measured: { mean: number; std: number }[] = [];
+      for (let c = 0; c < (stats.perChannel ? input.sizeC : 1); c++) measured.push(await planeMeanStd(input, opts.tileSize, opts.signal, { c }));
+      const withStats = stats.perChannel
+        ? { ...params, [stats.meanParam]: measured.map((m) => m.mean), [stats.stdParam]: measured.map((m) => m.std) }
+        : { ...params, [stats.meanParam]: measured[0].mean, [stats.stdParam]: measured[0].std };
       const statParsed = op.params.safeParse(withStats);
-      const plan = statParsed.success ? op.tiling?.(statParsed.data, { dtype: input.dtype, calibration: input.calibration }) : undefined;
-      if (plan) {
-        opts.logger.info(`node '${id}' (${node.op}): tiles standardised with the whole plane's mean ${mean.toPrecision(6)} and σ ${std.toPrecision(6)}`, { node: id });
-        const src = tiledOperation(op, input, withStats, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger });
-        nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype });
+      const plan = statParsed.success ? op.tiling?.(statParsed.data, { dtype: input.dtype, calibration: input.calibration, sizeC: input.sizeC, output: port }) : undefined;
+      if (tilesPort(plan)) {
+        const what = measured.map((m) => `mean ${m.mean.toPrecision(6)} and σ ${m.std.toPrecision(6)}`).join('; ');
+        opts.logger.info(`node '${id}' (${node.op}): tiles standardised with the whole plane's ${stats.perChannel ? `statistics per channel (${what})` : what}`, { node: id });
+        const src = tiledOperation(op, input, withStats, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, output: port });
+        nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype, ...togetherOf(plan, input) });
         return { src, halo: before + plan.haloPx };
       }
     }

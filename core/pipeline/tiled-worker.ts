@@ -7,7 +7,7 @@ import type { Calibration } from '../data/image.js';
 import type { DType, PixelArray } from '../data/dtype.js';
 import { FocalError } from '../errors.js';
 import type { AnyOperationDef, Logger, OpContext } from '../plugin/contract.js';
-import { runTiledPiece } from './tiled.js';
+import { runTiledChannelsPiece, runTiledPiece } from './tiled.js';
 
 /** One piece for a worker (structured-cloned; `data` is moved). */
 export interface TiledPieceTask {
@@ -21,7 +21,13 @@ export interface TiledPieceTask {
   others: Record<string, unknown>;
   /** The tiled input and assembled output ports (the plan's). */
   ports: { input?: string; output?: string };
-  data: PixelArray;
+  /** One plane (channels 'planes'). */
+  data?: PixelArray;
+  /** Every channel of the piece (channels 'together'), with the output's channel count and RGB flag. */
+  planes?: PixelArray[];
+  channelNames?: string[];
+  outChannels?: number;
+  outRgb?: boolean;
   width: number;
   height: number;
   dtype: DType;
@@ -49,7 +55,7 @@ export function findExportedOp(value: unknown, id: string): AnyOperationDef | un
 const resolved = new Map<string, { op: AnyOperationDef; params: unknown }>();
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArray> {
+export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArray | PixelArray[]> {
   const key = `${task.opModule}#${task.exportName}#${task.opId}#${JSON.stringify(task.params)}`;
   let entry = resolved.get(key);
   if (!entry) {
@@ -72,6 +78,10 @@ export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArra
       },
     },
   };
-  const { data, width, height, dtype, calibration } = task;
+  const { data, planes, width, height, dtype, calibration } = task;
+  if (planes) {
+    return runTiledChannelsPiece(entry.op, entry.params, { planes, width, height, dtype, calibration, channelNames: task.channelNames }, { dtype: task.outDtype, channels: task.outChannels ?? planes.length, rgb: task.outRgb }, ctx, { plan: task.ports, others: task.others });
+  }
+  if (!data) throw new FocalError('E_ARGUMENT', `${task.opId}: a tile task without pixels`, { op: task.opId });
   return runTiledPiece(entry.op, entry.params, { data, width, height, dtype, calibration }, task.outDtype, ctx, { plan: task.ports, others: task.others });
 }

@@ -30,6 +30,8 @@ export interface TiledOptions {
    * `tiling` sees them too. Structured-cloned to each worker with `workers`.
    */
   inputs?: Record<string, unknown>;
+  /** The output port to assemble, passed to the op's `tiling` (an op with several image outputs may tile each); default: the op's own choice. */
+  output?: string;
 }
 
 /** Where and how wide a tiled run goes on worker threads (see TiledOptions.workers). */
@@ -102,7 +104,7 @@ export async function runTiledPiece(
   const value = inType === 'image' ? createImage({ width: w, height: h, dtype, data, calibration }) : createStack({ width: w, height: h, dtype, planes: [data], calibration });
   let out: unknown;
   try {
-    out = ((await op.run(ctx, { ...ports.others, [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
+    out = ((await op.run({ ...ctx, wants: (o) => o === outName }, { ...ports.others, [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
   } catch (err) {
     throw asOpError(op, err);
   }
@@ -111,6 +113,38 @@ export async function runTiledPiece(
     throw new FocalError('E_ARGUMENT', `${op.id}: a tile of ${w}×${h} px did not give one ${w}×${h} ${outDtype} plane as its tiling declares`, { op: op.id });
   }
   return plane;
+}
+
+/**
+ * One piece of an op that gathers channels (`TilingPlan.channels: 'together'`): the op on a
+ * w × h stack of every channel at one z and t; gives its `outChannels` output planes, checked
+ * against the declaration (count, size, pixel type, RGB flag).
+ */
+export async function runTiledChannelsPiece(
+  op: AnyOperationDef,
+  parsedParams: unknown,
+  piece: { planes: PixelArray[]; width: number; height: number; dtype: DType; calibration: Calibration; channelNames?: string[] },
+  out: { dtype: DType; channels: number; rgb?: boolean },
+  ctx: OpContext,
+  ports: { plan?: Pick<TilingPlan, 'input' | 'output'>; others?: Readonly<Record<string, unknown>> } = {},
+): Promise<PixelArray[]> {
+  const { inName, inType, outName } = tilePorts(op, ports.plan, ports.others);
+  const { planes, width: w, height: h, dtype, calibration } = piece;
+  const names = piece.channelNames && piece.channelNames.length === planes.length ? piece.channelNames : undefined;
+  const value = inType === 'image' && planes.length === 1
+    ? createImage({ width: w, height: h, dtype, data: planes[0], calibration })
+    : createStack({ width: w, height: h, dtype, sizeC: planes.length, planes, calibration, ...(names ? { channelNames: names } : {}) });
+  let result: unknown;
+  try {
+    result = ((await op.run({ ...ctx, wants: (o) => o === outName }, { ...ports.others, [inName]: value }, parsedParams)) as Record<string, unknown>)[outName];
+  } catch (err) {
+    throw asOpError(op, err);
+  }
+  const got = isStack(result) && result.sizeZ === 1 && result.sizeT === 1 ? result : isImage(result) ? { planes: [result.data], dtype: result.dtype, rgb: false } : undefined;
+  if (!got || got.planes.length !== out.channels || got.dtype !== out.dtype || got.planes.some((p) => p.length !== w * h) || (out.rgb === true) !== (got.rgb === true)) {
+    throw new FocalError('E_ARGUMENT', `${op.id}: a tile of ${w}×${h} px did not give ${out.channels} ${w}×${h} ${out.dtype} plane(s)${out.rgb ? ' (RGB)' : ''} at one z and t as its tiling declares`, { op: op.id });
+  }
+  return got.planes;
 }
 
 /**
@@ -128,14 +162,28 @@ export async function runTiledPiece(
 export function tiledOperation(op: AnyOperationDef, input: RegionSource, params: Record<string, unknown>, options: TiledOptions = {}): RegionSource {
   const others = options.inputs ?? {};
   const parsed = parseTiledParams(op, params);
-  const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration }, others);
+  const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration, sizeC: input.sizeC, ...(options.output !== undefined ? { output: options.output } : {}) }, others);
   if (!plan) {
     throw new FocalError('E_ARGUMENT', `${op.id} needs whole planes${op.tiling ? ' with these params' : ''}; it cannot run tile by tile`, { op: op.id, field: 'op' });
   }
-  tilePorts(op, plan, others);
+  const { inType } = tilePorts(op, plan, others);
   const ports = { plan: { input: plan.input, output: plan.output }, others };
   const halo = plan.haloPx;
   if (!Number.isInteger(halo) || halo < 0) throw new FocalError('E_ARGUMENT', `${op.id}: declared halo ${halo} px is not a whole number ≥ 0`, { op: op.id });
+  const grid = plan.gridPx ?? 1;
+  if (!Number.isInteger(grid) || grid < 1) throw new FocalError('E_ARGUMENT', `${op.id}: declared gridPx ${grid} is not a whole number ≥ 1`, { op: op.id });
+  const together = plan.channels === 'together';
+  if (plan.channels !== undefined && plan.channels !== 'planes' && !together) throw new FocalError('E_ARGUMENT', `${op.id}: declared channels '${String(plan.channels)}' is not 'planes' or 'together'`, { op: op.id });
+  if (!together && (plan.outputChannels !== undefined || plan.outputRgb || plan.outputChannelNames)) {
+    throw new FocalError('E_ARGUMENT', `${op.id}: outputChannels, outputRgb and outputChannelNames need channels 'together' in its tiling`, { op: op.id });
+  }
+  if (together && inType === 'image' && input.sizeC !== 1) throw new FocalError('E_ARGUMENT', `${op.id}: its tiled input is an image port and cannot take ${input.sizeC} channels together`, { op: op.id });
+  const outC = together ? (plan.outputChannels ?? input.sizeC) : input.sizeC;
+  if (!Number.isInteger(outC) || outC < 1) throw new FocalError('E_ARGUMENT', `${op.id}: declared outputChannels ${outC} is not a whole number ≥ 1`, { op: op.id });
+  const outRgb = together && plan.outputRgb === true;
+  if (outRgb && (outC !== 3 || plan.dtype !== 'uint8')) throw new FocalError('E_ARGUMENT', `${op.id}: an RGB output must be 3 uint8 channels, the tiling declares ${outC} ${plan.dtype}`, { op: op.id });
+  if (plan.outputChannelNames && plan.outputChannelNames.length !== outC) throw new FocalError('E_ARGUMENT', `${op.id}: ${plan.outputChannelNames.length} output channel names for ${outC} channels`, { op: op.id });
+  const outNames = together ? [...(plan.outputChannelNames ?? (outC === input.sizeC ? input.channelNames : []))] : input.channelNames;
   const tileSize = options.tileSize ?? 512;
   if (!Number.isInteger(tileSize) || tileSize < 1) throw new FocalError('E_ARGUMENT', `tileSize must be a positive integer, got ${tileSize}`, { field: 'tileSize' });
   const workers = options.workers;
@@ -150,25 +198,43 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
       throw new FocalError('E_ARGUMENT', `${op.id}: no services are available to a tiled run`, { op: op.id });
     },
   };
-  const runPiece = async (data: PixelArray, w: number, h: number, signal: AbortSignal): Promise<PixelArray> => {
+  /** One piece (one plane, or every channel with `together`) through the op: its output planes. */
+  const runPiece = async (planes: PixelArray[], w: number, h: number, signal: AbortSignal): Promise<PixelArray[]> => {
     if (workers) {
-      const task: TiledPieceTask = { opModule, exportName: workers.exportName, opId: op.id, params, others, ports: ports.plan, data, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype };
-      return workers.pool.run<PixelArray>(taskModule, 'runTiledPieceTask', [task], { transferList: [data.buffer as ArrayBuffer], signal });
+      const task: TiledPieceTask = {
+        opModule, exportName: workers.exportName, opId: op.id, params, others, ports: ports.plan, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype,
+        ...(together ? { planes, channelNames: input.channelNames, outChannels: outC, outRgb } : { data: planes[0] }),
+      };
+      const res = await workers.pool.run<PixelArray | PixelArray[]>(taskModule, 'runTiledPieceTask', [task], { transferList: planes.map((p) => p.buffer as ArrayBuffer), signal });
+      return Array.isArray(res) ? res : [res];
     }
     const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services };
-    return runTiledPiece(op, parsed, { data, width: w, height: h, dtype: input.dtype, calibration: input.calibration }, plan.dtype, ctx, ports);
+    const piece = { width: w, height: h, dtype: input.dtype, calibration: input.calibration };
+    if (together) return runTiledChannelsPiece(op, parsed, { ...piece, planes, channelNames: input.channelNames }, { dtype: plan.dtype, channels: outC, rgb: outRgb }, ctx, ports);
+    return [await runTiledPiece(op, parsed, { ...piece, data: planes[0] }, plan.dtype, ctx, ports)];
   };
+  /** Down to a multiple of the grid (pieces start on it), not below 0. */
+  const onGrid = (v: number): number => Math.max(0, Math.floor(v / grid) * grid);
 
-  /** Computes one checked region: reads it with its halo once, runs its pieces (up to maxInFlight at once). */
-  const compute = async (region: RegionRequest & { c: number; z: number; t: number }, signal: AbortSignal): Promise<PixelArray> => {
-    // the region plus its halo, clipped to the image, read once
-    const x0 = Math.max(0, region.x - halo);
-    const y0 = Math.max(0, region.y - halo);
+  /**
+   * Computes one checked region: reads it with its halo once (channel `c`, or every channel with
+   * `together`), runs its pieces (up to maxInFlight at once); one output plane per channel made.
+   */
+  const compute = async (region: { c: number; z: number; t: number; x: number; y: number; w: number; h: number }, signal: AbortSignal): Promise<PixelArray[]> => {
+    // the region plus its halo (widened to the grid), clipped to the image, read once
+    const x0 = onGrid(region.x - halo);
+    const y0 = onGrid(region.y - halo);
     const x1 = Math.min(input.width, region.x + region.w + halo);
     const y1 = Math.min(input.height, region.y + region.h + halo);
     const W = x1 - x0;
-    const src = await input.readRegion({ c: region.c, z: region.z, t: region.t, x: x0, y: y0, w: W, h: y1 - y0 }, { signal });
-    const out = allocate(plan.dtype, region.w * region.h);
+    const channels = together ? Array.from({ length: input.sizeC }, (_, c) => c) : [region.c];
+    const srcs: PixelArray[] = [];
+    for (const c of channels) {
+      throwIfAborted(signal);
+      srcs.push(await input.readRegion({ c, z: region.z, t: region.t, x: x0, y: y0, w: W, h: y1 - y0 }, { signal }));
+    }
+    const nOut = together ? outC : 1;
+    const out = Array.from({ length: nOut }, () => allocate(plan.dtype, region.w * region.h));
     const tiles: { tx: number; ty: number }[] = [];
     for (let ty = region.y; ty < region.y + region.h; ty += tileSize) {
       for (let tx = region.x; tx < region.x + region.w; tx += tileSize) tiles.push({ tx, ty });
@@ -178,21 +244,26 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
       const tw = Math.min(tileSize, region.x + region.w - tx);
       const th = Math.min(tileSize, region.y + region.h - ty);
       // the piece with its halo, in the read buffer's coordinates
-      const px0 = Math.max(x0, tx - halo);
-      const py0 = Math.max(y0, ty - halo);
+      const px0 = Math.max(x0, onGrid(tx - halo));
+      const py0 = Math.max(y0, onGrid(ty - halo));
       const px1 = Math.min(x1, tx + tw + halo);
       const py1 = Math.min(y1, ty + th + halo);
       const pw = px1 - px0;
       const ph = py1 - py0;
-      const piece = allocate(input.dtype, pw * ph);
-      for (let y = 0; y < ph; y++) {
-        const from = (py0 - y0 + y) * W + (px0 - x0);
-        piece.set(src.subarray(from, from + pw), y * pw);
-      }
-      const res = await runPiece(piece, pw, ph, s);
-      for (let y = 0; y < th; y++) {
-        const from = (ty - py0 + y) * pw + (tx - px0);
-        out.set(res.subarray(from, from + tw), (ty - region.y + y) * region.w + (tx - region.x));
+      const pieces = srcs.map((src) => {
+        const piece = allocate(input.dtype, pw * ph);
+        for (let y = 0; y < ph; y++) {
+          const from = (py0 - y0 + y) * W + (px0 - x0);
+          piece.set(src.subarray(from, from + pw), y * pw);
+        }
+        return piece;
+      });
+      const res = await runPiece(pieces, pw, ph, s);
+      for (let k = 0; k < nOut; k++) {
+        for (let y = 0; y < th; y++) {
+          const from = (ty - py0 + y) * pw + (tx - px0);
+          out[k].set(res[k].subarray(from, from + tw), (ty - region.y + y) * region.w + (tx - region.x));
+        }
       }
     };
     if (maxInFlight === 1) {
@@ -226,22 +297,81 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
   };
 
   const never = new AbortController().signal;
+  const shape = {
+    width: input.width,
+    height: input.height,
+    sizeC: outC,
+    sizeZ: input.sizeZ,
+    sizeT: input.sizeT,
+    dtype: plan.dtype,
+    calibration: input.calibration,
+    channelNames: outNames,
+    ...(outRgb ? { rgb: true } : {}),
+  };
+
+  if (together) {
+    // Every channel of a rectangle is computed at once and kept for the reads of its other
+    // channels: the last two rectangles (the band being read and, with workers, the one below).
+    type Entry = { key: string; controller: AbortController; result: Promise<PixelArray[]> };
+    const cache: Entry[] = [];
+    const keyOf = (r: { z: number; t: number; x: number; y: number; w: number; h: number }): string => `${r.z},${r.t},${r.x},${r.y},${r.w},${r.h}`;
+    const start = (r: { z: number; t: number; x: number; y: number; w: number; h: number }): Entry => {
+      const controller = new AbortController();
+      // stopped with the run (options.signal), or when it falls out of the cache unread
+      const stop = (): void => controller.abort();
+      options.signal?.addEventListener('abort', stop, { once: true });
+      const result = compute({ ...r, c: 0 }, controller.signal).finally(() => options.signal?.removeEventListener('abort', stop));
+      result.catch(() => undefined); // a failure belongs to whoever reads it
+      const e = { key: keyOf(r), controller, result };
+      cache.push(e);
+      while (cache.length > 2) cache.shift()!.controller.abort();
+      return e;
+    };
+    return {
+      ...shape,
+      channelsTogether: true,
+      async readRegion(region: RegionRequest, opts: { signal?: AbortSignal } = {}): Promise<PixelArray> {
+        const r = checkRegion({ ...input, sizeC: outC }, { ...region, level: 0 }, op.id);
+        if ((region.level ?? 0) !== 0) throw new FocalError('E_ARGUMENT', `${op.id}: a tiled operation gives level 0 only`, { field: 'level' });
+        const signal = opts.signal ?? options.signal ?? never;
+        throwIfAborted(signal);
+        const req = { z: r.z, t: r.t, x: region.x, y: region.y, w: region.w, h: region.h };
+        const key = keyOf(req);
+        let entry = cache.find((e) => e.key === key);
+        const fresh = !entry;
+        entry ??= start(req);
+        if (fresh && workers && (workers.readAhead ?? true) && req.y + req.h < input.height) {
+          const below = { ...req, y: req.y + req.h, h: Math.min(req.h, input.height - req.y - req.h) };
+          if (!cache.some((e) => e.key === keyOf(below))) start(below);
+        }
+        const { controller, result } = entry;
+        const stop = (): void => controller.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          const planes = await result;
+          throwIfAborted(signal);
+          return planes[r.c];
+        } catch (e) {
+          const i = cache.indexOf(entry);
+          if (i >= 0) cache.splice(i, 1); // a failed or cancelled rectangle is computed afresh if asked again
+          throw signal.aborted || controller.signal.aborted ? new FocalError('E_CANCELLED', 'cancelled') : e;
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      },
+    };
+  }
+
   let ahead: { key: string; controller: AbortController; result: Promise<PixelArray> } | undefined;
   const keyOf = (r: { c: number; z: number; t: number; x: number; y: number; w: number; h: number }): string => `${r.c},${r.z},${r.t},${r.x},${r.y},${r.w},${r.h}`;
   const dropAhead = (): void => {
     ahead?.controller.abort();
     ahead = undefined;
   };
+  const computePlane = async (req: { c: number; z: number; t: number; x: number; y: number; w: number; h: number }, signal: AbortSignal): Promise<PixelArray> => (await compute(req, signal))[0];
 
   return {
-    width: input.width,
-    height: input.height,
-    sizeC: input.sizeC,
-    sizeZ: input.sizeZ,
-    sizeT: input.sizeT,
-    dtype: plan.dtype,
-    calibration: input.calibration,
-    channelNames: input.channelNames,
+    ...shape,
     async readRegion(region: RegionRequest, opts: { signal?: AbortSignal } = {}): Promise<PixelArray> {
       const r = checkRegion(input, { ...region, level: 0 }, op.id);
       if ((region.level ?? 0) !== 0) throw new FocalError('E_ARGUMENT', `${op.id}: a tiled operation gives level 0 only`, { field: 'level' });
@@ -265,7 +395,7 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
         }
       } else {
         dropAhead();
-        result = await compute(req, signal);
+        result = await computePlane(req, signal);
       }
       throwIfAborted(signal);
       if (workers && (workers.readAhead ?? true) && req.y + req.h < input.height) {
@@ -274,7 +404,7 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
         // stopped with the run (options.signal) or when the next request is another region
         const stop = (): void => controller.abort();
         options.signal?.addEventListener('abort', stop, { once: true });
-        const pending = compute(below, controller.signal).finally(() => options.signal?.removeEventListener('abort', stop));
+        const pending = computePlane(below, controller.signal).finally(() => options.signal?.removeEventListener('abort', stop));
         pending.catch(() => undefined); // an abandoned read-ahead's failure is not the consumer's
         ahead = { key: keyOf(below), controller, result: pending };
       }

@@ -96,7 +96,7 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * op needs whole planes. Core's tiled executor (`tiledOperation`) uses it to stream images
    * larger than memory; the tiled result equals the whole-plane result exactly.
    */
-  tiling?(params: z.output<P>, input: { dtype: DType; calibration: Calibration }, others?: Readonly<Record<string, unknown>>): TilingPlan | undefined;
+  tiling?(params: z.output<P>, input: TilingInput, others?: Readonly<Record<string, unknown>>): TilingPlan | undefined;
   /**
    * Declares that, with these params, the op reduces a plane it reads tile by tile to small
    * outputs (tables, JSON), without the plane in memory: e.g. a particle count whose partial
@@ -117,9 +117,11 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * the params that, when given, make it use these statistics instead. With them its `tiling`
    * may be declared, since every piece is then normalised as the whole plane is; a streamed run
    * (core/pipeline/stream.ts) measures a one-plane input's mean and σ in one pass and passes
-   * them when the plane does not fit in memory.
+   * them when the plane does not fit in memory. With `perChannel` the two params are lists, one
+   * value per channel (an op whose tiling gathers channels, `TilingPlan.channels: 'together'`,
+   * and standardises each channel by its own statistics); the streamer measures every channel.
    */
-  planeStatistics?: { meanParam: string; stdParam: string };
+  planeStatistics?: { meanParam: string; stdParam: string; perChannel?: boolean };
 }
 
 /** How an op reduces a plane read tile by tile (see OperationDef.reduceTiles). */
@@ -128,6 +130,20 @@ export interface TiledReduction {
   outputs: readonly string[];
   /** Reads `source` (one channel, every z/t plane) region by region and returns those outputs. */
   run(ctx: OpContext, source: RegionSource, options: { tileSize: number }): Promise<Record<string, unknown>>;
+}
+
+/** What an op's `tiling` is told about the input it would be run on piece by piece. */
+export interface TilingInput {
+  dtype: DType;
+  calibration: Calibration;
+  /** Channels of the tiled input, when the caller knows them (a streamed run does). */
+  sizeC?: number;
+  /**
+   * The output port the caller assembles (a streamed run asks once per pipeline output it
+   * needs); absent: the op's default. An op with several image outputs (staining.cascade) may
+   * answer with a plan for that port (`TilingPlan.output`).
+   */
+  output?: string;
 }
 
 /** How an op runs tile by tile (see OperationDef.tiling). */
@@ -144,6 +160,28 @@ export interface TilingPlan {
   input?: string;
   /** The output port that is assembled from the tiles, when the op has several outputs (default: its only one); the others are not made. */
   output?: string;
+  /**
+   * 'planes' (default): each piece is one plane (one channel, one z, one t), the output has
+   * the input's channels. 'together': the op needs every channel of a tile at once (a network
+   * taking several channels in); each piece is a stack of all the input's channels at one z
+   * and t, and its output a stack of `outputChannels` channels (which may differ from the
+   * input's), at the same z and t.
+   */
+  channels?: 'planes' | 'together';
+  /** With channels 'together': the output's channel count (default: the input's). */
+  outputChannels?: number;
+  /** With channels 'together': the output is RGB colour (uint8, 3 channels; `Stack.rgb`). */
+  outputRgb?: boolean;
+  /** With channels 'together': the output's channel names (default: the input's when the counts agree). */
+  outputChannelNames?: readonly string[];
+  /**
+   * Every piece (halo included) starts at a multiple of `gridPx` in image coordinates (or at
+   * the image's edge). For an op that tiles its input internally on a grid anchored at the
+   * input's origin (a network run in overlapping tiles with blended seams): with gridPx its
+   * step and a halo that covers one of its internal tiles, each piece reproduces the tiles
+   * of the whole plane, so the streamed result equals the whole-plane one. Default 1.
+   */
+  gridPx?: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

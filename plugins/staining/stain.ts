@@ -13,6 +13,18 @@ export interface Tiling {
   multipleOf: number;
   signal?: AbortSignal;
   onProgress?: (f: number) => void;
+  /** Each channel's mean and σ to normalise with (a slide's, when streamed); default: the field's own. */
+  statistics?: readonly { mean: number; std: number }[];
+}
+
+/** The channels normalised to zero mean and unit variance: by the given statistics (σ + 1e-6, as normalisePlane), else each by its own. */
+function normalised(af: readonly ArrayLike<number>[], statistics: Tiling['statistics']): Float32Array[] {
+  return af.map((p, c) => {
+    const s = statistics?.[c];
+    if (!s) return normalisePlane(p);
+    const d = s.std + 1e-6;
+    return Float32Array.from(p, (q) => (q - s.mean) / d);
+  });
 }
 
 export type Planes3 = [Float32Array, Float32Array, Float32Array];
@@ -28,7 +40,7 @@ function checkAf(af: readonly ArrayLike<number>[], width: number, height: number
 /** Virtual H&E of a two-channel autofluorescence field: RGB planes in [0, 1] and the predicted Y/Cb/Cr (/255; the network's output + YCC_OFFSET). */
 export async function stainField(af: readonly ArrayLike<number>[], width: number, height: number, stain: InferenceEngine, t: Tiling): Promise<{ rgb: Planes3; ycc: Planes3 }> {
   checkAf(af, width, height);
-  const norm = af.map((p) => normalisePlane(p));
+  const norm = normalised(af, t.statistics);
   const out = await tiledInference(norm, width, height, stain, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 3, signal: t.signal, onProgress: t.onProgress });
   const ycc = out.map((p) => p.map((v) => v + YCC_OFFSET)) as Planes3;
   return { rgb: ycbcr601ToRgb(ycc), ycc };
@@ -37,7 +49,7 @@ export async function stainField(af: readonly ArrayLike<number>[], width: number
 /** Refocused autofluorescence (normalised units) of a field by the cascade's G_DR. */
 export async function refocusField(af: readonly ArrayLike<number>[], width: number, height: number, refocus: InferenceEngine, t: Tiling): Promise<[Float32Array, Float32Array]> {
   checkAf(af, width, height);
-  const norm = af.map((p) => normalisePlane(p));
+  const norm = normalised(af, t.statistics);
   return (await tiledInference(norm, width, height, refocus, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 2, signal: t.signal, onProgress: t.onProgress })) as [Float32Array, Float32Array];
 }
 

@@ -203,10 +203,8 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
     const planes: { offsets: number[]; counts: number[] }[][] = [];
     const totalRows = planeCount * height;
     let rowsDone = 0;
-    for (let plane = 0; plane < planeCount; plane++) {
-      const c = plane % source.sizeC;
-      const z = Math.floor(plane / source.sizeC) % source.sizeZ;
-      const t = Math.floor(plane / (source.sizeC * source.sizeZ));
+    /** One plane's levels and the band pusher that encodes and halves into them. */
+    const startPlane = (): { levels: LevelState[]; pushBand: (k: number, data: PixelArray, rows: number, last: boolean) => Promise<void> } => {
       const levels: LevelState[] = sizes.map((l) => ({
         ...l,
         across: Math.ceil(l.width / tileSize),
@@ -261,22 +259,38 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
         }
       };
 
-      const bands = Math.ceil(height / tileSize);
-      const readBand = (b: number): Promise<PixelArray> => source.readRegion({ c, z, t, x: 0, y: b * tileSize, w: width, h: Math.min(tileSize, height - b * tileSize) }, { signal: options.signal });
+      return { levels, pushBand };
+    };
+
+    // planes in XYCZT order; a source that computes its channels together is read a band of
+    // every channel of a (z, t) at a time (each channel's levels kept meanwhile)
+    const group = source.channelsTogether ? source.sizeC : 1;
+    const bands = Math.ceil(height / tileSize);
+    for (let first = 0; first < planeCount; first += group) {
+      const states = Array.from({ length: group }, () => startPlane());
+      const readBand = (i: number): Promise<PixelArray> => {
+        const b = Math.floor(i / group);
+        const plane = first + (i % group);
+        const c = plane % source.sizeC;
+        const z = Math.floor(plane / source.sizeC) % source.sizeZ;
+        const t = Math.floor(plane / (source.sizeC * source.sizeZ));
+        return source.readRegion({ c, z, t, x: 0, y: b * tileSize, w: width, h: Math.min(tileSize, height - b * tileSize) }, { signal: options.signal });
+      };
       let pending = readBand(0);
-      for (let b = 0; b < bands; b++) {
+      for (let i = 0; i < bands * group; i++) {
+        const b = Math.floor(i / group);
         const data = await pending;
         const rows = Math.min(tileSize, height - b * tileSize);
         if (data.length !== width * rows) throw new FocalError('E_ARGUMENT', `the source gave ${data.length} pixels for a band of ${width}×${rows}`, { field: 'source' });
-        if (b + 1 < bands) {
-          pending = readBand(b + 1);
+        if (i + 1 < bands * group) {
+          pending = readBand(i + 1);
           pending.catch(() => undefined); // awaited next turn; a failure while this band is written must not go unhandled
         }
-        await pushBand(0, data, rows, b + 1 === bands);
+        await states[i % group].pushBand(0, data, rows, b + 1 === bands);
         rowsDone += rows;
         options.onProgress?.(rowsDone / totalRows);
       }
-      planes.push(levels.map((l) => ({ offsets: l.offsets, counts: l.counts })));
+      for (const st of states) planes.push(st.levels.map((l) => ({ offsets: l.offsets, counts: l.counts })));
     }
 
     // IFDs after the data: each plane's main IFD, then its SubIFDs.

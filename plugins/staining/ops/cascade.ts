@@ -1,7 +1,7 @@
 import { defineOperation, resolveModelDir, z } from '../../../core/index.js';
 import { openCascade } from '../package.js';
 import { cascadeField, refocusField } from '../stain.js';
-import { afChannels, checkTiling, DEMO_CASCADE, DEMO_STAINING, rgbStack, tilingParams } from './common.js';
+import { afChannels, channelStatistics, checkTiling, DEMO_CASCADE, DEMO_STAINING, givenStatistics, manifestTiling, rgbStack, stainingTiling, tilingParams } from './common.js';
 import { createStack } from '../../../core/index.js';
 
 export const cascade = defineOperation({
@@ -19,6 +19,19 @@ export const cascade = defineOperation({
     model: z.string().min(1).default(DEMO_STAINING).describe(`The staining package the cascade was trained against (default '${DEMO_STAINING}')`),
     ...tilingParams,
   }),
+  planeStatistics: channelStatistics,
+  // Streamed only with the channels' statistics given (the streamer measures them); each output
+  // port is assembled on its own (the H&E, or the refocused channels), from pieces that reproduce
+  // the whole field's network tiles, so each equals the whole-field result.
+  tiling(params, input) {
+    if (!givenStatistics(params) || (input.sizeC !== undefined && input.sizeC !== 2)) return undefined;
+    const c = manifestTiling(params.cascade ?? DEMO_CASCADE, 'cascade');
+    const s = manifestTiling(params.model ?? DEMO_STAINING, 'model');
+    const t = { tilePx: params.tileSize ?? c.tilePx, haloPx: params.overlapPx ?? Math.max(c.haloPx, s.haloPx), multipleOf: Math.max(c.multipleOf, s.multipleOf) };
+    if (input.output === 'refocused') return { ...stainingTiling(t, { dtype: 'float32', channels: 2, rgb: false, names: ['DAPI', 'TxRed'] }), output: 'refocused' };
+    const dtype = params.outputType ?? 'uint8';
+    return { ...stainingTiling(t, { dtype, channels: 3, rgb: dtype === 'uint8', names: ['R', 'G', 'B'] }), output: 'image' };
+  },
   async run(ctx, { image }, params) {
     const af = afChannels(image);
     const c = await openCascade(resolveModelDir(params.cascade ?? DEMO_CASCADE, { field: 'cascade' }), resolveModelDir(params.model ?? DEMO_STAINING, { field: 'model' }), params.engine ?? 'auto');
@@ -27,13 +40,17 @@ export const cascade = defineOperation({
       const tilePx = params.tileSize ?? c.cascade.manifest.tilePx;
       const haloPx = params.overlapPx ?? Math.max(c.cascade.manifest.haloPx, c.staining.manifest.haloPx);
       checkTiling(tilePx, haloPx, multipleOf);
-      const tiling = { tilePx, haloPx, multipleOf, signal: ctx.signal };
-      const refocused = await refocusField(af, image.width, image.height, c.refocus, { ...tiling, onProgress: (f) => ctx.progress(0.5 * f) });
-      const r = await cascadeField(af, image.width, image.height, c.refocus, c.stain, { ...tiling, onProgress: (f) => ctx.progress(0.5 + 0.5 * f) });
+      const tiling = { tilePx, haloPx, multipleOf, signal: ctx.signal, statistics: givenStatistics(params) };
+      // an output nobody uses (a streamed run assembles one port at a time) is not computed
+      const wantRefocused = ctx.wants?.('refocused') ?? true;
+      const wantImage = ctx.wants?.('image') ?? true;
+      const share = wantRefocused && wantImage ? 0.5 : 1;
+      const refocused = wantRefocused ? await refocusField(af, image.width, image.height, c.refocus, { ...tiling, onProgress: (f) => ctx.progress(share * f) }) : undefined;
+      const r = wantImage ? await cascadeField(af, image.width, image.height, c.refocus, c.stain, { ...tiling, onProgress: (f) => ctx.progress(1 - share + share * f) }) : undefined;
       return {
-        image: rgbStack(r.rgb, image.width, image.height, params.outputType ?? 'uint8', image.calibration),
-        refocused: createStack({ width: image.width, height: image.height, dtype: 'float32', sizeC: 2, planes: refocused, channelNames: ['DAPI', 'TxRed'], ...(image.calibration ? { calibration: image.calibration } : {}) }),
-      };
+        ...(r ? { image: rgbStack(r.rgb, image.width, image.height, params.outputType ?? 'uint8', image.calibration) } : {}),
+        ...(refocused ? { refocused: createStack({ width: image.width, height: image.height, dtype: 'float32', sizeC: 2, planes: refocused, channelNames: ['DAPI', 'TxRed'], ...(image.calibration ? { calibration: image.calibration } : {}) }) } : {}),
+      } as { image: ReturnType<typeof rgbStack>; refocused: ReturnType<typeof createStack> };
     } finally {
       await c.dispose();
     }

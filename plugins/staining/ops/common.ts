@@ -1,5 +1,7 @@
 /** What the staining ops share: model params and resolution, reading the two AF channels, RGB output stacks. */
-import { createStack, FocalError, planeIndex, z, type Stack } from '../../../core/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createStack, FocalError, planAxis, planeIndex, resolveModelDir, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
 
 export const DEMO_STAINING = 'staining-demo';
 export const DEMO_CASCADE = 'staining-cascade-demo';
@@ -9,7 +11,48 @@ export const tilingParams = {
   overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px (blended seams); default: the package's haloPx (the cascade: the larger of both)"),
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
   outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the H&E result: 'uint8' RGB (0–255) or 'float32' RGB in [0, 1]"),
+  channelMean: z
+    .array(z.number().min(-1e12).max(1e12))
+    .length(2)
+    .optional()
+    .describe("Normalise the two channels (DAPI, TxRed) with these means instead of the field's own (with channelStd). A streamed run (focal run on a slide) passes the whole slide's, so its tiles are normalised as the whole is"),
+  channelStd: z.array(z.number().positive().max(1e12)).length(2).optional().describe("Normalise the two channels with these population standard deviations instead of the field's own (with channelMean)"),
 };
+
+/** The streamer measures each channel's mean and σ of a slide and passes them as these params (OperationDef.planeStatistics). */
+export const channelStatistics = { meanParam: 'channelMean', stdParam: 'channelStd', perChannel: true } as const;
+
+/** Each channel's mean and σ when both params are given, else undefined (each field is normalised by its own). */
+export function givenStatistics(p: { channelMean?: number[]; channelStd?: number[] }): { mean: number; std: number }[] | undefined {
+  if (!p.channelMean || !p.channelStd) return undefined;
+  const std = p.channelStd;
+  return p.channelMean.map((mean, c) => ({ mean, std: std[c] }));
+}
+
+/** tilePx, haloPx and multipleOf of a model package's manifest (read synchronously: an op's `tiling` is synchronous). */
+export function manifestTiling(model: string, field: string): { tilePx: number; haloPx: number; multipleOf: number } {
+  const m = JSON.parse(readFileSync(join(resolveModelDir(model, { field }), 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number };
+  return { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf ?? 1 };
+}
+
+/**
+ * The streamed tiling of a staining op that runs its network in overlapping tiles (core's
+ * tiledInference: tiles of `tilePx` stepping by `step` from −haloPx, blended seams): pieces start
+ * on that step (gridPx) and reach one network tile past what they keep (halo = tile − haloPx),
+ * so every piece runs exactly the whole field's tiles on the same pixels, and the streamed
+ * result equals the whole-field one. Only with the channels' statistics given (else each piece
+ * would be normalised by its own). Every channel of a tile goes in together.
+ */
+export function stainingTiling(
+  t: { tilePx: number; haloPx: number; multipleOf: number },
+  out: { dtype: DType; channels: number; rgb: boolean; names: readonly string[] },
+): TilingPlan {
+  checkTiling(t.tilePx, t.haloPx, t.multipleOf);
+  // the axis plan of a field much larger than a tile: its tile size and step
+  const ax = planAxis(16 * t.tilePx, t.tilePx, t.haloPx, Math.ceil(t.haloPx / 2), t.multipleOf);
+  const step = ax.origins[1] - ax.origins[0];
+  return { haloPx: ax.tile - t.haloPx, gridPx: step, dtype: out.dtype, channels: 'together', outputChannels: out.channels, outputRgb: out.rgb, outputChannelNames: out.names };
+}
 
 /** The two autofluorescence channels (DAPI, TxRed) of a one-plane stack, as float planes. */
 export function afChannels(stack: Stack, field = 'image'): [Float32Array, Float32Array] {
@@ -18,7 +61,7 @@ export function afChannels(stack: Stack, field = 'image'): [Float32Array, Float3
   return [0, 1].map((c) => Float32Array.from(stack.planes[planeIndex(stack, c, 0, 0)] as ArrayLike<number>, Number)) as [Float32Array, Float32Array];
 }
 
-/** An RGB stack from planes in [0, 1] (clipped): uint8 (×255, rounded) or float32. */
+/** An RGB stack from planes in [0, 1] (clipped): uint8 (×255, rounded; `rgb: true`) or float32 (three channels R, G, B). */
 export function rgbStack(rgb: readonly Float32Array[], width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
   const planes = rgb.map((p) => {
     const out = dtype === 'uint8' ? new Uint8Array(p.length) : new Float32Array(p.length);
@@ -28,7 +71,7 @@ export function rgbStack(rgb: readonly Float32Array[], width: number, height: nu
     }
     return out;
   });
-  return createStack({ width, height, dtype, sizeC: 3, rgb: true, planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
+  return createStack({ width, height, dtype, sizeC: 3, rgb: dtype === 'uint8', planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
 }
 
 export function checkTiling(tilePx: number, haloPx: number, multipleOf: number): void {

@@ -162,6 +162,12 @@ export interface TiledInferenceOptions {
   signal?: AbortSignal;
   /** Called with the fraction of tiles done (0…1) after each batch. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Only these pixels are wanted (OpContext.keep of a tiled run): tiles whose blend weights do
+   * not reach the rectangle are skipped, and pixels no run tile covers are 0. The wanted pixels
+   * are those of the full run.
+   */
+  keep?: { x: number; y: number; width: number; height: number };
 }
 
 interface AxisPlan {
@@ -251,8 +257,22 @@ export async function tiledInference(
   const tw = px.tile;
   const th = py.tile;
   const nc = channels.length;
+  /** Whether tile k of an axis has a non-zero weight on [a, b) (image coordinates). */
+  const reaches = (ax: AxisPlan, k: number, a: number, b: number): boolean => {
+    const w = ax.weights[k];
+    const o = ax.origins[k];
+    for (let u = Math.max(0, a - o); u < Math.min(ax.tile, b - o); u++) if (w[u] > 0) return true;
+    return false;
+  };
+  const keep = options.keep;
   const tiles: [number, number][] = [];
-  for (let ky = 0; ky < py.origins.length; ky++) for (let kx = 0; kx < px.origins.length; kx++) tiles.push([ky, kx]);
+  for (let ky = 0; ky < py.origins.length; ky++) {
+    if (keep && !reaches(py, ky, keep.y, keep.y + keep.height)) continue;
+    for (let kx = 0; kx < px.origins.length; kx++) {
+      if (keep && !reaches(px, kx, keep.x, keep.x + keep.width)) continue;
+      tiles.push([ky, kx]);
+    }
+  }
 
   const acc = Array.from({ length: outChannels }, () => new Float32Array(width * height));
   const wsum = new Float32Array(width * height);
@@ -310,6 +330,7 @@ export async function tiledInference(
   }
   for (let i = 0; i < wsum.length; i++) {
     const s = wsum[i];
+    if (s === 0) continue; // a pixel outside `keep` that no run tile covers stays 0
     for (let c = 0; c < outChannels; c++) acc[c][i] /= s;
   }
   return acc;

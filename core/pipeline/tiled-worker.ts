@@ -23,6 +23,8 @@ export interface TiledPieceTask {
   ports: { input?: string; output?: string };
   /** One plane (channels 'planes'). */
   data?: PixelArray;
+  /** The rectangle of the piece's output that is kept (OpContext.keep). */
+  keep?: { x: number; y: number; width: number; height: number };
   /** Every channel of the piece (channels 'together'), with the output's channel count and RGB flag. */
   planes?: PixelArray[];
   channelNames?: string[];
@@ -72,6 +74,7 @@ export async function runTiledPieceTask(task: TiledPieceTask): Promise<PixelArra
     log: quiet,
     progress: () => undefined,
     signal: new AbortController().signal,
+    ...(task.keep ? { keep: task.keep } : {}),
     services: {
       resolve() {
         throw new FocalError('E_ARGUMENT', `${task.opId}: no services are available to a tile on a worker thread`, { op: task.opId });

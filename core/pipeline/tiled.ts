@@ -199,16 +199,16 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
     },
   };
   /** One piece (one plane, or every channel with `together`) through the op: its output planes. */
-  const runPiece = async (planes: PixelArray[], w: number, h: number, signal: AbortSignal): Promise<PixelArray[]> => {
+  const runPiece = async (planes: PixelArray[], w: number, h: number, keep: NonNullable<OpContext['keep']>, signal: AbortSignal): Promise<PixelArray[]> => {
     if (workers) {
       const task: TiledPieceTask = {
-        opModule, exportName: workers.exportName, opId: op.id, params, others, ports: ports.plan, width: w, height: h, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype,
+        opModule, exportName: workers.exportName, opId: op.id, params, others, ports: ports.plan, width: w, height: h, keep, dtype: input.dtype, calibration: input.calibration, outDtype: plan.dtype,
         ...(together ? { planes, channelNames: input.channelNames, outChannels: outC, outRgb } : { data: planes[0] }),
       };
       const res = await workers.pool.run<PixelArray | PixelArray[]>(taskModule, 'runTiledPieceTask', [task], { transferList: planes.map((p) => p.buffer as ArrayBuffer), signal });
       return Array.isArray(res) ? res : [res];
     }
-    const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services };
+    const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services, keep };
     const piece = { width: w, height: h, dtype: input.dtype, calibration: input.calibration };
     if (together) return runTiledChannelsPiece(op, parsed, { ...piece, planes, channelNames: input.channelNames }, { dtype: plan.dtype, channels: outC, rgb: outRgb }, ctx, ports);
     return [await runTiledPiece(op, parsed, { ...piece, data: planes[0] }, plan.dtype, ctx, ports)];
@@ -258,7 +258,7 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
         }
         return piece;
       });
-      const res = await runPiece(pieces, pw, ph, s);
+      const res = await runPiece(pieces, pw, ph, { x: tx - px0, y: ty - py0, width: tw, height: th }, s);
       for (let k = 0; k < nOut; k++) {
         for (let y = 0; y < th; y++) {
           const from = (ty - py0 + y) * pw + (tx - px0);

@@ -74,6 +74,12 @@ export interface OpContext {
    * run outside a pipeline): every output is wanted.
    */
   wants?(output: string): boolean;
+  /**
+   * In a tiled run (core's tiledOperation): the rectangle of this piece's output that is kept,
+   * px in the piece; the rest is halo and thrown away, so an op may leave it uncomputed (a
+   * network run in tiles skips the tiles that do not reach it). Absent: every pixel is kept.
+   */
+  keep?: { x: number; y: number; width: number; height: number };
 }
 
 export type ParamsSchema = z.ZodObject<z.ZodRawShape>;

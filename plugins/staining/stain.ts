@@ -13,6 +13,8 @@ export interface Tiling {
   multipleOf: number;
   signal?: AbortSignal;
   onProgress?: (f: number) => void;
+  /** Only these pixels are wanted (OpContext.keep of a streamed piece); see TiledInferenceOptions.keep. */
+  keep?: { x: number; y: number; width: number; height: number };
   /** Each channel's mean and σ to normalise with (a slide's, when streamed); default: the field's own. */
   statistics?: readonly { mean: number; std: number }[];
 }
@@ -41,7 +43,7 @@ function checkAf(af: readonly ArrayLike<number>[], width: number, height: number
 export async function stainField(af: readonly ArrayLike<number>[], width: number, height: number, stain: InferenceEngine, t: Tiling): Promise<{ rgb: Planes3; ycc: Planes3 }> {
   checkAf(af, width, height);
   const norm = normalised(af, t.statistics);
-  const out = await tiledInference(norm, width, height, stain, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 3, signal: t.signal, onProgress: t.onProgress });
+  const out = await tiledInference(norm, width, height, stain, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 3, signal: t.signal, onProgress: t.onProgress, keep: t.keep });
   const ycc = out.map((p) => p.map((v) => v + YCC_OFFSET)) as Planes3;
   return { rgb: ycbcr601ToRgb(ycc), ycc };
 }
@@ -50,7 +52,7 @@ export async function stainField(af: readonly ArrayLike<number>[], width: number
 export async function refocusField(af: readonly ArrayLike<number>[], width: number, height: number, refocus: InferenceEngine, t: Tiling): Promise<[Float32Array, Float32Array]> {
   checkAf(af, width, height);
   const norm = normalised(af, t.statistics);
-  return (await tiledInference(norm, width, height, refocus, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 2, signal: t.signal, onProgress: t.onProgress })) as [Float32Array, Float32Array];
+  return (await tiledInference(norm, width, height, refocus, { tilePx: t.tilePx, haloPx: t.haloPx, multipleOf: t.multipleOf, outChannels: 2, signal: t.signal, onProgress: t.onProgress, keep: t.keep })) as [Float32Array, Float32Array];
 }
 
 /** The cascade on a field: G_DR then G_VS on each tile (one tiled pass, seams blended once). */

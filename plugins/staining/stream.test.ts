@@ -54,10 +54,6 @@ describe('staining streamed with channels together (issue 21)', () => {
     const t0 = await readAll(tiled, 0);
     for (let i = 0; i < t0.length; i++) if (t0[i] === whole.planes[0][i]) equal++;
     expect(equal / t0.length).toBeGreaterThan(0.999);
-    // without the grid and the one-tile reach (pieces with only the network's 32-px overlap) the seams differ
-    const naive = { ...virtualHe, tiling: (p: never, i: never) => ({ ...virtualHe.tiling!(p, i)!, gridPx: 1, haloPx: 32 }) };
-    const loose = tiledOperation(naive, src, params, { tileSize: 128 });
-    expect(maxDiff(await readAll(loose, 0), whole.planes[0])).toBeGreaterThan(1);
   }, 180_000);
 
   it('cascade: each output port tiles on its own (RGB H&E, and the two refocused float channels) and equals the whole field', async () => {

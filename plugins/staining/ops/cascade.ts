@@ -40,7 +40,7 @@ export const cascade = defineOperation({
       const tilePx = params.tileSize ?? c.cascade.manifest.tilePx;
       const haloPx = params.overlapPx ?? Math.max(c.cascade.manifest.haloPx, c.staining.manifest.haloPx);
       checkTiling(tilePx, haloPx, multipleOf);
-      const tiling = { tilePx, haloPx, multipleOf, signal: ctx.signal, statistics: givenStatistics(params) };
+      const tiling = { tilePx, haloPx, multipleOf, signal: ctx.signal, statistics: givenStatistics(params), keep: ctx.keep };
       // an output nobody uses (a streamed run assembles one port at a time) is not computed
       const wantRefocused = ctx.wants?.('refocused') ?? true;
       const wantImage = ctx.wants?.('image') ?? true;

@@ -31,7 +31,7 @@ export const virtualHe = defineOperation({
     checkTiling(tilePx, haloPx, m.multipleOf ?? 1);
     const engine = await createInferenceEngine(pkg, { engine: params.engine ?? 'auto' });
     try {
-      const r = await stainField(af, image.width, image.height, engine, { tilePx, haloPx, multipleOf: m.multipleOf ?? 1, signal: ctx.signal, onProgress: (f) => ctx.progress(f), statistics: givenStatistics(params) });
+      const r = await stainField(af, image.width, image.height, engine, { tilePx, haloPx, multipleOf: m.multipleOf ?? 1, signal: ctx.signal, onProgress: (f) => ctx.progress(f), statistics: givenStatistics(params), keep: ctx.keep });
       return { image: rgbStack(r.rgb, image.width, image.height, params.outputType ?? 'uint8', image.calibration) };
     } finally {
       await engine.dispose();

@@ -6,14 +6,17 @@
  *
  * A node becomes
  * - a **window** of its input when its op declares `window` (stack.crop): reads are offset;
- * - a **tiled operation** (`tiledOperation`) when its op declares `tiling` for these params;
- *   chained, each stage reads its own halo from the stage before, so the halos add up;
+ * - a **tiled operation** (`tiledOperation`) when its op declares `tiling` for these params and
+ *   the output port asked for; chained, each stage reads its own halo from the stage before, so
+ *   the halos add up; an op that gathers channels (`channels: 'together'`, staining) gets every
+ *   channel of a tile at one z/t and makes its own channel count;
  * - a **whole-plane run** when neither, provided its input (all planes) fits in a quarter of
  *   the memory budget (input, output and the op's working copies): the input is read whole
  *   while planning, the op runs once, and its result is served from memory;
  * - for a larger one-plane input of an op that declares `planeStatistics` (learned ops that
  *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
- *   params, and the op tiled with the tiling it then declares;
+ *   params, and the op tiled with the tiling it then declares; with `perChannel`, a one-z/t input
+ *   of any channel count, each channel measured (lists of means and σs);
  * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
  *
  * A node with several image inputs (deconvolution's image and PSF) tiles its largest input with

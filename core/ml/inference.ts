@@ -211,6 +211,19 @@ export function planAxis(size: number, tilePx: number, haloPx: number, blendPx: 
   return { tile, origins, weights };
 }
 
+/**
+ * The halo and grid (TilingPlan.haloPx, gridPx) with which a streamed run of an op that calls
+ * `tiledInference` with these settings (default blend) equals its whole-plane run: pieces start
+ * on the tiles' step, so they hold the whole plane's tiles, and reach one tile minus its halo
+ * past what they keep, so every tile that weighs on a kept pixel lies inside the piece.
+ */
+export function tiledInferenceStreaming(o: { tilePx: number; haloPx: number; multipleOf?: number; blendPx?: number }): { haloPx: number; gridPx: number } {
+  const multipleOf = o.multipleOf ?? 1;
+  // the axis plan of a plane much larger than a tile: its tile size and step
+  const ax = planAxis(16 * (o.tilePx + multipleOf), o.tilePx, o.haloPx, o.blendPx ?? Math.ceil(o.haloPx / 2), multipleOf);
+  return { haloPx: ax.tile - o.haloPx, gridPx: ax.origins[1] - ax.origins[0] };
+}
+
 /** Half-sample symmetric mirror of any integer coordinate into [0, n). */
 function mirror(i: number, n: number): number {
   const period = 2 * n;

@@ -43,13 +43,15 @@ export interface PredictOptions {
   multipleOf: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** Only these pixels are wanted (OpContext.keep of a streamed piece; TiledInferenceOptions.keep). */
+  keep?: { x: number; y: number; width: number; height: number };
 }
 
 /** Predicts the target channel (original units) from the input planes (original units, model order). */
 export async function predictField(planes: ArrayLike<number>[], width: number, height: number, meta: VirFluoNetMeta, engine: InferenceEngine, o: PredictOptions): Promise<Float32Array> {
   if (planes.length !== meta.inputs.length) throw new FocalError('E_ARGUMENT', `planes: the model takes ${meta.inputs.length} channel(s), got ${planes.length}`, { field: 'planes' });
   const unit = planes.map((p, k) => toUnitRange(p, meta.normalisation.inputs[k]));
-  const [out] = await tiledInference(unit, width, height, engine, { tilePx: o.tilePx, haloPx: o.haloPx, outChannels: 1, multipleOf: o.multipleOf, signal: o.signal, onProgress: o.onProgress });
+  const [out] = await tiledInference(unit, width, height, engine, { tilePx: o.tilePx, haloPx: o.haloPx, outChannels: 1, multipleOf: o.multipleOf, signal: o.signal, onProgress: o.onProgress, keep: o.keep });
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(-1, out[i]));
   return fromUnitRange(out, meta.normalisation.target);
 }

@@ -1,7 +1,7 @@
 /** What the staining ops share: model params and resolution, reading the two AF channels, RGB output stacks. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStack, FocalError, planAxis, planeIndex, resolveModelDir, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
+import { createStack, FocalError, planeIndex, resolveModelDir, tiledInferenceStreaming, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
 
 export const DEMO_STAINING = 'staining-demo';
 export const DEMO_CASCADE = 'staining-cascade-demo';
@@ -48,10 +48,7 @@ export function stainingTiling(
   out: { dtype: DType; channels: number; rgb: boolean; names: readonly string[] },
 ): TilingPlan {
   checkTiling(t.tilePx, t.haloPx, t.multipleOf);
-  // the axis plan of a field much larger than a tile: its tile size and step
-  const ax = planAxis(16 * t.tilePx, t.tilePx, t.haloPx, Math.ceil(t.haloPx / 2), t.multipleOf);
-  const step = ax.origins[1] - ax.origins[0];
-  return { haloPx: ax.tile - t.haloPx, gridPx: step, dtype: out.dtype, channels: 'together', outputChannels: out.channels, outputRgb: out.rgb, outputChannelNames: out.names };
+  return { ...tiledInferenceStreaming(t), dtype: out.dtype, channels: 'together', outputChannels: out.channels, outputRgb: out.rgb, outputChannelNames: out.names };
 }
 
 /** The two autofluorescence channels (DAPI, TxRed) of a one-plane stack, as float planes. */

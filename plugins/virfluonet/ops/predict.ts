@@ -1,4 +1,6 @@
-import { createInferenceEngine, createStack, defineOperation, FocalError, planeIndex, resolveModelDir, z } from '../../../core/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInferenceEngine, createStack, defineOperation, FocalError, planeIndex, resolveModelDir, tiledInferenceStreaming, z } from '../../../core/index.js';
 import { loadVirFluoNetPackage } from '../package.js';
 import { predictField, selectChannels } from '../predict.js';
 
@@ -19,6 +21,19 @@ export const predict = defineOperation({
     engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
     outputType: z.enum(['uint16', 'float32']).default('uint16').describe("Pixel type: 'uint16' (rounded and clipped, like the camera) or 'float32'"),
   }),
+  // The package's fixed per-channel maps normalise any piece as the whole field, so a streamed run
+  // tiles always, with every channel of a tile together: pieces start on the network tiles' step
+  // and reach one tile past what they keep, so they run the whole field's tiles (exact).
+  tiling(params, input) {
+    const dir = resolveModelDir(params.model ?? DEMO_MODEL);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number; extra?: { virfluonet?: { target?: { name?: string } } } };
+    const tilePx = params.tileSize ?? m.tilePx;
+    const haloPx = params.overlapPx ?? m.haloPx;
+    const multipleOf = m.multipleOf ?? 1;
+    if (tilePx % multipleOf !== 0 || 2 * haloPx >= tilePx || input.sizeC === 0) return undefined; // run() says what is wrong
+    const target = m.extra?.virfluonet?.target?.name;
+    return { ...tiledInferenceStreaming({ tilePx, haloPx, multipleOf }), dtype: params.outputType ?? 'uint16', channels: 'together', outputChannels: 1, ...(target ? { outputChannelNames: [target] } : {}) };
+  },
   async run(ctx, { image }, params) {
     if (image.sizeZ * image.sizeT !== 1) throw new FocalError('E_PORT', `image: has ${image.sizeZ} z × ${image.sizeT} t planes per channel; give one field (one plane per channel)`, { field: 'image' });
     const { pkg, meta } = await loadVirFluoNetPackage(resolveModelDir(params.model ?? DEMO_MODEL));
@@ -34,7 +49,7 @@ export const predict = defineOperation({
     const engine = await createInferenceEngine(pkg, { engine: params.engine ?? 'auto' });
     try {
       ctx.log.debug('virfluonet.predict', { model: m.name, inputs, channels: idx, target: meta.target.name });
-      const out = await predictField(planes, image.width, image.height, meta, engine, { tilePx, haloPx, multipleOf, signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
+      const out = await predictField(planes, image.width, image.height, meta, engine, { tilePx, haloPx, multipleOf, signal: ctx.signal, onProgress: (f) => ctx.progress(f), keep: ctx.keep });
       const dtype = params.outputType ?? 'uint16';
       const plane = dtype === 'uint16' ? Uint16Array.from(out, (v) => Math.min(65535, Math.max(0, Math.round(v)))) : out;
       return { image: createStack({ width: image.width, height: image.height, dtype, planes: [plane], channelNames: [meta.target.name], calibration: image.calibration, metadata: { virfluonet: { model: m.name, version: m.version, inputs, target: meta.target.name } } }) };

@@ -3,8 +3,8 @@
  * a piece as the whole field, so it always declares tiling with every channel of a tile together
  * (2 named channels in → the target channel out); its pieces run the whole field's network tiles.
  */
-import { describe, expect, it } from 'vitest';
-import { createStack, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStack, createWorkerPool, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
 import { predict } from './predict.js';
 
 const W = 640;
@@ -21,6 +21,10 @@ function field(): Stack {
 }
 
 describe('virfluonet.predict tiled (issue 21)', () => {
+  // the workers import the compiled op (dist/plugins/virfluonet/ops/predict.js): build first
+  const pool = createWorkerPool({ threads: 2 });
+  afterAll(() => pool.destroy());
+
   it('declares channels together (1 channel out, named after the target); tiles of 64 px equal the whole field', async () => {
     const stack = field();
     const params = { engine: 'onnxruntime', outputType: 'float32' };
@@ -39,5 +43,17 @@ describe('virfluonet.predict tiled (issue 21)', () => {
     expect(peak).toBeGreaterThan(0);
     // measured (2026-12-05, demo cp-cy5 package): max difference 0 of a 619-ADU peak
     expect(max / peak).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('on the worker pool (pieces of every channel moved to the workers, band after band with read-ahead): the same result', async () => {
+    const stack = field();
+    const params = { engine: 'onnxruntime', outputType: 'float32' };
+    const whole = ((await runOp(predict, { image: stack }, params)).image as Stack).planes[0];
+    const src = tiledOperation(predict, stackRegionSource(stack), params, { tileSize: 128, workers: { pool, module: new URL('./predict.ts', import.meta.url).href, exportName: 'predict' } });
+    const got = new Float32Array(W * H);
+    for (let y = 0; y < H; y += 128) got.set(await src.readRegion({ x: 0, y, w: W, h: Math.min(128, H - y) }), y * W);
+    let max = 0;
+    for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i] - whole[i]));
+    expect(max).toBeLessThan(1e-3);
   }, 120_000);
 });

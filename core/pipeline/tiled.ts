@@ -337,10 +337,12 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
         throwIfAborted(signal);
         const req = { z: r.z, t: r.t, x: region.x, y: region.y, w: region.w, h: region.h };
         const key = keyOf(req);
-        let entry = cache.find((e) => e.key === key);
-        const fresh = !entry;
-        entry ??= start(req);
-        if (fresh && workers && (workers.readAhead ?? true) && req.y + req.h < input.height) {
+        const found = cache.findIndex((e) => e.key === key);
+        // the one read now goes last, so that starting the band below drops an older one
+        const entry = found >= 0 ? cache.splice(found, 1)[0] : start(req);
+        if (found >= 0) cache.push(entry);
+        if (workers && (workers.readAhead ?? true) && req.y + req.h < input.height) {
+          // the band below, computed while the consumer handles this one (it drops the oldest)
           const below = { ...req, y: req.y + req.h, h: Math.min(req.h, input.height - req.y - req.h) };
           if (!cache.some((e) => e.key === keyOf(below))) start(below);
         }

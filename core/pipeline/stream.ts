@@ -99,9 +99,12 @@ const mb = (bytes: number): string => `${(bytes / MB).toFixed(0)} MB`;
 export function streamBandBytes(plan: StreamPlan, rows: number): number {
   // a stage is asked for the band plus the halos of the stages after it and reads its own on top: bound both by the chain's largest sum
   const halo = Math.max(0, ...plan.nodes.map((n) => n.totalHaloPx));
-  let total = 0;
+  // several ports of one node (staining.cascade's H&E and refocused channels) are separate
+  // sources, written one after the other unless a later node reads both: the largest counts
+  const perNode = new Map<string, number>();
   for (const n of plan.nodes) {
     if (n.mode !== 'tiled') continue;
+    let bytes: number;
     if (n.together) {
       // every input channel read with its halo (clipped to the image), every output channel kept
       // for the band and the one below, and the op's float working copies of one piece (~12 bytes
@@ -109,9 +112,12 @@ export function streamBandBytes(plan: StreamPlan, rows: number): number {
       const { inChannels, outChannels } = n.together;
       const readRows = Math.min(n.height, rows + 2 * halo);
       const piece = Math.min(n.width, rows + 2 * halo) * readRows;
-      total += n.width * readRows * 4 * inChannels + 2 * n.width * rows * outChannels * bytesPerSample(n.dtype) + piece * (inChannels + outChannels) * 12;
-    } else total += (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
+      bytes = n.width * readRows * 4 * inChannels + 2 * n.width * rows * outChannels * bytesPerSample(n.dtype) + piece * (inChannels + outChannels) * 12;
+    } else bytes = (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
+    perNode.set(n.node, Math.max(perNode.get(n.node) ?? 0, bytes));
   }
+  let total = 0;
+  for (const b of perNode.values()) total += b;
   // outputs are written one after the other: the widest writer's bands count (a band of every channel when they are computed together)
   let writer = 0;
   for (const o of Object.values(plan.outputs)) writer = Math.max(writer, 2 * o.width * rows * bytesPerSample(o.dtype) * (o.channelsTogether ? o.sizeC : 1));

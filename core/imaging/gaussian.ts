@@ -1,4 +1,5 @@
 import { FocalError } from '../errors.js';
+import { GAUSSIAN_KERNELS_WASM_BASE64 } from './gaussian-kernels-wasm.js';
 
 export interface GaussianOptions {
   /** Kernel half-width in standard deviations: radius = floor(truncate·σ + 0.5) px (as SciPy / scikit-image). Default 4. */
@@ -42,10 +43,40 @@ export function gaussianKernel1d(sigmaPx: number, truncate = 4): Float64Array {
  * @param options `truncate` (default 4 σ).
  * @returns A new Float32Array of width × height pixels.
  * @throws FocalError `E_ARGUMENT` for bad dimensions, data length, σ or truncate.
+ * Runs the WebAssembly SIMD kernel (gaussian-kernels.wat) when the runtime validates it, else
+ * {@link gaussianBlur2dJs}; both give bitwise-identical results (same operations in the same order).
+ *
  * @example
  * const blurred = gaussianBlur2d(plane, 512, 512, 2, 2); // σ = 2 px
  */
 export function gaussianBlur2d(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, options: GaussianOptions = {}): Float32Array {
+  const { kx, ky } = blurKernels(data, width, height, sigmaXPx, sigmaYPx, options);
+  const kernels = gaussianWasm();
+  return (kernels && blurWasm(kernels, data, width, height, kx, ky)) ?? blurJs(data, width, height, kx, ky);
+}
+
+/**
+ * {@link gaussianBlur2d} in plain JavaScript: the reference the WebAssembly kernel is tested
+ * against bitwise, and the fallback where WebAssembly SIMD is unavailable or the plane's
+ * working buffers would pass {@link GAUSSIAN_WASM_MAX_BYTES}. Same parameters and result.
+ */
+export function gaussianBlur2dJs(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, options: GaussianOptions = {}): Float32Array {
+  const { kx, ky } = blurKernels(data, width, height, sigmaXPx, sigmaYPx, options);
+  return blurJs(data, width, height, kx, ky);
+}
+
+/**
+ * {@link gaussianBlur2d} on the WebAssembly SIMD kernel only.
+ * @returns The blurred plane, or null when WebAssembly SIMD is unavailable or the working
+ *   buffers would pass {@link GAUSSIAN_WASM_MAX_BYTES}.
+ */
+export function gaussianBlur2dWasm(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, options: GaussianOptions = {}): Float32Array | null {
+  const { kx, ky } = blurKernels(data, width, height, sigmaXPx, sigmaYPx, options);
+  const kernels = gaussianWasm();
+  return kernels && blurWasm(kernels, data, width, height, kx, ky);
+}
+
+function blurKernels(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, options: GaussianOptions): { kx: Float64Array; ky: Float64Array } {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new FocalError('E_ARGUMENT', `width and height must be positive integers, got ${width}×${height}`);
   }
@@ -53,6 +84,10 @@ export function gaussianBlur2d(data: ArrayLike<number>, width: number, height: n
   const truncate = options.truncate ?? 4;
   const kx = gaussianKernel1d(sigmaXPx, truncate);
   const ky = gaussianKernel1d(sigmaYPx, truncate);
+  return { kx, ky };
+}
+
+function blurJs(data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array): Float32Array {
   const rx = (kx.length - 1) / 2;
   const ry = (ky.length - 1) / 2;
 
@@ -87,6 +122,97 @@ export function gaussianBlur2d(data: ArrayLike<number>, width: number, height: n
       for (let x = 0; x < width; x++) acc[x] += w * tmp[src + x];
     }
     out.set(acc, y * width);
+  }
+  return out;
+}
+
+/**
+ * Largest wasm memory (bytes) {@link gaussianBlur2d} lays its working buffers out in: kernels, one
+ * padded input row, one output row and a ring of 2·ry + 1 horizontally blurred f64 rows (at most
+ * the plane's height), i.e. about (2·ry + 1) · width · 8 bytes. Beyond it (a plane some 15 million
+ * px wide at σ = 2) the JavaScript path runs instead.
+ */
+export const GAUSSIAN_WASM_MAX_BYTES = 2 ** 31;
+
+/** The parts of the WebAssembly API used here (the project's TypeScript lib has no WebAssembly types). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+interface GaussianKernels {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  hpass(row: number, width: number, rx: number, kx: number, nk: number, dst: number): void;
+  vpass(ptrs: number, nk: number, ky: number, dst: number, width: number): void;
+}
+
+/** This thread's instance of the kernels; null where WebAssembly SIMD does not validate. */
+let wasmKernels: GaussianKernels | null | undefined;
+
+function gaussianWasm(): GaussianKernels | null {
+  if (wasmKernels !== undefined) return wasmKernels;
+  wasmKernels = null;
+  try {
+    const bytes = Uint8Array.from(atob(GAUSSIAN_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (wasm && wasm.validate(bytes)) {
+      wasmKernels = new wasm.Instance(new wasm.Module(bytes), {}).exports as GaussianKernels;
+    }
+  } catch {
+    wasmKernels = null; // no WebAssembly (or SIMD) here: the JavaScript path runs
+  }
+  return wasmKernels;
+}
+
+type NumericTypedArray = Exclude<ArrayBufferView, DataView> & ArrayLike<number> & { subarray(begin: number, end: number): ArrayLike<number> };
+
+function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array): Float32Array | null {
+  const rx = (kx.length - 1) / 2;
+  const ry = (ky.length - 1) / 2;
+  const nky = ky.length;
+  const ringRows = Math.min(nky, height); // rows y − ry … y + ry, clamped, are distinct modulo this
+  const align = (n: number): number => Math.ceil(n / 16) * 16;
+  const kxOff = 0;
+  const kyOff = align(kxOff + kx.length * 8);
+  const ptrOff = align(kyOff + nky * 8);
+  const rowOff = align(ptrOff + nky * 4);
+  const outOff = align(rowOff + (width + 2 * rx) * 8);
+  const ringOff = align(outOff + width * 4);
+  const rowBytes = width * 8;
+  const end = ringOff + ringRows * rowBytes;
+  if (end > GAUSSIAN_WASM_MAX_BYTES) return null;
+  const have = m.memory.buffer.byteLength;
+  if (have < end) {
+    try {
+      m.memory.grow(Math.ceil((end - have) / 65536));
+    } catch {
+      return null; // the runtime refused the memory: the JavaScript path runs
+    }
+  }
+  const buf = m.memory.buffer;
+  const f64 = new Float64Array(buf);
+  const f32 = new Float32Array(buf, outOff, width);
+  const i32 = new Int32Array(buf, ptrOff, nky);
+  f64.set(kx, kxOff / 8);
+  f64.set(ky, kyOff / 8);
+  const typed = ArrayBuffer.isView(data) && !(data instanceof DataView) ? (data as NumericTypedArray) : null;
+  const rowIn = rowOff / 8 + rx;
+  const out = new Float32Array(width * height);
+  let next = 0; // next source row to blur horizontally
+  for (let y = 0; y < height; y++) {
+    for (const last = Math.min(height - 1, y + ry); next <= last; next++) {
+      const start = next * width;
+      if (typed) f64.set(typed.subarray(start, start + width), rowIn);
+      else for (let x = 0; x < width; x++) f64[rowIn + x] = data[start + x];
+      m.hpass(rowOff, width, rx, kxOff, kx.length, ringOff + (next % ringRows) * rowBytes);
+    }
+    for (let k = 0; k < nky; k++) {
+      const sy = Math.min(height - 1, Math.max(0, y + k - ry));
+      i32[k] = ringOff + (sy % ringRows) * rowBytes;
+    }
+    m.vpass(ptrOff, nky, kyOff, outOff, width);
+    out.set(f32, y * width);
   }
   return out;
 }

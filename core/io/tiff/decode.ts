@@ -348,7 +348,8 @@ async function decodeBlock(src: FileSource, page: TiffPage, type: SampleType, li
         // A stream cut short gives what it holds (checked against the size needed below), and
         // the output is capped, so a corrupt block cannot decode to gigabytes.
         const full = page.blockWidth * page.blockHeight * L.spb * sb;
-        out = inflateSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: full + (1 << 20) });
+        // chunkSize: the whole block in one output chunk (zlib's default of 16 KiB loops and concatenates)
+        out = inflateSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: full + (1 << 20), chunkSize: Math.max(1024, full + 64) });
       } else {
         const dec = await decoderFor(page.compression);
         out = await dec.decode(raw.buffer);

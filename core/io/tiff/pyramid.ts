@@ -235,7 +235,9 @@ export async function writePyramidalTiff(path: string, source: RegionSource, opt
               bytes = bytes.slice();
               for (let i = 0; i < bytes.length; i += bps) bytes.subarray(i, i + bps).reverse();
             }
-            return compress ? new Uint8Array(await deflate(bytes, { level: deflateLevel })) : bytes;
+            // one output chunk for the whole tile (deflate's bound): with zlib's default 16 KiB chunks a
+            // tile round-trips between the thread pool and this thread some 30 times, and is concatenated
+            return compress ? new Uint8Array(await deflate(bytes, { level: deflateLevel, chunkSize: bytes.byteLength + (bytes.byteLength >> 10) + 1024 })) : bytes;
           }),
         );
         let at = pos;

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleWat, GENERATED_PATH, loadWabt, renderWasmModule, repoRoot, WAT_PATH } from '../../scripts/make-gaussian-wasm.js';
-import { gaussianBlur2d, gaussianBlur2dJs, gaussianBlur2dWasm } from './gaussian.js';
+import { convertPlanes } from '../data/convert.js';
+import { gaussianBlur2d, gaussianBlur2dInteger, gaussianBlur2dJs, gaussianBlur2dWasm } from './gaussian.js';
 
 /** Deterministic pseudo-random values in [0, 1). */
 function uniform(n: number, seed: number): Float64Array {
@@ -56,6 +57,25 @@ describe('gaussianBlur2d on WebAssembly SIMD', () => {
       const js = gaussianBlur2dJs(data, w, h, sx, sy, opts);
       expectBitwiseEqual(gaussianBlur2dWasm(data, w, h, sx, sy, opts)!, js);
       expectBitwiseEqual(gaussianBlur2d(data, w, h, sx, sy, opts), js);
+    }
+  });
+
+  it.each(cases)('rounds to uint16 / uint8 as convertPlanes does, bitwise: %i×%i, σ = (%f, %f), truncate %s', (w, h, sx, sy, truncate) => {
+    const opts = truncate === undefined ? {} : { truncate };
+    const u = uniform(w * h, w * 104729 + h);
+    // beyond both types' ranges, negative, exact halves, and NaN / ±Infinity
+    const f32 = Float32Array.from(u, (v, i) => (i % 97 === 5 ? NaN : i % 89 === 3 ? Infinity : i % 83 === 2 ? -Infinity : i % 7 === 0 ? Math.round(v * 600) / 2 - 20 : (v - 0.2) * 80000));
+    const u16 = Uint16Array.from(u, (v) => Math.floor(v * 65536));
+    for (const data of [f32, u16]) {
+      for (const dtype of ['uint16', 'uint8'] as const) {
+        const want = convertPlanes([gaussianBlur2dJs(data, w, h, sx, sy, opts)], 'float32', dtype, { scale: 'none' })[0];
+        const got = gaussianBlur2dInteger(data, w, h, sx, sy, dtype, opts);
+        expect(got).toBeInstanceOf(dtype === 'uint16' ? Uint16Array : Uint8Array);
+        expect(got.length).toBe(want.length);
+        let first = -1;
+        for (let i = 0; i < got.length && first < 0; i++) if (got[i] !== want[i]) first = i;
+        expect(first, first < 0 ? '' : `${dtype}: first difference at ${first}: ${got[first]} vs ${want[first]}`).toBe(-1);
+      }
     }
   });
 

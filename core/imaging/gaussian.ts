@@ -1,4 +1,5 @@
 import { FocalError } from '../errors.js';
+import { convertPlanes } from '../data/convert.js';
 import { GAUSSIAN_KERNELS_WASM_BASE64 } from './gaussian-kernels-wasm.js';
 
 export interface GaussianOptions {
@@ -76,6 +77,22 @@ export function gaussianBlur2dWasm(data: ArrayLike<number>, width: number, heigh
   return kernels && blurWasm(kernels, data, width, height, kx, ky);
 }
 
+/**
+ * {@link gaussianBlur2d} rounded to an unsigned integer type in the same pass: the float32 result
+ * converted as `convertPlanes(…, 'float32', dtype, { scale: 'none' })` converts it (halves up,
+ * clamped to the type's range, NaN → 0), bitwise the same, without the float32 plane.
+ *
+ * @param dtype `uint16` or `uint8`.
+ * @returns A new Uint16Array / Uint8Array of width × height pixels.
+ * @throws FocalError `E_ARGUMENT` as gaussianBlur2d.
+ */
+export function gaussianBlur2dInteger<D extends 'uint8' | 'uint16'>(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, dtype: D, options: GaussianOptions = {}): D extends 'uint8' ? Uint8Array : Uint16Array {
+  const { kx, ky } = blurKernels(data, width, height, sigmaXPx, sigmaYPx, options);
+  const kernels = gaussianWasm();
+  const out = (kernels && blurWasm(kernels, data, width, height, kx, ky, dtype)) ?? convertPlanes([blurJs(data, width, height, kx, ky)], 'float32', dtype, { scale: 'none' })[0];
+  return out as D extends 'uint8' ? Uint8Array : Uint16Array;
+}
+
 function blurKernels(data: ArrayLike<number>, width: number, height: number, sigmaXPx: number, sigmaYPx: number, options: GaussianOptions): { kx: Float64Array; ky: Float64Array } {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new FocalError('E_ARGUMENT', `width and height must be positive integers, got ${width}×${height}`);
@@ -145,6 +162,7 @@ interface GaussianKernels {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   hpass(row: number, width: number, rx: number, kx: number, nk: number, dst: number): void;
   vpass(ptrs: number, nk: number, ky: number, dst: number, width: number): void;
+  vpassInt(ptrs: number, nk: number, ky: number, dst: number, width: number, bytes: number, hi: number): void;
 }
 
 /** This thread's instance of the kernels; null where WebAssembly SIMD does not validate. */
@@ -167,7 +185,9 @@ function gaussianWasm(): GaussianKernels | null {
 
 type NumericTypedArray = Exclude<ArrayBufferView, DataView> & ArrayLike<number> & { subarray(begin: number, end: number): ArrayLike<number> };
 
-function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array): Float32Array | null {
+function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array): Float32Array | null;
+function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array, dtype: 'float32' | 'uint16' | 'uint8'): Float32Array | Uint16Array | Uint8Array | null;
+function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array, dtype: 'float32' | 'uint16' | 'uint8' = 'float32'): Float32Array | Uint16Array | Uint8Array | null {
   const rx = (kx.length - 1) / 2;
   const ry = (ky.length - 1) / 2;
   const nky = ky.length;
@@ -192,13 +212,15 @@ function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, he
   }
   const buf = m.memory.buffer;
   const f64 = new Float64Array(buf);
-  const f32 = new Float32Array(buf, outOff, width);
+  const outRow = dtype === 'float32' ? new Float32Array(buf, outOff, width) : dtype === 'uint16' ? new Uint16Array(buf, outOff, width) : new Uint8Array(buf, outOff, width);
   const i32 = new Int32Array(buf, ptrOff, nky);
   f64.set(kx, kxOff / 8);
   f64.set(ky, kyOff / 8);
   const typed = ArrayBuffer.isView(data) && !(data instanceof DataView) ? (data as NumericTypedArray) : null;
   const rowIn = rowOff / 8 + rx;
-  const out = new Float32Array(width * height);
+  const out = dtype === 'float32' ? new Float32Array(width * height) : dtype === 'uint16' ? new Uint16Array(width * height) : new Uint8Array(width * height);
+  const bytes = dtype === 'uint16' ? 2 : 1;
+  const hi = dtype === 'uint16' ? 65535 : 255;
   let next = 0; // next source row to blur horizontally
   for (let y = 0; y < height; y++) {
     for (const last = Math.min(height - 1, y + ry); next <= last; next++) {
@@ -211,8 +233,9 @@ function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, he
       const sy = Math.min(height - 1, Math.max(0, y + k - ry));
       i32[k] = ringOff + (sy % ringRows) * rowBytes;
     }
-    m.vpass(ptrOff, nky, kyOff, outOff, width);
-    out.set(f32, y * width);
+    if (dtype === 'float32') m.vpass(ptrOff, nky, kyOff, outOff, width);
+    else m.vpassInt(ptrOff, nky, kyOff, outOff, width, bytes, hi);
+    out.set(outRow, y * width);
   }
   return out;
 }

@@ -88,6 +88,17 @@ describe('gaussianBlur2d on WebAssembly SIMD', () => {
     expectBitwiseEqual(gaussianBlur2dWasm(f64, w, h, 2, 1.5)!, gaussianBlur2dJs(f64, w, h, 2, 1.5));
   });
 
+  it('runs a plane whose row ring passes the kept 64 MiB, then small planes again', () => {
+    const w = 500_000; // 17 rows × 500 000 px × 8 bytes = 68 MB of ring
+    const h = 17;
+    const big = gaussianBlur2dInteger(new Uint16Array(w * h).fill(777), w, h, 2, 2, 'uint16');
+    let bad = 0;
+    for (let i = 0; i < big.length; i++) if (big[i] !== 777) bad++;
+    expect(bad).toBe(0);
+    const data = Uint16Array.from(uniform(40 * 30, 11), (v) => v * 65535);
+    expectBitwiseEqual(gaussianBlur2dWasm(data, 40, 30, 2, 2)!, gaussianBlur2dJs(data, 40, 30, 2, 2));
+  });
+
   it('keeps a constant image constant and validates its arguments like the reference', () => {
     expect([...gaussianBlur2dWasm(new Uint16Array(9 * 4).fill(1234), 9, 4, 2, 2)!]).toEqual(new Array(36).fill(1234));
     expect(() => gaussianBlur2dWasm(new Uint16Array(8), 3, 2, 1, 1)).toThrow(/expected 3×2 = 6/);

@@ -34,7 +34,10 @@ export function gaussianKernel1d(sigmaPx: number, truncate = 4): Float64Array {
  * separable, a horizontal pass with σx then a vertical pass with σy, each a sampled
  * normalised Gaussian truncated at `truncate`·σ. Pixels beyond the edge take the value
  * of the nearest edge pixel, so a constant image stays constant. Accumulation is in
- * float64; the result is float32 (callers round and clamp for integer types).
+ * float64; the result is float32 ({@link gaussianBlur2dInteger} rounds to uint8 / uint16 in
+ * the same pass). Runs the WebAssembly SIMD kernel (gaussian-kernels.wat) when the runtime
+ * validates it, else {@link gaussianBlur2dJs}; both give bitwise-identical results (the same
+ * operations in the same order).
  *
  * @param data Row-major plane of width × height pixels (any numeric array; not modified).
  * @param width Plane width, px.
@@ -44,9 +47,6 @@ export function gaussianKernel1d(sigmaPx: number, truncate = 4): Float64Array {
  * @param options `truncate` (default 4 σ).
  * @returns A new Float32Array of width × height pixels.
  * @throws FocalError `E_ARGUMENT` for bad dimensions, data length, σ or truncate.
- * Runs the WebAssembly SIMD kernel (gaussian-kernels.wat) when the runtime validates it, else
- * {@link gaussianBlur2dJs}; both give bitwise-identical results (same operations in the same order).
- *
  * @example
  * const blurred = gaussianBlur2d(plane, 512, 512, 2, 2); // σ = 2 px
  */
@@ -165,21 +165,31 @@ interface GaussianKernels {
   vpassInt(ptrs: number, nk: number, ky: number, dst: number, width: number, bytes: number, hi: number): void;
 }
 
-/** This thread's instance of the kernels; null where WebAssembly SIMD does not validate. */
-let wasmKernels: GaussianKernels | null | undefined;
+/** The compiled kernels (null where WebAssembly SIMD does not validate) and this thread's instance of them. */
+let wasmModule: { api: WasmApi; module: object } | null | undefined;
+let wasmKernels: GaussianKernels | undefined;
+
+/**
+ * Wasm memory an instance keeps between calls. Memory cannot shrink, so an instance that grew
+ * beyond this for a very wide plane is dropped after its call (the next call instantiates the
+ * compiled module again, ~no cost).
+ */
+const KEEP_BYTES = 64 * 2 ** 20;
 
 function gaussianWasm(): GaussianKernels | null {
-  if (wasmKernels !== undefined) return wasmKernels;
-  wasmKernels = null;
-  try {
-    const bytes = Uint8Array.from(atob(GAUSSIAN_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm && wasm.validate(bytes)) {
-      wasmKernels = new wasm.Instance(new wasm.Module(bytes), {}).exports as GaussianKernels;
+  if (wasmKernels) return wasmKernels;
+  if (wasmModule === undefined) {
+    wasmModule = null;
+    try {
+      const bytes = Uint8Array.from(atob(GAUSSIAN_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+      const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+      if (api && api.validate(bytes)) wasmModule = { api, module: new api.Module(bytes) };
+    } catch {
+      wasmModule = null; // no WebAssembly (or SIMD) here: the JavaScript path runs
     }
-  } catch {
-    wasmKernels = null; // no WebAssembly (or SIMD) here: the JavaScript path runs
   }
+  if (!wasmModule) return null;
+  wasmKernels = new wasmModule.api.Instance(wasmModule.module, {}).exports as GaussianKernels;
   return wasmKernels;
 }
 
@@ -237,5 +247,6 @@ function blurWasm(m: GaussianKernels, data: ArrayLike<number>, width: number, he
     else m.vpassInt(ptrOff, nky, kyOff, outOff, width, bytes, hi);
     out.set(outRow, y * width);
   }
+  if (buf.byteLength > KEEP_BYTES) wasmKernels = undefined;
   return out;
 }

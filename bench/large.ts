@@ -106,11 +106,14 @@ function tifffileLevels(path: string): string {
   return execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim();
 }
 
-/** Issue 21's goal for the streamed pipeline: within 2× of vips's time, at most its peak RSS + 512 MB. */
-function goalLine(r: { focal: Timed; vips: Timed }): string {
-  const ratio = r.focal.seconds / r.vips.seconds;
-  const limit = r.vips.peakMiB + 512;
-  return `Goal (issue 21) for Gaussian → pyramid: time within 2× of vips: ${ratio.toFixed(2)}× (${ratio <= 2 ? 'met' : 'not met'}); peak RSS at most vips + 512 MiB = ${limit.toFixed(0)} MiB: ${r.focal.peakMiB.toFixed(0)} MiB (${r.focal.peakMiB <= limit ? 'met' : 'not met'}). Focal runs the Gaussian's tiles on the worker pool (${availableParallelism()} threads, core's gaussianBlur2d in each); vips uses every core too.`;
+/** Issue 21's goal for the streamed pipeline: within 2× of vips's time, at most its peak RSS + 512 MB; judged for both Focal modes. */
+function goalLine(pool: { focal: Timed; vips: Timed }, oneThread: { focal: Timed }): string {
+  const limit = pool.vips.peakMiB + 512;
+  const judge = (what: string, t: Timed): string => {
+    const ratio = t.seconds / pool.vips.seconds;
+    return `${what}: ${ratio.toFixed(2)}× vips's time (${ratio <= 2 ? 'met' : 'not met'}), ${t.peakMiB.toFixed(0)} MiB peak RSS (${t.peakMiB <= limit ? 'met' : 'not met'})`;
+  };
+  return `Goal (issue 21) for Gaussian → pyramid: time within 2× of vips, peak RSS at most vips + 512 MiB = ${limit.toFixed(0)} MiB. ${judge('Tiles on one thread (what `focal run` does when it streams a slide)', oneThread.focal)}; ${judge(`tiles on the worker pool (${availableParallelism()} threads)`, pool.focal)}. Focal's Gaussian is core's gaussianBlur2d (its WebAssembly SIMD kernel); vips uses every core.`;
 }
 
 export async function runLargeBench(args = benchArgs(), docsPath?: string): Promise<string> {
@@ -159,7 +162,7 @@ export async function runLargeBench(args = benchArgs(), docsPath?: string): Prom
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...table,
       '',
-      goalLine(streamed),
+      goalLine(streamed, oneThread),
       '',
       `Worker pool against one thread (Gaussian → pyramid): ${streamed.focal.seconds.toFixed(1)} s against ${oneThread.focal.seconds.toFixed(1)} s wall (${(oneThread.focal.seconds / streamed.focal.seconds).toFixed(2)}× speed-up), ${streamed.focal.cpuSeconds.toFixed(1)} s against ${oneThread.focal.cpuSeconds.toFixed(1)} s CPU, ${streamed.focal.peakMiB.toFixed(0)} against ${oneThread.focal.peakMiB.toFixed(0)} MiB peak RSS. On a machine whose cores are busy with other jobs the workers cannot get more CPU than the one thread did, so there only the CPU-time overhead of the workers shows.`,
       '',

@@ -8,6 +8,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { prestartRunThread } from './run-host.js';
 
 export type { GlobalOptions } from './command-options.js';
 
@@ -19,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
 const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invokedPath === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
-  if (argv[0] === 'run' && !argv.includes('--help') && !argv.includes('-h')) (await import('./run-host.js')).prestartRunThread();
+  if (argv[0] === 'run' && !argv.includes('--help') && !argv.includes('-h')) prestartRunThread();
   const { endQuietlyWhenOutputCloses } = await import('./output.js');
   endQuietlyWhenOutputCloses();
   main(argv).then((code) => {

@@ -3968,6 +3968,14 @@ export const builtinManifests: PluginManifest[] = [
               "minimum": 1,
               "maximum": 6
             },
+            "tiles": {
+              "default": 40,
+              "flags": "--tiles <n>",
+              "description": "simulated he-gland tiles of 9 patches each (default 40); the last round(15 %) are the validation split (40 → 34 + 6)",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            },
             "batch": {
               "default": 8,
               "flags": "--batch <n>",

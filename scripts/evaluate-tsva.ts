@@ -1,23 +1,28 @@
 /**
  * TSVA evaluation (issue 18; the paper's Tables II and III on simulated data):
  *   node dist/scripts/evaluate-tsva.js [--tsva models/tsva-demo] [--unet models/tsva-unet-baseline-demo]
- *     [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs]
+ *     [--prev-tsva <dir> --prev-unet <dir>] [--rl-iterations 3] [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs]
  * PSNR (RGB, data range 1 ≡ 255 on 8-bit) and SSIM (mean over R, G, B) per signed ΔD for the
  * input Y1, the U-Net baseline (Y1) and TSVA (Y1 + Y2) on Dataset 1 (he-gland, held-out tiles)
  * and Dataset 2 (he-skin, never trained on), under the paper's Gaussian ΔD protocol and a
  * uniform sweep; paired TSVA − U-Net differences with bootstrap 95 % intervals; cell counts
  * (the paper's four ImageJ steps through the cellcount plugin) on 128 px tiles of the sweep;
  * figures (PSNR vs ΔD, examples with error maps). Writes <out>/evaluation.md, evaluation.json, img/.
- * Reached from scripts/ (the top floor): plugins/tsva never imports the cellcount plugin.
+ * Classical reference: Richardson–Lucy on Y1 with the true PSF (Born & Wolf at Y1's defocus from
+ * the in-focus plane, per colour at its wavelength; the deconvolution plugin's `richardsonLucy`).
+ * `--prev-tsva/--prev-unet`: a second pair (e.g. the previously shipped models), compared with
+ * the first, paired, per test set.
+ * Reached from scripts/ (the top floor): plugins/tsva never imports the cellcount or deconvolution plugin.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createStack, loadTf, loadTfjsModel, pairedDifference, psnr, runOp, ssim, writePng, type Stack, type Table } from '../core/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, createStack, loadTf, loadTfjsModel, pairedDifference, psnr, runOp, ssim, writePng, type Stack, type Table } from '../core/index.js';
 import { cellcountPlugin } from '../plugins/index.js';
+import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
 import { SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
-import type { TsvaPatch } from '../plugins/tsva/simulate.js';
+import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,12 +30,17 @@ function arg(name: string, fallback: string): string {
 }
 const ckpt = arg('ckpt', '/work/ckpt/tsva');
 const outDir = arg('out', 'plugins/tsva/docs');
-const methods = { tsva: arg('tsva', 'models/tsva-demo'), unet: arg('unet', 'models/tsva-unet-baseline-demo') };
+const rlIterations = Number(arg('rl-iterations', '3'));
+if (!Number.isInteger(rlIterations) || rlIterations < 1) throw new Error(`--rl-iterations: must be a positive integer, got ${arg('rl-iterations', '')}`);
+const methods: Record<string, string> = { tsva: arg('tsva', 'models/tsva-demo'), unet: arg('unet', 'models/tsva-unet-baseline-demo') };
+const prev = { tsva: arg('prev-tsva', ''), unet: arg('prev-unet', '') };
+if ((prev.tsva === '') !== (prev.unet === '')) throw new Error('--prev-tsva and --prev-unet go together');
+if (prev.tsva !== '') Object.assign(methods, { prevTsva: prev.tsva, prevUnet: prev.unet });
 
 const { tf } = await loadTf();
 type Model = Awaited<ReturnType<typeof loadTfjsModel>>;
-const models: Record<'tsva' | 'unet', { model: Model; arch: 'tsva' | 'unet' }> = {} as never;
-for (const [k, dir] of Object.entries(methods) as ['tsva' | 'unet', string][]) {
+const models: Record<string, { model: Model; arch: 'tsva' | 'unet' }> = {};
+for (const [k, dir] of Object.entries(methods)) {
   const { pkg, meta } = await loadTsvaPackage(dir);
   models[k] = { model: await loadTfjsModel(pkg, tf as never), arch: meta.arch };
 }
@@ -53,6 +63,20 @@ async function predict(m: { model: Model; arch: 'tsva' | 'unet' }, patches: Tsva
   return out;
 }
 
+/** Richardson–Lucy on Y1 with the true PSF: Born & Wolf at Y1's defocus (ΔD ± s) from the in-focus plane, per colour. */
+function rlOnY1(p: TsvaPatch, P: number): Float32Array {
+  const defocusUm = Math.abs(p.deltaDUm + p.y1OffsetUm);
+  const out = new Float32Array(P * P * 3);
+  for (let c = 0; c < 3; c++) {
+    const optics = { na: DEFAULT_OPTICS.na, refractiveIndex: DEFAULT_OPTICS.refractiveIndex, wavelengthUm: DEFAULT_OPTICS.wavelengthsUm[c], pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm };
+    const size = 2 * Math.min((P - 2) / 2, bornWolfHalfSizePx({ ...optics, maxDefocusUm: defocusUm })) + 1;
+    const psf = bornWolfPsf({ ...optics, defocusUm, sizePx: size, oversampling: 2 });
+    const { image } = richardsonLucy(channel(p.y1, c), { width: P, height: P }, psf, { width: size, height: size }, { iterations: rlIterations });
+    for (let i = 0; i < P * P; i++) out[i * 3 + c] = Math.min(1, Math.max(0, image[i]));
+  }
+  return out;
+}
+
 function channel(hwc: Float32Array, c: number): Float32Array {
   const n = hwc.length / 3;
   const p = new Float32Array(n);
@@ -63,12 +87,15 @@ const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduc
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
-interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: { mean: number; lo: number; hi: number } }
-const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; ssim: Record<string, number>; diff: { mean: number; lo: number; hi: number }; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
+type Diff = { mean: number; lo: number; hi: number };
+interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff } }
+const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
+const pairDiff = (a: number[], b: number[]): Diff => (a.length > 1 ? pairedDifference(a, b, { seed: 1 }) : { mean: a[0] - b[0], lo: NaN, hi: NaN });
 for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
   const patches = await datasetFromRecipe(join(ckpt, 'data', name), recipe);
   const P = recipe.patchPx;
-  const outputs: Record<string, Float32Array[]> = { y1: patches.map((p) => p.y1), unet: await predict(models.unet, patches, P), tsva: await predict(models.tsva, patches, P) };
+  const outputs: Record<string, Float32Array[]> = { y1: patches.map((p) => p.y1), rl: patches.map((p) => rlOnY1(p, P)) };
+  for (const k of Object.keys(models)) outputs[k] = await predict(models[k], patches, P);
   const score = (k: string) => patches.map((p, i) => psnr(outputs[k][i], p.x, { dataRange: 1 }));
   const scoreS = (k: string) => patches.map((p, i) => ssimRgb(outputs[k][i], p.x, P));
   const ps = Object.fromEntries(Object.keys(outputs).map((k) => [k, score(k)]));
@@ -78,20 +105,22 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
     const idx = patches.map((p, i) => (p.deltaDUm === d ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) continue;
     const pick = (a: number[]) => idx.map((i) => a[i]);
-    const diff = idx.length > 1 ? pairedDifference(pick(ps.tsva), pick(ps.unet), { seed: 1 }) : { mean: ps.tsva[idx[0]] - ps.unet[idx[0]], lo: NaN, hi: NaN, n: 1 };
+    const diff = pairDiff(pick(ps.tsva), pick(ps.unet));
     rows.push({
       deltaDUm: d, n: idx.length,
       psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, [mean(pick(ps[k])), sd(pick(ps[k]))]])) as Row['psnr'],
       ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(pick(ss[k]))])),
       diff,
+      ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(pick(ps.tsva), pick(ps.prevTsva)), unet: pairDiff(pick(ps.unet), pick(ps.prevUnet)) } } : {}),
     });
   }
   results[name] = {
     rows,
-    overall: { psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, mean(ps[k])])), ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairedDifference(ps.tsva, ps.unet, { seed: 1 }), n: patches.length },
+    overall: { psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, mean(ps[k])])), ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairedDifference(ps.tsva, ps.unet, { seed: 1 }), n: patches.length,
+      ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(ps.tsva, ps.prevTsva), unet: pairDiff(ps.unet, ps.prevUnet) } } : {}) },
     outputs, patches,
   };
-  console.log(`${name}: ${patches.length} patches, PSNR Y1 ${mean(ps.y1).toFixed(2)}, U-Net ${mean(ps.unet).toFixed(2)}, TSVA ${mean(ps.tsva).toFixed(2)} dB`);
+  console.log(`${name}: ${patches.length} patches, PSNR Y1 ${mean(ps.y1).toFixed(2)}, RL ${mean(ps.rl).toFixed(2)}, U-Net ${mean(ps.unet).toFixed(2)}, TSVA ${mean(ps.tsva).toFixed(2)} dB`);
 }
 
 // ---- cell counts (Table II): the four ImageJ steps on 128 px tiles (2 × 2 patches) of the sweep sets
@@ -114,7 +143,7 @@ function assemble(list: Float32Array[], P: number): Float32Array {
   });
   return out;
 }
-const counts: Record<string, { deltaDUm: number; gt: number; tsva: number; unet: number; y1: number }[]> = {};
+const counts: Record<string, { deltaDUm: number; gt: number; tsva: number; unet: number; y1: number; rl: number }[]> = {};
 for (const name of ['d1-sweep', 'd2-sweep']) {
   const r = results[name];
   const P = TEST_RECIPES[name].patchPx;
@@ -131,6 +160,7 @@ for (const name of ['d1-sweep', 'd2-sweep']) {
         tsva: await countCells(get('tsva'), 2 * P, 2 * P),
         unet: await countCells(get('unet'), 2 * P, 2 * P),
         y1: await countCells(get('y1'), 2 * P, 2 * P),
+        rl: await countCells(get('rl'), 2 * P, 2 * P),
       });
     }
   }
@@ -145,7 +175,7 @@ function svgCurves(): string {
   const sets = [['d1-sweep', 'Dataset 1 (he-gland), uniform sweep'], ['d2-sweep', 'Dataset 2 (he-skin, unseen), uniform sweep']];
   const all = sets.flatMap(([n]) => results[n].rows.flatMap((r) => Object.values(r.psnr).map((v) => v[0])));
   const lo = Math.floor(Math.min(...all)) - 1, hi = Math.ceil(Math.max(...all)) + 1;
-  const colours: Record<string, string> = { y1: '#999999', unet: '#1f77b4', tsva: '#d62728' };
+  const colours: Record<string, string> = { y1: '#999999', rl: '#2ca02c', unet: '#1f77b4', tsva: '#d62728' };
   sets.forEach(([n, title], s) => {
     const ox = x0 + s * (pw + 80);
     const X = (d: number) => ox + ((d + 3) / 6) * pw;
@@ -154,12 +184,12 @@ function svgCurves(): string {
     for (let d = -3; d <= 3; d++) parts.push(`<text x="${X(d) - 6}" y="${y0 + ph + 14}">${d}</text>`);
     for (let v = lo; v <= hi; v += 2) parts.push(`<text x="${ox - 28}" y="${Y(v) + 4}">${v}</text>`);
     parts.push(`<text x="${ox + pw / 2 - 30}" y="${y0 + ph + 30}">ΔD (µm)</text>`);
-    for (const k of ['y1', 'unet', 'tsva']) {
+    for (const k of ['y1', 'rl', 'unet', 'tsva']) {
       const pts = results[n].rows.map((r) => `${X(r.deltaDUm).toFixed(1)},${Y(r.psnr[k][0]).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${pts}" fill="none" stroke="${colours[k]}" stroke-width="2"/>`);
     }
   });
-  parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 100}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 210}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 340}" y="${H - 4}">PSNR (dB)</text></svg>`);
+  parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 95}" y="${H - 4}" fill="#2ca02c">— RL (Y1, true PSF)</text><text x="${x0 + 215}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 320}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 440}" y="${H - 4}">PSNR (dB)</text></svg>`);
   return parts.join('\n');
 }
 await writeFile(join(outDir, 'img', 'psnr-vs-deltad.svg'), svgCurves());
@@ -184,27 +214,37 @@ for (const name of ['d1-sweep', 'd2-sweep']) {
 
 // ---- report
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`node dist/scripts/evaluate-tsva.js --tsva ${methods.tsva} --unet ${methods.unet}\`. PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B.`, ''];
+const command = `node dist/scripts/evaluate-tsva.js ${process.argv.slice(2).join(' ')}`.trim();
+const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
 const label: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
 for (const [name, r] of Object.entries(results)) {
-  lines.push(`## ${label[name]}`, '', '| ΔD (µm) | n | Y1 | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|');
-  for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${f(row.psnr.y1[0])} ± ${f(row.psnr.y1[1])} | ${f(row.psnr.unet[0])} ± ${f(row.psnr.unet[1])} | ${f(row.psnr.tsva[0])} ± ${f(row.psnr.tsva[1])} | ${f(row.diff.mean)} [${f(row.diff.lo)}, ${f(row.diff.hi)}] | ${f(row.ssim.y1, 3)} / ${f(row.ssim.unet, 3)} / ${f(row.ssim.tsva, 3)} |`);
+  lines.push(`## ${label[name]}`, '', '| ΔD (µm) | n | Y1 | RL | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|---|');
+  for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${f(row.psnr.y1[0])} ± ${f(row.psnr.y1[1])} | ${f(row.psnr.rl[0])} | ${f(row.psnr.unet[0])} ± ${f(row.psnr.unet[1])} | ${f(row.psnr.tsva[0])} ± ${f(row.psnr.tsva[1])} | ${f(row.diff.mean)} [${f(row.diff.lo)}, ${f(row.diff.hi)}] | ${f(row.ssim.y1, 3)} / ${f(row.ssim.unet, 3)} / ${f(row.ssim.tsva, 3)} |`);
   const o = r.overall;
-  lines.push(`| **all** | ${o.n} | ${f(o.psnr.y1)} | ${f(o.psnr.unet)} | ${f(o.psnr.tsva)} | **${f(o.diff.mean)} [${f(o.diff.lo)}, ${f(o.diff.hi)}]** | ${f(o.ssim.y1, 3)} / ${f(o.ssim.unet, 3)} / ${f(o.ssim.tsva, 3)} |`, '');
+  lines.push(`| **all** | ${o.n} | ${f(o.psnr.y1)} | ${f(o.psnr.rl)} | ${f(o.psnr.unet)} | ${f(o.psnr.tsva)} | **${f(o.diff.mean)} [${f(o.diff.lo)}, ${f(o.diff.hi)}]** | ${f(o.ssim.y1, 3)} / ${f(o.ssim.unet, 3)} / ${f(o.ssim.tsva, 3)} |`, '');
 }
-lines.push('## Cell counts (Table II): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px (≈ 16 µm²), on 128 px tiles of the sweep sets', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 |', '|---|---|---|---|---|---|---|');
+if (prev.tsva !== '') {
+  lines.push(`## These models vs the previous pair (TSVA ${prev.tsva}, U-Net ${prev.unet})`, '', 'PSNR (dB), all patches of each set; Δ paired, 95 % bootstrap interval; worst ΔD = the ΔD with the lowest mean Δ.', '', '| set | prev TSVA | TSVA | Δ TSVA − prev [95 % CI] | worst ΔD of TSVA − prev | prev U-Net | U-Net | Δ U-Net − prev [95 % CI] |', '|---|---|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(results)) {
+    const o = r.overall;
+    const worst = r.rows.reduce((a, b) => (b.diffPrev!.tsva.mean < a.diffPrev!.tsva.mean ? b : a));
+    lines.push(`| ${name} | ${f(o.psnr.prevTsva)} | ${f(o.psnr.tsva)} | ${f(o.diffPrev!.tsva.mean)} [${f(o.diffPrev!.tsva.lo)}, ${f(o.diffPrev!.tsva.hi)}] | ${worst.deltaDUm} µm: ${f(worst.diffPrev!.tsva.mean)} | ${f(o.psnr.prevUnet)} | ${f(o.psnr.unet)} | ${f(o.diffPrev!.unet.mean)} [${f(o.diffPrev!.unet.lo)}, ${f(o.diffPrev!.unet.hi)}] |`);
+  }
+  lines.push('');
+}
+lines.push('## Cell counts (Table II): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px (≈ 16 µm²), on 128 px tiles of the sweep sets', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 | RL |', '|---|---|---|---|---|---|---|---|');
 const countSummary: Record<string, unknown> = {};
 for (const [name, rows] of Object.entries(counts)) {
   for (const d of SWEEP_UM) {
     const rs = rows.filter((r) => r.deltaDUm === d);
-    if (rs.length) lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} |`);
+    if (rs.length) lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} | ${f(mean(rs.map((r) => r.rl)))} |`);
   }
   const gt = mean(rows.map((r) => r.gt));
-  const s = { gt, tsva: mean(rows.map((r) => r.tsva)), unet: mean(rows.map((r) => r.unet)), y1: mean(rows.map((r) => r.y1)), absErrTsva: mean(rows.map((r) => Math.abs(r.tsva - r.gt))), absErrUnet: mean(rows.map((r) => Math.abs(r.unet - r.gt))) };
+  const s = { gt, tsva: mean(rows.map((r) => r.tsva)), unet: mean(rows.map((r) => r.unet)), y1: mean(rows.map((r) => r.y1)), rl: mean(rows.map((r) => r.rl)), absErrTsva: mean(rows.map((r) => Math.abs(r.tsva - r.gt))), absErrUnet: mean(rows.map((r) => Math.abs(r.unet - r.gt))) };
   countSummary[name] = s;
-  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | **${f(s.tsva)}** (${f((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${f(s.absErrTsva)}) | **${f(s.unet)}** (${f((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${f(s.absErrUnet)}) | ${f(s.y1)} |`);
+  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | **${f(s.tsva)}** (${f((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${f(s.absErrTsva)}) | **${f(s.unet)}** (${f((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${f(s.absErrUnet)}) | ${f(s.y1)} | ${f(s.rl)} |`);
 }
-lines.push('', 'Figures: img/psnr-vs-deltad.svg (PSNR vs ΔD, both methods, both datasets); img/examples-d1-sweep.png, img/examples-d2-sweep.png (rows ΔD = −2, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
+lines.push('', 'Figures: img/psnr-vs-deltad.svg (PSNR vs ΔD: Y1, RL, U-Net, TSVA, both datasets); img/examples-d1-sweep.png, img/examples-d2-sweep.png (rows ΔD = −2, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
 await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));
 await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows: v.rows, overall: v.overall }])), counts, countSummary }, null, 1));
 console.log(lines.join('\n'));

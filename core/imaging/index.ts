@@ -11,7 +11,7 @@
  * - regions and intensities: flood fill from the border, standardisation.
  */
 export { assertParamAllocation, paramAllocationBudget } from './budget.js';
-export { gaussianBlur2d, gaussianKernel1d, type GaussianOptions } from './gaussian.js';
+export { gaussianBlur2d, gaussianBlur2dInteger, gaussianBlur2dJs, gaussianBlur2dWasm, gaussianKernel1d, GAUSSIAN_WASM_MAX_BYTES, type GaussianOptions } from './gaussian.js';
 export {
   psnr, mse, rmse, mae, pearson, berhu, cropBorder, resolveDataRange, standardDeviation,
   range as valueRange, assertNoNaN,

@@ -239,6 +239,7 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
     for (let ty = region.y; ty < region.y + region.h; ty += tileSize) {
       for (let tx = region.x; tx < region.x + region.w; tx += tileSize) tiles.push({ tx, ty });
     }
+    const spares: (PixelArray | undefined)[] = [];
     const one = async ({ tx, ty }: { tx: number; ty: number }, s: AbortSignal): Promise<void> => {
       throwIfAborted(s);
       const tw = Math.min(tileSize, region.x + region.w - tx);
@@ -250,8 +251,12 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
       const py1 = Math.min(y1, ty + th + halo);
       const pw = px1 - px0;
       const ph = py1 - py0;
-      const pieces = srcs.map((src) => {
-        const piece = allocate(input.dtype, pw * ph);
+      // on this thread the pieces run one after another, so one buffer per channel serves them all
+      // (a fresh one per piece costs its page faults); a piece sent to a worker is moved there, so it is new
+      const pieces = srcs.map((src, k) => {
+        const spare = spares[k];
+        const piece = !workers && spare && spare.length === pw * ph ? spare : allocate(input.dtype, pw * ph);
+        if (!workers) spares[k] = piece;
         for (let y = 0; y < ph; y++) {
           const from = (py0 - y0 + y) * W + (px0 - x0);
           piece.set(src.subarray(from, from + pw), y * pw);

@@ -2,9 +2,9 @@
  * The thread side of runIsolated (isolated-run.ts): builds the runner with the host module,
  * runs the request, and sends events, log records, file writes and the outcome back. A
  * `cancel` message aborts the run's signal; the caller terminates the thread if that is not
- * enough.
+ * enough. It imports nothing heavy itself (the host module brings reflect-metadata, core and
+ * its plugins), so that a prestarted thread reaches its host module's preload at once.
  */
-import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogRecord } from './logger.js';
 import type { IsolatedRunHost, IsolatedRunMessage, IsolatedRunPreload, IsolatedRunStart } from './isolated-run.js';

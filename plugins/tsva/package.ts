@@ -37,11 +37,14 @@ export interface SaveTsvaPackageOptions {
   trainPatches: number;
   valPatches: number;
   command: string;
+  /** The training data's recipe (default the demo's TRAIN_RECIPE). */
+  recipe?: typeof TRAIN_RECIPE;
 }
 
 export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
+  const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
-    arch: o.arch, net: o.net, trainingFamilies: [TRAIN_RECIPE.family], protocol: DEFAULT_PROTOCOL, optics: DEFAULT_OPTICS, patchPx: TRAIN_RECIPE.patchPx,
+    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
     batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, history: o.history,
   };
   const m = 2 ** o.net.levels;
@@ -65,7 +68,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       tilePx: 128,
       haloPx: 32,
       multipleOf: m,
-      training: { command: o.command, data: `simulated ${TRAIN_RECIPE.family} (${JSON.stringify(TRAIN_RECIPE)})`, iterations: o.iterations, date: new Date().toISOString().slice(0, 10) },
+      training: { command: o.command, data: `simulated ${recipe.family} (${JSON.stringify(recipe)})`, iterations: o.iterations, date: new Date().toISOString().slice(0, 10) },
       extra: { tsva: meta },
     },
   });

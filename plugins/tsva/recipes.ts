@@ -12,6 +12,10 @@ export const PATCH_PX = 64;
 /** Training + validation tiles of Dataset 1; the last VAL_TILES tiles are the validation split (≈ 15 %). */
 export const TRAIN_RECIPE: Recipe = { family: 'he-gland', tiles: 40, patchPx: PATCH_PX, patchesPerSide: 3, seed: 101 };
 export const VAL_TILES = 6;
+/** Validation tiles of a training set of `tiles` tiles: ≈ 15 % (40 → 6), at least 1, leaving at least 1 for training. */
+export function valTilesOf(tiles: number): number {
+  return Math.min(tiles - 1, Math.max(1, Math.round(0.15 * tiles)));
+}
 
 /** Test sets: the paper's Gaussian ΔD protocol, and a uniform sweep −3…+3 µm (every patch at every ΔD). */
 export const SWEEP_UM = [-3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3];

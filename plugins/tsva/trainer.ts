@@ -20,6 +20,7 @@ export const tsvaTrainOptions = z.object({
   data: flag(z.string().optional(), '--data <dir>', 'cache of the simulated training data (default <out>/data; reused when its recipe matches)'),
   base: flag(positiveInt().max(128, { error: 'must be ≤ 128' }).default(8), '--base <c>', 'channels of the first level (default 8; paper reading 64)'),
   levels: flag(positiveInt().max(6, { error: 'must be ≤ 6' }).default(3), '--levels <n>', 'pooling levels (default 3; paper reading 4)'),
+  tiles: flag(positiveInt().max(1000, { error: 'must be ≤ 1000' }).default(40), '--tiles <n>', "simulated he-gland tiles of 9 patches each (default 40); the last round(15 %) are the validation split (40 → 34 + 6)"),
   batch: flag(positiveInt().default(8), '--batch <n>', 'batch size (default 8; paper 20)'),
   learningRate: flag(z.coerce.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' }).default(5e-4), '--learning-rate <rate>', "Adam's learning rate (paper and default 5e-4)"),
   iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations to reach, including those of a resumed run (default 100000; --minutes usually stops first)'),
@@ -32,14 +33,15 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, TRAIN_RECIPE, VAL_TILES, datasetFromRecipe, TsvaNetSchema, saveTsvaPackage, trainTsvaModel } = {
+  const { loadTf, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/index.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
   const out = resolve(o.out);
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const patches = await datasetFromRecipe(dataBase, TRAIN_RECIPE, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n}`); });
-  const firstVal = TRAIN_RECIPE.tiles - VAL_TILES;
+  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles };
+  const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
+  const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);
   const val = patches.filter((p) => p.tile >= firstVal);
   if (trainSet.length === 0 || val.length === 0) throw new FocalError('E_ARGUMENT', `data: ${dataBase} gives ${trainSet.length} training and ${val.length} validation patches`, { field: 'data', file: dataBase });
@@ -47,7 +49,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const { tf, backend } = await loadTf();
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {
-    arch: o.arch, net, train: trainSet, val, patchPx: TRAIN_RECIPE.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
+    arch: o.arch, net, train: trainSet, val, patchPx: recipe.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
     validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal,
     onEvent: (e) => {
       if (e.event !== 'iteration') return;
@@ -58,7 +60,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const pkgDir = join(out, 'model');
   await saveTsvaPackage(pkgDir, {
     arch: o.arch, net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: o.batch,
-    trainPatches: trainSet.length, valPatches: val.length, command: `focal ${ctx.argv.join(' ')}`,
+    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`,
   });
   r.model.dispose();
   if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });

@@ -9,6 +9,8 @@ import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 import { DEFAULT_OPTICS, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
 import { evaluateMse, rot90Hwc, trainTsvaModel } from './train.js';
+import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
+import { tsvaTrainOptions } from './trainer.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -144,6 +146,18 @@ describe('TSVA data', () => {
       const hi = imageAt(sec, half, half, 48, 48, d + 0.5, DEFAULT_OPTICS, half, 1, 2);
       // d = −1: F + s is 0.5 µm from focus, F − s 1.5 µm
       expect(orderShots(lo, hi, 48, 48).firstIsY1).toBe(d > 0);
+    }
+  });
+
+  it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {
+    expect(tsvaTrainOptions.parse({ out: 'x' }).tiles).toBe(TRAIN_RECIPE.tiles);
+    expect(tsvaTrainOptions.parse({ out: 'x', tiles: '160' }).tiles).toBe(160);
+    expect(valTilesOf(TRAIN_RECIPE.tiles)).toBe(VAL_TILES);
+    expect([valTilesOf(160), valTilesOf(2), valTilesOf(3)]).toEqual([24, 1, 1]);
+    for (const tiles of ['0', '1.5', 'many']) {
+      const r = tsvaTrainOptions.safeParse({ out: 'x', tiles });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0].path).toEqual(['tiles']);
     }
   });
 

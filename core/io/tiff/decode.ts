@@ -1,4 +1,9 @@
-import { constants as zlibConstants, inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, inflate as inflateCb } from 'node:zlib';
+
+const inflate = promisify(inflateCb);
+/** Blocks of one region read decoded at once (libuv's thread pool has 4 threads by default). */
+const DECODE_IN_FLIGHT = 4;
 import { FocalError, throwIfAborted } from '../../errors.js';
 import type { DType, PixelArray } from '../../data/dtype.js';
 import { decodeLzw } from './lzw.js';
@@ -197,10 +202,28 @@ function swapBytes(bytes: Uint8Array, size: number): void {
 }
 
 function horizontalPredictor(bytes: Uint8Array, sampleBytes: number, rowSamples: number, stride: number): void {
-  const arr = sampleBytes === 1 ? bytes : sampleBytes === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1) : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  const rows = Math.ceil(arr.length / rowSamples);
-  for (let r = 0; r < rows; r++) {
-    const start = r * rowSamples;
+  // one loop per element type, so that each stays monomorphic (one loop over the three array types ran at ~7 ns/px)
+  if (sampleBytes === 1) undoDifferences8(bytes, rowSamples, stride);
+  else if (sampleBytes === 2) undoDifferences16(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1), rowSamples, stride);
+  else undoDifferences32(new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2), rowSamples, stride);
+}
+
+function undoDifferences8(arr: Uint8Array, rowSamples: number, stride: number): void {
+  for (let start = 0; start < arr.length; start += rowSamples) {
+    const end = Math.min(start + rowSamples, arr.length);
+    for (let i = start + stride; i < end; i++) arr[i] += arr[i - stride];
+  }
+}
+
+function undoDifferences16(arr: Uint16Array, rowSamples: number, stride: number): void {
+  for (let start = 0; start < arr.length; start += rowSamples) {
+    const end = Math.min(start + rowSamples, arr.length);
+    for (let i = start + stride; i < end; i++) arr[i] += arr[i - stride];
+  }
+}
+
+function undoDifferences32(arr: Uint32Array, rowSamples: number, stride: number): void {
+  for (let start = 0; start < arr.length; start += rowSamples) {
     const end = Math.min(start + rowSamples, arr.length);
     for (let i = start + stride; i < end; i++) arr[i] += arr[i - stride];
   }
@@ -348,7 +371,8 @@ async function decodeBlock(src: FileSource, page: TiffPage, type: SampleType, li
         // A stream cut short gives what it holds (checked against the size needed below), and
         // the output is capped, so a corrupt block cannot decode to gigabytes.
         const full = page.blockWidth * page.blockHeight * L.spb * sb;
-        out = inflateSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: full + (1 << 20) });
+        // chunkSize: the whole block in one output chunk (zlib's default of 16 KiB loops and concatenates)
+        out = await inflate(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: full + (1 << 20), chunkSize: Math.max(1024, full + 64) });
       } else {
         const dec = await decoderFor(page.compression);
         out = await dec.decode(raw.buffer);
@@ -400,32 +424,44 @@ export async function decodeRegion(src: FileSource, page: TiffPage, type: Sample
   const offsetInBlock = L.chunky ? sample : 0;
   const planeBase = L.chunky ? 0 : sample * L.perPlane;
   let decoded = 0;
+  const wanted: number[] = [];
   for (let by = by0; by <= by1; by++) {
-    for (let bx = bx0; bx <= bx1; bx++) {
-      throwIfAborted(signal);
-      const b = planeBase + by * L.across + bx;
-      const g = blockGeometry(page, L, b);
-      const key = `${src.path}\0${page.offset}\0${b}`;
-      let block = cache?.get(key);
-      if (!block) {
-        block = await decodeBlock(src, page, type, littleEndian, L, b);
-        decoded++;
-        cache?.set(key, block);
-      }
-      const xs = Math.max(rect.x, g.x0);
-      const xe = Math.min(rect.x + rect.w, g.x0 + g.cols);
-      const ys = Math.max(rect.y, g.y0);
-      const ye = Math.min(rect.y + rect.h, g.y0 + g.rows);
-      for (let y = ys; y < ye; y++) {
-        const srcRow = (y - g.y0) * rowSamples;
-        const dst = (y - rect.y) * rect.w + (xs - rect.x);
-        if (stride === 1) {
-          target.set(block.subarray(srcRow + (xs - g.x0), srcRow + (xe - g.x0)), dst);
-        } else {
-          for (let x = xs; x < xe; x++) target[dst + x - xs] = block[srcRow + (x - g.x0) * stride + offsetInBlock];
-        }
+    for (let bx = bx0; bx <= bx1; bx++) wanted.push(planeBase + by * L.across + bx);
+  }
+  const copy = (b: number, block: AnyTyped): void => {
+    const g = blockGeometry(page, L, b);
+    const xs = Math.max(rect.x, g.x0);
+    const xe = Math.min(rect.x + rect.w, g.x0 + g.cols);
+    const ys = Math.max(rect.y, g.y0);
+    const ye = Math.min(rect.y + rect.h, g.y0 + g.rows);
+    for (let y = ys; y < ye; y++) {
+      const srcRow = (y - g.y0) * rowSamples;
+      const dst = (y - rect.y) * rect.w + (xs - rect.x);
+      if (stride === 1) {
+        target.set(block.subarray(srcRow + (xs - g.x0), srcRow + (xe - g.x0)), dst);
+      } else {
+        for (let x = xs; x < xe; x++) target[dst + x - xs] = block[srcRow + (x - g.x0) * stride + offsetInBlock];
       }
     }
+  };
+  // up to DECODE_IN_FLIGHT blocks at once: deflate inflates on libuv's thread pool, so a band's
+  // tiles decode on every core while this thread copies
+  for (let i = 0; i < wanted.length; i += DECODE_IN_FLIGHT) {
+    throwIfAborted(signal);
+    const group = wanted.slice(i, i + DECODE_IN_FLIGHT);
+    const blocks = await Promise.all(
+      group.map(async (b) => {
+        const key = `${src.path}\0${page.offset}\0${b}`;
+        let block = cache?.get(key);
+        if (!block) {
+          block = await decodeBlock(src, page, type, littleEndian, L, b);
+          decoded++;
+          cache?.set(key, block);
+        }
+        return block;
+      }),
+    );
+    group.forEach((b, j) => copy(b, blocks[j]));
   }
   checkRounding(type, [target], stats);
   return decoded;

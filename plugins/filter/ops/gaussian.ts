@@ -1,4 +1,4 @@
-import { convertPlanes, defineOperation, FocalError, gaussianBlur2d, gaussianKernel1d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
+import { defineOperation, FocalError, gaussianBlur2d, gaussianBlur2dInteger, gaussianKernel1d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
 
 /**
  * σ in pixels along x and y from the op's params. `sigmaUm` is divided by the stack's
@@ -52,8 +52,9 @@ export const gaussian = defineOperation({
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
-      const blurred = gaussianBlur2d(stack.planes[i], stack.width, stack.height, sigmaXPx, sigmaYPx, { truncate: params.truncate });
-      planes.push(stack.dtype === 'float32' ? blurred : convertPlanes([blurred], 'float32', stack.dtype, { scale: 'none' })[0]);
+      const opts = { truncate: params.truncate };
+      // integer types: rounded and clamped in the blur's last pass (as convertPlanes would, bitwise)
+      planes.push(stack.dtype === 'float32' ? gaussianBlur2d(stack.planes[i], stack.width, stack.height, sigmaXPx, sigmaYPx, opts) : gaussianBlur2dInteger(stack.planes[i], stack.width, stack.height, sigmaXPx, sigmaYPx, stack.dtype, opts));
       ctx.progress((i + 1) / total);
     }
     return { stack: withPlanes(stack, planes) };

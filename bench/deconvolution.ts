@@ -21,7 +21,8 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { bornWolfPsf, createWorkerPool, mulberry32 } from '../core/index.js';
+import { createWorkerPool, mulberry32 } from '../core/index.js';
+import { bornWolfPsf } from '../core/imaging.js';
 import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { richardsonLucyInWorkers } from '../plugins/deconvolution/parallel.js';
 

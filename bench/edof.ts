@@ -9,9 +9,10 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/edof.js [--size N] [--planes N] [--reps N] [--no-docs]
  */
-import { createStack, type Image, mulberry32, psnr, runOp, type Stack, testContext, writePng } from '../core/index.js';
+import { createStack, type Image, mulberry32, runOp, type Stack, testContext, writePng } from '../core/index.js';
+import { psnr } from '../core/imaging.js';
 import { fuse } from '../plugins/edof/ops/fuse.js';
-import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../core/index.js';
+import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../core/specimens.js';
 import { describeMachine, formatLoad, isMain, machineInfo, median, runBenchMain, writeBenchDocs, type MachineInfo } from './common.js';
 
 /** Deep-R (Luo et al.), Methods, "Data pre-processing": Fiji EDOF, ~180 s per FOV, i9-7900X, 64 GB. */

@@ -10,7 +10,8 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/gaussian.js [--reps 7] [--no-docs]
  */
-import { convertPlanes, gaussianBlur2dInteger, gaussianBlur2dJs, gaussianBlur2dWasm, mulberry32 } from '../core/index.js';
+import { convertPlanes, mulberry32 } from '../core/index.js';
+import { gaussianBlur2dInteger, gaussianBlur2dJs, gaussianBlur2dWasm } from '../core/imaging.js';
 import { benchArgs, describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs, type BenchArgs } from './common.js';
 
 const SIGMA_PX = 2;

@@ -11,7 +11,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { bornWolfPsf, defocusSeries, Xoshiro128 } from '../core/index.js';
+import { Xoshiro128 } from '../core/index.js';
+import { bornWolfPsf, defocusSeries } from '../core/imaging.js';
 import { convolveDirect, FftConvolver, ImageConvolver } from '../core/spectral.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, median, runBenchMain, writeBenchDocs } from './common.js';
 

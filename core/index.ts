@@ -56,16 +56,25 @@ export { readMmImgFolder, readMmSummary, imgGrid, partialImgPlan, stackFromImgPl
 
 // test helpers for operation authors
 export { testContext, runOp, type TestContext } from './testing/index.js';
-export { texturedSpecimen, curvedSurface, gaussianDefocusStack } from './testing/synthetic-specimen.js';
 
 // numeric helpers
 export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial, SeededRandom } from './numeric/random.js';
 // FFT plans, spectral backends and convolvers are not here: see the second entry core/spectral.ts.
 
-// the imaging library floor: numeric tools several plugins share (core/imaging/index.ts)
-export * from './imaging/index.js';
-// the specimen library floor: simulated specimens shared by the learned plugins (core/specimens/index.ts)
-export * from './specimens/index.js';
+// The library floors have their own entries, so that a run loads only what its operations use:
+// `focal/imaging` (core/imaging.ts), `focal/specimens` (core/specimens.ts), `focal/ml`
+// (core/ml.ts, the learning kit) and `focal/spectral` (core/spectral.ts).
+/**
+ * The library floors, each imported on first call: how a plugin that gets this API as its
+ * factory's argument (and has no `focal` dependency of its own) reaches them, e.g.
+ * `const { gaussianBlur2d } = await focal.floors.imaging()`.
+ */
+export const floors = {
+  imaging: () => import('./imaging.js'),
+  specimens: () => import('./specimens.js'),
+  ml: () => import('./ml.js'),
+  spectral: () => import('./spectral.js'),
+};
 
 // zod, so that plugins share the host's copy
 export { z } from 'zod';
@@ -132,35 +141,11 @@ export {
 export { PipelineRunner, defaultMemoryMb, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
 export { prestartIsolatedRun, runIsolated, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
-// --- deep learning runtime ---
-// (every module exported here loads TensorFlow.js / onnxruntime lazily, so importing core never does)
+// --- deep learning runtime: the service token here, the learning kit in `focal/ml` (core/ml.ts) ---
 export { ML_SERVICE, type MlService } from './runtime/services.js';
 export { createMlService } from './runtime/container.js';
-export { loadTf, detectBackends, parseBackendName, activeBackend, BACKEND_NAMES, type BackendName, type BackendReport, type Tf } from './ml/backend.js';
-export {
-  ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
-  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir,
-  type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions, type LoadModelPackageOptions,
-} from './ml/model-package.js';
-export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';
-export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
-export {
-  createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, tiledInferenceStreaming, planAxis, AUTO_ENGINE_ORDER,
-  type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
-} from './ml/inference.js';
-// the image-to-image learning kit (core/ml; docs/architecture.md "Learning kit")
-export { buildUNet, withNewDecoder, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
-export {
-  MS_SSIM_POWER_FACTORS, msSsimScalesFor, msSsimWeights, msSsimTf, ssimTf, berhuTf, stdPerImage, rangePerImage,
-  lsganGeneratorLoss, lsganDiscriminatorLoss, maeLoss, mseLoss, totalVariation, l1WeightPenalty, featureLoss, weightedLoss,
-} from './ml/losses.js';
-export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
-export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
+export { BACKEND_NAMES, parseBackendName, type BackendName } from './ml/backend-names.js';
 export { drawGlyphText, glyphTextWidthPx, legendTextWidthPx, renderLinePlot, type Series, type PlotOptions } from './ml/plot.js';
-export {
-  train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
-  type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,
-} from './ml/trainer.js';
 export { studentTCdf, pairedTTest, pairedDifference, type TTestResult } from './numeric/stats.js';
 export {
   JobSpecSchema, parseJobSpec, jobIdOf, makeJobSpec, runJob, insideAllowed, isPermanentFailure, PERMANENT_FAILURE_CODES,

@@ -37,6 +37,7 @@ export function registerBuiltins(registry: PluginRegistry): void {
   for (const manifest of builtinManifests) {
     const load = builtinLoaders[manifest.id];
     if (!load) throw new Error(`built-in plugin '${manifest.id}' has a manifest but no loader in plugins/builtins.ts`);
-    registry.registerLazyPlugin(manifest, load, 'builtin');
+    // generated from the code and already in PluginManifestSchema's output form (checked by test/builtin-manifests.test.ts)
+    registry.registerLazyPlugin(manifest, load, 'builtin', { parsed: true });
   }
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FocalError, manifestFromPlugin, type OpContext } from '../core/index.js';
-import { assertParamAllocation } from '../core/index.js';
+import { assertParamAllocation } from '../core/imaging.js';
 import { psfBornWolf } from './optics/ops/psf-born-wolf.js';
 import { psfGaussian } from './optics/ops/psf-gaussian.js';
 import { focal, tempDir } from '../test/helpers.js';

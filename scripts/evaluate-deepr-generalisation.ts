@@ -27,7 +27,9 @@
  */
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bornWolfHalfSizePx, bornWolfPsf, createStack, defocusSeries, drawGlyphText, pairedDifference, renderSpecimen, standardise, testContext, writeFileAtomic, type Stack } from '../core/index.js';
+import { createStack, drawGlyphText, pairedDifference, testContext, writeFileAtomic, type Stack } from '../core/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, defocusSeries, standardise } from '../core/imaging.js';
+import { renderSpecimen } from '../core/specimens.js';
 import { encode } from 'fast-png';
 import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { autofocus } from '../plugins/deepr/ops/autofocus.js';

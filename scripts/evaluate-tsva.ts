@@ -16,7 +16,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bornWolfHalfSizePx, bornWolfPsf, createStack, loadTf, loadTfjsModel, pairedDifference, psnr, runOp, ssim, writePng, type Stack, type Table } from '../core/index.js';
+import { createStack, pairedDifference, runOp, writePng, type Stack, type Table } from '../core/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, psnr, ssim } from '../core/imaging.js';
+import { loadTf, loadTfjsModel } from '../core/ml.js';
 import { cellcountPlugin } from '../plugins/index.js';
 import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';

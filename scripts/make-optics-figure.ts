@@ -9,7 +9,8 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bornWolfPsfStack, createImage, defocusSeries, readTiff, writePng } from '../core/index.js';
+import { createImage, readTiff, writePng } from '../core/index.js';
+import { bornWolfPsfStack, defocusSeries } from '../core/imaging.js';
 
 const SETTINGS = { na: 0.75, refractiveIndex: 1, wavelengthUm: 0.447, pixelSizeUm: 0.325 };
 const DEFOCUS_UM = [0, 1, 2, 4];

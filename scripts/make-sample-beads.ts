@@ -21,7 +21,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, defocusSeries, type Stack, writeTiff, Xoshiro128 } from '../core/index.js';
+import { createStack, type Stack, writeTiff, Xoshiro128 } from '../core/index.js';
+import { defocusSeries } from '../core/imaging.js';
 
 export const BEADS_SAMPLE = {
   seed: 2024,

@@ -21,7 +21,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, defocusImage, gaussianBlur2d, mulberry32, type Stack, writeTiff } from '../core/index.js';
+import { createStack, mulberry32, type Stack, writeTiff } from '../core/index.js';
+import { defocusImage, gaussianBlur2d } from '../core/imaging.js';
 
 export const DEMO_SIZE_PX = 384;
 export const DEMO_PIXEL_UM = 0.325;

@@ -19,7 +19,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, gaussianBlur2d, gaussianRandom, mulberry32, poissonRandom, writeTiff } from '../core/index.js';
+import { createStack, gaussianRandom, mulberry32, poissonRandom, writeTiff } from '../core/index.js';
+import { gaussianBlur2d } from '../core/imaging.js';
 
 const WIDTH = 256;
 const HEIGHT = 256;

@@ -39,10 +39,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  createInferenceEngine, FocalError, gaussianRandom, loadModelPackage, LUNG_PIXEL_SIZE_UM, lutColour, mulberry32, pairedDifference, renderLungAutofluorescence,
-  renderLungHE, renderLungTissue, writeFileAtomic,
-} from '../core/index.js';
+import { FocalError, gaussianRandom, lutColour, mulberry32, pairedDifference, writeFileAtomic } from '../core/index.js';
+import { LUNG_PIXEL_SIZE_UM, renderLungAutofluorescence, renderLungHE, renderLungTissue } from '../core/specimens.js';
+import { createInferenceEngine, loadModelPackage } from '../core/ml.js';
 import { coregisterElastic, registerElastic, warpImage, type CoregisterResult } from '../plugins/elastic/register.js';
 import { displacementError, knownWarp, warpField, type DisplacementError } from '../plugins/elastic/known-warp.js';
 import { normalisePlane } from '../plugins/staining/data.js';

@@ -5,9 +5,10 @@
  * - a plugin (plugins/<a>/) imports nothing of another plugin's folder (plugins/<b>/); its
  *   tests may import the built-in list plugins/index.ts to run a pipeline spanning plugins;
  * - core imports nothing from plugins/ or cli/;
- * - plugins and cli import core only through its public entry, core/index.ts; a plugin may also
- *   use the deliberate second entry core/spectral.ts (FFT plans and spectral backends);
- * - core/index.ts re-exports none of core's FFT internals (they live behind core/spectral.ts).
+ * - plugins and cli import core only through its public entries: core/index.ts and the library
+ *   floors core/imaging.ts, core/specimens.ts and core/ml.ts; a plugin may also use the
+ *   deliberate entry core/spectral.ts (FFT plans and spectral backends), the cli core/startup.ts;
+ * - core/index.ts re-exports none of the floors (FFT internals, imaging, specimens, learning kit).
  *
  * Every import and re-export specifier of every .ts/.tsx file, static or dynamic
  * (`import('…')`, `import type`), is resolved relative to its file and checked.
@@ -23,6 +24,8 @@ const CORE_STARTUP = 'core/startup.ts';
 const BUILTIN_LIST = 'plugins/index.ts';
 /** Core's second public entry (`focal/spectral`): FFT plans, PFFFT backends, SIMD switch, convolvers. */
 const CORE_SPECTRAL = 'core/spectral.ts';
+/** Core's library floors, each its own public entry: `focal/imaging`, `focal/specimens`, `focal/ml` (the learning kit). */
+const CORE_FLOORS = ['core/imaging.ts', 'core/specimens.ts', 'core/ml.ts'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -48,13 +51,13 @@ function pluginOf(path: string): string | undefined {
 /** The rule an import from `file` to `target` (repo paths) breaks, or undefined. */
 export function brokenRule(file: string, target: string): string | undefined {
   const from = pluginOf(file);
-  const coreInternal = target.startsWith('core/') && target !== CORE_ENTRY;
+  const coreInternal = target.startsWith('core/') && target !== CORE_ENTRY && !CORE_FLOORS.includes(target);
   if (file.startsWith('core/')) {
     return target.startsWith('plugins/') || target.startsWith('cli/') ? 'core imports no plugin or cli code' : undefined;
   }
-  if (file.startsWith('cli/')) return coreInternal && target !== CORE_STARTUP ? `cli uses core only through ${CORE_ENTRY} (or ${CORE_STARTUP})` : undefined;
+  if (file.startsWith('cli/')) return coreInternal && target !== CORE_STARTUP ? `cli uses core only through ${CORE_ENTRY}, its library floors (${CORE_FLOORS.join(', ')}) or ${CORE_STARTUP}` : undefined;
   if (!file.startsWith('plugins/')) return undefined;
-  if (coreInternal && target !== CORE_SPECTRAL) return `plugins use core only through ${CORE_ENTRY} (or ${CORE_SPECTRAL})`;
+  if (coreInternal && target !== CORE_SPECTRAL) return `plugins use core only through ${CORE_ENTRY}, its library floors (${CORE_FLOORS.join(', ')}) or ${CORE_SPECTRAL}`;
   const isTest = /\.test\.tsx?$/.test(file);
   if (from !== undefined && target.startsWith('plugins/') && pluginOf(target) !== from && !(isTest && target === BUILTIN_LIST)) {
     return `plugin '${from}' imports another plugin's folder`;
@@ -87,6 +90,8 @@ describe('architecture: the floors and their public entries', () => {
     expect(brokenRule('plugins/edof/ops/fuse.ts', 'plugins/edof/fuse.ts')).toBeUndefined();
     expect(brokenRule('plugins/edof/fuse.ts', 'core/imaging/gaussian.ts')).toMatch(/only through/);
     expect(brokenRule('plugins/edof/fuse.ts', CORE_ENTRY)).toBeUndefined();
+    expect(brokenRule('plugins/edof/fuse.ts', 'core/imaging.ts')).toBeUndefined();
+    expect(brokenRule('cli/commands/train.ts', 'core/ml.ts')).toBeUndefined();
     expect(brokenRule('plugins/deconvolution/rl-fused.ts', CORE_SPECTRAL)).toBeUndefined();
     expect(brokenRule('plugins/deconvolution/rl-fused.ts', 'core/numeric/fft/spectral.ts')).toMatch(/only through/);
     expect(brokenRule('cli/commands/run.ts', CORE_SPECTRAL)).toMatch(/only through/);
@@ -100,10 +105,13 @@ describe('architecture: the floors and their public entries', () => {
     expect(found).toEqual([]);
   });
 
-  it("core's public entry keeps FFT internals out: no re-export from core/numeric/fft/", () => {
+  it("core's public entry keeps the floors out: FFT internals, the imaging and specimen libraries and the learning kit have their own entries", () => {
     const reexports = importsOf(join(ROOT, CORE_ENTRY));
-    expect(reexports).toContain('core/imaging/index.ts');
-    expect(reexports.filter((t) => t.startsWith('core/numeric/fft/'))).toEqual([]);
+    expect(reexports.filter((t) => t.startsWith('core/numeric/fft/') || t.startsWith('core/imaging/') || t.startsWith('core/specimens/'))).toEqual([]);
+    expect(reexports.filter((t) => t.startsWith('core/ml/')).sort()).toEqual(['core/ml/backend-names.ts', 'core/ml/plot.ts']);
     expect(importsOf(join(ROOT, CORE_SPECTRAL))).toContain('core/numeric/fft/spectral.ts');
+    expect(importsOf(join(ROOT, 'core/imaging.ts'))).toEqual(['core/imaging/index.ts']);
+    expect(importsOf(join(ROOT, 'core/specimens.ts'))).toContain('core/specimens/index.ts');
+    expect(importsOf(join(ROOT, 'core/ml.ts'))).toContain('core/ml/trainer.ts');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry } from '../core/index.js';
+import { PluginManifestSchema, PluginRegistry } from '../core/index.js';
 import { renderBuiltinManifests } from '../scripts/make-builtin-manifests.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,10 @@ import { ROOT } from './helpers.js';
 describe('built-in plugins through the manifest path (plugins/builtins.ts)', () => {
   it('plugins/builtin-manifests.ts is what the code generates (run npm run manifests after changing an op)', () => {
     expect(readFileSync(join(ROOT, 'plugins', 'builtin-manifests.ts'), 'utf8')).toBe(renderBuiltinManifests());
+  });
+
+  it('every generated manifest is already what PluginManifestSchema makes of it (so the host registers them unparsed)', () => {
+    for (const m of builtinManifests) expect(PluginManifestSchema.parse(structuredClone(m))).toStrictEqual(m);
   });
 
   it('has a manifest and a loader for every built-in, and each loader gives the code its manifest describes', async () => {

@@ -1,7 +1,8 @@
 /**
  * What a command imports (issue 15): the CLI entry loads no deep-learning runtime, FFT
  * WebAssembly or plugin code for `focal --help`; `focal plugins` reads manifests only; a run
- * imports the plugins its pipeline uses and no others. Every module URL Node resolves is
+ * imports the plugins its pipeline uses and no others, and none of core's library floors
+ * (`focal/imaging`, `focal/specimens`, `focal/ml`) its operations do not use. Every module URL Node resolves is
  * recorded by a module hook (test/fixtures/log-imports.mjs), threads included.
  */
 import { spawnSync } from 'node:child_process';
@@ -48,5 +49,17 @@ describe('import cost of the CLI', () => {
     const urls = importsOf(['run', join(ROOT, 'pipelines', 'denoise-project.json'), '--out', out, '--quiet']);
     expect(pluginsLoaded(urls)).toEqual(['filter', 'stack']);
     for (const heavy of HEAVY) expect(urls.filter((u) => heavy.test(u))).toEqual([]);
+  });
+
+  it("a run of stack operations loads none of core's library floors (imaging, specimens, the learning kit)", () => {
+    const dir = tempDir('focal-imports-floors-');
+    const pipeline = { name: 'pass-through', inputs: { stack: { type: 'stack' } }, nodes: { all: { op: 'stack.substack', in: { stack: 'stack' } } }, outputs: { stack: 'all.stack' } };
+    writeFileSync(join(dir, 'pass-through.json'), JSON.stringify(pipeline));
+    const urls = importsOf(['run', join(dir, 'pass-through.json'), '--input', join(ROOT, 'samples', 'cells-deformed.tif'), '--out', join(dir, 'out'), '--quiet']);
+    expect(pluginsLoaded(urls)).toEqual(['stack']);
+    const core = urls.filter((u) => !u.includes('/node_modules/') && /\/dist\/core\//.test(u));
+    expect(core.length, 'the hook recorded core modules').toBeGreaterThan(20);
+    // core/ml/backend-names.js and core/ml/plot.js are light and re-exported by `focal` itself
+    expect(core.filter((u) => /\/core\/(imaging|specimens|numeric\/fft)\/|\/core\/(imaging|specimens|ml|spectral)\.js$|\/core\/ml\/(?!backend-names\.js|plot\.js)/.test(u))).toEqual([]);
   });
 });

@@ -8,7 +8,8 @@ import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContainer, createStack, DefaultIoService, rebuildRunReport, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, standardise, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
+import { createContainer, createStack, DefaultIoService, rebuildRunReport, isFocalError, MemoryLogger, openOmeZarr, openTiffImage, PipelineRunner, planStream, PluginRegistry, readTiff, stackRegionSource, writeOmeZarr, writePyramidalTiff, type RunEvent, type Stack } from '../core/index.js';
+import { standardise } from '../core/imaging.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { focal, tempDir } from './helpers.js';
 

@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTf, modelArrays, train, type SeededRandom, type Tf, type TrainerSpec } from '../core/index.js';
+import { type SeededRandom } from '../core/index.js';
+import { loadTf, modelArrays, train, type Tf, type TrainerSpec } from '../core/ml.js';
 // @ts-expect-error plain JavaScript fixture (worker threads import it without a compiler)
 import { tinySpec } from './fixtures/parallel-spec/spec.mjs';
 

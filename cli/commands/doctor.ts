@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultThreads, detectBackends, loadTf, type BackendName, type BackendReport } from '../../core/index.js';
+import { defaultThreads, type BackendName } from '../../core/index.js';
+import { detectBackends, loadTf, type BackendReport } from '../../core/ml.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 

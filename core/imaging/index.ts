@@ -1,6 +1,6 @@
 /**
  * Focal's imaging library: the numeric tools several plugins share, for built-in and
- * third-party plugins alike (re-exported from core's public entry, `focal`). Plain functions
+ * third-party plugins alike (its own public entry, `focal/imaging`: core/imaging.ts). Plain functions
  * over typed arrays, row-major planes (x = column), lengths in the unit their name says.
  *
  * - filtering: Gaussian kernel and separable blur;

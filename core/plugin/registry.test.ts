@@ -201,6 +201,19 @@ describe('PluginRegistry with third-party manifests', () => {
     expect(op.params).toBeInstanceOf(z.ZodObject);
   });
 
+  it("gives factories the library floors through the API's floors, loaded on first call", async () => {
+    const api = (await import('../index.js')) as FocalApi;
+    expect('gaussianBlur2d' in api).toBe(false);
+    const imaging = await api.floors.imaging();
+    expect(imaging).toBe(await import('../imaging.js'));
+    const blurred = imaging.gaussianBlur2d(new Float32Array([0, 0, 0, 0, 9, 0, 0, 0, 0]), 3, 3, 1, 1);
+    expect(blurred[4]).toBeGreaterThan(0);
+    expect(blurred[4]).toBeLessThan(9);
+    expect(typeof (await api.floors.ml()).train).toBe('function');
+    expect(typeof (await api.floors.specimens()).renderSpecimen).toBe('function');
+    expect(typeof (await api.floors.spectral()).nextFastSize).toBe('function');
+  });
+
   it('accepts a plugin object as default export (a plugin that brings its own zod)', async () => {
     const registry = new PluginRegistry();
     mkdirSync(join(root, 'node_modules'), { recursive: true });

@@ -2,7 +2,7 @@
  * The specimen library: deterministic, randomised specimens (fluorescence and layered H&E
  * brightfield families) rendered at any pixel and field size, for training and testing every
  * learned method (Deep-R, TSVA, the staining cascade, VirFluoNet). A library floor in core,
- * re-exported from core's public entry, because several plugins simulate their data from it;
+ * with its own public entry (`focal/specimens`: core/specimens.ts), because several plugins simulate their data from it;
  * the `specimens` plugin exposes it to pipelines as `specimens.render`.
  * Families, parameters and ranges: plugins/specimens/docs/specimens.md.
  */

@@ -5,7 +5,8 @@
  * the fixtures in plugins/cellcount/fixtures/particles (not derived from ImageJ's source).
  * Results are new Uint8Array masks with 255 = foreground, 0 = background.
  */
-import { FocalError, floodFillFromBorder } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { floodFillFromBorder } from '../../core/imaging.js';
 
 function checkMask(mask: ArrayLike<number>, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {

@@ -8,7 +8,8 @@
  * vertices lie on pixel corners (integers 0…width, 0…height); centroids are means of pixel
  * centres (x + 0.5, y + 0.5), as ImageJ reports them.
  */
-import { FocalError, floodFillFromBorder, type PixelArray } from '../../core/index.js';
+import { FocalError, type PixelArray } from '../../core/index.js';
+import { floodFillFromBorder } from '../../core/imaging.js';
 
 /** Options of {@link analyzeParticles}; all sizes in pixels. */
 export interface ParticleOptions {

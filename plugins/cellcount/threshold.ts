@@ -11,7 +11,8 @@
  * Methods that fail (Intermodes and Minimum when the smoothed histogram never becomes bimodal,
  * IsoData when no fixed point exists) return −1, as ImageJ does.
  */
-import { FocalError, dtypeOf, valueRange, type DType, type PixelArray } from '../../core/index.js';
+import { FocalError, dtypeOf, type DType, type PixelArray } from '../../core/index.js';
+import { valueRange } from '../../core/imaging.js';
 
 export type ThresholdMethod =
   | 'Default'

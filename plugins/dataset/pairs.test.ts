@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStack, isFocalError, runOp, type Stack, type Table } from '../../core/index.js';
-import { gaussianDefocusStack, texturedSpecimen } from '../../core/index.js';
+import { gaussianDefocusStack, texturedSpecimen } from '../../core/specimens.js';
 import { planAutofocusPairs } from './pairs.js';
 import { autofocusPairs } from './ops/autofocus-pairs.js';
 

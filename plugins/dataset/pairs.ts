@@ -5,7 +5,8 @@
  * the one with the highest SSIM to the EDOF image, and pair every other plane (within a
  * defocus range) with it, labelled with its defocus distance.
  */
-import { FocalError, ssim } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { ssim } from '../../core/imaging.js';
 
 export type FocusSelection = 'patch' | 'stack';
 export const FOCUS_SELECTIONS: readonly FocusSelection[] = ['patch', 'stack'];

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bornWolfPsf, isFocalError, mulberry32, psnr, ssim } from '../../core/index.js';
+import { isFocalError, mulberry32 } from '../../core/index.js';
+import { bornWolfPsf, psnr, ssim } from '../../core/imaging.js';
 import { convolve, landweber, richardsonLucy } from './deconvolve.js';
 import { pffftStatus } from './spectral.js';
 

@@ -3,7 +3,8 @@
  * deconvolution of 2D images and 3D volumes, FFT-based, with per-iteration PSNR/SSIM
  * against an optional reference (DeconvolutionLab2's `-stats`).
  */
-import { FocalError, psnr, ssim } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { psnr, ssim } from '../../core/imaging.js';
 import { nextFastSize, RealFft3d } from '../../core/spectral.js';
 import type { BackendChoice } from './spectral.js';
 import { MAX_TV_LAMBDA, BOUNDARIES, imageMean, runDeconvolution, type Algorithm, type Boundary, type Dims } from './engine.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bornWolfPsf, createStack, isFocalError, runOp, type Stack, type Table, testContext } from '../../core/index.js';
+import { createStack, isFocalError, runOp, type Stack, type Table, testContext } from '../../core/index.js';
+import { bornWolfPsf } from '../../core/imaging.js';
 import { convolve, richardsonLucy } from './deconvolve.js';
 import { deconvolutionPlugin } from './index.js';
 import { landweberOp } from './ops/landweber.js';

@@ -1,7 +1,8 @@
 // The strips run in worker threads, which import the compiled dist/plugins/deconvolution/parallel.js:
 // `npm test` builds it first; after editing this plugin, run `npx tsc -p tsconfig.build.json` before these tests.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { bornWolfPsf, catalogFromPlugins, COMPUTE_SERVICE, createContainer, createStack, createWorkerPool, isFocalError, mulberry32, runOp, SERVICE_PROVIDER, type Stack, type Table, testContext, type WorkerPool } from '../../core/index.js';
+import { catalogFromPlugins, COMPUTE_SERVICE, createContainer, createStack, createWorkerPool, isFocalError, mulberry32, runOp, SERVICE_PROVIDER, type Stack, type Table, testContext, type WorkerPool } from '../../core/index.js';
+import { bornWolfPsf } from '../../core/imaging.js';
 import { convolve, landweber, richardsonLucy } from './deconvolve.js';
 import { landweberOp } from './ops/landweber.js';
 import { richardsonLucyOp } from './ops/richardson-lucy.js';

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, ssim, type Stack, type Table, testContext } from '../../core/index.js';
+import { catalogFromPlugins, loadPipelineFile, readTiff, runPipeline, type Stack, type Table, testContext } from '../../core/index.js';
+import { ssim } from '../../core/imaging.js';
 import { opticsPlugin, stackPlugin } from '../index.js';
 import { deconvolutionPlugin } from './index.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bornWolfPsf, createStack, runOp, stackRegionSource, tiledOperation, type Stack } from '../../core/index.js';
+import { createStack, runOp, stackRegionSource, tiledOperation, type Stack } from '../../core/index.js';
+import { bornWolfPsf } from '../../core/imaging.js';
 import { convolve } from './deconvolve.js';
 import { TILE_MARGIN_FACTOR } from './engine.js';
 import { landweberOp } from './ops/landweber.js';

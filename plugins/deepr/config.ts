@@ -5,7 +5,8 @@
  * `focal train deepr` options (trainer.ts) reuse its field schemas, so a default is written once.
  * Light: no tfjs (the CLI imports it to list its flags).
  */
-import { FocalError, msSsimScalesFor, z } from '../../core/index.js';
+import { FocalError, z } from '../../core/index.js';
+import { msSsimScalesFor } from '../../core/ml.js';
 
 const POSITIVE = 'must be a positive integer';
 const NON_NEGATIVE = 'must be an integer ≥ 0';

@@ -4,7 +4,8 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema, bornWolfHalfSizePx, defocus, FocalError, readTableFile, readTiff, type AutofocusDatasetManifest, type AutofocusPairRow, type SeededRandom } from '../../core/index.js';
+import { AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema, FocalError, readTableFile, readTiff, type AutofocusDatasetManifest, type AutofocusPairRow, type SeededRandom } from '../../core/index.js';
+import { bornWolfHalfSizePx, defocus } from '../../core/imaging.js';
 
 /** One training pair: raw (not normalised) square patches. */
 export interface TrainingPair {

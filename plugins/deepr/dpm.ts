@@ -5,7 +5,9 @@
  * rate 1e-4, L2 objective Σ(x − y)², trained on uniformly defocused images only (uniform DPMs).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, throwIfAborted, AUGMENT_COUNT, augment, standardise, SeededRandom, type Tf } from '../../core/index.js';
+import { FocalError, throwIfAborted, SeededRandom } from '../../core/index.js';
+import { standardise } from '../../core/imaging.js';
+import { AUGMENT_COUNT, augment, type Tf } from '../../core/ml.js';
 import type { PairSampler } from './train.js';
 import { buildDpmModel } from './model.js';
 

@@ -2,7 +2,9 @@
  * Held-out evaluation of a Deep-R model against classical deconvolution given the true PSF
  * (the paper's Fig. 3 comparison, on synthetic data where the truth is known).
  */
-import { bornWolfHalfSizePx, bornWolfPsf, createInferenceEngine, cropBorder, FocalError, type ModelPackage, psnr, ssim, selfEnsemble, standardise, SeededRandom } from '../../core/index.js';
+import { FocalError, SeededRandom } from '../../core/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, cropBorder, psnr, ssim, standardise } from '../../core/imaging.js';
+import { createInferenceEngine, type ModelPackage, selfEnsemble } from '../../core/ml.js';
 import type { DeepRDpmPackage } from './package.js';
 import { SYNTHETIC_DEFAULTS, syntheticPair, type SourceImage, type TrainingPair } from './data.js';
 

@@ -4,7 +4,8 @@
  * these tasks loaded through {@link loadDeepRPackage} (or the host) has it validated and typed.
  * Keys not named here are kept (z.looseObject). Light: zod only.
  */
-import { defineModelExtras, z } from '../../core/index.js';
+import { z } from '../../core/index.js';
+import { defineModelExtras } from '../../core/ml.js';
 
 const family = z.string().regex(/^[a-z0-9-]+$/, { error: 'must be a specimen family name (lower-case words joined by "-")' });
 

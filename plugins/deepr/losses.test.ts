@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LOSS_WEIGHTS, generatorLoss } from './losses.js';
 import { getTf } from './tf.js';
-import { berhu, berhuTf, msSsim, msSsimScalesFor, msSsimTf, msSsimWeights, SeededRandom, ssim, ssimTf } from '../../core/index.js';
+import { SeededRandom } from '../../core/index.js';
+import { berhu, msSsim, ssim } from '../../core/imaging.js';
+import { berhuTf, msSsimScalesFor, msSsimTf, msSsimWeights, ssimTf } from '../../core/ml.js';
 
 function pair(size: number, seed: number): { ref: Float32Array; img: Float32Array } {
   const rng = new SeededRandom(seed);

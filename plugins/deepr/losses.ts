@@ -3,7 +3,7 @@
  * of normalised images; results are scalars (batch means) unless said otherwise.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { berhuTf, lsganDiscriminatorLoss, msSsimTf, rangePerImage, ssimTf, type Tf } from '../../core/index.js';
+import { berhuTf, lsganDiscriminatorLoss, msSsimTf, rangePerImage, ssimTf, type Tf } from '../../core/ml.js';
 import type { LossWeights } from './config.js';
 /** The loss weights' schema and defaults live with the training configuration (config.ts). */
 export { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './config.js';

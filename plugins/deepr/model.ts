@@ -6,7 +6,7 @@
  * frozen encoder. Choices the paper leaves open are listed in plugins/deepr/docs/deepr.md.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { buildDiscriminator as kitDiscriminator, buildUNet, withNewDecoder, type Tf } from '../../core/index.js';
+import { buildDiscriminator as kitDiscriminator, buildUNet, withNewDecoder, type Tf } from '../../core/ml.js';
 
 type LayersModel = tfTypes.LayersModel;
 

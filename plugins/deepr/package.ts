@@ -6,7 +6,8 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, loadModelPackage, resolveModelDir as resolveModelDirInCore, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { loadModelPackage, resolveModelDir as resolveModelDirInCore, saveModelPackage, type ModelPackage, type Ensemble } from '../../core/ml.js';
 import { SYNTHETIC_DEFAULTS } from './data.js';
 import { deeprAutofocusExtras, deeprDpmExtras, type DeepRAutofocusExtras, type DeepRDpmExtras } from './extras.js';
 

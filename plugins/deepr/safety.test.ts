@@ -62,7 +62,9 @@ describe('deepr.autofocus on a rendered large disc (demo model, held-out family)
   // held out) stays under the in-focus level (0.3.0 overshot this disc by 13 % at 2 µm)
   it('in focus (noise-free) and defocused (noisy), the output never overshoots the in-focus intensity by > 5 % inside the disc', async () => {
     const { autofocus } = await import('./ops/autofocus.js');
-    const { createStack, defocusSeries, renderSpecimen, testContext } = await import('../../core/index.js');
+    const { createStack, testContext } = await import('../../core/index.js');
+    const { defocusSeries } = await import('../../core/imaging.js');
+    const { renderSpecimen } = await import('../../core/specimens.js');
     const n = 128;
     const r = renderSpecimen({ family: 'disc', widthPx: n, heightPx: n, pixelSizeUm: 0.325, seed: 1, peakPhotons: 5000, backgroundPhotons: 10, params: { diameterUm: 20, offsetX: 0, offsetY: 0 } });
     if (r.modality !== 'fluorescence') throw new Error('fluorescence expected');

@@ -3,7 +3,8 @@
  * FOCAL_BACKEND / `--backend` override). Loaded lazily, so `focal run` on non-DL pipelines
  * never loads tfjs.
  */
-import { loadTf, type BackendName, type Tf } from '../../core/index.js';
+import { type BackendName } from '../../core/index.js';
+import { loadTf, type Tf } from '../../core/ml.js';
 
 export type { Tf };
 export type TfBackendName = BackendName;

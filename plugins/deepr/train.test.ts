@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { modelArrays } from '../../core/index.js';
+import { modelArrays } from '../../core/ml.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -281,7 +281,7 @@ describe('bestBy (the validation score that picks the best generator)', () => {
 describe('averageAfter (weight averaging)', () => {
   it('validates the running mean of the snapshots, checkpoints it, resumes it exactly and refuses to change it for trained iterations', async () => {
     const { tf } = await getTf();
-    const { loadArrays } = await import('../../core/index.js');
+    const { loadArrays } = await import('../../core/ml.js');
     const pairs = pool(2);
     const sample: PairSampler = (rng) => pairs[rng.int(pairs.length)];
     const [plain, averaged, resumed] = await Promise.all([0, 1, 2].map((k) => mkdtemp(join(tmpdir(), `deepr-avg-${k}-`))));

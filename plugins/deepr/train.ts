@@ -4,11 +4,10 @@
  * validation every 50 iterations, best model by validation BerHu, resumable checkpoints.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import {
-  FocalError, AUGMENT_COUNT, augment, type NamedArray, standardise, type SeededRandom, type Tf, berhuTf, msSsimTf, rangePerImage, ssimTf,
-  train, termActive, learningRatesAt as kitLearningRatesAt, type DecaySchedule, type LossTerm, type TrainerProgress, type TrainerSpec,
-} from '../../core/index.js';
-export { validationsAfter, saveLayersModel, loadLayersModel } from '../../core/index.js';
+import { FocalError, type SeededRandom } from '../../core/index.js';
+import { standardise } from '../../core/imaging.js';
+import { AUGMENT_COUNT, augment, type NamedArray, type Tf, berhuTf, msSsimTf, rangePerImage, ssimTf, train, termActive, learningRatesAt as kitLearningRatesAt, type DecaySchedule, type LossTerm, type TrainerProgress, type TrainerSpec } from '../../core/ml.js';
+export { validationsAfter, saveLayersModel, loadLayersModel } from '../../core/ml.js';
 import type { TrainingPair } from './data.js';
 import { parseTrainingConfig, type DeepRTrainingConfig, type DeepRTrainingConfigInput, type LossWeights } from './config.js';
 import { discriminatorLoss, generatorTerms } from './losses.js';

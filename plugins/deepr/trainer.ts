@@ -6,7 +6,8 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defineTrainer, formatDuration, FocalError, readTiff, z, type NamedArray, type TrainerContext } from '../../core/index.js';
+import { defineTrainer, formatDuration, FocalError, readTiff, z, type TrainerContext } from '../../core/index.js';
+import { type NamedArray } from '../../core/ml.js';
 import { deeprTrainingFields, LossWeightsSchema, nonNegativeInt, unitFraction } from './config.js';
 import type { LossRow, TrainProgress } from './train.js';
 
@@ -181,7 +182,7 @@ async function initialGeneratorOf(opts: DeepRTrainOptions, levels: number, deepr
   if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
     throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
   }
-  const { loadTfjsModel, modelArrays } = await import('../../core/index.js');
+  const { loadTfjsModel, modelArrays } = await import('../../core/ml.js');
   const model = await loadTfjsModel(pkg, tf as Parameters<typeof loadTfjsModel>[1]);
   const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
   model.dispose();

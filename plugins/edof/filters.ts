@@ -1,4 +1,4 @@
-import { gaussianBlur2d } from '../../core/index.js';
+import { gaussianBlur2d } from '../../core/imaging.js';
 /**
  * Small separable filters over Float32Array planes used by the EDOF methods: squared
  * Laplacian, box sum (running sums), confidence-weighted Gaussian smoothing, 3×3 majority

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStack, defocusSeries, type Image, isFocalError, psnr, runOp, type Stack, testContext, writePng } from '../../core/index.js';
+import { createStack, type Image, isFocalError, runOp, type Stack, testContext, writePng } from '../../core/index.js';
+import { defocusSeries, psnr } from '../../core/imaging.js';
 import { boxSum, majority3x3, squaredLaplacian } from './filters.js';
 import { edofFuse } from './fuse.js';
 import { fuse } from './ops/fuse.js';
-import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../../core/index.js';
+import { curvedSurface, gaussianDefocusStack, texturedSpecimen } from '../../core/specimens.js';
 
 const W = 80;
 const H = 80;

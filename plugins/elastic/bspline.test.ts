@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { axisTable, bendingEnergy, createGrid, cubicCoefficients, evaluateGrid, gridAdjoint, refineGrid, sampleCubic, sampleCubic3 } from './bspline.js';
 import { evaluateMetric, miSetup, type MetricName } from './metrics.js';
-import { lbfgs, mulberry32 } from '../../core/index.js';
+import { mulberry32 } from '../../core/index.js';
+import { lbfgs } from '../../core/imaging.js';
 
 function randomGrid(w: number, h: number, s: number, seed: number) {
   const g = createGrid(w, h, s);

@@ -7,7 +7,8 @@
  * ((i − 1)·S, (j − 1)·S); `nx = floor((W − 1)/S) + 4` points cover [0, W − 1] with the
  * cubic support. Coefficients are displacements in pixels.
  */
-import { FocalError, splineCoefficients, splineMirrorIndex } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { splineCoefficients, splineMirrorIndex } from '../../core/imaging.js';
 
 /** Uniform cubic B-spline weights for fractional offset `f` ∈ [0, 1) (nodes k−1 … k+2). */
 export function cubicWeights(f: number, out: Float64Array, offset = 0): void {

@@ -6,7 +6,8 @@
  * Field convention (as elastix's `transformix -def all`): for every pixel x of the
  * fixed image, u(x) is the displacement in pixels such that moving(x + u(x)) ≈ fixed(x).
  */
-import { FocalError, gaussianBlur2d, lbfgs, standardise, throwIfAborted } from '../../core/index.js';
+import { FocalError, throwIfAborted } from '../../core/index.js';
+import { gaussianBlur2d, lbfgs, standardise } from '../../core/imaging.js';
 import {
   axisTable, bendingEnergy, createGrid, cubicCoefficients, evaluateGrid, sampleCubic3, gradientImages, gridAdjoint, refineGrid, sampleCubic, sampleLinear3,
   type AxisTable, type BSplineGrid,

@@ -2,7 +2,8 @@
  * Deterministic synthetic data for testing and benchmarking registration: a textured
  * image, a smooth displacement field (sum of Gaussian bumps), and the endpoint error.
  */
-import { gaussianBlur2d, gaussianRandom, mulberry32 } from '../../core/index.js';
+import { gaussianRandom, mulberry32 } from '../../core/index.js';
+import { gaussianBlur2d } from '../../core/imaging.js';
 import { warpImage } from './register.js';
 
 /** Standard normal deviates (Box–Muller, core's {@link gaussianRandom}) from a uniform generator. */

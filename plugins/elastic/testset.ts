@@ -9,7 +9,8 @@
  * `tuning` families only and are reported on the `heldout` families (bench/registration-elastic.ts).
  * `mixture` (a sum of families on both sides) and the degenerate `disc` / `points` are not used.
  */
-import { FocalError, mulberry32, renderSpecimen, texturedSpecimen } from '../../core/index.js';
+import { FocalError, mulberry32 } from '../../core/index.js';
+import { renderSpecimen, texturedSpecimen } from '../../core/specimens.js';
 import { warpImage } from './register.js';
 import { gaussianNoise, smoothField, texturedImage } from './synthetic.js';
 

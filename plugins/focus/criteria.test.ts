@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FOCUS_CRITERIA, brenner, focusScore, normalizedVariance, stdDev, tenengrad, vollath4, vollath5 } from './criteria.js';
-import { gaussianBlur2d } from '../../core/index.js';
+import { gaussianBlur2d } from '../../core/imaging.js';
 
 /** Deterministic texture: sinusoids plus hashed speckle, offset so intensities stay positive. */
 function texture(w: number, h: number): Float32Array {

@@ -1,4 +1,5 @@
-import { brenner, FocalError } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { brenner } from '../../core/imaging.js';
 
 /** Focus criteria `focusScore` and `focus.best-plane` know; higher = sharper for every one. */
 export const FOCUS_CRITERIA = ['vollath4', 'vollath5', 'std', 'nvar', 'brenner', 'tenengrad'] as const;

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { rowSharpness, sobelSharpnessMap } from './sharpness.js';
-import { gaussianBlur2d } from '../../core/index.js';
+import { gaussianBlur2d } from '../../core/imaging.js';
 
 /** Deterministic texture (as in criteria.test.ts). */
 function texture(w: number, h: number): Float32Array {

@@ -1,4 +1,5 @@
-import { assertNoNaN, FocalError } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { assertNoNaN } from '../../core/imaging.js';
 
 /** Three planes R, G, B of the same length, row-major. */
 export type RgbPlanes = readonly [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { berhu, cropBorder, gaussianBlur2d, mae, msSsim, msSsimMinSize, pearson, psnr, rmse, ssim, ssimMap } from '../../core/index.js';
+import { berhu, cropBorder, gaussianBlur2d, mae, msSsim, msSsimMinSize, pearson, psnr, rmse, ssim, ssimMap } from '../../core/imaging.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

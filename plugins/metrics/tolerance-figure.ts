@@ -9,7 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gaussianBlur2d, mulberry32, renderLinePlot, type Series } from '../../core/index.js';
+import { mulberry32, renderLinePlot, type Series } from '../../core/index.js';
+import { gaussianBlur2d } from '../../core/imaging.js';
 import { otsuThreshold, TOLERANCE_VARIANTS, toleranceIndex } from './tolerance-index.js';
 
 const SIZE = 256;

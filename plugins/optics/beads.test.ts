@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FWHM_PER_SIGMA, gaussianPsf, isFocalError, Xoshiro128 } from '../../core/index.js';
+import { isFocalError, Xoshiro128 } from '../../core/index.js';
+import { FWHM_PER_SIGMA, gaussianPsf } from '../../core/imaging.js';
 import { psfFromBeadStack, psfFromBeads } from './beads.js';
 import { fitGaussian1d } from './fit.js';
 

@@ -3,7 +3,8 @@
  * FWHM, Deep-R Methods "Estimation of the lateral FWHM values for PSF analysis"), an axial
  * Gaussian fit for z-stacks, sub-pixel registration and averaging.
  */
-import { FocalError, FWHM_PER_SIGMA, gaussianBlur2d } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { FWHM_PER_SIGMA, gaussianBlur2d } from '../../core/imaging.js';
 import { fitGaussian1d, fitGaussian2d } from './fit.js';
 
 /** Options of {@link psfFromBeads}. */

@@ -1,7 +1,7 @@
 /**
  * The Gaussian models used for bead analysis, fitted by core's Levenberg–Marquardt.
  */
-import { levenbergMarquardt, type LeastSquaresModel } from '../../core/index.js';
+import { levenbergMarquardt, type LeastSquaresModel } from '../../core/imaging.js';
 
 /** Parameters of a 2D elliptical (axis-aligned) Gaussian on a constant offset. */
 export interface Gaussian2d {

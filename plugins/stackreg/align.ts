@@ -1,7 +1,8 @@
 /**
  * Stack alignment: registering every slice of a series to a reference, StackReg-style.
  */
-import { FocalError, type SplineImage } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { type SplineImage } from '../../core/imaging.js';
 import { compose, identity, type Affine } from './affine.js';
 import { prepareImage, registerPrepared, type PreparedImage, type TransformType } from './register.js';
 import { pyramidDepth } from './pyramid.js';

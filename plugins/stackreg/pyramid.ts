@@ -8,7 +8,8 @@
  * spline-kernel smoothing, which gives the same role (anti-aliased half-resolution images
  * on which the criterion is smooth); see docs/stackreg.md.
  */
-import { FocalError, splineMirrorIndex as mirrorIndex } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { splineMirrorIndex as mirrorIndex } from '../../core/imaging.js';
 
 /** The symmetric reduction kernel β³(x/2)/2 sampled at x = 0, ±1, ±2, ±3. */
 export const REDUCE_KERNEL = [32 / 96, 23 / 96, 8 / 96, 1 / 96] as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cornerError, invert, similarityAbout, type Affine } from './affine.js';
 import { registerImages, type TransformType } from './register.js';
 import { blobScene, renderScene } from './synthetic.js';
-import { splineCoefficients, SplineImage } from '../../core/index.js';
+import { splineCoefficients, SplineImage } from '../../core/imaging.js';
 
 describe('cubic B-spline model', () => {
   it('interpolates the samples (mirror boundary, any length)', () => {

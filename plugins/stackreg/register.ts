@@ -13,7 +13,8 @@
  *
  * Transforms are affine maps from the reference grid to the moving image (see affine.ts).
  */
-import { FocalError, SplineImage, solveLinear } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { SplineImage, solveLinear } from '../../core/imaging.js';
 import { cornerError, type Affine } from './affine.js';
 import { buildPyramid, pyramidDepth, smoothBinomial, type PyramidLevel } from './pyramid.js';
 

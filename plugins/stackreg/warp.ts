@@ -1,7 +1,8 @@
 /**
  * Resampling a plane through an affine map with the cubic B-spline model.
  */
-import { allocate, dtypeOf, FocalError, type PixelArray, SplineImage } from '../../core/index.js';
+import { allocate, dtypeOf, FocalError, type PixelArray } from '../../core/index.js';
+import { SplineImage } from '../../core/imaging.js';
 import type { Affine } from './affine.js';
 
 /**

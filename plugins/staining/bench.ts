@@ -6,7 +6,7 @@
  * derives the time per cm² of slide at 0.1625 µm px. Prints JSON.
  */
 import { resolve } from 'node:path';
-import { loadModelPackage, type EngineChoice } from '../../core/index.js';
+import { loadModelPackage, type EngineChoice } from '../../core/ml.js';
 import { openCascade } from './package.js';
 import { cascadeField } from './stain.js';
 

@@ -4,10 +4,10 @@
  * several defocus planes (Born & Wolf, NA 0.95, 0.1625 µm px, Poisson–Gaussian noise), every
  * plane normalised per channel to zero mean and unit variance (the paper's pre-processing).
  */
-import {
-  augmentPlanes, AUGMENT_COUNT, FocalError, LUNG_PIXEL_SIZE_UM, renderLungAutofluorescence, renderLungHE, renderLungTissue, rgbToYcbcr601,
-  type SeededRandom, type Tf, type TrainBatch,
-} from '../../core/index.js';
+import { FocalError, type SeededRandom } from '../../core/index.js';
+import { rgbToYcbcr601 } from '../../core/imaging.js';
+import { LUNG_PIXEL_SIZE_UM, renderLungAutofluorescence, renderLungHE, renderLungTissue } from '../../core/specimens.js';
+import { augmentPlanes, AUGMENT_COUNT, type Tf, type TrainBatch } from '../../core/ml.js';
 
 /** The network predicts Y/Cb/Cr (BT.601 studio, /255) minus this constant. */
 export const YCC_OFFSET = 0.5;

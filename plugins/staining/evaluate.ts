@@ -16,9 +16,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  createInferenceEngine, loadModelPackage, pairedDifference, pairedTTest, renderLinePlot, rgbToYcbcr601, runOp, type InferenceEngine, type Table,
-} from '../../core/index.js';
+import { pairedDifference, pairedTTest, renderLinePlot, runOp, type Table } from '../../core/index.js';
+import { rgbToYcbcr601 } from '../../core/imaging.js';
+import { createInferenceEngine, loadModelPackage, type InferenceEngine } from '../../core/ml.js';
 import { simulateFields } from './data.js';
 import { channelHistogramPng, encodeRgb, labelledMontage, slideFocusFigure } from './figures.js';
 import { slide } from './ops/slide.js';

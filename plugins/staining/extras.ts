@@ -5,7 +5,8 @@
  * packages' own task, 'virtual-staining', is shared with VirFluoNet's packages, so neither plugin
  * declares it. Light: zod only.
  */
-import { defineModelExtras, z } from '../../core/index.js';
+import { z } from '../../core/index.js';
+import { defineModelExtras } from '../../core/ml.js';
 
 /** The staining package a cascade names: name, version and the sha256 of its tfjs weights shard. */
 export const StainingLinkSchema = z.object({

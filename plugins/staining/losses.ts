@@ -2,7 +2,7 @@
  * The cascade's loss terms (paper Eqs. 3, 4, 8, 9, 10) as plain functions over tfjs tensors
  * (NHWC); each returns a scalar (batch mean). Built on core's kit (featureLoss, msSsimTf).
  */
-import { featureLoss, msSsimScalesFor, msSsimTf, rangePerImage, type Tf } from '../../core/index.js';
+import { featureLoss, msSsimScalesFor, msSsimTf, rangePerImage, type Tf } from '../../core/ml.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 
 type Tensor = tfTypes.Tensor;

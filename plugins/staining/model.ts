@@ -10,7 +10,7 @@
  * Channel widths are parameters (the paper's 64 / 32 first-block channels are far beyond a
  * CPU budget; the demo packages record theirs).
  */
-import { buildDiscriminator, buildUNet, type Tf } from '../../core/index.js';
+import { buildDiscriminator, buildUNet, type Tf } from '../../core/ml.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 
 export const VS_LEVELS = 4;

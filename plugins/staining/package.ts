@@ -3,7 +3,8 @@
  * (G_VS) package it was trained against — name, version and the sha256 of its tfjs weights —
  * and opening a cascade with another staining package is refused.
  */
-import { createInferenceEngine, FocalError, loadModelPackage, MODEL_MANIFEST_FILE, parseModelExtras, type EngineChoice, type InferenceEngine, type ModelPackage } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { createInferenceEngine, loadModelPackage, MODEL_MANIFEST_FILE, parseModelExtras, type EngineChoice, type InferenceEngine, type ModelPackage } from '../../core/ml.js';
 import { join } from 'node:path';
 import { stainingCascadeExtras, type StainingLink } from './extras.js';
 

@@ -3,7 +3,9 @@
  * normalisation (zero mean, unit variance per channel, as in training), then core's
  * tiledInference (overlapping tiles, raised-cosine blended seams), YCbCr → RGB.
  */
-import { FocalError, tiledInference, ycbcr601ToRgb, type InferenceEngine } from '../../core/index.js';
+import { FocalError } from '../../core/index.js';
+import { ycbcr601ToRgb } from '../../core/imaging.js';
+import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { normalisePlane, YCC_OFFSET } from './data.js';
 import { chainEngines } from './package.js';
 

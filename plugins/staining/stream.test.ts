@@ -5,7 +5,8 @@
  * field's tiles, so the streamed H&E equals the whole-field run.
  */
 import { describe, expect, it } from 'vitest';
-import { createStack, planeMeanStd, renderLungAutofluorescence, renderLungTissue, runOp, stackRegionSource, tiledOperation, type PixelArray, type RegionSource, type Stack } from '../../core/index.js';
+import { createStack, planeMeanStd, runOp, stackRegionSource, tiledOperation, type PixelArray, type RegionSource, type Stack } from '../../core/index.js';
+import { renderLungAutofluorescence, renderLungTissue } from '../../core/specimens.js';
 import { cascade } from './ops/cascade.js';
 import { virtualHe } from './ops/virtual-he.js';
 

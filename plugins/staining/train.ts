@@ -3,10 +3,8 @@
  * staining-deepr`) with core's trainer; the model packages they write. tfjs is imported by
  * the callers (trainer.ts loads it when a run starts).
  */
-import {
-  featureExtractor, lsganGeneratorLoss, maeLoss, saveModelPackage, type LossTerm, type ModelPackage, type SeededRandom, type Tf, type TrainBatch, type TrainerEvent,
-  type TrainerSpec,
-} from '../../core/index.js';
+import { type SeededRandom } from '../../core/index.js';
+import { featureExtractor, lsganGeneratorLoss, maeLoss, saveModelPackage, type LossTerm, type ModelPackage, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { sampleCrops, simulateFields, toHwc, type StainField } from './data.js';
 import { meanFeatureLoss, msSsimLoss, tvSum } from './losses.js';

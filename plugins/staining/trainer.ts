@@ -6,7 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defineTrainer, formatDuration, z, type TrainerContext, type TrainerEvent } from '../../core/index.js';
+import { defineTrainer, formatDuration, z, type TrainerContext } from '../../core/index.js';
+import { type TrainerEvent } from '../../core/ml.js';
 
 const flag = <T extends z.ZodType>(schema: T, flags: string, description: string): T => schema.meta({ flags, description }) as T;
 const POSITIVE = 'must be a positive integer';
@@ -66,7 +67,8 @@ function progress(ctx: TrainerContext, what: string): (e: TrainerEvent) => void 
 }
 
 async function runStaining(ctx: TrainerContext, o: z.output<typeof stainingTrainOptions>): Promise<void> {
-  const { loadTf, train, loadLayersModel, FocalError } = await import('../../core/index.js');
+  const { FocalError } = await import('../../core/index.js');
+  const { loadTf, train, loadLayersModel } = await import('../../core/ml.js');
   if (o.patch % 16 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 16 (4 pooling levels), got ${o.patch}`, { field: 'patch' });
   const { tf } = await loadTf();
   const t = await import('./train.js');
@@ -86,7 +88,8 @@ async function runStaining(ctx: TrainerContext, o: z.output<typeof stainingTrain
 }
 
 async function runDeepR(ctx: TrainerContext, o: z.output<typeof deeprTrainOptions>): Promise<void> {
-  const { loadTf, train, loadLayersModel, loadModelPackage, loadTfjsModel, FocalError } = await import('../../core/index.js');
+  const { FocalError } = await import('../../core/index.js');
+  const { loadTf, train, loadLayersModel, loadModelPackage, loadTfjsModel } = await import('../../core/ml.js');
   if (o.patch % 32 !== 0) throw new FocalError('E_USAGE', `--patch must be a multiple of 32 (5 pooling levels), got ${o.patch}`, { field: 'patch' });
   const { tf } = await loadTf();
   const t = await import('./train.js');

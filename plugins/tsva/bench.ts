@@ -5,7 +5,7 @@
  * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px.
  */
 import { cpus, loadavg } from 'node:os';
-import { createInferenceEngine } from '../../core/index.js';
+import { createInferenceEngine } from '../../core/ml.js';
 import { loadTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 

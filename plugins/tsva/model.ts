@@ -5,7 +5,8 @@
  * concatenates the skips of both paths, a linear 1×1 output and the residual +Y1. The
  * baseline is the same U-Net with one contracting path on Y1 (and the same residual).
  */
-import { buildUNet, z, type Tf } from '../../core/index.js';
+import { z } from '../../core/index.js';
+import { buildUNet, type Tf } from '../../core/ml.js';
 
 /** Network size: the only knobs that differ between the paper's scale and a CPU demo. */
 export const TsvaNetSchema = z.object({

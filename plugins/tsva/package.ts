@@ -3,7 +3,8 @@
  * the training families, the ΔD distribution, the shot offset and the optics, and the loss
  * curve, so a package says what it was trained for.
  */
-import { FocalError, loadModelPackage, saveModelPackage, z, type ModelPackage } from '../../core/index.js';
+import { FocalError, z } from '../../core/index.js';
+import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
 import { TsvaNetSchema, type TsvaArch, type TsvaNetOptions } from './model.js';
 import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';

@@ -4,7 +4,8 @@
  * identically: they travel as the 6 channels of one tile, split between the two inputs)
  * with raised-cosine blending of the seams (core's tiledInference).
  */
-import { FocalError, planeCount, planeIndex, tiledInference, type InferenceEngine, type PixelArray, type Stack } from '../../core/index.js';
+import { FocalError, planeCount, planeIndex, type PixelArray, type Stack } from '../../core/index.js';
+import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { orderShots } from './simulate.js';
 
 /** A shot as interleaved HWC RGB in [0, 1] (grey shots are repeated into R, G, B). */

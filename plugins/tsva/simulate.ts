@@ -15,7 +15,9 @@
  * the stack grid and clipped, F = z_focus + ΔD, two shots at F − s and F + s, Y1 = the sharper by
  * Brenner, the target = the plane at z_focus with its own noise realisation.
  */
-import { bornWolfHalfSizePx, bornWolfPsf, brenner, FocalError, renderSpecimen, Xoshiro128, z } from '../../core/index.js';
+import { FocalError, Xoshiro128, z } from '../../core/index.js';
+import { bornWolfHalfSizePx, bornWolfPsf, brenner } from '../../core/imaging.js';
+import { renderSpecimen } from '../../core/specimens.js';
 import { LayeredConvolver } from '../../core/spectral.js';
 
 /** Optics and camera of the simulated scanner (paper: not given; a 20×/0.75 dry objective). */

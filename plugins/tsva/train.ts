@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, loadLayersModel, mseLoss, parseLossCsv, train, type LossRowValues, type SeededRandom, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/index.js';
+import { FocalError, type SeededRandom } from '../../core/index.js';
+import { loadLayersModel, mseLoss, parseLossCsv, train, type LossRowValues, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
 import { buildTsvaNet, type TsvaArch, type TsvaNetOptions } from './model.js';
 import type { TsvaPatch } from './simulate.js';
 

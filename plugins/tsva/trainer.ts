@@ -34,7 +34,7 @@ export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
   const { loadTf, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, saveTsvaPackage, trainTsvaModel } = {
-    ...(await import('../../core/index.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
+    ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
   const out = resolve(o.out);
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');

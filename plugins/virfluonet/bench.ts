@@ -5,8 +5,9 @@
  *   npx tsc -p tsconfig.build.json && nice node dist/plugins/virfluonet/bench.js [--model virfluonet-cp-cy5] [--reps 3]
  */
 import { cpus, loadavg } from 'node:os';
-import { createInferenceEngine, renderMultiChannel } from '../../core/index.js';
-import { resolveModelDir } from '../../core/index.js';
+import { renderMultiChannel } from '../../core/specimens.js';
+import { createInferenceEngine } from '../../core/ml.js';
+import { resolveModelDir } from '../../core/ml.js';
 import { loadVirFluoNetPackage } from './package.js';
 import { predictField } from './predict.js';
 

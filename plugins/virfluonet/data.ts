@@ -4,7 +4,8 @@
  * and patches cut from them. A pair is (input channels → target channel) of one field, or, in
  * autofocus mode, (one channel at a defocus → the same channel in focus, same seed).
  */
-import { FocalError, renderMultiChannel, multiChannelFamilyByName, type SeededRandom } from '../../core/index.js';
+import { FocalError, type SeededRandom } from '../../core/index.js';
+import { renderMultiChannel, multiChannelFamilyByName } from '../../core/specimens.js';
 import { fitChannelMap, toUnitRange, type ChannelMap } from './normalise.js';
 
 export interface DataSpec {

@@ -19,7 +19,9 @@
  * img/chain-<metric>-vs-defocus.png.
  */
 import { join } from 'node:path';
-import { createInferenceEngine, FocalError, pairedDifference, renderLinePlot, renderMultiChannel, resolveModelDir, writeFileAtomic } from '../../core/index.js';
+import { FocalError, pairedDifference, renderLinePlot, writeFileAtomic } from '../../core/index.js';
+import { renderMultiChannel } from '../../core/specimens.js';
+import { createInferenceEngine, resolveModelDir } from '../../core/ml.js';
 import { SEED_BASE } from './data.js';
 import { negligible, scoreField, type FieldScores } from './evaluate.js';
 import { loadVirFluoNetPackage } from './package.js';

@@ -19,13 +19,13 @@
  * The full tolerance-index curves are `metrics.tolerance-index` (another issue's op), not here.
  */
 import { join } from 'node:path';
-import {
-  createInferenceEngine, FocalError, pairedDifference, pearson, psnr, renderLinePlot, ssim, writeFileAtomic,
-} from '../../core/index.js';
+import { FocalError, pairedDifference, renderLinePlot, writeFileAtomic } from '../../core/index.js';
+import { pearson, psnr, ssim } from '../../core/imaging.js';
+import { createInferenceEngine } from '../../core/ml.js';
 import { makeFields, SEED_BASE } from './data.js';
 import { writeMontage, type Panel } from './figures.js';
 import { toUnitRange } from './normalise.js';
-import { resolveModelDir } from '../../core/index.js';
+import { resolveModelDir } from '../../core/ml.js';
 import { loadVirFluoNetPackage, type VirFluoNetMeta } from './package.js';
 import { predictField } from './predict.js';
 

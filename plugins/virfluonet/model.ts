@@ -25,7 +25,8 @@
  * convolution (a plain ONNX Conv).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, seedCounter, z, type Tf } from '../../core/index.js';
+import { FocalError, z } from '../../core/index.js';
+import { seedCounter, type Tf } from '../../core/ml.js';
 
 type SymbolicTensor = tfTypes.SymbolicTensor;
 

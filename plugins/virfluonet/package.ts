@@ -4,7 +4,9 @@
  * [−1, 1] map of every channel (the op applies it and inverts it on the output), the optics and
  * the family the model was trained on, the network, the loss weights and the best iteration.
  */
-import { FocalError, loadModelPackage, multiChannelFamilyByName, saveModelPackage, z, type ModelPackage } from '../../core/index.js';
+import { FocalError, z } from '../../core/index.js';
+import { multiChannelFamilyByName } from '../../core/specimens.js';
+import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
 import { VirFluoNetSchema, type VirFluoNetOptions } from './model.js';
 import { ChannelMapSchema, MAP_PERCENTILES, type ChannelMap } from './normalise.js';
 import { LEARNING_RATE, LOSS_WEIGHTS } from './train.js';

@@ -5,7 +5,8 @@
  * (core's tiledInference; the paper: "sub-regions with some overlap … stitched … based on alpha
  * blending"), and invert the target's map, so the result is in the target channel's units (ADU).
  */
-import { FocalError, tiledInference, type InferenceEngine, type Stack } from '../../core/index.js';
+import { FocalError, type Stack } from '../../core/index.js';
+import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { fromUnitRange, toUnitRange } from './normalise.js';
 import type { VirFluoNetMeta } from './package.js';
 

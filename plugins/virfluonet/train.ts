@@ -16,7 +16,8 @@
  * - Best generator: lowest validation MAE (in the [−1, 1] units of the target).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { FocalError, train, type LossRowValues, type SeededRandom, type Tf, type TrainerResult, type TrainerSpec } from '../../core/index.js';
+import { FocalError, type SeededRandom } from '../../core/index.js';
+import { train, type LossRowValues, type Tf, type TrainerResult, type TrainerSpec } from '../../core/ml.js';
 import { fixedCrops, randomBatch, type NormalisedField } from './data.js';
 import { buildDiscriminator, buildGenerator, generatorKernels, type VirFluoNetOptions } from './model.js';
 

@@ -55,7 +55,8 @@ export type VirFluoNetTrainOptions = z.output<typeof virfluonetTrainOptions>;
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
 
 async function runTrainer(ctx: TrainerContext, opts: VirFluoNetTrainOptions): Promise<void> {
-  const { loadTf, multiChannelFamilyByName } = await import('../../core/index.js');
+  const { loadTf } = await import('../../core/ml.js');
+  const { multiChannelFamilyByName } = await import('../../core/specimens.js');
   const { checkSpec, fitMaps, makeFields, normaliseField, SEED_BASE } = await import('./data.js');
   const { trainVirFluoNet } = await import('./train.js');
   const { saveVirFluoNetPackage } = await import('./package.js');
@@ -86,7 +87,7 @@ async function runTrainer(ctx: TrainerContext, opts: VirFluoNetTrainOptions): Pr
     },
   });
   r.generator.dispose();
-  const { loadLayersModel } = await import('../../core/index.js');
+  const { loadLayersModel } = await import('../../core/ml.js');
   const best = await loadLayersModel(tf, join(out, 'generator'));
   const pkgDir = join(out, 'model');
   await saveVirFluoNetPackage(pkgDir, best, {

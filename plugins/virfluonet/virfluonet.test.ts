@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
-import { createOnnxEngine, createTfjsEngine, exportOnnx, isFocalError, tiledInference, type Nhwc } from '../../core/index.js';
+import { isFocalError } from '../../core/index.js';
+import { createOnnxEngine, createTfjsEngine, exportOnnx, tiledInference, type Nhwc } from '../../core/ml.js';
 import { checkSpec, crop, fitMaps, makeFields, normaliseField } from './data.js';
 import { buildDiscriminator, buildGenerator, GENERATOR_OUTPUT_LAYER, generatorKernels, RESIDUAL_SCALE } from './model.js';
 import { fitChannelMap, fromUnitRange, toUnitRange } from './normalise.js';
@@ -286,7 +287,7 @@ describe('virfluonet: training end to end (tiny, autofocus mode)', () => {
     const { trainVirFluoNet } = await import('./train.js');
     const { saveVirFluoNetPackage, loadVirFluoNetPackage } = await import('./package.js');
     const { predictField } = await import('./predict.js');
-    const { loadLayersModel } = await import('../../core/index.js');
+    const { loadLayersModel } = await import('../../core/ml.js');
     const dir = await mkdtemp(join(tmpdir(), 'virfluonet-'));
     try {
       const spec = { family: 'cell-painting', inputs: ['TxRed'], target: 'TxRed', fieldPx: 64, defocusUm: [-6, 6] };

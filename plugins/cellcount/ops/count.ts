@@ -1,7 +1,5 @@
-import {
-  FocalError, TiledComponents, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z,
-  type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table,
-} from '../../../core/index.js';
+import { FocalError, autoContrastRange, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z, type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table } from '../../../core/index.js';
+import { TiledComponents } from '../../../core/imaging.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
 import { THRESHOLD_METHODS, addToThresholdHistogram, applyThreshold, finiteRange, thresholdLimits, thresholdLimitsFromHistogram, type ThresholdMethod } from '../threshold.js';

@@ -5,7 +5,8 @@
  * the bundled demo model; the bound below is that measurement with a margin, not a wish.
  */
 import { describe, expect, it } from 'vitest';
-import { createStack, planeMeanStd, runOp, stackRegionSource, standardise, tiledOperation, type Stack } from '../../../core/index.js';
+import { createStack, planeMeanStd, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
+import { standardise } from '../../../core/imaging.js';
 import { autofocus } from './autofocus.js';
 const W = 256;
 const H = 224;

@@ -1,4 +1,6 @@
-import { FocalError, createInferenceEngine, planeCount, throwIfAborted, tiledInference, withPlanes, type ModelPackage, type OpContext, type PixelArray, type Stack, AUGMENT_COUNT, selfEnsemble, type Ensemble, destandardise, standardise } from '../../../core/index.js';
+import { FocalError, planeCount, throwIfAborted, withPlanes, type OpContext, type PixelArray, type Stack } from '../../../core/index.js';
+import { destandardise, standardise } from '../../../core/imaging.js';
+import { createInferenceEngine, tiledInference, type ModelPackage, AUGMENT_COUNT, selfEnsemble, type Ensemble } from '../../../core/ml.js';
 
 /** Params shared by the Deep-R ops. */
 export interface ModelRunParams {

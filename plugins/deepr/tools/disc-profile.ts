@@ -12,7 +12,9 @@
  */
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, defocusSeries, renderLinePlot, renderSpecimen, testContext, writeFileAtomic, type Stack } from '../../../core/index.js';
+import { createStack, renderLinePlot, testContext, writeFileAtomic, type Stack } from '../../../core/index.js';
+import { defocusSeries } from '../../../core/imaging.js';
+import { renderSpecimen } from '../../../core/specimens.js';
 import { autofocus } from '../ops/autofocus.js';
 
 const N = 128;

@@ -14,7 +14,8 @@
  * Writes <out>/library-train.tif and <out>/library-validation.tif.
  */
 import { join, resolve } from 'node:path';
-import { createStack, FocalError, renderSpecimen, writeTiff } from '../../../core/index.js';
+import { createStack, FocalError, writeTiff } from '../../../core/index.js';
+import { renderSpecimen } from '../../../core/specimens.js';
 
 /** Families Deep-R's demo model trains on; the rest of the library is kept for evaluation. */
 export const TRAINING_FAMILIES = ['nuclei', 'cells', 'membranes', 'mitochondria', 'puncta', 'beads', 'tissue', 'he-skin'];

@@ -27,7 +27,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, defocusSeries, gaussianBlur2d, gaussianRandom, mulberry32, type Stack, writeTiff } from '../../../core/index.js';
+import { createStack, gaussianRandom, mulberry32, type Stack, writeTiff } from '../../../core/index.js';
+import { defocusSeries, gaussianBlur2d } from '../../../core/imaging.js';
 
 export const SPECIMEN_SIZE_PX = 384;
 export const SPECIMEN_PIXEL_UM = 0.325;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, gaussianBlur2d, isFocalError, type Stack } from '../../../core/index.js';
+import { createStack, isFocalError, type Stack } from '../../../core/index.js';
+import { gaussianBlur2d } from '../../../core/imaging.js';
 import { runOp, testContext } from '../../../core/index.js';
 import { gaussian } from './gaussian.js';
 

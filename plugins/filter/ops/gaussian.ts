@@ -1,4 +1,5 @@
-import { defineOperation, FocalError, gaussianBlur2d, gaussianBlur2dInteger, gaussianKernel1d, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
+import { defineOperation, FocalError, type PixelArray, planeCount, type Stack, throwIfAborted, withPlanes, z } from '../../../core/index.js';
+import { gaussianBlur2d, gaussianBlur2dInteger, gaussianKernel1d } from '../../../core/imaging.js';
 
 /**
  * σ in pixels along x and y from the op's params. `sigmaUm` is divided by the stack's

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, gaussianBlur2d, type Image, isImage, runOp, type Table, testContext } from '../../../core/index.js';
+import { createImage, createStack, type Image, isImage, runOp, type Table, testContext } from '../../../core/index.js';
+import { gaussianBlur2d } from '../../../core/imaging.js';
 import { rowSharpness as rowSharpnessFn } from '../sharpness.js';
 import { bestPlane } from './best-plane.js';
 import { rowSharpness } from './row-sharpness.js';

@@ -1,4 +1,5 @@
-import { createTable, cropBorder, defineOperation, FocalError, planeIndex, type Stack, z } from '../../../core/index.js';
+import { createTable, defineOperation, FocalError, planeIndex, type Stack, z } from '../../../core/index.js';
+import { cropBorder } from '../../../core/imaging.js';
 import { cbcrHistograms, ycbcrDifference, type RgbPlanes } from '../colour.js';
 
 /** Full-intensity value of a pixel type: 255 (uint8), 65535 (uint16), 1 (float32, assumed in [0, 1]). */

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createImage, createStack, gaussianBlur2d, msSsim, psnr, runOp, ssim, type Table, testContext } from '../../../core/index.js';
+import { createImage, createStack, runOp, type Table, testContext } from '../../../core/index.js';
+import { gaussianBlur2d, msSsim, psnr, ssim } from '../../../core/imaging.js';
 import { compare } from './compare.js';
 import { compareColour } from './compare-colour.js';
 

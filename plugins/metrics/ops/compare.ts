@@ -1,4 +1,5 @@
-import { berhu, createTable, cropBorder, defineOperation, FocalError, type Image, type Logger, mae, msSsim, msSsimMinSize, pearson, psnr, rmse, ssim, ssimWindowSize, standardDeviation, valueRange as range, z } from '../../../core/index.js';
+import { createTable, defineOperation, FocalError, type Image, type Logger, z } from '../../../core/index.js';
+import { berhu, cropBorder, mae, msSsim, msSsimMinSize, pearson, psnr, rmse, ssim, ssimWindowSize, standardDeviation, valueRange as range } from '../../../core/imaging.js';
 
 /** Columns of `metrics.compare`'s one-row table, in order. */
 export const COMPARE_COLUMNS = ['psnr', 'ssim', 'msssim', 'rmse', 'mae', 'berhu', 'pearson'] as const;

@@ -1,4 +1,5 @@
-import { createStack, defineOperation, defocusSeries, FocalError, isFocalError, planeCount, planePosition, type Stack, throwIfAborted, z } from '../../../core/index.js';
+import { createStack, defineOperation, FocalError, isFocalError, planeCount, planePosition, type Stack, throwIfAborted, z } from '../../../core/index.js';
+import { defocusSeries } from '../../../core/imaging.js';
 import { opticsFields } from './psf-born-wolf.js';
 
 export const defocusParams = z

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bornWolfPsf, createImage, createStack, defocusSeries, gaussianPsf, isFocalError, runOp, type Stack, type Table, testContext, Xoshiro128 } from '../../../core/index.js';
+import { createImage, createStack, isFocalError, runOp, type Stack, type Table, testContext, Xoshiro128 } from '../../../core/index.js';
+import { bornWolfPsf, defocusSeries, gaussianPsf } from '../../../core/imaging.js';
 import { defocusOp, zValues } from './defocus.js';
 import { psfBornWolf } from './psf-born-wolf.js';
 import { psfFromBeadsOp } from './psf-from-beads.js';

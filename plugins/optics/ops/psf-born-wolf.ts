@@ -1,4 +1,5 @@
-import { assertParamAllocation, bornWolfPsfStack, createStack, defineOperation, FocalError, validateOptics, z } from '../../../core/index.js';
+import { createStack, defineOperation, FocalError, z } from '../../../core/index.js';
+import { assertParamAllocation, bornWolfPsfStack, validateOptics } from '../../../core/imaging.js';
 
 /** zStepUm of a list of defocus values when it is evenly spaced (≥ 2 values), else undefined. */
 export function evenStep(values: number[]): number | undefined {

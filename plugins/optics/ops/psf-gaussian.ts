@@ -1,4 +1,5 @@
-import { assertParamAllocation, createStack, defineOperation, FocalError, FWHM_PER_SIGMA, gaussianPsf, z } from '../../../core/index.js';
+import { createStack, defineOperation, FocalError, z } from '../../../core/index.js';
+import { assertParamAllocation, FWHM_PER_SIGMA, gaussianPsf } from '../../../core/imaging.js';
 
 export const psfGaussianParams = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, PluginRegistry, runOp, type Stack } from '../../../core/index.js';
+import { PluginRegistry, runOp, type Stack } from '../../../core/index.js';
+import { FAMILIES } from '../../../core/specimens.js';
 import { specimensPlugin } from '../index.js';
 
 describe('specimens.render op', () => {

@@ -1,4 +1,5 @@
-import { createStack, defineOperation, FAMILIES, renderSpecimen, z } from '../../../core/index.js';
+import { createStack, defineOperation, z } from '../../../core/index.js';
+import { FAMILIES, renderSpecimen } from '../../../core/specimens.js';
 
 const familyList = FAMILIES.map((f) => `${f.name} (${f.modality}: ${f.description}; params ${Object.keys(f.params).join(', ')})`).join('; ');
 

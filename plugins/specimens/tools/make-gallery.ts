@@ -9,7 +9,9 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { autoContrastRange, createStack, defocusSeries, FAMILIES, renderSpecimen, writePng } from '../../../core/index.js';
+import { autoContrastRange, createStack, writePng } from '../../../core/index.js';
+import { defocusSeries } from '../../../core/imaging.js';
+import { FAMILIES, renderSpecimen } from '../../../core/specimens.js';
 
 const N = 256;
 const GAP = 6;

@@ -1,4 +1,5 @@
-import { defineOperation, resolveModelDir, z } from '../../../core/index.js';
+import { defineOperation, z } from '../../../core/index.js';
+import { resolveModelDir } from '../../../core/ml.js';
 import { openCascade } from '../package.js';
 import { cascadeField, refocusField } from '../stain.js';
 import { afChannels, channelStatistics, checkTiling, DEMO_CASCADE, DEMO_STAINING, givenStatistics, manifestTiling, rgbStack, stainingTiling, tilingParams } from './common.js';

@@ -1,7 +1,8 @@
 /** What the staining ops share: model params and resolution, reading the two AF channels, RGB output stacks. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStack, FocalError, planeIndex, resolveModelDir, tiledInferenceStreaming, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
+import { createStack, FocalError, planeIndex, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
+import { resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
 
 export const DEMO_STAINING = 'staining-demo';
 export const DEMO_CASCADE = 'staining-cascade-demo';

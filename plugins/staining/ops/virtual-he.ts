@@ -1,4 +1,5 @@
-import { createInferenceEngine, defineOperation, loadModelPackage, resolveModelDir, z } from '../../../core/index.js';
+import { defineOperation, z } from '../../../core/index.js';
+import { createInferenceEngine, loadModelPackage, resolveModelDir } from '../../../core/ml.js';
 import { stainField } from '../stain.js';
 import { afChannels, channelStatistics, checkTiling, DEMO_STAINING, givenStatistics, manifestTiling, rgbStack, stainingTiling, tilingParams } from './common.js';
 

@@ -11,7 +11,7 @@
  *     [--cascade models/staining-cascade-demo] [--staining models/staining-demo] [--fields 4] [--size 128]
  */
 import { resolve } from 'node:path';
-import { createInferenceEngine, loadModelPackage, tiledInference } from '../../../core/index.js';
+import { createInferenceEngine, loadModelPackage, tiledInference } from '../../../core/ml.js';
 import { simulateFields } from '../data.js';
 import { checkCascadeLink } from '../package.js';
 import { refocusField, stainField } from '../stain.js';

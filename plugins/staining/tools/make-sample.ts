@@ -7,7 +7,8 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, renderLungAutofluorescence, renderLungHE, renderLungTissue, writeTiff } from '../../../core/index.js';
+import { createStack, writeTiff } from '../../../core/index.js';
+import { renderLungAutofluorescence, renderLungHE, renderLungTissue } from '../../../core/specimens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2] ?? join(here, '..', 'samples');

@@ -1,5 +1,6 @@
 /** What the TSVA ops share: the model params, model resolution, engines and RGB output stacks. */
-import { createInferenceEngine, createStack, FocalError, resolveModelDir, z, type InferenceEngine, type Stack } from '../../../core/index.js';
+import { createStack, FocalError, z, type Stack } from '../../../core/index.js';
+import { createInferenceEngine, resolveModelDir, type InferenceEngine } from '../../../core/ml.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 
 export const DEMO_MODEL = 'tsva-demo';

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, planeIndex, writeTiff, type Stack } from '../../../core/index.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, greyOf, imageAt, psfHalfPx, renderSection } from '../simulate.js';
-import { brenner } from '../../../core/index.js';
+import { brenner } from '../../../core/imaging.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', '..', '..', '..', 'plugins', 'tsva', 'samples');

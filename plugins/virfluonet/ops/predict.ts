@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInferenceEngine, createStack, defineOperation, FocalError, planeIndex, resolveModelDir, tiledInferenceStreaming, z } from '../../../core/index.js';
+import { createStack, defineOperation, FocalError, planeIndex, z } from '../../../core/index.js';
+import { createInferenceEngine, resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
 import { loadVirFluoNetPackage } from '../package.js';
 import { predictField, selectChannels } from '../predict.js';
 

@@ -4,7 +4,8 @@
  * training (1…), validation (100 001…) and test (200 001…) seeds.
  *   npx tsc -p tsconfig.build.json && node dist/plugins/virfluonet/tools/make-sample.js
  */
-import { createStack, renderMultiChannel, writeTiff } from '../../../core/index.js';
+import { createStack, writeTiff } from '../../../core/index.js';
+import { renderMultiChannel } from '../../../core/specimens.js';
 
 export const SAMPLE_SEED = 300_001;
 const r = renderMultiChannel({ family: 'cell-painting', widthPx: 192, heightPx: 192, seed: SAMPLE_SEED });

@@ -3,7 +3,7 @@
  *   node dist/plugins/virfluonet/tools/specimen-montage.js [outDir]
  */
 import { join } from 'node:path';
-import { renderMultiChannel } from '../../../core/index.js';
+import { renderMultiChannel } from '../../../core/specimens.js';
 import { writeMontage } from '../figures.js';
 
 const out = process.argv[2] ?? 'plugins/virfluonet/docs/img';

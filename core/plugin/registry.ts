@@ -507,7 +507,6 @@ function checkPluginShape(value: unknown, where: string, details: Record<string,
   }
 }
 
-/** Checks loaded code against the manifest it was listed with: same id, same op ids, same ports, same param names. */
 /**
  * The param names of an op as its JSON Schema lists them (`properties`): the shape's keys of
  * a plain zod object (refinements keep its type), else from the JSON Schema itself, which
@@ -520,6 +519,7 @@ function paramNames(op: AnyOperationDef): string[] | undefined {
   return properties ? Object.keys(properties) : undefined;
 }
 
+/** Checks loaded code against the manifest it was listed with: same id, same op ids, same ports, same param names. */
 function checkAgainstManifest(def: PluginDef, manifest: PluginManifest, where: string): void {
   const mismatch = (message: string, op?: string): never => {
     throw new FocalError('E_MANIFEST', `${where}: ${op ? `operation '${op}': ` : ''}${message}; the package.json "focal" field is out of date with the code (regenerate it with manifestForPackage)`, {

@@ -85,6 +85,32 @@ describe('removeStaleRunFiles (issue 25: leftovers of killed runs)', () => {
   });
 });
 
+describe('removeRunFiles and the folders a run created', () => {
+  it('removes the empty folders the run created up to createdDir, also when the deepest is gone already (a thread stopped halfway through its own clean-up)', async () => {
+    const created = join(dir, 'made');
+    const out = join(created, 'a', 'out');
+    await mkdir(join(created, 'a'), { recursive: true }); // out itself removed already
+    await removeRunFiles({ started: [], written: [] }, created, out);
+    expect(existsSync(created)).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  it('stops at a folder that is not empty, and never goes above createdDir', async () => {
+    const created = join(dir, 'made-kept');
+    const out = join(created, 'out');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(created, 'user.txt'), 'user file');
+    await removeRunFiles({ started: [], written: [] }, created, out);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(created)).toEqual(['user.txt']);
+    const empty = join(dir, 'empty-parent');
+    await mkdir(join(empty, 'created', 'out'), { recursive: true });
+    await removeRunFiles({ started: [], written: [] }, join(empty, 'created'), join(empty, 'created', 'out'));
+    expect(existsSync(join(empty, 'created'))).toBe(false);
+    expect(existsSync(empty)).toBe(true);
+  });
+});
+
 describe('ensureWritableFolder (issue 25: --out /proc/xyz spun forever)', () => {
   it.each(['/proc/focal-out', '/proc/self/focal-out', '/sys/focal-out', '/dev/focal-out', '/dev/shm/focal-out/x'])('refuses %s (a kernel file system) without creating anything', async (folder) => {
     const err = await rejection(ensureWritableFolder(folder));

@@ -239,8 +239,10 @@ export async function removeRunFiles(files: RunFiles, createdDir: string | undef
   for (let d = resolve(dir); ; d = dirname(d)) {
     try {
       await rmdir(d); // removes only an empty folder
-    } catch {
-      return;
+    } catch (err) {
+      // Gone already (a run thread terminated halfway through its own clean-up removed it): go
+      // on to its parent. Not empty, or not ours to remove: stop.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
     }
     if (d === top || dirname(d) === d) return;
   }

@@ -6,7 +6,9 @@
  * input Y1, the U-Net baseline (Y1) and TSVA (Y1 + Y2) on Dataset 1 (he-gland, held-out tiles)
  * and Dataset 2 (he-skin, never trained on), under the paper's Gaussian ΔD protocol and a
  * uniform sweep; paired TSVA − U-Net differences with bootstrap 95 % intervals; cell counts
- * (the paper's four ImageJ steps through the cellcount plugin) on 128 px tiles of the sweep;
+ * (the paper's four ImageJ steps through the cellcount plugin) on 256 px images under the Gaussian
+ * protocol (Table II) and on 128 px tiles of the sweep (per ΔD); every PSNR set with the paper's
+ * z-stack noise (a shot on the in-focus plane is the target) and with independent noise (`-indep`);
  * figures (PSNR vs ΔD, examples with error maps). Writes <out>/evaluation.md, evaluation.json, img/.
  * Classical reference: Richardson–Lucy on Y1 with the true PSF (Born & Wolf at Y1's defocus from
  * the in-focus plane, per colour at its wavelength; the deconvolution plugin's `richardsonLucy`).
@@ -23,7 +25,7 @@ import { cellcountPlugin } from '../plugins/index.js';
 import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
-import { SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
+import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
 
 function arg(name: string, fallback: string): string {
@@ -89,6 +91,11 @@ const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduc
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
+/**
+ * PSNR of a patch is capped at 60 dB (an RMS error of 1/1000 of the range, under 8-bit
+ * quantisation's 1/(255·√12) ≈ 58.9 dB): with z-stack noise Y1 can *be* the target (infinite PSNR).
+ */
+const PSNR_CAP_DB = 60;
 type Diff = { mean: number; lo: number; hi: number };
 interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff } }
 const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
@@ -98,7 +105,7 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
   const P = recipe.patchPx;
   const outputs: Record<string, Float32Array[]> = { y1: patches.map((p) => p.y1), rl: patches.map((p) => rlOnY1(p, P)) };
   for (const k of Object.keys(models)) outputs[k] = await predict(models[k], patches, P);
-  const score = (k: string) => patches.map((p, i) => psnr(outputs[k][i], p.x, { dataRange: 1 }));
+  const score = (k: string) => patches.map((p, i) => Math.min(PSNR_CAP_DB, psnr(outputs[k][i], p.x, { dataRange: 1 })));
   const scoreS = (k: string) => patches.map((p, i) => ssimRgb(outputs[k][i], p.x, P));
   const ps = Object.fromEntries(Object.keys(outputs).map((k) => [k, score(k)]));
   const ss = Object.fromEntries(Object.keys(outputs).map((k) => [k, scoreS(k)]));
@@ -169,12 +176,27 @@ for (const name of ['d1-sweep', 'd2-sweep']) {
   counts[name] = rows;
 }
 
+// ---- cell counts (Table II, the paper's protocol): whole 256 px images, Gaussian ΔD, z-stack noise
+interface CountRow { deltaDUm: number; gt: number; tsva: number; unet: number; y1: number }
+const countSets: Record<string, CountRow[]> = {};
+for (const [name, recipe] of Object.entries(COUNT_RECIPES)) {
+  const patches = await datasetFromRecipe(join(ckpt, 'data', name), recipe);
+  const P = recipe.patchPx;
+  const out = { tsva: await predict(models.tsva, patches, P), unet: await predict(models.unet, patches, P) };
+  const rows: CountRow[] = [];
+  for (const [i, p] of patches.entries()) {
+    rows.push({ deltaDUm: p.deltaDUm, gt: await countCells(p.x, P, P), tsva: await countCells(out.tsva[i], P, P), unet: await countCells(out.unet[i], P, P), y1: await countCells(p.y1, P, P) });
+  }
+  countSets[name] = rows;
+  console.log(`${name}: ${rows.length} images, mean count in focus ${mean(rows.map((r) => r.gt)).toFixed(2)}, TSVA ${mean(rows.map((r) => r.tsva)).toFixed(2)}, U-Net ${mean(rows.map((r) => r.unet)).toFixed(2)}, Y1 ${mean(rows.map((r) => r.y1)).toFixed(2)}`);
+}
+
 // ---- figures
 await mkdir(join(outDir, 'img'), { recursive: true });
-function svgCurves(): string {
+function svgCurves(suffix: string, noise: string): string {
   const W = 760, H = 340, x0 = 60, y0 = 20, pw = 300, ph = 260;
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
-  const sets = [['d1-sweep', 'Dataset 1 (he-gland), uniform sweep'], ['d2-sweep', 'Dataset 2 (he-skin, unseen), uniform sweep']];
+  const sets = [[`d1-sweep${suffix}`, `Dataset 1 (he-gland), uniform sweep, ${noise}`], [`d2-sweep${suffix}`, `Dataset 2 (he-skin, unseen), sweep, ${noise}`]];
   const all = sets.flatMap(([n]) => results[n].rows.flatMap((r) => Object.values(r.psnr).map((v) => v[0])));
   const lo = Math.floor(Math.min(...all)) - 1, hi = Math.ceil(Math.max(...all)) + 1;
   const colours: Record<string, string> = { y1: '#999999', rl: '#2ca02c', unet: '#1f77b4', tsva: '#d62728' };
@@ -194,12 +216,13 @@ function svgCurves(): string {
   parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 95}" y="${H - 4}" fill="#2ca02c">— RL (Y1, true PSF)</text><text x="${x0 + 215}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 320}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 440}" y="${H - 4}">PSNR (dB)</text></svg>`);
   return parts.join('\n');
 }
-await writeFile(join(outDir, 'img', 'psnr-vs-deltad.svg'), svgCurves());
-// examples: per dataset, ΔD = −2, 0, +1.5 rows of Y1 | Y2 | U-Net | TSVA | in focus | |U-Net − X|·5 | |TSVA − X|·5
+await writeFile(join(outDir, 'img', 'psnr-vs-deltad.svg'), svgCurves('', 'z-stack noise'));
+await writeFile(join(outDir, 'img', 'psnr-vs-deltad-indep.svg'), svgCurves('-indep', 'independent noise'));
+// examples: per dataset, ΔD = −2, −0.5, 0, +1.5 rows of Y1 | Y2 | U-Net | TSVA | in focus | |U-Net − X|·5 | |TSVA − X|·5
 for (const name of ['d1-sweep', 'd2-sweep']) {
   const r = results[name];
   const P = TEST_RECIPES[name].patchPx;
-  const ds = [-2, 0, 1.5];
+  const ds = [-2, -0.5, 0, 1.5];
   const cols = 7, W = cols * P, H = ds.length * P;
   const planes = [0, 1, 2].map(() => new Uint8Array(W * H));
   ds.forEach((d, row) => {
@@ -217,10 +240,11 @@ for (const name of ['d1-sweep', 'd2-sweep']) {
 // ---- report
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const command = `node dist/scripts/evaluate-tsva.js ${process.argv.slice(2).join(' ')}`.trim();
-const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
-const label: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
+const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), per patch capped at ${PSNR_CAP_DB} dB (with z-stack noise Y1 is the target itself when Brenner picks the in-focus shot), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
+const baseLabel: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
+const label = (name: string) => `${baseLabel[name.replace(/-indep$/, '')]}, ${name.endsWith('-indep') ? 'independent noise (no shot equals the target)' : 'z-stack noise (the paper\'s data: a shot on the in-focus plane is the target)'}`;
 for (const [name, r] of Object.entries(results)) {
-  lines.push(`## ${label[name]}`, '', '| ΔD (µm) | n | Y1 | RL | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|---|');
+  lines.push(`## ${label(name)}`, '', '| ΔD (µm) | n | Y1 | RL | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|---|');
   for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${f(row.psnr.y1[0])} ± ${f(row.psnr.y1[1])} | ${f(row.psnr.rl[0])} | ${f(row.psnr.unet[0])} ± ${f(row.psnr.unet[1])} | ${f(row.psnr.tsva[0])} ± ${f(row.psnr.tsva[1])} | ${f(row.diff.mean)} [${f(row.diff.lo)}, ${f(row.diff.hi)}] | ${f(row.ssim.y1, 3)} / ${f(row.ssim.unet, 3)} / ${f(row.ssim.tsva, 3)} |`);
   const o = r.overall;
   lines.push(`| **all** | ${o.n} | ${f(o.psnr.y1)} | ${f(o.psnr.rl)} | ${f(o.psnr.unet)} | ${f(o.psnr.tsva)} | **${f(o.diff.mean)} [${f(o.diff.lo)}, ${f(o.diff.hi)}]** | ${f(o.ssim.y1, 3)} / ${f(o.ssim.unet, 3)} / ${f(o.ssim.tsva, 3)} |`, '');
@@ -234,8 +258,22 @@ if (prev.tsva !== '') {
   }
   lines.push('');
 }
-lines.push('## Cell counts (Table II): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px (≈ 16 µm²), on 128 px tiles of the sweep sets', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 | RL |', '|---|---|---|---|---|---|---|---|');
 const countSummary: Record<string, unknown> = {};
+lines.push('## Cell counts (Table II, the paper\'s protocol): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px (≈ 16 µm²), on whole 256 px images, Gaussian ΔD, z-stack noise', '', 'Mean count per image by |ΔD| (the paper\'s Table II lists ΔD ≥ 0.5); Δ = method − in focus, paired over images, 95 % bootstrap interval; relative = Δ / in-focus mean.', '', '| set | abs ΔD (µm) | images | in focus | TSVA | U-Net | Y1 |', '|---|---|---|---|---|---|---|');
+for (const [name, rows] of Object.entries(countSets)) {
+  for (const d of [...new Set(rows.map((r) => Math.abs(r.deltaDUm)))].sort((a, b) => a - b)) {
+    const rs = rows.filter((r) => Math.abs(r.deltaDUm) === d);
+    lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} |`);
+  }
+  const gt = mean(rows.map((r) => r.gt));
+  const dOf = (k: 'tsva' | 'unet' | 'y1') => pairedDifference(rows.map((r) => r[k]), rows.map((r) => r.gt), { seed: 1 });
+  const cell = (k: 'tsva' | 'unet' | 'y1') => { const d = dOf(k); return `**${f(gt + d.mean)}** (${f(100 * d.mean / gt, 1)} % [${f(100 * d.lo / gt, 1)}, ${f(100 * d.hi / gt, 1)}], mean abs ${f(mean(rows.map((r) => Math.abs(r[k] - r.gt))))})`; };
+  countSummary[name] = { images: rows.length, gt, tsva: dOf('tsva'), unet: dOf('unet'), y1: dOf('y1') };
+  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | ${cell('tsva')} | ${cell('unet')} | ${cell('y1')} |`);
+}
+lines.push('');
+lines.push('## Cell counts (per ΔD): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px, on 128 px tiles of the sweep sets (z-stack noise)', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 | RL |', '|---|---|---|---|---|---|---|---|');
+const sweepCountSummary: Record<string, unknown> = {};
 for (const [name, rows] of Object.entries(counts)) {
   for (const d of SWEEP_UM) {
     const rs = rows.filter((r) => r.deltaDUm === d);
@@ -243,10 +281,10 @@ for (const [name, rows] of Object.entries(counts)) {
   }
   const gt = mean(rows.map((r) => r.gt));
   const s = { gt, tsva: mean(rows.map((r) => r.tsva)), unet: mean(rows.map((r) => r.unet)), y1: mean(rows.map((r) => r.y1)), rl: mean(rows.map((r) => r.rl)), absErrTsva: mean(rows.map((r) => Math.abs(r.tsva - r.gt))), absErrUnet: mean(rows.map((r) => Math.abs(r.unet - r.gt))) };
-  countSummary[name] = s;
+  sweepCountSummary[name] = s;
   lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | **${f(s.tsva)}** (${f((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${f(s.absErrTsva)}) | **${f(s.unet)}** (${f((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${f(s.absErrUnet)}) | ${f(s.y1)} | ${f(s.rl)} |`);
 }
-lines.push('', 'Figures: img/psnr-vs-deltad.svg (PSNR vs ΔD: Y1, RL, U-Net, TSVA, both datasets); img/examples-d1-sweep.png, img/examples-d2-sweep.png (rows ΔD = −2, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
+lines.push('', 'Figures: img/psnr-vs-deltad.svg and img/psnr-vs-deltad-indep.svg (PSNR vs ΔD: Y1, RL, U-Net, TSVA, both datasets; z-stack / independent noise); img/examples-d1-sweep.png, img/examples-d2-sweep.png (z-stack noise; rows ΔD = −2, −0.5, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
 await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));
-await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows: v.rows, overall: v.overall }])), counts, countSummary }, null, 1));
+await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { rows: v.rows, overall: v.overall }])), counts, sweepCountSummary, countSets, countSummary }, null, 1));
 console.log(lines.join('\n'));

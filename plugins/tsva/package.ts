@@ -7,7 +7,7 @@ import { FocalError, z } from '../../core/index.js';
 import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
 import { TsvaNetSchema, type TsvaArch, type TsvaNetOptions } from './model.js';
 import { TRAIN_RECIPE } from './recipes.js';
-import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
+import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
@@ -16,6 +16,8 @@ export const TsvaMetaSchema = z.object({
   net: TsvaNetSchema,
   trainingFamilies: z.array(z.string()),
   protocol: TsvaProtocolSchema,
+  /** Noise of the training data (absent in packages made before the option existed: those had 'independent'). */
+  noise: TsvaNoiseSchema.optional(),
   optics: TsvaOpticsSchema,
   patchPx: z.number().int().positive(),
   batchSize: z.number().int().positive(),
@@ -45,7 +47,7 @@ export interface SaveTsvaPackageOptions {
 export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
-    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
+    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
     batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, history: o.history,
   };
   const m = 2 ** o.net.levels;

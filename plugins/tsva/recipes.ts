@@ -10,18 +10,34 @@ type Recipe = Omit<DatasetOptions, 'onTile'>;
 export const PATCH_PX = 64;
 
 /** Training + validation tiles of Dataset 1; the last VAL_TILES tiles are the validation split (≈ 15 %). */
-export const TRAIN_RECIPE: Recipe = { family: 'he-gland', tiles: 40, patchPx: PATCH_PX, patchesPerSide: 3, seed: 101 };
+export const TRAIN_RECIPE: Recipe = { family: 'he-gland', tiles: 40, patchPx: PATCH_PX, patchesPerSide: 3, seed: 101, noise: 'stack' };
 export const VAL_TILES = 6;
 /** Validation tiles of a training set of `tiles` tiles: ≈ 15 % (40 → 6), at least 1, leaving at least 1 for training. */
 export function valTilesOf(tiles: number): number {
   return Math.min(tiles - 1, Math.max(1, Math.round(0.15 * tiles)));
 }
 
-/** Test sets: the paper's Gaussian ΔD protocol, and a uniform sweep −3…+3 µm (every patch at every ΔD). */
+/**
+ * Test sets: the paper's Gaussian ΔD protocol, and a uniform sweep −3…+3 µm (every patch at every
+ * ΔD), each with the paper's z-stack noise (a shot on the in-focus plane is the target) and with
+ * independent noise per image (`-indep`: the same scenes, a target no shot equals).
+ */
 export const SWEEP_UM = [-3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3];
-export const TEST_RECIPES: Record<string, Recipe> = {
+const TEST_SCENES: Record<string, Recipe> = {
   'd1-gauss': { family: 'he-gland', tiles: 10, patchPx: PATCH_PX, patchesPerSide: 3, seed: 202 },
   'd2-gauss': { family: 'he-skin', tiles: 10, patchPx: PATCH_PX, patchesPerSide: 3, seed: 303 },
   'd1-sweep': { family: 'he-gland', tiles: 4, patchPx: PATCH_PX, patchesPerSide: 2, seed: 404, deltaD: SWEEP_UM },
   'd2-sweep': { family: 'he-skin', tiles: 4, patchPx: PATCH_PX, patchesPerSide: 2, seed: 505, deltaD: SWEEP_UM },
+};
+export const TEST_RECIPES: Record<string, Recipe> = Object.fromEntries(
+  Object.entries(TEST_SCENES).flatMap(([name, r]) => [[name, { ...r, noise: 'stack' }], [`${name}-indep`, { ...r, noise: 'independent' }]]),
+);
+
+/**
+ * Cell-count sets (the paper's Table II): whole 256 px images (≈ 83 µm, ≈ 20–25 nuclei, as the
+ * paper's ≈ 22 per patch) under the Gaussian ΔD protocol with the paper's z-stack noise.
+ */
+export const COUNT_RECIPES: Record<string, Recipe> = {
+  'd1-count': { family: 'he-gland', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 606, noise: 'stack' },
+  'd2-count': { family: 'he-skin', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 707, noise: 'stack' },
 };

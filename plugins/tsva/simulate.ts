@@ -13,7 +13,10 @@
  *
  * Per patch (the paper's §IV-B-1 data trick): the initial focal error ΔD ~ N(0, σ) µm rounded to
  * the stack grid and clipped, F = z_focus + ΔD, two shots at F − s and F + s, Y1 = the sharper by
- * Brenner, the target = the plane at z_focus with its own noise realisation.
+ * Brenner, the target = the plane at z_focus. Noise (`noise`): 'stack' (the paper's data, default)
+ * draws one noise realisation per plane of the patch's z-stack, so a shot that lands on z_focus
+ * (ΔD = ±s) *is* the target, as in the paper, where shots and target are planes of one recorded
+ * stack; 'independent' gives every image its own realisation (the target never equals a shot).
  */
 import { FocalError, Xoshiro128, z } from '../../core/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf, brenner } from '../../core/imaging.js';
@@ -197,6 +200,10 @@ export function drawDeltaD(rng: Xoshiro128, p: TsvaProtocol): number {
   return Math.max(-p.deltaDMaxUm, Math.min(p.deltaDMaxUm, d)) + 0; // + 0: no −0
 }
 
+/** How images of one patch share noise: one realisation per z-stack plane (the paper), or one per image. */
+export const TsvaNoiseSchema = z.enum(['stack', 'independent']);
+export type TsvaNoise = z.infer<typeof TsvaNoiseSchema>;
+
 export interface DatasetOptions {
   family: string;
   tiles: number;
@@ -209,6 +216,8 @@ export interface DatasetOptions {
   protocol?: TsvaProtocol;
   /** 'gaussian' (the paper's protocol) or a fixed list of ΔD values, each simulated for every patch (a uniform sweep). */
   deltaD?: 'gaussian' | number[];
+  /** 'stack' (default): a shot at the in-focus plane is the target image, noise and all; 'independent': every image has its own noise. */
+  noise?: TsvaNoise;
   onTile?: (done: number, total: number) => void;
 }
 
@@ -221,6 +230,7 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const half = psfHalfPx(optics, maxD);
   const P = o.patchPx;
   const side = o.patchesPerSide * P + 2 * half;
+  const stackNoise = (o.noise ?? 'stack') === 'stack';
   const out: TsvaPatch[] = [];
   const rng = new Xoshiro128(o.seed, 1);
   for (let t = 0; t < o.tiles; t++) {
@@ -231,11 +241,21 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
       for (let px = 0; px < o.patchesPerSide; px++) {
         const x0 = half + px * P;
         const y0 = half + py * P;
-        const x = imageAt(section, x0, y0, P, P, 0, optics, half, tileSeed, stream++);
+        // the patch's z-stack: with 'stack' noise each focal plane is imaged once and reused
+        const planes = new Map<number, Float32Array>();
+        const plane = (zUm: number): Float32Array => {
+          const key = Math.round(zUm * 1e6) / 1e6;
+          const seen = stackNoise ? planes.get(key) : undefined;
+          if (seen) return seen;
+          const img = imageAt(section, x0, y0, P, P, zUm, optics, half, tileSeed, stream++);
+          if (stackNoise) planes.set(key, img);
+          return img;
+        };
+        const x = plane(0);
         for (const d of sweep ?? [drawDeltaD(rng, protocol)]) {
           const s = protocol.shotOffsetUm;
-          const lo = imageAt(section, x0, y0, P, P, d - s, optics, half, tileSeed, stream++);
-          const hi = imageAt(section, x0, y0, P, P, d + s, optics, half, tileSeed, stream++);
+          const lo = plane(d - s);
+          const hi = plane(d + s);
           const { firstIsY1 } = orderShots(lo, hi, P, P);
           out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: t });
         }

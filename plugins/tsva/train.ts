@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, type SeededRandom } from '../../core/index.js';
-import { loadLayersModel, mseLoss, parseLossCsv, train, type LossRowValues, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
+import { loadLayersModel, mseLoss, parseLossCsv, train, type InitialWeights, type LossRowValues, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
 import { buildTsvaNet, type TsvaArch, type TsvaNetOptions } from './model.js';
 import type { TsvaPatch } from './simulate.js';
 
@@ -59,6 +59,8 @@ export interface TrainOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainerEvent) => void;
+  /** Start from these weights (a package of the same arch and network: fine-tuning); a resumed run must name the same source. */
+  initialWeights?: InitialWeights;
 }
 
 /** One validation of a run (the package manifest's loss curve): mean training MSE since the previous one. */
@@ -175,7 +177,7 @@ export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: nu
   let iterations: number;
   try {
     const r = await train(tf, spec, { iterations: o.iterations, generatorLearningRate: o.learningRate, validateEvery: o.validateEvery, seed: o.seed }, {
-      outDir: o.outDir, checkpointDir: o.checkpointDir, resume: o.resume, signal, onEvent: o.onEvent,
+      outDir: o.outDir, checkpointDir: o.checkpointDir, resume: o.resume, signal, onEvent: o.onEvent, ...(o.initialWeights ? { initialWeights: o.initialWeights } : {}),
     });
     r.generator.dispose();
     ({ rows, bestIteration } = r);

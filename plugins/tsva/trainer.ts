@@ -26,6 +26,8 @@ export const tsvaTrainOptions = z.object({
   iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations to reach, including those of a resumed run (default 100000; --minutes usually stops first)'),
   minutes: flag(z.coerce.number({ error: 'must be a number > 0' }).gt(0, { error: 'must be a number > 0' }).default(20), '--minutes <m>', 'stop after this much training time (default 20); resume continues from the last validation'),
   validateEvery: flag(positiveInt().default(25), '--validate-every <n>', 'validate and checkpoint every n iterations (default 25)'),
+  noise: flag(z.enum(['stack', 'independent'], { error: "must be 'stack' or 'independent'" }).default('stack'), '--noise <model>', "'stack' (default, the paper's data: shots and target are planes of one noisy z-stack, so a shot on the in-focus plane is the target) or 'independent' (every image its own noise)"),
+  initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning'),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration'),
@@ -33,25 +35,41 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, saveTsvaPackage, trainTsvaModel } = {
+  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
   const out = resolve(o.out);
+  const net = TsvaNetSchema.parse({ baseChannels: o.base, levels: o.levels });
+  // --init-from: the package is checked before any data is simulated
+  const init = o.initFrom === undefined ? undefined : await (async () => {
+    const dir = resolveModelDir(o.initFrom!, { field: 'initFrom' });
+    const { pkg, meta } = await loadTsvaPackage(dir);
+    if (meta.arch !== o.arch || meta.net.baseChannels !== net.baseChannels || meta.net.levels !== net.levels) {
+      throw new FocalError('E_USAGE', `--init-from ${o.initFrom}: the package is ${meta.arch} with base ${meta.net.baseChannels} and ${meta.net.levels} levels; this run asks for ${o.arch} with base ${net.baseChannels} and ${net.levels} levels`, { file: dir, field: 'initFrom' });
+    }
+    return pkg;
+  })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles };
+  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);
   const val = patches.filter((p) => p.tile >= firstVal);
   if (trainSet.length === 0 || val.length === 0) throw new FocalError('E_ARGUMENT', `data: ${dataBase} gives ${trainSet.length} training and ${val.length} validation patches`, { field: 'data', file: dataBase });
-  const net = TsvaNetSchema.parse({ baseChannels: o.base, levels: o.levels });
   const { tf, backend } = await loadTf();
+  let initialWeights: { weights: import('../../core/ml.js').NamedArray[]; source: string } | undefined;
+  if (init) {
+    const model = await loadTfjsModel(init, tf as Parameters<typeof loadTfjsModel>[1]);
+    initialWeights = { weights: modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) })), source: `${init.manifest.name} ${init.manifest.version} (tfjs weights sha256 ${init.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? ''}…)` };
+    model.dispose();
+  }
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {
     arch: o.arch, net, train: trainSet, val, patchPx: recipe.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
-    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal,
+    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights,
     onEvent: (e) => {
+      if (e.event === 'initial' && !ctx.json) ctx.log(`  ${o.arch} starting weights (${initialWeights?.source}): validation MSE ${e.metrics.mse?.toExponential(3)}`);
       if (e.event !== 'iteration') return;
       if (ctx.json) ctx.event({ event: 'iteration', ...e.row, iterations: e.progress.iterations, ...(e.progress.iterationsPerSecond !== undefined ? { iterationsPerSecond: e.progress.iterationsPerSecond } : {}) });
       else if (e.row.validationMse !== undefined) ctx.log(`  ${o.arch} it ${e.row.iteration}: train MSE ${e.row.mse?.toExponential(3)}, validation MSE ${e.row.validationMse.toExponential(3)}, ${e.row.seconds.toFixed(0)} s`);

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, runOp, type Stack } from '../../core/index.js';
-import { createInferenceEngine, createTfjsEngine, loadTf } from '../../core/ml.js';
+import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount } from './model.js';
 import { saveTsvaPackage } from './package.js';
@@ -124,6 +125,38 @@ describe('TSVA network', () => {
     r.model.dispose();
   }, 120_000);
 
+  it('fine-tunes from given weights (--init-from): they are validated first, and a package of another arch is refused before any data is made', async () => {
+    const { tf } = await loadTf();
+    const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 2, seed: 4, deltaD: [-1, 1] });
+    const net = { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 };
+    const source = buildTsvaNet(tf, 'tsva', net, 9);
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-init-'));
+    dirs.push(dir);
+    const events: { event: string; metrics?: Record<string, number> }[] = [];
+    const o = { arch: 'tsva' as const, net, train: patches.slice(0, 6), val: patches.slice(6), patchPx: 16, batchSize: 2, learningRate: 1e-3, iterations: 2, validateEvery: 2, seed: 1, outDir: join(dir, 'run') };
+    const r = await trainTsvaModel(tf, { ...o, initialWeights: { weights: modelArrays(source), source: 'test net' }, onEvent: (e) => events.push(e as never) });
+    // the run started from exactly these weights: its initial validation is theirs
+    expect(events.find((e) => e.event === 'initial')!.metrics!.mse).toBeCloseTo(evaluateMse(tf, source, 'tsva', o.val, 16), 7);
+    r.model.dispose();
+    // through the CLI: a U-Net package offered to a TSVA run
+    const pkgDir = join(dir, 'unet-pkg');
+    const unet = buildTsvaNet(tf, 'unet', { baseChannels: 8, levels: 3 }, 1);
+    await saveTsvaPackage(pkgDir, { arch: 'unet', net: { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 }, model: unet, history: [], bestIteration: 0, iterations: 0, batchSize: 8, trainPatches: 0, valPatches: 0, command: 'test' });
+    unet.dispose();
+    source.dispose();
+    const { main } = await import('../../cli/main.js');
+    const we = process.stderr.write.bind(process.stderr);
+    let err = '';
+    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'tsva', '--arch', 'tsva', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
+    } finally {
+      process.stderr.write = we;
+    }
+    expect(err).toMatch(/--init-from .*unet.*asks for tsva/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  }, 120_000);
+
   it('is a trainer contribution: `focal train --list` shows tsva', async () => {
     const { main } = await import('../../cli/main.js');
     let out = '';
@@ -148,6 +181,21 @@ describe('TSVA data', () => {
       // d = −1: F + s is 0.5 µm from focus, F − s 1.5 µm
       expect(orderShots(lo, hi, 48, 48).firstIsY1).toBe(d > 0);
     }
+  });
+
+  it("noise 'stack' (the paper's z-stack): a shot on the in-focus plane is the target image; 'independent': no shot is", () => {
+    const sweep = [-0.5, 0, 0.5];
+    const stack = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 1, seed: 5, deltaD: sweep, noise: 'stack' });
+    const indep = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 1, seed: 5, deltaD: sweep, noise: 'independent' });
+    const equalsTarget = (p: (typeof stack)[number]) => [p.y1, p.y2].some((y) => y.every((v, i) => v === p.x[i]));
+    // ΔD = ±0.5 µm: one shot (F ∓ s) is at z_focus
+    expect(stack.map(equalsTarget)).toEqual([true, false, true]);
+    expect(indep.map(equalsTarget)).toEqual([false, false, false]);
+    // the same scene: the targets are the same image under both models
+    expect(Array.from(stack[1].x)).toEqual(Array.from(indep[1].x));
+    expect(tsvaTrainOptions.parse({ out: 'x' }).noise).toBe('stack');
+    const bad = tsvaTrainOptions.safeParse({ out: 'x', noise: 'poisson' });
+    expect(bad.error?.issues[0].path).toEqual(['noise']);
   });
 
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {

@@ -4015,6 +4015,21 @@ export const builtinManifests: PluginManifest[] = [
               "minimum": 1,
               "maximum": 9007199254740991
             },
+            "noise": {
+              "default": "stack",
+              "flags": "--noise <model>",
+              "description": "'stack' (default, the paper's data: shots and target are planes of one noisy z-stack, so a shot on the in-focus plane is the target) or 'independent' (every image its own noise)",
+              "type": "string",
+              "enum": [
+                "stack",
+                "independent"
+              ]
+            },
+            "initFrom": {
+              "flags": "--init-from <model>",
+              "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning",
+              "type": "string"
+            },
             "seed": {
               "default": 7,
               "flags": "--seed <n>",

@@ -10,6 +10,9 @@ import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
+/** Version of the packages this code writes: 0.2.0 = trained on z-stack noise (0.1.0: independent noise). */
+export const TSVA_PACKAGE_VERSION = '0.2.0';
+
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
   arch: z.enum(['tsva', 'unet']),
@@ -25,6 +28,8 @@ export const TsvaMetaSchema = z.object({
   trainPatches: z.number().int().nonnegative(),
   valPatches: z.number().int().nonnegative(),
   bestIteration: z.number().int(),
+  /** The package a fine-tuning run started from (name, version and weights hash); absent when trained from random weights. */
+  initFrom: z.string().optional(),
   history: z.array(z.object({ iteration: z.number(), trainMse: z.number(), valMse: z.number(), seconds: z.number() })),
 });
 export type TsvaMeta = z.infer<typeof TsvaMetaSchema>;
@@ -40,6 +45,8 @@ export interface SaveTsvaPackageOptions {
   trainPatches: number;
   valPatches: number;
   command: string;
+  /** The weights the run started from (`--init-from`), as the trainer names them. */
+  initFrom?: string;
   /** The training data's recipe (default the demo's TRAIN_RECIPE). */
   recipe?: typeof TRAIN_RECIPE;
 }
@@ -48,7 +55,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, history: o.history,
+    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
@@ -56,7 +63,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
     tfModel: o.model,
     manifest: {
       name: o.arch === 'tsva' ? 'tsva-demo' : 'tsva-unet-baseline-demo',
-      version: '0.1.0',
+      version: TSVA_PACKAGE_VERSION,
       task: o.arch === 'tsva' ? 'two-shot-refocus' : 'single-shot-refocus',
       description: o.arch === 'tsva'
         ? 'TSVA (two shots at F ± s → in-focus RGB), demo scale, trained on simulated he-gland H&E'

@@ -189,9 +189,12 @@ export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: nu
     rows = parseLossCsv(await readFile(join(o.outDir, 'loss.csv'), 'utf8').catch(() => ''));
     const validated = rows.filter((r) => r.validationMse !== undefined);
     if (validated.length === 0) throw new FocalError('E_CANCELLED', `maxSeconds: ${o.maxSeconds} s passed before the first validation (iteration ${o.validateEvery})`, { field: 'maxSeconds' });
+    // the checkpoint's state names the best (it may be the starting weights of --init-from, iteration 0, which loss.csv has no row for)
+    const state = await readFile(join(o.checkpointDir ?? join(o.outDir, 'checkpoint'), 'state.json'), 'utf8').then((t) => JSON.parse(t) as { bestIteration?: number; best?: { mse?: number } }).catch(() => undefined);
     const best = validated.reduce((a, b) => (b.validationMse! < a.validationMse! ? b : a));
-    bestIteration = best.iteration;
-    bestValMse = best.validationMse!;
+    const fromState = state?.bestIteration !== undefined && state.best?.mse !== undefined;
+    bestIteration = fromState ? state.bestIteration! : best.iteration;
+    bestValMse = fromState ? state.best!.mse! : best.validationMse!;
     iterations = rows.at(-1)!.iteration;
   } finally {
     clearTimeout(timer);

@@ -4025,6 +4025,16 @@ export const builtinManifests: PluginManifest[] = [
                 "independent"
               ]
             },
+            "loss": {
+              "default": "mse",
+              "flags": "--loss <loss>",
+              "description": "'mse' (the paper's, default) or 'psnr' (minus each patch's PSNR, capped at 60 dB, averaged over the batch: the figure the paper reports; not the paper's loss); 'psnr' picks the best by validation PSNR",
+              "type": "string",
+              "enum": [
+                "mse",
+                "psnr"
+              ]
+            },
             "initFrom": {
               "flags": "--init-from <model>",
               "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning",

@@ -30,7 +30,12 @@ export const TsvaMetaSchema = z.object({
   bestIteration: z.number().int(),
   /** The package a fine-tuning run started from (name, version and weights hash); absent when trained from random weights. */
   initFrom: z.string().optional(),
-  history: z.array(z.object({ iteration: z.number(), trainMse: z.number(), valMse: z.number(), seconds: z.number() })),
+  /** 'mse' (the paper) or 'psnr' (minus the per-patch PSNR; not the paper); absent: 'mse'. */
+  loss: z.enum(['mse', 'psnr']).optional(),
+  history: z.array(z.object({
+    iteration: z.number(), trainMse: z.number().nullable(), valMse: z.number(), seconds: z.number(),
+    trainPsnr: z.number().optional(), valPsnr: z.number().optional(),
+  })),
 });
 export type TsvaMeta = z.infer<typeof TsvaMetaSchema>;
 
@@ -47,6 +52,8 @@ export interface SaveTsvaPackageOptions {
   command: string;
   /** The weights the run started from (`--init-from`), as the trainer names them. */
   initFrom?: string;
+  /** The training loss (default 'mse'). */
+  loss?: 'mse' | 'psnr';
   /** The training data's recipe (default the demo's TRAIN_RECIPE). */
   recipe?: typeof TRAIN_RECIPE;
 }
@@ -55,7 +62,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), history: o.history,
+    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };

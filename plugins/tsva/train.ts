@@ -61,12 +61,35 @@ export interface TrainOptions {
   onEvent?: (e: TrainerEvent) => void;
   /** Start from these weights (a package of the same arch and network: fine-tuning); a resumed run must name the same source. */
   initialWeights?: InitialWeights;
+  /**
+   * 'mse' (the paper's Eq. 4, default): the MSE over the batch; best by validation MSE. 'psnr' (not
+   * the paper): the batch mean of each patch's 10·log10(MSE + 1e-6), i.e. minus its PSNR capped at
+   * 60 dB, the figure the paper reports; best by validation mean PSNR. Patches that are nearly
+   * right weigh as much as badly blurred ones, which the MSE does not do.
+   */
+  loss?: TsvaLoss;
+}
+
+export type TsvaLoss = 'mse' | 'psnr';
+/** MSE floor of the 'psnr' loss and of the validation PSNR: 1e-6 ≡ 60 dB (data range 1). */
+export const PSNR_LOSS_FLOOR = 1e-6;
+
+/** Batch mean of 10·log10(per-patch MSE + floor): minus the mean per-patch PSNR (dB, capped at 60). */
+export function negPsnrLoss(tf: Tf, y: tfTypes.Tensor, x: tfTypes.Tensor): tfTypes.Tensor {
+  return tf.tidy(() => {
+    const perPatch = tf.mean(tf.squaredDifference(y, x), [1, 2, 3]);
+    return tf.mul(tf.mean(tf.log(tf.add(perPatch, PSNR_LOSS_FLOOR))), 10 / Math.LN10);
+  });
 }
 
 /** One validation of a run (the package manifest's loss curve): mean training MSE since the previous one. */
 export interface HistoryRow {
   iteration: number;
-  trainMse: number;
+  /** Mean training MSE since the previous validation; null when the loss was not the MSE (`loss: 'psnr'`). */
+  trainMse: number | null;
+  /** With `loss: 'psnr'`: mean training per-patch PSNR since the previous validation, and the validation's. */
+  trainPsnr?: number;
+  valPsnr?: number;
   valMse: number;
   seconds: number;
 }
@@ -109,10 +132,24 @@ export function evaluateMse(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, 
   return sum / patches.length;
 }
 
+/** Mean per-patch PSNR (dB, data range 1, capped at 60) of `model` over `patches` (inference mode). */
+export function evaluatePsnr(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, patches: TsvaPatch[], P: number, batch = 16): number {
+  let sum = 0;
+  for (let i = 0; i < patches.length; i += batch) {
+    const part = patches.slice(i, i + batch);
+    const { inputs, target } = batchTensors(tf, arch, part, P, part.map(() => 0));
+    const loss = tf.tidy(() => negPsnrLoss(tf, model.predict(inputs.length === 1 ? inputs[0] : inputs) as tfTypes.Tensor, target));
+    sum -= loss.dataSync()[0] * part.length;
+    tf.dispose([loss, target, ...inputs]);
+  }
+  return sum / patches.length;
+}
+
 /** TSVA (or its baseline) as the kit's {@link TrainerSpec}. */
 export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
   if (o.train.length === 0) throw new FocalError('E_ARGUMENT', 'train: no training patches', { field: 'train' });
   if (o.val.length === 0) throw new FocalError('E_ARGUMENT', 'val: no validation patches', { field: 'val' });
+  const psnrLoss = o.loss === 'psnr';
   return {
     buildGenerator: () => {
       const model = buildTsvaNet(tf, o.arch, o.net, o.seed);
@@ -123,18 +160,18 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
       }
       return model;
     },
-    terms: [{ name: 'mse', weight: 1 }],
-    termValues: (t, { batch, output }) => ({ mse: mseLoss(t, batch.target, output) }),
+    terms: [{ name: psnrLoss ? 'negPsnr' : 'mse', weight: 1 }],
+    termValues: (t, { batch, output }): Record<string, tfTypes.Tensor> => (psnrLoss ? { negPsnr: negPsnrLoss(t, output, batch.target) } : { mse: mseLoss(t, batch.target, output) }),
     sampleBatch: (t, rng: SeededRandom) => {
       const picks = Array.from({ length: o.batchSize }, () => o.train[rng.int(o.train.length)]);
       const rots = picks.map(() => rng.int(4));
       return batchTensors(t, o.arch, picks, o.patchPx, rots);
     },
-    validate: (t, generator) => ({ mse: evaluateMse(t, generator, o.arch, o.val, o.patchPx) }),
-    bestBy: { metric: 'mse', better: 'lower' },
+    validate: (t, generator) => ({ mse: evaluateMse(t, generator, o.arch, o.val, o.patchPx), ...(psnrLoss ? { psnr: evaluatePsnr(t, generator, o.arch, o.val, o.patchPx) } : {}) }),
+    bestBy: psnrLoss ? { metric: 'psnr', better: 'higher' } : { metric: 'mse', better: 'lower' },
     fixed: {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
-      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,
+      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length, loss: o.loss ?? 'mse',
     },
     generatedBy: 'focal tsva',
     architecture: `a ${o.arch} network ${JSON.stringify(o.net)}`,
@@ -144,17 +181,25 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
 /** The manifest's loss curve from the kit's loss rows: one row per validation, training MSE averaged since the previous. */
 export function historyOf(rows: readonly LossRowValues[]): HistoryRow[] {
   const out: HistoryRow[] = [];
-  let sum = 0;
+  let mse = 0;
+  let negPsnr = 0;
   let n = 0;
+  let np = 0;
   for (const r of rows) {
     if (r.mse !== undefined) {
-      sum += r.mse;
+      mse += r.mse;
       n++;
     }
+    if (r.negPsnr !== undefined) {
+      negPsnr += r.negPsnr;
+      np++;
+    }
     if (r.validationMse !== undefined) {
-      out.push({ iteration: r.iteration, trainMse: n > 0 ? sum / n : NaN, valMse: r.validationMse, seconds: r.seconds });
-      sum = 0;
-      n = 0;
+      out.push({
+        iteration: r.iteration, trainMse: n > 0 ? mse / n : null, valMse: r.validationMse, seconds: r.seconds,
+        ...(np > 0 ? { trainPsnr: -negPsnr / np } : {}), ...(r.validationPsnr !== undefined ? { valPsnr: r.validationPsnr } : {}),
+      });
+      mse = negPsnr = n = np = 0;
     }
   }
   return out;

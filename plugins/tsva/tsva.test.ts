@@ -10,7 +10,7 @@ import { buildTsvaNet, convLayerCount } from './model.js';
 import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 import { DEFAULT_OPTICS, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
-import { evaluateMse, rot90Hwc, trainTsvaModel } from './train.js';
+import { evaluateMse, evaluatePsnr, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
 
@@ -110,7 +110,7 @@ describe('TSVA network', () => {
     const r = await trainTsvaModel(tf, { ...o, iterations: 60, resume: true });
     expect(r.iterations).toBe(60);
     expect(r.history.map((h) => h.iteration)).toEqual([20, 40, 60]);
-    expect(r.history.at(-1)!.trainMse).toBeLessThan(r.history[0].trainMse);
+    expect(r.history.at(-1)!.trainMse!).toBeLessThan(r.history[0].trainMse!);
     const best = r.history.reduce((a, b) => (b.valMse < a.valMse ? b : a));
     expect(r.bestIteration).toBe(best.iteration);
     expect(r.bestValMse).toBeCloseTo(best.valMse, 10);
@@ -155,6 +155,26 @@ describe('TSVA network', () => {
     }
     expect(err).toMatch(/--init-from .*unet.*asks for tsva/);
     expect(existsSync(join(dir, 'data'))).toBe(false);
+  }, 120_000);
+
+  it("loss 'psnr': minus the mean per-patch PSNR, capped at 60 dB; a run picks its best by validation PSNR", async () => {
+    const { tf } = await loadTf();
+    // two 2×2 RGB patches: one exact (60 dB cap), one with every value off by 0.1 (MSE 0.01: 20 dB)
+    const x = tf.zeros([2, 2, 2, 3]);
+    const y = tf.concat([tf.zeros([1, 2, 2, 3]), tf.fill([1, 2, 2, 3], 0.1)]);
+    expect((await negPsnrLoss(tf, y, x).data())[0]).toBeCloseTo(-(10 * Math.log10(1 / 1e-6) + 10 * Math.log10(1 / (0.01 + 1e-6))) / 2, 3);
+    tf.dispose([x, y]);
+    const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 2, seed: 6, deltaD: [-1, 1] });
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-psnr-'));
+    dirs.push(dir);
+    const o = { arch: 'tsva' as const, net: { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 }, train: patches.slice(0, 6), val: patches.slice(6), patchPx: 16, batchSize: 2, learningRate: 1e-3, iterations: 4, validateEvery: 2, seed: 1, outDir: dir, loss: 'psnr' as const };
+    const r = await trainTsvaModel(tf, o);
+    expect(r.history.map((h) => h.trainMse)).toEqual([null, null]);
+    const best = r.history.reduce((a, b) => (b.valPsnr! > a.valPsnr! ? b : a));
+    expect(r.bestIteration).toBe(best.iteration);
+    expect(evaluatePsnr(tf, r.model, 'tsva', o.val, 16)).toBeCloseTo(best.valPsnr!, 4);
+    expect(r.history.every((h) => Number.isFinite(h.trainPsnr) && h.trainPsnr! > 0)).toBe(true);
+    r.model.dispose();
   }, 120_000);
 
   it('is a trainer contribution: `focal train --list` shows tsva', async () => {

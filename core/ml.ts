@@ -8,7 +8,7 @@
 export { loadTf, detectBackends, activeBackend, type BackendReport, type Tf } from './ml/backend.js';
 export {
   ModelManifestSchema, NormalisationSchema, TensorDescriptionSchema, WeightsEntrySchema, MODEL_MANIFEST_FILE, MODEL_MANIFEST_FORMAT,
-  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir,
+  loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir, weightsSource,
   type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions, type LoadModelPackageOptions,
 } from './ml/model-package.js';
 export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
-import { loadModelPackage, loadTfjsModel, parseModelManifest, saveModelPackage, type ModelManifestInput } from './model-package.js';
+import { loadModelPackage, loadTfjsModel, parseModelManifest, saveModelPackage, weightsSource, type ModelManifestInput } from './model-package.js';
 import { createInferenceEngine, tiledInference } from './inference.js';
 import { buildUNetFixture } from './onnx/fixtures.js';
 import { isFocalError } from '../errors.js';
@@ -262,5 +262,14 @@ describe('resolveModelDir', () => {
     expect(resolveModelDir(join(bundledModelsDir(), 'tsva-demo'))).toBe(join(bundledModelsDir(), 'tsva-demo'));
     expect(() => resolveModelDir('no-such-model-xyz', { field: 'cascade', hint: '; train one' })).toThrow(/cascade: 'no-such-model-xyz' is neither a folder nor a bundled model .*; train one/);
     expect(() => resolveModelDir('./no/such/folder')).toThrow(/model: folder \.\/no\/such\/folder does not exist/);
+  });
+});
+
+describe('weightsSource', () => {
+  it('names the weight data, not the architecture: two trainings of one network differ, ONNX-only packages name the ONNX file', () => {
+    const tfjs = (weightsSha: string) => ({ name: 'm', version: '1.0.0', weights: [{ file: 'tfjs/model.json', format: 'tfjs-layers' as const, sha256: 'a'.repeat(64), shards: [{ file: 'tfjs/weights.bin', sha256: weightsSha }] }] });
+    expect(weightsSource(tfjs('1'.repeat(64)))).toBe(`m 1.0.0 (tfjs weights sha256 ${'1'.repeat(12)}…)`);
+    expect(weightsSource(tfjs('1'.repeat(64)))).not.toBe(weightsSource(tfjs('2'.repeat(64))));
+    expect(weightsSource({ name: 'o', version: '2.0.0', weights: [{ file: 'model.onnx', format: 'onnx' as const, sha256: 'b'.repeat(64) }] })).toBe(`o 2.0.0 (onnx weights sha256 ${'b'.repeat(12)}…)`);
   });
 });

@@ -417,6 +417,17 @@ export function bundledModelsDir(): string {
 }
 
 /**
+ * Names a package's trained weights for provenance ("name version (tfjs weights sha256 …)"): the
+ * hash of the tfjs weight data (its first shard), which changes with every training run, not that
+ * of model.json, which only changes with the architecture; the ONNX file's when there is no tfjs.
+ */
+export function weightsSource(manifest: Pick<ModelManifest, 'name' | 'version' | 'weights'>): string {
+  const tfjs = manifest.weights.find((w) => w.format === 'tfjs-layers');
+  const sha = tfjs ? (tfjs.shards?.[0]?.sha256 ?? tfjs.sha256) : (manifest.weights[0]?.sha256 ?? '');
+  return `${manifest.name} ${manifest.version} (${tfjs ? 'tfjs' : manifest.weights[0]?.format ?? ''} weights sha256 ${sha.slice(0, 12)}…)`;
+}
+
+/**
  * A model param's value as a package folder: a path (absolute, relative to the working directory,
  * or anything with a slash) that must exist, or the name of a bundled model (a folder under
  * {@link bundledModelsDir}); a bare name that is not bundled is tried as a folder in the working

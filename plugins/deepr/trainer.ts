@@ -182,12 +182,11 @@ async function initialGeneratorOf(opts: DeepRTrainOptions, levels: number, deepr
   if (extra.baseChannels !== opts.baseChannels || extra.levels !== levels) {
     throw new FocalError('E_USAGE', `--init-from ${opts.initFrom}: the package's generator has base ${extra.baseChannels} channels and ${extra.levels} levels; this run asks for --base-channels ${opts.baseChannels} and ${levels} levels`, { file: dir, field: 'baseChannels' });
   }
-  const { loadTfjsModel, modelArrays } = await import('../../core/ml.js');
+  const { loadTfjsModel, modelArrays, weightsSource } = await import('../../core/ml.js');
   const model = await loadTfjsModel(pkg, tf as Parameters<typeof loadTfjsModel>[1]);
   const weights = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
   model.dispose();
-  const sha = pkg.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? '';
-  return { weights, source: `${pkg.manifest.name} ${pkg.manifest.version} (tfjs weights sha256 ${sha}…)` };
+  return { weights, source: weightsSource(pkg.manifest) };
 }
 
 async function runDeepRTrainer(ctx: TrainerContext, opts: DeepRTrainOptions): Promise<void> {

@@ -36,7 +36,7 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
+  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
   const out = resolve(o.out);
@@ -62,7 +62,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   let initialWeights: { weights: import('../../core/ml.js').NamedArray[]; source: string } | undefined;
   if (init) {
     const model = await loadTfjsModel(init, tf as Parameters<typeof loadTfjsModel>[1]);
-    initialWeights = { weights: modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) })), source: `${init.manifest.name} ${init.manifest.version} (tfjs weights sha256 ${init.manifest.weights.find((w) => w.format === 'tfjs-layers')?.sha256.slice(0, 12) ?? ''}…)` };
+    initialWeights = { weights: modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) })), source: weightsSource(init.manifest) };
     model.dispose();
   }
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);

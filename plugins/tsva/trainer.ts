@@ -86,7 +86,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   });
   r.model.dispose();
   if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });
-  else process.stdout.write(`tsva: model package ${pkgDir} (best validation MSE ${r.bestValMse.toExponential(3)} at iteration ${r.bestIteration} of ${r.iterations})\n`);
+  else process.stdout.write(`tsva: model package ${pkgDir} (best ${o.loss === 'psnr' ? 'validation PSNR' : 'validation MSE'} at iteration ${r.bestIteration} of ${r.iterations}; its validation MSE ${r.bestValMse.toExponential(3)})\n`);
 }
 
 /** `focal train tsva`. */

@@ -160,7 +160,8 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
       }
       return model;
     },
-    terms: [{ name: psnrLoss ? 'negPsnr' : 'mse', weight: 1 }],
+    // a resume with the other loss is refused by the kit's term check, naming `loss`
+    terms: [{ name: psnrLoss ? 'negPsnr' : 'mse', weight: 1, fields: { weight: 'loss' } }],
     termValues: (t, { batch, output }): Record<string, tfTypes.Tensor> => (psnrLoss ? { negPsnr: negPsnrLoss(t, output, batch.target) } : { mse: mseLoss(t, batch.target, output) }),
     sampleBatch: (t, rng: SeededRandom) => {
       const picks = Array.from({ length: o.batchSize }, () => o.train[rng.int(o.train.length)]);
@@ -171,7 +172,7 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
     bestBy: psnrLoss ? { metric: 'psnr', better: 'higher' } : { metric: 'mse', better: 'lower' },
     fixed: {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
-      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length, loss: o.loss ?? 'mse',
+      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,
     },
     generatedBy: 'focal tsva',
     architecture: `a ${o.arch} network ${JSON.stringify(o.net)}`,
@@ -236,7 +237,8 @@ export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: nu
     if (validated.length === 0) throw new FocalError('E_CANCELLED', `maxSeconds: ${o.maxSeconds} s passed before the first validation (iteration ${o.validateEvery})`, { field: 'maxSeconds' });
     // the checkpoint's state names the best (it may be the starting weights of --init-from, iteration 0, which loss.csv has no row for)
     const state = await readFile(join(o.checkpointDir ?? join(o.outDir, 'checkpoint'), 'state.json'), 'utf8').then((t) => JSON.parse(t) as { bestIteration?: number; best?: { mse?: number } }).catch(() => undefined);
-    const best = validated.reduce((a, b) => (b.validationMse! < a.validationMse! ? b : a));
+    const score = (r: LossRowValues) => (o.loss === 'psnr' ? -(r.validationPsnr ?? -Infinity) : r.validationMse!);
+    const best = validated.reduce((a, b) => (score(b) < score(a) ? b : a));
     const fromState = state?.bestIteration !== undefined && state.best?.mse !== undefined;
     bestIteration = fromState ? state.bestIteration! : best.iteration;
     bestValMse = fromState ? state.best!.mse! : best.validationMse!;

@@ -175,6 +175,8 @@ describe('TSVA network', () => {
     expect(evaluatePsnr(tf, r.model, 'tsva', o.val, 16)).toBeCloseTo(best.valPsnr!, 4);
     expect(r.history.every((h) => Number.isFinite(h.trainPsnr) && h.trainPsnr! > 0)).toBe(true);
     r.model.dispose();
+    // resuming with the other loss is refused naming it
+    await expect(trainTsvaModel(tf, { ...o, loss: 'mse', iterations: 6, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'loss' } });
   }, 120_000);
 
   it('is a trainer contribution: `focal train --list` shows tsva', async () => {

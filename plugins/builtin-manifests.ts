@@ -4025,6 +4025,16 @@ export const builtinManifests: PluginManifest[] = [
                 "independent"
               ]
             },
+            "focus": {
+              "default": "brenner",
+              "flags": "--focus <rule>",
+              "description": "the in-focus plane (target, origin of ΔD): 'brenner' (default, the paper's rule: the patch's z-stack plane of highest Brenner gradient) or 'mid-plane' (the section's mid-plane: the data of the models before 2026-12-06)",
+              "type": "string",
+              "enum": [
+                "brenner",
+                "mid-plane"
+              ]
+            },
             "loss": {
               "default": "mse",
               "flags": "--loss <loss>",
@@ -4033,6 +4043,16 @@ export const builtinManifests: PluginManifest[] = [
               "enum": [
                 "mse",
                 "psnr"
+              ]
+            },
+            "batchNorm": {
+              "default": "batch",
+              "flags": "--batch-norm <mode>",
+              "description": "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)",
+              "type": "string",
+              "enum": [
+                "batch",
+                "frozen"
               ]
             },
             "initFrom": {

@@ -24,7 +24,7 @@ type Tensor = tfTypes.Tensor;
 type LayersModel = tfTypes.LayersModel;
 
 /** What a gradient needs of a {@link TrainerSpec}: the networks, the term values and the critic. */
-export type GradientSpec = Pick<TrainerSpec, 'buildGenerator' | 'buildDiscriminator' | 'termValues' | 'critic' | 'discriminatorLoss'>;
+export type GradientSpec = Pick<TrainerSpec, 'buildGenerator' | 'buildDiscriminator' | 'termValues' | 'critic' | 'discriminatorLoss' | 'batchNorm'>;
 
 /** Where a worker thread finds a spec's {@link GradientSpec}: `module`'s export `export(tf, options)`. */
 export interface ParallelSpecRef {
@@ -80,7 +80,7 @@ export function generatorShardGradients(tf: Tf, spec: GradientSpec, generator: L
   const active = new Set(terms.map((t) => t.name));
   const critic = spec.critic ?? ((d: LayersModel, _b: TrainBatch, image: Tensor) => d.apply(image) as Tensor);
   const { value, grads } = tf.variableGrads(() => {
-    const out = generator.apply(batch.inputs.length === 1 ? batch.inputs[0] : batch.inputs, { training: true }) as Tensor;
+    const out = generator.apply(batch.inputs.length === 1 ? batch.inputs[0] : batch.inputs, { training: spec.batchNorm !== 'frozen' }) as Tensor;
     const c = discriminator ? critic(discriminator, batch, out) : null;
     const v = spec.termValues(tf, { batch, output: out, critic: c, active });
     const weighted: Tensor[] = [];

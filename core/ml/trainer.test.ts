@@ -175,6 +175,33 @@ describe('trainer (learning kit)', () => {
     r.generator.dispose();
   });
 
+  it("batchNorm 'frozen' learns with the moving averages and leaves them; 'batch' updates them", async () => {
+    const withBn = (batchNorm?: 'batch' | 'frozen'): TrainerSpec => ({
+      ...tinySpec(),
+      buildGenerator: () => {
+        const input = tf.input({ shape: [S, S, 1] });
+        const conv = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }), name: 'g_conv' }).apply(input) as tfType.SymbolicTensor;
+        const out = tf.layers.batchNormalization({ name: 'g_bn', momentum: 0.5 }).apply(conv) as tfType.SymbolicTensor;
+        return tf.model({ inputs: input, outputs: out });
+      },
+      ...(batchNorm ? { batchNorm } : {}),
+    });
+    const moving = (g: tfType.LayersModel) => g.getLayer('g_bn').getWeights().slice(2).map((w) => w.dataSync()[0]); // [moving mean, moving variance]
+    const kernel = (g: tfType.LayersModel) => Array.from(g.getLayer('g_conv').getWeights()[0].dataSync());
+    const fresh = withBn().buildGenerator();
+    const [mean0, var0] = moving(fresh);
+    const k0 = kernel(fresh);
+    fresh.dispose();
+    const frozen = await train(tf, withBn('frozen'), { ...base, iterations: 4 }, { outDir: await tmp() });
+    expect(moving(frozen.generator)).toEqual([mean0, var0]);
+    expect(kernel(frozen.generator)).not.toEqual(k0);
+    const batch = await train(tf, withBn(), { ...base, iterations: 4 }, { outDir: await tmp() });
+    expect(moving(batch.generator)[0]).not.toBe(mean0);
+    expect(moving(batch.generator)[1]).not.toBe(var0);
+    frozen.generator.dispose();
+    batch.generator.dispose();
+  });
+
   it('stops on an aborted signal with E_CANCELLED, leaving the last checkpoint to resume from', async () => {
     const out = await tmp();
     const ac = new AbortController();

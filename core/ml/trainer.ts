@@ -109,6 +109,14 @@ export interface TrainerSpec {
   critic?(discriminator: LayersModel, batch: TrainBatch, image: Tensor): Tensor;
   /** Discriminator loss from its outputs on generated and real images (default least-squares). */
   discriminatorLoss?(tf: Tf, fake: Tensor, real: Tensor): Tensor;
+  /**
+   * How the generator runs while it learns: 'batch' (default) normalises each batch-normalisation
+   * layer by the batch's own statistics and updates the moving averages; 'frozen' runs the
+   * generator in inference mode — the moving averages normalise, and are not updated (gamma and
+   * beta still learn) — so training and inference normalise alike: fine-tuning. 'frozen' also
+   * switches off any dropout of the generator.
+   */
+  batchNorm?: 'batch' | 'frozen';
   /** Draws one training batch from `rng` (the trainer's seeded RNG, saved in checkpoints). */
   sampleBatch(tf: Tf, rng: SeededRandom): TrainBatch;
   /** Validation metrics of a generator (means over the plugin's validation set). */
@@ -475,7 +483,7 @@ async function updateGenerator(tf: Tf, spec: TrainerSpec, n: Networks, batch: Tr
     const critic = spec.critic ?? defaultCritic;
     let values: [string, number][] = [];
     const cost = n.optG.minimize(() => {
-      const out = n.generator.apply(generatorInput(batch), { training: true }) as Tensor;
+      const out = n.generator.apply(generatorInput(batch), { training: spec.batchNorm !== 'frozen' }) as Tensor;
       const c = adversarialOn ? critic(n.discriminator!, batch, out) : null;
       const v = spec.termValues(tf, { batch, output: out, critic: c, active });
       const weighted: Tensor[] = [];

@@ -11,7 +11,7 @@ import { simulateDataset, type DatasetOptions, type TsvaPatch } from './simulate
 export interface DatasetFile {
   recipe: Omit<DatasetOptions, 'onTile'>;
   patchPx: number;
-  patches: { deltaDUm: number; y1OffsetUm: number; family: string; tile: number }[];
+  patches: { deltaDUm: number; y1OffsetUm: number; family: string; tile: number; focusUm?: number }[];
 }
 
 export async function saveDataset(base: string, recipe: Omit<DatasetOptions, 'onTile'>, patches: TsvaPatch[]): Promise<void> {
@@ -24,7 +24,7 @@ export async function saveDataset(base: string, recipe: Omit<DatasetOptions, 'on
     blob.set(p.x, (3 * i + 2) * per);
   });
   await writeFileAtomic(`${base}.bin`, new Uint8Array(blob.buffer), { mkdir: true });
-  const index: DatasetFile = { recipe, patchPx: P, patches: patches.map(({ deltaDUm, y1OffsetUm, family, tile }) => ({ deltaDUm, y1OffsetUm, family, tile })) };
+  const index: DatasetFile = { recipe, patchPx: P, patches: patches.map(({ deltaDUm, y1OffsetUm, family, tile, focusUm }) => ({ deltaDUm, y1OffsetUm, family, tile, ...(focusUm !== undefined ? { focusUm } : {}) })) };
   await writeFileAtomic(`${base}.json`, JSON.stringify(index), { mkdir: true });
 }
 

@@ -7,11 +7,11 @@ import { FocalError, z } from '../../core/index.js';
 import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
 import { TsvaNetSchema, type TsvaArch, type TsvaNetOptions } from './model.js';
 import { TRAIN_RECIPE } from './recipes.js';
-import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
+import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
-/** Version of the packages this code writes: 0.2.0 = trained on z-stack noise (0.1.0: independent noise). */
-export const TSVA_PACKAGE_VERSION = '0.2.0';
+/** Version of the packages this code writes: 0.3.0 = trained with the in-focus plane by Brenner (0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
+export const TSVA_PACKAGE_VERSION = '0.3.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
@@ -21,6 +21,8 @@ export const TsvaMetaSchema = z.object({
   protocol: TsvaProtocolSchema,
   /** Noise of the training data (absent in packages made before the option existed: those had 'independent'). */
   noise: TsvaNoiseSchema.optional(),
+  /** The training data's in-focus plane: 'brenner' (the paper's rule) or 'mid-plane'; absent: 'mid-plane' (packages ≤ 0.2.0). */
+  focus: TsvaFocusRuleSchema.optional(),
   optics: TsvaOpticsSchema,
   patchPx: z.number().int().positive(),
   batchSize: z.number().int().positive(),
@@ -32,6 +34,8 @@ export const TsvaMetaSchema = z.object({
   initFrom: z.string().optional(),
   /** 'mse' (the paper) or 'psnr' (minus the per-patch PSNR; not the paper); absent: 'mse'. */
   loss: z.enum(['mse', 'psnr']).optional(),
+  /** 'frozen': batch normalisation ran on its moving averages while learning (`--batch-norm frozen`); absent: 'batch'. */
+  batchNorm: z.enum(['batch', 'frozen']).optional(),
   history: z.array(z.object({
     iteration: z.number(), trainMse: z.number().nullable(), valMse: z.number(), seconds: z.number(),
     trainPsnr: z.number().optional(), valPsnr: z.number().optional(),
@@ -54,6 +58,10 @@ export interface SaveTsvaPackageOptions {
   initFrom?: string;
   /** The training loss (default 'mse'). */
   loss?: 'mse' | 'psnr';
+  /** Adam's learning rate (default 5e-4, the paper's). */
+  learningRate?: number;
+  /** How batch normalisation ran while learning (default 'batch'). */
+  batchNorm?: 'batch' | 'frozen';
   /** The training data's recipe (default the demo's TRAIN_RECIPE). */
   recipe?: typeof TRAIN_RECIPE;
 }
@@ -61,8 +69,8 @@ export interface SaveTsvaPackageOptions {
 export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
-    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), history: o.history,
+    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
+    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };

@@ -10,7 +10,7 @@ type Recipe = Omit<DatasetOptions, 'onTile'>;
 export const PATCH_PX = 64;
 
 /** Training + validation tiles of Dataset 1; the last VAL_TILES tiles are the validation split (≈ 15 %). */
-export const TRAIN_RECIPE: Recipe = { family: 'he-gland', tiles: 40, patchPx: PATCH_PX, patchesPerSide: 3, seed: 101, noise: 'stack' };
+export const TRAIN_RECIPE: Recipe = { family: 'he-gland', tiles: 40, patchPx: PATCH_PX, patchesPerSide: 3, seed: 101, noise: 'stack', focus: 'brenner' };
 export const VAL_TILES = 6;
 /** Validation tiles of a training set of `tiles` tiles: ≈ 15 % (40 → 6), at least 1, leaving at least 1 for training. */
 export function valTilesOf(tiles: number): number {
@@ -30,7 +30,7 @@ const TEST_SCENES: Record<string, Recipe> = {
   'd2-sweep': { family: 'he-skin', tiles: 4, patchPx: PATCH_PX, patchesPerSide: 2, seed: 505, deltaD: SWEEP_UM },
 };
 export const TEST_RECIPES: Record<string, Recipe> = Object.fromEntries(
-  Object.entries(TEST_SCENES).flatMap(([name, r]) => [[name, { ...r, noise: 'stack' }], [`${name}-indep`, { ...r, noise: 'independent' }]]),
+  Object.entries(TEST_SCENES).flatMap(([name, r]) => [[name, { ...r, noise: 'stack', focus: 'brenner' }], [`${name}-indep`, { ...r, noise: 'independent', focus: 'brenner' }]]),
 );
 
 /**
@@ -38,6 +38,6 @@ export const TEST_RECIPES: Record<string, Recipe> = Object.fromEntries(
  * paper's ≈ 22 per patch) under the Gaussian ΔD protocol with the paper's z-stack noise.
  */
 export const COUNT_RECIPES: Record<string, Recipe> = {
-  'd1-count': { family: 'he-gland', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 606, noise: 'stack' },
-  'd2-count': { family: 'he-skin', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 707, noise: 'stack' },
+  'd1-count': { family: 'he-gland', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 606, noise: 'stack', focus: 'brenner' },
+  'd2-count': { family: 'he-skin', tiles: 40, patchPx: 256, patchesPerSide: 1, seed: 707, noise: 'stack', focus: 'brenner' },
 };

@@ -19,7 +19,7 @@
  * stack; 'independent' gives every image its own realisation (the target never equals a shot).
  */
 import { FocalError, Xoshiro128, z } from '../../core/index.js';
-import { bornWolfHalfSizePx, bornWolfPsf, brenner } from '../../core/imaging.js';
+import { bornWolfHalfSizePx, bornWolfPsf, brenner, gaussianBlur2d } from '../../core/imaging.js';
 import { renderSpecimen } from '../../core/specimens.js';
 import { LayeredConvolver } from '../../core/spectral.js';
 
@@ -59,7 +59,13 @@ export interface AbsorbingSection {
   depthUm: number[];
 }
 
-export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS): AbsorbingSection {
+/**
+ * `softnessUm`: σ (µm) of a Gaussian applied to every layer's absorbance — the section's finest
+ * structure made softer, as real sections differ in how crisp they are (fixation, cutting, stain
+ * diffusion, smooth cytoplasm against granular chromatin). 0 (default) leaves the render as drawn.
+ */
+export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS, softnessUm = 0): AbsorbingSection {
+  if (!(softnessUm >= 0)) throw new FocalError('E_PARAMS', `softnessUm: must be ≥ 0, got ${softnessUm}`, { field: 'softnessUm' });
   const r = renderSpecimen({ family, widthPx, heightPx, pixelSizeUm: optics.pixelSizeUm, seed, peakPhotons: 1 });
   if (r.modality !== 'brightfield') throw new FocalError('E_PARAMS', `family: ${family} is not a brightfield (H&E) family`, { field: 'family' });
   const { layers, stainVectors, thicknessUm } = r.section;
@@ -98,7 +104,8 @@ export function renderSection(family: string, widthPx: number, heightPx: number,
       for (let m = m0; m < m1; m++) for (let i = 0; i < n; i++) a[i] += od[m][c][i];
       return a;
     });
-    absorb.push(sum);
+    const sigmaPx = softnessUm / optics.pixelSizeUm;
+    absorb.push(sigmaPx > 0 ? sum.map((a) => gaussianBlur2d(a, widthPx, heightPx, sigmaPx, sigmaPx)) : sum);
     depthUm.push(Math.round((depth.slice(m0, m1).reduce((s, v) => s + v, 0) / (m1 - m0)) * 8) / 8);
   }
   return { family: r.family, width: widthPx, height: heightPx, absorb, depthUm };
@@ -191,6 +198,8 @@ export interface TsvaPatch {
   deltaDUm: number;
   /** Signed offset of Y1's shot from F (−s or +s), µm. */
   y1OffsetUm: number;
+  /** z_focus, the in-focus plane, relative to the section's mid-plane, µm (0 with `focus: 'mid-plane'`). */
+  focusUm?: number;
   family: string;
   tile: number;
 }
@@ -199,6 +208,17 @@ export function drawDeltaD(rng: Xoshiro128, p: TsvaProtocol): number {
   const d = Math.round((rng.normal() * p.deltaDSigmaUm) / p.deltaDStepUm) * p.deltaDStepUm;
   return Math.max(-p.deltaDMaxUm, Math.min(p.deltaDMaxUm, d)) + 0; // + 0: no −0
 }
+
+/**
+ * Which plane of a patch's z-stack is "in focus" (the target, and the origin of ΔD): 'brenner'
+ * (the paper's rule: the plane that maximises the Brenner gradient, searched on the ΔD grid within
+ * ±FOCUS_SEARCH_UM of the section's mid-plane) or 'mid-plane' (the section's geometric mid-plane,
+ * the datasets made before 2026-12-06).
+ */
+export const TsvaFocusRuleSchema = z.enum(['brenner', 'mid-plane']);
+export type TsvaFocusRule = z.infer<typeof TsvaFocusRuleSchema>;
+/** Half-range of the Brenner focus search, µm (the families' sections are 3–4 µm thick: their layers lie within ±1.5 µm). */
+export const FOCUS_SEARCH_UM = 1.5;
 
 /** How images of one patch share noise: one realisation per z-stack plane (the paper), or one per image. */
 export const TsvaNoiseSchema = z.enum(['stack', 'independent']);
@@ -218,6 +238,14 @@ export interface DatasetOptions {
   deltaD?: 'gaussian' | number[];
   /** 'stack' (default): a shot at the in-focus plane is the target image, noise and all; 'independent': every image has its own noise. */
   noise?: TsvaNoise;
+  /**
+   * Specimen softness: each tile's section is softened by a Gaussian of σ ~ U(0, softnessMaxUm) µm
+   * (drawn per tile; 0 or absent: every tile as rendered). Real sections are not all equally
+   * crisp, so a single shot cannot tell its own defocus from a soft specimen.
+   */
+  softnessMaxUm?: number;
+  /** The in-focus plane: 'mid-plane' when absent (datasets before 2026-12-06); 'brenner' is the paper's rule. */
+  focus?: TsvaFocusRule;
   onTile?: (done: number, total: number) => void;
 }
 
@@ -226,7 +254,8 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const optics = o.optics ?? DEFAULT_OPTICS;
   const protocol = o.protocol ?? DEFAULT_PROTOCOL;
   const sweep = o.deltaD === undefined || o.deltaD === 'gaussian' ? undefined : o.deltaD;
-  const maxD = (sweep ? Math.max(...sweep.map(Math.abs)) : protocol.deltaDMaxUm) + protocol.shotOffsetUm + 2.5; // + half of a 5 µm section (the families draw 3–4 µm)
+  const byBrenner = (o.focus ?? 'mid-plane') === 'brenner';
+  const maxD = (sweep ? Math.max(...sweep.map(Math.abs)) : protocol.deltaDMaxUm) + protocol.shotOffsetUm + 2.5 + (byBrenner ? FOCUS_SEARCH_UM : 0); // + half of a 5 µm section (the families draw 3–4 µm) + the focus search
   const half = psfHalfPx(optics, maxD);
   const P = o.patchPx;
   const side = o.patchesPerSide * P + 2 * half;
@@ -235,7 +264,8 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const rng = new Xoshiro128(o.seed, 1);
   for (let t = 0; t < o.tiles; t++) {
     const tileSeed = (o.seed * 7919 + t * 104729) >>> 0;
-    const section = renderSection(o.family, side, side, tileSeed, optics);
+    const softnessUm = (o.softnessMaxUm ?? 0) > 0 ? new Xoshiro128(tileSeed, 0x50f7).uniform() * o.softnessMaxUm! : 0;
+    const section = renderSection(o.family, side, side, tileSeed, optics, softnessUm);
     let stream = 0;
     for (let py = 0; py < o.patchesPerSide; py++) {
       for (let px = 0; px < o.patchesPerSide; px++) {
@@ -251,13 +281,24 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
           if (stackNoise) planes.set(key, img);
           return img;
         };
-        const x = plane(0);
+        // the in-focus plane: the section's mid-plane, or the paper's rule (the stack's plane of highest Brenner)
+        let focusUm = 0;
+        if (byBrenner) {
+          const step = protocol.deltaDStepUm;
+          const n = Math.floor(FOCUS_SEARCH_UM / step + 1e-9);
+          let best = -Infinity;
+          for (let k = -n; k <= n; k++) {
+            const b = brenner(greyOf(plane(k * step), P, P), P, P);
+            if (b > best) [best, focusUm] = [b, k * step + 0];
+          }
+        }
+        const x = plane(focusUm);
         for (const d of sweep ?? [drawDeltaD(rng, protocol)]) {
           const s = protocol.shotOffsetUm;
-          const lo = plane(d - s);
-          const hi = plane(d + s);
+          const lo = plane(focusUm + d - s);
+          const hi = plane(focusUm + d + s);
           const { firstIsY1 } = orderShots(lo, hi, P, P);
-          out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: t });
+          out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: t, ...(byBrenner ? { focusUm } : {}) });
         }
       }
     }

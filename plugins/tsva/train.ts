@@ -68,6 +68,14 @@ export interface TrainOptions {
    * right weigh as much as badly blurred ones, which the MSE does not do.
    */
   loss?: TsvaLoss;
+  /**
+   * 'batch' (default, the paper): batch statistics in training. 'frozen' (fine-tuning, not the
+   * paper): the moving averages normalise in training as at inference. TSVA's encoder is shared,
+   * so with 'batch' each path is normalised by its own shot's batch statistics while learning
+   * (which removes the batch-level difference in sharpness between Y1 and Y2, the cue TSVA needs)
+   * and by moving averages of both at inference; 'frozen' makes the two agree.
+   */
+  batchNorm?: 'batch' | 'frozen';
 }
 
 export type TsvaLoss = 'mse' | 'psnr';
@@ -170,6 +178,7 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
     },
     validate: (t, generator) => ({ mse: evaluateMse(t, generator, o.arch, o.val, o.patchPx), ...(psnrLoss ? { psnr: evaluatePsnr(t, generator, o.arch, o.val, o.patchPx) } : {}) }),
     bestBy: psnrLoss ? { metric: 'psnr', better: 'higher' } : { metric: 'mse', better: 'lower' },
+    batchNorm: o.batchNorm ?? 'batch',
     fixed: {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
       zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,

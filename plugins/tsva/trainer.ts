@@ -27,7 +27,9 @@ export const tsvaTrainOptions = z.object({
   minutes: flag(z.coerce.number({ error: 'must be a number > 0' }).gt(0, { error: 'must be a number > 0' }).default(20), '--minutes <m>', 'stop after this much training time (default 20); resume continues from the last validation'),
   validateEvery: flag(positiveInt().default(25), '--validate-every <n>', 'validate and checkpoint every n iterations (default 25)'),
   noise: flag(z.enum(['stack', 'independent'], { error: "must be 'stack' or 'independent'" }).default('stack'), '--noise <model>', "'stack' (default, the paper's data: shots and target are planes of one noisy z-stack, so a shot on the in-focus plane is the target) or 'independent' (every image its own noise)"),
+  focus: flag(z.enum(['brenner', 'mid-plane'], { error: "must be 'brenner' or 'mid-plane'" }).default('brenner'), '--focus <rule>', "the in-focus plane (target, origin of ΔD): 'brenner' (default, the paper's rule: the patch's z-stack plane of highest Brenner gradient) or 'mid-plane' (the section's mid-plane: the data of the models before 2026-12-06)"),
   loss: flag(z.enum(['mse', 'psnr'], { error: "must be 'mse' or 'psnr'" }).default('mse'), '--loss <loss>', "'mse' (the paper's, default) or 'psnr' (minus each patch's PSNR, capped at 60 dB, averaged over the batch: the figure the paper reports; not the paper's loss); 'psnr' picks the best by validation PSNR"),
+  batchNorm: flag(z.enum(['batch', 'frozen'], { error: "must be 'batch' or 'frozen'" }).default('batch'), '--batch-norm <mode>', "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)"),
   initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning'),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
@@ -52,7 +54,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise };
+  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);
@@ -68,7 +70,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {
     arch: o.arch, net, train: trainSet, val, patchPx: recipe.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
-    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss,
+    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss, batchNorm: o.batchNorm,
     onEvent: (e) => {
       if (e.event === 'initial' && !ctx.json) ctx.log(`  ${o.arch} starting weights (${initialWeights?.source}): validation MSE ${e.metrics.mse?.toExponential(3)}${e.metrics.psnr !== undefined ? `, PSNR ${e.metrics.psnr.toFixed(2)} dB` : ''}`);
       if (e.event !== 'iteration') return;
@@ -82,7 +84,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const pkgDir = join(out, 'model');
   await saveTsvaPackage(pkgDir, {
     arch: o.arch, net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: o.batch,
-    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss,
+    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss, learningRate: o.learningRate, batchNorm: o.batchNorm,
   });
   r.model.dispose();
   if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });

@@ -9,7 +9,8 @@ import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount } from './model.js';
 import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
-import { DEFAULT_OPTICS, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
+import { brenner } from '../../core/imaging.js';
+import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
 import { evaluateMse, evaluatePsnr, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
@@ -218,6 +219,30 @@ describe('TSVA data', () => {
     expect(tsvaTrainOptions.parse({ out: 'x' }).noise).toBe('stack');
     const bad = tsvaTrainOptions.safeParse({ out: 'x', noise: 'poisson' });
     expect(bad.error?.issues[0].path).toEqual(['noise']);
+  });
+
+  it("focus 'brenner' (the paper's rule): the target is the stack's plane of highest Brenner, and ΔD counts from it", () => {
+    const o = { family: 'he-gland', tiles: 3, patchPx: 24, patchesPerSide: 1, seed: 9, deltaD: [-0.5, 0.5], noise: 'stack' as const };
+    const byBrenner = simulateDataset({ ...o, focus: 'brenner' });
+    const midPlane = simulateDataset(o);
+    const half = psfHalfPx(DEFAULT_OPTICS, 0.5 + 0.5 + 2.5 + FOCUS_SEARCH_UM); // as simulateDataset: max |ΔD| + s + 2.5 + the search
+    const grey = (hwc: Float32Array) => brenner(greyOf(hwc, 24, 24), 24, 24);
+    for (const p of byBrenner) {
+      expect(Number.isInteger(p.focusUm! * 2)).toBe(true);
+      expect(Math.abs(p.focusUm!)).toBeLessThanOrEqual(FOCUS_SEARCH_UM);
+      // the target's Brenner is at least that of the (noise-free) planes a step either side
+      const sec = renderSection('he-gland', 24 + 2 * half, 24 + 2 * half, (9 * 7919 + p.tile * 104729) >>> 0);
+      const clean = (zUm: number) => grey(imageAt(sec, half, half, 24, 24, zUm, DEFAULT_OPTICS, half, 0, 0, false));
+      expect(clean(p.focusUm!)).toBeGreaterThan(0.95 * Math.max(clean(p.focusUm! - 1), clean(p.focusUm! + 1)));
+      // ΔD = ±0.5 µm: the shot on the Brenner plane is the sharpest plane of the searched stack, so it is Y1 and the target
+      expect(p.y1).toBe(p.x);
+    }
+    expect(midPlane.every((p) => p.focusUm === undefined)).toBe(true);
+    expect(byBrenner.some((p) => p.focusUm !== 0)).toBe(true);
+    expect(tsvaTrainOptions.parse({ out: 'x' }).focus).toBe('brenner');
+    expect(tsvaTrainOptions.safeParse({ out: 'x', focus: 'middle' }).error?.issues[0].path).toEqual(['focus']);
+    expect(tsvaTrainOptions.parse({ out: 'x' }).batchNorm).toBe('batch');
+    expect(tsvaTrainOptions.safeParse({ out: 'x', batchNorm: 'off' }).error?.issues[0].path).toEqual(['batchNorm']);
   });
 
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {

@@ -245,6 +245,20 @@ describe('TSVA data', () => {
     expect(tsvaTrainOptions.safeParse({ out: 'x', batchNorm: 'off' }).error?.issues[0].path).toEqual(['batchNorm']);
   });
 
+  it('specimen softness: a softened section keeps its absorbance and loses sharpness; 0 leaves it as rendered', () => {
+    const crisp = renderSection('he-gland', 64, 64, 12);
+    const same = renderSection('he-gland', 64, 64, 12, DEFAULT_OPTICS, 0);
+    const soft = renderSection('he-gland', 64, 64, 12, DEFAULT_OPTICS, 0.6);
+    expect(Array.from(same.absorb[0][1])).toEqual(Array.from(crisp.absorb[0][1]));
+    const sum = (a: Float32Array) => a.reduce((t, v) => t + v, 0);
+    const inner = (a: Float32Array) => a.filter((_, i) => i % 64 >= 8 && i % 64 < 56 && i >= 8 * 64 && i < 56 * 64);
+    crisp.absorb.forEach((layer, m) => {
+      expect(sum(inner(soft.absorb[m][1]))).toBeCloseTo(sum(inner(layer[1])), -1); // mass kept away from the edges
+      expect(brenner(soft.absorb[m][1], 64, 64)).toBeLessThan(0.8 * brenner(layer[1], 64, 64));
+    });
+    expect(() => renderSection('he-gland', 32, 32, 1, DEFAULT_OPTICS, -1)).toThrow(/softnessUm/);
+  });
+
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {
     expect(tsvaTrainOptions.parse({ out: 'x' }).tiles).toBe(TRAIN_RECIPE.tiles);
     expect(tsvaTrainOptions.parse({ out: 'x', tiles: '160' }).tiles).toBe(160);

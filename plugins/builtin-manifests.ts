@@ -4045,6 +4045,14 @@ export const builtinManifests: PluginManifest[] = [
                 "psnr"
               ]
             },
+            "softness": {
+              "default": 0,
+              "flags": "--softness <um>",
+              "description": "specimen softness: each training tile softened by a Gaussian of σ ~ U(0, um) µm (default 0: as rendered); real sections differ in how crisp they are",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 3
+            },
             "batchNorm": {
               "default": "batch",
               "flags": "--batch-norm <mode>",

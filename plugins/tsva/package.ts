@@ -10,8 +10,8 @@ import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
-/** Version of the packages this code writes: 0.3.0 = trained with the in-focus plane by Brenner (0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
-export const TSVA_PACKAGE_VERSION = '0.3.0';
+/** Version of the packages this code writes: 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
+export const TSVA_PACKAGE_VERSION = '0.4.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
@@ -36,6 +36,8 @@ export const TsvaMetaSchema = z.object({
   loss: z.enum(['mse', 'psnr']).optional(),
   /** 'frozen': batch normalisation ran on its moving averages while learning (`--batch-norm frozen`); absent: 'batch'. */
   batchNorm: z.enum(['batch', 'frozen']).optional(),
+  /** Specimen softness of the training data: σ ~ U(0, this) µm per tile (`--softness`); absent: none. */
+  softnessMaxUm: z.number().min(0).optional(),
   history: z.array(z.object({
     iteration: z.number(), trainMse: z.number().nullable(), valMse: z.number(), seconds: z.number(),
     trainPsnr: z.number().optional(), valPsnr: z.number().optional(),
@@ -70,7 +72,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), history: o.history,
+    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };

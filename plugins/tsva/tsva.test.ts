@@ -257,6 +257,9 @@ describe('TSVA data', () => {
       expect(brenner(soft.absorb[m][1], 64, 64)).toBeLessThan(0.8 * brenner(layer[1], 64, 64));
     });
     expect(() => renderSection('he-gland', 32, 32, 1, DEFAULT_OPTICS, -1)).toThrow(/softnessUm/);
+    expect(tsvaTrainOptions.parse({ out: 'x' }).softness).toBe(0);
+    expect(tsvaTrainOptions.parse({ out: 'x', softness: '0.5' }).softness).toBe(0.5);
+    expect(tsvaTrainOptions.safeParse({ out: 'x', softness: '-1' }).error?.issues[0].path).toEqual(['softness']);
   });
 
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {

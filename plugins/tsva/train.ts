@@ -76,6 +76,12 @@ export interface TrainOptions {
    * and by moving averages of both at inference; 'frozen' makes the two agree.
    */
   batchNorm?: 'batch' | 'frozen';
+  /**
+   * The training data's recipe (family, tiles, noise, focus rule, softness…), recorded in the
+   * checkpoint (`config.recipe`); a resume whose recipe differs is refused naming the option
+   * (checkpoints made before 2026-12-06 recorded none and are not checked).
+   */
+  recipe?: Record<string, unknown>;
 }
 
 export type TsvaLoss = 'mse' | 'psnr';
@@ -183,6 +189,7 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
       zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,
     },
+    ...(o.recipe ? { config: { recipe: o.recipe } } : {}),
     generatedBy: 'focal tsva',
     architecture: `a ${o.arch} network ${JSON.stringify(o.net)}`,
   };
@@ -221,7 +228,24 @@ export function historyOf(rows: readonly LossRowValues[]): HistoryRow[] {
  * that starts after that time (the checkpoint is the last validation's, so `resume` continues
  * from there) and returns what it has.
  */
+/** The `focal train tsva` option behind each recipe key (for the resume check's error). */
+const RECIPE_OPTION: Record<string, string> = { tiles: 'tiles', noise: 'noise', focus: 'focus', softnessMaxUm: 'softness' };
+
+/** Refuses a resume whose data recipe differs from the checkpoint's (when the checkpoint recorded one). */
+async function checkResumeRecipe(o: TrainOptions): Promise<void> {
+  if (!o.resume || !o.recipe) return;
+  const stateFile = join(o.checkpointDir ?? join(o.outDir, 'checkpoint'), 'state.json');
+  const saved = await readFile(stateFile, 'utf8').then((t) => (JSON.parse(t) as { config?: { recipe?: Record<string, unknown> } }).config?.recipe).catch(() => undefined);
+  if (!saved) return;
+  for (const k of new Set([...Object.keys(saved), ...Object.keys(o.recipe)])) {
+    if (JSON.stringify(saved[k]) !== JSON.stringify(o.recipe[k])) {
+      throw new FocalError('E_ARGUMENT', `resume: the checkpoint was trained on data with ${k} ${JSON.stringify(saved[k]) ?? '(none)'}, this run asks for ${JSON.stringify(o.recipe[k]) ?? '(none)'}`, { field: RECIPE_OPTION[k] ?? 'data', file: stateFile });
+    }
+  }
+}
+
 export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: number }): Promise<TrainResult> {
+  await checkResumeRecipe(o);
   const spec = tsvaTrainerSpec(tf, o);
   const clock = new AbortController();
   const timer = o.maxSeconds !== undefined ? setTimeout(() => clock.abort(), o.maxSeconds * 1000) : undefined;

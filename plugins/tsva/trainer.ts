@@ -71,7 +71,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {
     arch: o.arch, net, train: trainSet, val, patchPx: recipe.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
-    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss, batchNorm: o.batchNorm,
+    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss, batchNorm: o.batchNorm, recipe,
     onEvent: (e) => {
       if (e.event === 'initial' && !ctx.json) ctx.log(`  ${o.arch} starting weights (${initialWeights?.source}): validation MSE ${e.metrics.mse?.toExponential(3)}${e.metrics.psnr !== undefined ? `, PSNR ${e.metrics.psnr.toFixed(2)} dB` : ''}`);
       if (e.event !== 'iteration') return;

@@ -105,6 +105,7 @@ describe('TSVA network', () => {
     const o = {
       arch: 'tsva' as const, net: { baseChannels: 4, levels: 2, convsPerBlock: 2, colourChannels: 3 }, train: patches.slice(0, 14), val: patches.slice(14),
       patchPx: 16, batchSize: 4, learningRate: 5e-3, iterations: 40, validateEvery: 20, seed: 1, outDir: dir, zeroInitOutput: false,
+      recipe: { family: 'he-gland', tiles: 1, focus: 'brenner' },
     };
     const first = await trainTsvaModel(tf, o);
     first.model.dispose();
@@ -123,6 +124,9 @@ describe('TSVA network', () => {
     expect(evaluateMse(tf, r.model, 'tsva', o.val, 16)).toBeCloseTo(r.bestValMse, 6);
     // a resume with another network is refused naming the field
     await expect(trainTsvaModel(tf, { ...o, net: { ...o.net, baseChannels: 2 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'baseChannels' } });
+    // …and one on other data (here: the old mid-plane focus rule) naming the option
+    await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, focus: 'mid-plane' }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'focus' } });
+    await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, softnessMaxUm: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'softness' } });
     r.model.dispose();
   }, 120_000);
 
@@ -230,7 +234,7 @@ describe('TSVA data', () => {
     for (const p of byBrenner) {
       expect(Number.isInteger(p.focusUm! * 2)).toBe(true);
       expect(Math.abs(p.focusUm!)).toBeLessThanOrEqual(FOCUS_SEARCH_UM);
-      // the target's Brenner is at least that of the (noise-free) planes a step either side
+      // the target's Brenner is at least that of the (noise-free) planes 1 µm either side
       const sec = renderSection('he-gland', 24 + 2 * half, 24 + 2 * half, (9 * 7919 + p.tile * 104729) >>> 0);
       const clean = (zUm: number) => grey(imageAt(sec, half, half, 24, 24, zUm, DEFAULT_OPTICS, half, 0, 0, false));
       expect(clean(p.focusUm!)).toBeGreaterThan(0.95 * Math.max(clean(p.focusUm! - 1), clean(p.focusUm! + 1)));

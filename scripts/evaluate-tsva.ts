@@ -1,7 +1,7 @@
 /**
  * TSVA evaluation (issue 18; the paper's Tables II and III on simulated data):
  *   node dist/scripts/evaluate-tsva.js [--tsva models/tsva-demo] [--unet models/tsva-unet-baseline-demo]
- *     [--prev-tsva <dir> --prev-unet <dir>] [--rl-iterations 3] [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs] [--softness <µm>]
+ *     [--prev-tsva <dir> --prev-unet <dir>] [--early-fusion <dir>] [--rl-iterations 3] [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs] [--softness <µm>]
  * PSNR (RGB, data range 1 ≡ 255 on 8-bit) and SSIM (mean over R, G, B) per signed ΔD for the
  * input Y1, the U-Net baseline (Y1) and TSVA (Y1 + Y2) on Dataset 1 (he-gland, held-out tiles)
  * and Dataset 2 (he-skin, never trained on), under the paper's Gaussian ΔD protocol and a
@@ -13,7 +13,8 @@
  * Classical reference: Richardson–Lucy on Y1 with the true PSF (Born & Wolf at Y1's defocus from
  * the in-focus plane, per colour at its wavelength; the deconvolution plugin's `richardsonLucy`).
  * `--prev-tsva/--prev-unet`: a second pair (e.g. the previously shipped models), compared with
- * the first, paired, per test set.
+ * the first, paired, per test set. `--early-fusion <dir>`: the ablation (both shots as six channels
+ * of the baseline U-Net; not the paper's), against the U-Net and TSVA, paired, per set and per ΔD.
  * Reached from scripts/ (the top floor): plugins/tsva never imports the cellcount or deconvolution plugin.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ import { cellcountPlugin } from '../plugins/index.js';
 import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
+import type { TsvaArch } from '../plugins/tsva/model.js';
+import { interleaveShots } from '../plugins/tsva/train.js';
 import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
 
@@ -45,16 +48,19 @@ const withSoftness = <R extends object>(r: R): R => (softness > 0 ? { ...r, soft
 const dataPath = (name: string) => join(ckpt, 'data', softness > 0 ? `${name}-soft${softness}` : name);
 if ((prev.tsva === '') !== (prev.unet === '')) throw new Error('--prev-tsva and --prev-unet go together');
 if (prev.tsva !== '') Object.assign(methods, { prevTsva: prev.tsva, prevUnet: prev.unet });
+const earlyFusion = arg('early-fusion', '');
+if (earlyFusion !== '') methods.ef = earlyFusion;
 
 const { tf } = await loadTf();
 type Model = Awaited<ReturnType<typeof loadTfjsModel>>;
-const models: Record<string, { model: Model; arch: 'tsva' | 'unet' }> = {};
+const models: Record<string, { model: Model; arch: TsvaArch }> = {};
 for (const [k, dir] of Object.entries(methods)) {
   const { pkg, meta } = await loadTsvaPackage(dir);
   models[k] = { model: await loadTfjsModel(pkg, tf as never), arch: meta.arch };
+  if (k === 'ef' && meta.arch !== 'early-fusion') throw new Error(`--early-fusion ${dir}: a ${meta.arch} package, not an early-fusion one`);
 }
 
-async function predict(m: { model: Model; arch: 'tsva' | 'unet' }, patches: TsvaPatch[], P: number): Promise<Float32Array[]> {
+async function predict(m: { model: Model; arch: TsvaArch }, patches: TsvaPatch[], P: number): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < patches.length; i += 16) {
     const part = patches.slice(i, i + 16);
@@ -63,7 +69,12 @@ async function predict(m: { model: Model; arch: 'tsva' | 'unet' }, patches: Tsva
       part.forEach((p, j) => a.set(p[key], j * P * P * 3));
       return tf.tensor4d(a, [part.length, P, P, 3]);
     };
-    const xs = m.arch === 'tsva' ? [stackOf('y1'), stackOf('y2')] : [stackOf('y1')];
+    const both = () => {
+      const a = new Float32Array(part.length * P * P * 6);
+      part.forEach((p, j) => a.set(interleaveShots(p.y1, p.y2, 3), j * P * P * 6));
+      return tf.tensor4d(a, [part.length, P, P, 6]);
+    };
+    const xs = m.arch === 'tsva' ? [stackOf('y1'), stackOf('y2')] : m.arch === 'early-fusion' ? [both()] : [stackOf('y1')];
     const y = m.model.predict(xs.length === 1 ? xs[0] : xs) as import('@tensorflow/tfjs').Tensor;
     const data = (await y.data()) as Float32Array;
     part.forEach((_, j) => out.push(data.slice(j * P * P * 3, (j + 1) * P * P * 3).map((v) => Math.min(1, Math.max(0, v)))));
@@ -102,8 +113,9 @@ const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s +
  */
 const PSNR_CAP_DB = 60;
 type Diff = { mean: number; lo: number; hi: number };
-interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff } }
-const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; pooledPsnr: Record<string, number>; mseShareAtHalf: Record<string, number>; patchShareAtHalf: number; y1OnPlane: string; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
+type Ablation = { efMinusUnet: Diff; tsvaMinusEf: Diff };
+interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; ablation?: Ablation }
+const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; pooledPsnr: Record<string, number>; mseShareAtHalf: Record<string, number>; patchShareAtHalf: number; y1OnPlane: string; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; ablation?: Ablation; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
 const pairDiff = (a: number[], b: number[]): Diff => (a.length > 1 ? pairedDifference(a, b, { seed: 1 }) : { mean: a[0] - b[0], lo: NaN, hi: NaN });
 for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
   const patches = await datasetFromRecipe(dataPath(name), withSoftness(recipe));
@@ -132,6 +144,7 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
       ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(pick(ss[k]))])),
       diff,
       ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(pick(ps.tsva), pick(ps.prevTsva)), unet: pairDiff(pick(ps.unet), pick(ps.prevUnet)) } } : {}),
+      ...(ps.ef ? { ablation: { efMinusUnet: pairDiff(pick(ps.ef), pick(ps.unet)), tsvaMinusEf: pairDiff(pick(ps.tsva), pick(ps.ef)) } } : {}),
     });
   }
   results[name] = {
@@ -139,7 +152,8 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
     overall: { psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, mean(ps[k])])), pooledPsnr: Object.fromEntries(Object.keys(ps).map((k) => [k, pooled(k)])),
       mseShareAtHalf: Object.fromEntries(['unet', 'tsva'].map((k) => [k, shareAtHalf(k)])), patchShareAtHalf: mean(onPlane.map(Number)),
       y1OnPlane: `${patches.filter((p, i) => onPlane[i] && Math.abs(p.deltaDUm + p.y1OffsetUm) < 1e-9).length}/${onPlane.filter(Boolean).length}`, ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairedDifference(ps.tsva, ps.unet, { seed: 1 }), n: patches.length,
-      ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(ps.tsva, ps.prevTsva), unet: pairDiff(ps.unet, ps.prevUnet) } } : {}) },
+      ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(ps.tsva, ps.prevTsva), unet: pairDiff(ps.unet, ps.prevUnet) } } : {}),
+      ...(ps.ef ? { ablation: { efMinusUnet: pairDiff(ps.ef, ps.unet), tsvaMinusEf: pairDiff(ps.tsva, ps.ef) } } : {}) },
     outputs, patches,
   };
   console.log(`${name}: ${patches.length} patches, PSNR Y1 ${mean(ps.y1).toFixed(2)}, RL ${mean(ps.rl).toFixed(2)}, U-Net ${mean(ps.unet).toFixed(2)}, TSVA ${mean(ps.tsva).toFixed(2)} dB`);
@@ -226,7 +240,7 @@ function svgCurves(suffix: string, noise: string): string {
       parts.push(`<polyline points="${pts}" fill="none" stroke="${colours[k]}" stroke-width="2"/>`);
     }
   });
-  parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 95}" y="${H - 4}" fill="#2ca02c">— RL (Y1, true PSF)</text><text x="${x0 + 215}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 320}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 440}" y="${H - 4}">PSNR (dB)</text></svg>`);
+  parts.push(`<text x="${x0}" y="${H - 4}" fill="#999999">— Y1 (input)</text><text x="${x0 + 95}" y="${H - 4}" fill="#2ca02c">— RL (Y1, true PSF)</text><text x="${x0 + 215}" y="${H - 4}" fill="#1f77b4">— U-Net (Y1)</text><text x="${x0 + 320}" y="${H - 4}" fill="#d62728">— TSVA (Y1 + Y2)</text><text x="${x0 + 440}" y="${H - 4}">PSNR (dB)${softness > 0 ? `; sections softened, σ ≤ ${softness} µm` : ''}</text></svg>`);
   return parts.join('\n');
 }
 await writeFile(join(outDir, 'img', 'psnr-vs-deltad.svg'), svgCurves('', 'z-stack noise'));
@@ -278,6 +292,14 @@ if (prev.tsva !== '') {
     const worst = r.rows.reduce((a, b) => (b.diffPrev!.tsva.mean < a.diffPrev!.tsva.mean ? b : a));
     lines.push(`| ${name} | ${f(o.psnr.prevTsva)} | ${f(o.psnr.tsva)} | ${f(o.diffPrev!.tsva.mean)} [${f(o.diffPrev!.tsva.lo)}, ${f(o.diffPrev!.tsva.hi)}] | ${worst.deltaDUm} µm: ${f(worst.diffPrev!.tsva.mean)} | ${f(o.psnr.prevUnet)} | ${f(o.psnr.unet)} | ${f(o.diffPrev!.unet.mean)} [${f(o.diffPrev!.unet.lo)}, ${f(o.diffPrev!.unet.hi)}] |`);
   }
+  lines.push('');
+}
+if (earlyFusion !== '') {
+  const ci = (d: Diff) => `${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}]`;
+  lines.push(`## Early-fusion ablation (${earlyFusion}; not the paper's)`, '', 'The baseline U-Net with Y1 and Y2 as six input channels: it has the second shot but not TSVA\'s two paths with shared weights. PSNR (dB); Δ paired, 95 % bootstrap interval.', '', '| set | U-Net | early fusion | TSVA | Δ early fusion − U-Net (the second shot) | Δ TSVA − early fusion (the two paths) |', '|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(results)) lines.push(`| ${name} | ${f(r.overall.psnr.unet)} | ${f(r.overall.psnr.ef)} | ${f(r.overall.psnr.tsva)} | ${ci(r.overall.ablation!.efMinusUnet)} | ${ci(r.overall.ablation!.tsvaMinusEf)} |`);
+  lines.push('', '| sweep set | ΔD (µm) | U-Net | early fusion | TSVA | Δ early fusion − U-Net | Δ TSVA − early fusion |', '|---|---|---|---|---|---|---|');
+  for (const name of ['d1-sweep', 'd2-sweep']) for (const row of results[name].rows) lines.push(`| ${name} | ${row.deltaDUm} | ${f(row.psnr.unet[0])} | ${f(row.psnr.ef[0])} | ${f(row.psnr.tsva[0])} | ${ci(row.ablation!.efMinusUnet)} | ${ci(row.ablation!.tsvaMinusEf)} |`);
   lines.push('');
 }
 const countSummary: Record<string, unknown> = {};

@@ -3,10 +3,12 @@
  * U-Net builder (core/ml nets.ts): two contracting paths with shared weights (one encoder
  * applied to Y1 and to Y2), their deepest layers concatenated, an expansive path that
  * concatenates the skips of both paths, a linear 1×1 output and the residual +Y1. The
- * baseline is the same U-Net with one contracting path on Y1 (and the same residual).
+ * baseline is the same U-Net with one contracting path on Y1 (and the same residual). The
+ * early-fusion ablation (not the paper's) is that U-Net with both shots as six input channels:
+ * it has the second shot but not the two-path design.
  */
 import { z } from '../../core/index.js';
-import { buildUNet, type Tf } from '../../core/ml.js';
+import { buildUNet, type NamedArray, type Tf } from '../../core/ml.js';
 
 /** Network size: the only knobs that differ between the paper's scale and a CPU demo. */
 export const TsvaNetSchema = z.object({
@@ -17,13 +19,17 @@ export const TsvaNetSchema = z.object({
 });
 export type TsvaNetOptions = z.infer<typeof TsvaNetSchema>;
 
-export type TsvaArch = 'tsva' | 'unet';
+export const TSVA_ARCHS = ['tsva', 'unet', 'early-fusion'] as const;
+export type TsvaArch = (typeof TSVA_ARCHS)[number];
 
-/** The kit options of TSVA (arch 'tsva': inputs Y1, Y2) or the baseline (arch 'unet': input Y1). */
+/** Whether the network takes the second shot Y2 (TSVA and the early-fusion ablation). */
+export const usesBothShots = (arch: TsvaArch): boolean => arch !== 'unet';
+
+/** The kit options of TSVA (arch 'tsva': inputs Y1, Y2), the baseline ('unet': input Y1) or the early-fusion ablation ('early-fusion': one input, Y1 then Y2 as 2·c channels). */
 export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number): Parameters<typeof buildUNet>[1] {
   const c = net.colourChannels;
   return {
-    inputChannels: arch === 'tsva' ? [c, c] : [c],
+    inputChannels: arch === 'tsva' ? [c, c] : arch === 'early-fusion' ? [2 * c] : [c],
     outputChannels: c,
     baseChannels: net.baseChannels,
     levels: net.levels,
@@ -37,7 +43,7 @@ export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: numbe
     inputResidual: { input: 0, firstChannel: 0 },
     encoderPrefix: 'enc',
     decoderPrefix: 'dec',
-    name: arch,
+    name: arch.replace('-', '_'),
     seed,
   };
 }
@@ -50,4 +56,23 @@ export function buildTsvaNet(tf: Tf, arch: TsvaArch, net: Partial<TsvaNetOptions
 /** 3×3 convolutions (+ the 1×1 output) of a network, counting shared layers once (the paper counts 27). */
 export function convLayerCount(model: { layers: { getClassName(): string; name: string }[] }): number {
   return model.layers.filter((l) => l.getClassName() === 'Conv2D' && !l.name.endsWith('_residual_select')).length;
+}
+
+/**
+ * Starting weights for the early-fusion ablation from a trained baseline U-Net of the same size:
+ * every weight is the U-Net's, and where the U-Net's takes c input channels and the ablation's 2·c
+ * (the first convolution, the residual's channel selection) the Y2 channels get zero weights, so
+ * the ablation starts as exactly the baseline and learns what Y2 adds. Other misfits are left to
+ * the kit's own check (it names the weight).
+ */
+export function widenForEarlyFusion(target: readonly { name: string; shape: number[] }[], unet: readonly NamedArray[]): NamedArray[] {
+  const base = (name: string) => name.replace(/(_\d+)+$/, '');
+  return unet.map((a) => {
+    const t = target.find((w) => base(w.name) === base(a.name));
+    if (!t || t.shape.length !== 4 || a.shape.length !== 4 || t.shape[2] !== 2 * a.shape[2] || [0, 1, 3].some((k) => t.shape[k] !== a.shape[k])) return a;
+    const [kh, kw, cin, cout] = a.shape;
+    const data = new Float32Array(kh * kw * 2 * cin * cout);
+    for (let p = 0; p < kh * kw; p++) data.set(a.data.subarray(p * cin * cout, (p + 1) * cin * cout), p * 2 * cin * cout);
+    return { name: a.name, shape: [kh, kw, 2 * cin, cout], data };
+  });
 }

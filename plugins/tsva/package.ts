@@ -5,7 +5,7 @@
  */
 import { FocalError, z } from '../../core/index.js';
 import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
-import { TsvaNetSchema, type TsvaArch, type TsvaNetOptions } from './model.js';
+import { TSVA_ARCHS, TsvaNetSchema, usesBothShots, type TsvaArch, type TsvaNetOptions } from './model.js';
 import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
@@ -15,7 +15,7 @@ export const TSVA_PACKAGE_VERSION = '0.4.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
-  arch: z.enum(['tsva', 'unet']),
+  arch: z.enum(TSVA_ARCHS),
   net: TsvaNetSchema,
   trainingFamilies: z.array(z.string()),
   protocol: TsvaProtocolSchema,
@@ -68,6 +68,13 @@ export interface SaveTsvaPackageOptions {
   recipe?: typeof TRAIN_RECIPE;
 }
 
+const PACKAGE_NAMES: Record<TsvaArch, string> = { tsva: 'tsva-demo', unet: 'tsva-unet-baseline-demo', 'early-fusion': 'tsva-early-fusion-ablation' };
+const PACKAGE_DESCRIPTIONS: Record<TsvaArch, string> = {
+  tsva: 'TSVA (two shots at F ± s → in-focus RGB), demo scale, trained on simulated he-gland H&E',
+  unet: 'U-Net baseline of TSVA (the sharper shot Y1 → in-focus RGB), same size and training as tsva-demo',
+  'early-fusion': 'early-fusion ablation of TSVA (not the paper\'s): the baseline U-Net with Y1 and Y2 as six input channels',
+};
+
 export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
@@ -75,16 +82,14 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
     batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
-  const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: o.arch === 'tsva' ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
+  const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: usesBothShots(o.arch) ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
   return saveModelPackage(dir, {
     tfModel: o.model,
     manifest: {
-      name: o.arch === 'tsva' ? 'tsva-demo' : 'tsva-unet-baseline-demo',
+      name: PACKAGE_NAMES[o.arch],
       version: TSVA_PACKAGE_VERSION,
-      task: o.arch === 'tsva' ? 'two-shot-refocus' : 'single-shot-refocus',
-      description: o.arch === 'tsva'
-        ? 'TSVA (two shots at F ± s → in-focus RGB), demo scale, trained on simulated he-gland H&E'
-        : 'U-Net baseline of TSVA (the sharper shot Y1 → in-focus RGB), same size and training as tsva-demo',
+      task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
+      description: PACKAGE_DESCRIPTIONS[o.arch],
       license: 'MIT',
       tags: ['tsva', 'brightfield', 'H&E', 'refocus'],
       inputs: { ...inputs, channels: inputs.channelNames.length },

@@ -49,8 +49,8 @@ export interface RefocusOptions {
   tilePx: number;
   haloPx: number;
   multipleOf: number;
-  /** 'tsva': two inputs; 'unet': the baseline on Y1 only. */
-  arch: 'tsva' | 'unet';
+  /** 'tsva': two inputs; 'unet': the baseline on Y1 only; 'early-fusion': Y1 and Y2 as one six-channel input (the engine feeds a one-input model all channels). */
+  arch: 'tsva' | 'unet' | 'early-fusion';
   /** 'brenner': Y1 = the sharper shot (the paper); 'as-given': the first shot is Y1. */
   order: 'brenner' | 'as-given';
   signal?: AbortSignal;
@@ -75,7 +75,7 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const [y1, y2] = firstIsY1 ? [a, b] : [b, a];
   const n = w * h;
   const channels: Float32Array[] = [];
-  for (const s of o.arch === 'tsva' ? [y1, y2] : [y1]) {
+  for (const s of o.arch === 'unet' ? [y1] : [y1, y2]) {
     for (let c = 0; c < 3; c++) {
       const p = new Float32Array(n);
       for (let i = 0; i < n; i++) p[i] = s.hwc[i * 3 + c];

@@ -117,6 +117,19 @@ export interface TrainResult {
   iterations: number;
 }
 
+/** Y1 and Y2 (interleaved, c channels each) as one 2·c-channel image, Y1's channels first: the early-fusion ablation's input. */
+export function interleaveShots(y1: Float32Array, y2: Float32Array, c: number): Float32Array {
+  const px = y1.length / c;
+  const out = new Float32Array(2 * y1.length);
+  for (let i = 0; i < px; i++) {
+    for (let k = 0; k < c; k++) {
+      out[i * 2 * c + k] = y1[i * c + k];
+      out[i * 2 * c + c + k] = y2[i * c + k];
+    }
+  }
+  return out;
+}
+
 function batchTensors(tf: Tf, arch: TsvaArch, patches: TsvaPatch[], P: number, rots: number[]): TrainBatch {
   const n = patches.length;
   const per = P * P * 3;
@@ -129,7 +142,9 @@ function batchTensors(tf: Tf, arch: TsvaArch, patches: TsvaPatch[], P: number, r
     x.set(rot90Hwc(p.x, P, 3, rots[i]), i * per);
   });
   const shape: [number, number, number, number] = [n, P, P, 3];
-  const inputs = arch === 'tsva' ? [tf.tensor4d(y1, shape), tf.tensor4d(y2, shape)] : [tf.tensor4d(y1, shape)];
+  const inputs = arch === 'tsva' ? [tf.tensor4d(y1, shape), tf.tensor4d(y2, shape)]
+    : arch === 'early-fusion' ? [tf.tensor4d(interleaveShots(y1, y2, 3), [n, P, P, 6])]
+    : [tf.tensor4d(y1, shape)];
   return { inputs, target: tf.tensor4d(x, shape) };
 }
 

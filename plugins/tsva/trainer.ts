@@ -2,7 +2,8 @@
  * TSVA's trainer contribution (`focal train tsva`): the demo recipe's data (simulated he-gland
  * H&E, Dataset 1's training and validation tiles, cached in `<data>`), the kit's trainer through
  * {@link trainTsvaModel}, and a model package. `--arch unet` trains the single-shot baseline the
- * same way. The training stack (tfjs) is imported when a run starts.
+ * same way; `--arch early-fusion` the ablation (both shots as six channels of one U-Net), which may
+ * start from a baseline U-Net package (`--init-from`, Y2's weights zero). The training stack (tfjs) is imported when a run starts.
  */
 import { join, resolve } from 'node:path';
 import { defineTrainer, FocalError, z, type TrainerContext } from '../../core/index.js';
@@ -14,7 +15,7 @@ const positiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSI
 
 /** `focal train tsva` options (those of the former tools/train.ts, same defaults). */
 export const tsvaTrainOptions = z.object({
-  arch: flag(z.enum(['tsva', 'unet'], { error: "must be 'tsva' or 'unet'" }).default('tsva'), '--arch <arch>', "'tsva' (two shots, shared-weight encoders, default) or 'unet' (the single-shot baseline)"),
+  arch: flag(z.enum(['tsva', 'unet', 'early-fusion'], { error: "must be 'tsva', 'unet' or 'early-fusion'" }).default('tsva'), '--arch <arch>', "'tsva' (two shots, shared-weight encoders, default), 'unet' (the single-shot baseline) or 'early-fusion' (ablation, not the paper's: the baseline with both shots as six input channels)"),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, generator/ (best weights)'),
   checkpoint: flag(z.string().optional(), '--checkpoint <dir>', 'checkpoint folder (default <out>/checkpoint; keep it outside the source tree)'),
   data: flag(z.string().optional(), '--data <dir>', 'cache of the simulated training data (default <out>/data; reused when its recipe matches)'),
@@ -31,7 +32,7 @@ export const tsvaTrainOptions = z.object({
   loss: flag(z.enum(['mse', 'psnr'], { error: "must be 'mse' or 'psnr'" }).default('mse'), '--loss <loss>', "'mse' (the paper's, default) or 'psnr' (minus each patch's PSNR, capped at 60 dB, averaged over the batch: the figure the paper reports; not the paper's loss); 'psnr' picks the best by validation PSNR"),
   softness: flag(z.coerce.number({ error: 'must be a number ≥ 0 (µm)' }).min(0, { error: 'must be a number ≥ 0 (µm)' }).max(3, { error: 'must be ≤ 3 µm' }).default(0), '--softness <um>', 'specimen softness: each training tile softened by a Gaussian of σ ~ U(0, um) µm (default 0: as rendered); real sections differ in how crisp they are'),
   batchNorm: flag(z.enum(['batch', 'frozen'], { error: "must be 'batch' or 'frozen'" }).default('batch'), '--batch-norm <mode>', "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)"),
-  initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning'),
+  initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2\'s input weights zero)'),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration'),
@@ -39,7 +40,7 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
+  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
   const out = resolve(o.out);
@@ -48,7 +49,8 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const init = o.initFrom === undefined ? undefined : await (async () => {
     const dir = resolveModelDir(o.initFrom!, { field: 'initFrom' });
     const { pkg, meta } = await loadTsvaPackage(dir);
-    if (meta.arch !== o.arch || meta.net.baseChannels !== net.baseChannels || meta.net.levels !== net.levels) {
+    const archFits = meta.arch === o.arch || (o.arch === 'early-fusion' && meta.arch === 'unet');
+    if (!archFits || meta.net.baseChannels !== net.baseChannels || meta.net.levels !== net.levels) {
       throw new FocalError('E_USAGE', `--init-from ${o.initFrom}: the package is ${meta.arch} with base ${meta.net.baseChannels} and ${meta.net.levels} levels; this run asks for ${o.arch} with base ${net.baseChannels} and ${net.levels} levels`, { file: dir, field: 'initFrom' });
     }
     return pkg;
@@ -65,8 +67,15 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   let initialWeights: { weights: import('../../core/ml.js').NamedArray[]; source: string } | undefined;
   if (init) {
     const model = await loadTfjsModel(init, tf as Parameters<typeof loadTfjsModel>[1]);
-    initialWeights = { weights: modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) })), source: weightsSource(init.manifest) };
+    let weights: import('../../core/ml.js').NamedArray[] = modelArrays(model).map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+    const fromBaseline = o.arch === 'early-fusion' && model.inputs.length === 1 && model.inputs[0].shape[3] === net.colourChannels;
     model.dispose();
+    if (fromBaseline) {
+      const target = buildTsvaNet(tf as Parameters<typeof buildTsvaNet>[0], 'early-fusion', net);
+      weights = widenForEarlyFusion(target.weights.map((w) => ({ name: w.name, shape: w.shape as number[] })), weights);
+      target.dispose();
+    }
+    initialWeights = { weights, source: weightsSource(init.manifest) };
   }
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {

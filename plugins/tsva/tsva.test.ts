@@ -6,12 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, runOp, type Stack } from '../../core/index.js';
 import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
-import { buildTsvaNet, convLayerCount } from './model.js';
+import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
 import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 import { brenner } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
-import { evaluateMse, evaluatePsnr, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
+import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
 
@@ -61,6 +61,34 @@ describe('TSVA network', () => {
       expect(Array.from(await x.data())).toEqual(Array.from(await y1.data()));
       m.dispose();
     }
+  });
+
+  it('early-fusion ablation: one six-channel input; started from a baseline U-Net it is that U-Net exactly, whatever Y2', async () => {
+    const { tf } = await loadTf();
+    const net = { baseChannels: 2, levels: 2 };
+    const unet = buildTsvaNet(tf, 'unet', net, 3);
+    const ef = buildTsvaNet(tf, 'early-fusion', net, 4);
+    expect(ef.inputs.map((i) => i.shape[3])).toEqual([6]);
+    const widened = widenForEarlyFusion(ef.weights.map((w) => ({ name: w.name, shape: w.shape as number[] })), modelArrays(unet));
+    // the first convolution and the residual's channel selection take 6 channels, Y2's weights zero
+    const first = widened.find((a) => a.shape[2] === 6 && a.shape[0] === 3)!;
+    expect(first.shape).toEqual([3, 3, 6, 2]);
+    expect(first.data.filter((_, i) => Math.floor(i / 2) % 6 >= 3).every((v) => v === 0)).toBe(true);
+    ef.setWeights(widened.map((a) => tf.tensor(a.data, a.shape)));
+    const y1 = randomHwc(16 * 16 * 3, 5);
+    const x = unet.predict(tf.tensor4d(y1, [1, 16, 16, 3])) as import('@tensorflow/tfjs').Tensor;
+    for (const seed of [6, 7]) {
+      const both = interleaveShots(y1, randomHwc(16 * 16 * 3, seed), 3);
+      expect(Array.from(both.subarray(0, 6))).toEqual([...Array.from(y1.subarray(0, 3)), ...Array.from(both.subarray(3, 6))]);
+      const z = ef.predict(tf.tensor4d(both, [1, 16, 16, 6])) as import('@tensorflow/tfjs').Tensor;
+      const a = await x.data();
+      const b = await z.data();
+      let maxDiff = 0;
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      expect(maxDiff).toBeLessThan(1e-5);
+    }
+    unet.dispose();
+    ef.dispose();
   });
 
   it('exports to ONNX with the same outputs as tfjs (two inputs, channels split between them)', async () => {
@@ -143,6 +171,16 @@ describe('TSVA network', () => {
     // the run started from exactly these weights: its initial validation is theirs
     expect(events.find((e) => e.event === 'initial')!.metrics!.mse).toBeCloseTo(evaluateMse(tf, source, 'tsva', o.val, 16), 7);
     r.model.dispose();
+    // the early-fusion ablation from a baseline U-Net (Y2's weights zero) starts where that U-Net is
+    const baseline = buildTsvaNet(tf, 'unet', net, 5);
+    const shape = buildTsvaNet(tf, 'early-fusion', net, 5);
+    const widened = widenForEarlyFusion(shape.weights.map((w) => ({ name: w.name, shape: w.shape as number[] })), modelArrays(baseline));
+    shape.dispose();
+    const efEvents: typeof events = [];
+    const ef = await trainTsvaModel(tf, { ...o, arch: 'early-fusion', outDir: join(dir, 'ef'), initialWeights: { weights: widened, source: 'baseline' }, onEvent: (e) => efEvents.push(e as never) });
+    expect(efEvents.find((e) => e.event === 'initial')!.metrics!.mse).toBeCloseTo(evaluateMse(tf, baseline, 'unet', o.val, 16), 7);
+    ef.model.dispose();
+    baseline.dispose();
     // through the CLI: a U-Net package offered to a TSVA run
     const pkgDir = join(dir, 'unet-pkg');
     const unet = buildTsvaNet(tf, 'unet', { baseChannels: 8, levels: 3 }, 1);

@@ -3930,11 +3930,12 @@ export const builtinManifests: PluginManifest[] = [
             "arch": {
               "default": "tsva",
               "flags": "--arch <arch>",
-              "description": "'tsva' (two shots, shared-weight encoders, default) or 'unet' (the single-shot baseline)",
+              "description": "'tsva' (two shots, shared-weight encoders, default), 'unet' (the single-shot baseline) or 'early-fusion' (ablation, not the paper's: the baseline with both shots as six input channels)",
               "type": "string",
               "enum": [
                 "tsva",
-                "unet"
+                "unet",
+                "early-fusion"
               ]
             },
             "out": {
@@ -4065,7 +4066,7 @@ export const builtinManifests: PluginManifest[] = [
             },
             "initFrom": {
               "flags": "--init-from <model>",
-              "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning",
+              "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2's input weights zero)",
               "type": "string"
             },
             "seed": {

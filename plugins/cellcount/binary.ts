@@ -73,22 +73,22 @@ function pass(src: Uint8Array, width: number, height: number, erode: boolean, co
   return out;
 }
 
-/** Binary erosion (ImageJ's Erode with its iterations/count options; defaults 1/1). */
-export function erode(mask: ArrayLike<number>, width: number, height: number, options: BinaryOptions = {}): Uint8Array {
+function repeatPass(mask: ArrayLike<number>, width: number, height: number, options: BinaryOptions, erosion: boolean): Uint8Array {
   checkMask(mask, width, height);
   const { iterations, count } = checkOptions(options);
   let m = toMask(mask);
-  for (let k = 0; k < iterations; k++) m = pass(m, width, height, true, count);
+  for (let k = 0; k < iterations; k++) m = pass(m, width, height, erosion, count);
   return m;
+}
+
+/** Binary erosion (ImageJ's Erode with its iterations/count options; defaults 1/1). */
+export function erode(mask: ArrayLike<number>, width: number, height: number, options: BinaryOptions = {}): Uint8Array {
+  return repeatPass(mask, width, height, options, true);
 }
 
 /** Binary dilation (ImageJ's Dilate with its iterations/count options; defaults 1/1). */
 export function dilate(mask: ArrayLike<number>, width: number, height: number, options: BinaryOptions = {}): Uint8Array {
-  checkMask(mask, width, height);
-  const { iterations, count } = checkOptions(options);
-  let m = toMask(mask);
-  for (let k = 0; k < iterations; k++) m = pass(m, width, height, false, count);
-  return m;
+  return repeatPass(mask, width, height, options, false);
 }
 
 /** Opening: `iterations` erosions then as many dilations (ImageJ's Open). */

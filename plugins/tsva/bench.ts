@@ -1,11 +1,12 @@
 /**
  * TSVA inference benchmark (run by bench/tsva.ts, which writes docs/benchmarks.md): the shipped
- * demo model on a scanner tile of the paper's size (1224 × 1024 px, RGB), both shots tiled
+ * demo model (or the U-Net baseline, its reference) on a scanner tile of the paper's size (1224 × 1024 px, RGB), both shots tiled
  * identically (the package's tile and halo), with onnxruntime (1 and 2 threads) and tfjs;
  * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px.
  */
 import { cpus, loadavg } from 'node:os';
 import { createInferenceEngine } from '../../core/ml.js';
+import type { TsvaArch } from './model.js';
 import { loadTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 
@@ -18,8 +19,8 @@ export interface TsvaBenchRow {
   secondsPerCm2: number;
 }
 
-export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string }> {
-  const { pkg } = await loadTsvaPackage(modelDir);
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string }> {
+  const { pkg, meta } = await loadTsvaPackage(modelDir);
   const m = pkg.manifest;
   const { width: w, height: h } = SCANNER_TILE;
   const shot = (seed: number) => {
@@ -43,17 +44,17 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     const engine = await createInferenceEngine(pkg, opts);
     let calls = 0;
     const counting = { ...engine, run: (x: Float32Array, s: [number, number, number, number]) => ((calls += s[0]), engine.run(x, s)) };
-    await refocusPair(a, b, counting, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: 'tsva', order: 'brenner' }); // warm-up
+    await refocusPair(a, b, counting, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' }); // warm-up
     counted = calls;
     const times: number[] = [];
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
-      await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: 'tsva', order: 'brenner' });
+      await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' });
       times.push((performance.now() - t0) / 1000);
     }
     await engine.dispose();
     const sec = times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
     rows.push({ engine: name, secondsPerTile: sec, networkTilesPerSecond: counted / sec, secondsPerCm2: sec * tilesPerCm2 });
   }
-  return { rows, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+  return { rows, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
 }

@@ -110,6 +110,30 @@ describe('TSVA network', () => {
     await tfjs.dispose();
   });
 
+  it('an early-fusion package refocuses through the engines: Y1 then Y2 as six channels of one input (ONNX = tfjs = the network)', async () => {
+    const { tf } = await loadTf();
+    const net = { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 };
+    const model = buildTsvaNet(tf, 'early-fusion', net, 12);
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-ef-'));
+    dirs.push(dir);
+    const pkg = await saveTsvaPackage(join(dir, 'p'), { arch: 'early-fusion', net, model, history: [], bestIteration: 0, iterations: 0, batchSize: 1, trainPatches: 0, valPatches: 0, command: 'test' });
+    expect(pkg.manifest.name).toBe('tsva-early-fusion-ablation');
+    expect(pkg.manifest.inputs.channels).toBe(6);
+    const w = 32;
+    const a = { hwc: randomHwc(w * w * 3, 31), width: w, height: w };
+    const b = { hwc: randomHwc(w * w * 3, 32), width: w, height: w };
+    const direct = (await (model.predict(tf.tensor4d(interleaveShots(a.hwc, b.hwc, 3), [1, w, w, 6])) as import('@tensorflow/tfjs').Tensor).data()) as Float32Array;
+    for (const engineName of ['onnxruntime', 'tfjs'] as const) {
+      const engine = await createInferenceEngine(pkg, { engine: engineName });
+      const r = await refocusPair(a, b, engine, { tilePx: w, haloPx: 0, multipleOf: 4, arch: 'early-fusion', order: 'as-given' });
+      let maxDiff = 0;
+      for (let i = 0; i < direct.length; i++) maxDiff = Math.max(maxDiff, Math.abs(r.hwc[i] - direct[i]));
+      expect(maxDiff).toBeLessThan(1e-4);
+      await engine.dispose();
+    }
+    model.dispose();
+  });
+
   it('tiled inference equals whole-image inference away from the borders', async () => {
     const { tf } = await loadTf();
     const model = buildTsvaNet(tf, 'tsva', { baseChannels: 2, levels: 2 }, 4);

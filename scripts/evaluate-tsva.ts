@@ -27,7 +27,7 @@ import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
 import type { TsvaArch } from '../plugins/tsva/model.js';
-import { interleaveShots } from '../plugins/tsva/train.js';
+import { predictPatches } from '../plugins/tsva/train.js';
 import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
 
@@ -60,28 +60,7 @@ for (const [k, dir] of Object.entries(methods)) {
   if (k === 'ef' && meta.arch !== 'early-fusion') throw new Error(`--early-fusion ${dir}: a ${meta.arch} package, not an early-fusion one`);
 }
 
-async function predict(m: { model: Model; arch: TsvaArch }, patches: TsvaPatch[], P: number): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < patches.length; i += 16) {
-    const part = patches.slice(i, i + 16);
-    const stackOf = (key: 'y1' | 'y2') => {
-      const a = new Float32Array(part.length * P * P * 3);
-      part.forEach((p, j) => a.set(p[key], j * P * P * 3));
-      return tf.tensor4d(a, [part.length, P, P, 3]);
-    };
-    const both = () => {
-      const a = new Float32Array(part.length * P * P * 6);
-      part.forEach((p, j) => a.set(interleaveShots(p.y1, p.y2, 3), j * P * P * 6));
-      return tf.tensor4d(a, [part.length, P, P, 6]);
-    };
-    const xs = m.arch === 'tsva' ? [stackOf('y1'), stackOf('y2')] : m.arch === 'early-fusion' ? [both()] : [stackOf('y1')];
-    const y = m.model.predict(xs.length === 1 ? xs[0] : xs) as import('@tensorflow/tfjs').Tensor;
-    const data = (await y.data()) as Float32Array;
-    part.forEach((_, j) => out.push(data.slice(j * P * P * 3, (j + 1) * P * P * 3).map((v) => Math.min(1, Math.max(0, v)))));
-    tf.dispose([y, ...xs]);
-  }
-  return out;
-}
+const predict = (m: { model: Model; arch: TsvaArch }, patches: TsvaPatch[], P: number) => predictPatches(tf as never, m.model as never, m.arch, patches, P);
 
 /** Richardson–Lucy on Y1 with the true PSF: Born & Wolf at Y1's defocus (ΔD ± s) from the in-focus plane, per colour. */
 function rlOnY1(p: TsvaPatch, P: number): Float32Array {

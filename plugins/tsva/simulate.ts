@@ -249,6 +249,120 @@ export interface DatasetOptions {
   onTile?: (done: number, total: number) => void;
 }
 
+interface SectionPatchOptions {
+  patchPx: number;
+  /** Patches across and down the section (inside its `halfPx` PSF margin). */
+  across: number;
+  down: number;
+  halfPx: number;
+  optics: TsvaOptics;
+  protocol: TsvaProtocol;
+  sweep?: number[];
+  noise: TsvaNoise;
+  byBrenner: boolean;
+  tile: number;
+  tileSeed: number;
+  /** ΔD draws (Gaussian protocol), shared across the sections of a dataset. */
+  rng: Xoshiro128;
+}
+
+/** The patches of one section: per patch its z-stack (or independent images), in-focus plane, ΔD and the two shots. */
+function patchesOfSection(section: AbsorbingSection, q: SectionPatchOptions): TsvaPatch[] {
+  const { patchPx: P, halfPx: half, optics, protocol, tileSeed } = q;
+  const stackNoise = q.noise === 'stack';
+  const out: TsvaPatch[] = [];
+  let stream = 0;
+  for (let py = 0; py < q.down; py++) {
+    for (let px = 0; px < q.across; px++) {
+      const x0 = half + px * P;
+      const y0 = half + py * P;
+      // the patch's z-stack: with 'stack' noise each focal plane is imaged once and reused
+      const planes = new Map<number, Float32Array>();
+      const plane = (zUm: number): Float32Array => {
+        const key = Math.round(zUm * 1e6) / 1e6;
+        const seen = stackNoise ? planes.get(key) : undefined;
+        if (seen) return seen;
+        const img = imageAt(section, x0, y0, P, P, zUm, optics, half, tileSeed, stream++);
+        if (stackNoise) planes.set(key, img);
+        return img;
+      };
+      // the in-focus plane: the section's mid-plane, or the paper's rule (the stack's plane of highest Brenner)
+      let focusUm = 0;
+      if (q.byBrenner) {
+        const step = protocol.deltaDStepUm;
+        const n = Math.floor(FOCUS_SEARCH_UM / step + 1e-9);
+        let best = -Infinity;
+        for (let k = -n; k <= n; k++) {
+          const b = brenner(greyOf(plane(k * step), P, P), P, P);
+          if (b > best) [best, focusUm] = [b, k * step + 0];
+        }
+      }
+      const x = plane(focusUm);
+      for (const d of q.sweep ?? [drawDeltaD(q.rng, protocol)]) {
+        const s = protocol.shotOffsetUm;
+        const lo = plane(focusUm + d - s);
+        const hi = plane(focusUm + d + s);
+        const { firstIsY1 } = orderShots(lo, hi, P, P);
+        out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: q.tile, ...(q.byBrenner ? { focusUm } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A thin section made from a real brightfield RGB image (interleaved HWC, [0, 1] of the white
+ * level): one layer at the mid-plane that absorbs 1 − I per colour, reflect-padded by `halfPx` so
+ * that every pixel of the image can be a patch pixel. Real texture and colour, but no depth: the
+ * image is taken as the object, and its own (unknown) blur stays in it.
+ */
+export function sectionFromImage(name: string, hwc: ArrayLike<number>, width: number, height: number, halfPx: number): AbsorbingSection {
+  if (hwc.length !== width * height * 3) throw new FocalError('E_ARGUMENT', `${name}: ${hwc.length} values for a ${width}×${height} RGB image (${width * height * 3} expected)`, { field: 'image' });
+  if (width <= halfPx || height <= halfPx) throw new FocalError('E_ARGUMENT', `${name}: ${width}×${height} px is smaller than the ${halfPx}-px PSF margin`, { field: 'image' });
+  const W = width + 2 * halfPx;
+  const H = height + 2 * halfPx;
+  const reflect = (i: number, n: number) => (i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i);
+  const absorb = [0, 1, 2].map((c) => {
+    const a = new Float32Array(W * H);
+    for (let y = 0; y < H; y++) {
+      const sy = reflect(y - halfPx, height);
+      for (let x = 0; x < W; x++) a[y * W + x] = Math.min(1, Math.max(0, 1 - hwc[(sy * width + reflect(x - halfPx, width)) * 3 + c]));
+    }
+    return a;
+  });
+  return { family: name, width: W, height: H, absorb: [absorb], depthUm: [0] };
+}
+
+export interface ImageDatasetOptions {
+  /** Names the patches' `family`. */
+  name: string;
+  hwc: ArrayLike<number>;
+  width: number;
+  height: number;
+  patchPx: number;
+  seed: number;
+  /** 'gaussian' (default) or a uniform sweep of ΔD values. */
+  deltaD?: 'gaussian' | number[];
+  noise?: TsvaNoise;
+  focus?: TsvaFocusRule;
+  optics?: TsvaOptics;
+  protocol?: TsvaProtocol;
+}
+
+/** TSVA patches from a real image taken as a thin section ({@link sectionFromImage}): every whole patch of the image. Deterministic from the options. */
+export function simulateFromImage(o: ImageDatasetOptions): TsvaPatch[] {
+  const optics = o.optics ?? DEFAULT_OPTICS;
+  const protocol = o.protocol ?? DEFAULT_PROTOCOL;
+  const sweep = o.deltaD === undefined || o.deltaD === 'gaussian' ? undefined : o.deltaD;
+  const byBrenner = (o.focus ?? 'brenner') === 'brenner';
+  const half = psfHalfPx(optics, (sweep ? Math.max(...sweep.map(Math.abs)) : protocol.deltaDMaxUm) + protocol.shotOffsetUm + (byBrenner ? FOCUS_SEARCH_UM : 0));
+  const across = Math.floor(o.width / o.patchPx);
+  const down = Math.floor(o.height / o.patchPx);
+  if (across === 0 || down === 0) throw new FocalError('E_ARGUMENT', `${o.name}: ${o.width}×${o.height} px holds no ${o.patchPx}-px patch`, { field: 'patchPx' });
+  const section = sectionFromImage(o.name, o.hwc, o.width, o.height, half);
+  return patchesOfSection(section, { patchPx: o.patchPx, across, down, halfPx: half, optics, protocol, sweep, noise: o.noise ?? 'stack', byBrenner, tile: 0, tileSeed: o.seed >>> 0, rng: new Xoshiro128(o.seed, 1) });
+}
+
 /** Simulated patches (Dataset 1: he-gland; Dataset 2: he-skin). Deterministic from the options. */
 export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const optics = o.optics ?? DEFAULT_OPTICS;
@@ -259,49 +373,13 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const half = psfHalfPx(optics, maxD);
   const P = o.patchPx;
   const side = o.patchesPerSide * P + 2 * half;
-  const stackNoise = (o.noise ?? 'stack') === 'stack';
   const out: TsvaPatch[] = [];
   const rng = new Xoshiro128(o.seed, 1);
   for (let t = 0; t < o.tiles; t++) {
     const tileSeed = (o.seed * 7919 + t * 104729) >>> 0;
     const softnessUm = (o.softnessMaxUm ?? 0) > 0 ? new Xoshiro128(tileSeed, 0x50f7).uniform() * o.softnessMaxUm! : 0;
     const section = renderSection(o.family, side, side, tileSeed, optics, softnessUm);
-    let stream = 0;
-    for (let py = 0; py < o.patchesPerSide; py++) {
-      for (let px = 0; px < o.patchesPerSide; px++) {
-        const x0 = half + px * P;
-        const y0 = half + py * P;
-        // the patch's z-stack: with 'stack' noise each focal plane is imaged once and reused
-        const planes = new Map<number, Float32Array>();
-        const plane = (zUm: number): Float32Array => {
-          const key = Math.round(zUm * 1e6) / 1e6;
-          const seen = stackNoise ? planes.get(key) : undefined;
-          if (seen) return seen;
-          const img = imageAt(section, x0, y0, P, P, zUm, optics, half, tileSeed, stream++);
-          if (stackNoise) planes.set(key, img);
-          return img;
-        };
-        // the in-focus plane: the section's mid-plane, or the paper's rule (the stack's plane of highest Brenner)
-        let focusUm = 0;
-        if (byBrenner) {
-          const step = protocol.deltaDStepUm;
-          const n = Math.floor(FOCUS_SEARCH_UM / step + 1e-9);
-          let best = -Infinity;
-          for (let k = -n; k <= n; k++) {
-            const b = brenner(greyOf(plane(k * step), P, P), P, P);
-            if (b > best) [best, focusUm] = [b, k * step + 0];
-          }
-        }
-        const x = plane(focusUm);
-        for (const d of sweep ?? [drawDeltaD(rng, protocol)]) {
-          const s = protocol.shotOffsetUm;
-          const lo = plane(focusUm + d - s);
-          const hi = plane(focusUm + d + s);
-          const { firstIsY1 } = orderShots(lo, hi, P, P);
-          out.push({ y1: firstIsY1 ? lo : hi, y2: firstIsY1 ? hi : lo, x, deltaDUm: d, y1OffsetUm: firstIsY1 ? -s : s, family: section.family, tile: t, ...(byBrenner ? { focusUm } : {}) });
-        }
-      }
-    }
+    out.push(...patchesOfSection(section, { patchPx: P, across: o.patchesPerSide, down: o.patchesPerSide, halfPx: half, optics, protocol, sweep, noise: o.noise ?? 'stack', byBrenner, tile: t, tileSeed, rng }));
     o.onTile?.(t + 1, o.tiles);
   }
   return out;

@@ -161,6 +161,21 @@ export function evaluateMse(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, 
   return sum / patches.length;
 }
 
+/** The network's output for each patch (interleaved HWC RGB, clipped to [0, 1]; inference mode). */
+export async function predictPatches(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, patches: TsvaPatch[], P: number, batch = 16): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const per = P * P * 3;
+  for (let i = 0; i < patches.length; i += batch) {
+    const part = patches.slice(i, i + batch);
+    const { inputs, target } = batchTensors(tf, arch, part, P, part.map(() => 0));
+    const y = model.predict(inputs.length === 1 ? inputs[0] : inputs) as tfTypes.Tensor;
+    const data = (await y.data()) as Float32Array;
+    part.forEach((_, j) => out.push(data.slice(j * per, (j + 1) * per).map((v) => Math.min(1, Math.max(0, v)))));
+    tf.dispose([y, target, ...inputs]);
+  }
+  return out;
+}
+
 /** Mean per-patch PSNR (dB, data range 1, capped at 60) of `model` over `patches` (inference mode). */
 export function evaluatePsnr(tf: Tf, model: tfTypes.LayersModel, arch: TsvaArch, patches: TsvaPatch[], P: number, batch = 16): number {
   let sum = 0;

@@ -10,7 +10,7 @@ import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
 import { saveTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
 import { brenner } from '../../core/imaging.js';
-import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, simulateDataset } from './simulate.js';
+import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
 import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
@@ -326,6 +326,26 @@ describe('TSVA data', () => {
     expect(tsvaTrainOptions.parse({ out: 'x' }).softness).toBe(0);
     expect(tsvaTrainOptions.parse({ out: 'x', softness: '0.5' }).softness).toBe(0.5);
     expect(tsvaTrainOptions.safeParse({ out: 'x', softness: '-1' }).error?.issues[0].path).toEqual(['softness']);
+  });
+
+  it('a real image as a thin section: its patches, in focus at the image plane, the sharper shot Y1; bad sizes named', () => {
+    // a 48 × 40 px RGB "image": dark dots on white
+    const w = 48, h = 40;
+    const hwc = new Float32Array(w * h * 3).fill(1);
+    for (let y = 2; y < h; y += 5) for (let x = 1; x < w; x += 4) for (let c = 0; c < 3; c++) hwc[(y * w + x) * 3 + c] = 0.2 + 0.1 * c;
+    const section = sectionFromImage('dots', hwc, w, h, 6);
+    expect([section.width, section.height, section.depthUm]).toEqual([60, 52, [0]]);
+    expect(section.absorb[0][0][(6 + 2) * 60 + 6 + 1]).toBeCloseTo(0.8, 6); // 1 − I at (1, 2)
+    expect(section.absorb[0][0][6 * 60 + 5]).toBe(section.absorb[0][0][6 * 60 + 6]); // reflected margin
+    const patches = simulateFromImage({ name: 'dots', hwc, width: w, height: h, patchPx: 16, seed: 3, deltaD: [-1, 0, 1] });
+    expect(patches.length).toBe(3 * 2 * 3); // 3 × 2 whole patches, 3 ΔD each
+    for (const p of patches) {
+      expect(p.family).toBe('dots');
+      expect(p.focusUm).toBe(0); // a thin section is sharpest at its own plane
+      expect(brenner(greyOf(p.y1, 16, 16), 16, 16)).toBeGreaterThanOrEqual(brenner(greyOf(p.y2, 16, 16), 16, 16));
+    }
+    expect(() => sectionFromImage('dots', hwc.subarray(3), w, h, 6)).toThrow(/dots: .*48×40 RGB/);
+    expect(() => simulateFromImage({ name: 'tiny', hwc: new Float32Array(8 * 8 * 3), width: 8, height: 8, patchPx: 16, seed: 1 })).toThrow(/tiny: .*no 16-px patch/);
   });
 
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {

@@ -3713,7 +3713,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.refocus",
         "title": "TSVA two-shot refocus",
-        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model knows simulated H&E sections only (0.325 µm px, 0.75 NA): on other stains, thin specimens or dark fields it degrades the image (measured on real images in plugins/tsva/docs/tsva.md), so check its output against the shots there.",
+        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model knows simulated H&E sections only (0.325 µm px, 0.75 NA): on other stains, thin specimens or dark fields it degrades the image (measured on real images in plugins/tsva/docs/tsva.md); guard consistency limits that damage.",
         "inputs": {
           "y1": {
             "type": "stack",
@@ -3779,6 +3779,15 @@ export const builtinManifests: PluginManifest[] = [
                 "brenner",
                 "as-given"
               ]
+            },
+            "guard": {
+              "default": "off",
+              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output); 'off': the network's output",
+              "type": "string",
+              "enum": [
+                "consistency",
+                "off"
+              ]
             }
           },
           "additionalProperties": false
@@ -3787,7 +3796,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.slide",
         "title": "TSVA whole-slide two-shot workflow",
-        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1 and the network time.",
+        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept.",
         "inputs": {
           "shots": {
             "type": "stack",
@@ -3856,6 +3865,15 @@ export const builtinManifests: PluginManifest[] = [
               "enum": [
                 "brenner",
                 "as-given"
+              ]
+            },
+            "guard": {
+              "default": "off",
+              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output); 'off': the network's output",
+              "type": "string",
+              "enum": [
+                "consistency",
+                "off"
               ]
             }
           },

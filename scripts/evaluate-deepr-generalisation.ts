@@ -28,7 +28,7 @@
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStack, drawGlyphText, pairedDifference, testContext, writeFileAtomic, type Stack } from '../core/index.js';
-import { bornWolfHalfSizePx, bornWolfPsf, defocusSeries, standardise } from '../core/imaging.js';
+import { applySafety, bornWolfHalfSizePx, bornWolfPsf, defocusSeries, standardise } from '../core/imaging.js';
 import { renderSpecimen } from '../core/specimens.js';
 import { encode } from 'fast-png';
 import { landweber, richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
@@ -36,7 +36,6 @@ import { autofocus } from '../plugins/deepr/ops/autofocus.js';
 import { normalisedScores } from '../plugins/deepr/evaluate.js';
 import { loadDeepRPackage, resolveModelDir } from '../plugins/deepr/package.js';
 import { renderLinePlot } from '../plugins/deepr/plot.js';
-import { applySafety } from '../plugins/deepr/safety.js';
 import { TRAINING_FAMILIES } from '../plugins/deepr/tools/make-library-sources.js';
 
 /** Held-out families when the model's manifest does not name them (extra.heldOutFamilies). */

@@ -8,7 +8,8 @@
  * - cubic B-splines: the interpolation prefilter (Unser) and a spline image model;
  * - optimisation: linear solve, Levenberg–Marquardt, L-BFGS;
  * - optics: Born & Wolf and Gaussian PSFs, the defocus simulator, Bessel functions;
- * - regions and intensities: flood fill from the border, standardisation.
+ * - regions and intensities: flood fill from the border, standardisation;
+ * - safety: the consistency check of a restoration against its own input (Deep-R, TSVA).
  */
 export { assertParamAllocation, paramAllocationBudget } from './budget.js';
 export { gaussianBlur2d, gaussianBlur2dInteger, gaussianBlur2dJs, gaussianBlur2dWasm, gaussianKernel1d, GAUSSIAN_WASM_MAX_BYTES, type GaussianOptions } from './gaussian.js';
@@ -34,3 +35,4 @@ export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';
 export { TiledComponents, type TiledComponent } from './tiled-components.js';
+export { applySafety, noiseVariance, SAFETY_SIGMAS_PX, type SafetyOptions, type SafetyResult } from './consistency.js';

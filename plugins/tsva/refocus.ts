@@ -5,6 +5,7 @@
  * with raised-cosine blending of the seams (core's tiledInference).
  */
 import { FocalError, planeCount, planeIndex, type PixelArray, type Stack } from '../../core/index.js';
+import { applySafety } from '../../core/imaging.js';
 import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { orderShots } from './simulate.js';
 
@@ -53,6 +54,8 @@ export interface RefocusOptions {
   arch: 'tsva' | 'unet' | 'early-fusion';
   /** 'brenner': Y1 = the sharper shot (the paper); 'as-given': the first shot is Y1. */
   order: 'brenner' | 'as-given';
+  /** 'consistency': {@link guardOutput} against Y1 (not the paper); 'off' (default): the network's output. */
+  guard?: 'consistency' | 'off';
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -64,6 +67,22 @@ export interface RefocusResult {
   brennerB: number;
   /** Whether the first shot given was used as Y1. */
   firstIsY1: boolean;
+  /** With `guard: 'consistency'`: the weight the network's output kept (1: all of it; 0: Y1 returned). */
+  guardWeight?: number;
+}
+
+/**
+ * The consistency guard (not the paper; core's `applySafety`, as Deep-R's safety check), per colour
+ * channel: the output blurred by the best-fitting Gaussian (σ 0–8 px) must explain Y1 up to Y1's
+ * noise. Best σ ≤ 0.5 px (Y1 already as sharp as the output) → weight 0; a residual up to 4× the
+ * noise variance → 1, falling linearly to 0 at 40×. The smallest of the three weights blends the
+ * output towards Y1 (R, G and B alike), so a colour cast in one channel is caught too.
+ */
+export function guardOutput(y1: Float32Array, out: Float32Array, width: number, height: number): { hwc: Float32Array; weight: number } {
+  const channel = (a: Float32Array, c: number) => Float32Array.from({ length: width * height }, (_, i) => a[i * 3 + c]);
+  const weight = Math.min(...[0, 1, 2].map((c) => applySafety(channel(y1, c), channel(out, c), width, height).weight));
+  if (weight === 1) return { hwc: out, weight };
+  return { hwc: out.map((v, i) => weight * v + (1 - weight) * y1[i]), weight };
 }
 
 /** Refocuses one tile from its two shots (see the module comment). */
@@ -85,6 +104,10 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const out = await tiledInference(channels, w, h, engine, { tilePx: o.tilePx, haloPx: o.haloPx, outChannels: 3, multipleOf: o.multipleOf, signal: o.signal, onProgress: o.onProgress });
   const hwc = new Float32Array(n * 3);
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) hwc[i * 3 + c] = out[c][i];
+  if (o.guard === 'consistency') {
+    const g = guardOutput(y1.hwc, hwc, w, h);
+    return { hwc: g.hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, guardWeight: g.weight };
+  }
   return { hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1 };
 }
 

@@ -8,8 +8,8 @@ import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '..
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
 import { saveTsvaPackage } from './package.js';
-import { refocusPair } from './refocus.js';
-import { brenner } from '../../core/imaging.js';
+import { guardOutput, refocusPair } from './refocus.js';
+import { brenner, gaussianBlur2d } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
 import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
@@ -367,6 +367,37 @@ describe('TSVA data', () => {
     expect(Array.from(r)).toEqual(Array.from(a));
     expect(Array.from(rot90Hwc(a, 4, 3, 2))).not.toEqual(Array.from(a));
   });
+});
+
+describe('tsva consistency guard', () => {
+  // a sharp RGB scene of dark dots on white, and a Gaussian-blurred copy of it (σ = 2 px)
+  const n = 48;
+  const sharp = new Float32Array(n * n * 3).fill(0.9);
+  for (let y = 4; y < n; y += 8) for (let x = 4; x < n; x += 8) for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) for (let c = 0; c < 3; c++) sharp[((y + dy) * n + x + dx) * 3 + c] = 0.2;
+  const blurred = new Float32Array(sharp.length);
+  for (let c = 0; c < 3; c++) {
+    const plane = Float32Array.from({ length: n * n }, (_, i) => sharp[i * 3 + c]);
+    const b = gaussianBlur2d(plane, n, n, 2, 2);
+    for (let i = 0; i < n * n; i++) blurred[i * 3 + c] = b[i] + 0.002 * Math.sin(i * 12.9898);
+  }
+  it('keeps an output that, re-blurred, explains Y1', () => {
+    expect(guardOutput(blurred, sharp, n, n).weight).toBe(1);
+  });
+  it('returns Y1 when Y1 is already as sharp as the output, and when the output does not explain it (a colour cast)', () => {
+    const g = guardOutput(sharp, sharp.map((v, i) => v + (i % 37 === 0 ? 0.003 : 0)), n, n);
+    expect(g.weight).toBe(0);
+    expect(Array.from(g.hwc)).toEqual(Array.from(sharp));
+    const cast = guardOutput(blurred, sharp.map((v, i) => (i % 3 === 0 ? v - 0.3 : v)), n, n);
+    expect(cast.weight).toBe(0);
+  });
+  it("tsva.slide with guard 'consistency' reports each tile's weight", async () => {
+    const shots = createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, sizeZ: 2, planes: [0, 1].flatMap((z) => [0, 1, 2].map((c) => Uint8Array.from(randomHwc(32 * 32, 3 * z + c + 1), (v) => Math.round(200 + 40 * v)))) });
+    const positions = { kind: 'table' as const, columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] };
+    const r = (await runOp(op('tsva.slide'), { shots, positions }, { guard: 'consistency' })) as { tiles: import('../../core/index.js').Table };
+    expect(r.tiles.columns).toContain('guardWeight');
+    const w = r.tiles.rows[0].guardWeight as number;
+    expect(w >= 0 && w <= 1).toBe(true);
+  }, 60_000);
 });
 
 describe('tsva ops: bad input', () => {

@@ -6,7 +6,7 @@ export const refocus = defineOperation({
   id: 'tsva.refocus',
   title: 'TSVA two-shot refocus',
   description:
-    'Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model knows simulated H&E sections only (0.325 µm px, 0.75 NA): on other stains, thin specimens or dark fields it degrades the image (measured on real images in plugins/tsva/docs/tsva.md), so check its output against the shots there.',
+    'Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model knows simulated H&E sections only (0.325 µm px, 0.75 NA): on other stains, thin specimens or dark fields it degrades the image (measured on real images in plugins/tsva/docs/tsva.md); guard consistency limits that damage.',
   inputs: {
     y1: { type: 'stack', description: 'One shot of the tile (RGB or grey, one plane)' },
     y2: { type: 'stack', description: 'The other shot of the same tile, same size' },
@@ -22,7 +22,7 @@ export const refocus = defineOperation({
     const m = await openModel(params);
     try {
       ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch });
-      const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
+      const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
       ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
       return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };
     } finally {

@@ -19,7 +19,7 @@ export const slide = defineOperation({
   id: 'tsva.slide',
   title: 'TSVA whole-slide two-shot workflow',
   description:
-    'Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1 and the network time.',
+    'Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept.',
   inputs: {
     shots: { type: 'stack', description: 'RGB (or grey) stack with 2 z planes per tile: plane 2k at F − s, plane 2k + 1 at F + s' },
     positions: { type: 'table', description: 'One row per tile: xPx, yPx (top-left corner in the mosaic, px)' },
@@ -48,7 +48,7 @@ export const slide = defineOperation({
     try {
       for (let k = 0; k < n; k++) {
         const t0 = performance.now();
-        const r = await refocusPair(all[2 * k], all[2 * k + 1], m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', signal: ctx.signal });
+        const r = await refocusPair(all[2 * k], all[2 * k + 1], m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal });
         const seconds = (performance.now() - t0) / 1000;
         const { x, y } = pos[k];
         for (let v = 0; v < th; v++) {
@@ -59,7 +59,7 @@ export const slide = defineOperation({
             for (let c = 0; c < 3; c++) acc[i * 3 + c] += w * r.hwc[(v * tw + u) * 3 + c];
           }
         }
-        rows.push({ tile: k, xPx: x, yPx: y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', seconds });
+        rows.push({ tile: k, xPx: x, yPx: y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', seconds, ...(r.guardWeight !== undefined ? { guardWeight: r.guardWeight } : {}) });
         ctx.progress((k + 1) / n);
       }
     } finally {
@@ -68,7 +68,7 @@ export const slide = defineOperation({
     for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) acc[i * 3 + c] = wsum[i] > 0 ? acc[i * 3 + c] / wsum[i] : 1;
     return {
       mosaic: rgbStack(acc, W, H, params.outputType ?? 'uint8', shots.calibration),
-      tiles: createTable(['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'seconds'], rows),
+      tiles: createTable(['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'seconds', ...(params.guard === 'consistency' ? ['guardWeight'] : [])], rows),
     };
   },
 });

@@ -3782,7 +3782,7 @@ export const builtinManifests: PluginManifest[] = [
             },
             "guard": {
               "default": "off",
-              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output); 'off': the network's output",
+              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output",
               "type": "string",
               "enum": [
                 "consistency",
@@ -3869,7 +3869,7 @@ export const builtinManifests: PluginManifest[] = [
             },
             "guard": {
               "default": "off",
-              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output); 'off': the network's output",
+              "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output",
               "type": "string",
               "enum": [
                 "consistency",

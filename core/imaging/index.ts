@@ -35,4 +35,4 @@ export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';
 export { TiledComponents, type TiledComponent } from './tiled-components.js';
-export { applySafety, noiseVariance, SAFETY_SIGMAS_PX, type SafetyOptions, type SafetyResult } from './consistency.js';
+export { applySafety, fitSafety, noiseVariance, SAFETY_SIGMAS_PX, type SafetyFit, type SafetyOptions, type SafetyResult } from './consistency.js';

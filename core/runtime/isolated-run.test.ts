@@ -99,6 +99,26 @@ describe('runIsolated', () => {
     expect((await readdir(out)).sort()).toEqual(['notes.txt', 'result.tif']);
   });
 
+  it('a thread terminated while its writability probe was in the output folder leaves no output folder (tui-tmux cancel flake)', async () => {
+    // The run thread writes `.focal-probe-<pid>-<hex>` into the output folder and removes it again
+    // (ensureWritableFolder); terminated in between, the probe stayed, the folder was not empty,
+    // and the folders the run created stayed. spin.probe leaves such a probe, then never yields.
+    const controller = new AbortController();
+    const out = join(dir, 'nested', 'out');
+    const file = join(dir, 'probe.json');
+    await writeFile(file, JSON.stringify({ name: 'probe', inputs: {}, nodes: { work: { op: 'spin.probe', in: {}, params: { dir: out } } }, outputs: { result: 'work.image' } }));
+    const err = await rejection(runIsolated({ pipelineFile: file, outDir: out }, {
+      hostModule,
+      signal: controller.signal,
+      graceMs: 0,
+      onEvent: (e) => {
+        if (e.type === 'node-progress' && e.node === 'work') controller.abort();
+      },
+    }));
+    expect(isFocalError(err) && err.code).toBe('E_CANCELLED');
+    expect(existsSync(join(dir, 'nested'))).toBe(false);
+  });
+
   it('a failed run leaves no empty output folder', async () => {
     const out = join(dir, 'a', 'b');
     await rejection(runIsolated({ pipelineFile: await pipelineFile('spin.fail'), outDir: out }, { hostModule }));

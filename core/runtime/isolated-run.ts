@@ -240,7 +240,12 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
       watch.clear();
       const result = cancelRequested ? { ok: false as const, error: new FocalError('E_CANCELLED', 'cancelled') } : outcome;
       if (!result || !result.ok) {
-        // The thread is gone (or going): remove what it left. Its own clean-up may have run already.
+        // Only ever reached from 'exit' here: the thread is gone, and so is every file-system
+        // call it had begun (Node emits 'exit' after the thread's own clean-up has waited for its
+        // requests in flight; its messages, the 'write' records included, were delivered before
+        // 'exit'), so nothing it did can land after this removal. Its own clean-up may have run
+        // already, or stopped halfway; a thread terminated inside ensureWritableFolder leaves its
+        // writability probe, which removeRunFiles removes too.
         await removeRunFiles({ written, started: begun }, createdDir, outDir);
       }
       if (result?.ok) resolvePromise(result.summary);
@@ -274,10 +279,13 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           (m.state === 'start' ? begun : written).push(m.file);
           break;
         case 'done':
-          // Everything is written: answer now, and let the thread's teardown (tens of ms for a
-          // large heap) finish without holding up the caller or the process's exit.
           outcome = { ok: true, summary: m.summary };
           stop();
+          // Cancelled, but the run finished first: what it wrote is removed on 'exit', once the
+          // thread can no longer touch the folder (see finish).
+          if (cancelRequested) break;
+          // Everything is written: answer now, and let the thread's teardown (tens of ms for a
+          // large heap) finish without holding up the caller or the process's exit.
           worker.unref();
           void finish();
           break;

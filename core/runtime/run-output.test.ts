@@ -95,6 +95,23 @@ describe('removeRunFiles and the folders a run created', () => {
     expect(existsSync(dir)).toBe(true);
   });
 
+  it("removes this process's writability probes from the output folder (a run thread terminated inside ensureWritableFolder left one), not another live process's", async () => {
+    const created = join(dir, 'made-probe');
+    const out = join(created, 'out');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, `.focal-probe-${process.pid}-0badc0de`), 'focal');
+    await removeRunFiles({ started: [], written: [] }, created, out);
+    expect(existsSync(created)).toBe(false);
+    // a folder the run did not create keeps everything but this process's probe
+    const kept = join(dir, 'kept-probe');
+    await mkdir(kept);
+    const other = `.focal-probe-${process.ppid}-0badc0de`;
+    await writeFile(join(kept, `.focal-probe-${process.pid}-0badc0de`), 'focal');
+    await writeFile(join(kept, other), 'focal');
+    await removeRunFiles({ started: [], written: [] }, undefined, kept);
+    expect(readdirSync(kept)).toEqual([other]);
+  });
+
   it('stops at a folder that is not empty, and never goes above createdDir', async () => {
     const created = join(dir, 'made-kept');
     const out = join(created, 'out');

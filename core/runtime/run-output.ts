@@ -141,7 +141,11 @@ export async function ensureWritableFolder(dir: string): Promise<string | undefi
     await access(abs, constants.W_OK);
     const probe = join(abs, `.focal-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
     await writeFile(probe, 'focal', { flag: 'wx' });
-    await unlink(probe);
+    // Gone already is fine: a cancelled run's clean-up in this process removes this process's
+    // probes from the folder it cleans (removeRunFiles), and may do so while this check runs.
+    await unlink(probe).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   } catch (err) {
     if (err instanceof FocalError) throw err;
     throw fail(errnoReason(err), err);
@@ -213,9 +217,11 @@ export interface RunFiles {
 /**
  * Undoes what a failed or cancelled run left in its output folder: its staging folder
  * (`.focal-staging-*`, with everything in it), each file it wrote completely (a same-named file of an earlier run that this run did not replace yet stays),
- * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), then the
- * folders from `dir` up to `createdDir` (the outermost one the run created), each only if
- * empty. Never throws.
+ * the temporary sibling of every atomic write it began (`.<name>.focal-tmp-*`), this process's
+ * writability probes in `dir` (`.focal-probe-<pid>-*`: a run thread terminated between the
+ * probe's write and its removal in ensureWritableFolder leaves one, which nobody else removes
+ * while this process lives), then the folders from `dir` up to `createdDir` (the outermost one
+ * the run created), each only if empty. Never throws.
  */
 export async function removeRunFiles(files: RunFiles, createdDir: string | undefined, dir: string): Promise<void> {
   for (const file of new Set([...files.started, ...files.written])) {
@@ -233,6 +239,9 @@ export async function removeRunFiles(files: RunFiles, createdDir: string | undef
     for (const name of names) {
       if (stems.some((s) => name.startsWith(s))) await rm(join(folder, name), { force: true }).catch(() => undefined);
     }
+  }
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (Number(PROBE_PATTERN.exec(name)?.[1]) === process.pid) await rm(join(dir, name), { force: true }).catch(() => undefined);
   }
   if (createdDir === undefined) return;
   const top = resolve(createdDir);

@@ -141,7 +141,7 @@ export class PipelineRunner {
     const assets = await realPathOf(join(outDir, REPORT_ASSETS_DIR));
     const inAssets = reads.find((r) => [...r.paths].some((p) => p.startsWith(assets + sep)));
     if (inAssets) throw new FocalError('E_USAGE', `${inAssets.label} (${inAssets.file}) is inside ${join(outDir, REPORT_ASSETS_DIR)}, which a run replaces with its report's zoomable views: move it or choose another --out folder`, { file: inAssets.file });
-    const createdDir = await this.prepareOutFolder(outDir);
+    const createdDir = await this.prepareOutFolder(outDir, request.signal);
 
     // A run's outputs appear as one unit: they are written into a hidden staging folder and moved
     // into place once all are written, run.json last. On failure or cancellation the staging
@@ -257,7 +257,7 @@ export class PipelineRunner {
     for (const name of Object.keys(pipeline.outputs)) planned.push({ name, file: join(outDir, `${name}.${ext}`) });
     await assertNotOverwriting(planned, reads);
     if (request.preview) this.logger.warn('--preview: a streamed run writes no PNG previews (the pyramid\'s small levels serve instead)');
-    const createdDir = await this.prepareOutFolder(outDir);
+    const createdDir = await this.prepareOutFolder(outDir, request.signal);
     const begun: string[] = [];
     const written: string[] = [];
     const staging = join(outDir, stagingName());
@@ -429,8 +429,13 @@ export class PipelineRunner {
     }
   }
 
-  /** Makes sure `outDir` is writable (returns the outermost folder it created) and removes what interrupted runs left there. */
-  private async prepareOutFolder(outDir: string): Promise<string | undefined> {
+  /**
+   * Makes sure `outDir` is writable (returns the outermost folder it created) and removes what
+   * interrupted runs left there. A run cancelled by now (its inputs and modules were still
+   * loading) stops here, before it creates anything.
+   */
+  private async prepareOutFolder(outDir: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    throwIfAborted(signal);
     const createdDir = await ensureWritableFolder(outDir);
     const stale = await removeStaleRunFiles(outDir);
     if (stale.length > 0) this.logger.info(`removed ${stale.length} leftover file(s) of interrupted runs from ${outDir}`, { files: stale });

@@ -4,8 +4,8 @@
  * identically: they travel as the 6 channels of one tile, split between the two inputs)
  * with raised-cosine blending of the seams (core's tiledInference).
  */
-import { FocalError, planeCount, planeIndex, type PixelArray, type Stack } from '../../core/index.js';
-import { applySafety } from '../../core/imaging.js';
+import { FocalError, planeCount, planeIndex, throwIfAborted, type PixelArray, type Stack } from '../../core/index.js';
+import { fitSafety } from '../../core/imaging.js';
 import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { orderShots } from './simulate.js';
 
@@ -76,13 +76,59 @@ export interface RefocusResult {
  * channel: the output blurred by the best-fitting Gaussian (σ 0–8 px) must explain Y1 up to Y1's
  * noise. Best σ ≤ 0.5 px (Y1 already as sharp as the output) → weight 0; a residual up to 4× the
  * noise variance → 1, falling linearly to 0 at 40×. The smallest of the three weights blends the
- * output towards Y1 (R, G and B alike), so a colour cast in one channel is caught too.
+ * output towards Y1 (R, G and B alike), so a colour cast in one channel is caught too. Once a
+ * channel's weight is 0 the others cannot change the result and are not checked.
+ *
+ * Synchronous (some 0.3–0.5 s per channel of a 1224×1024 tile); an aborted `signal` stops it
+ * between channels with `E_CANCELLED`. {@link guardOutputAsync} also lets the event loop run
+ * between channels, so that a cancel arriving meanwhile is seen.
  */
-export function guardOutput(y1: Float32Array, out: Float32Array, width: number, height: number): { hwc: Float32Array; weight: number } {
-  const channel = (a: Float32Array, c: number) => Float32Array.from({ length: width * height }, (_, i) => a[i * 3 + c]);
-  const weight = Math.min(...[0, 1, 2].map((c) => applySafety(channel(y1, c), channel(out, c), width, height).weight));
-  if (weight === 1) return { hwc: out, weight };
-  return { hwc: out.map((v, i) => weight * v + (1 - weight) * y1[i]), weight };
+export function guardOutput(y1: Float32Array, out: Float32Array, width: number, height: number, signal?: AbortSignal): { hwc: Float32Array; weight: number } {
+  const guard = new Guard(y1, out, width, height);
+  for (let c = 0; c < 3 && guard.weight > 0; c++) {
+    throwIfAborted(signal);
+    guard.check(c);
+  }
+  return guard.result();
+}
+
+/** {@link guardOutput}, yielding to the event loop before each channel and stopping with `E_CANCELLED` once `signal` is aborted. */
+export async function guardOutputAsync(y1: Float32Array, out: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<{ hwc: Float32Array; weight: number }> {
+  const guard = new Guard(y1, out, width, height);
+  for (let c = 0; c < 3 && guard.weight > 0; c++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfAborted(signal);
+    guard.check(c);
+  }
+  return guard.result();
+}
+
+/** The guard's state between channels: the smallest weight so far. */
+class Guard {
+  weight = 1;
+  private readonly a: Float32Array;
+  private readonly b: Float32Array;
+  constructor(private readonly y1: Float32Array, private readonly out: Float32Array, private readonly width: number, private readonly height: number) {
+    this.a = new Float32Array(width * height);
+    this.b = new Float32Array(width * height);
+  }
+
+  check(c: number): void {
+    const { a, b, y1, out } = this;
+    for (let i = 0; i < a.length; i++) {
+      a[i] = y1[i * 3 + c];
+      b[i] = out[i * 3 + c];
+    }
+    // A weight is never NaN (a non-finite pixel makes every fit's residual non-finite, and the
+    // weight 0), so this is the Math.min of the three channels' weights.
+    this.weight = Math.min(this.weight, fitSafety(a, b, this.width, this.height).weight);
+  }
+
+  result(): { hwc: Float32Array; weight: number } {
+    const { weight, y1, out } = this;
+    if (weight === 1) return { hwc: out, weight };
+    return { hwc: out.map((v, i) => weight * v + (1 - weight) * y1[i]), weight };
+  }
 }
 
 /** Refocuses one tile from its two shots (see the module comment). */
@@ -105,7 +151,7 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const hwc = new Float32Array(n * 3);
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) hwc[i * 3 + c] = out[c][i];
   if (o.guard === 'consistency') {
-    const g = guardOutput(y1.hwc, hwc, w, h);
+    const g = await guardOutputAsync(y1.hwc, hwc, w, h, o.signal);
     return { hwc: g.hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, guardWeight: g.weight };
   }
   return { hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1 };

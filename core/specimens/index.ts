@@ -19,3 +19,4 @@ export {
   LUNG_PIXEL_SIZE_UM, LUNG_AF_WAVELENGTHS_UM, LUNG_AF_CHANNELS, LUNG_OBJECTIVE_NA, LUNG_AF_COEFFICIENTS, LUNG_HE_OD,
   type LungTissue, type LungAfOptions,
 } from './lung.js';
+export { STAIN_OD, NUCLEAR_STAINS, COUNTER_STAINS, drawStainPair, restainSection, type Restain } from './stains.js';

@@ -10,8 +10,8 @@ import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
-/** Version of the packages this code writes: 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
-export const TSVA_PACKAGE_VERSION = '0.4.0';
+/** Version of the packages this code writes: 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
+export const TSVA_PACKAGE_VERSION = '0.5.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
@@ -38,6 +38,8 @@ export const TsvaMetaSchema = z.object({
   batchNorm: z.enum(['batch', 'frozen']).optional(),
   /** Specimen softness of the training data: σ ~ U(0, this) µm per tile (`--softness`); absent: none. */
   softnessMaxUm: z.number().min(0).optional(),
+  /** Fraction of the training tiles re-stained with random stain pairs and cut 1–5 µm thick (`--variety`); absent: none (all H&E, 3–4 µm). */
+  varietyFraction: z.number().min(0).max(1).optional(),
   history: z.array(z.object({
     iteration: z.number(), trainMse: z.number().nullable(), valMse: z.number(), seconds: z.number(),
     trainPsnr: z.number().optional(), valPsnr: z.number().optional(),
@@ -79,7 +81,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), history: o.history,
+    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: usesBothShots(o.arch) ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
@@ -89,9 +91,9 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       name: PACKAGE_NAMES[o.arch],
       version: TSVA_PACKAGE_VERSION,
       task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
-      description: PACKAGE_DESCRIPTIONS[o.arch],
+      description: recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm)`) : PACKAGE_DESCRIPTIONS[o.arch],
       license: 'MIT',
-      tags: ['tsva', 'brightfield', 'H&E', 'refocus'],
+      tags: ['tsva', 'brightfield', 'H&E', 'refocus', ...(recipe.varietyFraction ? ['stain-varied'] : [])],
       inputs: { ...inputs, channels: inputs.channelNames.length },
       outputs: { channels: o.net.colourChannels, axes: 'YXC', channelNames: ['R', 'G', 'B'] },
       pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm,

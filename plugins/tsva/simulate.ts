@@ -20,7 +20,7 @@
  */
 import { FocalError, Xoshiro128, z } from '../../core/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf, brenner, gaussianBlur2d } from '../../core/imaging.js';
-import { renderSpecimen } from '../../core/specimens.js';
+import { drawStainPair, renderSpecimen, restainSection, type Restain } from '../../core/specimens.js';
 import { LayeredConvolver } from '../../core/spectral.js';
 
 /** Optics and camera of the simulated scanner (paper: not given; a 20×/0.75 dry objective). */
@@ -59,16 +59,25 @@ export interface AbsorbingSection {
   depthUm: number[];
 }
 
+/** How a rendered section departs from its family's H&E draw (all optional). */
+export interface SectionVariant {
+  /** Section thickness, µm (instead of the family's draw; the families accept 1–10). */
+  thicknessUm?: number;
+  /** Replace the family's two stains (core's `restainSection`): e.g. haematoxylin + DAB. */
+  stains?: readonly Restain[];
+}
+
 /**
  * `softnessUm`: σ (µm) of a Gaussian applied to every layer's absorbance — the section's finest
  * structure made softer, as real sections differ in how crisp they are (fixation, cutting, stain
  * diffusion, smooth cytoplasm against granular chromatin). 0 (default) leaves the render as drawn.
+ * `variant`: another thickness or other stains than the family draws.
  */
-export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS, softnessUm = 0): AbsorbingSection {
+export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS, softnessUm = 0, variant: SectionVariant = {}): AbsorbingSection {
   if (!(softnessUm >= 0)) throw new FocalError('E_PARAMS', `softnessUm: must be ≥ 0, got ${softnessUm}`, { field: 'softnessUm' });
-  const r = renderSpecimen({ family, widthPx, heightPx, pixelSizeUm: optics.pixelSizeUm, seed, peakPhotons: 1 });
+  const r = renderSpecimen({ family, widthPx, heightPx, pixelSizeUm: optics.pixelSizeUm, seed, peakPhotons: 1, ...(variant.thicknessUm !== undefined ? { params: { thicknessUm: variant.thicknessUm } } : {}) });
   if (r.modality !== 'brightfield') throw new FocalError('E_PARAMS', `family: ${family} is not a brightfield (H&E) family`, { field: 'family' });
-  const { layers, stainVectors, thicknessUm } = r.section;
+  const { layers, stainVectors, thicknessUm } = variant.stains ? restainSection(r.section, variant.stains) : r.section;
   const n = widthPx * heightPx;
   const K = layers.length;
   const od = layers.map(() => [0, 1, 2].map(() => new Float32Array(n)));
@@ -246,6 +255,16 @@ export interface DatasetOptions {
   softnessMaxUm?: number;
   /** The in-focus plane: 'mid-plane' when absent (datasets before 2026-12-06); 'brenner' is the paper's rule. */
   focus?: TsvaFocusRule;
+  /**
+   * Stain and thickness variety: this fraction of the tiles (drawn per tile; 0 or absent: none)
+   * is re-stained with a random stain pair (core's `drawStainPair`: haematoxylin + DAB, Giemsa,
+   * methyl green + PAS, grey, arbitrary colours…) and cut at a thickness ~ U(thicknessRangeUm).
+   * Defocus is the same optics whatever the dye and however thin the section: a network that
+   * sees only H&E 3–4 µm thick learns H&E's colours and a thick section's blur as its prior.
+   */
+  varietyFraction?: number;
+  /** Thickness range of the varied tiles, µm (default [1, 5]). */
+  thicknessRangeUm?: [number, number];
   onTile?: (done: number, total: number) => void;
 }
 
@@ -363,6 +382,18 @@ export function simulateFromImage(o: ImageDatasetOptions): TsvaPatch[] {
   return patchesOfSection(section, { patchPx: o.patchPx, across, down, halfPx: half, optics, protocol, sweep, noise: o.noise ?? 'stack', byBrenner, tile: 0, tileSeed: o.seed >>> 0, rng: new Xoshiro128(o.seed, 1) });
 }
 
+/** The tile's variant under `varietyFraction` (none for the other tiles), from its own stream of the tile seed. */
+function varietyOf(o: DatasetOptions, tileSeed: number): SectionVariant {
+  const f = o.varietyFraction ?? 0;
+  if (!(f >= 0 && f <= 1)) throw new FocalError('E_PARAMS', `varietyFraction: must be in [0, 1], got ${f}`, { field: 'varietyFraction' });
+  if (f === 0) return {};
+  const r = new Xoshiro128(tileSeed, 0x57a1);
+  if (r.uniform() >= f) return {};
+  const [lo, hi] = o.thicknessRangeUm ?? [1, 5];
+  if (!(lo >= 1 && hi >= lo && hi <= 5)) throw new FocalError('E_PARAMS', `thicknessRangeUm: need 1 ≤ min ≤ max ≤ 5 µm (the PSF margin allows 5), got [${lo}, ${hi}]`, { field: 'thicknessRangeUm' });
+  return { thicknessUm: lo + (hi - lo) * r.uniform(), stains: drawStainPair(() => r.uniform()) };
+}
+
 /** Simulated patches (Dataset 1: he-gland; Dataset 2: he-skin). Deterministic from the options. */
 export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const optics = o.optics ?? DEFAULT_OPTICS;
@@ -378,7 +409,7 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   for (let t = 0; t < o.tiles; t++) {
     const tileSeed = (o.seed * 7919 + t * 104729) >>> 0;
     const softnessUm = (o.softnessMaxUm ?? 0) > 0 ? new Xoshiro128(tileSeed, 0x50f7).uniform() * o.softnessMaxUm! : 0;
-    const section = renderSection(o.family, side, side, tileSeed, optics, softnessUm);
+    const section = renderSection(o.family, side, side, tileSeed, optics, softnessUm, varietyOf(o, tileSeed));
     out.push(...patchesOfSection(section, { patchPx: P, across: o.patchesPerSide, down: o.patchesPerSide, halfPx: half, optics, protocol, sweep, noise: o.noise ?? 'stack', byBrenner, tile: t, tileSeed, rng }));
     o.onTile?.(t + 1, o.tiles);
   }

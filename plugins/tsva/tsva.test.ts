@@ -149,6 +149,26 @@ describe('TSVA network', () => {
     model.dispose();
   });
 
+  it('varies stains and thickness on the asked fraction of tiles, deterministically, and leaves the others as before', () => {
+    const base = { family: 'he-gland', tiles: 6, patchPx: 16, patchesPerSide: 1, seed: 12, deltaD: [0] };
+    const plain = simulateDataset(base);
+    expect(simulateDataset({ ...base, varietyFraction: 0 })).toEqual(plain);
+    const all = simulateDataset({ ...base, varietyFraction: 1 });
+    expect(simulateDataset({ ...base, varietyFraction: 1 })).toEqual(all);
+    const differs = all.map((p, i) => p.x.some((v, k) => v !== plain[i].x[k]));
+    expect(differs.every(Boolean)).toBe(true);
+    // colour: H&E tiles are pink-purple (green absorbed most); re-stained ones are not all so
+    const meanRgb = (p: { x: Float32Array }) => [0, 1, 2].map((c) => p.x.filter((_, k) => k % 3 === c).reduce((a, v) => a + v, 0) / (p.x.length / 3));
+    expect(plain.every((p) => { const [r, g] = meanRgb(p); return g < r; })).toBe(true);
+    expect(all.some((p) => { const [r, g] = meanRgb(p); return g >= r; })).toBe(true);
+    // a fraction re-stains some tiles and leaves the rest exactly as the plain recipe
+    const half = simulateDataset({ ...base, varietyFraction: 0.5 });
+    const same = half.map((p, i) => p.x.every((v, k) => v === plain[i].x[k]));
+    expect(same.some(Boolean) && !same.every(Boolean)).toBe(true);
+    expect(() => simulateDataset({ ...base, varietyFraction: 1.5 })).toThrow(/varietyFraction/);
+    expect(() => simulateDataset({ ...base, varietyFraction: 1, thicknessRangeUm: [0.2, 2] })).toThrow(/thicknessRangeUm/);
+  });
+
   it('trains on the kit\'s trainer: loss falls, loss.csv/png, best by validation MSE, resume continues', async () => {
     const { tf } = await loadTf();
     const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 3, seed: 3, deltaD: [-2, 2] });
@@ -179,6 +199,7 @@ describe('TSVA network', () => {
     // …and one on other data (here: the old mid-plane focus rule) naming the option
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, focus: 'mid-plane' }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'focus' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, softnessMaxUm: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'softness' } });
+    await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, varietyFraction: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'variety' } });
     r.model.dispose();
   }, 120_000);
 

@@ -4072,6 +4072,14 @@ export const builtinManifests: PluginManifest[] = [
               "minimum": 0,
               "maximum": 3
             },
+            "variety": {
+              "default": 0,
+              "flags": "--variety <fraction>",
+              "description": "this fraction of the training tiles re-stained with random stain pairs (haematoxylin + DAB, Giemsa, methyl green, grey, arbitrary colours…) and cut 1–5 µm thick (default 0: all H&E, 3–4 µm); defocus is the same physics whatever the dye",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
+            },
             "batchNorm": {
               "default": "batch",
               "flags": "--batch-norm <mode>",

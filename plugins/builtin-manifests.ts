@@ -3713,7 +3713,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.refocus",
         "title": "TSVA two-shot refocus",
-        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model knows simulated H&E sections only (0.325 µm px, 0.75 NA): on other stains, thin specimens or dark fields it degrades the image (measured on real images in plugins/tsva/docs/tsva.md); guard consistency limits that damage.",
+        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model was trained on simulated sections only (0.325 µm px, 0.75 NA; H&E and, on half the tiles, other stains, 1–5 µm thick): on a real IHC image it is +0.5 dB above the sharper shot, on a flat grey field 6 dB below it (plugins/tsva/docs/tsva.md); guard consistency limits such damage.",
         "inputs": {
           "y1": {
             "type": "stack",

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isFocalError } from '../../core/index.js';
+import { isFocalError, mulberry32 } from '../../core/index.js';
 import { applySafety, gaussianBlur2d } from '../../core/imaging.js';
 import type { InferenceEngine } from '../../core/ml.js';
 import { guardOutput, guardOutputAsync, refocusPair, type Shot } from './refocus.js';
 
-/** Deterministic values in [0, 1). */
-function noise(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    a[i] = s / 2147483648;
-  }
-  return a;
-}
+/** Deterministic values in [0, 1) (core's seeded generator). */
+const noise = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, mulberry32(seed));
 
 const W = 40;
 const H = 32;

@@ -139,21 +139,30 @@ describe('zoomable view of a large result in the run report (headless Chromium)'
     expect(result.loaded[top] ?? 0, `tiles of level ${top} loaded: ${JSON.stringify(result)}`).toBeGreaterThanOrEqual(1);
 
     // and what it draws is the image, not an empty canvas
+    // (a screenshot is a fresh Chromium whose virtual time can run out before the tiles it fetches from
+    // disk are drawn on a busy machine: up to three shots, the assertions on the last)
     const shot = join(root, 'zoomed.png');
-    await run(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${join(root, '.chromium')}`, '--hide-scrollbars', '--window-size=1000,900', `--virtual-time-budget=${BUDGET_MS}`, `--screenshot=${shot}`, `file://${probePage}`], { timeout: 90_000 });
-    const png = decode(readFileSync(shot));
-    // the viewer fills the top of the page: its middle shows the composite — red (DAPI) and green (GFP) spots on a dark ground
     let red = 0;
     let green = 0;
     let dark = 0;
     let n = 0;
-    for (let y = 150; y < 450; y += 2) for (let x = 200; x < 800; x += 2) {
-      const o = (y * png.width + x) * png.channels;
-      const [r, g, b] = [png.data[o], png.data[o + 1], png.data[o + 2]];
-      if (r > 150 && g < 100 && b < 60) red++;
-      else if (g > 150 && r < 100 && b < 60) green++;
-      else if (r + g + b < 90) dark++;
-      n++;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await run(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${join(root, '.chromium')}`, '--hide-scrollbars', '--window-size=1000,900', `--virtual-time-budget=${BUDGET_MS * (attempt + 1)}`, `--screenshot=${shot}`, `file://${probePage}`], { timeout: 90_000 });
+      const png = decode(readFileSync(shot));
+      // the viewer fills the top of the page: its middle shows the composite — red (DAPI) and green (GFP) spots on a dark ground
+      red = 0;
+      green = 0;
+      dark = 0;
+      n = 0;
+      for (let y = 150; y < 450; y += 2) for (let x = 200; x < 800; x += 2) {
+        const o = (y * png.width + x) * png.channels;
+        const [r, g, b] = [png.data[o], png.data[o + 1], png.data[o + 2]];
+        if (r > 150 && g < 100 && b < 60) red++;
+        else if (g > 150 && r < 100 && b < 60) green++;
+        else if (r + g + b < 90) dark++;
+        n++;
+      }
+      if (red / n > 0.005 && green / n > 0.005 && dark / n > 0.5) break;
     }
     expect(red / n, 'red spots').toBeGreaterThan(0.005);
     expect(green / n, 'green spots').toBeGreaterThan(0.005);

@@ -2,9 +2,11 @@
  * TSVA inference benchmark (run by bench/tsva.ts, which writes docs/benchmarks.md): the shipped
  * demo model (or the U-Net baseline, its reference) on a scanner tile of the paper's size (1224 × 1024 px, RGB), both shots tiled
  * identically (the package's tile and halo), with onnxruntime (1 and 2 threads) and tfjs;
- * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px.
+ * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px; and the
+ * consistency guard's cost per scanner tile at its worst (all three colour channels checked).
  */
 import { cpus, loadavg } from 'node:os';
+import { fitSafety } from '../../core/imaging.js';
 import { createInferenceEngine } from '../../core/ml.js';
 import type { TsvaArch } from './model.js';
 import { loadTsvaPackage } from './package.js';
@@ -19,7 +21,7 @@ export interface TsvaBenchRow {
   secondsPerCm2: number;
 }
 
-export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string }> {
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
   const { pkg, meta } = await loadTsvaPackage(modelDir);
   const m = pkg.manifest;
   const { width: w, height: h } = SCANNER_TILE;
@@ -40,6 +42,7 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
   const rows: TsvaBenchRow[] = [];
   const configs: [string, Parameters<typeof createInferenceEngine>[1]][] = [['onnxruntime, 2 threads', { engine: 'onnxruntime', threads: 2 }], ['onnxruntime, 1 thread', { engine: 'onnxruntime', threads: 1 }], ['tfjs (wasm here)', { engine: 'tfjs' }]];
   let counted = networkTiles;
+  let output: Float32Array | undefined;
   for (const [name, opts] of configs) {
     const engine = await createInferenceEngine(pkg, opts);
     let calls = 0;
@@ -49,12 +52,21 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     const times: number[] = [];
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
-      await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' });
+      output = (await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' })).hwc;
       times.push((performance.now() - t0) / 1000);
     }
     await engine.dispose();
     const sec = times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
     rows.push({ engine: name, secondsPerTile: sec, networkTilesPerSecond: counted / sec, secondsPerCm2: sec * tilesPerCm2 });
   }
-  return { rows, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+  // the guard at its worst: every colour channel's fit (guardOutput stops early once a weight is 0)
+  const channel = (hwc: Float32Array, c: number) => Float32Array.from({ length: w * h }, (_, i) => hwc[i * 3 + c]);
+  const guardTimes: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let c = 0; c < 3; c++) fitSafety(channel(a.hwc, c), channel(output!, c), w, h);
+    guardTimes.push((performance.now() - t0) / 1000);
+  }
+  const guardSecondsPerTile = guardTimes.sort((x, y) => x - y)[Math.floor(guardTimes.length / 2)];
+  return { guardSecondsPerTile, rows, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
 }

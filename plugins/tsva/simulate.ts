@@ -226,7 +226,7 @@ export function drawDeltaD(rng: Xoshiro128, p: TsvaProtocol): number {
  */
 export const TsvaFocusRuleSchema = z.enum(['brenner', 'mid-plane']);
 export type TsvaFocusRule = z.infer<typeof TsvaFocusRuleSchema>;
-/** Half-range of the Brenner focus search, µm (the families' sections are 3–4 µm thick: their layers lie within ±1.5 µm). */
+/** Half-range of the Brenner focus search, µm (the families' sections are 3–4 µm thick: their layers lie within ±1.5 µm; `varietyFraction` tiles up to 5 µm thick may have their sharpest plane beyond it, and then take the sharpest plane within it). */
 export const FOCUS_SEARCH_UM = 1.5;
 
 /** How images of one patch share noise: one realisation per z-stack plane (the paper), or one per image. */

@@ -11,7 +11,7 @@ import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema,
 import type { HistoryRow } from './train.js';
 
 /** Version of the packages this code writes: 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
-export const TSVA_PACKAGE_VERSION = '0.5.0';
+export const TSVA_PACKAGE_VERSION = '0.6.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
@@ -40,6 +40,8 @@ export const TsvaMetaSchema = z.object({
   softnessMaxUm: z.number().min(0).optional(),
   /** Fraction of the training tiles re-stained with random stain pairs and cut 1–5 µm thick (`--variety`); absent: none (all H&E, 3–4 µm). */
   varietyFraction: z.number().min(0).max(1).optional(),
+  /** The varied tiles' uniform absorber: optical density ~ U(0, this) (`--uniform-od`); absent: none. */
+  uniformOdMax: z.number().min(0).max(2).optional(),
   history: z.array(z.object({
     iteration: z.number(), trainMse: z.number().nullable(), valMse: z.number(), seconds: z.number(),
     trainPsnr: z.number().optional(), valPsnr: z.number().optional(),
@@ -81,7 +83,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), history: o.history,
+    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), ...(recipe.uniformOdMax ? { uniformOdMax: recipe.uniformOdMax } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: usesBothShots(o.arch) ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
@@ -91,7 +93,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       name: PACKAGE_NAMES[o.arch],
       version: TSVA_PACKAGE_VERSION,
       task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
-      description: recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm)`) : PACKAGE_DESCRIPTIONS[o.arch],
+      description: recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch],
       license: 'MIT',
       tags: ['tsva', 'brightfield', 'H&E', 'refocus', ...(recipe.varietyFraction ? ['stain-varied'] : [])],
       inputs: { ...inputs, channels: inputs.channelNames.length },

@@ -57,6 +57,8 @@ export interface AbsorbingSection {
   absorb: Float32Array[][];
   /** Depth of each layer's centre, µm (+ = towards the objective), quantised to 0.125 µm so PSFs can be cached. */
   depthUm: number[];
+  /** Per colour channel, the transmission of a uniform absorber over the whole section (absent: 1, none). */
+  transmission?: [number, number, number];
 }
 
 /** How a rendered section departs from its family's H&E draw (all optional). */
@@ -65,6 +67,13 @@ export interface SectionVariant {
   thicknessUm?: number;
   /** Replace the family's two stains (core's `restainSection`): e.g. haematoxylin + DAB. */
   stains?: readonly Restain[];
+  /**
+   * A uniform absorber over the whole section, optical density per colour channel (R, G, B): a
+   * dense evenly stained region, a tinted mountant or a dimmer lamp. It darkens every plane alike
+   * (a uniform layer is the same in and out of focus) and so leaves fewer photons per pixel: the
+   * same shot noise is relatively stronger.
+   */
+  uniformOd?: readonly [number, number, number];
 }
 
 /**
@@ -117,7 +126,9 @@ export function renderSection(family: string, widthPx: number, heightPx: number,
     absorb.push(sigmaPx > 0 ? sum.map((a) => gaussianBlur2d(a, widthPx, heightPx, sigmaPx, sigmaPx)) : sum);
     depthUm.push(Math.round((depth.slice(m0, m1).reduce((s, v) => s + v, 0) / (m1 - m0)) * 8) / 8);
   }
-  return { family: r.family, width: widthPx, height: heightPx, absorb, depthUm };
+  const uniform = variant.uniformOd;
+  if (uniform && !(uniform.length === 3 && uniform.every((v) => v >= 0 && Number.isFinite(v)))) throw new FocalError('E_PARAMS', `uniformOd: need three finite optical densities ≥ 0 (R, G, B), got ${JSON.stringify(uniform)}`, { field: 'uniformOd' });
+  return { family: r.family, width: widthPx, height: heightPx, absorb, depthUm, ...(uniform ? { transmission: uniform.map((v) => Math.pow(10, -v)) as [number, number, number] } : {}) };
 }
 
 /** Born & Wolf PSFs cached by (wavelength, |defocus|, size). */
@@ -165,9 +176,10 @@ export function imageAt(section: AbsorbingSection, x0: number, y0: number, w: nu
       conv.add(crop, psfFor(optics, optics.wavelengthsUm[c], focusUm - section.depthUm[m], size), size);
     });
     const absorbed = conv.result();
+    const through = section.transmission?.[c] ?? 1;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const t = Math.min(1, Math.max(0, 1 - absorbed[(y + halfPx) * cw + x + halfPx]));
+        const t = through * Math.min(1, Math.max(0, 1 - absorbed[(y + halfPx) * cw + x + halfPx]));
         let v = t;
         if (noise) {
           const e = rng.poisson(t * optics.photons) + optics.readNoiseE * rng.normal();
@@ -265,6 +277,13 @@ export interface DatasetOptions {
   varietyFraction?: number;
   /** Thickness range of the varied tiles, µm (default [1, 5]). */
   thicknessRangeUm?: [number, number];
+  /**
+   * The varied tiles also lie under a uniform absorber (`SectionVariant.uniformOd`) of optical
+   * density ~ U(0, uniformOdMax), greyish (each channel 0.6–1 of it), drawn per tile from its own
+   * stream (0 or absent: none; the other draws are unchanged). Real fields are not all bright:
+   * a network that only ever saw bright backgrounds sharpens the noise of a dark, even field.
+   */
+  uniformOdMax?: number;
   onTile?: (done: number, total: number) => void;
 }
 
@@ -391,7 +410,13 @@ function varietyOf(o: DatasetOptions, tileSeed: number): SectionVariant {
   if (r.uniform() >= f) return {};
   const [lo, hi] = o.thicknessRangeUm ?? [1, 5];
   if (!(lo >= 1 && hi >= lo && hi <= 5)) throw new FocalError('E_PARAMS', `thicknessRangeUm: need 1 ≤ min ≤ max ≤ 5 µm (the PSF margin allows 5), got [${lo}, ${hi}]`, { field: 'thicknessRangeUm' });
-  return { thicknessUm: lo + (hi - lo) * r.uniform(), stains: drawStainPair(() => r.uniform()) };
+  const variant: SectionVariant = { thicknessUm: lo + (hi - lo) * r.uniform(), stains: drawStainPair(() => r.uniform()) };
+  const odMax = o.uniformOdMax ?? 0;
+  if (!(odMax >= 0 && odMax <= 2)) throw new FocalError('E_PARAMS', `uniformOdMax: must be in [0, 2], got ${odMax}`, { field: 'uniformOdMax' });
+  if (odMax === 0) return variant;
+  const u = new Xoshiro128(tileSeed, 0x0d0d);
+  const amount = odMax * u.uniform();
+  return { ...variant, uniformOd: [0, 1, 2].map(() => amount * (0.6 + 0.4 * u.uniform())) as [number, number, number] };
 }
 
 /** Simulated patches (Dataset 1: he-gland; Dataset 2: he-skin). Deterministic from the options. */

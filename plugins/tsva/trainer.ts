@@ -32,6 +32,7 @@ export const tsvaTrainOptions = z.object({
   loss: flag(z.enum(['mse', 'psnr'], { error: "must be 'mse' or 'psnr'" }).default('mse'), '--loss <loss>', "'mse' (the paper's, default) or 'psnr' (minus each patch's PSNR, capped at 60 dB, averaged over the batch: the figure the paper reports; not the paper's loss); 'psnr' picks the best by validation PSNR"),
   softness: flag(z.coerce.number({ error: 'must be a number ≥ 0 (µm)' }).min(0, { error: 'must be a number ≥ 0 (µm)' }).max(3, { error: 'must be ≤ 3 µm' }).default(0), '--softness <um>', 'specimen softness: each training tile softened by a Gaussian of σ ~ U(0, um) µm (default 0: as rendered); real sections differ in how crisp they are'),
   variety: flag(z.coerce.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' }).default(0), '--variety <fraction>', 'this fraction of the training tiles re-stained with random stain pairs (haematoxylin + DAB, Giemsa, methyl green, grey, arbitrary colours…) and cut 1–5 µm thick (default 0: all H&E, 3–4 µm); defocus is the same physics whatever the dye'),
+  uniformOd: flag(z.coerce.number({ error: 'must be a number in [0, 2]' }).min(0, { error: 'must be a number in [0, 2]' }).max(2, { error: 'must be a number in [0, 2]' }).default(0), '--uniform-od <max>', 'the --variety tiles also lie under a uniform greyish absorber of optical density ~ U(0, max) (a dense evenly stained region, a tinted mountant, a dimmer lamp: the whole tile darker, its shot noise relatively stronger; default 0: none); needs --variety'),
   batchNorm: flag(z.enum(['batch', 'frozen'], { error: "must be 'batch' or 'frozen'" }).default('batch'), '--batch-norm <mode>', "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)"),
   initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2\'s input weights zero)'),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
@@ -44,6 +45,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
   };
+  if (o.uniformOd > 0 && o.variety === 0) throw new FocalError('E_USAGE', '--uniform-od: darkens the --variety tiles; give --variety too (a fraction > 0)', { field: 'uniformOd' });
   const out = resolve(o.out);
   const net = TsvaNetSchema.parse({ baseChannels: o.base, levels: o.levels });
   // --init-from: the package is checked before any data is simulated
@@ -58,7 +60,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}) };
+  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}) };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);

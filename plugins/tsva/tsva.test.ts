@@ -169,6 +169,27 @@ describe('TSVA network', () => {
     expect(() => simulateDataset({ ...base, varietyFraction: 1, thicknessRangeUm: [0.2, 2] })).toThrow(/thicknessRangeUm/);
   });
 
+  it('darkens the varied tiles under a uniform absorber (uniformOdMax): same structure, fewer photons, other draws unchanged', () => {
+    const base = { family: 'he-gland', tiles: 4, patchPx: 16, patchesPerSide: 1, seed: 12, deltaD: [0], varietyFraction: 1 };
+    const varied = simulateDataset(base);
+    expect(simulateDataset({ ...base, uniformOdMax: 0 })).toEqual(varied);
+    const dim = simulateDataset({ ...base, uniformOdMax: 0.6 });
+    expect(simulateDataset({ ...base, uniformOdMax: 0.6 })).toEqual(dim);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    // every tile darker, none darker than OD 0.6 allows (10^-0.6 ≈ 0.25, plus noise)
+    const ratios = dim.map((p, i) => mean(p.x) / mean(varied[i].x));
+    expect(ratios.every((r) => r < 1 && r > 0.2)).toBe(true);
+    // the same tissue: the dim tile's expectation is the bright one's times one factor per channel
+    const section = renderSection('he-gland', 40, 40, 5, DEFAULT_OPTICS);
+    const tinted = renderSection('he-gland', 40, 40, 5, DEFAULT_OPTICS, 0, { uniformOd: [0.3, 0.5, 0.1] });
+    const half = 4;
+    const a = imageAt(section, half, half, 32, 32, 0, DEFAULT_OPTICS, half, 1, 0, false);
+    const b = imageAt(tinted, half, half, 32, 32, 0, DEFAULT_OPTICS, half, 1, 0, false);
+    [0.3, 0.5, 0.1].forEach((od, c) => { for (let k = c; k < a.length; k += 3) expect(b[k]).toBeCloseTo(a[k] * Math.pow(10, -od), 5); });
+    expect(() => renderSection('he-gland', 40, 40, 5, DEFAULT_OPTICS, 0, { uniformOd: [0.3, -1, 0] as [number, number, number] })).toThrow(/uniformOd/);
+    expect(() => simulateDataset({ ...base, uniformOdMax: 3 })).toThrow(/uniformOdMax/);
+  });
+
   it('trains on the kit\'s trainer: loss falls, loss.csv/png, best by validation MSE, resume continues', async () => {
     const { tf } = await loadTf();
     const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 3, seed: 3, deltaD: [-2, 2] });
@@ -200,6 +221,7 @@ describe('TSVA network', () => {
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, focus: 'mid-plane' }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'focus' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, softnessMaxUm: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'softness' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, varietyFraction: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'variety' } });
+    await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, uniformOdMax: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'uniform-od' } });
     r.model.dispose();
   }, 120_000);
 
@@ -242,6 +264,16 @@ describe('TSVA network', () => {
       process.stderr.write = we;
     }
     expect(err).toMatch(/--init-from .*unet.*asks for tsva/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // --uniform-od darkens the varied tiles: without --variety it is refused, before any data
+    err = '';
+    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'tsva', '--arch', 'tsva', '--uniform-od', '0.5', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
+    } finally {
+      process.stderr.write = we;
+    }
+    expect(err).toMatch(/--uniform-od.*--variety/);
     expect(existsSync(join(dir, 'data'))).toBe(false);
   }, 120_000);
 

@@ -3771,6 +3771,11 @@ export const builtinManifests: PluginManifest[] = [
                 "float32"
               ]
             },
+            "whiteLevel": {
+              "description": "The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning",
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
             "order": {
               "default": "brenner",
               "description": "Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first",
@@ -3857,6 +3862,11 @@ export const builtinManifests: PluginManifest[] = [
                 "uint8",
                 "float32"
               ]
+            },
+            "whiteLevel": {
+              "description": "The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning",
+              "type": "number",
+              "exclusiveMinimum": 0
             },
             "order": {
               "default": "brenner",
@@ -4079,6 +4089,14 @@ export const builtinManifests: PluginManifest[] = [
               "type": "number",
               "minimum": 0,
               "maximum": 1
+            },
+            "uniformOd": {
+              "default": 0,
+              "flags": "--uniform-od <max>",
+              "description": "the --variety tiles also lie under a uniform greyish absorber of optical density ~ U(0, max) (a dense evenly stained region, a tinted mountant, a dimmer lamp: the whole tile darker, its shot noise relatively stronger; default 0: none); needs --variety",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 2
             },
             "batchNorm": {
               "default": "batch",

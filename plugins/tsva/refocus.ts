@@ -20,12 +20,13 @@ function scaleOf(dtype: Stack['dtype']): number {
   return dtype === 'uint8' ? 255 : dtype === 'uint16' ? 65535 : 1;
 }
 
-/** The shot(s) of a stack: RGB (3 channels) or grey (1 channel); `planes` z planes expected (1 for a single shot). */
-export function shotsFromStack(stack: Stack | undefined, field: string): Shot[] {
+/** The shot(s) of a stack: RGB (3 channels) or grey (1 channel), on [0, 1] of `whiteLevel` (default: the pixel type's full scale). */
+export function shotsFromStack(stack: Stack | undefined, field: string, whiteLevel?: number): Shot[] {
   if (stack === undefined || stack === null) throw new FocalError('E_PORT', `${field}: the shot is missing; TSVA needs both shots (y1 and y2) of the tile`, { field });
   if (stack.sizeT !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeT} time points; give one acquisition`, { field });
   if (stack.sizeC !== 3 && stack.sizeC !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeC} channels; TSVA takes RGB (3) or grey (1) shots`, { field });
-  const s = scaleOf(stack.dtype);
+  if (whiteLevel !== undefined && !(whiteLevel > 0 && Number.isFinite(whiteLevel))) throw new FocalError('E_PARAMS', `whiteLevel: must be a number > 0 (the shots' value of empty glass), got ${whiteLevel}`, { field: 'whiteLevel' });
+  const s = whiteLevel ?? scaleOf(stack.dtype);
   const n = stack.width * stack.height;
   const shots: Shot[] = [];
   for (let zi = 0; zi < stack.sizeZ; zi++) {
@@ -37,6 +38,27 @@ export function shotsFromStack(stack: Stack | undefined, field: string): Shot[] 
     shots.push({ hwc, width: stack.width, height: stack.height });
   }
   return shots;
+}
+
+/**
+ * How bright a shot's brightest pixels are, on its [0, 1] scale: the 99.9th percentile of every
+ * colour value (on at most 65 536 samples spread over the image). A brightfield shot with empty
+ * glass or pale tissue in it comes near 1; far below that the scale (white level) is likely
+ * wrong — a 12-bit camera in uint16 reaches 4095 of 65535 — and the networks see a dark field.
+ */
+export function brightestLevel(shot: Shot): number {
+  const step = Math.max(1, Math.floor(shot.hwc.length / 65536));
+  const sample = new Float32Array(Math.ceil(shot.hwc.length / step));
+  for (let i = 0, k = 0; i < shot.hwc.length; i += step) sample[k++] = shot.hwc[i];
+  sample.sort();
+  return sample[Math.floor(0.999 * (sample.length - 1))];
+}
+
+/** A warning (or undefined) when a shot's brightest pixels reach under 25 % of its scale: see {@link brightestLevel}. */
+export function dimShotWarning(shot: Shot, field: string, scale: number): string | undefined {
+  const b = brightestLevel(shot);
+  if (b >= 0.25) return undefined;
+  return `${field}: its brightest pixels reach ${(100 * b).toFixed(1)} % of the white level ${scale}; the model expects empty glass or pale tissue near 100 %. If the camera's white level is lower (a 12-bit camera in uint16: 4095), give whiteLevel`;
 }
 
 export function checkPair(a: Shot, b: Shot, fieldA = 'y1', fieldB = 'y2'): void {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, runOp, type Stack } from '../../core/index.js';
+import { createStack, runOp, testContext, type Stack } from '../../core/index.js';
 import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
@@ -450,6 +450,30 @@ describe('tsva consistency guard', () => {
     expect(r.tiles.columns).toContain('guardWeight');
     const w = r.tiles.rows[0].guardWeight as number;
     expect(w >= 0 && w <= 1).toBe(true);
+  }, 60_000);
+});
+
+describe('tsva ops: white level', () => {
+  it('reads shots on [0, 1] of whiteLevel (a 12-bit camera in uint16 = the same shots in uint8), and warns when they are dim on their scale', async () => {
+    const u8 = (seed: number) => createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, planes: [0, 1, 2].map((c) => Uint8Array.from(randomHwc(32 * 32, seed + c), (v) => Math.round(150 + 100 * v))) });
+    const u16 = (s8: Stack) => createStack({ width: 32, height: 32, dtype: 'uint16', sizeC: 3, planes: s8.planes.map((p) => Uint16Array.from(p as Uint8Array, (v) => 16 * v)) });
+    const [a, b] = [u8(1), u8(7)];
+    const c8 = testContext();
+    const r8 = (await runOp(op('tsva.refocus'), { y1: a, y2: b }, { outputType: 'float32' }, c8)) as { image: Stack };
+    expect(c8.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    const c16 = testContext();
+    const r16 = (await runOp(op('tsva.refocus'), { y1: u16(a), y2: u16(b) }, { outputType: 'float32', whiteLevel: 16 * 255 }, c16)) as { image: Stack };
+    expect(c16.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    for (let c = 0; c < 3; c++) (r16.image.planes[c] as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((r8.image.planes[c] as Float32Array)[i], 5));
+    // the same uint16 shots read on the full uint16 scale are dim: a warning names the shot, the level and the param
+    const dim = testContext();
+    await runOp(op('tsva.refocus'), { y1: u16(a), y2: u16(b) }, {}, dim);
+    expect(dim.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^y1: .*reach 6\.\d % of the white level 65535.*whiteLevel/), expect.stringMatching(/^y2: /)]);
+    const slideDim = testContext();
+    const shots = createStack({ width: 32, height: 32, dtype: 'uint16', sizeC: 3, sizeZ: 2, planes: [...u16(a).planes, ...u16(b).planes] });
+    await runOp(op('tsva.slide'), { shots, positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, {}, slideDim);
+    expect(slideDim.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^shots \(tile 0, F − s\).*65535.*\(2 of the 2 shots are as dim\)/)]);
+    expect(() => op('tsva.refocus').params.parse({ whiteLevel: 0 })).toThrow();
   }, 60_000);
 });
 

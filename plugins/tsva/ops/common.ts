@@ -11,9 +11,15 @@ export const modelParams = {
   overlapPx: z.number().int().nonnegative().max(32768).optional().describe("Halo of context on each tile side, px (blended seams); default: the package's haloPx"),
   engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto').describe("Inference engine: 'auto' (onnxruntime when the package has ONNX weights, else tfjs)"),
   outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]"),
+  whiteLevel: z.number().positive().optional().describe("The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning"),
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
   guard: z.enum(['consistency', 'off']).default('off').describe("'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output"),
 };
+
+/** The white level the shots are read on: `whiteLevel`, else the pixel type's full scale. */
+export function whiteLevelOf(stack: Stack, whiteLevel?: number): number {
+  return whiteLevel ?? (stack.dtype === 'uint8' ? 255 : stack.dtype === 'uint16' ? 65535 : 1);
+}
 
 export interface OpenModel {
   engine: InferenceEngine;
@@ -47,5 +53,5 @@ export function rgbStack(hwc: Float32Array, width: number, height: number, dtype
     }
     return p;
   });
-  return createStack({ width, height, dtype, sizeC: 3, rgb: true, planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
+  return createStack({ width, height, dtype, sizeC: 3, rgb: dtype === 'uint8', planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
 }

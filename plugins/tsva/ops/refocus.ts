@@ -1,6 +1,6 @@
 import { defineOperation, FocalError, z } from '../../../core/index.js';
-import { checkPair, refocusPair, shotsFromStack } from '../refocus.js';
-import { modelParams, openModel, rgbStack } from './common.js';
+import { checkPair, dimShotWarning, refocusPair, shotsFromStack } from '../refocus.js';
+import { modelParams, openModel, rgbStack, whiteLevelOf } from './common.js';
 
 export const refocus = defineOperation({
   id: 'tsva.refocus',
@@ -14,11 +14,15 @@ export const refocus = defineOperation({
   outputs: { image: { type: 'stack', description: 'RGB (uint8, or float32 in [0, 1]): the recovered in-focus tile' } },
   params: z.strictObject({ ...modelParams }),
   async run(ctx, { y1, y2 }, params) {
-    const [a] = shotsFromStack(y1, 'y1');
-    const [b] = shotsFromStack(y2, 'y2');
+    const [a] = shotsFromStack(y1, 'y1', params.whiteLevel);
+    const [b] = shotsFromStack(y2, 'y2', params.whiteLevel);
     if (y1.sizeZ !== 1) throw new FocalError('E_PORT', `y1: has ${y1.sizeZ} planes; give one shot (use tsva.slide for a two-shot acquisition of many tiles)`, { field: 'y1' });
     if (y2.sizeZ !== 1) throw new FocalError('E_PORT', `y2: has ${y2.sizeZ} planes; give one shot`, { field: 'y2' });
     checkPair(a, b);
+    for (const [shot, field, stack] of [[a, 'y1', y1], [b, 'y2', y2]] as const) {
+      const warning = dimShotWarning(shot, field, whiteLevelOf(stack, params.whiteLevel));
+      if (warning) ctx.log.warn(warning);
+    }
     const m = await openModel(params);
     try {
       ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch });

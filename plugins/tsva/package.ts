@@ -10,7 +10,7 @@ import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
-/** Version of the packages this code writes: 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
+/** Version of the packages this code writes: 0.6.0 = the varied half also under a uniform absorber (dark, even fields); 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
 export const TSVA_PACKAGE_VERSION = '0.6.0';
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */

@@ -3774,7 +3774,8 @@ export const builtinManifests: PluginManifest[] = [
             "whiteLevel": {
               "description": "The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning",
               "type": "number",
-              "exclusiveMinimum": 0
+              "exclusiveMinimum": 0,
+              "maximum": 3.4e+38
             },
             "order": {
               "default": "brenner",
@@ -3866,7 +3867,8 @@ export const builtinManifests: PluginManifest[] = [
             "whiteLevel": {
               "description": "The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning",
               "type": "number",
-              "exclusiveMinimum": 0
+              "exclusiveMinimum": 0,
+              "maximum": 3.4e+38
             },
             "order": {
               "default": "brenner",

@@ -16,8 +16,9 @@ export interface Shot {
   height: number;
 }
 
-function scaleOf(dtype: Stack['dtype']): number {
-  return dtype === 'uint8' ? 255 : dtype === 'uint16' ? 65535 : 1;
+/** The white level a stack's shots are read on: `whiteLevel`, else the pixel type's full scale (255, 65535, 1 for float). */
+export function whiteLevelOf(stack: Stack, whiteLevel?: number): number {
+  return whiteLevel ?? (stack.dtype === 'uint8' ? 255 : stack.dtype === 'uint16' ? 65535 : 1);
 }
 
 /** The shot(s) of a stack: RGB (3 channels) or grey (1 channel), on [0, 1] of `whiteLevel` (default: the pixel type's full scale). */
@@ -26,7 +27,7 @@ export function shotsFromStack(stack: Stack | undefined, field: string, whiteLev
   if (stack.sizeT !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeT} time points; give one acquisition`, { field });
   if (stack.sizeC !== 3 && stack.sizeC !== 1) throw new FocalError('E_PORT', `${field}: has ${stack.sizeC} channels; TSVA takes RGB (3) or grey (1) shots`, { field });
   if (whiteLevel !== undefined && !(whiteLevel > 0 && Number.isFinite(whiteLevel))) throw new FocalError('E_PARAMS', `whiteLevel: must be a number > 0 (the shots' value of empty glass), got ${whiteLevel}`, { field: 'whiteLevel' });
-  const s = whiteLevel ?? scaleOf(stack.dtype);
+  const s = whiteLevelOf(stack, whiteLevel);
   const n = stack.width * stack.height;
   const shots: Shot[] = [];
   for (let zi = 0; zi < stack.sizeZ; zi++) {

@@ -16,11 +16,6 @@ export const modelParams = {
   guard: z.enum(['consistency', 'off']).default('off').describe("'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output"),
 };
 
-/** The white level the shots are read on: `whiteLevel`, else the pixel type's full scale. */
-export function whiteLevelOf(stack: Stack, whiteLevel?: number): number {
-  return whiteLevel ?? (stack.dtype === 'uint8' ? 255 : stack.dtype === 'uint16' ? 65535 : 1);
-}
-
 export interface OpenModel {
   engine: InferenceEngine;
   meta: TsvaMeta;

@@ -1,6 +1,6 @@
 import { defineOperation, FocalError, z } from '../../../core/index.js';
-import { checkPair, dimShotWarning, refocusPair, shotsFromStack } from '../refocus.js';
-import { modelParams, openModel, rgbStack, whiteLevelOf } from './common.js';
+import { checkPair, dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
+import { modelParams, openModel, rgbStack } from './common.js';
 
 export const refocus = defineOperation({
   id: 'tsva.refocus',

@@ -1,6 +1,6 @@
 import { createTable, defineOperation, FocalError, z, type Cell, type Table } from '../../../core/index.js';
-import { dimShotWarning, refocusPair, shotsFromStack } from '../refocus.js';
-import { modelParams, openModel, rgbStack, whiteLevelOf } from './common.js';
+import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
+import { modelParams, openModel, rgbStack } from './common.js';
 
 function positionsOf(table: Table, tiles: number): { x: number; y: number }[] {
   for (const col of ['xPx', 'yPx']) {

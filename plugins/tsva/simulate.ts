@@ -84,6 +84,8 @@ export interface SectionVariant {
  */
 export function renderSection(family: string, widthPx: number, heightPx: number, seed: number, optics: TsvaOptics = DEFAULT_OPTICS, softnessUm = 0, variant: SectionVariant = {}): AbsorbingSection {
   if (!(softnessUm >= 0)) throw new FocalError('E_PARAMS', `softnessUm: must be ≥ 0, got ${softnessUm}`, { field: 'softnessUm' });
+  const uniform = variant.uniformOd;
+  if (uniform && !(uniform.length === 3 && uniform.every((v) => v >= 0 && Number.isFinite(v)))) throw new FocalError('E_PARAMS', `uniformOd: need three finite optical densities ≥ 0 (R, G, B), got ${JSON.stringify(uniform)}`, { field: 'uniformOd' });
   const r = renderSpecimen({ family, widthPx, heightPx, pixelSizeUm: optics.pixelSizeUm, seed, peakPhotons: 1, ...(variant.thicknessUm !== undefined ? { params: { thicknessUm: variant.thicknessUm } } : {}) });
   if (r.modality !== 'brightfield') throw new FocalError('E_PARAMS', `family: ${family} is not a brightfield (H&E) family`, { field: 'family' });
   const { layers, stainVectors, thicknessUm } = variant.stains ? restainSection(r.section, variant.stains) : r.section;
@@ -126,8 +128,6 @@ export function renderSection(family: string, widthPx: number, heightPx: number,
     absorb.push(sigmaPx > 0 ? sum.map((a) => gaussianBlur2d(a, widthPx, heightPx, sigmaPx, sigmaPx)) : sum);
     depthUm.push(Math.round((depth.slice(m0, m1).reduce((s, v) => s + v, 0) / (m1 - m0)) * 8) / 8);
   }
-  const uniform = variant.uniformOd;
-  if (uniform && !(uniform.length === 3 && uniform.every((v) => v >= 0 && Number.isFinite(v)))) throw new FocalError('E_PARAMS', `uniformOd: need three finite optical densities ≥ 0 (R, G, B), got ${JSON.stringify(uniform)}`, { field: 'uniformOd' });
   return { family: r.family, width: widthPx, height: heightPx, absorb, depthUm, ...(uniform ? { transmission: uniform.map((v) => Math.pow(10, -v)) as [number, number, number] } : {}) };
 }
 
@@ -405,14 +405,15 @@ export function simulateFromImage(o: ImageDatasetOptions): TsvaPatch[] {
 function varietyOf(o: DatasetOptions, tileSeed: number): SectionVariant {
   const f = o.varietyFraction ?? 0;
   if (!(f >= 0 && f <= 1)) throw new FocalError('E_PARAMS', `varietyFraction: must be in [0, 1], got ${f}`, { field: 'varietyFraction' });
+  const odMax = o.uniformOdMax ?? 0;
+  if (!(odMax >= 0 && odMax <= 2)) throw new FocalError('E_PARAMS', `uniformOdMax: must be in [0, 2], got ${odMax}`, { field: 'uniformOdMax' });
+  if (odMax > 0 && f === 0) throw new FocalError('E_PARAMS', `uniformOdMax: darkens the varied tiles; give varietyFraction > 0 too`, { field: 'uniformOdMax' });
   if (f === 0) return {};
   const r = new Xoshiro128(tileSeed, 0x57a1);
   if (r.uniform() >= f) return {};
   const [lo, hi] = o.thicknessRangeUm ?? [1, 5];
   if (!(lo >= 1 && hi >= lo && hi <= 5)) throw new FocalError('E_PARAMS', `thicknessRangeUm: need 1 ≤ min ≤ max ≤ 5 µm (the PSF margin allows 5), got [${lo}, ${hi}]`, { field: 'thicknessRangeUm' });
   const variant: SectionVariant = { thicknessUm: lo + (hi - lo) * r.uniform(), stains: drawStainPair(() => r.uniform()) };
-  const odMax = o.uniformOdMax ?? 0;
-  if (!(odMax >= 0 && odMax <= 2)) throw new FocalError('E_PARAMS', `uniformOdMax: must be in [0, 2], got ${odMax}`, { field: 'uniformOdMax' });
   if (odMax === 0) return variant;
   const u = new Xoshiro128(tileSeed, 0x0d0d);
   const amount = odMax * u.uniform();

@@ -188,6 +188,7 @@ describe('TSVA network', () => {
     [0.3, 0.5, 0.1].forEach((od, c) => { for (let k = c; k < a.length; k += 3) expect(b[k]).toBeCloseTo(a[k] * Math.pow(10, -od), 5); });
     expect(() => renderSection('he-gland', 40, 40, 5, DEFAULT_OPTICS, 0, { uniformOd: [0.3, -1, 0] as [number, number, number] })).toThrow(/uniformOd/);
     expect(() => simulateDataset({ ...base, uniformOdMax: 3 })).toThrow(/uniformOdMax/);
+    expect(() => simulateDataset({ ...base, varietyFraction: 0, uniformOdMax: 0.5 })).toThrow(/uniformOdMax.*varietyFraction/);
   });
 
   it('trains on the kit\'s trainer: loss falls, loss.csv/png, best by validation MSE, resume continues', async () => {

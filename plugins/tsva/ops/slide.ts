@@ -1,4 +1,4 @@
-import { createTable, defineOperation, FocalError, z, type Cell, type Table } from '../../../core/index.js';
+import { createTable, defineOperation, FocalError, throwIfAborted, z, type Cell, type Table } from '../../../core/index.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
 import { modelParams, openModel, rgbStack } from './common.js';
 
@@ -34,7 +34,10 @@ export const slide = defineOperation({
     if (all.length < 2 || all.length % 2 !== 0) throw new FocalError('E_PORT', `shots: has ${all.length} z planes; a two-shot acquisition has 2 per tile (F − s, F + s)`, { field: 'shots' });
     const n = all.length / 2;
     // one warning for the slide: which shots are dim (a wrong white level makes them all so)
-    const dim = all.map((shot, j) => dimShotWarning(shot, `shots (tile ${Math.floor(j / 2)}, ${j % 2 === 0 ? 'F − s' : 'F + s'})`, whiteLevelOf(shots, params.whiteLevel))).filter((w) => w !== undefined);
+    const dim = all.map((shot, j) => {
+      throwIfAborted(ctx.signal);
+      return dimShotWarning(shot, `shots (tile ${Math.floor(j / 2)}, ${j % 2 === 0 ? 'F − s' : 'F + s'})`, whiteLevelOf(shots, params.whiteLevel));
+    }).filter((w) => w !== undefined);
     if (dim.length > 0) ctx.log.warn(dim.length === 1 ? dim[0] : `${dim[0]} (${dim.length} of the ${all.length} shots are as dim)`);
     const pos = positionsOf(positions, n);
     const tw = shots.width;

@@ -3786,6 +3786,12 @@ export const builtinManifests: PluginManifest[] = [
                 "as-given"
               ]
             },
+            "shotOffsetUm": {
+              "description": "s of the acquisition, µm: the two shots at F − s and F + s. When given it is checked against the s the model was trained at (its package records it; 0.5 µm for the bundled models) and a mismatch is refused: a two-shot network fed shots at another offset does worse than the sharper shot alone (plugins/tsva/docs/offset/). The single-shot baseline takes any s",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 2
+            },
             "guard": {
               "default": "off",
               "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output",
@@ -3878,6 +3884,12 @@ export const builtinManifests: PluginManifest[] = [
                 "brenner",
                 "as-given"
               ]
+            },
+            "shotOffsetUm": {
+              "description": "s of the acquisition, µm: the two shots at F − s and F + s. When given it is checked against the s the model was trained at (its package records it; 0.5 µm for the bundled models) and a mismatch is refused: a two-shot network fed shots at another offset does worse than the sharper shot alone (plugins/tsva/docs/offset/). The single-shot baseline takes any s",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 2
             },
             "guard": {
               "default": "off",
@@ -4114,6 +4126,14 @@ export const builtinManifests: PluginManifest[] = [
               "flags": "--init-from <model>",
               "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2's input weights zero)",
               "type": "string"
+            },
+            "shotOffset": {
+              "default": 0.5,
+              "flags": "--shot-offset <um>",
+              "description": "s: the two shots at F − s and F + s (default 0.5 µm, the paper's: one stack step); the shipped models are trained at 0.5, other values are for the s ablation (plugins/tsva/docs/offset/)",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 2
             },
             "seed": {
               "default": 7,

@@ -82,7 +82,7 @@ const PACKAGE_DESCRIPTIONS: Record<TsvaArch, string> = {
 export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): Promise<ModelPackage> {
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
-    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
+    arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: recipe.protocol ?? DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
     batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), ...(recipe.uniformOdMax ? { uniformOdMax: recipe.uniformOdMax } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
@@ -93,7 +93,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       name: PACKAGE_NAMES[o.arch],
       version: TSVA_PACKAGE_VERSION,
       task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
-      description: recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch],
+      description: `${recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch]}${recipe.protocol && recipe.protocol.shotOffsetUm !== DEFAULT_PROTOCOL.shotOffsetUm ? `, shots at F ± ${recipe.protocol.shotOffsetUm} µm` : ''}`,
       license: 'MIT',
       tags: ['tsva', 'brightfield', 'H&E', 'refocus', ...(recipe.varietyFraction ? ['stain-varied'] : [])],
       inputs: { ...inputs, channels: inputs.channelNames.length },

@@ -284,6 +284,13 @@ export interface DatasetOptions {
    * a network that only ever saw bright backgrounds sharpens the noise of a dark, even field.
    */
   uniformOdMax?: number;
+  /**
+   * The defocus (µm) the tiles' PSF margin is sized for; absent: the largest the recipe reaches
+   * (|ΔD| + s + half a 5 µm section + the focus search). The margin sets the rendered section's
+   * size and so its content: give the same value to recipes that differ only in the shot offset
+   * and they render the same scenes, with the same in-focus planes and ΔD (a paired comparison).
+   */
+  marginDefocusUm?: number;
   onTile?: (done: number, total: number) => void;
 }
 
@@ -427,7 +434,10 @@ export function simulateDataset(o: DatasetOptions): TsvaPatch[] {
   const sweep = o.deltaD === undefined || o.deltaD === 'gaussian' ? undefined : o.deltaD;
   const byBrenner = (o.focus ?? 'mid-plane') === 'brenner';
   const maxD = (sweep ? Math.max(...sweep.map(Math.abs)) : protocol.deltaDMaxUm) + protocol.shotOffsetUm + 2.5 + (byBrenner ? FOCUS_SEARCH_UM : 0); // + half of a 5 µm section (the families draw 3–4 µm) + the focus search
-  const half = psfHalfPx(optics, maxD);
+  if (o.marginDefocusUm !== undefined && !(o.marginDefocusUm >= maxD && o.marginDefocusUm <= 20)) {
+    throw new FocalError('E_PARAMS', `marginDefocusUm: must cover the recipe's largest defocus, ${maxD} µm, and be ≤ 20 µm; got ${o.marginDefocusUm}`, { field: 'marginDefocusUm' });
+  }
+  const half = psfHalfPx(optics, o.marginDefocusUm ?? maxD);
   const P = o.patchPx;
   const side = o.patchesPerSide * P + 2 * half;
   const out: TsvaPatch[] = [];

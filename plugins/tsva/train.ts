@@ -259,7 +259,7 @@ export function historyOf(rows: readonly LossRowValues[]): HistoryRow[] {
  * from there) and returns what it has.
  */
 /** The `focal train tsva` option behind each recipe key (for the resume check's error). */
-const RECIPE_OPTION: Record<string, string> = { tiles: 'tiles', noise: 'noise', focus: 'focus', softnessMaxUm: 'softness', varietyFraction: 'variety', uniformOdMax: 'uniform-od' };
+const RECIPE_OPTION: Record<string, string> = { tiles: 'tiles', noise: 'noise', focus: 'focus', softnessMaxUm: 'softness', varietyFraction: 'variety', uniformOdMax: 'uniform-od', protocol: 'shot-offset' };
 
 /** Refuses a resume whose data recipe differs from the checkpoint's (when the checkpoint recorded one). */
 async function checkResumeRecipe(o: TrainOptions): Promise<void> {

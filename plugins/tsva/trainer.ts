@@ -35,6 +35,7 @@ export const tsvaTrainOptions = z.object({
   uniformOd: flag(z.coerce.number({ error: 'must be a number in [0, 2]' }).min(0, { error: 'must be a number in [0, 2]' }).max(2, { error: 'must be a number in [0, 2]' }).default(0), '--uniform-od <max>', 'the --variety tiles also lie under a uniform greyish absorber of optical density ~ U(0, max) (a dense evenly stained region, a tinted mountant, a dimmer lamp: the whole tile darker, its shot noise relatively stronger; default 0: none); needs --variety'),
   batchNorm: flag(z.enum(['batch', 'frozen'], { error: "must be 'batch' or 'frozen'" }).default('batch'), '--batch-norm <mode>', "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)"),
   initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2\'s input weights zero)'),
+  shotOffset: flag(z.coerce.number({ error: 'must be a number in (0, 2] (µm)' }).gt(0, { error: 'must be a number in (0, 2] (µm)' }).max(2, { error: 'must be a number in (0, 2] (µm)' }).default(0.5), '--shot-offset <um>', "s: the two shots at F − s and F + s (default 0.5 µm, the paper's: one stack step); the shipped models are trained at 0.5, other values are for the s ablation (plugins/tsva/docs/offset/)"),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON line per iteration'),
@@ -42,8 +43,8 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
-    ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')),
+  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, DEFAULT_PROTOCOL, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
+    ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')), ...(await import('./simulate.js')),
   };
   if (o.uniformOd > 0 && o.variety === 0) throw new FocalError('E_USAGE', '--uniform-od: darkens the --variety tiles; give --variety too (a fraction > 0)', { field: 'uniformOd' });
   const out = resolve(o.out);
@@ -60,7 +61,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}) };
+  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}), ...(o.shotOffset !== DEFAULT_PROTOCOL.shotOffsetUm ? { protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: o.shotOffset } } : {}) };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);

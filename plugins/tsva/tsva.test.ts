@@ -7,10 +7,10 @@ import { createStack, runOp, testContext, type Stack } from '../../core/index.js
 import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
-import { saveTsvaPackage } from './package.js';
+import { loadTsvaPackage, saveTsvaPackage } from './package.js';
 import { guardOutput, refocusPair } from './refocus.js';
 import { brenner, gaussianBlur2d } from '../../core/imaging.js';
-import { DEFAULT_OPTICS, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
+import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
 import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
@@ -191,6 +191,22 @@ describe('TSVA network', () => {
     expect(() => simulateDataset({ ...base, varietyFraction: 0, uniformOdMax: 0.5 })).toThrow(/uniformOdMax.*varietyFraction/);
   });
 
+  it('renders the same scenes whatever the shot offset when the PSF margin is fixed (marginDefocusUm): a paired s ablation', () => {
+    const base = { family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 1, seed: 9, focus: 'brenner' as const, deltaD: [-0.5, 0.5] };
+    const margin = 0.5 + 1.5 + 2.5 + 1.5; // the largest |ΔD| + s + half a 5 µm section + the focus search
+    const at = (s: number) => simulateDataset({ ...base, marginDefocusUm: margin, protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: s } });
+    const [a, b] = [at(0.5), at(1.5)];
+    expect(b.map((p) => Math.abs(p.y1OffsetUm))).toEqual(b.map(() => 1.5));
+    // same target, in-focus plane and ΔD per patch; different shots
+    expect(b.map((p) => [p.deltaDUm, p.focusUm, p.tile])).toEqual(a.map((p) => [p.deltaDUm, p.focusUm, p.tile]));
+    b.forEach((p, i) => expect(p.x).toEqual(a[i].x));
+    expect(b.every((p, i) => p.y1.some((v, k) => v !== a[i].y1[k]))).toBe(true);
+    // without the fixed margin the section's size, and so the scene, follows s
+    const free = simulateDataset(base);
+    expect(free.some((p, i) => p.x.some((v, k) => v !== a[i].x[k]))).toBe(true);
+    expect(() => simulateDataset({ ...base, marginDefocusUm: 2 })).toThrow(/marginDefocusUm.*largest defocus/);
+  });
+
   it('trains on the kit\'s trainer: loss falls, loss.csv/png, best by validation MSE, resume continues', async () => {
     const { tf } = await loadTf();
     const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 3, seed: 3, deltaD: [-2, 2] });
@@ -223,6 +239,7 @@ describe('TSVA network', () => {
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, softnessMaxUm: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'softness' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, varietyFraction: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'variety' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, uniformOdMax: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'uniform-od' } });
+    await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: 1 } }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'shot-offset' } });
     r.model.dispose();
   }, 120_000);
 
@@ -253,6 +270,13 @@ describe('TSVA network', () => {
     const pkgDir = join(dir, 'unet-pkg');
     const unet = buildTsvaNet(tf, 'unet', { baseChannels: 8, levels: 3 }, 1);
     await saveTsvaPackage(pkgDir, { arch: 'unet', net: { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 }, model: unet, history: [], bestIteration: 0, iterations: 0, batchSize: 8, trainPatches: 0, valPatches: 0, command: 'test' });
+    // a package trained at another shot offset records it (meta and description)
+    const s1Dir = join(dir, 's1-pkg');
+    await saveTsvaPackage(s1Dir, { arch: 'unet', net: { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 }, model: unet, history: [], bestIteration: 0, iterations: 0, batchSize: 8, trainPatches: 0, valPatches: 0, command: 'test', recipe: { ...TRAIN_RECIPE, protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: 1 } } });
+    const s1 = await loadTsvaPackage(s1Dir);
+    expect(s1.meta.protocol.shotOffsetUm).toBe(1);
+    expect(s1.pkg.manifest.description).toMatch(/shots at F ± 1 µm/);
+    expect((await loadTsvaPackage(pkgDir)).meta.protocol.shotOffsetUm).toBe(0.5);
     unet.dispose();
     source.dispose();
     const { main } = await import('../../cli/main.js');
@@ -275,6 +299,16 @@ describe('TSVA network', () => {
       process.stderr.write = we;
     }
     expect(err).toMatch(/--uniform-od.*--variety/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // --shot-offset is bounded, and named
+    err = '';
+    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'tsva', '--shot-offset', '3', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
+    } finally {
+      process.stderr.write = we;
+    }
+    expect(err).toMatch(/shot-?[oO]ffset.*\(0, 2\]/);
     expect(existsSync(join(dir, 'data'))).toBe(false);
   }, 120_000);
 
@@ -485,6 +519,15 @@ describe('tsva ops: bad input', () => {
   it('one shot missing: E_PORT naming it', async () => {
     await expect(runOp(op('tsva.refocus'), { y1: rgb(32, 32) })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/y2.*missing/) });
   });
+  it('shotOffsetUm other than the model\'s: E_PARAMS naming it and both offsets (the baseline takes any s; the model\'s own s runs)', async () => {
+    await expect(runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, { shotOffsetUm: 1 })).rejects.toMatchObject({ code: 'E_PARAMS', details: { field: 'shotOffsetUm' }, message: expect.stringMatching(/F ± 1 µm.*tsva-demo.*F ± 0\.5 µm/) });
+    const shots = createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, sizeZ: 2, planes: [0, 1, 2, 3, 4, 5].map(() => new Uint8Array(32 * 32).fill(200)) });
+    await expect(runOp(op('tsva.slide'), { shots, positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, { shotOffsetUm: 1.5 })).rejects.toMatchObject({ code: 'E_PARAMS', details: { field: 'shotOffsetUm' } });
+    const same = (await runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, { shotOffsetUm: 0.5 })) as { image: Stack };
+    expect(same.image.width).toBe(32);
+    const baseline = (await runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, { model: 'tsva-unet-baseline-demo', shotOffsetUm: 1 })) as { image: Stack };
+    expect(baseline.image.width).toBe(32);
+  }, 60_000);
   it('slide: an odd number of planes or positions that do not match', async () => {
     const three = createStack({ width: 8, height: 8, dtype: 'uint8', sizeC: 1, sizeZ: 3, planes: [0, 1, 2].map(() => new Uint8Array(64)) });
     await expect(runOp(op('tsva.slide'), { shots: three, positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [] } })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/shots.*3 z planes/) });

@@ -13,6 +13,7 @@ export const modelParams = {
   outputType: z.enum(['uint8', 'float32']).default('uint8').describe("Pixel type of the result: 'uint8' RGB (0–255, like the shots; ready for cellcount) or 'float32' RGB in [0, 1]"),
   whiteLevel: z.number().positive().max(3.4e38).optional().describe("The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning"),
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
+  shotOffsetUm: z.number().positive().max(2).optional().describe("s of the acquisition, µm: the two shots at F − s and F + s. When given it is checked against the s the model was trained at (its package records it; 0.5 µm for the bundled models) and a mismatch is refused: a two-shot network fed shots at another offset does worse than the sharper shot alone (plugins/tsva/docs/offset/). The single-shot baseline takes any s"),
   guard: z.enum(['consistency', 'off']).default('off').describe("'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output"),
 };
 
@@ -25,9 +26,13 @@ export interface OpenModel {
   name: string;
 }
 
-export async function openModel(params: { model?: string; tileSize?: number; overlapPx?: number; engine?: 'auto' | 'onnxruntime' | 'tfjs' }): Promise<OpenModel> {
+export async function openModel(params: { model?: string; tileSize?: number; overlapPx?: number; engine?: 'auto' | 'onnxruntime' | 'tfjs'; shotOffsetUm?: number }): Promise<OpenModel> {
   const { pkg, meta } = await loadTsvaPackage(resolveModelDir(params.model ?? DEMO_MODEL));
   const m = pkg.manifest;
+  const trainedS = meta.protocol.shotOffsetUm;
+  if (params.shotOffsetUm !== undefined && meta.arch !== 'unet' && Math.abs(params.shotOffsetUm - trainedS) > 1e-6) {
+    throw new FocalError('E_PARAMS', `shotOffsetUm: the shots are at F ± ${params.shotOffsetUm} µm, but the model ${m.name} was trained on shots at F ± ${trainedS} µm; fed another offset it does worse than the sharper shot alone. Use a model trained at ${params.shotOffsetUm} µm (focal train tsva --shot-offset ${params.shotOffsetUm}) or acquire at ± ${trainedS} µm`, { field: 'shotOffsetUm' });
+  }
   const multipleOf = m.multipleOf ?? 1;
   const tilePx = params.tileSize ?? m.tilePx;
   const haloPx = params.overlapPx ?? m.haloPx;

@@ -525,6 +525,10 @@ describe('tsva ops: bad input', () => {
     await expect(runOp(op('tsva.slide'), { shots, positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, { shotOffsetUm: 1.5 })).rejects.toMatchObject({ code: 'E_PARAMS', details: { field: 'shotOffsetUm' } });
     const same = (await runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, { shotOffsetUm: 0.5 })) as { image: Stack };
     expect(same.image.width).toBe(32);
+    // without the param the log says which offset the model expects
+    const told = testContext();
+    await runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, {}, told);
+    expect(told.logs.filter((l) => l.level === 'info').map((l) => l.message)).toContainEqual(expect.stringMatching(/tsva-demo was trained on shots at F ± 0\.5 µm/));
     const baseline = (await runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 32) }, { model: 'tsva-unet-baseline-demo', shotOffsetUm: 1 })) as { image: Stack };
     expect(baseline.image.width).toBe(32);
   }, 60_000);

@@ -25,7 +25,8 @@ export const refocus = defineOperation({
     }
     const m = await openModel(params);
     try {
-      ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch });
+      ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch, shotOffsetUm: m.meta.protocol.shotOffsetUm });
+      if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
       const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
       ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
       return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };

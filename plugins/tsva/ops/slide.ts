@@ -51,6 +51,7 @@ export const slide = defineOperation({
     const ramp = (u: number, size: number) => Math.min(1, (Math.min(u, size - 1 - u) + 1) / 16);
     const rows: Record<string, Cell>[] = [];
     const m = await openModel(params);
+    if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
     try {
       for (let k = 0; k < n; k++) {
         const t0 = performance.now();

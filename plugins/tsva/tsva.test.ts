@@ -512,6 +512,20 @@ describe('tsva ops: white level', () => {
   }, 60_000);
 });
 
+describe('tsva ops: pixel size', () => {
+  it('warns when the shots\' calibrated pixel size is not the model\'s (±10 %), naming the shot and both sizes; silent when the file does not say', async () => {
+    const shot = (seed: number, pixelWidthUm?: number) => createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, planes: [0, 1, 2].map((c) => Uint8Array.from(randomHwc(32 * 32, seed + c), (v) => Math.round(150 + 100 * v))), ...(pixelWidthUm !== undefined ? { calibration: { pixelWidthUm, pixelHeightUm: pixelWidthUm } } : {}) });
+    const warns = async (a: Stack, b: Stack) => { const c = testContext(); await runOp(op('tsva.refocus'), { y1: a, y2: b }, {}, c); return c.logs.filter((l) => l.level === 'warn').map((l) => l.message); };
+    expect(await warns(shot(1), shot(7))).toEqual([]);
+    expect(await warns(shot(1, 0.33), shot(7, 0.3))).toEqual([]);
+    expect(await warns(shot(1, 0.65), shot(7, 0.65))).toEqual([expect.stringMatching(/^y1: 0\.65 µm pixels.*tsva-demo was trained on 0\.325 µm pixels.*0\.50×.*resample/), expect.stringMatching(/^y2: 0\.65 µm/)]);
+    const c = testContext();
+    const planes = [...shot(1, 0.5).planes, ...shot(7).planes];
+    await runOp(op('tsva.slide'), { shots: createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, sizeZ: 2, planes, calibration: { pixelWidthUm: 0.5 } }), positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, {}, c);
+    expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^shots: 0\.5 µm pixels.*0\.325 µm/)]);
+  }, 60_000);
+});
+
 describe('tsva ops: bad input', () => {
   it('shots of different sizes: E_PORT naming y2', async () => {
     await expect(runOp(op('tsva.refocus'), { y1: rgb(32, 32), y2: rgb(32, 24) })).rejects.toMatchObject({ code: 'E_PORT', message: expect.stringMatching(/y2.*different sizes.*32×32.*32×24/) });

@@ -42,6 +42,19 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
   return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
 }
 
+/**
+ * A warning when a stack's pixel size (its calibration, from the file) is not the one the model
+ * was trained at, within 10 %; none when the file does not say. Defocus blur is physical: the
+ * same defocus spans trained/actual times as many pixels at another pixel size, and the network
+ * reads the blur in pixels.
+ */
+export function pixelSizeWarning(stack: Stack, field: string, m: Pick<OpenModel, 'meta' | 'name'>): string | undefined {
+  const px = stack.calibration?.pixelWidthUm ?? stack.calibration?.pixelHeightUm;
+  const trained = m.meta.optics.pixelSizeUm;
+  if (px === undefined || !(px > 0) || Math.abs(px / trained - 1) <= 0.1) return undefined;
+  return `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; resample the shots to ${trained} µm pixels first`;
+}
+
 /** An RGB stack from interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
 export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
   const n = width * height;

@@ -1,6 +1,6 @@
 import { createTable, defineOperation, FocalError, throwIfAborted, z, type Cell, type Table } from '../../../core/index.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
-import { modelParams, openModel, rgbStack } from './common.js';
+import { modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
 
 function positionsOf(table: Table, tiles: number): { x: number; y: number }[] {
   for (const col of ['xPx', 'yPx']) {
@@ -51,6 +51,8 @@ export const slide = defineOperation({
     const ramp = (u: number, size: number) => Math.min(1, (Math.min(u, size - 1 - u) + 1) / 16);
     const rows: Record<string, Cell>[] = [];
     const m = await openModel(params);
+    const pixelWarning = pixelSizeWarning(shots, 'shots', m);
+    if (pixelWarning) ctx.log.warn(pixelWarning);
     if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
     try {
       for (let k = 0; k < n; k++) {

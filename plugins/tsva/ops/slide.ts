@@ -51,10 +51,10 @@ export const slide = defineOperation({
     const ramp = (u: number, size: number) => Math.min(1, (Math.min(u, size - 1 - u) + 1) / 16);
     const rows: Record<string, Cell>[] = [];
     const m = await openModel(params);
-    const pixelWarning = pixelSizeWarning(shots, 'shots', m);
-    if (pixelWarning) ctx.log.warn(pixelWarning);
-    if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
     try {
+      const pixelWarning = pixelSizeWarning(shots, 'shots', m);
+      if (pixelWarning) ctx.log.warn(pixelWarning);
+      if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
       for (let k = 0; k < n; k++) {
         const t0 = performance.now();
         const r = await refocusPair(all[2 * k], all[2 * k + 1], m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal });

@@ -55,6 +55,11 @@ export function pixelSizeWarning(stack: Stack, field: string, m: Pick<OpenModel,
   return `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; resample the shots to ${trained} µm pixels first`;
 }
 
+/** Says in the run's log which shot offset a two-shot model expects (when the op was not told the acquisition's). */
+export function logShotOffset(ctx: { log: { info(message: string): void } }, m: Pick<OpenModel, 'meta' | 'name'>): void {
+  if (m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
+}
+
 /** An RGB stack from interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
 export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
   const n = width * height;

@@ -1,6 +1,6 @@
 import { defineOperation, FocalError, z } from '../../../core/index.js';
 import { checkPair, dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
-import { modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
+import { logShotOffset, modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
 
 export const refocus = defineOperation({
   id: 'tsva.refocus',
@@ -30,7 +30,7 @@ export const refocus = defineOperation({
         const warning = pixelSizeWarning(stack, field, m);
         if (warning) ctx.log.warn(warning);
       }
-      if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
+      if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
       const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
       ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
       return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };

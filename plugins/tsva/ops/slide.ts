@@ -1,6 +1,6 @@
 import { createTable, defineOperation, FocalError, throwIfAborted, z, type Cell, type Table } from '../../../core/index.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
-import { modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
+import { logShotOffset, modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
 
 function positionsOf(table: Table, tiles: number): { x: number; y: number }[] {
   for (const col of ['xPx', 'yPx']) {
@@ -54,7 +54,7 @@ export const slide = defineOperation({
     try {
       const pixelWarning = pixelSizeWarning(shots, 'shots', m);
       if (pixelWarning) ctx.log.warn(pixelWarning);
-      if (params.shotOffsetUm === undefined && m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
+      if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
       for (let k = 0; k < n; k++) {
         const t0 = performance.now();
         const r = await refocusPair(all[2 * k], all[2 * k + 1], m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal });

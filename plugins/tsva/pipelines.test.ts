@@ -11,8 +11,9 @@ async function runFile(name: string) {
   const { pipeline, inputDefaults } = await loadPipelineFile(file, catalog);
   const inputs: Record<string, unknown> = {};
   for (const [k, path] of Object.entries(inputDefaults)) inputs[k] = String(path).endsWith('.csv') ? await readTableFile(path as string) : await readTiff(path as string);
-  const result = await runPipeline(pipeline, { catalog, inputs, services, logger: testContext().log });
-  return Object.fromEntries(Object.entries(result.outputs).map(([k, o]) => [k, o.value]));
+  const ctx = testContext();
+  const result = await runPipeline(pipeline, { catalog, inputs, services, logger: ctx.log });
+  return { ...Object.fromEntries(Object.entries(result.outputs).map(([k, o]) => [k, o.value])), inputs, warnings: ctx.logs.filter((l) => l.level === 'warn').map((l) => l.message) };
 }
 
 describe('tsva pipelines on the bundled simulated slide', () => {
@@ -20,12 +21,18 @@ describe('tsva pipelines on the bundled simulated slide', () => {
     const out = await runFile('tsva-refocus');
     const img = out.refocused as Stack;
     expect([img.width, img.height, img.sizeC, img.dtype, img.rgb]).toEqual([128, 128, 3, 'uint8', true]);
+    // the bundled shots say they are at the model's 0.325 µm pixels, so the op's pixel-size check passes them
+    for (const shot of Object.values(out.inputs) as Stack[]) { expect(shot.calibration.pixelWidthUm).toBeCloseTo(0.325, 9); expect(shot.calibration.pixelHeightUm).toBeCloseTo(0.325, 9); }
+    expect(img.calibration.pixelWidthUm).toBeCloseTo(0.325, 9);
+    expect(out.warnings).toEqual([]);
   }, 60_000);
 
   it('tsva-slide-count: 6 tiles → 352×240 mosaic, per-tile table with Brenner ordering, cells counted', async () => {
     const out = await runFile('tsva-slide-count');
     const mosaic = out.mosaic as Stack;
     expect([mosaic.width, mosaic.height]).toEqual([352, 240]);
+    expect(mosaic.calibration.pixelWidthUm).toBeCloseTo(0.325, 9);
+    expect(out.warnings).toEqual([]);
     const tiles = (out.tiles as Table).rows;
     expect(tiles).toHaveLength(6);
     for (const t of tiles) expect(t.y1).toBe((t.brennerLow as number) >= (t.brennerHigh as number) ? 'F-s' : 'F+s');

@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createStack, planeIndex, writeTiff, type Stack } from '../../../core/index.js';
+import { createStack, planeIndex, writeTiff } from '../../../core/index.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, greyOf, imageAt, psfHalfPx, renderSection } from '../simulate.js';
 import { brenner } from '../../../core/imaging.js';
 
@@ -36,7 +36,9 @@ const F = zs[scores.indexOf(Math.max(...scores))];
 console.log(`first tile: surface at ${t0.z0} µm, z-stack focus F = ${F} µm`);
 // (b) two shots per tile at F ∓ s; (c) the ground truth in focus
 const toU8 = (hwc: Float32Array, c: number) => Uint8Array.from({ length: TILE * TILE }, (_, i) => Math.round(255 * hwc[i * 3 + c]));
-const shotsStack = createStack({ width: TILE, height: TILE, dtype: 'uint8', sizeC: 3, sizeZ: 2 * tiles.length, rgb: true, channelNames: ['R', 'G', 'B'], calibration: { pixelWidth: optics.pixelSizeUm, pixelHeight: optics.pixelSizeUm, unit: 'µm' } as Stack['calibration'] });
+// the scanner's pixel size, so the ops can check it against the model's (tsva.refocus warns on a mismatch)
+const calibration = { pixelWidthUm: optics.pixelSizeUm, pixelHeightUm: optics.pixelSizeUm };
+const shotsStack = createStack({ width: TILE, height: TILE, dtype: 'uint8', sizeC: 3, sizeZ: 2 * tiles.length, rgb: true, channelNames: ['R', 'G', 'B'], calibration: { ...calibration } });
 const truth = new Float32Array(W * H * 3);
 const wsum = new Float32Array(W * H);
 const rows = ['tile,xPx,yPx,surfaceUm,deltaDUm'];
@@ -57,8 +59,8 @@ tiles.forEach((t, k) => {
   }
   rows.push(`${k},${t.x},${t.y},${t.z0},${F - t.z0}`);
 });
-const truthStack = createStack({ width: W, height: H, dtype: 'uint8', sizeC: 3, rgb: true, channelNames: ['R', 'G', 'B'], planes: [0, 1, 2].map((c) => Uint8Array.from({ length: W * H }, (_, i) => Math.round((255 * truth[i * 3 + c]) / wsum[i]))) });
-const single = (hwc: Float32Array) => createStack({ width: TILE, height: TILE, dtype: 'uint8', sizeC: 3, rgb: true, channelNames: ['R', 'G', 'B'], planes: [0, 1, 2].map((c) => toU8(hwc, c)) });
+const truthStack = createStack({ width: W, height: H, dtype: 'uint8', sizeC: 3, rgb: true, calibration: { ...calibration }, channelNames: ['R', 'G', 'B'], planes: [0, 1, 2].map((c) => Uint8Array.from({ length: W * H }, (_, i) => Math.round((255 * truth[i * 3 + c]) / wsum[i]))) });
+const single = (hwc: Float32Array) => createStack({ width: TILE, height: TILE, dtype: 'uint8', sizeC: 3, rgb: true, calibration: { ...calibration }, channelNames: ['R', 'G', 'B'], planes: [0, 1, 2].map((c) => toU8(hwc, c)) });
 await mkdir(out, { recursive: true });
 await writeTiff(join(out, 'tsva-slide-shots.tif'), shotsStack);
 await writeFile(join(out, 'tsva-slide-positions.csv'), `xPx,yPx\n${tiles.map((t) => `${t.x},${t.y}`).join('\n')}\n`);

@@ -6,7 +6,7 @@ import { cellcountPlugin, tsvaPlugin } from '../index.js';
 const catalog = catalogFromPlugins([tsvaPlugin, cellcountPlugin]);
 const services = { resolve(): never { throw new Error('no services') } };
 
-async function runFile(name: string) {
+async function runFile(name: string): Promise<Record<string, unknown> & { inputs: Record<string, unknown>; warnings: string[] }> {
   const file = fileURLToPath(new URL(`./pipelines/${name}.json`, import.meta.url));
   const { pipeline, inputDefaults } = await loadPipelineFile(file, catalog);
   const inputs: Record<string, unknown> = {};

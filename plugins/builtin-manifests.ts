@@ -4127,6 +4127,16 @@ export const builtinManifests: PluginManifest[] = [
               "description": "start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model's name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2's input weights zero)",
               "type": "string"
             },
+            "residual": {
+              "default": "on",
+              "flags": "--residual <on|off>",
+              "description": "'on' (default, the paper's: Y1 is added to the output, which starts at zero so the network starts as X = Y1) or 'off' (ablation: the network makes the whole image from random output weights; the reading asks to report it once)",
+              "type": "string",
+              "enum": [
+                "on",
+                "off"
+              ]
+            },
             "shotOffset": {
               "default": 0.5,
               "flags": "--shot-offset <um>",

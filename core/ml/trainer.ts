@@ -364,6 +364,10 @@ function resumeConflict(spec: TrainerSpec, saved: TrainerState, now: Omit<Traine
   for (const [k, v] of Object.entries(now.fixed)) {
     if (saved.fixed[k] !== v) return new FocalError('E_ARGUMENT', `resume: the checkpoint was trained with ${k} ${String(saved.fixed[k])}, this run asks for ${String(v)}`, { field: k });
   }
+  // a setting the checkpoint recorded and this run does not (a plugin records some only when not their default)
+  for (const [k, v] of Object.entries(saved.fixed ?? {})) {
+    if (!(k in now.fixed)) return new FocalError('E_ARGUMENT', `resume: the checkpoint was trained with ${k} ${String(v)}, this run does not set it`, { field: k });
+  }
   if (saved.initFrom !== now.initFrom) {
     const name = (s: string) => (s ? `'${s}'` : 'a random initialisation');
     return new FocalError('E_ARGUMENT', `resume: the checkpoint's generator started from ${name(saved.initFrom)}, this run from ${name(now.initFrom)}`, { field: 'initFrom' });

@@ -25,8 +25,11 @@ export type TsvaArch = (typeof TSVA_ARCHS)[number];
 /** Whether the network takes the second shot Y2 (TSVA and the early-fusion ablation). */
 export const usesBothShots = (arch: TsvaArch): boolean => arch !== 'unet';
 
-/** The kit options of TSVA (arch 'tsva': inputs Y1, Y2), the baseline ('unet': input Y1) or the early-fusion ablation ('early-fusion': one input, Y1 then Y2 as 2·c channels). */
-export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number): Parameters<typeof buildUNet>[1] {
+/**
+ * The kit options of TSVA (arch 'tsva': inputs Y1, Y2), the baseline ('unet': input Y1) or the early-fusion ablation ('early-fusion': one input, Y1 then Y2 as 2·c channels).
+ * `residual` (default true, the paper's): Y1 added to the output; false only for the no-residual ablation the reading asks to report once.
+ */
+export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number, residual = true): Parameters<typeof buildUNet>[1] {
   const c = net.colourChannels;
   return {
     inputChannels: arch === 'tsva' ? [c, c] : arch === 'early-fusion' ? [2 * c] : [c],
@@ -40,7 +43,7 @@ export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: numbe
     batchNorm: true,
     activation: 'relu',
     outputActivation: 'linear',
-    inputResidual: { input: 0, firstChannel: 0 },
+    ...(residual ? { inputResidual: { input: 0, firstChannel: 0 } } : {}),
     encoderPrefix: 'enc',
     decoderPrefix: 'dec',
     name: arch.replace('-', '_'),
@@ -48,9 +51,9 @@ export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: numbe
   };
 }
 
-/** Builds TSVA (two inputs, shared encoder) or the single-input U-Net baseline. */
-export function buildTsvaNet(tf: Tf, arch: TsvaArch, net: Partial<TsvaNetOptions> = {}, seed?: number) {
-  return buildUNet(tf, unetOptionsFor(arch, TsvaNetSchema.parse(net), seed));
+/** Builds TSVA (two inputs, shared encoder) or the single-input U-Net baseline; `residual: false` drops the +Y1 (ablation). */
+export function buildTsvaNet(tf: Tf, arch: TsvaArch, net: Partial<TsvaNetOptions> = {}, seed?: number, residual = true) {
+  return buildUNet(tf, unetOptionsFor(arch, TsvaNetSchema.parse(net), seed, residual));
 }
 
 /** 3×3 convolutions (+ the 1×1 output) of a network, counting shared layers once (the paper counts 27). */

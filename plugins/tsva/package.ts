@@ -36,6 +36,8 @@ export const TsvaMetaSchema = z.object({
   loss: z.enum(['mse', 'psnr']).optional(),
   /** 'frozen': batch normalisation ran on its moving averages while learning (`--batch-norm frozen`); absent: 'batch'. */
   batchNorm: z.enum(['batch', 'frozen']).optional(),
+  /** false: the no-residual ablation (`--residual off`: Y1 is not added to the output); absent: true, the paper's network. */
+  residual: z.boolean().optional(),
   /** Specimen softness of the training data: σ ~ U(0, this) µm per tile (`--softness`); absent: none. */
   softnessMaxUm: z.number().min(0).optional(),
   /** Fraction of the training tiles re-stained with random stain pairs and cut 1–5 µm thick (`--variety`); absent: none (all H&E, 3–4 µm). */
@@ -70,6 +72,8 @@ export interface SaveTsvaPackageOptions {
   batchNorm?: 'batch' | 'frozen';
   /** The training data's recipe (default the demo's TRAIN_RECIPE). */
   recipe?: typeof TRAIN_RECIPE;
+  /** Y1 added to the output (default true); false for the no-residual ablation. */
+  residual?: boolean;
 }
 
 const PACKAGE_NAMES: Record<TsvaArch, string> = { tsva: 'tsva-demo', unet: 'tsva-unet-baseline-demo', 'early-fusion': 'tsva-early-fusion-ablation' };
@@ -83,7 +87,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   const recipe = o.recipe ?? TRAIN_RECIPE;
   const meta: TsvaMeta = {
     arch: o.arch, net: o.net, trainingFamilies: [recipe.family], protocol: recipe.protocol ?? DEFAULT_PROTOCOL, noise: recipe.noise ?? 'stack', focus: recipe.focus ?? 'mid-plane', optics: DEFAULT_OPTICS, patchPx: recipe.patchPx,
-    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), ...(recipe.uniformOdMax ? { uniformOdMax: recipe.uniformOdMax } : {}), history: o.history,
+    batchSize: o.batchSize, learningRate: o.learningRate ?? 5e-4, trainPatches: o.trainPatches, valPatches: o.valPatches, bestIteration: o.bestIteration, ...(o.initFrom !== undefined ? { initFrom: o.initFrom } : {}), ...(o.loss !== undefined ? { loss: o.loss } : {}), ...(o.batchNorm !== undefined ? { batchNorm: o.batchNorm } : {}), ...(o.residual === false ? { residual: false } : {}), ...(recipe.softnessMaxUm ? { softnessMaxUm: recipe.softnessMaxUm } : {}), ...(recipe.varietyFraction ? { varietyFraction: recipe.varietyFraction } : {}), ...(recipe.uniformOdMax ? { uniformOdMax: recipe.uniformOdMax } : {}), history: o.history,
   };
   const m = 2 ** o.net.levels;
   const inputs = { channels: o.net.colourChannels, axes: 'YXC' as const, channelNames: usesBothShots(o.arch) ? ['Y1 R', 'Y1 G', 'Y1 B', 'Y2 R', 'Y2 G', 'Y2 B'] : ['Y1 R', 'Y1 G', 'Y1 B'], normalisation: { kind: 'scale-linear' as const, offset: 0, gain: 1 } };
@@ -93,7 +97,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       name: PACKAGE_NAMES[o.arch],
       version: TSVA_PACKAGE_VERSION,
       task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
-      description: `${recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch]}${recipe.protocol && recipe.protocol.shotOffsetUm !== DEFAULT_PROTOCOL.shotOffsetUm ? `, shots at F ± ${recipe.protocol.shotOffsetUm} µm` : ''}`,
+      description: `${recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch]}${recipe.protocol && recipe.protocol.shotOffsetUm !== DEFAULT_PROTOCOL.shotOffsetUm ? `, shots at F ± ${recipe.protocol.shotOffsetUm} µm` : ''}${o.residual === false ? '; ablation without the residual +Y1' : ''}`,
       license: 'MIT',
       tags: ['tsva', 'brightfield', 'H&E', 'refocus', ...(recipe.varietyFraction ? ['stain-varied'] : [])],
       inputs: { ...inputs, channels: inputs.channelNames.length },

@@ -51,6 +51,12 @@ export interface TrainOptions {
    * weights a short CPU run ended worse than Y1 itself (docs/tsva.md). Not in the paper.
    */
   zeroInitOutput?: boolean;
+  /**
+   * Y1 added to the output (default true, the paper's). False: the no-residual ablation (the
+   * reading's "also report without"): the network must produce the whole image, so its output
+   * convolution starts at random (Glorot) weights whatever `zeroInitOutput` says.
+   */
+  residual?: boolean;
   /** loss.csv, loss.png and generator/ (the best weights, tfjs layers format). */
   outDir: string;
   /** The kit's checkpoint folder (default `<outDir>/checkpoint`; keep it outside the source tree). */
@@ -196,9 +202,9 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
   const psnrLoss = o.loss === 'psnr';
   return {
     buildGenerator: () => {
-      const model = buildTsvaNet(tf, o.arch, o.net, o.seed);
+      const model = buildTsvaNet(tf, o.arch, o.net, o.seed, o.residual !== false);
       // a resumed run loads its weights over these; a fresh one starts as the identity X = Y1
-      if (o.zeroInitOutput !== false) {
+      if (o.zeroInitOutput !== false && o.residual !== false) {
         const out = model.getLayer('dec_out');
         out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
       }
@@ -217,7 +223,9 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
     batchNorm: o.batchNorm ?? 'batch',
     fixed: {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
-      zeroInitOutput: o.zeroInitOutput !== false, trainPatches: o.train.length, valPatches: o.val.length,
+      zeroInitOutput: o.zeroInitOutput !== false && o.residual !== false, trainPatches: o.train.length, valPatches: o.val.length,
+      // recorded only when off, so checkpoints made before the option resume unchanged
+      ...(o.residual === false ? { residual: false } : {}),
     },
     ...(o.recipe ? { config: { recipe: o.recipe } } : {}),
     generatedBy: 'focal tsva',

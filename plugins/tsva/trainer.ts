@@ -35,6 +35,7 @@ export const tsvaTrainOptions = z.object({
   uniformOd: flag(z.coerce.number({ error: 'must be a number in [0, 2]' }).min(0, { error: 'must be a number in [0, 2]' }).max(2, { error: 'must be a number in [0, 2]' }).default(0), '--uniform-od <max>', 'the --variety tiles also lie under a uniform greyish absorber of optical density ~ U(0, max) (a dense evenly stained region, a tinted mountant, a dimmer lamp: the whole tile darker, its shot noise relatively stronger; default 0: none); needs --variety'),
   batchNorm: flag(z.enum(['batch', 'frozen'], { error: "must be 'batch' or 'frozen'" }).default('batch'), '--batch-norm <mode>', "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)"),
   initFrom: flag(z.string().optional(), '--init-from <model>', 'start from a trained TSVA package of the same --arch, --base and --levels (a folder, or a bundled model\'s name) instead of random weights: fine-tuning; --arch early-fusion may start from a unet package (Y2\'s input weights zero)'),
+  residual: flag(z.enum(['on', 'off'], { error: "must be 'on' or 'off'" }).default('on'), '--residual <on|off>', "'on' (default, the paper's: Y1 is added to the output, which starts at zero so the network starts as X = Y1) or 'off' (ablation: the network makes the whole image from random output weights; the reading asks to report it once)"),
   shotOffset: flag(z.coerce.number({ error: 'must be a number in (0, 2] (µm)' }).gt(0, { error: 'must be a number in (0, 2] (µm)' }).max(2, { error: 'must be a number in (0, 2] (µm)' }).default(0.5), '--shot-offset <um>', "s: the two shots at F − s and F + s (default 0.5 µm, the paper's: one stack step); the shipped models are trained at 0.5, other values are for the s ablation (plugins/tsva/docs/offset/)"),
   seed: flag(z.coerce.number({ error: NON_NEGATIVE }).int({ error: NON_NEGATIVE }).min(0, { error: NON_NEGATIVE }).default(7), '--seed <n>', 'seed of weights, sampling and rotations (default 7)'),
   resume: flag(z.boolean().optional(), '--resume', 'continue from the checkpoint'),
@@ -84,7 +85,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   ctx.log(`tsva: ${o.arch} on ${backend}, ${trainSet.length} training / ${val.length} validation patches (${((Date.now() - t0) / 1000).toFixed(0)} s to load), base ${net.baseChannels}, ${net.levels} levels, batch ${o.batch}`);
   const r = await trainTsvaModel(tf, {
     arch: o.arch, net, train: trainSet, val, patchPx: recipe.patchPx, batchSize: o.batch, learningRate: o.learningRate, iterations: o.iterations, maxSeconds: o.minutes * 60,
-    validateEvery: o.validateEvery, seed: o.seed, outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss, batchNorm: o.batchNorm, recipe,
+    validateEvery: o.validateEvery, seed: o.seed, residual: o.residual === 'on', outDir: out, checkpointDir: o.checkpoint !== undefined ? resolve(o.checkpoint) : undefined, resume: o.resume, signal: ctx.signal, initialWeights, loss: o.loss, batchNorm: o.batchNorm, recipe,
     onEvent: (e) => {
       if (e.event === 'initial' && !ctx.json) ctx.log(`  ${o.arch} starting weights (${initialWeights?.source}): validation MSE ${e.metrics.mse?.toExponential(3)}${e.metrics.psnr !== undefined ? `, PSNR ${e.metrics.psnr.toFixed(2)} dB` : ''}`);
       if (e.event !== 'iteration') return;
@@ -98,7 +99,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const pkgDir = join(out, 'model');
   await saveTsvaPackage(pkgDir, {
     arch: o.arch, net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: o.batch,
-    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss, learningRate: o.learningRate, batchNorm: o.batchNorm,
+    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss, learningRate: o.learningRate, batchNorm: o.batchNorm, residual: o.residual === 'on',
   });
   r.model.dispose();
   if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });

@@ -61,6 +61,14 @@ describe('TSVA network', () => {
       expect(Array.from(await x.data())).toEqual(Array.from(await y1.data()));
       m.dispose();
     }
+    // the no-residual ablation (`--residual off`): the same network without +Y1, so the zeroed output layer gives 0
+    const plain = buildTsvaNet(tf, 'unet', { baseChannels: 2, levels: 2 }, 3, false);
+    const out = plain.getLayer('dec_out');
+    out.setWeights(out.getWeights().map((w) => tf.zerosLike(w)));
+    const x = plain.predict(tf.tensor4d(randomHwc(16 * 16 * 3, 5), [1, 16, 16, 3])) as import('@tensorflow/tfjs').Tensor;
+    expect(Array.from(await x.data()).every((v) => v === 0)).toBe(true);
+    expect(plain.countParams()).toBe(buildTsvaNet(tf, 'unet', { baseChannels: 2, levels: 2 }, 3).countParams() - 3 * 3);
+    plain.dispose();
   });
 
   it('early-fusion ablation: one six-channel input; started from a baseline U-Net it is that U-Net exactly, whatever Y2', async () => {
@@ -240,7 +248,13 @@ describe('TSVA network', () => {
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, varietyFraction: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'variety' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, uniformOdMax: 0.5 }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'uniform-od' } });
     await expect(trainTsvaModel(tf, { ...o, recipe: { ...o.recipe, protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: 1 } }, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'shot-offset' } });
+    // …and one without the residual (recorded only when off) is refused, in both directions
+    await expect(trainTsvaModel(tf, { ...o, residual: false, iterations: 80, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'residual' } });
     r.model.dispose();
+    const plainDir = join(dir, 'plain');
+    const plain = await trainTsvaModel(tf, { ...o, outDir: plainDir, residual: false, iterations: 20 });
+    plain.model.dispose();
+    await expect(trainTsvaModel(tf, { ...o, outDir: plainDir, iterations: 40, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'residual' } });
   }, 120_000);
 
   it('fine-tunes from given weights (--init-from): they are validated first, and a package of another arch is refused before any data is made', async () => {
@@ -277,6 +291,13 @@ describe('TSVA network', () => {
     expect(s1.meta.protocol.shotOffsetUm).toBe(1);
     expect(s1.pkg.manifest.description).toMatch(/shots at F ± 1 µm/);
     expect((await loadTsvaPackage(pkgDir)).meta.protocol.shotOffsetUm).toBe(0.5);
+    // …and a no-residual ablation says so; a package with the residual records nothing
+    const plainDir = join(dir, 'plain-pkg');
+    await saveTsvaPackage(plainDir, { arch: 'unet', net: { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 }, model: unet, history: [], bestIteration: 0, iterations: 0, batchSize: 8, trainPatches: 0, valPatches: 0, command: 'test', residual: false });
+    const plain = await loadTsvaPackage(plainDir);
+    expect(plain.meta.residual).toBe(false);
+    expect(plain.pkg.manifest.description).toMatch(/without the residual/);
+    expect((await loadTsvaPackage(pkgDir)).meta.residual).toBeUndefined();
     unet.dispose();
     source.dispose();
     const { main } = await import('../../cli/main.js');

@@ -58,6 +58,9 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
     if (!archFits || meta.net.baseChannels !== net.baseChannels || meta.net.levels !== net.levels) {
       throw new FocalError('E_USAGE', `--init-from ${o.initFrom}: the package is ${meta.arch} with base ${meta.net.baseChannels} and ${meta.net.levels} levels; this run asks for ${o.arch} with base ${net.baseChannels} and ${net.levels} levels`, { file: dir, field: 'initFrom' });
     }
+    if ((meta.residual !== false) !== (o.residual === 'on')) {
+      throw new FocalError('E_USAGE', `--init-from ${o.initFrom}: the package was trained ${meta.residual === false ? 'without' : 'with'} the residual +Y1; this run asks for --residual ${o.residual}`, { file: dir, field: 'initFrom' });
+    }
     return pkg;
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');

@@ -311,6 +311,16 @@ describe('TSVA network', () => {
     }
     expect(err).toMatch(/--init-from .*unet.*asks for tsva/);
     expect(existsSync(join(dir, 'data'))).toBe(false);
+    // …and one with the residual offered to a --residual off run, also before any data
+    err = '';
+    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'tsva', '--arch', 'unet', '--residual', 'off', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
+    } finally {
+      process.stderr.write = we;
+    }
+    expect(err).toMatch(/--init-from .*trained with the residual.*--residual off/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
     // --uniform-od darkens the varied tiles: without --variety it is refused, before any data
     err = '';
     process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;

@@ -3985,6 +3985,13 @@ export const builtinManifests: PluginManifest[] = [
               "flags": "-o, --out <dir>",
               "description": "output folder: model/ (the package), loss.csv, loss.png, generator/ (best weights)"
             },
+            "name": {
+              "flags": "--name <name>",
+              "description": "the package's name in its manifest (default by --arch: 'tsva-demo', 'tsva-unet-baseline-demo' or 'tsva-early-fusion-ablation', as the shipped models; with --residual off '<that>-no-residual'); name ablations and experiments so they are not taken for a shipped model",
+              "type": "string",
+              "minLength": 1,
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+            },
             "checkpoint": {
               "flags": "--checkpoint <dir>",
               "description": "checkpoint folder (default <out>/checkpoint; keep it outside the source tree)",

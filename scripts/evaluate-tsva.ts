@@ -19,7 +19,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createStack, pairedDifference, runOp, writePng, type Stack, type Table } from '../core/index.js';
+import { createStack, runOp, writePng, type Stack, type Table } from '../core/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf, psnr, ssim } from '../core/imaging.js';
 import { loadTf, loadTfjsModel } from '../core/ml.js';
 import { cellcountPlugin } from '../plugins/index.js';
@@ -30,11 +30,9 @@ import type { TsvaArch } from '../plugins/tsva/model.js';
 import { predictPatches } from '../plugins/tsva/train.js';
 import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
+import { flagValue, fmt, mean, pairDiff, PSNR_CAP_DB, withInterval, type Diff } from '../plugins/tsva/tools/report.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
+const arg = (name: string, fallback: string) => flagValue(process.argv.slice(2), name, fallback);
 const ckpt = arg('ckpt', '/work/ckpt/tsva');
 const outDir = arg('out', 'plugins/tsva/docs');
 const rlIterations = Number(arg('rl-iterations', '3'));
@@ -83,19 +81,11 @@ function channel(hwc: Float32Array, c: number): Float32Array {
   return p;
 }
 const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduce((s, c) => s + ssim(channel(a, c), channel(b, c), P, P, { dataRange: 1 }), 0) / 3;
-const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
-/**
- * PSNR of a patch is capped at 60 dB (an RMS error of 1/1000 of the range, under 8-bit
- * quantisation's 1/(255·√12) ≈ 58.9 dB): with z-stack noise Y1 can *be* the target (infinite PSNR).
- */
-const PSNR_CAP_DB = 60;
-type Diff = { mean: number; lo: number; hi: number };
 type Ablation = { efMinusUnet: Diff; tsvaMinusEf: Diff };
 interface Row { deltaDUm: number; n: number; psnr: Record<string, [number, number]>; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; ablation?: Ablation }
 const results: Record<string, { rows: Row[]; overall: { psnr: Record<string, number>; pooledPsnr: Record<string, number>; mseShareAtHalf: Record<string, number>; patchShareAtHalf: number; y1OnPlane: string; ssim: Record<string, number>; diff: Diff; diffPrev?: { tsva: Diff; unet: Diff }; ablation?: Ablation; n: number }; outputs: Record<string, Float32Array[]>; patches: TsvaPatch[] }> = {};
-const pairDiff = (a: number[], b: number[]): Diff => (a.length > 1 ? pairedDifference(a, b, { seed: 1 }) : { mean: a[0] - b[0], lo: NaN, hi: NaN });
 for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
   const patches = await datasetFromRecipe(dataPath(name), withSoftness(recipe));
   const P = recipe.patchPx;
@@ -130,7 +120,7 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
     rows,
     overall: { psnr: Object.fromEntries(Object.keys(ps).map((k) => [k, mean(ps[k])])), pooledPsnr: Object.fromEntries(Object.keys(ps).map((k) => [k, pooled(k)])),
       mseShareAtHalf: Object.fromEntries(['unet', 'tsva'].map((k) => [k, shareAtHalf(k)])), patchShareAtHalf: mean(onPlane.map(Number)),
-      y1OnPlane: `${patches.filter((p, i) => onPlane[i] && Math.abs(p.deltaDUm + p.y1OffsetUm) < 1e-9).length}/${onPlane.filter(Boolean).length}`, ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairedDifference(ps.tsva, ps.unet, { seed: 1 }), n: patches.length,
+      y1OnPlane: `${patches.filter((p, i) => onPlane[i] && Math.abs(p.deltaDUm + p.y1OffsetUm) < 1e-9).length}/${onPlane.filter(Boolean).length}`, ssim: Object.fromEntries(Object.keys(ss).map((k) => [k, mean(ss[k])])), diff: pairDiff(ps.tsva, ps.unet), n: patches.length,
       ...(ps.prevTsva ? { diffPrev: { tsva: pairDiff(ps.tsva, ps.prevTsva), unet: pairDiff(ps.unet, ps.prevUnet) } } : {}),
       ...(ps.ef ? { ablation: { efMinusUnet: pairDiff(ps.ef, ps.unet), tsvaMinusEf: pairDiff(ps.tsva, ps.ef) } } : {}) },
     outputs, patches,
@@ -248,37 +238,35 @@ for (const name of ['d1-sweep', 'd2-sweep']) {
 function focusSpread(patches: TsvaPatch[]): string {
   const z = patches.filter((p) => p.focusUm !== undefined).map((p) => Math.abs(p.focusUm!));
   if (z.length === 0) return '';
-  const counts = [...new Set(z)].sort((a, b) => a - b).map((v) => `${v === 0 ? '0' : `±${v}`} µm ${f((100 * z.filter((u) => u === v).length) / z.length, 0)} %`);
+  const counts = [...new Set(z)].sort((a, b) => a - b).map((v) => `${v === 0 ? '0' : `±${v}`} µm ${fmt((100 * z.filter((u) => u === v).length) / z.length, 0)} %`);
   return ` In-focus plane (highest Brenner) from the section's mid-plane: ${counts.join(', ')}.`;
 }
-const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const command = `node dist/scripts/evaluate-tsva.js ${process.argv.slice(2).join(' ')}`.trim();
 const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), per patch capped at ${PSNR_CAP_DB} dB (with z-stack noise Y1 is the target itself when Brenner picks the in-focus shot). The in-focus plane (target, origin of ΔD) is each patch's z-stack plane of highest Brenner gradient (the paper's rule; datasets before 2026-12-06 used the section's mid-plane), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. \"PSNR of the pooled MSE\": −10·log10 of the MSE over all patches of the set (what the MSE loss weighs; a few high-PSNR patches move it little, unlike the mean of per-patch PSNR). RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
 const baseLabel: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
 const label = (name: string) => `${baseLabel[name.replace(/-indep$/, '')]}, ${name.endsWith('-indep') ? 'independent noise (no shot equals the target)' : 'z-stack noise (the paper\'s data: a shot on the in-focus plane is the target)'}${softness > 0 ? `, sections softened by σ ~ U(0, ${softness} µm) per tile` : ''}`;
 for (const [name, r] of Object.entries(results)) {
   lines.push(`## ${label(name)}`, '', '| ΔD (µm) | n | Y1 | RL | U-Net | TSVA | Δ TSVA − U-Net [95 % CI] | SSIM Y1 / U-Net / TSVA |', '|---|---|---|---|---|---|---|---|');
-  for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${f(row.psnr.y1[0])} ± ${f(row.psnr.y1[1])} | ${f(row.psnr.rl[0])} | ${f(row.psnr.unet[0])} ± ${f(row.psnr.unet[1])} | ${f(row.psnr.tsva[0])} ± ${f(row.psnr.tsva[1])} | ${f(row.diff.mean)} [${f(row.diff.lo)}, ${f(row.diff.hi)}] | ${f(row.ssim.y1, 3)} / ${f(row.ssim.unet, 3)} / ${f(row.ssim.tsva, 3)} |`);
+  for (const row of r.rows) lines.push(`| ${row.deltaDUm} | ${row.n} | ${fmt(row.psnr.y1[0])} ± ${fmt(row.psnr.y1[1])} | ${fmt(row.psnr.rl[0])} | ${fmt(row.psnr.unet[0])} ± ${fmt(row.psnr.unet[1])} | ${fmt(row.psnr.tsva[0])} ± ${fmt(row.psnr.tsva[1])} | ${withInterval(row.diff)} | ${fmt(row.ssim.y1, 3)} / ${fmt(row.ssim.unet, 3)} / ${fmt(row.ssim.tsva, 3)} |`);
   const o = r.overall;
-  lines.push(`| **all** | ${o.n} | ${f(o.psnr.y1)} | ${f(o.psnr.rl)} | ${f(o.psnr.unet)} | ${f(o.psnr.tsva)} | **${f(o.diff.mean)} [${f(o.diff.lo)}, ${f(o.diff.hi)}]** | ${f(o.ssim.y1, 3)} / ${f(o.ssim.unet, 3)} / ${f(o.ssim.tsva, 3)} |`);
-  lines.push(`| PSNR of the pooled MSE | ${o.n} | ${f(o.pooledPsnr.y1)} | ${f(o.pooledPsnr.rl)} | ${f(o.pooledPsnr.unet)} | ${f(o.pooledPsnr.tsva)} | ${f(o.pooledPsnr.tsva - o.pooledPsnr.unet)} | |`, '',
-    `ΔD = ±0.5 µm: ${f(100 * o.patchShareAtHalf, 0)} % of the patches, ${f(100 * o.mseShareAtHalf.unet, 0)} % (U-Net) and ${f(100 * o.mseShareAtHalf.tsva, 0)} % (TSVA) of the summed MSE; Y1 is the shot on the in-focus plane in ${o.y1OnPlane} of them.${focusSpread(r.patches)}`, '');
+  lines.push(`| **all** | ${o.n} | ${fmt(o.psnr.y1)} | ${fmt(o.psnr.rl)} | ${fmt(o.psnr.unet)} | ${fmt(o.psnr.tsva)} | **${withInterval(o.diff)}** | ${fmt(o.ssim.y1, 3)} / ${fmt(o.ssim.unet, 3)} / ${fmt(o.ssim.tsva, 3)} |`);
+  lines.push(`| PSNR of the pooled MSE | ${o.n} | ${fmt(o.pooledPsnr.y1)} | ${fmt(o.pooledPsnr.rl)} | ${fmt(o.pooledPsnr.unet)} | ${fmt(o.pooledPsnr.tsva)} | ${fmt(o.pooledPsnr.tsva - o.pooledPsnr.unet)} | |`, '',
+    `ΔD = ±0.5 µm: ${fmt(100 * o.patchShareAtHalf, 0)} % of the patches, ${fmt(100 * o.mseShareAtHalf.unet, 0)} % (U-Net) and ${fmt(100 * o.mseShareAtHalf.tsva, 0)} % (TSVA) of the summed MSE; Y1 is the shot on the in-focus plane in ${o.y1OnPlane} of them.${focusSpread(r.patches)}`, '');
 }
 if (prev.tsva !== '') {
   lines.push(`## These models vs the previous pair (TSVA ${prev.tsva}, U-Net ${prev.unet})`, '', 'PSNR (dB), all patches of each set; Δ paired, 95 % bootstrap interval; worst ΔD = the ΔD with the lowest mean Δ.', '', '| set | prev TSVA | TSVA | Δ TSVA − prev [95 % CI] | worst ΔD of TSVA − prev | prev U-Net | U-Net | Δ U-Net − prev [95 % CI] |', '|---|---|---|---|---|---|---|---|');
   for (const [name, r] of Object.entries(results)) {
     const o = r.overall;
     const worst = r.rows.reduce((a, b) => (b.diffPrev!.tsva.mean < a.diffPrev!.tsva.mean ? b : a));
-    lines.push(`| ${name} | ${f(o.psnr.prevTsva)} | ${f(o.psnr.tsva)} | ${f(o.diffPrev!.tsva.mean)} [${f(o.diffPrev!.tsva.lo)}, ${f(o.diffPrev!.tsva.hi)}] | ${worst.deltaDUm} µm: ${f(worst.diffPrev!.tsva.mean)} | ${f(o.psnr.prevUnet)} | ${f(o.psnr.unet)} | ${f(o.diffPrev!.unet.mean)} [${f(o.diffPrev!.unet.lo)}, ${f(o.diffPrev!.unet.hi)}] |`);
+    lines.push(`| ${name} | ${fmt(o.psnr.prevTsva)} | ${fmt(o.psnr.tsva)} | ${withInterval(o.diffPrev!.tsva)} | ${worst.deltaDUm} µm: ${fmt(worst.diffPrev!.tsva.mean)} | ${fmt(o.psnr.prevUnet)} | ${fmt(o.psnr.unet)} | ${withInterval(o.diffPrev!.unet)} |`);
   }
   lines.push('');
 }
 if (earlyFusion !== '') {
-  const ci = (d: Diff) => `${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}]`;
   lines.push(`## Early-fusion ablation (${earlyFusion}; not the paper's)`, '', 'The baseline U-Net with Y1 and Y2 as six input channels: it has the second shot but not TSVA\'s two paths with shared weights. PSNR (dB); Δ paired, 95 % bootstrap interval.', '', '| set | U-Net | early fusion | TSVA | Δ early fusion − U-Net (the second shot) | Δ TSVA − early fusion (the two paths) |', '|---|---|---|---|---|---|');
-  for (const [name, r] of Object.entries(results)) lines.push(`| ${name} | ${f(r.overall.psnr.unet)} | ${f(r.overall.psnr.ef)} | ${f(r.overall.psnr.tsva)} | ${ci(r.overall.ablation!.efMinusUnet)} | ${ci(r.overall.ablation!.tsvaMinusEf)} |`);
+  for (const [name, r] of Object.entries(results)) lines.push(`| ${name} | ${fmt(r.overall.psnr.unet)} | ${fmt(r.overall.psnr.ef)} | ${fmt(r.overall.psnr.tsva)} | ${withInterval(r.overall.ablation!.efMinusUnet)} | ${withInterval(r.overall.ablation!.tsvaMinusEf)} |`);
   lines.push('', '| sweep set | ΔD (µm) | U-Net | early fusion | TSVA | Δ early fusion − U-Net | Δ TSVA − early fusion |', '|---|---|---|---|---|---|---|');
-  for (const name of ['d1-sweep', 'd2-sweep']) for (const row of results[name].rows) lines.push(`| ${name} | ${row.deltaDUm} | ${f(row.psnr.unet[0])} | ${f(row.psnr.ef[0])} | ${f(row.psnr.tsva[0])} | ${ci(row.ablation!.efMinusUnet)} | ${ci(row.ablation!.tsvaMinusEf)} |`);
+  for (const name of ['d1-sweep', 'd2-sweep']) for (const row of results[name].rows) lines.push(`| ${name} | ${row.deltaDUm} | ${fmt(row.psnr.unet[0])} | ${fmt(row.psnr.ef[0])} | ${fmt(row.psnr.tsva[0])} | ${withInterval(row.ablation!.efMinusUnet)} | ${withInterval(row.ablation!.tsvaMinusEf)} |`);
   lines.push('');
 }
 const countSummary: Record<string, unknown> = {};
@@ -286,19 +274,19 @@ lines.push('## Cell counts (Table II, the paper\'s protocol): grey → normalise
 for (const [name, rows] of Object.entries(countSets)) {
   for (const d of [...new Set(rows.map((r) => Math.abs(r.deltaDUm)))].sort((a, b) => a - b)) {
     const rs = rows.filter((r) => Math.abs(r.deltaDUm) === d);
-    lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} |`);
+    lines.push(`| ${name} | ${d} | ${rs.length} | ${fmt(mean(rs.map((r) => r.gt)))} | ${fmt(mean(rs.map((r) => r.tsva)))} | ${fmt(mean(rs.map((r) => r.unet)))} | ${fmt(mean(rs.map((r) => r.y1)))} |`);
   }
   const gt = mean(rows.map((r) => r.gt));
-  const dOf = (k: 'tsva' | 'unet' | 'y1') => pairedDifference(rows.map((r) => r[k]), rows.map((r) => r.gt), { seed: 1 });
-  const cell = (k: 'tsva' | 'unet' | 'y1') => { const d = dOf(k); return `**${f(gt + d.mean)}** (${f(100 * d.mean / gt, 1)} % [${f(100 * d.lo / gt, 1)}, ${f(100 * d.hi / gt, 1)}], mean abs ${f(mean(rows.map((r) => Math.abs(r[k] - r.gt))))})`; };
+  const dOf = (k: 'tsva' | 'unet' | 'y1') => pairDiff(rows.map((r) => r[k]), rows.map((r) => r.gt));
+  const cell = (k: 'tsva' | 'unet' | 'y1') => { const d = dOf(k); return `**${fmt(gt + d.mean)}** (${fmt(100 * d.mean / gt, 1)} % [${fmt(100 * d.lo / gt, 1)}, ${fmt(100 * d.hi / gt, 1)}], mean abs ${fmt(mean(rows.map((r) => Math.abs(r[k] - r.gt))))})`; };
   countSummary[name] = { images: rows.length, gt, tsva: dOf('tsva'), unet: dOf('unet'), y1: dOf('y1') };
-  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | ${cell('tsva')} | ${cell('unet')} | ${cell('y1')} |`);
+  lines.push(`| **${name} all** | | ${rows.length} | **${fmt(gt)}** | ${cell('tsva')} | ${cell('unet')} | ${cell('y1')} |`);
   // the first 40 images: the whole set before 2026-12-06, kept comparable
   if (rows.length > 40) {
     const first = rows.slice(0, 40);
     const gt40 = mean(first.map((r) => r.gt));
-    const cell40 = (k: 'tsva' | 'unet' | 'y1') => { const d = pairedDifference(first.map((r) => r[k]), first.map((r) => r.gt), { seed: 1 }); return `${f(gt40 + d.mean)} (${f(100 * d.mean / gt40, 1)} % [${f(100 * d.lo / gt40, 1)}, ${f(100 * d.hi / gt40, 1)}])`; };
-    lines.push(`| ${name}, its first 40 images (the set before 2026-12-06) | | 40 | ${f(gt40)} | ${cell40('tsva')} | ${cell40('unet')} | ${cell40('y1')} |`);
+    const cell40 = (k: 'tsva' | 'unet' | 'y1') => { const d = pairDiff(first.map((r) => r[k]), first.map((r) => r.gt)); return `${fmt(gt40 + d.mean)} (${fmt(100 * d.mean / gt40, 1)} % [${fmt(100 * d.lo / gt40, 1)}, ${fmt(100 * d.hi / gt40, 1)}])`; };
+    lines.push(`| ${name}, its first 40 images (the set before 2026-12-06) | | 40 | ${fmt(gt40)} | ${cell40('tsva')} | ${cell40('unet')} | ${cell40('y1')} |`);
   }
 }
 lines.push('');
@@ -307,12 +295,12 @@ const sweepCountSummary: Record<string, unknown> = {};
 for (const [name, rows] of Object.entries(counts)) {
   for (const d of SWEEP_UM) {
     const rs = rows.filter((r) => r.deltaDUm === d);
-    if (rs.length) lines.push(`| ${name} | ${d} | ${rs.length} | ${f(mean(rs.map((r) => r.gt)))} | ${f(mean(rs.map((r) => r.tsva)))} | ${f(mean(rs.map((r) => r.unet)))} | ${f(mean(rs.map((r) => r.y1)))} | ${f(mean(rs.map((r) => r.rl)))} |`);
+    if (rs.length) lines.push(`| ${name} | ${d} | ${rs.length} | ${fmt(mean(rs.map((r) => r.gt)))} | ${fmt(mean(rs.map((r) => r.tsva)))} | ${fmt(mean(rs.map((r) => r.unet)))} | ${fmt(mean(rs.map((r) => r.y1)))} | ${fmt(mean(rs.map((r) => r.rl)))} |`);
   }
   const gt = mean(rows.map((r) => r.gt));
   const s = { gt, tsva: mean(rows.map((r) => r.tsva)), unet: mean(rows.map((r) => r.unet)), y1: mean(rows.map((r) => r.y1)), rl: mean(rows.map((r) => r.rl)), absErrTsva: mean(rows.map((r) => Math.abs(r.tsva - r.gt))), absErrUnet: mean(rows.map((r) => Math.abs(r.unet - r.gt))) };
   sweepCountSummary[name] = s;
-  lines.push(`| **${name} all** | | ${rows.length} | **${f(gt)}** | **${f(s.tsva)}** (${f((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${f(s.absErrTsva)}) | **${f(s.unet)}** (${f((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${f(s.absErrUnet)}) | ${f(s.y1)} | ${f(s.rl)} |`);
+  lines.push(`| **${name} all** | | ${rows.length} | **${fmt(gt)}** | **${fmt(s.tsva)}** (${fmt((100 * (s.tsva - gt)) / gt, 1)} %, mean abs ${fmt(s.absErrTsva)}) | **${fmt(s.unet)}** (${fmt((100 * (s.unet - gt)) / gt, 1)} %, mean abs ${fmt(s.absErrUnet)}) | ${fmt(s.y1)} | ${fmt(s.rl)} |`);
 }
 lines.push('', 'Figures: img/psnr-vs-deltad.svg and img/psnr-vs-deltad-indep.svg (PSNR vs ΔD: Y1, RL, U-Net, TSVA, both datasets; z-stack / independent noise); img/examples-d1-sweep.png, img/examples-d2-sweep.png (z-stack noise; rows ΔD = −2, −0.5, 0, +1.5 µm; columns Y1, Y2, U-Net, TSVA, in focus, 1 − 5·|U-Net − X|, 1 − 5·|TSVA − X|).', '');
 await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));

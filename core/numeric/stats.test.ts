@@ -74,4 +74,9 @@ describe('pairedDifference', () => {
     expect(d.hi).toBeLessThan(1);
     expect(() => pairedDifference([1, 2], [1])).toThrow(/equally long/);
   });
+  it('gives one pair its difference and no interval (NaN), not a zero-width one', () => {
+    const one = pairedDifference([0.75], [0.5]);
+    expect(one).toMatchObject({ mean: 0.25, n: 1 });
+    expect(Number.isNaN(one.lo) && Number.isNaN(one.hi)).toBe(true);
+  });
 });

@@ -116,13 +116,15 @@ export function pairedTTest(a: ArrayLike<number>, b: ArrayLike<number>, alternat
 /**
  * Mean of the paired differences a[i] − b[i] with a percentile bootstrap confidence interval
  * (pairs resampled with replacement, `reps` times, seeded): whether one method beats another on
- * the same images by more than the spread between images.
+ * the same images by more than the spread between images. One pair has no spread to resample:
+ * its interval is NaN (unknown), not the zero-width [d, d] a bootstrap of one value would give.
  */
 export function pairedDifference(a: readonly number[], b: readonly number[], options: { reps?: number; level?: number; seed?: number } = {}): { mean: number; lo: number; hi: number; n: number } {
   if (a.length !== b.length || a.length === 0) throw new FocalError('E_ARGUMENT', `pairedDifference: need two equally long, non-empty score lists, got ${a.length} and ${b.length}`, { field: 'scores' });
   const d = a.map((v, i) => v - b[i]);
   const n = d.length;
   const mean = d.reduce((s, v) => s + v, 0) / n;
+  if (n === 1) return { mean, lo: NaN, hi: NaN, n };
   const reps = options.reps ?? 2000;
   const rng = new SeededRandom(options.seed ?? 1);
   const means = new Float64Array(reps);

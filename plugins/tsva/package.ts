@@ -74,9 +74,20 @@ export interface SaveTsvaPackageOptions {
   recipe?: typeof TRAIN_RECIPE;
   /** Y1 added to the output (default true); false for the no-residual ablation. */
   residual?: boolean;
+  /** The manifest's name (default {@link defaultTsvaPackageName}). */
+  name?: string;
 }
 
 const PACKAGE_NAMES: Record<TsvaArch, string> = { tsva: 'tsva-demo', unet: 'tsva-unet-baseline-demo', 'early-fusion': 'tsva-early-fusion-ablation' };
+
+/**
+ * A package's name when the run gives none: the shipped model's for its arch ('tsva-demo',
+ * 'tsva-unet-baseline-demo'; 'tsva-early-fusion-ablation'), and `<that>-no-residual` for the
+ * no-residual ablation, which is never the shipped network.
+ */
+export function defaultTsvaPackageName(arch: TsvaArch, residual = true): string {
+  return residual ? PACKAGE_NAMES[arch] : `${PACKAGE_NAMES[arch]}-no-residual`;
+}
 const PACKAGE_DESCRIPTIONS: Record<TsvaArch, string> = {
   tsva: 'TSVA (two shots at F ± s → in-focus RGB), demo scale, trained on simulated he-gland H&E',
   unet: 'U-Net baseline of TSVA (the sharper shot Y1 → in-focus RGB), same size and training as tsva-demo',
@@ -94,7 +105,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
   return saveModelPackage(dir, {
     tfModel: o.model,
     manifest: {
-      name: PACKAGE_NAMES[o.arch],
+      name: o.name ?? defaultTsvaPackageName(o.arch, o.residual !== false),
       version: TSVA_PACKAGE_VERSION,
       task: usesBothShots(o.arch) ? 'two-shot-refocus' : 'single-shot-refocus',
       description: `${recipe.varietyFraction ? PACKAGE_DESCRIPTIONS[o.arch].replace('simulated he-gland H&E', `simulated he-gland sections (${Math.round(100 * (1 - recipe.varietyFraction))} % H&E 3–4 µm thick, ${Math.round(100 * recipe.varietyFraction)} % other stains 1–5 µm${recipe.uniformOdMax ? `, under a uniform absorber of OD up to ${recipe.uniformOdMax}` : ''})`) : PACKAGE_DESCRIPTIONS[o.arch]}${recipe.protocol && recipe.protocol.shotOffsetUm !== DEFAULT_PROTOCOL.shotOffsetUm ? `, shots at F ± ${recipe.protocol.shotOffsetUm} µm` : ''}${o.residual === false ? '; ablation without the residual +Y1' : ''}`,

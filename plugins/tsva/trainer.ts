@@ -17,6 +17,7 @@ const positiveInt = () => z.coerce.number({ error: POSITIVE }).int({ error: POSI
 export const tsvaTrainOptions = z.object({
   arch: flag(z.enum(['tsva', 'unet', 'early-fusion'], { error: "must be 'tsva', 'unet' or 'early-fusion'" }).default('tsva'), '--arch <arch>', "'tsva' (two shots, shared-weight encoders, default), 'unet' (the single-shot baseline) or 'early-fusion' (ablation, not the paper's: the baseline with both shots as six input channels)"),
   out: flag(z.string(), '-o, --out <dir>', 'output folder: model/ (the package), loss.csv, loss.png, generator/ (best weights)'),
+  name: flag(z.string().trim().min(1, { error: 'must not be empty' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'letters, digits, ".", "_" and "-" only, starting with a letter or digit' }).optional(), '--name <name>', "the package's name in its manifest (default by --arch: 'tsva-demo', 'tsva-unet-baseline-demo' or 'tsva-early-fusion-ablation', as the shipped models; with --residual off '<that>-no-residual'); name ablations and experiments so they are not taken for a shipped model"),
   checkpoint: flag(z.string().optional(), '--checkpoint <dir>', 'checkpoint folder (default <out>/checkpoint; keep it outside the source tree)'),
   data: flag(z.string().optional(), '--data <dir>', 'cache of the simulated training data (default <out>/data; reused when its recipe matches)'),
   base: flag(positiveInt().max(128, { error: 'must be ≤ 128' }).default(8), '--base <c>', 'channels of the first level (default 8; paper reading 64)'),
@@ -102,7 +103,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   const pkgDir = join(out, 'model');
   await saveTsvaPackage(pkgDir, {
     arch: o.arch, net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: o.batch,
-    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss, learningRate: o.learningRate, batchNorm: o.batchNorm, residual: o.residual === 'on',
+    trainPatches: trainSet.length, valPatches: val.length, recipe, command: `focal ${ctx.argv.join(' ')}`, initFrom: initialWeights?.source, loss: o.loss, learningRate: o.learningRate, batchNorm: o.batchNorm, residual: o.residual === 'on', ...(o.name !== undefined ? { name: o.name } : {}),
   });
   r.model.dispose();
   if (ctx.json) ctx.event({ event: 'result', ok: true, model: pkgDir, iteration: r.iterations, bestIteration: r.bestIteration, bestValidationMse: r.bestValMse });

@@ -298,6 +298,12 @@ describe('TSVA network', () => {
     expect(plain.meta.residual).toBe(false);
     expect(plain.pkg.manifest.description).toMatch(/without the residual/);
     expect((await loadTsvaPackage(pkgDir)).meta.residual).toBeUndefined();
+    // an ablation is not named as the shipped model: by default it says what it lacks, and a run may name it
+    expect(plain.pkg.manifest.name).toBe('tsva-unet-baseline-demo-no-residual');
+    expect((await loadTsvaPackage(pkgDir)).pkg.manifest.name).toBe('tsva-unet-baseline-demo');
+    const namedDir = join(dir, 'named-pkg');
+    await saveTsvaPackage(namedDir, { arch: 'unet', net: { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 }, model: unet, history: [], bestIteration: 0, iterations: 0, batchSize: 8, trainPatches: 0, valPatches: 0, command: 'test', name: 'unet-scratch-3000' });
+    expect((await loadTsvaPackage(namedDir)).pkg.manifest.name).toBe('unet-scratch-3000');
     unet.dispose();
     source.dispose();
     const { main } = await import('../../cli/main.js');
@@ -340,6 +346,16 @@ describe('TSVA network', () => {
       process.stderr.write = we;
     }
     expect(err).toMatch(/shot-?[oO]ffset.*\(0, 2\]/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // --name must be a plain name (it names the package in its manifest), refused before any data
+    err = '';
+    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
+    try {
+      expect(await main(['train', 'tsva', '--name', '../shipped', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
+    } finally {
+      process.stderr.write = we;
+    }
+    expect(err).toMatch(/name.*letters, digits/);
     expect(existsSync(join(dir, 'data'))).toBe(false);
   }, 120_000);
 

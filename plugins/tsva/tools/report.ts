@@ -1,0 +1,67 @@
+/**
+ * What TSVA's evaluation tools (compare, evaluate-offset, evaluate-real, scripts/evaluate-tsva)
+ * share, so that every table of plugins/tsva/docs is computed and written one way: command-line
+ * flags, the per-patch PSNR cap, means, paired differences with their intervals, and a package's
+ * training time.
+ */
+import { pairedDifference } from '../../../core/index.js';
+import type { TsvaMeta } from '../package.js';
+
+/**
+ * Per-patch PSNR cap (dB): an RMS error of 1/1000 of the range, under 8-bit quantisation's
+ * 1/(255·√12) ≈ 58.9 dB. With z-stack noise a shot on the in-focus plane *is* the target
+ * (infinite PSNR); capped, a set's mean stays finite and comparable.
+ */
+export const PSNR_CAP_DB = 60;
+
+/** Every value of a repeatable `--<name> <value>` in `argv` (the arguments after the script). */
+export function flagValues(argv: readonly string[], name: string): string[] {
+  return argv.flatMap((a, i) => (a === `--${name}` && argv[i + 1] !== undefined ? [argv[i + 1]] : []));
+}
+
+/** The first value of `--<name>`, or `fallback` when it is not given. */
+export function flagValue(argv: readonly string[], name: string, fallback: string): string {
+  return flagValues(argv, name)[0] ?? fallback;
+}
+
+/** `<label>=<path>` (a `--model`-style value), checked: the label is not empty. */
+export function labelledPath(value: string, flag: string): { label: string; path: string } {
+  const eq = value.indexOf('=');
+  if (eq <= 0 || eq === value.length - 1) throw new Error(`--${flag} ${value}: expected <label>=<package folder>`);
+  return { label: value.slice(0, eq), path: value.slice(eq + 1) };
+}
+
+/** Arithmetic mean; NaN for no values. */
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** A paired difference: its mean, 95 % interval (NaN where there is none) and number of pairs. */
+export interface Diff { mean: number; lo: number; hi: number; n?: number }
+
+/**
+ * a − b paired, with the 95 % bootstrap interval every TSVA table uses (2000 resamples, seed 1);
+ * one pair gives its difference and no interval.
+ */
+export function pairDiff(a: readonly number[], b: readonly number[]): Diff {
+  return pairedDifference(a, b, { seed: 1 });
+}
+
+/** A number for a table: `digits` decimals, '–' where it is not finite. */
+export function fmt(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '–';
+}
+
+/** `mean [lo, hi]` of a paired difference. */
+export function withInterval(d: Diff): string {
+  return `${fmt(d.mean)} [${fmt(d.lo)}, ${fmt(d.hi)}]`;
+}
+
+/**
+ * Seconds of training in a package's history. Each row's `seconds` counts from the start of its
+ * leg, and a resumed run starts a new leg (its clock restarts), so the total is the sum of each
+ * leg's last value.
+ */
+export function trainingSeconds(history: TsvaMeta['history']): number {
+  return history.reduce((sum, r, i) => sum + (i === history.length - 1 || history[i + 1].seconds < r.seconds ? r.seconds : 0), 0);
+}

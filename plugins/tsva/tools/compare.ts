@@ -2,7 +2,7 @@
  * Compares TSVA-family packages of any arch (TSVA, the U-Net baseline, early fusion, with or without
  * the residual) on TSVA's test sets — the architecture ablations:
  *   node dist/plugins/tsva/tools/compare.js --model <label>=<package> [--model …] [--reference <label>]
- *     [--sets d1-gauss,d2-gauss,…] [--ckpt /work/ckpt/tsva] [--out <dir>]
+ *     [--sets d1-gauss,d2-gauss,…] [--pass-through] [--ckpt /work/ckpt/tsva] [--out <dir>]
  * The sets are those of scripts/evaluate-tsva.ts (recipes.ts; cached in <ckpt>/data/<set>, as
  * tools/make-data.ts makes them): Dataset 1 (he-gland, held-out tiles) and Dataset 2 (he-skin, never
  * trained on), the Gaussian ΔD protocol and the uniform sweep, z-stack and independent noise.
@@ -11,6 +11,9 @@
  * the sweeps. Also each package's training (arch, residual, start, iterations, best validation MSE)
  * from its manifest. Writes <out>/evaluation.md, evaluation.json, loss.png (validation MSE against
  * iteration, from each manifest's history) and psnr-vs-deltad.png (the sweeps with z-stack noise).
+ * `--pass-through`: also, on the patches with |ΔD| = s (one shot on the in-focus plane, so Y1 is
+ * it), each output's PSNR against the target and against Y1 — how much of Y1, noise included,
+ * each network passes through.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +24,7 @@ import { datasetFromRecipe } from '../data.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 import { predictPatches } from '../train.js';
 import { SWEEP_UM, TEST_RECIPES } from '../recipes.js';
+import { DEFAULT_PROTOCOL } from '../simulate.js';
 import { flagValue, flagValues, fmt, labelledPath, mean, pairDiff, PSNR_CAP_DB, trainingSeconds, withInterval } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -43,17 +47,57 @@ if (models.length < 2) throw new Error('--model <label>=<package>: give at least
 const reference = arg('reference', models[0].label);
 if (!models.some((m) => m.label === reference)) throw new Error(`--reference ${reference}: not one of the labels (${models.map((m) => m.label).join(', ')})`);
 const others = models.filter((m) => m.label !== reference);
+const passThrough = argv.includes('--pass-through');
 
 /** PSNR per patch: set → method (y1 or a label) → values; and the patches' ΔD. */
 const scores: Record<string, Record<string, number[]>> = {};
 const deltaD: Record<string, number[]> = {};
+/** --pass-through: PSNR of each output against Y1 (capped), per set and label, on the patches with |ΔD| = s. */
+const toY1: Record<string, Record<string, number[]>> = {};
+/**
+ * Pooled over patches, an output's change e = out − Y1 split along n = target − Y1 (with
+ * independent noise, the difference of two noise realisations): β = ⟨e, n⟩ / ⟨n, n⟩ is how far it
+ * moved Y1 toward the target (1: all the way; 0: not at all), `off` = |e − βn|² / |n|² the change
+ * that is not along n (distortion). Its pooled squared error against the target, relative to Y1's,
+ * is (1 − β)² + off. Undefined (NaN) when n = 0, as with z-stack noise at |ΔD| = s.
+ */
+function towardTarget(outs: Float32Array[], ps: { x: Float32Array; y1: Float32Array }[]): { beta: number; off: number } {
+  let en = 0;
+  let nn = 0;
+  let ee = 0;
+  ps.forEach((p, i) => {
+    for (let j = 0; j < p.x.length; j++) {
+      const e = outs[i][j] - p.y1[j];
+      const n = p.x[j] - p.y1[j];
+      en += e * n;
+      nn += n * n;
+      ee += e * e;
+    }
+  });
+  const beta = en / nn;
+  return { beta, off: (ee - beta * beta * nn) / nn };
+}
+const toward: Record<string, Record<string, { beta: number; off: number }>> = {};
+/** The patches with |ΔD| = s, per set. */
+const atSIndex: Record<string, number[]> = {};
 for (const name of sets) {
   const t0 = Date.now();
   const patches = await datasetFromRecipe(join(ckpt, 'data', name), TEST_RECIPES[name]);
   const P = TEST_RECIPES[name].patchPx;
   const score = (outs: Float32Array[]) => patches.map((p, i) => Math.min(PSNR_CAP_DB, psnr(outs[i], p.x, { dataRange: 1 })));
   scores[name] = { y1: score(patches.map((p) => p.y1)) };
-  for (const m of models) scores[name][m.label] = score(await predictPatches(tf as never, m.model as never, m.meta.arch, patches, P));
+  const s = TEST_RECIPES[name].protocol?.shotOffsetUm ?? DEFAULT_PROTOCOL.shotOffsetUm;
+  const atS = patches.map((p, i) => (Math.abs(Math.abs(p.deltaDUm) - s) < 1e-9 ? i : -1)).filter((i) => i >= 0);
+  if (passThrough) { toY1[name] = {}; toward[name] = {}; }
+  for (const m of models) {
+    const outs = await predictPatches(tf as never, m.model as never, m.meta.arch, patches, P);
+    scores[name][m.label] = score(outs);
+    if (passThrough) {
+      toY1[name][m.label] = atS.map((i) => Math.min(PSNR_CAP_DB, psnr(outs[i], patches[i].y1, { dataRange: 1 })));
+      toward[name][m.label] = towardTarget(atS.map((i) => outs[i]), atS.map((i) => patches[i]));
+    }
+  }
+  atSIndex[name] = atS;
   deltaD[name] = patches.map((p) => p.deltaDUm);
   console.log(`${name}: ${patches.length} patches (${((Date.now() - t0) / 1000).toFixed(0)} s); ${Object.entries(scores[name]).map(([k, v]) => `${k} ${mean(v).toFixed(2)}`).join(', ')}`);
 }
@@ -94,6 +138,20 @@ if (sweeps.length > 0) {
     }
   }
 }
+const atS: Record<string, unknown> = {};
+if (passThrough) {
+  lines.push('', '## At |ΔD| = s: one shot on the in-focus plane (Y1), each output against the target and against Y1', '',
+    'With z-stack noise Y1 *is* the target (Y1 vs target is capped at 60 dB), so passing it through is right; with independent noise the target has its own noise, and a verbatim Y1 carries all of its own. Mean PSNR (dB); "vs Y1": how close each output stays to Y1, noise included (60 = Y1 unchanged). β and off (independent noise only; pooled over the patches): the output\'s change e = out − Y1 split along n = target − Y1; β = ⟨e, n⟩ / |n|² is how far it moved toward the target (denoising), off = |e − βn|² / |n|² the change that is not (distortion); its pooled squared error relative to Y1\'s is (1 − β)² + off.', '',
+    `| set | patches | Y1 vs target | ${models.map((m) => `${m.label} vs target | ${m.label} vs Y1 | ${m.label} β / off`).join(' | ')} |`, `|---|---|---|${models.map(() => '---|---|---|').join('')}`);
+  for (const name of sets) {
+    const idx = atSIndex[name];
+    if (idx.length === 0) continue;
+    const pick = (a: number[]) => idx.map((i) => a[i]);
+    const split = (label: string) => { const t = toward[name][label]; return Number.isFinite(t.beta) ? `${fmt(t.beta, 3)} / ${fmt(t.off, 3)}` : '–'; };
+    lines.push(`| ${name} | ${idx.length} | ${fmt(mean(pick(scores[name].y1)))} | ${models.map((m) => `${fmt(mean(pick(scores[name][m.label])))} | ${fmt(mean(toY1[name][m.label]))} | ${split(m.label)}`).join(' | ')} |`);
+    atS[name] = { n: idx.length, y1VsTarget: mean(pick(scores[name].y1)), vsTarget: Object.fromEntries(models.map((m) => [m.label, mean(pick(scores[name][m.label]))])), vsY1: Object.fromEntries(models.map((m) => [m.label, mean(toY1[name][m.label])])), towardTarget: toward[name] };
+  }
+}
 lines.push('', 'Figures: loss.png (validation MSE against iteration, from each manifest), psnr-vs-deltad.png (mean PSNR against ΔD on the z-stack-noise sweeps, each package and Y1).', '');
 
 // ---- figures
@@ -111,5 +169,5 @@ await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'loss.png'), renderLinePlot(lossSeries, 800, 400, { xTitle: 'iteration', yTitle: 'validation MSE (unitless, log scale)' }));
 if (sweepSeries.length > 0) await writeFile(join(outDir, 'psnr-vs-deltad.png'), renderLinePlot(sweepSeries, 800, 440, { xTitle: 'focus error dD (um)', yTitle: 'PSNR (dB)', logY: false, markers: true }));
 await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));
-await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ reference, packages: models.map((m) => ({ label: m.label, dir: m.dir, weights: m.weights, arch: m.meta.arch, version: m.version, residual: m.meta.residual !== false, initFrom: m.meta.initFrom ?? null, history: m.meta.history })), perSet, perDeltaD }, null, 1));
+await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ reference, packages: models.map((m) => ({ label: m.label, dir: m.dir, weights: m.weights, arch: m.meta.arch, version: m.version, residual: m.meta.residual !== false, initFrom: m.meta.initFrom ?? null, history: m.meta.history })), perSet, perDeltaD, ...(passThrough ? { atS } : {}) }, null, 1));
 console.log(lines.join('\n'));

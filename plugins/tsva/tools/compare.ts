@@ -25,7 +25,7 @@ import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 import { predictPatches } from '../train.js';
 import { SWEEP_UM, TEST_RECIPES } from '../recipes.js';
 import { DEFAULT_PROTOCOL } from '../simulate.js';
-import { flagValue, flagValues, fmt, labelledPath, mean, pairDiff, PSNR_CAP_DB, trainingSeconds, withInterval } from './report.js';
+import { flagValue, flagValues, fmt, labelledPath, mean, pairDiff, PSNR_CAP_DB, towardTarget, trainingSeconds, withInterval } from './report.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => flagValue(argv, name, fallback);
@@ -54,29 +54,6 @@ const scores: Record<string, Record<string, number[]>> = {};
 const deltaD: Record<string, number[]> = {};
 /** --pass-through: PSNR of each output against Y1 (capped), per set and label, on the patches with |ΔD| = s. */
 const toY1: Record<string, Record<string, number[]>> = {};
-/**
- * Pooled over patches, an output's change e = out − Y1 split along n = target − Y1 (with
- * independent noise, the difference of two noise realisations): β = ⟨e, n⟩ / ⟨n, n⟩ is how far it
- * moved Y1 toward the target (1: all the way; 0: not at all), `off` = |e − βn|² / |n|² the change
- * that is not along n (distortion). Its pooled squared error against the target, relative to Y1's,
- * is (1 − β)² + off. Undefined (NaN) when n = 0, as with z-stack noise at |ΔD| = s.
- */
-function towardTarget(outs: Float32Array[], ps: { x: Float32Array; y1: Float32Array }[]): { beta: number; off: number } {
-  let en = 0;
-  let nn = 0;
-  let ee = 0;
-  ps.forEach((p, i) => {
-    for (let j = 0; j < p.x.length; j++) {
-      const e = outs[i][j] - p.y1[j];
-      const n = p.x[j] - p.y1[j];
-      en += e * n;
-      nn += n * n;
-      ee += e * e;
-    }
-  });
-  const beta = en / nn;
-  return { beta, off: (ee - beta * beta * nn) / nn };
-}
 const toward: Record<string, Record<string, { beta: number; off: number }>> = {};
 /** The patches with |ΔD| = s, per set. */
 const atSIndex: Record<string, number[]> = {};

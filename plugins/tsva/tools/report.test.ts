@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flagValue, flagValues, fmt, labelledPath, mean, pairDiff, trainingSeconds, withInterval } from './report.js';
+import { flagValue, flagValues, fmt, labelledPath, mean, pairDiff, towardTarget, trainingSeconds, withInterval } from './report.js';
 
 describe('TSVA report helpers', () => {
   it('reads repeatable flags, the first value, and a fallback', () => {
@@ -35,5 +35,25 @@ describe('TSVA report helpers', () => {
     expect(trainingSeconds([row(100, 50), row(200, 100), row(300, 60), row(400, 120)])).toBe(220);
     expect(trainingSeconds([row(100, 50), row(200, 100)])).toBe(100);
     expect(trainingSeconds([])).toBe(0);
+  });
+
+  it('splits an output\'s change from Y1 into the part toward the target and the rest', () => {
+    const y1 = Float32Array.from([0.5, 0.5, 0.5, 0.5]);
+    const x = Float32Array.from([0.6, 0.4, 0.5, 0.5]); // n = (0.1, −0.1, 0, 0)
+    // halfway to the target: β = 0.5, nothing off it
+    const half = towardTarget([Float32Array.from([0.55, 0.45, 0.5, 0.5])], [{ x, y1 }]);
+    expect(half.beta).toBeCloseTo(0.5, 6);
+    expect(half.off).toBeCloseTo(0, 6);
+    // a change orthogonal to n: β = 0, off = |e|² / |n|² = 0.02 / 0.02
+    const aside = towardTarget([Float32Array.from([0.5, 0.5, 0.6, 0.4])], [{ x, y1 }]);
+    expect(aside.beta).toBeCloseTo(0, 6);
+    expect(aside.off).toBeCloseTo(1, 5);
+    // the pooled squared error against the target, relative to Y1's, is (1 − β)² + off
+    const out = Float32Array.from([0.58, 0.47, 0.53, 0.5]);
+    const t = towardTarget([out], [{ x, y1 }]);
+    const se = (a: Float32Array) => a.reduce((s, v, i) => s + (v - x[i]) ** 2, 0);
+    expect((1 - t.beta) ** 2 + t.off).toBeCloseTo(se(out) / se(y1), 5);
+    // no difference between Y1 and the target (z-stack noise at |ΔD| = s): undefined
+    expect(Number.isNaN(towardTarget([out], [{ x: y1, y1 }]).beta)).toBe(true);
   });
 });

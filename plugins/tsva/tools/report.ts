@@ -1,8 +1,8 @@
 /**
  * What TSVA's evaluation tools (compare, evaluate-offset, evaluate-real, scripts/evaluate-tsva)
  * share, so that every table of plugins/tsva/docs is computed and written one way: command-line
- * flags, the per-patch PSNR cap, means, paired differences with their intervals, and a package's
- * training time.
+ * flags, the per-patch PSNR cap, means, paired differences with their intervals, a package's
+ * training time, and an output's change from Y1 split toward the target and off it.
  */
 import { pairedDifference } from '../../../core/index.js';
 import type { TsvaMeta } from '../package.js';
@@ -64,4 +64,28 @@ export function withInterval(d: Diff): string {
  */
 export function trainingSeconds(history: TsvaMeta['history']): number {
   return history.reduce((sum, r, i) => sum + (i === history.length - 1 || history[i + 1].seconds < r.seconds ? r.seconds : 0), 0);
+}
+
+/**
+ * Pooled over patches, an output's change e = out − Y1 split along n = target − Y1 (with
+ * independent noise, the difference of two noise realisations): β = ⟨e, n⟩ / ⟨n, n⟩ is how far it
+ * moved Y1 toward the target (1: all the way; 0: not at all), `off` = |e − βn|² / |n|² the change
+ * that is not along n (distortion). Its pooled squared error against the target, relative to Y1's,
+ * is (1 − β)² + off. Undefined (NaN) when n = 0, as with z-stack noise at |ΔD| = s.
+ */
+export function towardTarget(outs: readonly Float32Array[], ps: readonly { x: Float32Array; y1: Float32Array }[]): { beta: number; off: number } {
+  let en = 0;
+  let nn = 0;
+  let ee = 0;
+  ps.forEach((p, i) => {
+    for (let j = 0; j < p.x.length; j++) {
+      const e = outs[i][j] - p.y1[j];
+      const n = p.x[j] - p.y1[j];
+      en += e * n;
+      nn += n * n;
+      ee += e * e;
+    }
+  });
+  const beta = en / nn;
+  return { beta, off: (ee - beta * beta * nn) / nn };
 }

@@ -55,7 +55,7 @@ export {
 export { readMmImgFolder, readMmSummary, imgGrid, partialImgPlan, stackFromImgPlan, MM_IMG_PLANE, type ImgPlan, type MmSummary } from './io/mm-img-folder.js';
 
 // test helpers for operation authors
-export { testContext, runOp, type TestContext } from './testing/index.js';
+export { testContext, runOp, captureStdio, type TestContext } from './testing/index.js';
 
 // numeric helpers
 export { mulberry32, gaussianRandom, poissonRandom, Xoshiro128, logFactorial, SeededRandom } from './numeric/random.js';

@@ -7,22 +7,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
+import { captureStdio } from '../core/index.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'trainer-plugin');
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => { out += String(c); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
+  const { value: code, stdout: out, stderr: err } = await captureStdio(() => main(argv));
+  return { code, out, err };
 }
 
 describe('focal train (trainers contributed by plugins)', () => {

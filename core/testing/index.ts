@@ -1,7 +1,8 @@
 /**
  * Test helpers for operation tests, for built-in and third-party plugin authors alike.
- * A minimal OpContext that records progress and log calls, and `runOp`, which parses
- * params through the op's own zod schema (defaults filled, as the executor does).
+ * A minimal OpContext that records progress and log calls, `runOp`, which parses
+ * params through the op's own zod schema (defaults filled, as the executor does), and
+ * `captureStdio`, for tests that run a command in-process and read what it printed.
  */
 import { FocalError } from '../errors.js';
 import { asOpError } from '../pipeline/op-error.js';
@@ -53,5 +54,27 @@ export async function runOp(op: AnyOperationDef, inputs: Record<string, unknown>
     return (await op.run(ctx, inputs, parsed)) as Record<string, unknown>;
   } catch (err) {
     throw asOpError(op, err);
+  }
+}
+
+/**
+ * Runs `fn` with `process.stdout` and `process.stderr` captured (nothing reaches the terminal) and
+ * gives its value with what it wrote to each; both streams are restored afterwards, also when `fn`
+ * throws. For a CLI's `main(argv)` run in-process: `const { value: code, stderr } = await
+ * captureStdio(() => main([...]))`.
+ */
+export async function captureStdio<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  try {
+    const value = await fn();
+    return { value, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
   }
 }

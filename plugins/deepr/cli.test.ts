@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, writeTiff } from '../../core/index.js';
+import { captureStdio, createStack, writeTiff } from '../../core/index.js';
 import { main } from '../../cli/main.js';
 import { formatRate, iterationEvent, iterationLine } from './trainer.js';
 import { loadDeepRPackage } from './package.js';
@@ -19,16 +19,9 @@ describe('focal train deepr', () => {
     for (let k = 0; k < 60; k++) img[((k * 37) % 90 + 3) * W + ((k * 53) % 90) + 3] = 1000 + k;
     await writeTiff(join(root, 'focus.tif'), createStack({ width: W, height: W, dtype: 'uint16', planes: [img] }));
     const out = join(root, 'run');
-    const lines: string[] = [];
-    const writeOut = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(...String(chunk).split('\n').filter(Boolean)); return true; }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--ensemble', 'dihedral8', '--json']);
-    } finally {
-      process.stdout.write = writeOut;
-    }
-    expect(code).toBe(0);
+    const { value: code, stdout, stderr } = await captureStdio(() => main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', out, '--iterations', '1', '--base-channels', '2', '--patch', '64', '--batch', '1', '--validate-every', '1', '--validation-pairs', '1', '--dpm-iterations', '1', '--no-onnx', '--ensemble', 'dihedral8', '--json']));
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(code, stderr).toBe(0);
     // --json: the iteration event carries the rate and the ETA (0 after the last iteration)
     const iteration = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'iteration')!;
     expect(iteration).toMatchObject({ iteration: 1, iterations: 1, etaMs: 0, eta: '0:00:00' });
@@ -51,23 +44,12 @@ describe('focal train deepr', () => {
     expect(t.manifest.extra).toMatchObject({ trainingFamilies: ['nuclei', 'cells'], heldOutFamilies: ['disc', 'points'] });
     expect(String(t.manifest.extra?.initFrom)).toMatch(/^deepr 0\.1\.0 \(tfjs weights sha256 [0-9a-f]{12}…\)$/);
     expect((await readFile(join(tuned, 'loss.csv'), 'utf8')).split('\n')[1].split(',')[2]).toBe(''); // no adversarial term
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'x'), '--iterations', '1', '--base-channels', '4', '--patch', '64', '--init-from', join(out, 'model')])).not.toBe(0);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(errors.join('')).toMatch(/--init-from .*base 2 channels.*--base-channels 4/);
-    errors.length = 0;
-    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'y'), '--training-families', 'nuclei,disc', '--held-out-families', 'disc'])).not.toBe(0);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(errors.join('')).toMatch(/--held-out-families disc: also in --training-families/);
+    const wider = await captureStdio(() => main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'x'), '--iterations', '1', '--base-channels', '4', '--patch', '64', '--init-from', join(out, 'model')]));
+    expect(wider.value).not.toBe(0);
+    expect(wider.stderr).toMatch(/--init-from .*base 2 channels.*--base-channels 4/);
+    const overlap = await captureStdio(() => main(['train', 'deepr', '--synthetic', join(root, 'focus.tif'), '--out', join(root, 'y'), '--training-families', 'nuclei,disc', '--held-out-families', 'disc']));
+    expect(overlap.value).not.toBe(0);
+    expect(overlap.stderr).toMatch(/--held-out-families disc: also in --training-families/);
   });
 
   it('the iteration log line shows it/s and the ETA as h:mm:ss; --json carries the same numbers', () => {
@@ -83,10 +65,7 @@ describe('focal train deepr', () => {
   });
 
   it('refuses a learning-rate decay factor outside (0, 1] and a negative switch-off iteration, naming the flag', async () => {
-    const errors: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; }) as typeof process.stderr.write;
-    try {
+    const { stderr } = await captureStdio(async () => {
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-factor', '1.5'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--adversarial-off-at', '-3'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--lr-decay-at', '640,abc'])).toBe(2);
@@ -94,9 +73,8 @@ describe('focal train deepr', () => {
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--ssim-weight', '-1'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--model-version', 'v2'])).toBe(2);
       expect(await main(['train', 'deepr', '--synthetic', 'x.tif', '--out', 'x', '--generator-lr', '0'])).toBe(2);
-    } finally {
-      process.stderr.write = write;
-    }
+    });
+    const errors = [stderr];
     expect(errors.join('')).toMatch(/--lr-decay-factor:? must be a number in \(0, 1\], got '1.5'/);
     expect(errors.join('')).toMatch(/--adversarial-off-at:? must be an integer ≥ 0, got '-3'/);
     expect(errors.join('')).toMatch(/--lr-decay-at:? must be an integer ≥ 0, got 'abc'/);

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { captureStdio } from '../../core/index.js';
 
 const slow = process.env.FOCAL_SLOW_TESTS === '1';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,16 +45,9 @@ describe.runIf(slow)('Deep-R on the learning kit (slow)', () => {
     const at = args.indexOf('--init-from');
     expect(args[at + 1]).toBe('deepr-demo');
     args[at + 1] = demoModelAtRecording(models);
-    const lines: string[] = [];
-    const writeOut = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => { lines.push(...String(chunk).split('\n').filter(Boolean)); return true; }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await main([...args, '--out', out]);
-    } finally {
-      process.stdout.write = writeOut;
-    }
-    expect(code).toBe(0);
+    const { value: code, stdout, stderr } = await captureStdio(() => main([...args, '--out', out]));
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(code, stderr).toBe(0);
     const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'iteration');
     expect(rows).toHaveLength(fixture.rows.length);
     fixture.rows.forEach((want, i) => {

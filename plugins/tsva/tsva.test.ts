@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, runOp, testContext, type Stack } from '../../core/index.js';
+import { captureStdio, createStack, runOp, testContext, type Stack } from '../../core/index.js';
 import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
@@ -307,56 +307,23 @@ describe('TSVA network', () => {
     unet.dispose();
     source.dispose();
     const { main } = await import('../../cli/main.js');
-    const we = process.stderr.write.bind(process.stderr);
-    let err = '';
-    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'tsva', '--arch', 'tsva', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
-    } finally {
-      process.stderr.write = we;
-    }
-    expect(err).toMatch(/--init-from .*unet.*asks for tsva/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
+    // each refusal names what is wrong and comes before any data is simulated
+    const refused = async (argv: string[], message: RegExp) => {
+      const { value: code, stderr } = await captureStdio(() => main(argv));
+      expect(code).not.toBe(0);
+      expect(stderr).toMatch(message);
+      expect(existsSync(join(dir, 'data'))).toBe(false);
+    };
+    // a U-Net package offered to a TSVA run
+    await refused(['train', 'tsva', '--arch', 'tsva', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /--init-from .*unet.*asks for tsva/);
     // …and one with the residual offered to a --residual off run, also before any data
-    err = '';
-    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'tsva', '--arch', 'unet', '--residual', 'off', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
-    } finally {
-      process.stderr.write = we;
-    }
-    expect(err).toMatch(/--init-from .*trained with the residual.*--residual off/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
+    await refused(['train', 'tsva', '--arch', 'unet', '--residual', 'off', '--init-from', pkgDir, '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /--init-from .*trained with the residual.*--residual off/);
     // --uniform-od darkens the varied tiles: without --variety it is refused, before any data
-    err = '';
-    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'tsva', '--arch', 'tsva', '--uniform-od', '0.5', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
-    } finally {
-      process.stderr.write = we;
-    }
-    expect(err).toMatch(/--uniform-od.*--variety/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
+    await refused(['train', 'tsva', '--arch', 'tsva', '--uniform-od', '0.5', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /--uniform-od.*--variety/);
     // --shot-offset is bounded, and named
-    err = '';
-    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'tsva', '--shot-offset', '3', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
-    } finally {
-      process.stderr.write = we;
-    }
-    expect(err).toMatch(/shot-?[oO]ffset.*\(0, 2\]/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
+    await refused(['train', 'tsva', '--shot-offset', '3', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /shot-?[oO]ffset.*\(0, 2\]/);
     // --name must be a plain name (it names the package in its manifest), refused before any data
-    err = '';
-    process.stderr.write = ((c: string | Uint8Array) => { err += String(c); return true; }) as typeof process.stderr.write;
-    try {
-      expect(await main(['train', 'tsva', '--name', '../shipped', '--out', join(dir, 'cli'), '--data', join(dir, 'data')])).not.toBe(0);
-    } finally {
-      process.stderr.write = we;
-    }
-    expect(err).toMatch(/name.*letters, digits/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
+    await refused(['train', 'tsva', '--name', '../shipped', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /name.*letters, digits/);
   }, 120_000);
 
   it("loss 'psnr': minus the mean per-patch PSNR, capped at 60 dB; a run picks its best by validation PSNR", async () => {
@@ -383,14 +350,8 @@ describe('TSVA network', () => {
 
   it('is a trainer contribution: `focal train --list` shows tsva', async () => {
     const { main } = await import('../../cli/main.js');
-    let out = '';
-    const wo = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((c: string | Uint8Array) => { out += String(c); return true; }) as typeof process.stdout.write;
-    try {
-      expect(await main(['train', '--list'])).toBe(0);
-    } finally {
-      process.stdout.write = wo;
-    }
+    const { value: code, stdout: out, stderr } = await captureStdio(() => main(['train', '--list']));
+    expect(code, stderr).toBe(0);
     expect(out).toMatch(/^tsva +train TSVA .*\(plugin tsva\)$/m);
   });
 });

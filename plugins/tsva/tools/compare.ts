@@ -115,7 +115,7 @@ if (sweeps.length > 0) {
     }
   }
 }
-const atS: Record<string, unknown> = {};
+const atSSummary: Record<string, unknown> = {};
 if (passThrough) {
   lines.push('', '## At |ΔD| = s: one shot on the in-focus plane (Y1), each output against the target and against Y1', '',
     'With z-stack noise Y1 *is* the target (Y1 vs target is capped at 60 dB), so passing it through is right; with independent noise the target has its own noise, and a verbatim Y1 carries all of its own. Mean PSNR (dB); "vs Y1": how close each output stays to Y1, noise included (60 = Y1 unchanged). β and off (independent noise only; pooled over the patches): the output\'s change e = out − Y1 split along n = target − Y1; β = ⟨e, n⟩ / |n|² is how far it moved toward the target (denoising), off = |e − βn|² / |n|² the change that is not (distortion); its pooled squared error relative to Y1\'s is (1 − β)² + off.', '',
@@ -126,7 +126,7 @@ if (passThrough) {
     const pick = (a: number[]) => idx.map((i) => a[i]);
     const split = (label: string) => { const t = toward[name][label]; return Number.isFinite(t.beta) ? `${fmt(t.beta, 3)} / ${fmt(t.off, 3)}` : '–'; };
     lines.push(`| ${name} | ${idx.length} | ${fmt(mean(pick(scores[name].y1)))} | ${models.map((m) => `${fmt(mean(pick(scores[name][m.label])))} | ${fmt(mean(toY1[name][m.label]))} | ${split(m.label)}`).join(' | ')} |`);
-    atS[name] = { n: idx.length, y1VsTarget: mean(pick(scores[name].y1)), vsTarget: Object.fromEntries(models.map((m) => [m.label, mean(pick(scores[name][m.label]))])), vsY1: Object.fromEntries(models.map((m) => [m.label, mean(toY1[name][m.label])])), towardTarget: toward[name] };
+    atSSummary[name] = { n: idx.length, y1VsTarget: mean(pick(scores[name].y1)), vsTarget: Object.fromEntries(models.map((m) => [m.label, mean(pick(scores[name][m.label]))])), vsY1: Object.fromEntries(models.map((m) => [m.label, mean(toY1[name][m.label])])), towardTarget: toward[name] };
   }
 }
 lines.push('', 'Figures: loss.png (validation MSE against iteration, from each manifest), psnr-vs-deltad.png (mean PSNR against ΔD on the z-stack-noise sweeps, each package and Y1).', '');
@@ -146,5 +146,5 @@ await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'loss.png'), renderLinePlot(lossSeries, 800, 400, { xTitle: 'iteration', yTitle: 'validation MSE (unitless, log scale)' }));
 if (sweepSeries.length > 0) await writeFile(join(outDir, 'psnr-vs-deltad.png'), renderLinePlot(sweepSeries, 800, 440, { xTitle: 'focus error dD (um)', yTitle: 'PSNR (dB)', logY: false, markers: true }));
 await writeFile(join(outDir, 'evaluation.md'), lines.join('\n'));
-await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ reference, packages: models.map((m) => ({ label: m.label, dir: m.dir, weights: m.weights, arch: m.meta.arch, version: m.version, residual: m.meta.residual !== false, initFrom: m.meta.initFrom ?? null, history: m.meta.history })), perSet, perDeltaD, ...(passThrough ? { atS } : {}) }, null, 1));
+await writeFile(join(outDir, 'evaluation.json'), JSON.stringify({ reference, packages: models.map((m) => ({ label: m.label, dir: m.dir, weights: m.weights, arch: m.meta.arch, version: m.version, residual: m.meta.residual !== false, initFrom: m.meta.initFrom ?? null, history: m.meta.history })), perSet, perDeltaD, ...(passThrough ? { atS: atSSummary } : {}) }, null, 1));
 console.log(lines.join('\n'));

@@ -13,6 +13,17 @@ import type { HistoryRow } from './train.js';
 /** Version of the packages this code writes: 0.6.0 = the varied half also under a uniform absorber (dark, even fields); 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
 export const TSVA_PACKAGE_VERSION = '0.6.0';
 
+/**
+ * The inference tiling a package records (tsva.refocus and tsva.slide use it unless told
+ * `tileSize` / `overlapPx`). The demo networks (base 8, 3 levels) see 48 px to each side: with a
+ * 48 px halo a tiled run equals one pass over the whole image to 5e-3/255 away from its border
+ * (40 px: 0.6/255; the 32 px of packages before 2026-12-06: 9/255), and 512 px tiles spend 66 % of
+ * the network's work on kept pixels (128 px tiles with 32 px: 25 %), so a scanner tile takes a
+ * quarter of the time (docs/tsva.md, Ops; docs/benchmarks.md).
+ */
+export const TSVA_TILE_PX = 512;
+export const TSVA_HALO_PX = 48;
+
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
   arch: z.enum(TSVA_ARCHS),
@@ -116,8 +127,8 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm,
       objectiveNa: DEFAULT_OPTICS.na,
       trainedDefocusRangeUm: [-DEFAULT_PROTOCOL.deltaDMaxUm, DEFAULT_PROTOCOL.deltaDMaxUm],
-      tilePx: 128,
-      haloPx: 32,
+      tilePx: TSVA_TILE_PX,
+      haloPx: TSVA_HALO_PX,
       multipleOf: m,
       training: { command: o.command, data: `simulated ${recipe.family} (${JSON.stringify(recipe)})`, iterations: o.iterations, date: new Date().toISOString().slice(0, 10) },
       extra: { tsva: meta },

@@ -4,7 +4,7 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/tsva.js [--no-docs] [--model models/tsva-demo] [--baseline models/tsva-unet-baseline-demo]
  */
-import { benchTsva, SCANNER_TILE } from '../plugins/tsva/bench.js';
+import { benchTsva, PREVIOUS_TILING, SCANNER_TILE, TILING_BORDER_PX } from '../plugins/tsva/bench.js';
 import { isoDate, writeBenchDocs } from './common.js';
 
 const arg = (name: string, fallback: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : fallback; };
@@ -20,6 +20,12 @@ const lines = [
   '| engine | TSVA s per scanner tile | network tiles/s | s/cm² | U-Net s per scanner tile | TSVA / U-Net time |',
   '|---|---|---|---|---|---|',
   ...r.rows.map((x, k) => `| ${x.engine} | ${x.secondsPerTile.toFixed(2)} | ${x.networkTilesPerSecond.toFixed(1)} | ${x.secondsPerCm2.toFixed(0)} | ${u.rows[k].secondsPerTile.toFixed(2)} | ${(x.secondsPerTile / u.rows[k].secondsPerTile).toFixed(2)} |`),
+  '',
+  `Tiling (onnxruntime, 2 threads, same run): the package's against the ${PREVIOUS_TILING.tilePx} px tiles with a ${PREVIOUS_TILING.haloPx} px halo of the packages before 2026-12-06, each compared with one pass of the network over the whole scanner tile, at least ${TILING_BORDER_PX} px from its edge (the networks see 48 px to each side).`,
+  '',
+  '| model | tiling | s per scanner tile | max \\|tiled − one pass\\| (of 255) |',
+  '|---|---|---|---|',
+  ...([[r, 'TSVA'], [u, 'U-Net']] as const).flatMap(([x, name]) => x.tilings.map((t) => `| ${name} | ${t.tilePx} px, halo ${t.haloPx} px${t.tilePx === x.tilePx && t.haloPx === x.haloPx ? " (the package's)" : ''} | ${t.secondsPerTile.toFixed(2)} | ${t.maxDiffOf255 < 0.01 ? t.maxDiffOf255.toExponential(1) : t.maxDiffOf255.toFixed(2)} |`)),
   '',
   `The consistency guard (\`guard: 'consistency'\`, off by default) adds at most ${r.guardSecondsPerTile.toFixed(2)} s per scanner tile (all three colour channels fitted; median of 2; it stops early once a channel's weight is 0).`,
 ];

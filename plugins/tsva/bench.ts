@@ -21,7 +21,22 @@ export interface TsvaBenchRow {
   secondsPerCm2: number;
 }
 
-export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
+/** One tiling of a scanner tile: its time (onnxruntime, 2 threads) and how far it is from one pass over the whole tile. */
+export interface TsvaTilingRow {
+  tilePx: number;
+  haloPx: number;
+  secondsPerTile: number;
+  /** max |tiled − one whole-tile pass| at least {@link TILING_BORDER_PX} from the tile's edge, on the 0–255 scale. */
+  maxDiffOf255: number;
+}
+
+/** Pixels left out at the scanner tile's edge when a tiling is compared with one whole-tile pass (the edge is padded differently). */
+export const TILING_BORDER_PX = 128;
+
+/** The tiling of packages made before 2026-12-06, benched beside the package's own. */
+export const PREVIOUS_TILING = { tilePx: 128, haloPx: 32 };
+
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
   const { pkg, meta } = await loadTsvaPackage(modelDir);
   const m = pkg.manifest;
   const { width: w, height: h } = SCANNER_TILE;
@@ -59,6 +74,29 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     const sec = times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
     rows.push({ engine: name, secondsPerTile: sec, networkTilesPerSecond: counted / sec, secondsPerCm2: sec * tilesPerCm2 });
   }
+  // the package's tiling beside the previous one, both against one pass over the whole scanner tile
+  const tilings: TsvaTilingRow[] = [];
+  {
+    const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime', threads: 2 });
+    const run = (tilePx: number, haloPx: number) => refocusPair(a, b, engine, { tilePx, haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' });
+    const side = Math.ceil(Math.max(w, h) / m.multipleOf) * m.multipleOf;
+    const whole = (await run(side, 0)).hwc;
+    for (const t of [{ tilePx: m.tilePx, haloPx: m.haloPx }, PREVIOUS_TILING]) {
+      let out = (await run(t.tilePx, t.haloPx)).hwc; // warm-up
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        out = (await run(t.tilePx, t.haloPx)).hwc;
+        times.push((performance.now() - t0) / 1000);
+      }
+      let max = 0;
+      for (let y = TILING_BORDER_PX; y < h - TILING_BORDER_PX; y++) {
+        for (let i = (y * w + TILING_BORDER_PX) * 3; i < (y * w + w - TILING_BORDER_PX) * 3; i++) max = Math.max(max, Math.abs(out[i] - whole[i]));
+      }
+      tilings.push({ ...t, secondsPerTile: times.sort((x, y) => x - y)[Math.floor(times.length / 2)], maxDiffOf255: 255 * max });
+    }
+    await engine.dispose();
+  }
   // the guard at its worst: every colour channel's fit (guardOutput stops early once a weight is 0)
   const channel = (hwc: Float32Array, c: number) => Float32Array.from({ length: w * h }, (_, i) => hwc[i * 3 + c]);
   const guardTimes: number[] = [];
@@ -68,5 +106,5 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     guardTimes.push((performance.now() - t0) / 1000);
   }
   const guardSecondsPerTile = guardTimes.sort((x, y) => x - y)[Math.floor(guardTimes.length / 2)];
-  return { guardSecondsPerTile, rows, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+  return { guardSecondsPerTile, rows, tilings, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
 }

@@ -157,6 +157,30 @@ describe('TSVA network', () => {
     model.dispose();
   });
 
+  it("the shipped packages' tiling (512 px, 48 px halo) equals one whole-image pass away from the border; the old 128/32 did not", async () => {
+    const w = 704;
+    const h = 576;
+    const a = { hwc: randomHwc(w * h * 3, 31), width: w, height: h };
+    const b = { hwc: randomHwc(w * h * 3, 32), width: w, height: h };
+    for (const name of ['tsva-demo', 'tsva-unet-baseline-demo']) {
+      const { pkg, meta } = await loadTsvaPackage(join('models', name));
+      expect([pkg.manifest.tilePx, pkg.manifest.haloPx]).toEqual([512, 48]);
+      const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime', threads: 1 });
+      const run = (tilePx: number, haloPx: number) => refocusPair(a, b, engine, { tilePx, haloPx, multipleOf: pkg.manifest.multipleOf!, arch: meta.arch, order: 'as-given' });
+      const whole = (await run(w, 0)).hwc;
+      const maxDiff = (out: Float32Array) => {
+        let max = 0;
+        for (let y = 64; y < h - 64; y++) for (let i = (y * w + 64) * 3; i < (y * w + w - 64) * 3; i++) max = Math.max(max, Math.abs(out[i] - whole[i]));
+        return max;
+      };
+      // the package's tiling: 2 × 2 network tiles, the same values as one pass (float rounding only)
+      expect(maxDiff((await run(pkg.manifest.tilePx!, pkg.manifest.haloPx!)).hwc)).toBeLessThan(1e-4);
+      // 32 px is less than the networks see: seams, well above float rounding
+      expect(maxDiff((await run(128, 32)).hwc)).toBeGreaterThan(3e-4);
+      await engine.dispose();
+    }
+  });
+
   it('varies stains and thickness on the asked fraction of tiles, deterministically, and leaves the others as before', () => {
     const base = { family: 'he-gland', tiles: 6, patchPx: 16, patchesPerSide: 1, seed: 12, deltaD: [0] };
     const plain = simulateDataset(base);

@@ -33,7 +33,7 @@ export interface TsvaTilingRow {
 /** Pixels left out at the scanner tile's edge when a tiling is compared with one whole-tile pass (the edge is padded differently). */
 export const TILING_BORDER_PX = 128;
 
-/** The tiling of packages made before 2026-12-06, benched beside the package's own. */
+/** The tiling that 0.6.0 and earlier packages first recorded, benched beside the package's own. */
 export const PREVIOUS_TILING = { tilePx: 128, haloPx: 32 };
 
 export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {

@@ -36,7 +36,7 @@ export const TILING_BORDER_PX = 128;
 /** The tiling that 0.6.0 and earlier packages first recorded, benched beside the package's own. */
 export const PREVIOUS_TILING = { tilePx: 128, haloPx: 32 };
 
-export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; cancelSeconds: number[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
   const { pkg, meta } = await loadTsvaPackage(modelDir);
   const m = pkg.manifest;
   const { width: w, height: h } = SCANNER_TILE;
@@ -76,6 +76,7 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
   }
   // the package's tiling beside the previous one, both against one pass over the whole scanner tile
   const tilings: TsvaTilingRow[] = [];
+  const cancelSeconds: number[] = [];
   {
     const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime', threads: 2 });
     const run = (tilePx: number, haloPx: number) => refocusPair(a, b, engine, { tilePx, haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' });
@@ -95,6 +96,15 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
       }
       tilings.push({ ...t, secondsPerTile: times.sort((x, y) => x - y)[Math.floor(times.length / 2)], maxDiffOf255: 255 * max });
     }
+    // Ctrl-C: a scanner tile cancelled 0.3 s in; seconds from the abort to the rejection (E_CANCELLED)
+    for (let r = 0; r < reps + 1; r++) {
+      const controller = new AbortController();
+      let abortedAt = 0;
+      setTimeout(() => { abortedAt = performance.now(); controller.abort(); }, 300);
+      const stopped = await refocusPair(a, b, engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner', signal: controller.signal }).then(() => 'finished', (e: { code?: string }) => e.code);
+      if (stopped !== 'E_CANCELLED') throw new Error(`cancelled refocus ended with ${stopped}, not E_CANCELLED`);
+      cancelSeconds.push((performance.now() - abortedAt) / 1000);
+    }
     await engine.dispose();
   }
   // the guard at its worst: every colour channel's fit (guardOutput stops early once a weight is 0)
@@ -106,5 +116,5 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     guardTimes.push((performance.now() - t0) / 1000);
   }
   const guardSecondsPerTile = guardTimes.sort((x, y) => x - y)[Math.floor(guardTimes.length / 2)];
-  return { guardSecondsPerTile, rows, tilings, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+  return { guardSecondsPerTile, rows, tilings, cancelSeconds, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
 }

@@ -18,8 +18,8 @@ export const TSVA_PACKAGE_VERSION = '0.6.0';
  * `tileSize` / `overlapPx`). The demo networks (base 8, 3 levels) see 48 px to each side: with a
  * 48 px halo a tiled run equals one pass over the whole image to 5e-3/255 away from its border
  * (40 px: 0.6/255; the 32 px that 0.6.0 and earlier packages first recorded: 9/255), and 512 px tiles spend 66 % of
- * the network's work on kept pixels (128 px tiles with 32 px: 25 %): a scanner tile took 1.34
- * instead of 3.72 s (docs/benchmarks.md, onnxruntime, 2 threads).
+ * the network's work on kept pixels (128 px tiles with 32 px: 25 %): a scanner tile took 1.34–1.35
+ * instead of 3.72–4.05 s (two runs of bench/tsva.ts, onnxruntime, 2 threads; docs/benchmarks.md).
  */
 export const TSVA_TILE_PX = 512;
 export const TSVA_HALO_PX = 48;

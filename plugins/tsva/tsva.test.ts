@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureStdio, createStack, runOp, testContext, type Stack } from '../../core/index.js';
-import { createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
+import { bundledModelsDir, createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
 import { loadTsvaPackage, saveTsvaPackage } from './package.js';
@@ -163,7 +163,7 @@ describe('TSVA network', () => {
     const a = { hwc: randomHwc(w * h * 3, 31), width: w, height: h };
     const b = { hwc: randomHwc(w * h * 3, 32), width: w, height: h };
     for (const name of ['tsva-demo', 'tsva-unet-baseline-demo']) {
-      const { pkg, meta } = await loadTsvaPackage(join('models', name));
+      const { pkg, meta } = await loadTsvaPackage(join(bundledModelsDir(), name));
       expect([pkg.manifest.tilePx, pkg.manifest.haloPx]).toEqual([512, 48]);
       const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime', threads: 1 });
       const run = (tilePx: number, haloPx: number) => refocusPair(a, b, engine, { tilePx, haloPx, multipleOf: pkg.manifest.multipleOf!, arch: meta.arch, order: 'as-given' });

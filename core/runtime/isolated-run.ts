@@ -214,6 +214,8 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
     let settled = false;
     let cancelRequested = false;
     let outcome: { ok: true; summary: RunSummary } | { ok: false; error: Error } | undefined;
+    /** An uncaught error in the thread, blamed on the running nodes once the thread has exited. */
+    let uncaught: Error | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let stopping = false;
     /**
@@ -295,10 +297,13 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           break;
       }
     });
+    // 'error' can arrive before the thread's last messages (the node-start of the operation that
+    // threw, on a loaded machine): which node to blame is decided on 'exit', after every message
     worker.on('error', (e) => {
-      outcome ??= { ok: false, error: watch.uncaught(e) ?? new FocalError('E_PLUGIN', `the run thread failed: ${e.message}`, {}, { cause: e }) };
+      uncaught ??= e;
     });
     worker.on('exit', (code) => {
+      if (uncaught) outcome ??= { ok: false, error: watch.uncaught(uncaught) ?? new FocalError('E_PLUGIN', `the run thread failed: ${uncaught.message}`, {}, { cause: uncaught }) };
       if (!cancelRequested) outcome ??= watch.exited(code);
       void finish();
     });

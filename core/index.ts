@@ -24,7 +24,7 @@ export {
   PORT_TYPES, portAccepts, defineOperation, definePlugin, defineTrainer,
   type PortType, type PortSpec, type Ports, type PortValues, type PortValueMap, type Logger, type ServiceProvider,
   type OpContext, type ParamsSchema, type OperationDef, type AnyOperationDef, type PluginDef,
-  type TrainerDef, type AnyTrainerDef, type TrainerContext, type TilingPlan, type TilingInput, type TiledReduction,
+  type TrainerDef, type AnyTrainerDef, type TrainerContext, type TilingPlan, type TilingInput, type TiledReduction, type OpStream,
 } from './plugin/contract.js';
 export {
   PluginManifestSchema, OperationManifestSchema, PortSpecSchema, OP_ID_PATTERN, PLUGIN_ID_PATTERN,

@@ -3808,7 +3808,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.slide",
         "title": "TSVA whole-slide two-shot workflow",
-        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept.",
+        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept. In memory up to 64 Mpx of mosaic; focal run --stream makes any size band by band, reading each tile's two shots when the band reaches it, with the same pixels.",
         "inputs": {
           "shots": {
             "type": "stack",

@@ -17,6 +17,10 @@
  *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
  *   params, and the op tiled with the tiling it then declares; with `perChannel`, a one-z/t input
  *   of any channel count, each channel measured (lists of means and σs);
+ * - the op's **own stream** when it declares `stream` (tsva.slide: a mosaic assembled from
+ *   scanner tiles it reads one at a time): its image inputs as region sources, its table/JSON
+ *   inputs whole (these must be pipeline inputs, loaded whole by the caller: `values`); its
+ *   table outputs come from the stream's `finish()` after the images are written;
  * - else `E_UNSUPPORTED` naming the node, the op and the size in MB.
  *
  * A node with several image inputs (deconvolution's image and PSF) tiles its largest input with
@@ -33,7 +37,7 @@ import { createStack, isStack, type Stack } from '../data/stack.js';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { checkRegion, stackRegionSource, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
-import type { AnyOperationDef, Logger, OpContext, ServiceProvider, TilingPlan } from '../plugin/contract.js';
+import type { AnyOperationDef, Logger, OpContext, OpStream, ServiceProvider, TilingPlan } from '../plugin/contract.js';
 import { withoutPrototype } from '../plugin/params.js';
 import { asOpError } from './op-error.js';
 import { parseRef, type Pipeline } from './schema.js';
@@ -43,6 +47,8 @@ export interface StreamOptions {
   catalog: OperationCatalog;
   /** The pipeline's image/stack inputs, opened lazily. */
   inputs: Record<string, RegionSource>;
+  /** The pipeline's other inputs (tables, JSON), loaded whole: only ops that stream themselves (`OperationDef.stream`) take them. */
+  values?: Record<string, unknown>;
   /** Memory the run may use, bytes. */
   budgetBytes: number;
   /** Largest piece a tiled op runs on, px per side (the writer's band height too). */
@@ -56,7 +62,8 @@ export interface StreamOptions {
 export interface StreamNodePlan {
   node: string;
   op: string;
-  mode: 'window' | 'tiled' | 'whole' | 'reduce';
+  /** 'op': the op streams its outputs itself (OperationDef.stream). */
+  mode: 'window' | 'tiled' | 'whole' | 'reduce' | 'op';
   /** Halo this node reads around each region, px (tiled). */
   haloPx?: number;
   /** Halo from the pipeline input to this node's output, summed along the chain, px. */
@@ -66,6 +73,8 @@ export interface StreamNodePlan {
   dtype: DType;
   /** Tiled with every channel of a tile together (TilingPlan.channels 'together'): the channels read and made per tile. */
   together?: { inChannels: number; outChannels: number };
+  /** Mode 'op': the memory one band of `rows` rows costs in the op's stream (OpStream.bandBytes). */
+  bandBytes?: (rows: number) => number;
 }
 
 /** A pipeline output that an op reduces from a plane read tile by tile (tables of `cellcount.count`). */
@@ -82,6 +91,8 @@ export interface StreamPlan {
   /** Pipeline output name → a table (or JSON) output reduced tile by tile, computed after the images are written. */
   reductions: Record<string, StreamReduction>;
   nodes: StreamNodePlan[];
+  /** Releases what the ops' own streams hold (OpStream.close); call once when the run ends. */
+  close(): Promise<void>;
 }
 
 /** Bytes of all planes of a region source at level 0. */
@@ -103,6 +114,7 @@ export function streamBandBytes(plan: StreamPlan, rows: number): number {
   // sources, written one after the other unless a later node reads both: the largest counts
   const perNode = new Map<string, number>();
   for (const n of plan.nodes) {
+    if (n.mode === 'op' && n.bandBytes) perNode.set(n.node, n.bandBytes(rows));
     if (n.mode !== 'tiled') continue;
     let bytes: number;
     if (n.together) {
@@ -217,6 +229,8 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
   const sources = new Map<string, Promise<{ src: RegionSource; halo: number }>>();
   const ops = new Map<string, AnyOperationDef>();
   const wholeLimit = opts.budgetBytes / 4;
+  /** Node id → the op's own stream (OperationDef.stream), made once for all its outputs; undefined when it declines. */
+  const opStreams = new Map<string, Promise<OpStream | undefined>>();
 
   const build = async (ref: string, user: string): Promise<{ src: RegionSource; halo: number }> => {
     const r = parseRef(ref);
@@ -269,6 +283,57 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     return { src, halo: 0 };
   };
 
+  /**
+   * The node's own stream when its op declares `stream` and takes these inputs (image inputs as
+   * region sources, table/JSON ones from the pipeline's whole inputs), made once per node.
+   */
+  const ownStream = (id: string, op: AnyOperationDef): Promise<OpStream | undefined> => {
+    let made = opStreams.get(id);
+    if (!made) {
+      made = (async () => {
+        const node = pipeline.nodes[id];
+        const inSpecs = op.inputs as Record<string, { type: string }>;
+        const params = withoutPrototype(node.params ?? {});
+        const parsed = op.params.safeParse(params);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new FocalError('E_PARAMS', `node '${id}' (${node.op}): ${issue.path.join('.') || 'params'}: ${issue.message}`, { op: node.op, field: `/nodes/${id}/params` });
+        }
+        const inputs: Record<string, unknown> = {};
+        let before = 0;
+        for (const [p, ref] of Object.entries(node.in ?? {})) {
+          const type = inSpecs[p]?.type;
+          if (type === 'image' || type === 'stack') {
+            const b = await build(ref, `node '${id}'`);
+            inputs[p] = b.src;
+            before = Math.max(before, b.halo);
+            continue;
+          }
+          const r = parseRef(ref);
+          if (r.kind !== 'input' || !opts.values || !(r.input in opts.values)) {
+            throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}): input '${p}' (${type}) must come from a pipeline input in a streamed run (tables and JSON are loaded whole; a node's table cannot feed a streamed node)`, { op: node.op, field: `/nodes/${id}/in/${p}` });
+          }
+          inputs[p] = opts.values[r.input];
+        }
+        const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: opts.signal ?? new AbortController().signal, services: opts.services, nodeId: id };
+        let s: OpStream | undefined;
+        try {
+          s = await op.stream?.(ctx, inputs, parsed.data);
+        } catch (err) {
+          throw asOpError(op, err);
+        }
+        if (s) {
+          const first = Object.values(s.images)[0];
+          const shape = first ?? Object.values(inputs).find((v): v is RegionSource => typeof (v as RegionSource | undefined)?.readRegion === 'function');
+          nodes.push({ node: id, op: node.op, mode: 'op', totalHaloPx: before, width: shape?.width ?? 1, height: shape?.height ?? 1, dtype: first?.dtype ?? 'float32', bandBytes: (rows) => s.bandBytes(rows) });
+        }
+        return s;
+      })();
+      opStreams.set(id, made);
+    }
+    return made;
+  };
+
   const buildNode = async (id: string, port: string): Promise<{ src: RegionSource; halo: number }> => {
     const node = pipeline.nodes[id];
     const entry = opts.catalog.get(node.op);
@@ -277,6 +342,12 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     ops.set(node.op, op);
     const inSpecs = op.inputs as Record<string, { type: string }>;
     const outSpec = (op.outputs as Record<string, { type: string }>)[port];
+    if (op.stream) {
+      const own = await ownStream(id, op);
+      const src = own?.images[port];
+      if (src) return { src, halo: 0 };
+      if (own) throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}): its streamed run does not make output '${port}'`, { op: node.op, field: `/nodes/${id}` });
+    }
     const bound = Object.entries(node.in ?? {});
     if (!outSpec || (outSpec.type !== 'image' && outSpec.type !== 'stack') || bound.some(([p]) => inSpecs[p]?.type !== 'image' && inSpecs[p]?.type !== 'stack')) {
       throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) cannot be streamed: a streamed run takes nodes whose inputs and outputs are images or stacks (tables only as outputs an op reduces tile by tile)`, { op: node.op, field: `/nodes/${id}` });
@@ -359,6 +430,28 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     ops.set(node.op, op);
     const outSpec = (op.outputs as Record<string, { type: string }>)[port];
     if (!outSpec || outSpec.type === 'image' || outSpec.type === 'stack') return undefined;
+    const own = op.stream ? await ownStream(id, op) : undefined;
+    if (own?.finish) {
+      let run = reduced.get(id);
+      if (!run) {
+        let result: Promise<Record<string, unknown>> | undefined;
+        const finish = own.finish.bind(own);
+        run = (onProgress) => (result ??= finish(onProgress).catch((err: unknown) => {
+          throw asOpError(op, err);
+        }));
+        reduced.set(id, run);
+      }
+      const once = run;
+      return {
+        node: id,
+        port,
+        run: async (onProgress) => {
+          const all = await once(onProgress);
+          if (!(port in all)) throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}): its streamed run does not make output '${port}'`, { op: node.op, field: `/nodes/${id}` });
+          return all[port];
+        },
+      };
+    }
     const params = withoutPrototype(node.params ?? {});
     const parsed = op.params.safeParse(params);
     const bound = Object.entries(node.in ?? {});
@@ -387,15 +480,29 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
   const outputs: Record<string, RegionSource> = {};
   const reductions: Record<string, StreamReduction> = {};
   const reduced = new Map<string, (onProgress?: (fraction: number) => void) => Promise<Record<string, unknown>>>();
-  for (const [name, ref] of Object.entries(pipeline.outputs)) {
-    const r = parseRef(ref);
-    const reduction = r.kind === 'node' ? await reductionOf(r.node, r.port) : undefined;
-    if (reduction) reductions[name] = reduction;
-    else outputs[name] = (await build(ref, `output '${name}'`)).src;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const made of opStreams.values()) {
+      const s = await made.catch(() => undefined);
+      await s?.close?.().catch((err: unknown) => opts.logger.warn(`closing a node's stream failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  };
+  try {
+    for (const [name, ref] of Object.entries(pipeline.outputs)) {
+      const r = parseRef(ref);
+      const reduction = r.kind === 'node' ? await reductionOf(r.node, r.port) : undefined;
+      if (reduction) reductions[name] = reduction;
+      else outputs[name] = (await build(ref, `output '${name}'`)).src;
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
   // a node nobody's output uses still runs in an in-memory run; a streamed one has to say so
   for (const [id, node] of Object.entries(pipeline.nodes)) {
     if (!nodes.some((n) => n.node === id)) opts.logger.warn(`node '${id}' (${node.op}) feeds no output: a streamed run skips it`, { node: id });
   }
-  return { outputs, reductions, nodes };
+  return { outputs, reductions, nodes, close };
 }

@@ -128,6 +128,28 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * and standardises each channel by its own statistics); the streamer measures every channel.
    */
   planeStatistics?: { meanParam: string; stdParam: string; perChannel?: boolean };
+  /**
+   * Declares how a streamed run (core/pipeline/stream.ts) makes this op's outputs when neither
+   * `tiling` nor `window` describes it: an op that reads its input in its own pattern, such as a
+   * mosaic assembled from scanner tiles read one at a time (tsva.slide). Its image/stack inputs
+   * come as region sources read lazily (`RegionSource`), its other inputs (tables, JSON) whole.
+   * Returns a region source per image/stack output it makes and, for its table/JSON outputs,
+   * `finish()`, which the run calls after the images are written (computing whatever those reads
+   * did not). Undefined: not with these params or inputs (the run then tries the other ways).
+   */
+  stream?(ctx: OpContext, inputs: Readonly<Record<string, unknown>>, params: z.output<P>): Promise<OpStream | undefined>;
+}
+
+/** An op's own streamed outputs (see OperationDef.stream). */
+export interface OpStream {
+  /** Output port → its pixels, computed as they are read (level 0 only). */
+  images: Record<string, RegionSource>;
+  /** The op's table/JSON outputs, complete: called once, after the images are written (or when no image is wanted). */
+  finish?(onProgress?: (fraction: number) => void): Promise<Record<string, unknown>>;
+  /** Memory one band of `rows` full-width rows costs while it is read (the run sizes its bands by it), bytes. */
+  bandBytes(rows: number): number;
+  /** Releases what the stream holds (a network's session): called once when the run ends, whatever happened. */
+  close?(): Promise<void>;
 }
 
 /** How an op reduces a plane read tile by tile (see OperationDef.reduceTiles). */

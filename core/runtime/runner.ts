@@ -262,6 +262,7 @@ export class PipelineRunner {
     const written: string[] = [];
     const staging = join(outDir, stagingName());
     const timings: Record<string, number> = {};
+    let closePlan: (() => Promise<void>) | undefined;
     const emit = (e: RunEvent): void => {
       try {
         request.onEvent?.(e);
@@ -280,7 +281,14 @@ export class PipelineRunner {
         throw new FocalError('E_USAGE', `--tile-size must be a multiple of 16 from 16 to 4096, got ${requestedTile}`, { field: 'tileSize' });
       }
       const planStarted = Date.now();
-      const plan = await planStream(pipeline, { catalog: this.catalog, inputs: lazy, budgetBytes, tileSize: requestedTile, services: this.services, logger, signal: request.signal });
+      // tables and JSON inputs are small: loaded whole, for the ops that stream themselves (tsva.slide's positions)
+      const values: Record<string, unknown> = {};
+      for (const [name, file] of Object.entries(inputFiles)) {
+        const type = pipeline.inputs[name].type as PortType;
+        if (type !== 'image' && type !== 'stack') values[name] = await this.loadInput(name, type, file, request.signal, logger);
+      }
+      const plan = await planStream(pipeline, { catalog: this.catalog, inputs: lazy, values, budgetBytes, tileSize: requestedTile, services: this.services, logger, signal: request.signal });
+      closePlan = () => plan.close();
       // the largest tile (band height) whose bands fit the budget, beside ~256 MiB for the process and the reader's block cache (less under a tiny budget)
       const RESERVE = Math.min(256 * 1024 * 1024, budgetBytes / 4);
       let tileSize = requestedTile;
@@ -367,6 +375,8 @@ export class PipelineRunner {
     } catch (err) {
       await removeRunFiles({ written, started: begun }, createdDir, outDir);
       throw err;
+    } finally {
+      await closePlan?.();
     }
   }
 

@@ -60,10 +60,9 @@ export function logShotOffset(ctx: { log: { info(message: string): void } }, m: 
   if (m.meta.arch !== 'unet') ctx.log.info(`${m.name} was trained on shots at F ± ${m.meta.protocol.shotOffsetUm} µm; shots at another offset need a model trained at it (shotOffsetUm checks this)`);
 }
 
-/** An RGB stack from interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
-export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
-  const n = width * height;
-  const planes = [0, 1, 2].map((c) => {
+/** The R, G, B planes of interleaved HWC (values on the [0, 1] scale of the shots, clipped): uint8 (×255, rounded) or float32. */
+export function rgbPlanes(hwc: Float32Array, n: number, dtype: 'uint8' | 'float32'): (Uint8Array | Float32Array)[] {
+  return [0, 1, 2].map((c) => {
     const p = dtype === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const v = Math.min(1, Math.max(0, hwc[i * 3 + c]));
@@ -71,5 +70,10 @@ export function rgbStack(hwc: Float32Array, width: number, height: number, dtype
     }
     return p;
   });
+}
+
+/** An RGB stack from interleaved HWC (see {@link rgbPlanes}). */
+export function rgbStack(hwc: Float32Array, width: number, height: number, dtype: 'uint8' | 'float32', calibration?: Stack['calibration']): Stack {
+  const planes = rgbPlanes(hwc, width * height, dtype);
   return createStack({ width, height, dtype, sizeC: 3, rgb: dtype === 'uint8', planes, channelNames: ['R', 'G', 'B'], ...(calibration ? { calibration } : {}) });
 }

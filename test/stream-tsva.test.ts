@@ -1,0 +1,65 @@
+/**
+ * The TSVA whole-slide workflow streamed through the CLI: tsva.slide makes its mosaic band by
+ * band (OperationDef.stream), reading each tile's two shots from the stack when a band reaches
+ * it, with the positions table loaded whole; the mosaic and the per-tile table equal the
+ * in-memory run's.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openTiffImage, readTableFile, readTiff } from '../core/index.js';
+import { focal, ROOT, tempDir } from './helpers.js';
+
+const dir = tempDir('focal-stream-tsva-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SAMPLES = resolve(ROOT, 'plugins/tsva/samples');
+
+describe('tsva.slide streamed by focal run', () => {
+  it('--stream always --tile-size 64: the mosaic and the tiles table equal the in-memory run; a table from another node is refused', async () => {
+    const pipeline = join(dir, 'slide.json');
+    writeFileSync(pipeline, JSON.stringify({
+      name: 'tsva-slide-only',
+      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
+      nodes: { slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } } },
+      outputs: { mosaic: 'slide.mosaic', tiles: 'slide.tiles' },
+    }));
+    const io = ['-i', `shots=${join(SAMPLES, 'tsva-slide-shots.tif')}`, '-i', `positions=${join(SAMPLES, 'tsva-slide-positions.csv')}`];
+    const streamed = focal(['run', pipeline, ...io, '-o', join(dir, 's'), '--stream', 'always', '--tile-size', '64', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(streamed.stderr).toBe('');
+    expect(streamed.code).toBe(0);
+    const mem = focal(['run', pipeline, ...io, '-o', join(dir, 'm'), '--stream', 'never', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(mem.code).toBe(0);
+    const record = JSON.parse(readFileSync(join(dir, 's', 'run.json'), 'utf8')) as { stream: { tileSize: number; nodes: { node: string; mode: string }[] } };
+    expect(record.stream.tileSize).toBe(64);
+    expect(record.stream.nodes).toEqual([expect.objectContaining({ node: 'slide', mode: 'op' })]);
+    const whole = await readTiff(join(dir, 'm', 'mosaic.tif'));
+    const img = await openTiffImage(join(dir, 's', 'mosaic.ome.tif'));
+    try {
+      expect([img.width, img.height, img.sizeC, img.dtype]).toEqual([whole.width, whole.height, 3, 'uint8']);
+      for (let c = 0; c < 3; c++) {
+        const p = await img.readRegion({ c, x: 0, y: 0, w: img.width, h: img.height });
+        expect(Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(Buffer.from(whole.planes[c].buffer))).toBe(true);
+      }
+    } finally {
+      await img.close();
+    }
+    const strip = async (f: string) => (await readTableFile(f)).rows.map(({ seconds, ...rest }) => rest);
+    expect(await strip(join(dir, 's', 'tiles.csv'))).toEqual(await strip(join(dir, 'm', 'tiles.csv')));
+
+    // a positions table made by another node cannot feed the streamed op: refused, naming node and port
+    const chained = join(dir, 'chained.json');
+    writeFileSync(chained, JSON.stringify({
+      name: 'tsva-slide-chained',
+      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
+      nodes: {
+        first: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
+        slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'first.tiles' } },
+      },
+      outputs: { mosaic: 'slide.mosaic' },
+    }));
+    const refused = focal(['run', chained, ...io, '-o', join(dir, 'c'), '--stream', 'always', '--quiet', '--no-report'], { timeoutMs: 60_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/node 'slide' \(tsva\.slide\): input 'positions' \(table\) must come from a pipeline input in a streamed run/);
+  }, 300_000);
+});

@@ -3,6 +3,7 @@
  * docs/benchmarks.md states, rewriting one `<!-- bench:<topic> -->` section of that file
  * (never the others), order statistics of repeated timings, and the "run as main" check.
  */
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,4 +145,31 @@ export function runBenchMain<T>(bench: (args: BenchArgs) => Promise<T>, print?: 
       process.exitCode = 1;
     },
   );
+}
+
+/** A process run under GNU time (see {@link timedProcess}). */
+export interface TimedProcess {
+  /** Wall time, s. */
+  seconds: number;
+  /** User + system CPU time of the process (all its threads), s. */
+  cpuSeconds: number;
+  /** Peak resident set size, MiB. */
+  peakMiB: number;
+  /** Exit status (0: success). */
+  status: number;
+  stderr: string;
+}
+
+/**
+ * Runs a command under GNU time (`/usr/bin/time`): wall and CPU seconds, peak RSS, exit status
+ * and stderr. Throws when the command fails, unless `allowFailure` (then read `status`).
+ */
+export function timedProcess(cmd: string, args: string[], options: { allowFailure?: boolean } = {}): TimedProcess {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const status = r.status ?? -1;
+  if (status !== 0 && !options.allowFailure) throw new Error(`${cmd} ${args.join(' ')} failed (${status}): ${r.stderr.slice(-3000)}`);
+  const last = r.stderr.trim().split('\n').at(-1) ?? '';
+  const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last);
+  if (!m) throw new Error(`no /usr/bin/time line in: ${r.stderr.slice(-2000)}`);
+  return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, cpuSeconds: Number(m[3]) + Number(m[4]), status, stderr: r.stderr };
 }

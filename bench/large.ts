@@ -11,14 +11,14 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/large.js [--size 20000] [--no-docs]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWorkerPool, openTiffImage, tiledOperation, writePyramidalTiff, type RegionSource, type TiledOptions } from '../core/index.js';
 import { gaussian } from '../plugins/filter/ops/gaussian.js';
-import { benchArgs, describeMachine, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs } from './common.js';
+import { benchArgs, describeMachine, isMain, isoDate, machineInfo, runBenchMain, timedProcess, writeBenchDocs, type TimedProcess as Timed } from './common.js';
 
 const SIGMA_PX = 2;
 const TILE = 512;
@@ -85,21 +85,7 @@ async function step(name: string, input: string, output: string): Promise<void> 
   }
 }
 
-interface Timed {
-  seconds: number;
-  /** User + system CPU time of the process (all its threads), s. */
-  cpuSeconds: number;
-  peakMiB: number;
-}
-
-/** Runs a command under GNU time: wall seconds and peak RSS. */
-function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const [s, kb, user, sys] = last.split(' ').map(Number);
-  return { seconds: s, cpuSeconds: user + sys, peakMiB: kb / 1024 };
-}
+const timed = (cmd: string, args: string[]): Timed => timedProcess(cmd, args);
 
 function tifffileLevels(path: string): string {
   const script = 'import sys, tifffile\nwith tifffile.TiffFile(sys.argv[1]) as t:\n    s = t.series[0]\n    print(" ".join("x".join(map(str, l.shape)) for l in s.levels))';

@@ -10,30 +10,16 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/slide-run.js [--size 40000] [--region 2048] [--memory-mb 1024] [--no-docs]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchArgs, describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs } from './common.js';
+import { benchArgs, describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, timedProcess, writeBenchDocs, type TimedProcess as Timed } from './common.js';
 
 const PY = '/usr/bin/python3';
 
-interface Timed {
-  seconds: number;
-  peakMiB: number;
-  stderr: string;
-}
-
-/** Runs a command under GNU time: wall seconds and peak RSS. */
-function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e s %M KB', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-3000)}`);
-  const m = /^([\d.]+) s (\d+) KB$/.exec(last);
-  if (!m) throw new Error(`no /usr/bin/time line in: ${last}`);
-  return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stderr: r.stderr };
-}
+const timed = (cmd: string, args: string[]): Timed => timedProcess(cmd, args);
 
 const py = (script: string, ...args: string[]): string => execFileSync(PY, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim();
 

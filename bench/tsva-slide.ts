@@ -12,31 +12,15 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/tsva-slide.js [--small 3] [--large 8] [--memory-mb 1024] [--no-docs]
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTiffImage, readTiff, writePyramidalTiff, type PixelArray, type RegionSource, type Stack } from '../core/index.js';
-import { benchArgs, describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, writeBenchDocs } from './common.js';
+import { benchArgs, describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, timedProcess, writeBenchDocs, type TimedProcess } from './common.js';
 
 const TILE = { width: 1224, height: 1024 };
 const STEP = { x: 1100, y: 920 };
-
-interface Timed {
-  seconds: number;
-  peakMiB: number;
-  status: number;
-  stderr: string;
-}
-
-function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e s %M KB', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const m = /^(?:Command exited with non-zero status \d+\n)?([\d.]+) s (\d+) KB$/.exec(last);
-  if (!m) throw new Error(`no /usr/bin/time line in: ${r.stderr.slice(-2000)}`);
-  return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, status: r.status ?? -1, stderr: r.stderr };
-}
 
 /** A grid × grid acquisition: the sample's two shots mirrored over each tile, shifted per tile so that tiles differ. */
 async function acquisition(dir: string, grid: number, a: Stack, b: Stack): Promise<{ shots: string; positions: string; width: number; height: number }> {
@@ -87,9 +71,9 @@ export async function runTsvaSlideBench(args = benchArgs(), docsPath?: string): 
     const b = await readTiff(join(samples, 'tsva-tile-shot-b.tif'));
     const pipeline = join(dir, 'slide.json');
     await writeFile(pipeline, JSON.stringify({ name: 'tsva-slide', inputs: { shots: { type: 'stack' }, positions: { type: 'table' } }, nodes: { slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } } }, outputs: { mosaic: 'slide.mosaic', tiles: 'slide.tiles' } }));
-    const run = (acq: { shots: string; positions: string }, out: string, mode: 'never' | 'always'): Timed =>
-      timed(process.execPath, [cli, 'run', pipeline, '-i', `shots=${acq.shots}`, '-i', `positions=${acq.positions}`, '-o', join(dir, out), '--stream', mode, '--memory-mb', String(memoryMb), '--no-report', '--quiet']);
-    const check = (t: Timed, what: string): Timed => {
+    const run = (acq: { shots: string; positions: string }, out: string, mode: 'never' | 'always'): TimedProcess =>
+      timedProcess(process.execPath, [cli, 'run', pipeline, '-i', `shots=${acq.shots}`, '-i', `positions=${acq.positions}`, '-o', join(dir, out), '--stream', mode, '--memory-mb', String(memoryMb), '--no-report', '--quiet'], { allowFailure: true });
+    const check = (t: TimedProcess, what: string): TimedProcess => {
       if (t.status !== 0) throw new Error(`${what} failed: ${t.stderr.slice(-3000)}`);
       return t;
     };

@@ -21,7 +21,7 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...r.rows.map((x, k) => `| ${x.engine} | ${x.secondsPerTile.toFixed(2)} | ${x.networkTilesPerSecond.toFixed(1)} | ${x.secondsPerCm2.toFixed(0)} | ${u.rows[k].secondsPerTile.toFixed(2)} | ${(x.secondsPerTile / u.rows[k].secondsPerTile).toFixed(2)} |`),
   '',
-  `Tiling (onnxruntime, 2 threads, same run): the package's against the ${PREVIOUS_TILING.tilePx} px tiles with a ${PREVIOUS_TILING.haloPx} px halo that 0.6.0 and earlier packages first recorded, each compared with one pass of the network over the whole scanner tile, at least ${TILING_BORDER_PX} px from its edge (the networks see 48 px to each side).`,
+  `Tiling (onnxruntime, 2 threads, same run): the package's against the ${PREVIOUS_TILING.tilePx} px tiles with a ${PREVIOUS_TILING.haloPx} px halo that 0.6.0 and earlier packages first recorded, each compared with one pass of the network over the whole scanner tile, at least ${TILING_BORDER_PX} px from its edge (an impulse changes the networks' output up to 59 px away; past 48 px very little).`,
   '',
   '| model | tiling | s per scanner tile | max \\|tiled − one pass\\| (of 255) |',
   '|---|---|---|---|',

@@ -2,12 +2,12 @@
  * The TSVA whole-slide workflow streamed through the CLI: tsva.slide makes its mosaic band by
  * band (OperationDef.stream), reading each tile's two shots from the stack when a band reaches
  * it, with the positions table loaded whole; the mosaic and the per-tile table equal the
- * in-memory run's.
+ * in-memory run's, from a TIFF or an OME-Zarr acquisition.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTiffImage, readTableFile, readTiff } from '../core/index.js';
+import { openTiffImage, readTableFile, readTiff, stackRegionSource, writeOmeZarr } from '../core/index.js';
 import { focal, ROOT, tempDir } from './helpers.js';
 
 const dir = tempDir('focal-stream-tsva-');
@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SAMPLES = resolve(ROOT, 'plugins/tsva/samples');
 
 describe('tsva.slide streamed by focal run', () => {
-  it('--stream always --tile-size 64: the mosaic and the tiles table equal the in-memory run; a table from another node is refused', async () => {
+  it('--stream always --tile-size 64: the mosaic and the tiles table equal the in-memory run (TIFF or OME-Zarr shots); a table from another node is refused', async () => {
     const pipeline = join(dir, 'slide.json');
     writeFileSync(pipeline, JSON.stringify({
       name: 'tsva-slide-only',
@@ -46,6 +46,21 @@ describe('tsva.slide streamed by focal run', () => {
     }
     const strip = async (f: string) => (await readTableFile(f)).rows.map(({ seconds, ...rest }) => rest);
     expect(await strip(join(dir, 's', 'tiles.csv'))).toEqual(await strip(join(dir, 'm', 'tiles.csv')));
+
+    // the acquisition as OME-Zarr (chunks of 64 px, so a tile's shot is read from several chunks): the same mosaic
+    const zarr = join(dir, 'shots.ome.zarr');
+    await writeOmeZarr(zarr, stackRegionSource(await readTiff(join(SAMPLES, 'tsva-slide-shots.tif'))), { chunkSize: 64, levels: 1 });
+    const fromZarr = focal(['run', pipeline, '-i', `shots=${zarr}`, '-i', io[3], '-o', join(dir, 'z'), '--stream', 'always', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(fromZarr.stderr).toBe('');
+    const z = await openTiffImage(join(dir, 'z', 'mosaic.ome.tif'));
+    try {
+      for (let c = 0; c < 3; c++) {
+        const p = await z.readRegion({ c, x: 0, y: 0, w: z.width, h: z.height });
+        expect(Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(Buffer.from(whole.planes[c].buffer))).toBe(true);
+      }
+    } finally {
+      await z.close();
+    }
 
     // a positions table made by another node cannot feed the streamed op: refused, naming node and port
     const chained = join(dir, 'chained.json');

@@ -3,7 +3,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
 import { exportOnnx } from './onnx/export.js';
 import { onnxAgreement, seededUniform } from './onnx/fixtures.js';
-import { buildDiscriminator, buildUNet, featureExtractor, withNewDecoder } from './nets.js';
+import { buildDiscriminator, buildUNet, featureExtractor, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
 
 let tf: typeof tfType;
 let ort: typeof import('onnxruntime-node');
@@ -151,5 +151,44 @@ describe('featureExtractor', () => {
     const out = f.predict(tf.ones([1, 16, 16, 1])) as tfType.Tensor[];
     expect(out.map((t) => t.shape)).toEqual([[1, 8, 8, 4], [1, 4, 4, 8]]);
     expect(() => featureExtractor(tf, d, ['nope'])).toThrow(/nope/);
+  });
+});
+
+describe('unetReachPx: how far an input pixel changes the output', () => {
+  /** Farthest output pixel (Chebyshev distance from the changed input pixel) that changes when one input pixel of a noise image changes. */
+  function measuredReach(options: UNetOptions, size: number, at: number): number {
+    const model = buildUNet(tf, { ...options, inputChannels: [1], outputChannels: 1, seed: 3 });
+    const noise = random(size * size, 11, 0, 1);
+    const changed = Float32Array.from(noise);
+    changed[at * size + at] += 5;
+    const [a, b] = [noise, changed].map((d) => (model.predict(tf.tensor4d(d, [1, size, size, 1])) as tfType.Tensor).dataSync());
+    let far = 0;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (a[y * size + x] !== b[y * size + x]) far = Math.max(far, Math.abs(x - at), Math.abs(y - at));
+    model.dispose();
+    return far;
+  }
+
+  const cases: [string, UNetOptions][] = [
+    ['TSVA-like: 3 levels, 2 convs, max pooling, nearest, batch norm, ReLU', { levels: 3, convsPerBlock: 2, baseChannels: 4, residual: 'none', batchNorm: true, activation: 'relu' }],
+    ['2 levels, 2 convs, residual blocks (Deep-R defaults)', { levels: 2, convsPerBlock: 2, baseChannels: 4 }],
+    ['2 levels, 1 conv, stride-2 down, transposed up', { levels: 2, convsPerBlock: 1, baseChannels: 4, downsampling: 'stride2', upsampling: 'transpose' }],
+    ['2 levels, 3 convs, average pooling, bilinear', { levels: 2, convsPerBlock: 3, baseChannels: 4, downsampling: 'average', upsampling: 'bilinear' }],
+  ];
+  for (const [name, options] of cases) {
+    it(name, () => {
+      const reach = unetReachPx(options);
+      const step = 2 ** (options.levels ?? 5);
+      const size = Math.ceil((2 * reach + 3 * step) / step) * step;
+      // impulses at two phases of the pooling grid: the farthest change is within the bound and close to it
+      const far = Math.max(measuredReach(options, size, size / 2), measuredReach(options, size, size / 2 + 1));
+      expect(far).toBeLessThanOrEqual(reach);
+      expect(far).toBeGreaterThanOrEqual(reach - 2 * step);
+    });
+  }
+
+  it('the TSVA demo configuration reaches 66 px; the paper-size one (4 levels) 138 px', () => {
+    const tsva = { levels: 3, convsPerBlock: 2, residual: 'none', downsampling: 'max', upsampling: 'nearest' } as const;
+    expect(unetReachPx(tsva)).toBe(66);
+    expect(unetReachPx({ ...tsva, levels: 4 })).toBe(138);
   });
 });

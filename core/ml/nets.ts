@@ -219,6 +219,36 @@ function output(b: Builder, x: SymbolicTensor, inputs: SymbolicTensor[], prefix:
 }
 
 /**
+ * How far an input pixel can be from an output pixel of {@link buildUNet}'s network and still
+ * change it, px at the input's scale: the halo with which tiled inference equals one pass over
+ * the whole image (core's `tiledInference` discards `haloPx` on each side). Counted along the
+ * deepest path (input conv, every level's block and down-sampling, the bridge, every
+ * up-sampling and block back up), each layer on the side where it reaches further: a 3×3 conv
+ * at a scale of j input px reaches j; a 2×2 pooling window j more on one side; nearest or
+ * transposed up-sampling j (which input pixel a fine pixel takes), bilinear 2j. An upper bound,
+ * within 2^(levels + 1) px of the farthest change an impulse makes (nets.test.ts: four kinds of
+ * network, the TSVA demo's exactly).
+ */
+export function unetReachPx(options: UNetOptions = {}): number {
+  const o = resolve(options);
+  const c = o.convsPerBlock;
+  let reach = 1; // the input conv
+  for (let k = 0; k < o.levels; k++) {
+    const j = 2 ** k;
+    reach += c * j; // the block's convs (with stride2, its last conv is the down-sampling)
+    if (o.downsampling !== 'stride2') reach += j; // the 2×2 window
+  }
+  reach += c * 2 ** o.levels; // the bridge
+  for (let k = o.levels - 1; k >= 0; k--) {
+    const j = 2 ** k;
+    reach += o.upsampling === 'bilinear' ? 2 * j : j; // which coarse pixels a fine pixel takes
+    if (o.upsampling !== 'transpose') reach += j; // the 3×3 conv after the up-sampling
+    reach += c * j; // the block
+  }
+  return reach;
+}
+
+/**
  * A configurable U-Net (see {@link UNetOptions}). With several inputs, one encoder (shared
  * weights) runs on each; their bridges are concatenated and every level's skips are all
  * concatenated in the decoder. Inputs are named `input` (one) or `input0`, `input1`, ….

@@ -4,8 +4,8 @@
  * curve, so a package says what it was trained for.
  */
 import { FocalError, z } from '../../core/index.js';
-import { loadModelPackage, saveModelPackage, type ModelPackage } from '../../core/ml.js';
-import { TSVA_ARCHS, TsvaNetSchema, usesBothShots, type TsvaArch, type TsvaNetOptions } from './model.js';
+import { loadModelPackage, saveModelPackage, unetReachPx, type ModelPackage } from '../../core/ml.js';
+import { TSVA_ARCHS, TsvaNetSchema, unetOptionsFor, usesBothShots, type TsvaArch, type TsvaNetOptions } from './model.js';
 import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
@@ -14,15 +14,27 @@ import type { HistoryRow } from './train.js';
 export const TSVA_PACKAGE_VERSION = '0.6.0';
 
 /**
- * The inference tiling a package records (tsva.refocus and tsva.slide use it unless told
- * `tileSize` / `overlapPx`). The demo networks (base 8, 3 levels) see 48 px to each side: with a
- * 48 px halo a tiled run equals one pass over the whole image to 5e-3/255 away from its border
- * (40 px: 0.6/255; the 32 px that 0.6.0 and earlier packages first recorded: 9/255), and 512 px tiles spend 66 % of
- * the network's work on kept pixels (128 px tiles with 32 px: 25 %): a scanner tile took 1.34–1.35
- * instead of 3.72–4.05 s (two runs of bench/tsva.ts, onnxruntime, 2 threads; docs/benchmarks.md).
+ * The tiling a new package records (tsva.refocus and tsva.slide use it unless told `tileSize` /
+ * `overlapPx`): a halo of the network's reach (core's `unetReachPx`: how far an input pixel can
+ * change an output pixel; 66 px for the demo's base 8, 3 levels, 2 convs; 138 px with 4 levels),
+ * rounded up to the network's multiple, so a tiled run equals one pass over the whole image;
+ * tiles of TSVA_TILE_PX, or six halos where the network reaches further (the halo is work thrown
+ * away: 512 px tiles with a 72 px halo keep 52 % of it, 864 px with 144 px 44 %).
+ *
+ * The shipped 0.6.0 packages record 512 px with a 48 px halo, chosen by measurement before this
+ * rule: an impulse changes their networks' output up to 59 px away (the bound is 66), but beyond
+ * 48 px by so little that a tiled run is within 5e-3/255 of one pass (40 px: 0.6/255; the 32 px
+ * that 0.6.0 and earlier packages first recorded: 9/255), and 512/48 took 1.34–1.35 s per scanner
+ * tile instead of 3.72–4.05 s with 128/32 (two runs of bench/tsva.ts, onnxruntime, 2 threads).
  */
 export const TSVA_TILE_PX = 512;
-export const TSVA_HALO_PX = 48;
+
+export function tsvaTiling(arch: TsvaArch, net: TsvaNetOptions): { tilePx: number; haloPx: number } {
+  const m = 2 ** net.levels;
+  const roundUp = (v: number) => Math.ceil(v / m) * m;
+  const haloPx = roundUp(unetReachPx(unetOptionsFor(arch, net)));
+  return { tilePx: Math.max(TSVA_TILE_PX, roundUp(6 * haloPx)), haloPx };
+}
 
 /** The TSVA-specific part of the manifest (`extra.tsva`). */
 export const TsvaMetaSchema = z.object({
@@ -127,8 +139,7 @@ export async function saveTsvaPackage(dir: string, o: SaveTsvaPackageOptions): P
       pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm,
       objectiveNa: DEFAULT_OPTICS.na,
       trainedDefocusRangeUm: [-DEFAULT_PROTOCOL.deltaDMaxUm, DEFAULT_PROTOCOL.deltaDMaxUm],
-      tilePx: TSVA_TILE_PX,
-      haloPx: TSVA_HALO_PX,
+      ...tsvaTiling(o.arch, o.net),
       multipleOf: m,
       training: { command: o.command, data: `simulated ${recipe.family} (${JSON.stringify(recipe)})`, iterations: o.iterations, date: new Date().toISOString().slice(0, 10) },
       extra: { tsva: meta },

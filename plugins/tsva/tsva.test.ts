@@ -7,7 +7,7 @@ import { captureStdio, createStack, runOp, testContext, type Stack } from '../..
 import { bundledModelsDir, createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
-import { loadTsvaPackage, saveTsvaPackage } from './package.js';
+import { loadTsvaPackage, saveTsvaPackage, tsvaTiling } from './package.js';
 import { guardOutput, refocusPair } from './refocus.js';
 import { brenner, gaussianBlur2d } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
@@ -155,6 +155,33 @@ describe('TSVA network', () => {
     for (let y = 40; y < w - 40; y++) for (let x = 40; x < w - 40; x++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(whole.hwc[(y * w + x) * 3 + c] - tiled.hwc[(y * w + x) * 3 + c]));
     expect(maxDiff).toBeLessThan(1e-4);
     model.dispose();
+  });
+
+  it("a new package's halo is its network's reach (core's unetReachPx): tiled with it, small tiles equal one pass", async () => {
+    const demo = { baseChannels: 8, levels: 3, convsPerBlock: 2, colourChannels: 3 };
+    expect(tsvaTiling('tsva', demo)).toEqual({ tilePx: 512, haloPx: 72 });
+    expect(tsvaTiling('unet', demo)).toEqual({ tilePx: 512, haloPx: 72 });
+    expect(tsvaTiling('tsva', { ...demo, baseChannels: 64, levels: 4 })).toEqual({ tilePx: 864, haloPx: 144 });
+    const net = { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 };
+    const { haloPx } = tsvaTiling('tsva', net);
+    expect(haloPx).toBe(32);
+    const { tf } = await loadTf();
+    const model = buildTsvaNet(tf, 'tsva', net, 5);
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-'));
+    dirs.push(dir);
+    const pkg = await saveTsvaPackage(join(dir, 'p'), { arch: 'tsva', net, model, history: [], bestIteration: 0, iterations: 0, batchSize: 1, trainPatches: 0, valPatches: 0, command: 'test' });
+    expect([pkg.manifest.tilePx, pkg.manifest.haloPx]).toEqual([512, 32]);
+    const engine = createTfjsEngine(tf as unknown as Parameters<typeof createTfjsEngine>[0], model);
+    const w = 200;
+    const a = { hwc: randomHwc(w * w * 3, 41), width: w, height: w };
+    const b = { hwc: randomHwc(w * w * 3, 42), width: w, height: w };
+    const whole = await refocusPair(a, b, engine, { tilePx: 256, haloPx: 28, multipleOf: 4, arch: 'tsva', order: 'as-given' });
+    // 80-px tiles with the package's halo: 16 px kept per tile, several seams across the image
+    const tiled = await refocusPair(a, b, engine, { tilePx: 80, haloPx, multipleOf: 4, arch: 'tsva', order: 'as-given' });
+    let maxDiff = 0;
+    for (let y = 32; y < w - 32; y++) for (let x = 32; x < w - 32; x++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(whole.hwc[(y * w + x) * 3 + c] - tiled.hwc[(y * w + x) * 3 + c]));
+    expect(maxDiff).toBeLessThan(1e-5);
+    await engine.dispose();
   });
 
   it("the shipped packages' tiling (512 px, 48 px halo) equals one whole-image pass away from the border; the old 128/32 did not", async () => {

@@ -3959,6 +3959,11 @@ export const builtinManifests: PluginManifest[] = [
         "id": "tsva-slide-count",
         "description": "TSVA on a simulated slide, then a nuclei count on the mosaic",
         "path": "plugins/tsva/pipelines/tsva-slide-count.json"
+      },
+      {
+        "id": "tsva-slide",
+        "description": "TSVA whole-slide workflow: mosaic and per-tile table (streams band by band on a large acquisition)",
+        "path": "plugins/tsva/pipelines/tsva-slide.json"
       }
     ],
     "trainers": [

@@ -77,4 +77,27 @@ describe('tsva.slide streamed by focal run', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/node 'slide' \(tsva\.slide\): input 'positions' \(table\) must come from a pipeline input in a streamed run/);
   }, 300_000);
+
+  it('a whole-slide cell count streams: mosaic (the op\'s own) → grey (tiled, channels together) → Otsu count (reduced tile by tile), the tables equal the in-memory run', () => {
+    const pipeline = join(dir, 'count.json');
+    writeFileSync(pipeline, JSON.stringify({
+      name: 'tsva-slide-count-streamed',
+      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
+      nodes: {
+        slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
+        grey: { op: 'cellcount.rgb-to-grey', in: { stack: 'slide.mosaic' } },
+        count: { op: 'cellcount.count', in: { image: 'grey.stack' }, params: { method: 'Otsu', darkBackground: false, minAreaPx: 150, excludeEdges: true } },
+      },
+      outputs: { summary: 'count.summary', objects: 'count.objects' },
+    }));
+    const io = ['-i', `shots=${join(SAMPLES, 'tsva-slide-shots.tif')}`, '-i', `positions=${join(SAMPLES, 'tsva-slide-positions.csv')}`];
+    const streamed = focal(['run', pipeline, ...io, '-o', join(dir, 'cs'), '--stream', 'always', '--tile-size', '64', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(streamed.stderr).toBe('');
+    const mem = focal(['run', pipeline, ...io, '-o', join(dir, 'cm'), '--stream', 'never', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(mem.code).toBe(0);
+    const record = JSON.parse(readFileSync(join(dir, 'cs', 'run.json'), 'utf8')) as { stream: { nodes: { node: string; mode: string }[] } };
+    expect(record.stream.nodes.map((n) => `${n.node}:${n.mode}`)).toEqual(['slide:op', 'grey:tiled', 'count:reduce']);
+    for (const f of ['summary.csv', 'objects.csv']) expect(readFileSync(join(dir, 'cs', f), 'utf8')).toBe(readFileSync(join(dir, 'cm', f), 'utf8'));
+    expect(Number(readFileSync(join(dir, 'cs', 'summary.csv'), 'utf8').split('\n')[1].split(',')[1])).toBeGreaterThan(5);
+  }, 300_000);
 });

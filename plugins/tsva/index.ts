@@ -28,6 +28,7 @@ export const tsvaPlugin = definePlugin({
   pipelines: [
     { id: 'tsva-refocus', path: 'plugins/tsva/pipelines/tsva-refocus.json', description: 'TSVA: two shots of one tile → in-focus tile' },
     { id: 'tsva-slide-count', path: 'plugins/tsva/pipelines/tsva-slide-count.json', description: 'TSVA on a simulated slide, then a nuclei count on the mosaic' },
+    { id: 'tsva-slide', path: 'plugins/tsva/pipelines/tsva-slide.json', description: 'TSVA whole-slide workflow: mosaic and per-tile table (streams band by band on a large acquisition)' },
   ],
   operations: [refocus, slide],
   trainers: [tsvaTrainer],

@@ -40,6 +40,8 @@ export const rgbToGreyOp = defineOperation({
   params: z.strictObject({
     weighted: z.boolean().default(false).describe('Use luminance weights 0.299/0.587/0.114 (ImageJ\'s "Weighted RGB conversions"); false: unweighted mean, ImageJ\'s default'),
   }),
+  // a point op across the three channels: streamed slides go tile by tile with every channel of a tile together
+  tiling: (_params, input) => (input.dtype === 'uint8' && (input.sizeC === undefined || input.sizeC === 3) ? { haloPx: 0, dtype: 'uint8', channels: 'together', outputChannels: 1 } : undefined),
   run(ctx, { stack }, params) {
     requireRgb(stack, 'cellcount.rgb-to-grey');
     const planes = perRgbPlane(stack, ctx.signal, (f) => ctx.progress(f), (r, g, b) => [rgbToGrey(r, g, b, { weighted: params.weighted })]).flat();

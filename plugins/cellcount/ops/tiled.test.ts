@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createStack, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
 import { morphologyOp } from './binary.js';
 import { thresholdOp } from './threshold.js';
+import { rgbToGreyOp } from './preprocess.js';
 
 // issue 21: the mask ops tile by tile equal the whole-plane result exactly
 const W = 257;
@@ -31,6 +32,20 @@ async function tiledPlane(src: ReturnType<typeof tiledOperation>): Promise<numbe
 describe('cellcount mask ops tile by tile (issue 21)', () => {
   const grey = field();
   const params = { method: 'manual', lower: 2000, upper: 65535 } as const;
+
+  it('cellcount.rgb-to-grey (three channels together → one, plain and weighted) equals the whole-plane result exactly; not for float RGB', async () => {
+    let s = 7;
+    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const planes = [0, 1, 2].map(() => Uint8Array.from({ length: W * H }, () => Math.floor(rnd() * 256)));
+    const rgb = createStack({ width: W, height: H, dtype: 'uint8', sizeC: 3, rgb: true, planes });
+    for (const weighted of [false, true]) {
+      const whole = (await runOp(rgbToGreyOp, { stack: rgb }, { weighted })).stack as Stack;
+      const tiled = tiledOperation(rgbToGreyOp, stackRegionSource(rgb), { weighted }, { tileSize: 64 });
+      expect([tiled.sizeC, tiled.dtype]).toEqual([1, 'uint8']);
+      expect(await tiledPlane(tiled)).toEqual(Array.from(whole.planes[0]));
+    }
+    expect(rgbToGreyOp.tiling!({ weighted: false }, { dtype: 'float32', calibration: rgb.calibration, sizeC: 3 })).toBeUndefined();
+  });
 
   it('cellcount.threshold with manual limits (a point op) equals the whole-plane mask; automatic methods need whole planes', async () => {
     const whole = ((await runOp(thresholdOp, { stack: grey }, params)).mask as Stack).planes[0];

@@ -15,15 +15,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SAMPLES = resolve(ROOT, 'plugins/tsva/samples');
 
+/** Writes a pipeline over the two inputs of a two-shot acquisition (shots, positions). */
+function twoShotPipeline(name: string, nodes: Record<string, unknown>, outputs: Record<string, string>): string {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify({ name, inputs: { shots: { type: 'stack' }, positions: { type: 'table' } }, nodes, outputs }));
+  return file;
+}
+
 describe('tsva.slide streamed by focal run', () => {
   it('--stream always --tile-size 64: the mosaic and the tiles table equal the in-memory run (TIFF or OME-Zarr shots); a table from another node is refused', async () => {
-    const pipeline = join(dir, 'slide.json');
-    writeFileSync(pipeline, JSON.stringify({
-      name: 'tsva-slide-only',
-      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
-      nodes: { slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } } },
-      outputs: { mosaic: 'slide.mosaic', tiles: 'slide.tiles' },
-    }));
+    const pipeline = twoShotPipeline('slide', { slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } } }, { mosaic: 'slide.mosaic', tiles: 'slide.tiles' });
     const io = ['-i', `shots=${join(SAMPLES, 'tsva-slide-shots.tif')}`, '-i', `positions=${join(SAMPLES, 'tsva-slide-positions.csv')}`];
     const streamed = focal(['run', pipeline, ...io, '-o', join(dir, 's'), '--stream', 'always', '--tile-size', '64', '--quiet', '--no-report'], { timeoutMs: 120_000 });
     expect(streamed.stderr).toBe('');
@@ -63,33 +64,21 @@ describe('tsva.slide streamed by focal run', () => {
     }
 
     // a positions table made by another node cannot feed the streamed op: refused, naming node and port
-    const chained = join(dir, 'chained.json');
-    writeFileSync(chained, JSON.stringify({
-      name: 'tsva-slide-chained',
-      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
-      nodes: {
-        first: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
-        slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'first.tiles' } },
-      },
-      outputs: { mosaic: 'slide.mosaic' },
-    }));
+    const chained = twoShotPipeline('chained', {
+      first: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
+      slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'first.tiles' } },
+    }, { mosaic: 'slide.mosaic' });
     const refused = focal(['run', chained, ...io, '-o', join(dir, 'c'), '--stream', 'always', '--quiet', '--no-report'], { timeoutMs: 60_000 });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/node 'slide' \(tsva\.slide\): input 'positions' \(table\) must come from a pipeline input in a streamed run/);
   }, 300_000);
 
   it('a whole-slide cell count streams: mosaic (the op\'s own) → grey (tiled, channels together) → Otsu count (reduced tile by tile), the tables equal the in-memory run', () => {
-    const pipeline = join(dir, 'count.json');
-    writeFileSync(pipeline, JSON.stringify({
-      name: 'tsva-slide-count-streamed',
-      inputs: { shots: { type: 'stack' }, positions: { type: 'table' } },
-      nodes: {
-        slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
-        grey: { op: 'cellcount.rgb-to-grey', in: { stack: 'slide.mosaic' } },
-        count: { op: 'cellcount.count', in: { image: 'grey.stack' }, params: { method: 'Otsu', darkBackground: false, minAreaPx: 150, excludeEdges: true } },
-      },
-      outputs: { summary: 'count.summary', objects: 'count.objects' },
-    }));
+    const pipeline = twoShotPipeline('count', {
+      slide: { op: 'tsva.slide', in: { shots: 'shots', positions: 'positions' } },
+      grey: { op: 'cellcount.rgb-to-grey', in: { stack: 'slide.mosaic' } },
+      count: { op: 'cellcount.count', in: { image: 'grey.stack' }, params: { method: 'Otsu', darkBackground: false, minAreaPx: 150, excludeEdges: true } },
+    }, { summary: 'count.summary', objects: 'count.objects' });
     const io = ['-i', `shots=${join(SAMPLES, 'tsva-slide-shots.tif')}`, '-i', `positions=${join(SAMPLES, 'tsva-slide-positions.csv')}`];
     const streamed = focal(['run', pipeline, ...io, '-o', join(dir, 'cs'), '--stream', 'always', '--tile-size', '64', '--quiet', '--no-report'], { timeoutMs: 120_000 });
     expect(streamed.stderr).toBe('');

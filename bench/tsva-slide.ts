@@ -23,7 +23,7 @@ const TILE = { width: 1224, height: 1024 };
 const STEP = { x: 1100, y: 920 };
 
 /** A grid × grid acquisition: the sample's two shots mirrored over each tile, shifted per tile so that tiles differ. */
-async function acquisition(dir: string, grid: number, a: Stack, b: Stack): Promise<{ shots: string; positions: string; width: number; height: number }> {
+export async function acquisition(dir: string, grid: number, a: Stack, b: Stack): Promise<{ shots: string; positions: string; width: number; height: number }> {
   const n = grid * grid;
   const s = a.width;
   const fold = (i: number): number => {

@@ -107,11 +107,17 @@ describe('streamed runs (issue 21)', () => {
     await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-mem'), stream: 'never' });
     await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-str'), stream: 'always', tileSize: 64 });
     for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'otsu-str', t), 'utf8')).toBe(readFileSync(join(dir, 'otsu-mem', t), 'utf8'));
-    // the watershed needs whole planes: not reducible tile by tile
-    const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', watershed: true } } }, { summary: 'count.summary' }, 'count-otsu');
-    const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always' }).catch((e: unknown) => e);
+    // the watershed needs whole planes: not reducible tile by tile; its input fits a quarter of the budget, so the count runs once on it whole
+    const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', watershed: true } } }, { summary: 'count.summary', objects: 'count.objects' }, 'count-otsu');
+    await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'ws-mem'), stream: 'never' });
+    await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'ws-str'), stream: 'always', tileSize: 64 });
+    for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'ws-str', t), 'utf8')).toBe(readFileSync(join(dir, 'ws-mem', t), 'utf8'));
+    expect(JSON.parse(readFileSync(join(dir, 'ws-str', 'run.json'), 'utf8')).stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'count', mode: 'whole' })]));
+    // … and when it does not fit, the run is refused before anything is written
+    const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always', memoryMb: 1 }).catch((e: unknown) => e);
     expect(isFocalError(err) && err.code).toBe('E_UNSUPPORTED');
     expect((err as Error).message).toContain("node 'count' (cellcount.count): output 'summary' (table) cannot be streamed");
+    expect((err as Error).message).toContain('or from an input that fits a quarter of the memory budget');
     expect(existsSync(join(dir, 'count-otsu'))).toBe(false);
   });
 

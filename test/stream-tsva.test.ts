@@ -88,5 +88,14 @@ describe('tsva.slide streamed by focal run', () => {
     expect(record.stream.nodes.map((n) => `${n.node}:${n.mode}`)).toEqual(['slide:op', 'grey:tiled', 'count:reduce']);
     for (const f of ['summary.csv', 'objects.csv']) expect(readFileSync(join(dir, 'cs', f), 'utf8')).toBe(readFileSync(join(dir, 'cm', f), 'utf8'));
     expect(Number(readFileSync(join(dir, 'cs', 'summary.csv'), 'utf8').split('\n')[1].split(',')[1])).toBeGreaterThan(5);
+
+    // the bundled pipeline (the paper's four steps): contrast and the count with holes need whole planes, which fit here, so they run once in memory on the streamed mosaic
+    const bundled = resolve(ROOT, 'plugins/tsva/pipelines/tsva-slide-count.json');
+    const bs = focal(['run', bundled, '-o', join(dir, 'bs'), '--stream', 'always', '--tile-size', '64', '--quiet', '--no-report'], { timeoutMs: 120_000 });
+    expect(bs.stderr).toBe('');
+    expect(focal(['run', bundled, '-o', join(dir, 'bm'), '--stream', 'never', '--quiet', '--no-report'], { timeoutMs: 120_000 }).code).toBe(0);
+    const modes = (JSON.parse(readFileSync(join(dir, 'bs', 'run.json'), 'utf8')) as { stream: { nodes: { node: string; mode: string }[] } }).stream.nodes.map((n) => `${n.node}:${n.mode}`);
+    expect(modes).toEqual(expect.arrayContaining(['slide:op', 'grey:tiled', 'contrast:whole', 'count:whole']));
+    expect(readFileSync(join(dir, 'bs', 'summary.csv'), 'utf8')).toBe(readFileSync(join(dir, 'bm', 'summary.csv'), 'utf8'));
   }, 300_000);
 });

@@ -197,19 +197,23 @@ async function readWhole(input: RegionSource, type: string, signal: AbortSignal 
     : createStack({ width: input.width, height: input.height, sizeC: input.sizeC, sizeZ: input.sizeZ, sizeT: input.sizeT, dtype: input.dtype, planes, calibration: input.calibration, channelNames: input.channelNames });
 }
 
-/** Runs an op once on its whole inputs (read whole, which the caller checked fits; none for a generator such as a PSF) and serves its result from memory. */
-async function runWholePlanes(op: AnyOperationDef, node: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
+/** Runs an op once on its whole inputs (read whole, which the caller checked fits) and gives the outputs `wants` asks for. */
+async function runWhole(op: AnyOperationDef, node: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, wants: (output: string) => boolean, opts: StreamOptions): Promise<Record<string, unknown>> {
   const specs = op.inputs as Record<string, { type: string }>;
   const signal = opts.signal;
   const values: Record<string, unknown> = {};
   for (const [name, src] of Object.entries(inputs)) values[name] = await readWhole(src, specs[name].type, signal);
-  const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: signal ?? new AbortController().signal, services: opts.services, nodeId: node, wants: (o) => o === port };
-  let out: unknown;
+  const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: signal ?? new AbortController().signal, services: opts.services, nodeId: node, wants };
   try {
-    out = ((await op.run(ctx, values, op.params.parse(params))) as Record<string, unknown>)[port];
+    return (await op.run(ctx, values, op.params.parse(params))) as Record<string, unknown>;
   } catch (err) {
     throw asOpError(op, err);
   }
+}
+
+/** Runs an op once on its whole inputs (none for a generator such as a PSF) and serves its image output `port` from memory. */
+async function runWholePlanes(op: AnyOperationDef, node: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
+  const out = (await runWhole(op, node, inputs, params, (o) => o === port, opts))[port];
   if (isImage(out)) return stackRegionSource({ ...out, sizeC: 1, sizeZ: 1, sizeT: 1, channelNames: [], planes: [out.data] });
   if (isStack(out)) return stackRegionSource(out as Stack);
   throw new FocalError('E_PORT', `node '${node}' (${op.id}): output '${port}' is not an image or stack`, { field: `/nodes/${node}` });
@@ -456,12 +460,28 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     const parsed = op.params.safeParse(params);
     const bound = Object.entries(node.in ?? {});
     const inPorts = Object.keys(op.inputs as Record<string, unknown>);
-    const source = parsed.success && bound.length === 1 && inPorts.length === 1 && op.reduceTiles ? await build(bound[0][1], `node '${id}'`) : undefined;
-    const declared = source ? op.reduceTiles?.(parsed.data, { dtype: source.src.dtype, calibration: source.src.calibration }) : undefined;
+    const source = parsed.success && bound.length === 1 && inPorts.length === 1 ? await build(bound[0][1], `node '${id}'`) : undefined;
+    const declared = source && op.reduceTiles ? op.reduceTiles(parsed.data, { dtype: source.src.dtype, calibration: source.src.calibration }) : undefined;
+    if (source && !declared?.outputs.includes(port) && sourceBytes(source.src) <= wholeLimit) {
+      // no reduction for this port, but the input fits: the op runs once on its whole input, after the images, for all such tables of the node
+      const key = `${id}\u0000whole`;
+      let run = reduced.get(key);
+      if (!run) {
+        const { src: input } = source;
+        opts.logger.info(`node '${id}' (${node.op}) needs whole planes for its tables: running it on its ${mb(sourceBytes(input))} input in memory`, { node: id });
+        nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: input.width, height: input.height, dtype: input.dtype });
+        const tables = Object.entries(op.outputs as Record<string, { type: string }>).filter(([, o]) => o.type !== 'image' && o.type !== 'stack').map(([name]) => name);
+        let result: Promise<Record<string, unknown>> | undefined;
+        run = () => (result ??= runWhole(op, id, { [bound[0][0]]: input }, params, (o) => tables.includes(o), opts));
+        reduced.set(key, run);
+      }
+      const once = run;
+      return { node: id, port, run: async () => (await once())[port] };
+    }
     if (!source || !declared || !declared.outputs.includes(port)) {
       throw new FocalError(
         'E_UNSUPPORTED',
-        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes)`,
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes), or from an input that fits a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb)${source ? `, and its input is ${mb(sourceBytes(source.src))}` : ''}`,
         { op: node.op, field: `/nodes/${id}` },
       );
     }

@@ -211,9 +211,8 @@ async function runWhole(op: AnyOperationDef, node: string, inputs: Record<string
   }
 }
 
-/** Runs an op once on its whole inputs (none for a generator such as a PSF) and serves its image output `port` from memory. */
-async function runWholePlanes(op: AnyOperationDef, node: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, port: string, opts: StreamOptions): Promise<RegionSource> {
-  const out = (await runWhole(op, node, inputs, params, (o) => o === port, opts))[port];
+/** An image output of a whole run, served from memory. */
+function wholeSource(op: AnyOperationDef, node: string, port: string, out: unknown): RegionSource {
   if (isImage(out)) return stackRegionSource({ ...out, sizeC: 1, sizeZ: 1, sizeT: 1, channelNames: [], planes: [out.data] });
   if (isStack(out)) return stackRegionSource(out as Stack);
   throw new FocalError('E_PORT', `node '${node}' (${op.id}): output '${port}' is not an image or stack`, { field: `/nodes/${node}` });
@@ -235,6 +234,28 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
   const wholeLimit = opts.budgetBytes / 4;
   /** Node id → the op's own stream (OperationDef.stream), made once for all its outputs; undefined when it declines. */
   const opStreams = new Map<string, Promise<OpStream | undefined>>();
+  /** Node id → its one whole run (an image output and its tables share it), with the outputs the pipeline uses. */
+  const wholeRuns = new Map<string, Promise<Record<string, unknown>>>();
+  const wholeOnce = (op: AnyOperationDef, id: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    let run = wholeRuns.get(id);
+    if (!run) {
+      const wanted = new Set<string>();
+      for (const ref of [...Object.values(pipeline.outputs), ...Object.values(pipeline.nodes).flatMap((n) => Object.values(n.in ?? {}))]) {
+        const r = parseRef(ref);
+        if (r.kind === 'node' && r.node === id) wanted.add(r.port);
+      }
+      run = runWhole(op, id, inputs, params, (o) => wanted.has(o), opts);
+      run.catch(() => undefined); // a failure belongs to whoever awaits it
+      wholeRuns.set(id, run);
+    }
+    return run;
+  };
+  /** Runs the node on whole planes (once for all its outputs) and serves its image output `port`; recorded once per node. */
+  const runWholePlanes = async (op: AnyOperationDef, id: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>, port: string): Promise<RegionSource> => {
+    const src = wholeSource(op, id, port, (await wholeOnce(op, id, inputs, params))[port]);
+    if (!nodes.some((n) => n.node === id && n.mode === 'whole')) nodes.push({ node: id, op: op.id, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+    return src;
+  };
 
   const build = async (ref: string, user: string): Promise<{ src: RegionSource; halo: number }> => {
     const r = parseRef(ref);
@@ -282,8 +303,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       );
     }
     opts.logger.info(`node '${id}' (${op.id}) needs whole planes: running it on its ${mb(total)} of inputs in memory`, { node: id });
-    const src = await runWholePlanes(op, id, Object.fromEntries(bySize.map(([p, b]) => [p, b.src])), params, port, opts);
-    nodes.push({ node: id, op: op.id, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+    const src = await runWholePlanes(op, id, Object.fromEntries(bySize.map(([p, b]) => [p, b.src])), params, port);
     return { src, halo: 0 };
   };
 
@@ -372,8 +392,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     }
     if (bound.length === 0) {
       // a generator (a PSF): made once, in memory, as an in-memory run makes it
-      const src = await runWholePlanes(op, id, {}, params, port, opts);
-      nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+      const src = await runWholePlanes(op, id, {}, params, port);
       return { src, halo: 0 };
     }
     if (bound.length > 1) return severalInputs(op, id, port, params, parsed.data, built);
@@ -420,8 +439,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
       );
     }
     opts.logger.info(`node '${id}' (${node.op}) needs whole planes: running it on its ${mb(bytes)} input in memory`, { node: id });
-    const src = await runWholePlanes(op, id, { [bound[0][0]]: input }, params, port, opts);
-    nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: src.width, height: src.height, dtype: src.dtype });
+    const src = await runWholePlanes(op, id, { [bound[0][0]]: input }, params, port);
     return { src, halo: 0 };
   };
 
@@ -463,16 +481,14 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     const source = parsed.success && bound.length === 1 && inPorts.length === 1 ? await build(bound[0][1], `node '${id}'`) : undefined;
     const declared = source && op.reduceTiles ? op.reduceTiles(parsed.data, { dtype: source.src.dtype, calibration: source.src.calibration }) : undefined;
     if (source && !declared?.outputs.includes(port) && sourceBytes(source.src) <= wholeLimit) {
-      // no reduction for this port, but the input fits: the op runs once on its whole input, after the images, for all such tables of the node
+      // no reduction for this port, but the input fits: the op runs once on its whole input (after the images, unless an image output of the node ran it already)
       const key = `${id}\u0000whole`;
       let run = reduced.get(key);
       if (!run) {
         const { src: input } = source;
         opts.logger.info(`node '${id}' (${node.op}) needs whole planes for its tables: running it on its ${mb(sourceBytes(input))} input in memory`, { node: id });
-        nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: input.width, height: input.height, dtype: input.dtype });
-        const tables = Object.entries(op.outputs as Record<string, { type: string }>).filter(([, o]) => o.type !== 'image' && o.type !== 'stack').map(([name]) => name);
-        let result: Promise<Record<string, unknown>> | undefined;
-        run = () => (result ??= runWhole(op, id, { [bound[0][0]]: input }, params, (o) => tables.includes(o), opts));
+        if (!nodes.some((n) => n.node === id && n.mode === 'whole')) nodes.push({ node: id, op: node.op, mode: 'whole', totalHaloPx: 0, width: input.width, height: input.height, dtype: input.dtype });
+        run = () => wholeOnce(op, id, { [bound[0][0]]: input }, params);
         reduced.set(key, run);
       }
       const once = run;

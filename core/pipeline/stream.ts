@@ -30,6 +30,8 @@
  * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
  * for these params and names that port (`cellcount.count` without watershed or holes): the node's
  * reduction reads its input tile by tile, once for all its outputs, after the images are written.
+ * Otherwise, when the node's one input fits a quarter of the budget, the op runs once on it whole
+ * (shared with the node's image outputs, if any); else `E_UNSUPPORTED`.
  */
 import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
 import { createImage, isImage } from '../data/image.js';

@@ -360,6 +360,20 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     return made;
   };
 
+  /**
+   * Whether a run of `op` on the whole of `input` fits: its declared peak (`wholeBytes`) within
+   * half the budget, else the input within a quarter; and what to say when it does not.
+   */
+  const wholeFits = (op: AnyOperationDef, params: unknown, input: RegionSource): { fits: boolean; why: string } => {
+    const bytes = sourceBytes(input);
+    const what = `${input.width}×${input.height} ${input.dtype}${input.sizeC * input.sizeZ * input.sizeT > 1 ? ` × ${input.sizeC * input.sizeZ * input.sizeT} planes` : ''}`;
+    if (op.wholeBytes) {
+      const need = op.wholeBytes(params as never, input);
+      return { fits: need <= opts.budgetBytes / 2, why: `a run on its whole input (${mb(bytes)}, ${what}) holds ${mb(need)}, more than half the memory budget (${mb(opts.budgetBytes)}, --memory-mb) allows` };
+    }
+    return { fits: bytes <= wholeLimit, why: `its input is ${mb(bytes)} (${what}), more than a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb) allows` };
+  };
+
   const buildNode = async (id: string, port: string): Promise<{ src: RegionSource; halo: number }> => {
     const node = pipeline.nodes[id];
     const entry = opts.catalog.get(node.op);
@@ -432,13 +446,9 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
         return { src, halo: before + plan.haloPx };
       }
     }
-    if (bytes > wholeLimit) {
-      const what = `${input.width}×${input.height} ${input.dtype}${input.sizeC * input.sizeZ * input.sizeT > 1 ? ` × ${input.sizeC * input.sizeZ * input.sizeT} planes` : ''}`;
-      throw new FocalError(
-        'E_UNSUPPORTED',
-        `node '${id}' (${node.op}) needs whole planes, and its input is ${mb(bytes)} (${what}), more than a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb) allows; crop a region first (stack.crop) or raise --memory-mb`,
-        { op: node.op, field: `/nodes/${id}` },
-      );
+    const whole = wholeFits(op, parsed.data, input);
+    if (!whole.fits) {
+      throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) needs whole planes, and ${whole.why}; crop a region first (stack.crop) or raise --memory-mb`, { op: node.op, field: `/nodes/${id}` });
     }
     opts.logger.info(`node '${id}' (${node.op}) needs whole planes: running it on its ${mb(bytes)} input in memory`, { node: id });
     const src = await runWholePlanes(op, id, { [bound[0][0]]: input }, params, port);
@@ -482,7 +492,8 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     const inPorts = Object.keys(op.inputs as Record<string, unknown>);
     const source = parsed.success && bound.length === 1 && inPorts.length === 1 ? await build(bound[0][1], `node '${id}'`) : undefined;
     const declared = source && op.reduceTiles ? op.reduceTiles(parsed.data, { dtype: source.src.dtype, calibration: source.src.calibration }) : undefined;
-    if (source && !declared?.outputs.includes(port) && sourceBytes(source.src) <= wholeLimit) {
+    const whole = source && parsed.success ? wholeFits(op, parsed.data, source.src) : undefined;
+    if (source && !declared?.outputs.includes(port) && whole?.fits) {
       // no reduction for this port, but the input fits: the op runs once on its whole input (after the images, unless an image output of the node ran it already)
       const key = `${id}\u0000whole`;
       let run = reduced.get(key);
@@ -499,7 +510,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (!source || !declared || !declared.outputs.includes(port)) {
       throw new FocalError(
         'E_UNSUPPORTED',
-        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables only with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes), or from an input that fits a quarter of the memory budget (${mb(opts.budgetBytes)}, --memory-mb)${source ? `, and its input is ${mb(sourceBytes(source.src))}` : ''}`,
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes), or by running the op on its whole input when that fits${whole ? `, and ${whole.why}` : ''}`,
         { op: node.op, field: `/nodes/${id}` },
       );
     }

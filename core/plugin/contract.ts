@@ -138,6 +138,13 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    * did not). Undefined: not with these params or inputs (the run then tries the other ways).
    */
   stream?(ctx: OpContext, inputs: Readonly<Record<string, unknown>>, params: z.output<P>): Promise<OpStream | undefined>;
+  /**
+   * The memory a run on the whole of this input holds at its peak (input, outputs and working
+   * copies), bytes, for an op whose copies are many times its input (a particle count: labels,
+   * masks, an RGB overlay). A streamed run that has to run the op on whole planes does so when
+   * this fits half its memory budget; without it, when the input fits a quarter.
+   */
+  wholeBytes?(params: z.output<P>, input: { width: number; height: number; sizeC: number; sizeZ: number; sizeT: number; dtype: DType }): number;
 }
 
 /** An op's own streamed outputs (see OperationDef.stream). */

@@ -88,6 +88,7 @@ export { openOmeZarr, readOmeZarr, writeOmeZarr, isZarrFolder, type OpenOmeZarrO
 export { tiledOperation, tiledReduction, runTiledPiece, runTiledChannelsPiece, type TiledOptions, type TiledWorkers, type TiledReductionOptions } from './pipeline/tiled.js';
 export { planStream, planeMeanStd, sourceBytes, streamBandBytes, type StreamOptions, type StreamPlan, type StreamNodePlan } from './pipeline/stream.js';
 export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type RegionRequest, type RegionSource } from './io/lazy-image.js';
+export { diskCachedSource, type DiskCachedSource } from './io/disk-cache.js';
 export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';
 export type { SampleType } from './io/tiff/decode.js';
 export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';

@@ -4,7 +4,10 @@
  * its own source, its tables from one finish() after, close() once whatever happens; an op that
  * declines falls back to the usual planning.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFromPlugins } from '../plugin/catalog.js';
 import { definePlugin, defineOperation } from '../plugin/contract.js';
 import { createStack } from '../data/stack.js';
@@ -64,7 +67,20 @@ const place = defineOperation({
     };
   },
 });
-const catalog = catalogFromPlugins([definePlugin({ id: 'proto', version: '1.0.0', description: '', operations: [place] })]);
+/** A point op (tiled, halo 0): its input plus one. */
+const plusOne = defineOperation({
+  id: 'proto.plus-one',
+  title: 'plus one',
+  description: 'test',
+  inputs: { stack: { type: 'stack' } },
+  outputs: { stack: { type: 'stack' } },
+  params: z.strictObject({}),
+  tiling: () => ({ haloPx: 0, dtype: 'uint8' }),
+  run(_ctx, { stack }) {
+    return { stack: { ...stack, planes: stack.planes.map((p) => Uint8Array.from(p, (v) => v + 1)) } };
+  },
+});
+const catalog = catalogFromPlugins([definePlugin({ id: 'proto', version: '1.0.0', description: '', operations: [place, plusOne] })]);
 
 const tiles = stackRegionSource(createStack({ width: 4, height: 3, sizeZ: 2, dtype: 'uint8', planes: [new Uint8Array(12).fill(10), new Uint8Array(12).fill(20)] }));
 const at = createTable(['xPx'], [{ xPx: 0 }, { xPx: 6 }]);
@@ -97,6 +113,27 @@ describe('planStream: an op that streams itself', () => {
     const broken = { ...p, nodes: { ...p.nodes, m: { op: 'proto.missing', in: { tiles: 'tiles' } } }, outputs: { row: 'n.row', other: 'm.x' } } as unknown as Pipeline;
     await expect(planStream(broken, { catalog, inputs: { tiles }, values: { at }, budgetBytes: 1 << 30, tileSize: 64, services, logger: silent })).rejects.toThrow(/unknown operation 'proto\.missing'/);
     expect([calls.streams, calls.close]).toEqual([1, 1]);
+  });
+
+  it("with a scratch folder, its output that another node reads is kept on disk: a second pass does not run the op again", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'focal-stream-op-'));
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+    let reads = 0;
+    const counted = { ...tiles, readRegion: (r: Parameters<typeof tiles.readRegion>[0], o?: Parameters<typeof tiles.readRegion>[1]) => (reads++, tiles.readRegion(r, o)) };
+    const p = { ...pipeline({}), nodes: { ...pipeline({}).nodes, inc: { op: 'proto.plus-one', in: { stack: 'n.row' } } }, outputs: { inc: 'inc.stack' } } as unknown as Pipeline;
+    for (const scratchDir of [scratch, undefined]) {
+      reads = 0;
+      const plan = await planStream(p, { catalog, inputs: { tiles: counted }, values: { at }, budgetBytes: 1 << 30, tileSize: 64, services, logger: silent, ...(scratchDir ? { scratchDir } : {}) });
+      const first = await plan.outputs.inc.readRegion({ x: 0, y: 0, w: 10, h: 3 });
+      expect([...first.subarray(0, 10)]).toEqual([12, 12, 12, 12, 1, 1, 22, 22, 22, 22]);
+      const once = reads;
+      expect(once).toBeGreaterThan(0);
+      await plan.outputs.inc.readRegion({ x: 0, y: 0, w: 10, h: 3 });
+      expect(reads).toBe(scratchDir ? once : 2 * once);
+      if (scratchDir) expect(readdirSync(scratch)).toEqual(['.cache-n-row.bin']);
+      await plan.close();
+      expect(readdirSync(scratch)).toEqual([]);
+    }
   });
 
   it('an op that declines (undefined) is planned the usual way: a table input is then refused', async () => {

@@ -33,10 +33,12 @@
  * Otherwise, when the node's one input fits a quarter of the budget, the op runs once on it whole
  * (shared with the node's image outputs, if any); else `E_UNSUPPORTED`.
  */
+import { join } from 'node:path';
 import { bytesPerSample, type DType, type PixelArray } from '../data/dtype.js';
 import { createImage, isImage } from '../data/image.js';
 import { createStack, isStack, type Stack } from '../data/stack.js';
 import { FocalError, throwIfAborted } from '../errors.js';
+import { diskCachedSource } from '../io/disk-cache.js';
 import { checkRegion, stackRegionSource, type RegionRequest, type RegionSource } from '../io/lazy-image.js';
 import type { OperationCatalog } from '../plugin/catalog.js';
 import type { AnyOperationDef, Logger, OpContext, OpStream, ServiceProvider, TilingPlan } from '../plugin/contract.js';
@@ -58,6 +60,12 @@ export interface StreamOptions {
   services: ServiceProvider;
   logger: Logger;
   signal?: AbortSignal;
+  /**
+   * A folder for scratch files (the run's staging folder): an op's own stream that another node
+   * reads is kept there on disk as it is computed (`diskCachedSource`), so that node's passes
+   * (an automatic threshold's, a count's outline reads) do not run the op again. Absent: no cache.
+   */
+  scratchDir?: string;
 }
 
 /** How one node streams, for the log and the run record. */
@@ -236,6 +244,8 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
   const wholeLimit = opts.budgetBytes / 4;
   /** Node id → the op's own stream (OperationDef.stream), made once for all its outputs; undefined when it declines. */
   const opStreams = new Map<string, Promise<OpStream | undefined>>();
+  /** Disk caches of op streams' outputs that other nodes read (closed with the plan). */
+  const caches: { close(): Promise<void> }[] = [];
   /** Node id → its one whole run (an image output and its tables share it), with the outputs the pipeline uses. */
   const wholeRuns = new Map<string, Promise<Record<string, unknown>>>();
   const wholeOnce = (op: AnyOperationDef, id: string, inputs: Record<string, RegionSource>, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -385,7 +395,14 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (op.stream) {
       const own = await ownStream(id, op);
       const src = own?.images[port];
-      if (src) return { src, halo: 0 };
+      if (src) {
+        // read by another node (which may pass over it several times): kept on disk as it is computed
+        const readByNode = Object.values(pipeline.nodes).some((n) => Object.values(n.in ?? {}).some((ref) => ref === `${id}.${port}`));
+        if (!readByNode || !opts.scratchDir) return { src, halo: 0 };
+        const cached = await diskCachedSource(src, join(opts.scratchDir, `.cache-${id}-${port}.bin`), opts.tileSize);
+        caches.push(cached);
+        return { src: cached, halo: 0 };
+      }
       if (own) throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}): its streamed run does not make output '${port}'`, { op: node.op, field: `/nodes/${id}` });
     }
     const bound = Object.entries(node.in ?? {});
@@ -533,6 +550,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    for (const c of caches) await c.close().catch((err: unknown) => opts.logger.warn(`removing a scratch file failed: ${err instanceof Error ? err.message : String(err)}`));
     for (const made of opStreams.values()) {
       const s = await made.catch(() => undefined);
       await s?.close?.().catch((err: unknown) => opts.logger.warn(`closing a node's stream failed: ${err instanceof Error ? err.message : String(err)}`));

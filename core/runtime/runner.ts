@@ -287,7 +287,7 @@ export class PipelineRunner {
         const type = pipeline.inputs[name].type as PortType;
         if (type !== 'image' && type !== 'stack') values[name] = await this.loadInput(name, type, file, request.signal, logger);
       }
-      const plan = await planStream(pipeline, { catalog: this.catalog, inputs: lazy, values, budgetBytes, tileSize: requestedTile, services: this.services, logger, signal: request.signal });
+      const plan = await planStream(pipeline, { catalog: this.catalog, inputs: lazy, values, budgetBytes, tileSize: requestedTile, services: this.services, logger, signal: request.signal, scratchDir: staging });
       closePlan = () => plan.close();
       // the largest tile (band height) whose bands fit the budget, beside ~256 MiB for the process and the reader's block cache (less under a tiny budget)
       const RESERVE = Math.min(256 * 1024 * 1024, budgetBytes / 4);

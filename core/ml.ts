@@ -18,7 +18,7 @@ export {
   type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
 } from './ml/inference.js';
 // the image-to-image learning kit (core/ml; docs/architecture.md "Learning kit")
-export { buildUNet, unetReachPx, withNewDecoder, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
+export { buildUNet, unetReachPx, withNewDecoder, copyLayerWeights, registerBatchAxisLayers, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
 export {
   MS_SSIM_POWER_FACTORS, msSsimScalesFor, msSsimWeights, msSsimTf, ssimTf, berhuTf, stdPerImage, rangePerImage,
   lsganGeneratorLoss, lsganDiscriminatorLoss, maeLoss, mseLoss, totalVariation, l1WeightPenalty, featureLoss, weightedLoss,

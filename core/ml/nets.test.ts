@@ -3,7 +3,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
 import { exportOnnx } from './onnx/export.js';
 import { onnxAgreement, seededUniform } from './onnx/fixtures.js';
-import { buildDiscriminator, buildUNet, featureExtractor, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
+import { buildDiscriminator, buildUNet, copyLayerWeights, featureExtractor, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
 
 let tf: typeof tfType;
 let ort: typeof import('onnxruntime-node');
@@ -63,6 +63,42 @@ describe('buildUNet', () => {
     expect(two.getLayer('dec0_conv1').getWeights()[0].shape).toEqual([3, 3, 6, 2]);
     const y = two.predict([tf.zeros([2, 8, 8, 1]), tf.ones([2, 8, 8, 1])]) as tfType.Tensor;
     expect(y.shape).toEqual([2, 8, 8, 1]);
+  });
+
+  it('jointEncoderBatch: one encoder call on the stacked inputs; the plain graph with its weights gives the same outputs at inference; while learning, batch statistics of both inputs together', async () => {
+    const o: UNetOptions = { baseChannels: 2, levels: 2, inputChannels: [1, 1], batchNorm: true, seed: 3 };
+    const joint = buildUNet(tf, { ...o, jointEncoderBatch: true });
+    const plain = buildUNet(tf, o);
+    expect(joint.getLayer('enc0_conv1').inboundNodes).toHaveLength(1);
+    expect(plain.getLayer('enc0_conv1').inboundNodes).toHaveLength(2);
+    expect(joint.countParams()).toBe(plain.countParams());
+    randomiseBatchNorm(joint);
+    copyLayerWeights(joint, plain);
+    const a = tf.tensor4d(random(2 * 8 * 8, 41), [2, 8, 8, 1]);
+    const b = tf.tensor4d(random(2 * 8 * 8, 42, 0.2, 0.9), [2, 8, 8, 1]);
+    const diff = (x: tfType.Tensor, y: tfType.Tensor) => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0];
+    expect(diff(joint.predict([a, b]) as tfType.Tensor, plain.predict([a, b]) as tfType.Tensor)).toBeLessThan(1e-5);
+    // learning: the first encoder BN's moving mean moves by (1 − momentum) × the batch mean of its input, over both inputs at once
+    const bn = (m: tfType.LayersModel) => m.getLayer('enc0_bn1');
+    const conv1 = tf.model({ inputs: plain.inputs[0], outputs: plain.getLayer('enc0_conv1').getOutputAt(0) as tfType.SymbolicTensor });
+    const convMean = (x: tfType.Tensor) => tf.mean(conv1.predict(x) as tfType.Tensor, [0, 1, 2]);
+    const before = bn(joint).getWeights()[2].clone(); // getWeights hands out the variable itself
+    const momentum = 0.99;
+    joint.apply([a, b], { training: true });
+    const expected = tf.add(tf.mul(before, momentum), tf.mul(tf.div(tf.add(convMean(a), convMean(b)), 2), 1 - momentum));
+    expect(diff(bn(joint).getWeights()[2], expected)).toBeLessThan(1e-5);
+    // the plain graph normalises each input by its own statistics: with the same input twice the two graphs learn alike, with different inputs not
+    const outJ = (x: tfType.Tensor, y: tfType.Tensor) => joint.apply([x, y], { training: true }) as tfType.Tensor;
+    const outP = (x: tfType.Tensor, y: tfType.Tensor) => plain.apply([x, y], { training: true }) as tfType.Tensor;
+    expect(diff(outJ(a, a), outP(a, a))).toBeLessThan(1e-5);
+    expect(diff(outJ(a, b), outP(a, b))).toBeGreaterThan(1e-3);
+    // saved and loaded with its own layers; the plain copy exports to ONNX
+    const artifacts: tfType.io.ModelArtifacts[] = [];
+    await joint.save(tf.io.withSaveHandler(async (art) => { artifacts.push(art); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts[0]));
+    expect(diff(loaded.predict([a, b]) as tfType.Tensor, joint.predict([a, b]) as tfType.Tensor)).toBe(0);
+    expect((await onnxDifference(plain, [[1, 8, 8, 1], [1, 8, 8, 1]])).maxDiff).toBeLessThan(1e-4);
+    expect(() => copyLayerWeights(buildUNet(tf, { ...o, levels: 1 }), plain)).toThrow(/has no layer|other shapes/);
   });
 
   it('stride-2 encoder: no pooling layers, stride-2 last conv per level, shape-preserving', () => {

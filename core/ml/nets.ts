@@ -56,6 +56,15 @@ export interface UNetOptions {
   decoderPrefix?: string;
   /** Model name. Default 'unet'. */
   name?: string;
+  /**
+   * With several inputs, run the shared encoder once on the inputs stacked along the batch axis
+   * (then split back), so its batch normalisation normalises every input by one set of batch
+   * statistics while learning, instead of each input by its own. Inference (moving averages)
+   * gives the same outputs either way. A training graph: its stack/split layers are Focal's
+   * own (registered for tfjs loading, not exported to ONNX) — rebuild without it and
+   * {@link copyLayerWeights} to export. Default false.
+   */
+  jointEncoderBatch?: boolean;
 }
 
 type Resolved = Required<Omit<UNetOptions, 'inputResidual' | 'seed'>> & Pick<UNetOptions, 'inputResidual' | 'seed'>;
@@ -63,6 +72,7 @@ type Resolved = Required<Omit<UNetOptions, 'inputResidual' | 'seed'>> & Pick<UNe
 const DEFAULTS: Resolved = {
   inputChannels: [1], outputChannels: 1, baseChannels: 32, levels: 5, convsPerBlock: 2, residual: 'down', downsampling: 'max',
   upsampling: 'nearest', batchNorm: false, activation: 'leakyRelu', leak: 0.1, outputActivation: 'linear', encoderPrefix: 'enc', decoderPrefix: 'dec', name: 'unet',
+  jointEncoderBatch: false,
 };
 
 function positiveInt(v: unknown, field: string): void {
@@ -261,10 +271,91 @@ export function buildUNet(tf: Tf, options: UNetOptions = {}): LayersModel {
   const many = o.inputChannels.length > 1;
   const inputs = o.inputChannels.map((c, i) => tf.input({ shape: [null, null, c] as unknown as number[], name: many ? `input${i}` : 'input' }));
   const encode = encoderLayers(b);
-  const encoded = inputs.map((x) => encode(x));
+  const encoded = many && o.jointEncoderBatch ? encodeJointly(tf, encode, inputs, o.encoderPrefix) : inputs.map((x) => encode(x));
   const bridge = many ? (tf.layers.concatenate({ axis: -1, name: `${o.encoderPrefix}_bridge_concat` }).apply(encoded.map((e) => e.bridge)) as SymbolicTensor) : encoded[0].bridge;
   const out = output(b, decoder(b, encoded.map((e) => e.skips), bridge, o.decoderPrefix, o.outputChannels), inputs, o.decoderPrefix);
   return tf.model({ inputs, outputs: out, name: o.name });
+}
+
+/** Focal's two batch-axis layers of {@link UNetOptions.jointEncoderBatch}, made and registered once per tfjs module. */
+interface BatchAxisLayers {
+  Stack: new (args: { name: string }) => tfTypes.layers.Layer;
+  Split: new (args: { name: string; parts: number }) => tfTypes.layers.Layer;
+}
+const batchAxisLayers = new WeakMap<Tf, BatchAxisLayers>();
+
+/**
+ * Registers (once per tfjs module) and returns the layers that stack inputs along the batch
+ * axis and split them back, so that a model saved with {@link UNetOptions.jointEncoderBatch} loads.
+ */
+export function registerBatchAxisLayers(tf: Tf): BatchAxisLayers {
+  const known = batchAxisLayers.get(tf);
+  if (known) return known;
+  type Shape = (number | null)[];
+  class FocalBatchStack extends tf.layers.Layer {
+    static className = 'FocalBatchStack';
+    override computeOutputShape(shapes: Shape | Shape[]): Shape {
+      return [null, ...(shapes as Shape[])[0].slice(1)];
+    }
+    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[]): tfTypes.Tensor {
+      return tf.concat(inputs as tfTypes.Tensor[], 0);
+    }
+  }
+  class FocalBatchSplit extends tf.layers.Layer {
+    static className = 'FocalBatchSplit';
+    readonly parts: number;
+    constructor(args: { name: string; parts: number }) {
+      super(args);
+      this.parts = args.parts;
+    }
+    override computeOutputShape(shape: Shape | Shape[]): Shape[] {
+      const s = (Array.isArray(shape[0]) ? shape[0] : shape) as Shape;
+      return Array.from({ length: this.parts }, () => [null, ...s.slice(1)]);
+    }
+    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[]): tfTypes.Tensor[] {
+      return tf.split(Array.isArray(inputs) ? inputs[0] : inputs, this.parts, 0);
+    }
+    override getConfig() {
+      return { ...super.getConfig(), parts: this.parts };
+    }
+  }
+  tf.serialization.registerClass(FocalBatchStack);
+  tf.serialization.registerClass(FocalBatchSplit);
+  const made = { Stack: FocalBatchStack, Split: FocalBatchSplit };
+  batchAxisLayers.set(tf, made);
+  return made;
+}
+
+/** The shared encoder run once on the inputs stacked along the batch axis; its skips and bridge split back per input. */
+function encodeJointly(tf: Tf, encode: (input: SymbolicTensor) => EncoderOut, inputs: SymbolicTensor[], prefix: string): EncoderOut[] {
+  const { Stack, Split } = registerBatchAxisLayers(tf);
+  const joint = encode(new Stack({ name: `${prefix}_batch_stack` }).apply(inputs) as SymbolicTensor);
+  const split = (x: SymbolicTensor, name: string) => new Split({ name, parts: inputs.length }).apply(x) as SymbolicTensor[];
+  const skips = joint.skips.map((s, k) => split(s, `${prefix}${k}_batch_split`));
+  const bridge = split(joint.bridge, `${prefix}_bridge_batch_split`);
+  return inputs.map((_, i) => ({ skips: skips.map((s) => s[i]), bridge: bridge[i] }));
+}
+
+/**
+ * Copies every weighted layer's weights from `from` to the layer of the same name in `to`
+ * (e.g. a {@link UNetOptions.jointEncoderBatch} training graph into the plain graph of the same
+ * options, for export). Refuses a layer of `to` that `from` lacks or whose weights differ in shape.
+ */
+export function copyLayerWeights(from: LayersModel, to: LayersModel): void {
+  for (const layer of to.layers) {
+    const target = layer.getWeights();
+    if (target.length === 0) continue;
+    let source: tfTypes.Tensor[];
+    try {
+      source = from.getLayer(layer.name).getWeights();
+    } catch {
+      throw new FocalError('E_ARGUMENT', `from: has no layer ${layer.name}`, { field: 'from' });
+    }
+    if (source.length !== target.length || source.some((w, i) => w.shape.join() !== target[i].shape.join())) {
+      throw new FocalError('E_ARGUMENT', `from: layer ${layer.name} has weights of other shapes`, { field: 'from' });
+    }
+    layer.setWeights(source);
+  }
 }
 
 /**

@@ -29,7 +29,7 @@ export const usesBothShots = (arch: TsvaArch): boolean => arch !== 'unet';
  * The kit options of TSVA (arch 'tsva': inputs Y1, Y2), the baseline ('unet': input Y1) or the early-fusion ablation ('early-fusion': one input, Y1 then Y2 as 2·c channels).
  * `residual` (default true, the paper's): Y1 added to the output; false only for the no-residual ablation the reading asks to report once.
  */
-export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number, residual = true): Parameters<typeof buildUNet>[1] {
+export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number, residual = true, jointEncoderBatch = false): Parameters<typeof buildUNet>[1] {
   const c = net.colourChannels;
   return {
     inputChannels: arch === 'tsva' ? [c, c] : arch === 'early-fusion' ? [2 * c] : [c],
@@ -48,12 +48,18 @@ export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: numbe
     decoderPrefix: 'dec',
     name: arch.replace('-', '_'),
     seed,
+    ...(jointEncoderBatch ? { jointEncoderBatch: true } : {}),
   };
 }
 
-/** Builds TSVA (two inputs, shared encoder) or the single-input U-Net baseline; `residual: false` drops the +Y1 (ablation). */
-export function buildTsvaNet(tf: Tf, arch: TsvaArch, net: Partial<TsvaNetOptions> = {}, seed?: number, residual = true) {
-  return buildUNet(tf, unetOptionsFor(arch, TsvaNetSchema.parse(net), seed, residual));
+/**
+ * Builds TSVA (two inputs, shared encoder) or the single-input U-Net baseline; `residual: false`
+ * drops the +Y1 (ablation). `jointEncoderBatch` (TSVA only, a training graph): the shared encoder
+ * runs on Y1 and Y2 as one batch, so both paths learn under one set of batch statistics
+ * (`--batch-norm joint`); the same weights in the plain graph give the same outputs at inference.
+ */
+export function buildTsvaNet(tf: Tf, arch: TsvaArch, net: Partial<TsvaNetOptions> = {}, seed?: number, residual = true, jointEncoderBatch = false) {
+  return buildUNet(tf, unetOptionsFor(arch, TsvaNetSchema.parse(net), seed, residual, jointEncoderBatch));
 }
 
 /** 3×3 convolutions (+ the 1×1 output) of a network, counting shared layers once (the paper counts 27). */

@@ -57,8 +57,8 @@ export const TsvaMetaSchema = z.object({
   initFrom: z.string().optional(),
   /** 'mse' (the paper) or 'psnr' (minus the per-patch PSNR; not the paper); absent: 'mse'. */
   loss: z.enum(['mse', 'psnr']).optional(),
-  /** 'frozen': batch normalisation ran on its moving averages while learning (`--batch-norm frozen`); absent: 'batch'. */
-  batchNorm: z.enum(['batch', 'frozen']).optional(),
+  /** How batch normalisation ran while learning (`--batch-norm`): 'frozen' on its moving averages, 'joint' on batch statistics of both shots together; absent: 'batch'. */
+  batchNorm: z.enum(['batch', 'joint', 'frozen']).optional(),
   /** false: the no-residual ablation (`--residual off`: Y1 is not added to the output); absent: true, the paper's network. */
   residual: z.boolean().optional(),
   /** Specimen softness of the training data: σ ~ U(0, this) µm per tile (`--softness`); absent: none. */
@@ -92,7 +92,7 @@ export interface SaveTsvaPackageOptions {
   /** Adam's learning rate (default 5e-4, the paper's). */
   learningRate?: number;
   /** How batch normalisation ran while learning (default 'batch'). */
-  batchNorm?: 'batch' | 'frozen';
+  batchNorm?: 'batch' | 'joint' | 'frozen';
   /** The training data's recipe (default the demo's TRAIN_RECIPE). */
   recipe?: typeof TRAIN_RECIPE;
   /** Y1 added to the output (default true); false for the no-residual ablation. */

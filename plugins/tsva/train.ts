@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError, type SeededRandom } from '../../core/index.js';
-import { loadLayersModel, mseLoss, parseLossCsv, train, type InitialWeights, type LossRowValues, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
+import { copyLayerWeights, loadLayersModel, registerBatchAxisLayers, mseLoss, parseLossCsv, train, type InitialWeights, type LossRowValues, type Tf, type TrainBatch, type TrainerEvent, type TrainerSpec } from '../../core/ml.js';
 import { buildTsvaNet, type TsvaArch, type TsvaNetOptions } from './model.js';
 import type { TsvaPatch } from './simulate.js';
 
@@ -79,9 +79,12 @@ export interface TrainOptions {
    * paper): the moving averages normalise in training as at inference. TSVA's encoder is shared,
    * so with 'batch' each path is normalised by its own shot's batch statistics while learning
    * (which removes the batch-level difference in sharpness between Y1 and Y2, the cue TSVA needs)
-   * and by moving averages of both at inference; 'frozen' makes the two agree.
+   * and by moving averages of both at inference; 'frozen' makes the two agree. 'joint' (TSVA
+   * only, not the paper's wording but one reading of its shared layers): batch statistics, with
+   * the shared encoder run on Y1 and Y2 as one batch, so both paths are normalised alike while
+   * learning, from the start.
    */
-  batchNorm?: 'batch' | 'frozen';
+  batchNorm?: 'batch' | 'frozen' | 'joint';
   /**
    * The training data's recipe (family, tiles, noise, focus rule, softness…), recorded in the
    * checkpoint (`config.recipe`); a resume whose recipe differs is refused naming the option
@@ -200,9 +203,11 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
   if (o.train.length === 0) throw new FocalError('E_ARGUMENT', 'train: no training patches', { field: 'train' });
   if (o.val.length === 0) throw new FocalError('E_ARGUMENT', 'val: no validation patches', { field: 'val' });
   const psnrLoss = o.loss === 'psnr';
+  const joint = o.batchNorm === 'joint';
+  if (joint && o.arch !== 'tsva') throw new FocalError('E_ARGUMENT', `batchNorm: 'joint' normalises TSVA's two paths together; ${o.arch} has one path`, { field: 'batchNorm' });
   return {
     buildGenerator: () => {
-      const model = buildTsvaNet(tf, o.arch, o.net, o.seed, o.residual !== false);
+      const model = buildTsvaNet(tf, o.arch, o.net, o.seed, o.residual !== false, joint);
       // a resumed run loads its weights over these; a fresh one starts as the identity X = Y1
       if (o.zeroInitOutput !== false && o.residual !== false) {
         const out = model.getLayer('dec_out');
@@ -220,12 +225,13 @@ export function tsvaTrainerSpec(tf: Tf, o: TrainOptions): TrainerSpec {
     },
     validate: (t, generator) => ({ mse: evaluateMse(t, generator, o.arch, o.val, o.patchPx), ...(psnrLoss ? { psnr: evaluatePsnr(t, generator, o.arch, o.val, o.patchPx) } : {}) }),
     bestBy: psnrLoss ? { metric: 'psnr', better: 'higher' } : { metric: 'mse', better: 'lower' },
-    batchNorm: o.batchNorm ?? 'batch',
+    batchNorm: o.batchNorm === 'frozen' ? 'frozen' : 'batch',
     fixed: {
       arch: o.arch, ...Object.fromEntries(Object.entries(o.net).map(([k, v]) => [k, v as number])), patchPx: o.patchPx, batchSize: o.batchSize,
       zeroInitOutput: o.zeroInitOutput !== false && o.residual !== false, trainPatches: o.train.length, valPatches: o.val.length,
       // recorded only when off, so checkpoints made before the option resume unchanged
       ...(o.residual === false ? { residual: false } : {}),
+      ...(joint ? { batchNorm: 'joint' } : {}), // recorded only when joint, as residual
     },
     ...(o.recipe ? { config: { recipe: o.recipe } } : {}),
     generatedBy: 'focal tsva',
@@ -317,6 +323,14 @@ export async function trainTsvaModel(tf: Tf, o: TrainOptions & { maxSeconds?: nu
   } finally {
     clearTimeout(timer);
   }
-  const model = await loadLayersModel(tf, join(o.outDir, 'generator'));
+  if (o.batchNorm === 'joint') registerBatchAxisLayers(tf);
+  let model = await loadLayersModel(tf, join(o.outDir, 'generator'));
+  if (o.batchNorm === 'joint') {
+    // the joint graph's stack/split layers are a training device: the package holds the plain graph (same weights, same outputs)
+    const plain = buildTsvaNet(tf, o.arch, o.net, o.seed, o.residual !== false);
+    copyLayerWeights(model, plain);
+    model.dispose();
+    model = plain;
+  }
   return { model, history: historyOf(rows), bestIteration, bestValMse, iterations };
 }

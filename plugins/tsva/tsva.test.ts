@@ -11,7 +11,7 @@ import { loadTsvaPackage, saveTsvaPackage, tsvaTiling } from './package.js';
 import { guardOutput, refocusPair } from './refocus.js';
 import { brenner, gaussianBlur2d } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
-import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel } from './train.js';
+import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel, tsvaTrainerSpec } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
 
@@ -307,6 +307,30 @@ describe('TSVA network', () => {
     plain.model.dispose();
     await expect(trainTsvaModel(tf, { ...o, outDir: plainDir, iterations: 40, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'residual' } });
   }, 120_000);
+
+  it("batchNorm 'joint': both paths learn under one set of batch statistics; the result is the plain graph with the learnt weights; a resume in another mode is refused; one-path archs refuse it", async () => {
+    const { tf } = await loadTf();
+    const patches = simulateDataset({ family: 'he-gland', tiles: 1, patchPx: 16, patchesPerSide: 2, seed: 4, deltaD: [-1, 1] });
+    const net = { baseChannels: 2, levels: 2, convsPerBlock: 2, colourChannels: 3 };
+    const dir = await mkdtemp(join(tmpdir(), 'tsva-joint-'));
+    dirs.push(dir);
+    const o = { arch: 'tsva' as const, net, train: patches.slice(0, 6), val: patches.slice(6), patchPx: 16, batchSize: 2, learningRate: 1e-3, iterations: 4, validateEvery: 2, seed: 1, outDir: dir, zeroInitOutput: false, batchNorm: 'joint' as const };
+    const r = await trainTsvaModel(tf, o);
+    // the kit's best generator is the training graph (one encoder call on the stacked shots)…
+    const saved = JSON.parse(await readFile(join(dir, 'generator', 'model.json'), 'utf8')) as { modelTopology: unknown };
+    expect(JSON.stringify(saved.modelTopology)).toContain('FocalBatchStack');
+    // …the returned model the paper's graph (one encoder applied to each shot), exportable, with the same outputs
+    expect(r.model.layers.some((l) => l.getClassName().startsWith('Focal'))).toBe(false);
+    expect(r.model.getLayer('enc0_conv1').inboundNodes).toHaveLength(2);
+    expect(evaluateMse(tf, r.model, 'tsva', o.val, 16)).toBeCloseTo(r.bestValMse, 7);
+    const pkg = join(dir, 'pkg');
+    await saveTsvaPackage(pkg, { arch: 'tsva', net, model: r.model, history: r.history, bestIteration: r.bestIteration, iterations: r.iterations, batchSize: 2, trainPatches: 6, valPatches: patches.length - 6, recipe: { ...TRAIN_RECIPE }, command: 'test', batchNorm: 'joint' });
+    expect((await loadTsvaPackage(pkg)).meta.batchNorm).toBe('joint');
+    r.model.dispose();
+    await expect(trainTsvaModel(tf, { ...o, batchNorm: 'batch', iterations: 6, resume: true })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'batchNorm' } });
+    expect(() => tsvaTrainerSpec(tf, { ...o, arch: 'unet' })).toThrow(/batchNorm: 'joint' normalises TSVA's two paths together; unet has one path/);
+    expect(tsvaTrainOptions.parse({ out: 'x', batchNorm: 'joint' }).batchNorm).toBe('joint');
+  }, 60_000);
 
   it('fine-tunes from given weights (--init-from): they are validated first, and a package of another arch is refused before any data is made', async () => {
     const { tf } = await loadTf();

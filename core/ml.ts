@@ -14,11 +14,11 @@ export {
 export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
 export {
-  createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, tiledInferenceStreaming, planAxis, AUTO_ENGINE_ORDER,
+  createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, tiledInferenceStreaming, inferenceWorkingBytes, planAxis, AUTO_ENGINE_ORDER,
   type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
 } from './ml/inference.js';
 // the image-to-image learning kit (core/ml; docs/architecture.md "Learning kit")
-export { buildUNet, unetReachPx, withNewDecoder, copyLayerWeights, registerBatchAxisLayers, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
+export { buildUNet, unetReachPx, unetActivationFloats, withNewDecoder, copyLayerWeights, registerBatchAxisLayers, buildDiscriminator, featureExtractor, levelChannels, seedCounter, type UNetOptions, type DiscriminatorOptions, type SeedCounter } from './ml/nets.js';
 export {
   MS_SSIM_POWER_FACTORS, msSsimScalesFor, msSsimWeights, msSsimTf, ssimTf, berhuTf, stdPerImage, rangePerImage,
   lsganGeneratorLoss, lsganDiscriminatorLoss, maeLoss, mseLoss, totalVariation, l1WeightPenalty, featureLoss, weightedLoss,

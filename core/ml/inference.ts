@@ -211,6 +211,20 @@ export function planAxis(size: number, tilePx: number, haloPx: number, blendPx: 
   return { tile, origins, weights };
 }
 
+/** What creating an onnxruntime session costs a process beyond its tensors (measured 29–35 MB for the TSVA demo, 2026-12-07). */
+export const SESSION_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Memory a network run in tiles holds beside the image, bytes: its session, and the tensors of
+ * one engine call — `batchSize` tiles of `tilePx`² px × `activationFloats` floats per pixel
+ * (core's `unetActivationFloats` for a U-Net). onnxruntime keeps a buffer per tensor (its memory
+ * pattern), so this is what it holds, not a bound on a cleverer runtime. For a streamed run's
+ * budget (TilingPlan.workingBytes).
+ */
+export function inferenceWorkingBytes(o: { activationFloats: number; tilePx: number; batchSize?: number }): number {
+  return SESSION_BYTES + (o.batchSize ?? 1) * o.tilePx * o.tilePx * o.activationFloats * 4;
+}
+
 /**
  * The halo and grid (TilingPlan.haloPx, gridPx) with which a streamed run of an op that calls
  * `tiledInference` with these settings (default blend) equals its whole-plane run: pieces start

@@ -3,7 +3,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
 import { exportOnnx } from './onnx/export.js';
 import { onnxAgreement, seededUniform } from './onnx/fixtures.js';
-import { buildDiscriminator, buildUNet, copyLayerWeights, featureExtractor, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
+import { buildDiscriminator, buildUNet, copyLayerWeights, featureExtractor, unetActivationFloats, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
 
 let tf: typeof tfType;
 let ort: typeof import('onnxruntime-node');
@@ -187,6 +187,21 @@ describe('featureExtractor', () => {
     const out = f.predict(tf.ones([1, 16, 16, 1])) as tfType.Tensor[];
     expect(out.map((t) => t.shape)).toEqual([[1, 8, 8, 4], [1, 4, 4, 8]]);
     expect(() => featureExtractor(tf, d, ['nope'])).toThrow(/nope/);
+  });
+});
+
+describe('unetActivationFloats: the floats per input pixel of one forward pass', () => {
+  it('counts every tensor once at its level\'s scale, by hand', () => {
+    // 1 level, 2 channels, one conv per block, one input: input 1; in conv 2, block 2, pooled 2/4, bridge 2/4;
+    // up-sampled 2 and its conv 2, concatenation 2 + 2, block 2; output 1
+    const tiny: UNetOptions = { inputChannels: [1], baseChannels: 2, levels: 1, convsPerBlock: 1, residual: 'none' };
+    expect(unetActivationFloats(tiny)).toBe(1 + 2 + 2 + 0.5 + 0.5 + 2 + 2 + 4 + 2 + 1);
+    // two inputs: two encoder paths, the bridges concatenated, both skips in the concatenation
+    expect(unetActivationFloats({ ...tiny, inputChannels: [1, 1] })).toBe(2 + 2 * (2 + 2 + 0.5 + 0.5) + 2 * 0.5 + (4 / 1 + 2) + 2 * 3 + 2 + 1);
+    // the TSVA demo (3 levels, base 8, two RGB inputs, residual output): 209, as counted in the docs
+    const tsva: UNetOptions = { inputChannels: [3, 3], outputChannels: 3, baseChannels: 8, levels: 3, convsPerBlock: 2, residual: 'none', batchNorm: true, activation: 'relu', inputResidual: { input: 0, firstChannel: 0 } };
+    expect(unetActivationFloats(tsva)).toBe(209);
+    expect(unetActivationFloats({ ...tsva, inputChannels: [3] })).toBe(148.5);
   });
 });
 

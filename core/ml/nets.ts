@@ -259,6 +259,41 @@ export function unetReachPx(options: UNetOptions = {}): number {
 }
 
 /**
+ * Floats per input pixel that one forward pass of {@link buildUNet}'s network makes: every
+ * tensor of the graph once, with each convolution's batch norm and activation folded into it
+ * (as onnxruntime's full graph optimisation fuses them), summed over the levels at their scale
+ * (level k: 1/4^k of the pixels). An inference runtime that keeps a buffer per tensor holds
+ * about this many bytes × 4 per pixel of a network tile: onnxruntime's default memory pattern
+ * was measured within 10 % of it on the TSVA demo (209 floats, 836 B/px; its arena grew by
+ * 227 MB on a 512² tile, 868 B/px; docs/ml-runtime.md). Plus the weights.
+ */
+export function unetActivationFloats(options: UNetOptions = {}): number {
+  const o = resolve(options);
+  const paths = o.inputChannels.length;
+  const c = o.convsPerBlock;
+  const down = o.residual === 'down' || o.residual === 'both';
+  const up = o.residual === 'up' || o.residual === 'both';
+  let floats = o.inputChannels.reduce((a, b) => a + b, 0); // the inputs
+  let path = o.baseChannels; // the input conv
+  for (let k = 0; k < o.levels; k++) {
+    const ch = levelChannels(o.baseChannels, k) / 4 ** k;
+    path += c * ch + (down ? 2 * ch : 0); // the block's convs (and its projection and add)
+    if (o.downsampling !== 'stride2') path += ch / 4; // the pooled map
+  }
+  const deepest = levelChannels(o.baseChannels, o.levels - 1) / 4 ** o.levels;
+  path += c * deepest; // the bridge
+  floats += paths * path + (paths > 1 ? paths * deepest : 0); // the bridges concatenated
+  for (let k = o.levels - 1; k >= 0; k--) {
+    const ch = levelChannels(o.baseChannels, k) / 4 ** k;
+    const coarser = k === o.levels - 1 ? paths * levelChannels(o.baseChannels, k) : levelChannels(o.baseChannels, k + 1);
+    floats += o.upsampling === 'transpose' ? ch : coarser / 4 ** k + ch; // up-sampled (and its conv)
+    floats += ch * (1 + paths) + c * ch + (up ? 2 * ch : 0); // the concatenation, the block
+  }
+  floats += o.outputChannels * (o.inputResidual ? 3 : 1) + (o.outputActivation === 'tanh' ? o.outputChannels : 0); // output, residual select and add
+  return floats;
+}
+
+/**
  * A configurable U-Net (see {@link UNetOptions}). With several inputs, one encoder (shared
  * weights) runs on each; their bridges are concatenated and every level's skips are all
  * concatenated in the decoder. Inputs are named `input` (one) or `input0`, `input1`, ….

@@ -89,6 +89,14 @@ function pipeline(params: Record<string, unknown>, outputs: Record<string, strin
   return { name: 'proto', inputs: { tiles: { type: 'stack' }, at: { type: 'table' } }, nodes: { n: { op: 'proto.place', in: { tiles: 'tiles', at: 'at' }, params } }, outputs } as unknown as Pipeline;
 }
 
+describe('streamBandBytes', () => {
+  it("adds a tiled node's workingBytes (a network's session and tile tensors) once, whatever the band's height", () => {
+    const node = { node: 'n', op: 'x.net', mode: 'tiled' as const, haloPx: 0, totalHaloPx: 0, width: 100, height: 100, dtype: 'uint8' as const, together: { inChannels: 3, outChannels: 3 } };
+    const plan = (extra: object) => ({ outputs: {}, reductions: {}, nodes: [{ ...node, ...extra }], close: async () => undefined });
+    for (const rows of [8, 64]) expect(streamBandBytes(plan({ workingBytes: 5e6 }), rows) - streamBandBytes(plan({}), rows)).toBe(5e6);
+  });
+});
+
 describe('planStream: an op that streams itself', () => {
   it('gets its table input whole, serves its image, makes its tables in one finish() and is closed once', async () => {
     Object.assign(calls, { finish: 0, close: 0, streams: 0 });

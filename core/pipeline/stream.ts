@@ -85,6 +85,8 @@ export interface StreamNodePlan {
   together?: { inChannels: number; outChannels: number };
   /** Mode 'op': the memory one band of `rows` rows costs in the op's stream (OpStream.bandBytes). */
   bandBytes?: (rows: number) => number;
+  /** Tiled: what the op holds beyond its pieces whatever the band (TilingPlan.workingBytes). */
+  workingBytes?: number;
 }
 
 /** A pipeline output that an op reduces from a plane read tile by tile (tables of `cellcount.count`). */
@@ -136,6 +138,7 @@ export function streamBandBytes(plan: StreamPlan, rows: number): number {
       const piece = Math.min(n.width, rows + 2 * halo) * readRows;
       bytes = n.width * readRows * 4 * inChannels + 2 * n.width * rows * outChannels * bytesPerSample(n.dtype) + piece * (inChannels + outChannels) * 12;
     } else bytes = (n.width + 2 * halo) * (rows + 2 * halo) * (4 + bytesPerSample(n.dtype));
+    bytes += n.workingBytes ?? 0;
     perNode.set(n.node, Math.max(perNode.get(n.node) ?? 0, bytes));
   }
   let total = 0;
@@ -146,9 +149,12 @@ export function streamBandBytes(plan: StreamPlan, rows: number): number {
   return total + writer;
 }
 
-/** The channels a tiled node gathers per tile, for the memory estimate (streamBandBytes). */
-function togetherOf(plan: TilingPlan, input: RegionSource): Pick<StreamNodePlan, 'together'> {
-  return plan.channels === 'together' ? { together: { inChannels: input.sizeC, outChannels: plan.outputChannels ?? input.sizeC } } : {};
+/** The channels a tiled node gathers per tile and what it holds beyond them, for the memory estimate (streamBandBytes). */
+function togetherOf(plan: TilingPlan, input: RegionSource): Pick<StreamNodePlan, 'together' | 'workingBytes'> {
+  return {
+    ...(plan.channels === 'together' ? { together: { inChannels: input.sizeC, outChannels: plan.outputChannels ?? input.sizeC } } : {}),
+    ...(plan.workingBytes ? { workingBytes: plan.workingBytes } : {}),
+  };
 }
 
 /** A rectangle of a source as a source of its own (the stack.crop window). */

@@ -217,6 +217,12 @@ export interface TilingPlan {
    * of the whole plane, so the streamed result equals the whole-plane one. Default 1.
    */
   gridPx?: number;
+  /**
+   * Memory the op holds while it runs on a piece, bytes, beyond the input and output pieces the
+   * planner already counts, whatever the band's height: a network's runtime (its session and
+   * the tensors of one network tile; core's `unetActivationFloats`). Added to the band budget.
+   */
+  workingBytes?: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

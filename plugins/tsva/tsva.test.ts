@@ -7,7 +7,7 @@ import { captureStdio, createStack, runOp, testContext, type Stack } from '../..
 import { bundledModelsDir, createInferenceEngine, createTfjsEngine, loadTf, modelArrays } from '../../core/ml.js';
 import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
-import { loadTsvaPackage, saveTsvaPackage, tsvaTiling } from './package.js';
+import { loadTsvaPackage, saveTsvaPackage, tsvaTiling, tsvaWorkingBytes } from './package.js';
 import { guardOutput, refocusPair } from './refocus.js';
 import { brenner, gaussianBlur2d } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
@@ -182,6 +182,13 @@ describe('TSVA network', () => {
     for (let y = 32; y < w - 32; y++) for (let x = 32; x < w - 32; x++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(whole.hwc[(y * w + x) * 3 + c] - tiled.hwc[(y * w + x) * 3 + c]));
     expect(maxDiff).toBeLessThan(1e-5);
     await engine.dispose();
+  });
+
+  it("a streamed slide's budget counts the network's session and one tile's tensors (209 floats a pixel for the demo's TSVA)", async () => {
+    const { meta } = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-demo'));
+    expect(tsvaWorkingBytes(meta, 512)).toBe(32 * 1024 * 1024 + 512 * 512 * 209 * 4);
+    const unet = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-unet-baseline-demo'));
+    expect(tsvaWorkingBytes(unet.meta, 512)).toBe(32 * 1024 * 1024 + 512 * 512 * 148.5 * 4);
   });
 
   it("the shipped packages' tiling (512 px, 48 px halo) equals one whole-image pass away from the border; the old 128/32 did not", async () => {

@@ -1,5 +1,6 @@
 import { createStack, createTable, defineOperation, FocalError, throwIfAborted, z, type Cell, type OpStream, type PixelArray, type RegionRequest, type RegionSource, type Stack, type Table } from '../../../core/index.js';
 import { addTile, mosaicSize, resolveBlend, tileMeets, tilePositions, type MosaicRect } from '../mosaic.js';
+import { tsvaWorkingBytes } from '../package.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf, type RefocusResult, type Shot } from '../refocus.js';
 import { logShotOffset, modelParams, openModel, pixelSizeWarning, rgbPlanes, rgbStack, type OpenModel } from './common.js';
 
@@ -95,6 +96,7 @@ export const slide = defineOperation({
     const dtype = params.outputType ?? 'uint8';
     const scale = whiteLevelOf({ dtype: shots.dtype } as Stack, params.whiteLevel);
     const m = await openModel(params);
+    const working = tsvaWorkingBytes(m.meta, m.tilePx);
     const pixelWarning = pixelSizeWarning({ calibration: shots.calibration } as Stack, 'shots', m);
     if (pixelWarning) ctx.log.warn(pixelWarning);
     if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
@@ -202,8 +204,9 @@ export const slide = defineOperation({
       // kept tiles (RGB float), the working copies of a tile (two shots, the network's six input
       // and three output planes, the blend: ~24 floats a pixel) twice, since the last tile's are
       // garbage not yet collected (a 64-tile run peaked ~130 MB above the estimate with once),
-      // the band's accumulators and its output planes; the network's own session is not counted
-      bandBytes: (bandRows) => tilesPerBand(bandRows) * tw * th * 12 + 2 * tw * th * 4 * 24 + W * bandRows * (16 + 3 * (dtype === 'uint8' ? 1 : 4)),
+      // the band's accumulators and its output planes, and the network's session with the
+      // tensors of one network tile (onnxruntime keeps them between tiles)
+      bandBytes: (bandRows) => tilesPerBand(bandRows) * tw * th * 12 + 2 * tw * th * 4 * 24 + W * bandRows * (16 + 3 * (dtype === 'uint8' ? 1 : 4)) + working,
       async close() {
         kept.clear();
         await m.engine.dispose();

@@ -123,6 +123,7 @@ export async function runTsvaSlideBench(args = benchArgs(), docsPath?: string): 
     const refused = memL.stderr.split('\n').find((l) => l.startsWith('focal: error')) ?? `exit ${memL.status}`;
     const strL = check(run(acqL, 'strL', 'always'), 'large streamed run');
     const outBytes = (await stat(join(dir, 'strL', 'mosaic.ome.tif'))).size;
+    const bandRows = (JSON.parse(await readFile(join(dir, 'strL', 'run.json'), 'utf8')) as { stream?: { tileSize?: number } }).stream?.tileSize;
     await rm(join(dir, 'strL'), { recursive: true, force: true });
     // the paper's four steps on the large mosaic (contrast and the count with holes on whole planes)
     // the count's whole run (its declared peak) needs more than half of a 1 GB budget: 4 GB here
@@ -148,7 +149,7 @@ export async function runTsvaSlideBench(args = benchArgs(), docsPath?: string): 
       `| same | streamed | ${strL.seconds.toFixed(1)} | ${(strL.seconds / tilesL).toFixed(2)} | ${strL.peakMiB.toFixed(0)} |`,
       `| same | the paper's four steps, \`plugins/tsva/pipelines/tsva-slide-count.json\`, streamed under \`--memory-mb ${countMb}\` (contrast and the count with holes run on the whole grey mosaic; under ${memoryMb} MB the count's declared peak does not fit and the run is refused): ${cntLN} nuclei | ${cntL.seconds.toFixed(1)} | ${(cntL.seconds / tilesL).toFixed(2)} | ${cntL.peakMiB.toFixed(0)} |`,
       '',
-      `Memory: a one-tile acquisition streamed the same way peaks at ${one.peakMiB.toFixed(0)} MiB (${one.seconds.toFixed(1)} s): Node, onnxruntime's session at the package's 512-px tiles and one tile's work. The run's budget counts what the op holds (the tiles a band meets, kept as RGB float, and the band) beside a 256 MB reserve for the process; a process with a network loaded takes more than that reserve, so a streamed TSVA run may peak above \`--memory-mb\` by about that difference. What the op holds grows with the slide's width (the tiles a band meets), not with its height.`,
+      `Memory: a one-tile acquisition streamed the same way peaks at ${one.peakMiB.toFixed(0)} MiB (${one.seconds.toFixed(1)} s): Node, onnxruntime's session at the package's 512-px tiles and one tile's work. The run's budget counts what the op holds (the tiles a band meets, kept as RGB float, the band, and the network: its onnxruntime session and one 512-px network tile's tensors, core's \`inferenceWorkingBytes\`, bench/network-memory.ts) beside a 256 MB reserve for the process. The large streamed run was planned with bands of ${bandRows} rows (run.json) and peaked at ${strL.peakMiB.toFixed(0)} MiB, ${strL.peakMiB <= memoryMb ? 'within' : `${(strL.peakMiB - memoryMb).toFixed(0)} MiB above`} its \`--memory-mb ${memoryMb}\`. What the op holds grows with the slide's width (the tiles a band meets), not with its height.`,
       '',
       `Small grid: the streamed mosaic differs from the in-memory one in ${differ} of ${3 * acqS.width * acqS.height} samples. ${memL.status === 0 ? '' : `Large grid in memory: \`${refused.replace(/`/g, "'")}\`.`} Streamed output: a pyramidal OME-TIFF of ${(outBytes / 1e6).toFixed(0)} MB.`,
       '',

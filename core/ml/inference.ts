@@ -211,8 +211,8 @@ export function planAxis(size: number, tilePx: number, haloPx: number, blendPx: 
   return { tile, origins, weights };
 }
 
-/** What creating an onnxruntime session costs a process beyond its tensors (measured 29–35 MB for the TSVA demo, 2026-12-07). */
-export const SESSION_BYTES = 32 * 1024 * 1024;
+/** What creating an onnxruntime session costs a process beyond its tensors (measured 31–49 MiB for four bundled packages: bench/network-memory.ts). */
+export const SESSION_BYTES = 48 * 1024 * 1024;
 
 /**
  * Memory a network run in tiles holds beside the image, bytes: its session, and the tensors of

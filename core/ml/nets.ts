@@ -261,11 +261,12 @@ export function unetReachPx(options: UNetOptions = {}): number {
 /**
  * Floats per input pixel that one forward pass of {@link buildUNet}'s network makes: every
  * tensor of the graph once, with each convolution's batch norm and activation folded into it
- * (as onnxruntime's full graph optimisation fuses them), summed over the levels at their scale
- * (level k: 1/4^k of the pixels). An inference runtime that keeps a buffer per tensor holds
- * about this many bytes × 4 per pixel of a network tile: onnxruntime's default memory pattern
- * was measured within 10 % of it on the TSVA demo (209 floats, 836 B/px; its arena grew by
- * 227 MB on a 512² tile, 868 B/px; docs/ml-runtime.md). Plus the weights.
+ * and a residual block's add into its last convolution (as onnxruntime's full graph optimisation
+ * fuses them), summed over the levels at their scale (level k: 1/4^k of the pixels). An
+ * inference runtime that keeps a buffer per tensor holds about 4 bytes × this per pixel of a
+ * network tile: onnxruntime's arena, measured on 256–1024 px tiles of four bundled packages,
+ * was 0.66–1.12 × that (bench/network-memory.ts; TSVA demo: 209 floats, 836 B/px; measured
+ * 832–938 B/px). Plus the session (core's inferenceWorkingBytes).
  */
 export function unetActivationFloats(options: UNetOptions = {}): number {
   const o = resolve(options);
@@ -277,7 +278,7 @@ export function unetActivationFloats(options: UNetOptions = {}): number {
   let path = o.baseChannels; // the input conv
   for (let k = 0; k < o.levels; k++) {
     const ch = levelChannels(o.baseChannels, k) / 4 ** k;
-    path += c * ch + (down ? 2 * ch : 0); // the block's convs (and its projection and add)
+    path += c * ch + (down ? ch : 0); // the block's convs (and its projection; the add is fused into the last conv)
     if (o.downsampling !== 'stride2') path += ch / 4; // the pooled map
   }
   const deepest = levelChannels(o.baseChannels, o.levels - 1) / 4 ** o.levels;
@@ -287,7 +288,7 @@ export function unetActivationFloats(options: UNetOptions = {}): number {
     const ch = levelChannels(o.baseChannels, k) / 4 ** k;
     const coarser = k === o.levels - 1 ? paths * levelChannels(o.baseChannels, k) : levelChannels(o.baseChannels, k + 1);
     floats += o.upsampling === 'transpose' ? ch : coarser / 4 ** k + ch; // up-sampled (and its conv)
-    floats += ch * (1 + paths) + c * ch + (up ? 2 * ch : 0); // the concatenation, the block
+    floats += ch * (1 + paths) + c * ch + (up ? ch : 0); // the concatenation, the block (and its projection)
   }
   floats += o.outputChannels * (o.inputResidual ? 3 : 1) + (o.outputActivation === 'tanh' ? o.outputChannels : 0); // output, residual select and add
   return floats;

@@ -10,7 +10,7 @@
  * Channel widths are parameters (the paper's 64 / 32 first-block channels are far beyond a
  * CPU budget; the demo packages record theirs).
  */
-import { buildDiscriminator, buildUNet, type Tf } from '../../core/ml.js';
+import { buildDiscriminator, buildUNet, type Tf, type UNetOptions } from '../../core/ml.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 
 export const VS_LEVELS = 4;
@@ -21,11 +21,24 @@ export const D_BLOCKS = 6;
 export const VS_PREFIX = 'vs_enc';
 export const DR_PREFIX = 'dr_enc';
 
-export function buildStainer(tf: Tf, baseChannels: number, seed: number): tfTypes.LayersModel {
-  return buildUNet(tf, {
+/** G_VS's U-Net options (also for counting its tensors: core's unetActivationFloats). */
+export function stainerOptions(baseChannels: number, seed?: number): UNetOptions {
+  return {
     inputChannels: [2], outputChannels: 3, baseChannels, levels: VS_LEVELS, convsPerBlock: VS_CONVS, residual: 'down', downsampling: 'average', upsampling: 'bilinear',
     seed, encoderPrefix: VS_PREFIX, decoderPrefix: 'vs_dec', name: 'g_vs',
-  });
+  };
+}
+
+export function buildStainer(tf: Tf, baseChannels: number, seed: number): tfTypes.LayersModel {
+  return buildUNet(tf, stainerOptions(baseChannels, seed));
+}
+
+/** G_DR's U-Net options (see {@link buildRefocuser}). */
+export function refocuserOptions(baseChannels: number, seed?: number, inputResidual = true): UNetOptions {
+  return {
+    inputChannels: [2], outputChannels: 2, baseChannels, levels: DR_LEVELS, convsPerBlock: DR_CONVS, residual: 'both', downsampling: 'max', upsampling: 'bilinear',
+    seed, encoderPrefix: DR_PREFIX, decoderPrefix: 'dr_dec', name: 'g_dr', ...(inputResidual ? { inputResidual: { input: 0, firstChannel: 0 } } : {}),
+  };
 }
 
 /**
@@ -37,10 +50,7 @@ export function buildStainer(tf: Tf, baseChannels: number, seed: number): tfType
  * plain G_DR stayed farther from the in-focus AF than its own defocused input: docs/staining.md.)
  */
 export function buildRefocuser(tf: Tf, baseChannels: number, seed: number, inputResidual = true): tfTypes.LayersModel {
-  const m = buildUNet(tf, {
-    inputChannels: [2], outputChannels: 2, baseChannels, levels: DR_LEVELS, convsPerBlock: DR_CONVS, residual: 'both', downsampling: 'max', upsampling: 'bilinear',
-    seed, encoderPrefix: DR_PREFIX, decoderPrefix: 'dr_dec', name: 'g_dr', ...(inputResidual ? { inputResidual: { input: 0, firstChannel: 0 } } : {}),
-  });
+  const m = buildUNet(tf, refocuserOptions(baseChannels, seed, inputResidual));
   if (inputResidual) {
     const out = m.getLayer(DR_OUTPUT_LAYER);
     tf.tidy(() => out.setWeights(out.getWeights().map((w) => tf.zerosLike(w))));

@@ -43,6 +43,8 @@ describe('staining streamed with channels together (issue 21)', () => {
     const params = { ...stats, engine: 'onnxruntime' };
     // demo package: tiles 256 px, halo 32, multipleOf 16 → step 176; a piece reaches 256 − 32 px past what it keeps
     expect(virtualHe.tiling?.(virtualHe.params.parse(params), { dtype: 'float32', calibration: {}, sizeC: 2 })).toMatchObject({ haloPx: 224, gridPx: 176, dtype: 'uint8', channels: 'together', outputChannels: 3, outputRgb: true });
+    // the budget counts its network: the session and one 256-px tile's tensors (G_VS, base 8: 196.5 floats a pixel)
+    expect(virtualHe.tiling?.(virtualHe.params.parse(params), { dtype: 'float32', calibration: {}, sizeC: 2 })?.workingBytes).toBe(48 * 1024 * 1024 + 256 * 256 * 196.5 * 4);
     expect(virtualHe.tiling?.(virtualHe.params.parse(params), { dtype: 'float32', calibration: {}, sizeC: 3 })).toBeUndefined();
     const whole = (await runOp(virtualHe, { image: stack }, { engine: 'onnxruntime' })).image as Stack;
     const tiled = tiledOperation(virtualHe, src, params, { tileSize: 128 });
@@ -63,6 +65,8 @@ describe('staining streamed with channels together (issue 21)', () => {
     const params = { ...(await statistics(src)), engine: 'onnxruntime' };
     const parsed = cascade.params.parse(params);
     expect(cascade.tiling?.(parsed, { dtype: 'float32', calibration: {}, sizeC: 2, output: 'refocused' })).toMatchObject({ output: 'refocused', outputChannels: 2, dtype: 'float32', outputRgb: false, channels: 'together' });
+    // both networks (G_DR 190.125 and G_VS 196.5 floats a pixel), each with its session
+    expect(cascade.tiling?.(parsed, { dtype: 'float32', calibration: {}, sizeC: 2, output: 'image' })?.workingBytes).toBe(2 * 48 * 1024 * 1024 + 256 * 256 * (190.125 + 196.5) * 4);
     const whole = await runOp(cascade, { image: stack }, { engine: 'onnxruntime' });
     const he = tiledOperation(cascade, src, params, { tileSize: 192, output: 'image' });
     const ref = tiledOperation(cascade, src, params, { tileSize: 192, output: 'refocused' });

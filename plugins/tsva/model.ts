@@ -8,7 +8,7 @@
  * it has the second shot but not the two-path design.
  */
 import { z } from '../../core/index.js';
-import { buildUNet, type NamedArray, type Tf } from '../../core/ml.js';
+import { buildUNet, type NamedArray, type Tf, type UNetOptions } from '../../core/ml.js';
 
 /** Network size: the only knobs that differ between the paper's scale and a CPU demo. */
 export const TsvaNetSchema = z.object({
@@ -29,7 +29,7 @@ export const usesBothShots = (arch: TsvaArch): boolean => arch !== 'unet';
  * The kit options of TSVA (arch 'tsva': inputs Y1, Y2), the baseline ('unet': input Y1) or the early-fusion ablation ('early-fusion': one input, Y1 then Y2 as 2·c channels).
  * `residual` (default true, the paper's): Y1 added to the output; false only for the no-residual ablation the reading asks to report once.
  */
-export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number, residual = true, jointEncoderBatch = false): Parameters<typeof buildUNet>[1] {
+export function unetOptionsFor(arch: TsvaArch, net: TsvaNetOptions, seed?: number, residual = true, jointEncoderBatch = false): UNetOptions {
   const c = net.colourChannels;
   return {
     inputChannels: arch === 'tsva' ? [c, c] : arch === 'early-fusion' ? [2 * c] : [c],

@@ -39,7 +39,7 @@ export function tsvaTiling(arch: TsvaArch, net: TsvaNetOptions): { tilePx: numbe
 /**
  * What running a package's network in tiles of `tilePx` holds beside the image, bytes: its
  * onnxruntime session and the tensors of one tile (core's inferenceWorkingBytes). TSVA demo,
- * 512 px tiles: 209 floats a pixel, 241 MB; its arena was measured at 227 MB.
+ * 512 px tiles: 209 floats a pixel, 257 MiB; measured 31 + 208 MiB (bench/network-memory.ts).
  */
 export function tsvaWorkingBytes(meta: Pick<TsvaMeta, 'arch' | 'net' | 'residual'>, tilePx: number): number {
   return inferenceWorkingBytes({ activationFloats: unetActivationFloats(unetOptionsFor(meta.arch, meta.net, undefined, meta.residual !== false)), tilePx });

@@ -186,9 +186,9 @@ describe('TSVA network', () => {
 
   it("a streamed slide's budget counts the network's session and one tile's tensors (209 floats a pixel for the demo's TSVA)", async () => {
     const { meta } = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-demo'));
-    expect(tsvaWorkingBytes(meta, 512)).toBe(32 * 1024 * 1024 + 512 * 512 * 209 * 4);
+    expect(tsvaWorkingBytes(meta, 512)).toBe(48 * 1024 * 1024 + 512 * 512 * 209 * 4);
     const unet = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-unet-baseline-demo'));
-    expect(tsvaWorkingBytes(unet.meta, 512)).toBe(32 * 1024 * 1024 + 512 * 512 * 148.5 * 4);
+    expect(tsvaWorkingBytes(unet.meta, 512)).toBe(48 * 1024 * 1024 + 512 * 512 * 148.5 * 4);
   });
 
   it("the shipped packages' tiling (512 px, 48 px halo) equals one whole-image pass away from the border; the old 128/32 did not", async () => {

@@ -2,7 +2,7 @@ import { defineOperation, z } from '../../../core/index.js';
 import { resolveModelDir } from '../../../core/ml.js';
 import { openCascade } from '../package.js';
 import { cascadeField, refocusField } from '../stain.js';
-import { afChannels, channelStatistics, checkTiling, DEMO_CASCADE, DEMO_STAINING, givenStatistics, manifestTiling, rgbStack, stainingTiling, tilingParams } from './common.js';
+import { afChannels, channelStatistics, checkTiling, DEMO_CASCADE, DEMO_STAINING, givenStatistics, manifestTiling, networksWorkingBytes, rgbStack, stainingTiling, tilingParams } from './common.js';
 import { createStack } from '../../../core/index.js';
 
 export const cascade = defineOperation({
@@ -28,7 +28,8 @@ export const cascade = defineOperation({
     if (!givenStatistics(params) || (input.sizeC !== undefined && input.sizeC !== 2)) return undefined;
     const c = manifestTiling(params.cascade ?? DEMO_CASCADE, 'cascade');
     const s = manifestTiling(params.model ?? DEMO_STAINING, 'model');
-    const t = { tilePx: params.tileSize ?? c.tilePx, haloPx: params.overlapPx ?? Math.max(c.haloPx, s.haloPx), multipleOf: Math.max(c.multipleOf, s.multipleOf) };
+    const tilePx = params.tileSize ?? c.tilePx;
+    const t = { tilePx, haloPx: params.overlapPx ?? Math.max(c.haloPx, s.haloPx), multipleOf: Math.max(c.multipleOf, s.multipleOf), workingBytes: networksWorkingBytes([c.activationFloats, s.activationFloats], tilePx) };
     if (input.output === 'refocused') return { ...stainingTiling(t, { dtype: 'float32', channels: 2, rgb: false, names: ['DAPI', 'TxRed'] }), output: 'refocused' };
     const dtype = params.outputType ?? 'uint8';
     return { ...stainingTiling(t, { dtype, channels: 3, rgb: dtype === 'uint8', names: ['R', 'G', 'B'] }), output: 'image' };

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStack, FocalError, planeIndex, z, type DType, type Stack, type TilingPlan } from '../../../core/index.js';
-import { resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
+import { inferenceWorkingBytes, resolveModelDir, tiledInferenceStreaming, unetActivationFloats } from '../../../core/ml.js';
+import { refocuserOptions, stainerOptions } from '../model.js';
 
 export const DEMO_STAINING = 'staining-demo';
 export const DEMO_CASCADE = 'staining-cascade-demo';
@@ -30,10 +31,21 @@ export function givenStatistics(p: { channelMean?: number[]; channelStd?: number
   return p.channelMean.map((mean, c) => ({ mean, std: std[c] }));
 }
 
-/** tilePx, haloPx and multipleOf of a model package's manifest (read synchronously: an op's `tiling` is synchronous). */
-export function manifestTiling(model: string, field: string): { tilePx: number; haloPx: number; multipleOf: number } {
-  const m = JSON.parse(readFileSync(join(resolveModelDir(model, { field }), 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number };
-  return { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf ?? 1 };
+/**
+ * tilePx, haloPx and multipleOf of a model package's manifest (read synchronously: an op's
+ * `tiling` is synchronous), and the floats per pixel of a network tile its U-Net makes (core's
+ * unetActivationFloats; 0 for an arch this plugin does not build).
+ */
+export function manifestTiling(model: string, field: string): { tilePx: number; haloPx: number; multipleOf: number; activationFloats: number } {
+  const m = JSON.parse(readFileSync(join(resolveModelDir(model, { field }), 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number; extra?: { arch?: string; baseChannels?: number; inputResidual?: boolean } };
+  const x = m.extra ?? {};
+  const net = typeof x.baseChannels !== 'number' ? undefined : x.arch === 'g_vs' ? stainerOptions(x.baseChannels) : x.arch === 'g_dr' ? refocuserOptions(x.baseChannels, undefined, x.inputResidual !== false) : undefined;
+  return { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf ?? 1, activationFloats: net ? unetActivationFloats(net) : 0 };
+}
+
+/** What the ops' networks hold beside the image when run in tiles of `tilePx` (each its session and one tile's tensors): TilingPlan.workingBytes. */
+export function networksWorkingBytes(activationFloats: readonly number[], tilePx: number): number {
+  return activationFloats.reduce((sum, a) => sum + inferenceWorkingBytes({ activationFloats: a, tilePx }), 0);
 }
 
 /**
@@ -45,11 +57,14 @@ export function manifestTiling(model: string, field: string): { tilePx: number; 
  * would be normalised by its own). Every channel of a tile goes in together.
  */
 export function stainingTiling(
-  t: { tilePx: number; haloPx: number; multipleOf: number },
+  t: { tilePx: number; haloPx: number; multipleOf: number; workingBytes?: number },
   out: { dtype: DType; channels: number; rgb: boolean; names: readonly string[] },
 ): TilingPlan {
   checkTiling(t.tilePx, t.haloPx, t.multipleOf);
-  return { ...tiledInferenceStreaming(t), dtype: out.dtype, channels: 'together', outputChannels: out.channels, outputRgb: out.rgb, outputChannelNames: out.names };
+  return {
+    ...tiledInferenceStreaming(t), dtype: out.dtype, channels: 'together', outputChannels: out.channels, outputRgb: out.rgb, outputChannelNames: out.names,
+    ...(t.workingBytes ? { workingBytes: t.workingBytes } : {}),
+  };
 }
 
 /** The two autofluorescence channels (DAPI, TxRed) of a one-plane stack, as float planes. */

@@ -1,7 +1,7 @@
 import { defineOperation, z } from '../../../core/index.js';
 import { createInferenceEngine, loadModelPackage, resolveModelDir } from '../../../core/ml.js';
 import { stainField } from '../stain.js';
-import { afChannels, channelStatistics, checkTiling, DEMO_STAINING, givenStatistics, manifestTiling, rgbStack, stainingTiling, tilingParams } from './common.js';
+import { afChannels, channelStatistics, checkTiling, DEMO_STAINING, givenStatistics, manifestTiling, networksWorkingBytes, rgbStack, stainingTiling, tilingParams } from './common.js';
 
 export const virtualHe = defineOperation({
   id: 'staining.virtual-he',
@@ -21,7 +21,8 @@ export const virtualHe = defineOperation({
     if (!givenStatistics(params) || (input.sizeC !== undefined && input.sizeC !== 2)) return undefined;
     const m = manifestTiling(params.model ?? DEMO_STAINING, 'model');
     const dtype = params.outputType ?? 'uint8';
-    return stainingTiling({ tilePx: params.tileSize ?? m.tilePx, haloPx: params.overlapPx ?? m.haloPx, multipleOf: m.multipleOf }, { dtype, channels: 3, rgb: dtype === 'uint8', names: ['R', 'G', 'B'] });
+    const tilePx = params.tileSize ?? m.tilePx;
+    return stainingTiling({ tilePx, haloPx: params.overlapPx ?? m.haloPx, multipleOf: m.multipleOf, workingBytes: networksWorkingBytes([m.activationFloats], tilePx) }, { dtype, channels: 3, rgb: dtype === 'uint8', names: ['R', 'G', 'B'] });
   },
   async run(ctx, { image }, params) {
     const af = afChannels(image);

@@ -3,7 +3,9 @@
  * using only layers core's ONNX exporter handles (discriminators' Dense and global pooling
  * excepted: discriminators are never exported). Seeds are passed in: each builder numbers
  * its Glorot-normal initialisers from `seed` in creation order (layer i gets seed + i), so the
- * same options and seed give the same weights, with no state outside the call.
+ * same options and seed give the same weights, with no state outside the call — but for the
+ * two batch-axis layer classes of `jointEncoderBatch`, made once per tfjs module, because tfjs
+ * registers layer classes by name for loading.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError } from '../errors.js';

@@ -4127,10 +4127,11 @@ export const builtinManifests: PluginManifest[] = [
             "batchNorm": {
               "default": "batch",
               "flags": "--batch-norm <mode>",
-              "description": "'batch' (default, the paper: batch statistics while learning) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)",
+              "description": "'batch' (default, the paper: batch statistics while learning, each of TSVA's two paths by its own shot's), 'joint' (TSVA: batch statistics of both shots together, the shared encoder running on Y1 and Y2 as one batch) or 'frozen' (fine-tuning: the moving averages normalise while learning, as at inference, and stay fixed; use with --init-from)",
               "type": "string",
               "enum": [
                 "batch",
+                "joint",
                 "frozen"
               ]
             },

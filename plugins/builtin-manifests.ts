@@ -3792,6 +3792,15 @@ export const builtinManifests: PluginManifest[] = [
               "exclusiveMinimum": 0,
               "maximum": 2
             },
+            "resample": {
+              "default": "auto",
+              "description": "When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
+              "type": "string",
+              "enum": [
+                "auto",
+                "off"
+              ]
+            },
             "guard": {
               "default": "off",
               "description": "'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output",
@@ -3890,6 +3899,15 @@ export const builtinManifests: PluginManifest[] = [
               "type": "number",
               "exclusiveMinimum": 0,
               "maximum": 2
+            },
+            "resample": {
+              "default": "auto",
+              "description": "When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
+              "type": "string",
+              "enum": [
+                "auto",
+                "off"
+              ]
             },
             "guard": {
               "default": "off",

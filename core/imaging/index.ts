@@ -5,7 +5,7 @@
  *
  * - filtering: Gaussian kernel and separable blur;
  * - image quality: PSNR, MSE/RMSE/MAE, Pearson r, BerHu, SSIM and MS-SSIM;
- * - cubic B-splines: the interpolation prefilter (Unser) and a spline image model;
+ * - cubic B-splines: the interpolation prefilter (Unser) and a spline image model; resampling to another pixel grid;
  * - optimisation: linear solve, Levenberg–Marquardt, L-BFGS;
  * - optics: Born & Wolf and Gaussian PSFs, the defocus simulator, Bessel functions;
  * - regions and intensities: flood fill from the border, standardisation;
@@ -30,6 +30,7 @@ export {
 } from './psf.js';
 export { defocus, defocusImage, defocusSeries, defocusMap, type DefocusOptions } from './defocus.js';
 export { brenner } from './brenner.js';
+export { resamplePlane, resampleInterleaved, antiAliasSigmaPx } from './resample.js';
 export { besselJ0, besselJ1 } from './bessel.js';
 export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';

@@ -5,7 +5,7 @@
  * with raised-cosine blending of the seams (core's tiledInference).
  */
 import { FocalError, planeCount, planeIndex, throwIfAborted, type PixelArray, type Stack } from '../../core/index.js';
-import { fitSafety } from '../../core/imaging.js';
+import { fitSafety, resampleInterleaved } from '../../core/imaging.js';
 import { tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { orderShots } from './simulate.js';
 
@@ -79,6 +79,13 @@ export interface RefocusOptions {
   order: 'brenner' | 'as-given';
   /** 'consistency': {@link guardOutput} against Y1 (not the paper); 'off' (default): the network's output. */
   guard?: 'consistency' | 'off';
+  /**
+   * The shots' pixel grid relative to the model's: the model's pixel size ÷ the shots'. Away from 1
+   * the shots are resampled to the model's grid (round(w · scale) × round(h · scale) px), refocused
+   * there, and the network's correction (its output − Y1 on that grid) is resampled back and added
+   * to Y1 at the shots' own pixels. Default 1: as given.
+   */
+  scale?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -161,6 +168,33 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const ord = orderShots(a.hwc, b.hwc, w, h);
   const firstIsY1 = o.order === 'as-given' ? true : ord.firstIsY1;
   const [y1, y2] = firstIsY1 ? [a, b] : [b, a];
+  const scale = o.scale ?? 1;
+  if (!(scale > 0 && Number.isFinite(scale))) throw new FocalError('E_ARGUMENT', `scale: must be a number > 0, got ${scale}`, { field: 'scale' });
+  const mw = Math.max(3, Math.round(w * scale));
+  const mh = Math.max(3, Math.round(h * scale));
+  let hwc: Float32Array;
+  if (mw === w && mh === h) hwc = await networkOn(y1, y2, engine, o);
+  else {
+    // on the model's grid, then the network's correction back onto the shots' pixels
+    const down = (s: Shot): Shot => ({ hwc: resampleInterleaved(s.hwc, w, h, 3, mw, mh), width: mw, height: mh });
+    const y1m = down(y1);
+    const outM = await networkOn(y1m, down(y2), engine, o);
+    for (let i = 0; i < outM.length; i++) outM[i] -= y1m.hwc[i];
+    throwIfAborted(o.signal);
+    const correction = resampleInterleaved(outM, mw, mh, 3, w, h);
+    hwc = new Float32Array(w * h * 3);
+    for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + correction[i];
+  }
+  if (o.guard === 'consistency') {
+    const g = await guardOutputAsync(y1.hwc, hwc, w, h, o.signal);
+    return { hwc: g.hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, guardWeight: g.weight };
+  }
+  return { hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1 };
+}
+
+/** The network on Y1 (and Y2) of one grid, in overlapping tiles: interleaved HWC RGB. */
+async function networkOn(y1: Shot, y2: Shot, engine: InferenceEngine, o: RefocusOptions): Promise<Float32Array> {
+  const { width: w, height: h } = y1;
   const n = w * h;
   const channels: Float32Array[] = [];
   for (const s of o.arch === 'unet' ? [y1] : [y1, y2]) {
@@ -173,11 +207,7 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const out = await tiledInference(channels, w, h, engine, { tilePx: o.tilePx, haloPx: o.haloPx, outChannels: 3, multipleOf: o.multipleOf, signal: o.signal, onProgress: o.onProgress });
   const hwc = new Float32Array(n * 3);
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) hwc[i * 3 + c] = out[c][i];
-  if (o.guard === 'consistency') {
-    const g = await guardOutputAsync(y1.hwc, hwc, w, h, o.signal);
-    return { hwc: g.hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, guardWeight: g.weight };
-  }
-  return { hwc, brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1 };
+  return hwc;
 }
 
 /** Number of planes of a stack (re-exported helper for the ops). */

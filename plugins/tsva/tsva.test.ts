@@ -9,7 +9,7 @@ import { tsvaPlugin } from './index.js';
 import { buildTsvaNet, convLayerCount, widenForEarlyFusion } from './model.js';
 import { loadTsvaPackage, saveTsvaPackage, tsvaTiling, tsvaWorkingBytes } from './package.js';
 import { guardOutput, refocusPair } from './refocus.js';
-import { brenner, gaussianBlur2d } from '../../core/imaging.js';
+import { brenner, gaussianBlur2d, psnr } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
 import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel, tsvaTrainerSpec } from './train.js';
 import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
@@ -603,16 +603,59 @@ describe('tsva ops: white level', () => {
 });
 
 describe('tsva ops: pixel size', () => {
-  it('warns when the shots\' calibrated pixel size is not the model\'s (±10 %), naming the shot and both sizes; silent when the file does not say', async () => {
-    const shot = (seed: number, pixelWidthUm?: number) => createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, planes: [0, 1, 2].map((c) => Uint8Array.from(randomHwc(32 * 32, seed + c), (v) => Math.round(150 + 100 * v))), ...(pixelWidthUm !== undefined ? { calibration: { pixelWidthUm, pixelHeightUm: pixelWidthUm } } : {}) });
-    const warns = async (a: Stack, b: Stack) => { const c = testContext(); await runOp(op('tsva.refocus'), { y1: a, y2: b }, {}, c); return c.logs.filter((l) => l.level === 'warn').map((l) => l.message); };
-    expect(await warns(shot(1), shot(7))).toEqual([]);
-    expect(await warns(shot(1, 0.33), shot(7, 0.3))).toEqual([]);
-    expect(await warns(shot(1, 0.65), shot(7, 0.65))).toEqual([expect.stringMatching(/^y1: 0\.65 µm pixels.*tsva-demo was trained on 0\.325 µm pixels.*0\.50×.*resample/), expect.stringMatching(/^y2: 0\.65 µm/)]);
+  const shot = (seed: number, pixelWidthUm?: number) => createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, planes: [0, 1, 2].map((c) => Uint8Array.from(randomHwc(32 * 32, seed + c), (v) => Math.round(150 + 100 * v))), ...(pixelWidthUm !== undefined ? { calibration: { pixelWidthUm, pixelHeightUm: pixelWidthUm } } : {}) });
+  const logs = async (a: Stack, b: Stack, params: Record<string, unknown> = {}) => {
     const c = testContext();
-    const planes = [...shot(1, 0.5).planes, ...shot(7).planes];
-    await runOp(op('tsva.slide'), { shots: createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, sizeZ: 2, planes, calibration: { pixelWidthUm: 0.5 } }), positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, {}, c);
-    expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^shots: 0\.5 µm pixels.*0\.325 µm/)]);
+    const out = (await runOp(op('tsva.refocus'), { y1: a, y2: b }, params, c)) as { image: Stack };
+    return { out: out.image, info: c.logs.filter((l) => l.level === 'info' && /pixels/.test(l.message)).map((l) => l.message), warn: c.logs.filter((l) => l.level === 'warn').map((l) => l.message) };
+  };
+
+  it("refocuses shots of another calibrated pixel size on the model's grid (resample 'auto', the default), saying so; the result keeps their size and calibration", async () => {
+    expect((await logs(shot(1), shot(7))).info).toEqual([]);
+    expect((await logs(shot(1, 0.33), shot(7, 0.3))).info).toEqual([]); // within 10 %
+    const r = await logs(shot(1, 0.65), shot(7, 0.65));
+    expect(r.warn).toEqual([]);
+    expect(r.info).toEqual([expect.stringMatching(/^y1: 0\.65 µm pixels.*tsva-demo was trained on 0\.325 µm pixels.*its grid \(×2\.000\).*resampled back/)]);
+    expect([r.out.width, r.out.height]).toEqual([32, 32]);
+    expect(r.out.calibration.pixelWidthUm).toBe(0.65);
+    // the same shots with no calibration are fed as they are: another result
+    const plain = await logs(shot(1), shot(7));
+    expect(Array.from(r.out.planes[0])).not.toEqual(Array.from(plain.out.planes[0]));
+  }, 60_000);
+
+  it("resample 'off' feeds them as they are and warns, naming the shot and both sizes; the slide says it once", async () => {
+    const r = await logs(shot(1, 0.65), shot(7, 0.65), { resample: 'off' });
+    expect(r.warn).toEqual([expect.stringMatching(/^y1: 0\.65 µm pixels.*tsva-demo was trained on 0\.325 µm pixels.*0\.50×.*resample/)]);
+    expect(Array.from(r.out.planes[0])).toEqual(Array.from((await logs(shot(1), shot(7))).out.planes[0]));
+    for (const resample of ['auto', 'off'] as const) {
+      const c = testContext();
+      const planes = [...shot(1, 0.5).planes, ...shot(7).planes];
+      await runOp(op('tsva.slide'), { shots: createStack({ width: 32, height: 32, dtype: 'uint8', sizeC: 3, rgb: true, sizeZ: 2, planes, calibration: { pixelWidthUm: 0.5 } }), positions: { kind: 'table', columns: ['xPx', 'yPx'], rows: [{ xPx: 0, yPx: 0 }] } }, { resample }, c);
+      expect(c.logs.filter((l) => l.level === (resample === 'off' ? 'warn' : 'info') && /pixels/.test(l.message)).map((l) => l.message)).toEqual([expect.stringMatching(/^shots: 0\.5 µm pixels.*0\.325 µm/)]);
+    }
+  }, 60_000);
+
+  it("on shots simulated at 0.5 µm pixels, refocusing on the model's grid comes nearer the in-focus plane than feeding them as they are; at the model's own grid the scale changes nothing", async () => {
+    const patches = simulateDataset({ family: 'he-skin', tiles: 1, patchPx: 64, patchesPerSide: 1, seed: 31, optics: { ...DEFAULT_OPTICS, pixelSizeUm: 0.5 }, deltaD: [-2, 2], noise: 'independent', focus: 'brenner' });
+    const { pkg, meta } = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-demo'));
+    const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime' });
+    try {
+      const o = { tilePx: pkg.manifest.tilePx, haloPx: pkg.manifest.haloPx, multipleOf: pkg.manifest.multipleOf ?? 1, arch: meta.arch, order: 'as-given' as const };
+      const gain: number[] = [];
+      for (const p of patches) {
+        const s = (hwc: Float32Array) => ({ hwc, width: 64, height: 64 });
+        const asGiven = await refocusPair(s(p.y1), s(p.y2), engine, o);
+        const one = await refocusPair(s(p.y1), s(p.y2), engine, { ...o, scale: 1 });
+        expect(Array.from(one.hwc)).toEqual(Array.from(asGiven.hwc));
+        const resampled = await refocusPair(s(p.y1), s(p.y2), engine, { ...o, scale: 0.5 / 0.325 });
+        expect(resampled.hwc.length).toBe(64 * 64 * 3);
+        gain.push(psnr(resampled.hwc, p.x, { dataRange: 1 }) - psnr(asGiven.hwc, p.x, { dataRange: 1 }));
+      }
+      expect(gain.length).toBe(2);
+      for (const g of gain) expect(g).toBeGreaterThan(0.5);
+    } finally {
+      await engine.dispose();
+    }
   }, 60_000);
 });
 

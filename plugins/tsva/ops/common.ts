@@ -5,6 +5,12 @@ import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 
 export const DEMO_MODEL = 'tsva-demo';
 
+/** How the ops meet shots whose pixel size is not the model's: resampled to its grid ('auto') or fed as they are ('off'). */
+export const resampleParam = z
+  .enum(['auto', 'off'])
+  .default('auto')
+  .describe("When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are");
+
 export const modelParams = {
   model: z.string().min(1).default(DEMO_MODEL).describe(`TSVA model package folder, or the name of a bundled model (default '${DEMO_MODEL}'; 'tsva-unet-baseline-demo' is the single-shot baseline)`),
   tileSize: z.number().int().positive().max(65536).optional().describe("Tile side, px (a multiple of the model's multipleOf); default: the package's tilePx"),
@@ -14,6 +20,7 @@ export const modelParams = {
   whiteLevel: z.number().positive().max(3.4e38).optional().describe("The shots' value of empty glass (the white level of the camera): the network works on [0, 1] of it and the result is on that scale. Default: the pixel type's full scale (255 for uint8, 65535 for uint16, 1 for float); a 12-bit camera writing uint16 needs 4095. A shot whose brightest pixels reach under 25 % of it gets a warning"),
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
   shotOffsetUm: z.number().positive().max(2).optional().describe("s of the acquisition, µm: the two shots at F − s and F + s. When given it is checked against the s the model was trained at (its package records it; 0.5 µm for the bundled models) and a mismatch is refused: a two-shot network fed shots at another offset does worse than the sharper shot alone (plugins/tsva/docs/offset/). The single-shot baseline takes any s"),
+  resample: resampleParam,
   guard: z.enum(['consistency', 'off']).default('off').describe("'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output"),
 };
 
@@ -42,17 +49,26 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
   return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
 }
 
+/** What an op does about the shots' pixel size: the scale for refocusPair (model's pixel size ÷ the shots') and what to say in the log. */
+export interface PixelGrid {
+  scale: number;
+  message?: { level: 'info' | 'warn'; text: string };
+}
+
 /**
- * A warning when a stack's pixel size (its calibration, from the file) is not the one the model
- * was trained at, within 10 %; none when the file does not say. Defocus blur is physical: the
- * same defocus spans trained/actual times as many pixels at another pixel size, and the network
- * reads the blur in pixels.
+ * The shots' pixel grid against the model's (see {@link resampleParam}). Defocus blur is
+ * physical: the same defocus spans trained/actual times as many pixels at another pixel size,
+ * and the network reads the blur in pixels. Within 10 %, or with no calibration in the file,
+ * the shots are taken as they are.
  */
-export function pixelSizeWarning(stack: Stack, field: string, m: Pick<OpenModel, 'meta' | 'name'>): string | undefined {
-  const px = stack.calibration?.pixelWidthUm ?? stack.calibration?.pixelHeightUm;
+export function pixelGrid(calibration: Stack['calibration'] | undefined, field: string, m: Pick<OpenModel, 'meta' | 'name'>, mode: 'auto' | 'off' = 'auto'): PixelGrid {
+  const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
   const trained = m.meta.optics.pixelSizeUm;
-  if (px === undefined || !(px > 0) || Math.abs(px / trained - 1) <= 0.1) return undefined;
-  return `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; resample the shots to ${trained} µm pixels first`;
+  if (px === undefined || !(px > 0) || Math.abs(px / trained - 1) <= 0.1) return { scale: 1 };
+  if (mode === 'off') {
+    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to refocus on the model's grid` } };
+  }
+  return { scale: px / trained, message: { level: 'info', text: `${field}: ${px} µm pixels (its calibration); ${m.name} was trained on ${trained} µm pixels, so the shots are refocused on its grid (×${(px / trained).toFixed(3)}) and the correction is resampled back to their pixels (resample 'auto')` } };
 }
 
 /** Says in the run's log which shot offset a two-shot model expects (when the op was not told the acquisition's). */

@@ -1,6 +1,6 @@
 import { defineOperation, FocalError, z } from '../../../core/index.js';
 import { checkPair, dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
-import { logShotOffset, modelParams, openModel, pixelSizeWarning, rgbStack } from './common.js';
+import { logShotOffset, modelParams, openModel, pixelGrid, rgbStack } from './common.js';
 
 export const refocus = defineOperation({
   id: 'tsva.refocus',
@@ -26,12 +26,10 @@ export const refocus = defineOperation({
     const m = await openModel(params);
     try {
       ctx.log.debug('tsva.refocus', { model: m.name, arch: m.meta.arch, shotOffsetUm: m.meta.protocol.shotOffsetUm });
-      for (const [field, stack] of [['y1', y1], ['y2', y2]] as const) {
-        const warning = pixelSizeWarning(stack, field, m);
-        if (warning) ctx.log.warn(warning);
-      }
+      const grid = pixelGrid(y1.calibration ?? y2.calibration, y1.calibration ? 'y1' : 'y2', m, params.resample ?? 'auto');
+      if (grid.message) ctx.log[grid.message.level](grid.message.text);
       if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
-      const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
+      const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', scale: grid.scale, signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
       ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
       return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };
     } finally {

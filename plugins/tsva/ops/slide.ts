@@ -2,7 +2,7 @@ import { createStack, createTable, defineOperation, FocalError, throwIfAborted, 
 import { addTile, mosaicSize, resolveBlend, tileMeets, tilePositions, type MosaicRect } from '../mosaic.js';
 import { tsvaWorkingBytes } from '../package.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf, type RefocusResult, type Shot } from '../refocus.js';
-import { logShotOffset, modelParams, openModel, pixelSizeWarning, rgbPlanes, rgbStack, type OpenModel } from './common.js';
+import { logShotOffset, modelParams, openModel, pixelGrid, rgbPlanes, rgbStack, type OpenModel } from './common.js';
 
 /** Largest mosaic made in memory; a larger one streams (focal run --stream). */
 const IN_MEMORY_MAX_PX = 64e6;
@@ -19,8 +19,8 @@ function tileRow(k: number, p: { x: number; y: number }, r: RefocusResult, secon
 
 const shotLabel = (j: number): string => `shots (tile ${Math.floor(j / 2)}, ${j % 2 === 0 ? 'F − s' : 'F + s'})`;
 
-function refocusTile(a: Shot, b: Shot, m: OpenModel, params: { order?: 'brenner' | 'as-given'; guard?: 'consistency' | 'off' }, signal: AbortSignal): Promise<RefocusResult> {
-  return refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', signal });
+function refocusTile(a: Shot, b: Shot, m: OpenModel, params: { order?: 'brenner' | 'as-given'; guard?: 'consistency' | 'off' }, scale: number, signal: AbortSignal): Promise<RefocusResult> {
+  return refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', scale, signal });
 }
 
 function checkShots(s: { sizeC: number; sizeZ: number; sizeT: number }): number {
@@ -65,12 +65,12 @@ export const slide = defineOperation({
     const rows: Record<string, Cell>[] = [];
     const m = await openModel(params);
     try {
-      const pixelWarning = pixelSizeWarning(shots, 'shots', m);
-      if (pixelWarning) ctx.log.warn(pixelWarning);
+      const grid = pixelGrid(shots.calibration, 'shots', m, params.resample ?? 'auto');
+      if (grid.message) ctx.log[grid.message.level](grid.message.text);
       if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
       for (let k = 0; k < n; k++) {
         const t0 = performance.now();
-        const r = await refocusTile(all[2 * k], all[2 * k + 1], m, params, ctx.signal);
+        const r = await refocusTile(all[2 * k], all[2 * k + 1], m, params, grid.scale, ctx.signal);
         const seconds = (performance.now() - t0) / 1000;
         addTile(acc, wsum, whole, { ...pos[k], hwc: r.hwc }, tw, th);
         rows.push(tileRow(k, pos[k], r, seconds));
@@ -97,9 +97,10 @@ export const slide = defineOperation({
     const scale = whiteLevelOf({ dtype: shots.dtype } as Stack, params.whiteLevel);
     const m = await openModel(params);
     const working = tsvaWorkingBytes(m.meta, m.tilePx);
-    const pixelWarning = pixelSizeWarning({ calibration: shots.calibration } as Stack, 'shots', m);
-    if (pixelWarning) ctx.log.warn(pixelWarning);
+    const grid = pixelGrid(shots.calibration, 'shots', m, params.resample ?? 'auto');
+    if (grid.message) ctx.log[grid.message.level](grid.message.text);
     if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
+    const tileWorkBytes = grid.scale === 1 ? tw * th * 4 * 24 : tw * th * 4 * 32 + Math.max(3, Math.round(tw * grid.scale)) * Math.max(3, Math.round(th * grid.scale)) * 4 * 24;
 
     const rows = new Map<number, Record<string, Cell>>();
     const dim: string[] = [];
@@ -119,7 +120,7 @@ export const slide = defineOperation({
         if (warning && dim.push(warning) === 1) ctx.log.warn(warning);
       }
       const t0 = performance.now();
-      const r = await refocusTile(a, b, m, params, signal);
+      const r = await refocusTile(a, b, m, params, grid.scale, signal);
       if (!rows.has(k)) rows.set(k, tileRow(k, pos[k], r, (performance.now() - t0) / 1000));
       return r.hwc;
     };
@@ -206,7 +207,8 @@ export const slide = defineOperation({
       // garbage not yet collected (a 64-tile run peaked ~130 MB above the estimate with once),
       // the band's accumulators and its output planes, and the network's session with the
       // tensors of one network tile (onnxruntime keeps them between tiles)
-      bandBytes: (bandRows) => tilesPerBand(bandRows) * tw * th * 12 + 2 * tw * th * 4 * 24 + W * bandRows * (16 + 3 * (dtype === 'uint8' ? 1 : 4)) + working,
+      // (on another pixel grid, also the model grid's copies and the resampling's: ~8 floats a pixel)
+      bandBytes: (bandRows) => tilesPerBand(bandRows) * tw * th * 12 + 2 * tileWorkBytes + W * bandRows * (16 + 3 * (dtype === 'uint8' ? 1 : 4)) + working,
       async close() {
         kept.clear();
         await m.engine.dispose();

@@ -67,6 +67,31 @@ describe('tsva.slide streamed band by band', () => {
     }
   }, 120_000);
 
+  it('shots of another calibrated pixel size: the streamed mosaic, refocused on the model\'s grid, still equals the in-memory one; the band budget counts the resampling', async () => {
+    const read = await readTiff(sample('tsva-slide-shots.tif'));
+    const shots: Stack = { ...read, calibration: { ...read.calibration, pixelWidthUm: 0.25, pixelHeightUm: 0.25 } };
+    const positions = await readTableFile(sample('tsva-slide-positions.csv'));
+    const whole = (await slide.run(testContext(), { shots, positions }, slide.params.parse({ model: 'tsva-demo' }))).mosaic as Stack;
+    const asGiven = (await slide.run(testContext(), { shots: read, positions }, slide.params.parse({ model: 'tsva-demo' }))).mosaic as Stack;
+    expect(Buffer.from(whole.planes[0].buffer).equals(Buffer.from(asGiven.planes[0].buffer))).toBe(false);
+    const s = await streamOf(stackRegionSource(shots), positions);
+    const plain = await streamOf(stackRegionSource(read), positions);
+    try {
+      expect(s.bandBytes(48)).toBeGreaterThan(plain.bandBytes(48));
+      const img = s.images.mosaic;
+      for (let y = 0; y < img.height; y += 64) {
+        const h = Math.min(64, img.height - y);
+        for (let c = 0; c < 3; c++) {
+          const band = await img.readRegion({ c, x: 0, y, w: img.width, h });
+          expect(Buffer.from(band.buffer, band.byteOffset, band.byteLength).equals(Buffer.from(whole.planes[c].buffer, y * img.width, h * img.width))).toBe(true);
+        }
+      }
+    } finally {
+      await s.close!();
+      await plain.close!();
+    }
+  }, 120_000);
+
   it('finish() alone refocuses every tile for the table; float32 output; bad input and cancellation are clear', async () => {
     const shots = await readTiff(sample('tsva-slide-shots.tif'));
     const positions = await readTableFile(sample('tsva-slide-positions.csv'));

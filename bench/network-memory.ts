@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { bundledModelsDir, createOnnxEngine, unetActivationFloats, type UNetOptions } from '../core/ml.js';
 import { unetOptionsFor, TsvaNetSchema } from '../plugins/tsva/model.js';
 import { refocuserOptions, stainerOptions } from '../plugins/staining/model.js';
+import { deeprGeneratorOptions } from '../plugins/deepr/model.js';
+import { generatorActivationFloats } from '../plugins/virfluonet/model.js';
 import { describeMachine, isoDate, isMain, machineInfo, runBenchMain, writeBenchDocs } from './common.js';
 
 interface Net {
@@ -22,14 +24,20 @@ interface Net {
   what: string;
   inputs: number;
   channels: number;
-  options: UNetOptions;
+  /** The count the budget uses (floats per pixel of a network tile). */
+  floats: number;
+  /** Which function gives it. */
+  counter: string;
 }
 
+const unet = (options: UNetOptions) => ({ floats: unetActivationFloats(options), counter: 'unetActivationFloats' });
 const NETS: Net[] = [
-  { model: 'tsva-demo', what: 'TSVA (two RGB paths, base 8, 3 levels)', inputs: 2, channels: 3, options: unetOptionsFor('tsva', TsvaNetSchema.parse({})) },
-  { model: 'tsva-unet-baseline-demo', what: 'its U-Net baseline', inputs: 1, channels: 3, options: unetOptionsFor('unet', TsvaNetSchema.parse({})) },
-  { model: 'staining-demo', what: 'staining G_VS (base 8, 4 levels, 3 convs, residual)', inputs: 1, channels: 2, options: stainerOptions(8) },
-  { model: 'staining-cascade-demo', what: 'cascade G_DR (base 8, 5 levels, residual)', inputs: 1, channels: 2, options: refocuserOptions(8) },
+  { model: 'tsva-demo', what: 'TSVA (two RGB paths, base 8, 3 levels)', inputs: 2, channels: 3, ...unet(unetOptionsFor('tsva', TsvaNetSchema.parse({}))) },
+  { model: 'tsva-unet-baseline-demo', what: 'its U-Net baseline', inputs: 1, channels: 3, ...unet(unetOptionsFor('unet', TsvaNetSchema.parse({}))) },
+  { model: 'staining-demo', what: 'staining G_VS (base 8, 4 levels, 3 convs, residual)', inputs: 1, channels: 2, ...unet(stainerOptions(8)) },
+  { model: 'staining-cascade-demo', what: 'cascade G_DR (base 8, 5 levels, residual)', inputs: 1, channels: 2, ...unet(refocuserOptions(8)) },
+  { model: 'deepr-demo', what: 'Deep-R (base 8, 5 levels)', inputs: 1, channels: 1, ...unet(deeprGeneratorOptions({ baseChannels: 8, levels: 5 })) },
+  { model: 'virfluonet-cp-cy5', what: 'VirFluoNet generator (2 channels, base 16, 5 levels)', inputs: 1, channels: 2, floats: generatorActivationFloats({ inputChannels: 2, baseChannels: 16, levels: 5, discriminatorChannels: 8 }), counter: 'generatorActivationFloats' },
 ];
 const SIZES = [256, 512, 1024];
 const MiB = 1024 * 1024;
@@ -55,7 +63,7 @@ export async function bench(args: { has(flag: string): boolean }): Promise<strin
   const rows: string[] = [];
   const self = fileURLToPath(import.meta.url);
   for (const net of NETS) {
-    const estimate = unetActivationFloats(net.options) * 4;
+    const estimate = net.floats * 4;
     for (const px of SIZES) {
       const out = execFileSync(process.execPath, [self, '--child', net.model, String(px), String(net.channels), String(net.inputs)], { encoding: 'utf8' });
       const m = JSON.parse(out.trim().split('\n').at(-1)!) as { session: number; tensors: number };
@@ -67,7 +75,7 @@ export async function bench(args: { has(flag: string): boolean }): Promise<strin
   const md = [
     "## A network's memory beside the image: onnxruntime's session and one tile's tensors (`bench/network-memory.ts`)",
     '',
-    `${isoDate()}, ${describeMachine(machine)}. \`node dist/bench/network-memory.js\`: onnxruntime-node, 2 threads, one fresh process per row; RSS growth over creating the session, and over four runs of one tile (less the tile's input and output arrays, which the ops count as their own). Estimate: core's \`unetActivationFloats\` × 4 bytes, what a streamed run's budget counts per pixel of a network tile (plus 48 MiB for the session).`,
+    `${isoDate()}, ${describeMachine(machine)}. \`node dist/bench/network-memory.js\`: onnxruntime-node, 2 threads, one fresh process per row; RSS growth over creating the session, and over four runs of one tile (less the tile's input and output arrays, which the ops count as their own). Estimate: core's \`unetActivationFloats\` (VirFluoNet: its \`generatorActivationFloats\`) × 4 bytes, what a streamed run's budget counts per pixel of a network tile (plus 48 MiB for the session).`,
     '',
     '| package | network | tile (px) | session (MiB) | tensors (MiB) | tensors (B/px) | estimate (B/px) | measured / estimate |',
     '|---|---|---|---|---|---|---|---|',

@@ -211,7 +211,7 @@ export function planAxis(size: number, tilePx: number, haloPx: number, blendPx: 
   return { tile, origins, weights };
 }
 
-/** What creating an onnxruntime session costs a process beyond its tensors (measured 31–49 MiB for four bundled packages: bench/network-memory.ts). */
+/** What creating an onnxruntime session costs a process beyond its tensors (measured 31–48 MiB for six bundled packages: bench/network-memory.ts). */
 export const SESSION_BYTES = 48 * 1024 * 1024;
 
 /**

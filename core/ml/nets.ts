@@ -266,8 +266,8 @@ export function unetReachPx(options: UNetOptions = {}): number {
  * and a residual block's add into its last convolution (as onnxruntime's full graph optimisation
  * fuses them), summed over the levels at their scale (level k: 1/4^k of the pixels). An
  * inference runtime that keeps a buffer per tensor holds about 4 bytes × this per pixel of a
- * network tile: onnxruntime's arena, measured on 256–1024 px tiles of four bundled packages,
- * was 0.66–1.12 × that (bench/network-memory.ts; TSVA demo: 209 floats, 836 B/px; measured
+ * network tile: onnxruntime's arena, measured on 256–1024 px tiles of five bundled U-Net packages,
+ * was 0.53–1.12 × that (bench/network-memory.ts; TSVA demo: 209 floats, 836 B/px; measured
  * 832–938 B/px). Plus the session (core's inferenceWorkingBytes).
  */
 export function unetActivationFloats(options: UNetOptions = {}): number {

@@ -6,7 +6,7 @@
  * frozen encoder. Choices the paper leaves open are listed in plugins/deepr/docs/deepr.md.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { buildDiscriminator as kitDiscriminator, buildUNet, withNewDecoder, type Tf } from '../../core/ml.js';
+import { buildDiscriminator as kitDiscriminator, buildUNet, withNewDecoder, type Tf, type UNetOptions } from '../../core/ml.js';
 
 type LayersModel = tfTypes.LayersModel;
 
@@ -28,8 +28,13 @@ export interface GeneratorOptions {
  * [N, H, W, inputChannels] with H and W multiples of 2^levels (32).
  */
 export function buildGenerator(tf: Tf, options: GeneratorOptions = {}): LayersModel {
+  return buildUNet(tf, deeprGeneratorOptions(options));
+}
+
+/** The kit's U-Net options of {@link buildGenerator} (also for counting its tensors: core's unetActivationFloats). */
+export function deeprGeneratorOptions(options: GeneratorOptions = {}): UNetOptions {
   const { inputChannels = 1, ...rest } = options;
-  return buildUNet(tf, { ...rest, inputChannels: [inputChannels], name: 'deepr_generator' });
+  return { ...rest, inputChannels: [inputChannels], name: 'deepr_generator' };
 }
 
 /** Options of {@link buildDiscriminator}. */

@@ -91,6 +91,31 @@ export function buildGenerator(tf: Tf, o: VirFluoNetOptions, seed?: number): tfT
   return tf.model({ inputs: input, outputs: x, name: 'virfluonet_generator' });
 }
 
+/**
+ * Floats per input pixel that one forward pass of {@link buildGenerator}'s network makes, for a
+ * streamed run's memory budget (TilingPlan.workingBytes, via core's inferenceWorkingBytes): every
+ * tensor once, at its level's scale (the first convolution already halves: level k holds
+ * 1/4^(k+1) of the pixels), each convolution's batch norm folded into it (as onnxruntime does);
+ * an activation counts as a tensor of its own, since its input is also a skip or a concatenation.
+ * Measured against onnxruntime in bench/network-memory.ts.
+ */
+export function generatorActivationFloats(o: VirFluoNetOptions): number {
+  const opts = VirFluoNetSchema.parse(o);
+  const at = (k: number) => 1 / 4 ** (k + 1);
+  const L = opts.levels;
+  let floats = opts.inputChannels + widthAt(opts.baseChannels, 0) * at(0); // the input, the first conv
+  for (let k = 1; k < L; k++) floats += widthAt(opts.baseChannels, k - 1) * at(k - 1) + widthAt(opts.baseChannels, k) * at(k); // the activation of the level above, the conv
+  let x = widthAt(opts.baseChannels, L - 1) * at(L - 1);
+  for (let k = L - 2; k >= 0; k--) {
+    const w = widthAt(opts.baseChannels, k) * at(k);
+    floats += x + w + 2 * w; // the activation, the transposed conv, the concatenation with the skip
+    x = 2 * w;
+  }
+  floats += x + 1 + 1; // the last activation, transposed conv and tanh
+  if (opts.inputResidual) floats += 2; // the ×2 and the add
+  return floats;
+}
+
 /** The conditional discriminator for `patchPx`² patches: inputs [image (1 channel), condition (inputChannels)], output D ∈ (0, 1) per sample. */
 export function buildDiscriminator(tf: Tf, o: VirFluoNetOptions, patchPx: number, seed?: number): tfTypes.LayersModel {
   const opts = VirFluoNetSchema.parse(o);

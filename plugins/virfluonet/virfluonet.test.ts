@@ -3,7 +3,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../../core/index.js';
 import { createOnnxEngine, createTfjsEngine, exportOnnx, tiledInference, type Nhwc } from '../../core/ml.js';
 import { checkSpec, crop, fitMaps, makeFields, normaliseField } from './data.js';
-import { buildDiscriminator, buildGenerator, GENERATOR_OUTPUT_LAYER, generatorKernels, RESIDUAL_SCALE } from './model.js';
+import { buildDiscriminator, buildGenerator, GENERATOR_OUTPUT_LAYER, generatorActivationFloats, generatorKernels, RESIDUAL_SCALE } from './model.js';
 import { fitChannelMap, fromUnitRange, toUnitRange } from './normalise.js';
 import { selectChannels } from './predict.js';
 
@@ -85,6 +85,21 @@ describe('virfluonet: networks', () => {
     for (const x of v) expect(Math.abs(x)).toBeLessThan(1);
     expect(g.layers.filter((l) => l.getClassName() === 'Conv2DTranspose').every((l) => JSON.stringify((l.getConfig() as { kernelSize: number[] }).kernelSize) === '[3,3]')).toBe(true);
     g.dispose();
+  });
+
+  it("generatorActivationFloats counts every tensor of the built graph per input pixel, batch norms folded (a hand count: 9 for a tiny residual generator)", () => {
+    expect(generatorActivationFloats({ inputChannels: 1, baseChannels: 2, levels: 2, discriminatorChannels: 2, inputResidual: true })).toBeCloseTo(9, 12);
+    for (const o of [{ inputChannels: 2, baseChannels: 4, levels: 3, discriminatorChannels: 4 }, { inputChannels: 1, baseChannels: 3, levels: 4, discriminatorChannels: 4, inputResidual: true }]) {
+      const px = 64;
+      const g = buildGenerator(tf, o, 1);
+      // every layer's output for a 64-px input (the batch norms are folded into their convolutions)
+      const probe = tf.model({ inputs: g.inputs, outputs: g.layers.filter((l) => !['InputLayer', 'BatchNormalization'].includes(l.getClassName())).map((l) => l.output as tfType.SymbolicTensor) });
+      const outs = probe.predict(tf.zeros([1, px, px, o.inputChannels])) as tfType.Tensor[];
+      const floats = o.inputChannels + outs.reduce((sum, t) => sum + t.size, 0) / (px * px);
+      expect(generatorActivationFloats(o)).toBeCloseTo(floats, 9);
+      tf.dispose(outs);
+      g.dispose();
+    }
   });
 
   it('the conditional discriminator sees the generator input: same image, other condition → other output and a gradient', () => {

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { createStack, planeMeanStd, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
 import { standardise } from '../../../core/imaging.js';
 import { autofocus } from './autofocus.js';
+import { deeprGeneratorOptions } from '../model.js';
+import { unetActivationFloats } from '../../../core/ml.js';
 const W = 256;
 const H = 224;
 
@@ -26,7 +28,9 @@ describe('deepr.autofocus tiled (issue 21)', () => {
     expect(mean).toBeCloseTo(own.mean, 6);
     expect(std / own.std).toBeCloseTo(1, 9);
     const params = { planeMean: mean, planeStd: std, engine: 'onnxruntime' };
-    expect(autofocus.tiling?.(autofocus.params.parse(params), { dtype: 'uint16', calibration: {} })).toEqual({ haloPx: 64, dtype: 'float32' });
+    // with the network's session and one 512-px tile's tensors (the demo: base 8, 5 levels)
+    const workingBytes = 48 * 1024 * 1024 + 512 * 512 * unetActivationFloats(deeprGeneratorOptions({ baseChannels: 8, levels: 5 })) * 4;
+    expect(autofocus.tiling?.(autofocus.params.parse(params), { dtype: 'uint16', calibration: {} })).toEqual({ haloPx: 64, dtype: 'float32', workingBytes });
     const whole = ((await runOp(autofocus, { image: stack }, params)).image as Stack).planes[0];
     const tiled = await tiledOperation(autofocus, stackRegionSource(stack), params, { tileSize: 128 }).readRegion({ x: 0, y: 0, w: W, h: H });
     let maxAll = 0;

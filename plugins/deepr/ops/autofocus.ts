@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { defineOperation, z } from '../../../core/index.js';
 import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
 import { runPlanes } from './run-model.js';
+import { deeprGeneratorOptions } from '../model.js';
+import { inferenceWorkingBytes, unetActivationFloats } from '../../../core/ml.js';
 import { SAFETY_MODES, withSafety } from '../safety.js';
 
 export const modelParams = {
@@ -37,8 +39,12 @@ export const autofocus = defineOperation({
   // within the network's receptive field (measured in plugins/deepr/ops/autofocus-tiled.test.ts).
   tiling(params) {
     if (params.planeMean === undefined || params.planeStd === undefined || params.safety !== 'off') return undefined;
-    const haloPx = params.overlapPx ?? (JSON.parse(readFileSync(join(resolveModelDir(params.model ?? DEMO_MODEL), 'manifest.json'), 'utf8')) as { haloPx: number }).haloPx;
-    return { haloPx, dtype: 'float32' };
+    const m = JSON.parse(readFileSync(join(resolveModelDir(params.model ?? DEMO_MODEL), 'manifest.json'), 'utf8')) as { haloPx: number; tilePx: number; extra?: { baseChannels?: number; levels?: number } };
+    const haloPx = params.overlapPx ?? m.haloPx;
+    // the network's session and one network tile's tensors (bench/network-memory.ts)
+    const net = typeof m.extra?.baseChannels === 'number' && typeof m.extra.levels === 'number' ? deeprGeneratorOptions({ baseChannels: m.extra.baseChannels, levels: m.extra.levels }) : undefined;
+    const workingBytes = inferenceWorkingBytes({ activationFloats: net ? unetActivationFloats(net) : 0, tilePx: params.tileSize ?? m.tilePx });
+    return { haloPx, dtype: 'float32', workingBytes };
   },
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);

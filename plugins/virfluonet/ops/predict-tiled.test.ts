@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStack, createWorkerPool, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
 import { predict } from './predict.js';
+import { generatorActivationFloats } from '../model.js';
 
 const W = 640;
 const H = 512;
@@ -29,7 +30,9 @@ describe('virfluonet.predict tiled (issue 21)', () => {
     const stack = field();
     const params = { engine: 'onnxruntime', outputType: 'float32' };
     // demo package: tiles 128 px, halo 16, multipleOf 32 → step 64; a piece reaches 128 − 16 px past what it keeps
-    expect(predict.tiling?.(predict.params.parse(params), { dtype: 'uint16', calibration: {}, sizeC: 3 })).toEqual({ haloPx: 112, gridPx: 64, dtype: 'float32', channels: 'together', outputChannels: 1, outputChannelNames: ['Cy5'] });
+    // and counts the network's session and one 128-px tile's tensors (base 16, 5 levels, 2 channels)
+    const workingBytes = 48 * 1024 * 1024 + 128 * 128 * generatorActivationFloats({ inputChannels: 2, baseChannels: 16, levels: 5, discriminatorChannels: 8 }) * 4;
+    expect(predict.tiling?.(predict.params.parse(params), { dtype: 'uint16', calibration: {}, sizeC: 3 })).toEqual({ haloPx: 112, gridPx: 64, dtype: 'float32', channels: 'together', outputChannels: 1, outputChannelNames: ['Cy5'], workingBytes });
     const whole = ((await runOp(predict, { image: stack }, params)).image as Stack).planes[0];
     const tiled = tiledOperation(predict, stackRegionSource(stack), params, { tileSize: 64 });
     expect([tiled.sizeC, tiled.dtype, tiled.channelNames, tiled.channelsTogether]).toEqual([1, 'float32', ['Cy5'], true]);

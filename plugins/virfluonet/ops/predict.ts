@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStack, defineOperation, FocalError, planeIndex, z } from '../../../core/index.js';
-import { createInferenceEngine, resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
+import { createInferenceEngine, inferenceWorkingBytes, resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
+import { generatorActivationFloats, VirFluoNetSchema } from '../model.js';
 import { loadVirFluoNetPackage } from '../package.js';
 import { predictField, selectChannels } from '../predict.js';
 
@@ -27,13 +28,16 @@ export const predict = defineOperation({
   // and reach one tile past what they keep, so they run the whole field's tiles (exact).
   tiling(params, input) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number; extra?: { virfluonet?: { target?: { name?: string } } } };
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tilePx: number; haloPx: number; multipleOf?: number; extra?: { virfluonet?: { target?: { name?: string }; net?: unknown } } };
     const tilePx = params.tileSize ?? m.tilePx;
     const haloPx = params.overlapPx ?? m.haloPx;
     const multipleOf = m.multipleOf ?? 1;
     if (tilePx % multipleOf !== 0 || 2 * haloPx >= tilePx || input.sizeC === 0) return undefined; // run() says what is wrong
     const target = m.extra?.virfluonet?.target?.name;
-    return { ...tiledInferenceStreaming({ tilePx, haloPx, multipleOf }), dtype: params.outputType ?? 'uint16', channels: 'together', outputChannels: 1, ...(target ? { outputChannelNames: [target] } : {}) };
+    // the network's session and one network tile's tensors (bench/network-memory.ts)
+    const net = VirFluoNetSchema.safeParse(m.extra?.virfluonet?.net);
+    const workingBytes = inferenceWorkingBytes({ activationFloats: net.success ? generatorActivationFloats(net.data) : 0, tilePx });
+    return { ...tiledInferenceStreaming({ tilePx, haloPx, multipleOf }), dtype: params.outputType ?? 'uint16', channels: 'together', outputChannels: 1, workingBytes, ...(target ? { outputChannelNames: [target] } : {}) };
   },
   async run(ctx, { image }, params) {
     if (image.sizeZ * image.sizeT !== 1) throw new FocalError('E_PORT', `image: has ${image.sizeZ} z × ${image.sizeT} t planes per channel; give one field (one plane per channel)`, { field: 'image' });

@@ -3817,7 +3817,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.slide",
         "title": "TSVA whole-slide two-shot workflow",
-        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept. In memory up to 64 Mpx of mosaic; focal run --stream makes any size band by band, reading each tile's two shots when the band reaches it, with the same pixels.",
+        "description": "Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the focus error ΔD estimated from the two shots without the network (depth from defocus; tiles beyond the range the model was trained on are named in a warning), the network time and, with guard consistency, the weight the network output kept. In memory up to 64 Mpx of mosaic; focal run --stream makes any size band by band, reading each tile's two shots when the band reaches it, with the same pixels.",
         "inputs": {
           "shots": {
             "type": "stack",
@@ -3835,7 +3835,7 @@ export const builtinManifests: PluginManifest[] = [
           },
           "tiles": {
             "type": "table",
-            "description": "Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), seconds"
+            "description": "Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), deltaDUm (the focus error F − in-focus plane estimated from the two shots' spectra, µm; empty where they hold too little structure), seconds"
           }
         },
         "params": {

@@ -2,6 +2,7 @@
 import { createStack, FocalError, z, type Stack } from '../../../core/index.js';
 import { createInferenceEngine, resolveModelDir, type InferenceEngine } from '../../../core/ml.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
+import { TwoShotDefocus } from '../defocus-estimate.js';
 
 export const DEMO_MODEL = 'tsva-demo';
 
@@ -69,6 +70,29 @@ export function pixelGrid(calibration: Stack['calibration'] | undefined, field: 
     return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to refocus on the model's grid` } };
   }
   return { scale: px / trained, message: { level: 'info', text: `${field}: ${px} µm pixels (its calibration); ${m.name} was trained on ${trained} µm pixels, so the shots are refocused on its grid (×${(px / trained).toFixed(3)}) and the correction is resampled back to their pixels (resample 'auto')` } };
+}
+
+/**
+ * The two-shot focus-error estimator for tiles of `width` × `height` px (depth from defocus,
+ * defocus-estimate.ts) with the model's optics at the shots' pixel size (their calibration, else
+ * the model's): 128-px analysis windows when a tile holds at least 2 × 2 of them, else 64 px;
+ * none for tiles under 64 px.
+ */
+export function focusEstimator(m: Pick<OpenModel, 'meta'>, calibration: Stack['calibration'] | undefined, width: number, height: number, shotOffsetUm?: number): TwoShotDefocus | undefined {
+  const side = Math.min(width, height);
+  if (side < 64) return undefined;
+  const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
+  const optics = { ...m.meta.optics, ...(px !== undefined && px > 0 ? { pixelSizeUm: px } : {}) };
+  return new TwoShotDefocus({ optics, shotOffsetUm: shotOffsetUm ?? m.meta.protocol.shotOffsetUm, windowPx: side >= 256 ? 128 : 64 });
+}
+
+/** A warning naming the tiles whose estimated focus error is beyond the range the model was trained on (none when all are within). */
+export function outOfRangeWarning(estimates: readonly { tile: number; deltaDUm: number | null }[], m: Pick<OpenModel, 'meta' | 'name'>): string | undefined {
+  const max = m.meta.protocol.deltaDMaxUm;
+  const out = estimates.filter((e) => e.deltaDUm !== null && Math.abs(e.deltaDUm) > max);
+  if (out.length === 0) return undefined;
+  const listed = out.slice(0, 8).map((e) => `${e.tile} (${e.deltaDUm! > 0 ? '+' : ''}${e.deltaDUm!.toFixed(1)} µm)`).join(', ');
+  return `${out.length} of ${estimates.length} tiles are estimated more than ${max} µm from focus, beyond the range ${m.name} was trained on (±${max} µm): tile ${listed}${out.length > 8 ? ', …' : ''}. Their recovery is unreliable; acquire them again nearer focus (deltaDUm in the tiles table: F minus the in-focus plane, from the two shots' spectra)`;
 }
 
 /** Says in the run's log which shot offset a two-shot model expects (when the op was not told the acquisition's). */

@@ -1,6 +1,6 @@
 import { defineOperation, FocalError, z } from '../../../core/index.js';
 import { checkPair, dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf } from '../refocus.js';
-import { logShotOffset, modelParams, openModel, pixelGrid, rgbStack } from './common.js';
+import { focusEstimator, logShotOffset, modelParams, openModel, pixelGrid, rgbStack } from './common.js';
 
 export const refocus = defineOperation({
   id: 'tsva.refocus',
@@ -31,6 +31,14 @@ export const refocus = defineOperation({
       if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
       const r = await refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', scale: grid.scale, signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
       ctx.log.info(`Y1 = ${r.firstIsY1 ? 'y1' : 'y2'} (Brenner ${r.brennerA.toExponential(3)} vs ${r.brennerB.toExponential(3)})`);
+      // the focus error from the two shots' spectra (which shot was at F − s is not known here: its size only)
+      const focus = focusEstimator(m, y1.calibration ?? y2.calibration, a.width, a.height, params.shotOffsetUm)?.estimate(a.hwc, b.hwc, a.width, a.height, 3, ctx.signal);
+      if (focus && Number.isFinite(focus.deltaDUm)) {
+        const size = Math.abs(Math.round(focus.deltaDUm * 10) / 10);
+        const max = m.meta.protocol.deltaDMaxUm;
+        if (size > max) ctx.log.warn(`the two shots put the tile about ${size.toFixed(1)} µm from focus, beyond the ±${max} µm ${m.name} was trained on: the result is unreliable; acquire the shots nearer focus`);
+        else ctx.log.info(`focus error estimated from the two shots: |ΔD| ≈ ${size.toFixed(1)} µm (the model was trained to ±${max} µm)`);
+      }
       return { image: rgbStack(r.hwc, a.width, a.height, params.outputType ?? 'uint8', y1.calibration) };
     } finally {
       await m.engine.dispose();

@@ -2,19 +2,27 @@ import { createStack, createTable, defineOperation, FocalError, throwIfAborted, 
 import { addTile, mosaicSize, resolveBlend, tileMeets, tilePositions, type MosaicRect } from '../mosaic.js';
 import { tsvaWorkingBytes } from '../package.js';
 import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf, type RefocusResult, type Shot } from '../refocus.js';
-import { logShotOffset, modelParams, openModel, pixelGrid, rgbPlanes, rgbStack, type OpenModel } from './common.js';
+import { focusEstimator, logShotOffset, modelParams, openModel, outOfRangeWarning, pixelGrid, rgbPlanes, rgbStack, type OpenModel } from './common.js';
+import type { TwoShotDefocus } from '../defocus-estimate.js';
 
 /** Largest mosaic made in memory; a larger one streams (focal run --stream). */
 const IN_MEMORY_MAX_PX = 64e6;
 
-const TILE_COLUMNS = ['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'seconds'];
+const TILE_COLUMNS = ['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'deltaDUm', 'seconds'];
 
 function tilesTable(rows: Record<string, Cell>[], guard: string | undefined): Table {
   return createTable([...TILE_COLUMNS, ...(guard === 'consistency' ? ['guardWeight'] : [])], rows);
 }
 
-function tileRow(k: number, p: { x: number; y: number }, r: RefocusResult, seconds: number): Record<string, Cell> {
-  return { tile: k, xPx: p.x, yPx: p.y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', seconds, ...(r.guardWeight !== undefined ? { guardWeight: r.guardWeight } : {}) };
+function tileRow(k: number, p: { x: number; y: number }, r: RefocusResult, deltaDUm: number | null, seconds: number): Record<string, Cell> {
+  return { tile: k, xPx: p.x, yPx: p.y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', deltaDUm, seconds, ...(r.guardWeight !== undefined ? { guardWeight: r.guardWeight } : {}) };
+}
+
+/** The tile's estimated focus error, µm (0.1 µm steps), or null when its shots hold too little structure to tell. */
+function focusErrorOf(focus: TwoShotDefocus | undefined, low: Shot, high: Shot, signal: AbortSignal): number | null {
+  if (!focus) return null;
+  const e = focus.estimate(low.hwc, high.hwc, low.width, low.height, 3, signal);
+  return Number.isFinite(e.deltaDUm) ? Math.round(e.deltaDUm * 10) / 10 : null;
 }
 
 const shotLabel = (j: number): string => `shots (tile ${Math.floor(j / 2)}, ${j % 2 === 0 ? 'F − s' : 'F + s'})`;
@@ -34,14 +42,14 @@ export const slide = defineOperation({
   id: 'tsva.slide',
   title: 'TSVA whole-slide two-shot workflow',
   description:
-    'Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the network time and, with guard consistency, the weight the network output kept. In memory up to 64 Mpx of mosaic; focal run --stream makes any size band by band, reading each tile\'s two shots when the band reaches it, with the same pixels.',
+    'Recovers a whole slide from a two-shot acquisition (TSVA): for every tile the two shots at F − s and F + s (z planes 2k and 2k + 1 of the stack) are refocused with tsva.refocus, and the tiles are placed at their positions (blended where they overlap) into a mosaic. The table has one row per tile: position, Brenner of each shot, which shot was Y1, the focus error ΔD estimated from the two shots without the network (depth from defocus; tiles beyond the range the model was trained on are named in a warning), the network time and, with guard consistency, the weight the network output kept. In memory up to 64 Mpx of mosaic; focal run --stream makes any size band by band, reading each tile\'s two shots when the band reaches it, with the same pixels.',
   inputs: {
     shots: { type: 'stack', description: 'RGB (or grey) stack with 2 z planes per tile: plane 2k at F − s, plane 2k + 1 at F + s' },
     positions: { type: 'table', description: 'One row per tile: xPx, yPx (top-left corner in the mosaic, px)' },
   },
   outputs: {
     mosaic: { type: 'stack', description: 'RGB (uint8, or float32 in [0, 1]): the recovered slide' },
-    tiles: { type: 'table', description: 'Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), seconds' },
+    tiles: { type: 'table', description: 'Per tile: tile, xPx, yPx, brennerLow (F − s), brennerHigh (F + s), y1 (F-s or F+s), deltaDUm (the focus error F − in-focus plane estimated from the two shots\' spectra, µm; empty where they hold too little structure), seconds' },
   },
   params: z.strictObject({ ...modelParams }),
   async run(ctx, { shots, positions }, params) {
@@ -68,14 +76,18 @@ export const slide = defineOperation({
       const grid = pixelGrid(shots.calibration, 'shots', m, params.resample ?? 'auto');
       if (grid.message) ctx.log[grid.message.level](grid.message.text);
       if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
+      const focus = focusEstimator(m, shots.calibration, tw, th, params.shotOffsetUm);
       for (let k = 0; k < n; k++) {
+        const deltaDUm = focusErrorOf(focus, all[2 * k], all[2 * k + 1], ctx.signal);
         const t0 = performance.now();
         const r = await refocusTile(all[2 * k], all[2 * k + 1], m, params, grid.scale, ctx.signal);
         const seconds = (performance.now() - t0) / 1000;
         addTile(acc, wsum, whole, { ...pos[k], hwc: r.hwc }, tw, th);
-        rows.push(tileRow(k, pos[k], r, seconds));
+        rows.push(tileRow(k, pos[k], r, deltaDUm, seconds));
         ctx.progress((k + 1) / n);
       }
+      const range = outOfRangeWarning(rows.map((r) => ({ tile: r.tile as number, deltaDUm: r.deltaDUm as number | null })), m);
+      if (range) ctx.log.warn(range);
     } finally {
       await m.engine.dispose();
     }
@@ -100,6 +112,7 @@ export const slide = defineOperation({
     const grid = pixelGrid(shots.calibration, 'shots', m, params.resample ?? 'auto');
     if (grid.message) ctx.log[grid.message.level](grid.message.text);
     if (params.shotOffsetUm === undefined) logShotOffset(ctx, m);
+    const focus = focusEstimator(m, shots.calibration, tw, th, params.shotOffsetUm);
     const tileWorkBytes = grid.scale === 1 ? tw * th * 4 * 24 : tw * th * 4 * 32 + Math.max(3, Math.round(tw * grid.scale)) * Math.max(3, Math.round(th * grid.scale)) * 4 * 24;
 
     const rows = new Map<number, Record<string, Cell>>();
@@ -119,9 +132,10 @@ export const slide = defineOperation({
         const warning = rows.has(k) ? undefined : dimShotWarning(shot, shotLabel(j), scale);
         if (warning && dim.push(warning) === 1) ctx.log.warn(warning);
       }
+      const deltaDUm = rows.has(k) ? null : focusErrorOf(focus, a, b, signal);
       const t0 = performance.now();
       const r = await refocusTile(a, b, m, params, grid.scale, signal);
-      if (!rows.has(k)) rows.set(k, tileRow(k, pos[k], r, (performance.now() - t0) / 1000));
+      if (!rows.has(k)) rows.set(k, tileRow(k, pos[k], r, deltaDUm, (performance.now() - t0) / 1000));
       return r.hwc;
     };
     // refocused tiles, kept while bands still reach them (a band read above them again recomputes)
@@ -200,7 +214,10 @@ export const slide = defineOperation({
           onProgress?.((k + 1) / n);
         }
         if (dim.length > 1) ctx.log.warn(`${dim.length} of the ${2 * n} shots are dim (the first: ${dim[0]})`);
-        return { tiles: tilesTable([...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)!), params.guard) };
+        const ordered = [...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)!);
+        const range = outOfRangeWarning(ordered.map((r) => ({ tile: r.tile as number, deltaDUm: r.deltaDUm as number | null })), m);
+        if (range) ctx.log.warn(range);
+        return { tiles: tilesTable(ordered, params.guard) };
       },
       // kept tiles (RGB float), the working copies of a tile (two shots, the network's six input
       // and three output planes, the blend: ~24 floats a pixel) twice, since the last tile's are

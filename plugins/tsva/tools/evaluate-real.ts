@@ -17,9 +17,8 @@
  * cut 1–5 µm thick; and `d2-sweep-dim`, those tiles also under a uniform absorber of OD ≤ 0.6.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { decode } from 'fast-png';
 import { createStack, writePng } from '../../../core/index.js';
 import { psnr } from '../../../core/imaging.js';
 import { loadTf, loadTfjsModel } from '../../../core/ml.js';
@@ -29,7 +28,7 @@ import { PATCH_PX, SWEEP_UM, TEST_RECIPES } from '../recipes.js';
 import { guardOutput } from '../refocus.js';
 import { simulateFromImage, type TsvaPatch } from '../simulate.js';
 import { predictPatches } from '../train.js';
-import { flagValue, flagValues, fmt, mean, pairDiff, PSNR_CAP_DB, withInterval } from './report.js';
+import { flagValue, flagValues, fmt, mean, pairDiff, PSNR_CAP_DB, whiteBalanced, withInterval } from './report.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => flagValue(argv, name, fallback);
@@ -41,22 +40,6 @@ const outDir = arg('out', 'plugins/tsva/docs/real');
 const ckpt = arg('ckpt', '/work/ckpt/tsva35');
 const P = PATCH_PX;
 
-/** An 8-bit PNG as interleaved RGB in [0, 1] of its white level (each channel over its 99.5th percentile). */
-async function whiteBalanced(file: string): Promise<{ hwc: Float32Array; width: number; height: number }> {
-  const png = decode(await readFile(file));
-  if (png.depth !== 8) throw new Error(`${file}: ${png.depth}-bit PNG; 8-bit expected`);
-  const { width, height, channels } = png;
-  const n = width * height;
-  const hwc = new Float32Array(n * 3);
-  for (let c = 0; c < 3; c++) {
-    const src = channels >= 3 ? c : 0;
-    const v = new Float32Array(n);
-    for (let i = 0; i < n; i++) v[i] = png.data[i * channels + src];
-    const white = Math.max(1, Float32Array.from(v).sort()[Math.floor(0.995 * (n - 1))]);
-    for (let i = 0; i < n; i++) hwc[i * 3 + c] = Math.min(1, v[i] / white);
-  }
-  return { hwc, width, height };
-}
 
 const { tf } = await loadTf();
 const methods = { unet: arg('unet', 'models/tsva-unet-baseline-demo'), tsva: arg('tsva', 'models/tsva-demo') };

@@ -2,8 +2,11 @@
  * What TSVA's evaluation tools (compare, evaluate-offset, evaluate-real, scripts/evaluate-tsva)
  * share, so that every table of plugins/tsva/docs is computed and written one way: command-line
  * flags, the per-patch PSNR cap, means, paired differences with their intervals, a package's
- * training time, and an output's change from Y1 split toward the target and off it.
+ * training time, an output's change from Y1 split toward the target and off it, and a real
+ * image read white-balanced.
  */
+import { readFile } from 'node:fs/promises';
+import { decode } from 'fast-png';
 import { pairedDifference } from '../../../core/index.js';
 import type { TsvaMeta } from '../package.js';
 
@@ -88,4 +91,21 @@ export function towardTarget(outs: readonly Float32Array[], ps: readonly { x: Fl
   });
   const beta = en / nn;
   return { beta, off: (ee - beta * beta * nn) / nn };
+}
+
+export /** An 8-bit PNG as interleaved RGB in [0, 1] of its white level (each channel over its 99.5th percentile). */
+async function whiteBalanced(file: string): Promise<{ hwc: Float32Array; width: number; height: number }> {
+  const png = decode(await readFile(file));
+  if (png.depth !== 8) throw new Error(`${file}: ${png.depth}-bit PNG; 8-bit expected`);
+  const { width, height, channels } = png;
+  const n = width * height;
+  const hwc = new Float32Array(n * 3);
+  for (let c = 0; c < 3; c++) {
+    const src = channels >= 3 ? c : 0;
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = png.data[i * channels + src];
+    const white = Math.max(1, Float32Array.from(v).sort()[Math.floor(0.995 * (n - 1))]);
+    for (let i = 0; i < n; i++) hwc[i * 3 + c] = Math.min(1, v[i] / white);
+  }
+  return { hwc, width, height };
 }

@@ -3713,7 +3713,7 @@ export const builtinManifests: PluginManifest[] = [
       {
         "id": "tsva.refocus",
         "title": "TSVA two-shot refocus",
-        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model was trained on simulated sections only (0.325 µm px, 0.75 NA, shots at F ± 0.5 µm; H&E and, on half the tiles, other stains, 1–5 µm thick, some under a uniform absorber): on a real IHC image it is +0.5 dB above the sharper shot, on a dark, flat grey cell image level with it (plugins/tsva/docs/tsva.md); guard consistency limits damage on images unlike the training data.",
+        "description": "Two-shot virtual autofocusing (TSVA): a network fuses two defocused shots of a brightfield tile, taken at F − s and F + s around the initial focal position F, into the in-focus tile. Y1 is the sharper shot by the Brenner gradient (unless order is as-given); both shots are processed in identical overlapping tiles with blended seams. RGB or grey shots (uint8, uint16 or [0, 1] float); the output is RGB, uint8 by default. The bundled demo model was trained on simulated sections only (0.325 µm px, 0.75 NA, shots at F ± 0.5 µm; H&E and, on half the tiles, other stains, 1–5 µm thick, some under a uniform absorber): on a real IHC image it is +0.5 dB above the sharper shot, on a dark, flat grey cell image level with it (plugins/tsva/docs/tsva.md); guard consistency limits damage on images unlike the training data. Shots whose calibration gives another pixel size are refocused on the model's pixel grid (resample). With gate focus (the default; not the paper) a Y1 that the two shots put in focus is returned as it is. The log gives the focus error |ΔD| estimated from the two shots' spectra, and warns when it is beyond the range the model was trained on.",
         "inputs": {
           "y1": {
             "type": "stack",
@@ -3794,10 +3794,19 @@ export const builtinManifests: PluginManifest[] = [
             },
             "resample": {
               "default": "auto",
-              "description": "When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
+              "description": "When the shots' calibration gives a pixel size more than 10 % (and at most 4×) from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
               "type": "string",
               "enum": [
                 "auto",
+                "off"
+              ]
+            },
+            "gate": {
+              "default": "focus",
+              "description": "'focus' (default; not the paper): the tile's focus error, estimated from the two shots without the network (depth from defocus; tiles of 64 px or more), says how far Y1 is from focus; within a quarter of the optics' depth of field (n·λ/(4·NA²), 0.24 µm for the demo) Y1 is returned as it is, beyond half of it the network's output, blended between: an in-focus shot is left untouched rather than redrawn by the network (+0.1 to +1.3 dB on every test set, plugins/tsva/docs/gate/). 'off': the network's output, as the paper",
+              "type": "string",
+              "enum": [
+                "focus",
                 "off"
               ]
             },
@@ -3902,10 +3911,19 @@ export const builtinManifests: PluginManifest[] = [
             },
             "resample": {
               "default": "auto",
-              "description": "When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
+              "description": "When the shots' calibration gives a pixel size more than 10 % (and at most 4×) from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are",
               "type": "string",
               "enum": [
                 "auto",
+                "off"
+              ]
+            },
+            "gate": {
+              "default": "focus",
+              "description": "'focus' (default; not the paper): the tile's focus error, estimated from the two shots without the network (depth from defocus; tiles of 64 px or more), says how far Y1 is from focus; within a quarter of the optics' depth of field (n·λ/(4·NA²), 0.24 µm for the demo) Y1 is returned as it is, beyond half of it the network's output, blended between: an in-focus shot is left untouched rather than redrawn by the network (+0.1 to +1.3 dB on every test set, plugins/tsva/docs/gate/). 'off': the network's output, as the paper",
+              "type": "string",
+              "enum": [
+                "focus",
                 "off"
               ]
             },

@@ -3,7 +3,9 @@
  * demo model (or the U-Net baseline, its reference) on a scanner tile of the paper's size (1224 × 1024 px, RGB), both shots tiled
  * identically (the package's tile and halo), with onnxruntime (1 and 2 threads) and tfjs;
  * network tiles per second, seconds per scanner tile and per cm² of slide at 0.325 µm px; and the
- * consistency guard's cost per scanner tile at its worst (all three colour channels checked).
+ * consistency guard's cost per scanner tile at its worst (all three colour channels checked);
+ * shots of another pixel size refocused on the model's grid beside the plain run; and the
+ * two-shot focus-error estimate per scanner tile.
  */
 import { cpus, loadavg } from 'node:os';
 import { fitSafety } from '../../core/imaging.js';
@@ -11,6 +13,7 @@ import { createInferenceEngine } from '../../core/ml.js';
 import type { TsvaArch } from './model.js';
 import { loadTsvaPackage } from './package.js';
 import { refocusPair } from './refocus.js';
+import { TwoShotDefocus } from './defocus-estimate.js';
 
 export const SCANNER_TILE = { width: 1224, height: 1024 };
 
@@ -36,7 +39,7 @@ export const TILING_BORDER_PX = 128;
 /** The tiling that 0.6.0 and earlier packages first recorded, benched beside the package's own. */
 export const PREVIOUS_TILING = { tilePx: 128, haloPx: 32 };
 
-export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; cancelSeconds: number[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
+export async function benchTsva(modelDir: string, reps = 2): Promise<{ resampled: { pixelSizeUm: number; secondsPerTile: number; plainSecondsPerTile: number }[]; focusFirstSeconds: number; focusSecondsPerTile: number; rows: TsvaBenchRow[]; tilings: TsvaTilingRow[]; cancelSeconds: number[]; arch: TsvaArch; version: string; networkTiles: number; tilePx: number; haloPx: number; pixelSizeUm: number; machine: string; guardSecondsPerTile: number }> {
   const { pkg, meta } = await loadTsvaPackage(modelDir);
   const m = pkg.manifest;
   const { width: w, height: h } = SCANNER_TILE;
@@ -107,6 +110,35 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     }
     await engine.dispose();
   }
+  // shots of another pixel size (resample 'auto'): refocused on the model's grid, the correction
+  // resampled back; and the two-shot focus error (no network), its first call making its table
+  const resampled: { pixelSizeUm: number; secondsPerTile: number; plainSecondsPerTile: number }[] = [];
+  {
+    const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime', threads: 2 });
+    const o = { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: meta.arch, order: 'brenner' as const };
+    const median = async (scale: number) => {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await refocusPair(a, b, engine, { ...o, scale });
+        times.push((performance.now() - t0) / 1000);
+      }
+      return times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
+    };
+    for (const px of [0.25, 0.5]) resampled.push({ pixelSizeUm: px, secondsPerTile: await median(px / meta.optics.pixelSizeUm), plainSecondsPerTile: await median(1) });
+    await engine.dispose();
+  }
+  const focus = new TwoShotDefocus({ optics: meta.optics, shotOffsetUm: meta.protocol.shotOffsetUm });
+  let t0 = performance.now();
+  focus.estimate(a.hwc, b.hwc, w, h);
+  const focusFirstSeconds = (performance.now() - t0) / 1000;
+  const focusTimes: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    t0 = performance.now();
+    focus.estimate(b.hwc, a.hwc, w, h);
+    focusTimes.push((performance.now() - t0) / 1000);
+  }
+  const focusSecondsPerTile = focusTimes.sort((x, y) => x - y)[Math.floor(focusTimes.length / 2)];
   // the guard at its worst: every colour channel's fit (guardOutput stops early once a weight is 0)
   const channel = (hwc: Float32Array, c: number) => Float32Array.from({ length: w * h }, (_, i) => hwc[i * 3 + c]);
   const guardTimes: number[] = [];
@@ -116,5 +148,5 @@ export async function benchTsva(modelDir: string, reps = 2): Promise<{ rows: Tsv
     guardTimes.push((performance.now() - t0) / 1000);
   }
   const guardSecondsPerTile = guardTimes.sort((x, y) => x - y)[Math.floor(guardTimes.length / 2)];
-  return { guardSecondsPerTile, rows, tilings, cancelSeconds, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
+  return { guardSecondsPerTile, resampled, focusFirstSeconds, focusSecondsPerTile, rows, tilings, cancelSeconds, arch: meta.arch, version: m.version, networkTiles: counted, tilePx: m.tilePx, haloPx: m.haloPx, pixelSizeUm: m.pixelSizeUm, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')}` };
 }

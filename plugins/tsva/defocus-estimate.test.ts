@@ -1,12 +1,16 @@
 /**
  * The two-shot focus-error estimate (depth from defocus, defocus-estimate.ts) on simulated shots
  * whose ΔD is known, and through tsva.slide: its table's deltaDUm, and the warning that names
- * tiles beyond the model's trained range.
+ * tiles beyond the model's trained range; and the focus gate built on it.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createStack, readTableFile, readTiff, runOp, testContext, type Stack, type Table } from '../../core/index.js';
+import { bundledModelsDir, createInferenceEngine } from '../../core/ml.js';
 import { TwoShotDefocus } from './defocus-estimate.js';
+import { loadTsvaPackage } from './package.js';
+import { focusGateToleranceUm, focusGateWeight, refocusPair } from './refocus.js';
 import { slide } from './ops/slide.js';
 import { DEFAULT_OPTICS, simulateDataset, type TsvaPatch } from './simulate.js';
 
@@ -66,5 +70,50 @@ describe('tsva.slide: the focus error per tile', () => {
     expect(tiles.rows[1].deltaDUm as number).toBeGreaterThan(3);
     expect(Math.abs(tiles.rows[0].deltaDUm as number)).toBeLessThan(3);
     expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^1 of 3 tiles are estimated more than 3 µm from focus.*tsva-demo.*tile 1 \(\+\d\.\d µm\).*acquire them again nearer focus/)]);
+  }, 60_000);
+});
+
+describe('the focus gate (gate: focus)', () => {
+  it('keeps Y1 within a quarter of the depth of field, the network beyond half of it, linear between (0.24 µm for the demo optics)', () => {
+    expect(focusGateToleranceUm(DEFAULT_OPTICS)).toBeCloseTo(0.54 / (4 * 0.75 * 0.75), 12);
+    expect(focusGateWeight(0, 0.24)).toBe(0);
+    expect(focusGateWeight(-0.2, 0.24)).toBe(0);
+    expect(focusGateWeight(0.36, 0.24)).toBeCloseTo(0.5, 12);
+    expect(focusGateWeight(-0.48, 0.24)).toBe(1);
+    expect(focusGateWeight(3, 0.24)).toBe(1);
+    expect(focusGateWeight(Number.NaN, 0.24)).toBe(1); // no estimate: the network's output
+  });
+
+  it('refocusPair returns Y1 itself when the estimate puts it in focus, and the network\'s output when far from it', async () => {
+    const { pkg, meta } = await loadTsvaPackage(join(bundledModelsDir(), 'tsva-demo'));
+    const engine = await createInferenceEngine(pkg, { engine: 'onnxruntime' });
+    try {
+      const [p] = simulateDataset({ family: 'he-skin', tiles: 1, patchPx: 64, patchesPerSide: 1, seed: 47, deltaD: [1.5], noise: 'independent', focus: 'brenner' });
+      const shot = (hwc: Float32Array) => ({ hwc, width: 64, height: 64 });
+      const o = { tilePx: pkg.manifest.tilePx, haloPx: pkg.manifest.haloPx, multipleOf: pkg.manifest.multipleOf ?? 1, arch: meta.arch, order: 'as-given' as const };
+      const plain = await refocusPair(shot(p.y1), shot(p.y2), engine, o);
+      // the first shot (Y1, as given) taken at F − s: ΔD = s puts it in focus
+      const inFocus = await refocusPair(shot(p.y1), shot(p.y2), engine, { ...o, gate: { deltaDUm: 0.5, shotOffsetUm: 0.5, toleranceUm: 0.24 } });
+      expect(inFocus.gateWeight).toBe(0);
+      expect(Array.from(inFocus.hwc)).toEqual(Array.from(p.y1));
+      const far = await refocusPair(shot(p.y1), shot(p.y2), engine, { ...o, gate: { deltaDUm: 2, shotOffsetUm: 0.5, toleranceUm: 0.24 } });
+      expect(far.gateWeight).toBe(1);
+      expect(Array.from(far.hwc)).toEqual(Array.from(plain.hwc));
+      expect(plain.gateWeight).toBeUndefined();
+    } finally {
+      await engine.dispose();
+    }
+  }, 60_000);
+
+  it('tsva.slide with gate focus reports each tile\'s gate weight: the tiles near focus gated, those 1.75 µm and more away not', async () => {
+    const shots = await readTiff(sample('tsva-slide-shots.tif'));
+    const positions = await readTableFile(sample('tsva-slide-positions.csv'));
+    const truth = await readTableFile(sample('tsva-slide-truth.csv'));
+    const { tiles } = (await runOp(slide, { shots, positions }, { gate: 'focus' })) as { tiles: Table };
+    expect(tiles.columns).toContain('gateWeight');
+    const weights = tiles.rows.map((r) => r.gateWeight as number);
+    for (const w of weights) expect(w >= 0 && w <= 1).toBe(true);
+    truth.rows.forEach((t, k) => { if (Math.abs(Number(t.deltaDUm)) >= 1.75) expect(weights[k]).toBe(1); });
+    expect(weights.some((w) => w < 1)).toBe(true);
   }, 60_000);
 });

@@ -627,6 +627,10 @@ describe('tsva ops: pixel size', () => {
     const r = await logs(shot(1, 0.65), shot(7, 0.65), { resample: 'off' });
     expect(r.warn).toEqual([expect.stringMatching(/^y1: 0\.65 µm pixels.*tsva-demo was trained on 0\.325 µm pixels.*0\.50×.*resample/)]);
     expect(Array.from(r.out.planes[0])).toEqual(Array.from((await logs(shot(1), shot(7))).out.planes[0]));
+    // a calibration more than 4× off (a unit lost?) is not resampled: fed as given, with a warning naming it
+    const far = await logs(shot(1, 5), shot(7, 5));
+    expect(far.warn).toEqual([expect.stringMatching(/^y1: 5 µm pixels.*more than 4× from the 0\.325 µm.*not resampled.*calibration/)]);
+    expect(Array.from(far.out.planes[0])).toEqual(Array.from((await logs(shot(1), shot(7))).out.planes[0]));
     for (const resample of ['auto', 'off'] as const) {
       const c = testContext();
       const planes = [...shot(1, 0.5).planes, ...shot(7).planes];

@@ -10,7 +10,7 @@ export const DEMO_MODEL = 'tsva-demo';
 export const resampleParam = z
   .enum(['auto', 'off'])
   .default('auto')
-  .describe("When the shots' calibration gives a pixel size more than 10 % from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are");
+  .describe("When the shots' calibration gives a pixel size more than 10 % (and at most 4×) from the model's: 'auto' refocuses them on the model's pixel grid (resampled, cubic spline) and adds the network's correction, resampled back, to Y1 at the shots' own pixels, so the result keeps their size and detail; 'off' feeds them as they are (with a warning: a defocus then spans another number of pixels than the network learned). Shots without a calibration are fed as they are");
 
 export const modelParams = {
   model: z.string().min(1).default(DEMO_MODEL).describe(`TSVA model package folder, or the name of a bundled model (default '${DEMO_MODEL}'; 'tsva-unet-baseline-demo' is the single-shot baseline)`),
@@ -22,6 +22,10 @@ export const modelParams = {
   order: z.enum(['brenner', 'as-given']).default('brenner').describe("Which shot is Y1: 'brenner' = the sharper by the Brenner gradient (the paper); 'as-given' = the first"),
   shotOffsetUm: z.number().positive().max(2).optional().describe("s of the acquisition, µm: the two shots at F − s and F + s. When given it is checked against the s the model was trained at (its package records it; 0.5 µm for the bundled models) and a mismatch is refused: a two-shot network fed shots at another offset does worse than the sharper shot alone (plugins/tsva/docs/offset/). The single-shot baseline takes any s"),
   resample: resampleParam,
+  gate: z
+    .enum(['focus', 'off'])
+    .default('focus')
+    .describe("'focus' (default; not the paper): the tile's focus error, estimated from the two shots without the network (depth from defocus; tiles of 64 px or more), says how far Y1 is from focus; within a quarter of the optics' depth of field (n·λ/(4·NA²), 0.24 µm for the demo) Y1 is returned as it is, beyond half of it the network's output, blended between: an in-focus shot is left untouched rather than redrawn by the network (+0.1 to +1.3 dB on every test set, plugins/tsva/docs/gate/). 'off': the network's output, as the paper"),
   guard: z.enum(['consistency', 'off']).default('off').describe("'consistency' (not the paper): the output, re-blurred by its best-fitting defocus, must explain Y1 up to Y1's noise, else the result falls back towards Y1 (and Y1 is returned when it is already as sharp as the output): it limits the damage on images unlike the training data, and costs some of the gain on like ones (plugins/tsva/docs/tsva.md); 'off': the network's output"),
 };
 
@@ -50,6 +54,9 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
   return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
 }
 
+/** Pixel sizes further than this factor from the model's are not resampled (nor used for the focus error): likely a wrong calibration. */
+export const MAX_GRID_RATIO = 4;
+
 /** What an op does about the shots' pixel size: the scale for refocusPair (model's pixel size ÷ the shots') and what to say in the log. */
 export interface PixelGrid {
   scale: number;
@@ -66,6 +73,9 @@ export function pixelGrid(calibration: Stack['calibration'] | undefined, field: 
   const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
   const trained = m.meta.optics.pixelSizeUm;
   if (px === undefined || !(px > 0) || Math.abs(px / trained - 1) <= 0.1) return { scale: 1 };
+  if (px / trained > MAX_GRID_RATIO || trained / px > MAX_GRID_RATIO) {
+    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration) are more than ${MAX_GRID_RATIO}× from the ${trained} µm ${m.name} was trained on, so the shots are fed as they are, not resampled: check the file's calibration (a missing unit read as µm?), or use a model trained near that pixel size` } };
+  }
   if (mode === 'off') {
     return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to refocus on the model's grid` } };
   }
@@ -76,12 +86,14 @@ export function pixelGrid(calibration: Stack['calibration'] | undefined, field: 
  * The two-shot focus-error estimator for tiles of `width` × `height` px (depth from defocus,
  * defocus-estimate.ts) with the model's optics at the shots' pixel size (their calibration, else
  * the model's): 128-px analysis windows when a tile holds at least 2 × 2 of them, else 64 px;
- * none for tiles under 64 px.
+ * none for tiles under 64 px, or at a calibrated pixel size more than MAX_GRID_RATIO× the model's.
  */
 export function focusEstimator(m: Pick<OpenModel, 'meta'>, calibration: Stack['calibration'] | undefined, width: number, height: number, shotOffsetUm?: number): TwoShotDefocus | undefined {
   const side = Math.min(width, height);
   if (side < 64) return undefined;
   const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
+  const trained = m.meta.optics.pixelSizeUm;
+  if (px !== undefined && px > 0 && (px / trained > MAX_GRID_RATIO || trained / px > MAX_GRID_RATIO)) return undefined;
   const optics = { ...m.meta.optics, ...(px !== undefined && px > 0 ? { pixelSizeUm: px } : {}) };
   return new TwoShotDefocus({ optics, shotOffsetUm: shotOffsetUm ?? m.meta.protocol.shotOffsetUm, windowPx: side >= 256 ? 128 : 64 });
 }

@@ -1,7 +1,7 @@
 import { createStack, createTable, defineOperation, FocalError, throwIfAborted, z, type Cell, type OpStream, type PixelArray, type RegionRequest, type RegionSource, type Stack, type Table } from '../../../core/index.js';
 import { addTile, mosaicSize, resolveBlend, tileMeets, tilePositions, type MosaicRect } from '../mosaic.js';
 import { tsvaWorkingBytes } from '../package.js';
-import { dimShotWarning, refocusPair, shotsFromStack, whiteLevelOf, type RefocusResult, type Shot } from '../refocus.js';
+import { dimShotWarning, focusGateToleranceUm, refocusPair, shotsFromStack, whiteLevelOf, type RefocusResult, type Shot } from '../refocus.js';
 import { focusEstimator, logShotOffset, modelParams, openModel, outOfRangeWarning, pixelGrid, rgbPlanes, rgbStack, type OpenModel } from './common.js';
 import type { TwoShotDefocus } from '../defocus-estimate.js';
 
@@ -10,12 +10,12 @@ const IN_MEMORY_MAX_PX = 64e6;
 
 const TILE_COLUMNS = ['tile', 'xPx', 'yPx', 'brennerLow', 'brennerHigh', 'y1', 'deltaDUm', 'seconds'];
 
-function tilesTable(rows: Record<string, Cell>[], guard: string | undefined): Table {
-  return createTable([...TILE_COLUMNS, ...(guard === 'consistency' ? ['guardWeight'] : [])], rows);
+function tilesTable(rows: Record<string, Cell>[], guard: string | undefined, gate: string | undefined): Table {
+  return createTable([...TILE_COLUMNS, ...(gate === 'focus' ? ['gateWeight'] : []), ...(guard === 'consistency' ? ['guardWeight'] : [])], rows);
 }
 
 function tileRow(k: number, p: { x: number; y: number }, r: RefocusResult, deltaDUm: number | null, seconds: number): Record<string, Cell> {
-  return { tile: k, xPx: p.x, yPx: p.y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', deltaDUm, seconds, ...(r.guardWeight !== undefined ? { guardWeight: r.guardWeight } : {}) };
+  return { tile: k, xPx: p.x, yPx: p.y, brennerLow: r.brennerA, brennerHigh: r.brennerB, y1: r.firstIsY1 ? 'F-s' : 'F+s', deltaDUm, seconds, ...(r.gateWeight !== undefined ? { gateWeight: r.gateWeight } : {}), ...(r.guardWeight !== undefined ? { guardWeight: r.guardWeight } : {}) };
 }
 
 /** The tile's estimated focus error, µm (0.1 µm steps), or null when its shots hold too little structure to tell. */
@@ -27,8 +27,9 @@ function focusErrorOf(focus: TwoShotDefocus | undefined, low: Shot, high: Shot, 
 
 const shotLabel = (j: number): string => `shots (tile ${Math.floor(j / 2)}, ${j % 2 === 0 ? 'F − s' : 'F + s'})`;
 
-function refocusTile(a: Shot, b: Shot, m: OpenModel, params: { order?: 'brenner' | 'as-given'; guard?: 'consistency' | 'off' }, scale: number, signal: AbortSignal): Promise<RefocusResult> {
-  return refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', scale, signal });
+function refocusTile(a: Shot, b: Shot, m: OpenModel, params: { order?: 'brenner' | 'as-given'; guard?: 'consistency' | 'off'; gate?: 'focus' | 'off'; shotOffsetUm?: number }, scale: number, deltaDUm: number | null, signal: AbortSignal): Promise<RefocusResult> {
+  const gate = params.gate === 'focus' && deltaDUm !== null ? { gate: { deltaDUm, shotOffsetUm: params.shotOffsetUm ?? m.meta.protocol.shotOffsetUm, toleranceUm: focusGateToleranceUm(m.meta.optics) } } : {};
+  return refocusPair(a, b, m.engine, { tilePx: m.tilePx, haloPx: m.haloPx, multipleOf: m.multipleOf, arch: m.meta.arch, order: params.order ?? 'brenner', guard: params.guard ?? 'off', scale, ...gate, signal });
 }
 
 function checkShots(s: { sizeC: number; sizeZ: number; sizeT: number }): number {
@@ -80,7 +81,7 @@ export const slide = defineOperation({
       for (let k = 0; k < n; k++) {
         const deltaDUm = focusErrorOf(focus, all[2 * k], all[2 * k + 1], ctx.signal);
         const t0 = performance.now();
-        const r = await refocusTile(all[2 * k], all[2 * k + 1], m, params, grid.scale, ctx.signal);
+        const r = await refocusTile(all[2 * k], all[2 * k + 1], m, params, grid.scale, deltaDUm, ctx.signal);
         const seconds = (performance.now() - t0) / 1000;
         addTile(acc, wsum, whole, { ...pos[k], hwc: r.hwc }, tw, th);
         rows.push(tileRow(k, pos[k], r, deltaDUm, seconds));
@@ -91,7 +92,7 @@ export const slide = defineOperation({
     } finally {
       await m.engine.dispose();
     }
-    return { mosaic: rgbStack(resolveBlend(acc, wsum), W, H, params.outputType ?? 'uint8', shots.calibration), tiles: tilesTable(rows, params.guard) };
+    return { mosaic: rgbStack(resolveBlend(acc, wsum), W, H, params.outputType ?? 'uint8', shots.calibration), tiles: tilesTable(rows, params.guard, params.gate) };
   },
   // Streamed (focal run --stream): the mosaic is made band by band as the writer reads it; a
   // band refocuses the tiles that reach it (each tile once, kept until the bands have passed it)
@@ -132,9 +133,10 @@ export const slide = defineOperation({
         const warning = rows.has(k) ? undefined : dimShotWarning(shot, shotLabel(j), scale);
         if (warning && dim.push(warning) === 1) ctx.log.warn(warning);
       }
-      const deltaDUm = rows.has(k) ? null : focusErrorOf(focus, a, b, signal);
+      // the estimate once per tile (a tile refocused again, for a band above, reuses its row's)
+      const deltaDUm = rows.has(k) ? (rows.get(k)!.deltaDUm as number | null) : focusErrorOf(focus, a, b, signal);
       const t0 = performance.now();
-      const r = await refocusTile(a, b, m, params, grid.scale, signal);
+      const r = await refocusTile(a, b, m, params, grid.scale, deltaDUm, signal);
       if (!rows.has(k)) rows.set(k, tileRow(k, pos[k], r, deltaDUm, (performance.now() - t0) / 1000));
       return r.hwc;
     };
@@ -217,7 +219,7 @@ export const slide = defineOperation({
         const ordered = [...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)!);
         const range = outOfRangeWarning(ordered.map((r) => ({ tile: r.tile as number, deltaDUm: r.deltaDUm as number | null })), m);
         if (range) ctx.log.warn(range);
-        return { tiles: tilesTable(ordered, params.guard) };
+        return { tiles: tilesTable(ordered, params.guard, params.gate) };
       },
       // kept tiles (RGB float), the working copies of a tile (two shots, the network's six input
       // and three output planes, the blend: ~24 floats a pixel) twice, since the last tile's are

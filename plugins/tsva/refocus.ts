@@ -89,8 +89,8 @@ export interface RefocusOptions {
   /**
    * The focus gate (not the paper): the tile's focus error `deltaDUm` (the two-shot estimate,
    * with the first shot taken as the one at F − s) puts Y1 at |ΔD ∓ s| from focus. Within
-   * `toleranceUm` of focus Y1 is returned as it is; beyond twice that, the network's output;
-   * linearly between. Absent: the network's output.
+   * `toleranceUm` of focus Y1 is returned as it is (the network is not run); beyond twice that,
+   * the network's output; linearly between. Absent: the network's output.
    */
   gate?: { deltaDUm: number; shotOffsetUm: number; toleranceUm: number };
   signal?: AbortSignal;
@@ -197,6 +197,12 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   if (!(scale > 0 && Number.isFinite(scale))) throw new FocalError('E_ARGUMENT', `scale: must be a number > 0, got ${scale}`, { field: 'scale' });
   const mw = Math.max(3, Math.round(w * scale));
   const mh = Math.max(3, Math.round(h * scale));
+  const gateWeight = o.gate ? focusGateWeight(firstIsY1 ? o.gate.deltaDUm - o.gate.shotOffsetUm : o.gate.deltaDUm + o.gate.shotOffsetUm, o.gate.toleranceUm) : undefined;
+  if (gateWeight === 0) {
+    // Y1 in focus: returned as it is, without running the network (nor the guard, which would return it too)
+    o.onProgress?.(1);
+    return { hwc: Float32Array.from(y1.hwc), brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, gateWeight, ...(o.guard === 'consistency' ? { guardWeight: 0 } : {}) };
+  }
   let hwc: Float32Array;
   if (mw === w && mh === h) hwc = await networkOn(y1, y2, engine, o);
   else {
@@ -210,12 +216,7 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
     hwc = new Float32Array(w * h * 3);
     for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + correction[i];
   }
-  let gateWeight: number | undefined;
-  if (o.gate) {
-    const { deltaDUm, shotOffsetUm, toleranceUm } = o.gate;
-    gateWeight = focusGateWeight(firstIsY1 ? deltaDUm - shotOffsetUm : deltaDUm + shotOffsetUm, toleranceUm);
-    if (gateWeight < 1) for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + gateWeight * (hwc[i] - y1.hwc[i]);
-  }
+  if (gateWeight !== undefined && gateWeight < 1) for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + gateWeight * (hwc[i] - y1.hwc[i]);
   const gated = gateWeight === undefined ? {} : { gateWeight };
   if (o.guard === 'consistency') {
     const g = await guardOutputAsync(y1.hwc, hwc, w, h, o.signal);

@@ -56,6 +56,21 @@ export interface TiledWorkers {
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
+ * `log`, saying each (level, message) once: an op run piece by piece says what it says about
+ * its input (a pixel-size warning) once per piece, and once is what the run should show.
+ */
+function withoutRepeats(log: Logger): Logger {
+  const said = new Set<string>();
+  const once = (level: keyof Logger) => (message: string, fields?: Record<string, unknown>) => {
+    const key = `${level}\u0000${message}`;
+    if (said.has(key)) return;
+    said.add(key);
+    log[level](message, fields);
+  };
+  return { debug: once('debug'), info: once('info'), warn: once('warn'), error: once('error') };
+}
+
+/**
  * The op's tiled input and assembled output ports: the plan's `input`/`output`, else its only
  * input/output (which must be an image or a stack). Every other required input must be in
  * `others` (given whole to each tile).
@@ -161,6 +176,7 @@ export async function runTiledChannelsPiece(
  */
 export function tiledOperation(op: AnyOperationDef, input: RegionSource, params: Record<string, unknown>, options: TiledOptions = {}): RegionSource {
   const others = options.inputs ?? {};
+  const log = withoutRepeats(options.log ?? quiet);
   const parsed = parseTiledParams(op, params);
   const plan = op.tiling?.(parsed, { dtype: input.dtype, calibration: input.calibration, sizeC: input.sizeC, ...(options.output !== undefined ? { output: options.output } : {}) }, others);
   if (!plan) {
@@ -208,7 +224,7 @@ export function tiledOperation(op: AnyOperationDef, input: RegionSource, params:
       const res = await workers.pool.run<PixelArray | PixelArray[]>(taskModule, 'runTiledPieceTask', [task], { transferList: planes.map((p) => p.buffer as ArrayBuffer), signal });
       return Array.isArray(res) ? res : [res];
     }
-    const ctx: OpContext = { log: options.log ?? quiet, progress: () => undefined, signal, services, keep };
+    const ctx: OpContext = { log, progress: () => undefined, signal, services, keep };
     const piece = { width: w, height: h, dtype: input.dtype, calibration: input.calibration };
     if (together) return runTiledChannelsPiece(op, parsed, { ...piece, planes, channelNames: input.channelNames }, { dtype: plan.dtype, channels: outC, rgb: outRgb }, ctx, ports);
     return [await runTiledPiece(op, parsed, { ...piece, data: planes[0] }, plan.dtype, ctx, ports)];

@@ -5,7 +5,7 @@
  * the bundled demo model; the bound below is that measurement with a margin, not a wish.
  */
 import { describe, expect, it } from 'vitest';
-import { createStack, planeMeanStd, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
+import { createStack, MemoryLogger, planeMeanStd, runOp, stackRegionSource, testContext, tiledOperation, type Stack } from '../../../core/index.js';
 import { standardise } from '../../../core/imaging.js';
 import { autofocus } from './autofocus.js';
 import { deeprGeneratorOptions } from '../model.js';
@@ -46,5 +46,17 @@ describe('deepr.autofocus tiled (issue 21)', () => {
     expect(maxAll).toBeLessThan(0.5);
     expect(rms).toBeLessThan(0.05);
     expect(maxAll).toBeGreaterThan(0); // not equal: the receptive field reaches past the 64-px halo
+  }, 120_000);
+
+  it("warns once when the image's calibrated pixel size is not the model's, in memory and tile by tile (not once per piece)", async () => {
+    const stack = { ...field(), calibration: { pixelWidthUm: 0.65, pixelHeightUm: 0.65 } };
+    const params = { planeMean: 2000, planeStd: 500, engine: 'onnxruntime' };
+    const c = testContext();
+    await runOp(autofocus, { image: stack }, params, c);
+    const expected = [expect.stringMatching(/^image: 0\.65 µm pixels.*deepr-demo was trained on 0\.325 µm pixels.*0\.50×/)];
+    expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(expected);
+    const log = new MemoryLogger();
+    await tiledOperation(autofocus, stackRegionSource(stack), params, { tileSize: 128, log }).readRegion({ x: 0, y: 0, w: W, h: H });
+    expect(log.records.filter((r) => r.level === 'warn').map((r) => r.message)).toEqual(expected);
   }, 120_000);
 });

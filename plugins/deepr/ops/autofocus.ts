@@ -4,7 +4,7 @@ import { defineOperation, z } from '../../../core/index.js';
 import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
 import { runPlanes } from './run-model.js';
 import { deeprGeneratorOptions } from '../model.js';
-import { inferenceWorkingBytes, unetActivationFloats } from '../../../core/ml.js';
+import { inferenceWorkingBytes, pixelSizeMismatch, unetActivationFloats } from '../../../core/ml.js';
 import { SAFETY_MODES, withSafety } from '../safety.js';
 
 export const modelParams = {
@@ -49,6 +49,8 @@ export const autofocus = defineOperation({
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { autofocus: pkg } = await loadDeepRPackage(dir);
+    const mismatch = pixelSizeMismatch(image.calibration, pkg.manifest, 'image');
+    if (mismatch) ctx.log.warn(mismatch);
     ctx.log.debug('deepr.autofocus', { model: dir, name: pkg.manifest.name, engine: params.engine });
     const out = await runPlanes(ctx, image, pkg, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble ?? pkg.manifest.extra.ensemble ?? 'none', planeMean: params.planeMean, planeStd: params.planeStd }, true);
     return { image: params.safety === 'off' ? out : await withSafety(image, out, {}, ctx.signal) };

@@ -1,5 +1,5 @@
 import { defineOperation, z } from '../../../core/index.js';
-import { resolveModelDir } from '../../../core/ml.js';
+import { pixelSizeMismatch, resolveModelDir } from '../../../core/ml.js';
 import { openCascade } from '../package.js';
 import { cascadeField, refocusField } from '../stain.js';
 import { afChannels, channelStatistics, checkTiling, DEMO_CASCADE, DEMO_STAINING, givenStatistics, manifestTiling, networksWorkingBytes, rgbStack, stainingTiling, tilingParams } from './common.js';
@@ -38,6 +38,10 @@ export const cascade = defineOperation({
     const af = afChannels(image);
     const c = await openCascade(resolveModelDir(params.cascade ?? DEMO_CASCADE, { field: 'cascade' }), resolveModelDir(params.model ?? DEMO_STAINING, { field: 'model' }), params.engine ?? 'auto');
     try {
+      for (const m of [c.cascade.manifest, c.staining.manifest]) {
+        const mismatch = pixelSizeMismatch(image.calibration, m, 'image');
+        if (mismatch) ctx.log.warn(mismatch);
+      }
       const multipleOf = Math.max(c.cascade.manifest.multipleOf ?? 1, c.staining.manifest.multipleOf ?? 1);
       const tilePx = params.tileSize ?? c.cascade.manifest.tilePx;
       const haloPx = params.overlapPx ?? Math.max(c.cascade.manifest.haloPx, c.staining.manifest.haloPx);

@@ -1,5 +1,5 @@
 import { defineOperation, z } from '../../../core/index.js';
-import { createInferenceEngine, loadModelPackage, resolveModelDir } from '../../../core/ml.js';
+import { createInferenceEngine, loadModelPackage, pixelSizeMismatch, resolveModelDir } from '../../../core/ml.js';
 import { stainField } from '../stain.js';
 import { afChannels, channelStatistics, checkTiling, DEMO_STAINING, givenStatistics, manifestTiling, networksWorkingBytes, rgbStack, stainingTiling, tilingParams } from './common.js';
 
@@ -28,6 +28,8 @@ export const virtualHe = defineOperation({
     const af = afChannels(image);
     const pkg = await loadModelPackage(resolveModelDir(params.model ?? DEMO_STAINING, { field: 'model' }));
     const m = pkg.manifest;
+    const mismatch = pixelSizeMismatch(image.calibration, m, 'image');
+    if (mismatch) ctx.log.warn(mismatch);
     const tilePx = params.tileSize ?? m.tilePx;
     const haloPx = params.overlapPx ?? m.haloPx;
     checkTiling(tilePx, haloPx, m.multipleOf ?? 1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStack, defineOperation, FocalError, planeIndex, z } from '../../../core/index.js';
-import { createInferenceEngine, inferenceWorkingBytes, resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
+import { createInferenceEngine, inferenceWorkingBytes, pixelSizeMismatch, resolveModelDir, tiledInferenceStreaming } from '../../../core/ml.js';
 import { generatorActivationFloats, VirFluoNetSchema } from '../model.js';
 import { loadVirFluoNetPackage } from '../package.js';
 import { predictField, selectChannels } from '../predict.js';
@@ -45,6 +45,8 @@ export const predict = defineOperation({
     const inputs = meta.inputs.map((c) => c.name);
     const idx = selectChannels(image, inputs, 'image', params.channels);
     const m = pkg.manifest;
+    const mismatch = pixelSizeMismatch(image.calibration, m, 'image');
+    if (mismatch) ctx.log.warn(mismatch);
     const multipleOf = m.multipleOf ?? 1;
     const tilePx = params.tileSize ?? m.tilePx;
     const haloPx = params.overlapPx ?? m.haloPx;

@@ -32,7 +32,7 @@ describe('TwoShotDefocus', () => {
     }
   }, 60_000);
 
-  it('says nothing (NaN) for a field without structure, and refuses a window larger than the shots or a bad window', () => {
+  it('says nothing (NaN) for a field without structure, refuses a window larger than the shots or a bad window, and stops when cancelled', () => {
     const est = new TwoShotDefocus({ optics: DEFAULT_OPTICS, shotOffsetUm: 0.5, windowPx: 64 });
     const flat = new Float32Array(128 * 128 * 3).fill(0.8);
     const e = est.estimate(flat, flat, 128, 128);
@@ -40,6 +40,10 @@ describe('TwoShotDefocus', () => {
     expect(() => est.estimate(flat, flat, 32, 32 * 4 * 3)).toThrow(/smaller than one 64-px analysis window/);
     expect(() => new TwoShotDefocus({ optics: DEFAULT_OPTICS, shotOffsetUm: 0.5, windowPx: 63 })).toThrow(/windowPx/);
     expect(() => new TwoShotDefocus({ optics: DEFAULT_OPTICS, shotOffsetUm: 0 })).toThrow(/shotOffsetUm/);
+    // a cancelled run stops it (checked between the shots and between rows of windows)
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(() => est.estimate(flat, flat, 128, 128, 3, stopped.signal)).toThrow(expect.objectContaining({ code: 'E_CANCELLED' }));
   });
 });
 

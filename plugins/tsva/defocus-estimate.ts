@@ -182,6 +182,7 @@ export class TwoShotDefocus {
       const x0 = Math.floor((width - nx * n) / 2);
       const y0 = Math.floor((height - ny * n) / 2);
       for (let j = 0; j < ny; j++) {
+        throwIfAborted(signal); // a row of windows of a large tile takes a while
         for (let i = 0; i < nx; i++) {
           let mean = 0;
           for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) mean += grey[(y0 + j * n + y) * width + x0 + i * n + x];

@@ -1,6 +1,6 @@
 /** What the TSVA ops share: the model params, model resolution, engines and RGB output stacks. */
 import { createStack, FocalError, z, type Stack } from '../../../core/index.js';
-import { createInferenceEngine, resolveModelDir, type InferenceEngine } from '../../../core/ml.js';
+import { createInferenceEngine, PIXEL_SIZE_TOLERANCE, resolveModelDir, type InferenceEngine } from '../../../core/ml.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 import { TwoShotDefocus } from '../defocus-estimate.js';
 
@@ -57,6 +57,14 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
 /** Pixel sizes further than this factor from the model's are not resampled (nor used for the focus error): likely a wrong calibration. */
 export const MAX_GRID_RATIO = 4;
 
+/** The shots' calibrated pixel size (undefined when the file does not say), the model's, and whether the first is within MAX_GRID_RATIO× of the second. */
+function shotsPixel(calibration: Stack['calibration'] | undefined, m: Pick<OpenModel, 'meta'>): { px?: number; trained: number; trusted: boolean } {
+  const given = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
+  const px = given !== undefined && given > 0 ? given : undefined;
+  const trained = m.meta.optics.pixelSizeUm;
+  return { px, trained, trusted: px === undefined || (px / trained <= MAX_GRID_RATIO && trained / px <= MAX_GRID_RATIO) };
+}
+
 /** What an op does about the shots' pixel size: the scale for refocusPair (model's pixel size ÷ the shots') and what to say in the log. */
 export interface PixelGrid {
   scale: number;
@@ -70,10 +78,9 @@ export interface PixelGrid {
  * the shots are taken as they are.
  */
 export function pixelGrid(calibration: Stack['calibration'] | undefined, field: string, m: Pick<OpenModel, 'meta' | 'name'>, mode: 'auto' | 'off' = 'auto'): PixelGrid {
-  const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
-  const trained = m.meta.optics.pixelSizeUm;
-  if (px === undefined || !(px > 0) || Math.abs(px / trained - 1) <= 0.1) return { scale: 1 };
-  if (px / trained > MAX_GRID_RATIO || trained / px > MAX_GRID_RATIO) {
+  const { px, trained, trusted } = shotsPixel(calibration, m);
+  if (px === undefined || Math.abs(px / trained - 1) <= PIXEL_SIZE_TOLERANCE) return { scale: 1 };
+  if (!trusted) {
     return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration) are more than ${MAX_GRID_RATIO}× from the ${trained} µm ${m.name} was trained on, so the shots are fed as they are, not resampled: check the file's calibration (a missing unit read as µm?), or use a model trained near that pixel size` } };
   }
   if (mode === 'off') {
@@ -90,11 +97,9 @@ export function pixelGrid(calibration: Stack['calibration'] | undefined, field: 
  */
 export function focusEstimator(m: Pick<OpenModel, 'meta'>, calibration: Stack['calibration'] | undefined, width: number, height: number, shotOffsetUm?: number): TwoShotDefocus | undefined {
   const side = Math.min(width, height);
-  if (side < 64) return undefined;
-  const px = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
-  const trained = m.meta.optics.pixelSizeUm;
-  if (px !== undefined && px > 0 && (px / trained > MAX_GRID_RATIO || trained / px > MAX_GRID_RATIO)) return undefined;
-  const optics = { ...m.meta.optics, ...(px !== undefined && px > 0 ? { pixelSizeUm: px } : {}) };
+  const { px, trusted } = shotsPixel(calibration, m);
+  if (side < 64 || !trusted) return undefined;
+  const optics = { ...m.meta.optics, ...(px !== undefined ? { pixelSizeUm: px } : {}) };
   return new TwoShotDefocus({ optics, shotOffsetUm: shotOffsetUm ?? m.meta.protocol.shotOffsetUm, windowPx: side >= 256 ? 128 : 64 });
 }
 

@@ -21,7 +21,7 @@ import { loadTf } from '../core/ml/backend.js';
 import { exportOnnx } from '../core/ml/onnx/export.js';
 import { convMacs } from '../core/ml/onnx/fixtures.js';
 import { encodeModel, DataType } from '../core/ml/onnx/proto.js';
-import { createOnnxEngine, createTfjsEngine, planAxis, tiledInference, type InferenceEngine } from '../core/ml/inference.js';
+import { createOnnxEngine, createTfjsEngine, loadOnnxRuntime, planAxis, tiledInference, type InferenceEngine } from '../core/ml/inference.js';
 import { buildGenerator } from '../plugins/deepr/model.js';
 
 const TILE = 512;
@@ -84,7 +84,7 @@ export interface DeepRBenchResult {
 export async function runDeepRBench(options: { quick?: boolean } = {}): Promise<DeepRBenchResult> {
   const loadBefore = loadavg();
   const { tf, backend } = await loadTf();
-  const ort = await import('onnxruntime-node');
+  const ort = await loadOnnxRuntime();
   const model = buildGenerator(tf as unknown as typeof tfType, { baseChannels: 32, levels: 5, seed: 1 });
   const macs = convMacs(model as unknown as tfType.LayersModel, TILE, TILE);
   const params = model.countParams();

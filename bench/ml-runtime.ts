@@ -81,7 +81,7 @@ export async function runMlRuntimeBench(options: { writeDocs?: boolean; docsPath
   let ortNote = '';
   try {
     const { exportOnnx } = await import('../core/ml/onnx/export.js');
-    const ort = await import('onnxruntime-node');
+    const ort = await (await import('../core/ml/inference.js')).loadOnnxRuntime();
     await tf.setBackend('wasm');
     const model = tf.sequential({
       layers: [tf.layers.conv2d({ inputShape: [S, S, C], filters: C, kernelSize: 3, padding: 'same', useBias: false })],

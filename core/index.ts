@@ -125,6 +125,7 @@ export {
 
 // --- host runtime: DI container and the files-in/files-out pipeline runner ---
 export { createContainer, defaultThreads, type ContainerOptions } from './runtime/container.js';
+export { ONNX_TELEMETRY_VARIABLE, disableOnnxTelemetry, onnxTelemetryOff } from './runtime/onnx-telemetry.js';
 export {
   createWorkerPool, workerModulePath,
   type WorkerPool, type WorkerPoolOptions, type WorkerRunOptions, type WorkerProgress, type Transferable as WorkerTransferable,

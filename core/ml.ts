@@ -15,7 +15,7 @@ export { pixelSizeMismatch, PIXEL_SIZE_TOLERANCE } from './ml/pixel-size.js';
 export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
 export {
-  createInferenceEngine, createOnnxEngine, createTfjsEngine, tiledInference, tiledInferenceStreaming, inferenceWorkingBytes, planAxis, AUTO_ENGINE_ORDER,
+  createInferenceEngine, createOnnxEngine, loadOnnxRuntime, createTfjsEngine, tiledInference, tiledInferenceStreaming, inferenceWorkingBytes, planAxis, AUTO_ENGINE_ORDER,
   type InferenceEngine, type InferenceEngineOptions, type EngineChoice, type TiledInferenceOptions, type Nhwc,
 } from './ml/inference.js';
 // the image-to-image learning kit (core/ml; docs/architecture.md "Learning kit")

@@ -34,6 +34,10 @@ describe('focal doctor', () => {
     expect(text).toContain(`default:   ${r.defaultBackend}`);
     for (const b of r.backends) expect(text).toContain(b.detail);
     expect(text).toMatch(/onnxruntime-node \d+\.\d+/);
+    if (process.env.ORT_DISABLE_TELEMETRY === undefined || process.env.ORT_DISABLE_TELEMETRY === '1') {
+      expect(r.onnxruntime.telemetryOff).toBe(true);
+      expect(text).toContain('telemetry: off (ORT_DISABLE_TELEMETRY=1');
+    }
   });
 
   it('--backend on the root program sets the backend; --json prints one JSON object', async () => {

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultThreads, type BackendName } from '../../core/index.js';
-import { detectBackends, loadTf, type BackendReport } from '../../core/ml.js';
+import { detectBackends, loadOnnxRuntime, loadTf, type BackendReport } from '../../core/ml.js';
+import { ONNX_TELEMETRY_VARIABLE, onnxTelemetryOff } from '../../core/index.js';
 import type { GlobalOptions } from '../main.js';
 import { printJsonLine } from '../output.js';
 
@@ -20,6 +21,8 @@ export interface OrtReport {
   version?: string;
   detail: string;
   providers: OrtProvider[];
+  /** Whether onnxruntime's usage telemetry is off in this process (Focal turns it off unless ORT_DISABLE_TELEMETRY is set). */
+  telemetryOff: boolean;
 }
 
 export interface DoctorReport {
@@ -42,10 +45,10 @@ export async function detectOnnxRuntime(): Promise<OrtReport> {
   try {
     main = require.resolve('onnxruntime-node');
   } catch {
-    return { available: false, detail: 'not installed (npm install onnxruntime-node)', providers: [] };
+    return { available: false, detail: 'not installed (npm install onnxruntime-node)', providers: [], telemetryOff: onnxTelemetryOff() };
   }
   try {
-    const ort = (await import('onnxruntime-node')) as unknown as {
+    const ort = (await loadOnnxRuntime()) as unknown as {
       env?: { versions?: { node?: string } };
       listSupportedBackends?: () => Array<{ name: string; bundled: boolean }>;
     };
@@ -56,9 +59,9 @@ export async function detectOnnxRuntime(): Promise<OrtReport> {
       const found = files.some((f) => f.toLowerCase().includes(`providers_${b.name.toLowerCase()}`));
       return { name: b.name, bundled: false, libraryFound: found };
     });
-    return { available: true, version: ort.env?.versions?.node, detail: 'loaded', providers };
+    return { available: true, version: ort.env?.versions?.node, detail: 'loaded', providers, telemetryOff: onnxTelemetryOff() };
   } catch (err) {
-    return { available: false, detail: `installed but failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, providers: [] };
+    return { available: false, detail: `installed but failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, providers: [], telemetryOff: onnxTelemetryOff() };
   }
 }
 
@@ -117,6 +120,10 @@ export function formatDoctorReport(r: DoctorReport): string {
         : 'provider library not installed (Linux x64 with CUDA 12: node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12; see docs/install.md)';
     lines.push(`      provider ${p.name}: ${state}`);
   }
+  const variable = `${ONNX_TELEMETRY_VARIABLE}=${process.env[ONNX_TELEMETRY_VARIABLE] ?? ''}`;
+  lines.push(o.telemetryOff
+    ? `  telemetry: off (${variable}; Focal sets it unless you do)`
+    : `  telemetry: ON (${variable}): onnxruntime records model names and system metrics in ~/.cache/Microsoft and uploads them; unset it or set 1 to turn it off`);
   return lines.join('\n');
 }
 

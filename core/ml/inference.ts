@@ -11,6 +11,7 @@ import type * as ortType from 'onnxruntime-node';
 import { FocalError, throwIfAborted } from '../errors.js';
 import { loadTfjsModel, mlTf, type ModelPackage } from './model-package.js';
 import { nativeCall } from '../runtime/native-calls.js';
+import { disableOnnxTelemetry } from '../runtime/onnx-telemetry.js';
 
 export type Nhwc = [number, number, number, number];
 
@@ -39,7 +40,12 @@ function defaultMlThreads(): number {
 }
 
 let ortPromise: Promise<typeof ortType> | undefined;
-async function loadOrt(): Promise<typeof ortType> {
+/**
+ * onnxruntime-node, imported once, with its usage telemetry off (core/runtime/onnx-telemetry.ts):
+ * the one way Focal and its plugins, benches and tests load it.
+ */
+export async function loadOnnxRuntime(): Promise<typeof ortType> {
+  disableOnnxTelemetry();
   ortPromise ??= import('onnxruntime-node').then((m) => {
     const d = (m as unknown as { default?: typeof ortType }).default;
     return d?.InferenceSession ? d : (m as unknown as typeof ortType);
@@ -49,7 +55,7 @@ async function loadOrt(): Promise<typeof ortType> {
 
 /** An onnxruntime-node engine for an ONNX model (path or bytes). */
 export async function createOnnxEngine(model: string | Uint8Array, options: { threads?: number } = {}): Promise<InferenceEngine> {
-  const ort = await loadOrt();
+  const ort = await loadOnnxRuntime();
   // every onnxruntime call is counted: a run thread is never terminated in the middle of one (core/runtime/native-calls.ts)
   const session = await nativeCall(() => ort.InferenceSession.create(model as string, {
     intraOpNumThreads: options.threads ?? defaultMlThreads(),

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
+import { loadOnnxRuntime } from './inference.js';
 import { exportOnnx } from './onnx/export.js';
 import { onnxAgreement, seededUniform } from './onnx/fixtures.js';
 import { buildDiscriminator, buildUNet, copyLayerWeights, featureExtractor, unetActivationFloats, unetReachPx, withNewDecoder, type UNetOptions } from './nets.js';
@@ -11,7 +12,7 @@ let ort: typeof import('onnxruntime-node');
 beforeAll(async () => {
   tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
-  ort = await import('onnxruntime-node');
+  ort = await loadOnnxRuntime();
 });
 
 const random = seededUniform;

@@ -16,6 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { FocalError } from '../errors.js';
+import { disableOnnxTelemetry } from '../runtime/onnx-telemetry.js';
 import { workerModulePath } from '../runtime/workers.js';
 import type { Tf } from './backend.js';
 import type { TrainBatch, TrainerSpec } from './trainer.js';
@@ -158,6 +159,7 @@ export class GradientWorkers {
   static async start(ref: ParallelSpecRef, count: number, backend: string): Promise<GradientWorkers> {
     const entry = workerModulePath(new URL(`./parallel-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href);
     const module = new URL(`file://${workerModulePath(ref.module)}`).href;
+    disableOnnxTelemetry(); // before the threads start: their process.env would not reach onnxruntime
     const workers = Array.from({ length: count }, () => new Worker(entry, { workerData: { module, export: ref.export, options: ref.options, backend } }));
     try {
       await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {

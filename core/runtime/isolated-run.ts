@@ -24,6 +24,7 @@ import { FocalError, type FocalErrorCode } from '../errors.js';
 import type { RunEvent } from '../pipeline/executor.js';
 import type { LogRecord } from './logger.js';
 import { closeNativeGate, nativeCallsBuffer } from './native-calls.js';
+import { disableOnnxTelemetry } from './onnx-telemetry.js';
 import { removeRunFiles } from './run-output.js';
 import type { RunRequest, RunSummary } from './runner.js';
 import { workerModulePath } from './workers.js';
@@ -127,6 +128,7 @@ const WORKER_ENTRY = new URL(`./isolated-run-worker${import.meta.url.endsWith('.
 
 function startThread(hostModuleUrl: string): { worker: Worker; nativeCalls: SharedArrayBuffer } {
   const nativeCalls = nativeCallsBuffer();
+  disableOnnxTelemetry(); // before the thread starts: its process.env would not reach onnxruntime
   const worker = new Worker(workerModulePath(WORKER_ENTRY), {
     // `mod` must not be a key here: geotiff's web-worker shim reads workerData.mod in every thread.
     workerData: { hostModule: hostModuleUrl, nativeCalls },

@@ -26,6 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { FocalError, isFocalError } from '../errors.js';
+import { disableOnnxTelemetry } from './onnx-telemetry.js';
 import { WORKER_ERROR_MARK, type WorkerErrorPayload, type WorkerProgressMessage, type WorkerTask } from './worker-protocol.js';
 
 /** What can be moved to a worker instead of copied (ArrayBuffer, MessagePort, …). */
@@ -141,6 +142,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     const entry = workerModulePath(new URL(`./worker-entry${runningSources ? '.ts' : '.js'}`, import.meta.url).href);
     // workerData must be an object: geotiff's `web-worker` dependency, imported with core,
     // reads `workerData.mod` in any worker thread and throws on `undefined`
+    disableOnnxTelemetry(); // before the threads start: their process.env would not reach onnxruntime
     return new Piscina({ filename: entry, minThreads: 0, maxThreads: size, idleTimeout, workerData: {} });
   };
   return {

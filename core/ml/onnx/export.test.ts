@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
+import { loadOnnxRuntime } from '../inference.js';
 import { exportOnnx } from './export.js';
 import { buildUNetFixture, onnxAgreement, seededUniform } from './fixtures.js';
 import { isFocalError } from '../../errors.js';
@@ -10,7 +11,7 @@ let ort: typeof import('onnxruntime-node');
 beforeAll(async () => {
   tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
-  ort = await import('onnxruntime-node');
+  ort = await loadOnnxRuntime();
 });
 
 const random = (n: number, seed: number) => seededUniform(n, seed);

@@ -19,10 +19,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createStack, runOp, writePng, type Stack, type Table } from '../core/index.js';
+import { createStack, writePng } from '../core/index.js';
 import { bornWolfHalfSizePx, bornWolfPsf, psnr, ssim } from '../core/imaging.js';
 import { loadTf, loadTfjsModel } from '../core/ml.js';
-import { cellcountPlugin } from '../plugins/index.js';
 import { richardsonLucy } from '../plugins/deconvolution/deconvolve.js';
 import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
@@ -30,6 +29,7 @@ import type { TsvaArch } from '../plugins/tsva/model.js';
 import { predictPatches } from '../plugins/tsva/train.js';
 import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
+import { channelOf, countCells } from './tsva-cellcount.js';
 import { flagValue, fmt, mean, pairDiff, PSNR_CAP_DB, withInterval, type Diff } from '../plugins/tsva/tools/report.js';
 
 const arg = (name: string, fallback: string) => flagValue(process.argv.slice(2), name, fallback);
@@ -74,12 +74,7 @@ function rlOnY1(p: TsvaPatch, P: number): Float32Array {
   return out;
 }
 
-function channel(hwc: Float32Array, c: number): Float32Array {
-  const n = hwc.length / 3;
-  const p = new Float32Array(n);
-  for (let i = 0; i < n; i++) p[i] = hwc[i * 3 + c];
-  return p;
-}
+const channel = channelOf;
 const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduce((s, c) => s + ssim(channel(a, c), channel(b, c), P, P, { dataRange: 1 }), 0) / 3;
 const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
@@ -129,15 +124,6 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
 }
 
 // ---- cell counts (Table II): the four ImageJ steps on 128 px tiles (2 × 2 patches) of the sweep sets
-const op = (id: string) => cellcountPlugin.operations.find((o) => o.id === id)!;
-async function countCells(hwc: Float32Array, w: number, h: number): Promise<number> {
-  const planes = [0, 1, 2].map((c) => Uint8Array.from(channel(hwc, c), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))));
-  const rgbStack = createStack({ width: w, height: h, dtype: 'uint8', sizeC: 3, rgb: true, planes });
-  const grey = (await runOp(op('cellcount.rgb-to-grey'), { stack: rgbStack })).stack as Stack;
-  const norm = (await runOp(op('cellcount.normalise-contrast'), { stack: grey }, { saturatedPercent: 0.35 })).stack as Stack;
-  const r = await runOp(op('cellcount.count'), { image: norm }, { method: 'Otsu', darkBackground: false, minAreaPx: 150, includeHoles: true, excludeEdges: false });
-  return Number((r.summary as Table).rows[0].count);
-}
 function assemble(list: Float32Array[], P: number): Float32Array {
   const S = 2 * P;
   const out = new Float32Array(S * S * 3);

@@ -22,8 +22,9 @@ export const tsvaTrainOptions = z.object({
   data: flag(z.string().optional(), '--data <dir>', 'cache of the simulated training data (default <out>/data; reused when its recipe matches)'),
   base: flag(positiveInt().max(128, { error: 'must be ≤ 128' }).default(8), '--base <c>', 'channels of the first level (default 8; paper reading 64)'),
   levels: flag(positiveInt().max(6, { error: 'must be ≤ 6' }).default(3), '--levels <n>', 'pooling levels (default 3; paper reading 4)'),
-  tiles: flag(positiveInt().max(1000, { error: 'must be ≤ 1000' }).default(40), '--tiles <n>', "simulated he-gland tiles of 9 patches each (default 40); the last round(15 %) are the validation split (40 → 34 + 6)"),
+  tiles: flag(positiveInt().max(1000, { error: 'must be ≤ 1000' }).default(40), '--tiles <n>', "simulated he-gland tiles (of 9 patches each at the default --patch; default 40); the last round(15 %) are the validation split (40 → 34 + 6)"),
   batch: flag(positiveInt().default(8), '--batch <n>', 'batch size (default 8; paper 20)'),
+  patch: flag(positiveInt().min(32, { error: 'must be an integer in [32, 512], a multiple of 8' }).max(512, { error: 'must be an integer in [32, 512], a multiple of 8' }).refine((v) => v % 8 === 0, { error: 'must be an integer in [32, 512], a multiple of 8' }).default(64), '--patch <px>', "training patch side (default 64, the shipped models'; paper 224): each tile gives max(1, round(192 / px))² patches, so 192 px gives one a tile. The network runs on 512 px tiles: patches wider than twice its reach (72 px for the demo's size) let it learn interiors, away from the zero padding (plugins/tsva/docs/tsva.md, How much of a tile the network sees)"),
   learningRate: flag(z.coerce.number({ error: 'must be a number in (0, 1]' }).gt(0, { error: 'must be a number in (0, 1]' }).max(1, { error: 'must be a number in (0, 1]' }).default(5e-4), '--learning-rate <rate>', "Adam's learning rate (paper and default 5e-4)"),
   iterations: flag(positiveInt().default(100000), '--iterations <n>', 'iterations to reach, including those of a resumed run (default 100000; --minutes usually stops first)'),
   minutes: flag(z.coerce.number({ error: 'must be a number > 0' }).gt(0, { error: 'must be a number > 0' }).default(20), '--minutes <m>', 'stop after this much training time (default 20); resume continues from the last validation'),
@@ -66,7 +67,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}), ...(o.shotOffset !== DEFAULT_PROTOCOL.shotOffsetUm ? { protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: o.shotOffset } } : {}) };
+  const recipe = { ...TRAIN_RECIPE, ...(o.patch !== TRAIN_RECIPE.patchPx ? { patchPx: o.patch, patchesPerSide: Math.max(1, Math.round((TRAIN_RECIPE.patchPx * TRAIN_RECIPE.patchesPerSide) / o.patch)) } : {}), tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}), ...(o.shotOffset !== DEFAULT_PROTOCOL.shotOffsetUm ? { protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: o.shotOffset } } : {}) };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);

@@ -406,6 +406,7 @@ describe('TSVA network', () => {
     await refused(['train', 'tsva', '--shot-offset', '3', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /shot-?[oO]ffset.*\(0, 2\]/);
     // --name must be a plain name (it names the package in its manifest), refused before any data
     await refused(['train', 'tsva', '--name', '../shipped', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /name.*letters, digits/);
+    await refused(['train', 'tsva', '--patch', '100', '--out', join(dir, 'cli'), '--data', join(dir, 'data')], /patch.*\[32, 512\], a multiple of 8/);
   }, 120_000);
 
   it("loss 'psnr': minus the mean per-patch PSNR, capped at 60 dB; a run picks its best by validation PSNR", async () => {

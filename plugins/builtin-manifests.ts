@@ -4062,7 +4062,7 @@ export const builtinManifests: PluginManifest[] = [
             "tiles": {
               "default": 40,
               "flags": "--tiles <n>",
-              "description": "simulated he-gland tiles of 9 patches each (default 40); the last round(15 %) are the validation split (40 → 34 + 6)",
+              "description": "simulated he-gland tiles (of 9 patches each at the default --patch; default 40); the last round(15 %) are the validation split (40 → 34 + 6)",
               "type": "integer",
               "minimum": 1,
               "maximum": 1000
@@ -4074,6 +4074,14 @@ export const builtinManifests: PluginManifest[] = [
               "type": "integer",
               "minimum": 1,
               "maximum": 9007199254740991
+            },
+            "patch": {
+              "default": 64,
+              "flags": "--patch <px>",
+              "description": "training patch side (default 64, the shipped models'; paper 224): each tile gives max(1, round(192 / px))² patches, so 192 px gives one a tile. The network runs on 512 px tiles: patches wider than twice its reach (72 px for the demo's size) let it learn interiors, away from the zero padding (plugins/tsva/docs/tsva.md, How much of a tile the network sees)",
+              "type": "integer",
+              "minimum": 32,
+              "maximum": 512
             },
             "learningRate": {
               "default": 0.0005,

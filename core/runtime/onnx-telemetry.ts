@@ -3,7 +3,8 @@
  * model file name, graph and producer names, the host's OS and CPU, run times. It queues these
  * events in ~/.cache/Microsoft/DeveloperTools/.onnxruntime (a device id and an SQLite file that
  * grows with every session), writes an empty `mat-debug-<pid>.log` in the temporary folder per
- * process, and uploads the queue over HTTPS when it can.
+ * process, and uploads the queue over HTTPS when it can. (It stays off where `CI` is set, so a
+ * CI run does not show it.)
  *
  * Focal runs next to microscopes and slide scanners, on data a lab may not let leave the
  * building, and promises to work offline; so it switches that off before onnxruntime loads,

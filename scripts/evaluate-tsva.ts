@@ -68,14 +68,13 @@ function rlOnY1(p: TsvaPatch, P: number): Float32Array {
     const optics = { na: DEFAULT_OPTICS.na, refractiveIndex: DEFAULT_OPTICS.refractiveIndex, wavelengthUm: DEFAULT_OPTICS.wavelengthsUm[c], pixelSizeUm: DEFAULT_OPTICS.pixelSizeUm };
     const size = 2 * Math.min((P - 2) / 2, bornWolfHalfSizePx({ ...optics, maxDefocusUm: defocusUm })) + 1;
     const psf = bornWolfPsf({ ...optics, defocusUm, sizePx: size, oversampling: 2 });
-    const { image } = richardsonLucy(channel(p.y1, c), { width: P, height: P }, psf, { width: size, height: size }, { iterations: rlIterations });
+    const { image } = richardsonLucy(channelOf(p.y1, c), { width: P, height: P }, psf, { width: size, height: size }, { iterations: rlIterations });
     for (let i = 0; i < P * P; i++) out[i * 3 + c] = Math.min(1, Math.max(0, image[i]));
   }
   return out;
 }
 
-const channel = channelOf;
-const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduce((s, c) => s + ssim(channel(a, c), channel(b, c), P, P, { dataRange: 1 }), 0) / 3;
+const ssimRgb = (a: Float32Array, b: Float32Array, P: number) => [0, 1, 2].reduce((s, c) => s + ssim(channelOf(a, c), channelOf(b, c), P, P, { dataRange: 1 }), 0) / 3;
 const sd = (a: number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1)));
 
 type Ablation = { efMinusUnet: Diff; tsvaMinusEf: Diff };

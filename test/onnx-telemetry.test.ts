@@ -5,15 +5,19 @@
  * whose model goes through onnxruntime in the run thread leaves nothing in either place.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { disableOnnxTelemetry, onnxTelemetryOff } from '../core/index.js';
 import { ROOT, focal, tempDir } from './helpers.js';
+
+const roots: string[] = [];
+afterAll(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
 
 /** A home and a temporary folder of their own, so what onnxruntime writes can be seen. */
 function sandbox(): { env: NodeJS.ProcessEnv; home: string; tmp: string; root: string } {
   const root = tempDir('focal-ort-telemetry-');
+  roots.push(root);
   const home = join(root, 'home');
   const tmp = join(root, 'tmp');
   mkdirSync(home);

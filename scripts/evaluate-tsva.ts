@@ -2,12 +2,13 @@
  * TSVA evaluation (issue 18; the paper's Tables II and III on simulated data):
  *   node dist/scripts/evaluate-tsva.js [--tsva models/tsva-demo] [--unet models/tsva-unet-baseline-demo]
  *     [--prev-tsva <dir> --prev-unet <dir>] [--early-fusion <dir>] [--rl-iterations 3] [--ckpt /work/ckpt/tsva] [--out plugins/tsva/docs] [--softness <µm>]
+ *     [--patch <px>]
  * PSNR (RGB, data range 1 ≡ 255 on 8-bit) and SSIM (mean over R, G, B) per signed ΔD for the
  * input Y1, the U-Net baseline (Y1) and TSVA (Y1 + Y2) on Dataset 1 (he-gland, held-out tiles)
  * and Dataset 2 (he-skin, never trained on), under the paper's Gaussian ΔD protocol and a
  * uniform sweep; paired TSVA − U-Net differences with bootstrap 95 % intervals; cell counts
  * (the paper's four ImageJ steps through the cellcount plugin) on 256 px images under the Gaussian
- * protocol (Table II) and on 128 px tiles of the sweep (per ΔD); every PSNR set with the paper's
+ * protocol (Table II) and on the sweep's tiles (128 px at 64 px patches; per ΔD); every PSNR set with the paper's
  * z-stack noise (a shot on the in-focus plane is the target) and with independent noise (`-indep`);
  * figures (PSNR vs ΔD, examples with error maps). Writes <out>/evaluation.md, evaluation.json, img/.
  * Classical reference: Richardson–Lucy on Y1 with the true PSF (Born & Wolf at Y1's defocus from
@@ -15,6 +16,9 @@
  * `--prev-tsva/--prev-unet`: a second pair (e.g. the previously shipped models), compared with
  * the first, paired, per test set. `--early-fusion <dir>`: the ablation (both shots as six channels
  * of the baseline U-Net; not the paper's), against the U-Net and TSVA, paired, per set and per ΔD.
+ * `--patch <px>`: the PSNR sets at another patch side (default 64; recipes.ts's `atPatchSize`,
+ * the same tissue per tile and as many patches: 192 px is one patch a tile, nine times the tiles;
+ * cached as <name>-p<px>); the sweep counts then count each tile's patches put back together.
  * Reached from scripts/ (the top floor): plugins/tsva never imports the cellcount or deconvolution plugin.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,7 +31,7 @@ import { datasetFromRecipe } from '../plugins/tsva/data.js';
 import { loadTsvaPackage } from '../plugins/tsva/package.js';
 import type { TsvaArch } from '../plugins/tsva/model.js';
 import { predictPatches } from '../plugins/tsva/train.js';
-import { COUNT_RECIPES, SWEEP_UM, TEST_RECIPES } from '../plugins/tsva/recipes.js';
+import { atPatchSize, COUNT_RECIPES, PATCH_PX, SWEEP_UM, TEST_RECIPES as RECIPES_64 } from '../plugins/tsva/recipes.js';
 import { DEFAULT_OPTICS, type TsvaPatch } from '../plugins/tsva/simulate.js';
 import { channelOf, countCells } from './tsva-cellcount.js';
 import { flagValue, fmt, mean, pairDiff, PSNR_CAP_DB, withInterval, type Diff } from '../plugins/tsva/tools/report.js';
@@ -43,7 +47,10 @@ const prev = { tsva: arg('prev-tsva', ''), unet: arg('prev-unet', '') };
 const softness = Number(arg('softness', '0'));
 if (!(softness >= 0)) throw new Error(`--softness: must be a number ≥ 0 (µm), got ${arg('softness', '')}`);
 const withSoftness = <R extends object>(r: R): R => (softness > 0 ? { ...r, softnessMaxUm: softness } : r);
-const dataPath = (name: string) => join(ckpt, 'data', softness > 0 ? `${name}-soft${softness}` : name);
+const patchPx = Number(arg('patch', String(PATCH_PX)));
+if (!Number.isInteger(patchPx) || patchPx < 32 || patchPx > 512 || patchPx % 8 !== 0) throw new Error(`--patch: must be a multiple of 8 from 32 to 512 (px), got ${arg('patch', '')}`);
+const TEST_RECIPES = Object.fromEntries(Object.entries(RECIPES_64).map(([name, r]) => [name, atPatchSize(r, patchPx, { keepPatches: true })]));
+const dataPath = (name: string) => join(ckpt, 'data', `${name}${name in TEST_RECIPES && patchPx !== PATCH_PX ? `-p${patchPx}` : ''}${softness > 0 ? `-soft${softness}` : ''}`);
 if ((prev.tsva === '') !== (prev.unet === '')) throw new Error('--prev-tsva and --prev-unet go together');
 if (prev.tsva !== '') Object.assign(methods, { prevTsva: prev.tsva, prevUnet: prev.unet });
 const earlyFusion = arg('early-fusion', '');
@@ -122,13 +129,13 @@ for (const [name, recipe] of Object.entries(TEST_RECIPES)) {
   console.log(`${name}: ${patches.length} patches, PSNR Y1 ${mean(ps.y1).toFixed(2)}, RL ${mean(ps.rl).toFixed(2)}, U-Net ${mean(ps.unet).toFixed(2)}, TSVA ${mean(ps.tsva).toFixed(2)} dB`);
 }
 
-// ---- cell counts (Table II): the four ImageJ steps on 128 px tiles (2 × 2 patches) of the sweep sets
-function assemble(list: Float32Array[], P: number): Float32Array {
-  const S = 2 * P;
+// ---- cell counts (Table II): the four ImageJ steps on each sweep tile's patches put back together (128 px at 64 px patches)
+function assemble(list: Float32Array[], P: number, across: number): Float32Array {
+  const S = across * P;
   const out = new Float32Array(S * S * 3);
   list.forEach((p, k) => {
-    const ox = (k % 2) * P;
-    const oy = Math.floor(k / 2) * P;
+    const ox = (k % across) * P;
+    const oy = Math.floor(k / across) * P;
     for (let y = 0; y < P; y++) out.set(p.subarray(y * P * 3, (y + 1) * P * 3), ((oy + y) * S + ox) * 3);
   });
   return out;
@@ -136,21 +143,22 @@ function assemble(list: Float32Array[], P: number): Float32Array {
 const counts: Record<string, { deltaDUm: number; gt: number; tsva: number; unet: number; y1: number; rl: number }[]> = {};
 for (const name of ['d1-sweep', 'd2-sweep']) {
   const r = results[name];
-  const P = TEST_RECIPES[name].patchPx;
+  const { patchPx: P, patchesPerSide: across } = TEST_RECIPES[name];
+  const S = across * P;
   const rows: (typeof counts)[string] = [];
   const tiles = [...new Set(r.patches.map((p) => p.tile))];
   for (const t of tiles) {
     for (const d of SWEEP_UM) {
       const idx = r.patches.map((p, i) => (p.tile === t && p.deltaDUm === d ? i : -1)).filter((i) => i >= 0);
-      if (idx.length !== 4) continue;
-      const get = (k: string) => assemble(idx.map((i) => r.outputs[k][i]), P);
+      if (idx.length !== across * across) continue;
+      const get = (k: string) => assemble(idx.map((i) => r.outputs[k][i]), P, across);
       rows.push({
         deltaDUm: d,
-        gt: await countCells(assemble(idx.map((i) => r.patches[i].x), P), 2 * P, 2 * P),
-        tsva: await countCells(get('tsva'), 2 * P, 2 * P),
-        unet: await countCells(get('unet'), 2 * P, 2 * P),
-        y1: await countCells(get('y1'), 2 * P, 2 * P),
-        rl: await countCells(get('rl'), 2 * P, 2 * P),
+        gt: await countCells(assemble(idx.map((i) => r.patches[i].x), P, across), S, S),
+        tsva: await countCells(get('tsva'), S, S),
+        unet: await countCells(get('unet'), S, S),
+        y1: await countCells(get('y1'), S, S),
+        rl: await countCells(get('rl'), S, S),
       });
     }
   }
@@ -227,7 +235,7 @@ function focusSpread(patches: TsvaPatch[]): string {
   return ` In-focus plane (highest Brenner) from the section's mid-plane: ${counts.join(', ')}.`;
 }
 const command = `node dist/scripts/evaluate-tsva.js ${process.argv.slice(2).join(' ')}`.trim();
-const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), per patch capped at ${PSNR_CAP_DB} dB (with z-stack noise Y1 is the target itself when Brenner picks the in-focus shot). The in-focus plane (target, origin of ΔD) is each patch's z-stack plane of highest Brenner gradient (the paper's rule; datasets before 2026-12-06 used the section's mid-plane), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. \"PSNR of the pooled MSE\": −10·log10 of the MSE over all patches of the set (what the MSE loss weighs; a few high-PSNR patches move it little, unlike the mean of per-patch PSNR). RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
+const lines: string[] = ['# TSVA evaluation (generated by scripts/evaluate-tsva.ts)', '', `Command: \`${command}\` (TSVA ${methods.tsva}, U-Net ${methods.unet}). Patches of ${TEST_RECIPES['d1-gauss'].patchPx} px${patchPx !== PATCH_PX ? ` (\`--patch\`; the shipped evaluation's are ${PATCH_PX} px)` : ''}. PSNR in dB on RGB with data range 1 (≡ 255 on 8-bit), per patch capped at ${PSNR_CAP_DB} dB (with z-stack noise Y1 is the target itself when Brenner picks the in-focus shot). The in-focus plane (target, origin of ΔD) is each patch's z-stack plane of highest Brenner gradient (the paper's rule; datasets before 2026-12-06 used the section's mid-plane), mean ± SD over patches; Δ = TSVA − U-Net, paired, with a 95 % bootstrap interval (2000 resamples). SSIM: mean of R, G, B. \"PSNR of the pooled MSE\": −10·log10 of the MSE over all patches of the set (what the MSE loss weighs; a few high-PSNR patches move it little, unlike the mean of per-patch PSNR). RL: Richardson–Lucy on Y1, ${rlIterations} iterations, with the true PSF (Born & Wolf at Y1's defocus ΔD ± s from the in-focus plane, per colour; it restores the object, not the in-focus image, which still has the in-focus PSF and its own noise).`, ''];
 const baseLabel: Record<string, string> = { 'd1-gauss': 'Dataset 1 (he-gland, held-out tiles), Gaussian ΔD ~ N(0, 1 µm) (the paper\'s protocol)', 'd2-gauss': 'Dataset 2 (he-skin, never trained on), Gaussian ΔD', 'd1-sweep': 'Dataset 1, uniform sweep (every patch at every ΔD)', 'd2-sweep': 'Dataset 2, uniform sweep' };
 const label = (name: string) => `${baseLabel[name.replace(/-indep$/, '')]}, ${name.endsWith('-indep') ? 'independent noise (no shot equals the target)' : 'z-stack noise (the paper\'s data: a shot on the in-focus plane is the target)'}${softness > 0 ? `, sections softened by σ ~ U(0, ${softness} µm) per tile` : ''}`;
 for (const [name, r] of Object.entries(results)) {
@@ -275,7 +283,7 @@ for (const [name, rows] of Object.entries(countSets)) {
   }
 }
 lines.push('');
-lines.push('## Cell counts (per ΔD): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px, on 128 px tiles of the sweep sets (z-stack noise)', '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 | RL |', '|---|---|---|---|---|---|---|---|');
+lines.push(`## Cell counts (per ΔD): grey → normalise contrast 0.35 % → Otsu (dark objects) → count ≥ 150 px, on ${TEST_RECIPES['d1-sweep'].patchesPerSide * TEST_RECIPES['d1-sweep'].patchPx} px tiles of the sweep sets (z-stack noise)`, '', '| set | ΔD (µm) | tiles | in focus | TSVA | U-Net | Y1 | RL |', '|---|---|---|---|---|---|---|---|');
 const sweepCountSummary: Record<string, unknown> = {};
 for (const [name, rows] of Object.entries(counts)) {
   for (const d of SWEEP_UM) {

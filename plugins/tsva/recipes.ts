@@ -34,6 +34,20 @@ export const TEST_RECIPES: Record<string, Recipe> = Object.fromEntries(
 );
 
 /**
+ * A recipe at another patch side, with the same area of tissue per tile: patches per tile side
+ * max(1, round(tile side / patchPx)), so 192 px gives one patch a tile (the training patch of
+ * `focal train tsva --patch`). `keepPatches` also scales the number of tiles so that the set keeps
+ * (at least) its number of patches: a test set at 192 px has as many patches as at 64 px, nine
+ * times the tiles.
+ */
+export function atPatchSize(recipe: Recipe, patchPx: number, o: { keepPatches?: boolean } = {}): Recipe {
+  if (patchPx === recipe.patchPx) return recipe;
+  const patchesPerSide = Math.max(1, Math.round((recipe.patchPx * recipe.patchesPerSide) / patchPx));
+  const tiles = o.keepPatches ? Math.ceil((recipe.tiles * recipe.patchesPerSide ** 2) / patchesPerSide ** 2) : recipe.tiles;
+  return { ...recipe, patchPx, patchesPerSide, tiles };
+}
+
+/**
  * Cell-count sets (the paper's Table II): whole 256 px images (≈ 83 µm, ≈ 20–25 nuclei, as the
  * paper's ≈ 22 per patch) under the Gaussian ΔD protocol with the paper's z-stack noise. 160
  * images per set (until 2026-12-06: 40, which are its first 40; their 95 % intervals were ±2 %

@@ -46,7 +46,7 @@ export const tsvaTrainOptions = z.object({
 export type TsvaTrainOptions = z.output<typeof tsvaTrainOptions>;
 
 async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise<void> {
-  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, DEFAULT_PROTOCOL, TRAIN_RECIPE, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
+  const { loadTf, loadTfjsModel, modelArrays, resolveModelDir, weightsSource, DEFAULT_PROTOCOL, TRAIN_RECIPE, atPatchSize, valTilesOf, datasetFromRecipe, TsvaNetSchema, buildTsvaNet, widenForEarlyFusion, loadTsvaPackage, saveTsvaPackage, trainTsvaModel } = {
     ...(await import('../../core/ml.js')), ...(await import('./recipes.js')), ...(await import('./data.js')), ...(await import('./model.js')), ...(await import('./package.js')), ...(await import('./train.js')), ...(await import('./simulate.js')),
   };
   if (o.uniformOd > 0 && o.variety === 0) throw new FocalError('E_USAGE', '--uniform-od: darkens the --variety tiles; give --variety too (a fraction > 0)', { field: 'uniformOd' });
@@ -67,7 +67,7 @@ async function runTsvaTrainer(ctx: TrainerContext, o: TsvaTrainOptions): Promise
   })();
   const dataBase = join(o.data !== undefined ? resolve(o.data) : join(out, 'data'), 'train');
   const t0 = Date.now();
-  const recipe = { ...TRAIN_RECIPE, ...(o.patch !== TRAIN_RECIPE.patchPx ? { patchPx: o.patch, patchesPerSide: Math.max(1, Math.round((TRAIN_RECIPE.patchPx * TRAIN_RECIPE.patchesPerSide) / o.patch)) } : {}), tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}), ...(o.shotOffset !== DEFAULT_PROTOCOL.shotOffsetUm ? { protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: o.shotOffset } } : {}) };
+  const recipe = { ...atPatchSize(TRAIN_RECIPE, o.patch), tiles: o.tiles, noise: o.noise, focus: o.focus, ...(o.softness > 0 ? { softnessMaxUm: o.softness } : {}), ...(o.variety > 0 ? { varietyFraction: o.variety } : {}), ...(o.uniformOd > 0 ? { uniformOdMax: o.uniformOd } : {}), ...(o.shotOffset !== DEFAULT_PROTOCOL.shotOffsetUm ? { protocol: { ...DEFAULT_PROTOCOL, shotOffsetUm: o.shotOffset } } : {}) };
   const patches = await datasetFromRecipe(dataBase, recipe, (d, n) => { if (!ctx.json) ctx.log(`simulating training tiles ${d}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`); });
   const firstVal = recipe.tiles - valTilesOf(recipe.tiles);
   const trainSet = patches.filter((p) => p.tile < firstVal);

@@ -12,7 +12,7 @@ import { guardOutput, refocusPair } from './refocus.js';
 import { brenner, gaussianBlur2d, psnr } from '../../core/imaging.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, FOCUS_SEARCH_UM, greyOf, imageAt, orderShots, psfHalfPx, renderSection, sectionFromImage, simulateDataset, simulateFromImage } from './simulate.js';
 import { evaluateMse, evaluatePsnr, interleaveShots, negPsnrLoss, rot90Hwc, trainTsvaModel, tsvaTrainerSpec } from './train.js';
-import { TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
+import { atPatchSize, TEST_RECIPES, TRAIN_RECIPE, VAL_TILES, valTilesOf } from './recipes.js';
 import { tsvaTrainOptions } from './trainer.js';
 
 const dirs: string[] = [];
@@ -525,6 +525,20 @@ describe('TSVA data', () => {
     }
     expect(() => sectionFromImage('dots', hwc.subarray(3), w, h, 6)).toThrow(/dots: .*48×40 RGB/);
     expect(() => simulateFromImage({ name: 'tiny', hwc: new Float32Array(8 * 8 * 3), width: 8, height: 8, patchPx: 16, seed: 1 })).toThrow(/tiny: .*no 16-px patch/);
+  });
+
+  it('atPatchSize: the same tissue per tile at another patch side; keepPatches keeps the set\'s number of patches', () => {
+    expect(atPatchSize(TRAIN_RECIPE, TRAIN_RECIPE.patchPx)).toBe(TRAIN_RECIPE);
+    const p192 = atPatchSize(TRAIN_RECIPE, 192);
+    expect([p192.patchPx, p192.patchesPerSide, p192.tiles, p192.seed]).toEqual([192, 1, TRAIN_RECIPE.tiles, TRAIN_RECIPE.seed]);
+    expect(atPatchSize(TRAIN_RECIPE, 96).patchesPerSide).toBe(2);
+    expect(atPatchSize(TRAIN_RECIPE, 512).patchesPerSide).toBe(1); // never fewer than one patch a tile
+    for (const name of ['d1-gauss', 'd2-sweep-indep']) {
+      const r = TEST_RECIPES[name];
+      const k = atPatchSize(r, 192, { keepPatches: true });
+      expect(k.tiles * k.patchesPerSide ** 2, name).toBe(r.tiles * r.patchesPerSide ** 2);
+      expect([k.family, k.noise, k.deltaD], name).toEqual([r.family, r.noise, r.deltaD]);
+    }
   });
 
   it('sizes the training set: --tiles (default the demo recipe\'s 40), ≈ 15 % validation tiles, bad values refused', () => {

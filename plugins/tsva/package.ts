@@ -10,8 +10,8 @@ import { TRAIN_RECIPE } from './recipes.js';
 import { DEFAULT_OPTICS, DEFAULT_PROTOCOL, TsvaFocusRuleSchema, TsvaNoiseSchema, TsvaOpticsSchema, TsvaProtocolSchema } from './simulate.js';
 import type { HistoryRow } from './train.js';
 
-/** Version of the packages this code writes: 0.6.0 = the varied half also under a uniform absorber (dark, even fields); 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
-export const TSVA_PACKAGE_VERSION = '0.6.0';
+/** Version of the packages this code writes: 0.7.0 = 0.6.0 fine-tuned on 192 px patches (tile interiors, not only borders: see docs/tsva.md, How much of a tile the network sees); 0.6.0 = the varied half also under a uniform absorber (dark, even fields); 0.5.0 = half the training sections re-stained (other stains than H&E) and cut 1–5 µm thick; 0.4.0 = also trained on softened sections (0.3.0: in-focus plane by Brenner, frozen BN; 0.2.0: the section's mid-plane, z-stack noise; 0.1.0: independent noise). */
+export const TSVA_PACKAGE_VERSION = '0.7.0';
 
 /**
  * The tiling a new package records (tsva.refocus and tsva.slide use it unless told `tileSize` /
@@ -21,11 +21,13 @@ export const TSVA_PACKAGE_VERSION = '0.6.0';
  * tiles of TSVA_TILE_PX, or six halos where the network reaches further (the halo is work thrown
  * away: 512 px tiles with a 72 px halo keep 52 % of it, 864 px with 144 px 44 %).
  *
- * The shipped 0.6.0 packages record 512 px with a 48 px halo, chosen by measurement before this
- * rule: an impulse changes their networks' output up to 59 px away (the bound is 66), but beyond
- * 48 px by so little that a tiled run is within 5e-3/255 of one pass (40 px: 0.6/255; the 32 px
- * that 0.6.0 and earlier packages first recorded: 9/255), and 512/48 took 1.34–1.35 s per scanner
- * tile instead of 3.72–4.05 s with 128/32 (two runs of bench/tsva.ts, onnxruntime, 2 threads).
+ * The shipped packages (0.6.0, and 0.7.0 after it) record 512 px with a 48 px halo, chosen by
+ * measurement before this rule: an impulse changes their networks' output up to 59 px away (the
+ * bound is 66), but beyond 48 px by so little that a tiled run is within 5e-3/255 of one pass
+ * (0.6.0 TSVA 4.8e-3/255 at 48 px, 0.6/255 at 40 px; 0.7.0 TSVA 1.9e-3/255 at 48 px, 0.22/255
+ * at 40; the 32 px that 0.6.0 and earlier packages first recorded: 9/255), and 512/48 took
+ * 1.34–1.35 s per scanner tile instead of 3.72–4.05 s with 128/32 (two runs of bench/tsva.ts,
+ * onnxruntime, 2 threads).
  */
 export const TSVA_TILE_PX = 512;
 

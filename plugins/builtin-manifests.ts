@@ -4078,7 +4078,7 @@ export const builtinManifests: PluginManifest[] = [
             "patch": {
               "default": 64,
               "flags": "--patch <px>",
-              "description": "training patch side (default 64, the shipped models'; paper 224): each tile gives max(1, round(192 / px))² patches, so 192 px gives one a tile. The network runs on 512 px tiles: patches wider than twice its reach (72 px for the demo's size) let it learn interiors, away from the zero padding (plugins/tsva/docs/tsva.md, How much of a tile the network sees)",
+              "description": "training patch side (default 64, as the shipped models' first eight stages; 0.7.0 was fine-tuned at 192; paper 224): each tile gives max(1, round(192 / px))² patches, so 192 px gives one a tile. The network runs on 512 px tiles: patches wider than twice its reach (72 px for the demo's size) let it learn interiors, away from the zero padding (plugins/tsva/docs/tsva.md, How much of a tile the network sees)",
               "type": "integer",
               "minimum": 32,
               "maximum": 512

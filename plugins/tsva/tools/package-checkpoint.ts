@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadArrays, loadTf, loadTfjsModel, setModelArrays } from '../../../core/ml.js';
 import { loadTsvaPackage, saveTsvaPackage } from '../package.js';
-import { TRAIN_RECIPE } from '../recipes.js';
+import { atPatchSize, TRAIN_RECIPE } from '../recipes.js';
 import { flagValue } from './report.js';
 
 const argv = process.argv.slice(2);
@@ -34,6 +34,6 @@ await saveTsvaPackage(out, {
   arch: meta.arch, net: meta.net, model: model as never, history: [], bestIteration: state.iteration, iterations: state.iteration,
   batchSize: state.fixed?.batchSize ?? meta.batchSize, trainPatches: state.fixed?.trainPatches ?? meta.trainPatches, valPatches: state.fixed?.valPatches ?? meta.valPatches,
   command: `package-checkpoint --checkpoint ${checkpoint} --like ${like}`, name, ...(meta.batchNorm ? { batchNorm: meta.batchNorm } : {}),
-  recipe: { ...TRAIN_RECIPE, patchPx, patchesPerSide: Math.max(1, Math.round((TRAIN_RECIPE.patchPx * TRAIN_RECIPE.patchesPerSide) / patchPx)) },
+  recipe: atPatchSize(TRAIN_RECIPE, patchPx),
 });
 console.log(`${out}: ${name}, the weights of iteration ${state.iteration} (${patchPx} px patches)`);

@@ -4,7 +4,7 @@
  * PipelineRunner on it. `focal run`, the TUI and `focal watch` run pipelines through it, so
  * Ctrl-C and the TUI's cancel key stop any operation within a fixed time.
  */
-import { prestartIsolatedRun, runIsolated, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type PrestartedRun, type RunSummary } from '../core/startup.js';
+import { prestartIsolatedRun, runIsolated, RunThreadPool, type IsolatedRunHooks, type IsolatedRunOptions, type IsolatedRunRequest, type PrestartedRun, type RunSummary } from '../core/startup.js';
 import type { GlobalOptions } from './main.js';
 
 /** What the thread needs to build the host (structured-cloned). */
@@ -38,6 +38,12 @@ export async function createIsolatedRunner(config: RunHostConfig, hooks: Isolate
 let prestarted: PrestartedRun | undefined;
 
 /**
+ * This process's run threads kept between runs: `focal watch`, `focal submit`, `focal worker`
+ * and the TUI run one pipeline after another, and a kept thread has its modules loaded.
+ */
+const pool = new RunThreadPool();
+
+/**
  * Starts the run thread of this process now (`focal run` calls it first thing, so the thread
  * loads core and the host while the command line is parsed); the next runInThread takes it.
  */
@@ -45,9 +51,12 @@ export function prestartRunThread(): void {
   prestarted ??= prestartIsolatedRun(import.meta.url);
 }
 
-/** Runs a pipeline in its own thread with this host (see core/runtime/isolated-run.ts); the prestarted thread when there is one. */
+/**
+ * Runs a pipeline in a thread with this host (see core/runtime/isolated-run.ts): a kept thread
+ * when one is idle, else the prestarted thread when there is one, else a new one.
+ */
 export function runInThread(request: IsolatedRunRequest, config: RunHostConfig, options: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig' | 'prestarted'> = {}): Promise<RunSummary> {
   const thread = prestarted;
   prestarted = undefined;
-  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config, prestarted: thread });
+  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config, prestarted: thread, pool });
 }

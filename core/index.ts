@@ -141,7 +141,7 @@ export {
   type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,
 } from './io/autofocus-dataset.js';
 export { PipelineRunner, defaultMemoryMb, ensureWritableFolder, removeRunFiles, type RunRequest, type RunSummary, type OutputRecord, type RunFiles } from './runtime/runner.js';
-export { prestartIsolatedRun, runIsolated, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
+export { prestartIsolatedRun, runIsolated, RunThreadPool, type RunThreadPoolOptions, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 
 // --- deep learning runtime: the service token here, the learning kit in `focal/ml` (core/ml.ts) ---
 export { ML_SERVICE, type MlService } from './runtime/services.js';

@@ -8,7 +8,7 @@ export { FocalError, isFocalError, USAGE_ERROR_CODES, type FocalErrorCode } from
 export { BACKEND_NAMES, parseBackendName, type BackendName } from './ml/backend-names.js';
 export { hostFocalVersion } from './plugin/version.js';
 export { formatDuration } from './runtime/eta.js';
-export { prestartIsolatedRun, runIsolated, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
+export { prestartIsolatedRun, runIsolated, RunThreadPool, type RunThreadPoolOptions, type IsolatedRunOptions, type PrestartedRun, type IsolatedRunPreload, type IsolatedRunHost, type IsolatedRunHooks, type IsolatedRunRequest } from './runtime/isolated-run.js';
 export type { RunSummary, RunRequest } from './runtime/runner.js';
 export type { RunEvent } from './pipeline/executor.js';
 export type { LogRecord } from './runtime/logger.js';

@@ -15,6 +15,12 @@ import { createStack, parseCsv, writeTiff } from '../core/index.js';
 import { BIN, focal, ROOT, tempDir } from './helpers.js';
 
 const PIPELINE = join(ROOT, 'pipelines', 'denoise-project.json');
+/**
+ * The test plugin whose faulty.slow takes 300 ms: a worker keeps its run thread between jobs, so
+ * denoise-project on these small stacks takes about 20 ms, and a SIGKILL would mostly land
+ * between jobs rather than in one.
+ */
+const SLOW_PLUGIN = join(ROOT, 'test', 'fixtures', 'faulty-plugin');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort(): Promise<number> {
@@ -60,8 +66,8 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-function startWorker(url: string, name: string): Worker {
-  const child = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--name', name, '--lock-s', '2', '--json'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+function startWorker(url: string, name: string, globals: string[] = []): Worker {
+  const child = spawn(process.execPath, [BIN, ...globals, 'worker', '--queue', url, '--name', name, '--lock-s', '2', '--json'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
   const events: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buf = '';
@@ -127,12 +133,25 @@ describe('focal worker / submit / queue on Redis (BullMQ)', () => {
       await smallStack(join(inDir, `${name}.tif`), i);
     }
     writeFileSync(join(inDir, 'bad.tif'), Buffer.concat([Buffer.from('II*\0'), Buffer.alloc(500, 3)]));
+    // denoise-project's outputs, each job 300 ms long (SLOW_PLUGIN)
+    const pipeline = join(root, 'slow-project.json');
+    writeFileSync(pipeline, JSON.stringify({
+      name: 'slow-project',
+      inputs: { stack: { type: 'stack' } },
+      nodes: {
+        slow: { op: 'faulty.slow', in: { stack: 'stack' } },
+        mip: { op: 'stack.project', in: { stack: 'slow.stack' }, params: { axis: 'z', method: 'max' } },
+        nuclei: { op: 'stack.substack', in: { stack: 'mip.stack' }, params: { c: '0' } },
+      },
+      outputs: { mip: 'mip.stack', nuclei: 'nuclei.stack' },
+    }));
+    const plugin = ['--plugin', SLOW_PLUGIN];
 
-    const workers = [startWorker(redis.url, 'w1'), startWorker(redis.url, 'w2'), startWorker(redis.url, 'w3')];
+    const workers = [startWorker(redis.url, 'w1', plugin), startWorker(redis.url, 'w2', plugin), startWorker(redis.url, 'w3', plugin)];
     const debug = () => workers.map((w) => `${w.name}: ${JSON.stringify(w.events.slice(-5))} ${w.stderr.join('').slice(-2000)}`).join('\n');
     await waitFor('workers ready', () => workers.every((w) => w.events.some((e) => e.event === 'worker-ready')), 30_000, debug);
 
-    const sub = focal(['submit', PIPELINE, '--input', join(inDir, '*.tif'), '--out', out, '--queue', redis.url, '--json']);
+    const sub = focal([...plugin, 'submit', pipeline, '--input', join(inDir, '*.tif'), '--out', out, '--queue', redis.url, '--json']);
     expect(sub.code, sub.stderr).toBe(0);
     const submitted = JSON.parse(sub.stdout.trim()) as { submitted: number; known: number; ids: string[] };
     expect(submitted).toMatchObject({ submitted: 61, known: 0 });
@@ -188,7 +207,7 @@ describe('focal worker / submit / queue on Redis (BullMQ)', () => {
     expect(st.counts).toMatchObject({ waiting: 0, active: 0, completed: 60, failed: 1 });
     expect(st.workers.map((w) => w.name).sort()).toEqual(['w2', 'w3']);
     const startedBefore = live.map((w) => w.events.filter((e) => e.event === 'job-started').length);
-    const again = focal(['submit', PIPELINE, '--input', join(inDir, '*.tif'), '--out', out, '--queue', redis.url, '--json']);
+    const again = focal([...plugin, 'submit', pipeline, '--input', join(inDir, '*.tif'), '--out', out, '--queue', redis.url, '--json']);
     expect(JSON.parse(again.stdout.trim())).toMatchObject({ submitted: 0, known: 61 });
     await sleep(1500);
     expect(live.map((w) => w.events.filter((e) => e.event === 'job-started').length)).toEqual(startedBefore);

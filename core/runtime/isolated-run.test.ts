@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFocalError } from '../errors.js';
 import type { RunEvent } from '../pipeline/executor.js';
-import { prestartIsolatedRun, runIsolated } from './isolated-run.js';
+import { prestartIsolatedRun, runIsolated, RunThreadPool } from './isolated-run.js';
 import type { LogRecord } from './logger.js';
+import type { RunSummary } from './runner.js';
 
 const hostModule = new URL('./fixtures/isolated-host-fixture.ts', import.meta.url).href;
 
@@ -178,5 +179,117 @@ describe('runIsolated', () => {
     const err = await rejection(runIsolated({ pipelineFile: file, outDir: join(dir, 'out') }, { hostModule }));
     expect(isFocalError(err) && err.code).toBe('E_PIPELINE');
     expect(isFocalError(err) && JSON.stringify(err.details)).toContain('/nodes/x/op');
+  });
+});
+
+describe('RunThreadPool: a thread kept between runs', () => {
+  /** Runs spin.thread (or `op` after make) with the pool; the thread's report, or the error. */
+  async function threadRun(pool: RunThreadPool, options: { op?: string; hostConfig?: unknown; signal?: AbortSignal } = {}) {
+    const logs: LogRecord[] = [];
+    const file = join(dir, `thread-${Math.random().toString(36).slice(2)}.json`);
+    const nodes: Record<string, unknown> = { t: { op: 'spin.thread', in: {} } };
+    const outputs: Record<string, string> = { image: 't.image' };
+    if (options.op) {
+      nodes.work = { op: options.op, in: { image: 't.image' }, params: {} };
+      outputs.result = 'work.image';
+    }
+    await writeFile(file, JSON.stringify({ name: 'thread', inputs: {}, nodes, outputs }));
+    const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const run = runIsolated({ pipelineFile: file, outDir: out }, { hostModule, pool, hostConfig: options.hostConfig, signal: options.signal, onLog: (r) => logs.push(r) });
+    const result: { summary?: RunSummary; error?: unknown } = await run.then((summary) => ({ summary }), (error: unknown) => ({ error }));
+    const report = logs.find((r) => r.message === 'thread')?.fields as { threadId: number; runnersBuilt: number; value: string | null } | undefined;
+    return { ...result, report, out };
+  }
+
+  it('the next run with the same host takes the kept thread: modules and runner already there, the environment its own', async () => {
+    const pool = new RunThreadPool();
+    try {
+      const first = await threadRun(pool);
+      expect(first.summary?.outputs.map((o) => o.name)).toEqual(['image']);
+      expect(pool.size).toBe(1);
+      process.env.FOCAL_ISOLATED_TEST = 'set between the runs';
+      const second = await threadRun(pool);
+      expect(second.summary?.outputs.map((o) => o.name)).toEqual(['image']);
+      // the environment differs, so the first thread does not serve it (a host may read its
+      // environment when it is built): a new thread, and the first one stays kept
+      expect(second.report?.threadId).not.toBe(first.report?.threadId);
+      expect(first.report?.value).toBeNull();
+      expect(second.report?.value).toBe('set between the runs');
+      expect(pool.size).toBe(2);
+      const third = await threadRun(pool);
+      expect(third.report).toMatchObject({ threadId: second.report!.threadId, runnersBuilt: 1, value: 'set between the runs' });
+      expect((await readdir(third.out)).sort()).toEqual(['image.tif', 'run.json']);
+      expect(pool.size).toBe(2);
+    } finally {
+      delete process.env.FOCAL_ISOLATED_TEST;
+      pool.close();
+    }
+    expect(pool.size).toBe(0);
+  });
+
+  it('a failed or cancelled run\'s thread is not kept; the next run starts a new one', async () => {
+    const pool = new RunThreadPool();
+    try {
+      const ok = await threadRun(pool);
+      const failed = await threadRun(pool, { op: 'spin.fail' });
+      expect(String(failed.error)).toMatch(/spin.fail: always fails/);
+      expect(failed.report?.threadId).toBe(ok.report?.threadId); // the kept thread ran it
+      expect(pool.size).toBe(0);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const cancelled = await threadRun(pool, { op: 'spin.cooperative', signal: controller.signal });
+      expect(isFocalError(cancelled.error) && cancelled.error.code).toBe('E_CANCELLED');
+      expect(cancelled.report?.threadId).not.toBe(ok.report?.threadId);
+      expect(existsSync(cancelled.out)).toBe(false);
+      expect(pool.size).toBe(0);
+      const after = await threadRun(pool);
+      expect(after.summary).toBeDefined();
+      expect(after.report!.threadId).not.toBe(cancelled.report?.threadId);
+      expect(after.report!.runnersBuilt).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('a thread serves only its own host config, at most maxRunsPerThread runs, and is terminated when idle for idleMs', async () => {
+    const pool = new RunThreadPool({ maxRunsPerThread: 2 });
+    try {
+      const a1 = await threadRun(pool, { hostConfig: { name: 'a' } });
+      const b1 = await threadRun(pool, { hostConfig: { name: 'b' } });
+      expect(b1.report!.threadId).not.toBe(a1.report!.threadId);
+      expect(pool.size).toBe(2);
+      const a2 = await threadRun(pool, { hostConfig: { name: 'a' } });
+      expect(a2.report!.threadId).toBe(a1.report!.threadId);
+      expect(pool.size).toBe(1); // a's thread served its two runs and was retired
+      const a3 = await threadRun(pool, { hostConfig: { name: 'a' } });
+      expect(a3.report!.threadId).not.toBe(a1.report!.threadId);
+      expect(pool.size).toBe(2);
+    } finally {
+      pool.close();
+    }
+    const brief = new RunThreadPool({ idleMs: 200 });
+    await threadRun(brief);
+    expect(brief.size).toBe(1);
+    for (const until = Date.now() + 10_000; brief.size > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+    expect(brief.size).toBe(0);
+    expect(() => new RunThreadPool({ maxRunsPerThread: 0 })).toThrow(/maxRunsPerThread/);
+  });
+
+  it('a kept idle thread does not keep the process alive', () => {
+    const dist = new URL('../../dist/core/runtime/isolated-run.js', import.meta.url).href;
+    const pipeline = join(dir, 'make.json');
+    const script = `import { writeFileSync } from 'node:fs';
+const m = await import(${JSON.stringify(dist)});
+writeFileSync(${JSON.stringify(pipeline)}, JSON.stringify({ name: 'p', inputs: {}, nodes: { make: { op: 'spin.make', in: {} } }, outputs: { ramp: 'make.image' } }));
+const pool = new m.RunThreadPool();
+await m.runIsolated({ pipelineFile: ${JSON.stringify(pipeline)}, outDir: ${JSON.stringify(join(dir, 'alive'))} }, { hostModule: ${JSON.stringify(hostModule)}, pool });
+console.log('kept', pool.size);`;
+    const file = join(dir, 'keep.mjs');
+    writeFileSync(file, script);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout.trim(), r.stderr).toBe('kept 1');
+    expect(r.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

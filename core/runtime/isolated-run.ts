@@ -59,6 +59,11 @@ export interface IsolatedRunOptions {
    * host module is terminated and a new thread started, so passing one never changes the outcome.
    */
   prestarted?: PrestartedRun;
+  /**
+   * Keeps the thread after a successful run for the next run with the same host module, host
+   * config and environment (see RunThreadPool). Without one, every run has a thread of its own.
+   */
+  pool?: RunThreadPool;
 }
 
 /**
@@ -184,6 +189,109 @@ function threadFor(hostModule: string, prestarted: PrestartedRun | undefined): {
   return startThread(hostModule);
 }
 
+/** A run thread and how many runs it has finished. */
+interface RunThread {
+  worker: Worker;
+  nativeCalls: SharedArrayBuffer;
+  runs: number;
+}
+
+export interface RunThreadPoolOptions {
+  /** An idle thread is terminated after this long, giving its memory back (ms, default 60 000). */
+  idleMs?: number;
+  /**
+   * A thread is retired after this many runs (default 100), which bounds what module-level state
+   * of an operation's code can accumulate.
+   */
+  maxRunsPerThread?: number;
+}
+
+/**
+ * Run threads kept between runs. Starting a thread and loading the host's modules into it costs
+ * about 0.4 s of CPU on a 2-core machine, more than a small job takes; `focal watch`, `focal
+ * submit`, `focal worker` and the TUI run many pipelines, each in a thread, and reuse one through
+ * this pool. Only a thread whose run succeeded, was not cancelled and finished within its time
+ * limits is kept; a failed, cancelled or stopped run's thread is terminated as before, so that
+ * whatever went wrong in it does not reach the next run. A kept thread serves only runs with the
+ * same host module, host config and environment (its host was built from them), never two at
+ * once, and does not keep the process alive.
+ */
+export class RunThreadPool {
+  private readonly idle = new Map<string, { thread: RunThread; timer: NodeJS.Timeout; onExit: () => void }[]>();
+  readonly idleMs: number;
+  readonly maxRunsPerThread: number;
+
+  constructor(options: RunThreadPoolOptions = {}) {
+    this.idleMs = options.idleMs ?? 60_000;
+    this.maxRunsPerThread = options.maxRunsPerThread ?? 100;
+    if (!(this.idleMs >= 0) || !Number.isInteger(this.maxRunsPerThread) || this.maxRunsPerThread < 1) {
+      throw new FocalError('E_ARGUMENT', `RunThreadPool: idleMs must be ≥ 0 and maxRunsPerThread an integer ≥ 1 (got ${this.idleMs}, ${this.maxRunsPerThread})`);
+    }
+  }
+
+  /** Idle threads kept now. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  /** An idle thread for `key`, no longer idle, or undefined. */
+  take(key: string): RunThread | undefined {
+    const list = this.idle.get(key);
+    const entry = list?.pop();
+    if (!entry) return undefined;
+    if (list!.length === 0) this.idle.delete(key);
+    clearTimeout(entry.timer);
+    entry.thread.worker.off('exit', entry.onExit);
+    entry.thread.worker.removeAllListeners('error');
+    entry.thread.worker.ref();
+    return entry.thread;
+  }
+
+  /** Keeps a thread whose run just succeeded; false when it has served its runs (the caller terminates it). */
+  keep(key: string, thread: RunThread): boolean {
+    if (thread.runs >= this.maxRunsPerThread) return false;
+    const { worker } = thread;
+    worker.unref();
+    const remove = () => {
+      const list = this.idle.get(key);
+      const i = list?.indexOf(entry) ?? -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list?.length === 0) this.idle.delete(key);
+    };
+    const entry = {
+      thread,
+      timer: setTimeout(() => {
+        remove();
+        void worker.terminate();
+      }, this.idleMs),
+      onExit: remove,
+    };
+    entry.timer.unref();
+    worker.once('exit', entry.onExit);
+    worker.on('error', () => {
+      /* an idle thread that fails exits, and is dropped on 'exit' */
+    });
+    const list = this.idle.get(key) ?? [];
+    list.push(entry);
+    this.idle.set(key, list);
+    return true;
+  }
+
+  /** Terminates every idle thread. */
+  close(): void {
+    for (const key of [...this.idle.keys()]) {
+      for (let t = this.take(key); t; t = this.take(key)) void t.worker.terminate();
+    }
+  }
+}
+
+/** What a kept thread must share with a run to serve it. */
+function poolKey(hostModule: string, hostConfig: unknown, env: Record<string, string>): string {
+  return JSON.stringify([hostModule, hostConfig ?? null, Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
 /**
  * Runs `request` in a new worker thread (see the module comment).
  * @throws FocalError as PipelineRunner.run does; `E_CANCELLED` when cancelled; `E_PLUGIN` when the thread died.
@@ -208,8 +316,13 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
   const graceMs = options.graceMs ?? 250;
   const watch = new RunningNodes(options.opTimeoutMs);
 
-  const { worker, nativeCalls } = threadFor(hostModule, options.prestarted);
-  const start: IsolatedRunStart = { t: 'run', hostConfig: options.hostConfig ?? null, request, env: plainEnv() };
+  const env = plainEnv();
+  const key = options.pool ? poolKey(hostModule, options.hostConfig, env) : '';
+  const kept = options.pool?.take(key);
+  if (kept) options.prestarted?.discard();
+  const thread: RunThread = kept ?? { ...threadFor(hostModule, options.prestarted), runs: 0 };
+  const { worker, nativeCalls } = thread;
+  const start: IsolatedRunStart = { t: 'run', hostConfig: options.hostConfig ?? null, request, env };
   worker.postMessage(start);
 
   return new Promise<RunSummary>((resolvePromise, reject) => {
@@ -267,7 +380,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
     };
     signal?.addEventListener('abort', onAbort);
 
-    worker.on('message', (m: IsolatedRunMessage) => {
+    const onMessage = (m: IsolatedRunMessage) => {
       switch (m.t) {
         case 'event':
           watch.onEvent(m.event, (error) => {
@@ -284,6 +397,15 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           break;
         case 'done':
           outcome = { ok: true, summary: m.summary };
+          thread.runs++;
+          // A thread that ran to its end by itself serves the pool's next run: this run lets go of it.
+          if (options.pool && !cancelRequested && !stopping) {
+            detach();
+            if (options.pool.keep(key, thread)) {
+              void finish();
+              break;
+            }
+          }
           stop();
           // Cancelled, but the run finished first: what it wrote is removed on 'exit', once the
           // thread can no longer touch the folder (see finish).
@@ -298,17 +420,25 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
           stop();
           break;
       }
-    });
+    };
     // 'error' can arrive before the thread's last messages (the node-start of the operation that
     // threw, on a loaded machine): which node to blame is decided on 'exit', after every message
-    worker.on('error', (e) => {
+    const onError = (e: Error) => {
       uncaught ??= e;
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number) => {
       if (uncaught) outcome ??= { ok: false, error: watch.uncaught(uncaught) ?? new FocalError('E_PLUGIN', `the run thread failed: ${uncaught.message}`, {}, { cause: uncaught }) };
       if (!cancelRequested) outcome ??= watch.exited(code);
       void finish();
-    });
+    };
+    const detach = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
 

@@ -93,7 +93,7 @@ async function stackFile(file: string, size: number, seed: number): Promise<void
 
 export interface ScaleOutResult {
   compute: { jobs: number; workers: number; seconds: number; jobsPerMin: number }[];
-  overhead: { jobs: number; queuedS: number; inProcessS: number; perJobMs: number; commandsPerJob: number };
+  overhead: { jobs: number; queuedS: number; inProcessS: number; freshS: number; perJobMs: number; commandsPerJob: number };
   memory: { setting: string; jobs: number; bytes: number; bytesPerJob: number; submitS: number }[];
   markdown: string;
 }
@@ -140,8 +140,9 @@ export async function benchScaleOut(options: { jobs?: number; queued?: number; w
     const commandsPerJob = (redisCommands(port) - commandsBefore) / nTiny;
     await stopWorkers(w.procs);
     const local = await run(['submit', copy, '--input', join(tinyDir, '*.tif'), '--out', join(root, 'tiny-l'), '--json']);
-    if (queued.code !== 0 || local.code !== 0) throw new Error('trivial batch failed');
-    const overhead = { jobs: nTiny, queuedS: queued.ms / 1000, inProcessS: local.ms / 1000, perJobMs: (queued.ms - local.ms) / nTiny, commandsPerJob };
+    const fresh = await run(['submit', copy, '--input', join(tinyDir, '*.tif'), '--out', join(root, 'tiny-f'), '--fresh-thread', '--json']);
+    if (queued.code !== 0 || local.code !== 0 || fresh.code !== 0) throw new Error('trivial batch failed');
+    const overhead = { jobs: nTiny, queuedS: queued.ms / 1000, inProcessS: local.ms / 1000, freshS: fresh.ms / 1000, perJobMs: (queued.ms - local.ms) / nTiny, commandsPerJob };
     log(`trivial: queued ${overhead.queuedS.toFixed(2)} s, in-process ${overhead.inProcessS.toFixed(2)} s`);
 
     // memory of queued jobs, each on a fresh Redis: default settings, and the recommended
@@ -192,7 +193,7 @@ export async function benchScaleOut(options: { jobs?: number; queued?: number; w
       '|---:|---:|---:|---:|',
       ...compute.map((c) => `| ${c.workers} | ${c.seconds.toFixed(1)} | ${c.jobsPerMin.toFixed(1)} | ${(base / c.seconds).toFixed(2)}× |`),
       '',
-      `Per-job cost of the queue: ${nTiny} jobs of a pass-through pipeline on 16 × 16 stacks took ${overhead.queuedS.toFixed(2)} s through one worker and ${overhead.inProcessS.toFixed(2)} s in-process (\`focal submit\` without --queue, the same job code): **${overhead.perJobMs.toFixed(0)} ms per job** for the queue (Redis round trips, BullMQ's lock and the worker's poll), on top of the ~0.4 s thread start every run pays either way. Redis processed ${overhead.commandsPerJob.toFixed(0)} commands per job over that batch (submission, the worker's fetch, lock, completion, events and the submitter's polling; \`INFO stats\` total_commands_processed).`,
+      `Per-job cost of the queue: ${nTiny} jobs of a pass-through pipeline on 16 × 16 stacks took ${overhead.queuedS.toFixed(2)} s through one worker and ${overhead.inProcessS.toFixed(2)} s in-process (\`focal submit\` without --queue, the same job code): **${overhead.perJobMs.toFixed(0)} ms per job** for the queue (Redis round trips, BullMQ's lock and the worker's poll). Both keep a job's run thread for the next job; in-process with \`--fresh-thread\` (a new thread, loading Focal, per job) the batch took ${overhead.freshS.toFixed(2)} s, ${(((overhead.freshS - overhead.inProcessS) * 1000) / nTiny).toFixed(0)} ms more per job. Redis processed ${overhead.commandsPerJob.toFixed(0)} commands per job over that batch (submission, the worker's fetch, lock, completion, events and the submitter's polling; \`INFO stats\` total_commands_processed).`,
       '',
       `Redis memory: ${nQueued.toLocaleString('en-US')} queued jobs (specs with realistic absolute paths, ~${Math.round(JSON.stringify(specs[0]).length)} bytes of JSON each), \`used_memory\` of a fresh Redis before and after submitting (goal < 100 MB):`,
       '',

@@ -19,6 +19,7 @@ export const globalOptions = z.object({
 });
 export type GlobalOptions = z.output<typeof globalOptions>;
 
+const freshThread = () => flag(z.boolean().optional(), '--fresh-thread', "run every job in a new thread (about 0.4 s more a job) instead of the thread of the last job that succeeded: for plugins that keep state between runs");
 const opTimeoutS = () => flag(positiveInt().optional(), '--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)');
 
 /**
@@ -124,6 +125,7 @@ export const watchOptions = z.object({
   settleMs: flag(positiveInt().optional(), '--settle-ms <ms>', 'size and mtime must be unchanged this long (default 2000)'),
   acquisitionTimeoutS: flag(positiveInt().optional(), '--acquisition-timeout-s <s>', 'process a dataset still incomplete this long after its last change, with a warning (default 120)'),
   opTimeoutS: opTimeoutS(),
+  freshThread: freshThread(),
   graceS: flag(positiveInt().optional(), '--grace-s <s>', 'on SIGINT/SIGTERM, wait this long for running jobs before aborting them (default 30)'),
   ...streamShape,
 });
@@ -140,6 +142,7 @@ export const submitOptions = z.object({
   json: flag(z.boolean().optional(), '--json', 'print one JSON event per line'),
   queue: flag(z.string().optional(), '--queue <url>', `${QUEUE_URL_HELP} (default: run the jobs in this process)`),
   queueName: queueName(),
+  freshThread: freshThread(),
 });
 export type SubmitOptions = z.output<typeof submitOptions>;
 
@@ -151,6 +154,7 @@ export const workerOptions = z.object({
   lockS: flag(positiveInt().optional(), '--lock-s <s>', "seconds a job's lock lasts without renewal: a killed worker's job runs elsewhere after it (default 30)"),
   allowPath: flag(z.array(z.string()).optional(), '--allow-path <dir>', 'only run jobs whose files are inside these folders (repeatable; default: any)'),
   json: flag(z.boolean().optional(), '--json', 'print one JSON event per line'),
+  freshThread: freshThread(),
 });
 export type WorkerOptions = z.output<typeof workerOptions>;
 

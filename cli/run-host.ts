@@ -53,10 +53,15 @@ export function prestartRunThread(): void {
 
 /**
  * Runs a pipeline in a thread with this host (see core/runtime/isolated-run.ts): a kept thread
- * when one is idle, else the prestarted thread when there is one, else a new one.
+ * when one is idle, else the prestarted thread when there is one, else a new one; with
+ * `freshThread`, never a kept one, and the thread is not kept after the run.
  */
-export function runInThread(request: IsolatedRunRequest, config: RunHostConfig, options: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig' | 'prestarted'> = {}): Promise<RunSummary> {
+export function runInThread(
+  request: IsolatedRunRequest,
+  config: RunHostConfig,
+  { freshThread, ...options }: Omit<IsolatedRunOptions, 'hostModule' | 'hostConfig' | 'prestarted' | 'pool'> & { freshThread?: boolean } = {},
+): Promise<RunSummary> {
   const thread = prestarted;
   prestarted = undefined;
-  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config, prestarted: thread, pool });
+  return runIsolated(request, { ...options, hostModule: import.meta.url, hostConfig: config, prestarted: thread, pool: freshThread ? undefined : pool });
 }

@@ -14,10 +14,10 @@ import { jobsFromBindings, jobsFromCsv } from '../queue/batch.js';
 import { DEFAULT_QUEUE_NAME, FocalWorker, JobWaiter, parseQueueUrl, Queue, queueJobId, queueStatus, submitJobs, waitForJobs, type WorkerEvent } from '../queue/queue.js';
 import { parseInputBindings } from './run.js';
 
-/** Runs pipelines in a thread each, with this CLI's host (the same runner as `focal run`). */
-function threadRunner(globals: GlobalOptions): JobPipelineRunner {
+/** Runs pipelines in run threads with this CLI's host (the same runner as `focal run`); a thread is kept between jobs unless freshThread. */
+function threadRunner(globals: GlobalOptions, freshThread: boolean | undefined): JobPipelineRunner {
   return ({ signal, onEvent, ...request }) =>
-    runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent });
+    runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, freshThread });
 }
 
 const rel = (p: string) => {
@@ -47,6 +47,7 @@ async function planJobs(pipelineFile: string, opts: SubmitOptions, globals: Glob
 
 /** `focal submit`: plan the jobs, then run them here or put them on the queue. */
 export async function submitCommand(pipelineFile: string, opts: SubmitOptions, globals: GlobalOptions): Promise<void> {
+  if (opts.queue && opts.freshThread) throw new FocalError('E_USAGE', '--fresh-thread with --queue: the workers run the jobs; give --fresh-thread to focal worker', { field: '--fresh-thread' });
   const specs = await planJobs(pipelineFile, opts, globals);
   if (!opts.queue) return runHere(specs, opts, globals);
 
@@ -96,7 +97,7 @@ async function appendTables(out: string, spec: JobSpec, json: boolean | undefine
 
 /** The embedded default: the same jobs, run by this process (each in a thread of its own). */
 async function runHere(specs: JobSpec[], opts: SubmitOptions, globals: GlobalOptions): Promise<void> {
-  const runner = threadRunner(globals);
+  const runner = threadRunner(globals, opts.freshThread);
   const limit = pLimit(opts.concurrency ?? 1);
   const controller = new AbortController();
   let signals = 0;
@@ -163,7 +164,7 @@ export async function workerCommand(opts: WorkerOptions, globals: GlobalOptions)
   const { hostname } = await import('node:os');
   const name = opts.name ?? `${hostname()}-${process.pid}`;
   const print = opts.json ? (e: WorkerEvent) => printJsonLine(e) : printWorkerEvent;
-  const worker = new FocalWorker({ connection, queueName: opts.queueName, name, concurrency: opts.concurrency, lockS: opts.lockS, allowPaths: opts.allowPath, runner: threadRunner(globals), onEvent: print });
+  const worker = new FocalWorker({ connection, queueName: opts.queueName, name, concurrency: opts.concurrency, lockS: opts.lockS, allowPaths: opts.allowPath, runner: threadRunner(globals, opts.freshThread), onEvent: print });
   let signals = 0;
   let stopped: Promise<void> | undefined;
   const onSignal = () => {

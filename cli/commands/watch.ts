@@ -21,6 +21,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
   if (opts.queue && Object.keys(run).length > 0) {
     throw new FocalError('E_USAGE', `--queue: ${Object.keys(run).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} cannot be passed to queue workers (a queued job carries its pipeline and inputs only); run focal watch without --queue to stream its jobs`, { field: '--queue' });
   }
+  if (opts.queue && opts.freshThread) throw new FocalError('E_USAGE', '--fresh-thread with --queue: the workers run the jobs; give --fresh-thread to focal worker', { field: '--fresh-thread' });
 
   // The output folder first: /proc, /sys, a file or a read-only place is refused before anything starts.
   await ensureWritableFolder(opts.out);
@@ -58,13 +59,14 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
     settleMs: opts.settleMs,
     acquisitionTimeoutMs: opts.acquisitionTimeoutS === undefined ? undefined : opts.acquisitionTimeoutS * 1000,
     run,
-    // Each job runs in a thread of its own, so Ctrl-C is answered at once and aborting a job
-    // stops it whatever its operations do (core/runtime/isolated-run.ts).
+    // Each job runs in a run thread (the last successful job's, unless --fresh-thread), so Ctrl-C
+    // is answered at once and aborting a job stops it whatever its operations do
+    // (core/runtime/isolated-run.ts).
     runner: queued
       ? { run: ({ onWrite: _onWrite, ...request }) => queued.run(request) }
       : {
           run: ({ signal, onEvent, onWrite: _onWrite, ...request }) =>
-            runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined }),
+            runInThread(request, { globals: { plugin: globals.plugin, config: globals.config, verbose: globals.verbose }, cwd: process.cwd(), quietDiscovery: true }, { signal, onEvent, onLog: logToStderr, opTimeoutMs: opts.opTimeoutS !== undefined ? opts.opTimeoutS * 1000 : undefined, freshThread: opts.freshThread }),
         },
     onEvent: print,
   });

@@ -316,6 +316,7 @@ export async function runIsolated(request: IsolatedRunRequest, options: Isolated
   const graceMs = options.graceMs ?? 250;
   const watch = new RunningNodes(options.opTimeoutMs);
 
+  disableOnnxTelemetry(); // as startThread does, before the environment is read: the same key before and after the first thread
   const env = plainEnv();
   const key = options.pool ? poolKey(hostModule, options.hostConfig, env) : '';
   const kept = options.pool?.take(key);

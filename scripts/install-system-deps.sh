@@ -7,7 +7,7 @@
 # deconvolution), elastix (registration benchmark reference) and tmux (drives `focal tui`
 # end to end in test/tui-tmux.test.ts) and redis-server (the job queue of focal worker/submit;
 # test/scale-out.test.ts starts its own instance on a free port), chromium (opens every bundled
-# pipeline's report.html headless: test/report-chromium.test.ts) and libvips-tools (the reference
+# pipeline's report.html headless: test/pipelines.test.ts) and libvips-tools (the reference
 # of bench/large.ts, smoke-tested in test/bench-large.test.ts), openslide-tools and python3-openslide
 # (OpenSlide opens Focal's pyramids: core/io/tiff/pyramid.test.ts, bench/slide-run.ts).
 # Runs as root or through sudo; does nothing when everything is already there.

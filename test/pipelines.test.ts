@@ -1,15 +1,29 @@
 /**
  * Every pipeline in pipelines/ validates and runs on its default sample inputs through the
  * real host (registry with the built-in plugins, DI container, PipelineRunner), writes every
- * declared output and run.json; and together the pipelines use every registered operation.
+ * declared output, run.json and report.html; and together the pipelines use every registered
+ * operation.
+ *
+ * Each run's report opens in headless Chromium with no console message (no error, no uncaught
+ * exception), draws a uPlot chart for every plot the page declares, and lists every node and
+ * output of the run. Chromium's console goes to stderr with `--enable-logging=stderr --v=0`
+ * (lines `INFO:CONSOLE…`); `--dump-dom` prints the page after its scripts ran. A page opens
+ * while the next pipeline runs (Chromium mostly waits: 2.3 s wall, 1 s CPU a page). Needs
+ * Chromium (Debian: chromium; scripts/install-system-deps.sh); without it those checks are
+ * skipped, except in CI (process.env.CI), where they fail.
  */
 import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readTableFile, readTiff, TableJsonSchema } from '../core/index.js';
+import { createContainer, MemoryLogger, PipelineRunner, planeCount, PluginRegistry, readRunRecord, readTableFile, readTiff, TableJsonSchema } from '../core/index.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ROOT, tempDir } from './helpers.js';
+import { chromiumMissing, expectListsEverything, openInChromium } from './report-helpers.js';
+
+const missingChromium = chromiumMissing();
+const skipChromium = missingChromium !== undefined && !process.env.CI;
+if (skipChromium) console.warn(`pipelines: reports not opened in Chromium: ${missingChromium}`);
 
 /** Every pipeline a built-in plugin contributes (pipelines/ and plugins/<id>/pipelines/), relative to the package root. */
 const PIPELINE_DIR = ROOT;
@@ -25,6 +39,9 @@ function host() {
 
 const { registry, runner } = host();
 const outRoot = tempDir('focal-pipelines-');
+
+/** Each pipeline's report opened in Chromium (started by its run's test, checked by the last test). */
+const pages = new Map<string, Promise<{ html: string; reportFile: string; record: Awaited<ReturnType<typeof readRunRecord>>; page: { dom: string; console: string[] } }>>();
 
 /**
  * Output fingerprints of every bundled pipeline on its bundled samples (test/fixtures/pipeline-outputs.json):
@@ -79,8 +96,9 @@ describe('bundled pipelines', () => {
     }
 
     const outDir = join(outRoot, file.replace(/\.json$/, ''));
-    const summary = await runner.run({ pipelineFile, outDir });
+    const summary = await runner.run({ pipelineFile, outDir, report: true });
     expect(summary.pipeline).toBe(json.name);
+    expect(summary.reportFile, `${file}: report.html`).toBe(join(outDir, 'report.html'));
     expect(summary.outputs.map((o) => o.name).sort()).toEqual(Object.keys(json.outputs).sort());
 
     const prints: Record<string, Fingerprint> = {};
@@ -154,7 +172,31 @@ describe('bundled pipelines', () => {
     expect(run.pipeline.name).toBe(json.name);
     expect(Object.keys(run.nodes).length).toBeGreaterThan(0);
     expect(run.outputs.length).toBe(summary.outputs.length);
+
+    if (!skipChromium && !missingChromium) {
+      const reportFile = summary.reportFile!;
+      const opened = (async () => ({
+        reportFile,
+        html: readFileSync(reportFile, 'utf8'),
+        record: await readRunRecord(outDir),
+        page: await openInChromium(reportFile, join(outRoot, `.chromium-${file.replace(/[^A-Za-z0-9_-]/g, '_')}`)),
+      }))();
+      opened.catch(() => undefined); // reported by the report test
+      pages.set(file, opened);
+    }
   });
+
+  it.skipIf(skipChromium)('every run\'s report opens in headless Chromium with no console message, draws its plots and lists every node and output', async () => {
+    if (missingChromium) throw new Error(`CI must provide Chromium: ${missingChromium}`);
+    expect([...pages.keys()].sort(), 'a report for every pipeline').toEqual(files);
+    for (const [file, opened] of pages) {
+      const { html, reportFile, record, page } = await opened;
+      expectListsEverything(html, record);
+      expect(page.console, `${file}: console of ${reportFile}`).toEqual([]);
+      const declared = [...html.matchAll(/<div class="plot" id="/g)].length;
+      expect([...page.dom.matchAll(/class="uplot/g)].length, `${file}: uPlot charts drawn`).toBe(declared);
+    }
+  }, 180_000);
 
   it('use every registered operation at least once', () => {
     const used = new Set<string>();

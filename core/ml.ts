@@ -27,6 +27,6 @@ export {
 export { AUGMENT_COUNT, augment, augmentPlanes, inverseAugment, selfEnsemble, type Ensemble } from './ml/augment.js';
 export { saveArrays, loadArrays, modelArrays, setModelArrays, optimizerArrays, setOptimizerArrays, type NamedArray } from './ml/checkpoint.js';
 export {
-  train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
+  train, TrainerSettingsSchema, parseTrainerSettings, termActive, resolveDecay, learningRatesAt, validationsAfter, validationColumn, parseLossCsv, lossPlotSeries, renderLossPlot, saveLayersModel, loadLayersModel, matchWeights,
   type TrainerSettings, type TrainerSettingsInput, type DecaySchedule, type LossTerm, type TrainBatch, type TrainerSpec, type InitialWeights, type LossRowValues, type TrainerProgress, type TrainerEvent, type TrainerRun, type TrainerResult,
 } from './ml/trainer.js';

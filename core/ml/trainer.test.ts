@@ -6,7 +6,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { isFocalError } from '../errors.js';
 import type { SeededRandom } from '../numeric/random.js';
 import { buildDiscriminator } from './nets.js';
-import { learningRatesAt, loadLayersModel, parseLossCsv, train, validationsAfter, type TrainerEvent, type TrainerSettingsInput, type TrainerSpec } from './trainer.js';
+import { learningRatesAt, loadLayersModel, lossPlotSeries, parseLossCsv, train, validationsAfter, type TrainerEvent, type TrainerSettingsInput, type TrainerSpec } from './trainer.js';
 import { modelArrays } from './checkpoint.js';
 
 let tf: typeof tfType;
@@ -219,5 +219,16 @@ describe('trainer (learning kit)', () => {
     expect(validationsAfter(8, 10, 4)).toBe(1);
     await expect(train(tf, tinySpec(), { ...base, iterations: 0 }, { outDir: await tmp() })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'iterations' } });
     await expect(train(tf, tinySpec(), { ...base, learningRateDecayAt: [4, 2] }, { outDir: await tmp() })).rejects.toMatchObject({ code: 'E_ARGUMENT', details: { field: 'learningRateDecayAt' } });
+  });
+});
+
+describe('loss.png series', () => {
+  it('draws a column equal to an earlier one once, labelled with both names; a column that differs anywhere keeps its own line', () => {
+    const rows = [1, 2, 3].map((iteration) => ({ iteration, generator: 1 / iteration, mse: 1 / iteration, mae: 1 / iteration + (iteration === 3 ? 0.01 : 0), validationSsim: 0.5 + iteration / 10, seconds: iteration }));
+    const series = lossPlotSeries(rows, ['iteration', 'generator', 'mse', 'mae', 'validationSsim', 'seconds'], new Set(['validationSsim']));
+    expect(series.map((s) => s.label)).toEqual(['generator = mse', 'mae', '1 - validationSsim']);
+    expect(series[0].y).toEqual([1, 0.5, 1 / 3]);
+    expect(series[2].y[0]).toBeCloseTo(0.4, 12);
+    expect(new Set(series.map((s) => s.colour.join()))).toHaveProperty('size', 3);
   });
 });

@@ -301,19 +301,31 @@ export function parseLossCsv(text: string): LossRowValues[] {
 const PALETTE: [number, number, number][] = [[0, 0, 0], [230, 120, 0], [0, 110, 220], [0, 160, 60], [120, 190, 240], [160, 0, 160], [220, 0, 0], [240, 110, 170], [120, 120, 0], [0, 150, 150]];
 
 /**
- * loss.png: every loss column and every validation metric over the iterations (log scale).
- * A metric in [0, 1] where higher is better (`higherIsBetter`) is drawn as 1 − value.
+ * The series of loss.png: every loss column and every validation metric over the iterations. A
+ * metric in [0, 1] where higher is better (`higherIsBetter`) is drawn as 1 − value. A column
+ * equal to an earlier one at every iteration (the total loss of a single unit-weight term, such
+ * as TSVA's `generator` and `mse`) is drawn once, labelled with both names (`generator = mse`).
  */
-export function renderLossPlot(rows: LossRowValues[], columns: readonly string[], higherIsBetter: ReadonlySet<string> = new Set()): Uint8Array {
+export function lossPlotSeries(rows: LossRowValues[], columns: readonly string[], higherIsBetter: ReadonlySet<string> = new Set()): Series[] {
   const series: Series[] = [];
   for (const c of columns) {
     if (c === 'iteration' || c === 'seconds') continue;
     const pts = rows.filter((r) => r[c] !== undefined);
     if (pts.length === 0) continue;
     const flip = higherIsBetter.has(c);
-    series.push({ label: flip ? `1 - ${c}` : c, colour: PALETTE[series.length % PALETTE.length], x: pts.map((r) => r.iteration), y: pts.map((r) => (flip ? 1 - r[c]! : r[c]!)) });
+    const label = flip ? `1 - ${c}` : c;
+    const x = pts.map((r) => r.iteration);
+    const y = pts.map((r) => (flip ? 1 - r[c]! : r[c]!));
+    const same = series.find((s) => s.x.length === x.length && s.x.every((v, i) => v === x[i]) && s.y.every((v, i) => Math.abs(v - y[i]) <= 1e-9 * Math.max(Math.abs(v), Math.abs(y[i]))));
+    if (same) same.label = `${same.label} = ${label}`;
+    else series.push({ label, colour: PALETTE[series.length % PALETTE.length], x, y });
   }
-  return renderLinePlot(series, 800, 400, { xTitle: 'iteration', yTitle: 'loss and validation metrics (unitless, log scale)' });
+  return series;
+}
+
+/** loss.png: {@link lossPlotSeries} on a log scale. */
+export function renderLossPlot(rows: LossRowValues[], columns: readonly string[], higherIsBetter: ReadonlySet<string> = new Set()): Uint8Array {
+  return renderLinePlot(lossPlotSeries(rows, columns, higherIsBetter), 800, 400, { xTitle: 'iteration', yTitle: 'loss and validation metrics (unitless, log scale)' });
 }
 
 /** The tfjs layers-format artifacts of a model (model.json + weights.bin in one folder). */

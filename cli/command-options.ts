@@ -6,7 +6,7 @@
  * (and core) are imported when one runs.
  */
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../core/startup.js';
+import { BACKEND_NAMES, FocalError } from '../core/startup.js';
 import { backendName, flag, jsonOnly, positiveInt } from './options.js';
 
 /** Options of the root program, given before or after the command. */
@@ -20,6 +20,10 @@ export const globalOptions = z.object({
 export type GlobalOptions = z.output<typeof globalOptions>;
 
 const freshThread = () => flag(z.boolean().optional(), '--fresh-thread', "run every job in a new thread (about 0.4 s more a job) instead of the thread of the last job that succeeded: for plugins that keep state between runs");
+/** `--fresh-thread` chooses how this process runs jobs; with `--queue` the workers run them (focal watch, focal submit). */
+export function refuseFreshThreadWithQueue(opts: { queue?: string; freshThread?: boolean }): void {
+  if (opts.queue && opts.freshThread) throw new FocalError('E_USAGE', '--fresh-thread with --queue: the workers run the jobs; give --fresh-thread to focal worker', { field: '--fresh-thread' });
+}
 const opTimeoutS = () => flag(positiveInt().optional(), '--op-timeout-s <s>', 'fail the run when one operation runs longer than this (default: no limit)');
 
 /**

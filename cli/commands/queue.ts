@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import pLimit from 'p-limit';
 import { appendJobTables, FocalError, isFocalError, isPermanentFailure, jobFailureReport, jobIdOf, runJob, writeJobFailure, type JobPipelineRunner, type JobSpec } from '../../core/index.js';
-import type { GlobalOptions, QueueCommandOptions, SubmitOptions, WorkerOptions } from '../command-options.js';
+import { refuseFreshThreadWithQueue, type GlobalOptions, type QueueCommandOptions, type SubmitOptions, type WorkerOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { runInThread } from '../run-host.js';
@@ -47,7 +47,7 @@ async function planJobs(pipelineFile: string, opts: SubmitOptions, globals: Glob
 
 /** `focal submit`: plan the jobs, then run them here or put them on the queue. */
 export async function submitCommand(pipelineFile: string, opts: SubmitOptions, globals: GlobalOptions): Promise<void> {
-  if (opts.queue && opts.freshThread) throw new FocalError('E_USAGE', '--fresh-thread with --queue: the workers run the jobs; give --fresh-thread to focal worker', { field: '--fresh-thread' });
+  refuseFreshThreadWithQueue(opts);
   const specs = await planJobs(pipelineFile, opts, globals);
   if (!opts.queue) return runHere(specs, opts, globals);
 
@@ -95,7 +95,7 @@ async function appendTables(out: string, spec: JobSpec, json: boolean | undefine
   }
 }
 
-/** The embedded default: the same jobs, run by this process (each in a thread of its own). */
+/** The embedded default: the same jobs, run by this process (in run threads, kept between jobs unless --fresh-thread). */
 async function runHere(specs: JobSpec[], opts: SubmitOptions, globals: GlobalOptions): Promise<void> {
   const runner = threadRunner(globals, opts.freshThread);
   const limit = pLimit(opts.concurrency ?? 1);

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { ensureWritableFolder, FocalError, type JobPipelineRunner, type LogRecord } from '../../core/index.js';
 import { runInThread } from '../run-host.js';
 import { formatLogRecord } from '../progress.js';
-import { streamRequest, type GlobalOptions, type WatchOptions } from '../command-options.js';
+import { refuseFreshThreadWithQueue, streamRequest, type GlobalOptions, type WatchOptions } from '../command-options.js';
 import { createHost } from '../host.js';
 import { EXIT, printJsonLine } from '../output.js';
 import { FolderWatcher, type WatchEvent } from '../watch/engine.js';
@@ -21,7 +21,7 @@ export async function watchCommand(dir: string, opts: WatchCliOptions, globals: 
   if (opts.queue && Object.keys(run).length > 0) {
     throw new FocalError('E_USAGE', `--queue: ${Object.keys(run).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} cannot be passed to queue workers (a queued job carries its pipeline and inputs only); run focal watch without --queue to stream its jobs`, { field: '--queue' });
   }
-  if (opts.queue && opts.freshThread) throw new FocalError('E_USAGE', '--fresh-thread with --queue: the workers run the jobs; give --fresh-thread to focal worker', { field: '--fresh-thread' });
+  refuseFreshThreadWithQueue(opts);
 
   // The output folder first: /proc, /sys, a file or a read-only place is refused before anything starts.
   await ensureWritableFolder(opts.out);

@@ -9,6 +9,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The files of a worker share its module cache: Focal, TensorFlow.js and onnxruntime are
+    // imported once a worker, not once a file (import time 139 s → 21 s; docs/contributing.md).
+    // test/file-setup.ts puts back after each file what a file may change in the process.
+    isolate: false,
+    setupFiles: ['test/file-setup.ts'],
     // vitest's default is one fewer than the cores: one worker on a 2-core machine. Two files at a
     // time, each with its share of the cores for Focal's threads: 808 s → 588 s there (docs/contributing.md).
     maxWorkers: WORKERS,

@@ -34,7 +34,7 @@ afterAll(async () => {
 function expectStopped(r: InterruptedRun, longNodes: string[]): void {
   expect(r.interruptedNode, `no long node started; stderr:\n${r.stderr}`).toBeDefined();
   expect(r.longNodeDoneBeforeSignal).toBe(false);
-  expect(r.signal).toBeNull();
+  expect(r.signal, `ended by a signal; stderr:\n${r.stderr}`).toBeNull();
   expect(r.code, r.stderr).toBe(130);
   expect(r.stdout).not.toContain('"event":"result"');
   expect(r.events.filter((e) => e.event === 'node-done' && longNodes.includes(String(e.node)))).toEqual([]);

@@ -43,14 +43,26 @@ let ortPromise: Promise<typeof ortType> | undefined;
 /**
  * onnxruntime-node, imported once, with its usage telemetry off (core/runtime/onnx-telemetry.ts):
  * the one way Focal and its plugins, benches and tests load it.
+ *
+ * The import is a native call too (core/runtime/native-calls.ts): loading the addon runs its
+ * native initialisation, and a run thread terminated in the middle of it takes the process down
+ * (`terminate called after throwing an instance of 'Napi::Error'`, SIGABRT). Seen with Ctrl-C
+ * just as a Deep-R node started, once in 40 tries under load; reproduced by terminating a bare
+ * worker thread during the import (once in 40 tries near its end, never after it).
  */
 export async function loadOnnxRuntime(): Promise<typeof ortType> {
   disableOnnxTelemetry();
-  ortPromise ??= import('onnxruntime-node').then((m) => {
+  if (ortPromise) return ortPromise;
+  const loading = nativeCall(() => import('onnxruntime-node')).then((m) => {
     const d = (m as unknown as { default?: typeof ortType }).default;
     return d?.InferenceSession ? d : (m as unknown as typeof ortType);
   });
-  return ortPromise;
+  ortPromise = loading;
+  // refused (the thread is stopping) or failed: not kept, so a later call tries afresh
+  loading.catch(() => {
+    if (ortPromise === loading) ortPromise = undefined;
+  });
+  return loading;
 }
 
 /** An onnxruntime-node engine for an ONNX model (path or bytes). */

@@ -34,4 +34,42 @@ describe('native calls in a run thread (onnxruntime must not be interrupted by a
       await worker.terminate();
     }
   });
+  it("onnxruntime-node's import is a native call: counted while it loads, refused once the gate is closed", async () => {
+    // terminating a thread while the addon initialises aborted the process (SIGABRT), like a terminate during a session run
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      (async () => {
+        const calls = await import(workerData.calls);
+        const inference = await import(workerData.inference);
+        const counters = new Int32Array(workerData.buffer);
+        calls.shareNativeCalls(workerData.buffer);
+        if (workerData.closeFirst) Atomics.store(counters, 1, 1);
+        const loading = inference.loadOnnxRuntime();
+        const whileLoading = Atomics.load(counters, 0);
+        const result = await loading.then((ort) => typeof ort.InferenceSession.create, (e) => e.code);
+        parentPort.postMessage([whileLoading, result, Atomics.load(counters, 0)]);
+      })();`;
+    const run = async (closeFirst: boolean): Promise<unknown> => {
+      const buffer = nativeCallsBuffer();
+      const worker = new Worker(code, {
+        eval: true,
+        workerData: {
+          buffer,
+          closeFirst,
+          calls: new URL('../../dist/core/runtime/native-calls.js', import.meta.url).href,
+          inference: new URL('../../dist/core/ml/inference.js', import.meta.url).href,
+        },
+      });
+      try {
+        return await new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        });
+      } finally {
+        await worker.terminate();
+      }
+    };
+    expect(await run(false)).toEqual([1, 'function', 0]); // in flight while loading, done after
+    expect(await run(true)).toEqual([0, 'E_CANCELLED', 0]); // the thread is stopping: not even started
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Native calls in flight in this thread: onnxruntime-node's session create, run and release.
+ * Native calls in flight in this thread: onnxruntime-node's import, session create, run and release.
  * A worker thread terminated while one is in flight takes the whole process down
  * (onnxruntime-node throws a Napi::Error into the dying thread: `terminate called …`, SIGABRT,
  * and the run's clean-up never happens). So the isolated-run host (isolated-run.ts) shares two

@@ -10,7 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // The files of a worker share its module cache: Focal, TensorFlow.js and onnxruntime are
-    // imported once a worker, not once a file (import time 139 s → 21 s; docs/contributing.md).
+    // imported once a worker, not once a file (vitest import time 139 s → 16–20 s; docs/contributing.md).
     // test/file-setup.ts puts back after each file what a file may change in the process.
     isolate: false,
     setupFiles: ['test/file-setup.ts'],

@@ -223,10 +223,10 @@ describe('trainer (learning kit)', () => {
 });
 
 describe('loss.png series', () => {
-  it('draws a column equal to an earlier one once, labelled with both names; a column that differs anywhere keeps its own line', () => {
+  it('draws a column equal to an earlier one once, labelled with both names; a column that differs anywhere keeps its own line; camel-case names in words', () => {
     const rows = [1, 2, 3].map((iteration) => ({ iteration, generator: 1 / iteration, mse: 1 / iteration, mae: 1 / iteration + (iteration === 3 ? 0.01 : 0), validationSsim: 0.5 + iteration / 10, seconds: iteration }));
     const series = lossPlotSeries(rows, ['iteration', 'generator', 'mse', 'mae', 'validationSsim', 'seconds'], new Set(['validationSsim']));
-    expect(series.map((s) => s.label)).toEqual(['generator = mse', 'mae', '1 - validationSsim']);
+    expect(series.map((s) => s.label)).toEqual(['generator = mse', 'mae', '1 - validation ssim']);
     expect(series[0].y).toEqual([1, 0.5, 1 / 3]);
     expect(series[2].y[0]).toBeCloseTo(0.4, 12);
     expect(new Set(series.map((s) => s.colour.join()))).toHaveProperty('size', 3);

@@ -305,6 +305,8 @@ const PALETTE: [number, number, number][] = [[0, 0, 0], [230, 120, 0], [0, 110, 
  * metric in [0, 1] where higher is better (`higherIsBetter`) is drawn as 1 − value. A column
  * equal to an earlier one at every iteration (the total loss of a single unit-weight term, such
  * as TSVA's `generator` and `mse`) is drawn once, labelled with both names (`generator = mse`).
+ * A camel-case column name is labelled in words (`validationMse` → `validation mse`): the chart's
+ * font has capitals only, which would run the words together.
  */
 export function lossPlotSeries(rows: LossRowValues[], columns: readonly string[], higherIsBetter: ReadonlySet<string> = new Set()): Series[] {
   const series: Series[] = [];
@@ -313,7 +315,8 @@ export function lossPlotSeries(rows: LossRowValues[], columns: readonly string[]
     const pts = rows.filter((r) => r[c] !== undefined);
     if (pts.length === 0) continue;
     const flip = higherIsBetter.has(c);
-    const label = flip ? `1 - ${c}` : c;
+    const words = c.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+    const label = flip ? `1 - ${words}` : words;
     const x = pts.map((r) => r.iteration);
     const y = pts.map((r) => (flip ? 1 - r[c]! : r[c]!));
     const same = series.find((s) => s.x.length === x.length && s.x.every((v, i) => v === x[i]) && s.y.every((v, i) => Math.abs(v - y[i]) <= 1e-9 * Math.max(Math.abs(v), Math.abs(y[i]))));

@@ -1,7 +1,7 @@
 /**
  * Runs around every test file (vitest `setupFiles`). The suite runs with `isolate: false`: the
  * files of one worker share its module cache, so Focal, TensorFlow.js and onnxruntime are
- * imported once per worker rather than once per file (vitest's import time 139 s → 21 s of a
+ * imported once per worker rather than once per file (vitest's import time 139 s → 16–20 s of a
  * 1 020 s CPU suite; docs/contributing.md). What a file changes in the process must therefore not
  * reach the next file. After each file this puts back:
  *

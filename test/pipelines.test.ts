@@ -48,8 +48,10 @@ const pages = new Map<string, Promise<{ html: string; reportFile: string; record
  * a refactor must not change what a pipeline computes (issue 15). Images: size and, per plane,
  * sum, sum of squares, min and max; tables: columns, row count and each numeric column's sum
  * (columns of times excluded); json: the top-level keys. Compared to a relative 1e-5 (float
- * summation order may differ between thread counts). `FOCAL_UPDATE_FINGERPRINTS=1` rewrites the
- * file after a deliberate change of results.
+ * summation order may differ between thread counts), 1e-4 for a pipeline with a learned op (a
+ * network's float kernels differ between CPUs: onnxruntime picks AVX2 or AVX-512 code, and a
+ * mean absolute difference of two networks' outputs moved by 1.7e-5 between two machines).
+ * `FOCAL_UPDATE_FINGERPRINTS=1` rewrites the file after a deliberate change of results.
  */
 const FINGERPRINTS = join(ROOT, 'test', 'fixtures', 'pipeline-outputs.json');
 type Fingerprint = Record<string, unknown>;
@@ -57,16 +59,19 @@ const fingerprints: Record<string, Record<string, Fingerprint>> = {};
 const expected: Record<string, Record<string, Fingerprint>> | undefined = existsSync(FINGERPRINTS) && !process.env.FOCAL_UPDATE_FINGERPRINTS ? JSON.parse(readFileSync(FINGERPRINTS, 'utf8')) : undefined;
 const TIME_COLUMN = /(^|_)(time|seconds|ms|elapsed)|Ms$|Seconds$/i;
 
-function expectClose(actual: unknown, wanted: unknown, what: string): void {
+/** The plugins whose ops run a network (see the tolerance above). */
+const LEARNED_OP = /"op"\s*:\s*"(deepr|tsva|staining|virfluonet)\./;
+
+function expectClose(actual: unknown, wanted: unknown, what: string, relTol = 1e-5): void {
   if (typeof wanted === 'number' && typeof actual === 'number') {
-    const tol = 1e-5 * Math.max(1, Math.abs(wanted));
+    const tol = relTol * Math.max(1, Math.abs(wanted));
     expect(Math.abs(actual - wanted), `${what}: ${actual} vs ${wanted}`).toBeLessThanOrEqual(tol);
   } else if (Array.isArray(wanted)) {
     expect(Array.isArray(actual) && actual.length === wanted.length, `${what}: length`).toBe(true);
-    wanted.forEach((w, i) => expectClose((actual as unknown[])[i], w, `${what}[${i}]`));
+    wanted.forEach((w, i) => expectClose((actual as unknown[])[i], w, `${what}[${i}]`, relTol));
   } else if (wanted !== null && typeof wanted === 'object') {
     expect(Object.keys(actual as object).sort(), `${what}: keys`).toEqual(Object.keys(wanted).sort());
-    for (const [k, w] of Object.entries(wanted)) expectClose((actual as Record<string, unknown>)[k], w, `${what}.${k}`);
+    for (const [k, w] of Object.entries(wanted)) expectClose((actual as Record<string, unknown>)[k], w, `${what}.${k}`, relTol);
   } else expect(actual, what).toEqual(wanted);
 }
 
@@ -164,7 +169,7 @@ describe('bundled pipelines', () => {
     fingerprints[file] = prints;
     if (expected) {
       expect(expected[file], `${file}: no fingerprint in test/fixtures/pipeline-outputs.json (FOCAL_UPDATE_FINGERPRINTS=1 to record)`).toBeDefined();
-      expectClose(prints, expected[file], `${file} outputs`);
+      expectClose(prints, expected[file], `${file} outputs`, LEARNED_OP.test(readFileSync(file, 'utf8')) ? 1e-4 : 1e-5);
     }
 
     expect(summary.provenanceFile).toBe(join(outDir, 'run.json'));

@@ -11,7 +11,7 @@ export {
   loadModelPackage, saveModelPackage, parseModelManifest, loadTfjsModel, tfjsFileLoader, bundledModelsDir, resolveModelDir, weightsSource,
   type ModelManifest, type ModelManifestInput, type ModelPackage, type WeightsEntry, type SaveModelPackageOptions, type LoadModelPackageOptions,
 } from './ml/model-package.js';
-export { pixelSizeMismatch, PIXEL_SIZE_TOLERANCE } from './ml/pixel-size.js';
+export { MAX_GRID_RATIO, modelGrid, modelGridSize, onModelGrid, pixelSizeMismatch, PIXEL_SIZE_TOLERANCE, type ModelGrid, type ModelGridWords, type ResampleMode } from './ml/pixel-size.js';
 export { defineModelExtras, parseModelExtras, ModelExtrasRegistry, type ModelExtrasDef, type ModelExtrasResolver } from './ml/model-extras.js';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './ml/onnx/export.js';
 export {

@@ -861,6 +861,16 @@ export const builtinManifests: PluginManifest[] = [
                 "dihedral8"
               ]
             },
+            "resample": {
+              "default": "auto",
+              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': within 2× of it the image is fed as it is (measured: level with resampling there, and +1.1 to +3.3 dB over the input, plugins/deepr/docs/pixel-size.md); beyond 2× it is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning beyond 2×. An image without a calibration is fed as it is",
+              "type": "string",
+              "enum": [
+                "auto",
+                "always",
+                "off"
+              ]
+            },
             "planeMean": {
               "description": "Standardise with this mean instead of each plane's own (with planeStd). A streamed run (focal run on a slide) passes the whole plane's, so tiles match the whole",
               "type": "number",
@@ -940,6 +950,16 @@ export const builtinManifests: PluginManifest[] = [
               "enum": [
                 "none",
                 "dihedral8"
+              ]
+            },
+            "resample": {
+              "default": "auto",
+              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': within 2× of it the image is fed as it is (measured: level with resampling there, and +1.1 to +3.3 dB over the input, plugins/deepr/docs/pixel-size.md); beyond 2× it is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning beyond 2×. An image without a calibration is fed as it is",
+              "type": "string",
+              "enum": [
+                "auto",
+                "always",
+                "off"
               ]
             }
           },

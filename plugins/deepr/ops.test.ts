@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStack, isFocalError, runOp, type Stack } from '../../core/index.js';
+import { createStack, isFocalError, runOp, testContext, type Stack } from '../../core/index.js';
 import { standardise } from '../../core/imaging.js';
 import { selfEnsemble } from '../../core/ml.js';
 import { deeprPlugin } from './index.js';
@@ -101,6 +101,12 @@ describe('deepr ops on a tiny model package (baseChannels 4)', () => {
     const map = (await runOp(op('deepr.defocus-map'), { image }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 16 })).map as Stack;
     expect(map.planes[0]).toHaveLength(W * H);
     expect(Number.isFinite(map.planes[0][0])).toBe(true);
+    // an image of 0.1 µm pixels (beyond 2× of the model's 0.325): mapped on the model's grid, the map resampled back to the image's pixels
+    const fineCtx = testContext();
+    const fine = (await runOp(op('deepr.defocus-map'), { image: { ...image, calibration: { pixelWidthUm: 0.1, pixelHeightUm: 0.1 } } }, { model: dir, engine: 'tfjs', tileSize: 64, overlapPx: 16 }, fineCtx)).map as Stack;
+    expect([fine.width, fine.height, fine.planes[0].length]).toEqual([W, H, W * H]);
+    expect(fine.planes[0].every(Number.isFinite)).toBe(true);
+    expect(fineCtx.logs.filter((l) => l.level === 'info')).toEqual([{ level: 'info', message: expect.stringMatching(/^image: 0\.1 µm pixels .*mapped on its grid \(×0\.308\) and the map is resampled back/) }]);
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.multipleOf).toBe(32);
   });

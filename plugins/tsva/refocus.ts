@@ -5,8 +5,8 @@
  * with raised-cosine blending of the seams (core's tiledInference).
  */
 import { FocalError, planeCount, planeIndex, throwIfAborted, type PixelArray, type Stack } from '../../core/index.js';
-import { fitSafety, resampleInterleaved } from '../../core/imaging.js';
-import { tiledInference, type InferenceEngine } from '../../core/ml.js';
+import { fitSafety } from '../../core/imaging.js';
+import { onModelGrid, tiledInference, type InferenceEngine } from '../../core/ml.js';
 import { orderShots } from './simulate.js';
 
 /** A shot as interleaved HWC RGB in [0, 1] (grey shots are repeated into R, G, B). */
@@ -195,27 +195,14 @@ export async function refocusPair(a: Shot, b: Shot, engine: InferenceEngine, o: 
   const [y1, y2] = firstIsY1 ? [a, b] : [b, a];
   const scale = o.scale ?? 1;
   if (!(scale > 0 && Number.isFinite(scale))) throw new FocalError('E_ARGUMENT', `scale: must be a number > 0, got ${scale}`, { field: 'scale' });
-  const mw = Math.max(3, Math.round(w * scale));
-  const mh = Math.max(3, Math.round(h * scale));
   const gateWeight = o.gate ? focusGateWeight(firstIsY1 ? o.gate.deltaDUm - o.gate.shotOffsetUm : o.gate.deltaDUm + o.gate.shotOffsetUm, o.gate.toleranceUm) : undefined;
   if (gateWeight === 0) {
     // Y1 in focus: returned as it is, without running the network (nor the guard, which would return it too)
     o.onProgress?.(1);
     return { hwc: Float32Array.from(y1.hwc), brennerA: ord.brennerA, brennerB: ord.brennerB, firstIsY1, gateWeight, ...(o.guard === 'consistency' ? { guardWeight: 0 } : {}) };
   }
-  let hwc: Float32Array;
-  if (mw === w && mh === h) hwc = await networkOn(y1, y2, engine, o);
-  else {
-    // on the model's grid, then the network's correction back onto the shots' pixels
-    const down = (s: Shot): Shot => ({ hwc: resampleInterleaved(s.hwc, w, h, 3, mw, mh), width: mw, height: mh });
-    const y1m = down(y1);
-    const outM = await networkOn(y1m, down(y2), engine, o);
-    for (let i = 0; i < outM.length; i++) outM[i] -= y1m.hwc[i];
-    throwIfAborted(o.signal);
-    const correction = resampleInterleaved(outM, mw, mh, 3, w, h);
-    hwc = new Float32Array(w * h * 3);
-    for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + correction[i];
-  }
+  // on the model's grid (scale ≠ 1), the network's correction brought back onto the shots' pixels
+  const hwc = await onModelGrid([y1.hwc, y2.hwc], w, h, 3, scale, ([a1, a2], mw, mh) => networkOn({ hwc: a1, width: mw, height: mh }, { hwc: a2, width: mw, height: mh }, engine, o), { residual: true, signal: o.signal });
   if (gateWeight !== undefined && gateWeight < 1) for (let i = 0; i < hwc.length; i++) hwc[i] = y1.hwc[i] + gateWeight * (hwc[i] - y1.hwc[i]);
   const gated = gateWeight === undefined ? {} : { gateWeight };
   if (o.guard === 'consistency') {

@@ -49,11 +49,12 @@ describe('deepr.autofocus tiled (issue 21)', () => {
   }, 120_000);
 
   it("warns once when the image's calibrated pixel size is not the model's, in memory and tile by tile (not once per piece)", async () => {
-    const stack = { ...field(), calibration: { pixelWidthUm: 0.65, pixelHeightUm: 0.65 } };
-    const params = { planeMean: 2000, planeStd: 500, engine: 'onnxruntime' };
+    // 1 µm pixels, over 2× the model's, fed as they are (resample 'off'): a warning
+    const stack = { ...field(), calibration: { pixelWidthUm: 1, pixelHeightUm: 1 } };
+    const params = { planeMean: 2000, planeStd: 500, engine: 'onnxruntime', resample: 'off' };
     const c = testContext();
     await runOp(autofocus, { image: stack }, params, c);
-    const expected = [expect.stringMatching(/^image: 0\.65 µm pixels.*deepr-demo was trained on 0\.325 µm pixels.*0\.50×/)];
+    const expected = [expect.stringMatching(/^image: 1 µm pixels.*deepr-demo was trained on 0\.325 µm pixels.*0\.33× the pixels it learned/)];
     expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(expected);
     const log = new MemoryLogger();
     await tiledOperation(autofocus, stackRegionSource(stack), params, { tileSize: 128, log }).readRegion({ x: 0, y: 0, w: W, h: H });

@@ -1,8 +1,7 @@
 import { defineOperation, z } from '../../../core/index.js';
 import { DEMO_MODEL, loadDeepRPackage, resolveModelDir } from '../package.js';
-import { modelParams } from './autofocus.js';
+import { deeprGrid, modelParams } from './autofocus.js';
 import { runPlanes } from './run-model.js';
-import { pixelSizeMismatch } from '../../../core/ml.js';
 
 export const defocusMapOp = defineOperation({
   id: 'deepr.defocus-map',
@@ -15,8 +14,8 @@ export const defocusMapOp = defineOperation({
   async run(ctx, { image }, params) {
     const dir = resolveModelDir(params.model ?? DEMO_MODEL);
     const { dpm } = await loadDeepRPackage(dir, { dpm: true });
-    const mismatch = pixelSizeMismatch(image.calibration, dpm!.manifest, 'image');
-    if (mismatch) ctx.log.warn(mismatch);
-    return { map: await runPlanes(ctx, image, dpm!, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble }, false) };
+    const grid = deeprGrid(image.calibration, dpm!.manifest, params.resample ?? 'auto', 'map');
+    if (grid.message) ctx.log[grid.message.level](grid.message.text);
+    return { map: await runPlanes(ctx, image, dpm!, { tileSize: params.tileSize, overlapPx: params.overlapPx, engine: params.engine ?? 'auto', ensemble: params.ensemble, scale: grid.scale }, false) };
   },
 });

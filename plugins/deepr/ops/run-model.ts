@@ -1,6 +1,6 @@
 import { FocalError, planeCount, throwIfAborted, withPlanes, type OpContext, type PixelArray, type Stack } from '../../../core/index.js';
 import { destandardise, standardise } from '../../../core/imaging.js';
-import { createInferenceEngine, tiledInference, type ModelPackage, AUGMENT_COUNT, selfEnsemble, type Ensemble } from '../../../core/ml.js';
+import { createInferenceEngine, onModelGrid, tiledInference, type ModelPackage, AUGMENT_COUNT, selfEnsemble, type Ensemble } from '../../../core/ml.js';
 
 /** Params shared by the Deep-R ops. */
 export interface ModelRunParams {
@@ -12,6 +12,13 @@ export interface ModelRunParams {
   /** Standardise with this mean and σ instead of each plane's own (a streamed run passes the whole plane's). */
   planeMean?: number;
   planeStd?: number;
+  /**
+   * The plane's pixel size ÷ the model's (core's `modelGrid`; default 1): ≠ 1, each plane is
+   * processed on the model's pixel grid and the output resampled back to the plane's (core's
+   * `onModelGrid`, not residual: the network also removes noise, which a residual would keep;
+   * plugins/deepr/docs/pixel-size.md).
+   */
+  scale?: number;
 }
 
 /** `(x − mean) / std` with given statistics (σ ≤ 0 counts as 1, as `standardise` does). */
@@ -45,18 +52,21 @@ export async function runPlanes(ctx: OpContext, stack: Stack, pkg: ModelPackage,
       const n = params.planeMean !== undefined && params.planeStd !== undefined ? standardiseWith(stack.planes[i], params.planeMean, params.planeStd) : standardise(stack.planes[i]);
       const passes = ensemble === 'dihedral8' ? AUGMENT_COUNT : 1;
       let pass = 0;
-      const out = await selfEnsemble(n.data, stack.width, stack.height, ensemble, async (data, width, height) => {
-        const p = pass++;
-        const [result] = await tiledInference([data], width, height, engine, {
-          tilePx,
-          haloPx,
-          outChannels: 1,
-          multipleOf: multiple,
-          signal: ctx.signal,
-          onProgress: (f) => ctx.progress((i + (p + f) / passes) / total),
+      const onGrid = (data: Float32Array, width: number, height: number) =>
+        selfEnsemble(data, width, height, ensemble, async (d, w, h) => {
+          const p = pass++;
+          const [result] = await tiledInference([d], w, h, engine, {
+            tilePx,
+            haloPx,
+            outChannels: 1,
+            multipleOf: multiple,
+            signal: ctx.signal,
+            onProgress: (f) => ctx.progress((i + (p + f) / passes) / total),
+          });
+          return result;
         });
-        return result;
-      });
+      const scale = params.scale ?? 1;
+      const out = scale === 1 ? await onGrid(n.data, stack.width, stack.height) : await onModelGrid([n.data], stack.width, stack.height, 1, scale, ([d], w, h) => onGrid(d, w, h), { residual: false, signal: ctx.signal });
       planes.push(restoreScale ? destandardise(out, n.mean, n.std) : out);
       ctx.progress((i + 1) / total);
     }

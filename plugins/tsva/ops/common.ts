@@ -1,6 +1,6 @@
 /** What the TSVA ops share: the model params, model resolution, engines and RGB output stacks. */
 import { createStack, FocalError, z, type Stack } from '../../../core/index.js';
-import { createInferenceEngine, PIXEL_SIZE_TOLERANCE, resolveModelDir, type InferenceEngine } from '../../../core/ml.js';
+import { createInferenceEngine, MAX_GRID_RATIO, modelGrid, resolveModelDir, type InferenceEngine, type ModelGrid, type ResampleMode } from '../../../core/ml.js';
 import { loadTsvaPackage, type TsvaMeta } from '../package.js';
 import { TwoShotDefocus } from '../defocus-estimate.js';
 
@@ -54,9 +54,6 @@ export async function openModel(params: { model?: string; tileSize?: number; ove
   return { engine, meta, tilePx, haloPx, multipleOf, name: m.name };
 }
 
-/** Pixel sizes further than this factor from the model's are not resampled (nor used for the focus error): likely a wrong calibration. */
-export const MAX_GRID_RATIO = 4;
-
 /** The shots' calibrated pixel size (undefined when the file does not say), the model's, and whether the first is within MAX_GRID_RATIO× of the second. */
 function shotsPixel(calibration: Stack['calibration'] | undefined, m: Pick<OpenModel, 'meta'>): { px?: number; trained: number; trusted: boolean } {
   const given = calibration?.pixelWidthUm ?? calibration?.pixelHeightUm;
@@ -65,28 +62,15 @@ function shotsPixel(calibration: Stack['calibration'] | undefined, m: Pick<OpenM
   return { px, trained, trusted: px === undefined || (px / trained <= MAX_GRID_RATIO && trained / px <= MAX_GRID_RATIO) };
 }
 
-/** What an op does about the shots' pixel size: the scale for refocusPair (model's pixel size ÷ the shots') and what to say in the log. */
-export interface PixelGrid {
-  scale: number;
-  message?: { level: 'info' | 'warn'; text: string };
-}
+/** What an op does about the shots' pixel size: the scale for refocusPair (the shots' pixel size ÷ the model's) and what to say in the log. */
+export type PixelGrid = ModelGrid;
 
 /**
- * The shots' pixel grid against the model's (see {@link resampleParam}). Defocus blur is
- * physical: the same defocus spans trained/actual times as many pixels at another pixel size,
- * and the network reads the blur in pixels. Within 10 %, or with no calibration in the file,
- * the shots are taken as they are.
+ * The shots' pixel grid against the model's (see {@link resampleParam}; core's `modelGrid`):
+ * within 10 %, or with no calibration in the file, the shots are taken as they are.
  */
-export function pixelGrid(calibration: Stack['calibration'] | undefined, field: string, m: Pick<OpenModel, 'meta' | 'name'>, mode: 'auto' | 'off' = 'auto'): PixelGrid {
-  const { px, trained, trusted } = shotsPixel(calibration, m);
-  if (px === undefined || Math.abs(px / trained - 1) <= PIXEL_SIZE_TOLERANCE) return { scale: 1 };
-  if (!trusted) {
-    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration) are more than ${MAX_GRID_RATIO}× from the ${trained} µm ${m.name} was trained on, so the shots are fed as they are, not resampled: check the file's calibration (a missing unit read as µm?), or use a model trained near that pixel size` } };
-  }
-  if (mode === 'off') {
-    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${m.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to refocus on the model's grid` } };
-  }
-  return { scale: px / trained, message: { level: 'info', text: `${field}: ${px} µm pixels (its calibration); ${m.name} was trained on ${trained} µm pixels, so the shots are refocused on its grid (×${(px / trained).toFixed(3)}) and the correction is resampled back to their pixels (resample 'auto')` } };
+export function pixelGrid(calibration: Stack['calibration'] | undefined, field: string, m: Pick<OpenModel, 'meta' | 'name'>, mode: ResampleMode = 'auto'): PixelGrid {
+  return modelGrid(calibration, field, { name: m.name, pixelSizeUm: m.meta.optics.pixelSizeUm }, mode, { subject: 'the shots are', verb: 'refocused', back: 'the correction is resampled back to their pixels' });
 }
 
 /**

@@ -12,10 +12,11 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/plugins/deepr/tools/evaluate-pixel-size.js [--fields 4] [--ensemble none] [--out plugins/deepr/docs]
  *
- * Writes <out>/pixel-size.md and <out>/img/deepr-pixel-size.csv; prints the table.
+ * Writes <out>/pixel-size.md, <out>/img/deepr-pixel-size.csv and -psnr.png / -ssim.png (the mean
+ * over |Δz| against the pixel size, each method); prints the table.
  */
 import { join } from 'node:path';
-import { createStack, pairedDifference, testContext, writeFileAtomic, type Stack } from '../../../core/index.js';
+import { createStack, pairedDifference, renderLinePlot, testContext, writeFileAtomic, type Series, type Stack } from '../../../core/index.js';
 import { defocusSeries } from '../../../core/imaging.js';
 import { renderSpecimen } from '../../../core/specimens.js';
 import { normalisedScores } from '../evaluate.js';
@@ -96,6 +97,13 @@ for (const px of PIXEL_SIZES_UM) {
   }
 }
 lines.push('');
+const COLOURS: Record<Method, [number, number, number]> = { input: [120, 120, 120], off: [220, 0, 0], always: [0, 110, 220], auto: [0, 160, 60] };
+const LABELS: Record<Method, string> = { input: 'input', off: 'as it is (off)', always: 'on the model grid (always)', auto: 'auto (default)' };
+for (const k of ['psnr', 'ssim'] as const) {
+  const series: Series[] = METHODS.map((m) => ({ label: LABELS[m], colour: COLOURS[m], x: PIXEL_SIZES_UM, y: PIXEL_SIZES_UM.map((px) => mean(DZ_UM.map((dz) => mean(scores[key(px, dz, m)].map((s) => s[k]))))) }));
+  await writeFileAtomic(join(OUT, 'img', `deepr-pixel-size-${k}.png`), renderLinePlot(series, 800, 400, { logY: false, markers: true, xTitle: `camera pixel (µm), model: ${TRAINED_PX}`, yTitle: k === 'psnr' ? 'PSNR (dB), mean over 1-3 µm' : 'SSIM, mean over 1-3 µm' }), { mkdir: true });
+}
+lines.push(`![PSNR against pixel size](img/deepr-pixel-size-psnr.png) ![SSIM against pixel size](img/deepr-pixel-size-ssim.png)`, '');
 await writeFileAtomic(join(OUT, 'img', 'deepr-pixel-size.csv'), `${csv.join('\n')}\n`, { mkdir: true });
 await writeFileAtomic(join(OUT, 'pixel-size.md'), `${lines.join('\n')}\n`, { mkdir: true });
 console.log(lines.join('\n'));

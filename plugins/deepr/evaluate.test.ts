@@ -132,13 +132,15 @@ describe('evaluateAutofocus', () => {
     // counts chosen on other images: the held-out scores are those of the tuned count, never above the oracle's
     const shifted = discs(n).map((_, i, a) => a[(i + 17 * n + 5) % a.length]);
     const tuned = await evaluateAutofocus(autofocus, [{ data: discs(n), width: n, height: n }], {
-      deconvolvers: testDeconvolvers, defocusUm: [4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [1, 3, 30], seed: 1, tuningSources: [{ data: shifted, width: n, height: n }],
+      deconvolvers: testDeconvolvers, defocusUm: [4], pairsPerDefocus: 2, patchPx: 64, deconvolutionIterations: [1, 3, 10], seed: 1, tuningSources: [{ data: shifted, width: n, height: n }],
     });
     for (const r of tuned.rows.filter((x) => x.iterations !== undefined)) {
-      expect([1, 3, 30]).toContain(r.iterations);
-      expect([1, 3, 30]).toContain(r.oracleIterations);
+      expect([1, 3, 10]).toContain(r.iterations);
+      expect([1, 3, 10]).toContain(r.oracleIterations);
       expect(r.oracleSsim!).toBeGreaterThanOrEqual(r.ssim - 1e-12);
       if (r.iterations === r.oracleIterations) expect(r.oracleSsim).toBeCloseTo(r.ssim, 12);
     }
-  });
+    // direct-convolution deconvolvers with a 4 µm PSF: 15 s alone on a 2-core AVX2 machine (30 s with counts up to 30, and 64 s beside
+    // another test file, past the default 60 s)
+  }, 150_000);
 });

@@ -863,7 +863,7 @@ export const builtinManifests: PluginManifest[] = [
             },
             "resample": {
               "default": "auto",
-              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': within 2× of it the image is fed as it is (measured: level with resampling there, and +1.1 to +3.3 dB over the input, plugins/deepr/docs/pixel-size.md); beyond 2× it is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning beyond 2×. An image without a calibration is fed as it is",
+              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': pixels up to 2× coarser or less than 2× finer are fed as they are (measured: level with resampling there, and +1.1 to +3.2 dB over the input, plugins/deepr/docs/pixel-size.md); otherwise the image is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning outside that range. An image without a calibration is fed as it is",
               "type": "string",
               "enum": [
                 "auto",
@@ -954,7 +954,7 @@ export const builtinManifests: PluginManifest[] = [
             },
             "resample": {
               "default": "auto",
-              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': within 2× of it the image is fed as it is (measured: level with resampling there, and +1.1 to +3.3 dB over the input, plugins/deepr/docs/pixel-size.md); beyond 2× it is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning beyond 2×. An image without a calibration is fed as it is",
+              "description": "When the image's calibration gives another pixel size than the model's (by more than 10 %, at most 4×). 'auto': pixels up to 2× coarser or less than 2× finer are fed as they are (measured: level with resampling there, and +1.1 to +3.2 dB over the input, plugins/deepr/docs/pixel-size.md); otherwise the image is processed on the model's pixel grid (resampled, cubic spline, anti-aliased where it shrinks) and the result resampled back to the image's pixels. 'always': on the model's grid whenever the sizes differ. 'off': fed as it is, with a warning outside that range. An image without a calibration is fed as it is",
               "type": "string",
               "enum": [
                 "auto",

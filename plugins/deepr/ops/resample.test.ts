@@ -58,8 +58,8 @@ describe('deepr.autofocus resample', () => {
     expect(maxDiff(off.planes[0], res.planes[0])).toBeGreaterThan(1e-2 * n.std);
   });
 
-  it("'auto': within 2× of the model's pixel size the image is fed as it is (and the log says so); beyond, on the model's grid", async () => {
-    for (const px of [0.1625, 0.65]) {
+  it("'auto': pixels up to 2× coarser or under 2× finer are fed as they are (and the log says so); others on the model's grid", async () => {
+    for (const px of [0.2167, 0.65]) {
       const ctx = testContext();
       const auto = (await runOp(op('deepr.autofocus'), { image: image(64, px) }, { model: dir, tileSize: 64, ...params }, ctx)).image as Stack;
       expect(ctx.logs.filter((l) => l.level === 'info' || l.level === 'warn')).toEqual([{ level: 'info', message: expect.stringMatching(new RegExp(`^image: ${px} µm pixels .*deepr-grid-test was trained on 0\\.325 µm pixels: within 2× of it the image is refocused as it is`)) }]);
@@ -79,7 +79,10 @@ describe('deepr.autofocus resample', () => {
   it("a streamed run widens the halo to the network's reach in the image's pixels when it works on the model's grid", () => {
     const plan = (px: number, resample = 'auto') => autofocus.tiling!(autofocus.params.parse({ model: dir, planeMean: 0, planeStd: 1, overlapPx: 16, resample }), { dtype: 'float32', calibration: { pixelWidthUm: px } });
     expect(plan(0.325)?.haloPx).toBe(16);
-    expect(plan(0.1625)?.haloPx).toBe(16);
+    expect(plan(0.2167)?.haloPx).toBe(16);
+    expect(plan(0.65)?.haloPx).toBe(16);
+    // 2× finer: on the grid (a 2.5 µm defocus already spans the model's ±5 µm in pixels there)
+    expect(plan(0.1625)?.haloPx).toBe(32 + 8);
     expect(plan(0.1625, 'always')?.haloPx).toBe(32 + 8);
     expect(plan(0.1)?.haloPx).toBe(Math.ceil(16 / (0.1 / 0.325)) + 8);
     expect(plan(0.65, 'always')?.haloPx).toBe(8 + 8);

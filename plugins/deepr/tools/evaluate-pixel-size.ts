@@ -5,8 +5,9 @@
  * counts) at camera pixels other than the 0.325 µm the model was trained on, at |Δz| ∈ {1, 2, 3}
  * µm, each plane calibrated with its true pixel size. Methods: the input; `deepr.autofocus` with
  * `resample: 'off'` (the plane fed as it is: a defocus spans another number of pixels than the
- * network learned) and `'auto'` (the default: refocused on the model's grid, the network's change
- * resampled back). Scored against the noise-free in-focus object at the same pixels (PSNR after
+ * network learned), `'always'` (refocused on the model's grid, the output resampled back) and
+ * `'auto'` (the default: 'off' up to 2× coarser or under 2× finer than the model's pixels, else
+ * 'always'; taken from the op's own rule, `deeprGrid`). Scored against the noise-free in-focus object at the same pixels (PSNR after
  * zero-mean unit-variance normalisation, SSIM; a 3.25 µm border left out), paired over fields
  * with bootstrap 95 % intervals.
  *
@@ -79,7 +80,7 @@ const csv = ['pixelSizeUm,defocusUm,method,psnr,ssim,fields'];
 const lines = [
   '# Deep-R at other pixel sizes (`resample`)',
   '',
-  `\`node dist/plugins/deepr/tools/evaluate-pixel-size.js${argv.length ? ` ${argv.join(' ')}` : ''}\` (${new Date().toISOString().slice(0, 10)}, ${((performance.now() - t0) / 1000).toFixed(0)} s on this 2-core machine; the tool's header says how the images are made). The demo model was trained on ${TRAINED_PX} µm pixels. Each row: ${FAMILIES.length} held-out fluorescence families (${FAMILIES.join(', ')}) × ${FIELDS} fields of ${FIELD_UM} µm, ensemble '${ENSEMBLE}', safety 'off'. "off": the plane fed as it is (\`resample: 'off'\`, a warning); "always": on the model's grid, the output resampled back; "auto" (the default): "off" within ${FED_AS_IS_RATIO}× of the model's pixel size, else "always". PSNR (dB) after zero-mean unit-variance normalisation; Δ paired per field, 95 % bootstrap interval.`,
+  `\`node dist/plugins/deepr/tools/evaluate-pixel-size.js${argv.length ? ` ${argv.join(' ')}` : ''}\` (${new Date().toISOString().slice(0, 10)}, ${((performance.now() - t0) / 1000).toFixed(0)} s on this 2-core machine; the tool's header says how the images are made). The demo model was trained on ${TRAINED_PX} µm pixels. Each row: ${FAMILIES.length} held-out fluorescence families (${FAMILIES.join(', ')}) × ${FIELDS} fields of ${FIELD_UM} µm, ensemble '${ENSEMBLE}', safety 'off'. "off": the plane fed as it is (\`resample: 'off'\`, a warning); "always": on the model's grid, the output resampled back; "auto" (the default): "off" for pixels up to ${FED_AS_IS_RATIO}× coarser or under ${FED_AS_IS_RATIO}× finer than the model's, else "always". PSNR (dB) after zero-mean unit-variance normalisation; Δ paired per field, 95 % bootstrap interval.`,
   '',
   '| pixel (µm) | field (px) | abs Δz (µm) | input PSNR / SSIM | off | always | always − off, dB | auto − input, dB |',
   '|---|---|---|---|---|---|---|---|',

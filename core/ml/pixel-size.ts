@@ -41,8 +41,6 @@ export interface ModelGridWords {
   verb: string;
   /** how the result comes back: e.g. 'the correction is resampled back to its pixels' */
   back: string;
-  /** what a defocus does at another pixel size, in the warning: e.g. 'a defocus blurs over' */
-  blur?: string;
 }
 
 /**
@@ -67,7 +65,7 @@ export function modelGrid(
     return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration) are more than ${MAX_GRID_RATIO}× from the ${trained} µm ${model.name} was trained on, so ${words.subject} fed as ${words.subject.endsWith('are') ? 'they are' : 'it is'}, not resampled: check the file's calibration (a missing unit read as µm?), or use a model trained near that pixel size` } };
   }
   if (mode === 'off') {
-    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${model.name} was trained on ${trained} µm pixels: ${words.blur ?? 'a defocus blurs over'} ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to have it ${words.verb} on the model's grid` } };
+    return { scale: 1, message: { level: 'warn', text: `${field}: ${px} µm pixels (its calibration), but ${model.name} was trained on ${trained} µm pixels: a defocus blurs over ${(trained / px).toFixed(2)}× the pixels it learned, so the result is unreliable; leave resample at 'auto' to have it ${words.verb} on the model's grid` } };
   }
   return { scale: px / trained, message: { level: 'info', text: `${field}: ${px} µm pixels (its calibration); ${model.name} was trained on ${trained} µm pixels, so ${words.subject} ${words.verb} on its grid (×${(px / trained).toFixed(3)}) and ${words.back} (resample 'auto')` } };
 }

@@ -174,6 +174,25 @@ export const builtinManifests: PluginManifest[] = [
               "type": "number",
               "minimum": 0,
               "maximum": 99
+            },
+            "limits": {
+              "description": "[low, high] in pixel units: stretch these to the full range on every plane instead of finding them (saturatedPercent is then unused; high ≤ low leaves the image as it is). A streamed run measures them on a slide's whole plane and passes them",
+              "type": "array",
+              "prefixItems": [
+                {
+                  "type": "number",
+                  "minimum": -3.4e+38,
+                  "maximum": 3.4e+38
+                },
+                {
+                  "type": "number",
+                  "minimum": -3.4e+38,
+                  "maximum": 3.4e+38
+                }
+              ],
+              "items": false,
+              "minItems": 2,
+              "maxItems": 2
             }
           },
           "additionalProperties": false

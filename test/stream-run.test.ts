@@ -121,6 +121,40 @@ describe('streamed runs (issue 21)', () => {
     expect(existsSync(join(dir, 'count-otsu'))).toBe(false);
   });
 
+  it("the paper's count on a plane over the budget: the contrast stretch's limits measured region by region, the count with holes and its overlay streamed; all equal the in-memory run", async () => {
+    // dark nuclei on a light field (some of them rings: their holes belong to them, as does a nucleus in a ring), 300×700 uint16
+    const d = new Uint16Array(W * H);
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < d.length; i++) d[i] = 3000 + Math.floor(rnd() * 600);
+    const disc = (cx: number, cy: number, r: number, v: number) => {
+      for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(H - 1, cy + r); y++)
+        for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(W - 1, cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) d[y * W + x] = v + Math.floor(rnd() * 300);
+    };
+    for (let k = 0; k < 90; k++) {
+      const [cx, cy, r] = [rnd() * W, rnd() * H, 3 + rnd() * 9];
+      disc(cx, cy, r, 600);
+      if (k % 4 === 0) disc(cx, cy, r * 0.55, 3000); // a ring
+      if (k % 8 === 0) disc(cx, cy, r * 0.2, 700); // with a nucleus in it
+    }
+    const cells = join(dir, 'cells.ome.tif');
+    await writePyramidalTiff(cells, stackRegionSource(createStack({ width: W, height: H, dtype: 'uint16', planes: [d] })), { tileSize: 128, levels: 1 });
+    const file = pipeline({
+      contrast: { op: 'cellcount.normalise-contrast', in: { stack: 'stack' }, params: { saturatedPercent: 0.35 } },
+      count: { op: 'cellcount.count', in: { image: 'contrast.stack' }, params: { method: 'Otsu', darkBackground: false, includeHoles: true, minAreaPx: 30, excludeEdges: true } },
+    }, { summary: 'count.summary', objects: 'count.objects', overlay: 'count.overlay' }, 'count-four-steps');
+    await runner.run({ pipelineFile: file, inputs: { stack: cells }, outDir: join(dir, 'four-mem'), stream: 'never' });
+    // 1 MB: the 0.4 MB plane is over a quarter of it, so neither the stretch nor the count may run on it whole
+    await runner.run({ pipelineFile: file, inputs: { stack: cells }, outDir: join(dir, 'four-str'), stream: 'always', tileSize: 64, memoryMb: 1 });
+    const record = JSON.parse(readFileSync(join(dir, 'four-str', 'run.json'), 'utf8'));
+    expect(record.stream.nodes.map((n: { node: string; mode: string }) => `${n.node}:${n.mode}`)).toEqual(['contrast:tiled', 'count:op']);
+    for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'four-str', t), 'utf8')).toBe(readFileSync(join(dir, 'four-mem', t), 'utf8'));
+    expect(Number(readFileSync(join(dir, 'four-mem', 'summary.csv'), 'utf8').split('\n')[1].split(',')[1])).toBeGreaterThan(20);
+    const [a, b] = [await readTiff(join(dir, 'four-mem', 'overlay.tif')), await readTiff(join(dir, 'four-str', 'overlay.ome.tif'))];
+    expect([b.width, b.height, b.sizeC, b.dtype]).toEqual([a.width, a.height, 3, 'uint8']);
+    for (let c = 0; c < 3; c++) expect(Buffer.from(b.planes[c].buffer).equals(Buffer.from(a.planes[c].buffer))).toBe(true);
+  });
+
   it('a node with two inputs: Richardson–Lucy tiles the slide with the PSF (made once by a generator node) given whole; within 1e-4 of the in-memory run away from the border', async () => {
     const file = pipeline({
       psf: { op: 'optics.psf-gaussian', params: { sigmaPx: 1.5, size: 9 } },

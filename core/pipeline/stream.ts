@@ -16,7 +16,9 @@
  * - for a larger one-plane input of an op that declares `planeStatistics` (learned ops that
  *   standardise their plane): the plane's mean and σ measured in one streaming pass, passed as
  *   params, and the op tiled with the tiling it then declares; with `perChannel`, a one-z/t input
- *   of any channel count, each channel measured (lists of means and σs);
+ *   of any channel count, each channel measured (lists of means and σs); likewise for an op that
+ *   declares `measurePlane` (a contrast stretch: its limits from the plane's histogram), which
+ *   reads the plane region by region itself and returns the params it is then tiled with;
  * - the op's **own stream** when it declares `stream` (tsva.slide: a mosaic assembled from
  *   scanner tiles it reads one at a time): its image inputs as region sources, its table/JSON
  *   inputs whole (these must be pipeline inputs, loaded whole by the caller: `values`); its
@@ -28,7 +30,7 @@
  * a node with none (a PSF generator) runs once in memory.
  *
  * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
- * for these params and names that port (`cellcount.count` without watershed or holes): the node's
+ * for these params and names that port (`cellcount.count` without the watershed): the node's
  * reduction reads its input tile by tile, once for all its outputs, after the images are written.
  * Otherwise, when the node's one input fits a quarter of the budget, the op runs once on it whole
  * (shared with the node's image outputs, if any); else `E_UNSUPPORTED`.
@@ -357,7 +359,9 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
           }
           inputs[p] = opts.values[r.input];
         }
-        const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: opts.signal ?? new AbortController().signal, services: opts.services, nodeId: id };
+        // the node's ports this run uses: a pipeline output, or read by another node
+        const used = new Set([...Object.values(pipeline.outputs), ...Object.values(pipeline.nodes).flatMap((n) => Object.values(n.in ?? {}))]);
+        const ctx: OpContext = { log: opts.logger, progress: () => undefined, signal: opts.signal ?? new AbortController().signal, services: opts.services, nodeId: id, wants: (p) => used.has(`${id}.${p}`) };
         let s: OpStream | undefined;
         try {
           s = await op.stream?.(ctx, inputs, parsed.data);
@@ -469,6 +473,19 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
         return { src, halo: before + plan.haloPx };
       }
     }
+    if (bytes > wholeLimit && op.measurePlane && input.sizeC * input.sizeZ * input.sizeT === 1) {
+      // an op that needs another whole-plane statistic (a contrast stretch's limits): it measures them region by region, then it is tiled with them
+      const measured = await op.measurePlane(parsed.data, input, { tileSize: opts.tileSize, signal: opts.signal });
+      const measuredParsed = op.params.safeParse(measured);
+      const plan = measuredParsed.success ? op.tiling?.(measuredParsed.data, { dtype: input.dtype, calibration: input.calibration, sizeC: input.sizeC, output: port }) : undefined;
+      if (tilesPort(plan)) {
+        const given = Object.entries(measured as Record<string, unknown>).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((params as Record<string, unknown>)[k]));
+        opts.logger.info(`node '${id}' (${node.op}): tiles with the whole plane's ${given.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}, measured region by region`, { node: id });
+        const src = tiledOperation(op, input, measured as Record<string, unknown>, { tileSize: opts.tileSize, signal: opts.signal, services: opts.services, log: opts.logger, output: port });
+        nodes.push({ node: id, op: node.op, mode: 'tiled', haloPx: plan.haloPx, totalHaloPx: before + plan.haloPx, width: src.width, height: src.height, dtype: src.dtype, ...togetherOf(plan, input) });
+        return { src, halo: before + plan.haloPx };
+      }
+    }
     const whole = wholeFits(op, parsed.data, input);
     if (!whole.fits) {
       throw new FocalError('E_UNSUPPORTED', `node '${id}' (${node.op}) needs whole planes, and ${whole.why}; crop a region first (stack.crop) or raise --memory-mb`, { op: node.op, field: `/nodes/${id}` });
@@ -533,7 +550,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (!source || !declared || !declared.outputs.includes(port)) {
       throw new FocalError(
         'E_UNSUPPORTED',
-        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables with ops that reduce a plane tile by tile (cellcount.count without the watershed or included holes), or by running the op on its whole input when that fits${whole ? `, and ${whole.why}` : ''}`,
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables with ops that reduce a plane tile by tile (cellcount.count without the watershed), or by running the op on its whole input when that fits${whole ? `, and ${whole.why}` : ''}`,
         { op: node.op, field: `/nodes/${id}` },
       );
     }

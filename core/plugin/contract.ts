@@ -129,6 +129,15 @@ export interface OperationDef<P extends ParamsSchema = ParamsSchema, I extends P
    */
   planeStatistics?: { meanParam: string; stdParam: string; perChannel?: boolean };
   /**
+   * For an op that needs another statistic of the whole plane than a mean and σ (a contrast
+   * stretch's saturated limits, from the plane's histogram), and declares `tiling` only once it
+   * is given as a param: reads a one-plane input (one channel, z and t) region by region and
+   * returns the params with the statistic. A streamed run (core/pipeline/stream.ts) calls it
+   * when the plane does not fit in memory, then tiles the op with these params. The tiled result
+   * must equal the whole-plane run's.
+   */
+  measurePlane?(params: z.output<P>, source: RegionSource, options: { tileSize: number; signal?: AbortSignal }): Promise<z.input<P>>;
+  /**
    * Declares how a streamed run (core/pipeline/stream.ts) makes this op's outputs when neither
    * `tiling` nor `window` describes it: an op that reads its input in its own pattern, such as a
    * mosaic assembled from scanner tiles read one at a time (tsva.slide). Its image/stack inputs

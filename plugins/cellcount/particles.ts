@@ -387,7 +387,7 @@ function fillEnclosed(
     const x = p % width;
     box[((p - x) / width - minY) * bw + (x - minX)] = 1;
   }
-  floodFillFromBorder(box, bw, bh, 2, stack);
+  markEnclosed(box, bw, bh, stack);
   for (let i = 0; i < box.length; i++) {
     if (box[i] !== 0) continue;
     const x = i % bw;
@@ -396,6 +396,19 @@ function fillEnclosed(
     work[(y + 1) * pw + x + minX + 1] = 0; // enclosed foreground is consumed (not a particle of its own)
   }
   return count;
+}
+
+/**
+ * A particle's holes ("include holes"): in `box` (its bounding box, `bw` × `bh`, 1 = its own
+ * pixels, 0 = any other), sets every pixel reachable from the box's border through 4-connected
+ * non-particle pixels to 2; the pixels left 0 are what its outer outline encloses (holes and
+ * anything lying in them). In place; returns how many are enclosed.
+ */
+export function markEnclosed(box: Uint8Array, bw: number, bh: number, stack?: Int32Array): number {
+  if (box.length !== bw * bh) throw new FocalError('E_ARGUMENT', `box: ${box.length} values for a ${bw}×${bh} box`, { field: 'box' });
+  let ones = 0;
+  for (let i = 0; i < box.length; i++) if (box[i] === 1) ones++;
+  return box.length - ones - floodFillFromBorder(box, bw, bh, 2, stack);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, runOp, stackRegionSource, tiledReduction, type Stack, type Table } from '../../../core/index.js';
+import { createStack, runOp, stackRegionSource, testContext, tiledReduction, type RegionSource, type Stack, type Table } from '../../../core/index.js';
 import { count } from './count.js';
 
 // issue 21: counting tile by tile — particles crossing tile borders merged exactly once
@@ -81,9 +81,104 @@ describe('cellcount.count tile by tile (issue 21)', () => {
     await expect(tiledReduction(count, stackRegionSource(nan), params, { tileSize: T })).rejects.toThrow(/no finite pixel value/);
   });
 
-  it('the watershed or included holes need whole planes', async () => {
+  it('included holes: rings across seams, particles in holes, rings in rings and a filtered ring equal the whole-image count', async () => {
+    const rings = (seed: number): Uint16Array => {
+      const p = plane(seed);
+      const ring = (cx: number, cy: number, r0: number, r1: number, v: number) => {
+        disc(p, cx, cy, r1, v);
+        disc(p, cx, cy, r0, 50);
+      };
+      ring(64, 64, 6, 12, 3000); // on a tile corner, its hole in four tiles
+      disc(p, 64, 64, 2, 3200); // a particle in that hole: consumed
+      ring(128, 200, 14, 20, 2900); // a ring on a seam, a ring inside it, a dot inside that
+      ring(128, 200, 6, 10, 2900);
+      disc(p, 128, 200, 2, 2900);
+      ring(40, 300, 3, 4.5, 2700); // small: its area with the hole decides the size filter
+      // a hole open to the outside through a one-pixel gap is not a hole (4-connected to the box's border)
+      ring(200, 300, 8, 13, 3000);
+      for (let x = 200; x <= 214; x++) p[300 * W + x] = 60;
+      return p;
+    };
+    const stack = createStack({ width: W, height: H, dtype: 'uint16', sizeZ: 2, planes: [rings(3), rings(11)], calibration: { pixelWidthUm: 0.5, pixelHeightUm: 0.5 } });
+    for (const params of [
+      { method: 'manual', lower: 1000, upper: 65535, includeHoles: true },
+      { method: 'Otsu', darkBackground: true, includeHoles: true, minAreaPx: 60, excludeEdges: true },
+      { method: 'manual', lower: 1000, upper: 65535, includeHoles: true, minCircularity: 0.3, maxAreaUm2: 80 },
+    ] as const) {
+      const whole = await runOp(count, { image: stack }, params);
+      const without = await runOp(count, { image: stack }, { ...params, includeHoles: false });
+      // the holes matter here: fewer objects (some consumed), larger areas
+      expect((whole.objects as Table).rows.length).toBeGreaterThan(10);
+      expect(whole.objects).not.toEqual(without.objects);
+      for (const tileSize of [T, 48, 1024]) {
+        const tiled = await tiledReduction(count, stackRegionSource(stack), params, { tileSize });
+        expect(tiled.objects).toEqual(whole.objects);
+        expect(tiled.summary).toEqual(whole.summary);
+      }
+    }
+  });
+
+  it('the watershed needs whole planes', async () => {
     const src = stackRegionSource(image(false));
     await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, watershed: true })).rejects.toThrow(/needs whole planes/);
-    await expect(tiledReduction(count, src, { method: 'manual', lower: 1, upper: 2, includeHoles: true })).rejects.toThrow(/needs whole planes/);
+  });
+});
+
+describe('cellcount.count streamed with its overlay (OperationDef.stream)', () => {
+  /** Every channel of every plane of `src`, read in regions of `tile` px (the three channels of a region one after the other, as the writers read them). */
+  async function readAll(src: RegionSource, tile: number): Promise<Uint8Array[]> {
+    const planes = Array.from({ length: src.sizeC * src.sizeZ * src.sizeT }, () => new Uint8Array(src.width * src.height));
+    for (let z = 0; z < src.sizeZ; z++) {
+      for (let y = 0; y < src.height; y += tile) {
+        for (let x = 0; x < src.width; x += tile) {
+          const w = Math.min(tile, src.width - x);
+          const h = Math.min(tile, src.height - y);
+          for (let c = 0; c < src.sizeC; c++) {
+            const part = await src.readRegion({ c, z, x, y, w, h });
+            for (let r = 0; r < h; r++) planes[z * src.sizeC + c].set(part.subarray(r * w, (r + 1) * w), (y + r) * src.width + x);
+          }
+        }
+      }
+    }
+    return planes;
+  }
+
+  for (const [name, params] of [
+    ['Otsu, holes excluded (their borders drawn)', { method: 'Otsu', darkBackground: true }],
+    ['manual, included holes, size and edge filters', { method: 'manual', lower: 1000, upper: 65535, includeHoles: true, minAreaPx: 20, excludeEdges: true }],
+  ] as const) {
+    it(`${name}: the overlay read region by region and the tables equal the whole-image run's`, async () => {
+      const stack = image(true);
+      const whole = await runOp(count, { image: stack }, params);
+      const wants = (p: string) => p === 'overlay' || p === 'summary';
+      const s = await count.stream!({ ...testContext(), wants }, { image: stackRegionSource(stack) }, count.params.parse(params));
+      expect(s).toBeDefined();
+      const overlay = s!.images.overlay;
+      expect([overlay.sizeC, overlay.sizeZ, overlay.dtype, overlay.rgb]).toEqual([3, 2, 'uint8', true]);
+      // regions that cut particles and their outlines (37 px, not a divisor of anything here)
+      const planes = await readAll(overlay, 37);
+      const expected = (whole.overlay as Stack).planes;
+      let yellow = 0;
+      planes.forEach((p, i) => {
+        expect(Buffer.from(p).equals(Buffer.from(expected[i] as Uint8Array))).toBe(true);
+        if (i % 3 === 2) yellow += p.reduce((n, v, j) => n + (v === 0 && planes[i - 2][j] === 255 ? 1 : 0), 0);
+      });
+      expect(yellow).toBeGreaterThan(200); // outlines were drawn
+      const tables = await s!.finish!();
+      expect(tables.objects).toEqual(whole.objects);
+      expect(tables.summary).toEqual(whole.summary);
+    });
+  }
+
+  it('declines (the usual planning then applies) when the labels or ROIs are wanted, the overlay is not, with the watershed, or on float32', async () => {
+    const src = stackRegionSource(image(false));
+    const p = count.params.parse({ method: 'Otsu' });
+    for (const wanted of [['overlay', 'labels'], ['overlay', 'rois'], ['summary']]) {
+      expect(await count.stream!({ ...testContext(), wants: (q) => wanted.includes(q) }, { image: src }, p)).toBeUndefined();
+    }
+    const overlayOnly = { ...testContext(), wants: (q: string) => q === 'overlay' };
+    expect(await count.stream!(overlayOnly, { image: src }, count.params.parse({ method: 'Otsu', watershed: true }))).toBeUndefined();
+    const float = stackRegionSource(createStack({ width: 8, height: 8, dtype: 'float32', planes: [new Float32Array(64)] }));
+    expect(await count.stream!(overlayOnly, { image: float }, p)).toBeUndefined();
   });
 });

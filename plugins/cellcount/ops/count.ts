@@ -1,7 +1,7 @@
 import { FocalError, autoContrastRange, bytesPerSample, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z, type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table } from '../../../core/index.js';
-import { TiledComponents } from '../../../core/imaging.js';
+import { TiledComponents, type TiledComponent } from '../../../core/imaging.js';
 import { watershed as watershedMask } from '../binary.js';
-import { analyzeParticles, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
+import { analyzeParticles, markEnclosed, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
 import { THRESHOLD_METHODS, addToThresholdHistogram, applyThreshold, finiteRange, thresholdLimits, thresholdLimitsFromHistogram, type ThresholdMethod } from '../threshold.js';
 
 const METHODS = [...THRESHOLD_METHODS, 'manual'] as unknown as [ThresholdMethod | 'manual', ...(ThresholdMethod | 'manual')[]];
@@ -62,14 +62,19 @@ function pixelSize(stack: Pick<Stack, 'calibration'>): { pw: number; ph: number 
  */
 function contrastRange(data: PixelArray): [number, number] {
   if (!(data instanceof Uint8Array || data instanceof Uint16Array)) return autoContrastRange(data);
-  const hist = new Uint32Array(data instanceof Uint8Array ? 256 : 65536);
+  const hist = new Float64Array(data instanceof Uint8Array ? 256 : 65536);
   for (let i = 0; i < data.length; i++) hist[data[i]]++;
+  return histogramContrastRange(hist, data.length);
+}
+
+/** {@link contrastRange} of an integer plane from its histogram (one bin a level) and its pixel count. */
+function histogramContrastRange(hist: Float64Array, n: number): [number, number] {
   let lo = 0;
   while (hist[lo] === 0) lo++;
   let hi = hist.length - 1;
   while (hist[hi] === 0) hi--;
   if (lo === hi) return [lo, hi];
-  const k = Math.floor((data.length * 0.35) / 200);
+  const k = Math.floor((n * 0.35) / 200);
   let acc = 0;
   let a = lo;
   for (; a < hi && acc + hist[a] <= k; a++) acc += hist[a];
@@ -79,24 +84,35 @@ function contrastRange(data: PixelArray): [number, number] {
   return b >= a ? [a, b] : [a, a];
 }
 
+/** The 8-bit grey level of each integer level (0…255 or 0…65535) for a contrast range, as {@link autoContrast8} maps it. */
+function contrastLut(levels: number, lo: number, hi: number): Uint8Array {
+  const lut = new Uint8Array(levels);
+  if (!(hi > lo)) {
+    for (let v = 0; v < levels; v++) lut[v] = v >= hi && hi > 0 ? 255 : 0;
+    return lut;
+  }
+  const scale = 255 / (hi - lo);
+  for (let v = 0; v < levels; v++) {
+    const g = (v - lo) * scale;
+    lut[v] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0;
+  }
+  return lut;
+}
+
 /** The image as 8-bit grey, auto-contrasted as ImageJ's Enhance Contrast (0.35 % saturated); NaN → 0. */
 export function autoContrast8(data: PixelArray): Uint8Array {
   const [lo, hi] = contrastRange(data);
   const out = new Uint8Array(data.length);
+  if (data instanceof Uint8Array || data instanceof Uint16Array) {
+    const lut = contrastLut(data instanceof Uint8Array ? 256 : 65536, lo, hi);
+    for (let i = 0; i < data.length; i++) out[i] = lut[data[i]];
+    return out;
+  }
   if (!(hi > lo)) {
     for (let i = 0; i < data.length; i++) out[i] = data[i] >= hi && hi > 0 ? 255 : 0;
     return out;
   }
   const scale = 255 / (hi - lo);
-  if (data instanceof Uint8Array || data instanceof Uint16Array) {
-    const lut = new Uint8Array(data instanceof Uint8Array ? 256 : 65536);
-    for (let v = 0; v < lut.length; v++) {
-      const g = (v - lo) * scale;
-      lut[v] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0;
-    }
-    for (let i = 0; i < data.length; i++) out[i] = lut[data[i]];
-    return out;
-  }
   for (let i = 0; i < data.length; i++) {
     const g = (data[i] - lo) * scale;
     out[i] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0; // NaN → 0
@@ -186,7 +202,7 @@ function areaLimitsPx(params: CountParams, cal: { pw: number; ph: number } | und
 }
 
 /** The objects and summary tables of per-plane counts (`n` = pixels per plane). */
-function countTables(counts: readonly Pick<PlaneCount, 'particles' | 'lower' | 'upper'>[], cal: { pw: number; ph: number } | undefined, n: number): { objects: Table; summary: Table; summaryRows: Record<string, Cell>[] } {
+function countTables(counts: readonly { particles: readonly (Particle & { perimeterUm?: number })[]; lower: number; upper: number }[], cal: { pw: number; ph: number } | undefined, n: number): { objects: Table; summary: Table; summaryRows: Record<string, Cell>[] } {
   const objectColumns = ['plane', 'label', 'areaPx', 'perimeterPx', 'circularity', 'centroidXPx', 'centroidYPx', 'bx', 'by', 'width', 'height', 'mean', 'min', 'max'];
   if (cal) objectColumns.push('areaUm2', 'perimeterUm', 'centroidXUm', 'centroidYUm');
   const summaryColumns = ['plane', 'count', 'totalAreaPx', 'meanAreaPx', 'areaFraction', 'lower', 'upper'];
@@ -204,7 +220,7 @@ function countTables(counts: readonly Pick<PlaneCount, 'particles' | 'lower' | '
       };
       if (cal) {
         row.areaUm2 = p.areaPx * cal.pw * cal.ph;
-        row.perimeterUm = tracedPerimeter(p.outline, cal.pw, cal.ph);
+        row.perimeterUm = p.perimeterUm ?? tracedPerimeter(p.outline, cal.pw, cal.ph);
         row.centroidXUm = p.centroidXPx * cal.pw;
         row.centroidYUm = p.centroidYPx * cal.ph;
       }
@@ -257,21 +273,106 @@ async function tiledThresholdLimits(ctx: OpContext, source: RegionSource, z: num
 }
 
 /**
+ * The components of a plane found by their first pixel: which start inside a rectangle (the
+ * candidates to lie in a particle's holes), in cells of 64 px.
+ */
+class FirstPixelIndex {
+  private readonly cells = new Map<number, number[]>();
+  private readonly stride: number;
+
+  constructor(private readonly comps: readonly TiledComponent[]) {
+    let maxX = 0;
+    for (const c of comps) maxX = Math.max(maxX, c.firstX);
+    this.stride = (maxX >> 6) + 1;
+    comps.forEach((c, i) => {
+      const key = (c.firstY >> 6) * this.stride + (c.firstX >> 6);
+      const list = this.cells.get(key);
+      if (list) list.push(i);
+      else this.cells.set(key, [i]);
+    });
+  }
+
+  /** Indices after `after` of the components whose first pixel lies in `box` (inclusive bounds). */
+  *within(box: Pick<TiledComponent, 'minX' | 'minY' | 'maxX' | 'maxY'>, after: number): Generator<number> {
+    for (let cy = box.minY >> 6; cy <= box.maxY >> 6; cy++) {
+      for (let cx = box.minX >> 6; cx <= Math.min(box.maxX >> 6, this.stride - 1); cx++) {
+        for (const j of this.cells.get(cy * this.stride + cx) ?? []) {
+          const d = this.comps[j];
+          if (j > after && d.firstX >= box.minX && d.firstX <= box.maxX && d.firstY >= box.minY && d.firstY <= box.maxY) yield j;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One component's own pixels in its bounding box (1; others 0), from `mask`, a read of
+ * `maskWidth` columns starting at (x0, y0) that holds the box: the 8-connected pixels reached
+ * from its first pixel without leaving the box (all of its pixels lie in it).
+ */
+function componentBox(mask: Uint8Array, maskWidth: number, c: Pick<TiledComponent, 'minX' | 'minY' | 'maxX' | 'maxY' | 'firstX' | 'firstY'>, x0: number, y0: number): Uint8Array {
+  const bw = c.maxX - c.minX + 1;
+  const bh = c.maxY - c.minY + 1;
+  const box = new Uint8Array(bw * bh);
+  const fg = (x: number, y: number) => mask[(y + c.minY - y0) * maskWidth + x + c.minX - x0] !== 0;
+  const stack = [(c.firstY - c.minY) * bw + c.firstX - c.minX];
+  box[stack[0]] = 1;
+  while (stack.length > 0) {
+    const q = stack.pop()!;
+    const x = q % bw;
+    const y = (q - x) / bw;
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= bw || ny >= bh) continue;
+        const r = ny * bw + nx;
+        if (box[r] === 0 && fg(nx, ny)) {
+          box[r] = 1;
+          stack.push(r);
+        }
+      }
+    }
+  }
+  return box;
+}
+
+/**
  * `cellcount.count` on a plane read tile by tile (its `reduceTiles`): the limits (manual, or an
  * automatic method's from two passes over the plane: range, then histogram) threshold each tile, core's TiledComponents merges the particles that cross tile borders (each counted
  * once), and each kept particle's outline is traced on a read of its bounding box plus 1 px
- * (so perimeter and circularity are the whole-image ones). Objects and summary tables equal
- * the whole-plane run's; memory is a tile, a row and a few numbers per particle (plus the
- * bounding box of the particle being traced).
+ * (so perimeter and circularity are the whole-image ones). With `includeHoles` each particle of
+ * at least 3 × 3 px is read again in that box before the filters: what its outer outline
+ * encloses joins it (area, centroid, intensities), and the particles whose first pixel lies
+ * there are consumed, as the whole-plane raster scan consumes them. Objects and summary tables
+ * equal the whole-plane run's; memory is a tile, a row and a few numbers per particle (plus the
+ * bounding box of the particle being read).
  */
 export async function countTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ objects: Table; summary: Table }> {
+  const counts = await countPlanesTiled(ctx, source, params, tileSize);
+  const { objects, summary, summaryRows } = countTables(counts, pixelSize(source), source.width * source.height);
+  ctx.log.info('counted particles tile by tile', { planes: counts.length, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0), tileSize });
+  return { objects, summary };
+}
+
+/**
+ * A kept particle of a tiled count, with its first pixel (raster order), where its pixels can be
+ * found again. Its outline is measured (perimeter in px and µm) and not kept: a slide's
+ * particles would hold hundreds of bytes each for it.
+ */
+type TiledParticle = Particle & { firstX: number; firstY: number; perimeterUm?: number };
+
+const NO_OUTLINE = new Int32Array(0);
+
+/** The per-plane particles and limits of {@link countTiled}, before they become tables. */
+async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]> {
   if (source.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${source.sizeC}; pick one with stack.substack (e.g. c = 0)`, { field: 'image' });
   const cal = pixelSize(source);
   const { minAreaPx = 0, maxAreaPx = Infinity } = areaLimitsPx(params, cal);
   const { width: W, height: H } = source;
   const planes = source.sizeZ * source.sizeT;
   const tilesPerPlane = Math.ceil(W / tileSize) * Math.ceil(H / tileSize);
-  const counts: Pick<PlaneCount, 'particles' | 'lower' | 'upper'>[] = [];
+  const counts: { particles: TiledParticle[]; lower: number; upper: number }[] = [];
   for (let k = 0; k < planes; k++) {
     const z = k % source.sizeZ;
     const t = Math.floor(k / source.sizeZ);
@@ -294,48 +395,217 @@ export async function countTiled(ctx: OpContext, source: RegionSource, params: C
         ctx.progress((k + (0.9 * ++done) / tilesPerPlane) / planes, `plane ${k + 1}/${planes}, tile ${done}/${tilesPerPlane}`);
       }
     }
-    const particles: Particle[] = [];
-    for (const c of cc.finish()) {
-      if (c.areaPx < minAreaPx || c.areaPx > maxAreaPx) continue;
-      if (params.excludeEdges && (c.minX === 0 || c.minY === 0 || c.maxX === W - 1 || c.maxY === H - 1)) continue;
-      throwIfAborted(ctx.signal);
-      // the outline, traced on the particle's box plus 1 px (another particle there is not 8-connected to it)
+    const comps = cc.finish();
+    const nested = params.includeHoles ? new FirstPixelIndex(comps) : undefined;
+    const consumed = new Uint8Array(nested ? comps.length : 0);
+    const particles: TiledParticle[] = [];
+    for (let i = 0; i < comps.length; i++) {
+      if (nested && consumed[i]) continue; // inside an earlier particle's outline: part of it, not a particle of its own
+      const c = comps[i];
+      // the particle's box plus 1 px, read when needed: for its holes, then for its outline (another particle there is not 8-connected to it)
       const x0 = Math.max(0, c.minX - 1);
       const y0 = Math.max(0, c.minY - 1);
       const bw = Math.min(W, c.maxX + 2) - x0;
       const bh = Math.min(H, c.maxY + 2) - y0;
-      const box = applyThreshold(await source.readRegion({ z, t, x: x0, y: y0, w: bw, h: bh }, { signal: ctx.signal }), lower, upper);
-      const outline = traceOutline(box, bw, bh, c.firstX - x0, c.firstY - y0);
-      for (let i = 0; i < outline.length; i += 2) {
-        outline[i] += x0;
-        outline[i + 1] += y0;
+      let read: { data: PixelArray; mask: Uint8Array } | undefined;
+      const readBox = async () => {
+        throwIfAborted(ctx.signal);
+        const data = await source.readRegion({ z, t, x: x0, y: y0, w: bw, h: bh }, { signal: ctx.signal });
+        return (read ??= { data, mask: applyThreshold(data, lower, upper) });
+      };
+      let areaPx = c.areaPx;
+      let { sumX, sumY, sum, finite, min, max } = c;
+      if (nested && c.maxX - c.minX >= 2 && c.maxY - c.minY >= 2) {
+        // included holes: what its outer outline encloses joins it, and particles lying there are consumed (as the whole-plane count's raster scan does)
+        const { data, mask } = await readBox();
+        const box = componentBox(mask, bw, c, x0, y0);
+        const cw = c.maxX - c.minX + 1;
+        if (markEnclosed(box, cw, c.maxY - c.minY + 1) > 0) {
+          for (let j = 0; j < box.length; j++) {
+            if (box[j] !== 0) continue;
+            const bx = j % cw;
+            const by = (j - bx) / cw;
+            areaPx++;
+            sumX += c.minX + bx;
+            sumY += c.minY + by;
+            const v = data[(c.minY + by - y0) * bw + c.minX + bx - x0];
+            if (v === v) {
+              sum += v;
+              finite++;
+              if (v < min) min = v;
+              if (v > max) max = v;
+            }
+          }
+          for (const j of nested.within(c, i)) if (box[(comps[j].firstY - c.minY) * cw + comps[j].firstX - c.minX] === 0) consumed[j] = 1;
+        }
+      }
+      if (areaPx < minAreaPx || areaPx > maxAreaPx) continue;
+      if (params.excludeEdges && (c.minX === 0 || c.minY === 0 || c.maxX === W - 1 || c.maxY === H - 1)) continue;
+      const { mask } = await readBox();
+      const outline = traceOutline(mask, bw, bh, c.firstX - x0, c.firstY - y0);
+      for (let q = 0; q < outline.length; q += 2) {
+        outline[q] += x0;
+        outline[q + 1] += y0;
       }
       const perimeter = tracedPerimeter(outline);
-      const circularity = perimeter === 0 ? 0 : Math.min(1, (4 * Math.PI * c.areaPx) / (perimeter * perimeter));
+      const circularity = perimeter === 0 ? 0 : Math.min(1, (4 * Math.PI * areaPx) / (perimeter * perimeter));
       if (circularity < params.minCircularity || circularity > params.maxCircularity) continue;
       particles.push({
         label: particles.length + 1,
-        areaPx: c.areaPx,
+        areaPx,
         perimeterPx: perimeter,
         circularity,
-        centroidXPx: c.sumX / c.areaPx + 0.5,
-        centroidYPx: c.sumY / c.areaPx + 0.5,
+        centroidXPx: sumX / areaPx + 0.5,
+        centroidYPx: sumY / areaPx + 0.5,
         bx: c.minX,
         by: c.minY,
         width: c.maxX - c.minX + 1,
         height: c.maxY - c.minY + 1,
-        mean: c.finite > 0 ? c.sum / c.finite : NaN,
-        min: c.finite > 0 ? c.min : NaN,
-        max: c.finite > 0 ? c.max : NaN,
-        outline,
+        mean: finite > 0 ? sum / finite : NaN,
+        min: finite > 0 ? min : NaN,
+        max: finite > 0 ? max : NaN,
+        outline: NO_OUTLINE,
+        perimeterUm: cal ? tracedPerimeter(outline, cal.pw, cal.ph) : undefined,
+        firstX: c.firstX,
+        firstY: c.firstY,
       });
     }
     counts.push({ particles, lower, upper });
     ctx.progress((k + 1) / planes, `plane ${k + 1}/${planes}`);
   }
-  const { objects, summary, summaryRows } = countTables(counts, cal, W * H);
-  ctx.log.info('counted particles tile by tile', { planes, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0), tileSize });
-  return { objects, summary };
+  return counts;
+}
+
+/**
+ * The overlay of a count streamed region by region (`cellcount.count`'s `stream`): the plane
+ * auto-contrasted to 8-bit grey as {@link autoContrast8} (its range from a histogram summed
+ * over the tiles) with the kept particles' inner borders in yellow, as {@link drawOutlines}
+ * draws them on the whole-plane labels. The particles come from {@link countPlanesTiled}
+ * (counted once, on the first read); a region finds its particles through their boxes and
+ * reads each one's box to find its pixels again (its first pixel's 8-connected component, and
+ * with `includeHoles` what it encloses), with 1 px around the region so its border pixels see
+ * their neighbours. Integer images only (a float plane's contrast range is an exact rank).
+ */
+function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams, counted: () => Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]>, tileSize: number): RegionSource {
+  const { width: W, height: H } = image;
+  const levels = image.dtype === 'uint8' ? 256 : 65536;
+  const CELL = 256;
+  const cols = Math.ceil(W / CELL);
+  let prepared: Promise<{ lut: Uint8Array; cells: Map<number, number[]> }[]> | undefined;
+  const prepare = () =>
+    (prepared ??= (async () => {
+      const counts = await counted();
+      const out: { lut: Uint8Array; cells: Map<number, number[]> }[] = [];
+      for (let k = 0; k < counts.length; k++) {
+        const z = k % image.sizeZ;
+        const t = Math.floor(k / image.sizeZ);
+        const hist = new Float64Array(levels);
+        for (let y = 0; y < H; y += tileSize) {
+          for (let x = 0; x < W; x += tileSize) {
+            throwIfAborted(ctx.signal);
+            const data = await image.readRegion({ z, t, x, y, w: Math.min(tileSize, W - x), h: Math.min(tileSize, H - y) }, { signal: ctx.signal });
+            for (let i = 0; i < data.length; i++) hist[data[i]]++;
+          }
+        }
+        const [lo, hi] = histogramContrastRange(hist, W * H);
+        // each particle in every cell its box (grown by the 1 px a region's border looks at) reaches
+        const cells = new Map<number, number[]>();
+        counts[k].particles.forEach((p, j) => {
+          for (let cy = Math.max(0, p.by - 1) >> 8; cy <= (p.by + p.height) >> 8; cy++) {
+            for (let cx = Math.max(0, p.bx - 1) >> 8; cx <= Math.min(cols - 1, (p.bx + p.width) >> 8); cx++) {
+              const list = cells.get(cy * cols + cx);
+              if (list) list.push(j);
+              else cells.set(cy * cols + cx, [j]);
+            }
+          }
+        });
+        out.push({ lut: contrastLut(levels, lo, hi), cells });
+      }
+      return out;
+    })());
+  let last: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
+  const render = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
+    const [planes, counts] = await Promise.all([prepare(), counted()]);
+    const { lut, cells } = planes[k];
+    const { particles, lower, upper } = counts[k];
+    const z = k % image.sizeZ;
+    const t = Math.floor(k / image.sizeZ);
+    const data = await image.readRegion({ z, t, x, y, w, h }, { signal });
+    const grey = new Uint8Array(w * h);
+    for (let i = 0; i < grey.length; i++) grey[i] = lut[data[i]];
+    // labels of the region and 1 px around it (1-based particle numbers)
+    const hw = w + 2;
+    const hh = h + 2;
+    const labels = new Int32Array(hw * hh);
+    const seen = new Set<number>();
+    for (let cy = Math.max(0, y - 1) >> 8; cy <= Math.min(H - 1, y + h) >> 8; cy++) {
+      for (let cx = Math.max(0, x - 1) >> 8; cx <= Math.min(W - 1, x + w) >> 8; cx++) {
+        for (const j of cells.get(cy * cols + cx) ?? []) {
+          const p = particles[j];
+          if (seen.has(j) || p.bx > x + w || p.by > y + h || p.bx + p.width < x || p.by + p.height < y) continue;
+          seen.add(j);
+          throwIfAborted(signal);
+          const box = { minX: p.bx, minY: p.by, maxX: p.bx + p.width - 1, maxY: p.by + p.height - 1, firstX: p.firstX, firstY: p.firstY };
+          const mask = applyThreshold(await image.readRegion({ z, t, x: p.bx, y: p.by, w: p.width, h: p.height }, { signal }), lower, upper);
+          const own = componentBox(mask, p.width, box, p.bx, p.by);
+          const holes = params.includeHoles && p.width >= 3 && p.height >= 3;
+          if (holes) markEnclosed(own, p.width, p.height);
+          for (let by = 0; by < p.height; by++) {
+            const ly = p.by + by - (y - 1);
+            if (ly < 0 || ly >= hh) continue;
+            for (let bx = 0; bx < p.width; bx++) {
+              const lx = p.bx + bx - (x - 1);
+              const v = own[by * p.width + bx];
+              if (lx >= 0 && lx < hw && (v === 1 || (holes && v === 0))) labels[ly * hw + lx] = j + 1;
+            }
+          }
+        }
+      }
+    }
+    const rgb = [grey, grey.slice(), grey.slice()];
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        const q = (iy + 1) * hw + ix + 1;
+        const label = labels[q];
+        if (label === 0) continue;
+        const gx = x + ix;
+        const gy = y + iy;
+        if (gx === 0 || gy === 0 || gx === W - 1 || gy === H - 1 || labels[q - 1] !== label || labels[q + 1] !== label || labels[q - hw] !== label || labels[q + hw] !== label) {
+          const i = iy * w + ix;
+          rgb[0][i] = OUTLINE_RGB[0];
+          rgb[1][i] = OUTLINE_RGB[1];
+          rgb[2][i] = OUTLINE_RGB[2];
+        }
+      }
+    }
+    return rgb;
+  };
+  return {
+    width: W,
+    height: H,
+    sizeC: 3,
+    sizeZ: image.sizeZ,
+    sizeT: image.sizeT,
+    dtype: 'uint8',
+    calibration: image.calibration,
+    channelNames: ['red', 'green', 'blue'],
+    rgb: true,
+    channelsTogether: true,
+    async readRegion(region, options) {
+      const { c = 0, z = 0, t = 0, x, y, w, h } = region;
+      if (region.level) throw new FocalError('E_ARGUMENT', `level: the streamed count overlay has only level 0, got ${region.level}`, { field: 'level' });
+      const key = `${z}/${t}/${x}/${y}/${w}/${h}`;
+      // the three channels of a region are read one after the other: computed once
+      if (last?.key !== key) last = { key, rgb: render(t * image.sizeZ + z, x, y, w, h, options?.signal) };
+      const rgb = last.rgb;
+      try {
+        return (await rgb)[c];
+      } catch (err) {
+        if (last?.rgb === rgb) last = undefined;
+        throw err;
+      }
+    },
+  };
 }
 
 export const count = defineOperation({
@@ -416,15 +686,36 @@ export const count = defineOperation({
     // rois only when a pipeline output takes it (ctx.wants says so); calls without ctx.wants get the other four
     return { objects, summary, labels: labels!, overlay: overlay!, rois: rois as unknown as JsonValue };
   },
-  // manual limits only (an automatic threshold needs the plane's histogram); the watershed and
-  // included holes need whole particles' surroundings
+  // the watershed needs whole particles' surroundings (its distance map reaches across them)
   // A whole-plane count holds its input and ~12 bytes more per pixel: the mask and the flood
   // fill's work plane, the labels (16-bit, 32-bit past 65 535 particles) and the RGB overlay.
   // Measured: an Otsu count with holes and its overlay on a 64 Mpx uint8 plane peaked at 709 MB,
   // a manual threshold of the same file at 243 MB (focal run, /usr/bin/time, 2026-12-07).
   wholeBytes: (_params, input) => input.width * input.height * input.sizeC * input.sizeZ * input.sizeT * (bytesPerSample(input.dtype) + 12),
+  // Streamed (focal run --stream) when the overlay is wanted, without the labels or ROIs: the
+  // overlay is made region by region (overlaySource) from one tiled count, whose tables are the
+  // node's objects and summary. Otherwise the tables come from reduceTiles (or a whole run).
+  async stream(ctx, inputs, params) {
+    const image = inputs.image as RegionSource | undefined;
+    const wants = (port: string) => ctx.wants?.(port) ?? true;
+    if (!image || params.watershed || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !wants('overlay') || wants('labels') || wants('rois')) return undefined;
+    const tileSize = 512;
+    let counted: Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]> | undefined;
+    const once = () => (counted ??= countPlanesTiled(ctx, image, params, tileSize));
+    return {
+      images: { overlay: overlaySource(ctx, image, params, once, tileSize) },
+      async finish() {
+        const counts = await once();
+        const { objects, summary, summaryRows } = countTables(counts, pixelSize(image), image.width * image.height);
+        ctx.log.info('counted particles tile by tile, the overlay region by region', { planes: counts.length, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0) });
+        return { objects, summary };
+      },
+      // a band's input, its three overlay channels and its labels (with 1 px around), and the particles' boxes it reads
+      bandBytes: (rows) => (rows + 2) * (image.width + 2) * (bytesPerSample(image.dtype) + 3 + 4),
+    };
+  },
   reduceTiles: (params) =>
-    params.watershed || params.includeHoles
+    params.watershed
       ? undefined
       : { outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) },
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, isFocalError, runOp, type Stack } from '../../../core/index.js';
+import { createStack, isFocalError, runOp, stackRegionSource, tiledOperation, type Stack } from '../../../core/index.js';
 import { colourDeconvolution, rgbToGrey } from '../colour.js';
 import { normaliseContrast } from '../contrast.js';
 import { subtractBackground } from '../background.js';
-import { colourDeconvolutionOp, normaliseContrastOp, rgbToGreyOp, subtractBackgroundOp } from './preprocess.js';
+import { colourDeconvolutionOp, normaliseContrastOp, rgbToGreyOp, subtractBackgroundOp, tiledSaturatedLimits } from './preprocess.js';
 
 function rgbStack(sizeZ = 1): Stack {
   const n = 4 * 3;
@@ -61,5 +61,35 @@ describe('cellcount pre-processing ops', () => {
       expect(isFocalError(err) && err.code).toBe('E_PORT');
       expect((err as Error).message).toMatch(/must be an RGB colour image/);
     }
+  });
+
+  it('normalise-contrast on a plane read tile by tile: the limits measured over tiles (measurePlane) make the tiled result equal the whole-plane one', async () => {
+    const W = 203;
+    const H = 131;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const u16 = Uint16Array.from({ length: W * H }, () => Math.floor(rnd() ** 3 * 4000));
+    const f32 = Float32Array.from(u16, (v, i) => (i % 53 === 0 ? NaN : v / 9 - 40));
+    const u8 = Uint8Array.from(u16, (v) => v % 200);
+    for (const planes of [[u8], [u16], [f32], [new Float32Array(W * H).fill(2.5)], [new Float32Array(W * H).fill(NaN)]]) {
+      const stack = createStack({ width: W, height: H, dtype: planes[0] instanceof Uint8Array ? 'uint8' : planes[0] instanceof Uint16Array ? 'uint16' : 'float32', planes });
+      const params = normaliseContrastOp.params.parse({ saturatedPercent: 1.5 });
+      expect(normaliseContrastOp.tiling!(params, { dtype: stack.dtype, calibration: {} })).toBeUndefined(); // needs the plane's limits first
+      const measured = normaliseContrastOp.params.parse(await normaliseContrastOp.measurePlane!(params, stackRegionSource(stack), { tileSize: 48 }));
+      expect(measured.limits).toHaveLength(2);
+      expect(normaliseContrastOp.tiling!(measured, { dtype: stack.dtype, calibration: {} })).toEqual({ haloPx: 0, dtype: stack.dtype });
+      const whole = ((await runOp(normaliseContrastOp, { stack }, params)).stack as Stack).planes[0];
+      const src = tiledOperation(normaliseContrastOp, stackRegionSource(stack), measured, { tileSize: 48 });
+      const tiled = await src.readRegion({ x: 0, y: 0, w: W, h: H });
+      expect(Buffer.from(tiled.buffer, tiled.byteOffset, tiled.byteLength).equals(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength))).toBe(true);
+    }
+    // given limits stretch every plane alike; high <= low leaves it as it is; a bad pair is refused naming the field
+    const g = grey();
+    const fixed = ((await runOp(normaliseContrastOp, { stack: g }, { limits: [30, 130] })).stack as Stack).planes[0];
+    expect(fixed[0]).toBe(0);
+    expect([fixed[1], fixed[3], fixed[100]]).toEqual([Math.floor(5 * 2.55), Math.floor(15 * 2.55), 255]);
+    expect([...((await runOp(normaliseContrastOp, { stack: g }, { limits: [9, 9] })).stack as Stack).planes[0]]).toEqual([...g.planes[0]]);
+    await expect(runOp(normaliseContrastOp, { stack: g }, { limits: [1] })).rejects.toThrow(/limits/);
+    await expect(tiledSaturatedLimits(stackRegionSource(createStack({ width: 2, height: 2, dtype: 'uint8', sizeZ: 2, planes: [new Uint8Array(4), new Uint8Array(4)] })), 1, 8)).rejects.toThrow(/one plane, got 2/);
   });
 });

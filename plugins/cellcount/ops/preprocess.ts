@@ -1,7 +1,8 @@
-import { FocalError, defineOperation, planeCount, planeIndex, throwIfAborted, withPlanes, z, type PixelArray, type Stack } from '../../../core/index.js';
+import { FocalError, defineOperation, planeCount, planeIndex, throwIfAborted, withPlanes, z, type PixelArray, type RegionSource, type Stack } from '../../../core/index.js';
 import { STAIN_VECTORS, colourDeconvolution, rgbToGrey, type StainSet } from '../colour.js';
 import { subtractBackground } from '../background.js';
-import { normaliseContrast } from '../contrast.js';
+import { addToContrastHistogram, contrastHistogram, normaliseContrast, saturatedLimitsOf, stretchContrast } from '../contrast.js';
+import { finiteRange } from '../threshold.js';
 import { requireGrey } from './threshold.js';
 
 /** @throws FocalError `E_PORT` unless the stack is RGB colour (3 uint8 channels). */
@@ -124,16 +125,60 @@ export const normaliseContrastOp = defineOperation({
   outputs: { stack: { type: 'stack', description: 'Stretched image, same type: full 0…255 / 0…65535 range, or 0…1 for float32' } },
   params: z.strictObject({
     saturatedPercent: z.number().min(0).max(99).default(0.35).describe('Percentage of pixels allowed to saturate, split between both ends (ImageJ default 0.35)'),
+    limits: z
+      .tuple([z.number().min(-3.4e38).max(3.4e38), z.number().min(-3.4e38).max(3.4e38)])
+      .optional()
+      .describe('[low, high] in pixel units: stretch these to the full range on every plane instead of finding them (saturatedPercent is then unused; high ≤ low leaves the image as it is). A streamed run measures them on a slide\'s whole plane and passes them'),
   }),
+  // with its limits given, a point operation: a slide goes tile by tile (a streamed run measures the limits first: measurePlane)
+  tiling: (params, input) => (params.limits ? { haloPx: 0, dtype: input.dtype } : undefined),
+  async measurePlane(params, source, { tileSize, signal }) {
+    return { ...params, limits: await tiledSaturatedLimits(source, params.saturatedPercent, tileSize, signal) };
+  },
   run(ctx, { stack }, params) {
     requireGrey(stack, 'cellcount.normalise-contrast');
     const total = planeCount(stack);
     const planes: PixelArray[] = [];
     for (let i = 0; i < total; i++) {
       throwIfAborted(ctx.signal);
-      planes.push(normaliseContrast(stack.planes[i], params));
+      planes.push(params.limits ? stretchContrast(stack.planes[i], params.limits[0], params.limits[1]) : normaliseContrast(stack.planes[i], params));
       ctx.progress((i + 1) / total);
     }
     return { stack: withPlanes(stack, planes) };
   },
 });
+
+/**
+ * The limits {@link saturatedLimits} finds on a one-plane source read tile by tile: the
+ * histogram summed over the tiles (float32: a first pass for the finite range its bins span).
+ * [0, 0] for an all-NaN plane, [v, v] for a flat float32 one: both leave it as it is, as on the whole plane.
+ */
+export async function tiledSaturatedLimits(source: RegionSource, saturatedPercent: number, tileSize: number, signal?: AbortSignal): Promise<[number, number]> {
+  if (source.sizeC * source.sizeZ * source.sizeT !== 1) throw new FocalError('E_PORT', `stack: measuring contrast limits tile by tile takes one plane, got ${source.sizeC * source.sizeZ * source.sizeT}`, { port: 'stack' });
+  if (source.dtype !== 'uint8' && source.dtype !== 'uint16' && source.dtype !== 'float32') throw new FocalError('E_PORT', `stack: cellcount.normalise-contrast takes uint8, uint16 or float32, got ${source.dtype}`, { port: 'stack' });
+  const eachTile = async (visit: (data: PixelArray) => void): Promise<void> => {
+    for (let y = 0; y < source.height; y += tileSize) {
+      for (let x = 0; x < source.width; x += tileSize) {
+        throwIfAborted(signal);
+        visit(await source.readRegion({ x, y, w: Math.min(tileSize, source.width - x), h: Math.min(tileSize, source.height - y) }, { signal }));
+      }
+    }
+  };
+  let range: [number, number] | undefined;
+  if (source.dtype === 'float32') {
+    let min = Infinity;
+    let max = -Infinity;
+    await eachTile((data) => {
+      const [lo, hi] = finiteRange(data);
+      if (lo < min) min = lo;
+      if (hi > max) max = hi;
+    });
+    if (!(min <= max)) return [0, 0];
+    if (!(max > min)) return [min, max];
+    range = [min, max];
+  }
+  const h = contrastHistogram(source.dtype, range);
+  await eachTile((data) => addToContrastHistogram(h, data));
+  const { low, high } = saturatedLimitsOf(h, saturatedPercent);
+  return [low, high];
+}

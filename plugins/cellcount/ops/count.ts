@@ -2,6 +2,7 @@ import { FocalError, autoContrastRange, bytesPerSample, createStack, createTable
 import { TiledComponents, type TiledComponent } from '../../../core/imaging.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, markEnclosed, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
+import { forEachTile, tiledFiniteRange } from '../tiles.js';
 import { THRESHOLD_METHODS, addToThresholdHistogram, applyThreshold, finiteRange, thresholdLimits, thresholdLimitsFromHistogram, type ThresholdMethod } from '../threshold.js';
 
 const METHODS = [...THRESHOLD_METHODS, 'manual'] as unknown as [ThresholdMethod | 'manual', ...(ThresholdMethod | 'manual')[]];
@@ -247,27 +248,13 @@ function countTables(counts: readonly { particles: readonly (Particle & { perime
  * @throws FocalError `E_PORT` when the plane has no finite pixel value.
  */
 async function tiledThresholdLimits(ctx: OpContext, source: RegionSource, z: number, t: number, tileSize: number, params: CountParams): Promise<{ lower: number; upper: number } | undefined> {
-  const { width: W, height: H, dtype } = source;
-  const eachTile = async (visit: (data: PixelArray) => void): Promise<void> => {
-    for (let y = 0; y < H; y += tileSize) {
-      for (let x = 0; x < W; x += tileSize) {
-        throwIfAborted(ctx.signal);
-        visit(await source.readRegion({ z, t, x, y, w: Math.min(tileSize, W - x), h: Math.min(tileSize, H - y) }, { signal: ctx.signal }));
-      }
-    }
-  };
-  let min = Infinity;
-  let max = -Infinity;
-  await eachTile((data) => {
-    const [lo, hi] = finiteRange(data);
-    if (lo < min) min = lo;
-    if (hi > max) max = hi;
-  });
+  const { dtype } = source;
+  const [min, max] = await tiledFiniteRange(source, tileSize, { z, t, signal: ctx.signal });
   if (!(min <= max)) throw new FocalError('E_PORT', 'image: the plane has no finite pixel value (all NaN) to threshold');
   if (min === max) return undefined;
   const histogram = new Float64Array(256);
   const [hMin, hMax] = dtype === 'uint8' ? [0, 255] : [min, max];
-  await eachTile((data) => addToThresholdHistogram(histogram, data, dtype, hMin, hMax));
+  await forEachTile(source, tileSize, (data) => addToThresholdHistogram(histogram, data, dtype, hMin, hMax), { z, t, signal: ctx.signal });
   const { lower, upper } = thresholdLimitsFromHistogram(histogram, hMin, hMax, dtype, params.method as ThresholdMethod, { darkBackground: params.darkBackground });
   return { lower, upper };
 }
@@ -500,13 +487,9 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
         const z = k % image.sizeZ;
         const t = Math.floor(k / image.sizeZ);
         const hist = new Float64Array(levels);
-        for (let y = 0; y < H; y += tileSize) {
-          for (let x = 0; x < W; x += tileSize) {
-            throwIfAborted(ctx.signal);
-            const data = await image.readRegion({ z, t, x, y, w: Math.min(tileSize, W - x), h: Math.min(tileSize, H - y) }, { signal: ctx.signal });
-            for (let i = 0; i < data.length; i++) hist[data[i]]++;
-          }
-        }
+        await forEachTile(image, tileSize, (data) => {
+          for (let i = 0; i < data.length; i++) hist[data[i]]++;
+        }, { z, t, signal: ctx.signal });
         const [lo, hi] = histogramContrastRange(hist, W * H);
         // each particle in every cell its box (grown by the 1 px a region's border looks at) reaches
         const cells = new Map<number, number[]>();

@@ -2,7 +2,7 @@ import { FocalError, defineOperation, planeCount, planeIndex, throwIfAborted, wi
 import { STAIN_VECTORS, colourDeconvolution, rgbToGrey, type StainSet } from '../colour.js';
 import { subtractBackground } from '../background.js';
 import { addToContrastHistogram, contrastHistogram, normaliseContrast, saturatedLimitsOf, stretchContrast } from '../contrast.js';
-import { finiteRange } from '../threshold.js';
+import { forEachTile, tiledFiniteRange } from '../tiles.js';
 import { requireGrey } from './threshold.js';
 
 /** @throws FocalError `E_PORT` unless the stack is RGB colour (3 uint8 channels). */
@@ -156,29 +156,15 @@ export const normaliseContrastOp = defineOperation({
 export async function tiledSaturatedLimits(source: RegionSource, saturatedPercent: number, tileSize: number, signal?: AbortSignal): Promise<[number, number]> {
   if (source.sizeC * source.sizeZ * source.sizeT !== 1) throw new FocalError('E_PORT', `stack: measuring contrast limits tile by tile takes one plane, got ${source.sizeC * source.sizeZ * source.sizeT}`, { port: 'stack' });
   if (source.dtype !== 'uint8' && source.dtype !== 'uint16' && source.dtype !== 'float32') throw new FocalError('E_PORT', `stack: cellcount.normalise-contrast takes uint8, uint16 or float32, got ${source.dtype}`, { port: 'stack' });
-  const eachTile = async (visit: (data: PixelArray) => void): Promise<void> => {
-    for (let y = 0; y < source.height; y += tileSize) {
-      for (let x = 0; x < source.width; x += tileSize) {
-        throwIfAborted(signal);
-        visit(await source.readRegion({ x, y, w: Math.min(tileSize, source.width - x), h: Math.min(tileSize, source.height - y) }, { signal }));
-      }
-    }
-  };
   let range: [number, number] | undefined;
   if (source.dtype === 'float32') {
-    let min = Infinity;
-    let max = -Infinity;
-    await eachTile((data) => {
-      const [lo, hi] = finiteRange(data);
-      if (lo < min) min = lo;
-      if (hi > max) max = hi;
-    });
+    const [min, max] = await tiledFiniteRange(source, tileSize, { signal });
     if (!(min <= max)) return [0, 0];
     if (!(max > min)) return [min, max];
     range = [min, max];
   }
   const h = contrastHistogram(source.dtype, range);
-  await eachTile((data) => addToContrastHistogram(h, data));
+  await forEachTile(source, tileSize, (data) => addToContrastHistogram(h, data), { signal });
   const { low, high } = saturatedLimitsOf(h, saturatedPercent);
   return [low, high];
 }

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createStack, mulberry32, runOp, testContext, writeTiff, type Table } from '../core/index.js';
+import { createStack, mulberry32, runOp, stackRegionSource, testContext, tiledReduction, writeTiff, type Stack, type Table } from '../core/index.js';
 import { count } from '../plugins/cellcount/ops/count.js';
 import { analyzeParticles } from '../plugins/cellcount/particles.js';
 import { applyThreshold, thresholdLimits } from '../plugins/cellcount/threshold.js';
@@ -171,6 +171,10 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     log(`ImageJ not run: ${(e as Error).message}`);
   }
 
+  // Tile by tile (what a streamed run does for a slide): the tables of the same count, plain, with
+  // included holes and with the watershed, against the whole-plane op making the same tables
+  const tiled = await tiledComparison(image, reps, log);
+
   // Whole processes, as a user runs them: `focal run` of a counting pipeline that writes the
   // tables (what the ImageJ macro saves), next to ImageJ started headless on the same file.
   const whole = await wholeProcesses(file, dataDir, reps, jar, log);
@@ -201,6 +205,14 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     '',
     `Focal's CPU time (process.cpuUsage) for the threshold + particles step: ${fmt(directCpu)} s — the gap to its wall-clock time is the time the shared machine gave to other jobs.`,
     '',
+    '### Tile by tile (a streamed run\'s count)',
+    '',
+    `The same image as a region source read in tiles of ${TILE_PX} px (\`tiledReduction\`, what \`focal run --stream\` does for a slide: the particles merged across tile seams; with included holes and the watershed each particle's box read again), against the whole-plane op making only the same two tables (\`ctx.wants\`: no label image or overlay). Otsu dark, ≥ ${MIN_SIZE_PX} px. Median of ${reps}; the tables are checked equal.`,
+    '',
+    '| Params | whole plane (s) | tile by tile (s) | tiled / whole | Particles | tables equal |',
+    '|---|---:|---:|---:|---:|---|',
+    ...tiled.map((r) => `| ${r.name} | ${median(r.whole).toFixed(3)} | ${median(r.tiled).toFixed(3)} | ${(median(r.tiled) / median(r.whole)).toFixed(2)} | ${r.count} | ${r.equal ? 'yes' : 'NO'} |`),
+    '',
     '### Whole process, as a user runs it',
     '',
     `\`focal run\` of a one-node pipeline (cellcount.count, Otsu dark, ≥ ${MIN_SIZE_PX} px) writing the objects and summary tables (CSV + JSON) and run.json, on the built CLI; ImageJ: \`xvfb-run -a java -jar ij.jar -batch\` with a macro that opens the file, thresholds, runs Analyze Particles and saves the results table. Wall time of the whole process from start to exit, median of ${reps}, alternating.`,
@@ -208,7 +220,7 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     '| Process | Median (s) | Runs (s) |',
     '|---|---:|---|',
     `| focal run (tables only; label image and overlay not asked for, so not made) | ${median(whole.focal).toFixed(2)} | ${fmt(whole.focal)} |`,
-    `| focal run, also writing labels.tif and overlay.tif | ${median(whole.focalAll).toFixed(2)} | ${fmt(whole.focalAll)} |`,
+    `| focal run, also writing labels.tif and overlay.tif (and the report's zoomable views of both: Deep Zoom tiles) | ${median(whole.focalAll).toFixed(2)} | ${fmt(whole.focalAll)} |`,
     whole.imagej.length ? `| ImageJ 1.x headless (xvfb-run, JVM start, open, count, save) | ${median(whole.imagej).toFixed(2)} | ${fmt(whole.imagej)} |` : '| ImageJ | not run |',
     '',
     whole.imagej.length ? `ImageJ whole process / focal run (tables only): ${(median(whole.imagej) / median(whole.focal)).toFixed(2)}× (above 1 = Focal faster).` : '',
@@ -224,6 +236,35 @@ export async function runCellcountBench(options: CellcountBenchOptions = {}): Pr
     ...(ratio !== undefined ? { ratio } : {}),
     markdown: md,
   };
+}
+
+const TILE_PX = 512;
+
+/** The count's tables whole-plane and tile by tile (a region source of the image), for three sets of params. */
+async function tiledComparison(image: Stack, reps: number, log: (m: string) => void): Promise<{ name: string; whole: number[]; tiled: number[]; count: number; equal: boolean }[]> {
+  const rows: { name: string; whole: number[]; tiled: number[]; count: number; equal: boolean }[] = [];
+  const base = { method: 'Otsu', darkBackground: true, minAreaPx: MIN_SIZE_PX } as const;
+  for (const [name, params] of [
+    ['plain', base],
+    ['included holes', { ...base, includeHoles: true }],
+    ['watershed', { ...base, watershed: true }],
+  ] as const) {
+    const parsed = count.params.parse(params);
+    const row = { name, whole: [] as number[], tiled: [] as number[], count: 0, equal: true };
+    for (let k = 0; k < reps; k++) {
+      let t0 = performance.now();
+      const whole = await count.run({ ...testContext(), wants: (p) => p === 'objects' || p === 'summary' }, { image }, parsed);
+      row.whole.push((performance.now() - t0) / 1000);
+      t0 = performance.now();
+      const tiles = await tiledReduction(count, stackRegionSource(image), params, { tileSize: TILE_PX });
+      row.tiled.push((performance.now() - t0) / 1000);
+      row.count = (whole.objects as Table).rows.length;
+      row.equal &&= JSON.stringify(tiles.objects) === JSON.stringify(whole.objects) && JSON.stringify(tiles.summary) === JSON.stringify(whole.summary);
+    }
+    log(`count ${name}: whole ${row.whole.map((s) => s.toFixed(3)).join(', ')} s, tiled ${row.tiled.map((s) => s.toFixed(3)).join(', ')} s, ${row.count} particles, equal ${row.equal}`);
+    rows.push(row);
+  }
+  return rows;
 }
 
 /** Wall times of whole `focal run` processes and of headless ImageJ processes doing the same count. */

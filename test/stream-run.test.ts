@@ -107,17 +107,23 @@ describe('streamed runs (issue 21)', () => {
     await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-mem'), stream: 'never' });
     await runner.run({ pipelineFile: auto, inputs: { stack: input }, outDir: join(dir, 'otsu-str'), stream: 'always', tileSize: 64 });
     for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'otsu-str', t), 'utf8')).toBe(readFileSync(join(dir, 'otsu-mem', t), 'utf8'));
-    // the watershed needs whole planes: not reducible tile by tile; its input fits a quarter of the budget, so the count runs once on it whole
+    // the watershed: each component split on a read of its box, the same tables
     const otsu = pipeline({ a: CHAIN.a, count: { ...count, params: { method: 'Otsu', watershed: true } } }, { summary: 'count.summary', objects: 'count.objects' }, 'count-otsu');
     await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'ws-mem'), stream: 'never' });
-    await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'ws-str'), stream: 'always', tileSize: 64 });
+    await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'ws-str'), stream: 'always', tileSize: 64, memoryMb: 1 });
     for (const t of ['objects.csv', 'summary.csv']) expect(readFileSync(join(dir, 'ws-str', t), 'utf8')).toBe(readFileSync(join(dir, 'ws-mem', t), 'utf8'));
-    expect(JSON.parse(readFileSync(join(dir, 'ws-str', 'run.json'), 'utf8')).stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'count', mode: 'whole' })]));
+    expect(JSON.parse(readFileSync(join(dir, 'ws-str', 'run.json'), 'utf8')).stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'count', mode: 'reduce' })]));
+    // a table no op reduces (an automatic threshold's limits): one run on the whole input when it fits a quarter of the budget …
+    const limits = pipeline({ a: CHAIN.a, th: { op: 'cellcount.threshold', in: { stack: 'a.stack' }, params: { method: 'Otsu' } } }, { limits: 'th.threshold' }, 'limits');
+    await runner.run({ pipelineFile: limits, inputs: { stack: input }, outDir: join(dir, 'th-mem'), stream: 'never' });
+    await runner.run({ pipelineFile: limits, inputs: { stack: input }, outDir: join(dir, 'th-str'), stream: 'always', tileSize: 64 });
+    expect(readFileSync(join(dir, 'th-str', 'limits.csv'), 'utf8')).toBe(readFileSync(join(dir, 'th-mem', 'limits.csv'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(dir, 'th-str', 'run.json'), 'utf8')).stream.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ node: 'th', mode: 'whole' })]));
     // … and when it does not fit, the run is refused before anything is written
-    const err = await runner.run({ pipelineFile: otsu, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always', memoryMb: 1 }).catch((e: unknown) => e);
+    const err = await runner.run({ pipelineFile: limits, inputs: { stack: input }, outDir: join(dir, 'count-otsu'), stream: 'always', memoryMb: 1 }).catch((e: unknown) => e);
     expect(isFocalError(err) && err.code).toBe('E_UNSUPPORTED');
-    expect((err as Error).message).toContain("node 'count' (cellcount.count): output 'summary' (table) cannot be streamed");
-    expect((err as Error).message).toMatch(/or by running the op on its whole input when that fits, and a run on its whole input \(0 MB, 300×700 uint16\) holds \d+ MB, more than half the memory budget \(1 MB, --memory-mb\) allows/);
+    expect((err as Error).message).toContain("node 'th' (cellcount.threshold): output 'threshold' (table) cannot be streamed");
+    expect((err as Error).message).toMatch(/or by running the op on its whole input when that fits, and its input is 0 MB \(300×700 uint16\), more than a quarter of the memory budget \(1 MB, --memory-mb\) allows/);
     expect(existsSync(join(dir, 'count-otsu'))).toBe(false);
   });
 

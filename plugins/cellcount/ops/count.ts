@@ -259,6 +259,121 @@ async function tiledThresholdLimits(ctx: OpContext, source: RegionSource, z: num
   return { lower, upper };
 }
 
+/** The largest box (bounding box plus 1 px) of one particle a streamed count reads at once: 64 Mpx. */
+const MAX_BOX_PX = 64 * 1024 * 1024;
+
+/** @throws FocalError `E_UNSUPPORTED` for a particle whose box is over {@link MAX_BOX_PX}. */
+function checkBoxSize(bw: number, bh: number, x0: number, y0: number): void {
+  if (bw * bh <= MAX_BOX_PX) return;
+  throw new FocalError(
+    'E_UNSUPPORTED',
+    `image: a particle spans ${bw}×${bh} px (its box from x ${x0}, y ${y0}), more than the ${MAX_BOX_PX / 1024 / 1024} Mpx a count streamed tile by tile reads at once for one particle; a threshold that joins most of the slide into one object is likely wrong (check lower/upper or the method), or crop a region first (stack.crop)`,
+    { field: 'image' },
+  );
+}
+
+/** A component split by the watershed, on a read of its box plus 1 px: the pixels, the split mask (the pieces, 255) and its place. */
+interface SplitBox {
+  data: PixelArray;
+  mask: Uint8Array;
+  x0: number;
+  y0: number;
+  bw: number;
+  bh: number;
+}
+
+/** Component `c` of plane (z, t) split by the watershed: its box plus 1 px read, the component alone (others set to background) split as on the whole plane. */
+async function readSplitBox(source: RegionSource, z: number, t: number, c: TiledComponent, lower: number, upper: number, signal?: AbortSignal): Promise<SplitBox> {
+  const x0 = Math.max(0, c.minX - 1);
+  const y0 = Math.max(0, c.minY - 1);
+  const bw = Math.min(source.width, c.maxX + 2) - x0;
+  const bh = Math.min(source.height, c.maxY + 2) - y0;
+  checkBoxSize(bw, bh, x0, y0);
+  throwIfAborted(signal);
+  const data = await source.readRegion({ z, t, x: x0, y: y0, w: bw, h: bh }, { signal });
+  const own = componentBox(applyThreshold(data, lower, upper), bw, c, x0, y0);
+  const alone = new Uint8Array(bw * bh);
+  const cw = c.maxX - c.minX + 1;
+  for (let j = 0; j < own.length; j++) if (own[j] === 1) alone[(c.minY - y0 + Math.floor(j / cw)) * bw + c.minX - x0 + (j % cw)] = 255;
+  return { data, mask: watershedMask(alone, bw, bh), x0, y0, bw, bh };
+}
+
+/**
+ * The watershed on a plane read tile by tile: each component's box plus 1 px is read, the
+ * component alone (others in its box set to background) split as `watershed` splits it on the
+ * whole plane, and the pieces (8-connected in the split mask) measured. Equal to the whole-plane
+ * split because it depends on the component alone: its distance map on its nearest background
+ * (always next to it, so within the box; the image's edges are edges of the box too), its maxima
+ * and flooding on its own pixels in raster and distance order, which the box keeps. Components of
+ * one or two pixels are one piece without a read. Pieces come in raster order of their first
+ * pixel; `boxOf(i)` reads piece i's component again when the count needs its pixels (the last
+ * few splits are kept).
+ */
+async function splitComponents(ctx: OpContext, source: RegionSource, z: number, t: number, comps: readonly TiledComponent[], lower: number, upper: number): Promise<{ pieces: TiledComponent[]; parentOf(piece: number): TiledComponent; boxOf(piece: number): Promise<SplitBox> }> {
+  const splitBox = (c: TiledComponent) => readSplitBox(source, z, t, c, lower, upper, ctx.signal);
+  const pieces: TiledComponent[] = [];
+  const parentOf: number[] = [];
+  for (let k = 0; k < comps.length; k++) {
+    const c = comps[k];
+    if (c.areaPx <= 2) {
+      pieces.push(c);
+      parentOf.push(k);
+      continue;
+    }
+    for (const piece of measurePieces(await splitBox(c))) {
+      pieces.push(piece);
+      parentOf.push(k);
+    }
+  }
+  const order = pieces.map((_, i) => i).sort((a, b) => pieces[a].firstY - pieces[b].firstY || pieces[a].firstX - pieces[b].firstX);
+  const cache = new Map<number, Promise<SplitBox>>();
+  return {
+    pieces: order.map((i) => pieces[i]),
+    parentOf: (piece) => comps[parentOf[order[piece]]],
+    boxOf(piece) {
+      const k = parentOf[order[piece]];
+      let box = cache.get(k);
+      if (!box) {
+        box = splitBox(comps[k]);
+        cache.set(k, box);
+        if (cache.size > 16) cache.delete(cache.keys().next().value!);
+      }
+      return box;
+    },
+  };
+}
+
+/** The 8-connected pieces of a split box's mask, measured as TiledComponents measures components (image coordinates), in raster order of their first pixel. */
+function measurePieces(box: SplitBox): TiledComponent[] {
+  const { mask, data, x0, y0, bw, bh } = box;
+  const seen = new Uint8Array(bw * bh);
+  const out: TiledComponent[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (mask[start] === 0 || seen[start]) continue;
+    const c: TiledComponent = { firstX: x0 + (start % bw), firstY: y0 + Math.floor(start / bw), areaPx: 0, sumX: 0, sumY: 0, minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity, sum: 0, finite: 0, min: Infinity, max: -Infinity };
+    flood8(bw, bh, start, (x, y) => mask[y * bw + x] !== 0, seen, (q, bx, by) => {
+      const x = x0 + bx;
+      const y = y0 + by;
+      c.areaPx++;
+      c.sumX += x;
+      c.sumY += y;
+      if (x < c.minX) c.minX = x;
+      if (x > c.maxX) c.maxX = x;
+      if (y < c.minY) c.minY = y;
+      if (y > c.maxY) c.maxY = y;
+      const v = data[q];
+      if (v === v) {
+        c.sum += v;
+        c.finite++;
+        if (v < c.min) c.min = v;
+        if (v > c.max) c.max = v;
+      }
+    });
+    out.push(c);
+  }
+  return out;
+}
+
 /**
  * The components of a plane found by their first pixel: which start inside a rectangle (the
  * candidates to lie in a particle's holes), in cells of 64 px.
@@ -301,27 +416,35 @@ function componentBox(mask: Uint8Array, maskWidth: number, c: Pick<TiledComponen
   const bw = c.maxX - c.minX + 1;
   const bh = c.maxY - c.minY + 1;
   const box = new Uint8Array(bw * bh);
-  const fg = (x: number, y: number) => mask[(y + c.minY - y0) * maskWidth + x + c.minX - x0] !== 0;
-  const stack = [(c.firstY - c.minY) * bw + c.firstX - c.minX];
-  box[stack[0]] = 1;
+  flood8(bw, bh, (c.firstY - c.minY) * bw + c.firstX - c.minX, (x, y) => mask[(y + c.minY - y0) * maskWidth + x + c.minX - x0] !== 0, box, () => undefined);
+  return box;
+}
+
+/**
+ * Visits each pixel of a `w` × `h` grid 8-connected to `start` through pixels where `inside(x, y)`
+ * holds (start included, each once), marking it 1 in `seen` (those already marked are walls).
+ */
+function flood8(w: number, h: number, start: number, inside: (x: number, y: number) => boolean, seen: Uint8Array, visit: (i: number, x: number, y: number) => void): void {
+  const stack = [start];
+  seen[start] = 1;
   while (stack.length > 0) {
     const q = stack.pop()!;
-    const x = q % bw;
-    const y = (q - x) / bw;
+    const x = q % w;
+    const y = (q - x) / w;
+    visit(q, x, y);
     for (let dy = -1; dy <= 1; dy++) {
       for (let dx = -1; dx <= 1; dx++) {
         const nx = x + dx;
         const ny = y + dy;
-        if (nx < 0 || ny < 0 || nx >= bw || ny >= bh) continue;
-        const r = ny * bw + nx;
-        if (box[r] === 0 && fg(nx, ny)) {
-          box[r] = 1;
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const r = ny * w + nx;
+        if (seen[r] === 0 && inside(nx, ny)) {
+          seen[r] = 1;
           stack.push(r);
         }
       }
     }
   }
-  return box;
 }
 
 /**
@@ -331,9 +454,10 @@ function componentBox(mask: Uint8Array, maskWidth: number, c: Pick<TiledComponen
  * (so perimeter and circularity are the whole-image ones). With `includeHoles` each particle of
  * at least 3 × 3 px is read again in that box before the filters: what its outer outline
  * encloses joins it (area, centroid, intensities), and the particles whose first pixel lies
- * there are consumed, as the whole-plane raster scan consumes them. Objects and summary tables
- * equal the whole-plane run's; memory is a tile, a row and a few numbers per particle (plus the
- * bounding box of the particle being read).
+ * there are consumed, as the whole-plane raster scan consumes them. With `watershed` each
+ * component is split on a read of its box first ({@link splitComponents}) and its pieces are the
+ * particles. Objects and summary tables equal the whole-plane run's; memory is a tile, a row and
+ * a few numbers per particle (plus the box of the particle being read, at most 64 Mpx).
  */
 export async function countTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ objects: Table; summary: Table }> {
   const counts = await countPlanesTiled(ctx, source, params, tileSize);
@@ -347,7 +471,7 @@ export async function countTiled(ctx: OpContext, source: RegionSource, params: C
  * found again. Its outline is measured (perimeter in px and µm) and not kept: a slide's
  * particles would hold hundreds of bytes each for it.
  */
-type TiledParticle = Particle & { firstX: number; firstY: number; perimeterUm?: number };
+type TiledParticle = Particle & { firstX: number; firstY: number; perimeterUm?: number; parent?: TiledComponent };
 
 const NO_OUTLINE = new Int32Array(0);
 
@@ -382,23 +506,33 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         ctx.progress((k + (0.9 * ++done) / tilesPerPlane) / planes, `plane ${k + 1}/${planes}, tile ${done}/${tilesPerPlane}`);
       }
     }
-    const comps = cc.finish();
+    // with the watershed, each component is split on a read of its box (the split depends on it alone); the pieces are the particles
+    const split = params.watershed ? await splitComponents(ctx, source, z, t, cc.finish(), lower, upper) : undefined;
+    const comps = split ? split.pieces : cc.finish();
     const nested = params.includeHoles ? new FirstPixelIndex(comps) : undefined;
     const consumed = new Uint8Array(nested ? comps.length : 0);
     const particles: TiledParticle[] = [];
     for (let i = 0; i < comps.length; i++) {
       if (nested && consumed[i]) continue; // inside an earlier particle's outline: part of it, not a particle of its own
       const c = comps[i];
-      // the particle's box plus 1 px, read when needed: for its holes, then for its outline (another particle there is not 8-connected to it)
-      const x0 = Math.max(0, c.minX - 1);
-      const y0 = Math.max(0, c.minY - 1);
-      const bw = Math.min(W, c.maxX + 2) - x0;
-      const bh = Math.min(H, c.maxY + 2) - y0;
+      // the particle's box plus 1 px, read when needed: for its holes, then for its outline (another particle there is not 8-connected to it);
+      // a piece of a split component: the component's box, its mask the split one
+      let x0 = Math.max(0, c.minX - 1);
+      let y0 = Math.max(0, c.minY - 1);
+      let bw = Math.min(W, c.maxX + 2) - x0;
+      let bh = Math.min(H, c.maxY + 2) - y0;
       let read: { data: PixelArray; mask: Uint8Array } | undefined;
       const readBox = async () => {
+        if (read) return read;
+        if (split) {
+          const box = await split.boxOf(i);
+          ({ x0, y0, bw, bh } = box);
+          return (read = box);
+        }
+        checkBoxSize(bw, bh, x0, y0);
         throwIfAborted(ctx.signal);
         const data = await source.readRegion({ z, t, x: x0, y: y0, w: bw, h: bh }, { signal: ctx.signal });
-        return (read ??= { data, mask: applyThreshold(data, lower, upper) });
+        return (read = { data, mask: applyThreshold(data, lower, upper) });
       };
       let areaPx = c.areaPx;
       let { sumX, sumY, sum, finite, min, max } = c;
@@ -455,6 +589,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         perimeterUm: cal ? tracedPerimeter(outline, cal.pw, cal.ph) : undefined,
         firstX: c.firstX,
         firstY: c.firstY,
+        parent: split?.parentOf(i),
       });
     }
     counts.push({ particles, lower, upper });
@@ -506,6 +641,17 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
       }
       return out;
     })());
+  // the last few components split by the watershed (a region meets each piece of one)
+  const splits = new Map<TiledComponent, Promise<SplitBox>>();
+  const splitOf = (k: number, c: TiledComponent, lower: number, upper: number, signal?: AbortSignal): Promise<SplitBox> => {
+    let s = splits.get(c);
+    if (!s) {
+      s = readSplitBox(image, k % image.sizeZ, Math.floor(k / image.sizeZ), c, lower, upper, signal);
+      splits.set(c, s);
+      if (splits.size > 16) splits.delete(splits.keys().next().value!);
+    }
+    return s;
+  };
   let last: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
   const render = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
     const [planes, counts] = await Promise.all([prepare(), counted()]);
@@ -529,8 +675,14 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
           seen.add(j);
           throwIfAborted(signal);
           const box = { minX: p.bx, minY: p.by, maxX: p.bx + p.width - 1, maxY: p.by + p.height - 1, firstX: p.firstX, firstY: p.firstY };
-          const mask = applyThreshold(await image.readRegion({ z, t, x: p.bx, y: p.by, w: p.width, h: p.height }, { signal }), lower, upper);
-          const own = componentBox(mask, p.width, box, p.bx, p.by);
+          let own: Uint8Array;
+          if (p.parent) {
+            // a piece of a component split by the watershed: found in its component's split mask
+            const s = await splitOf(k, p.parent, lower, upper, signal);
+            own = componentBox(s.mask, s.bw, box, s.x0, s.y0);
+          } else {
+            own = componentBox(applyThreshold(await image.readRegion({ z, t, x: p.bx, y: p.by, w: p.width, h: p.height }, { signal }), lower, upper), p.width, box, p.bx, p.by);
+          }
           const holes = params.includeHoles && p.width >= 3 && p.height >= 3;
           if (holes) markEnclosed(own, p.width, p.height);
           for (let by = 0; by < p.height; by++) {
@@ -681,7 +833,7 @@ export const count = defineOperation({
   async stream(ctx, inputs, params) {
     const image = inputs.image as RegionSource | undefined;
     const wants = (port: string) => ctx.wants?.(port) ?? true;
-    if (!image || params.watershed || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !wants('overlay') || wants('labels') || wants('rois')) return undefined;
+    if (!image || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !wants('overlay') || wants('labels') || wants('rois')) return undefined;
     const tileSize = 512;
     let counted: Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]> | undefined;
     const once = () => (counted ??= countPlanesTiled(ctx, image, params, tileSize));
@@ -697,8 +849,5 @@ export const count = defineOperation({
       bandBytes: (rows) => (rows + 2) * (image.width + 2) * (bytesPerSample(image.dtype) + 3 + 4),
     };
   },
-  reduceTiles: (params) =>
-    params.watershed
-      ? undefined
-      : { outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) },
+  reduceTiles: (params) => ({ outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) }),
 });

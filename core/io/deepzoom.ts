@@ -235,10 +235,21 @@ export async function writeDeepZoom(path: string, source: DeepZoomSource, option
     for (const c of channels) planes.push(await source.readRegion({ level: k, c, z, t, x: sx, y: sy, w: sw, h: sh }, { signal: options.signal }));
     const out = new Uint8Array(w * h * 3);
     if (display.mode === 'labels') {
+      // labels come in runs (and mostly 0): the colour is worked out once per run
+      let last = 0;
+      let col = labelColour(0);
       for (let j = 0; j < h; j++) {
         for (let i = 0; i < w; i++) {
           const v = planes[0][(ye[j] - sy) * sw + xe[i] - sx];
-          out.set(labelColour(v > 0 && Number.isFinite(v) ? Math.round(v) : 0), (j * w + i) * 3);
+          const k = v > 0 && Number.isFinite(v) ? Math.round(v) : 0;
+          if (k !== last) {
+            col = labelColour(k);
+            last = k;
+          }
+          const o = (j * w + i) * 3;
+          out[o] = col[0];
+          out[o + 1] = col[1];
+          out[o + 2] = col[2];
         }
       }
       return out;

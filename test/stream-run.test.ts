@@ -148,7 +148,7 @@ describe('streamed runs (issue 21)', () => {
     const file = pipeline({
       contrast: { op: 'cellcount.normalise-contrast', in: { stack: 'stack' }, params: { saturatedPercent: 0.35 } },
       count: { op: 'cellcount.count', in: { image: 'contrast.stack' }, params: { method: 'Otsu', darkBackground: false, includeHoles: true, minAreaPx: 30, excludeEdges: true } },
-    }, { summary: 'count.summary', objects: 'count.objects', overlay: 'count.overlay' }, 'count-four-steps');
+    }, { summary: 'count.summary', objects: 'count.objects', overlay: 'count.overlay', labels: 'count.labels', rois: 'count.rois' }, 'count-four-steps');
     await runner.run({ pipelineFile: file, inputs: { stack: cells }, outDir: join(dir, 'four-mem'), stream: 'never' });
     // 1 MB: the 0.4 MB plane is over a quarter of it, so neither the stretch nor the count may run on it whole
     await runner.run({ pipelineFile: file, inputs: { stack: cells }, outDir: join(dir, 'four-str'), stream: 'always', tileSize: 64, memoryMb: 1 });
@@ -159,6 +159,11 @@ describe('streamed runs (issue 21)', () => {
     const [a, b] = [await readTiff(join(dir, 'four-mem', 'overlay.tif')), await readTiff(join(dir, 'four-str', 'overlay.ome.tif'))];
     expect([b.width, b.height, b.sizeC, b.dtype]).toEqual([a.width, a.height, 3, 'uint8']);
     for (let c = 0; c < 3; c++) expect(Buffer.from(b.planes[c].buffer).equals(Buffer.from(a.planes[c].buffer))).toBe(true);
+    // the label image region by region and the ROI set (Fiji's zip) as well
+    const [la, lb] = [await readTiff(join(dir, 'four-mem', 'labels.tif')), await readTiff(join(dir, 'four-str', 'labels.ome.tif'))];
+    expect(lb.dtype).toBe('uint16');
+    expect(Buffer.from(lb.planes[0].buffer).equals(Buffer.from(la.planes[0].buffer))).toBe(true);
+    expect(readFileSync(join(dir, 'four-str', 'rois.zip')).equals(readFileSync(join(dir, 'four-mem', 'rois.zip')))).toBe(true);
   });
 
   it('a node with two inputs: Richardson–Lucy tiles the slide with the PSF (made once by a generator node) given whole; within 1e-4 of the in-memory run away from the border', async () => {

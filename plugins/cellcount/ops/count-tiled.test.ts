@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStack, runOp, stackRegionSource, testContext, tiledReduction, type RegionSource, type Stack, type Table } from '../../../core/index.js';
+import { createStack, runOp, stackRegionSource, testContext, tiledReduction, type PixelArray, type RegionSource, type Stack, type Table } from '../../../core/index.js';
 import { count } from './count.js';
 
 // issue 21: counting tile by tile — particles crossing tile borders merged exactly once
@@ -151,10 +151,10 @@ describe('cellcount.count tile by tile (issue 21)', () => {
   });
 });
 
-describe('cellcount.count streamed with its overlay (OperationDef.stream)', () => {
-  /** Every channel of every plane of `src`, read in regions of `tile` px (the three channels of a region one after the other, as the writers read them). */
-  async function readAll(src: RegionSource, tile: number): Promise<Uint8Array[]> {
-    const planes = Array.from({ length: src.sizeC * src.sizeZ * src.sizeT }, () => new Uint8Array(src.width * src.height));
+describe('cellcount.count streamed with its images and ROI set (OperationDef.stream)', () => {
+  /** Every channel of every plane of `src`, read in regions of `tile` px (the channels of a region one after the other, as the writers read them). */
+  async function readAll(src: RegionSource, tile: number): Promise<PixelArray[]> {
+    const planes = Array.from({ length: src.sizeC * src.sizeZ * src.sizeT }, () => (src.dtype === 'uint8' ? new Uint8Array(src.width * src.height) : src.dtype === 'uint16' ? new Uint16Array(src.width * src.height) : new Float32Array(src.width * src.height)));
     for (let z = 0; z < src.sizeZ; z++) {
       for (let y = 0; y < src.height; y += tile) {
         for (let x = 0; x < src.width; x += tile) {
@@ -169,43 +169,47 @@ describe('cellcount.count streamed with its overlay (OperationDef.stream)', () =
     }
     return planes;
   }
+  const bytes = (p: PixelArray) => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
 
   for (const [name, params] of [
     ['Otsu, holes excluded (their borders drawn)', { method: 'Otsu', darkBackground: true }],
     ['manual, included holes, size and edge filters', { method: 'manual', lower: 1000, upper: 65535, includeHoles: true, minAreaPx: 20, excludeEdges: true }],
     ['the watershed with included holes (the pieces\' borders drawn)', { method: 'manual', lower: 1000, upper: 65535, includeHoles: true, watershed: true }],
   ] as const) {
-    it(`${name}: the overlay read region by region and the tables equal the whole-image run's`, async () => {
+    it(`${name}: the overlay and the label image read region by region, the tables and the ROI set equal the whole-image run's`, async () => {
       const stack = image(true);
-      const whole = await runOp(count, { image: stack }, params);
-      const wants = (p: string) => p === 'overlay' || p === 'summary';
-      const s = await count.stream!({ ...testContext(), wants }, { image: stackRegionSource(stack) }, count.params.parse(params));
+      const whole = await runOp(count, { image: stack }, params, { ...testContext(), wants: () => true });
+      const s = await count.stream!({ ...testContext(), wants: () => true }, { image: stackRegionSource(stack) }, count.params.parse(params));
       expect(s).toBeDefined();
-      const overlay = s!.images.overlay;
+      const { overlay, labels } = s!.images;
       expect([overlay.sizeC, overlay.sizeZ, overlay.dtype, overlay.rgb]).toEqual([3, 2, 'uint8', true]);
+      expect([labels.sizeC, labels.sizeZ, labels.dtype]).toEqual([1, 2, 'uint16']);
       // regions that cut particles and their outlines (37 px, not a divisor of anything here)
       const planes = await readAll(overlay, 37);
-      const expected = (whole.overlay as Stack).planes;
       let yellow = 0;
       planes.forEach((p, i) => {
-        expect(Buffer.from(p).equals(Buffer.from(expected[i] as Uint8Array))).toBe(true);
-        if (i % 3 === 2) yellow += p.reduce((n, v, j) => n + (v === 0 && planes[i - 2][j] === 255 ? 1 : 0), 0);
+        expect(bytes(p).equals(bytes((whole.overlay as Stack).planes[i]))).toBe(true);
+        if (i % 3 === 2) for (let j = 0; j < p.length; j++) if (p[j] === 0 && planes[i - 2][j] === 255) yellow++;
       });
       expect(yellow).toBeGreaterThan(200); // outlines were drawn
-      const tables = await s!.finish!();
-      expect(tables.objects).toEqual(whole.objects);
-      expect(tables.summary).toEqual(whole.summary);
+      (await readAll(labels, 41)).forEach((p, i) => expect(bytes(p).equals(bytes((whole.labels as Stack).planes[i]))).toBe(true));
+      const outputs = await s!.finish!();
+      expect(outputs.objects).toEqual(whole.objects);
+      expect(outputs.summary).toEqual(whole.summary);
+      expect(outputs.rois).toEqual(whole.rois);
+      expect((outputs.rois as { rois: unknown[] }).rois).toHaveLength((whole.objects as Table).rows.length);
     });
   }
 
-  it('declines (the usual planning then applies) when the labels or ROIs are wanted, the overlay is not, or on float32', async () => {
+  it('declines (the tables are then reduced tile by tile) when only the tables are wanted, or on float32', async () => {
     const src = stackRegionSource(image(false));
     const p = count.params.parse({ method: 'Otsu' });
-    for (const wanted of [['overlay', 'labels'], ['overlay', 'rois'], ['summary']]) {
-      expect(await count.stream!({ ...testContext(), wants: (q) => wanted.includes(q) }, { image: src }, p)).toBeUndefined();
-    }
-    const overlayOnly = { ...testContext(), wants: (q: string) => q === 'overlay' };
+    expect(await count.stream!({ ...testContext(), wants: (q) => q === 'summary' || q === 'objects' }, { image: src }, p)).toBeUndefined();
     const float = stackRegionSource(createStack({ width: 8, height: 8, dtype: 'float32', planes: [new Float32Array(64)] }));
-    expect(await count.stream!(overlayOnly, { image: float }, p)).toBeUndefined();
+    expect(await count.stream!({ ...testContext(), wants: (q) => q === 'overlay' }, { image: float }, p)).toBeUndefined();
+    // only what is wanted is made
+    const some = await count.stream!({ ...testContext(), wants: (q) => q === 'labels' }, { image: src }, p);
+    expect(Object.keys(some!.images)).toEqual(['labels']);
+    expect(Object.keys(await some!.finish!()).sort()).toEqual(['objects', 'summary']);
   });
 });

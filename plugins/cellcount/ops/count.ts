@@ -476,14 +476,14 @@ type TiledParticle = Particle & { firstX: number; firstY: number; perimeterUm?: 
 const NO_OUTLINE = new Int32Array(0);
 
 /** The per-plane particles and limits of {@link countTiled}, before they become tables. */
-async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]> {
+async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number, o: { keepOutlines?: boolean } = {}): Promise<TiledPlaneCount[]> {
   if (source.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${source.sizeC}; pick one with stack.substack (e.g. c = 0)`, { field: 'image' });
   const cal = pixelSize(source);
   const { minAreaPx = 0, maxAreaPx = Infinity } = areaLimitsPx(params, cal);
   const { width: W, height: H } = source;
   const planes = source.sizeZ * source.sizeT;
   const tilesPerPlane = Math.ceil(W / tileSize) * Math.ceil(H / tileSize);
-  const counts: { particles: TiledParticle[]; lower: number; upper: number }[] = [];
+  const counts: TiledPlaneCount[] = [];
   for (let k = 0; k < planes; k++) {
     const z = k % source.sizeZ;
     const t = Math.floor(k / source.sizeZ);
@@ -585,7 +585,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         mean: finite > 0 ? sum / finite : NaN,
         min: finite > 0 ? min : NaN,
         max: finite > 0 ? max : NaN,
-        outline: NO_OUTLINE,
+        outline: o.keepOutlines ? outline : NO_OUTLINE,
         perimeterUm: cal ? tracedPerimeter(outline, cal.pw, cal.ph) : undefined,
         firstX: c.firstX,
         firstY: c.firstY,
@@ -598,37 +598,33 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
   return counts;
 }
 
+/** The per-plane result of a tiled count (its kept particles and threshold limits). */
+type TiledPlaneCount = { particles: TiledParticle[]; lower: number; upper: number };
+
 /**
- * The overlay of a count streamed region by region (`cellcount.count`'s `stream`): the plane
- * auto-contrasted to 8-bit grey as {@link autoContrast8} (its range from a histogram summed
- * over the tiles) with the kept particles' inner borders in yellow, as {@link drawOutlines}
- * draws them on the whole-plane labels. The particles come from {@link countPlanesTiled}
- * (counted once, on the first read); a region finds its particles through their boxes and
- * reads each one's box to find its pixels again (its first pixel's 8-connected component, and
- * with `includeHoles` what it encloses), with 1 px around the region so its border pixels see
- * their neighbours. Integer images only (a float plane's contrast range is an exact rank).
+ * The image outputs of a count streamed region by region (`cellcount.count`'s `stream`), from
+ * the particles of {@link countPlanesTiled} (counted once): the **label image** (0 = background,
+ * k = particle k of its plane, as the whole-plane op labels it; `labelDtype`, which the caller
+ * chose from the largest count as the op does) and the **overlay** (the plane auto-contrasted to
+ * 8-bit grey as {@link autoContrast8}, its range from a histogram summed over the tiles, with the
+ * kept particles' inner borders in yellow, as {@link drawOutlines} draws them). A region finds
+ * its particles through their boxes and reads each one's box to find its pixels again (its first
+ * pixel's 8-connected component; with `includeHoles` what it encloses; a piece of a component
+ * split by the watershed, in that component's split box), with 1 px around the region so that
+ * its border pixels see their neighbours. Integer images only (a float plane's contrast range is
+ * an exact rank over the plane).
  */
-function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams, counted: () => Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]>, tileSize: number): RegionSource {
+function countImages(ctx: OpContext, image: RegionSource, params: CountParams, counted: () => Promise<TiledPlaneCount[]>, tileSize: number): { overlay: RegionSource; labels(dtype: 'uint16' | 'float32'): RegionSource } {
   const { width: W, height: H } = image;
   const levels = image.dtype === 'uint8' ? 256 : 65536;
-  const CELL = 256;
-  const cols = Math.ceil(W / CELL);
-  let prepared: Promise<{ lut: Uint8Array; cells: Map<number, number[]> }[]> | undefined;
-  const prepare = () =>
-    (prepared ??= (async () => {
-      const counts = await counted();
-      const out: { lut: Uint8Array; cells: Map<number, number[]> }[] = [];
-      for (let k = 0; k < counts.length; k++) {
-        const z = k % image.sizeZ;
-        const t = Math.floor(k / image.sizeZ);
-        const hist = new Float64Array(levels);
-        await forEachTile(image, tileSize, (data) => {
-          for (let i = 0; i < data.length; i++) hist[data[i]]++;
-        }, { z, t, signal: ctx.signal });
-        const [lo, hi] = histogramContrastRange(hist, W * H);
-        // each particle in every cell its box (grown by the 1 px a region's border looks at) reaches
+  const cols = Math.ceil(W / 256);
+  // each particle in every 256-px cell its box (grown by the 1 px a region's border looks at) reaches
+  let indexed: Promise<Map<number, number[]>[]> | undefined;
+  const cellsOf = async (k: number) =>
+    (await (indexed ??= counted().then((counts) =>
+      counts.map(({ particles }) => {
         const cells = new Map<number, number[]>();
-        counts[k].particles.forEach((p, j) => {
+        particles.forEach((p, j) => {
           for (let cy = Math.max(0, p.by - 1) >> 8; cy <= (p.by + p.height) >> 8; cy++) {
             for (let cx = Math.max(0, p.bx - 1) >> 8; cx <= Math.min(cols - 1, (p.bx + p.width) >> 8); cx++) {
               const list = cells.get(cy * cols + cx);
@@ -637,10 +633,26 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
             }
           }
         });
-        out.push({ lut: contrastLut(levels, lo, hi), cells });
-      }
-      return out;
-    })());
+        return cells;
+      }),
+    )))[k];
+  // the overlay's 8-bit mapping per plane, from the plane's histogram read tile by tile
+  const luts = new Map<number, Promise<Uint8Array>>();
+  const lutOf = (k: number): Promise<Uint8Array> => {
+    let lut = luts.get(k);
+    if (!lut) {
+      lut = (async () => {
+        const hist = new Float64Array(levels);
+        await forEachTile(image, tileSize, (data) => {
+          for (let i = 0; i < data.length; i++) hist[data[i]]++;
+        }, { z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), signal: ctx.signal });
+        const [lo, hi] = histogramContrastRange(hist, W * H);
+        return contrastLut(levels, lo, hi);
+      })();
+      luts.set(k, lut);
+    }
+    return lut;
+  };
   // the last few components split by the watershed (a region meets each piece of one)
   const splits = new Map<TiledComponent, Promise<SplitBox>>();
   const splitOf = (k: number, c: TiledComponent, lower: number, upper: number, signal?: AbortSignal): Promise<SplitBox> => {
@@ -652,17 +664,12 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
     }
     return s;
   };
-  let last: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
-  const render = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
-    const [planes, counts] = await Promise.all([prepare(), counted()]);
-    const { lut, cells } = planes[k];
+  /** Labels of a region and 1 px around it ((w + 2) × (h + 2), 1-based particle numbers). */
+  const labelsAround = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Int32Array> => {
+    const [cells, counts] = await Promise.all([cellsOf(k), counted()]);
     const { particles, lower, upper } = counts[k];
     const z = k % image.sizeZ;
     const t = Math.floor(k / image.sizeZ);
-    const data = await image.readRegion({ z, t, x, y, w, h }, { signal });
-    const grey = new Uint8Array(w * h);
-    for (let i = 0; i < grey.length; i++) grey[i] = lut[data[i]];
-    // labels of the region and 1 px around it (1-based particle numbers)
     const hw = w + 2;
     const hh = h + 2;
     const labels = new Int32Array(hw * hh);
@@ -697,6 +704,31 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
         }
       }
     }
+    return labels;
+  };
+  // the label image and the overlay's three channels read the same region one after the other: worked out once
+  let last: { key: string; labels: Promise<Int32Array> } | undefined;
+  const regionLabels = (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Int32Array> => {
+    const key = `${k}/${x}/${y}/${w}/${h}`;
+    if (last?.key !== key) {
+      const labels = labelsAround(k, x, y, w, h, signal);
+      last = { key, labels };
+      labels.catch(() => {
+        if (last?.labels === labels) last = undefined;
+      });
+    }
+    return last.labels;
+  };
+  const checkLevel = (region: { level?: number }, what: string) => {
+    if (region.level) throw new FocalError('E_ARGUMENT', `level: the streamed count's ${what} has only level 0, got ${region.level}`, { field: 'level' });
+  };
+  let lastRgb: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
+  const renderOverlay = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
+    const [lut, labels] = await Promise.all([lutOf(k), regionLabels(k, x, y, w, h, signal)]);
+    const data = await image.readRegion({ z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), x, y, w, h }, { signal });
+    const grey = new Uint8Array(w * h);
+    for (let i = 0; i < grey.length; i++) grey[i] = lut[data[i]];
+    const hw = w + 2;
     const rgb = [grey, grey.slice(), grey.slice()];
     for (let iy = 0; iy < h; iy++) {
       for (let ix = 0; ix < w; ix++) {
@@ -715,31 +747,62 @@ function overlaySource(ctx: OpContext, image: RegionSource, params: CountParams,
     }
     return rgb;
   };
+  const shape = { width: W, height: H, sizeZ: image.sizeZ, sizeT: image.sizeT, calibration: image.calibration };
   return {
-    width: W,
-    height: H,
-    sizeC: 3,
-    sizeZ: image.sizeZ,
-    sizeT: image.sizeT,
-    dtype: 'uint8',
-    calibration: image.calibration,
-    channelNames: ['red', 'green', 'blue'],
-    rgb: true,
-    channelsTogether: true,
-    async readRegion(region, options) {
-      const { c = 0, z = 0, t = 0, x, y, w, h } = region;
-      if (region.level) throw new FocalError('E_ARGUMENT', `level: the streamed count overlay has only level 0, got ${region.level}`, { field: 'level' });
-      const key = `${z}/${t}/${x}/${y}/${w}/${h}`;
-      // the three channels of a region are read one after the other: computed once
-      if (last?.key !== key) last = { key, rgb: render(t * image.sizeZ + z, x, y, w, h, options?.signal) };
-      const rgb = last.rgb;
-      try {
-        return (await rgb)[c];
-      } catch (err) {
-        if (last?.rgb === rgb) last = undefined;
-        throw err;
-      }
+    overlay: {
+      ...shape,
+      sizeC: 3,
+      dtype: 'uint8',
+      channelNames: ['red', 'green', 'blue'],
+      rgb: true,
+      channelsTogether: true,
+      async readRegion(region, options) {
+        checkLevel(region, 'overlay');
+        const { c = 0, z = 0, t = 0, x, y, w, h } = region;
+        const key = `${z}/${t}/${x}/${y}/${w}/${h}`;
+        // the three channels of a region are read one after the other: computed once
+        if (lastRgb?.key !== key) lastRgb = { key, rgb: renderOverlay(t * image.sizeZ + z, x, y, w, h, options?.signal) };
+        const rgb = lastRgb.rgb;
+        try {
+          return (await rgb)[c];
+        } catch (err) {
+          if (lastRgb?.rgb === rgb) lastRgb = undefined;
+          throw err;
+        }
+      },
     },
+    labels: (dtype) => ({
+      ...shape,
+      sizeC: 1,
+      dtype,
+      channelNames: image.channelNames.slice(0, 1),
+      async readRegion(region, options) {
+        checkLevel(region, 'label image');
+        const { z = 0, t = 0, x, y, w, h } = region;
+        const around = await regionLabels(t * image.sizeZ + z, x, y, w, h, options?.signal);
+        const out = dtype === 'uint16' ? new Uint16Array(w * h) : new Float32Array(w * h);
+        for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) out[iy * w + ix] = around[(iy + 1) * (w + 2) + ix + 1];
+        return out;
+      },
+    }),
+  };
+}
+
+/** The ImageJ ROI set of per-plane counts: each particle's traced outline, named <plane>-<label> (stack position = plane + 1 for stacks), as Analyze Particles adds them to the ROI Manager. */
+function roiSet(counts: readonly { particles: readonly Particle[] }[]): RoiSet {
+  const stackOf = counts.length > 1;
+  return {
+    kind: 'roi-set',
+    rois: counts.flatMap(({ particles }, plane) =>
+      particles.map((p) => {
+        const x: number[] = [], y: number[] = [];
+        for (let i = 0; i < p.outline.length; i += 2) {
+          x.push(p.outline[i]);
+          y.push(p.outline[i + 1]);
+        }
+        return { name: `${String(plane + 1).padStart(4, '0')}-${String(p.label).padStart(4, '0')}`, kind: 'traced' as const, position: stackOf ? plane + 1 : 0, x, y };
+      }),
+    ),
   };
 }
 
@@ -798,23 +861,7 @@ export const count = defineOperation({
         calibration: image.calibration, channelNames: ['red', 'green', 'blue'], rgb: true, metadata: image.metadata,
       });
     }
-    let rois: RoiSet | undefined;
-    if (wants('rois') && ctx.wants) {
-      const stackOf = total > 1;
-      rois = {
-        kind: 'roi-set',
-        rois: counts.flatMap(({ particles }, plane) =>
-          particles.map((p) => {
-            const x: number[] = [], y: number[] = [];
-            for (let i = 0; i < p.outline.length; i += 2) {
-              x.push(p.outline[i]);
-              y.push(p.outline[i + 1]);
-            }
-            return { name: `${String(plane + 1).padStart(4, '0')}-${String(p.label).padStart(4, '0')}`, kind: 'traced' as const, position: stackOf ? plane + 1 : 0, x, y };
-          }),
-        ),
-      };
-    }
+    const rois = wants('rois') && ctx.wants ? roiSet(counts) : undefined;
     const counted = summaryRows.reduce((s, r) => s + (r.count as number), 0);
     ctx.log.info('counted particles', { planes: total, objects: counted });
     // labels/overlay are left out when nothing wants them (ctx.wants); the executor accepts that
@@ -827,26 +874,34 @@ export const count = defineOperation({
   // Measured: an Otsu count with holes and its overlay on a 64 Mpx uint8 plane peaked at 709 MB,
   // a manual threshold of the same file at 243 MB (focal run, /usr/bin/time, 2026-12-07).
   wholeBytes: (_params, input) => input.width * input.height * input.sizeC * input.sizeZ * input.sizeT * (bytesPerSample(input.dtype) + 12),
-  // Streamed (focal run --stream) when the overlay is wanted, without the labels or ROIs: the
-  // overlay is made region by region (overlaySource) from one tiled count, whose tables are the
-  // node's objects and summary. Otherwise the tables come from reduceTiles (or a whole run).
+  // Streamed (focal run --stream) when the overlay, the label image or the ROI set is wanted: one
+  // tiled count (countPlanesTiled) makes the tables and the ROI set (finish), and the images are
+  // made region by region from it (countImages). Only the tables: reduceTiles (no images to make).
   async stream(ctx, inputs, params) {
     const image = inputs.image as RegionSource | undefined;
     const wants = (port: string) => ctx.wants?.(port) ?? true;
-    if (!image || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !wants('overlay') || wants('labels') || wants('rois')) return undefined;
+    if (!image || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !['overlay', 'labels', 'rois'].some(wants)) return undefined;
     const tileSize = 512;
-    let counted: Promise<{ particles: TiledParticle[]; lower: number; upper: number }[]> | undefined;
-    const once = () => (counted ??= countPlanesTiled(ctx, image, params, tileSize));
+    let counted: Promise<TiledPlaneCount[]> | undefined;
+    const once = () => (counted ??= countPlanesTiled(ctx, image, params, tileSize, { keepOutlines: wants('rois') }));
+    const made = countImages(ctx, image, params, once, tileSize);
+    const images: Record<string, RegionSource> = {};
+    if (wants('overlay')) images.overlay = made.overlay;
+    if (wants('labels')) {
+      // 16-bit labels unless a plane has more than 65 535 particles, as the whole-plane op: known once counted
+      const most = (await once()).reduce((m, c) => Math.max(m, c.particles.length), 0);
+      images.labels = made.labels(most <= 65535 ? 'uint16' : 'float32');
+    }
     return {
-      images: { overlay: overlaySource(ctx, image, params, once, tileSize) },
+      images,
       async finish() {
         const counts = await once();
         const { objects, summary, summaryRows } = countTables(counts, pixelSize(image), image.width * image.height);
-        ctx.log.info('counted particles tile by tile, the overlay region by region', { planes: counts.length, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0) });
-        return { objects, summary };
+        ctx.log.info('counted particles tile by tile, the images region by region', { planes: counts.length, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0) });
+        return wants('rois') ? { objects, summary, rois: roiSet(counts) } : { objects, summary };
       },
-      // a band's input, its three overlay channels and its labels (with 1 px around), and the particles' boxes it reads
-      bandBytes: (rows) => (rows + 2) * (image.width + 2) * (bytesPerSample(image.dtype) + 3 + 4),
+      // a band's input, its three overlay channels, its labels (with 1 px around: 32-bit while made, and as written), and the particles' boxes it reads
+      bandBytes: (rows) => (rows + 2) * (image.width + 2) * (bytesPerSample(image.dtype) + 3 + 4 + 4),
     };
   },
   reduceTiles: (params) => ({ outputs: ['objects', 'summary'], run: (ctx, source, { tileSize }) => countTiled(ctx, source, params, tileSize) }),

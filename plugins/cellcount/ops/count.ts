@@ -309,11 +309,12 @@ async function readSplitBox(source: RegionSource, z: number, t: number, c: Tiled
  * pixel; `boxOf(i)` reads piece i's component again when the count needs its pixels (the last
  * few splits are kept).
  */
-async function splitComponents(ctx: OpContext, source: RegionSource, z: number, t: number, comps: readonly TiledComponent[], lower: number, upper: number): Promise<{ pieces: TiledComponent[]; parentOf(piece: number): TiledComponent; boxOf(piece: number): Promise<SplitBox> }> {
+async function splitComponents(ctx: OpContext, source: RegionSource, z: number, t: number, comps: readonly TiledComponent[], lower: number, upper: number, onProgress: (fraction: number) => void): Promise<{ pieces: TiledComponent[]; parentOf(piece: number): TiledComponent; boxOf(piece: number): Promise<SplitBox> }> {
   const splitBox = (c: TiledComponent) => readSplitBox(source, z, t, c, lower, upper, ctx.signal);
   const pieces: TiledComponent[] = [];
   const parentOf: number[] = [];
   for (let k = 0; k < comps.length; k++) {
+    if (k % 4096 === 4095) onProgress(k / comps.length);
     const c = comps[k];
     if (c.areaPx <= 2) {
       pieces.push(c);
@@ -484,6 +485,9 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
   const planes = source.sizeZ * source.sizeT;
   const tilesPerPlane = Math.ceil(W / tileSize) * Math.ceil(H / tileSize);
   const counts: TiledPlaneCount[] = [];
+  // progress: the pass over the tiles, then the particles one by one (most of the time with the watershed, a split per component)
+  const tileShare = params.watershed ? 0.3 : params.includeHoles ? 0.6 : 0.9;
+  const particleProgress = (k: number, f: number) => ctx.progress((k + tileShare + (1 - tileShare) * f) / planes, `plane ${k + 1}/${planes}, particles`);
   for (let k = 0; k < planes; k++) {
     const z = k % source.sizeZ;
     const t = Math.floor(k / source.sizeZ);
@@ -503,16 +507,17 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         const h = Math.min(tileSize, H - y);
         const data = await source.readRegion({ z, t, x, y, w, h }, { signal: ctx.signal });
         cc.addTile(x, y, w, h, applyThreshold(data, lower, upper), data);
-        ctx.progress((k + (0.9 * ++done) / tilesPerPlane) / planes, `plane ${k + 1}/${planes}, tile ${done}/${tilesPerPlane}`);
+        ctx.progress((k + (tileShare * ++done) / tilesPerPlane) / planes, `plane ${k + 1}/${planes}, tile ${done}/${tilesPerPlane}`);
       }
     }
     // with the watershed, each component is split on a read of its box (the split depends on it alone); the pieces are the particles
-    const split = params.watershed ? await splitComponents(ctx, source, z, t, cc.finish(), lower, upper) : undefined;
+    const split = params.watershed ? await splitComponents(ctx, source, z, t, cc.finish(), lower, upper, (f) => particleProgress(k, 0.7 * f)) : undefined;
     const comps = split ? split.pieces : cc.finish();
     const nested = params.includeHoles ? new FirstPixelIndex(comps) : undefined;
     const consumed = new Uint8Array(nested ? comps.length : 0);
     const particles: TiledParticle[] = [];
     for (let i = 0; i < comps.length; i++) {
+      if (i % 4096 === 4095) particleProgress(k, split ? 0.7 + (0.3 * i) / comps.length : i / comps.length);
       if (nested && consumed[i]) continue; // inside an earlier particle's outline: part of it, not a particle of its own
       const c = comps[i];
       // the particle's box plus 1 px, read when needed: for its holes, then for its outline (another particle there is not 8-connected to it);
@@ -882,13 +887,33 @@ export const count = defineOperation({
     const wants = (port: string) => ctx.wants?.(port) ?? true;
     if (!image || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !['overlay', 'labels', 'rois'].some(wants)) return undefined;
     const tileSize = 512;
+    // the count runs before the images' first region (or while the run is planned, for the label image's type): its progress in the log, every 10 %
+    let next = 0.1;
+    const counting: OpContext = {
+      ...ctx,
+      progress: (f) => {
+        if (f < next) return;
+        ctx.log.info(`counting particles tile by tile: ${Math.floor(f * 100)} %`);
+        next = Math.floor(f * 10) / 10 + 0.1;
+      },
+    };
     let counted: Promise<TiledPlaneCount[]> | undefined;
-    const once = () => (counted ??= countPlanesTiled(ctx, image, params, tileSize, { keepOutlines: wants('rois') }));
+    const once = () => {
+      if (!counted) {
+        const t0 = performance.now();
+        ctx.log.info(`counting particles tile by tile (${image.width}×${image.height}${image.sizeZ * image.sizeT > 1 ? ` × ${image.sizeZ * image.sizeT} planes` : ''}) before the images are made from them`);
+        counted = countPlanesTiled(counting, image, params, tileSize, { keepOutlines: wants('rois') }).then((counts) => {
+          ctx.log.info(`counted ${counts.reduce((n, c) => n + c.particles.length, 0)} particles in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          return counts;
+        });
+      }
+      return counted;
+    };
     const made = countImages(ctx, image, params, once, tileSize);
     const images: Record<string, RegionSource> = {};
     if (wants('overlay')) images.overlay = made.overlay;
     if (wants('labels')) {
-      // 16-bit labels unless a plane has more than 65 535 particles, as the whole-plane op: known once counted
+      // 16-bit labels unless a plane has more than 65 535 particles, as the whole-plane op: known once counted, so counted now
       const most = (await once()).reduce((m, c) => Math.max(m, c.particles.length), 0);
       images.labels = made.labels(most <= 65535 ? 'uint16' : 'float32');
     }

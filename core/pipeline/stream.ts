@@ -30,7 +30,7 @@
  * a node with none (a PSF generator) runs once in memory.
  *
  * A pipeline output that is a table (or JSON) port streams when its op declares `reduceTiles`
- * for these params and names that port (`cellcount.count` without the watershed): the node's
+ * for these params and names that port (`cellcount.count`): the node's
  * reduction reads its input tile by tile, once for all its outputs, after the images are written.
  * Otherwise, when the node's one input fits a quarter of the budget, the op runs once on it whole
  * (shared with the node's image outputs, if any); else `E_UNSUPPORTED`.
@@ -550,7 +550,7 @@ export async function planStream(pipeline: Pipeline, opts: StreamOptions): Promi
     if (!source || !declared || !declared.outputs.includes(port)) {
       throw new FocalError(
         'E_UNSUPPORTED',
-        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables with ops that reduce a plane tile by tile (cellcount.count without the watershed), or by running the op on its whole input when that fits${whole ? `, and ${whole.why}` : ''}`,
+        `node '${id}' (${node.op}): output '${port}' (${outSpec.type}) cannot be streamed: a streamed run makes tables with ops that reduce a plane tile by tile (cellcount.count), or by running the op on its whole input when that fits${whole ? `, and ${whole.why}` : ''}`,
         { op: node.op, field: `/nodes/${id}` },
       );
     }

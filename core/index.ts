@@ -91,7 +91,7 @@ export { checkRegion, stackRegionSource, type LazyImage, type ImageLevel, type R
 export { diskCachedSource, type DiskCachedSource } from './io/disk-cache.js';
 export { writeDeepZoom, readDeepZoomLevel, encodeRgbPng, deepZoomLevels, deepZoomTileRect, deepZoomDescriptor, deepZoomDisplay, type DeepZoomLevel, type DeepZoomDisplay, type DeepZoomOptions, type DeepZoomResult, type DeepZoomSource } from './io/deepzoom.js';
 export type { SampleType } from './io/tiff/decode.js';
-export { writePng, encodePng, renderPreview, autoContrastRange, type PngOptions, type Preview } from './io/png.js';
+export { writePng, encodePng, renderPreview, autoContrastRange, autoContrastRangeOf, type PngOptions, type Preview } from './io/png.js';
 export { encodePngPixels, encodePngPixelsAsync, type PngPixels } from './io/png-encode.js';
 export { renderFigure, encodeFigurePng, writeFigurePng, labelColour, lutColour, niceLengthUm, IMAGEJ_CHANNEL_COLOURS, PANEL_GAP, type Figure, type FigureOptions, type FigurePanel } from './io/preview.js';
 export { DefaultIoService } from './io/io-service.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage } from '../data/image.js';
 import { createStack, planeIndex } from '../data/stack.js';
 import { isFocalError } from '../errors.js';
-import { autoContrastRange, encodePng, renderPreview, writePng } from './png.js';
+import { autoContrastRange, autoContrastRangeOf, encodePng, renderPreview, writePng } from './png.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -96,5 +96,26 @@ describe('writePng', () => {
   it('fails with E_IO when the folder is missing', async () => {
     const err = await writePng(join(dir, 'none', 'x.png'), createImage({ width: 1, height: 1, dtype: 'uint8' })).catch((e: unknown) => e);
     expect(isFocalError(err) && err.code).toBe('E_IO');
+  });
+});
+
+describe('autoContrastRangeOf: the same range from a plane given in pieces', () => {
+  it('equals autoContrastRange on float32 (NaN, ±Infinity, ties), uint16 and uint8, for pieces of any size', async () => {
+    let s = 11;
+    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const f = Float32Array.from({ length: 40_000 }, (_, i) => (i % 101 === 0 ? NaN : i % 997 === 0 ? Infinity : Math.round(rnd() ** 4 * 5000) / 7));
+    const u16 = Uint16Array.from({ length: 40_000 }, () => Math.floor(rnd() ** 3 * 60_000));
+    const u8 = Uint8Array.from(u16, (v) => v >> 8);
+    for (const data of [f, u16, u8, new Float32Array(100).fill(3), new Float32Array(10).fill(NaN)]) {
+      for (const piece of [1000, 4096, 40_000]) {
+        for (const sat of [0, 0.35, 5]) {
+          const each = async (visit: (d: typeof data) => void) => {
+            for (let i = 0; i < data.length; i += piece) visit(data.subarray(i, i + piece) as typeof data);
+          };
+          expect(await autoContrastRangeOf(each as never, sat)).toEqual(autoContrastRange(data, sat));
+        }
+      }
+    }
+    await expect(autoContrastRangeOf(async () => undefined, 100)).rejects.toThrow(/saturatedPercent/);
   });
 });

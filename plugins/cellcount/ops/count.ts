@@ -1,4 +1,4 @@
-import { FocalError, autoContrastRange, bytesPerSample, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z, type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table } from '../../../core/index.js';
+import { FocalError, autoContrastRange, autoContrastRangeOf, bytesPerSample, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z, type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table } from '../../../core/index.js';
 import { TiledComponents, type TiledComponent } from '../../../core/imaging.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, markEnclosed, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
@@ -58,67 +58,33 @@ function pixelSize(stack: Pick<Stack, 'calibration'>): { pw: number; ph: number 
 }
 
 /**
- * Display range as ImageJ's Enhance Contrast (0.35 % saturated): integer images through a
- * histogram (fast path), float32 through core's autoContrastRange (NaN/±Infinity ignored).
+ * The image as 8-bit grey over the display range [lo, hi], as {@link autoContrast8} maps it:
+ * (v − lo)·255/(hi − lo), rounded and clamped; NaN → 0; a flat range gives 255 at and above a
+ * positive `hi`, else 0.
  */
-function contrastRange(data: PixelArray): [number, number] {
-  if (!(data instanceof Uint8Array || data instanceof Uint16Array)) return autoContrastRange(data);
-  const hist = new Float64Array(data instanceof Uint8Array ? 256 : 65536);
-  for (let i = 0; i < data.length; i++) hist[data[i]]++;
-  return histogramContrastRange(hist, data.length);
-}
-
-/** {@link contrastRange} of an integer plane from its histogram (one bin a level) and its pixel count. */
-function histogramContrastRange(hist: Float64Array, n: number): [number, number] {
-  let lo = 0;
-  while (hist[lo] === 0) lo++;
-  let hi = hist.length - 1;
-  while (hist[hi] === 0) hi--;
-  if (lo === hi) return [lo, hi];
-  const k = Math.floor((n * 0.35) / 200);
-  let acc = 0;
-  let a = lo;
-  for (; a < hi && acc + hist[a] <= k; a++) acc += hist[a];
-  acc = 0;
-  let b = hi;
-  for (; b > lo && acc + hist[b] <= k; b--) acc += hist[b];
-  return b >= a ? [a, b] : [a, a];
-}
-
-/** The 8-bit grey level of each integer level (0…255 or 0…65535) for a contrast range, as {@link autoContrast8} maps it. */
-function contrastLut(levels: number, lo: number, hi: number): Uint8Array {
-  const lut = new Uint8Array(levels);
-  if (!(hi > lo)) {
-    for (let v = 0; v < levels; v++) lut[v] = v >= hi && hi > 0 ? 255 : 0;
-    return lut;
-  }
-  const scale = 255 / (hi - lo);
-  for (let v = 0; v < levels; v++) {
-    const g = (v - lo) * scale;
-    lut[v] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0;
-  }
-  return lut;
-}
-
-/** The image as 8-bit grey, auto-contrasted as ImageJ's Enhance Contrast (0.35 % saturated); NaN → 0. */
-export function autoContrast8(data: PixelArray): Uint8Array {
-  const [lo, hi] = contrastRange(data);
+function grey8(data: PixelArray, lo: number, hi: number): Uint8Array {
   const out = new Uint8Array(data.length);
   if (data instanceof Uint8Array || data instanceof Uint16Array) {
-    const lut = contrastLut(data instanceof Uint8Array ? 256 : 65536, lo, hi);
+    // integer levels through a table
+    const lut = new Uint8Array(data instanceof Uint8Array ? 256 : 65536);
+    for (let v = 0; v < lut.length; v++) lut[v] = grey8Of(v, lo, hi);
     for (let i = 0; i < data.length; i++) out[i] = lut[data[i]];
     return out;
   }
-  if (!(hi > lo)) {
-    for (let i = 0; i < data.length; i++) out[i] = data[i] >= hi && hi > 0 ? 255 : 0;
-    return out;
-  }
-  const scale = 255 / (hi - lo);
-  for (let i = 0; i < data.length; i++) {
-    const g = (data[i] - lo) * scale;
-    out[i] = g >= 255 ? 255 : g > 0 ? Math.round(g) : 0; // NaN → 0
-  }
+  for (let i = 0; i < data.length; i++) out[i] = grey8Of(data[i], lo, hi);
   return out;
+}
+
+function grey8Of(v: number, lo: number, hi: number): number {
+  if (!(hi > lo)) return v >= hi && hi > 0 ? 255 : 0;
+  const g = (v - lo) * (255 / (hi - lo)); // as autoContrast8 always computed it (the same rounding)
+  return g >= 255 ? 255 : g > 0 ? Math.round(g) : 0; // NaN → 0
+}
+
+/** The image as 8-bit grey, auto-contrasted as ImageJ's Enhance Contrast (0.35 % saturated; core's autoContrastRange); NaN → 0. */
+export function autoContrast8(data: PixelArray): Uint8Array {
+  const [lo, hi] = autoContrastRange(data);
+  return grey8(data, lo, hi);
 }
 
 /**
@@ -611,17 +577,16 @@ type TiledPlaneCount = { particles: TiledParticle[]; lower: number; upper: numbe
  * the particles of {@link countPlanesTiled} (counted once): the **label image** (0 = background,
  * k = particle k of its plane, as the whole-plane op labels it; `labelDtype`, which the caller
  * chose from the largest count as the op does) and the **overlay** (the plane auto-contrasted to
- * 8-bit grey as {@link autoContrast8}, its range from a histogram summed over the tiles, with the
+ * 8-bit grey as {@link autoContrast8}, its range from passes over the tiles (core's
+ * `autoContrastRangeOf`: an exact histogram for integers, the rank search for floats), with the
  * kept particles' inner borders in yellow, as {@link drawOutlines} draws them). A region finds
  * its particles through their boxes and reads each one's box to find its pixels again (its first
  * pixel's 8-connected component; with `includeHoles` what it encloses; a piece of a component
  * split by the watershed, in that component's split box), with 1 px around the region so that
- * its border pixels see their neighbours. Integer images only (a float plane's contrast range is
- * an exact rank over the plane).
+ * its border pixels see their neighbours.
  */
 function countImages(ctx: OpContext, image: RegionSource, params: CountParams, counted: () => Promise<TiledPlaneCount[]>, tileSize: number): { overlay: RegionSource; labels(dtype: 'uint16' | 'float32'): RegionSource } {
   const { width: W, height: H } = image;
-  const levels = image.dtype === 'uint8' ? 256 : 65536;
   const cols = Math.ceil(W / 256);
   // each particle in every 256-px cell its box (grown by the 1 px a region's border looks at) reaches
   let indexed: Promise<Map<number, number[]>[]> | undefined;
@@ -641,22 +606,15 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
         return cells;
       }),
     )))[k];
-  // the overlay's 8-bit mapping per plane, from the plane's histogram read tile by tile
-  const luts = new Map<number, Promise<Uint8Array>>();
-  const lutOf = (k: number): Promise<Uint8Array> => {
-    let lut = luts.get(k);
-    if (!lut) {
-      lut = (async () => {
-        const hist = new Float64Array(levels);
-        await forEachTile(image, tileSize, (data) => {
-          for (let i = 0; i < data.length; i++) hist[data[i]]++;
-        }, { z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), signal: ctx.signal });
-        const [lo, hi] = histogramContrastRange(hist, W * H);
-        return contrastLut(levels, lo, hi);
-      })();
-      luts.set(k, lut);
+  // the overlay's display range per plane, as autoContrast8 finds it on the whole plane (core's autoContrastRange), from passes over the tiles
+  const ranges = new Map<number, Promise<[number, number]>>();
+  const rangeOf = (k: number): Promise<[number, number]> => {
+    let range = ranges.get(k);
+    if (!range) {
+      range = autoContrastRangeOf((visit) => forEachTile(image, tileSize, visit, { z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), signal: ctx.signal }));
+      ranges.set(k, range);
     }
-    return lut;
+    return range;
   };
   // the last few components split by the watershed (a region meets each piece of one)
   const splits = new Map<TiledComponent, Promise<SplitBox>>();
@@ -729,10 +687,8 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
   };
   let lastRgb: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
   const renderOverlay = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
-    const [lut, labels] = await Promise.all([lutOf(k), regionLabels(k, x, y, w, h, signal)]);
-    const data = await image.readRegion({ z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), x, y, w, h }, { signal });
-    const grey = new Uint8Array(w * h);
-    for (let i = 0; i < grey.length; i++) grey[i] = lut[data[i]];
+    const [[lo, hi], labels] = await Promise.all([rangeOf(k), regionLabels(k, x, y, w, h, signal)]);
+    const grey = grey8(await image.readRegion({ z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), x, y, w, h }, { signal }), lo, hi);
     const hw = w + 2;
     const rgb = [grey, grey.slice(), grey.slice()];
     for (let iy = 0; iy < h; iy++) {
@@ -885,7 +841,7 @@ export const count = defineOperation({
   async stream(ctx, inputs, params) {
     const image = inputs.image as RegionSource | undefined;
     const wants = (port: string) => ctx.wants?.(port) ?? true;
-    if (!image || image.sizeC !== 1 || (image.dtype !== 'uint8' && image.dtype !== 'uint16') || !['overlay', 'labels', 'rois'].some(wants)) return undefined;
+    if (!image || image.sizeC !== 1 || !['overlay', 'labels', 'rois'].some(wants)) return undefined;
     const tileSize = 512;
     // the count runs before the images' first region (or while the run is planned, for the label image's type): its progress in the log, every 10 %
     let next = 0.1;

@@ -225,3 +225,22 @@ describe('cellcount.count streamed with its images and ROI set (OperationDef.str
     expect(Object.keys(await some!.finish!()).sort()).toEqual(['objects', 'summary']);
   });
 });
+
+describe('cellcount.count tile by tile: a particle too large to read', () => {
+  it('a particle whose box spans a 8200 × 8200 plane is refused naming its size, not read whole (for its outline, its holes or its split)', async () => {
+    const size = 8200;
+    // a diagonal line (8-connected) across the plane, its pixels made on the fly: one particle with a box of the whole plane
+    const source: RegionSource = {
+      width: size, height: size, sizeC: 1, sizeZ: 1, sizeT: 1, dtype: 'uint8', calibration: {}, channelNames: ['grey'],
+      readRegion: async ({ x, y, w, h }) => {
+        const out = new Uint8Array(w * h);
+        for (let j = 0; j < h; j++) if (y + j >= x && y + j < x + w) out[j * w + y + j - x] = 200;
+        return out;
+      },
+    };
+    for (const extra of [{}, { includeHoles: true }, { watershed: true }]) {
+      const err = await tiledReduction(count, source, { method: 'manual', lower: 100, upper: 255, ...extra }, { tileSize: 2048 }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/image: a particle spans 8200×8200 px \(its box from x 0, y 0\), more than the 64 Mpx a count streamed tile by tile reads at once/);
+    }
+  }, 60_000);
+});

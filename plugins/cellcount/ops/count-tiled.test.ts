@@ -71,9 +71,13 @@ describe('cellcount.count tile by tile (issue 21)', () => {
     const p = Float32Array.from(plane(5), (v, i) => (i % 97 === 0 ? NaN : v / 7));
     const stack = createStack({ width: W, height: H, dtype: 'float32', sizeZ: 2, planes: [p, new Float32Array(W * H).fill(3)] });
     const params = { method: 'Otsu', darkBackground: true } as const;
-    const whole = await runOp(count, { image: stack }, params);
-    const tiled = await tiledReduction(count, stackRegionSource(stack), params, { tileSize: T });
+    const wholeCtx = testContext();
+    const whole = await runOp(count, { image: stack }, params, wholeCtx);
+    const tiledCtx = testContext();
+    const tiled = await count.reduceTiles!(count.params.parse(params), { dtype: 'float32', calibration: {} })!.run(tiledCtx, stackRegionSource(stack), { tileSize: T });
     expect((whole.summary as Table).rows[0].count).toBeGreaterThan(10);
+    // the constant plane is said to be one, in both
+    for (const c of [wholeCtx, tiledCtx]) expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['constant plane: an automatic threshold cannot separate objects from the background; no objects']);
     expect(tiled.objects).toEqual(whole.objects);
     expect(tiled.summary).toEqual(whole.summary);
     const nan = createStack({ width: W, height: H, dtype: 'float32', planes: [new Float32Array(W * H).fill(NaN)] });

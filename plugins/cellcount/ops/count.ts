@@ -459,7 +459,8 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
     const t = Math.floor(k / source.sizeZ);
     const limits = params.method === 'manual' ? { lower: params.lower!, upper: params.upper! } : await tiledThresholdLimits(ctx, source, z, t, tileSize, params);
     if (!limits) {
-      // a constant plane: nothing differs from the background (as countPlane)
+      // a constant plane: nothing differs from the background (as countPlane), said as the whole-plane run says it
+      ctx.log.warn('constant plane: an automatic threshold cannot separate objects from the background; no objects', { plane: k });
       counts.push({ particles: [], lower: NaN, upper: NaN });
       continue;
     }

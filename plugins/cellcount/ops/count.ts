@@ -62,17 +62,23 @@ function pixelSize(stack: Pick<Stack, 'calibration'>): { pw: number; ph: number 
  * (v − lo)·255/(hi − lo), rounded and clamped; NaN → 0; a flat range gives 255 at and above a
  * positive `hi`, else 0.
  */
-function grey8(data: PixelArray, lo: number, hi: number): Uint8Array {
+function grey8(data: PixelArray, lo: number, hi: number, lut?: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length);
   if (data instanceof Uint8Array || data instanceof Uint16Array) {
-    // integer levels through a table
-    const lut = new Uint8Array(data instanceof Uint8Array ? 256 : 65536);
-    for (let v = 0; v < lut.length; v++) lut[v] = grey8Of(v, lo, hi);
-    for (let i = 0; i < data.length; i++) out[i] = lut[data[i]];
+    // integer levels through a table (given by a caller that maps many pieces over one range)
+    const table = lut ?? grey8Table(data instanceof Uint8Array ? 256 : 65536, lo, hi);
+    for (let i = 0; i < data.length; i++) out[i] = table[data[i]];
     return out;
   }
   for (let i = 0; i < data.length; i++) out[i] = grey8Of(data[i], lo, hi);
   return out;
+}
+
+/** {@link grey8}'s table for integer levels 0 … levels − 1. */
+function grey8Table(levels: number, lo: number, hi: number): Uint8Array {
+  const lut = new Uint8Array(levels);
+  for (let v = 0; v < levels; v++) lut[v] = grey8Of(v, lo, hi);
+  return lut;
 }
 
 function grey8Of(v: number, lo: number, hi: number): number {
@@ -608,11 +614,16 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
       }),
     )))[k];
   // the overlay's display range per plane, as autoContrast8 finds it on the whole plane (core's autoContrastRange), from passes over the tiles
-  const ranges = new Map<number, Promise<[number, number]>>();
-  const rangeOf = (k: number): Promise<[number, number]> => {
+  // (with an integer image's table, made once per plane rather than per region)
+  const ranges = new Map<number, Promise<{ lo: number; hi: number; lut?: Uint8Array }>>();
+  const rangeOf = (k: number): Promise<{ lo: number; hi: number; lut?: Uint8Array }> => {
     let range = ranges.get(k);
     if (!range) {
-      range = autoContrastRangeOf((visit) => forEachTile(image, tileSize, visit, { z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), signal: ctx.signal }));
+      range = autoContrastRangeOf((visit) => forEachTile(image, tileSize, visit, { z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), signal: ctx.signal })).then(([lo, hi]) => ({
+        lo,
+        hi,
+        lut: image.dtype === 'uint8' || image.dtype === 'uint16' ? grey8Table(image.dtype === 'uint8' ? 256 : 65536, lo, hi) : undefined,
+      }));
       ranges.set(k, range);
     }
     return range;
@@ -688,8 +699,8 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
   };
   let lastRgb: { key: string; rgb: Promise<Uint8Array[]> } | undefined;
   const renderOverlay = async (k: number, x: number, y: number, w: number, h: number, signal?: AbortSignal): Promise<Uint8Array[]> => {
-    const [[lo, hi], labels] = await Promise.all([rangeOf(k), regionLabels(k, x, y, w, h, signal)]);
-    const grey = grey8(await image.readRegion({ z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), x, y, w, h }, { signal }), lo, hi);
+    const [{ lo, hi, lut }, labels] = await Promise.all([rangeOf(k), regionLabels(k, x, y, w, h, signal)]);
+    const grey = grey8(await image.readRegion({ z: k % image.sizeZ, t: Math.floor(k / image.sizeZ), x, y, w, h }, { signal }), lo, hi, lut);
     const hw = w + 2;
     const rgb = [grey, grey.slice(), grey.slice()];
     for (let iy = 0; iy < h; iy++) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isFocalError } from '../errors.js';
 import { readTableFile } from '../io/table-file.js';
-import { createTable, tableFromJson, TableJsonSchema, tableToJson } from './table.js';
+import { createTable, tableCsvPieces, tableFromJson, tableJsonPieces, TableJsonSchema, tableToCsv, tableToJson } from './table.js';
 
 const dirs: string[] = [];
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
@@ -74,5 +74,60 @@ describe('readTableFile', () => {
     const err = await readTableFile(join(dir, 'bad.json')).catch((e: unknown) => e);
     expect(isFocalError(err) && err.details).toEqual({ file: join(dir, 'bad.json'), field: '/rows/0/x' });
     expect((err as Error).message).toContain(join(dir, 'bad.json'));
+  });
+});
+
+describe('table text written piece by piece', () => {
+  // what the writer wrote before it wrote in pieces: the whole JSON form, stringified at once
+  const wholeJson = (t: ReturnType<typeof createTable>) => JSON.stringify(tableToJson(t), null, 2) + '\n';
+  const cell = (v: unknown): string => {
+    if (v === null || v === undefined) return '';
+    const t = typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN') : String(v);
+    return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  const wholeCsv = (t: ReturnType<typeof createTable>) => [t.columns.map(cell).join(','), ...t.rows.map((r) => t.columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+
+  const cases = {
+    'no rows': createTable(['a', 'b']),
+    'no columns': createTable([], [{}, {}]),
+    'awkward cells': createTable(['id', 'name "x"', 'v', 'ok', 'constructor'], [
+      { id: 1, 'name "x"': 'comma, "quote"\nline\r\nbreak', v: NaN, ok: true, constructor: 'c' },
+      { id: 2, v: -Infinity, ok: false },
+      { id: 3, 'name "x"': 'ünïcode ✓ 𝔸', v: Infinity, ok: null },
+      { id: -0, 'name "x"': '', v: 1e-300, ok: true },
+    ]),
+  };
+
+  for (const [name, table] of Object.entries(cases)) {
+    it(`equal the whole text: ${name}`, () => {
+      expect([...tableJsonPieces(table)].join('')).toBe(wholeJson(table));
+      expect(tableToCsv(table)).toBe(wholeCsv(table));
+      expect([...tableCsvPieces(table)].join('')).toBe(wholeCsv(table));
+      expect(tableFromJson(JSON.parse([...tableJsonPieces(table)].join('')), 't.json').rows).toHaveLength(table.rows.length);
+    });
+  }
+
+  it("a row that leaves out a column named like an object's own property has null there, not what every object inherits", () => {
+    const t = createTable(['id', 'constructor', 'toString'], [{ id: 1 }]);
+    expect(t.rows[0]).toEqual({ id: 1, constructor: null, toString: null });
+    expect(tableToCsv(t)).toBe('id,constructor,toString\n1,,\n');
+    expect(JSON.parse([...tableJsonPieces(t)].join('')).rows).toEqual([{ id: 1, constructor: null, toString: null }]);
+  });
+
+  it('a long table comes in pieces of about 1 MiB that end at a row, and their sum is the whole text', () => {
+    const rows = Array.from({ length: 60_000 }, (_, i) => ({ plane: 0, label: i + 1, areaPx: 12 + (i % 7), mean: i / 3, note: i % 5 === 0 ? 'a, b' : null }));
+    const table = createTable(['plane', 'label', 'areaPx', 'mean', 'note'], rows);
+    const json = [...tableJsonPieces(table)];
+    const csv = [...tableCsvPieces(table)];
+    expect(json.length).toBeGreaterThan(2);
+    expect(csv.length).toBeGreaterThan(1);
+    for (const p of json.slice(0, -1)) {
+      expect(p.length).toBeGreaterThanOrEqual(1 << 20);
+      expect(p.length).toBeLessThan((1 << 20) + 4096);
+      expect(p.endsWith('},\n')).toBe(true);
+    }
+    for (const p of csv.slice(0, -1)) expect(p.endsWith('\n')).toBe(true);
+    expect(json.join('')).toBe(wholeJson(table));
+    expect(csv.join('')).toBe(wholeCsv(table));
   });
 });

@@ -12,14 +12,34 @@ export interface Table {
   rows: Record<string, Cell>[];
 }
 
+/**
+ * A table of `columns` and `rows`: a row's missing cells become null and its cells are put in
+ * column order. A row that already is so is kept as it is, not copied (so do not change a row
+ * after making a table of it).
+ */
 export function createTable(columns: string[], rows: Record<string, Cell>[] = []): Table {
   if (new Set(columns).size !== columns.length) throw new FocalError('E_ARGUMENT', `duplicate column names in [${columns.join(', ')}]`);
-  rows.forEach((row, i) => {
-    for (const key of Object.keys(row)) {
-      if (!columns.includes(key)) throw new FocalError('E_ARGUMENT', `row ${i} has column '${key}' which the table does not declare`);
+  const declared = new Set(columns);
+  const kept = rows.map((row, i) => {
+    const keys = Object.keys(row);
+    for (const key of keys) {
+      if (!declared.has(key)) throw new FocalError('E_ARGUMENT', `row ${i} has column '${key}' which the table does not declare`);
     }
+    return inColumnOrder(row, keys, columns) ? row : Object.fromEntries(columns.map((c) => [c, cellOf(row, c)]));
   });
-  return { kind: 'table', columns: [...columns], rows: rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null]))) };
+  return { kind: 'table', columns: [...columns], rows: kept };
+}
+
+/** Whether a row (its own keys `keys`) has every column, in order, and no undefined cell: then the table keeps the row object itself (a table of a slide's particles is not copied). */
+function inColumnOrder(row: Record<string, Cell>, keys: readonly string[], columns: readonly string[]): boolean {
+  if (keys.length !== columns.length) return false;
+  for (let j = 0; j < keys.length; j++) if (keys[j] !== columns[j] || row[keys[j]] === undefined) return false;
+  return true;
+}
+
+/** A row's cell in column `c`: null when the row leaves it out (never a property inherited by every object, such as `constructor`). */
+function cellOf(row: Record<string, Cell>, c: string): Cell {
+  return Object.hasOwn(row, c) ? row[c] ?? null : null;
 }
 
 export function isTable(value: unknown): value is Table {
@@ -27,16 +47,33 @@ export function isTable(value: unknown): value is Table {
 }
 
 function csvCell(v: Cell): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN';
   if (v === null) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const s = String(v);
+  return typeof v === 'string' && /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** RFC 4180 CSV with a header row. */
 export function tableToCsv(table: Table): string {
-  const lines = [table.columns.map((c) => csvCell(c)).join(',')];
-  for (const row of table.rows) lines.push(table.columns.map((c) => csvCell(row[c] ?? null)).join(','));
-  return lines.join('\n') + '\n';
+  return [...tableCsvPieces(table)].join('');
+}
+
+/** Text pieces of about this many characters: a table of millions of rows is never one string (V8 caps those at 512 MiB). */
+const PIECE_CHARS = 1 << 20;
+
+/** {@link tableToCsv}'s text in pieces of about 1 MiB, each ending at a line's end. */
+export function* tableCsvPieces(table: Table): Generator<string> {
+  const { columns } = table;
+  let piece = columns.map((c) => csvCell(c)).join(',') + '\n';
+  for (const row of table.rows) {
+    for (let j = 0; j < columns.length; j++) piece += (j > 0 ? ',' : '') + csvCell(cellOf(row, columns[j]));
+    piece += '\n';
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
+  }
+  if (piece.length > 0) yield piece;
 }
 
 /**
@@ -60,15 +97,60 @@ export type TableJson = z.infer<typeof TableJsonSchema>;
 
 /** The table's JSON form (TableJsonSchema); non-finite numbers become null. */
 export function tableToJson(table: Table): TableJson {
-  return {
-    columns: [...table.columns],
-    rows: table.rows.map((row) =>
-      Object.fromEntries(table.columns.map((c) => {
-        const v = row[c] ?? null;
-        return [c, typeof v === 'number' && !Number.isFinite(v) ? null : v];
-      })),
-    ),
-  };
+  return { columns: [...table.columns], rows: table.rows.map((row) => jsonRow(table.columns, row)) };
+}
+
+/** A row in the JSON form: every column, in order; non-finite numbers null. */
+function jsonRow(columns: readonly string[], row: Record<string, Cell>): Record<string, Cell> {
+  return Object.fromEntries(columns.map((c) => {
+    const v = cellOf(row, c);
+    return [c, typeof v === 'number' && !Number.isFinite(v) ? null : v];
+  }));
+}
+
+/**
+ * The text Focal writes as a table's .json file, `JSON.stringify(tableToJson(table), null, 2)`
+ * and a newline, in pieces of about 1 MiB made row by row: neither the JSON form nor its text is
+ * held whole (an objects table of a slide may have millions of rows).
+ */
+export function* tableJsonPieces(table: Table): Generator<string> {
+  const { columns } = table;
+  let piece = `{\n  "columns": ${indentJson(JSON.stringify([...columns], null, 2), '  ')},\n  "rows": `;
+  if (table.rows.length === 0) {
+    yield piece + '[]\n}\n';
+    return;
+  }
+  piece += '[\n';
+  // each row as JSON.stringify(row, null, 2) set 4 spaces deep, made from per-column prefixes
+  const keys = columns.map((c, j) => `${j > 0 ? ',\n' : ''}      ${JSON.stringify(c)}: `);
+  const last = table.rows.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const row = table.rows[i];
+    if (columns.length === 0) piece += '    {}';
+    else {
+      piece += '    {\n';
+      for (let j = 0; j < columns.length; j++) piece += keys[j] + jsonCell(cellOf(row, columns[j]));
+      piece += '\n    }';
+    }
+    piece += i < last ? ',\n' : '\n';
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield piece + '  ]\n}\n';
+}
+
+/** A cell's JSON text in the table's JSON form: non-finite numbers and missing cells are null. */
+function jsonCell(v: Cell): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return v === null ? 'null' : v ? 'true' : 'false';
+}
+
+/** Pretty-printed JSON text set `indent` deeper: after each line break (JSON text has no raw line breaks inside strings). */
+function indentJson(text: string, indent: string): string {
+  return text.replace(/\n/g, `\n${indent}`);
 }
 
 /** Legacy / hand-written form also read as a table: a bare array of row objects (columns in order of appearance). */

@@ -20,9 +20,10 @@ async function tempSibling(path: string, mkdirFirst?: boolean): Promise<{ dir: s
  * Writes `data` to `path` atomically: the bytes go to a temporary file in the same
  * folder, are flushed to disk, and the temporary file is renamed over `path`.
  * A reader never sees a half-written file; on failure the temporary file is removed
- * and any previous file at `path` is left untouched.
+ * and any previous file at `path` is left untouched. `data` may come in chunks (bytes, or text
+ * written as UTF-8), so a large file is never one buffer or string.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<Uint8Array>, options: { mkdir?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<Uint8Array | string>, options: { mkdir?: boolean } = {}): Promise<void> {
   const { dir, tmp } = await tempSibling(path, options.mkdir);
   let handle;
   try {
@@ -38,7 +39,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
       // instead of one per chunk (see bench/io.ts for the effect on large stacks).
       let batch: Uint8Array[] = [];
       let bytes = 0;
-      for (const chunk of data) {
+      for (const piece of data) {
+        const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
         batch.push(chunk);
         bytes += chunk.byteLength;
         if (batch.length >= 1024 || bytes >= 64 * 1024 * 1024) {

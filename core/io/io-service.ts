@@ -3,7 +3,7 @@ import { injectable } from 'tsyringe';
 import type { Image } from '../data/image.js';
 import type { JsonValue } from '../data/model.js';
 import type { Stack } from '../data/stack.js';
-import { tableToCsv, tableToJson, type Table } from '../data/table.js';
+import { tableCsvPieces, tableJsonPieces, type Table } from '../data/table.js';
 import type { IoService } from '../runtime/services.js';
 import { writeFileAtomic } from './atomic.js';
 import { writeFigurePng } from './preview.js';
@@ -25,9 +25,10 @@ export class DefaultIoService implements IoService {
     return writeFigurePng(path, value);
   }
 
+  /** The table as `<basePath>.csv` and `<basePath>.json`, each encoded and written piece by piece (any number of rows). */
   async writeTable(basePath: string, table: Table): Promise<void> {
-    await writeFileAtomic(`${basePath}.csv`, tableToCsv(table));
-    await writeFileAtomic(`${basePath}.json`, JSON.stringify(tableToJson(table), null, 2) + '\n');
+    await writeFileAtomic(`${basePath}.csv`, tableCsvPieces(table));
+    await writeFileAtomic(`${basePath}.json`, tableJsonPieces(table));
   }
 
   writeJson(path: string, value: JsonValue): Promise<void> {

@@ -11,7 +11,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { createTable, tableToCsv, type Cell, type Table } from '../data/table.js';
+import { createTable, tableCsvPieces, type Cell, type Table } from '../data/table.js';
 import { FocalError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readTableFile } from '../io/table-file.js';
@@ -81,7 +81,7 @@ export function appendJobTables(batchOut: string, job: CombinedJob): Promise<str
         table.columns.forEach((c, i) => (row[own[i]] = r[c] ?? null));
         rows.push(row);
       }
-      await writeFileAtomic(target, tableToCsv(createTable(columns, rows)));
+      await writeFileAtomic(target, tableCsvPieces(createTable(columns, rows)));
       written.push(target);
     }
     // the batch page comes with the combined tables: a batch without tables keeps its folder as it was

@@ -37,9 +37,13 @@ function inColumnOrder(row: Record<string, Cell>, keys: readonly string[], colum
   return true;
 }
 
-/** A row's cell in column `c`: null when the row leaves it out (never a property inherited by every object, such as `constructor`). */
+/**
+ * A row's cell in column `c`: null when the row leaves it out. What every object inherits
+ * (`constructor`, `toString`) is a function or an object, never a cell, so it reads as null too.
+ */
 function cellOf(row: Record<string, Cell>, c: string): Cell {
-  return Object.hasOwn(row, c) ? row[c] ?? null : null;
+  const v: unknown = row[c];
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : null;
 }
 
 export function isTable(value: unknown): value is Table {

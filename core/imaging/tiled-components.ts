@@ -195,22 +195,27 @@ export class TiledComponents {
 
   /**
    * The merged components, in raster order of their first pixel (ImageJ's particle order).
-   * @throws FocalError `E_ARGUMENT` when the tiles did not cover the plane.
+   * Called once: the partial tables are let go as the components are made.
+   * @throws FocalError `E_ARGUMENT` when the tiles did not cover the plane, or on a second call.
    */
   finish(): TiledComponent[] {
+    if (this.done) throw new FocalError('E_ARGUMENT', 'TiledComponents: finish() was already called (it hands over the components once)');
     if (this.bandH < 0 || this.nextX !== this.width || this.bandY + this.bandH !== this.height) {
       throw new FocalError('E_ARGUMENT', `TiledComponents: the tiles cover ${this.bandH < 0 ? 'nothing' : `up to column ${this.nextX} of the band at row ${this.bandY}`}, not the whole ${this.width}×${this.height} plane`);
     }
     this.done = true;
-    const merged = new Map<number, number[]>();
+    // each set's root is its smallest id (union keeps the smaller), so met first in id order: the
+    // others are added into the root's partial in place, and let go (no copy of the table)
+    const stats = this.stats;
+    const roots: number[] = [];
     for (let i = 0; i < this.parent.length; i++) {
       const r = this.find(i);
-      const s = this.stats[i];
-      const m = merged.get(r);
-      if (!m) {
-        merged.set(r, s.slice());
+      if (r === i) {
+        roots.push(i);
         continue;
       }
+      const m = stats[r];
+      const s = stats[i];
       m[0] = Math.min(m[0], s[0]);
       m[1] += s[1];
       m[2] += s[2];
@@ -223,11 +228,15 @@ export class TiledComponents {
       m[9] += s[9];
       m[10] = Math.min(m[10], s[10]);
       m[11] = Math.max(m[11], s[11]);
+      stats[i] = EMPTY;
     }
+    this.parent.length = 0;
     const W = this.width;
-    return [...merged.values()]
-      .sort((a, b) => a[0] - b[0])
-      .map((m) => ({
+    roots.sort((a, b) => stats[a][0] - stats[b][0]);
+    const out = roots.map((r) => {
+      const m = stats[r];
+      stats[r] = EMPTY;
+      return {
         firstX: m[0] % W,
         firstY: Math.floor(m[0] / W),
         areaPx: m[1],
@@ -241,6 +250,12 @@ export class TiledComponents {
         finite: m[9],
         min: m[10],
         max: m[11],
-      }));
+      };
+    });
+    stats.length = 0;
+    return out;
   }
 }
+
+const EMPTY: number[] = [];
+

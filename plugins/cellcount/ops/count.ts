@@ -175,7 +175,7 @@ function areaLimitsPx(params: CountParams, cal: { pw: number; ph: number } | und
 }
 
 /** The objects and summary tables of per-plane counts (`n` = pixels per plane). */
-function countTables(counts: readonly { particles: readonly (Particle & { perimeterUm?: number })[]; lower: number; upper: number }[], cal: { pw: number; ph: number } | undefined, n: number): { objects: Table; summary: Table; summaryRows: Record<string, Cell>[] } {
+function countTables(counts: readonly { particles: readonly (Particle & { perimeterUm?: number })[]; lower: number; upper: number }[], cal: { pw: number; ph: number } | undefined, n: number, o: { release?: boolean } = {}): { objects: Table; summary: Table; summaryRows: Record<string, Cell>[] } {
   const objectColumns = ['plane', 'label', 'areaPx', 'perimeterPx', 'circularity', 'centroidXPx', 'centroidYPx', 'bx', 'by', 'width', 'height', 'mean', 'min', 'max'];
   if (cal) objectColumns.push('areaUm2', 'perimeterUm', 'centroidXUm', 'centroidYUm');
   const summaryColumns = ['plane', 'count', 'totalAreaPx', 'meanAreaPx', 'areaFraction', 'lower', 'upper'];
@@ -184,7 +184,12 @@ function countTables(counts: readonly { particles: readonly (Particle & { perime
   const summaryRows: Record<string, Cell>[] = [];
   counts.forEach(({ particles, lower, upper }, plane) => {
     let totalArea = 0;
-    for (const p of particles) {
+    const c = particles.length;
+    // release: each particle let go once it is a row (the caller keeps no other use for them)
+    const held: ((Particle & { perimeterUm?: number }) | undefined)[] = particles as (Particle & { perimeterUm?: number })[];
+    for (let j = 0; j < c; j++) {
+      const p = held[j]!;
+      if (o.release) held[j] = undefined;
       totalArea += p.areaPx;
       const row: Record<string, Cell> = {
         plane, label: p.label, areaPx: p.areaPx, perimeterPx: p.perimeterPx, circularity: p.circularity,
@@ -199,7 +204,6 @@ function countTables(counts: readonly { particles: readonly (Particle & { perime
       }
       objectRows.push(row);
     }
-    const c = particles.length;
     const srow: Record<string, Cell> = {
       plane, count: c, totalAreaPx: totalArea, meanAreaPx: c > 0 ? totalArea / c : null, areaFraction: totalArea / n, lower: num(lower), upper: num(upper),
     };
@@ -434,7 +438,7 @@ function flood8(w: number, h: number, start: number, inside: (x: number, y: numb
  */
 export async function countTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number): Promise<{ objects: Table; summary: Table }> {
   const counts = await countPlanesTiled(ctx, source, params, tileSize);
-  const { objects, summary, summaryRows } = countTables(counts, pixelSize(source), source.width * source.height);
+  const { objects, summary, summaryRows } = countTables(counts, pixelSize(source), source.width * source.height, { release: true });
   ctx.log.info('counted particles tile by tile', { planes: counts.length, objects: summaryRows.reduce((s, r) => s + (r.count as number), 0), tileSize });
   return { objects, summary };
 }
@@ -489,6 +493,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
     const nested = params.includeHoles ? new FirstPixelIndex(comps) : undefined;
     const consumed = new Uint8Array(nested ? comps.length : 0);
     const particles: TiledParticle[] = [];
+    const released: (TiledComponent | undefined)[] = comps;
     for (let i = 0; i < comps.length; i++) {
       if (i % 4096 === 4095) particleProgress(k, split ? 0.7 + (0.3 * i) / comps.length : i / comps.length);
       if (nested && consumed[i]) continue; // inside an earlier particle's outline: part of it, not a particle of its own
@@ -569,6 +574,8 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         firstY: c.firstY,
         parent: split?.parentOf(i),
       });
+      // the component is not looked at again unless holes or the split may need it: let go (a slide has millions)
+      if (!nested && !split) released[i] = undefined;
     }
     counts.push({ particles, lower, upper });
     ctx.progress((k + 1) / planes, `plane ${k + 1}/${planes}`);

@@ -35,5 +35,5 @@ export { besselJ0, besselJ1 } from './bessel.js';
 export { rgbToYcbcr601, ycbcr601ToRgb } from './colour.js';
 export { floodFillFromBorder } from './flood-fill.js';
 export { standardise, destandardise, normaliseImage, type NormalisationMode } from './normalise.js';
-export { TiledComponents, type TiledComponent } from './tiled-components.js';
+export { TiledComponents, type ClosedComponent, type ComponentTile, type TiledComponent } from './tiled-components.js';
 export { applySafety, fitSafety, noiseVariance, SAFETY_SIGMAS_PX, type SafetyFit, type SafetyOptions, type SafetyResult } from './consistency.js';

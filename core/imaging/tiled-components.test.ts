@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../numeric/random.js';
-import { TiledComponents, type TiledComponent } from './tiled-components.js';
+import { TiledComponents, type ClosedComponent, type TiledComponent } from './tiled-components.js';
 
 /** The components of the whole plane by an 8-connected flood fill in raster order: what the tiles must add up to. */
 function wholePlane(mask: Uint8Array, values: Float32Array, W: number, H: number): TiledComponent[] {
@@ -47,8 +47,8 @@ function wholePlane(mask: Uint8Array, values: Float32Array, W: number, H: number
   return out;
 }
 
-function tiled(mask: Uint8Array, values: Float32Array, W: number, H: number, tile: number): TiledComponent[] {
-  const cc = new TiledComponents(W, H);
+function tiled(mask: Uint8Array, values: Float32Array, W: number, H: number, tile: number, options: ConstructorParameters<typeof TiledComponents>[2] = {}): TiledComponent[] {
+  const cc = new TiledComponents(W, H, options);
   for (let y = 0; y < H; y += tile) {
     for (let x = 0; x < W; x += tile) {
       const w = Math.min(tile, W - x);
@@ -78,6 +78,47 @@ describe('TiledComponents', () => {
       expect(whole.length).toBeGreaterThan(3);
       for (const tile of [1, 7, 16, 33, 200]) expect(tiled(mask, values, W, H, tile), `density ${density}, tiles of ${tile}`).toEqual(whole);
     }
+  });
+
+  it('tags the components that lie whole in one tile with what onClosed made of them, measured on that tile', () => {
+    const W = 90;
+    const H = 61;
+    const T = 16;
+    const r = mulberry32(8);
+    const mask = new Uint8Array(W * H).map(() => (r() < 0.35 ? 1 : 0));
+    const values = new Float32Array(W * H).map(() => Math.round(r() * 100));
+    const seen: { c: ClosedComponent; onTile: number }[] = [];
+    const comps = tiled(mask, values, W, H, T, {
+      onClosed: (c, tile) => {
+        // the tile holds the component and its neighbours: its pixel count there is its area
+        let inTile = 0;
+        for (let y = c.minY; y <= c.maxY; y++) for (let x = c.minX; x <= c.maxX; x++) inTile += tile.mask[(y - tile.y) * tile.w + x - tile.x] ? 1 : 0;
+        seen.push({ c, onTile: inTile });
+        return seen.length - 1;
+      },
+    });
+    const whole = wholePlane(mask, values, W, H);
+    expect(comps.map(({ tag: _tag, ...c }) => c)).toEqual(whole);
+    // a component is closed when no edge it touches is shared with another tile
+    const shared = (c: TiledComponent) => {
+      const tx = Math.floor(c.minX / T) * T;
+      const ty = Math.floor(c.minY / T) * T;
+      const oneTile = c.maxX < tx + T && c.maxY < ty + T;
+      return !oneTile || (c.minX === tx && tx > 0) || (c.minY === ty && ty > 0) || (c.maxX === tx + T - 1 && c.maxX < W - 1) || (c.maxY === ty + T - 1 && c.maxY < H - 1);
+    };
+    let tagged = 0;
+    for (const c of comps) {
+      if (shared(c)) expect(c.tag, JSON.stringify(c)).toBeNaN();
+      else {
+        tagged++;
+        const s = seen[c.tag!];
+        expect(s.c).toEqual({ firstX: c.firstX, firstY: c.firstY, minX: c.minX, minY: c.minY, maxX: c.maxX, maxY: c.maxY, areaPx: c.areaPx });
+        expect(s.onTile).toBeGreaterThanOrEqual(c.areaPx);
+      }
+    }
+    expect(tagged).toBe(seen.length);
+    expect(tagged).toBeGreaterThan(20);
+    expect(comps.length - tagged).toBeGreaterThan(20);
   });
 
   it('hands its components over once', () => {

@@ -34,6 +34,29 @@ export interface TiledComponent {
   finite: number;
   min: number;
   max: number;
+  /** With `onClosed`: what it returned for this component when it lay whole in one tile, else NaN. */
+  tag?: number;
+}
+
+/** A component that lies whole in the tile just added (see TiledComponents' `onClosed`), in plane pixels. */
+export interface ClosedComponent {
+  firstX: number;
+  firstY: number;
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+  areaPx: number;
+}
+
+/** The tile just added: its place in the plane and its pixels (row-major, w × h). */
+export interface ComponentTile {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  mask: ArrayLike<number>;
+  values: ArrayLike<number>;
 }
 
 /**
@@ -47,7 +70,9 @@ export interface TiledComponent {
  */
 export class TiledComponents {
   private readonly parent: number[] = [];
-  private readonly stats: number[][] = []; // per id: firstIdx, area, sumX, sumY, minX, minY, maxX, maxY, sum, finite, min, max
+  private readonly onClosed?: (c: ClosedComponent, tile: ComponentTile) => number;
+  private readonly stats: number[][] = []; // per id: firstIdx, area, sumX, sumY, minX, minY, maxX, maxY, sum, finite, min, max (small integers stay Smis: the components' fields, then the rows made of them, hold no boxed numbers)
+  private readonly tags: number[] = []; // per id, with onClosed: its tag, NaN when none
   private prevRow: Int32Array; // ids (1-based, 0 = background) of the band above's last row
   private curRow: Int32Array;
   private prevCol = new Int32Array(0); // ids of the previous tile's last column
@@ -56,10 +81,18 @@ export class TiledComponents {
   private nextX = 0;
   private done = false;
 
+  /**
+   * @param options.onClosed called, once the tile is labelled, for each component of it that
+   *   reaches no edge it shares with another tile (so no other tile adds to it, and its pixels'
+   *   8 neighbours lie in the tile or outside the plane): what it returns is the component's `tag`.
+   *   A caller measures such a component on the tile it has, instead of reading it again.
+   */
   constructor(
     readonly width: number,
     readonly height: number,
+    options: { onClosed?: (c: ClosedComponent, tile: ComponentTile) => number } = {},
   ) {
+    this.onClosed = options.onClosed;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new FocalError('E_ARGUMENT', `TiledComponents: width and height must be positive integers, got ${width}×${height}`);
     }
@@ -112,6 +145,7 @@ export class TiledComponents {
     const ids = new Int32Array(n);
     const stack = new Int32Array(n);
     const W = this.width;
+    const firstId = this.parent.length;
     for (let start = 0; start < n; start++) {
       if (mask[start] === 0 || ids[start] !== 0) continue;
       const id = this.parent.length;
@@ -158,6 +192,18 @@ export class TiledComponents {
         }
       }
       this.stats.push([(y + sy0) * W + x + sx0, area, sumX, sumY, minX, minY, maxX, maxY, sum, finite, vmin, vmax]);
+      if (this.onClosed) this.tags.push(NaN);
+    }
+    if (this.onClosed) {
+      // the edges this tile shares with others: its top and left (tiles before), right and bottom (tiles after)
+      const x1 = x + w - 1;
+      const y1 = y + h - 1;
+      const tile: ComponentTile = { x, y, w, h, mask, values };
+      for (let id = firstId; id < this.parent.length; id++) {
+        const s = this.stats[id];
+        if ((s[4] === x && x > 0) || (s[5] === y && y > 0) || (s[6] === x1 && x1 < W - 1) || (s[7] === y1 && y1 < this.height - 1)) continue;
+        this.tags[id] = this.onClosed({ firstX: s[0] % W, firstY: Math.floor(s[0] / W), minX: s[4], minY: s[5], maxX: s[6], maxY: s[7], areaPx: s[1] }, tile);
+      }
     }
 
     // merge across the top seam (row above, 3 neighbours each) and the left seam (column to the left)
@@ -207,6 +253,7 @@ export class TiledComponents {
     // each set's root is its smallest id (union keeps the smaller), so met first in id order: the
     // others are added into the root's partial in place, and let go (no copy of the table)
     const stats = this.stats;
+    const tagged = this.onClosed !== undefined;
     const roots: number[] = [];
     for (let i = 0; i < this.parent.length; i++) {
       const r = this.find(i);
@@ -228,31 +275,24 @@ export class TiledComponents {
       m[9] += s[9];
       m[10] = Math.min(m[10], s[10]);
       m[11] = Math.max(m[11], s[11]);
+      if (tagged) this.tags[r] = NaN; // merged: it lay in more than one tile
       stats[i] = EMPTY;
     }
     this.parent.length = 0;
     const W = this.width;
     roots.sort((a, b) => stats[a][0] - stats[b][0]);
-    const out = roots.map((r) => {
+    const out = roots.map((r): TiledComponent => {
       const m = stats[r];
       stats[r] = EMPTY;
-      return {
-        firstX: m[0] % W,
-        firstY: Math.floor(m[0] / W),
-        areaPx: m[1],
-        sumX: m[2],
-        sumY: m[3],
-        minX: m[4],
-        minY: m[5],
-        maxX: m[6],
-        maxY: m[7],
-        sum: m[8],
-        finite: m[9],
-        min: m[10],
-        max: m[11],
-      };
+      const firstX = m[0] % W;
+      const firstY = Math.floor(m[0] / W);
+      // one object shape either way (a spread of the tag would make each a slower one)
+      return tagged
+        ? { firstX, firstY, areaPx: m[1], sumX: m[2], sumY: m[3], minX: m[4], minY: m[5], maxX: m[6], maxY: m[7], sum: m[8], finite: m[9], min: m[10], max: m[11], tag: this.tags[r] }
+        : { firstX, firstY, areaPx: m[1], sumX: m[2], sumY: m[3], minX: m[4], minY: m[5], maxX: m[6], maxY: m[7], sum: m[8], finite: m[9], min: m[10], max: m[11] };
     });
     stats.length = 0;
+    this.tags.length = 0;
     return out;
   }
 }

@@ -1,5 +1,5 @@
 import { FocalError, autoContrastRange, autoContrastRangeOf, bytesPerSample, createStack, createTable, defineOperation, planeCount, throwIfAborted, withPlanes, z, type Cell, type JsonValue, type PixelArray, type OpContext, type RegionSource, type RoiSet, type Stack, type Table } from '../../../core/index.js';
-import { TiledComponents, type TiledComponent } from '../../../core/imaging.js';
+import { TiledComponents, type ClosedComponent, type ComponentTile, type TiledComponent } from '../../../core/imaging.js';
 import { watershed as watershedMask } from '../binary.js';
 import { analyzeParticles, markEnclosed, traceOutline, tracedPerimeter, type Particle } from '../particles.js';
 import { forEachTile, tiledFiniteRange } from '../tiles.js';
@@ -389,7 +389,7 @@ class FirstPixelIndex {
  * `maskWidth` columns starting at (x0, y0) that holds the box: the 8-connected pixels reached
  * from its first pixel without leaving the box (all of its pixels lie in it).
  */
-function componentBox(mask: Uint8Array, maskWidth: number, c: Pick<TiledComponent, 'minX' | 'minY' | 'maxX' | 'maxY' | 'firstX' | 'firstY'>, x0: number, y0: number): Uint8Array {
+function componentBox(mask: ArrayLike<number>, maskWidth: number, c: Pick<TiledComponent, 'minX' | 'minY' | 'maxX' | 'maxY' | 'firstX' | 'firstY'>, x0: number, y0: number): Uint8Array {
   const bw = c.maxX - c.minX + 1;
   const bh = c.maxY - c.minY + 1;
   const box = new Uint8Array(bw * bh);
@@ -452,6 +452,9 @@ type TiledParticle = Particle & { firstX: number; firstY: number; perimeterUm?: 
 
 const NO_OUTLINE = new Int32Array(0);
 
+/** The tag of a component seen whole on one tile, without holes to add, whose area the size filter rejects: not traced. */
+const FILTERED_ON_TILE = -2;
+
 /** The per-plane particles and limits of {@link countTiled}, before they become tables. */
 async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: CountParams, tileSize: number, o: { keepOutlines?: boolean } = {}): Promise<TiledPlaneCount[]> {
   if (source.sizeC !== 1) throw new FocalError('E_PORT', `image: cellcount.count needs a single channel, got ${source.sizeC}; pick one with stack.substack (e.g. c = 0)`, { field: 'image' });
@@ -475,7 +478,20 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
       continue;
     }
     const { lower, upper } = limits;
-    const cc = new TiledComponents(W, H);
+    // a component that lies whole in one tile (and, with included holes, has none) is measured on
+    // that tile: its outline's perimeter, in px and µm, here; its box is not read again. Not with
+    // the watershed (it splits components) or when outlines are kept (the ROI set).
+    const closed: number[] = [];
+    const measureClosed = (c: ClosedComponent, tile: ComponentTile): number => {
+      if (params.includeHoles && c.maxX - c.minX >= 2 && c.maxY - c.minY >= 2) {
+        if (markEnclosed(componentBox(tile.mask, tile.w, c, tile.x, tile.y), c.maxX - c.minX + 1, c.maxY - c.minY + 1) > 0) return NaN;
+      }
+      if (c.areaPx < minAreaPx || c.areaPx > maxAreaPx) return FILTERED_ON_TILE; // no holes to add: the size filter drops it, untraced
+      const outline = traceOutline(tile.mask, tile.w, tile.h, c.firstX - tile.x, c.firstY - tile.y);
+      closed.push(tracedPerimeter(outline), cal ? tracedPerimeter(outline, cal.pw, cal.ph) : NaN);
+      return closed.length / 2 - 1;
+    };
+    const cc = new TiledComponents(W, H, params.watershed || o.keepOutlines ? {} : { onClosed: measureClosed });
     let done = 0;
     for (let y = 0; y < H; y += tileSize) {
       for (let x = 0; x < W; x += tileSize) {
@@ -498,6 +514,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
       if (i % 4096 === 4095) particleProgress(k, split ? 0.7 + (0.3 * i) / comps.length : i / comps.length);
       if (nested && consumed[i]) continue; // inside an earlier particle's outline: part of it, not a particle of its own
       const c = comps[i];
+      const onTile = split ? -1 : c.tag ?? -1; // measured on its tile (index into closed), FILTERED_ON_TILE, or -1 (NaN: not on one tile)
       // the particle's box plus 1 px, read when needed: for its holes, then for its outline (another particle there is not 8-connected to it);
       // a piece of a split component: the component's box, its mask the split one
       let x0 = Math.max(0, c.minX - 1);
@@ -519,7 +536,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
       };
       let areaPx = c.areaPx;
       let { sumX, sumY, sum, finite, min, max } = c;
-      if (nested && c.maxX - c.minX >= 2 && c.maxY - c.minY >= 2) {
+      if (nested && !(onTile >= 0 || onTile === FILTERED_ON_TILE) && c.maxX - c.minX >= 2 && c.maxY - c.minY >= 2) {
         // included holes: what its outer outline encloses joins it, and particles lying there are consumed (as the whole-plane count's raster scan does)
         const { data, mask } = await readBox();
         const box = componentBox(mask, bw, c, x0, y0);
@@ -545,13 +562,22 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
       }
       if (areaPx < minAreaPx || areaPx > maxAreaPx) continue;
       if (params.excludeEdges && (c.minX === 0 || c.minY === 0 || c.maxX === W - 1 || c.maxY === H - 1)) continue;
-      const { mask } = await readBox();
-      const outline = traceOutline(mask, bw, bh, c.firstX - x0, c.firstY - y0);
-      for (let q = 0; q < outline.length; q += 2) {
-        outline[q] += x0;
-        outline[q + 1] += y0;
+      let outline: Int32Array = NO_OUTLINE;
+      let perimeter: number;
+      let perimeterUm: number | undefined;
+      if (onTile >= 0) {
+        perimeter = closed[2 * onTile];
+        perimeterUm = cal ? closed[2 * onTile + 1] : undefined;
+      } else {
+        const { mask } = await readBox();
+        outline = traceOutline(mask, bw, bh, c.firstX - x0, c.firstY - y0);
+        for (let q = 0; q < outline.length; q += 2) {
+          outline[q] += x0;
+          outline[q + 1] += y0;
+        }
+        perimeter = tracedPerimeter(outline);
+        perimeterUm = cal ? tracedPerimeter(outline, cal.pw, cal.ph) : undefined;
       }
-      const perimeter = tracedPerimeter(outline);
       const circularity = perimeter === 0 ? 0 : Math.min(1, (4 * Math.PI * areaPx) / (perimeter * perimeter));
       if (circularity < params.minCircularity || circularity > params.maxCircularity) continue;
       particles.push({
@@ -569,7 +595,7 @@ async function countPlanesTiled(ctx: OpContext, source: RegionSource, params: Co
         min: finite > 0 ? min : NaN,
         max: finite > 0 ? max : NaN,
         outline: o.keepOutlines ? outline : NO_OUTLINE,
-        perimeterUm: cal ? tracedPerimeter(outline, cal.pw, cal.ph) : undefined,
+        perimeterUm,
         firstX: c.firstX,
         firstY: c.firstY,
         parent: split?.parentOf(i),

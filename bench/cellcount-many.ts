@@ -10,7 +10,7 @@
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createStack, writeTiff } from '../core/index.js';
+import { createStack, stackRegionSource, writePyramidalTiff, writeTiff } from '../core/index.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, timedProcess, writeBenchDocs, type TimedProcess } from './common.js';
 
 export interface ManyParticlesOptions {
@@ -55,7 +55,11 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
   const jar = options.imagejJar ?? process.env.IMAGEJ_JAR ?? '/usr/share/java/ij.jar';
   await mkdir(dataDir, { recursive: true });
   const file = join(dataDir, `grid-${size}.tif`);
-  await writeTiff(file, createStack({ width: size, height: size, dtype: 'uint8', planes: [particleGrid(size)] }));
+  const image = createStack({ width: size, height: size, dtype: 'uint8', planes: [particleGrid(size)] });
+  await writeTiff(file, image);
+  // the same pixels as a slide scanner lays them out: 512-px tiles, deflate, a pyramid
+  const tiledFile = join(dataDir, `grid-${size}-tiled.tif`);
+  await writePyramidalTiff(tiledFile, stackRegionSource(image), { tileSize: 512 });
   const particles = Math.ceil(size / PITCH) ** 2;
   log(`${size}² uint8, ${particles} particles: ${file}`);
 
@@ -67,10 +71,10 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
   }));
   const bin = resolve('dist', 'cli', 'main.js');
   const rows: { name: string; t: TimedProcess; rows: number; files: string }[] = [];
-  const focal = async (name: string, mode: string[]) => {
+  const focal = async (name: string, mode: string[], input = file) => {
     const out = join(dataDir, `out-${name}`);
     await rm(out, { recursive: true, force: true });
-    const t = timedProcess(process.execPath, [bin, 'run', pipeline, '--input', `image=${file}`, '--out', out, '--no-report', '--quiet', ...mode]);
+    const t = timedProcess(process.execPath, [bin, 'run', pipeline, '--input', `image=${input}`, '--out', out, '--no-report', '--quiet', ...mode]);
     const csv = await stat(join(out, 'objects.csv'));
     const json = await stat(join(out, 'objects.json'));
     const n = (await lines(join(out, 'objects.csv'))) - 1;
@@ -81,6 +85,7 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
   const load = formatLoad(machineInfo().load, 2);
   await focal(`focal run --stream always --memory-mb ${memoryMb}`, ['--stream', 'always', '--memory-mb', String(memoryMb)]);
   await focal('focal run --stream never', ['--stream', 'never']);
+  await focal(`focal run --stream always --memory-mb ${memoryMb}, input a tiled (512 px) deflate TIFF`, ['--stream', 'always', '--memory-mb', String(memoryMb)], tiledFile);
 
   const macro = join(dataDir, 'count.ijm');
   const results = join(dataDir, 'imagej-results.csv');
@@ -104,13 +109,14 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
     log(`ImageJ not run: ${(e as Error).message.slice(0, 300)}`);
   }
   await rm(file, { force: true });
+  await rm(tiledFile, { force: true });
 
   const m = machineInfo();
   const ij = rows.find((r) => r.name.startsWith('ImageJ'));
   const markdown = [
     '## Cell counting, a slide\'s number of particles (bench/cellcount-many.ts)',
     '',
-    `Image: ${size} × ${size} uint8, ${particles.toLocaleString('en')} square particles of 4 × 4 px on an 8 px grid (\`particleGrid\`). Task: Otsu (dark background) + Analyze Particles, all sizes, the objects and summary tables written (Focal: CSV + JSON; ImageJ: its results CSV). Each row is one process under \`/usr/bin/time\`, run once. ${isoDate()}, ${describeMachine(m)}; 1/5/15-min load ${load} before the first run.`,
+    `Image: ${size} × ${size} uint8, ${particles.toLocaleString('en')} square particles of 4 × 4 px on an 8 px grid (\`particleGrid\`). Task: Otsu (dark background) + Analyze Particles, all sizes, the objects and summary tables written (Focal: CSV + JSON; ImageJ: its results CSV). Input: an uncompressed TIFF (strips), and for one row the same pixels as a tiled (512 px), deflated pyramidal TIFF, as slides come. Each row is one process under \`/usr/bin/time\`, run once. ${isoDate()}, ${describeMachine(m)}; 1/5/15-min load ${load} before the first run.`,
     '',
     '| run | wall (s) | CPU (s) | peak RSS (MiB) | objects rows | files |',
     '|---|---:|---:|---:|---:|---|',
@@ -118,7 +124,7 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
     '',
     ij ? `ImageJ whole process / focal run streamed: ${(ij.t.seconds / rows[0].t.seconds).toFixed(2)}× time, ${(ij.t.peakMiB / rows[0].t.peakMiB).toFixed(2)}× peak RSS (above 1 = Focal less).` : 'ImageJ: not run (xvfb-run/java/ImageJ missing).',
     '',
-    `Memory grows with the particles, not with the plane: a streamed run reads tiles of 512 px, but keeps every particle (a few hundred bytes each) and then its table row until the tables are written. The tables are written piece by piece (core's \`tableCsvPieces\`, \`tableJsonPieces\`); before 2026-12-08 they were made as one string each, and a count of 3.27 million particles failed after 88 s with "Invalid string length" (V8's limit on a string).`,
+    `Memory grows with the particles, not with the plane: a streamed run reads tiles of 512 px, but keeps every particle (a few hundred bytes each) and then its table row until the tables are written. A particle that lies whole in one tile is measured on that tile; one that crosses a seam is read again in its box. The tables are written piece by piece (core's \`tableCsvPieces\`, \`tableJsonPieces\`); before 2026-12-08 they were made as one string each, and a count of 3.27 million particles failed after 88 s with "Invalid string length" (V8's limit on a string).`,
     '',
     `Reproduce: \`npx tsc -p tsconfig.build.json && node dist/bench/cellcount-many.js\``,
   ].join('\n');

@@ -11,6 +11,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createStack, stackRegionSource, writePyramidalTiff, writeTiff } from '../core/index.js';
+import { imagejCountMacro } from './cellcount.js';
 import { describeMachine, formatLoad, isMain, isoDate, machineInfo, runBenchMain, timedProcess, writeBenchDocs, type TimedProcess } from './common.js';
 
 export interface ManyParticlesOptions {
@@ -89,15 +90,7 @@ export async function runManyParticlesBench(options: ManyParticlesOptions = {}):
 
   const macro = join(dataDir, 'count.ijm');
   const results = join(dataDir, 'imagej-results.csv');
-  await writeFile(macro, [
-    'args = split(getArgument(), "|");',
-    'setBatchMode(true);',
-    'open(args[0]);',
-    'run("Set Measurements...", "area mean min centroid perimeter bounding shape redirect=None decimal=3");',
-    'setAutoThreshold("Otsu dark");',
-    'run("Analyze Particles...", "size=0-Infinity pixel show=Nothing clear");',
-    'saveAs("Results", args[1]);',
-  ].join('\n'));
+  await writeFile(macro, imagejCountMacro(0, false));
   try {
     await rm(results, { force: true });
     const t = timedProcess('xvfb-run', ['-a', 'java', '-Xmx16g', '-jar', jar, '-batch', macro, `${file}|${results}`]);

@@ -267,6 +267,24 @@ async function tiledComparison(image: Stack, reps: number, log: (m: string) => v
   return rows;
 }
 
+/**
+ * An ImageJ macro (run with `-batch macro "image|results"`) that opens the image, thresholds it
+ * with Otsu (dark background), runs Analyze Particles from `minSizePx` px up and saves the
+ * results table. `display` lists the results too (in batch mode, on stdout: leave it out for a
+ * table of a million rows).
+ */
+export function imagejCountMacro(minSizePx: number, display: boolean): string {
+  return [
+    'args = split(getArgument(), "|");',
+    'setBatchMode(true);',
+    'open(args[0]);',
+    'run("Set Measurements...", "area mean min centroid perimeter bounding shape redirect=None decimal=3");',
+    'setAutoThreshold("Otsu dark");',
+    `run("Analyze Particles...", "size=${minSizePx}-Infinity pixel show=Nothing${display ? ' display' : ''} clear");`,
+    'saveAs("Results", args[1]);',
+  ].join('\n');
+}
+
 /** Wall times of whole `focal run` processes and of headless ImageJ processes doing the same count. */
 async function wholeProcesses(file: string, dataDir: string, reps: number, jar: string, log: (m: string) => void): Promise<{ focal: number[]; focalAll: number[]; imagej: number[] }> {
   const bin = resolve('dist', 'cli', 'main.js');
@@ -280,15 +298,7 @@ async function wholeProcesses(file: string, dataDir: string, reps: number, jar: 
   await writeFile(tablesOnly, pipeline({ objects: 'count.objects', summary: 'count.summary' }));
   await writeFile(everything, pipeline({ objects: 'count.objects', summary: 'count.summary', labels: 'count.labels', overlay: 'count.overlay' }));
   const macro = join(dataDir, 'whole.ijm');
-  await writeFile(macro, [
-    'args = split(getArgument(), "|");',
-    'setBatchMode(true);',
-    'open(args[0]);',
-    'run("Set Measurements...", "area mean min centroid perimeter bounding shape redirect=None decimal=3");',
-    'setAutoThreshold("Otsu dark");',
-    `run("Analyze Particles...", "size=${MIN_SIZE_PX}-Infinity pixel show=Nothing display clear");`,
-    'saveAs("Results", args[1]);',
-  ].join('\n'));
+  await writeFile(macro, imagejCountMacro(MIN_SIZE_PX, true));
   const timed = async (cmd: string, args: string[]): Promise<number> => {
     const t0 = performance.now();
     await run(cmd, args, { timeout: 600_000, maxBuffer: 1 << 26 });

@@ -213,6 +213,25 @@ describe('writeDeepZoom', () => {
     const rgb = createStack({ width: 8, height: 8, dtype: 'uint8', sizeC: 3, rgb: true, planes: [new Uint8Array(64).fill(10), new Uint8Array(64).fill(20), new Uint8Array(64).fill(30)] });
     const q = await writeDeepZoom(join(dir, 'rgb.dzi'), stackRegionSource(rgb), { rgb: true });
     expect(Array.from((await tile(q.filesDir, 3, 0, 0)).data.subarray(0, 3))).toEqual([10, 20, 30]);
+    // varied 8-bit RGB: the full-size level's tiles are its samples (the direct path), as a float copy's are (the general one)
+    const W = 45;
+    const H = 31;
+    const planes = [0, 1, 2].map((c) => Uint8Array.from({ length: W * H }, (_, i) => (i * (7 + c) + c * 50 + (i >> 4)) & 255));
+    const rgb8 = createStack({ width: W, height: H, dtype: 'uint8', sizeC: 3, rgb: true, planes });
+    const rgbF = createStack({ width: W, height: H, dtype: 'float32', sizeC: 3, planes: planes.map((p) => Float32Array.from(p)) });
+    const d8 = await writeDeepZoom(join(dir, 'rgb8.dzi'), stackRegionSource(rgb8), { rgb: true, tileSize: 16, overlap: 1 });
+    const dF = await writeDeepZoom(join(dir, 'rgbf.dzi'), stackRegionSource(rgbF), { rgb: true, tileSize: 16, overlap: 1 });
+    const top = d8.levels.at(-1)!;
+    for (let row = 0; row < top.rows; row++) {
+      for (let col = 0; col < top.columns; col++) {
+        const a = await tile(d8.filesDir, top.level, col, row);
+        expect(Array.from(a.data), `tile ${col}_${row}`).toEqual(Array.from((await tile(dF.filesDir, top.level, col, row)).data));
+        const r = deepZoomTileRect(top, col, row, 16, 1);
+        const want: number[] = [];
+        for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) for (const p of planes) want.push(p[y * W + x]);
+        expect(Array.from(a.data), `tile ${col}_${row}`).toEqual(want);
+      }
+    }
   });
 
   it('refuses an existing target, and a cancelled write leaves nothing', async () => {

@@ -15,7 +15,7 @@ export {
   type Stack, type StackInit,
 } from './data/stack.js';
 export { isRoiSet, encodeRoi, decodeRoi, encodeRoiZip, readRoiZip, writeRoiZip, roiArea, zipStored, unzipStored, crc32, type Roi, type RoiSet, type RoiKind } from './io/roi.js';
-export { createTable, isTable, tableToCsv, tableToJson, tableFromJson, CellSchema, TableJsonSchema, type Table, type TableJson, type Cell } from './data/table.js';
+export { createTable, isTable, tableToCsv, tableToJson, tableCsvPieces, tableJsonPieces, tableFromJson, CellSchema, TableJsonSchema, type Table, type TableJson, type Cell } from './data/table.js';
 export { isModelRef, type ModelRef, type JsonValue } from './data/model.js';
 export { convertPlanes, convertStack, minMax, SCALE_MODES, type ScaleMode, type ConvertOptions } from './data/convert.js';
 
@@ -135,7 +135,7 @@ export { estimateRate, RateEstimator, formatDuration, type ProgressSample, type 
 export { REPORT_ASSETS_DIR, writeReportZooms, zoomSourceOf, type ReportZoom } from './runtime/report-zoom.js';
 export { writeRunReport, renderRunReport, renderBatchIndex, BATCH_INDEX_FILE, type BatchIndexData, pipelineGraphSvg, plotsOf, columnUnit, axisTitle, REPORT_FILE, REPORT_TABLE_ROWS, REPORT_PREVIEW_MAX_PX, type RunReportData, type RunReportWarning, type PlotSpec } from './runtime/report.js';
 export { rebuildRunReport, readRunRecord, reportDataFromRecord, recordingWarnings, RunRecordSchema, type RunRecord, type RunWarning } from './runtime/run-record.js';
-export { readTableFile, parseCsv } from './io/table-file.js';
+export { readTableFile, parseCsv, parseCsvPieces } from './io/table-file.js';
 export {
   AUTOFOCUS_DATASET_FORMAT, AUTOFOCUS_DATASET_VERSION, AutofocusDatasetManifestSchema, AutofocusPairRowSchema,
   type AutofocusDatasetManifest, type AutofocusDatasetManifestInput, type AutofocusPairRow,

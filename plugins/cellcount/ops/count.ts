@@ -682,6 +682,12 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
     const hh = h + 2;
     const labels = new Int32Array(hw * hh);
     const seen = new Set<number>();
+    // the region and 1 px around it, read once when a particle lies wholly in it (most do): its pixels are found there, not in a read of its own box
+    const rx0 = Math.max(0, x - 1);
+    const ry0 = Math.max(0, y - 1);
+    const rw = Math.min(W, x + w + 1) - rx0;
+    const rh = Math.min(H, y + h + 1) - ry0;
+    let regionMask: Uint8Array | undefined;
     for (let cy = Math.max(0, y - 1) >> 8; cy <= Math.min(H - 1, y + h) >> 8; cy++) {
       for (let cx = Math.max(0, x - 1) >> 8; cx <= Math.min(W - 1, x + w) >> 8; cx++) {
         for (const j of cells.get(cy * cols + cx) ?? []) {
@@ -695,6 +701,9 @@ function countImages(ctx: OpContext, image: RegionSource, params: CountParams, c
             // a piece of a component split by the watershed: found in its component's split mask
             const s = await splitOf(k, p.parent, lower, upper, signal);
             own = componentBox(s.mask, s.bw, box, s.x0, s.y0);
+          } else if (p.bx >= rx0 && p.by >= ry0 && p.bx + p.width <= rx0 + rw && p.by + p.height <= ry0 + rh) {
+            regionMask ??= applyThreshold(await image.readRegion({ z, t, x: rx0, y: ry0, w: rw, h: rh }, { signal }), lower, upper);
+            own = componentBox(regionMask, rw, box, rx0, ry0);
           } else {
             own = componentBox(applyThreshold(await image.readRegion({ z, t, x: p.bx, y: p.by, w: p.width, h: p.height }, { signal }), lower, upper), p.width, box, p.bx, p.by);
           }

@@ -485,6 +485,13 @@ export class BlockCache {
   }
   set(key: string, block: AnyTyped): void {
     if (block.byteLength > this.maxBytes) return;
+    // a block decoded twice at once (two reads that missed it together) replaces itself: its
+    // bytes are counted once (counted twice, the cache shrank for good and thrashed)
+    const old = this.blocks.get(key);
+    if (old) {
+      this.blocks.delete(key);
+      this.bytes -= old.byteLength;
+    }
     this.blocks.set(key, block);
     this.bytes += block.byteLength;
     for (const [k, v] of this.blocks) {

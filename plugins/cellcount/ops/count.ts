@@ -620,10 +620,11 @@ type TiledPlaneCount = { particles: TiledParticle[]; lower: number; upper: numbe
  * 8-bit grey as {@link autoContrast8}, its range from passes over the tiles (core's
  * `autoContrastRangeOf`: an exact histogram for integers, the rank search for floats), with the
  * kept particles' inner borders in yellow, as {@link drawOutlines} draws them). A region finds
- * its particles through their boxes and reads each one's box to find its pixels again (its first
- * pixel's 8-connected component; with `includeHoles` what it encloses; a piece of a component
- * split by the watershed, in that component's split box), with 1 px around the region so that
- * its border pixels see their neighbours.
+ * its particles through their boxes and finds each one's pixels again (its first pixel's
+ * 8-connected component; with `includeHoles` what it encloses; a piece of a component split by
+ * the watershed, in that component's split box): in one read of the region and 1 px around it
+ * when the particle lies wholly there, else in a read of its own box. The 1 px around the region
+ * lets its border pixels see their neighbours.
  */
 function countImages(ctx: OpContext, image: RegionSource, params: CountParams, counted: () => Promise<TiledPlaneCount[]>, tileSize: number): { overlay: RegionSource; labels(dtype: 'uint16' | 'float32'): RegionSource } {
   const { width: W, height: H } = image;
